@@ -1,0 +1,418 @@
+"""Scenario schema: a strict, immutable description of one planning problem.
+
+A scenario file is YAML. Every key is declared here; an unknown or misspelt key is an error that names
+the nearest valid key. ``extends:`` names another scenario file (relative to this one) whose values
+this file overrides key by key; ``--set key.path=value`` overrides are applied last, type-checked, and
+recorded in :attr:`Scenario.applied_overrides`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SEQUENCES: tuple[str, ...] = ("management", "technical", "operations")
+Sequence = Literal["management", "technical", "operations"]
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: invalid scenario\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SequenceShares(Strict):
+    management: float = Field(ge=0, le=1)
+    technical: float = Field(ge=0, le=1)
+    operations: float = Field(ge=0, le=1)
+
+    def get(self, sequence: str) -> float:
+        return float(getattr(self, sequence))
+
+
+class SequenceRates(Strict):
+    """A rate in 0..1 per sequence."""
+
+    management: float = Field(default=0.0, ge=0, le=1)
+    technical: float = Field(default=0.0, ge=0, le=1)
+    operations: float = Field(default=0.0, ge=0, le=1)
+
+    def get(self, sequence: str) -> float:
+        return float(getattr(self, sequence))
+
+
+class SequenceAmounts(Strict):
+    """A non-negative amount of money per sequence."""
+
+    management: float = Field(default=0.0, ge=0)
+    technical: float = Field(default=0.0, ge=0)
+    operations: float = Field(default=0.0, ge=0)
+
+    def get(self, sequence: str) -> float:
+        return float(getattr(self, sequence))
+
+
+class Mix(Strict):
+    """Target shares by sequence; from year ``deadline`` on, |share − target| ≤ tolerance."""
+
+    target: SequenceShares = SequenceShares(management=0.05, technical=0.30, operations=0.65)
+    tolerance: float = Field(default=0.005, ge=0, le=1)
+    deadline: int = Field(default=3, ge=1)
+    operations_floor: float = Field(
+        default=0.0, ge=0, le=1, description="minimum operations share inside every unit, every year"
+    )
+
+    @field_validator("target")
+    @classmethod
+    def _shares_sum_to_one(cls, target: SequenceShares) -> SequenceShares:
+        total = target.management + target.technical + target.operations
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"target shares must sum to 1, got {total:.4f}")
+        return target
+
+
+class Budget(Strict):
+    """cap(t) = payroll(0)·(1+growth)^t, or the explicit ``caps`` per year when given."""
+
+    growth: float = Field(default=0.05, ge=-1)
+    caps: dict[int, float] | None = None
+
+
+class Promotion(Strict):
+    """Rate caps on the start-of-year stock of each (unit, sequence, tier)."""
+
+    grade_rate: float = Field(default=0.30, ge=0, le=1)
+    tier_rate: float = Field(default=0.10, ge=0, le=1)
+    tier_rate_floor: float = Field(default=0.0, ge=0, le=1)
+    min_years_in_grade: int = Field(default=2, ge=0, le=10)
+    min_years_for_grade_step: int = Field(default=1, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self) -> "Promotion":
+        if self.tier_rate_floor > self.tier_rate:
+            raise ValueError(f"tier_rate_floor {self.tier_rate_floor} exceeds tier_rate {self.tier_rate}")
+        return self
+
+
+class TierMapping(Strict):
+    """Landing tier of a lateral move, by tier of origin (tiers not listed cannot move)."""
+
+    operations_to_technical: dict[int, int] = {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3}
+    management_to_technical: dict[int, int] = {1: 4, 2: 5, 3: 6, 4: 7}
+    technical_to_management: dict[int, int] = {4: 1, 5: 1, 6: 2, 7: 3, 8: 4}
+
+
+class Mobility(Strict):
+    """Lateral moves: caps as shares of the start-of-year stock of (unit, sequence, tier)."""
+
+    operations_to_technical: float = Field(default=0.05, ge=0, le=1)
+    management_to_technical: float = Field(default=0.10, ge=0, le=1)
+    technical_to_management: float = Field(default=0.02, ge=0, le=1)
+    retraining_cost: float = Field(default=30000.0, ge=0, description="one-off, per operations → technical move")
+    move_cost: float = Field(default=5000.0, ge=0, description="one-off, per management ↔ technical move")
+    mapping: TierMapping = TierMapping()
+    unit_transfers: bool = False
+    transfer_rate: float = Field(default=0.02, ge=0, le=1)
+    transfer_cost: float = Field(default=10000.0, ge=0)
+
+
+class Attrition(Strict):
+    """Expected annual leaving rates by sequence; ``by_tier`` overrides them per sequence and tier."""
+
+    management: float = Field(default=0.04, ge=0, le=1)
+    technical: float = Field(default=0.05, ge=0, le=1)
+    operations: float = Field(default=0.07, ge=0, le=1)
+    by_tier: dict[Sequence, dict[int, float]] = {}
+
+    @field_validator("by_tier")
+    @classmethod
+    def _rates_in_range(cls, by_tier: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+        for seq, rates in by_tier.items():
+            for tier, rate in rates.items():
+                if not 0 <= rate <= 1:
+                    raise ValueError(f"attrition.by_tier.{seq}.{tier} = {rate} is outside 0..1")
+        return by_tier
+
+    def rate(self, sequence: str, tier: int) -> float:
+        return float(self.by_tier.get(sequence, {}).get(tier, getattr(self, sequence)))
+
+
+class Hiring(Strict):
+    """External hires land on grade 1 of the entry tiers; yearly cap as a share of the sequence's stock."""
+
+    enabled: bool = True
+    entry_tiers: dict[Sequence, list[int]] = {"technical": [1, 2], "operations": [1]}
+    max_rate: SequenceRates = SequenceRates(management=0.0, technical=0.08, operations=0.03)
+    cost: SequenceAmounts = SequenceAmounts(management=40000, technical=20000, operations=8000)
+
+
+class Redundancy(Strict):
+    """Off by default; cost = cost_factor × the person's annual pay."""
+
+    enabled: bool = False
+    max_rate: float = Field(default=0.03, ge=0, le=1)
+    cost_factor: float = Field(default=1.0, ge=0)
+
+
+class GradeBand(Strict):
+    name: str
+    min_score: float = Field(ge=0, le=100)
+    pay_coefficient: float = Field(gt=0)
+    max_tier: int = Field(ge=1, description="highest technical tier the unit may hold")
+
+
+class ScoreWeights(Strict):
+    strategic: float = Field(default=0.30, ge=0)
+    efficiency: float = Field(default=0.30, ge=0)
+    governance: float = Field(default=0.20, ge=0)
+    innovation: float = Field(default=0.20, ge=0)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> "ScoreWeights":
+        total = self.strategic + self.efficiency + self.governance + self.innovation
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"weights must sum to 1, got {total:.4f}")
+        return self
+
+
+DEFAULT_GRADES = [
+    GradeBand(name="A", min_score=85, pay_coefficient=1.20, max_tier=8),
+    GradeBand(name="B", min_score=70, pay_coefficient=1.10, max_tier=7),
+    GradeBand(name="C", min_score=55, pay_coefficient=1.00, max_tier=6),
+    GradeBand(name="D", min_score=0, pay_coefficient=0.90, max_tier=5),
+]
+
+
+class UnitGrading(Strict):
+    """score = Σ weight·score; grade = first band (by descending min_score) the score reaches."""
+
+    weights: ScoreWeights = ScoreWeights()
+    grades: list[GradeBand] = DEFAULT_GRADES
+    review_cycle: int = Field(default=3, ge=1)
+
+    @field_validator("grades")
+    @classmethod
+    def _bands_valid(cls, grades: list[GradeBand]) -> list[GradeBand]:
+        names = [g.name for g in grades]
+        if len(set(names)) != len(names):
+            raise ValueError(f"grade names must be unique, got {names}")
+        if not grades or min(g.min_score for g in grades) > 0:
+            raise ValueError("the lowest grade band must start at min_score 0 so every unit gets a grade")
+        return sorted(grades, key=lambda g: -g.min_score)
+
+
+class Objective(Strict):
+    """Goals: mix (band violation, heads), cost (money over the horizon), disruption (number of moves)."""
+
+    mode: Literal["lexicographic", "weighted"] = "lexicographic"
+    order: list[Literal["mix", "cost", "disruption"]] = ["mix", "cost", "disruption"]
+    weights: dict[Literal["mix", "cost", "disruption"], float] = {"mix": 1e6, "cost": 1.0, "disruption": 100.0}
+    stage_tolerance: float = Field(default=1e-6, ge=0, description="relative slack when fixing a stage")
+
+    @field_validator("order")
+    @classmethod
+    def _order_complete(cls, order: list[str]) -> list[str]:
+        if sorted(order) != ["cost", "disruption", "mix"]:
+            raise ValueError(f"order must list mix, cost and disruption once each, got {order}")
+        return order
+
+
+class Solver(Strict):
+    backend: Literal["highs", "cbc", "scip", "cpsat"] = "highs"
+    time_limit: float = Field(default=60.0, gt=0, description="seconds per solve")
+    gap: float = Field(default=1e-4, ge=0, le=1)
+    threads: int = Field(default=1, ge=1)
+    seed: int = 0
+
+
+class Scenario(Strict):
+    name: str = "baseline"
+    description: str = ""
+    extends: str | None = None
+    data: str | None = None
+    horizon: int = Field(default=3, ge=1, le=15)
+    mix: Mix = Mix()
+    budget: Budget = Budget()
+    promotion: Promotion = Promotion()
+    mobility: Mobility = Mobility()
+    attrition: Attrition = Attrition()
+    hiring: Hiring = Hiring()
+    redundancy: Redundancy = Redundancy()
+    unit_grading: UnitGrading = UnitGrading()
+    objective: Objective = Objective()
+    solver: Solver = Solver()
+    applied_overrides: list[str] = []
+
+    @model_validator(mode="after")
+    def _years_within_horizon(self) -> "Scenario":
+        if self.mix.deadline > self.horizon:
+            raise ValueError(f"mix.deadline {self.mix.deadline} is beyond the horizon {self.horizon}")
+        if self.budget.caps is not None:
+            missing = [t for t in range(1, self.horizon + 1) if t not in self.budget.caps]
+            if missing:
+                raise ValueError(f"budget.caps has no cap for years {missing}")
+        return self
+
+    def budget_cap(self, year: int, base_payroll: float) -> float:
+        if self.budget.caps is not None:
+            return float(self.budget.caps[year])
+        return base_payroll * (1.0 + self.budget.growth) ** year
+
+
+# ----------------------------------------------------------------------------------------------- loading
+
+
+def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        keys.append(path)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.extend(_valid_keys(annotation, path + "."))
+    return keys
+
+
+VALID_KEYS = _valid_keys(Scenario)
+
+
+def _nearest_key(path: str) -> str:
+    close = difflib.get_close_matches(path, VALID_KEYS, n=1, cutoff=0.5)
+    if not close:
+        leaf = path.rsplit(".", 1)[-1]
+        close = difflib.get_close_matches(leaf, [k.rsplit(".", 1)[-1] for k in VALID_KEYS], n=1, cutoff=0.5)
+        close = [k for k in VALID_KEYS if k.rsplit(".", 1)[-1] == close[0]][:1] if close else []
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _describe(errors: list[dict[str, Any]]) -> list[str]:
+    problems = []
+    for err in errors:
+        path = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown key '{path}'{_nearest_key(path)}")
+        else:
+            shown = err.get("input")
+            value = f" (got {shown!r})" if not isinstance(shown, dict | list) else ""
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{path or '<scenario>'}: {message}{value}")
+    return problems
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(str(path), ["file not found"]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ScenarioError(str(path), ["top level must be a mapping of keys to values"])
+    return raw
+
+
+def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        raise ScenarioError(str(path), ["'extends' forms a cycle: " + " → ".join(str(p) for p in (*seen, path))])
+    raw = _read_yaml(path)
+    if raw.get("data") is not None and not Path(raw["data"]).is_absolute():
+        raw["data"] = str((path.parent / raw["data"]).resolve())
+    parent = raw.get("extends")
+    if parent is None:
+        return raw
+    base = _resolve_extends(path.parent / parent, (*seen, path))
+    return _deep_merge(base, raw)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``key.path=value`` → (["key", "path"], value parsed as YAML: numbers, booleans, lists, maps)."""
+    if "=" not in text:
+        raise ScenarioError("--set", [f"override '{text}' must look like key.path=value"])
+    key, value = text.split("=", 1)
+    return key.strip().split("."), yaml.safe_load(value) if value.strip() else None
+
+
+def _apply_override(raw: dict[str, Any], path: list[str], value: Any) -> Any:
+    """Set raw[path] = value; returns the previous value (None when absent)."""
+    node = raw
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ScenarioError("--set", [f"'{'.'.join(path)}': '{part}' is not a section"])
+    key: Any = path[-1]
+    if key.isdigit():
+        key = int(key)
+    previous = node.get(key)
+    node[key] = value
+    return previous
+
+
+def build_scenario(raw: dict[str, Any], source: str, overrides: list[str] = ()) -> Scenario:
+    """Validate ``raw`` (after applying ``overrides``) into a Scenario, or raise ScenarioError."""
+    raw = _deep_merge({}, raw)
+    problems: list[str] = []
+    log: list[str] = list(raw.pop("applied_overrides", []) or [])
+    seen_keys: set[str] = set()
+    defaults = Scenario().model_dump()
+    for text in overrides:
+        path, value = parse_override(text)
+        dotted = ".".join(path)
+        if dotted in seen_keys:
+            problems.append(f"override '{dotted}' is given twice")
+            continue
+        seen_keys.add(dotted)
+        if not any(k == dotted or dotted.startswith(k + ".") for k in VALID_KEYS):
+            problems.append(f"unknown key '{dotted}' in --set{_nearest_key(dotted)}")
+            continue
+        previous = _apply_override(raw, path, value)
+        if previous is None:
+            node: Any = defaults
+            for part in path:
+                node = node.get(int(part) if part.isdigit() else part) if isinstance(node, dict) else None
+            previous = node
+        log.append(f"{dotted}: {previous!r} → {value!r}")
+    if problems:
+        raise ScenarioError(source, problems)
+    raw["applied_overrides"] = log
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(source, _describe(exc.errors())) from None
+
+
+def load_scenario(path: str | Path | None, overrides: list[str] = ()) -> Scenario:
+    """Read a scenario file (following ``extends``), apply overrides, validate everything at once."""
+    if path is None:
+        return build_scenario({}, "<defaults>", overrides)
+    return build_scenario(_resolve_extends(Path(path)), str(path), overrides)
+
+
+def scenario_path(name: str) -> Path:
+    """Path of a scenario shipped with the project (``baseline`` → scenarios/baseline.yaml)."""
+    import scenarios
+
+    return Path(scenarios.__file__).parent / f"{name}.yaml"

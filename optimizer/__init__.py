@@ -1,0 +1,1 @@
+"""The engine: cohorts, formulation, solving, plan disaggregation, verification and the `wfplan` CLI."""

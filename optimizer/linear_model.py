@@ -1,0 +1,99 @@
+"""A solver-neutral mixed-integer linear model: named variables, named rows, named objective terms.
+
+The formulation writes into this structure once; each backend translates it into its own solver.
+Rows are ``lo ≤ Σ coef·var ≤ hi`` (either side may be infinite). Objective *terms* (e.g. ``mix``,
+``cost``, ``disruption``) are kept apart so the solve driver can combine them lexicographically or by
+weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+INF = math.inf
+
+Expr = dict[int, float]
+"""A linear expression: variable index → coefficient."""
+
+
+def add_to(expr: Expr, var: int, coef: float) -> None:
+    """expr += coef·var (in place)."""
+    if coef:
+        expr[var] = expr.get(var, 0.0) + coef
+
+
+def combine(*terms: tuple[float, Expr]) -> Expr:
+    """Σ factor·expr over the given (factor, expr) pairs."""
+    out: Expr = {}
+    for factor, expr in terms:
+        for var, coef in expr.items():
+            add_to(out, var, factor * coef)
+    return out
+
+
+@dataclass
+class Row:
+    name: str
+    expr: Expr
+    lo: float
+    hi: float
+
+
+@dataclass
+class LinearModel:
+    name: str = "wfplan"
+    var_names: list[str] = field(default_factory=list)
+    lb: list[float] = field(default_factory=list)
+    ub: list[float] = field(default_factory=list)
+    integer: list[bool] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    objective_terms: dict[str, Expr] = field(default_factory=dict)
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.var_names)
+
+    def add_var(self, name: str, lb: float = 0.0, ub: float = INF, integer: bool = False) -> int:
+        if name in self._index:
+            raise ValueError(f"duplicate variable name {name}")
+        self._index[name] = len(self.var_names)
+        self.var_names.append(name)
+        self.lb.append(lb)
+        self.ub.append(ub)
+        self.integer.append(integer)
+        return self._index[name]
+
+    def var(self, name: str) -> int:
+        return self._index[name]
+
+    def add_row(self, name: str, expr: Expr, lo: float = -INF, hi: float = INF) -> None:
+        """Add ``lo ≤ expr ≤ hi``; a constant expression is checked, not added."""
+        expr = {v: c for v, c in expr.items() if c != 0.0}
+        if not expr:
+            if lo > 1e-9 or hi < -1e-9:
+                raise ValueError(f"row {name} has no variables and cannot hold: {lo} ≤ 0 ≤ {hi}")
+            return
+        self.rows.append(Row(name, expr, lo, hi))
+
+    def add_objective(self, term: str, expr: Expr, factor: float = 1.0) -> None:
+        """objective_terms[term] += factor·expr."""
+        target = self.objective_terms.setdefault(term, {})
+        for var, coef in expr.items():
+            add_to(target, var, factor * coef)
+
+    def evaluate(self, expr: Expr, values: np.ndarray) -> float:
+        return float(sum(coef * values[var] for var, coef in expr.items()))
+
+    def row_violations(self, values: np.ndarray, tol: float = 1e-6) -> list[tuple[str, float]]:
+        """Rows violated by ``values`` with the size of the violation (used by tests and checks)."""
+        bad = []
+        for row in self.rows:
+            activity = self.evaluate(row.expr, values)
+            excess = max(row.lo - activity, activity - row.hi, 0.0)
+            if excess > tol * max(1.0, abs(activity)):
+                bad.append((row.name, excess))
+        return bad

@@ -1,0 +1,1 @@
+"""Everything that turns a solved plan into files people read."""

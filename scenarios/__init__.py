@@ -1,0 +1,1 @@
+"""Scenario files shipped with the project (package data, so `wfplan` finds them when installed)."""
