@@ -9,6 +9,7 @@ recorded in :attr:`Scenario.applied_overrides`.
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,8 +68,8 @@ class Mix(Strict):
     """Target shares by sequence; from year ``deadline`` on, |share − target| ≤ tolerance."""
 
     target: SequenceShares = SequenceShares(management=0.05, technical=0.30, operations=0.65)
-    tolerance: float = Field(default=0.005, ge=0, le=1)
-    deadline: int = Field(default=3, ge=1)
+    tolerance: float = Field(default=0.005, ge=0, le=1, description="allowed |share − target|")
+    deadline: int = Field(default=3, ge=1, description="first year the band must hold (≤ horizon)")
     operations_floor: float = Field(
         default=0.0, ge=0, le=1, description="minimum operations share inside every unit, every year"
     )
@@ -85,23 +86,30 @@ class Mix(Strict):
 class Budget(Strict):
     """cap(t) = payroll(0)·(1+growth)^t, or the explicit ``caps`` per year when given."""
 
-    growth: float = Field(default=0.05, ge=-1)
-    caps: dict[int, float] | None = None
+    growth: float = Field(default=0.05, ge=-1, description="yearly growth of the cap over year-0 payroll")
+    caps: dict[int, float] | None = Field(default=None, description="explicit cap per year (CNY), replaces growth")
 
 
 class Promotion(Strict):
     """Rate caps on the start-of-year stock of each (unit, sequence, tier)."""
 
-    grade_rate: float = Field(default=0.30, ge=0, le=1)
-    tier_rate: float = Field(default=0.10, ge=0, le=1)
-    tier_rate_floor: float = Field(default=0.0, ge=0, le=1)
-    min_years_in_grade: int = Field(default=2, ge=0, le=10)
-    min_years_for_grade_step: int = Field(default=1, ge=0, le=10)
+    grade_rate: float = Field(default=0.30, ge=0, le=1, description="max grade steps / stock of (unit, sequence, tier)")
+    tier_rate: float = Field(default=0.10, ge=0, le=1, description="max tier promotions / stock of (unit, sequence, tier)")
+    tier_rate_floor: float = Field(
+        default=0.0, ge=0, le=1, description="minimum tier promotions as a share of the eligible stock"
+    )
+    grade_rate_floor: float = Field(
+        default=0.0, ge=0, le=1, description="minimum grade steps as a share of the eligible stock"
+    )
+    min_years_in_grade: int = Field(default=2, ge=0, le=10, description="years in grade before a tier promotion")
+    min_years_for_grade_step: int = Field(default=1, ge=0, le=10, description="years in grade before a grade step")
 
     @model_validator(mode="after")
     def _floor_below_cap(self) -> "Promotion":
         if self.tier_rate_floor > self.tier_rate:
             raise ValueError(f"tier_rate_floor {self.tier_rate_floor} exceeds tier_rate {self.tier_rate}")
+        if self.grade_rate_floor > self.grade_rate:
+            raise ValueError(f"grade_rate_floor {self.grade_rate_floor} exceeds grade_rate {self.grade_rate}")
         return self
 
 
@@ -116,24 +124,24 @@ class TierMapping(Strict):
 class Mobility(Strict):
     """Lateral moves: caps as shares of the start-of-year stock of (unit, sequence, tier)."""
 
-    operations_to_technical: float = Field(default=0.05, ge=0, le=1)
-    management_to_technical: float = Field(default=0.10, ge=0, le=1)
-    technical_to_management: float = Field(default=0.02, ge=0, le=1)
+    operations_to_technical: float = Field(default=0.05, ge=0, le=1, description="max retraining moves / operations stock of (unit, tier)")
+    management_to_technical: float = Field(default=0.10, ge=0, le=1, description="max moves / management stock of (unit, tier)")
+    technical_to_management: float = Field(default=0.02, ge=0, le=1, description="max moves / technical stock of (unit, tier)")
     retraining_cost: float = Field(default=30000.0, ge=0, description="one-off, per operations → technical move")
     move_cost: float = Field(default=5000.0, ge=0, description="one-off, per management ↔ technical move")
     mapping: TierMapping = TierMapping()
-    unit_transfers: bool = False
-    transfer_rate: float = Field(default=0.02, ge=0, le=1)
-    transfer_cost: float = Field(default=10000.0, ge=0)
+    unit_transfers: bool = Field(default=False, description="allow moves between units (same sequence, tier, grade)")
+    transfer_rate: float = Field(default=0.02, ge=0, le=1, description="max transfers out / stock of (unit, sequence, tier)")
+    transfer_cost: float = Field(default=10000.0, ge=0, description="one-off, per transfer (CNY)")
 
 
 class Attrition(Strict):
     """Expected annual leaving rates by sequence; ``by_tier`` overrides them per sequence and tier."""
 
-    management: float = Field(default=0.04, ge=0, le=1)
-    technical: float = Field(default=0.05, ge=0, le=1)
-    operations: float = Field(default=0.07, ge=0, le=1)
-    by_tier: dict[Sequence, dict[int, float]] = {}
+    management: float = Field(default=0.04, ge=0, le=1, description="expected yearly leaving rate")
+    technical: float = Field(default=0.05, ge=0, le=1, description="expected yearly leaving rate")
+    operations: float = Field(default=0.07, ge=0, le=1, description="expected yearly leaving rate")
+    by_tier: dict[Sequence, dict[int, float]] = Field(default={}, description="rate per sequence and tier, e.g. {technical: {1: 0.08}}")
 
     @field_validator("by_tier")
     @classmethod
@@ -151,18 +159,26 @@ class Attrition(Strict):
 class Hiring(Strict):
     """External hires land on grade 1 of the entry tiers; yearly cap as a share of the sequence's stock."""
 
-    enabled: bool = True
-    entry_tiers: dict[Sequence, list[int]] = {"technical": [1, 2], "operations": [1]}
-    max_rate: SequenceRates = SequenceRates(management=0.0, technical=0.08, operations=0.03)
-    cost: SequenceAmounts = SequenceAmounts(management=40000, technical=20000, operations=8000)
+    enabled: bool = Field(default=True, description="allow external hires")
+    entry_tiers: dict[Sequence, list[int]] = Field(
+        default={"technical": [1, 2], "operations": [1]}, description="tiers hires may enter, per sequence (grade 1)"
+    )
+    max_rate: SequenceRates = Field(
+        default=SequenceRates(management=0.0, technical=0.08, operations=0.03),
+        description="max hires per year / group stock of the sequence",
+    )
+    cost: SequenceAmounts = Field(
+        default=SequenceAmounts(management=40000, technical=20000, operations=8000),
+        description="one-off cost per hire (CNY)",
+    )
 
 
 class Redundancy(Strict):
     """Off by default; cost = cost_factor × the person's annual pay."""
 
-    enabled: bool = False
-    max_rate: float = Field(default=0.03, ge=0, le=1)
-    cost_factor: float = Field(default=1.0, ge=0)
+    enabled: bool = Field(default=False, description="allow redundancies")
+    max_rate: float = Field(default=0.03, ge=0, le=1, description="max redundancies / stock of (unit, sequence, tier)")
+    cost_factor: float = Field(default=1.0, ge=0, description="severance as a multiple of annual pay")
 
 
 class GradeBand(Strict):
@@ -199,7 +215,7 @@ class UnitGrading(Strict):
 
     weights: ScoreWeights = ScoreWeights()
     grades: list[GradeBand] = DEFAULT_GRADES
-    review_cycle: int = Field(default=3, ge=1)
+    review_cycle: int = Field(default=3, ge=1, description="years a unit grade stays fixed (reported)")
 
     @field_validator("grades")
     @classmethod
@@ -215,9 +231,13 @@ class UnitGrading(Strict):
 class Objective(Strict):
     """Goals: mix (band violation, heads), cost (money over the horizon), disruption (number of moves)."""
 
-    mode: Literal["lexicographic", "weighted"] = "lexicographic"
-    order: list[Literal["mix", "cost", "disruption"]] = ["mix", "cost", "disruption"]
-    weights: dict[Literal["mix", "cost", "disruption"], float] = {"mix": 1e6, "cost": 1.0, "disruption": 100.0}
+    mode: Literal["lexicographic", "weighted"] = Field(default="lexicographic", description="stages in order, or one weighted sum")
+    order: list[Literal["mix", "cost", "disruption"]] = Field(
+        default=["mix", "cost", "disruption"], description="goal priority (lexicographic mode)"
+    )
+    weights: dict[Literal["mix", "cost", "disruption"], float] = Field(
+        default={"mix": 1e6, "cost": 1.0, "disruption": 100.0}, description="goal weights (weighted mode)"
+    )
     stage_tolerance: float = Field(default=1e-6, ge=0, description="relative slack when fixing a stage")
 
     @field_validator("order")
@@ -229,19 +249,19 @@ class Objective(Strict):
 
 
 class Solver(Strict):
-    backend: Literal["highs", "cbc", "scip", "cpsat"] = "highs"
+    backend: Literal["highs", "cbc", "scip", "cpsat"] = Field(default="highs", description="MILP solver")
     time_limit: float = Field(default=60.0, gt=0, description="seconds per solve")
-    gap: float = Field(default=1e-4, ge=0, le=1)
-    threads: int = Field(default=1, ge=1)
-    seed: int = 0
+    gap: float = Field(default=1e-4, ge=0, le=1, description="relative MIP gap to stop at")
+    threads: int = Field(default=1, ge=1, description="solver threads")
+    seed: int = Field(default=0, description="solver random seed (reproducible runs)")
 
 
 class Scenario(Strict):
-    name: str = "baseline"
-    description: str = ""
-    extends: str | None = None
-    data: str | None = None
-    horizon: int = Field(default=3, ge=1, le=15)
+    name: str = Field(default="baseline", description="scenario name; the default plan folder is runs/<name>")
+    description: str = Field(default="", description="free text shown in reports")
+    extends: str | None = Field(default=None, description="another scenario file (relative path) this one overrides")
+    data: str | None = Field(default=None, description="input tables folder or workbook (relative to the file)")
+    horizon: int = Field(default=3, ge=1, le=15, description="plan years H")
     mix: Mix = Mix()
     budget: Budget = Budget()
     promotion: Promotion = Promotion()
@@ -252,7 +272,7 @@ class Scenario(Strict):
     unit_grading: UnitGrading = UnitGrading()
     objective: Objective = Objective()
     solver: Solver = Solver()
-    applied_overrides: list[str] = []
+    applied_overrides: list[str] = Field(default=[], description="filled by wfplan: every --set applied")
 
     @model_validator(mode="after")
     def _years_within_horizon(self) -> "Scenario":
@@ -416,3 +436,44 @@ def scenario_path(name: str) -> Path:
     import scenarios
 
     return Path(scenarios.__file__).parent / f"{name}.yaml"
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    text = text or str(annotation).replace("typing.", "").replace("models.scenario.", "")
+    return text.replace("|", "or")
+
+
+def render_scenario_reference() -> str:
+    """Markdown reference of every scenario key (docs/scenarios.md is exactly this text)."""
+    defaults = Scenario().model_dump(mode="json")
+    lines = [
+        "# Scenario keys",
+        "",
+        "Generated from `models/scenario.py` by `render_scenario_reference()`; `wfplan` refuses any key not",
+        "listed here and names the nearest valid one. A file may `extends:` another; `--set key.path=value`",
+        "overrides are type-checked and recorded in `summary.json` under `scenario.applied_overrides`.",
+        "",
+    ]
+
+    def section(model: type[BaseModel], path: list[str]) -> None:
+        doc = (model.__doc__ or "").strip().splitlines()
+        lines.extend([f"## `{'.'.join(path) or 'top level'}`", "", *doc[:1], ""])
+        lines.extend(["| key | type | default | description |", "| --- | --- | --- | --- |"])
+        nested = []
+        for name, info in model.model_fields.items():
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                nested.append((annotation, [*path, name]))
+                continue
+            default: Any = defaults
+            for part in (*path, name):
+                default = default[part]
+            shown = json.dumps(default, ensure_ascii=False).replace("|", "\\|")
+            lines.append(f"| `{'.'.join((*path, name))}` | {_type_name(annotation)} | `{shown}` | {(info.description or '').replace('|', chr(92) + '|')} |")
+        lines.append("")
+        for child, child_path in nested:
+            section(child, child_path)
+
+    section(Scenario, [])
+    return "\n".join(lines)

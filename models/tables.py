@@ -1,0 +1,217 @@
+"""Data dictionary of the input tables (``employees``, ``units``, ``pay``): the one place that defines them.
+
+Loading (:mod:`models.io`), validation (:mod:`models.validation`) and the user documentation
+(``docs/data.md``, produced by :func:`render_markdown`) all read these definitions.
+Regenerate the documentation with ``python -m models.tables > docs/data.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from models.pay import GRADES
+from models.scenario import SEQUENCES
+
+ColumnType = Literal["string", "integer", "number", "boolean"]
+
+TRUE_WORDS: tuple[str, ...] = ("true", "1", "yes")
+FALSE_WORDS: tuple[str, ...] = ("false", "0", "no")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table.
+
+    A required column must be present and non-blank in every row. An optional column may be absent;
+    a blank cell (or an absent column) takes ``default``, or stays empty when ``default`` is None.
+    """
+
+    name: str
+    type: ColumnType
+    description: str
+    unit: str = ""
+    required: bool = True
+    default: str | int | float | bool | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    allowed: tuple[str, ...] = ()
+    references: str | None = None
+    """``"table.column"`` whose values this column must take (a foreign key)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input table: its columns and the columns that identify a row (unique together)."""
+
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    rules: tuple[str, ...] = ()
+    """Rules across columns or tables, in words (each is checked in :mod:`models.validation`)."""
+
+    @property
+    def key_label(self) -> str:
+        """How a row's key is named in messages: ``employee_id`` or ``sequence/tier/grade``."""
+        return "/".join(self.key)
+
+
+def _score(name: str, what: str) -> Column:
+    """A unit grading criterion, scored 0..100."""
+    return Column(name, "number", f"Score for {what}.", unit="points 0–100", minimum=0, maximum=100)
+
+
+EMPLOYEES = Table(
+    name="employees",
+    description="The roster: one row per employee, in the state they hold today.",
+    key=("employee_id",),
+    columns=(
+        Column("employee_id", "string", "Unique identifier of the employee."),
+        Column("unit_id", "string", "Unit (subsidiary) the employee works in.", references="units.unit_id"),
+        Column("sequence", "string", "Career sequence.", allowed=SEQUENCES),
+        Column(
+            "tier",
+            "integer",
+            "Tier (role level) within the sequence.",
+            minimum=1,
+        ),
+        Column("grade", "integer", "Salary grade within the tier.", minimum=min(GRADES), maximum=max(GRADES)),
+        Column("performance", "number", "Latest performance score; ranks people for promotion.",
+               unit="points 0–100", minimum=0, maximum=100),
+        Column("years_in_grade", "number", "Years spent in the current grade.", unit="years", minimum=0),
+        Column("salary", "number", "Actual current pay; reported only, never used for the plan's payroll.",
+               unit="CNY/year", required=False, minimum=0),
+        Column("technical_eligible", "boolean", "Qualified to move to the technical sequence after retraining.",
+               required=False, default=False),
+        Column("name", "string", "Employee's name, shown in reports.", required=False, default=""),
+    ),
+    rules=(
+        "tier ≤ the ladder length of the employee's sequence: the highest tier the pay table lists for it.",
+        "Every (sequence, tier, grade) held by an employee has a base salary in the pay table.",
+    ),
+)
+
+UNITS = Table(
+    name="units",
+    description="The units (subsidiaries), with the four criteria that grade them.",
+    key=("unit_id",),
+    columns=(
+        Column("unit_id", "string", "Unique identifier of the unit."),
+        Column("name", "string", "Name of the unit."),
+        _score("strategic", "strategic positioning"),
+        _score("efficiency", "operational efficiency"),
+        _score("governance", "governance"),
+        _score("innovation", "innovation"),
+        Column("grade", "string", "Fixed unit grade (a band name of the scenario's unit_grading, e.g. A); "
+               "blank means the grade is computed from the scores.", required=False, default=""),
+        Column("min_headcount", "integer", "Lowest headcount the unit may have; blank means no bound.",
+               unit="people", required=False, minimum=0),
+        Column("max_headcount", "integer", "Highest headcount the unit may have; blank means no bound.",
+               unit="people", required=False, minimum=0),
+    ),
+    rules=("min_headcount ≤ max_headcount where both are given.",),
+)
+
+PAY = Table(
+    name="pay",
+    description="Base salary of every state (sequence, tier, grade); the highest tier listed for a "
+    "sequence is the length of its ladder.",
+    key=("sequence", "tier", "grade"),
+    columns=(
+        Column("sequence", "string", "Career sequence.", allowed=SEQUENCES),
+        Column("tier", "integer", "Tier within the sequence.", minimum=1),
+        Column("grade", "integer", "Salary grade within the tier.", minimum=min(GRADES), maximum=max(GRADES)),
+        Column("base_salary", "number", "Annual base salary before the unit's pay coefficient.",
+               unit="CNY/year", minimum=0, exclusive_minimum=True),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (EMPLOYEES, UNITS, PAY)}
+
+
+def _number(value: float) -> str:
+    """A bound as people write it: 100, not 100.0."""
+    return f"{value:g}"
+
+
+def expectation(column: Column) -> str:
+    """What a valid cell of ``column`` looks like, in words (used by messages and the docs)."""
+    if column.allowed:
+        return "one of " + ", ".join(column.allowed)
+    if column.type == "boolean":
+        return "true/false, 1/0 or yes/no"
+    if column.type == "string":
+        return f"a non-empty {column.name}" if column.required else "any text"
+    noun = "an integer" if column.type == "integer" else "a number"
+    low, high = column.minimum, column.maximum
+    if low is not None and high is not None:
+        return f"{noun} in {_number(low)}..{_number(high)}"
+    if low is not None:
+        return f"{noun} {'>' if column.exclusive_minimum else '≥'} {_number(low)}"
+    return noun
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
+def _default(column: Column) -> str:
+    """The 'required / default' cell of the docs."""
+    if column.required:
+        return "required"
+    if column.default is None or column.default == "":
+        return "optional (blank if absent)"
+    return f"optional (default {str(column.default).lower()})"
+
+
+def _allowed(column: Column) -> str:
+    """The 'allowed values' cell of the docs."""
+    text = expectation(column)
+    if column.references:
+        text += f", listed in {column.references}"
+    return text
+
+
+def _table_markdown(table: Table) -> list[str]:
+    """One table's section of the docs, as lines."""
+    lines = [f"## `{table.name}`", "", table.description, "", f"Key (unique, non-empty): `{table.key_label}`.", ""]
+    lines += ["| column | type | unit | required / default | allowed values | description |", "| --- " * 6 + "|"]
+    for c in table.columns:
+        cells = (f"`{c.name}`", c.type, c.unit, _default(c), _allowed(c), c.description)
+        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    if table.rules:
+        lines += ["", "Rules:", ""] + [f"- {rule}" for rule in table.rules]
+    return lines + [""]
+
+
+INTRO = """# Input tables
+
+<!-- Generated by `python -m models.tables > docs/data.md` from models/tables.py; do not edit by hand. -->
+
+The input is a folder holding `employees`, `units` and `pay` as CSV (`employees.csv`, ...) or Parquet
+(`employees.parquet`, ...) files, or one `.xlsx` workbook with sheets of those names (given directly,
+or as the only workbook in the folder).
+
+- CSV files are UTF-8 (a byte-order mark is accepted); the first line is the header.
+- Column names must match exactly; other columns are ignored, and so are blank rows and spaces
+  around a value.
+- Booleans are written true/false, 1/0 or yes/no (any case).
+- Every problem is reported at once, each with its file, row (the header is row 1, so the first data
+  row is row 2, in CSV, Parquet and XLSX alike), the row's key, the column, the value as written and
+  what was expected. `wfplan validate DATA_DIR` lists them without solving.
+"""
+
+
+def render_markdown() -> str:
+    """The data dictionary as Markdown: the content of ``docs/data.md``."""
+    lines = [INTRO]
+    for table in TABLES.values():
+        lines += _table_markdown(table)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

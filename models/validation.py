@@ -1,0 +1,289 @@
+"""Validation of the input tables: every problem found at once, then canonical dtypes.
+
+:func:`validate` checks text tables from :func:`models.io.load_tables` against the data dictionary in
+:mod:`models.tables` and returns every :class:`Problem`; :func:`load_inputs` loads, validates and
+converts, raising :class:`InputError` when anything is wrong. The checks are column operations, so a
+roster of a million rows costs a few seconds; Python only loops over the (few) bad rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from models.io import InputError, InputTables, Problem, load_tables
+from models.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Column, Table, expectation
+
+__all__ = ["InputError", "InputTables", "Problem", "load_inputs", "validate"]
+
+STATE = ("sequence", "tier", "grade")
+
+
+@dataclass
+class _Checked:
+    """One table under validation: its raw text, the parsed columns and the problems found so far.
+
+    ``values`` holds parsed values (NaN where blank or bad) and ``ok`` marks the cells that passed.
+    """
+
+    table: Table
+    label: str
+    raw: pd.DataFrame
+    values: dict[str, pd.Series] = field(default_factory=dict)
+    ok: dict[str, pd.Series] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def text(self, column: str) -> pd.Series:
+        """The column as written, without surrounding spaces."""
+        return self.raw[column].str.strip()
+
+    def valid(self, *columns: str) -> pd.Series:
+        """Rows whose given columns are all present and valid."""
+        mask = pd.Series(True, index=self.raw.index)
+        for column in columns:
+            mask &= self.ok.get(column, pd.Series(False, index=self.raw.index))
+        return mask
+
+    def report(
+        self, mask: pd.Series | np.ndarray, column: str, expected: str | pd.Series, value: pd.Series | None = None
+    ) -> None:
+        """Add one problem per row of ``mask``; ``value`` defaults to the column as written."""
+        rows = self.raw.index[np.asarray(mask, dtype=bool)]
+        if rows.empty:
+            return
+        shown = (self.raw[column] if value is None else value)[rows]
+        wanted = expected[rows] if isinstance(expected, pd.Series) else [expected] * len(rows)
+        keys = self.keys(rows)
+        self.problems += [
+            Problem(file=self.label, row=int(r), key=k or None, key_name=self.table.key_label if k else None,
+                    column=column, value=str(v), expected=str(e))
+            for r, k, v, e in zip(rows, keys, shown, wanted, strict=True)
+        ]
+
+    def keys(self, rows: pd.Index) -> list[str]:
+        """Key text of ``rows`` ('' where a key column is blank or absent)."""
+        parts = [
+            self.raw.loc[rows, c].str.strip() if c in self.raw.columns else pd.Series("", index=rows)
+            for c in self.table.key
+        ]
+        return ["" if "" in p else "/".join(p) for p in zip(*parts, strict=True)]
+
+
+# ---------------------------------------------------------------------------------------- cell checks
+
+
+def _parse_string(text: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
+    """(text, NaN where blank; bad cells): blanks in a required column, values outside ``allowed``."""
+    blank = text == ""
+    bad = blank & column.required
+    if column.allowed:
+        bad |= ~blank & ~text.isin(column.allowed)
+    return text.where(~blank), bad
+
+
+def _parse_number(text: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
+    """(float64, NaN where blank or bad; bad cells): not a finite number, not whole, or out of range."""
+    number = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = ~np.isfinite(number)
+    if column.type == "integer":
+        bad |= number != np.round(number)
+    if column.minimum is not None:
+        bad |= (number <= column.minimum) if column.exclusive_minimum else (number < column.minimum)
+    if column.maximum is not None:
+        bad |= number > column.maximum
+    blank = text == ""
+    return number.where(~bad), bad & (column.required | ~blank)
+
+
+def _parse_boolean(text: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
+    """(True/False, NaN where blank; bad cells): words other than true/false, 1/0, yes/no."""
+    word = text.str.lower()
+    blank = text == ""
+    bad = ~word.isin(TRUE_WORDS + FALSE_WORDS) & (column.required | ~blank)
+    return word.isin(TRUE_WORDS).where(~blank), bad
+
+
+_PARSERS = {"string": _parse_string, "integer": _parse_number, "number": _parse_number, "boolean": _parse_boolean}
+
+
+def _check_header(checked: _Checked) -> None:
+    """Missing required columns and an empty table."""
+    header = [str(c) for c in checked.raw.columns]
+    for column in checked.table.columns:
+        if column.required and column.name not in header:
+            near = difflib.get_close_matches(column.name, header, n=1)
+            hint = f" (found '{near[0]}')" if near else ""
+            checked.problems.append(
+                Problem(file=checked.label, column=column.name, expected=f"a required column in the header{hint}")
+            )
+    if checked.raw.empty:
+        checked.problems.append(Problem(file=checked.label, expected="at least one data row"))
+
+
+def _check_cells(checked: _Checked) -> None:
+    """Parse every present column and report the cells that do not fit the dictionary."""
+    for column in checked.table.columns:
+        if column.name not in checked.raw.columns:
+            continue
+        values, bad = _PARSERS[column.type](checked.text(column.name), column)
+        checked.values[column.name] = values
+        checked.ok[column.name] = ~bad & values.notna()
+        checked.report(bad, column.name, expectation(column))
+
+
+# ----------------------------------------------------------------------------------------- row checks
+
+
+def _check_unique_key(checked: _Checked) -> None:
+    """Each key (e.g. employee_id) is used once; a repeat names the row that used it first."""
+    key = list(checked.table.key)
+    if not set(key) <= set(checked.values):
+        return
+    keys = pd.DataFrame({c: checked.values[c] for c in key})[checked.valid(*key)]
+    keys = keys[keys.duplicated(keep=False)]
+    repeated = keys.duplicated(keep="first")
+    first = keys.index.to_series().groupby([keys[c] for c in key]).transform("first")
+    rows = keys.index[repeated]
+    value = pd.Series(checked.keys(rows), index=rows, dtype=object)
+    expected = f"a unique {checked.table.key_label}; row " + first.astype(str) + " already has it"
+    checked.report(checked.raw.index.isin(rows), checked.table.key_label, expected, value)
+
+
+def _check_references(checked: _Checked, tables: dict[str, _Checked]) -> None:
+    """Foreign keys (employees.unit_id) name a row of the referenced table."""
+    for column in checked.table.columns:
+        if column.references is None or column.name not in checked.values:
+            continue
+        target_table, target_column = column.references.split(".")
+        target = tables[target_table]
+        if target_column not in target.values:
+            continue
+        known = target.values[target_column][target.valid(target_column)]
+        unknown = checked.valid(column.name) & ~checked.values[column.name].isin(known)
+        checked.report(unknown, column.name, f"a {target_column} listed in {target.label}")
+
+
+def _check_headcount_bounds(units: _Checked) -> None:
+    """min_headcount ≤ max_headcount where both are given."""
+    if not {"min_headcount", "max_headcount"} <= set(units.values):
+        return
+    low, high = units.values["min_headcount"], units.values["max_headcount"]
+    expected = "at most max_headcount (" + units.raw["max_headcount"].str.strip() + ")"
+    units.report(low > high, "min_headcount", expected)
+
+
+def _ladders(pay: _Checked) -> pd.Series:
+    """Ladder length per sequence: the highest valid tier the pay table lists for it."""
+    if not {"sequence", "tier"} <= set(pay.values):
+        return pd.Series(dtype="float64")
+    valid = pay.valid("sequence", "tier")
+    return pay.values["tier"][valid].groupby(pay.values["sequence"][valid]).max()
+
+
+def _check_tiers(employees: _Checked, ladders: pd.Series) -> None:
+    """An employee's tier lies on the ladder of their sequence."""
+    if not {"sequence", "tier"} <= set(employees.values):
+        return
+    sequence = employees.values["sequence"]
+    top = sequence.map(ladders)
+    beyond = employees.valid("tier") & (employees.values["tier"] > top)
+    expected = "an integer in 1.." + top.astype("Int64").astype(str) + " for sequence " + sequence
+    employees.report(beyond, "tier", expected)
+    employees.ok["tier"] &= ~beyond
+
+
+def _state_text(checked: _Checked) -> pd.Series:
+    """``sequence/tier/grade`` of each row, from the parsed values."""
+    tier, grade = (checked.values[c].astype("Int64").astype(str) for c in ("tier", "grade"))
+    return checked.values["sequence"] + "/" + tier + "/" + grade
+
+
+def _check_pay_gaps(employees: _Checked, pay: _Checked) -> None:
+    """Every state held in the roster has a base salary; reported once per state, at its first holder."""
+    if not (set(STATE) <= set(employees.values) and set(STATE) <= set(pay.values)):
+        return
+    priced = _state_text(pay)[pay.valid(*STATE)]
+    state = _state_text(employees)
+    gap = employees.valid(*STATE) & ~state.isin(priced)
+    unpriced = state[gap]
+    holders = unpriced.groupby(unpriced).transform("size")
+    people = np.where(holders == 1, "1 employee holds", holders.astype(str) + " employees hold")
+    expected = f"a state with a base_salary in {pay.label}; " + pd.Series(people, index=unpriced.index) + " it"
+    first = employees.raw.index.isin(unpriced.drop_duplicates().index)
+    employees.report(first, "/".join(STATE), expected, state)
+
+
+# ------------------------------------------------------------------------------------------- driving
+
+
+def _check_all(raw: InputTables) -> dict[str, _Checked]:
+    """Run every check; the result holds the parsed columns and the problems of each table."""
+    tables = {name: _Checked(table, raw.label(name), raw.frame(name)) for name, table in TABLES.items()}
+    for checked in tables.values():
+        _check_header(checked)
+        _check_cells(checked)
+    _check_tiers(tables["employees"], _ladders(tables["pay"]))
+    for checked in tables.values():
+        _check_unique_key(checked)
+        _check_references(checked, tables)
+    _check_headcount_bounds(tables["units"])
+    _check_pay_gaps(tables["employees"], tables["pay"])
+    return tables
+
+
+def _order(checked: _Checked, problem: Problem) -> tuple[int, int]:
+    """Sort key: problems of the whole file first, then by row and by the column's place in the table."""
+    names = [c.name for c in checked.table.columns]
+    column = names.index(problem.column) if problem.column in names else len(names)
+    return (problem.row or 0, column)
+
+
+def _problems(tables: dict[str, _Checked]) -> list[Problem]:
+    """All problems, table by table, in the order a reader meets them in the files."""
+    return [p for checked in tables.values() for p in sorted(checked.problems, key=lambda p: _order(checked, p))]
+
+
+def validate(raw: InputTables) -> list[Problem]:
+    """Every problem in the text tables ``raw`` (from :func:`models.io.load_tables`); empty when valid."""
+    return _problems(_check_all(raw))
+
+
+def _canonical_column(checked: _Checked, column: Column) -> pd.Series:
+    """One column with its canonical dtype; an absent optional column or blank cell takes the default."""
+    index = checked.raw.index
+    values = checked.values.get(column.name, pd.Series(np.nan, index=index, dtype="float64"))
+    if column.default is not None:
+        values = values.where(values.notna(), column.default)
+    if column.type == "string":
+        return values.astype("str")
+    if column.type == "boolean":
+        return values.astype("bool")
+    if column.type == "integer":
+        return values.astype("int64" if column.required or column.default is not None else "Int64")
+    return values.astype("float64")
+
+
+def _canonical(checked: _Checked) -> pd.DataFrame:
+    """The validated table: the dictionary's columns in its order, numbered from 0."""
+    frame = pd.DataFrame({c.name: _canonical_column(checked, c) for c in checked.table.columns})
+    return frame.reset_index(drop=True)
+
+
+def load_inputs(path: str | Path) -> InputTables:
+    """Load, validate and convert the input tables under ``path`` (see :func:`models.io.load_tables`).
+
+    Raises :class:`InputError` listing every problem. The frames returned have exactly the dictionary's
+    columns, in its order: text as ``str``, tier/grade as int64, headcount bounds as nullable Int64
+    (blank = no bound), scores, performance, years and salaries as float64, flags as bool.
+    """
+    raw = load_tables(path)
+    tables = _check_all(raw)
+    problems = _problems(tables)
+    if problems:
+        raise InputError(str(path), problems)
+    frames = {name: _canonical(checked) for name, checked in tables.items()}
+    return InputTables(**frames, files=raw.files, hashes=raw.hashes)

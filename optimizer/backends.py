@@ -1,0 +1,572 @@
+"""Solver backends: one :class:`LinearModel`, four MILP solvers, one honest result.
+
+``highs`` and ``cbc`` go through PuLP (in-process highspy, and the CBC executable); ``scip`` and
+``cpsat`` through OR-Tools' ``pywraplp``. Every backend minimises (``sense="max"`` negates the
+objective on the way in and the objective and bound on the way out) and reports a
+:class:`SolveResult` whose status is read from the solver itself, never from PuLP's status code
+(PuLP 3.3 calls a CBC run stopped by its time limit "Optimal"):
+
+- ``optimal``: the solver proved optimality and the bound meets the objective
+  (``|objective − bound| ≤ 1e-6·max(1, |objective|)``). A run that stopped because the relative gap
+  reached ``options.gap`` but left a larger gap is ``feasible``, with the gap reported.
+- ``feasible``: stopped (time limit, gap, other limit) with an incumbent.
+- ``no_solution``: stopped without an incumbent, or (CP-SAT approximations) no proven answer.
+- ``infeasible`` / ``unbounded``: proven by the solver.
+- ``error``: the solver failed; ``message`` says how.
+
+``gap`` is ``|objective − bound| / |objective|`` (0 when they meet, ``inf`` when the objective is 0
+and the bound is not), computed the same way for every backend from the objective re-evaluated on
+the returned values (integer columns rounded) and the solver's best bound.
+
+Per backend:
+
+- ``highs`` (``pulp.HiGHS``): status, ``mip_dual_bound`` and the primal solution status are read from
+  the highspy object PuLP keeps (``prob.solverModel``). Seed ``random_seed``, ``threads``. Starts:
+  PuLP 4 passes them natively (``warmStart``); on PuLP 3.3, whose in-process HiGHS ignores starts,
+  a small subclass hands them to ``Highs.setSolution`` before ``run()``.
+- ``cbc`` (``pulp.PULP_CBC_CMD`` on PuLP 3.3, ``pulp.COIN_CMD`` on PuLP 4): status, objective and
+  lower bound are parsed from CBC's own log ("Result - Stopped on time limit", "Lower bound:").
+  Seeds ``randomCbcSeed``/``randomSeed`` (seed 0 keeps CBC's fixed defaults: CBC reads 0 as "seed from
+  the clock"); more than one thread runs as ``threads 100+n``, CBC's repeatable parallel mode.
+  Starts via PuLP ``warmStart`` (CBC ``-mips``). With ``msg`` the log is printed after the run.
+- ``scip`` (pywraplp "SCIP"): status and ``Objective().BestBound()``; ``randomization/randomseedshift``;
+  single-threaded; starts via ``SetHint``.
+- ``cpsat`` (pywraplp "CP_SAT", which converts the MILP for CP-SAT): ``random_seed``, ``num_workers`` =
+  threads (CP-SAT wants 8+), ``relative_gap_limit`` (pywraplp's MIP-gap parameter is a no-op for it);
+  starts via ``SetHint``. CP-SAT only solves integer programs with integer coefficients.
+  Fractional coefficients are scaled exactly (rational detection) or to 1e-6. Continuous variables
+  are the problem: the conversion silently restricts them to a grid, and on a three-year stock-flow
+  model with 0.95 attrition it returned "OPTIMAL" at 8× the true optimum. So: a model without
+  continuous variables, or whose continuous variables all vanish in CP-SAT's MIP presolve (first try
+  with ``only_solve_ip``), is solved exactly and reported like any backend. Otherwise the model is
+  solved on a grid of 1/``CPSAT_VAR_SCALING`` per continuous variable, the integer part of its answer
+  is kept and the continuous variables are re-optimised exactly by GLOP; the result is at best
+  ``feasible`` with no bound or gap (the grid's bound is not a bound of the model), and a grid that
+  is infeasible gives ``no_solution``, not ``infeasible``. CP-SAT also caps every variable at
+  ``|x| ≤ 1e7`` (``mip_max_bound``; ÷ the scaling for gridded variables): fine for headcounts,
+  not for money-valued variables.
+
+Names: OR-Tools keeps the model's names. PuLP/LP files get readable sanitised names
+(:func:`lp_name`: ``promote_tier[BG007,technical,3,5,y1]`` → ``promote_tier(BG007,technical,3,5,y1)``);
+a ranged row ``lo ≤ expr ≤ hi`` becomes two PuLP rows ``<name>_lo`` and ``<name>_hi``; rows with both
+sides infinite are left out. :func:`write_lp` returns the renaming.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+import pulp
+from ortools.linear_solver import linear_solver_pb2 as mp
+from ortools.linear_solver import pywraplp
+
+from optimizer.linear_model import INF, Expr, LinearModel, Row, combine
+
+Backend = Literal["highs", "cbc", "scip", "cpsat"]
+Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"]
+Verdict = Status | Literal["infeasible_or_unbounded"]
+"""What a backend may report; "infeasible_or_unbounded" is settled by :func:`solve`."""
+
+OPTIMALITY_TOLERANCE = 1e-6
+"""|objective − bound| ≤ this · max(1, |objective|) counts as proven optimal."""
+
+CPSAT_VAR_SCALING = 1000.0
+"""Grid of continuous variables (1/this) when CP-SAT must approximate them."""
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    backend: Backend
+    time_limit: float
+    gap: float
+    threads: int = 1
+    seed: int = 0
+    msg: bool = False
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("highs", "cbc", "scip", "cpsat"):
+            raise ValueError(f"unknown backend {self.backend!r}: highs, cbc, scip or cpsat")
+        if not (self.time_limit > 0 and self.gap >= 0 and self.threads >= 1 and self.seed >= 0):
+            raise ValueError(f"need time_limit > 0, gap ≥ 0, threads ≥ 1, seed ≥ 0: {self}")
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: Status
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    backend: str
+    message: str
+
+
+@dataclass
+class _Outcome:
+    """What a backend found, in the minimisation frame, before the shared bookkeeping."""
+
+    status: Verdict
+    values: np.ndarray | None = None
+    bound: float | None = None
+    message: str = ""
+
+
+def solve(
+    model: LinearModel,
+    objective: dict[int, float],
+    options: SolveOptions,
+    start: np.ndarray | None = None,
+    sense: Literal["min", "max"] = "min",
+) -> SolveResult:
+    """Solve ``model`` for ``objective`` with ``options.backend``; ``start`` is an optional MIP start."""
+    sign = 1.0 if sense == "min" else -1.0
+    minimise = {var: sign * coef for var, coef in objective.items()}
+    clean_start = None if start is None else _clean_start(model, start)
+    began = time.perf_counter()
+    outcome = _run_backend(model, minimise, options, clean_start)
+    if outcome.status in ("unbounded", "infeasible_or_unbounded"):
+        probe_options = replace(options, time_limit=_seconds_left(options, began))
+        outcome = _settle_unbounded(model, probe_options, outcome)
+    return _result(model, minimise, outcome, sign, options.backend, time.perf_counter() - began)
+
+
+def write_lp(model: LinearModel, path: str | Path, objective: Expr | None = None) -> dict[str, str]:
+    """Write ``model`` as ``.lp`` or ``.mps`` without solving; returns {original name: written name}
+    for the names that had to change. The objective defaults to the sum of all objective terms."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".lp", ".mps"):
+        raise ValueError(f"write_lp writes .lp or .mps files, not {path.name}")
+    if objective is None:
+        objective = combine(*((1.0, expr) for expr in model.objective_terms.values()))
+    prob, _ = _pulp_problem(model, objective)
+    if suffix == ".mps":
+        prob.writeMPS(str(path))
+    else:
+        prob.writeLP(str(path), max_length=255)
+    names = model.var_names + [row.name for row in model.rows]
+    written = _lp_names(model.var_names) + _lp_names([row.name for row in model.rows])
+    return {old: new for old, new in zip(names, written) if old != new}
+
+
+# ---------------------------------------------------------------- shared bookkeeping
+
+
+def _seconds_left(options: SolveOptions, began: float) -> float:
+    """What is left of the time limit, at least 10 ms (a limit of 0 means "none" to SCIP)."""
+    return max(options.time_limit - (time.perf_counter() - began), 0.01)
+
+
+def _run_backend(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+    try:
+        return _BACKENDS[options.backend](model, objective, options, start)
+    except Exception as exc:  # a solver that fails is reported as status "error", not raised
+        return _Outcome("error", message=f"{type(exc).__name__}: {exc}")
+
+
+def _settle_unbounded(model: LinearModel, options: SolveOptions, claim: _Outcome) -> _Outcome:
+    """"Unbounded" holds only with a feasible point: a MIP's LP relaxation can be unbounded while
+    the MIP is infeasible, and HiGHS, CBC, SCIP and CP-SAT presolves may only know "infeasible or
+    unbounded". The same backend solves the feasibility problem (zero objective) to decide."""
+    probe = _run_backend(model, {}, options, None)
+    if probe.status in ("optimal", "feasible"):
+        return _Outcome("unbounded", message=f"{claim.message}; a feasible point exists")
+    if probe.status in ("infeasible", "infeasible_or_unbounded", "unbounded"):  # 0 can't be unbounded
+        return _Outcome("infeasible", message=f"{claim.message}; the feasibility problem is infeasible")
+    return _Outcome("no_solution", message=f"{claim.message}; feasibility undecided: {probe.message}")
+
+
+def _clean_start(model: LinearModel, start: np.ndarray) -> np.ndarray:
+    """The start clipped to the bounds, integer columns rounded."""
+    values = np.asarray(start, dtype=float)
+    if values.shape != (model.n_vars,) or not np.isfinite(values).all():
+        raise ValueError(f"start needs {model.n_vars} finite values, got shape {values.shape}")
+    integer = np.asarray(model.integer, dtype=bool)
+    values = np.where(integer, np.round(values), values)
+    return np.clip(values, model.lb, model.ub)
+
+
+def _relative_gap(objective: float, bound: float) -> float:
+    diff = abs(objective - bound)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    return diff / abs(objective) if objective else math.inf
+
+
+def _result(
+    model: LinearModel, objective: Expr, outcome: _Outcome, sign: float, backend: str, seconds: float
+) -> SolveResult:
+    status, values, bound = outcome.status, outcome.values, outcome.bound
+    value = gap = None
+    if values is not None:
+        values = np.where(np.asarray(model.integer, dtype=bool), np.round(values), values)
+        value = model.evaluate(objective, values)
+        if bound is not None:
+            gap = _relative_gap(value, bound)
+        if status == "optimal" and (
+            bound is None or abs(value - bound) > OPTIMALITY_TOLERANCE * max(1.0, abs(value))
+        ):
+            status = "feasible"
+    return SolveResult(
+        status=status,
+        values=values,
+        objective=None if value is None else sign * value,
+        bound=None if bound is None else sign * bound,
+        gap=gap,
+        seconds=seconds,
+        backend=backend,
+        message=outcome.message,
+    )
+
+
+def _finite_or_none(bound: float) -> float | None:
+    return bound if math.isfinite(bound) else None
+
+
+# ---------------------------------------------------------------- names for PuLP / LP files
+
+_LP_BRACKETS = str.maketrans("[]", "()")
+_LP_UNSAFE = re.compile(r"[^A-Za-z0-9_(),.]")
+_LP_BAD_START = re.compile(r"[0-9.]|[eE][0-9eE]")
+
+
+def lp_name(name: str) -> str:
+    """A readable name LP and MPS files accept: [] → (), other unsafe characters → _, and a leading _
+    where the name would read as a number."""
+    safe = _LP_UNSAFE.sub("_", name.translate(_LP_BRACKETS)) or "_"
+    return "_" + safe if _LP_BAD_START.match(safe) else safe
+
+
+def _lp_names(names: list[str]) -> list[str]:
+    """lp_name of each, made unique with _2, _3, … where sanitising made two names equal."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        base = candidate = lp_name(name)
+        copy = 1
+        while candidate in seen:
+            copy += 1
+            candidate = f"{base}_{copy}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+# ---------------------------------------------------------------- PuLP (HiGHS, CBC)
+
+_affine = getattr(pulp.LpAffineExpression, "from_list", pulp.LpAffineExpression)
+"""(var, coef) pairs → expression: ``from_list`` on PuLP 4, the constructor on PuLP 3."""
+
+
+def _pulp_problem(model: LinearModel, objective: Expr) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    prob = pulp.LpProblem(lp_name(model.name), pulp.LpMinimize)
+    cols = [
+        prob.add_variable(
+            name,
+            _finite_or_none(lb),
+            _finite_or_none(ub),
+            pulp.LpInteger if integer else pulp.LpContinuous,
+        )
+        for name, lb, ub, integer in zip(_lp_names(model.var_names), model.lb, model.ub, model.integer)
+    ]
+    for row, name in zip(model.rows, _lp_names([row.name for row in model.rows])):
+        for suffix, constraint in _pulp_rows(row, cols):
+            prob.addConstraint(constraint, name + suffix)
+    used = set(objective).union(*(row.expr for row in model.rows))
+    unused = [(cols[var], 0.0) for var in range(model.n_vars) if var not in used]
+    # PuLP 3 keeps only columns that appear somewhere: unused ones join the objective at 0
+    prob += _affine([(cols[var], coef) for var, coef in objective.items()] + unused)
+    return prob, cols
+
+
+def _pulp_rows(row: Row, cols: list[pulp.LpVariable]) -> list[tuple[str, pulp.LpConstraint]]:
+    """The PuLP constraints of one row, with the name suffix each gets."""
+
+    def expr() -> pulp.LpAffineExpression:
+        return _affine([(cols[var], coef) for var, coef in row.expr.items()])
+
+    if row.lo == row.hi:
+        return [("", expr() == row.lo)]
+    ranged = row.lo > -INF and row.hi < INF
+    out = []
+    if row.lo > -INF:
+        out.append(("_lo" if ranged else "", expr() >= row.lo))
+    if row.hi < INF:
+        out.append(("_hi" if ranged else "", expr() <= row.hi))
+    return out
+
+
+def _set_pulp_start(cols: list[pulp.LpVariable], start: np.ndarray | None) -> None:
+    if start is not None:
+        for col, value in zip(cols, start):
+            col.setInitialValue(float(value))
+
+
+def _pulp_values(cols: list[pulp.LpVariable]) -> np.ndarray:
+    return np.array([np.nan if col.varValue is None else col.varValue for col in cols], dtype=float)
+
+
+class _HiGHSWithStart(pulp.HiGHS):
+    """PuLP 3's in-process HiGHS ignores warm starts: give highspy the initial values before it runs."""
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:
+        start = [(col.index, col.varValue) for col in lp.variables() if col.varValue is not None]
+        if start:
+            index, value = zip(*start)
+            lp.solverModel.setSolution(len(index), np.array(index, np.int32), np.array(value, float))
+        super().callSolver(lp)
+
+
+_HIGHS_NATIVE_START = "warmStart" in inspect.signature(pulp.HiGHS.__init__).parameters
+
+_HIGHS_STATUS: dict[str, Verdict] = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+}
+_HIGHS_LIMITS = {
+    "kTimeLimit",
+    "kIterationLimit",
+    "kSolutionLimit",
+    "kObjectiveBound",
+    "kObjectiveTarget",
+    "kInterrupt",
+    "kHighsInterrupt",
+    "kMemoryLimit",
+}
+
+
+def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+    prob, cols = _pulp_problem(model, objective)
+    settings = dict(
+        msg=options.msg,
+        timeLimit=options.time_limit,
+        gapRel=options.gap,
+        threads=options.threads,
+        random_seed=options.seed,
+    )
+    if _HIGHS_NATIVE_START:
+        solver = pulp.HiGHS(warmStart=start is not None, **settings)
+    else:
+        solver = (pulp.HiGHS if start is None else _HiGHSWithStart)(**settings)
+    _set_pulp_start(cols, start)
+    prob.solve(solver)
+    highs = prob.solverModel
+    info = highs.getInfo()
+    model_status = highs.getModelStatus().name
+    has_solution = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+    if model_status in _HIGHS_LIMITS:
+        status: Verdict = "feasible" if has_solution else "no_solution"
+    else:
+        status = _HIGHS_STATUS.get(model_status, "error")
+    if any(model.integer):
+        bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
+    else:
+        bound = info.objective_function_value if status == "optimal" else None
+    values = _pulp_values(cols) if status in ("optimal", "feasible") else None
+    return _Outcome(status, values, bound, f"HiGHS {model_status}")
+
+
+_CBC_OBJECTIVE = re.compile(r"^(?:Objective value:|Optimal - objective value)\s+(\S+)", re.M)
+_CBC_LOWER_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
+_CBC_RESULT = re.compile(r"^Result - (.+)$", re.M)
+
+
+def _parse_cbc_log(log: str) -> tuple[Verdict, float | None, str]:
+    """Status, lower bound and verdict line from CBC's log (the MIP "Result - …" block, or Clp's
+    verdict when CBC solved an LP or decided in preprocessing)."""
+    result = _CBC_RESULT.search(log)
+    verdict = result.group(1).strip() if result else _cbc_last_verdict(log)
+    lowered = verdict.lower()
+    objective = _CBC_OBJECTIVE.search(log)
+    if "unbounded" in lowered:  # "Linear relaxation unbounded", "infeasible or unbounded"
+        status: Verdict = "infeasible_or_unbounded"
+    elif lowered.startswith("optimal"):
+        status = "optimal"
+    elif "infeasible" in lowered:
+        status = "infeasible"
+    elif lowered.startswith("stopped"):
+        status = "feasible" if objective else "no_solution"
+    else:
+        status = "error"
+    lower_bound = _CBC_LOWER_BOUND.search(log)
+    if lower_bound:
+        bound: float | None = float(lower_bound.group(1))
+    elif status == "optimal" and objective:
+        bound = float(objective.group(1))
+    else:
+        bound = None
+    return status, bound, f"CBC {verdict}"
+
+
+def _cbc_last_verdict(log: str) -> str:
+    verdicts = re.findall(
+        r"^(Optimal - objective value.*|Problem is infeasible.*|Problem is unbounded.*"
+        r"|Pre-processing says.*|.*[Ii]nfeasible - objective value.*)$",
+        log,
+        re.M,
+    )
+    return verdicts[-1] if verdicts else "gave no verdict"
+
+
+def _cbc_solver(options: SolveOptions, warm: bool, log: Path) -> pulp.LpSolver:
+    seeds = [f"randomCbcSeed {options.seed}", f"randomSeed {options.seed}"] if options.seed else []
+    cbc = getattr(pulp, "PULP_CBC_CMD", None) or pulp.COIN_CMD  # bundled CBC on PuLP 3, pulp[cbc] on 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return cbc(
+            msg=False,
+            timeLimit=options.time_limit,
+            gapRel=options.gap,
+            threads=100 + options.threads if options.threads > 1 else None,
+            warmStart=warm,
+            logPath=str(log),
+            options=seeds,
+        )
+
+
+def _solve_cbc(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+    prob, cols = _pulp_problem(model, objective)
+    _set_pulp_start(cols, start)
+    with tempfile.TemporaryDirectory(prefix="wfplan-cbc-") as folder:
+        log_path = Path(folder) / "cbc.log"
+        prob.solve(_cbc_solver(options, start is not None, log_path))
+        log = log_path.read_text()
+    if options.msg:
+        print(log)
+    status, bound, message = _parse_cbc_log(log)
+    values = _pulp_values(cols) if status in ("optimal", "feasible") else None
+    return _Outcome(status, values, bound, message)
+
+
+# ---------------------------------------------------------------- OR-Tools (SCIP, CP-SAT)
+
+_MP_STATUS: dict[int, Verdict] = {
+    mp.MPSOLVER_OPTIMAL: "optimal",
+    mp.MPSOLVER_FEASIBLE: "feasible",
+    mp.MPSOLVER_INFEASIBLE: "infeasible",
+    mp.MPSOLVER_UNBOUNDED: "unbounded",
+    mp.MPSOLVER_NOT_SOLVED: "no_solution",
+}
+_MP_AMBIGUOUS = re.compile(r"infeasible or unbounded|may actually be unbounded", re.I)
+
+
+def _mp_model(model: LinearModel, objective: Expr, start: np.ndarray | None) -> mp.MPModelProto:
+    """The model as OR-Tools' MPModelProto (minimisation), with ``start`` as its solution hint."""
+    proto = mp.MPModelProto(name=model.name)
+    for name, lb, ub, integer in zip(model.var_names, model.lb, model.ub, model.integer):
+        proto.variable.add(name=name, lower_bound=lb, upper_bound=ub, is_integer=integer)
+    for var, coef in objective.items():
+        proto.variable[var].objective_coefficient = coef
+    for row in model.rows:
+        proto.constraint.add(
+            name=row.name,
+            lower_bound=row.lo,
+            upper_bound=row.hi,
+            var_index=list(row.expr),
+            coefficient=list(row.expr.values()),
+        )
+    if start is not None:
+        proto.solution_hint.var_index.extend(range(model.n_vars))
+        proto.solution_hint.var_value.extend(start.tolist())
+    return proto
+
+
+def _solve_mp(
+    proto: mp.MPModelProto, solver_type: int, seconds: float | None, parameters: str, msg: bool
+) -> mp.MPSolutionResponse:
+    request = mp.MPModelRequest(
+        model=proto,
+        solver_type=solver_type,
+        solver_specific_parameters=parameters,
+        enable_internal_solver_output=msg,
+    )
+    if seconds is not None:
+        request.solver_time_limit_seconds = seconds
+    response = mp.MPSolutionResponse()
+    pywraplp.Solver.SolveWithProto(request, response)
+    return response
+
+
+def _mp_outcome(solver: str, response: mp.MPSolutionResponse) -> _Outcome:
+    status = _MP_STATUS.get(response.status, "error")
+    if _MP_AMBIGUOUS.search(response.status_str):
+        status = "infeasible_or_unbounded"  # pywraplp calls SCIP's INFORUNBD "INFEASIBLE"
+    name = mp.MPSolverResponseStatus.Name(response.status).removeprefix("MPSOLVER_")
+    message = f"{solver} {name} {response.status_str}".strip()
+    if status not in ("optimal", "feasible"):
+        return _Outcome(status, message=message)
+    bound = response.best_objective_bound
+    values = np.array(response.variable_value, dtype=float)
+    return _Outcome(status, values, bound if math.isfinite(bound) else None, message)
+
+
+def _solve_scip(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+    parameters = f"limits/gap = {options.gap!r}\nrandomization/randomseedshift = {options.seed}\n"
+    response = _solve_mp(
+        _mp_model(model, objective, start),
+        mp.MPModelRequest.SCIP_MIXED_INTEGER_PROGRAMMING,
+        options.time_limit,
+        parameters,
+        options.msg,
+    )
+    return _mp_outcome("SCIP", response)
+
+
+def _solve_cpsat(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+    began = time.perf_counter()
+    proto = _mp_model(model, objective, start)
+    common = (
+        f"random_seed:{options.seed} num_workers:{options.threads} "
+        f"relative_gap_limit:{options.gap!r} log_search_progress:{str(options.msg).lower()}"
+    )
+    sat = mp.MPModelRequest.SAT_INTEGER_PROGRAMMING
+    exact = _solve_mp(proto, sat, options.time_limit, f"{common} only_solve_ip:true", options.msg)
+    if "only_solve_ip" not in exact.status_str:
+        return _mp_outcome("CP-SAT", exact)  # an integer program after CP-SAT's MIP presolve
+    grid = f"{common} only_solve_ip:false mip_var_scaling:{CPSAT_VAR_SCALING!r}"
+    gridded = _solve_mp(proto, sat, _seconds_left(options, began), grid, options.msg)
+    return _exact_continuous(proto, _mp_outcome("CP-SAT", gridded))
+
+
+def _exact_continuous(proto: mp.MPModelProto, gridded: _Outcome) -> _Outcome:
+    """Keep the integer part of CP-SAT's gridded answer and re-optimise the continuous variables
+    with GLOP. Never optimal and never a bound: the grid is a restriction of the model."""
+    note = f"CP-SAT on a 1/{CPSAT_VAR_SCALING:g} grid for the continuous variables"
+    if gridded.status in ("unbounded", "infeasible_or_unbounded"):
+        return gridded
+    if gridded.status == "error":
+        return _Outcome("error", message=f"{note} could not convert the model: {gridded.message}")
+    if gridded.values is None:
+        return _Outcome("no_solution", message=f"{note}: {gridded.message}, which proves nothing for the model")
+    fixed = mp.MPModelProto()
+    fixed.CopyFrom(proto)
+    fixed.ClearField("solution_hint")
+    for variable, value in zip(fixed.variable, gridded.values):
+        if variable.is_integer:
+            variable.lower_bound = variable.upper_bound = round(value)
+            variable.is_integer = False
+    response = _solve_mp(fixed, mp.MPModelRequest.GLOP_LINEAR_PROGRAMMING, None, "", False)
+    if response.status != mp.MPSOLVER_OPTIMAL:
+        return _Outcome("no_solution", message=f"{note}: its integer part does not fit the model")
+    values = np.array(response.variable_value, dtype=float)
+    return _Outcome("feasible", values, None, f"{note}, continuous variables re-optimised by GLOP")
+
+
+_BACKENDS: dict[str, Callable[[LinearModel, Expr, SolveOptions, np.ndarray | None], _Outcome]] = {
+    "highs": _solve_highs,
+    "cbc": _solve_cbc,
+    "scip": _solve_scip,
+    "cpsat": _solve_cpsat,
+}

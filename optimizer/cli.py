@@ -1,0 +1,153 @@
+"""The ``wfplan`` command line. Exit codes: 0 ok, 1 internal error, 2 bad input, 3 target missed, 4 no plan."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from models.grading import grade_units
+from models.scenario import Scenario, ScenarioError, load_scenario, scenario_path
+from models.synthetic import write_generated
+from models.validation import InputError, load_inputs
+from optimizer.console import data_overview, plan_summary
+from optimizer.output import write_csv
+from optimizer.pipeline import EXIT_BAD_INPUT, RunResult, run_plan
+
+DEMO_SEED = 2026
+
+
+def _errors_to_exit_codes(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input → its problem list on stderr and exit 2, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (InputError, ScenarioError) as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+def _progress(quiet: bool) -> Callable[[str], None]:
+    return (lambda message: None) if quiet else (lambda message: click.echo(f"… {message}", err=True))
+
+
+def _resolve_scenario(name_or_path: str, overrides: tuple[str, ...]) -> Scenario:
+    path = Path(name_or_path)
+    if not path.exists() and scenario_path(name_or_path).exists():
+        path = scenario_path(name_or_path)
+    scenario = load_scenario(path, list(overrides))
+    for line in scenario.applied_overrides:
+        click.echo(f"override {line}", err=True)
+    return scenario
+
+
+def _report(result: RunResult, quiet: bool) -> None:
+    if result.plan_dir is None:
+        click.echo(f"model written to {result.summary.get('lp_file')} (not solved)")
+        return
+    if not quiet and (result.plan_dir / "mix.csv").exists():
+        mix = pd.read_csv(result.plan_dir / "mix.csv")
+        budget = pd.read_csv(result.plan_dir / "budget.csv")
+        click.echo(plan_summary(result.summary, mix, budget))
+    click.echo(f"plan written to {result.plan_dir}")
+    sys.exit(result.exit_code)
+
+
+@click.group()
+@click.version_option(package_name="wfplan")
+def main() -> None:
+    """Workforce-structure optimisation: from roster and scenario to a verified restructuring plan."""
+
+
+@main.command()
+@click.option("--employees", default=20000, show_default=True, help="roster size of the demo group")
+@click.option("--units", default=20, show_default=True)
+@click.option("--out", "out_dir", default="runs/demo", show_default=True, type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["highs", "cbc", "scip", "cpsat"]), default=None)
+@click.option("--quiet", is_flag=True)
+@_errors_to_exit_codes
+def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: bool) -> None:
+    """Generate the built-in demo group, solve the baseline scenario, write and verify the plan."""
+    data_dir = out_dir / "data"
+    write_generated(data_dir, employees, units, DEMO_SEED)
+    overrides = (f"solver.backend={backend}",) if backend else ()
+    scenario = _resolve_scenario("baseline", overrides)
+    _report(run_plan(scenario, data_dir, out_dir / "plan", progress=_progress(quiet)), quiet)
+
+
+@main.command()
+@click.argument("scenario_file")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), help="input tables (default: the scenario's data)")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="plan folder (default: runs/<scenario name>)")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario value")
+@click.option("--save-lp", type=click.Path(path_type=Path), help="write the model (.lp or .mps) without solving")
+@click.option("--quiet", is_flag=True)
+@_errors_to_exit_codes
+def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overrides: tuple[str, ...],
+          save_lp: Path | None, quiet: bool) -> None:
+    """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline')."""
+    scenario = _resolve_scenario(scenario_file, overrides)
+    data = data_dir or (Path(scenario.data) if scenario.data else None)
+    if data is None:
+        raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")
+    out = out_dir or Path("runs") / scenario.name
+    _report(run_plan(scenario, data, out, save_lp=save_lp, progress=_progress(quiet)), quiet)
+
+
+@main.command()
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario_file", default="baseline", show_default=True)
+@_errors_to_exit_codes
+def validate(data_dir: Path, scenario_file: str) -> None:
+    """Check the input tables; list every problem (exit 2) or print a one-screen overview."""
+    scenario = _resolve_scenario(scenario_file, ())
+    tables = load_inputs(data_dir)
+    click.echo(data_overview(tables, grade_units(tables.units, scenario.unit_grading), scenario))
+
+
+@main.command("grade-units")
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario_file", default="baseline", show_default=True)
+@click.option("--out", "out_file", type=click.Path(path_type=Path), help="also write units.csv here")
+@_errors_to_exit_codes
+def grade_units_command(data_dir: Path, scenario_file: str, out_file: Path | None) -> None:
+    """Unit scores, grades, pay coefficients and tier caps."""
+    scenario = _resolve_scenario(scenario_file, ())
+    graded = grade_units(load_inputs(data_dir).units, scenario.unit_grading)
+    click.echo(graded.to_string(index=False))
+    if out_file is not None:
+        write_csv(graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]], out_file)
+        click.echo(f"written to {out_file}")
+
+
+@main.command()
+@click.option("--employees", required=True, type=click.IntRange(1))
+@click.option("--units", required=True, type=click.IntRange(1))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+def generate(employees: int, units: int, seed: int, out_dir: Path, fmt: str) -> None:
+    """Write a synthetic Baogang-like group (byte-identical for the same seed)."""
+    if units > employees:
+        raise click.BadParameter("cannot have more units than employees", param_hint="--units")
+    paths = write_generated(out_dir, employees, units, seed, fmt=fmt)
+    click.echo("written: " + ", ".join(str(p) for p in paths.values()))
+
+
+@main.command()
+@click.argument("plan_dir", type=click.Path(path_type=Path, exists=True))
+@click.argument("data_dir", type=click.Path(path_type=Path, exists=True))
+def verify(plan_dir: Path, data_dir: Path) -> None:
+    """Re-check a plan from its output files and the input tables alone (exit 1 when it fails)."""
+    from optimizer.verify import verify_command
+
+    sys.exit(verify_command(plan_dir, data_dir))

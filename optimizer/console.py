@@ -1,0 +1,63 @@
+"""Plain-text screens for the terminal: the data overview after validation and the plan summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from models.io import InputTables
+from models.pay import PayStructure
+from models.scenario import SEQUENCES, Scenario
+
+
+def _money(value: float) -> str:
+    return f"{value / 1e6:,.1f}M"
+
+
+def data_overview(tables: InputTables, graded: pd.DataFrame, scenario: Scenario) -> str:
+    """One screen: headcount by sequence × unit grade, today's mix against the target, payroll."""
+    employees = tables.employees.merge(graded[["unit_id", "grade"]].rename(columns={"grade": "unit_grade"}), on="unit_id")
+    table = pd.crosstab(employees["sequence"], employees["unit_grade"], margins=True, margins_name="total")
+    pay = PayStructure.from_tables(tables.pay, graded)
+    payroll = float(pay.pay_of(tables.employees).sum())
+    shares = employees["sequence"].value_counts(normalize=True)
+    lines = [
+        f"{len(tables.employees):,} employees in {len(tables.units)} units; payroll {_money(payroll)} CNY/year "
+        "(pay table × unit pay coefficient)",
+        "",
+        "headcount by sequence and unit grade:",
+        table.to_string(),
+        "",
+        "mix today vs target:",
+    ]
+    for sequence in SEQUENCES:
+        lines.append(
+            f"  {sequence:<11} {shares.get(sequence, 0.0):6.1%}  target {scenario.mix.target.get(sequence):5.1%}"
+        )
+    return "\n".join(lines)
+
+
+def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFrame) -> str:
+    """Mix path against the band, budget against the cap, year-1 counts by action."""
+    lines = [f"status: {summary['status']} (exit {summary['exit_code']})", "", "mix path (share; band from the deadline):"]
+    pivot = mix.pivot(index="year", columns="sequence", values="share")[list(SEQUENCES)]
+    for year, row in pivot.iterrows():
+        band = mix[(mix["year"] == year)].set_index("sequence")
+        cells = []
+        for sequence in SEQUENCES:
+            lower, upper = band.loc[sequence, "lower"], band.loc[sequence, "upper"]
+            mark = "" if pd.isna(lower) else (" ok" if lower - 1e-7 <= row[sequence] <= upper + 1e-7 else " MISS")
+            cells.append(f"{sequence[:4]} {row[sequence]:6.2%}{mark}")
+        lines.append(f"  year {year}: " + "  ".join(cells))
+    lines += ["", "budget (CNY, total vs cap):"]
+    for _, row in budget[budget["unit_id"] == "ALL"].iterrows():
+        cap = "" if pd.isna(row["cap"]) else f" / cap {_money(row['cap'])} ({row['total'] / row['cap']:.1%})"
+        lines.append(f"  year {row['year']}: {_money(row['total'])}{cap}")
+    lines += ["", "year-1 actions: " + ", ".join(f"{k} {v:,}" for k, v in summary.get("counts", {}).items())]
+    for miss in summary.get("goal_deviations", {}).get("mix", []):
+        lines.append(f"  missed: {miss['sequence']} share {miss['share']:.2%} in year {miss['year']} "
+                     f"(band {miss['lower']:.2%}–{miss['upper']:.2%})")
+    for miss in summary.get("goal_deviations", {}).get("budget", []):
+        lines.append(f"  missed: budget year {miss['year']} over the cap by {_money(miss['overrun'])}")
+    return "\n".join(lines)

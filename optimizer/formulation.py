@@ -1,0 +1,366 @@
+"""The cohort MILP: one ``add_<family>()`` per constraint family, called in order by :func:`build_model`.
+
+Notation: c a cohort (unit u, sequence s, tier k, grade g, seniority b, qualified q); σ(c) its state;
+x[c,t] the expected headcount of c at the end of year t (x[c,0] fixed to the roster); f[a,t] the number of
+people on arc a (a flow of :mod:`optimizer.network`) in year t; a_σ the annual attrition rate;
+n[u,s,k,t] = Σ_{c ∈ (u,s,k)} x[c,t] the stock of a (unit, sequence, tier).
+Year-1 flows are integers (they name people); later years are expected values (continuous).
+Objective terms: ``mix`` (heads outside the band), ``budget_overrun`` (CNY over the cap), ``cost`` (CNY over
+the horizon), ``disruption`` (people whose job changes); :mod:`optimizer.solve` combines them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from models.pay import PayStructure
+from models.scenario import SEQUENCES, Scenario
+from optimizer.cohorts import Cohort, aged, seniority_cap
+from optimizer.linear_model import INF, Expr, LinearModel, add_to
+from optimizer.network import (
+    GRADE_STEP,
+    HIRE,
+    REDUNDANCY,
+    SEQUENCE_MOVE,
+    TIER_PROMOTION,
+    UNIT_TRANSFER,
+    Arc,
+    Network,
+    build_network,
+)
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Everything the formulation reads: the scenario, pay, units and the roster's cohort counts."""
+
+    scenario: Scenario
+    pay: PayStructure
+    units: list[str]
+    initial: dict[Cohort, int]
+    min_headcount: dict[str, float] = field(default_factory=dict)
+    max_headcount: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def horizon(self) -> int:
+        return self.scenario.horizon
+
+    def attrition(self, c: Cohort) -> float:
+        return self.scenario.attrition.rate(c.sequence, c.tier)
+
+    def pay_of(self, c: Cohort) -> float:
+        return self.pay.pay(c.unit, c.sequence, c.tier, c.grade)
+
+    @property
+    def base_payroll(self) -> float:
+        return sum(self.pay_of(c) * n for c, n in self.initial.items())
+
+    @property
+    def mean_pay(self) -> float:
+        return self.base_payroll / max(1, sum(self.initial.values()))
+
+
+@dataclass
+class Index:
+    """Where each modelled quantity lives in the LinearModel."""
+
+    network: Network
+    stock: dict[tuple[Cohort, int], int] = field(default_factory=dict)
+    flow: dict[tuple[Arc, int], int] = field(default_factory=dict)
+    flows_by_year: dict[int, list[tuple[Arc, int]]] = field(default_factory=lambda: defaultdict(list))
+    mix_over: dict[tuple[str, int], int] = field(default_factory=dict)
+    mix_under: dict[tuple[str, int], int] = field(default_factory=dict)
+    overrun: dict[int, int] = field(default_factory=dict)
+    payroll: dict[int, Expr] = field(default_factory=dict)
+    one_off: dict[int, Expr] = field(default_factory=dict)
+
+    def flows_of(self, year: int, kind: str | None = None) -> list[tuple[Arc, int]]:
+        return [(arc, var) for arc, var in self.flows_by_year[year] if kind is None or arc.kind == kind]
+
+
+def _name(kind: str, *parts: object) -> str:
+    return f"{kind}[{','.join(str(p) for p in parts)}]"
+
+
+def _arc_name(arc: Arc, year: int) -> str:
+    if arc.kind == HIRE:
+        c = arc.target
+        return _name("hire", c.unit, c.sequence, c.tier, c.grade, f"y{year}")
+    if arc.kind == SEQUENCE_MOVE:
+        return _name("move", arc.source.label(), f"to_{arc.target.sequence}", arc.target.tier, f"y{year}")
+    if arc.kind == UNIT_TRANSFER:
+        return _name("transfer", arc.source.label(), f"to_{arc.target.unit}", f"y{year}")
+    short = {GRADE_STEP: "step_grade", TIER_PROMOTION: "promote_tier", REDUNDANCY: "redundancy"}[arc.kind]
+    return _name(short, arc.source.label(), f"y{year}")
+
+
+def stock_expr(index: Index, cohorts: list[Cohort], year: int, weight=lambda c: 1.0) -> Expr:
+    """Σ weight(c)·x[c,year] over the given cohorts."""
+    expr: Expr = {}
+    for c in cohorts:
+        var = index.stock.get((c, year))
+        if var is not None:
+            add_to(expr, var, weight(c))
+    return expr
+
+
+# ------------------------------------------------------------------------------------------- variables
+
+
+def add_stock_variables(model: LinearModel, data: ModelData, index: Index) -> None:
+    """x[c,t] ≥ 0 for live cohorts; x[c,0] = roster count (fixed)."""
+    for year, cohorts in enumerate(index.network.live):
+        for c in cohorts:
+            fixed = float(data.initial.get(c, 0)) if year == 0 else None
+            lb, ub = (fixed, fixed) if fixed is not None else (0.0, INF)
+            index.stock[(c, year)] = model.add_var(_name("stock", c.label(), f"y{year}"), lb, ub)
+
+
+def add_flow_variables(model: LinearModel, data: ModelData, index: Index) -> None:
+    """f[a,t] ≥ 0 for every arc of year t; integer in year 1 (year-1 flows name people)."""
+    for year in range(1, data.horizon + 1):
+        for arc in index.network.arcs[year]:
+            var = model.add_var(_arc_name(arc, year), 0.0, INF, integer=year == 1)
+            index.flow[(arc, year)] = var
+            index.flows_by_year[year].append((arc, var))
+
+
+# ------------------------------------------------------------------------------------ constraint families
+
+
+def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None:
+    """Stock balance with expected attrition, for every live cohort c′ and year t ≥ 1:
+
+    x[c′,t] = Σ_{c: σ(c)=σ(c′), q(c)=q(c′), aged(b(c))=b(c′)} ((1−a_σ)·x[c,t−1] − Σ_{a out of c} f[a,t])
+              + Σ_{a into c′} f[a,t]
+
+    Stayers age one seniority bucket; flows land on bucket 0 (transfers keep their aged bucket).
+    """
+    cap = seniority_cap(data.scenario)
+    for year in range(1, data.horizon + 1):
+        rows: dict[Cohort, Expr] = defaultdict(dict)
+        for c in index.network.live[year - 1]:
+            target = rows[c._replace(seniority=aged(c.seniority, cap))]
+            add_to(target, index.stock[(c, year - 1)], 1.0 - data.attrition(c))
+        for (arc, var) in index.flows_of(year):
+            if arc.source is not None:
+                add_to(rows[arc.source._replace(seniority=aged(arc.source.seniority, cap))], var, -1.0)
+            if arc.target is not None:
+                add_to(rows[arc.target], var, 1.0)
+        for c, expr in rows.items():
+            add_to(expr, index.stock[(c, year)], -1.0)
+            model.add_row(_name("balance", c.label(), f"y{year}"), expr, 0.0, 0.0)
+
+
+def add_outflow_availability(model: LinearModel, data: ModelData, index: Index) -> None:
+    """Only people who stay can be moved: Σ_{a out of c} f[a,t] ≤ (1−a_σ)·x[c,t−1]."""
+    for year in range(1, data.horizon + 1):
+        outflows: dict[Cohort, Expr] = defaultdict(dict)
+        for arc, var in index.flows_of(year):
+            if arc.source is not None:
+                add_to(outflows[arc.source], var, 1.0)
+        for c, expr in outflows.items():
+            add_to(expr, index.stock[(c, year - 1)], -(1.0 - data.attrition(c)))
+            model.add_row(_name("available", c.label(), f"y{year}"), expr, hi=0.0)
+
+
+def _rate_of(arc: Arc, scenario: Scenario) -> tuple[str, float]:
+    """(cap name, rate) governing an outflow arc."""
+    if arc.kind == GRADE_STEP:
+        return "grade_rate", scenario.promotion.grade_rate
+    if arc.kind == TIER_PROMOTION:
+        return "tier_rate", scenario.promotion.tier_rate
+    if arc.kind == SEQUENCE_MOVE:
+        return arc.route, getattr(scenario.mobility, arc.route)
+    if arc.kind == UNIT_TRANSFER:
+        return "transfer_rate", scenario.mobility.transfer_rate
+    return "redundancy_rate", scenario.redundancy.max_rate
+
+
+def _group_stock(index: Index, year: int) -> dict[tuple[str, str, int], Expr]:
+    """n[u,s,k,year] as expressions."""
+    groups: dict[tuple[str, str, int], Expr] = defaultdict(dict)
+    for c in index.network.live[year]:
+        add_to(groups[(c.unit, c.sequence, c.tier)], index.stock[(c, year)], 1.0)
+    return groups
+
+
+def add_rate_caps(model: LinearModel, data: ModelData, index: Index) -> None:
+    """Promotion, grade-step, mobility, transfer and redundancy caps on the start-of-year stock:
+
+    Σ_{a of kind κ out of (u,s,k)} f[a,t] ≤ rate_κ · n[u,s,k,t−1]   for every (u,s,k), κ, t.
+    Mobility caps are per route (operations → technical, management → technical, technical → management).
+    """
+    for year in range(1, data.horizon + 1):
+        stock = _group_stock(index, year - 1)
+        capped: dict[tuple[str, str, str, int], Expr] = defaultdict(dict)
+        rates: dict[str, float] = {}
+        for arc, var in index.flows_of(year):
+            if arc.source is None:
+                continue
+            cap_name, rates[cap_name] = _rate_of(arc, data.scenario)
+            add_to(capped[(cap_name, arc.source.unit, arc.source.sequence, arc.source.tier)], var, 1.0)
+        for (cap_name, unit, sequence, tier), expr in sorted(capped.items()):
+            for var, coef in stock[(unit, sequence, tier)].items():
+                add_to(expr, var, -rates[cap_name] * coef)
+            model.add_row(_name(f"cap_{cap_name}", unit, sequence, tier, f"y{year}"), expr, hi=0.0)
+
+
+def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> None:
+    """Optional floors on the eligible stock E[u,s,k,t] = Σ_{c eligible} (1−a_σ)·x[c,t−1]:
+
+    Σ promotions (grade steps) out of (u,s,k) in year t ≥ floor_rate · E[u,s,k,t];
+    in year 1 the right-hand side is rounded down (whole people), so a floor never exceeds what exists.
+    """
+    floors = {TIER_PROMOTION: data.scenario.promotion.tier_rate_floor, GRADE_STEP: data.scenario.promotion.grade_rate_floor}
+    for kind, rate in floors.items():
+        if rate <= 0:
+            continue
+        for year in range(1, data.horizon + 1):
+            flows: dict[tuple[str, str, int], Expr] = defaultdict(dict)
+            eligible: dict[tuple[str, str, int], Expr] = defaultdict(dict)
+            for arc, var in index.flows_of(year, kind):
+                key = (arc.source.unit, arc.source.sequence, arc.source.tier)
+                add_to(flows[key], var, 1.0)
+                add_to(eligible[key], index.stock[(arc.source, year - 1)], 1.0 - data.attrition(arc.source))
+            for key, expr in sorted(flows.items()):
+                name = _name(f"floor_{kind}", *key, f"y{year}")
+                if year == 1:
+                    lower = math.floor(rate * sum(model.lb[v] * w for v, w in eligible[key].items()) + 1e-9)
+                    model.add_row(name, expr, lo=float(lower))
+                else:
+                    for var, coef in eligible[key].items():
+                        add_to(expr, var, -rate * coef)
+                    model.add_row(name, expr, lo=0.0)
+
+
+def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
+    """Σ hires into sequence s in year t ≤ hiring.max_rate[s] · Σ_{c ∈ s} x[c,t−1] (the whole group)."""
+    for year in range(1, data.horizon + 1):
+        hires: dict[str, Expr] = defaultdict(dict)
+        for arc, var in index.flows_of(year, HIRE):
+            add_to(hires[arc.target.sequence], var, 1.0)
+        for sequence, expr in sorted(hires.items()):
+            rate = data.scenario.hiring.max_rate.get(sequence)
+            members = [c for c in index.network.live[year - 1] if c.sequence == sequence]
+            for var, coef in stock_expr(index, members, year - 1).items():
+                add_to(expr, var, -rate * coef)
+            model.add_row(_name("cap_hires", sequence, f"y{year}"), expr, hi=0.0)
+
+
+def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index) -> None:
+    """min_headcount[u] ≤ Σ_{c ∈ u} x[c,t] ≤ max_headcount[u] for t ≥ 1 (bounds from the units table)."""
+    for year in range(1, data.horizon + 1):
+        for unit in data.units:
+            lo = data.min_headcount.get(unit, -INF)
+            hi = data.max_headcount.get(unit, INF)
+            if lo == -INF and hi == INF:
+                continue
+            members = [c for c in index.network.live[year] if c.unit == unit]
+            model.add_row(_name("unit_headcount", unit, f"y{year}"), stock_expr(index, members, year), lo, hi)
+
+
+def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> None:
+    """Σ_{c ∈ (u, operations)} x[c,t] ≥ mix.operations_floor · Σ_{c ∈ u} x[c,t] for every unit, t ≥ 1."""
+    floor = data.scenario.mix.operations_floor
+    if floor <= 0:
+        return
+    for year in range(1, data.horizon + 1):
+        for unit in data.units:
+            members = [c for c in index.network.live[year] if c.unit == unit]
+            weight = lambda c: (1.0 if c.sequence == "operations" else 0.0) - floor  # noqa: E731
+            model.add_row(_name("operations_floor", unit, f"y{year}"), stock_expr(index, members, year, weight), lo=0.0)
+
+
+def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
+    """From the deadline year on, for each sequence s, with N_t the total and N_{s,t} the sequence stock:
+
+    N_{s,t} − (target_s + tol)·N_t ≤ over[s,t],   (target_s − tol)·N_t − N_{s,t} ≤ under[s,t],
+    over, under ≥ 0; the ``mix`` objective term is Σ (over + under) in heads (0 ⇔ the band holds).
+    """
+    mix = data.scenario.mix
+    for year in range(mix.deadline, data.horizon + 1):
+        cohorts = index.network.live[year]
+        for sequence in SEQUENCES:
+            target = mix.target.get(sequence)
+            over = model.add_var(_name("mix_over", sequence, f"y{year}"))
+            under = model.add_var(_name("mix_under", sequence, f"y{year}"))
+            index.mix_over[(sequence, year)] = over
+            index.mix_under[(sequence, year)] = under
+            for bound, sign, slack in ((target + mix.tolerance, 1.0, over), (target - mix.tolerance, -1.0, under)):
+                expr = stock_expr(index, cohorts, year, lambda c: sign * ((c.sequence == sequence) - bound))
+                add_to(expr, slack, -1.0)
+                model.add_row(_name("mix_upper" if sign > 0 else "mix_lower", sequence, f"y{year}"), expr, hi=0.0)
+            model.add_objective("mix", {over: 1.0, under: 1.0})
+
+
+def one_off_cost(arc: Arc, data: ModelData) -> float:
+    """One-off cost of one person on ``arc``: hiring, retraining/move, transfer, redundancy."""
+    scenario = data.scenario
+    if arc.kind == HIRE:
+        return scenario.hiring.cost.get(arc.target.sequence)
+    if arc.kind == SEQUENCE_MOVE:
+        return scenario.mobility.retraining_cost if arc.route == "operations_to_technical" else scenario.mobility.move_cost
+    if arc.kind == UNIT_TRANSFER:
+        return scenario.mobility.transfer_cost
+    if arc.kind == REDUNDANCY:
+        return scenario.redundancy.cost_factor * data.pay_of(arc.source)
+    return 0.0
+
+
+def add_budget(model: LinearModel, data: ModelData, index: Index) -> None:
+    """payroll(t) + one-off costs(t) − overrun[t] ≤ cap(t), with payroll(t) = Σ_c pay(σ(c))·x[c,t].
+
+    ``overrun`` ≥ 0 feeds the ``budget_overrun`` term (0 ⇔ the cap holds). The ``cost`` term is
+    Σ_{t=1..H} (payroll(t) + one-off costs(t)).
+    """
+    base = data.base_payroll
+    for year in range(1, data.horizon + 1):
+        payroll = stock_expr(index, index.network.live[year], year, data.pay_of)
+        one_off: Expr = {}
+        for arc, var in index.flows_of(year):
+            add_to(one_off, var, one_off_cost(arc, data))
+        index.payroll[year], index.one_off[year] = payroll, one_off
+        overrun = model.add_var(_name("budget_overrun", f"y{year}"))
+        index.overrun[year] = overrun
+        expr = {**payroll}
+        for var, coef in one_off.items():
+            add_to(expr, var, coef)
+        model.add_objective("cost", expr)
+        add_to(expr, overrun, -1.0)
+        model.add_row(_name("budget", f"y{year}"), expr, hi=data.scenario.budget_cap(year, base))
+        model.add_objective("budget_overrun", {overrun: 1.0})
+
+
+def add_disruption(model: LinearModel, data: ModelData, index: Index) -> None:
+    """``disruption`` term: Σ_t Σ f[a,t] over tier promotions, sequence moves, transfers and redundancies."""
+    counted = {TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, REDUNDANCY}
+    model.add_objective("disruption", {var: 1.0 for (arc, _), var in index.flow.items() if arc.kind in counted})
+
+
+FAMILIES = (
+    add_stock_balance,
+    add_outflow_availability,
+    add_rate_caps,
+    add_promotion_floors,
+    add_hiring_caps,
+    add_unit_headcount_bounds,
+    add_operations_floor,
+    add_mix_band,
+    add_budget,
+    add_disruption,
+)
+"""Constraint families in build order; tier caps and the landing rules live in :mod:`optimizer.network`."""
+
+
+def build_model(data: ModelData) -> tuple[LinearModel, Index]:
+    """Build the cohort MILP (without solving)."""
+    model = LinearModel(name=data.scenario.name)
+    index = Index(build_network(data.initial, data.scenario, data.pay, data.units))
+    add_stock_variables(model, data, index)
+    add_flow_variables(model, data, index)
+    for family in FAMILIES:
+        family(model, data, index)
+    return model, index

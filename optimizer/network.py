@@ -1,0 +1,165 @@
+"""The flow network: which cohorts can exist in which year and which flows can move people between them.
+
+Variables are created only where they can be non-zero: a cohort is *live* in year t if it holds people at
+the start (t = 0) or some flow of year t can land in it. Flows (arcs) leave live cohorts of year t−1:
+
+- ``grade_step``     (u,s,k,g,b,q) → (u,s,k,g+1,0,q)               if b ≥ min_years_for_grade_step
+- ``tier_promotion`` (u,s,k,g,b,q) → (u,s,k+1,g′,0,q)              if b ≥ min_years_in_grade; g′ = the lowest
+  grade of tier k+1 that does not cut pay (:meth:`PayStructure.landing_grade`)
+- ``sequence_move``  (u,s,k,g,b,q) → (u,s′,m,g′,0,no)               along ``mobility.mapping`` (k → m);
+  operations → technical only for qualified people (``technical_eligible``)
+- ``unit_transfer``  (u,s,k,g,b,q) → (u′,s,k,g,aged(b),q)           when ``mobility.unit_transfers``
+- ``redundancy``     (u,s,k,g,b,q) → out                            when ``redundancy.enabled``
+- ``hire``           in → (u,s,k,1,0,no) for k in ``hiring.entry_tiers[s]``
+
+Tier caps are enforced here: no arc and no hire lands on a technical tier above the unit's ``max_tier``.
+A rate of 0 removes the arcs it governs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from models.pay import PayStructure
+from models.scenario import Scenario
+from optimizer.cohorts import Cohort, aged, seniority_cap
+
+GRADE_STEP = "grade_step"
+TIER_PROMOTION = "tier_promotion"
+SEQUENCE_MOVE = "sequence_move"
+UNIT_TRANSFER = "unit_transfer"
+REDUNDANCY = "redundancy"
+HIRE = "hire"
+ATTRITION = "attrition"
+DECISION_KINDS = (GRADE_STEP, TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, REDUNDANCY)
+
+ROUTES: dict[tuple[str, str], str] = {
+    ("operations", "technical"): "operations_to_technical",
+    ("management", "technical"): "management_to_technical",
+    ("technical", "management"): "technical_to_management",
+}
+
+
+class Arc(NamedTuple):
+    """A flow of ``kind`` from ``source`` to ``target`` (None for redundancy); hires have source None."""
+
+    kind: str
+    source: Cohort | None
+    target: Cohort | None
+
+    @property
+    def route(self) -> str | None:
+        """Mobility route name of a sequence move (``operations_to_technical``, ...)."""
+        if self.kind != SEQUENCE_MOVE:
+            return None
+        return ROUTES[(self.source.sequence, self.target.sequence)]
+
+
+@dataclass(frozen=True)
+class Network:
+    live: list[list[Cohort]]
+    """live[t]: cohorts that may hold people at the end of year t (t = 0: the roster), sorted."""
+    arcs: list[list[Arc]]
+    """arcs[t]: flows of year t (t ≥ 1), leaving live[t−1]; arcs[0] is empty. Hires included."""
+
+
+def tier_cap_allows(pay: PayStructure, unit: str, sequence: str, tier: int) -> bool:
+    """Tier cap rule: a unit may receive people on technical tiers ≤ its grade's ``max_tier`` only."""
+    return sequence != "technical" or tier <= pay.max_tier[unit]
+
+
+def _grade_step(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
+    promotion = scenario.promotion
+    if promotion.grade_rate <= 0 or c.seniority < promotion.min_years_for_grade_step:
+        return []
+    if not pay.has_state(c.sequence, c.tier, c.grade + 1):
+        return []
+    return [Arc(GRADE_STEP, c, c._replace(grade=c.grade + 1, seniority=0))]
+
+
+def _tier_promotion(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
+    promotion = scenario.promotion
+    tier = c.tier + 1
+    if promotion.tier_rate <= 0 or c.seniority < promotion.min_years_in_grade:
+        return []
+    if tier > pay.ladder(c.sequence) or not tier_cap_allows(pay, c.unit, c.sequence, tier):
+        return []
+    grade = pay.landing_grade(c.sequence, tier, pay.base_salary[(c.sequence, c.tier, c.grade)])
+    return [Arc(TIER_PROMOTION, c, c._replace(tier=tier, grade=grade, seniority=0))]
+
+
+def _sequence_moves(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
+    arcs = []
+    mobility = scenario.mobility
+    for (origin, destination), route in ROUTES.items():
+        tier = getattr(mobility.mapping, route).get(c.tier)
+        if origin != c.sequence or tier is None or getattr(mobility, route) <= 0:
+            continue
+        if route == "operations_to_technical" and not c.qualified:
+            continue
+        if tier > pay.ladder(destination) or not tier_cap_allows(pay, c.unit, destination, tier):
+            continue
+        grade = pay.landing_grade(destination, tier, pay.base_salary[(c.sequence, c.tier, c.grade)])
+        arcs.append(Arc(SEQUENCE_MOVE, c, Cohort(c.unit, destination, tier, grade, 0, False)))
+    return arcs
+
+
+def _unit_transfers(c: Cohort, scenario: Scenario, pay: PayStructure, units: list[str]) -> list[Arc]:
+    mobility = scenario.mobility
+    if not mobility.unit_transfers or mobility.transfer_rate <= 0:
+        return []
+    landed = c._replace(seniority=aged(c.seniority, seniority_cap(scenario)))
+    return [
+        Arc(UNIT_TRANSFER, c, landed._replace(unit=unit))
+        for unit in units
+        if unit != c.unit and tier_cap_allows(pay, unit, c.sequence, c.tier)
+    ]
+
+
+def _redundancy(c: Cohort, scenario: Scenario) -> list[Arc]:
+    if not scenario.redundancy.enabled or scenario.redundancy.max_rate <= 0:
+        return []
+    return [Arc(REDUNDANCY, c, None)]
+
+
+def arcs_from(c: Cohort, scenario: Scenario, pay: PayStructure, units: list[str]) -> list[Arc]:
+    """Every flow that may leave cohort ``c`` in one year."""
+    return [
+        *_grade_step(c, scenario, pay),
+        *_tier_promotion(c, scenario, pay),
+        *_sequence_moves(c, scenario, pay),
+        *_unit_transfers(c, scenario, pay, units),
+        *_redundancy(c, scenario),
+    ]
+
+
+def hire_arcs(scenario: Scenario, pay: PayStructure, units: list[str]) -> list[Arc]:
+    """Hires land on grade 1 of each entry tier, in every unit whose tier cap allows it."""
+    hiring = scenario.hiring
+    if not hiring.enabled:
+        return []
+    arcs = []
+    for sequence, tiers in sorted(hiring.entry_tiers.items()):
+        if hiring.max_rate.get(sequence) <= 0:
+            continue
+        for unit in units:
+            for tier in tiers:
+                if pay.has_state(sequence, tier, 1) and tier_cap_allows(pay, unit, sequence, tier):
+                    arcs.append(Arc(HIRE, None, Cohort(unit, sequence, tier, 1, 0, False)))
+    return arcs
+
+
+def build_network(initial: dict[Cohort, int], scenario: Scenario, pay: PayStructure, units: list[str]) -> Network:
+    """Live cohorts and arcs for years 0..H, grown forward from the roster's cohorts."""
+    cap = seniority_cap(scenario)
+    hires = hire_arcs(scenario, pay, units)
+    live: list[list[Cohort]] = [sorted(c for c, n in initial.items() if n > 0)]
+    arcs: list[list[Arc]] = [[]]
+    for _year in range(1, scenario.horizon + 1):
+        year_arcs = [arc for c in live[-1] for arc in arcs_from(c, scenario, pay, units)] + hires
+        reached = {c._replace(seniority=aged(c.seniority, cap)) for c in live[-1]}
+        reached.update(arc.target for arc in year_arcs if arc.target is not None)
+        live.append(sorted(reached))
+        arcs.append(year_arcs)
+    return Network(live, arcs)

@@ -1,0 +1,201 @@
+"""The whole chain for one scenario: load → validate → grade → cohorts → build → solve → plan → write → verify.
+
+Exit codes (DESIGN.md): 0 plan written and every target met; 2 bad input (raised as InputError /
+ScenarioError before anything is written); 3 a target cannot be met (closest plan written, flagged);
+4 no feasible plan within the time limit (only summary.json is written).
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from models.grading import grade_units
+from models.io import InputTables
+from models.pay import PayStructure
+from models.scenario import Scenario
+from models.validation import load_inputs
+from optimizer.backends import write_lp
+from optimizer.cohorts import assign_cohorts, cohort_counts
+from optimizer.disaggregate import employee_actions
+from optimizer.formulation import ModelData, build_model
+from optimizer.output import staged_folder, write_json, write_tables
+from optimizer.results import budget_table, cohort_plan, flows_table, headcount_table, mix_table
+from optimizer.solve import Solution, solve_model
+from optimizer.verify import verify_plan
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_TARGET_MISSED, EXIT_NO_PLAN = 0, 2, 3, 4
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Timer:
+    """Seconds per named phase, in the order the phases ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    progress: Progress = lambda message: None
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        self.progress(name)
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    summary: dict[str, Any]
+    plan_dir: Path | None
+
+
+def model_data(tables: InputTables, scenario: Scenario) -> tuple[ModelData, pd.DataFrame, pd.DataFrame]:
+    """(ModelData, graded units, roster with cohort columns) for a validated data set."""
+    graded = grade_units(tables.units, scenario.unit_grading)
+    pay = PayStructure.from_tables(tables.pay, graded)
+    roster = assign_cohorts(tables.employees, scenario)
+    units = tables.units.set_index("unit_id")
+    bounds = {
+        column: {str(u): float(v) for u, v in units[column].dropna().items()}
+        for column in ("min_headcount", "max_headcount")
+        if column in units.columns
+    }
+    data = ModelData(
+        scenario=scenario,
+        pay=pay,
+        units=sorted(graded["unit_id"].astype(str)),
+        initial=cohort_counts(roster),
+        min_headcount=bounds.get("min_headcount", {}),
+        max_headcount=bounds.get("max_headcount", {}),
+    )
+    return data, graded, roster
+
+
+def goal_deviations(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """Missed targets: mix shares outside the band and budget totals over the cap (tolerance 1e-7)."""
+    banded = mix.dropna(subset=["lower", "upper"])
+    shortfall = (banded["lower"] - banded["share"]).clip(lower=0) + (banded["share"] - banded["upper"]).clip(lower=0)
+    missed_mix = banded.assign(shortfall=shortfall)[shortfall > 1e-7]
+    totals = budget[budget["unit_id"] == "ALL"].dropna(subset=["cap"])
+    overrun = totals["total"] - totals["cap"]
+    missed_budget = totals.assign(overrun=overrun)[overrun > 1e-7 * totals["cap"].abs()]
+    return {
+        "mix": missed_mix[["year", "sequence", "share", "lower", "upper", "shortfall"]].to_dict("records"),
+        "budget": missed_budget[["year", "total", "cap", "overrun"]].to_dict("records"),
+    }
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("wfplan", "pulp", "ortools", "highspy", "pandas", "numpy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def _summary_base(scenario: Scenario, tables: InputTables, data_dir: Path, model, data: ModelData) -> dict[str, Any]:
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "inputs": {"path": str(data_dir), "hashes": dict(tables.hashes)},
+        "versions": versions(),
+        "model": {
+            "variables": model.n_vars,
+            "integer_variables": sum(model.integer),
+            "rows": len(model.rows),
+            "cohorts": len(data.initial),
+            "states": len({c.state for c in data.initial}),
+            "employees": int(sum(data.initial.values())),
+        },
+    }
+
+
+def _solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
+    return {
+        "backend": scenario.solver.backend,
+        "time_limit": scenario.solver.time_limit,
+        "gap": scenario.solver.gap,
+        "stages": [stage.to_dict() for stage in solution.stages],
+        "message": solution.message,
+    }
+
+
+def run_plan(
+    scenario: Scenario,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    save_lp: str | Path | None = None,
+    progress: Progress = lambda message: None,
+) -> RunResult:
+    """Run the chain; raises InputError on bad input before anything is written."""
+    timer = Timer(progress=progress)
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    with timer.phase("load+validate"):
+        tables = load_inputs(data_dir)
+    with timer.phase("cohorts"):
+        data, graded, roster = model_data(tables, scenario)
+    with timer.phase("build"):
+        model, index = build_model(data)
+    summary = _summary_base(scenario, tables, data_dir, model, data)
+    if save_lp is not None:
+        write_lp(model, save_lp)
+        return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
+    with timer.phase("solve"):
+        solution = solve_model(model, scenario, data.mean_pay)
+    summary["solver"] = _solver_summary(scenario, solution)
+    if solution.values is None:
+        summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False, timings=timer.seconds)
+        with staged_folder(out_dir) as folder:
+            write_json(summary, folder / "summary.json")
+        return RunResult(EXIT_NO_PLAN, summary, out_dir)
+
+    with timer.phase("plan"):
+        plan = cohort_plan(solution.values, data, index)
+        headcount = headcount_table(plan)
+        tables_out = {
+            "actions": employee_actions(roster, {a: int(n) for (a, t), n in plan.flows.items() if t == 1}, data.pay),
+            "headcount": headcount,
+            "flows": flows_table(plan, data),
+            "budget": budget_table(plan, data),
+            "mix": mix_table(headcount, data),
+            "units": graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]],
+        }
+    deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
+    targets_met = not deviations["mix"] and not deviations["budget"]
+    exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED
+    summary.update(
+        status=solution.status if targets_met else "target_missed",
+        exit_code=exit_code,
+        targets_met=targets_met,
+        goal_deviations=deviations,
+        objective={
+            "mix": solution.terms.get("mix", 0.0),
+            "budget_overrun": solution.terms.get("budget_overrun", 0.0),
+            "cost": float(tables_out["budget"].query("unit_id == 'ALL' and year >= 1")["total"].sum()),
+            "disruption": float(
+                tables_out["flows"].query("kind in ['tier_promotion', 'sequence_move', 'unit_transfer', 'redundancy']")["count"].sum()
+            ),
+        },
+        counts={k: int(v) for k, v in tables_out["actions"]["action"].value_counts().sort_index().items()},
+    )
+    with staged_folder(out_dir) as folder:
+        with timer.phase("write"):
+            write_tables(folder, tables_out)
+            write_json({**summary, "timings": timer.seconds}, folder / "summary.json")
+        with timer.phase("verify"):
+            report = verify_plan(folder, data_dir)
+        summary.update(verification=report.to_dict(), timings=timer.seconds)
+        write_json(summary, folder / "summary.json")
+    if not report.ok:
+        raise RuntimeError("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
+    return RunResult(exit_code, summary, out_dir)

@@ -1,0 +1,136 @@
+"""Solver values → the plan's cohort tables: flows, headcount, budget and mix by year.
+
+Year-1 flows are rounded to whole people; later flows below 1e-9 are dropped. Headcounts are then
+*recomputed* from the roster and these flows with the model's balance equation, so the written tables
+satisfy ``headcount(t) = headcount(t−1) − out + in`` exactly, whatever the solver's tolerances.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.scenario import SEQUENCES
+from optimizer.cohorts import Cohort, aged, seniority_cap
+from optimizer.formulation import Index, ModelData, one_off_cost
+from optimizer.network import ATTRITION, HIRE, REDUNDANCY, SEQUENCE_MOVE, UNIT_TRANSFER, Arc
+
+STATE = ["unit_id", "sequence", "tier", "grade"]
+FROM_STATE = ["from_unit", "from_sequence", "from_tier", "from_grade"]
+TO_STATE = ["to_unit", "to_sequence", "to_tier", "to_grade"]
+COST_COLUMN = {HIRE: "hiring_cost", SEQUENCE_MOVE: "retraining_cost", UNIT_TRANSFER: "retraining_cost", REDUNDANCY: "redundancy_cost"}
+
+
+@dataclass(frozen=True)
+class CohortPlan:
+    """Flow counts per arc and year and the resulting expected stock per cohort and year."""
+
+    flows: dict[tuple[Arc, int], float]
+    stock: list[dict[Cohort, float]]
+
+
+def cohort_plan(values: np.ndarray, data: ModelData, index: Index) -> CohortPlan:
+    """Rounded year-1 flows, cleaned later flows and the stocks they imply (balance re-applied)."""
+    flows: dict[tuple[Arc, int], float] = {}
+    for (arc, year), var in index.flow.items():
+        value = float(values[var])
+        value = float(round(value)) if year == 1 else (value if value > 1e-9 else 0.0)
+        if value > 0:
+            flows[(arc, year)] = value
+    cap = seniority_cap(data.scenario)
+    stock: list[dict[Cohort, float]] = [dict(data.initial)]
+    for year in range(1, data.horizon + 1):
+        nxt: dict[Cohort, float] = defaultdict(float)
+        for c, n in stock[-1].items():
+            nxt[c._replace(seniority=aged(c.seniority, cap))] += (1.0 - data.attrition(c)) * n
+        for (arc, t), count in flows.items():
+            if t != year:
+                continue
+            if arc.source is not None:
+                nxt[arc.source._replace(seniority=aged(arc.source.seniority, cap))] -= count
+            if arc.target is not None:
+                nxt[arc.target] += count
+        stock.append({c: max(n, 0.0) for c, n in nxt.items() if abs(n) > 1e-12})
+    return CohortPlan(flows, stock)
+
+
+def headcount_table(plan: CohortPlan) -> pd.DataFrame:
+    """``year, unit_id, sequence, tier, grade, headcount`` (states with people)."""
+    rows = [(year, *c.state, n) for year, stock in enumerate(plan.stock) for c, n in stock.items()]
+    frame = pd.DataFrame(rows, columns=["year", *STATE, "headcount"])
+    frame = frame.groupby(["year", *STATE], as_index=False, sort=True)["headcount"].sum()
+    return frame[frame["headcount"] > 1e-9].reset_index(drop=True)
+
+
+def flows_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
+    """``year, kind, from_*, to_*, count``: decided flows plus expected attrition (empty to-state)."""
+    empty = (None, None, None, None)
+    rows = []
+    for (arc, year), count in plan.flows.items():
+        origin = arc.source.state if arc.source is not None else empty
+        target = arc.target.state if arc.target is not None else empty
+        rows.append((year, arc.kind, *origin, *target, count))
+    for year in range(1, data.horizon + 1):
+        for c, n in plan.stock[year - 1].items():
+            if data.attrition(c) > 0 and n > 0:
+                rows.append((year, ATTRITION, *c.state, *empty, data.attrition(c) * n))
+    frame = pd.DataFrame(rows, columns=["year", "kind", *FROM_STATE, *TO_STATE, "count"])
+    keys = ["year", "kind", *FROM_STATE, *TO_STATE]
+    frame = frame.groupby(keys, as_index=False, sort=True, dropna=False)["count"].sum()
+    for column in ("from_tier", "from_grade", "to_tier", "to_grade"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def budget_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
+    """``year, unit_id, payroll, hiring_cost, retraining_cost, redundancy_cost, total, cap`` with ALL rows."""
+    money: dict[tuple[int, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for year, stock in enumerate(plan.stock):
+        for unit in data.units:
+            money[(year, unit)]["payroll"] += 0.0
+        for c, n in stock.items():
+            money[(year, c.unit)]["payroll"] += data.pay_of(c) * n
+    for (arc, year), count in plan.flows.items():
+        if arc.kind in COST_COLUMN:
+            unit = arc.source.unit if arc.kind == REDUNDANCY else arc.target.unit
+            money[(year, unit)][COST_COLUMN[arc.kind]] += one_off_cost(arc, data) * count
+    parts = ["payroll", "hiring_cost", "retraining_cost", "redundancy_cost"]
+    frame = pd.DataFrame(
+        [(year, unit, *(cols.get(p, 0.0) for p in parts)) for (year, unit), cols in sorted(money.items())],
+        columns=["year", "unit_id", *parts],
+    )
+    totals = frame.groupby("year", as_index=False)[parts].sum().assign(unit_id="ALL")
+    frame = pd.concat([frame, totals[frame.columns]], ignore_index=True)
+    frame["total"] = frame[parts].sum(axis=1)
+    caps = {year: data.scenario.budget_cap(year, data.base_payroll) for year in range(1, data.horizon + 1)}
+    frame["cap"] = np.where(frame["unit_id"] == "ALL", frame["year"].map(caps), np.nan)
+    order = frame.assign(is_all=frame["unit_id"] == "ALL").sort_values(["year", "is_all", "unit_id"])
+    return order.drop(columns="is_all").reset_index(drop=True)
+
+
+def mix_table(headcount: pd.DataFrame, data: ModelData) -> pd.DataFrame:
+    """``year, sequence, headcount, share, target, lower, upper``; the band is filled from the deadline on."""
+    mix = data.scenario.mix
+    by_sequence = headcount.groupby(["year", "sequence"])["headcount"].sum()
+    rows = []
+    for year in range(0, data.horizon + 1):
+        total = sum(by_sequence.get((year, s), 0.0) for s in SEQUENCES)
+        for sequence in SEQUENCES:
+            heads = float(by_sequence.get((year, sequence), 0.0))
+            target = mix.target.get(sequence)
+            banded = year >= mix.deadline
+            rows.append(
+                (
+                    year,
+                    sequence,
+                    heads,
+                    heads / total if total else 0.0,
+                    target,
+                    target - mix.tolerance if banded else np.nan,
+                    target + mix.tolerance if banded else np.nan,
+                )
+            )
+    return pd.DataFrame(rows, columns=["year", "sequence", "headcount", "share", "target", "lower", "upper"])

@@ -1,0 +1,102 @@
+"""Solve the cohort MILP: lexicographic stages (default) or one weighted objective.
+
+Stage terms, in ``objective.order``:
+- ``mix``: target miss = heads outside the mix band + budget overrun / mean pay (CNY → heads), so 0 means
+  every target is met; when it cannot be 0 the closest plan is kept and flagged;
+- ``cost``: Σ_{t=1..H} payroll(t) + one-off costs(t) (CNY);
+- ``disruption``: tier promotions, sequence moves, transfers and redundancies (people).
+After each stage the term is fixed: term ≤ value + stage_tolerance·max(1, |value|), and the stage's plan is
+the next stage's MIP start. ``weighted`` mode minimises Σ weight·term once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from models.scenario import Scenario
+from optimizer.backends import SolveOptions, SolveResult, solve
+from optimizer.linear_model import Expr, LinearModel, combine
+
+SOLVED = ("optimal", "feasible")
+
+
+@dataclass(frozen=True)
+class StageResult:
+    term: str
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: str
+    """``optimal`` | ``feasible`` (a stage stopped at its limit with a plan) | ``infeasible`` | ``no_solution``
+    | ``unbounded`` | ``error``."""
+    values: np.ndarray | None
+    stages: list[StageResult]
+    terms: dict[str, float]
+    """Value of every objective term (mix, budget_overrun, cost, disruption) at the final plan."""
+    message: str = ""
+
+
+def stage_terms(model: LinearModel, mean_pay: float) -> dict[str, Expr]:
+    """The three goals as expressions over the model's objective terms."""
+    terms = model.objective_terms
+    return {
+        "mix": combine((1.0, terms.get("mix", {})), (1.0 / mean_pay, terms.get("budget_overrun", {}))),
+        "cost": terms.get("cost", {}),
+        "disruption": terms.get("disruption", {}),
+    }
+
+
+def solver_options(scenario: Scenario) -> SolveOptions:
+    s = scenario.solver
+    return SolveOptions(backend=s.backend, time_limit=s.time_limit, gap=s.gap, threads=s.threads, seed=s.seed)
+
+
+def _stage(term: str, result: SolveResult) -> StageResult:
+    return StageResult(term, result.status, result.objective, result.bound, result.gap, round(result.seconds, 3))
+
+
+def _finish(model: LinearModel, values: np.ndarray | None, stages: list[StageResult], status: str, message: str) -> Solution:
+    terms = {}
+    if values is not None:
+        terms = {name: model.evaluate(expr, values) for name, expr in model.objective_terms.items()}
+    return Solution(status, values, stages, terms, message)
+
+
+def solve_model(model: LinearModel, scenario: Scenario, mean_pay: float) -> Solution:
+    """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage."""
+    options = solver_options(scenario)
+    goals = stage_terms(model, mean_pay)
+    objective = scenario.objective
+    if objective.mode == "weighted":
+        weighted = combine(*((objective.weights.get(term, 0.0), goals[term]) for term in objective.order))
+        result = solve(model, weighted, options)
+        return _finish(model, result.values, [_stage("weighted", result)], result.status, result.message)
+
+    stages: list[StageResult] = []
+    values: np.ndarray | None = None
+    status = "optimal"
+    for term in objective.order:
+        result = solve(model, goals[term], options, start=values)
+        stages.append(_stage(term, result))
+        if result.values is None:
+            if values is None:
+                return _finish(model, None, stages, result.status, result.message)
+            return _finish(model, values, stages, "feasible", f"stage {term}: {result.status}; {result.message}")
+        values = result.values
+        if result.status != "optimal":
+            status = "feasible"
+        achieved = model.evaluate(goals[term], values)
+        slack = objective.stage_tolerance * max(1.0, abs(achieved))
+        model.add_row(f"stage_fix[{term}]", goals[term], hi=achieved + slack)
+    return _finish(model, values, stages, status, "")

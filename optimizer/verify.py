@@ -1,0 +1,849 @@
+"""Independent verifier: re-checks a written plan from its output files and the input tables alone.
+
+It shares no code with the formulation or the plan writer. Pay, one-off costs, caps, shares, rate limits
+and stock balances are recomputed here from the input tables (``employees``, ``units``, ``pay``), the
+plan folder's CSV files and the resolved scenario stored in ``summary.json``; docs/outputs.md is the
+contract. Each check is a small function ``_Plan → list[Finding]``; a failure message names the numbers,
+the state/unit/year and the employee ids (at most ``LIMIT`` items per finding).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from models.scenario import SEQUENCES, Scenario
+
+__all__ = ["Finding", "VerificationReport", "verify_plan", "verify_command"]
+
+LIMIT = 20
+"""Most items listed in one finding; the rest are counted."""
+CENT = 0.01
+"""Money written to the cent still matches its recomputation."""
+SCORE_DIGITS = 1e-4
+"""units.csv scores may be rounded to 4 decimals."""
+
+STATE = ("unit", "sequence", "tier", "grade")
+FROM = tuple(f"from_{c}" for c in STATE)
+TO = tuple(f"to_{c}" for c in STATE)
+ALL = "ALL"
+KINDS = ("grade_step", "tier_promotion", "sequence_move", "unit_transfer", "hire", "redundancy", "attrition")
+ACTIONS = ("stay", "grade_step", "tier_promotion", "sequence_move", "unit_transfer", "redundancy", "hire")
+LEAVING = ("attrition", "redundancy")  # from-state only
+INFLOWS = ("tier_promotion", "sequence_move", "unit_transfer", "hire")  # may land on a higher tier
+DISRUPTIVE = ("tier_promotion", "sequence_move", "unit_transfer", "redundancy")
+COST_PARTS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost")
+ROUTES = ("operations_to_technical", "management_to_technical", "technical_to_management")
+"""Sequence moves ``<from>_to_<to>``: each has a rate cap and a tier mapping in ``mobility``."""
+CRITERIA = ("strategic", "efficiency", "governance", "innovation")
+SUMMARY_KEYS = ("scenario", "targets_met", "goal_deviations", "objective", "counts")
+
+TEXT, INT, NUM = "text", "int", "num"
+
+
+def _state_columns(prefix: str) -> dict[str, str]:
+    return {f"{prefix}unit": TEXT, f"{prefix}sequence": TEXT, f"{prefix}tier": INT, f"{prefix}grade": INT}
+
+
+INPUT_SCHEMAS: dict[str, dict[str, str]] = {
+    "employees": {"employee_id": TEXT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT},
+    "units": {"unit_id": TEXT, **dict.fromkeys(CRITERIA, NUM)},
+    "pay": {"sequence": TEXT, "tier": INT, "grade": INT, "base_salary": NUM},
+}
+OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT}}
+PLAN_SCHEMAS: dict[str, dict[str, str]] = {
+    "actions": {
+        "employee_id": TEXT, "year": INT, "action": TEXT, **_state_columns("from_"), **_state_columns("to_"),
+        "old_salary": NUM, "new_salary": NUM, "reason": TEXT,
+    },
+    "headcount": {"year": INT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT, "headcount": NUM},
+    "flows": {"year": INT, "kind": TEXT, **_state_columns("from_"), **_state_columns("to_"), "count": NUM},
+    "budget": {"year": INT, "unit_id": TEXT, **dict.fromkeys((*COST_PARTS, "total", "cap"), NUM)},
+    "mix": {"year": INT, "sequence": TEXT, **dict.fromkeys(("headcount", "share", "target", "lower", "upper"), NUM)},
+    "units": {"unit_id": TEXT, "score": NUM, "grade": TEXT, "pay_coefficient": NUM, "max_tier": INT},
+}
+
+
+# ------------------------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed check: ``check`` names it, ``message`` says what is wrong, with numbers."""
+
+    check: str
+    message: str
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    ok: bool
+    failures: list[Finding]
+    checks: list[str]
+    """Names of the checks run."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checks": list(self.checks), "failures": [asdict(f) for f in self.failures]}
+
+
+def verify_plan(plan_dir: str | Path, data_dir: str | Path, tol: float = 1e-6) -> VerificationReport:
+    """Run every check on the plan in ``plan_dir`` against the input tables in ``data_dir``.
+
+    Unreadable or incomplete files fail the ``files`` check and stop there; otherwise every check runs,
+    and a check that cannot run on malformed data reports that instead of stopping the others.
+    """
+    try:
+        plan = _load(Path(plan_dir), Path(data_dir), tol)
+    except _Unreadable as exc:
+        return VerificationReport(False, [Finding("files", problem) for problem in exc.problems], ["files"])
+    failures: list[Finding] = []
+    for name, check in CHECKS.items():
+        try:
+            failures.extend(check(plan))
+        except Exception as exc:  # noqa: BLE001 — a malformed plan must not hide the other checks' findings
+            failures.append(Finding(name, f"check could not run: {type(exc).__name__}: {exc}"))
+    return VerificationReport(not failures, failures, ["files", *CHECKS])
+
+
+def verify_command(plan_dir: str | Path, data_dir: str | Path) -> int:
+    """Print the verification of ``plan_dir``; 0 when every check passes, else 1."""
+    report = verify_plan(plan_dir, data_dir)
+    if report.ok:
+        print(f"OK: {plan_dir} passes all {len(report.checks)} checks ({', '.join(report.checks)})")
+        return 0
+    print(f"FAILED: {plan_dir}: {len(report.failures)} problem(s) found by the checks {', '.join(report.checks)}")
+    for finding in report.failures:
+        print(f"  [{finding.check}] {finding.message}")
+    return 1
+
+
+# ----------------------------------------------------------------------------------------------- loading
+
+
+class _Unreadable(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Every column as text; only empty cells are missing (an id such as ``NA`` stays text)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+
+
+def _typed(
+    frame: pd.DataFrame, schema: dict[str, str], where: str, problems: list[str], optional: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """The schema's columns (and the optional ones present), as text, Int64 or float; problems are appended."""
+    missing = [c for c in schema if c not in frame.columns]
+    if missing:
+        problems.append(f"{where}: missing column(s) {', '.join(missing)}")
+        return frame
+    columns = {**schema, **{c: k for c, k in (optional or {}).items() if c in frame.columns}}
+    out = pd.DataFrame(index=frame.index)
+    for column, kind in columns.items():
+        raw = frame[column]
+        if kind == TEXT:
+            out[column] = raw.astype("str")
+            continue
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = raw.notna() & values.isna()
+        if kind == INT:
+            bad |= values.notna() & (values != values.round())
+        if bad.any():
+            expected = "whole numbers" if kind == INT else "numbers"
+            example = raw[bad].iloc[0]
+            problems.append(f"{where}.{column}: {int(bad.sum())} value(s) are not {expected}, e.g. {example!r}")
+        out[column] = values.round().astype("Int64") if kind == INT else values
+    return out
+
+
+def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]:
+    """employees/units/pay from ``name.csv`` or ``name.parquet`` in a folder, or the sheets of one workbook
+    (``data_dir`` itself, or the only ``.xlsx`` in the folder)."""
+    tables: dict[str, pd.DataFrame] = {}
+    if data_dir.is_dir():
+        for name in INPUT_SCHEMAS:
+            csv, parquet = data_dir / f"{name}.csv", data_dir / f"{name}.parquet"
+            if csv.exists():
+                tables[name] = _read_csv(csv)
+            elif parquet.exists():
+                tables[name] = pd.read_parquet(parquet)
+    workbooks = [data_dir] if data_dir.is_file() else sorted(data_dir.glob("*.xlsx")) if data_dir.is_dir() else []
+    if not tables and len(workbooks) == 1:
+        sheets = pd.read_excel(workbooks[0], sheet_name=None, dtype=str, keep_default_na=False, na_values=[""])
+        tables = {name: sheets[name] for name in INPUT_SCHEMAS if name in sheets}
+    for name in INPUT_SCHEMAS:
+        if name not in tables:
+            problems.append(f"input table '{name}' not found in {data_dir} (.csv, .parquet or an .xlsx sheet)")
+    return {
+        name: _typed(frame, INPUT_SCHEMAS[name], f"input {name}", problems, OPTIONAL_INPUT_COLUMNS.get(name))
+        for name, frame in tables.items()
+    }
+
+
+def _read_summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario | None]:
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        problems.append(f"{path} cannot be read: {exc}")
+        return {}, None
+    missing = [key for key in SUMMARY_KEYS if key not in summary]
+    if missing:
+        problems.append(f"summary.json lacks {', '.join(missing)}")
+        return summary, None
+    try:
+        return summary, Scenario.model_validate(summary["scenario"])
+    except ValidationError as exc:
+        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems.append(f"summary.json scenario is not a valid scenario: {errors}")
+        return summary, None
+
+
+def _load(plan_dir: Path, data_dir: Path, tol: float) -> _Plan:
+    problems: list[str] = []
+    plan: dict[str, pd.DataFrame] = {}
+    for name, schema in PLAN_SCHEMAS.items():
+        path = plan_dir / f"{name}.csv"
+        if path.exists():
+            plan[name] = _typed(_read_csv(path), schema, f"{name}.csv", problems)
+        else:
+            problems.append(f"{path} is missing")
+    inputs = _read_inputs(data_dir, problems)
+    summary, scenario = _read_summary(plan_dir / "summary.json", problems)
+    pay = inputs.get("pay")
+    if pay is not None and not problems and pay.duplicated(["sequence", "tier", "grade"]).any():
+        problems.append("input pay: a (sequence, tier, grade) is listed more than once")
+    if problems or scenario is None:
+        raise _Unreadable(problems)
+    as_state = {"unit_id": "unit"}
+    return _Plan(
+        scenario=scenario,
+        summary=summary,
+        roster=inputs["employees"].rename(columns=as_state),
+        units_in=inputs["units"],
+        pay=inputs["pay"],
+        units=plan["units"],
+        actions=plan["actions"],
+        headcount=plan["headcount"].rename(columns=as_state),
+        flows=plan["flows"],
+        budget=plan["budget"],
+        mix=plan["mix"],
+        tol=tol,
+    )
+
+
+# ----------------------------------------------------------------------------------- recomputed figures
+
+
+@dataclass
+class _Plan:
+    """The files a check reads, and the figures recomputed from them (each computed once)."""
+
+    scenario: Scenario
+    summary: dict[str, Any]
+    roster: pd.DataFrame  # employee_id, unit, sequence, tier, grade
+    units_in: pd.DataFrame
+    pay: pd.DataFrame
+    units: pd.DataFrame  # the plan's units.csv
+    actions: pd.DataFrame
+    headcount: pd.DataFrame  # year, unit, sequence, tier, grade, headcount
+    flows: pd.DataFrame
+    budget: pd.DataFrame
+    mix: pd.DataFrame
+    tol: float
+
+    @property
+    def horizon(self) -> int:
+        return self.scenario.horizon
+
+    @property
+    def years(self) -> pd.Series:
+        return pd.Series(range(self.horizon + 1), dtype="Int64", name="year")
+
+    @cached_property
+    def coefficient(self) -> dict[str, float]:
+        return dict(zip(self.units["unit_id"], self.units["pay_coefficient"]))
+
+    def pay_of(self, frame: pd.DataFrame, prefix: str = "") -> pd.Series:
+        """pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient(unit) of the state columns
+        ``<prefix>unit, <prefix>sequence, …``; missing for a blank or unknown state."""
+        keys = frame[[f"{prefix}{c}" for c in STATE]].set_axis(list(STATE), axis=1)
+        base = keys.merge(self.pay, on=["sequence", "tier", "grade"], how="left")["base_salary"].to_numpy(float)
+        coefficient = keys["unit"].map(self.coefficient).to_numpy(float)
+        return pd.Series(base * coefficient, index=frame.index)
+
+    @cached_property
+    def stock(self) -> pd.DataFrame:
+        """headcount(σ, t): year, unit, sequence, tier, grade, headcount (repeated rows summed)."""
+        return self.headcount.groupby(["year", *STATE], as_index=False)["headcount"].sum()
+
+    @cached_property
+    def route(self) -> pd.Series:
+        """``<from>_to_<to>`` for sequence moves on a known route, else missing."""
+        f = self.flows
+        route = (f["from_sequence"] + "_to_" + f["to_sequence"]).where(f["kind"].eq("sequence_move"))
+        return route.where(route.isin(ROUTES))
+
+    def _one_off(self) -> pd.DataFrame:
+        """year, unit_id, part, amount: per flow, count × the unit cost of its kind (docs/outputs.md)."""
+        f, s = self.flows, self.scenario
+        kind = f["kind"]
+        per_head = np.select(
+            [
+                kind.eq("hire").to_numpy(bool),
+                self.route.eq("operations_to_technical").to_numpy(bool),
+                self.route.notna().to_numpy(bool),
+                kind.eq("unit_transfer").to_numpy(bool),
+                kind.eq("redundancy").to_numpy(bool),
+            ],
+            [
+                f["to_sequence"].map(s.hiring.cost.model_dump()).to_numpy(float),
+                s.mobility.retraining_cost,
+                s.mobility.move_cost,
+                s.mobility.transfer_cost,
+                s.redundancy.cost_factor * self.pay_of(f, "from_").to_numpy(float),
+            ],
+            default=np.nan,
+        )
+        part = np.select(
+            [kind.eq("hire").to_numpy(bool), kind.isin(["sequence_move", "unit_transfer"]).to_numpy(bool),
+             kind.eq("redundancy").to_numpy(bool)],
+            ["hiring_cost", "retraining_cost", "redundancy_cost"],
+            default="",
+        )
+        charged = np.where(kind.eq("redundancy"), f["from_unit"], f["to_unit"])
+        frame = pd.DataFrame({"year": f["year"], "unit_id": charged, "part": part, "amount": f["count"] * per_head})
+        return frame[frame["part"] != ""]
+
+    @cached_property
+    def costs(self) -> pd.DataFrame:
+        """Recomputed budget.csv (without cap): one row per unit of units.csv and year 0..H, plus ALL rows."""
+        keys = ["year", "unit_id"]
+        stock = self.stock.assign(unit_id=self.stock["unit"], payroll=self.pay_of(self.stock) * self.stock["headcount"])
+        frame = self.years.to_frame().merge(self.units[["unit_id"]], how="cross")
+        frame = frame.merge(stock.groupby(keys, as_index=False)["payroll"].sum(), on=keys, how="left")
+        one_off = self._one_off()
+        for part in COST_PARTS[1:]:
+            sums = one_off[one_off["part"] == part].groupby(keys, as_index=False)["amount"].sum()
+            frame = frame.merge(sums.rename(columns={"amount": part}), on=keys, how="left")
+        frame = frame.fillna({part: 0.0 for part in COST_PARTS})
+        frame["total"] = frame[list(COST_PARTS)].sum(axis=1)
+        totals = frame.groupby("year", as_index=False)[[*COST_PARTS, "total"]].sum().assign(unit_id=ALL)
+        return pd.concat([frame, totals[frame.columns]], ignore_index=True)
+
+    @cached_property
+    def caps(self) -> pd.DataFrame:
+        """year, cap for t = 1..H: budget.caps[t] when given, else payroll(0)·(1 + growth)^t."""
+        base = self.costs.loc[self.costs["unit_id"].eq(ALL) & self.costs["year"].eq(0), "payroll"].sum()
+        years = self.years[self.years >= 1]
+        return pd.DataFrame({"year": years, "cap": [self.scenario.budget_cap(int(t), base) for t in years]})
+
+    @cached_property
+    def shares(self) -> pd.DataFrame:
+        """Recomputed mix.csv: year, sequence, headcount, share, target, lower, upper for years 0..H."""
+        mix = self.scenario.mix
+        heads = self.stock.groupby(["year", "sequence"], as_index=False)["headcount"].sum()
+        frame = self.years.to_frame().merge(pd.DataFrame({"sequence": list(SEQUENCES)}), how="cross")
+        frame = frame.merge(heads, on=["year", "sequence"], how="left").fillna({"headcount": 0.0})
+        total = frame.groupby("year")["headcount"].transform("sum")
+        frame["share"] = (frame["headcount"] / total).where(total > 0, 0.0)
+        frame["target"] = frame["sequence"].map(mix.target.model_dump())
+        banded = frame["year"] >= mix.deadline
+        frame["lower"] = (frame["target"] - mix.tolerance).where(banded)
+        frame["upper"] = (frame["target"] + mix.tolerance).where(banded)
+        return frame
+
+    @property
+    def targets_met(self) -> Any:
+        return self.summary["targets_met"]
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _mask(values: pd.Series) -> pd.Series:
+    """A nullable comparison as plain booleans (missing → False)."""
+    return values.fillna(False).astype(bool)
+
+
+def _isin(values: pd.Series, pool: pd.Series) -> pd.Series:
+    """``values.isin(pool)`` through a hash index (pandas' Arrow-string isin converts the pool value by value)."""
+    return pd.Series(pd.Index(pool.unique()).get_indexer(values) >= 0, index=values.index)
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Equal, or both blank."""
+    return _mask(a == b) | (a.isna() & b.isna())
+
+
+def _same_state(frame: pd.DataFrame, left: str, right: str, fields: Iterable[str] = STATE) -> pd.Series:
+    same = pd.Series(True, index=frame.index)
+    for field in fields:
+        same &= _same(frame[f"{left}{field}"], frame[f"{right}{field}"])
+    return same
+
+
+def _differs(reported: pd.Series, expected: pd.Series, tol: float, floor: float = 0.0) -> pd.Series:
+    """|reported − expected| > max(tol·max(1, |expected|), floor); two blanks agree, one blank differs."""
+    r, e = reported.astype(float), expected.astype(float)
+    close = (r - e).abs() <= np.maximum(tol * np.maximum(1.0, e.abs()), floor)
+    return ~close & ~(r.isna() & e.isna())
+
+
+def _exceeds(value: pd.Series, limit: pd.Series, tol: float) -> pd.Series:
+    """value > limit + tol·max(1, |limit|)."""
+    return _mask(value > limit + tol * np.maximum(1.0, limit.abs()))
+
+
+def _fmt(value: Any) -> str:
+    """1234567.5 → '1,234,567.5' (at most 6 decimals); blank → 'empty'."""
+    if value is None or pd.isna(value):
+        return "empty"
+    if isinstance(value, str):
+        return value
+    text = f"{float(value):,.6f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _state(row: dict[str, Any], prefix: str = "") -> str:
+    """unit/sequence/tier/grade, or 'none' for a blank state."""
+    if pd.isna(row[f"{prefix}unit"]):
+        return "none"
+    return "/".join(_fmt(row[f"{prefix}{c}"]) for c in STATE)
+
+
+def _flow(row: dict[str, Any]) -> str:
+    move = f"{_state(row, 'from_')} → {_state(row, 'to_')}"
+    return f"year {_fmt(row['year'])} {row['kind']} {move} ×{_fmt(row['count'])}"
+
+
+def _finding(check: str, headline: str, rows: pd.DataFrame, describe: Callable[[dict[str, Any]], str]) -> list[Finding]:
+    """One finding listing the first LIMIT offending rows (none when ``rows`` is empty)."""
+    if rows.empty:
+        return []
+    items = [describe(row) for row in rows.head(LIMIT).to_dict("records")]
+    more = f"; … and {len(rows) - LIMIT} more" if len(rows) > LIMIT else ""
+    return [Finding(check, f"{headline} ({len(rows)}): {'; '.join(items)}{more}")]
+
+
+def _reconcile(
+    check: str, table: str, expected: pd.DataFrame, reported: pd.DataFrame, keys: list[str],
+    where: Callable[[dict[str, Any]], str],
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """Outer-join recomputed rows with a file's rows on ``keys``: findings for rows the file lists twice,
+    lacks or adds, and the matched rows (the file's columns suffixed ``_reported``)."""
+    repeated = reported[reported.duplicated(keys)]
+    merged = expected.merge(
+        reported.drop_duplicates(keys), on=keys, how="outer", suffixes=("", "_reported"), indicator=True
+    )
+    findings = [
+        *_finding(check, f"rows listed more than once in {table}", repeated, where),
+        *_finding(check, f"rows missing from {table}", merged[merged["_merge"] == "left_only"], where),
+        *_finding(check, f"unexpected rows in {table}", merged[merged["_merge"] == "right_only"], where),
+    ]
+    return merged[merged["_merge"] == "both"], findings
+
+
+def _compare_columns(
+    check: str, table: str, merged: pd.DataFrame, columns: Iterable[str], where: Callable[[dict[str, Any]], str],
+    tol: float, floor: float = 0.0,
+) -> list[Finding]:
+    """One finding per column whose file value (``<column>_reported``) differs from the recomputed one."""
+    findings: list[Finding] = []
+    for column in columns:
+        bad = merged[_differs(merged[f"{column}_reported"], merged[column], tol, floor)]
+        findings += _finding(
+            check, f"{table} {column} differs from the recomputed value", bad,
+            lambda r: f"{where(r)}: reported {_fmt(r[column + '_reported'])}, recomputed {_fmt(r[column])}",
+        )
+    return findings
+
+
+def _goal_findings(
+    p: _Plan, check: str, actual: pd.DataFrame, keys: list[str], values: list[str], floor: float,
+    headline: str, describe: Callable[[dict[str, Any]], str],
+) -> list[Finding]:
+    """Misses (``actual.missed``) are failures unless targets_met is false and goal_deviations.<check> reports
+    them with the recomputed ``values``; every reported deviation must match the recomputed one."""
+    source = f"goal_deviations.{check}"
+    reported = pd.DataFrame(p.summary["goal_deviations"].get(check) or [], columns=[*keys, *values])
+    reported = reported.astype({"year": "Int64"})
+    merged = actual.merge(reported, on=keys, how="outer", suffixes=("", "_reported"), indicator=True)
+    wrong = pd.Series(False, index=merged.index)
+    for value in values:
+        wrong |= _differs(merged[f"{value}_reported"], merged[value], p.tol, floor)
+    correct = merged["_merge"].eq("both") & ~wrong
+    excused = correct & (p.targets_met is False)
+
+    def note(r: dict[str, Any]) -> str:
+        if p.targets_met is not False:
+            return f"{describe(r)} (summary.json says targets_met: {json.dumps(p.targets_met)})"
+        if r["_merge"] == "left_only":
+            return f"{describe(r)} (not listed in {source})"
+        shown = ", ".join(f"{v} {_fmt(r[v + '_reported'])}" for v in values)
+        return f"{describe(r)} ({source} reports {shown})"
+
+    def mismatch(r: dict[str, Any]) -> str:
+        label = ", ".join(f"{k} {_fmt(r[k])}" for k in keys)
+        return f"{label}: " + ", ".join(f"{v} {_fmt(r[v + '_reported'])} (recomputed {_fmt(r[v])})" for v in values)
+
+    listed = ~merged["_merge"].eq("left_only")
+    return [
+        *_finding(check, headline, merged[_mask(merged["missed"]) & ~excused], note),
+        *_finding(check, f"{source} entries that do not match the plan", merged[listed & ~correct], mismatch),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------- checks
+
+
+def check_units(p: _Plan) -> list[Finding]:
+    """units.csv lists exactly the input units; score = Σ weight·criterion; grade = the units table's fixed
+    grade where given, else the highest band of unit_grading whose min_score the score reaches;
+    pay_coefficient and max_tier are that band's."""
+    grading = p.scenario.unit_grading
+    inputs = p.units_in
+    score = sum(inputs[c] * getattr(grading.weights, c) for c in CRITERIA)
+    computed = np.select(
+        [(score >= band.min_score - 1e-9).to_numpy(bool) for band in grading.grades],
+        [band.name for band in grading.grades],
+        default=grading.grades[-1].name,
+    )
+    given = inputs["grade"].str.strip() if "grade" in inputs.columns else pd.Series(np.nan, index=inputs.index)
+    bands = pd.DataFrame([(b.name, b.pay_coefficient, b.max_tier) for b in grading.grades],
+                         columns=["grade", "pay_coefficient", "max_tier"])
+    expected = pd.DataFrame({
+        "unit_id": inputs["unit_id"],
+        "score": score,
+        "grade": given.where(given.notna() & given.ne(""), computed).astype("str"),
+    }).merge(bands, on="grade", how="left")
+    where = lambda r: str(r["unit_id"])  # noqa: E731
+    matched, findings = _reconcile("units", "units.csv", expected, p.units, ["unit_id"], where)
+    wrong_grade = matched[~_same(matched["grade"], matched["grade_reported"])]
+    findings += _finding("units", "units.csv grade differs from the unit's grade", wrong_grade,
+                         lambda r: f"{r['unit_id']}: reported {r['grade_reported']}, expected {r['grade']}")
+    findings += _compare_columns("units", "units.csv", matched, ["score"], where, p.tol, SCORE_DIGITS)
+    findings += _compare_columns("units", "units.csv", matched, ["pay_coefficient", "max_tier"], where, p.tol)
+    return findings
+
+
+def check_roster(p: _Plan) -> list[Finding]:
+    """Every roster employee has exactly one actions.csv row; every row is year 1; a row's from-state is the
+    employee's roster state; the only other rows are hires, with an empty from-state."""
+    a, roster = p.actions, p.roster
+    hire = a["action"].eq("hire")
+    counts = a["employee_id"].value_counts()
+    repeated = counts[counts > 1].rename("rows").reset_index()
+    people = a[~hire].drop_duplicates("employee_id")
+    known = _isin(people["employee_id"], roster["employee_id"])
+    compared = people[known].merge(roster, on="employee_id")
+    moved = compared[~_same_state(compared, "from_", "")]
+    from_given = a[list(FROM)].notna().any(axis=1)
+    return [
+        *_finding("roster", "roster employees missing from actions.csv",
+                  roster[~_isin(roster["employee_id"], people["employee_id"])], lambda r: str(r["employee_id"])),
+        *_finding("roster", "employees listed more than once in actions.csv", repeated,
+                  lambda r: f"{r['employee_id']} ×{r['rows']}"),
+        *_finding("roster", "actions.csv rows for ids that are not on the roster (and not hires)",
+                  people[~known], lambda r: f"{r['employee_id']} ({r['action']})"),
+        *_finding("roster", "actions.csv rows whose year is not 1", a[~_mask(a["year"].eq(1))],
+                  lambda r: f"{r['employee_id']}: year {_fmt(r['year'])}"),
+        *_finding("roster", "actions.csv from-state differs from the roster state", moved,
+                  lambda r: f"{r['employee_id']}: actions.csv {_state(r, 'from_')}, roster {_state(r)}"),
+        *_finding("roster", "hire rows with a from-state", a[hire & from_given],
+                  lambda r: f"{r['employee_id']}: from {_state(r, 'from_')}"),
+    ]
+
+
+def _flow_totals(flows: pd.DataFrame, side: tuple[str, ...], name: str) -> pd.DataFrame:
+    """year, unit, sequence, tier, grade, <name>: flow counts summed by their from- or to-state."""
+    complete = flows[flows[list(side)].notna().all(axis=1)]
+    totals = complete.groupby(["year", *side], as_index=False)["count"].sum()
+    return totals.rename(columns={"count": name, **dict(zip(side, STATE))})
+
+
+def check_stock_flow(p: _Plan) -> list[Finding]:
+    """headcount(σ,0) = number of roster employees in σ; for t = 1..H,
+    headcount(σ,t) = headcount(σ,t−1) − Σ outflows(σ,t) + Σ inflows(σ,t) within tol·max(1, headcount);
+    flows leave only states with people at t−1; headcounts are ≥ 0, listed once, for years 0..H."""
+    h, tol, keys = p.headcount, p.tol, ["year", *STATE]
+    roster = p.roster.groupby(list(STATE), as_index=False).size().rename(columns={"size": "expected"})
+    start = roster.merge(p.stock[p.stock["year"].eq(0)].drop(columns="year"), on=list(STATE), how="outer")
+    start = start.fillna({"expected": 0.0, "headcount": 0.0})
+    previous = p.stock.assign(year=p.stock["year"] + 1).rename(columns={"headcount": "previous"})
+    outflow, inflow = _flow_totals(p.flows, FROM, "outflow"), _flow_totals(p.flows, TO, "inflow")
+    balance = p.stock[p.stock["year"] >= 1]
+    for part in (previous, outflow, inflow):
+        balance = balance.merge(part, on=keys, how="outer")
+    balance = balance[balance["year"].between(1, p.horizon)].fillna(
+        {"headcount": 0.0, "previous": 0.0, "outflow": 0.0, "inflow": 0.0}
+    )
+    balance["expected"] = balance["previous"] - balance["outflow"] + balance["inflow"]
+    orphans = outflow.merge(previous, on=keys, how="left")
+    orphans = orphans[~_mask(orphans["previous"] > tol)]
+    unbalanced = balance[_differs(balance["headcount"], balance["expected"], tol)]
+    return [
+        *_finding("stock_flow", "year-0 headcount differs from the roster count",
+                  start[_differs(start["headcount"], start["expected"], tol)],
+                  lambda r: f"{_state(r)}: headcount.csv {_fmt(r['headcount'])}, roster {_fmt(r['expected'])}"),
+        *_finding("stock_flow", "headcount does not balance with the flows", unbalanced,
+                  lambda r: f"{_state(r)} year {r['year']}: headcount {_fmt(r['headcount'])}, "
+                            f"expected {_fmt(r['expected'])} "
+                            f"(= {_fmt(r['previous'])} − {_fmt(r['outflow'])} + {_fmt(r['inflow'])})"),
+        *_finding("stock_flow", "flows leave states with no people at the start of the year", orphans,
+                  lambda r: f"{_state(r)} year {r['year']}: {_fmt(r['outflow'])} out of {_fmt(r['previous'])}"),
+        *_finding("stock_flow", "negative headcounts", h[_mask(h["headcount"] < -tol)],
+                  lambda r: f"{_state(r)} year {r['year']}: {_fmt(r['headcount'])}"),
+        *_finding("stock_flow", "states listed more than once in a year of headcount.csv", h[h.duplicated(keys)],
+                  lambda r: f"{_state(r)} year {r['year']}"),
+        *_finding("stock_flow", f"headcount.csv years outside 0..{p.horizon}",
+                  h[~_mask(h["year"].between(0, p.horizon))], lambda r: f"{_state(r)} year {_fmt(r['year'])}"),
+    ]
+
+
+def check_flow_rules(p: _Plan) -> list[Finding]:
+    """Each flow has a known kind, a year in 1..H, a count > 0, the states its kind needs (attrition and
+    redundancy: from only; hire: to only; others: both), on the pay table in a known unit, and lands where
+    its kind goes: grade_step (u,s,k,g)→(u,s,k,g+1); tier_promotion (u,s,k,·)→(u,s,k+1,·); sequence_move
+    (u,s,k,·)→(u,s',m(k),·) on a mobility route s→s' with its tier mapping m; unit_transfer
+    (u,s,k,g)→(u',s,k,g); hire → grade 1 of a hiring.entry_tiers tier. Transfers, hires and redundancies
+    only when the scenario enables them; year-1 counts other than attrition are whole numbers."""
+    f, s, tol = p.flows, p.scenario, p.tol
+    kind = f["kind"]
+    has_from, no_from = f[list(FROM)].notna().all(axis=1), f[list(FROM)].isna().all(axis=1)
+    has_to, no_to = f[list(TO)].notna().all(axis=1), f[list(TO)].isna().all(axis=1)
+    shaped = (kind.isin(KINDS) & np.where(kind.eq("hire"), no_from, has_from)
+              & np.where(kind.isin(LEAVING), no_to, has_to))
+    same = {c: _same(f[f"from_{c}"], f[f"to_{c}"]) for c in STATE}
+    mapping = pd.DataFrame(
+        [(route, tier, landing) for route in ROUTES for tier, landing in getattr(s.mobility.mapping, route).items()],
+        columns=["route", "from_tier", "landing"],
+    ).astype({"from_tier": "Int64", "landing": "Int64"})
+    landing = f[["from_tier"]].assign(route=p.route).merge(mapping, on=["route", "from_tier"], how="left")["landing"]
+    landing = landing.set_axis(f.index)
+    entry = pd.DataFrame([(seq, tier) for seq, tiers in s.hiring.entry_tiers.items() for tier in tiers],
+                         columns=["to_sequence", "to_tier"]).astype({"to_tier": "Int64"}).drop_duplicates()
+    entry_tier = f[["to_sequence", "to_tier"]].merge(entry, how="left", indicator=True)["_merge"].eq("both")
+    entry_tier = entry_tier.set_axis(f.index)
+    lands = {
+        "grade_step": same["unit"] & same["sequence"] & same["tier"] & _mask(f["to_grade"].eq(f["from_grade"] + 1)),
+        "tier_promotion": same["unit"] & same["sequence"] & _mask(f["to_tier"].eq(f["from_tier"] + 1)),
+        "sequence_move": same["unit"] & _mask(f["to_tier"].eq(landing)),
+        "unit_transfer": ~same["unit"] & same["sequence"] & same["tier"] & same["grade"],
+        "hire": _mask(f["to_grade"].eq(1)) & entry_tier,
+    }
+    misplaced = pd.Series(False, index=f.index)
+    for name, ok in lands.items():
+        misplaced |= kind.eq(name) & ~ok
+    enabled = {"unit_transfer": s.mobility.unit_transfers, "hire": s.hiring.enabled, "redundancy": s.redundancy.enabled}
+    disabled = kind.isin([name for name, on in enabled.items() if not on])
+    unpaid = (has_from & p.pay_of(f, "from_").isna()) | (has_to & p.pay_of(f, "to_").isna())
+    fractional = _mask(f["year"].eq(1)) & ~kind.eq("attrition") & ((f["count"] - f["count"].round()).abs() > tol)
+    rules = {
+        "flows of an unknown kind": ~kind.isin(KINDS),
+        f"flows outside years 1..{p.horizon}": ~_mask(f["year"].between(1, p.horizon)),
+        "flows with a count ≤ 0": ~_mask(f["count"] > 0),
+        "flows without the states their kind needs (attrition/redundancy: from only, hire: to only, others: both)":
+            kind.isin(KINDS) & ~shaped,
+        "flows landing where their kind cannot go": shaped & misplaced,
+        "flows of a kind the scenario disables (mobility.unit_transfers, hiring.enabled, redundancy.enabled)": disabled,
+        "flows from or to a state without pay (unknown unit or no base salary)": unpaid,
+        "year-1 flows other than attrition that are not whole numbers": fractional,
+    }
+    return [finding for headline, bad in rules.items() for finding in _finding("flow_rules", headline, f[bad], _flow)]
+
+
+def check_tier_caps(p: _Plan) -> list[Finding]:
+    """No tier promotion, sequence move, unit transfer or hire lands on a technical tier above the
+    destination unit's max_tier (units.csv)."""
+    f = p.flows
+    landing = f[f["kind"].isin(INFLOWS) & f["to_sequence"].eq("technical")]
+    caps = p.units[["unit_id", "max_tier"]].drop_duplicates("unit_id").rename(columns={"unit_id": "to_unit"})
+    landing = landing.merge(caps, on="to_unit", how="left")
+    return _finding("tier_caps", "flows land above the destination unit's max_tier",
+                    landing[_mask(landing["to_tier"] > landing["max_tier"])],
+                    lambda r: f"{_flow(r)} (max_tier of {r['to_unit']} is {_fmt(r['max_tier'])})")
+
+
+def _budget_row(r: dict[str, Any]) -> str:
+    return f"{r['unit_id']} year {_fmt(r['year'])}"
+
+
+def check_payroll(p: _Plan) -> list[Finding]:
+    """budget.csv equals the recomputation per unit and year and on the ALL rows (Σ of the units):
+    payroll = Σ_σ pay(σ)·headcount(σ,t), pay = base_salary × pay_coefficient; hiring_cost = Σ hires ×
+    hiring.cost.<sequence> (hiring unit); retraining_cost = Σ operations→technical moves × retraining_cost +
+    management↔technical moves × move_cost + transfers × transfer_cost (destination unit); redundancy_cost =
+    Σ redundancies × cost_factor × pay(from) (unit left); total = the sum of the four."""
+    stock = p.stock
+    matched, findings = _reconcile("payroll", "budget.csv", p.costs, p.budget.drop(columns="cap"),
+                                   ["year", "unit_id"], _budget_row)
+    findings += _compare_columns("payroll", "budget.csv", matched, [*COST_PARTS, "total"], _budget_row, p.tol, CENT)
+    findings += _finding("payroll", "headcount.csv states without pay (unknown unit or no base salary)",
+                         stock[p.pay_of(stock).isna()], lambda r: f"{_state(r)} year {r['year']}")
+    return findings
+
+
+def check_budget(p: _Plan) -> list[Finding]:
+    """cap on the ALL rows of years t ≥ 1 = budget.caps[t] when given, else payroll(0)·(1 + growth)^t, and
+    blank elsewhere; recomputed total(ALL, t) ≤ cap(t), unless targets_met is false and
+    goal_deviations.budget reports that year's total, cap and overrun = total − cap."""
+    b, tol = p.budget, p.tol
+    on_all = b["unit_id"].eq(ALL) & _mask(b["year"] >= 1)
+    caps = p.caps.merge(b.loc[on_all, ["year", "cap"]].drop_duplicates("year"), on="year", how="left",
+                        suffixes=("", "_reported"))
+    totals = p.costs.loc[p.costs["unit_id"].eq(ALL), ["year", "total"]].merge(p.caps, on="year")
+    totals["overrun"] = totals["total"] - totals["cap"]
+    totals["missed"] = _exceeds(totals["total"], totals["cap"], tol)
+    return [
+        *_compare_columns("budget", "budget.csv", caps, ["cap"], lambda r: f"ALL year {_fmt(r['year'])}", tol, CENT),
+        *_finding("budget", "budget.csv cap filled outside the ALL rows of years ≥ 1", b[b["cap"].notna() & ~on_all],
+                  lambda r: f"{_budget_row(r)}: {_fmt(r['cap'])}"),
+        *_goal_findings(p, "budget", totals, ["year"], ["total", "cap", "overrun"], CENT,
+                        "total exceeds the budget cap",
+                        lambda r: f"year {_fmt(r['year'])}: total {_fmt(r['total'])} exceeds cap {_fmt(r['cap'])} "
+                                  f"by {_fmt(r['overrun'])}"),
+    ]
+
+
+def check_rate_caps(p: _Plan) -> list[Finding]:
+    """With n = headcount(unit, sequence, tier, t−1): tier promotions out ≤ tier_rate·n, grade steps ≤
+    grade_rate·n, moves on route r ≤ mobility.<r>·n, unit transfers ≤ transfer_rate·n, redundancies ≤
+    redundancy.max_rate·n; hires into sequence s in year t ≤ hiring.max_rate.s × headcount(s, t−1) of the
+    group. Promotion floors are not checked: they bind on the eligible stock, which the files do not show."""
+    f, s, tol = p.flows, p.scenario, p.tol
+    rules: dict[str, tuple[pd.Series, float]] = {
+        "tier promotions": (f["kind"].eq("tier_promotion"), s.promotion.tier_rate),
+        "grade steps": (f["kind"].eq("grade_step"), s.promotion.grade_rate),
+        **{f"{route.replace('_to_', ' → ')} moves": (p.route.eq(route), getattr(s.mobility, route))
+           for route in ROUTES},
+        "unit transfers": (f["kind"].eq("unit_transfer"), s.mobility.transfer_rate),
+        "redundancies": (f["kind"].eq("redundancy"), s.redundancy.max_rate),
+    }
+    rule = np.select([_mask(c).to_numpy(bool) for c, _ in rules.values()], list(rules), default="")
+    keys = ["year", "from_unit", "from_sequence", "from_tier"]
+    outs = f.assign(rule=rule)[rule != ""].groupby(["rule", *keys], as_index=False)["count"].sum()
+    outs["rate"] = outs["rule"].map({name: rate for name, (_, rate) in rules.items()}).astype(float)
+    stock = p.stock.assign(year=p.stock["year"] + 1)
+    start = stock.groupby(["year", "unit", "sequence", "tier"], as_index=False)["headcount"].sum()
+    outs = outs.merge(start.set_axis(["year", *keys[1:], "n"], axis=1), on=keys, how="left").fillna({"n": 0.0})
+    hires = f[f["kind"].eq("hire")].groupby(["year", "to_sequence"], as_index=False)["count"].sum()
+    group = stock.groupby(["year", "sequence"], as_index=False)["headcount"].sum()
+    hires = hires.merge(group.set_axis(["year", "to_sequence", "n"], axis=1), on=["year", "to_sequence"], how="left")
+    hires = hires.fillna({"n": 0.0}).assign(rate=hires["to_sequence"].map(s.hiring.max_rate.model_dump()).astype(float))
+    for frame in (outs, hires):
+        frame["limit"] = frame["rate"] * frame["n"]
+    cap = lambda r: f"{_fmt(r['count'])} > {_fmt(r['rate'])} × {_fmt(r['n'])} = {_fmt(r['limit'])}"  # noqa: E731
+    return [
+        *_finding("rate_caps", "flows above their rate cap on the start-of-year stock",
+                  outs[_exceeds(outs["count"], outs["limit"], tol)],
+                  lambda r: f"{r['rule']} out of {r['from_unit']}/{r['from_sequence']}/{_fmt(r['from_tier'])} "
+                            f"in year {_fmt(r['year'])}: {cap(r)}"),
+        *_finding("rate_caps", "hires above hiring.max_rate × the group's start-of-year headcount of the sequence",
+                  hires[_exceeds(hires["count"], hires["limit"], tol)],
+                  lambda r: f"{r['to_sequence']} hires in year {_fmt(r['year'])}: {cap(r)}"),
+    ]
+
+
+def check_mix(p: _Plan) -> list[Finding]:
+    """mix.csv = the recomputation for every sequence and year 0..H: share = headcount(s,t) / Σ_s headcount(s,t),
+    target, lower/upper = target ∓ tolerance from the deadline on (blank before); from the deadline on
+    lower − tol ≤ share ≤ upper + tol, unless targets_met is false and goal_deviations.mix reports the miss
+    (share, lower, upper, shortfall = distance from the share to the band)."""
+    where = lambda r: f"year {_fmt(r['year'])} {r['sequence']}"  # noqa: E731
+    matched, findings = _reconcile("mix", "mix.csv", p.shares, p.mix, ["year", "sequence"], where)
+    columns = ["headcount", "share", "target", "lower", "upper"]
+    findings += _compare_columns("mix", "mix.csv", matched, columns, where, p.tol)
+    banded = p.shares[p.shares["lower"].notna()].copy()
+    below, above = banded["lower"] - banded["share"], banded["share"] - banded["upper"]
+    banded["shortfall"] = below.clip(lower=0) + above.clip(lower=0)
+    banded["missed"] = banded["shortfall"] > p.tol
+    findings += _goal_findings(
+        p, "mix", banded, ["year", "sequence"], ["share", "lower", "upper", "shortfall"], 0.0,
+        "shares outside the mix band",
+        lambda r: f"{where(r)}: share {_fmt(r['share'])} {'below' if r['share'] < r['lower'] else 'above'} the band "
+                  f"[{_fmt(r['lower'])}, {_fmt(r['upper'])}] by {_fmt(r['shortfall'])}",
+    )
+    return findings
+
+
+def check_actions_vs_flows(p: _Plan) -> list[Finding]:
+    """Year-1 actions other than stay, counted by (action, from-state, to-state), equal the year-1 flows.csv
+    counts by (kind, from-state, to-state) for every kind but attrition; stay rows keep their state;
+    old_salary = pay(from-state) and new_salary = pay(to-state) (blank for hires and redundancies)."""
+    a, tol = p.actions, p.tol
+    stay = a["action"].eq("stay")
+    keys = ["action", *FROM, *TO]
+    acted = a[~stay].groupby(keys, as_index=False, dropna=False).size().rename(columns={"size": "actions"})
+    decided = p.flows[_mask(p.flows["year"].eq(1)) & ~p.flows["kind"].eq("attrition")]
+    flowed = decided.rename(columns={"kind": "action"}).groupby(keys, as_index=False, dropna=False)["count"].sum()
+    counts = acted.merge(flowed, on=keys, how="outer").fillna({"actions": 0.0, "count": 0.0})
+    move = lambda r: f"{r['action']} {_state(r, 'from_')} → {_state(r, 'to_')}"  # noqa: E731
+    findings = [
+        *_finding("actions_vs_flows", "actions of an unknown kind", a[~a["action"].isin(ACTIONS)],
+                  lambda r: f"{r['employee_id']}: {r['action']}"),
+        *_finding("actions_vs_flows", "stay rows whose to-state differs from the from-state",
+                  a[stay & ~_same_state(a, "from_", "to_")], lambda r: f"{r['employee_id']}: {move(r)}"),
+        *_finding("actions_vs_flows", "year-1 actions differ from year-1 flows.csv",
+                  counts[_differs(counts["actions"], counts["count"], tol)],
+                  lambda r: f"{move(r)}: {_fmt(r['actions'])} action(s), {_fmt(r['count'])} in flows.csv"),
+    ]
+    for column, side in (("old_salary", "from"), ("new_salary", "to")):
+        pay = p.pay_of(a, f"{side}_")
+        wrong = a.assign(pay=pay)[_differs(a[column], pay, tol, CENT)]
+        findings += _finding(
+            "actions_vs_flows", f"{column} differs from pay({side}-state)", wrong,
+            lambda r: f"{r['employee_id']}: {_fmt(r[column])}, pay of {_state(r, side + '_')} is {_fmt(r['pay'])}",
+        )
+    return findings
+
+
+def check_summary(p: _Plan) -> list[Finding]:
+    """objective.cost = Σ_{t=1..H} total(ALL, t) of budget.csv; objective.disruption = Σ flows of tier
+    promotions, sequence moves, unit transfers and redundancies over the horizon; counts = actions.csv rows
+    per action; targets_met is true exactly when goal_deviations lists nothing."""
+    b, f, summary = p.budget, p.flows, p.summary
+    objective = summary["objective"] or {}
+    counted = p.actions["action"].value_counts()
+    reported_counts = summary["counts"] or {}
+    figures = [
+        ("objective.cost", objective.get("cost"), b.loc[b["unit_id"].eq(ALL) & _mask(b["year"] >= 1), "total"].sum()),
+        ("objective.disruption", objective.get("disruption"), f.loc[f["kind"].isin(DISRUPTIVE), "count"].sum()),
+        *((f"counts.{action}", reported_counts.get(action, 0), counted.get(action, 0))
+          for action in sorted(set(counted.index) | set(reported_counts))),
+    ]
+    table = pd.DataFrame(figures, columns=["figure", "reported", "expected"])
+    table["reported"] = pd.to_numeric(table["reported"], errors="coerce")
+    listed = any(summary["goal_deviations"].get(goal) for goal in ("mix", "budget"))
+    consistent = (summary["targets_met"] is True and not listed) or (summary["targets_met"] is False and listed)
+    findings = _finding("summary", "summary.json figures that do not match the plan files",
+                        table[_differs(table["reported"], table["expected"], p.tol)],
+                        lambda r: f"{r['figure']}: reported {_fmt(r['reported'])}, recomputed {_fmt(r['expected'])}")
+    if not consistent:
+        findings.append(Finding("summary", f"targets_met is {json.dumps(summary['targets_met'])} but goal_deviations "
+                                           f"{'lists missed goals' if listed else 'lists no missed goal'}"))
+    return findings
+
+
+CHECKS: dict[str, Callable[[_Plan], list[Finding]]] = {
+    "units": check_units,
+    "roster": check_roster,
+    "stock_flow": check_stock_flow,
+    "flow_rules": check_flow_rules,
+    "tier_caps": check_tier_caps,
+    "payroll": check_payroll,
+    "budget": check_budget,
+    "rate_caps": check_rate_caps,
+    "mix": check_mix,
+    "actions_vs_flows": check_actions_vs_flows,
+    "summary": check_summary,
+}
+"""Every check, in the order it runs (after ``files``, the loading itself)."""

@@ -1,0 +1,431 @@
+"""The independent verifier on a tiny plan written by hand, then on one corruption at a time.
+
+The plan: two units, 钢联 (score 80 → grade A: pay coefficient 1.2, max technical tier 3) and 稀土 (score
+50 → grade B: 1.0, tier 2); ten employees; horizon 2. Year 1: E03 is promoted technical 1/2 → 2/1, E04
+moves operations 2/2 → technical 1/1 (retraining 30,000), E05 steps operations 1/1 → 1/2, one technical
+hire into 稀土 (20,000), expected attrition 0.5 from 稀土/operations/1/2. Year 2: a grade step in 稀土
+technical 1/1 → 1/2 and attrition 0.5 from 钢联/operations/1/1. Every number below is worked out by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import pytest
+
+from models.scenario import (
+    Budget,
+    GradeBand,
+    Hiring,
+    Mix,
+    Mobility,
+    Promotion,
+    Scenario,
+    SequenceRates,
+    SequenceShares,
+    UnitGrading,
+)
+from optimizer.verify import VerificationReport, verify_command, verify_plan
+
+EMPLOYEES = """\
+employee_id,unit_id,sequence,tier,grade,performance,years_in_grade,name,salary
+E01,钢联,management,1,2,88,3,张伟,135000
+E02,钢联,technical,2,2,75,2,王芳,97000
+E03,钢联,technical,1,2,92,3,李娜,80000
+E04,钢联,operations,2,2,81,4,刘洋,66500
+E05,钢联,operations,1,1,70,2,陈静,48200
+E06,钢联,operations,1,1,55,1,杨磊,47900
+E07,稀土,technical,1,1,68,1,赵敏,60500
+E08,稀土,operations,1,2,60,5,黄强,44100
+E09,稀土,operations,1,2,58,2,周杰,43900
+E10,稀土,operations,2,1,64,3,吴霞,50200
+"""
+
+UNITS_IN = """\
+unit_id,name,strategic,efficiency,governance,innovation
+钢联,包钢钢联股份有限公司,80,80,80,80
+稀土,北方稀土,50,50,50,50
+"""
+
+PAY = """\
+sequence,tier,grade,base_salary
+management,1,1,100000
+management,1,2,110000
+technical,1,1,60000
+technical,1,2,66000
+technical,2,1,72000
+technical,2,2,80000
+technical,3,1,90000
+technical,3,2,100000
+operations,1,1,40000
+operations,1,2,44000
+operations,2,1,50000
+operations,2,2,55000
+"""
+
+UNITS = """\
+unit_id,score,grade,pay_coefficient,max_tier
+钢联,80,A,1.2,3
+稀土,50,B,1,2
+"""
+
+# pay = base × coefficient: 钢联 ×1.2, 稀土 ×1.0
+ACTIONS = """\
+employee_id,year,action,from_unit,from_sequence,from_tier,from_grade,to_unit,to_sequence,to_tier,to_grade,old_salary,new_salary,reason
+E01,1,stay,钢联,management,1,2,钢联,management,1,2,132000,132000,
+E02,1,stay,钢联,technical,2,2,钢联,technical,2,2,96000,96000,
+E03,1,tier_promotion,钢联,technical,1,2,钢联,technical,2,1,79200,86400,merit rank 1 of 1
+E04,1,sequence_move,钢联,operations,2,2,钢联,technical,1,1,66000,72000,merit rank 1 of 1
+E05,1,grade_step,钢联,operations,1,1,钢联,operations,1,2,48000,52800,merit rank 1 of 2
+E06,1,stay,钢联,operations,1,1,钢联,operations,1,1,48000,48000,
+E07,1,stay,稀土,technical,1,1,稀土,technical,1,1,60000,60000,
+E08,1,stay,稀土,operations,1,2,稀土,operations,1,2,44000,44000,
+E09,1,stay,稀土,operations,1,2,稀土,operations,1,2,44000,44000,
+E10,1,stay,稀土,operations,2,1,稀土,operations,2,1,50000,50000,
+HIRE-稀土-1,1,hire,,,,,稀土,technical,1,1,,60000,external hire
+"""
+
+HEADCOUNT = """\
+year,unit_id,sequence,tier,grade,headcount
+0,钢联,management,1,2,1
+0,钢联,operations,1,1,2
+0,钢联,operations,2,2,1
+0,钢联,technical,1,2,1
+0,钢联,technical,2,2,1
+0,稀土,operations,1,2,2
+0,稀土,operations,2,1,1
+0,稀土,technical,1,1,1
+1,钢联,management,1,2,1
+1,钢联,operations,1,1,1
+1,钢联,operations,1,2,1
+1,钢联,technical,1,1,1
+1,钢联,technical,2,1,1
+1,钢联,technical,2,2,1
+1,稀土,operations,1,2,1.5
+1,稀土,operations,2,1,1
+1,稀土,technical,1,1,2
+2,钢联,management,1,2,1
+2,钢联,operations,1,1,0.5
+2,钢联,operations,1,2,1
+2,钢联,technical,1,1,1
+2,钢联,technical,2,1,1
+2,钢联,technical,2,2,1
+2,稀土,operations,1,2,1.5
+2,稀土,operations,2,1,1
+2,稀土,technical,1,1,1
+2,稀土,technical,1,2,1
+"""
+
+FLOWS = """\
+year,kind,from_unit,from_sequence,from_tier,from_grade,to_unit,to_sequence,to_tier,to_grade,count
+1,attrition,稀土,operations,1,2,,,,,0.5
+1,grade_step,钢联,operations,1,1,钢联,operations,1,2,1
+1,hire,,,,,稀土,technical,1,1,1
+1,sequence_move,钢联,operations,2,2,钢联,technical,1,1,1
+1,tier_promotion,钢联,technical,1,2,钢联,technical,2,1,1
+2,attrition,钢联,operations,1,1,,,,,0.5
+2,grade_step,稀土,technical,1,1,稀土,technical,1,2,1
+"""
+
+# payroll 钢联: y0 132000+2·48000+66000+79200+96000 = 469200; y1 132000+48000+52800+72000+86400+96000 = 487200;
+#               y2 = y1 − 0.5·48000 = 463200.
+# payroll 稀土: y0 2·44000+50000+60000 = 198000; y1 1.5·44000+50000+2·60000 = 236000;
+#               y2 66000+50000+60000+66000 = 242000.
+# caps: 667200·1.2 = 800640, 667200·1.44 = 960768.
+BUDGET = """\
+year,unit_id,payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap
+0,钢联,469200,0,0,0,469200,
+0,稀土,198000,0,0,0,198000,
+0,ALL,667200,0,0,0,667200,
+1,钢联,487200,0,30000,0,517200,
+1,稀土,236000,20000,0,0,256000,
+1,ALL,723200,20000,30000,0,773200,800640
+2,钢联,463200,0,0,0,463200,
+2,稀土,242000,0,0,0,242000,
+2,ALL,705200,0,0,0,705200,960768
+"""
+
+# heads (management, technical, operations): y0 1, 3, 6 of 10; y1 1, 5, 4.5 of 10.5; y2 1, 5, 4 of 10.
+MIX = f"""\
+year,sequence,headcount,share,target,lower,upper
+0,management,1,0.1,0.1,,
+0,technical,3,0.3,0.45,,
+0,operations,6,0.6,0.45,,
+1,management,1,{1 / 10.5:.12g},0.1,,
+1,technical,5,{5 / 10.5:.12g},0.45,,
+1,operations,4.5,{4.5 / 10.5:.12g},0.45,,
+2,management,1,0.1,0.1,0.04,0.16
+2,technical,5,0.5,0.45,0.39,0.51
+2,operations,4,0.4,0.45,0.39,0.51
+"""
+
+SCENARIO = Scenario(
+    name="fixture",
+    horizon=2,
+    mix=Mix(target=SequenceShares(management=0.1, technical=0.45, operations=0.45), tolerance=0.06, deadline=2),
+    budget=Budget(growth=0.2),
+    promotion=Promotion(grade_rate=0.5, tier_rate=1.0),
+    mobility=Mobility(operations_to_technical=1.0),
+    hiring=Hiring(max_rate=SequenceRates(technical=0.5, operations=0.1)),
+    unit_grading=UnitGrading(
+        grades=[
+            GradeBand(name="A", min_score=60, pay_coefficient=1.2, max_tier=3),
+            GradeBand(name="B", min_score=0, pay_coefficient=1.0, max_tier=2),
+        ]
+    ),
+)
+
+SUMMARY: dict[str, Any] = {
+    "status": "optimal",
+    "exit_code": 0,
+    "targets_met": True,
+    "goal_deviations": {"mix": [], "budget": []},
+    "objective": {"mix": 0.0, "cost": 773200 + 705200, "disruption": 2},
+    "counts": {"grade_step": 1, "hire": 1, "sequence_move": 1, "stay": 7, "tier_promotion": 1},
+    "scenario": SCENARIO.model_dump(mode="json"),
+}
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    """(plan folder, data folder), both consistent."""
+    data, plan = tmp_path / "data", tmp_path / "plan"
+    data.mkdir()
+    plan.mkdir()
+    for folder, files in (
+        (data, {"employees": EMPLOYEES, "units": UNITS_IN, "pay": PAY}),
+        (plan, {"actions": ACTIONS, "headcount": HEADCOUNT, "flows": FLOWS, "budget": BUDGET, "mix": MIX,
+                "units": UNITS}),
+    ):
+        for name, text in files.items():
+            (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    (plan / "summary.json").write_text(json.dumps(SUMMARY, ensure_ascii=False, indent=2), encoding="utf-8")
+    return plan, data
+
+
+def edit_csv(folder: Path, name: str, change: Callable[[pd.DataFrame], pd.DataFrame | None]) -> None:
+    """Rewrite ``folder/name.csv`` through ``change`` (cells stay text; blanks stay blank)."""
+    path = folder / f"{name}.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    changed = change(frame)
+    (frame if changed is None else changed).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def edit_summary(plan: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    path = plan / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    change(summary)
+    path.write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+
+
+def failures(report: VerificationReport) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for finding in report.failures:
+        found.setdefault(finding.check, []).append(finding.message)
+    return found
+
+
+def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
+    report = verify_plan(*dirs)
+    assert report.failures == []
+    assert report.ok
+    assert report.checks == [
+        "files", "units", "roster", "stock_flow", "flow_rules", "tier_caps", "payroll", "budget", "rate_caps",
+        "mix", "actions_vs_flows", "summary",
+    ]
+    assert report.to_dict() == {"ok": True, "checks": report.checks, "failures": []}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
+def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, fmt: str) -> None:
+    plan, data = dirs
+    tables = {name: pd.read_csv(data / f"{name}.csv") for name in ("employees", "units", "pay")}
+    if fmt == "xlsx":
+        target = tmp_path / "inputs.xlsx"
+        with pd.ExcelWriter(target) as writer:
+            for name, frame in tables.items():
+                frame.to_excel(writer, sheet_name=name, index=False)
+    else:
+        target = tmp_path / "parquet"
+        target.mkdir()
+        for name, frame in tables.items():
+            frame.to_parquet(target / f"{name}.parquet")
+    assert verify_plan(plan, target).failures == []
+
+
+def test_verify_command(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    plan, data = dirs
+    assert verify_command(plan, data) == 0
+    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 12 checks (files, units, roster")
+    edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
+    assert verify_command(plan, data) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"FAILED: {plan}: 2 problem(s)")
+    assert "  [roster] roster employees missing from actions.csv (1): E10\n" in out
+
+
+def test_missing_file(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    (plan / "mix.csv").unlink()
+    report = verify_plan(plan, data)
+    assert not report.ok and report.checks == ["files"]
+    assert failures(report) == {"files": [f"{plan / 'mix.csv'} is missing"]}
+
+
+def test_lost_employee(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
+    found = failures(verify_plan(plan, data))
+    assert found == {
+        "roster": ["roster employees missing from actions.csv (1): E10"],
+        "summary": ["summary.json figures that do not match the plan files (1): counts.stay: reported 7, recomputed 6"],
+    }
+
+
+def test_duplicated_employee(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    edit_csv(plan, "actions", lambda a: pd.concat([a, a[a["employee_id"] == "E07"]]))
+    found = failures(verify_plan(plan, data))
+    assert set(found) == {"roster", "summary"}
+    assert found["roster"] == ["employees listed more than once in actions.csv (1): E07 ×2"]
+
+
+def _lower_caps(plan: Path) -> None:
+    """Explicit caps 760,000 and 900,000 (in the scenario and on budget.csv's ALL rows): year 1 overruns."""
+
+    def caps(summary: dict[str, Any]) -> None:
+        summary["scenario"]["budget"]["caps"] = {"1": 760000, "2": 900000}
+
+    def column(budget: pd.DataFrame) -> None:
+        budget.loc[budget["unit_id"].eq("ALL") & budget["year"].eq("1"), "cap"] = "760000"
+        budget.loc[budget["unit_id"].eq("ALL") & budget["year"].eq("2"), "cap"] = "900000"
+
+    edit_summary(plan, caps)
+    edit_csv(plan, "budget", column)
+
+
+def test_budget_overrun(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    _lower_caps(plan)
+    assert failures(verify_plan(plan, data)) == {
+        "budget": [
+            "total exceeds the budget cap (1): year 1: total 773,200 exceeds cap 760,000 by 13,200 "
+            "(summary.json says targets_met: true)"
+        ]
+    }
+
+
+def _report_overrun(overrun: float) -> Callable[[dict[str, Any]], None]:
+    def change(summary: dict[str, Any]) -> None:
+        summary.update(status="target_missed", exit_code=3, targets_met=False)
+        summary["goal_deviations"]["budget"] = [{"year": 1, "total": 773200.0, "cap": 760000.0, "overrun": overrun}]
+
+    return change
+
+
+def test_reported_overrun_is_not_a_failure(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    _lower_caps(plan)
+    edit_summary(plan, _report_overrun(13200.0))
+    assert verify_plan(plan, data).failures == []
+
+
+def test_misreported_overrun(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    _lower_caps(plan)
+    edit_summary(plan, _report_overrun(10000.0))
+    assert failures(verify_plan(plan, data)) == {
+        "budget": [
+            "total exceeds the budget cap (1): year 1: total 773,200 exceeds cap 760,000 by 13,200 "
+            "(goal_deviations.budget reports total 773,200, cap 760,000, overrun 10,000)",
+            "goal_deviations.budget entries that do not match the plan (1): year 1: "
+            "total 773,200 (recomputed 773,200), cap 760,000 (recomputed 760,000), overrun 10,000 (recomputed 13,200)",
+        ]
+    }
+
+
+def test_promotions_above_tier_rate(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    edit_summary(plan, lambda s: s["scenario"]["promotion"].update(tier_rate=0.5))
+    assert failures(verify_plan(plan, data)) == {
+        "rate_caps": [
+            "flows above their rate cap on the start-of-year stock (1): "
+            "tier promotions out of 钢联/technical/1 in year 1: 1 > 0.5 × 1 = 0.5"
+        ]
+    }
+
+
+def test_landing_above_tier_cap(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    edit_summary(plan, lambda s: s["scenario"]["unit_grading"]["grades"][0].update(max_tier=1))
+    edit_csv(plan, "units", lambda u: u.assign(max_tier=u["max_tier"].where(u["unit_id"] != "钢联", "1")))
+    assert failures(verify_plan(plan, data)) == {
+        "tier_caps": [
+            "flows land above the destination unit's max_tier (1): "
+            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 is 1)"
+        ]
+    }
+
+
+def test_broken_stock_balance(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    def halve_year_2_step(flows: pd.DataFrame) -> None:
+        flows.loc[flows["year"].eq("2") & flows["kind"].eq("grade_step"), "count"] = "0.5"
+
+    edit_csv(plan, "flows", halve_year_2_step)
+    assert failures(verify_plan(plan, data)) == {
+        "stock_flow": [
+            "headcount does not balance with the flows (2): "
+            "稀土/technical/1/1 year 2: headcount 1, expected 1.5 (= 2 − 0.5 + 0); "
+            "稀土/technical/1/2 year 2: headcount 1, expected 0.5 (= 0 − 0 + 0.5)"
+        ]
+    }
+
+
+def test_action_flow_mismatch(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+
+    def land_e04_on_grade_2(actions: pd.DataFrame) -> None:
+        actions.loc[actions["employee_id"].eq("E04"), ["to_grade", "new_salary"]] = ["2", "79200"]
+
+    edit_csv(plan, "actions", land_e04_on_grade_2)
+    assert failures(verify_plan(plan, data)) == {
+        "actions_vs_flows": [
+            "year-1 actions differ from year-1 flows.csv (2): "
+            "sequence_move 钢联/operations/2/2 → 钢联/technical/1/1: 0 action(s), 1 in flows.csv; "
+            "sequence_move 钢联/operations/2/2 → 钢联/technical/1/2: 1 action(s), 0 in flows.csv"
+        ]
+    }
+
+
+def test_payroll_misstatement(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    edit_csv(plan, "budget", lambda b: b.assign(payroll=b["payroll"].where(b["payroll"] != "236000", "230000")))
+    assert failures(verify_plan(plan, data)) == {
+        "payroll": [
+            "budget.csv payroll differs from the recomputed value (1): "
+            "稀土 year 1: reported 230,000, recomputed 236,000"
+        ]
+    }
+
+
+def test_mix_outside_band(dirs: tuple[Path, Path]) -> None:
+    plan, data = dirs
+    edit_summary(plan, lambda s: s["scenario"]["mix"].update(tolerance=0.02))
+
+    def narrow(mix: pd.DataFrame) -> None:
+        year2 = mix["year"].eq("2")
+        mix.loc[year2, "lower"] = ["0.08", "0.43", "0.43"]
+        mix.loc[year2, "upper"] = ["0.12", "0.47", "0.47"]
+
+    edit_csv(plan, "mix", narrow)
+    assert failures(verify_plan(plan, data)) == {
+        "mix": [
+            "shares outside the mix band (2): "
+            "year 2 operations: share 0.4 below the band [0.43, 0.47] by 0.03 (summary.json says targets_met: true); "
+            "year 2 technical: share 0.5 above the band [0.43, 0.47] by 0.03 (summary.json says targets_met: true)"
+        ]
+    }
