@@ -239,6 +239,10 @@ class Objective(Strict):
         default={"mix": 1e6, "cost": 1.0, "disruption": 100.0}, description="goal weights (weighted mode)"
     )
     stage_tolerance: float = Field(default=1e-6, ge=0, description="relative slack when fixing a stage")
+    stage_gap: dict[Literal["mix", "cost", "disruption"], float] = Field(
+        default={"disruption": 0.01},
+        description="relative MIP gap per stage (stages not listed use solver.gap): the last tie-break need not be proven",
+    )
 
     @field_validator("order")
     @classmethod

@@ -1,55 +1,62 @@
 """Solver backends: one :class:`LinearModel`, four MILP solvers, one honest result.
 
-``highs`` and ``cbc`` go through PuLP (in-process highspy, and the CBC executable); ``scip`` and
-``cpsat`` through OR-Tools' ``pywraplp``. Every backend minimises (``sense="max"`` negates the
-objective on the way in and the objective and bound on the way out) and reports a
-:class:`SolveResult` whose status is read from the solver itself, never from PuLP's status code
-(PuLP 3.3 calls a CBC run stopped by its time limit "Optimal"):
+``highs`` and ``cbc`` go through PuLP (in-process highspy; the CBC executable); ``scip`` and ``cpsat``
+through OR-Tools' ``pywraplp`` (``Solver.SolveWithProto`` on an ``MPModelProto``, which unlike
+``Solver.Solve`` also returns the solver's status text). Every backend minimises (``sense="max"``
+negates the objective on the way in, the objective and bound on the way out). The status comes from
+the solver itself, never from PuLP's status code (PuLP 3.3 calls a CBC run stopped by its time limit
+"Optimal"):
 
-- ``optimal``: the solver proved optimality and the bound meets the objective
-  (``|objective − bound| ≤ 1e-6·max(1, |objective|)``). A run that stopped because the relative gap
-  reached ``options.gap`` but left a larger gap is ``feasible``, with the gap reported.
+- ``optimal``: proven, and the bound meets the objective: ``|objective − bound| ≤ 1e-6·max(1, |objective|)``.
+  A run that stopped at ``options.gap`` with a larger gap than that is ``feasible``.
 - ``feasible``: stopped (time limit, gap, other limit) with an incumbent.
-- ``no_solution``: stopped without an incumbent, or (CP-SAT approximations) no proven answer.
-- ``infeasible`` / ``unbounded``: proven by the solver.
-- ``error``: the solver failed; ``message`` says how.
+- ``no_solution``: stopped without an incumbent, or a CP-SAT approximation that proves nothing.
+- ``infeasible``: proven. ``unbounded``: claimed by the solver *and* a feasible point exists: a MIP's
+  LP relaxation can be unbounded while the MIP is infeasible (CBC said "Problem is unbounded" for
+  one), HiGHS and CP-SAT presolves may only know "infeasible or unbounded", and pywraplp reports
+  SCIP's INFORUNBD as INFEASIBLE. Every such claim is settled by solving the feasibility problem (zero
+  objective) with the same backend in the time left.
+- ``error``: the solver failed or could not take the model; ``message`` says how.
 
 ``gap`` is ``|objective − bound| / |objective|`` (0 when they meet, ``inf`` when the objective is 0
-and the bound is not), computed the same way for every backend from the objective re-evaluated on
-the returned values (integer columns rounded) and the solver's best bound.
+and the bound is not), computed alike for every backend from the objective re-evaluated on the
+returned values (integer columns rounded) and the solver's best bound.
 
-Per backend:
+Per backend (all four take ``start`` as a MIP start; each was checked in the solver's log):
 
-- ``highs`` (``pulp.HiGHS``): status, ``mip_dual_bound`` and the primal solution status are read from
-  the highspy object PuLP keeps (``prob.solverModel``). Seed ``random_seed``, ``threads``. Starts:
-  PuLP 4 passes them natively (``warmStart``); on PuLP 3.3, whose in-process HiGHS ignores starts,
-  a small subclass hands them to ``Highs.setSolution`` before ``run()``.
-- ``cbc`` (``pulp.PULP_CBC_CMD`` on PuLP 3.3, ``pulp.COIN_CMD`` on PuLP 4): status, objective and
-  lower bound are parsed from CBC's own log ("Result - Stopped on time limit", "Lower bound:").
-  Seeds ``randomCbcSeed``/``randomSeed`` (seed 0 keeps CBC's fixed defaults: CBC reads 0 as "seed from
-  the clock"); more than one thread runs as ``threads 100+n``, CBC's repeatable parallel mode.
-  Starts via PuLP ``warmStart`` (CBC ``-mips``). With ``msg`` the log is printed after the run.
-- ``scip`` (pywraplp "SCIP"): status and ``Objective().BestBound()``; ``randomization/randomseedshift``;
-  single-threaded; starts via ``SetHint``.
-- ``cpsat`` (pywraplp "CP_SAT", which converts the MILP for CP-SAT): ``random_seed``, ``num_workers`` =
-  threads (CP-SAT wants 8+), ``relative_gap_limit`` (pywraplp's MIP-gap parameter is a no-op for it);
-  starts via ``SetHint``. CP-SAT only solves integer programs with integer coefficients.
-  Fractional coefficients are scaled exactly (rational detection) or to 1e-6. Continuous variables
-  are the problem: the conversion silently restricts them to a grid, and on a three-year stock-flow
-  model with 0.95 attrition it returned "OPTIMAL" at 8× the true optimum. So: a model without
-  continuous variables, or whose continuous variables all vanish in CP-SAT's MIP presolve (first try
-  with ``only_solve_ip``), is solved exactly and reported like any backend. Otherwise the model is
-  solved on a grid of 1/``CPSAT_VAR_SCALING`` per continuous variable, the integer part of its answer
-  is kept and the continuous variables are re-optimised exactly by GLOP; the result is at best
-  ``feasible`` with no bound or gap (the grid's bound is not a bound of the model), and a grid that
-  is infeasible gives ``no_solution``, not ``infeasible``. CP-SAT also caps every variable at
-  ``|x| ≤ 1e7`` (``mip_max_bound``; ÷ the scaling for gridded variables): fine for headcounts,
-  not for money-valued variables.
+- ``highs`` (``pulp.HiGHS``): model status, ``mip_dual_bound`` and the primal solution status are read
+  from the highspy object PuLP keeps (``prob.solverModel``). Options ``random_seed``, ``threads``;
+  the process-wide HiGHS thread scheduler is reset before each solve (HiGHS refuses a run whose
+  ``threads`` differs from the first run's). Starts: PuLP 4 passes them (``warmStart``); PuLP 3.3's
+  in-process HiGHS ignores them, so a subclass hands them to ``Highs.setSolution`` before ``run()``.
+- ``cbc`` (``pulp.PULP_CBC_CMD`` on PuLP 3.3, ``pulp.COIN_CMD`` with ``pulp[cbc]`` on PuLP 4): status,
+  incumbent and lower bound are parsed from CBC's log ("Result - Stopped on time limit",
+  "Lower bound:"). Seeds ``randomCbcSeed``/``randomSeed`` (seed 0 keeps CBC's fixed defaults: CBC
+  reads 0 as "seed from the clock"); more than one thread runs as ``threads 100+n``, CBC's repeatable
+  parallel mode; ``msg`` prints the log after the run. CBC's solution file carries 8 significant
+  digits, so continuous values can be off by ~1e-5 on rows with activities in the thousands.
+- ``scip``: ``limits/gap``, ``randomization/randomseedshift``; single-threaded; start as solution hint.
+- ``cpsat`` (pywraplp's CP-SAT MIP conversion): ``random_seed``, ``num_workers`` = threads (CP-SAT
+  wants 8+), ``relative_gap_limit``; start as solution hint. CP-SAT solves integer programs only.
+  Fractional coefficients are scaled exactly (rational detection) or to 1e-6, and every variable is
+  capped at ``|x| ≤ 1e7`` (``mip_max_bound``): fine for headcounts, not for money-valued variables.
+  Continuous variables are the problem: the conversion silently puts them on a grid (step 1 by
+  default), and on a three-year stock-flow model with 0.95 retention it answered "OPTIMAL" at 8× the
+  true optimum. So a model is first tried with ``only_solve_ip``: without continuous variables, or
+  when CP-SAT's MIP presolve eliminates them all, it is solved exactly and reported like any
+  backend. Otherwise it is solved on a grid of step 1/``CPSAT_VAR_SCALING``, the integer part of the
+  answer is kept and the continuous variables are re-optimised by GLOP: at best ``feasible``, with
+  no bound or gap (the grid is a restriction, its bound is not the model's); a grid model without
+  solution gives ``no_solution``, one CP-SAT cannot build (equality rows whose right-hand sides fall
+  between grid points come out as empty domains) gives ``error``. Measured: exact on the small
+  tests; on a one-unit, three-year stock-flow model with retention 0.92–0.96 the grid conversion fails
+  at every step from 1 to 1/1000, so use HiGHS, CBC or SCIP for such formulations.
 
-Names: OR-Tools keeps the model's names. PuLP/LP files get readable sanitised names
+Names: OR-Tools gets the model's names. PuLP and LP/MPS files get readable sanitised ones
 (:func:`lp_name`: ``promote_tier[BG007,technical,3,5,y1]`` → ``promote_tier(BG007,technical,3,5,y1)``);
-a ranged row ``lo ≤ expr ≤ hi`` becomes two PuLP rows ``<name>_lo`` and ``<name>_hi``; rows with both
-sides infinite are left out. :func:`write_lp` returns the renaming.
+a ranged row ``lo ≤ expr ≤ hi`` becomes two PuLP rows ``<name>_lo`` and ``<name>_hi``; rows free on
+both sides are left out; a variable in no row and not in the objective enters the PuLP objective with
+coefficient 0 (PuLP 3 would drop it). :func:`write_lp` returns the renaming.
 """
 
 from __future__ import annotations
@@ -62,8 +69,9 @@ import time
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable, Literal, get_args
 
+import highspy
 import numpy as np
 import pulp
 from ortools.linear_solver import linear_solver_pb2 as mp
@@ -93,8 +101,8 @@ class SolveOptions:
     msg: bool = False
 
     def __post_init__(self) -> None:
-        if self.backend not in ("highs", "cbc", "scip", "cpsat"):
-            raise ValueError(f"unknown backend {self.backend!r}: highs, cbc, scip or cpsat")
+        if self.backend not in get_args(Backend):
+            raise ValueError(f"unknown backend {self.backend!r}, not one of {get_args(Backend)}")
         if not (self.time_limit > 0 and self.gap >= 0 and self.threads >= 1 and self.seed >= 0):
             raise ValueError(f"need time_limit > 0, gap ≥ 0, threads ≥ 1, seed ≥ 0: {self}")
 
@@ -175,9 +183,8 @@ def _run_backend(model: LinearModel, objective: Expr, options: SolveOptions, sta
 
 
 def _settle_unbounded(model: LinearModel, options: SolveOptions, claim: _Outcome) -> _Outcome:
-    """"Unbounded" holds only with a feasible point: a MIP's LP relaxation can be unbounded while
-    the MIP is infeasible, and HiGHS, CBC, SCIP and CP-SAT presolves may only know "infeasible or
-    unbounded". The same backend solves the feasibility problem (zero objective) to decide."""
+    """An "unbounded" or "infeasible or unbounded" claim becomes "unbounded" only if a feasible point
+    exists: the same backend solves the feasibility problem (zero objective) to decide."""
     probe = _run_backend(model, {}, options, None)
     if probe.status in ("optimal", "feasible"):
         return _Outcome("unbounded", message=f"{claim.message}; a feasible point exists")
@@ -361,6 +368,9 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
     else:
         solver = (pulp.HiGHS if start is None else _HiGHSWithStart)(**settings)
     _set_pulp_start(cols, start)
+    # HiGHS keeps one thread scheduler per process and refuses a later run asking for another
+    # thread count ("scheduler has already been initialized"): start each solve with a fresh one
+    highspy.Highs.resetGlobalScheduler(True)
     prob.solve(solver)
     highs = prob.solverModel
     info = highs.getInfo()
@@ -378,29 +388,37 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
     return _Outcome(status, values, bound, f"HiGHS {model_status}")
 
 
-_CBC_OBJECTIVE = re.compile(r"^(?:Objective value:|Optimal - objective value)\s+(\S+)", re.M)
-_CBC_LOWER_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
-_CBC_RESULT = re.compile(r"^Result - (.+)$", re.M)
+_CBC_VERDICT = re.compile(
+    r"^(?:Result - .+|(?:Optimal|Primal infeasible|Dual infeasible|Stopped[^-\n]*) - objective value.*"
+    r"|Problem is (?:infeasible|unbounded).*|Pre-processing says.*)$",
+    re.M,
+)
+_CBC_OBJECTIVE = re.compile(r"objective value:?\s+([-+0-9.eE]+)", re.I)
+_CBC_LOWER_BOUND = re.compile(r"^Lower bound:\s+([-+0-9.eE]+)", re.M)
 
 
 def _parse_cbc_log(log: str) -> tuple[Verdict, float | None, str]:
-    """Status, lower bound and verdict line from CBC's log (the MIP "Result - …" block, or Clp's
-    verdict when CBC solved an LP or decided in preprocessing)."""
-    result = _CBC_RESULT.search(log)
-    verdict = result.group(1).strip() if result else _cbc_last_verdict(log)
+    """Status, bound and verdict from CBC's log: its last verdict line (the MIP "Result - …" block,
+    or Clp's line when CBC solved an LP or decided in preprocessing) and the numbers after it."""
+    verdicts = list(_CBC_VERDICT.finditer(log))
+    if not verdicts:
+        return "error", None, "CBC gave no verdict"
+    verdict = verdicts[-1].group(0).removeprefix("Result - ").strip()
+    tail = log[verdicts[-1].start() :]
+    objective = _CBC_OBJECTIVE.search(tail)
     lowered = verdict.lower()
-    objective = _CBC_OBJECTIVE.search(log)
-    if "unbounded" in lowered:  # "Linear relaxation unbounded", "infeasible or unbounded"
+    if "dual infeasible" in lowered or "unbounded" in lowered:
         status: Verdict = "infeasible_or_unbounded"
     elif lowered.startswith("optimal"):
         status = "optimal"
     elif "infeasible" in lowered:
         status = "infeasible"
     elif lowered.startswith("stopped"):
-        status = "feasible" if objective else "no_solution"
+        # the MIP's "Objective value:" line is an incumbent; Clp's "Stopped … - objective value" is not
+        status = "feasible" if objective and "objective value" not in lowered else "no_solution"
     else:
         status = "error"
-    lower_bound = _CBC_LOWER_BOUND.search(log)
+    lower_bound = _CBC_LOWER_BOUND.search(tail)
     if lower_bound:
         bound: float | None = float(lower_bound.group(1))
     elif status == "optimal" and objective:
@@ -408,16 +426,6 @@ def _parse_cbc_log(log: str) -> tuple[Verdict, float | None, str]:
     else:
         bound = None
     return status, bound, f"CBC {verdict}"
-
-
-def _cbc_last_verdict(log: str) -> str:
-    verdicts = re.findall(
-        r"^(Optimal - objective value.*|Problem is infeasible.*|Problem is unbounded.*"
-        r"|Pre-processing says.*|.*[Ii]nfeasible - objective value.*)$",
-        log,
-        re.M,
-    )
-    return verdicts[-1] if verdicts else "gave no verdict"
 
 
 def _cbc_solver(options: SolveOptions, warm: bool, log: Path) -> pulp.LpSolver:

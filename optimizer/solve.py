@@ -5,13 +5,13 @@ Stage terms, in ``objective.order``:
   every target is met; when it cannot be 0 the closest plan is kept and flagged;
 - ``cost``: Σ_{t=1..H} payroll(t) + one-off costs(t) (CNY);
 - ``disruption``: tier promotions, sequence moves, transfers and redundancies (people).
-After each stage the term is fixed: term ≤ value + stage_tolerance·max(1, |value|), and the stage's plan is
+Each stage stops at its own gap (``objective.stage_gap``, else ``solver.gap``). After each stage the term is fixed: term ≤ value + stage_tolerance·max(1, |value|), and the stage's plan is
 the next stage's MIP start. ``weighted`` mode minimises Σ weight·term once.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -87,7 +87,8 @@ def solve_model(model: LinearModel, scenario: Scenario, mean_pay: float) -> Solu
     values: np.ndarray | None = None
     status = "optimal"
     for term in objective.order:
-        result = solve(model, goals[term], options, start=values)
+        stage_options = replace(options, gap=objective.stage_gap.get(term, options.gap))
+        result = solve(model, goals[term], stage_options, start=values)
         stages.append(_stage(term, result))
         if result.values is None:
             if values is None:

@@ -1,0 +1,333 @@
+"""Solver backends: same optimum on all four, honest statuses, MIP starts, LP/MPS files."""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+import pytest
+
+from optimizer.backends import SolveOptions, _parse_cbc_log, lp_name, solve, write_lp
+from optimizer.linear_model import INF, LinearModel
+
+BACKENDS = ["highs", "cbc", "scip", "cpsat"]
+
+
+def options(backend: str, time_limit: float = 10.0, gap: float = 0.0) -> SolveOptions:
+    return SolveOptions(backend, time_limit, gap)
+
+
+# ---------------------------------------------------------------- models with known answers
+
+
+def knapsack() -> tuple[LinearModel, dict[int, float]]:
+    """Weights 5, 4, 3, 2, values 10, 40, 30, 50, capacity 7: take items 2 and 4, value 90."""
+    model = LinearModel("knapsack")
+    take = [model.add_var(f"take[item{i},y1]", 0, 1, integer=True) for i in range(1, 5)]
+    model.add_row("capacity[all]", dict(zip(take, [5, 4, 3, 2])), hi=7)
+    return model, dict(zip(take, [10.0, 40.0, 30.0, 50.0]))
+
+
+def one_year() -> tuple[LinearModel, dict[int, float]]:
+    """100 juniors and 20 seniors, 5% attrition; integer hires h and promotions p (≤ 7% of juniors),
+    continuous year-1 stocks; headcount ≥ 120 and seniors ≥ 20%; cost h + 0.5 p + 0.07 juniors.
+
+    Headcount 114 + h ≥ 120 gives h ≥ 6; seniors 19 + p ≥ 0.2 (114 + h) gives p ≥ 3.8 + 0.2 h, so
+    h = 6, p = 5, juniors 96, seniors 24, cost 6 + 2.5 + 6.72 = 15.22."""
+    model = LinearModel("one_year")
+    hire = model.add_var("hire[junior,y1]", 0, 50, integer=True)
+    promote = model.add_var("promote_tier[BG007,technical,3,5,y1]", 0, INF, integer=True)
+    junior = model.add_var("stock[junior,y1]", 0, INF)
+    senior = model.add_var("stock[senior,y1]", 0, INF)
+    model.add_row("balance[junior,y1]", {junior: 1, hire: -1, promote: 1}, 0.95 * 100, 0.95 * 100)
+    model.add_row("balance[senior,y1]", {senior: 1, promote: -1}, 0.95 * 20, 0.95 * 20)
+    model.add_row("tier_rate[junior,y1]", {promote: 1}, hi=0.07 * 100)
+    model.add_row("headcount[y1]", {junior: 1, senior: 1}, lo=120)
+    model.add_row("mix[senior,y1]", {senior: 0.8, junior: -0.2}, lo=0)
+    return model, {hire: 1.0, promote: 0.5, junior: 0.07}
+
+
+def three_years() -> tuple[LinearModel, dict[int, float]]:
+    """Three tiers over three years: fractional stocks (0.95 retention) feed the next year's
+    balance and promotion caps (0.07 × stock), so continuous variables survive any presolve."""
+    model = LinearModel("three_years")
+    start = [120, 40, 9]
+    previous: list[int] = []
+    cost: dict[int, float] = {}
+    for year in (1, 2, 3):
+        promote = [model.add_var(f"promote[{k},y{year}]", 0, INF, integer=True) for k in range(2)]
+        hire = [model.add_var(f"hire[{k},y{year}]", 0, 30, integer=True) for k in range(3)]
+        stock = [model.add_var(f"stock[{k},y{year}]", 0, INF) for k in range(3)]
+        for k in range(3):
+            balance = {stock[k]: 1.0, hire[k]: -1.0}
+            if k > 0:
+                balance[promote[k - 1]] = -1.0
+            if k < 2:
+                balance[promote[k]] = 1.0
+            if previous:
+                balance[previous[k]] = -0.95
+            rhs = 0.0 if previous else 0.95 * start[k]
+            model.add_row(f"balance[{k},y{year}]", balance, rhs, rhs)
+            if k < 2:
+                cap = {promote[k]: 1.0, **({previous[k]: -0.07} if previous else {})}
+                model.add_row(f"tier_rate[{k},y{year}]", cap, hi=0.0 if previous else 0.07 * start[k])
+            cost.update({hire[k]: 1.13 + 0.21 * k, stock[k]: 0.01 * (k + 1)})
+        cost.update({p: 0.35 for p in promote})
+        previous = stock
+    model.add_row("mix[upper,y3]", {s: (1.0 if k else 0.0) - 0.3 for k, s in enumerate(previous)}, 0, 84.5)
+    return model, cost
+
+
+def infeasible() -> tuple[LinearModel, dict[int, float]]:
+    model = LinearModel("infeasible")
+    a = model.add_var("a", 0, 10, integer=True)
+    b = model.add_var("b", 0, 10)
+    model.add_row("too_much", {a: 1, b: 1}, lo=25)
+    return model, {a: 1.0, b: 1.0}
+
+
+def unbounded() -> tuple[LinearModel, dict[int, float]]:
+    model = LinearModel("unbounded")
+    a = model.add_var("a", 0, INF, integer=True)
+    b = model.add_var("b", 0, 10)
+    model.add_row("a_over_b", {a: 1, b: -1}, lo=1)
+    return model, {a: -1.0, b: 1.0}
+
+
+def infeasible_with_unbounded_relaxation() -> tuple[LinearModel, dict[int, float]]:
+    """2y = 3 has no integer solution, while x and z can grow forever: CBC calls this unbounded."""
+    model = LinearModel("trap")
+    x = model.add_var("x", 0, INF)
+    y = model.add_var("y", 0, 10, integer=True)
+    z = model.add_var("z", 0, INF, integer=True)
+    model.add_row("odd", {y: 2}, 3, 3)
+    model.add_row("link", {z: 1, y: -1}, lo=1)
+    return model, {x: -1.0, z: -1.0}
+
+
+def free_variables() -> tuple[LinearModel, dict[int, float]]:
+    """min t with t ≥ |a − 3.5|, a = n integer, all free: t = 0.5."""
+    model = LinearModel("free")
+    a = model.add_var("a", -INF, INF)
+    t = model.add_var("t", -INF, INF)
+    n = model.add_var("n", -INF, INF, integer=True)
+    model.add_row("above", {t: 1, a: -1}, lo=-3.5)
+    model.add_row("below", {t: 1, a: 1}, lo=3.5)
+    model.add_row("integral", {a: 1, n: -1}, 0, 0)
+    return model, {t: 1.0}
+
+
+def market_split(planted: bool) -> tuple[LinearModel, dict[int, float], np.ndarray]:
+    """Equal splits of random weights (Cornuéjols–Dawande): hard for every MIP solver. Planted: the
+    right-hand sides come from a known 0/1 vector (returned), found by none within 0.3 s without it.
+    Not planted: infeasible, which SCIP needs about a minute to prove."""
+    rng = np.random.default_rng(7 if planted else 0)
+    rows, cols = (5, 40) if planted else (4, 30)
+    weights = rng.integers(0, 100, size=(rows, cols))
+    known = rng.integers(0, 2, size=cols)
+    sides = weights @ known if planted else weights.sum(axis=1) // 2
+    model = LinearModel("market_split")
+    x = [model.add_var(f"x[{j}]", 0, 1, integer=True) for j in range(cols)]
+    for i in range(rows):
+        row = {x[j]: float(weights[i, j]) for j in range(cols)}
+        model.add_row(f"split[{i}]", row, float(sides[i]), float(sides[i]))
+    return model, {x[j]: float(j % 3) for j in range(cols)}, known.astype(float)
+
+
+# ---------------------------------------------------------------- same optimum everywhere
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_knapsack_maximised(backend: str) -> None:
+    model, value = knapsack()
+    result = solve(model, value, options(backend), sense="max")
+    assert result.status == "optimal", result.message
+    assert result.objective == pytest.approx(90.0)
+    assert result.bound == pytest.approx(90.0) and result.gap == 0.0
+    assert result.values.tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert result.backend == backend
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_mixed_model_with_fractional_coefficients(backend: str) -> None:
+    model, cost = one_year()
+    result = solve(model, cost, options(backend))
+    assert result.status == "optimal", result.message
+    assert result.objective == pytest.approx(15.22)
+    assert result.values == pytest.approx([6, 5, 96, 24])
+    assert model.row_violations(result.values) == []
+
+
+@pytest.mark.parametrize("backend", ["highs", "cbc", "scip"])
+def test_continuous_stocks_over_three_years(backend: str) -> None:
+    model, cost = three_years()
+    result = solve(model, cost, options(backend))
+    assert result.status == "optimal", result.message
+    assert result.objective == pytest.approx(6.87141625)
+    assert model.row_violations(result.values, tol=1e-5) == []
+
+
+def test_cpsat_approximates_surviving_continuous_variables_honestly() -> None:
+    model, cost = three_years()
+    result = solve(model, cost, options("cpsat"))
+    assert result.status == "feasible" and "grid" in result.message
+    assert result.bound is None and result.gap is None
+    assert result.objective >= 6.87141625 - 1e-6
+    assert model.row_violations(result.values) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_free_variables(backend: str) -> None:
+    model, objective = free_variables()
+    result = solve(model, objective, options(backend))
+    assert result.status == "optimal", result.message
+    assert result.objective == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------- honest statuses
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_infeasible(backend: str) -> None:
+    model, objective = infeasible()
+    result = solve(model, objective, options(backend))
+    assert result.status == "infeasible", result.message
+    assert result.values is None and result.objective is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_unbounded(backend: str) -> None:
+    model, objective = unbounded()
+    result = solve(model, objective, options(backend))
+    assert result.status == "unbounded", result.message
+    assert result.values is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_unbounded_relaxation_of_an_infeasible_mip_is_infeasible(backend: str) -> None:
+    model, objective = infeasible_with_unbounded_relaxation()
+    assert solve(model, objective, options(backend)).status == "infeasible"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_time_limit_without_solution(backend: str) -> None:
+    model, objective, _ = market_split(planted=False)
+    result = solve(model, objective, options(backend, time_limit=0.3))
+    assert result.status == "no_solution", result.message
+    assert result.values is None and result.objective is None
+    assert result.seconds < 3.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_start_is_used_and_a_stopped_run_is_only_feasible(backend: str) -> None:
+    model, objective, known = market_split(planted=True)
+    planted_value = model.evaluate(objective, known)
+    result = solve(model, objective, options(backend, time_limit=0.3), start=known)
+    assert result.status in ("feasible", "optimal"), result.message
+    assert result.objective <= planted_value + 1e-9
+    assert model.row_violations(result.values) == []
+    if result.status == "feasible":
+        assert result.bound < result.objective and result.gap > 0
+    assert result.seconds < 3.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_start_on_mixed_model(backend: str) -> None:
+    model, cost = one_year()
+    start = np.array([7.0, 6.0, 96.0, 25.0])  # feasible, cost 16.72
+    result = solve(model, cost, options(backend), start=start)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(15.22)
+
+
+def test_start_must_cover_every_variable() -> None:
+    model, cost = one_year()
+    with pytest.raises(ValueError, match="4 finite values"):
+        solve(model, cost, options("highs"), start=np.zeros(3))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_relative_gap_stop_is_feasible_unless_the_gap_closed(backend: str) -> None:
+    rng = np.random.default_rng(3)
+    model = LinearModel("multi_knapsack")
+    x = [model.add_var(f"x[{i}]", 0, 1, integer=True) for i in range(60)]
+    for k in range(5):
+        weights = rng.integers(1000, 100000, 60)
+        model.add_row(f"capacity[{k}]", dict(zip(x, weights.tolist())), hi=float(weights.sum() // 3))
+    value = dict(zip(x, rng.integers(1000, 100000, 60).astype(float).tolist()))
+    result = solve(model, value, options(backend, gap=0.05), sense="max")
+    assert result.bound >= result.objective - 1e-6
+    if result.status == "optimal":
+        assert result.gap <= 1e-6
+    else:
+        assert result.status == "feasible" and 1e-6 < result.gap <= 0.06
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown backend"):
+        SolveOptions("gurobi", 10, 0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="time_limit > 0"):
+        SolveOptions("highs", 0, 0)
+
+
+def test_highs_runs_with_changing_thread_counts() -> None:
+    model, value = knapsack()
+    for threads in (1, 2, 1):
+        result = solve(model, value, SolveOptions("highs", 10, 0, threads=threads), sense="max")
+        assert result.status == "optimal", result.message
+
+
+# ---------------------------------------------------------------- CBC's log
+
+
+def test_cbc_log_verdicts() -> None:
+    stopped = "Result - Stopped on time limit\n\nObjective value:   3.0\nLower bound:  1.5\nGap: 0.5\n"
+    assert _parse_cbc_log(stopped)[:2] == ("feasible", 1.5)
+    nothing = "Result - Stopped on time limit\n\nNo feasible solution found\nLower bound:  12\n"
+    assert _parse_cbc_log(nothing)[:2] == ("no_solution", 12.0)
+    gap = "Result - Optimal solution found (within gap tolerance)\n\nObjective value: 9\nLower bound: 8.5\n"
+    assert _parse_cbc_log(gap)[:2] == ("optimal", 8.5)  # solve() then calls it feasible
+    lp = "Optimal - objective value -22.5\nOptimal objective -22.5 - 0 iterations time 0.002\n"
+    assert _parse_cbc_log(lp)[:2] == ("optimal", -22.5)
+    assert _parse_cbc_log("Dual infeasible - objective value -5e+12\n")[0] == "infeasible_or_unbounded"
+    assert _parse_cbc_log("Primal infeasible - objective value 11.5\n")[0] == "infeasible"
+    assert _parse_cbc_log("Pre-processing says infeasible or unbounded\n")[0] == "infeasible_or_unbounded"
+    assert _parse_cbc_log("Problem is infeasible - 0.00 seconds\n")[0] == "infeasible"
+    assert _parse_cbc_log("Stopped on iterations - objective value 4\n")[0] == "no_solution"
+    assert _parse_cbc_log("Coin0008I MODEL read with 0 errors\n")[0] == "error"
+
+
+# ---------------------------------------------------------------- LP and MPS files
+
+
+def test_lp_names_are_readable_and_safe() -> None:
+    assert lp_name("promote_tier[BG007,technical,3,5,y1]") == "promote_tier(BG007,technical,3,5,y1)"
+    assert lp_name("move[ops->tech y2]") == "move(ops__tech_y2)"
+    assert lp_name("3rd") == "_3rd"
+    assert lp_name("e12") == "_e12"
+
+
+@pytest.mark.parametrize("suffix", [".lp", ".mps"])
+def test_write_lp_keeps_names_and_reads_back(tmp_path, suffix: str) -> None:
+    model, cost = one_year()
+    promote = model.var("promote_tier[BG007,technical,3,5,y1]")
+    model.add_row("promotions[band]", {promote: 1}, 1, 6)  # ranged: written as _lo and _hi
+    model.add_var("unused[x-y]", 1, 5, integer=True)
+    model.add_objective("cost", cost)
+    path = tmp_path / f"model{suffix}"
+    renamed = write_lp(model, path)
+    assert renamed["promote_tier[BG007,technical,3,5,y1]"] == "promote_tier(BG007,technical,3,5,y1)"
+    assert renamed["unused[x-y]"] == "unused(x_y)"
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    assert highs.readModel(str(path)) == highspy.HighsStatus.kOk
+    lp = highs.getLp()
+    assert sorted(lp.col_names_) == sorted(renamed.get(name, name) for name in model.var_names)
+    assert {"promotions(band)_lo", "promotions(band)_hi", "mix(senior,y1)"} <= set(lp.row_names_)
+    highs.run()
+    assert highs.getInfo().objective_function_value == pytest.approx(15.22)
+
+
+def test_write_lp_refuses_other_formats(tmp_path) -> None:
+    model, _ = knapsack()
+    with pytest.raises(ValueError, match=".lp or .mps"):
+        write_lp(model, tmp_path / "model.txt")
