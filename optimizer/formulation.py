@@ -364,3 +364,32 @@ def build_model(data: ModelData) -> tuple[LinearModel, Index]:
     for family in FAMILIES:
         family(model, data, index)
     return model, index
+
+
+def render_model_reference() -> str:
+    """Markdown reference of the model (docs/model.md is exactly this text), from the docstrings."""
+    import inspect
+
+    from optimizer import network, solve
+
+    parts = [
+        "# The cohort model",
+        "",
+        "Generated from the docstrings of `optimizer/network.py`, `optimizer/formulation.py` and",
+        "`optimizer/solve.py` by `render_model_reference()`.",
+        "",
+        "## Sets and variables",
+        "",
+        inspect.cleandoc(__doc__ or ""),
+        "",
+        "## Flows, eligibility, landing rules and tier caps",
+        "",
+        inspect.cleandoc(network.__doc__ or ""),
+        "",
+        "## Constraint families (build order)",
+        "",
+    ]
+    for family in FAMILIES:
+        parts += [f"### `{family.__name__}`", "", inspect.cleandoc(family.__doc__ or ""), ""]
+    parts += ["## Objective and solve", "", inspect.cleandoc(solve.__doc__ or ""), ""]
+    return "\n".join(parts)

@@ -1,0 +1,11 @@
+"""Generated documentation stays equal to what the code says."""
+
+from pathlib import Path
+
+from optimizer.formulation import render_model_reference
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_model_reference_is_generated_from_the_docstrings():
+    assert (DOCS / "model.md").read_text(encoding="utf-8") == render_model_reference()
