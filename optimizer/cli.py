@@ -17,7 +17,8 @@ from models.synthetic import write_generated
 from models.validation import InputError, load_inputs
 from optimizer.console import data_overview, plan_summary
 from optimizer.output import write_csv
-from optimizer.pipeline import EXIT_BAD_INPUT, RunResult, run_plan
+from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult, run_plan
+from optimizer.verify import verify_command
 
 DEMO_SEED = 2026
 
@@ -54,7 +55,12 @@ def _report(result: RunResult, quiet: bool) -> None:
     if result.plan_dir is None:
         click.echo(f"model written to {result.summary.get('lp_file')} (not solved)")
         return
-    if not quiet and (result.plan_dir / "mix.csv").exists():
+    if result.exit_code == EXIT_NO_PLAN:
+        message = result.summary.get("solver", {}).get("message", "")
+        click.echo(f"no feasible plan: {result.summary['status']}{': ' + message if message else ''}", err=True)
+        click.echo(f"summary written to {result.plan_dir / 'summary.json'}")
+        sys.exit(result.exit_code)
+    if not quiet:
         mix = pd.read_csv(result.plan_dir / "mix.csv")
         budget = pd.read_csv(result.plan_dir / "budget.csv")
         click.echo(plan_summary(result.summary, mix, budget))
@@ -148,6 +154,4 @@ def generate(employees: int, units: int, seed: int, out_dir: Path, fmt: str) -> 
 @click.argument("data_dir", type=click.Path(path_type=Path, exists=True))
 def verify(plan_dir: Path, data_dir: Path) -> None:
     """Re-check a plan from its output files and the input tables alone (exit 1 when it fails)."""
-    from optimizer.verify import verify_command
-
     sys.exit(verify_command(plan_dir, data_dir))

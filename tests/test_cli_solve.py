@@ -1,0 +1,98 @@
+"""`wfplan solve`, `demo` and `verify` end to end: exit codes, files written, LP export, corrupted plans."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from click.testing import CliRunner
+
+from optimizer.cli import main
+from tests.builders import QUIET, people, unit, write_group
+from tests.test_formulation import MIX_100
+
+CONTRACT_FILES = {"actions.csv", "headcount.csv", "flows.csv", "budget.csv", "mix.csv", "units.csv", "summary.json"}
+
+
+def _scenario(tmp_path, **changes) -> str:
+    body = json.loads(json.dumps(QUIET))
+    for dotted, value in changes.items():
+        node = body
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    path = tmp_path / "scenario.yaml"
+    path.write_text(json.dumps(body), encoding="utf-8")  # JSON is YAML
+    return str(path)
+
+
+def _solve(tmp_path, employees, units, *args, **changes):
+    data = write_group(tmp_path / "data", employees, units)
+    out = tmp_path / "plan"
+    result = CliRunner().invoke(
+        main, ["solve", _scenario(tmp_path, **changes), "--data", str(data), "--out", str(out), "--quiet", *args]
+    )
+    return result, data, out
+
+
+def test_exit_0_when_every_target_is_met(tmp_path):
+    result, _, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.2,
+                                                                "mix.tolerance": 0.005})
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == CONTRACT_FILES
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["targets_met"] and summary["verification"]["ok"]
+    assert summary["inputs"]["hashes"].keys() == {"employees", "units", "pay"}
+
+
+def test_exit_3_writes_the_closest_plan_and_says_what_was_missed(tmp_path):
+    result, _, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.1,
+                                                                "mix.tolerance": 0.005})
+    assert result.exit_code == 3
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "target_missed"
+    assert {m["sequence"] for m in summary["goal_deviations"]["mix"]} == {"technical", "operations"}
+    assert len(pd.read_csv(out / "actions.csv")) == 100
+
+
+def test_exit_4_when_no_plan_is_feasible(tmp_path):
+    # 100 people can never become 150 without hires.
+    result, _, out = _solve(tmp_path, people("U1", "operations", 100), [unit("U1", min_headcount=150)])
+    assert result.exit_code == 4
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "infeasible"
+    assert not (out / "actions.csv").exists()
+
+
+def test_save_lp_writes_the_named_model_without_solving(tmp_path):
+    lp = tmp_path / "model.lp"
+    result, _, out = _solve(tmp_path, MIX_100, [unit("U1")], "--save-lp", str(lp),
+                            **{"mobility.operations_to_technical": 0.1})
+    assert result.exit_code == 0, result.output
+    text = lp.read_text()
+    assert "move(U1,operations,1,1,s2,q1,to_technical,1,y1)" in text
+    assert "budget(y1)" in text
+    assert not out.exists()
+
+
+def test_verify_rejects_a_plan_that_lost_an_employee(tmp_path):
+    result, data, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.2,
+                                                                   "mix.tolerance": 0.005})
+    assert CliRunner().invoke(main, ["verify", str(out), str(data)]).exit_code == 0
+    actions = pd.read_csv(out / "actions.csv")
+    actions.iloc[1:].to_csv(out / "actions.csv", index=False)
+    verdict = CliRunner().invoke(main, ["verify", str(out), str(data)])
+    assert verdict.exit_code == 1
+    assert actions.iloc[0]["employee_id"] in verdict.output
+
+
+def test_verify_rejects_a_budget_overrun(tmp_path):
+    result, data, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.2,
+                                                                   "mix.tolerance": 0.005})
+    budget = pd.read_csv(out / "budget.csv")
+    budget.loc[(budget["unit_id"] == "ALL") & (budget["year"] == 1), "cap"] = 1.0
+    budget.to_csv(out / "budget.csv", index=False)
+    verdict = CliRunner().invoke(main, ["verify", str(out), str(data)])
+    assert verdict.exit_code == 1
+    assert "budget" in verdict.output
