@@ -94,6 +94,29 @@ def goal_deviations(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[d
     }
 
 
+DISRUPTIVE = ["tier_promotion", "sequence_move", "unit_transfer", "redundancy"]
+
+
+def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame) -> dict[str, float]:
+    """The objective terms recomputed from the written plan (so the summary adds up to its own files):
+    mix = heads outside the band, budget_overrun = CNY over the caps, cost = Σ_{t≥1} total(ALL, t),
+    disruption = number of tier promotions, sequence moves, transfers and redundancies. Heads are rounded
+    to 1e-5 (the stages are fixed with a relative slack of ``objective.stage_tolerance``; a hundred-thousandth
+    of a person is solver noise, not a miss)."""
+    banded = mix.dropna(subset=["lower", "upper"])
+    total = banded.groupby("year")["headcount"].transform("sum")
+    outside = (banded["headcount"] - banded["upper"] * total).clip(lower=0) + (
+        banded["lower"] * total - banded["headcount"]
+    ).clip(lower=0)
+    totals = budget[(budget["unit_id"] == "ALL") & (budget["year"] >= 1)]
+    return {
+        "mix": round(float(outside.sum()), 5),
+        "budget_overrun": float((totals["total"] - totals["cap"]).clip(lower=0).sum()),
+        "cost": float(totals["total"].sum()),
+        "disruption": float(flows[flows["kind"].isin(DISRUPTIVE)]["count"].sum()),
+    }
+
+
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for package in ("wfplan", "pulp", "ortools", "highspy", "pandas", "numpy"):
@@ -178,14 +201,7 @@ def run_plan(
         exit_code=exit_code,
         targets_met=targets_met,
         goal_deviations=deviations,
-        objective={
-            "mix": solution.terms.get("mix", 0.0),
-            "budget_overrun": solution.terms.get("budget_overrun", 0.0),
-            "cost": float(tables_out["budget"].query("unit_id == 'ALL' and year >= 1")["total"].sum()),
-            "disruption": float(
-                tables_out["flows"].query("kind in ['tier_promotion', 'sequence_move', 'unit_transfer', 'redundancy']")["count"].sum()
-            ),
-        },
+        objective=plan_objective(tables_out["mix"], tables_out["budget"], tables_out["flows"]),
         counts={k: int(v) for k, v in tables_out["actions"]["action"].value_counts().sort_index().items()},
     )
     with staged_folder(out_dir) as folder:
