@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from models.synthetic import write_generated
 from models.validation import InputError, load_inputs
 from optimizer.console import data_overview, plan_summary
 from optimizer.output import write_csv
-from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult, run_plan
+from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_plan
 from optimizer.verify import verify_command
 
 DEMO_SEED = 2026
@@ -49,6 +50,11 @@ def _resolve_scenario(name_or_path: str, overrides: tuple[str, ...]) -> Scenario
     for line in scenario.applied_overrides:
         click.echo(f"override {line}", err=True)
     return scenario
+
+
+def report_writers() -> tuple[ReportWriter, ...]:
+    """Report writers registered under the ``wfplan.reports`` entry-point group (by the reports package)."""
+    return tuple(entry.load() for entry in sorted(entry_points(group="wfplan.reports"), key=lambda e: e.name))
 
 
 def _report(result: RunResult, quiet: bool) -> None:
@@ -87,7 +93,8 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: 
     write_generated(data_dir, employees, units, DEMO_SEED)
     overrides = (f"solver.backend={backend}",) if backend else ()
     scenario = _resolve_scenario("baseline", overrides)
-    _report(run_plan(scenario, data_dir, out_dir / "plan", progress=_progress(quiet)), quiet)
+    plan = run_plan(scenario, data_dir, out_dir / "plan", progress=_progress(quiet), report_writers=report_writers())
+    _report(plan, quiet)
 
 
 @main.command()
@@ -106,7 +113,8 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
     if data is None:
         raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")
     out = out_dir or Path("runs") / scenario.name
-    _report(run_plan(scenario, data, out, save_lp=save_lp, progress=_progress(quiet)), quiet)
+    result = run_plan(scenario, data, out, save_lp=save_lp, progress=_progress(quiet), report_writers=report_writers())
+    _report(result, quiet)
 
 
 @main.command()

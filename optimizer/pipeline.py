@@ -34,6 +34,8 @@ from optimizer.verify import verify_plan
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TARGET_MISSED, EXIT_NO_PLAN = 0, 2, 3, 4
 Progress = Callable[[str], None]
+ReportWriter = Callable[[Path], None]
+"""Writes a human-readable report into a verified plan folder, reading only that folder's files."""
 
 
 @dataclass
@@ -159,8 +161,13 @@ def run_plan(
     out_dir: str | Path,
     save_lp: str | Path | None = None,
     progress: Progress = lambda message: None,
+    report_writers: tuple[ReportWriter, ...] = (),
 ) -> RunResult:
-    """Run the chain; raises InputError on bad input before anything is written."""
+    """Run the chain; raises InputError on bad input before anything is written.
+
+    ``report_writers`` run on the verified plan folder before it replaces ``out_dir`` (the CLI passes the
+    writers the ``reports`` package registers, so the dependency points reports → optimizer).
+    """
     timer = Timer(progress=progress)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     with timer.phase("load+validate"):
@@ -212,6 +219,10 @@ def run_plan(
             report = verify_plan(folder, data_dir)
         summary.update(verification=report.to_dict(), timings=timer.seconds)
         write_json(summary, folder / "summary.json")
+        if report.ok:
+            with timer.phase("reports"):
+                for writer in report_writers:
+                    writer(folder)
     if not report.ok:
         raise RuntimeError("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
     return RunResult(exit_code, summary, out_dir)
