@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.io import InputError, Problem
 from models.scenario import UnitGrading
 
 CRITERIA: tuple[str, ...] = ("strategic", "efficiency", "governance", "innovation")
@@ -41,9 +42,14 @@ def grade_units(units: pd.DataFrame, grading: UnitGrading) -> pd.DataFrame:
     fixed = given.notna().to_numpy()
     grade = np.where(fixed, given.astype(str).str.strip().to_numpy(), computed)
     bands = {band.name: band for band in grading.grades}
-    unknown = sorted(set(grade) - set(bands))
-    if unknown:
-        raise ValueError(f"units table gives grades {unknown} that the scenario's unit_grading does not define")
+    if unknown := set(grade) - set(bands):
+        expected = f"a grade the scenario's unit_grading defines ({', '.join(bands)}) or blank"
+        problems = [
+            Problem(file="units", key=str(unit_id), key_name="unit_id", column="grade", value=str(g), expected=expected)
+            for unit_id, g in zip(units["unit_id"], grade, strict=True)
+            if g in unknown
+        ]
+        raise InputError("the units table", problems)  # a ValueError: bad input, not a crash
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),

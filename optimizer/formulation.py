@@ -4,7 +4,9 @@ Notation: c a cohort (unit u, sequence s, tier k, grade g, seniority b, qualifie
 x[c,t] the expected headcount of c at the end of year t (x[c,0] fixed to the roster); f[a,t] the number of
 people on arc a (a flow of :mod:`optimizer.network`) in year t; a_σ the annual attrition rate;
 n[u,s,k,t] = Σ_{c ∈ (u,s,k)} x[c,t] the stock of a (unit, sequence, tier).
-Year-1 flows are integers (they name people); later years are expected values (continuous).
+Year-1 flows are integers (they name people; ``solver.integer_year1: false`` solves the LP instead); later
+years are expected values (continuous). A scenario with ``categories`` replaces the roster, pay table and
+network by its own ladder (:mod:`optimizer.ladder`); the mix band, budget cap, rate and hiring caps are off.
 Objective terms: ``mix`` (heads outside the band), ``budget_overrun`` (CNY over the cap), ``cost`` (CNY over
 the horizon), ``disruption`` (people whose job changes); :mod:`optimizer.solve` combines them.
 """
@@ -18,8 +20,10 @@ from dataclasses import dataclass, field
 from models.pay import PayStructure
 from models.scenario import SEQUENCES, Scenario
 from optimizer.cohorts import Cohort, aged, seniority_cap
+from optimizer.ladder import ladder_network, ladder_one_off_cost
 from optimizer.linear_model import INF, Expr, LinearModel, add_to
 from optimizer.network import (
+    DOWNGRADE,
     GRADE_STEP,
     HIRE,
     REDUNDANCY,
@@ -42,13 +46,28 @@ class ModelData:
     initial: dict[Cohort, int]
     min_headcount: dict[str, float] = field(default_factory=dict)
     max_headcount: dict[str, float] = field(default_factory=dict)
+    elastic: bool = False
+    """Build the hard families (unit headcount bounds, operations floor, promotion floors) with penalised
+    slacks (:func:`_add_hard_row`): the model is then always feasible, which diagnoses an infeasible one."""
 
     @property
     def horizon(self) -> int:
         return self.scenario.horizon
 
     def attrition(self, c: Cohort) -> float:
+        if self.scenario.own_ladder:
+            return self.scenario.categories.level(c.tier).wastage
         return self.scenario.attrition.rate(c.sequence, c.tier)
+
+    def inflow_survival(self, arc: Arc) -> float:
+        """Share of the people on ``arc`` still there at the end of the year (see :func:`add_stock_balance`)."""
+        if self.scenario.flow_convention == "start_of_year":
+            return 1.0
+        if arc.kind == DOWNGRADE:
+            return 1.0 - self.scenario.categories.downgrade_wastage
+        if arc.kind == HIRE and self.scenario.own_ladder:
+            return self.scenario.categories.level(arc.target.tier).survival_first_year
+        return 1.0 - self.attrition(arc.target)
 
     def pay_of(self, c: Cohort) -> float:
         return self.pay.pay(c.unit, c.sequence, c.tier, c.grade)
@@ -60,6 +79,18 @@ class ModelData:
     @property
     def mean_pay(self) -> float:
         return self.base_payroll / max(1, sum(self.initial.values()))
+
+
+@dataclass(frozen=True)
+class Softened:
+    """A hard row of an elastic build: ``var`` ≥ 0 is how far the row's ``side`` bound gives way; ``limit`` is the
+    bound as the inputs state it (a headcount, or the share or rate where the row is written in heads)."""
+
+    row: str
+    side: str
+    """``minimum`` | ``maximum``"""
+    limit: float
+    var: int
 
 
 @dataclass
@@ -75,6 +106,7 @@ class Index:
     overrun: dict[int, int] = field(default_factory=dict)
     payroll: dict[int, Expr] = field(default_factory=dict)
     one_off: dict[int, Expr] = field(default_factory=dict)
+    softened: list[Softened] = field(default_factory=list)
 
     def flows_of(self, year: int, kind: str | None = None) -> list[tuple[Arc, int]]:
         return [(arc, var) for arc, var in self.flows_by_year[year] if kind is None or arc.kind == kind]
@@ -92,6 +124,8 @@ def _arc_name(arc: Arc, year: int) -> str:
         return _name("move", arc.source.label(), f"to_{arc.target.sequence}", arc.target.tier, f"y{year}")
     if arc.kind == UNIT_TRANSFER:
         return _name("transfer", arc.source.label(), f"to_{arc.target.unit}", f"y{year}")
+    if arc.kind == DOWNGRADE:
+        return _name("downgrade", arc.source.label(), f"to_{arc.target.tier}", f"y{year}")
     short = {GRADE_STEP: "step_grade", TIER_PROMOTION: "promote_tier", REDUNDANCY: "redundancy"}[arc.kind]
     return _name(short, arc.source.label(), f"y{year}")
 
@@ -119,10 +153,12 @@ def add_stock_variables(model: LinearModel, data: ModelData, index: Index) -> No
 
 
 def add_flow_variables(model: LinearModel, data: ModelData, index: Index) -> None:
-    """f[a,t] ≥ 0 for every arc of year t; integer in year 1 (year-1 flows name people)."""
+    """f[a,t] ≥ 0 for every arc of year t; integer in year 1 (year-1 flows name people) unless
+    ``solver.integer_year1`` is false (LP mode: expected headcounts throughout)."""
+    integer_year1 = data.scenario.solver.integer_year1
     for year in range(1, data.horizon + 1):
         for arc in index.network.arcs[year]:
-            var = model.add_var(_arc_name(arc, year), 0.0, INF, integer=year == 1)
+            var = model.add_var(_arc_name(arc, year), 0.0, INF, integer=integer_year1 and year == 1)
             index.flow[(arc, year)] = var
             index.flows_by_year[year].append((arc, var))
 
@@ -130,13 +166,39 @@ def add_flow_variables(model: LinearModel, data: ModelData, index: Index) -> Non
 # ------------------------------------------------------------------------------------ constraint families
 
 
+def _add_hard_row(model: LinearModel, data: ModelData, index: Index, name: str, expr: Expr,
+                  lo: float = -INF, hi: float = INF, stated: float | None = None) -> None:
+    """lo ≤ expr ≤ hi. In an elastic build each finite side gives way by a named slack s ≥ 0 that the
+    ``softened`` term counts (people, or promotions for a floor): expr + s_min ≥ lo, expr − s_max ≤ hi.
+    ``stated`` is the limit as the inputs state it (default: the bound itself)."""
+    if data.elastic:
+        for side, bound, sign in (("minimum", lo, 1.0), ("maximum", hi, -1.0)):
+            if math.isfinite(bound):
+                slack = model.add_var(_name("softened", name, side))
+                add_to(expr, slack, sign)
+                model.add_objective("softened", {slack: 1.0})
+                index.softened.append(Softened(name, side, bound if stated is None else stated, slack))
+    model.add_row(name, expr, lo, hi)
+
+
 def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None:
     """Stock balance with expected attrition, for every live cohort c′ and year t ≥ 1:
 
     x[c′,t] = Σ_{c: σ(c)=σ(c′), q(c)=q(c′), aged(b(c))=b(c′)} ((1−a_σ)·x[c,t−1] − Σ_{a out of c} f[a,t])
-              + Σ_{a into c′} f[a,t]
+              + Σ_{a into c′} π_a·f[a,t]
 
     Stayers age one seniority bucket; flows land on bucket 0 (transfers keep their aged bucket).
+    π_a is the share of an inflow still there at the end of the year, set by ``flow_convention``:
+    ``start_of_year`` (default): π_a = 1, attrition is charged on the start-of-year stock only;
+    ``service_dependent`` (wastage by length of service): recruits leave at the first-year rate, people
+    retrained or promoted in at the destination's ordinary rate, downgraded people at
+    ``categories.downgrade_wastage`` d. For a category s this is the classic balance
+
+    x[s,t] = (1−w_s)·x[s,t−1] + (1−w_first_s)·recruits + (1−w_s)·retrained_in + (1−d)·downgraded_in
+             − retrained_out − downgraded_out − redundant.
+
+    (Outside an own ladder, w_first_s = w_s.) The flows table reports the in-year losses of inflows as
+    attrition of the destination, so it still balances: x[t] = x[t−1] − out + in.
     """
     cap = seniority_cap(data.scenario)
     for year in range(1, data.horizon + 1):
@@ -148,7 +210,7 @@ def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None
             if arc.source is not None:
                 add_to(rows[arc.source._replace(seniority=aged(arc.source.seniority, cap))], var, -1.0)
             if arc.target is not None:
-                add_to(rows[arc.target], var, 1.0)
+                add_to(rows[arc.target], var, data.inflow_survival(arc))
         for c, expr in rows.items():
             add_to(expr, index.stock[(c, year)], -1.0)
             model.add_row(_name("balance", c.label(), f"y{year}"), expr, 0.0, 0.0)
@@ -192,7 +254,10 @@ def add_rate_caps(model: LinearModel, data: ModelData, index: Index) -> None:
 
     Σ_{a of kind κ out of (u,s,k)} f[a,t] ≤ rate_κ · n[u,s,k,t−1]   for every (u,s,k), κ, t.
     Mobility caps are per route (operations → technical, management → technical, technical → management).
+    Off for an own ladder (its caps are in :mod:`optimizer.requirements`).
     """
+    if data.scenario.own_ladder:
+        return
     for year in range(1, data.horizon + 1):
         stock = _group_stock(index, year - 1)
         capped: dict[tuple[str, str, str, int], Expr] = defaultdict(dict)
@@ -229,15 +294,18 @@ def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> N
                 name = _name(f"floor_{kind}", *key, f"y{year}")
                 if year == 1:
                     lower = math.floor(rate * sum(model.lb[v] * w for v, w in eligible[key].items()) + 1e-9)
-                    model.add_row(name, expr, lo=float(lower))
+                    _add_hard_row(model, data, index, name, expr, lo=float(lower), stated=rate)
                 else:
                     for var, coef in eligible[key].items():
                         add_to(expr, var, -rate * coef)
-                    model.add_row(name, expr, lo=0.0)
+                    _add_hard_row(model, data, index, name, expr, lo=0.0, stated=rate)
 
 
 def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
-    """Σ hires into sequence s in year t ≤ hiring.max_rate[s] · Σ_{c ∈ s} x[c,t−1] (the whole group)."""
+    """Σ hires into sequence s in year t ≤ hiring.max_rate[s] · Σ_{c ∈ s} x[c,t−1] (the whole group).
+    Off for an own ladder (recruitment caps per category instead)."""
+    if data.scenario.own_ladder:
+        return
     for year in range(1, data.horizon + 1):
         hires: dict[str, Expr] = defaultdict(dict)
         for arc, var in index.flows_of(year, HIRE):
@@ -259,7 +327,8 @@ def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index)
             if lo == -INF and hi == INF:
                 continue
             members = [c for c in index.network.live[year] if c.unit == unit]
-            model.add_row(_name("unit_headcount", unit, f"y{year}"), stock_expr(index, members, year), lo, hi)
+            expr = stock_expr(index, members, year)
+            _add_hard_row(model, data, index, _name("unit_headcount", unit, f"y{year}"), expr, lo, hi)
 
 
 def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -271,7 +340,8 @@ def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> N
         for unit in data.units:
             members = [c for c in index.network.live[year] if c.unit == unit]
             weight = lambda c: (1.0 if c.sequence == "operations" else 0.0) - floor  # noqa: E731
-            model.add_row(_name("operations_floor", unit, f"y{year}"), stock_expr(index, members, year, weight), lo=0.0)
+            expr = stock_expr(index, members, year, weight)
+            _add_hard_row(model, data, index, _name("operations_floor", unit, f"y{year}"), expr, lo=0.0, stated=floor)
 
 
 def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -279,7 +349,10 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
 
     N_{s,t} − (target_s + tol)·N_t ≤ over[s,t],   (target_s − tol)·N_t − N_{s,t} ≤ under[s,t],
     over, under ≥ 0; the ``mix`` objective term is Σ (over + under) in heads (0 ⇔ the band holds).
+    Off for an own ladder.
     """
+    if data.scenario.own_ladder:
+        return
     mix = data.scenario.mix
     for year in range(mix.deadline, data.horizon + 1):
         cohorts = index.network.live[year]
@@ -299,6 +372,8 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
 def one_off_cost(arc: Arc, data: ModelData) -> float:
     """One-off cost of one person on ``arc``: hiring, retraining/move, transfer, redundancy."""
     scenario = data.scenario
+    if scenario.own_ladder:
+        return ladder_one_off_cost(arc, scenario.categories)
     if arc.kind == HIRE:
         return scenario.hiring.cost.get(arc.target.sequence)
     if arc.kind == SEQUENCE_MOVE:
@@ -314,7 +389,7 @@ def add_budget(model: LinearModel, data: ModelData, index: Index) -> None:
     """payroll(t) + one-off costs(t) − overrun[t] ≤ cap(t), with payroll(t) = Σ_c pay(σ(c))·x[c,t].
 
     ``overrun`` ≥ 0 feeds the ``budget_overrun`` term (0 ⇔ the cap holds). The ``cost`` term is
-    Σ_{t=1..H} (payroll(t) + one-off costs(t)).
+    Σ_{t=1..H} (payroll(t) + one-off costs(t)). An own ladder has the ``cost`` term and no cap.
     """
     base = data.base_payroll
     for year in range(1, data.horizon + 1):
@@ -323,12 +398,14 @@ def add_budget(model: LinearModel, data: ModelData, index: Index) -> None:
         for arc, var in index.flows_of(year):
             add_to(one_off, var, one_off_cost(arc, data))
         index.payroll[year], index.one_off[year] = payroll, one_off
-        overrun = model.add_var(_name("budget_overrun", f"y{year}"))
-        index.overrun[year] = overrun
         expr = {**payroll}
         for var, coef in one_off.items():
             add_to(expr, var, coef)
         model.add_objective("cost", expr)
+        if data.scenario.own_ladder:
+            continue
+        overrun = model.add_var(_name("budget_overrun", f"y{year}"))
+        index.overrun[year] = overrun
         add_to(expr, overrun, -1.0)
         model.add_row(_name("budget", f"y{year}"), expr, hi=data.scenario.budget_cap(year, base))
         model.add_objective("budget_overrun", {overrun: 1.0})
@@ -357,11 +434,15 @@ FAMILIES = (
 
 def build_model(data: ModelData) -> tuple[LinearModel, Index]:
     """Build the cohort MILP (without solving)."""
+    from optimizer.requirements import REQUIREMENT_FAMILIES
+
     model = LinearModel(name=data.scenario.name)
-    index = Index(build_network(data.initial, data.scenario, data.pay, data.units))
+    scenario = data.scenario
+    network = ladder_network(scenario) if scenario.own_ladder else build_network(data.initial, scenario, data.pay, data.units)
+    index = Index(network)
     add_stock_variables(model, data, index)
     add_flow_variables(model, data, index)
-    for family in FAMILIES:
+    for family in (*FAMILIES, *REQUIREMENT_FAMILIES):
         family(model, data, index)
     return model, index
 
@@ -370,13 +451,13 @@ def render_model_reference() -> str:
     """Markdown reference of the model (docs/model.md is exactly this text), from the docstrings."""
     import inspect
 
-    from optimizer import network, solve
+    from optimizer import ladder, network, requirements, solve
 
     parts = [
         "# The cohort model",
         "",
         "Generated from the docstrings of `optimizer/network.py`, `optimizer/formulation.py` and",
-        "`optimizer/solve.py` by `render_model_reference()`.",
+        "`optimizer/solve.py` (and `optimizer/ladder.py`, `optimizer/requirements.py`) by `render_model_reference()`.",
         "",
         "## Sets and variables",
         "",
@@ -390,6 +471,10 @@ def render_model_reference() -> str:
         "",
     ]
     for family in FAMILIES:
+        parts += [f"### `{family.__name__}`", "", inspect.cleandoc(family.__doc__ or ""), ""]
+    parts += ["## Own ladders (`categories`)", "", inspect.cleandoc(ladder.__doc__ or ""), ""]
+    parts += ["## Requirements (`requirements`)", "", inspect.cleandoc(requirements.__doc__ or ""), ""]
+    for family in requirements.REQUIREMENT_FAMILIES:
         parts += [f"### `{family.__name__}`", "", inspect.cleandoc(family.__doc__ or ""), ""]
     parts += ["## Objective and solve", "", inspect.cleandoc(solve.__doc__ or ""), ""]
     return "\n".join(parts)

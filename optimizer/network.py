@@ -11,6 +11,8 @@ the start (t = 0) or some flow of year t can land in it. Flows (arcs) leave live
 - ``unit_transfer``  (u,s,k,g,b,q) → (u′,s,k,g,aged(b),q)           when ``mobility.unit_transfers``
 - ``redundancy``     (u,s,k,g,b,q) → out                            when ``redundancy.enabled``
 - ``hire``           in → (u,s,k,1,0,no) for k in ``hiring.entry_tiers[s]``
+- ``downgrade``      (u,s,k,1,0,no) → (u,s,k′,1,0,no) for k′ < k in ``categories`` (own ladders only,
+  :mod:`optimizer.ladder`, which also builds their promotions, hires and redundancies)
 
 Tier caps are enforced here: no arc and no hire lands on a technical tier above the unit's ``max_tier``.
 A rate of 0 removes the arcs it governs.
@@ -31,6 +33,7 @@ SEQUENCE_MOVE = "sequence_move"
 UNIT_TRANSFER = "unit_transfer"
 REDUNDANCY = "redundancy"
 HIRE = "hire"
+DOWNGRADE = "downgrade"
 ATTRITION = "attrition"
 DECISION_KINDS = (GRADE_STEP, TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, REDUNDANCY)
 

@@ -13,12 +13,15 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from optimizer.safe_text import neutralise_frame
+
 FLOAT_FORMAT = "%.12g"
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV, no index, ``\\n`` line ends, 12 significant digits, empty cells for missing values."""
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format=FLOAT_FORMAT)
+    """UTF-8 CSV, no index, ``\\n`` line ends, 12 significant digits, empty cells for missing values; text
+    that a spreadsheet would take as a formula gets a leading ``'`` (:mod:`optimizer.safe_text`)."""
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format=FLOAT_FORMAT)
 
 
 def write_json(payload: dict[str, Any], path: Path) -> None:

@@ -147,6 +147,7 @@ def _summary_base(scenario: Scenario, tables: InputTables, data_dir: Path, model
 
 def _solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
     return {
+        "mode": "milp" if scenario.solver.integer_year1 else "lp",
         "backend": scenario.solver.backend,
         "time_limit": scenario.solver.time_limit,
         "gap": scenario.solver.gap,
@@ -162,16 +163,19 @@ def run_plan(
     save_lp: str | Path | None = None,
     progress: Progress = lambda message: None,
     report_writers: tuple[ReportWriter, ...] = (),
+    tables: InputTables | None = None,
 ) -> RunResult:
     """Run the chain; raises InputError on bad input before anything is written.
 
     ``report_writers`` run on the verified plan folder before it replaces ``out_dir`` (the CLI passes the
     writers the ``reports`` package registers, so the dependency points reports → optimizer).
+    ``tables`` are the already validated tables of ``data_dir`` (a what-if re-solve reuses them instead
+    of loading them again; the verifier still reads ``data_dir`` on its own).
     """
     timer = Timer(progress=progress)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     with timer.phase("load+validate"):
-        tables = load_inputs(data_dir)
+        tables = tables if tables is not None else load_inputs(data_dir)
     with timer.phase("cohorts"):
         data, graded, roster = model_data(tables, scenario)
     with timer.phase("build"):
@@ -225,4 +229,49 @@ def run_plan(
                     writer(folder)
     if not report.ok:
         raise RuntimeError("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
+    return RunResult(exit_code, summary, out_dir)
+
+
+def run_ladder_plan(
+    scenario: Scenario, out_dir: str | Path, save_lp: str | Path | None = None, progress: Progress = lambda message: None
+) -> RunResult:
+    """The chain for a scenario with its own ladder (``categories``): no input tables, no named people.
+
+    Writes ``headcount.csv``, ``flows.csv``, ``requirements.csv`` and ``summary.json`` (with ``mode``: ``lp``
+    or ``milp``). Requirements are hard, so the exit code is 0 (plan written) or 4 (no feasible plan).
+    """
+    from optimizer.requirements import ladder_model_data, requirements_table
+
+    timer = Timer(progress=progress)
+    out_dir = Path(out_dir)
+    with timer.phase("build"):
+        data = ladder_model_data(scenario)
+        model, index = build_model(data)
+    mode = "milp" if scenario.solver.integer_year1 else "lp"
+    summary: dict[str, Any] = {
+        "scenario": scenario.model_dump(mode="json"),
+        "versions": versions(),
+        "model": {"mode": mode, "variables": model.n_vars, "integer_variables": sum(model.integer), "rows": len(model.rows)},
+    }
+    if save_lp is not None:
+        write_lp(model, save_lp)
+        return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
+    with timer.phase("solve"):
+        solution = solve_model(model, scenario, data.mean_pay)
+    summary["solver"] = _solver_summary(scenario, solution)
+    exit_code = EXIT_OK if solution.values is not None else EXIT_NO_PLAN
+    summary.update(status=solution.status, exit_code=exit_code, targets_met=solution.values is not None)
+    tables_out: dict[str, pd.DataFrame] = {}
+    if solution.values is not None:
+        with timer.phase("plan"):
+            plan = cohort_plan(solution.values, data, index)
+            tables_out = {
+                "headcount": headcount_table(plan),
+                "flows": flows_table(plan, data),
+                "requirements": pd.DataFrame(requirements_table(model, solution.values, data, index)),
+            }
+        summary["objective"] = solution.terms
+    with staged_folder(out_dir) as folder:
+        write_tables(folder, tables_out)
+        write_json({**summary, "timings": timer.seconds}, folder / "summary.json")
     return RunResult(exit_code, summary, out_dir)

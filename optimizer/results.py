@@ -1,8 +1,10 @@
 """Solver values → the plan's cohort tables: flows, headcount, budget and mix by year.
 
-Year-1 flows are rounded to whole people; later flows below 1e-9 are dropped. Headcounts are then
+Year-1 flows are rounded to whole people (not in LP mode); later flows below 1e-9 are dropped. Headcounts are then
 *recomputed* from the roster and these flows with the model's balance equation, so the written tables
-satisfy ``headcount(t) = headcount(t−1) − out + in`` exactly, whatever the solver's tolerances.
+satisfy ``headcount(t) = headcount(t−1) − out + in`` exactly, whatever the solver's tolerances. Under the
+``service_dependent`` flow convention the in-year losses of inflows are reported as attrition of the
+destination state.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ class CohortPlan:
 def cohort_plan(values: np.ndarray, data: ModelData, index: Index) -> CohortPlan:
     """Rounded year-1 flows, cleaned later flows and the stocks they imply (balance re-applied)."""
     flows: dict[tuple[Arc, int], float] = {}
+    whole_year1 = data.scenario.solver.integer_year1
     for (arc, year), var in index.flow.items():
         value = float(values[var])
-        value = float(round(value)) if year == 1 else (value if value > 1e-9 else 0.0)
+        value = float(round(value)) if year == 1 and whole_year1 else (value if value > 1e-9 else 0.0)
         if value > 0:
             flows[(arc, year)] = value
     cap = seniority_cap(data.scenario)
@@ -52,7 +55,7 @@ def cohort_plan(values: np.ndarray, data: ModelData, index: Index) -> CohortPlan
             if arc.source is not None:
                 nxt[arc.source._replace(seniority=aged(arc.source.seniority, cap))] -= count
             if arc.target is not None:
-                nxt[arc.target] += count
+                nxt[arc.target] += data.inflow_survival(arc) * count
         stock.append({c: max(n, 0.0) for c, n in nxt.items() if abs(n) > 1e-12})
     return CohortPlan(flows, stock)
 
@@ -77,6 +80,10 @@ def flows_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
         for c, n in plan.stock[year - 1].items():
             if data.attrition(c) > 0 and n > 0:
                 rows.append((year, ATTRITION, *c.state, *empty, data.attrition(c) * n))
+        for (arc, t), count in plan.flows.items():
+            lost = (1.0 - data.inflow_survival(arc)) * count if t == year and arc.target is not None else 0.0
+            if lost > 0:
+                rows.append((year, ATTRITION, *arc.target.state, *empty, lost))
     frame = pd.DataFrame(rows, columns=["year", "kind", *FROM_STATE, *TO_STATE, "count"])
     keys = ["year", "kind", *FROM_STATE, *TO_STATE]
     frame = frame.groupby(keys, as_index=False, sort=True, dropna=False)["count"].sum()

@@ -4,7 +4,8 @@ Stage terms, in ``objective.order``:
 - ``mix``: target miss = heads outside the mix band + budget overrun / mean pay (CNY → heads), so 0 means
   every target is met; when it cannot be 0 the closest plan is kept and flagged;
 - ``cost``: Σ_{t=1..H} payroll(t) + one-off costs(t) (CNY);
-- ``disruption``: tier promotions, sequence moves, transfers and redundancies (people).
+- ``disruption``: tier promotions, sequence moves, transfers and redundancies (people);
+- ``redundancy``: redundancies (people), for requirement-driven scenarios ("minimise redundancy").
 Each stage stops at its own gap (``objective.stage_gap``, else ``solver.gap``). After each stage the term is fixed: term ≤ value + stage_tolerance·max(1, |value|), and the stage's plan is
 the next stage's MIP start. ``weighted`` mode minimises Σ weight·term once.
 """
@@ -48,12 +49,14 @@ class Solution:
 
 
 def stage_terms(model: LinearModel, mean_pay: float) -> dict[str, Expr]:
-    """The three goals as expressions over the model's objective terms."""
+    """The goals as expressions over the model's objective terms (an own ladder has no budget overrun)."""
     terms = model.objective_terms
+    overrun = terms.get("budget_overrun", {})
     return {
-        "mix": combine((1.0, terms.get("mix", {})), (1.0 / mean_pay, terms.get("budget_overrun", {}))),
+        "mix": combine((1.0, terms.get("mix", {})), (1.0 / mean_pay if overrun else 0.0, overrun)),
         "cost": terms.get("cost", {}),
         "disruption": terms.get("disruption", {}),
+        "redundancy": terms.get("redundancy", {}),
     }
 
 

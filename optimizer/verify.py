@@ -138,6 +138,17 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
 
 
+FORMULA_MARK = r"^'('*[=+\-@\t\r])"
+"""A text cell of a plan file that a spreadsheet would take as a formula is written with one extra leading
+``'`` (``=E1`` → ``'=E1``, ``'=E1`` → ``''=E1``); replacing this pattern by its group removes the mark."""
+
+
+def _unmarked(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+    """The plan file's text columns as the plan writer was given them (the formula mark removed)."""
+    text = [column for column, kind in schema.items() if kind == TEXT and column in frame.columns]
+    return frame.assign(**{c: frame[c].str.replace(FORMULA_MARK, r"\1", regex=True) for c in text})
+
+
 def _typed(
     frame: pd.DataFrame, schema: dict[str, str], where: str, problems: list[str], optional: dict[str, str] | None = None
 ) -> pd.DataFrame:
@@ -213,7 +224,7 @@ def _load(plan_dir: Path, data_dir: Path, tol: float) -> _Plan:
     for name, schema in PLAN_SCHEMAS.items():
         path = plan_dir / f"{name}.csv"
         if path.exists():
-            plan[name] = _typed(_read_csv(path), schema, f"{name}.csv", problems)
+            plan[name] = _typed(_unmarked(_read_csv(path), schema), schema, f"{name}.csv", problems)
         else:
             problems.append(f"{path} is missing")
     inputs = _read_inputs(data_dir, problems)

@@ -40,7 +40,7 @@ def test_exit_0_when_every_target_is_met(tmp_path):
     result, _, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.2,
                                                                 "mix.tolerance": 0.005})
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == CONTRACT_FILES
+    assert CONTRACT_FILES <= {p.name for p in out.iterdir()}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["targets_met"] and summary["verification"]["ok"]
     assert summary["inputs"]["hashes"].keys() == {"employees", "units", "pay"}

@@ -1,0 +1,280 @@
+"""Trade-off frontiers by the epsilon-constraint method: a scenario parameter x (the resource, e.g.
+``budget.growth``) is fixed at each value of a grid, the goal y is optimised at each, and the points that
+no other point beats on both x and y form the frontier.
+
+Goals (``--y``), each solved on the cohort model without writing a plan:
+
+- ``technical_share`` (maximise): the highest technical share reachable in the deadline year with every
+  budget cap held as a hard limit and every policy cap in force; the mix band is left out (it is what the
+  goal measures). The share N_tech/N is a ratio, maximised exactly by Dinkelbach's method: maximise
+  N_tech − θ·N, set θ to the share of the plan found, repeat until no plan beats θ (each re-solve starts
+  from the previous plan).
+- ``deadline`` (minimise): the earliest year from which the whole mix band can hold to the horizon with the
+  budget caps held (every target met), found by bisection over ``mix.deadline`` (a later deadline only
+  drops band rows, so reachability is monotone); no value when even the horizon is too early.
+- ``cost`` (minimise): the lowest total cost over the horizon (Σ payroll + one-off costs) of a plan that
+  meets every target; no value when the targets cannot all be met.
+
+Points are solved in worker processes (:mod:`optimizer.parallel`) that keep the validated tables in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from models.io import InputError, InputTables
+from models.scenario import Scenario, ScenarioError, build_scenario
+from models.validation import load_inputs
+from optimizer.backends import solve
+from optimizer.formulation import Index, ModelData, build_model, stock_expr
+from optimizer.inputs_cache import cached_inputs
+from optimizer.linear_model import LinearModel, combine
+from optimizer.output import write_csv
+from optimizer.parallel import run_in_processes
+from optimizer.pipeline import model_data
+from optimizer.results import cohort_plan, headcount_table, mix_table
+from optimizer.solve import SOLVED, solve_model, solver_options, stage_terms
+
+Sense = Literal["min", "max"]
+MET = 1e-6
+"""Target miss (heads outside the band + budget overrun in heads) up to which every target counts as met."""
+DINKELBACH_TOLERANCE = 1e-9
+"""Stop when the best N_tech − θ·N is at most this share of N (the share is then exact to ~1e-9)."""
+DINKELBACH_ROUNDS = 30
+
+
+@dataclass(frozen=True)
+class Goal:
+    name: str
+    sense: Sense
+    label: str
+
+
+GOALS: dict[str, Goal] = {
+    goal.name: goal
+    for goal in (
+        Goal("technical_share", "max", "highest technical share in the deadline year"),
+        Goal("deadline", "min", "earliest year the mix band holds"),
+        Goal("cost", "min", "lowest total cost over the horizon (CNY)"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class GoalValue:
+    """The optimised goal (None when no plan reaches it), the solver status behind it, and solves used."""
+
+    value: float | None
+    status: str
+    solves: int
+
+
+def _model(scenario: Scenario, tables: InputTables) -> tuple[ModelData, LinearModel, Index]:
+    data, _, _ = model_data(tables, scenario)
+    model, index = build_model(data)
+    return data, model, index
+
+
+def _with(scenario: Scenario, *overrides: str) -> Scenario:
+    return build_scenario(scenario.model_dump(), scenario.name, list(overrides))
+
+
+def best_technical_share(scenario: Scenario, tables: InputTables) -> GoalValue:
+    """Dinkelbach iterations on max N_tech(d) − θ·N(d), d = the deadline year, budget overrun fixed at 0."""
+    data, model, index = _model(scenario, tables)
+    for var in index.overrun.values():
+        model.ub[var] = 0.0
+    year = scenario.mix.deadline
+    cohorts = index.network.live[year]
+    technical = stock_expr(index, [c for c in cohorts if c.sequence == "technical"], year)
+    total = stock_expr(index, cohorts, year)
+    options, share, start = solver_options(scenario), 0.0, None
+    for rounds in range(1, DINKELBACH_ROUNDS + 1):
+        result = solve(model, combine((1.0, technical), (-share, total)), options, start=start, sense="max")
+        if result.values is None:
+            return GoalValue(None, result.status, rounds)
+        start = result.values
+        technical_heads, heads = model.evaluate(technical, start), model.evaluate(total, start)
+        if technical_heads - share * heads <= DINKELBACH_TOLERANCE * heads:
+            status = result.status
+            break
+        share = technical_heads / heads
+    else:
+        status = "feasible"  # still improving after DINKELBACH_ROUNDS: the best share found, unproven
+    mix = mix_table(headcount_table(cohort_plan(start, data, index)), data)
+    reached = mix[(mix["year"] == year) & (mix["sequence"] == "technical")]["share"]
+    return GoalValue(float(reached.iloc[0]), status, rounds)
+
+
+def _target_miss(scenario: Scenario, tables: InputTables) -> tuple[float | None, str]:
+    """The smallest target miss (the first lexicographic stage alone) and its solver status."""
+    data, model, _ = _model(scenario, tables)
+    result = solve(model, stage_terms(model, data.mean_pay)["mix"], solver_options(scenario))
+    return result.objective, result.status
+
+
+def earliest_deadline(scenario: Scenario, tables: InputTables) -> GoalValue:
+    """Bisection for the smallest ``mix.deadline`` in 1..horizon with every target met."""
+    low, high, best, solves, status = 1, scenario.horizon, None, 0, "optimal"
+    while low <= high:
+        middle = (low + high) // 2
+        miss, middle_status = _target_miss(_with(scenario, f"mix.deadline={middle}"), tables)
+        solves += 1
+        if middle_status not in SOLVED:
+            return GoalValue(None, middle_status, solves)
+        status = "feasible" if middle_status == "feasible" else status
+        if miss <= MET:
+            best, high = middle, middle - 1
+        else:
+            low = middle + 1
+    return GoalValue(best, status if best is not None else "target_missed", solves)
+
+
+def least_cost(scenario: Scenario, tables: InputTables) -> GoalValue:
+    """The mix then cost stages of the lexicographic solve (the disruption tie-break is skipped: 100% gap)."""
+    scenario = _with(scenario, "objective.mode=lexicographic", "objective.order=[mix, cost, disruption]",
+                     "objective.stage_gap.disruption=1")
+    data, model, _ = _model(scenario, tables)
+    solution = solve_model(model, scenario, data.mean_pay)
+    if solution.values is None:
+        return GoalValue(None, solution.status, len(solution.stages))
+    miss = model.evaluate(stage_terms(model, data.mean_pay)["mix"], solution.values)
+    if miss > MET:
+        return GoalValue(None, "target_missed", len(solution.stages))
+    return GoalValue(solution.terms["cost"], solution.status, len(solution.stages))
+
+
+SOLVERS: dict[str, Callable[[Scenario, InputTables], GoalValue]] = {
+    "technical_share": best_technical_share,
+    "deadline": earliest_deadline,
+    "cost": least_cost,
+}
+
+
+def x_values(current: Any, points: int, span: tuple[float, float] | None) -> list[str]:
+    """``points`` evenly spaced values over ``span`` (default 0 … 2 × the current value), as ``--set``
+    texts; whole numbers when the key holds an integer."""
+    if span is None:
+        if isinstance(current, bool) or not isinstance(current, int | float) or current <= 0:
+            raise ValueError(f"give --range a:b (the current value {current!r} sets no default range)")
+        span = (0.0, 2.0 * float(current))
+    grid = np.linspace(span[0], span[1], points)
+    if isinstance(current, int) and not isinstance(current, bool):
+        return [str(v) for v in sorted({int(round(v)) for v in grid})]
+    return [f"{v:.12g}" for v in grid]
+
+
+def non_dominated(x: list[float], y: list[float | None], y_sense: Sense, x_sense: Sense = "min") -> list[bool]:
+    """True where no other point is at least as good on x and y and strictly better on one (y None: False)."""
+    sign_x = 1.0 if x_sense == "min" else -1.0
+    sign_y = 1.0 if y_sense == "min" else -1.0
+    keyed = [(sign_x * a, sign_y * b) if b is not None else None for a, b in zip(x, y, strict=True)]
+
+    def beaten(p: tuple[float, float]) -> bool:
+        return any(q is not None and q[0] <= p[0] and q[1] <= p[1] and q != p for q in keyed)
+
+    return [p is not None and not beaten(p) for p in keyed]
+
+
+@dataclass(frozen=True)
+class FrontierTask:
+    key: str
+    x: str
+    goal: str
+    base: dict[str, Any]
+    source: str
+    data_dir: Path
+
+
+def evaluate_point(task: FrontierTask) -> dict[str, Any]:
+    """One frontier point as a row ``x, y, status, solves, seconds, error``; never raises."""
+    began = time.perf_counter()
+    row: dict[str, Any] = {"x": task.x, "y": None, "status": "error", "solves": 0, "error": None}
+    try:
+        scenario = build_scenario(task.base, task.source, [f"{task.key}={task.x}"])
+        found = SOLVERS[task.goal](scenario, cached_inputs(task.data_dir))
+        row.update(y=found.value, status=found.status, solves=found.solves)
+    except (ScenarioError, InputError) as exc:
+        row.update(status="bad_input", error=str(exc))
+    except Exception as exc:  # one failing point is recorded; the frontier goes on
+        row.update(error=f"{type(exc).__name__}: {exc}")
+    row["seconds"] = round(time.perf_counter() - began, 3)
+    return row
+
+
+def _crashed(task: FrontierTask, message: str) -> dict[str, Any]:
+    return {"x": task.x, "y": None, "status": "error", "solves": 0, "error": message, "seconds": None}
+
+
+def frontier_table(rows: list[dict[str, Any]], key: str, goal: str, x_sense: Sense) -> pd.DataFrame:
+    """Rows sorted by x (numeric where possible) with the ``frontier`` flag; columns named after key and goal."""
+    frame = pd.DataFrame(rows)
+    frame["x"] = pd.to_numeric(frame["x"], errors="coerce")
+    frame["y"] = pd.to_numeric(frame["y"], errors="coerce")
+    frame = frame.sort_values("x", kind="stable").reset_index(drop=True)
+    ys = [None if pd.isna(v) else float(v) for v in frame["y"]]
+    frame["frontier"] = non_dominated(frame["x"].tolist(), ys, GOALS[goal].sense, x_sense)
+    columns = ["x", "y", "frontier", "status", "solves", "seconds", "error"]
+    return frame[columns].rename(columns={"x": key, "y": goal})
+
+
+def frontier_figure(table: pd.DataFrame, key: str, goal: str) -> go.Figure:
+    """Every evaluated point (grey) and the frontier (line), y in percent for shares."""
+    solved = table.dropna(subset=[goal])
+    front = solved[solved["frontier"]]
+    fig = go.Figure()
+    fig.add_scatter(x=solved[key], y=solved[goal], mode="markers", name="evaluated",
+                    marker={"color": "#999999", "size": 9})
+    fig.add_scatter(x=front[key], y=front[goal], mode="lines+markers", name="non-dominated",
+                    marker={"color": "#2b83ba", "size": 11}, line={"color": "#2b83ba"})
+    fig.update_layout(title=f"{GOALS[goal].label} against {key}", xaxis_title=key,
+                      yaxis_title=GOALS[goal].label, template="plotly_white")
+    if goal == "technical_share":
+        fig.update_yaxes(tickformat=".1%")
+    return fig
+
+
+FrontierProgress = Callable[[int, int, dict[str, Any]], None]
+"""Called with (done, total, the finished point's row)."""
+
+
+def run_frontier(
+    scenario: Scenario,
+    key: str,
+    goal: str,
+    xs: list[str],
+    data_dir: str | Path,
+    out_dir: str | Path,
+    workers: int,
+    x_sense: Sense = "min",
+    progress: FrontierProgress = lambda done, total, row: None,
+) -> pd.DataFrame:
+    """Optimise ``goal`` at each x of ``key``; write ``out_dir/frontier.csv`` and the self-contained
+    ``out_dir/frontier.html`` chart; return the table. Raises InputError when the tables are invalid."""
+    if goal not in GOALS:
+        raise ValueError(f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}")
+    data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
+    load_inputs(data_dir)
+    base = scenario.model_dump()
+    tasks = [FrontierTask(key, x, goal, base, scenario.name, data_dir) for x in xs]
+    done = 0
+
+    def report(row: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
+        progress(done, len(tasks), row)
+
+    rows = run_in_processes(evaluate_point, tasks, workers, on_crash=_crashed, on_result=report)
+    table = frontier_table(rows, key, goal, x_sense)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(table, out_dir / "frontier.csv")
+    frontier_figure(table, key, goal).write_html(out_dir / "frontier.html", include_plotlyjs=True, full_html=True)
+    return table

@@ -1,0 +1,257 @@
+"""Sweeps: the cross product of parameter grids over one scenario, each point a full plan.
+
+Every point is ``run_plan`` on the scenario with the point's values applied as ``--set`` overrides, in a
+worker process (:mod:`optimizer.parallel`) that keeps the validated input tables in memory between points
+(:mod:`optimizer.inputs_cache`). A point that fails (a value the scenario rejects, a solver error, a crash)
+becomes a row with its error; it never stops the sweep. Results: ``OUT/runs/<point>-<slug>/`` (each plan
+folder) and one tidy table ``OUT/sweep.csv`` / ``OUT/sweep.parquet``, one row per point in grid order
+(the last grid varies fastest); its columns are listed in docs/whatif.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from models.io import InputError
+from models.scenario import Scenario, ScenarioError, build_scenario
+from models.validation import load_inputs
+from optimizer.inputs_cache import cached_inputs
+from optimizer.output import write_csv
+from optimizer.parallel import run_in_processes
+from optimizer.pipeline import DISRUPTIVE, EXIT_BAD_INPUT, EXIT_NO_PLAN, run_plan
+
+ACTIONS = ("stay", "grade_step", *DISRUPTIVE, "hire")
+OBJECTIVE_TERMS = ("mix", "budget_overrun", "cost", "disruption")
+EXIT_CRASH = 1
+FAILED_EXITS = (EXIT_CRASH, EXIT_BAD_INPUT, EXIT_NO_PLAN)
+"""Exit codes of a point without a plan (3, a target missed, is a result, not a failure)."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One ``--grid``: a scenario key and the values to try, as ``--set`` texts."""
+
+    key: str
+    values: tuple[str, ...]
+
+
+def _decimal(text: str, grid: str) -> Decimal:
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"--grid {grid}: '{text}' is not a number") from None
+
+
+def _range_values(start: str, stop: str, step: str, grid: str) -> tuple[str, ...]:
+    """``a:b:step`` → a, a+step, … up to b inclusive, computed in decimal (0.01:0.05:0.01 gives 5 values)."""
+    a, b, s = (_decimal(t, grid) for t in (start, stop, step))
+    if s <= 0 or b < a:
+        raise ValueError(f"--grid {grid}: a range needs start ≤ stop and a step > 0")
+    count = int((b - a) / s) + 1
+    return tuple(str(a + i * s) for i in range(count))
+
+
+def parse_grid(text: str) -> Grid:
+    """``key=v1,v2,...`` (values as YAML scalars) or ``key=a:b:step`` (an inclusive numeric range)."""
+    key, sep, body = text.partition("=")
+    if not sep or not key.strip() or not body.strip():
+        raise ValueError(f"--grid {text}: expected key=v1,v2,... or key=a:b:step")
+    parts = body.split(":")
+    if len(parts) == 3:
+        values = _range_values(*parts, grid=text)
+    else:
+        values = tuple(v.strip() for v in body.split(","))
+        if "" in values:
+            raise ValueError(f"--grid {text}: empty value in the list")
+    return Grid(key.strip(), values)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: its 1-based position in grid order and its (key, value text) settings."""
+
+    index: int
+    settings: tuple[tuple[str, str], ...]
+
+    @property
+    def overrides(self) -> list[str]:
+        return [f"{key}={value}" for key, value in self.settings]
+
+    def folder_name(self, width: int) -> str:
+        """``<index>-<key=value_key=value>``, zero-padded to ``width``, safe as a file name."""
+        slug = re.sub(r"[^A-Za-z0-9._=-]+", "-", "_".join(self.overrides))[:120]
+        return f"{self.index:0{width}d}-{slug}"
+
+
+def parse_grids(texts: list[str]) -> list[Grid]:
+    """Every ``--grid``; ValueError for a malformed one or a key gridded twice."""
+    grids = [parse_grid(text) for text in texts]
+    keys = [grid.key for grid in grids]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"a key is gridded twice: {', '.join(keys)}")
+    return grids
+
+
+def grid_points(grids: list[Grid]) -> list[Point]:
+    """The cross product of ``grids`` in grid order (the last grid varies fastest)."""
+    keys = [grid.key for grid in grids]
+    combos = itertools.product(*(grid.values for grid in grids))
+    return [Point(i, tuple(zip(keys, combo, strict=True))) for i, combo in enumerate(combos, start=1)]
+
+
+@dataclass(frozen=True)
+class PointTask:
+    """What a worker needs for one point: the resolved base scenario (a plain dict) and where to write."""
+
+    point: Point
+    base: dict[str, Any]
+    source: str
+    data_dir: Path
+    plan_dir: Path
+    run: str
+    """The plan folder relative to the sweep's output folder, as the table shows it."""
+
+
+def _setting_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _row_head(task: PointTask) -> dict[str, Any]:
+    return {"point": task.point.index, **{key: _setting_value(value) for key, value in task.point.settings},
+            "run": task.run}
+
+
+def plan_columns(summary: dict[str, Any], plan_dir: Path) -> dict[str, Any]:
+    """Status, each solver stage's status, objective terms, mix shares by sequence and year, budget use
+    (total / cap) by year and year-1 counts by action, from a plan folder and its summary."""
+    row: dict[str, Any] = {"status": summary["status"], "exit_code": summary["exit_code"],
+                           "targets_met": summary.get("targets_met")}
+    row.update({f"stage.{stage['term']}": stage["status"] for stage in summary.get("solver", {}).get("stages", [])})
+    objective = summary.get("objective", {})
+    row.update({f"objective.{term}": objective.get(term) for term in OBJECTIVE_TERMS})
+    if (plan_dir / "mix.csv").exists():
+        mix = pd.read_csv(plan_dir / "mix.csv")
+        row.update({f"share.{r.sequence}.y{r.year}": r.share for r in mix.itertuples()})
+        budget = pd.read_csv(plan_dir / "budget.csv")
+        capped = budget[(budget["unit_id"] == "ALL") & budget["cap"].notna()]
+        row.update({f"budget_use.y{r.year}": r.total / r.cap for r in capped.itertuples()})
+    counts = summary.get("counts", {})
+    row.update({f"count.{action}": counts.get(action, 0) if counts else None for action in ACTIONS})
+    return row
+
+
+def _failure_columns(status: str, exit_code: int, error: str) -> dict[str, Any]:
+    return {"status": status, "exit_code": exit_code, "error": error}
+
+
+def run_point(task: PointTask) -> dict[str, Any]:
+    """Solve one point and return its table row; never raises (a failure is a row with its error)."""
+    began = time.perf_counter()
+    row = _row_head(task)
+    try:
+        scenario = build_scenario(task.base, task.source, task.point.overrides)
+        result = run_plan(scenario, task.data_dir, task.plan_dir, tables=cached_inputs(task.data_dir))
+        row.update(plan_columns(result.summary, task.plan_dir))
+        if result.exit_code == EXIT_NO_PLAN:
+            row["error"] = result.summary.get("solver", {}).get("message") or result.summary["status"]
+    except (ScenarioError, InputError) as exc:
+        row.update(_failure_columns("bad_input", EXIT_BAD_INPUT, str(exc)))
+    except Exception as exc:  # a crash of one point is recorded, never raised: the sweep goes on
+        row.update(_failure_columns("error", EXIT_CRASH, f"{type(exc).__name__}: {exc}"))
+    row["seconds"] = round(time.perf_counter() - began, 3)
+    return row
+
+
+def crashed_row(task: PointTask, message: str) -> dict[str, Any]:
+    """The row of a point whose worker raised past :func:`run_point` or died."""
+    return {**_row_head(task), **_failure_columns("error", EXIT_CRASH, message)}
+
+
+def _typed(column: pd.Series) -> pd.Series:
+    """Numbers stay numbers; a grid column holding any non-number (a rejected value) becomes text."""
+    try:
+        return pd.to_numeric(column)
+    except (TypeError, ValueError):
+        return column.astype(str)
+
+
+RESULT_COLUMNS = ("status", "exit_code", "targets_met", "stage.", "objective.", "share.", "budget_use.", "count.",
+                  "seconds", "error")
+"""Column groups after ``point``, the grid keys and ``run``, in table order (a trailing dot: a prefix)."""
+
+
+def _column_key(column: str) -> tuple[int, int]:
+    """(group, year) of a result column: groups in RESULT_COLUMNS order, years ascending inside a group."""
+    group = next(i for i, name in enumerate(RESULT_COLUMNS) if column == name or
+                 (name.endswith(".") and column.startswith(name)))
+    year = re.search(r"\.y(\d+)$", column)
+    return group, int(year.group(1)) if year else 0
+
+
+def sweep_table(rows: list[dict[str, Any]], grids: list[Grid]) -> pd.DataFrame:
+    """One row per point in grid order; columns ``point``, the grid keys, ``run``, then the result columns
+    in RESULT_COLUMNS order (whatever order the points finished in)."""
+    frame = pd.DataFrame(rows).sort_values("point", kind="stable").reset_index(drop=True)
+    for grid in grids:
+        frame[grid.key] = _typed(frame[grid.key])
+    head = ["point", *(grid.key for grid in grids), "run"]
+    if "error" not in frame.columns:
+        frame["error"] = None
+    results = sorted((c for c in frame.columns if c not in head), key=_column_key)
+    return frame[head + results]
+
+
+SweepProgress = Callable[[int, int, int, dict[str, Any]], None]
+"""Called with (done, total, failed so far, the finished point's row)."""
+
+
+def run_sweep(
+    scenario: Scenario,
+    grids: list[Grid],
+    data_dir: str | Path,
+    out_dir: str | Path,
+    workers: int,
+    progress: SweepProgress = lambda done, total, failed, row: None,
+) -> pd.DataFrame:
+    """Run every grid point of ``scenario`` in ``workers`` processes; write the plan folders under
+    ``out_dir/runs`` and ``out_dir/sweep.csv`` / ``sweep.parquet``; return the table.
+
+    Raises InputError (before anything runs) when the input tables are invalid.
+    """
+    data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
+    load_inputs(data_dir)
+    points = grid_points(grids)
+    width = len(str(len(points)))
+    base = scenario.model_dump()
+    tasks = [
+        PointTask(p, base, scenario.name, data_dir, out_dir / "runs" / p.folder_name(width),
+                  f"runs/{p.folder_name(width)}")
+        for p in points
+    ]
+    done = failed = 0
+
+    def report(row: dict[str, Any]) -> None:
+        nonlocal done, failed
+        done += 1
+        failed += row["exit_code"] in FAILED_EXITS
+        progress(done, len(tasks), failed, row)
+
+    rows = run_in_processes(run_point, tasks, workers, on_crash=crashed_row, on_result=report)
+    table = sweep_table(rows, grids)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(table, out_dir / "sweep.csv")
+    table.to_parquet(out_dir / "sweep.parquet", index=False)
+    return table

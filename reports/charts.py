@@ -1,0 +1,194 @@
+"""Plotly figures of a plan, each built from the plan folder's tables alone (``reports.html`` embeds them).
+
+Every figure takes the frames as read from the CSV files of docs/outputs.md; shares are shown in percent
+and money in CNY million, the numbers themselves are those of the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+SEQUENCES = ("management", "technical", "operations")
+SEQUENCE_COLOURS = {"management": "#7b3294", "technical": "#2b83ba", "operations": "#e66101"}
+OTHER_COLOUR = "#666666"
+KIND_COLOURS = {
+    "grade_step": "#9ecae1",
+    "tier_promotion": "#3182bd",
+    "sequence_move": "#31a354",
+    "unit_transfer": "#756bb1",
+    "hire": "#fdae6b",
+    "redundancy": "#de2d26",
+    "attrition": "#969696",
+}
+COST_PARTS = {
+    "payroll": "Payroll",
+    "hiring_cost": "Hiring",
+    "retraining_cost": "Retraining and moves",
+    "redundancy_cost": "Redundancy",
+}
+COST_COLOURS = {
+    "payroll": "#4c78a8",
+    "hiring_cost": "#f58518",
+    "retraining_cost": "#54a24b",
+    "redundancy_cost": "#e45756",
+}
+IN_NODE, OUT_NODE = "in (hires)", "out (attrition, redundancy)"
+MILLION = 1e6
+TEMPLATE = "plotly_white"
+
+
+def ordered_sequences(values: Iterable[str]) -> list[str]:
+    """The sequences present in ``values``: the three of the design in their usual order, then any other."""
+    present = {str(v) for v in values}
+    return [s for s in SEQUENCES if s in present] + sorted(present - set(SEQUENCES))
+
+
+def state_label(sequence: str, tier: int) -> str:
+    """Node and axis label of a (sequence, tier) pair, e.g. ``technical T3``."""
+    return f"{sequence} T{int(tier)}"
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    red, green, blue = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def mix_figure(mix: pd.DataFrame) -> go.Figure:
+    """One panel per sequence: its share by year, the target (dashed) and the band target ± tolerance,
+    shaded over the years where ``mix.csv`` fills ``lower``/``upper`` (from the deadline year on)."""
+    sequences = ordered_sequences(mix["sequence"])
+    fig = make_subplots(rows=1, cols=len(sequences), subplot_titles=sequences, horizontal_spacing=0.06)
+    for col, sequence in enumerate(sequences, start=1):
+        rows = mix[mix["sequence"] == sequence].sort_values("year")
+        colour = SEQUENCE_COLOURS.get(sequence, OTHER_COLOUR)
+        fig.add_scatter(x=rows["year"], y=rows["share"] * 100, mode="lines+markers", name=f"{sequence} share",
+                        line={"color": colour, "width": 3}, row=1, col=col,
+                        hovertemplate="year %{x}: %{y:.2f}%<extra>" + sequence + "</extra>")
+        fig.add_scatter(x=rows["year"], y=rows["target"] * 100, mode="lines", name="target", showlegend=col == 1,
+                        line={"color": "#333333", "dash": "dash", "width": 1}, row=1, col=col,
+                        hovertemplate="target %{y:.2f}%<extra></extra>")
+        band = rows.dropna(subset=["lower", "upper"])
+        if not band.empty:
+            fig.add_shape(type="rect", x0=band["year"].min() - 0.3, x1=band["year"].max() + 0.3,
+                          y0=band["lower"].min() * 100, y1=band["upper"].max() * 100, fillcolor=colour,
+                          opacity=0.2, line_width=0, layer="below", row=1, col=col)
+    fig.update_xaxes(dtick=1, title_text="year")
+    fig.update_yaxes(ticksuffix="%")
+    fig.update_layout(template=TEMPLATE, height=380, margin={"t": 40, "b": 40},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def budget_figure(budget: pd.DataFrame) -> go.Figure:
+    """The group total (``unit_id = ALL``) by year as stacked payroll and one-off costs, with the cap as a
+    line labelled with the headroom (cap − total) of each capped year."""
+    totals = budget[budget["unit_id"] == "ALL"].sort_values("year")
+    fig = go.Figure()
+    for column, label in COST_PARTS.items():
+        fig.add_bar(x=totals["year"], y=totals[column] / MILLION, name=label, marker_color=COST_COLOURS[column],
+                    hovertemplate="year %{x}: %{y:,.2f} m<extra>" + label + "</extra>")
+    capped = totals.dropna(subset=["cap"])
+    headroom = [f"headroom {value / MILLION:,.2f} m" for value in capped["cap"] - capped["total"]]
+    fig.add_scatter(x=capped["year"], y=capped["cap"] / MILLION, name="Cap", mode="lines+markers+text",
+                    text=headroom, textposition="top center", line={"color": "#111111", "dash": "dash"},
+                    hovertemplate="cap year %{x}: %{y:,.2f} m<extra></extra>")
+    fig.update_layout(template=TEMPLATE, barmode="stack", height=420, yaxis_title="CNY million",
+                      xaxis={"dtick": 1, "title": "year"}, margin={"t": 30}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def _tier_counts(headcount: pd.DataFrame, sequence: str, year: int, tiers: int) -> pd.Series:
+    """Headcount of ``sequence`` in ``year`` by tier 1..``tiers``, summed over units and grades."""
+    rows = headcount[(headcount["sequence"] == sequence) & (headcount["year"] == year)]
+    return rows.groupby("tier")["headcount"].sum().reindex(range(1, tiers + 1), fill_value=0.0)
+
+
+def pyramid_figure(headcount: pd.DataFrame) -> go.Figure:
+    """A tier pyramid per sequence (one row each): year 0 growing to the left, year H to the right, on the
+    same scale so the two sides compare."""
+    sequences = ordered_sequences(headcount["sequence"])
+    last = int(headcount["year"].max())
+    titles = [f"{sequence}: year {year}" for sequence in sequences for year in (0, last)]
+    fig = make_subplots(rows=len(sequences), cols=2, shared_yaxes=True, subplot_titles=titles,
+                        horizontal_spacing=0.02, vertical_spacing=0.08)
+    for row, sequence in enumerate(sequences, start=1):
+        tiers = int(headcount.loc[headcount["sequence"] == sequence, "tier"].max())
+        sides = {year: _tier_counts(headcount, sequence, year, tiers) for year in (0, last)}
+        widest = max(float(side.max()) for side in sides.values()) * 1.05 or 1.0
+        for col, (year, counts) in enumerate(sides.items(), start=1):
+            fig.add_bar(y=[f"T{tier}" for tier in counts.index], x=counts.to_numpy(), orientation="h",
+                        name=f"year {year}", showlegend=False, row=row, col=col,
+                        marker_color=_rgba(SEQUENCE_COLOURS.get(sequence, OTHER_COLOUR), 0.45 if col == 1 else 0.9),
+                        hovertemplate="%{y}: %{x:,.1f}<extra>" + f"{sequence} year {year}" + "</extra>")
+            fig.update_xaxes(range=[widest, 0] if col == 1 else [0, widest], row=row, col=col)
+    fig.update_layout(template=TEMPLATE, height=260 * len(sequences), margin={"t": 40}, bargap=0.15)
+    return fig
+
+
+def flow_links(flows: pd.DataFrame) -> pd.DataFrame:
+    """``source, target, kind, count``: flows summed over units, grades and years, between (sequence, tier)
+    labels; hires come from :data:`IN_NODE`, attrition and redundancy go to :data:`OUT_NODE`."""
+    def labels(prefix: str, empty: str) -> pd.Series:
+        sequence, tier = flows[f"{prefix}_sequence"], flows[f"{prefix}_tier"]
+        return (sequence.astype(str) + " T" + tier.fillna(0).astype(int).astype(str)).where(sequence.notna(), empty)
+
+    links = pd.DataFrame({"source": labels("from", IN_NODE), "target": labels("to", OUT_NODE),
+                          "kind": flows["kind"], "count": flows["count"]})
+    return links.groupby(["source", "target", "kind"], as_index=False, sort=True)["count"].sum()
+
+
+def state_order(flows: pd.DataFrame) -> list[str]:
+    """Labels of every (sequence, tier) a flow starts or ends in, by sequence (usual order) then tier."""
+    pairs = pd.concat([flows[[f"{p}_sequence", f"{p}_tier"]].set_axis(["sequence", "tier"], axis=1)
+                       for p in ("from", "to")]).dropna().drop_duplicates()
+    rank = {sequence: i for i, sequence in enumerate(ordered_sequences(pairs["sequence"]))}
+    pairs = pairs.assign(rank=pairs["sequence"].map(rank)).sort_values(["rank", "tier"])
+    return [state_label(sequence, tier) for sequence, tier in zip(pairs["sequence"], pairs["tier"], strict=True)]
+
+
+def _column_positions(totals: pd.Series, gap: float = 0.015) -> list[float]:
+    """Vertical centres (0 = top) of one column of nodes stacked in order, heights ∝ their totals."""
+    share = totals / totals.sum() * (1 - gap * (len(totals) - 1))
+    tops = share.cumsum() - share + gap * pd.Series(range(len(totals)), index=totals.index)
+    return (tops + share / 2).clip(0.001, 0.999).tolist()
+
+
+def _sankey(links: pd.DataFrame, states: list[str], name: str, visible: bool) -> go.Sankey:
+    """A two-column Sankey: start-of-year states on the left (hires' "in" last), end-of-year states on the
+    right ("out" last), each column in sequence and tier order."""
+    out_of = links.groupby("source")["count"].sum()
+    into = links.groupby("target")["count"].sum()
+    left = out_of.reindex([s for s in [*states, IN_NODE] if s in out_of.index])
+    right = into.reindex([s for s in [*states, OUT_NODE] if s in into.index])
+    nodes = [*left.index, *right.index]
+    colours = [KIND_COLOURS.get(kind, OTHER_COLOUR) for kind in links["kind"]]
+    return go.Sankey(
+        name=name, visible=visible, valueformat=",.1f", arrangement="snap",
+        node={"label": nodes, "pad": 8, "thickness": 14,
+              "x": [0.001] * len(left) + [0.999] * len(right),
+              "y": _column_positions(left) + _column_positions(right),
+              "color": [SEQUENCE_COLOURS.get(label.split(" ")[0], OTHER_COLOUR) for label in nodes]},
+        link={"source": [left.index.get_loc(s) for s in links["source"]],
+              "target": [len(left) + right.index.get_loc(t) for t in links["target"]],
+              "value": links["count"].tolist(), "label": links["kind"].str.replace("_", " ").tolist(),
+              "color": [_rgba(colour, 0.5) for colour in colours]},
+    )
+
+
+def sankey_figure(flows: pd.DataFrame) -> go.Figure:
+    """Flows between (sequence, tier) states: year 1, and all years summed, switched by a menu."""
+    first, last = int(flows["year"].min()), int(flows["year"].max())
+    views = {f"year {first}": flows[flows["year"] == first]}
+    if last > first:
+        views[f"all years ({first}–{last})"] = flows
+    states = state_order(flows)
+    fig = go.Figure([_sankey(flow_links(rows), states, name, i == 0) for i, (name, rows) in enumerate(views.items())])
+    buttons = [{"label": name, "method": "update",
+                "args": [{"visible": [j == i for j in range(len(views))]}]} for i, name in enumerate(views)]
+    fig.update_layout(template=TEMPLATE, height=640, margin={"t": 50, "l": 10, "r": 10},
+                      updatemenus=[{"buttons": buttons, "x": 0, "y": 1.08, "xanchor": "left", "direction": "down"}])
+    return fig

@@ -1,0 +1,643 @@
+"""Finance's workbook: ``report.xlsx``, written from a plan folder's files alone (docs/outputs.md).
+
+``write_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
+``mix.csv``, ``units.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx`` with the sheets Summary,
+Budget, Mix, Headcount, Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of
+the CSV files. Numbers are numeric cells with number formats; the mix path and the budget against its cap
+are native Excel charts; over-cap and out-of-band cells are marked by conditional formatting.
+Registered as the ``excel`` writer of the ``wfplan.reports`` entry-point group.
+
+Text from the input data (ids, unit ids, reasons) is always a string cell with the quote-prefix style,
+never a formula, whatever it starts with; the CSV files' formula mark (:mod:`optimizer.safe_text`) is
+removed, so ``=E1`` reads ``=E1``.
+
+Long tables (Actions, Flows) can have a million rows. Writing them cell by cell through xlsxwriter takes
+about a minute per million rows, so their data rows are built as sheet XML column-wise with pyarrow and
+spliced into the sheet xlsxwriter wrote (header, frozen pane, autofilter, note row) when the package is
+assembled: a few seconds per million rows. A sheet holds at most :data:`MAX_SHEET_ROWS` rows; a longer
+table shows what fits and a note row under it names the CSV file with the full list.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from models.scenario import SEQUENCES
+from optimizer.safe_text import RESTORE_PATTERN, RESTORE_REPLACEMENT, restore_text
+from optimizer.verify import INT, NUM, PLAN_SCHEMAS, TEXT
+
+__all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "write_workbook"]
+
+REPORT_NAME = "report.xlsx"
+MAX_SHEET_ROWS = 1_048_576
+"""Rows of one worksheet, header included (Excel's limit)."""
+SHEETS = ("Summary", "Budget", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario")
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+ZIP_LEVEL = 1
+"""Deflate level of the assembled package: level 1 packs a million action rows in 2 s against 6.5 s at the
+default level 6, for a file of 75 MB against 52 MB."""
+TOLERANCE = 1e-7
+"""A share this close to its band (absolute) or a total this close to its cap (relative) is not marked, as
+the summary's goal deviations do not count it."""
+ALL = "ALL"
+KIND_DTYPES = {TEXT: str, INT: "Int64", NUM: float}
+MONEY_COLUMNS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total", "cap", "headroom")
+
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14},
+    "section": {"bold": True, "font_size": 12},
+    "header": {"bold": True, "bottom": 1, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"},
+    "label": {"bold": True},
+    "note": {"italic": True, "font_color": "#595959"},
+    "text": {"quote_prefix": True},
+    "integer": {"num_format": "0"},
+    "decimal": {"num_format": "0.00"},
+    "money": {"num_format": "#,##0"},
+    "share": {"num_format": "0.0%"},
+    "heads": {"num_format": "#,##0.0"},
+}
+"""Cell styles by name; each also has a bold variant ``<name>_bold`` for total rows."""
+MARKED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
+"""Conditional format of an over-cap or out-of-band cell."""
+
+
+# ------------------------------------------------------------------------------------------ plan files
+
+
+@dataclass(frozen=True)
+class PlanFiles:
+    """A plan folder's files as the workbook reads them: small tables as pandas frames, the long ones
+    (actions, flows) as Arrow tables, text columns with the CSV formula mark removed."""
+
+    summary: dict[str, Any]
+    budget: pd.DataFrame
+    mix: pd.DataFrame
+    headcount: pd.DataFrame
+    units: pd.DataFrame
+    actions: pa.Table
+    flows: pa.Table
+
+    @property
+    def horizon(self) -> int:
+        return int(self.summary["scenario"]["horizon"])
+
+    @property
+    def deadline(self) -> int:
+        return int(self.summary["scenario"]["mix"]["deadline"])
+
+
+def read_plan(plan_dir: Path) -> PlanFiles:
+    """Read the plan folder ``plan_dir`` (every file of docs/outputs.md must be there)."""
+    return PlanFiles(
+        summary=json.loads((plan_dir / "summary.json").read_text(encoding="utf-8")),
+        budget=_read_frame(plan_dir, "budget"),
+        mix=_read_frame(plan_dir, "mix"),
+        headcount=_read_frame(plan_dir, "headcount"),
+        units=_read_frame(plan_dir, "units"),
+        actions=_read_arrow(plan_dir, "actions"),
+        flows=_read_arrow(plan_dir, "flows"),
+    )
+
+
+def _read_frame(plan_dir: Path, name: str) -> pd.DataFrame:
+    """``name.csv`` with its contract columns: text as strings (formula mark removed), whole numbers as
+    Int64, other numbers as floats."""
+    schema = PLAN_SCHEMAS[name]
+    dtypes = {column: KIND_DTYPES[kind] for column, kind in schema.items()}
+    frame = pd.read_csv(plan_dir / f"{name}.csv", usecols=list(schema), dtype=dtypes, keep_default_na=False,
+                        na_values=[""], encoding="utf-8")[list(schema)]
+    text = [column for column, kind in schema.items() if kind == TEXT]
+    return frame.assign(**{column: restore_text(frame[column]) for column in text})
+
+
+def _read_arrow(plan_dir: Path, name: str) -> pa.Table:
+    """``name.csv`` as an Arrow table: text as strings (formula mark removed, empty cells null), numbers as
+    float64."""
+    schema = PLAN_SCHEMAS[name]
+    options = pcsv.ConvertOptions(
+        column_types={column: pa.string() if kind == TEXT else pa.float64() for column, kind in schema.items()},
+        include_columns=list(schema),
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    table = pcsv.read_csv(plan_dir / f"{name}.csv", convert_options=options)
+    for column, kind in schema.items():
+        if kind == TEXT:
+            restored = pc.replace_substring_regex(table[column], RESTORE_PATTERN, RESTORE_REPLACEMENT)
+            table = table.set_column(table.schema.get_field_index(column), column, restored)
+    return table
+
+
+# ---------------------------------------------------------------------------------------- writing cells
+
+
+@dataclass(frozen=True)
+class Book:
+    """The workbook being written and its named cell styles."""
+
+    workbook: xlsxwriter.Workbook
+    styles: dict[str, Format]
+    marked: Format
+
+    @classmethod
+    def create(cls, target: io.BytesIO) -> Book:
+        """A workbook writing into ``target``, with every style of :data:`STYLES` and its bold variant."""
+        workbook = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
+        styles = {}
+        for name, properties in STYLES.items():
+            styles[name] = workbook.add_format(properties)
+            styles[f"{name}_bold"] = workbook.add_format({**properties, "bold": True})
+        return cls(workbook, styles, workbook.add_format(MARKED))
+
+    def style(self, name: str | None, bold: bool = False) -> Format | None:
+        return None if name is None else self.styles[f"{name}_bold" if bold else name]
+
+    def value_style(self, value: Any) -> Format | None:
+        """The text style for a string, none (General) for anything else."""
+        return self.styles["text"] if isinstance(value, str) else None
+
+
+def write_cell(sheet: Worksheet, row: int, column: int, value: Any, style: Format | None = None) -> None:
+    """A number as a number, a bool as a bool, anything else as a string (never a formula); nothing for a
+    missing value or an empty string."""
+    if value is None or value == "" or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return
+    if isinstance(value, (bool, np.bool_)):
+        sheet.write_boolean(row, column, bool(value), style)
+    elif isinstance(value, (int, float, np.integer, np.floating)):
+        sheet.write_number(row, column, float(value), style)
+    else:
+        sheet.write_string(row, column, str(value), style)
+
+
+def write_row(sheet: Worksheet, row: int, values: Sequence[Any], styles: Sequence[Format | None]) -> None:
+    for column, (value, style) in enumerate(zip(values, styles)):
+        write_cell(sheet, row, column, value, style)
+
+
+def write_header(book: Book, sheet: Worksheet, row: int, labels: Sequence[str]) -> None:
+    for column, label in enumerate(labels):
+        sheet.write_string(row, column, label, book.styles["header"])
+
+
+def write_frame(book: Book, sheet: Worksheet, row: int, frame: pd.DataFrame, styles: dict[str, str | None],
+                bold: Sequence[bool] | None = None) -> int:
+    """``frame`` under a header row at ``row`` (column styles by name; rows where ``bold`` is true in bold);
+    returns the row after the last one written."""
+    write_header(book, sheet, row, list(frame.columns))
+    plain = [book.style(styles.get(column)) for column in frame.columns]
+    strong = [book.style(styles.get(column), bold=True) for column in frame.columns]
+    flags = np.asarray(bold, bool) if bold is not None else np.zeros(len(frame), bool)
+    for offset, (values, is_bold) in enumerate(zip(frame.itertuples(index=False), flags), start=1):
+        write_row(sheet, row + offset, values, strong if is_bold else plain)
+    return row + len(frame) + 1
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested dicts and lists as ``(dotted.key[index], scalar)`` rows; an empty dict or list is one row
+    with no value."""
+    if isinstance(value, dict) and value:
+        return [row for key, item in value.items() for row in flatten(item, f"{prefix}.{key}" if prefix else str(key))]
+    if isinstance(value, list) and value:
+        return [row for index, item in enumerate(value) for row in flatten(item, f"{prefix}[{index}]")]
+    return [(prefix, None if isinstance(value, (dict, list)) else value)]
+
+
+# ------------------------------------------------------------------------------------------------ sheets
+
+
+def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str]) -> None:
+    """Status, mix targets against achieved shares, budget against cap by year (with a chart), year-1
+    counts, missed targets and diagnosis."""
+    summary = plan.summary
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 8, 16)
+    sheet.write_string(0, 0, f"Workforce plan: {summary['scenario'].get('name', '')}", book.styles["title"])
+    write_cell(sheet, 1, 0, summary["scenario"].get("description"), book.styles["text"])
+    row = _key_values(book, sheet, 3, _status_rows(summary) + [("Note", note, "note") for note in notes])
+    row = _mix_targets(book, sheet, row + 1, plan)
+    row = _budget_by_year(book, sheet, row + 1, plan)
+    counts = sorted((summary.get("counts") or {}).items())
+    sheet.write_string(row + 1, 0, "Year-1 actions", book.styles["section"])
+    row = write_frame(book, sheet, row + 2, pd.DataFrame(counts, columns=["action", "employees"]),
+                      {"action": "text", "employees": "money"})
+    missed = flatten(summary.get("goal_deviations") or {}, "goal_deviations")
+    missed += flatten(summary["diagnosis"], "diagnosis") if summary.get("diagnosis") else []
+    if any(value is not None for _, value in missed):
+        sheet.write_string(row + 1, 0, "Missed targets and diagnosis", book.styles["section"])
+        _key_values(book, sheet, row + 2, [(key, value, None) for key, value in missed])
+
+
+def _status_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
+    """``(label, value, style)`` rows of the run's outcome."""
+    objective = summary.get("objective") or {}
+    return [
+        ("Status", summary.get("status"), "text"),
+        ("Exit code", summary.get("exit_code"), "integer"),
+        ("Every target met", "yes" if summary.get("targets_met") else "no", "text"),
+        ("Independent verification", "passed" if (summary.get("verification") or {}).get("ok") else "failed", "text"),
+        ("Solver", (summary.get("solver") or {}).get("backend"), "text"),
+        ("Roster employees", (summary.get("model") or {}).get("employees"), "money"),
+        (f"Cost, years 1..{summary['scenario']['horizon']} (CNY)", objective.get("cost"), "money"),
+        ("Disruption (promotions, moves, transfers, redundancies)", objective.get("disruption"), "heads"),
+    ]
+
+
+def _key_values(book: Book, sheet: Worksheet, row: int, rows: Sequence[tuple[str, Any, str | None]]) -> int:
+    """``label | value`` rows from ``row`` (style by name; none: text or General); returns the next row."""
+    for offset, (key, value, style) in enumerate(rows):
+        sheet.write_string(row + offset, 0, key, book.styles["label"])
+        write_cell(sheet, row + offset, 1, value, book.style(style) if style else book.value_style(value))
+    return row + len(rows)
+
+
+def _mix_targets(book: Book, sheet: Worksheet, row: int, plan: PlanFiles) -> int:
+    """Per sequence: target, band, the share in year 0 and in every year the band applies, met or not."""
+    years = sorted({0, *range(plan.deadline, plan.horizon + 1)})
+    shares = plan.mix.pivot_table(index="sequence", columns="year", values="share", aggfunc="sum")
+    bands = plan.mix.drop_duplicates("sequence").set_index("sequence")
+    missed = {entry["sequence"] for entry in (plan.summary.get("goal_deviations") or {}).get("mix", [])}
+    bounded = plan.mix.dropna(subset=["lower"]).drop_duplicates("sequence").set_index("sequence")
+    sheet.write_string(row, 0, f"Mix: targets against achieved (band from year {plan.deadline})",
+                       book.styles["section"])
+    write_header(book, sheet, row + 1, ["sequence", "target", "lower", "upper",
+                                        *(f"share year {year}" for year in years), "met"])
+    styles = [book.styles["text"], *[book.styles["share"]] * (3 + len(years)), book.styles["text"]]
+    sequences = [s for s in SEQUENCES if s in shares.index]
+    for offset, sequence in enumerate(sequences, start=2):
+        band = bounded.loc[sequence] if sequence in bounded.index else None
+        values = [sequence, bands.loc[sequence, "target"], None if band is None else band["lower"],
+                  None if band is None else band["upper"], *(shares.loc[sequence].get(year) for year in years),
+                  "no" if sequence in missed else "yes"]
+        write_row(sheet, row + offset, values, styles)
+    return row + len(sequences) + 2
+
+
+def _budget_by_year(book: Book, sheet: Worksheet, row: int, plan: PlanFiles) -> int:
+    """The ALL rows of budget.csv: total, cap, headroom, within cap; and the column + line chart."""
+    totals = plan.budget[plan.budget["unit_id"] == ALL].sort_values("year")
+    over = {entry["year"] for entry in (plan.summary.get("goal_deviations") or {}).get("budget", [])}
+    table = pd.DataFrame({
+        "year": totals["year"].to_numpy(),
+        "total": totals["total"].to_numpy(),
+        "cap": totals["cap"].to_numpy(),
+        "headroom": (totals["cap"] - totals["total"]).to_numpy(),
+        "within cap": [None if pd.isna(cap) else "no" if year in over else "yes"
+                       for year, cap in zip(totals["year"], totals["cap"])],
+    })
+    sheet.write_string(row, 0, "Budget against cap by year (CNY)", book.styles["section"])
+    end = write_frame(book, sheet, row + 1, table, {"year": "integer", "total": "money", "cap": "money",
+                                                    "headroom": "money", "within cap": "text"})
+    first, last = row + 2, end - 1
+    _mark_over_cap(book, sheet, first, last, total_col=1, cap_col=2, marked_cols=(1, 3))
+    chart = book.workbook.add_chart({"type": "column"})
+    chart.add_series({"name": "total", "categories": ["Summary", first, 0, last, 0],
+                      "values": ["Summary", first, 1, last, 1], "fill": {"color": "#5B9BD5"}})
+    cap = book.workbook.add_chart({"type": "line"})
+    cap.add_series({"name": "cap", "categories": ["Summary", first, 0, last, 0],
+                    "values": ["Summary", first, 2, last, 2], "line": {"color": "#C00000", "width": 2.25},
+                    "marker": {"type": "diamond"}})
+    chart.combine(cap)
+    chart.set_title({"name": "Budget total against cap"})
+    chart.set_x_axis({"name": "year"})
+    chart.set_y_axis({"name": "CNY", "num_format": "#,##0"})
+    chart.show_blanks_as("gap")
+    sheet.insert_chart(row, 6, chart)
+    return end
+
+
+def _mark_over_cap(book: Book, sheet: Worksheet, first: int, last: int, total_col: int, cap_col: int,
+                   marked_cols: Sequence[int]) -> None:
+    """Conditional format: the ``marked_cols`` cells of a row whose total exceeds its cap."""
+    total = f"${xl_col_to_name(total_col)}{first + 1}"
+    cap = f"${xl_col_to_name(cap_col)}{first + 1}"
+    criteria = f"=AND(ISNUMBER({cap}),{total}>{cap}*(1+{TOLERANCE}))"
+    for column in marked_cols:
+        sheet.conditional_format(first, column, last, column, {"type": "formula", "criteria": criteria,
+                                                               "format": book.marked})
+
+
+def budget_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """budget.csv by year and unit (the ALL row of each year in bold, last), headroom = cap − total, and a
+    final row summing the ALL rows of years 1..H; totals over their cap are marked."""
+    budget = plan.budget.assign(headroom=plan.budget["cap"] - plan.budget["total"])
+    budget = budget.assign(_all=budget["unit_id"] == ALL).sort_values(["year", "_all"], kind="stable")
+    later = budget[budget["_all"] & (budget["year"] >= 1)]
+    grand = pd.DataFrame([{"year": None, "unit_id": f"{ALL}, years 1..{plan.horizon}",
+                           **{column: later[column].sum() for column in MONEY_COLUMNS}, "_all": True}])
+    table = pd.concat([budget, grand], ignore_index=True)
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 1, 18)
+    sheet.set_column(2, len(budget.columns), 16)
+    sheet.freeze_panes(1, 2)
+    styles = {"year": "integer", "unit_id": "text", **dict.fromkeys(MONEY_COLUMNS, "money")}
+    end = write_frame(book, sheet, 0, table.drop(columns="_all"), styles, bold=table["_all"])
+    columns = list(table.columns)
+    sheet.autofilter(0, 0, end - 2, len(columns) - 2)
+    _mark_over_cap(book, sheet, 1, end - 1, columns.index("total"), columns.index("cap"),
+                   (columns.index("total"), columns.index("headroom")))
+
+
+def mix_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """mix.csv with years as rows and, per sequence, headcount, share, target and band; shares outside
+    the band are marked; one line chart per sequence of its share against the band."""
+    wide = _mix_wide(plan.mix)
+    styles = {"year": "integer", "headcount": "heads"}
+    for column in wide.columns[2:]:
+        styles[column] = "heads" if column.endswith("headcount") else "share"
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, len(wide.columns), 13)
+    sheet.freeze_panes(1, 1)
+    end = write_frame(book, sheet, 0, wide, styles)
+    for index, sequence in enumerate(s for s in SEQUENCES if f"{s} share" in wide.columns):
+        column = list(wide.columns).index(f"{sequence} share")
+        _mark_out_of_band(book, sheet, end - 1, column)
+        sheet.insert_chart(end + 1, 0, _mix_chart(book, sequence, column, end - 1), {"x_offset": 500 * index})
+
+
+def _mix_wide(mix: pd.DataFrame) -> pd.DataFrame:
+    """year, total headcount, then per sequence: headcount, share, target, lower, upper."""
+    frame = pd.DataFrame({"year": sorted(mix["year"].unique())})
+    frame["headcount"] = frame["year"].map(mix.groupby("year")["headcount"].sum())
+    for sequence in (s for s in SEQUENCES if s in set(mix["sequence"])):
+        rows = mix[mix["sequence"] == sequence].set_index("year")
+        for field in ("headcount", "share", "target", "lower", "upper"):
+            frame[f"{sequence} {field}"] = frame["year"].map(rows[field])
+    return frame
+
+
+def _mark_out_of_band(book: Book, sheet: Worksheet, last: int, share_col: int) -> None:
+    """Conditional format on a share column: outside [lower, upper] (the two columns after the target)."""
+    share, lower, upper = (f"${xl_col_to_name(share_col + k)}2" for k in (0, 2, 3))
+    criteria = f"=AND(ISNUMBER({lower}),OR({share}<{lower}-{TOLERANCE},{share}>{upper}+{TOLERANCE}))"
+    sheet.conditional_format(1, share_col, last, share_col, {"type": "formula", "criteria": criteria,
+                                                             "format": book.marked})
+
+
+def _mix_chart(book: Book, sequence: str, share_col: int, last: int) -> Any:
+    """Line chart of one sequence's share by year, with its target and band."""
+    chart = book.workbook.add_chart({"type": "line"})
+    lines = {"share": ({"color": "#2F5597", "width": 2.5}, {"type": "circle"}),
+             "target": ({"color": "#548235", "dash_type": "dash"}, {"type": "none"}),
+             "lower": ({"color": "#A6A6A6", "dash_type": "round_dot"}, {"type": "none"}),
+             "upper": ({"color": "#A6A6A6", "dash_type": "round_dot"}, {"type": "none"})}
+    for offset, (name, (line, marker)) in enumerate(lines.items()):
+        chart.add_series({"name": name, "categories": ["Mix", 1, 0, last, 0],
+                          "values": ["Mix", 1, share_col + offset, last, share_col + offset],
+                          "line": line, "marker": marker})
+    chart.set_title({"name": f"{sequence} share against the band"})
+    chart.set_x_axis({"name": "year"})
+    chart.set_y_axis({"num_format": "0%"})
+    chart.show_blanks_as("gap")
+    return chart
+
+
+def headcount_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """headcount.csv summed over grades: one row per unit × sequence × tier, one column per year, and a
+    total row."""
+    frame = plan.headcount.assign(sequence=pd.Categorical(plan.headcount["sequence"], _sequence_order(plan.headcount)))
+    pivot = frame.pivot_table(index=["unit_id", "sequence", "tier"], columns="year", values="headcount",
+                              aggfunc="sum", fill_value=0.0, observed=True).sort_index()
+    pivot.columns = [f"year {int(year)}" for year in pivot.columns]
+    table = pivot.reset_index()
+    table["sequence"] = table["sequence"].astype(str)
+    total = pd.DataFrame([{"unit_id": ALL, "sequence": None, "tier": None, **pivot.sum().to_dict()}])
+    table = pd.concat([table, total], ignore_index=True)
+    sheet.set_column(0, 1, 16)
+    sheet.set_column(2, len(table.columns), 11)
+    sheet.freeze_panes(1, 3)
+    styles = {"unit_id": "text", "sequence": "text", "tier": "integer", **dict.fromkeys(pivot.columns, "heads")}
+    end = write_frame(book, sheet, 0, table, styles, bold=table.index == len(table) - 1)
+    sheet.autofilter(0, 0, end - 2, len(table.columns) - 1)
+
+
+def _sequence_order(frame: pd.DataFrame) -> list[str]:
+    """The contract's sequences first, in their order, then any other found (sorted)."""
+    found = set(frame["sequence"].dropna())
+    return [s for s in SEQUENCES if s in found] + sorted(found - set(SEQUENCES))
+
+
+def units_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """units.csv: composite score, grade, pay coefficient and the highest tier each unit may hold."""
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 4, 14)
+    sheet.freeze_panes(1, 1)
+    styles = {"unit_id": "text", "score": "decimal", "grade": "text", "pay_coefficient": "decimal",
+              "max_tier": "integer"}
+    write_frame(book, sheet, 0, plan.units, styles)
+
+
+def scenario_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """Every scenario parameter, every applied override, input hashes, versions, solver and model facts,
+    as ``section | key | value`` rows."""
+    summary = plan.summary
+    scenario = {key: value for key, value in summary["scenario"].items() if key != "applied_overrides"}
+    overrides = summary["scenario"].get("applied_overrides") or []
+    rows = [("scenario", key, value) for key, value in flatten(scenario)]
+    rows += [("applied override", number, text) for number, text in enumerate(overrides, start=1)]
+    rows += [] if overrides else [("applied override", "(none)", None)]
+    for section in ("inputs", "versions", "solver", "model"):
+        rows += [(section, key, value) for key, value in flatten(summary.get(section) or {})]
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 44)
+    sheet.set_column(2, 2, 70)
+    sheet.freeze_panes(1, 0)
+    text = book.styles["text"]
+    write_header(book, sheet, 0, ["section", "key", "value"])
+    for row, (section, key, value) in enumerate(rows, start=1):
+        write_row(sheet, row, [section, key, value], [text, book.value_style(key), book.value_style(value)])
+    sheet.autofilter(0, 0, len(rows), 2)
+
+
+# ------------------------------------------------------------------------------------------- long sheets
+
+LONG_SHEETS = {"Actions": "actions", "Flows": "flows"}
+"""Sheets written by :class:`LongRows`, and the plan file each shows."""
+LONG_STYLES: dict[str, dict[str, str]] = {
+    "actions": {"old_salary": "money", "new_salary": "money"},
+    "flows": {"count": "heads"},
+}
+"""Number styles of the long tables' numeric columns (others: whole numbers); text columns are text."""
+_RARE_TEXT = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9A-Fa-f]{4}_"
+"""Characters XML cannot hold, and literal ``_xHHHH_`` (Excel's escape): escaped as xlsxwriter does."""
+_CONTROL = [chr(code) for code in (*range(0x09), *range(0x0B, 0x20), 0xFFFE, 0xFFFF)]
+MAX_TEXT = 32_767
+"""Characters one Excel cell holds."""
+CHUNK_ROWS = 50_000
+"""Rows built at a time (bounds the memory the XML of one chunk takes)."""
+
+
+@dataclass(frozen=True)
+class LongRows:
+    """Data rows 2.. of a long sheet, as sheet XML built column-wise from an Arrow table."""
+
+    table: pa.Table
+    styles: list[int]
+    """xf index of each column's cell style."""
+    sheet_rows: int
+    """Rows of the whole sheet: header, these rows and the note row, if any."""
+
+    def chunks(self) -> Iterator[memoryview]:
+        """The ``<row>`` elements, :data:`CHUNK_ROWS` rows at a time, as UTF-8 bytes."""
+        for start in range(0, self.table.num_rows, CHUNK_ROWS):
+            rows = self._rows(self.table.slice(start, CHUNK_ROWS), start + 2)
+            offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset: rows.offset + len(rows) + 1]
+            yield memoryview(rows.buffers()[2])[offsets[0]: offsets[-1]]
+
+    def _rows(self, batch: pa.Table, first_row: int) -> pa.Array:
+        numbers = pc.cast(pa.array(np.arange(first_row, first_row + batch.num_rows)), pa.string())
+        cells = [self._cells(batch.column(i), xl_col_to_name(i), numbers, style)
+                 for i, style in enumerate(self.styles)]
+        return pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
+
+    @staticmethod
+    def _cells(values: pa.ChunkedArray, letter: str, numbers: pa.Array, style: int) -> pa.Array:
+        """One column's ``<c>`` elements (an empty string where the value is missing)."""
+        values = values.combine_chunks()
+        reference = pc.binary_join_element_wise(f'<c r="{letter}', numbers, "")
+        if pa.types.is_string(values.type):
+            cells = pc.binary_join_element_wise(
+                reference, f'" s="{style}" t="inlineStr"><is><t xml:space="preserve">', _xml_text(values),
+                "</t></is></c>", "")
+        else:
+            finite = pc.if_else(pc.is_finite(values), values, pa.scalar(None, values.type))
+            cells = pc.binary_join_element_wise(reference, f'" s="{style}"><v>', pc.cast(finite, pa.string()),
+                                                "</v></c>", "")
+        return pc.fill_null(cells, "")
+
+    def size_bound(self) -> int:
+        """More bytes than :meth:`chunks` yields (an escaped character takes at most 7 bytes)."""
+        text = sum(column.nbytes for column in self.table.columns if pa.types.is_string(column.type))
+        return self.table.num_rows * (32 + 96 * self.table.num_columns) + 7 * text
+
+
+def _xml_text(values: pa.Array) -> pa.Array:
+    """Strings as XML character data: at most :data:`MAX_TEXT` characters, ``& < >`` escaped, control
+    characters and literal ``_xHHHH_`` in Excel's ``_xHHHH_`` escape."""
+    values = pc.utf8_slice_codeunits(values, 0, MAX_TEXT)
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        values = pc.replace_substring(values, char, entity)
+    if pc.any(pc.match_substring_regex(values, _RARE_TEXT)).as_py():
+        values = pc.replace_substring_regex(values, r"(_x[0-9A-Fa-f]{4}_)", r"_x005F\1")
+        for char in _CONTROL:
+            values = pc.replace_substring(values, char, f"_x{ord(char):04X}_")
+    return values
+
+
+def long_sheet(book: Book, sheet: Worksheet, table: pa.Table, source: str) -> tuple[LongRows, str | None]:
+    """Header, frozen pane and autofilter of a long table's sheet; the rows that fit are returned to be
+    spliced in (with a note when some did not fit, also written as the sheet's last row)."""
+    fits = MAX_SHEET_ROWS - 1
+    shown = table.num_rows if table.num_rows <= fits else fits - 1
+    columns = table.column_names
+    write_header(book, sheet, 0, columns)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(shown, 1), len(columns) - 1)
+    sheet.set_column(0, len(columns) - 1, 13)
+    sheet.set_column(len(columns) - 1, len(columns) - 1, 48)
+    note = None
+    if shown < table.num_rows:
+        note = (f"The {sheet.name} sheet shows the first {shown:,} of {table.num_rows:,} rows (a sheet holds "
+                f"{MAX_SHEET_ROWS:,}); the full list is in {source}.csv.")
+        sheet.write_string(shown + 1, 0, note, book.styles["note"])
+    styles = [
+        book.styles["text" if pa.types.is_string(table.schema.field(column).type)
+                    else LONG_STYLES[source].get(column, "integer")]._get_xf_index()  # the index xlsxwriter writes
+        for column in columns
+    ]
+    return LongRows(table.slice(0, shown), styles, shown + 1 + (note is not None)), note
+
+
+# ------------------------------------------------------------------------------------ assembling the file
+
+
+def _sheet_paths(package: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its part in the package (``xl/worksheets/sheetN.xml``), from the workbook's relations."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    relations = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target") for rel in relations.findall("p:Relationship", ns)}
+    sheets = ElementTree.fromstring(package.read("xl/workbook.xml")).findall("m:sheets/m:sheet", ns)
+    return {sheet.get("name"): "xl/" + targets[sheet.get(f"{{{ns['r']}}}id")].lstrip("/").removeprefix("xl/")
+            for sheet in sheets}
+
+
+def _write_long_part(package: zipfile.ZipFile, name: str, written: bytes, rows: LongRows) -> None:
+    """The sheet part xlsxwriter wrote with ``rows`` inserted after its header row and the dimension set."""
+    dimension = f'<dimension ref="A1:{xl_rowcol_to_cell(rows.sheet_rows - 1, rows.table.num_columns - 1)}"/>'.encode()
+    written = re.sub(rb"<dimension ref=\"[^\"]*\"/>", dimension, written, count=1)
+    split = written.index(b"</row>") + len(b"</row>")
+    with package.open(name, "w", force_zip64=rows.size_bound() > zipfile.ZIP64_LIMIT) as stream:
+        stream.write(written[:split])
+        for chunk in rows.chunks():
+            stream.write(chunk)
+        stream.write(written[split:])
+
+
+def assemble(written: io.BytesIO, target: Path, long_rows: dict[str, LongRows]) -> None:
+    """Copy the package xlsxwriter wrote to ``target`` (atomically), splicing the long sheets' rows in."""
+    with zipfile.ZipFile(written) as source:
+        parts = {path: long_rows[name] for name, path in _sheet_paths(source).items() if name in long_rows}
+        temporary = target.with_name(f".{target.name}.partial")
+        try:
+            with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as package:
+                for info in source.infolist():
+                    if info.filename in parts:
+                        _write_long_part(package, info.filename, source.read(info), parts[info.filename])
+                    else:
+                        package.writestr(info, source.read(info), compresslevel=ZIP_LEVEL)
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+
+
+# ------------------------------------------------------------------------------------------------ entry
+
+
+def write_workbook(plan_dir: Path) -> Path:
+    """Write ``plan_dir/report.xlsx`` from the plan folder's files and return its path."""
+    plan_dir = Path(plan_dir)
+    plan = read_plan(plan_dir)
+    written = io.BytesIO()
+    book = Book.create(written)
+    sheets = {name: book.workbook.add_worksheet(name) for name in SHEETS}
+    long_rows, notes = {}, []
+    for name, source in LONG_SHEETS.items():
+        long_rows[name], note = long_sheet(book, sheets[name], getattr(plan, source), source)
+        notes += [note] if note else []
+    summary_sheet(book, sheets["Summary"], plan, notes)
+    budget_sheet(book, sheets["Budget"], plan)
+    mix_sheet(book, sheets["Mix"], plan)
+    headcount_sheet(book, sheets["Headcount"], plan)
+    units_sheet(book, sheets["Units"], plan)
+    scenario_sheet(book, sheets["Scenario"], plan)
+    book.workbook.close()
+    target = plan_dir / REPORT_NAME
+    assemble(written, target, long_rows)
+    return target

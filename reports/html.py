@@ -1,0 +1,343 @@
+"""The planners' HTML report: one self-contained page, written from a plan folder's files alone.
+
+``write_html_report(plan_dir)`` reads ``headcount.csv``, ``flows.csv``, ``budget.csv``, ``mix.csv``,
+``units.csv``, ``summary.json`` (and the ``action`` column of ``actions.csv`` for the year-1 counts) and
+writes ``report.html`` beside them: status and targets, the diagnosis when there is one, the mix path
+against the target band, the budget against the cap, tier pyramids, a Sankey of the flows and a per-unit
+table. plotly.js is embedded once, so the page opens offline. Every text that comes from the data is
+HTML-escaped. Registered as the ``html`` writer of the ``wfplan.reports`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from optimizer.safe_text import restore_text
+from reports import charts
+
+__all__ = ["write_html_report"]
+
+REPORT_NAME = "report.html"
+TEXT_COLUMNS = {
+    "actions": ("action",),
+    "headcount": ("unit_id", "sequence"),
+    "flows": ("kind", "from_unit", "from_sequence", "to_unit", "to_sequence"),
+    "budget": ("unit_id",),
+    "mix": ("sequence",),
+    "units": ("unit_id", "grade"),
+}
+NUMERIC = ' class="num"'
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+STYLE = """
+body { font-family: system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 0 auto;
+       max-width: 1200px; padding: 1rem 2rem; color: #222; }
+h1 { margin-bottom: .2rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tfoot td { font-weight: bold; background: #fafafa; }
+dl { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; margin: .3rem 0; }
+dt { font-weight: 600; } dd { margin: 0; }
+.badge { display: inline-block; padding: .15rem .6rem; border-radius: 1rem; color: #fff; font-weight: 600; }
+.ok { background: #2e7d32; } .missed { background: #c62828; } .warn { background: #ef6c00; }
+.legend span { display: inline-block; margin-right: 1rem; } .swatch { display: inline-block; width: .9rem;
+  height: .9rem; border-radius: .2rem; vertical-align: middle; margin-right: .3rem; }
+.note { color: #555; font-size: .9rem; }
+"""
+
+
+@dataclass(frozen=True)
+class PlanFiles:
+    """The tables of one plan folder (docs/outputs.md), as the report reads them."""
+
+    summary: dict[str, Any]
+    headcount: pd.DataFrame
+    flows: pd.DataFrame
+    budget: pd.DataFrame
+    mix: pd.DataFrame
+    units: pd.DataFrame
+    action_counts: dict[str, int]
+
+    @classmethod
+    def read(cls, plan_dir: Path) -> PlanFiles:
+        """Read the folder; ids and names stay text (a unit called ``NA`` or ``007`` is kept as written)."""
+        actions = _read_csv(plan_dir, "actions", usecols=["action"])
+        return cls(
+            summary=json.loads((plan_dir / "summary.json").read_text(encoding="utf-8")),
+            headcount=_read_csv(plan_dir, "headcount"),
+            flows=_read_csv(plan_dir, "flows"),
+            budget=_read_csv(plan_dir, "budget"),
+            mix=_read_csv(plan_dir, "mix"),
+            units=_read_csv(plan_dir, "units"),
+            action_counts={str(k): int(v) for k, v in actions["action"].value_counts().sort_index().items()},
+        )
+
+    @property
+    def horizon(self) -> int:
+        """The last plan year H."""
+        return int(self.headcount["year"].max())
+
+
+def _read_csv(plan_dir: Path, table: str, usecols: list[str] | None = None) -> pd.DataFrame:
+    """``plan_dir/<table>.csv`` with only empty cells as missing and its text columns as strings, restored
+    from the CSV files' formula mark (``'=x`` is shown as the ``=x`` it stands for)."""
+    frame = pd.read_csv(plan_dir / f"{table}.csv", usecols=usecols, dtype=dict.fromkeys(TEXT_COLUMNS[table], str),
+                        keep_default_na=False, na_values=[""], encoding="utf-8")
+    return frame.assign(**{column: restore_text(frame[column]) for column in TEXT_COLUMNS[table] if column in frame})
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def _text(value: Any) -> str:
+    """``value`` as escaped HTML text: numbers readable, booleans as yes/no, missing as a dash."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return escape(f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.6g}")
+    return escape(str(value))
+
+
+def _heads(value: float, signed: bool = False) -> str:
+    """A headcount: whole numbers without decimals, expected (fractional) values with one."""
+    digits = 0 if abs(value - round(value)) < 1e-9 else 1
+    return f"{value:{'+' if signed else ''},.{digits}f}"
+
+
+def _millions(value: float, signed: bool = False) -> str:
+    """CNY as millions with two decimals."""
+    return f"{value / charts.MILLION:{'+' if signed else ''},.2f}"
+
+
+def _yes_no(ok: bool) -> str:
+    """``yes``, or a bold ``no`` that catches the eye."""
+    return "yes" if ok else "<strong>no</strong>"
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage with two decimals; missing as a dash."""
+    return "—" if pd.isna(share) else f"{share * 100:.2f}%"
+
+
+def _table(header: list[str], rows: list[list[str]], numeric: Collection[int] = (),
+           footer: list[str] | None = None, css_id: str = "") -> str:
+    """An HTML table from cells that are already HTML; columns in ``numeric`` are right-aligned."""
+    def cells(values: list[str], tag: str) -> str:
+        return "".join(f"<{tag}{NUMERIC if i in numeric else ''}>{v}</{tag}>" for i, v in enumerate(values))
+
+    body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in rows)
+    foot = f"<tfoot><tr>{cells(footer, 'td')}</tr></tfoot>" if footer else ""
+    ident = f' id="{css_id}"' if css_id else ""
+    return f"<table{ident}><thead><tr>{cells(header, 'th')}</tr></thead><tbody>{body}</tbody>{foot}</table>"
+
+
+def _key(key: Any) -> str:
+    """A JSON key as a heading: ``missed_goals`` → ``missed goals``, escaped."""
+    return escape(str(key).replace("_", " "))
+
+
+def render_value(value: Any) -> str:
+    """Any JSON value as HTML: objects as definition lists, lists of objects as tables, other lists as
+    bullet lists, scalars as escaped text (used for the diagnosis, missed goals and the scenario)."""
+    if isinstance(value, Mapping):
+        items = "".join(f"<dt>{_key(k)}</dt><dd>{render_value(v)}</dd>" for k, v in value.items())
+        return f"<dl>{items}</dl>" if value else "—"
+    if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
+        columns = list(dict.fromkeys(key for item in value for key in item))
+        rows = [[render_value(item.get(column)) for column in columns] for item in value]
+        return _table([_key(column) for column in columns], rows)
+    if isinstance(value, list) and value:
+        return "<ul>" + "".join(f"<li>{render_value(item)}</li>" for item in value) + "</ul>"
+    if isinstance(value, list):
+        return "none"
+    return _text(value)
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _section(anchor: str, title: str, content: str) -> str:
+    return f'<section id="{anchor}"><h2>{escape(title)}</h2>{content}</section>'
+
+
+def _status_badge(summary: Mapping[str, Any]) -> str:
+    met = bool(summary.get("targets_met"))
+    css = "ok" if met else "missed" if summary.get("status") == "target_missed" else "warn"
+    label = f"{summary.get('status', 'unknown')}: " + ("every target met" if met else "a target is missed")
+    return f'<span class="badge {css}">{escape(label)}</span>'
+
+
+def _solver_text(solver: Mapping[str, Any]) -> str:
+    """``highs (mix: optimal, cost: feasible, ...)``: the backend and the status of each objective stage."""
+    stages = ", ".join(f"{stage.get('term')}: {stage.get('status')}" for stage in solver.get("stages", []))
+    return f"{solver.get('backend', '—')} ({stages})"
+
+
+def _facts(plan: PlanFiles) -> str:
+    """The scenario's key numbers and the run's outcome as a definition list."""
+    summary, scenario = plan.summary, plan.summary.get("scenario", {})
+    mix = scenario.get("mix", {})
+    targets = ", ".join(f"{s} {_percent(v)}" for s, v in mix.get("target", {}).items())
+    facts = {
+        "scenario": scenario.get("name"),
+        "description": scenario.get("description"),
+        "horizon": f"{plan.horizon} years",
+        "mix target": f"{targets} ± {_percent(mix.get('tolerance', float('nan')))} from year {mix.get('deadline')}",
+        "budget growth": _percent(scenario.get("budget", {}).get("growth", float("nan"))),
+        "employees (year 0)": _heads(float(plan.headcount.loc[plan.headcount["year"] == 0, "headcount"].sum())),
+        "solver": _solver_text(summary.get("solver", {})),
+        "independent verification": "passed" if summary.get("verification", {}).get("ok") else "not passed",
+        "applied overrides": ", ".join(scenario.get("applied_overrides", [])) or "none",
+    }
+    return "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{_text(v)}</dd>" for k, v in facts.items()) + "</dl>"
+
+
+def _mix_targets(mix: pd.DataFrame) -> str:
+    """Target, band and achieved share per sequence for every year the band applies."""
+    banded = mix.dropna(subset=["lower", "upper"])
+    years = sorted(banded["year"].unique())
+    rows = []
+    for sequence in charts.ordered_sequences(banded["sequence"]):
+        own = banded[banded["sequence"] == sequence].set_index("year")
+        first = own.iloc[0]
+        band = f"{_percent(first['lower'])} – {_percent(first['upper'])}"
+        met = ((own["share"] >= own["lower"] - 1e-7) & (own["share"] <= own["upper"] + 1e-7)).all()
+        rows.append([escape(sequence), _percent(first["target"]), band,
+                     *(_percent(own.loc[year, "share"]) for year in years), _yes_no(met)])
+    header = ["sequence", "target", "band", *(f"share year {int(y)}" for y in years), "met"]
+    return _table(header, rows, numeric=set(range(1, len(header) - 1)))
+
+
+def _budget_targets(budget: pd.DataFrame) -> str:
+    """Total against cap for every capped year (group totals)."""
+    totals = budget[(budget["unit_id"] == "ALL")].dropna(subset=["cap"]).sort_values("year")
+    rows = [[str(int(r.year)), _millions(r.total), _millions(r.cap), _millions(r.cap - r.total, signed=True),
+             _yes_no(r.total <= r.cap * (1 + 1e-7))] for r in totals.itertuples()]
+    return _table(["year", "total (CNY m)", "cap (CNY m)", "headroom (CNY m)", "within cap"], rows, numeric={1, 2, 3})
+
+
+def _status_section(plan: PlanFiles) -> str:
+    summary = plan.summary
+    deviations = summary.get("goal_deviations", {})
+    missed = any(deviations.get(goal) for goal in deviations)
+    counts = _table(["year-1 action", "people"], [[escape(k), f"{v:,}"] for k, v in plan.action_counts.items()],
+                    numeric={1}, footer=["total", f"{sum(plan.action_counts.values()):,}"])
+    parts = [
+        f"<p>{_status_badge(summary)} exit code {_text(summary.get('exit_code'))}</p>",
+        _facts(plan),
+        "<h3>Mix target</h3>", _mix_targets(plan.mix),
+        "<h3>Budget against cap</h3>", _budget_targets(plan.budget),
+        f"<h3>Missed targets</h3>{render_value(deviations)}" if missed else "",
+        "<h3>Year-1 actions</h3>", counts,
+        f"<details><summary>Scenario: every parameter</summary>{render_value(summary.get('scenario', {}))}</details>",
+    ]
+    return _section("status", "Status and targets", "".join(parts))
+
+
+def _diagnosis_section(summary: Mapping[str, Any]) -> str:
+    """The diagnosis of ``summary.json`` rendered as it is (missed goals, relaxations, ...); empty without one."""
+    if "diagnosis" not in summary:
+        return ""
+    intro = '<p class="note">The targets cannot all be met; the optimiser\'s diagnosis:</p>'
+    return _section("diagnosis", "Diagnosis", intro + render_value(summary["diagnosis"]))
+
+
+def _chart(figure: go.Figure, div_id: str) -> str:
+    """A figure as a div plus its drawing script (plotly.js itself is in the page head)."""
+    return figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG)
+
+
+def _kind_legend(kinds: list[str]) -> str:
+    """Colour key of the Sankey's link kinds."""
+    spans = "".join(
+        f'<span><i class="swatch" style="background:{charts.KIND_COLOURS.get(k, charts.OTHER_COLOUR)}"></i>'
+        f"{escape(k.replace('_', ' '))}</span>" for k in kinds)
+    return f'<p class="legend">{spans}</p>'
+
+
+def _flows_section(flows: pd.DataFrame) -> str:
+    if flows.empty:
+        return _section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
+    intro = ('<p class="note">Start-of-year tier (left) to end-of-year tier (right), summed over units and grades; '
+             "hires enter from “in”, attrition and redundancies leave to “out”. Expected attrition is fractional. "
+             "Choose year 1 or all years with the menu.</p>")
+    kinds = [k for k in charts.KIND_COLOURS if k in set(flows["kind"])]
+    return _section("flows", "Flows", intro + _kind_legend(kinds) + _chart(charts.sankey_figure(flows), "chart-flows"))
+
+
+def _unit_figures(heads: tuple[float, float], cost: tuple[float, float]) -> list[str]:
+    """Headcount then cost (CNY m) cells: year 0, year H and the change."""
+    (h0, h1), (c0, c1) = heads, cost
+    return [_heads(h0), _heads(h1), _heads(h1 - h0, True), _millions(c0), _millions(c1), _millions(c1 - c0, True)]
+
+
+def _units_section(plan: PlanFiles) -> str:
+    """One row per unit of units.csv: grade, headcount and total cost in year 0 and year H with their changes;
+    the footer holds the group totals (``ALL`` rows of budget.csv)."""
+    last = plan.horizon
+    units = plan.units.set_index("unit_id")
+    heads = plan.headcount.groupby(["unit_id", "year"])["headcount"].sum().unstack()
+    heads = heads.reindex(index=units.index, columns=[0, last]).fillna(0.0)
+    cost = plan.budget.pivot(index="unit_id", columns="year", values="total")
+    cost = cost.reindex(index=[*units.index, "ALL"], columns=[0, last]).fillna(0.0)
+    rows = [[escape(str(unit_id)), escape(str(unit["grade"])), _text(float(unit["pay_coefficient"])),
+             _text(int(unit["max_tier"])), *_unit_figures(tuple(heads.loc[unit_id]), tuple(cost.loc[unit_id]))]
+            for unit_id, unit in units.iterrows()]
+    footer = ["all units", "", "", "", *_unit_figures(tuple(heads.sum()), tuple(cost.loc["ALL"]))]
+    header = ["unit", "grade", "pay coefficient", "max tier", "headcount year 0", f"headcount year {last}", "change",
+              "cost year 0 (CNY m)", f"cost year {last} (CNY m)", "change (CNY m)"]
+    table = _table(header, rows, numeric=set(range(2, 10)), footer=footer, css_id="unit-table")
+    note = '<p class="note">Cost = payroll + hiring + retraining + redundancy (budget.csv “total”).</p>'
+    return _section("units", "Units", note + table)
+
+
+def _body(plan: PlanFiles) -> str:
+    """Every section of the report, in reading order."""
+    mix = plan.summary.get("scenario", {}).get("mix", {})
+    return "".join([
+        _status_section(plan),
+        _diagnosis_section(plan.summary),
+        _section("mix", "Mix path against the target band",
+                 f'<p class="note">Share of each sequence by year; shaded: target ± tolerance, required from year '
+                 f"{_text(mix.get('deadline'))}.</p>" + _chart(charts.mix_figure(plan.mix), "chart-mix")),
+        _section("budget", "Budget against cap",
+                 '<p class="note">Group payroll and one-off costs by year (CNY million); dashed: the cap.</p>'
+                 + _chart(charts.budget_figure(plan.budget), "chart-budget")),
+        _section("pyramids", "Tier pyramids",
+                 f'<p class="note">Headcount by tier, year 0 (left) and year {plan.horizon} (right).</p>'
+                 + _chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),
+        _flows_section(plan.flows),
+        _units_section(plan),
+    ])
+
+
+def render_report(plan: PlanFiles) -> str:
+    """The whole page: head with the inline plotly.js and the style, then the sections."""
+    name = plan.summary.get("scenario", {}).get("name") or "plan"
+    title = f"Workforce plan: {name}"
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>\n</head>\n'
+        f"<body>\n<h1>{escape(title)}</h1>\n{_body(plan)}\n</body>\n</html>\n"
+    )
+
+
+def write_html_report(plan_dir: Path) -> Path:
+    """Write ``plan_dir/report.html`` from the plan folder's files; returns its path."""
+    plan_dir = Path(plan_dir)
+    path = plan_dir / REPORT_NAME
+    path.write_text(render_report(PlanFiles.read(plan_dir)), encoding="utf-8")
+    return path

@@ -1,0 +1,105 @@
+"""`wfplan frontier`: each goal's optimum on a hand-solvable group; frontier points non-dominated, monotone."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from models.scenario import build_scenario
+from models.validation import load_inputs
+from optimizer.cli import main
+from optimizer.frontier import (
+    FrontierTask,
+    evaluate_point,
+    frontier_table,
+    least_cost,
+    non_dominated,
+    run_frontier,
+    x_values,
+)
+from tests.builders import QUIET, unit, write_group
+from tests.test_formulation import MIX_100
+
+# MIX_100: 80 qualified operations (pay 50,000) and 20 technical (60,000); payroll(0) = 5,200,000.
+# A move costs 10,000 more pay and 1,000 retraining: growth g allows floor(5,200,000·g / 11,000) moves, and
+# the 0.3 rate cap allows 24 (80 · 0.3).
+SHARE = {**QUIET, "mobility": {**QUIET["mobility"], "operations_to_technical": 0.3}}
+
+
+@pytest.fixture
+def data(tmp_path):
+    return write_group(tmp_path / "data", MIX_100, [unit("U1")])
+
+
+def test_non_dominated_keeps_points_no_other_point_beats_on_both_axes():
+    x = [0.0, 0.01, 0.02, 0.03, 0.04]
+    assert non_dominated(x, [0.2, 0.25, 0.25, None, 0.3], y_sense="max") == [True, True, False, False, True]
+    assert non_dominated(x, [5, 4, 4, 3, 3], y_sense="min") == [True, True, False, True, False]
+    assert non_dominated(x, [5, 4, 3, 2, 1], y_sense="min", x_sense="max") == [False, False, False, False, True]
+    assert non_dominated(x, [1, 2, 3, 4, 5], y_sense="min", x_sense="max") == [True] * 5  # a pure trade-off
+
+
+def test_x_values_span_twice_the_current_value_or_the_given_range():
+    assert x_values(0.05, 3, None) == ["0", "0.05", "0.1"]
+    assert x_values(3, 4, (1, 6)) == ["1", "3", "4", "6"]
+    with pytest.raises(ValueError, match="--range"):
+        x_values(0.0, 3, None)
+
+
+def test_technical_share_frontier_against_budget_growth(data, tmp_path):
+    scenario = build_scenario(json.loads(json.dumps(SHARE)), "test")
+    xs = ["0", "0.01", "0.02", "0.05", "0.1", "0.15", "-2"]
+    table = run_frontier(scenario, "budget.growth", "technical_share", xs, data, tmp_path / "out", workers=2)
+    assert table["budget.growth"].tolist() == [-2, 0, 0.01, 0.02, 0.05, 0.1, 0.15]  # sorted by x
+    solved = table.dropna(subset=["technical_share"])
+    # moves = min(24, floor(5.2M·g / 11k)) → share (20 + moves) / 100
+    assert solved["budget.growth"].tolist() == [0, 0.01, 0.02, 0.05, 0.1, 0.15]
+    assert solved["technical_share"].tolist() == pytest.approx([0.20, 0.24, 0.29, 0.43, 0.44, 0.44])
+    assert solved["technical_share"].is_monotonic_increasing  # more budget never lowers the best share
+    assert solved["frontier"].tolist() == [True, True, True, True, True, False]  # 0.15 buys nothing over 0.1
+    failed = table[table["technical_share"].isna()]
+    assert failed["budget.growth"].tolist() == [-2] and failed["status"].tolist() == ["bad_input"]
+    assert not failed["frontier"].any()
+    written = pd.read_csv(tmp_path / "out" / "frontier.csv")
+    assert len(written) == 7 and written["frontier"].sum() == 5
+    html = (tmp_path / "out" / "frontier.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc=", html) and len(html) > 1_000_000  # plotly.js inline, no CDN
+    assert "non-dominated" in html
+
+
+def test_earliest_deadline_frontier_against_the_retraining_rate(data):
+    # 10 moves reach 30% technical exactly. Rate r allows 80r moves in year 1 (whole people), then r of the
+    # operations stock left: r = 0.05 → 4, 7.8, 11.4 (year 3); 0.1 → 8, 15.2 (year 2); 0.15 → 12 (year 1);
+    # 0.02 → 1, 2.6, 4.1: not within the horizon.
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", ["horizon=3", "mix.tolerance=0"])
+    key = "mobility.operations_to_technical"
+    tasks = [FrontierTask(key, x, "deadline", scenario.model_dump(), "test", data)
+             for x in ("0.02", "0.05", "0.1", "0.15", "0.2")]
+    table = frontier_table([evaluate_point(task) for task in tasks], key, "deadline", x_sense="min")
+    assert table["deadline"].tolist()[1:] == [3, 2, 1, 1] and pd.isna(table["deadline"][0])
+    assert table["status"][0] == "target_missed"
+    assert table["frontier"].tolist() == [False, True, True, True, False]
+
+
+def test_least_cost_meets_every_target_at_the_lowest_cost(data):
+    scenario = build_scenario(json.loads(json.dumps(SHARE)), "test", ["mix.tolerance=0"])
+    # 10 moves: 70·50,000 + 30·60,000 + 10·1,000.
+    assert least_cost(scenario, load_inputs(data)).value == pytest.approx(5_310_000)
+    tight = build_scenario(json.loads(json.dumps(SHARE)), "test", ["mix.tolerance=0", "budget.growth=0.01"])
+    assert least_cost(tight, load_inputs(data)).value is None  # 10 moves cost 110,000 > 52,000 of growth
+
+
+def test_frontier_command_writes_table_and_chart(data, tmp_path):
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(json.dumps(SHARE), encoding="utf-8")
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(main, ["frontier", str(scenario), "--x", "budget.growth", "--y", "technical_share",
+                                       "--points", "3", "--range", "0:0.02", "--data", str(data), "--out", str(out),
+                                       "--workers", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out / "frontier.csv")["technical_share"].tolist() == pytest.approx([0.20, 0.24, 0.29])
+    assert (out / "frontier.html").exists()

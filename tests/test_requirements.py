@@ -1,0 +1,126 @@
+"""Requirement-driven planning on own ladders (``categories``): tiny hand-solved cases and Williams' problem.
+
+Each test builds the model with the real formulation and solves it with the stage driver; the ladder
+scenarios need no input tables.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from models.scenario import ScenarioError, build_scenario, load_scenario, scenario_path
+from optimizer.formulation import build_model
+from optimizer.pipeline import run_ladder_plan
+from optimizer.requirements import ladder_model_data, requirements_table
+from optimizer.solve import solve_model
+
+
+def ladder(levels: list[dict], demand: list[dict], **extra) -> dict:
+    """A one-year LP scenario over ``levels`` (no wastage unless given), minimising cost."""
+    return {"horizon": 1, "flow_convention": "service_dependent", "solver": {"integer_year1": False},
+            "objective": {"order": ["cost"]}, "categories": {"levels": levels},
+            "requirements": {"demand": demand}, **extra}
+
+
+def solve(raw: dict, overrides: list[str] = ()) -> tuple[dict[str, float], list[dict]]:
+    """Solve; returns (flow totals by kind over the horizon, requirements table rows)."""
+    scenario = build_scenario(raw, "test", list(overrides))
+    data = ladder_model_data(scenario)
+    model, index = build_model(data)
+    solution = solve_model(model, scenario, data.mean_pay)
+    assert solution.status == "optimal", solution.message
+    flows: dict[str, float] = {}
+    for (arc, _year), var in index.flow.items():
+        flows[arc.kind] = flows.get(arc.kind, 0.0) + float(solution.values[var])
+    return flows, requirements_table(model, solution.values, data, index)
+
+
+def test_requirement_met_by_recruits_under_first_year_wastage():
+    # 100 stay (no wastage of the old hands); 90 more are needed and a tenth of recruits leave in their
+    # first year: 0.9·r = 90 → r = 100 (in the integer mode too).
+    staff = {"name": "staff", "strength": 100, "first_year_wastage": 0.1, "recruit_max": 500, "recruit_cost": 1}
+    raw = ladder([staff], [{"name": "staff", "category": "staff", "headcount": {1: 190}}])
+    for overrides in ([], ["solver.integer_year1=true"]):
+        flows, rows = solve(raw, overrides)
+        assert flows["hire"] == pytest.approx(100)
+        assert rows[0]["headcount"] == pytest.approx(190)
+
+
+def test_a_downgrade_loses_half_its_people():
+    # The high category must shrink from 100 to 60, the low one grow from 0 to 20: downgrading g people
+    # brings 0.5·g, so g = 40 (redundancies cost, downgrades do not).
+    levels = [{"name": "low", "strength": 0},
+              {"name": "high", "strength": 100, "redundancy_cost": 100, "downgrade_to": ["low"]}]
+    demand = [{"name": "low", "category": "low", "headcount": {1: 20}},
+              {"name": "high", "category": "high", "headcount": {1: 60}}]
+    flows, rows = solve(ladder(levels, demand, requirements={"demand": demand, "overmanning_max": 0}))
+    assert flows["downgrade"] == pytest.approx(40)
+    assert flows.get("redundancy", 0.0) == pytest.approx(0)
+    assert [row["headcount"] for row in rows] == pytest.approx([20, 60])
+
+
+@pytest.mark.parametrize(("overmanning_cost", "overmanned", "redundant"), [(400, 10, 0), (600, 0, 10)])
+def test_overmanning_is_used_only_when_cheaper_than_redundancy(overmanning_cost, overmanned, redundant):
+    # 100 people, 90 required for one year; a redundancy costs 500, a head-year of overmanning as given.
+    staff = {"name": "staff", "strength": 100, "redundancy_cost": 500}
+    demand = [{"name": "staff", "category": "staff", "headcount": {1: 90}, "overmanning_cost": overmanning_cost}]
+    flows, rows = solve(ladder([staff], demand))
+    assert rows[0]["overmanning"] == pytest.approx(overmanned)
+    assert flows.get("redundancy", 0.0) == pytest.approx(redundant)
+
+
+def test_short_time_counts_at_half():
+    # 100 people, 90 required; short time (cost 1) is the cheapest slack: 100 − 0.5·s = 90 → s = 20.
+    staff = {"name": "staff", "strength": 100, "redundancy_cost": 1000}
+    demand = [{"name": "staff", "category": "staff", "headcount": {1: 90}, "overmanning_cost": 1000,
+               "short_time_max": 50, "short_time_cost": 1}]
+    flows, rows = solve(ladder([staff], demand))
+    assert rows[0]["short_time"] == pytest.approx(20)
+    assert rows[0]["headcount"] == pytest.approx(100)
+    assert flows.get("redundancy", 0.0) == pytest.approx(0)
+
+
+def test_minimum_mode_needs_no_slack():
+    # 100 people at 10% wastage, at least 80 required: nobody is made redundant, 90 remain.
+    staff = {"name": "staff", "strength": 100, "wastage": 0.1}
+    demand = [{"name": "staff", "category": "staff", "headcount": {1: 80}}]
+    raw = ladder([staff], demand, requirements={"mode": "minimum", "demand": demand})
+    _, rows = solve(raw, ["objective.order=[redundancy]"])
+    assert rows[0]["headcount"] == pytest.approx(90)
+
+
+def test_requirement_names_a_known_category():
+    demand = [{"name": "x", "category": "nobody", "headcount": {1: 1}}]
+    with pytest.raises(ScenarioError, match="unknown category 'nobody'"):
+        build_scenario(ladder([{"name": "staff", "strength": 1}], demand), "test")
+
+
+# Williams, Model Building in Mathematical Programming, "Manpower planning"; optima as published in the
+# Gurobi modeling-examples notebook (manpower_planning.ipynb): 841.796875 redundancies; cost £498,677.29,
+# and £942,712.51 more (£1,441,389.80) for the plan that minimises redundancy.
+WILLIAMS = scenario_path("manpower_williams")
+
+
+@pytest.mark.parametrize(
+    ("order", "term", "published"),
+    [("[redundancy]", "redundancy", 841.796875), ("[cost]", "cost", 498_677.29), ("[redundancy]", "cost", 1_441_389.80)],
+)
+def test_williams_manpower_planning_reproduces_the_published_optima(order, term, published):
+    scenario = load_scenario(WILLIAMS, [f"objective.order={order}"])
+    data = ladder_model_data(scenario)
+    model, _ = build_model(data)
+    solution = solve_model(model, scenario, data.mean_pay)
+    assert solution.status == "optimal"
+    assert solution.terms[term] == pytest.approx(published, abs=0.01)
+
+
+def test_williams_scenario_solves_without_input_tables(tmp_path: Path):
+    result = run_ladder_plan(load_scenario(WILLIAMS), tmp_path / "plan")
+    summary = json.loads((tmp_path / "plan" / "summary.json").read_text(encoding="utf-8"))
+    assert result.exit_code == 0
+    assert summary["solver"]["mode"] == "lp" and summary["model"]["integer_variables"] == 0
+    assert summary["objective"]["redundancy"] == pytest.approx(841.796875, rel=1e-5)
+    assert {p.name for p in (tmp_path / "plan").iterdir()} >= {"headcount.csv", "flows.csv", "requirements.csv"}
