@@ -17,6 +17,7 @@ from models.scenario import Scenario, ScenarioError, load_scenario, scenario_pat
 from models.synthetic import write_generated
 from models.validation import InputError, load_inputs
 from optimizer.console import data_overview, plan_summary
+from optimizer.diagnosis import describe
 from optimizer.output import write_csv
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_ladder_plan, run_plan
 from optimizer.verify import verify_command
@@ -57,6 +58,12 @@ def report_writers() -> tuple[ReportWriter, ...]:
     return tuple(entry.load() for entry in sorted(entry_points(group="wfplan.reports"), key=lambda e: e.name))
 
 
+def _echo_diagnosis(summary: dict[str, Any]) -> None:
+    """The diagnosis of a missed target or of an infeasible model in plain words, when the run has one."""
+    if "diagnosis" in summary:
+        click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in describe(summary["diagnosis"])))
+
+
 def _report(result: RunResult, quiet: bool) -> None:
     if result.plan_dir is None:
         click.echo(f"model written to {result.summary.get('lp_file')} (not solved)")
@@ -64,12 +71,15 @@ def _report(result: RunResult, quiet: bool) -> None:
     if result.exit_code == EXIT_NO_PLAN:
         message = result.summary.get("solver", {}).get("message", "")
         click.echo(f"no feasible plan: {result.summary['status']}{': ' + message if message else ''}", err=True)
+        if not quiet:
+            _echo_diagnosis(result.summary)
         click.echo(f"summary written to {result.plan_dir / 'summary.json'}")
         sys.exit(result.exit_code)
     if not quiet:
         mix = pd.read_csv(result.plan_dir / "mix.csv")
         budget = pd.read_csv(result.plan_dir / "budget.csv")
         click.echo(plan_summary(result.summary, mix, budget))
+        _echo_diagnosis(result.summary)
     click.echo(f"plan written to {result.plan_dir}")
     sys.exit(result.exit_code)
 
@@ -93,7 +103,8 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: 
     write_generated(data_dir, employees, units, DEMO_SEED)
     overrides = (f"solver.backend={backend}",) if backend else ()
     scenario = _resolve_scenario("baseline", overrides)
-    plan = run_plan(scenario, data_dir, out_dir / "plan", progress=_progress(quiet), report_writers=report_writers())
+    plan = run_plan(scenario, data_dir, out_dir / "plan", progress=_progress(quiet), report_writers=report_writers(),
+                    diagnose=True)
     _report(plan, quiet)
 
 
@@ -103,10 +114,11 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: 
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="plan folder (default: runs/<scenario name>)")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario value")
 @click.option("--save-lp", type=click.Path(path_type=Path), help="write the model (.lp or .mps) without solving")
+@click.option("--no-diagnosis", is_flag=True, help="skip the diagnosis of a missed target (it re-solves many times)")
 @click.option("--quiet", is_flag=True)
 @_errors_to_exit_codes
 def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overrides: tuple[str, ...],
-          save_lp: Path | None, quiet: bool) -> None:
+          save_lp: Path | None, no_diagnosis: bool, quiet: bool) -> None:
     """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline')."""
     scenario = _resolve_scenario(scenario_file, overrides)
     data = data_dir or (Path(scenario.data) if scenario.data else None)
@@ -115,7 +127,8 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
         _report(run_ladder_plan(scenario, out, save_lp=save_lp, progress=_progress(quiet)), quiet=True)
     if data is None:
         raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")
-    result = run_plan(scenario, data, out, save_lp=save_lp, progress=_progress(quiet), report_writers=report_writers())
+    result = run_plan(scenario, data, out, save_lp=save_lp, progress=_progress(quiet), report_writers=report_writers(),
+                      diagnose=not no_diagnosis)
     _report(result, quiet)
 
 

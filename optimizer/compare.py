@@ -54,10 +54,16 @@ def load_run(folder: Path, label: str) -> Run:
     return Run(label, **frames)
 
 
-def side_by_side(values: dict[str, pd.DataFrame], keys: list[str], fill: float | None = None) -> pd.DataFrame:
-    """Frames of ``keys + [value]`` per run label → ``keys, <label>..., delta:<label>...`` (outer join)."""
+def _joined(values: dict[str, pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """Frames of ``keys + [value]`` per run label → ``keys, <label>...`` (outer join on the keys)."""
     renamed = [frame.set_axis([*keys, label], axis=1) for label, frame in values.items()]
-    table = reduce(lambda left, right: left.merge(right, on=keys, how="outer"), renamed)
+    return reduce(lambda left, right: left.merge(right, on=keys, how="outer"), renamed)
+
+
+def side_by_side(values: dict[str, pd.DataFrame], keys: list[str], fill: float | None = None) -> pd.DataFrame:
+    """Frames of ``keys + [value]`` per run label → ``keys, <label>..., delta:<label>...``, sorted by the keys;
+    ``fill`` replaces a value a run lacks."""
+    table = _joined(values, keys)
     labels = list(values)
     if fill is not None:
         table[labels] = table[labels].fillna(fill)
@@ -74,11 +80,13 @@ def _in_order(table: pd.DataFrame, column: str, order: tuple[str, ...]) -> pd.Da
 
 
 def compare_mix(runs: list[Run]) -> pd.DataFrame:
+    """Share by year and sequence."""
     table = side_by_side({r.label: r.mix[["year", "sequence", "share"]] for r in runs}, ["year", "sequence"])
     return _in_order(table, "sequence", SEQUENCES)
 
 
 def compare_budget(runs: list[Run]) -> pd.DataFrame:
+    """Group totals by year and item (BUDGET_ITEMS)."""
     def items(run: Run) -> pd.DataFrame:
         org = run.budget[run.budget["unit_id"] == "ALL"].assign(
             one_off=lambda b: b[list(ONE_OFF)].sum(axis=1))
@@ -88,6 +96,7 @@ def compare_budget(runs: list[Run]) -> pd.DataFrame:
 
 
 def compare_actions(runs: list[Run]) -> pd.DataFrame:
+    """Year-1 count by action."""
     counts = {r.label: r.actions["action"].value_counts().rename_axis("action").reset_index() for r in runs}
     return side_by_side(counts, ["action"], fill=0)
 
@@ -107,8 +116,7 @@ def compare_units(runs: list[Run]) -> pd.DataFrame:
 def differing_people(runs: list[Run]) -> pd.DataFrame:
     """Roster employees whose year-1 action is not the same in every run."""
     actions = {r.label: r.actions.loc[r.actions["action"] != "hire", ["employee_id", "action"]] for r in runs}
-    renamed = [frame.set_axis(["employee_id", label], axis=1) for label, frame in actions.items()]
-    table = reduce(lambda left, right: left.merge(right, on="employee_id", how="outer"), renamed).fillna("")
+    table = _joined(actions, ["employee_id"]).fillna("")
     differs = table[list(actions)].nunique(axis=1) > 1
     return table[differs].sort_values("employee_id").reset_index(drop=True)
 

@@ -386,12 +386,15 @@ def one_off_cost(arc: Arc, data: ModelData) -> float:
 
 
 def add_budget(model: LinearModel, data: ModelData, index: Index) -> None:
-    """payroll(t) + one-off costs(t) − overrun[t] ≤ cap(t), with payroll(t) = Σ_c pay(σ(c))·x[c,t].
+    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t), with payroll(t) = Σ_c pay(σ(c))·x[c,t].
 
-    ``overrun`` ≥ 0 feeds the ``budget_overrun`` term (0 ⇔ the cap holds). The ``cost`` term is
-    Σ_{t=1..H} (payroll(t) + one-off costs(t)). An own ladder has the ``cost`` term and no cap.
+    The row is stated divided by P = the roster's mean pay (coefficients ≈ 1 per head, right-hand side ≈
+    heads): in CNY it has coefficients up to 1e6 and a right-hand side up to 1e11, which slows the simplex
+    method down many times over. ``overrun`` ≥ 0 is in units of P; the ``budget_overrun`` term is P·overrun
+    in CNY (0 ⇔ the cap holds). The ``cost`` term is Σ_{t=1..H} (payroll(t) + one-off costs(t)).
+    An own ladder has the ``cost`` term and no cap.
     """
-    base = data.base_payroll
+    base, unit = data.base_payroll, data.mean_pay
     for year in range(1, data.horizon + 1):
         payroll = stock_expr(index, index.network.live[year], year, data.pay_of)
         one_off: Expr = {}
@@ -406,9 +409,10 @@ def add_budget(model: LinearModel, data: ModelData, index: Index) -> None:
             continue
         overrun = model.add_var(_name("budget_overrun", f"y{year}"))
         index.overrun[year] = overrun
-        add_to(expr, overrun, -1.0)
-        model.add_row(_name("budget", f"y{year}"), expr, hi=data.scenario.budget_cap(year, base))
-        model.add_objective("budget_overrun", {overrun: 1.0})
+        scaled = {var: coef / unit for var, coef in expr.items()}
+        add_to(scaled, overrun, -1.0)
+        model.add_row(_name("budget", f"y{year}"), scaled, hi=data.scenario.budget_cap(year, base) / unit)
+        model.add_objective("budget_overrun", {overrun: unit})
 
 
 def add_disruption(model: LinearModel, data: ModelData, index: Index) -> None:

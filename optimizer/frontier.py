@@ -9,9 +9,10 @@ Goals (``--y``), each solved on the cohort model without writing a plan:
   goal measures). The share N_tech/N is a ratio, maximised exactly by Dinkelbach's method: maximise
   N_tech − θ·N, set θ to the share of the plan found, repeat until no plan beats θ (each re-solve starts
   from the previous plan).
-- ``deadline`` (minimise): the earliest year from which the whole mix band can hold to the horizon with the
-  budget caps held (every target met), found by bisection over ``mix.deadline`` (a later deadline only
-  drops band rows, so reachability is monotone); no value when even the horizon is too early.
+- ``deadline`` (minimise): the earliest ``mix.deadline`` from which every target is met (the mix band to
+  the horizon, the budget caps), searched as the diagnosis searches its earliest year
+  (:func:`optimizer.diagnosis.earliest_deadline`): bisection up to the horizon, then year by year up to
+  ``YEARS_BEYOND`` past it with the horizon extended; no value when none is reached.
 - ``cost`` (minimise): the lowest total cost over the horizon (Σ payroll + one-off costs) of a plan that
   meets every target; no value when the targets cannot all be met.
 
@@ -30,10 +31,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from models.io import InputError, InputTables
+from models.io import InputError
 from models.scenario import Scenario, ScenarioError, build_scenario
 from models.validation import load_inputs
 from optimizer.backends import solve
+from optimizer.diagnosis import MET, YEARS_BEYOND, Prober, SearchTask
+from optimizer.diagnosis import earliest_deadline as earliest_met_deadline
 from optimizer.formulation import Index, ModelData, build_model, stock_expr
 from optimizer.inputs_cache import cached_inputs
 from optimizer.linear_model import LinearModel, combine
@@ -41,11 +44,9 @@ from optimizer.output import write_csv
 from optimizer.parallel import run_in_processes
 from optimizer.pipeline import model_data
 from optimizer.results import cohort_plan, headcount_table, mix_table
-from optimizer.solve import SOLVED, solve_model, solver_options, stage_terms
+from optimizer.solve import solve_model, solver_options, stage_terms
 
 Sense = Literal["min", "max"]
-MET = 1e-6
-"""Target miss (heads outside the band + budget overrun in heads) up to which every target counts as met."""
 DINKELBACH_TOLERANCE = 1e-9
 """Stop when the best N_tech − θ·N is at most this share of N (the share is then exact to ~1e-9)."""
 DINKELBACH_ROUNDS = 30
@@ -77,8 +78,8 @@ class GoalValue:
     solves: int
 
 
-def _model(scenario: Scenario, tables: InputTables) -> tuple[ModelData, LinearModel, Index]:
-    data, _, _ = model_data(tables, scenario)
+def _model(scenario: Scenario, data_dir: Path) -> tuple[ModelData, LinearModel, Index]:
+    data, _, _ = model_data(cached_inputs(data_dir), scenario)
     model, index = build_model(data)
     return data, model, index
 
@@ -87,9 +88,9 @@ def _with(scenario: Scenario, *overrides: str) -> Scenario:
     return build_scenario(scenario.model_dump(), scenario.name, list(overrides))
 
 
-def best_technical_share(scenario: Scenario, tables: InputTables) -> GoalValue:
+def best_technical_share(scenario: Scenario, data_dir: Path) -> GoalValue:
     """Dinkelbach iterations on max N_tech(d) − θ·N(d), d = the deadline year, budget overrun fixed at 0."""
-    data, model, index = _model(scenario, tables)
+    data, model, index = _model(scenario, data_dir)
     for var in index.overrun.values():
         model.ub[var] = 0.0
     year = scenario.mix.deadline
@@ -114,35 +115,20 @@ def best_technical_share(scenario: Scenario, tables: InputTables) -> GoalValue:
     return GoalValue(float(reached.iloc[0]), status, rounds)
 
 
-def _target_miss(scenario: Scenario, tables: InputTables) -> tuple[float | None, str]:
-    """The smallest target miss (the first lexicographic stage alone) and its solver status."""
-    data, model, _ = _model(scenario, tables)
-    result = solve(model, stage_terms(model, data.mean_pay)["mix"], solver_options(scenario))
-    return result.objective, result.status
+def earliest_deadline(scenario: Scenario, data_dir: Path) -> GoalValue:
+    """The diagnosis' earliest-year search from year 1 (``optimal`` when every probe was decided)."""
+    task = SearchTask("mix.deadline", 0, scenario.horizon + YEARS_BEYOND, None, scenario.model_dump(), data_dir)
+    probe = Prober(task)
+    found = earliest_met_deadline(probe, 0, scenario.horizon)
+    status = "target_missed" if found.to is None else "feasible" if probe.undecided else "optimal"
+    return GoalValue(found.to, status, probe.count)
 
 
-def earliest_deadline(scenario: Scenario, tables: InputTables) -> GoalValue:
-    """Bisection for the smallest ``mix.deadline`` in 1..horizon with every target met."""
-    low, high, best, solves, status = 1, scenario.horizon, None, 0, "optimal"
-    while low <= high:
-        middle = (low + high) // 2
-        miss, middle_status = _target_miss(_with(scenario, f"mix.deadline={middle}"), tables)
-        solves += 1
-        if middle_status not in SOLVED:
-            return GoalValue(None, middle_status, solves)
-        status = "feasible" if middle_status == "feasible" else status
-        if miss <= MET:
-            best, high = middle, middle - 1
-        else:
-            low = middle + 1
-    return GoalValue(best, status if best is not None else "target_missed", solves)
-
-
-def least_cost(scenario: Scenario, tables: InputTables) -> GoalValue:
+def least_cost(scenario: Scenario, data_dir: Path) -> GoalValue:
     """The mix then cost stages of the lexicographic solve (the disruption tie-break is skipped: 100% gap)."""
     scenario = _with(scenario, "objective.mode=lexicographic", "objective.order=[mix, cost, disruption]",
                      "objective.stage_gap.disruption=1")
-    data, model, _ = _model(scenario, tables)
+    data, model, _ = _model(scenario, data_dir)
     solution = solve_model(model, scenario, data.mean_pay)
     if solution.values is None:
         return GoalValue(None, solution.status, len(solution.stages))
@@ -152,7 +138,7 @@ def least_cost(scenario: Scenario, tables: InputTables) -> GoalValue:
     return GoalValue(solution.terms["cost"], solution.status, len(solution.stages))
 
 
-SOLVERS: dict[str, Callable[[Scenario, InputTables], GoalValue]] = {
+SOLVERS: dict[str, Callable[[Scenario, Path], GoalValue]] = {
     "technical_share": best_technical_share,
     "deadline": earliest_deadline,
     "cost": least_cost,
@@ -200,7 +186,7 @@ def evaluate_point(task: FrontierTask) -> dict[str, Any]:
     row: dict[str, Any] = {"x": task.x, "y": None, "status": "error", "solves": 0, "error": None}
     try:
         scenario = build_scenario(task.base, task.source, [f"{task.key}={task.x}"])
-        found = SOLVERS[task.goal](scenario, cached_inputs(task.data_dir))
+        found = SOLVERS[task.goal](scenario, task.data_dir)
         row.update(y=found.value, status=found.status, solves=found.solves)
     except (ScenarioError, InputError) as exc:
         row.update(status="bad_input", error=str(exc))

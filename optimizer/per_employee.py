@@ -296,15 +296,17 @@ def add_mix_band(model: LinearModel, data: ModelData, stock: dict[State, int], s
 def add_budget(model: LinearModel, data: ModelData, roster: pd.DataFrame, candidates: pd.DataFrame,
                hire: dict[State, int], stock: dict[State, int], slack_row: dict[int, int]) -> None:
     """spend = Σ_σ pay(σ)·x[σ] + Σ_{e,a} one_off(e,a)·y[e,a] + Σ_σ hiring.cost[s(σ)]·h[σ];
-    spend − overrun ≤ cap(1) with cap from the roster's payroll; ``cost`` += spend, ``budget_overrun`` +=
-    overrun."""
+    spend/P − overrun ≤ cap(1)/P with cap from the roster's payroll and P the mean pay (the row in units
+    of P, as the cohort model states it); ``cost`` += spend, ``budget_overrun`` += P·overrun (CNY)."""
     spend = _state_sum(stock, lambda σ: data.pay.pay(*σ))
     spend.update(zip(candidates["var"].tolist(), candidates["one_off"].tolist()))
     spend.update({var: data.scenario.hiring.cost.get(σ[1]) for σ, var in hire.items()})
     model.add_objective("cost", spend)
     cap = data.scenario.budget_cap(1, float(data.pay.pay_of(roster).sum()))
-    overrun = _relaxed_row(model, slack_row, "budget[y1]", spend, cap, "budget_overrun[y1]")
-    model.add_objective("budget_overrun", {overrun: 1.0})
+    unit = data.mean_pay
+    scaled = {var: coef / unit for var, coef in spend.items()}
+    overrun = _relaxed_row(model, slack_row, "budget[y1]", scaled, cap / unit, "budget_overrun[y1]")
+    model.add_objective("budget_overrun", {overrun: unit})
 
 
 def add_requirements(

@@ -156,6 +156,11 @@ def _solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
     }
 
 
+def _probe_seconds(timer: Timer, solution: Solution) -> float:
+    """What one diagnosis probe should cost: a model build and the first stage's solve."""
+    return timer.seconds.get("build", 0.0) + solution.stages[0].seconds
+
+
 def run_plan(
     scenario: Scenario,
     data_dir: str | Path,
@@ -164,6 +169,7 @@ def run_plan(
     progress: Progress = lambda message: None,
     report_writers: tuple[ReportWriter, ...] = (),
     tables: InputTables | None = None,
+    diagnose: bool = False,
 ) -> RunResult:
     """Run the chain; raises InputError on bad input before anything is written.
 
@@ -171,6 +177,8 @@ def run_plan(
     writers the ``reports`` package registers, so the dependency points reports → optimizer).
     ``tables`` are the already validated tables of ``data_dir`` (a what-if re-solve reuses them instead
     of loading them again; the verifier still reads ``data_dir`` on its own).
+    ``diagnose``: when a target is missed, or the model is infeasible, add the ``diagnosis``
+    (:mod:`optimizer.diagnosis`: extra solves, so the CLI asks for it and sweeps do not).
     """
     timer = Timer(progress=progress)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
@@ -188,6 +196,11 @@ def run_plan(
         solution = solve_model(model, scenario, data.mean_pay)
     summary["solver"] = _solver_summary(scenario, solution)
     if solution.values is None:
+        if diagnose and solution.status == "infeasible":
+            from optimizer.diagnosis import diagnose_infeasible  # late: the diagnosis re-solves through this module
+
+            with timer.phase("diagnosis"):
+                summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
         summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False, timings=timer.seconds)
         with staged_folder(out_dir) as folder:
             write_json(summary, folder / "summary.json")
@@ -215,6 +228,13 @@ def run_plan(
         objective=plan_objective(tables_out["mix"], tables_out["budget"], tables_out["flows"]),
         counts={k: int(v) for k, v in tables_out["actions"]["action"].value_counts().sort_index().items()},
     )
+    if diagnose and not targets_met:
+        from optimizer.diagnosis import diagnose_missed  # late: the diagnosis re-solves through this module
+
+        miss = summary["objective"]["mix"] + summary["objective"]["budget_overrun"] / data.mean_pay
+        with timer.phase("diagnosis"):
+            summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
+                                                   _probe_seconds(timer, solution), progress)
     with staged_folder(out_dir) as folder:
         with timer.phase("write"):
             write_tables(folder, tables_out)

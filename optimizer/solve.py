@@ -12,13 +12,14 @@ the next stage's MIP start. ``weighted`` mode minimises Σ weight·term once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from models.scenario import Scenario
 from optimizer.backends import SolveOptions, SolveResult, solve
-from optimizer.linear_model import Expr, LinearModel, combine
+from optimizer.linear_model import INF, Expr, LinearModel, combine
 
 SOLVED = ("optimal", "feasible")
 
@@ -76,14 +77,25 @@ def _finish(model: LinearModel, values: np.ndarray | None, stages: list[StageRes
     return Solution(status, values, stages, terms, message)
 
 
-def solve_model(model: LinearModel, scenario: Scenario, mean_pay: float) -> Solution:
-    """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage."""
+def _fixing_row(goal: Expr, achieved: float, tolerance: float) -> tuple[Expr, float, float]:
+    """goal ≤ achieved + tolerance·max(1, |achieved|), divided by max(1, |achieved|) so a cost row in CNY
+    (≈1e10) is as well scaled as a row in heads: returns (expression, lo, hi) for ``add_row``."""
+    scale = max(1.0, abs(achieved))
+    return {var: coef / scale for var, coef in goal.items()}, -INF, achieved / scale + tolerance
+
+
+def solve_model(
+    model: LinearModel, scenario: Scenario, mean_pay: float, on_stage: Callable[[StageResult], None] = lambda stage: None
+) -> Solution:
+    """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
+    ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends."""
     options = solver_options(scenario)
     goals = stage_terms(model, mean_pay)
     objective = scenario.objective
     if objective.mode == "weighted":
         weighted = combine(*((objective.weights.get(term, 0.0), goals[term]) for term in objective.order))
         result = solve(model, weighted, options)
+        on_stage(_stage("weighted", result))
         return _finish(model, result.values, [_stage("weighted", result)], result.status, result.message)
 
     stages: list[StageResult] = []
@@ -93,6 +105,7 @@ def solve_model(model: LinearModel, scenario: Scenario, mean_pay: float) -> Solu
         stage_options = replace(options, gap=objective.stage_gap.get(term, options.gap))
         result = solve(model, goals[term], stage_options, start=values)
         stages.append(_stage(term, result))
+        on_stage(stages[-1])
         if result.values is None:
             if values is None:
                 return _finish(model, None, stages, result.status, result.message)
@@ -101,6 +114,5 @@ def solve_model(model: LinearModel, scenario: Scenario, mean_pay: float) -> Solu
         if result.status != "optimal":
             status = "feasible"
         achieved = model.evaluate(goals[term], values)
-        slack = objective.stage_tolerance * max(1.0, abs(achieved))
-        model.add_row(f"stage_fix[{term}]", goals[term], hi=achieved + slack)
+        model.add_row(f"stage_fix[{term}]", *_fixing_row(goals[term], achieved, objective.stage_tolerance))
     return _finish(model, values, stages, status, "")

@@ -47,9 +47,12 @@ class Grid:
 
 def _decimal(text: str, grid: str) -> Decimal:
     try:
-        return Decimal(text.strip())
+        value = Decimal(text.strip())
     except InvalidOperation:
-        raise ValueError(f"--grid {grid}: '{text}' is not a number") from None
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise ValueError(f"--grid {grid}: '{text}' is not a finite number")
+    return value
 
 
 def _range_values(start: str, stop: str, step: str, grid: str) -> tuple[str, ...]:
@@ -58,7 +61,7 @@ def _range_values(start: str, stop: str, step: str, grid: str) -> tuple[str, ...
     if s <= 0 or b < a:
         raise ValueError(f"--grid {grid}: a range needs start ≤ stop and a step > 0")
     count = int((b - a) / s) + 1
-    return tuple(str(a + i * s) for i in range(count))
+    return tuple(format(a + i * s, "f") for i in range(count))
 
 
 def parse_grid(text: str) -> Grid:

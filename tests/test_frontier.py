@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from models.scenario import build_scenario
-from models.validation import load_inputs
 from optimizer.cli import main
 from optimizer.frontier import (
     FrontierTask,
@@ -72,25 +71,26 @@ def test_technical_share_frontier_against_budget_growth(data, tmp_path):
 
 
 def test_earliest_deadline_frontier_against_the_retraining_rate(data):
-    # 10 moves reach 30% technical exactly. Rate r allows 80r moves in year 1 (whole people), then r of the
-    # operations stock left: r = 0.05 → 4, 7.8, 11.4 (year 3); 0.1 → 8, 15.2 (year 2); 0.15 → 12 (year 1);
-    # 0.02 → 1, 2.6, 4.1: not within the horizon.
+    # 10 moves reach 30% technical exactly. Rate r allows floor(80r) moves in year 1 (whole people), then r of
+    # the operations stock left each year: r = 0.15 → 12 in year 1; 0.1 → 8, 15.2 (year 2); 0.05 → 4, 7.8,
+    # 11.4 (year 3); 0.02 → 1, 2.58, 4.13, 5.65, 7.13, 8.59, 10.02 (year 7: the horizon is extended);
+    # 0.01 → 0, 0.8, ... 5.5 by year 8 = horizon + 5, the last year searched.
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", ["horizon=3", "mix.tolerance=0"])
     key = "mobility.operations_to_technical"
     tasks = [FrontierTask(key, x, "deadline", scenario.model_dump(), "test", data)
-             for x in ("0.02", "0.05", "0.1", "0.15", "0.2")]
+             for x in ("0.01", "0.02", "0.05", "0.1", "0.15", "0.2")]
     table = frontier_table([evaluate_point(task) for task in tasks], key, "deadline", x_sense="min")
-    assert table["deadline"].tolist()[1:] == [3, 2, 1, 1] and pd.isna(table["deadline"][0])
-    assert table["status"][0] == "target_missed"
-    assert table["frontier"].tolist() == [False, True, True, True, False]
+    assert table["deadline"].tolist()[1:] == [7, 3, 2, 1, 1] and pd.isna(table["deadline"][0])
+    assert table["status"].tolist() == ["target_missed"] + ["optimal"] * 5
+    assert table["frontier"].tolist() == [False, True, True, True, True, False]
 
 
 def test_least_cost_meets_every_target_at_the_lowest_cost(data):
     scenario = build_scenario(json.loads(json.dumps(SHARE)), "test", ["mix.tolerance=0"])
     # 10 moves: 70·50,000 + 30·60,000 + 10·1,000.
-    assert least_cost(scenario, load_inputs(data)).value == pytest.approx(5_310_000)
+    assert least_cost(scenario, data).value == pytest.approx(5_310_000)
     tight = build_scenario(json.loads(json.dumps(SHARE)), "test", ["mix.tolerance=0", "budget.growth=0.01"])
-    assert least_cost(tight, load_inputs(data)).value is None  # 10 moves cost 110,000 > 52,000 of growth
+    assert least_cost(tight, data).value is None  # 10 moves cost 110,000 > 52,000 of growth
 
 
 def test_frontier_command_writes_table_and_chart(data, tmp_path):

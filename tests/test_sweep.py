@@ -23,6 +23,7 @@ REACH_30_EXACTLY = {**QUIET, "mix": {**QUIET["mix"], "tolerance": 0.0},
 def test_grid_lists_and_inclusive_decimal_ranges():
     assert parse_grid("budget.growth=0.01:0.05:0.01") == Grid("budget.growth", ("0.01", "0.02", "0.03", "0.04", "0.05"))
     assert parse_grid("horizon=1:3:1").values == ("1", "2", "3")
+    assert parse_grid("horizon=1e1:20:5").values == ("10", "15", "20")
     assert parse_grid("solver.backend = highs, cbc") == Grid("solver.backend", ("highs", "cbc"))
     points = grid_points(parse_grids(["horizon=1,2", "mix.deadline=1,2"]))
     assert [p.settings for p in points] == [
@@ -33,7 +34,7 @@ def test_grid_lists_and_inclusive_decimal_ranges():
 
 
 @pytest.mark.parametrize("text", ["horizon", "horizon=", "budget.growth=0.05:0.01:0.01", "horizon=1,,2",
-                                  "budget.growth=a:b:c"])
+                                  "budget.growth=a:b:c", "budget.growth=0:inf:1"])
 def test_malformed_grids_are_refused(text):
     with pytest.raises(ValueError):
         parse_grid(text)

@@ -1,0 +1,421 @@
+"""Diagnosis of targets that cannot be met: which goals are missed and by how much, the smallest single
+relaxations that would meet every target, and the earliest year the mix can be reached (docs/outputs.md).
+
+**Target miss.** For a scenario s, m(s) is the optimum of the first lexicographic stage alone,
+
+    m(s) = min Σ_{sequence, t ≥ deadline} (over + under) + Σ_t overrun_t / mean pay      (heads),
+
+so every target is met ⇔ m(s) ≤ MET. A *probe* builds the model of s and solves that stage at a relative gap
+of PROBE_GAP, which settles the only question asked: a plan with m ≤ MET was found (met), or the bound proves
+m > MET (not met). A probe stopped by the time limit between the two is *undecided* and counts as not met, so
+a reported relaxation is always one a solve has shown to be sufficient.
+
+**Relaxations.** Each candidate key (CANDIDATES) relaxes a cap, a floor, a target or a switch: moving its
+value v from v₀ toward the end L of its valid range only enlarges the feasible set, so m(v) does not increase
+and v* = min {v : m(v) = 0} is found by bracketing. With u = ±v (u increases toward L) on the grid G of
+numbers with 3 significant digits and no digit below RESOLUTION:
+
+1. probe L; when it fails, the key alone cannot restore the targets (one probe);
+2. keep lo < hi on G, lo failing (at first u₀, the run itself) and hi met. The next probe is the grid point
+   at or above the secant root of the last two failures (m is about linear in a rate until it reaches 0)
+
+       û = u₂ + m₂·(u₂ − u₁)/(m₁ − m₂),
+
+   when û lies in (lo, hi]; otherwise the middle grid point between them (G has as many points per decade,
+   so this bisects on a log scale);
+3. stop when lo and hi are neighbours on G or after MAX_PROBES (enough to bisect a grid over [−1, 1] to the
+   end): hi, met by a solve, is reported as ``to`` (rounded to G in the direction that keeps it sufficient),
+   and the closest value a probe proved not to restore the targets as ``insufficient``.
+
+A switch that is off (hiring, redundancy, unit transfers) takes one probe at "on".
+
+**Earliest year.** d* = min {d > deadline : m = 0 with ``mix.deadline`` = d, ``horizon`` = max(H, d)}, the
+``mix.deadline`` relaxation. Up to H a later deadline only drops band rows, so m does not increase in d:
+probe H, then bisect. Beyond H each year extends the horizon, which is not monotone (attrition can carry a
+share through the band and out again), so years H+1 … H+YEARS_BEYOND are probed in order.
+
+**Infeasible models.** An elastic build (``ModelData.elastic``) gives every hard row — unit headcount bounds,
+the operations floor, promotion floors — a named slack. Minimising their sum, then the target miss, names
+the rows that must give way and by how much, and the goals that closest plan would still miss.
+
+**Cost.** A probe rebuilds the model; every search runs its probes one after another, and the searches run
+in worker processes (one solve each) when a probe is expected to take more than PARALLEL_ABOVE seconds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from models.io import InputTables
+from models.scenario import Scenario, ScenarioError, build_scenario
+from optimizer.backends import solve
+from optimizer.formulation import ModelData, build_model
+from optimizer.inputs_cache import cached_inputs
+from optimizer.parallel import default_workers, run_in_processes
+from optimizer.pipeline import Progress, goal_deviations, model_data
+from optimizer.results import budget_table, cohort_plan, headcount_table, mix_table
+from optimizer.solve import solver_options, stage_terms
+
+MET = 1e-6
+"""Target miss (heads) up to which every target counts as met."""
+PROBE_GAP = 0.1
+"""Relative gap of a probe: any gap below 1 proves m > 0 when the solver stops on it."""
+RESOLUTION = 1e-5
+"""Finest step of the grid of relaxed values (3 significant digits above 1e-3)."""
+MAX_PROBES = 13
+"""Probes per key at most (the first one at the end of the range)."""
+YEARS_BEYOND = 5
+"""How far past the horizon the earliest year is looked for."""
+PARALLEL_ABOVE = 2.0
+"""Seconds a probe must be expected to take before the searches go to worker processes."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A scenario key whose relaxation may restore the targets, the end of its valid range, and when it applies."""
+
+    key: str
+    limit: float | bool
+    applies: Callable[[Scenario], bool] = lambda scenario: True
+
+
+CANDIDATES = (
+    Candidate("promotion.tier_rate", 1.0),
+    Candidate("mobility.operations_to_technical", 1.0),
+    Candidate("mobility.management_to_technical", 1.0),
+    Candidate("hiring.max_rate.technical", 1.0, lambda scenario: scenario.hiring.enabled),
+    Candidate("hiring.max_rate.operations", 1.0, lambda scenario: scenario.hiring.enabled),
+    Candidate("budget.growth", 1.0, lambda scenario: scenario.budget.caps is None and scenario.budget.growth < 1.0),
+    Candidate("mix.tolerance", 1.0),
+    Candidate("mix.operations_floor", 0.0),
+    Candidate("promotion.tier_rate_floor", 0.0),
+    Candidate("promotion.grade_rate_floor", 0.0),
+    Candidate("hiring.enabled", True),
+    Candidate("redundancy.enabled", True),
+    Candidate("mobility.unit_transfers", True),
+)
+"""Searched in this order; a key already at its limit (or not applying) is left out. ``mix.deadline`` is the
+earliest-year search."""
+
+SLACK_UNITS = {"unit_headcount": "people", "operations_floor": "people", "floor_tier_promotion": "promotions",
+               "floor_grade_step": "grade steps"}
+
+
+# ---------------------------------------------------------------------------------------------- probes
+
+
+@dataclass(frozen=True)
+class Probe:
+    met: bool
+    miss: float | None
+    """The best target miss found (None: no plan)."""
+    proven: bool
+    """Met, or shown unmeetable (infeasible, or bound > MET)."""
+
+
+def target_miss(scenario: Scenario, tables: InputTables) -> Probe:
+    """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP."""
+    data, _, _ = model_data(tables, scenario)
+    model, _ = build_model(data)
+    result = solve(model, stage_terms(model, data.mean_pay)["mix"], replace(solver_options(scenario), gap=PROBE_GAP))
+    met = result.objective is not None and result.objective <= MET
+    refuted = result.status == "infeasible" or (result.bound is not None and result.bound > MET)
+    return Probe(met, result.objective, met or refuted)
+
+
+@dataclass(frozen=True)
+class SearchTask:
+    """One search, as a worker process needs it: plain values (a worker builds its own models)."""
+
+    key: str
+    start: Any
+    limit: Any
+    start_miss: float | None
+    base: dict[str, Any]
+    data_dir: Path
+
+    def overrides(self, value: Any) -> list[str]:
+        """The ``--set`` overrides that give ``key`` the value (a deadline past the horizon extends it)."""
+        if self.key == "mix.deadline":
+            return [f"mix.deadline={value}"] + ([f"horizon={value}"] if value > self.base["horizon"] else [])
+        return [f"{self.key}={json.dumps(value)}"]
+
+
+class Prober:
+    """The probes of one search: base scenario + overrides, solved on the cached tables, each one recorded."""
+
+    def __init__(self, task: SearchTask):
+        self.task = task
+        self.tables = cached_inputs(task.data_dir)
+        self.history: list[tuple[Any, Probe]] = []
+
+    def __call__(self, value: Any) -> Probe:
+        try:
+            probe = target_miss(build_scenario(self.task.base, "diagnosis", self.task.overrides(value)), self.tables)
+        except ScenarioError:  # a value the scenario rejects (e.g. a horizon past its maximum) cannot restore
+            probe = Probe(False, None, True)
+        self.history.append((value, probe))
+        return probe
+
+    def entry(self, to: Any, seconds: float) -> dict[str, Any]:
+        """The search's result: ``to`` (None: nothing restores up to the limit), the ``--set`` list that applies
+        it, ``insufficient`` = the value closest to it (or to the limit) shown not to restore (the start when no
+        probe showed it), and the values whose probes the time limit left ``undecided``."""
+        task = self.task
+        toward = -1 if not isinstance(task.start, bool) and task.limit < task.start else 1
+        refuted = [value for value, probe in self.history if probe.proven and not probe.met]
+        return {
+            "key": task.key, "from": task.start, "to": to, "limit": task.limit, "restores": to is not None,
+            "set": task.overrides(to) if to is not None else [],
+            "insufficient": max(refuted, key=lambda value: toward * value, default=task.start),
+            "undecided": [value for value, probe in self.history if not probe.proven],
+            "probes": len(self.history), "seconds": round(seconds, 3),
+        }
+
+
+# -------------------------------------------------------------------------------------------- searches
+
+
+def grid(low: float, high: float) -> list[float]:
+    """Numbers in (low, high] with at most 3 significant digits and no digit below RESOLUTION, ascending."""
+    first = RESOLUTION * 100  # from here on, 3 significant digits; below it, steps of RESOLUTION
+    decades = range(max(0, math.ceil(math.log10(max(abs(low), abs(high), first) / first))) + 1)
+    magnitudes = [k * RESOLUTION for k in range(1, 100)]
+    magnitudes += [k * first * 10**d / 100 for d in decades for k in range(100, 1000)]
+    values = {0.0} | {round(sign * m, 12) for m in magnitudes for sign in (1.0, -1.0)}
+    return sorted(v for v in values if low < v <= high)
+
+
+def _secant_root(failures: list[tuple[float, float | None]]) -> float | None:
+    """Where the line through the last two failures (u, m) reaches m = 0, when m falls between them."""
+    known = [(u, m) for u, m in failures if m is not None]
+    if len(known) < 2:
+        return None
+    (u1, m1), (u2, m2) = known[-2:]
+    return u2 + m2 * (u2 - u1) / (m1 - m2) if m1 > m2 > 0 else None
+
+
+def _next_index(points: list[float], lo: int, hi: int, failures: list[tuple[float, float | None]]) -> int:
+    """Index of the next probe, strictly between lo and hi (lo = −1: the start, the last failure being lo's
+    value): at or above the secant root when that lies in (lo, hi], else the middle (module doc, step 2)."""
+    guess = _secant_root(failures)
+    if guess is not None and failures[-1][0] < guess <= points[hi] + 1e-12:
+        index = bisect.bisect_left(points, guess - 1e-12)
+    else:
+        index = (lo + hi) // 2
+    return min(max(index, lo + 1), hi - 1)
+
+
+def smallest_value(probe: Callable[[float], Probe], start: float, start_miss: float | None, limit: float) -> float | None:
+    """The grid value closest to ``start`` toward ``limit`` with every target met (module doc, steps 1–3)."""
+    sign = 1.0 if limit > start else -1.0
+    points = grid(sign * start, sign * limit)
+    if not probe(limit).met:
+        return None
+    lo, hi = -1, len(points) - 1
+    failures = [(sign * start, start_miss)]
+    for _ in range(MAX_PROBES - 1):
+        if hi - lo <= 1:
+            break
+        i = _next_index(points, lo, hi, failures)
+        result = probe(sign * points[i])
+        if result.met:
+            hi = i
+        else:
+            lo = i
+            failures.append((points[i], result.miss))
+    return sign * points[hi]
+
+
+def earliest_deadline(probe: Callable[[int], Probe], deadline: int, horizon: int) -> int | None:
+    """d* = min {d > deadline : met}: bisection up to the horizon, then year by year beyond it (module doc)."""
+    if deadline < horizon and probe(horizon).met:
+        below, above = deadline, horizon
+        while above - below > 1:
+            middle = (below + above) // 2
+            below, above = (below, middle) if probe(middle).met else (middle, above)
+        return above
+    return next((year for year in range(horizon + 1, horizon + YEARS_BEYOND + 1) if probe(year).met), None)
+
+
+def run_search(task: SearchTask) -> dict[str, Any]:
+    """One relaxation, searched in this process (the entry is :meth:`Prober.entry`)."""
+    began = time.perf_counter()
+    probe = Prober(task)
+    if task.key == "mix.deadline":
+        to = earliest_deadline(probe, task.start, task.base["horizon"])
+    elif isinstance(task.start, bool):
+        to = task.limit if probe(task.limit).met else None
+    else:
+        to = smallest_value(probe, task.start, task.start_miss, task.limit)
+    return probe.entry(to, time.perf_counter() - began)
+
+
+def _crashed(task: SearchTask, message: str) -> dict[str, Any]:
+    """The entry of a search whose worker raised or died: nothing shown, nothing restored."""
+    return {"key": task.key, "from": task.start, "to": None, "limit": task.limit, "restores": False, "set": [],
+            "insufficient": task.start, "undecided": [], "probes": 0, "seconds": None, "error": message}
+
+
+def _value(scenario: dict[str, Any], key: str) -> Any:
+    for part in key.split("."):
+        scenario = scenario[part]
+    return scenario
+
+
+def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadline: bool) -> list[SearchTask]:
+    """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move."""
+    base = scenario.model_dump()
+    tasks = [
+        SearchTask(c.key, _value(base, c.key), c.limit, miss, base, data_dir)
+        for c in CANDIDATES if c.applies(scenario) and _value(base, c.key) != c.limit
+    ]
+    if deadline:
+        limit = scenario.horizon + YEARS_BEYOND
+        tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir))
+    return tasks
+
+
+def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | None = None,
+                progress: Progress = lambda message: None) -> dict[str, Any]:
+    """Run the searches (in worker processes when a probe is expected to take more than PARALLEL_ABOVE s),
+    telling ``progress`` as each ends; restoring relaxations first, in candidate order."""
+    began, done = time.perf_counter(), 0
+
+    def report(entry: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
+        outcome = f"→ {_number(entry['to'])}" if entry["restores"] else "cannot restore the targets"
+        progress(f"diagnosis {done}/{len(tasks)}: {entry['key']} {outcome} ({entry['probes']} probes)")
+
+    if workers is None:
+        workers = default_workers() if probe_seconds > PARALLEL_ABOVE else 1
+    if workers > 1 and len(tasks) > 1:
+        found = run_in_processes(run_search, tasks, workers, on_crash=_crashed, on_result=report)
+    else:
+        workers, found = 1, [run_search(task) for task in tasks]
+        for entry in found:
+            report(entry)
+    deadline = next((f for f in found if f["key"] == "mix.deadline"), None)
+    return {
+        "relaxations": sorted(found, key=lambda f: not f["restores"]),
+        "earliest_year": deadline["to"] if deadline else None,
+        "earliest_year_limit": tasks[0].limit if deadline else None,
+        "search": {"probes": sum(f.get("probes", 0) for f in found), "workers": workers,
+                   "seconds": round(time.perf_counter() - began, 3)},
+    }
+
+
+# ------------------------------------------------------------------------------------------ missed goals
+
+
+def missed_goals(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The goals a plan misses, from its mix and budget tables (:func:`optimizer.pipeline.goal_deviations`):
+    a share outside the band by ``points`` = 100·shortfall, i.e. ``heads`` = shortfall·N_t people of the
+    year's total N_t; a budget total over the cap by ``overrun`` CNY, ``percent_of_cap`` = 100·overrun/cap."""
+    deviations = goal_deviations(mix, budget)
+    totals = mix.groupby("year")["headcount"].sum()
+    return {
+        "mix": [
+            {**miss, "side": "below" if miss["share"] < miss["lower"] else "above",
+             "points": 100 * miss["shortfall"], "heads": float(miss["shortfall"] * totals[miss["year"]])}
+            for miss in deviations["mix"]
+        ],
+        "budget": [{**miss, "percent_of_cap": 100 * miss["overrun"] / miss["cap"]} for miss in deviations["budget"]],
+    }
+
+
+def softened_plan(data: ModelData) -> dict[str, list[dict[str, Any]]] | None:
+    """The closest plan to an infeasible model: minimise Σ slack of the elastic build, fix it (with the stage
+    tolerance), then minimise the target miss. Returns the rows that give way (``softened``: constraint, side,
+    stated limit, missed_by) and the goals that plan misses; None when no plan was found in the time limit."""
+    scenario = data.scenario
+    elastic = replace(data, elastic=True)
+    model, index = build_model(elastic)
+    options = solver_options(scenario)
+    slack = model.objective_terms.get("softened", {})
+    first = solve(model, slack, options)
+    if first.values is None:
+        return None
+    achieved = model.evaluate(slack, first.values)
+    model.add_row("stage_fix[softened]", slack, hi=achieved + scenario.objective.stage_tolerance * max(1.0, achieved))
+    second = solve(model, stage_terms(model, elastic.mean_pay)["mix"], options, start=first.values)
+    values = second.values if second.values is not None else first.values
+    plan = cohort_plan(values, elastic, index)
+    softened = [
+        {"constraint": s.row, "side": s.side, "limit": s.limit, "missed_by": float(values[s.var]),
+         "unit": SLACK_UNITS[s.row.split("[")[0]]}
+        for s in index.softened if values[s.var] > MET
+    ]
+    return {"softened": softened, **missed_goals(mix_table(headcount_table(plan), elastic), budget_table(plan, elastic))}
+
+
+# ------------------------------------------------------------------------------------------------ entry
+
+
+def diagnose_missed(scenario: Scenario, data_dir: Path, mix: pd.DataFrame, budget: pd.DataFrame, miss: float,
+                    probe_seconds: float, progress: Progress = lambda message: None) -> dict[str, Any]:
+    """Diagnosis of a written plan that misses a target by ``miss`` heads (its target miss m)."""
+    missed = {**missed_goals(mix, budget), "softened": []}
+    tasks = search_tasks(scenario, Path(data_dir).resolve(), miss, deadline=True)
+    return {"feasible": True, "missed": missed, **relaxations(tasks, probe_seconds, progress=progress)}
+
+
+def diagnose_infeasible(data: ModelData, data_dir: Path, probe_seconds: float,
+                        progress: Progress = lambda message: None) -> dict[str, Any]:
+    """Diagnosis of an infeasible model: the hard rules that must give way (elastic re-solve), and the single
+    relaxations that would make it feasible with every target met. No deadline search: a later deadline
+    cannot make hard rules compatible."""
+    missed = softened_plan(data)
+    tasks = search_tasks(data.scenario, Path(data_dir).resolve(), None, deadline=False)
+    return {"feasible": False, "missed": missed, **relaxations(tasks, probe_seconds, progress=progress)}
+
+
+# ---------------------------------------------------------------------------------------------- words
+
+
+def _number(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else f"{value:g}"
+
+
+def _change(relaxation: dict[str, Any]) -> str:
+    extra = [s for s in relaxation["set"] if not s.startswith(relaxation["key"] + "=")]
+    tail = f" (with {', '.join(extra)})" if extra else ""
+    return f"{relaxation['key']} {_number(relaxation['from'])} → {_number(relaxation['to'])}{tail}"
+
+
+def describe(diagnosis: dict[str, Any]) -> list[str]:
+    """The diagnosis in plain words, one line each."""
+    missed = diagnosis["missed"]
+    if missed is None:
+        lines = ["no plan found even with the hard rules softened (time limit)"]
+    else:
+        lines = [f"{s['constraint']}: {s['side']} {s['limit']:g} missed by {s['missed_by']:,.1f} {s['unit']}"
+                 for s in missed["softened"]]
+        lines += [f"{m['sequence']} share in year {m['year']} is {m['share']:.1%}, {m['points']:.1f} points "
+                  f"{m['side']} the band ({m['lower']:.1%}–{m['upper']:.1%}) = {m['heads']:,.1f} people"
+                  for m in missed["mix"]]
+        lines += [f"budget in year {b['year']} is {b['overrun']:,.0f} CNY over the cap ({b['percent_of_cap']:.2f}% of it)"
+                  for b in missed["budget"]]
+    restoring = [r for r in diagnosis["relaxations"] if r["restores"]]
+    failing = [r for r in diagnosis["relaxations"] if not r["restores"] and r["key"] != "mix.deadline"]
+    if restoring:
+        lines.append("would be met with " + ", or ".join(_change(r) for r in restoring))
+    if failing:
+        lines.append("no single change of these would meet every target: "
+                     + ", ".join(f"{r['key']} (tried {_number(r['limit'])}{', undecided' if r['limit'] in r['undecided'] else ''})"
+                                 for r in failing))
+    if diagnosis["earliest_year_limit"] is not None:
+        year = diagnosis["earliest_year"]
+        lines.append(f"earliest year the mix can be reached (with the budget held): {year}" if year is not None
+                     else f"the mix cannot be reached with the budget held by year {diagnosis['earliest_year_limit']}")
+    return lines

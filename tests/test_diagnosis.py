@@ -1,0 +1,218 @@
+"""Diagnosis of unreachable targets: missed goals with their shortfalls, the smallest single relaxations
+(applied and re-solved here), the earliest year the mix can be reached, softened hard rules.
+
+Tiny groups from :mod:`tests.builders` (QUIET base: one year, no attrition, no hires, every cap at 0), so
+every number below is worked out by hand in the test's comment.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from models.scenario import build_scenario
+from optimizer import diagnosis
+from optimizer.cli import main
+from optimizer.diagnosis import Probe, earliest_deadline, grid, smallest_value
+from tests.builders import QUIET, people, solve_group, unit, write_group
+from tests.test_formulation import MIX_100, REACH_30
+
+ATTRITION_DRIVEN = [*people("U1", "operations", 80), *people("U1", "technical", 20, first=100)]
+"""80 operations (not qualified to move) and 20 technical: only attrition changes the mix."""
+SLOW_MIX = ["horizon=2", "mix.deadline=2", "mix.tolerance=0.005", "attrition.operations=0.1"]
+
+
+def _cli_solve(tmp_path, employees, units, overrides, *args):
+    """``wfplan solve`` on the QUIET scenario file with ``--set`` overrides; (result, summary.json)."""
+    data = write_group(tmp_path / "data", employees, units)
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(json.dumps(QUIET), encoding="utf-8")  # JSON is YAML
+    out = tmp_path / "plan"
+    sets = [arg for override in overrides for arg in ("--set", override)]
+    result = CliRunner().invoke(main, ["solve", str(scenario), "--data", str(data), "--out", str(out), *sets, *args])
+    return result, json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def reach_30(tmp_path_factory):
+    """MIX_100 with 10% moves and a ±0.5 point band, diagnosed once for the tests that read it."""
+    return _cli_solve(tmp_path_factory.mktemp("reach_30"), MIX_100, [unit("U1")], REACH_30)
+
+
+def _relaxation(summary, key):
+    return next(r for r in summary["diagnosis"]["relaxations"] if r["key"] == key)
+
+
+def _applied(overrides, relaxation):
+    """``overrides`` with the relaxation's ``set`` applied on top (a key set again takes the new value)."""
+    merged = {text.split("=")[0]: text for text in [*overrides, *relaxation["set"]]}
+    return list(merged.values())
+
+
+# ------------------------------------------------------------------------------------- end to end
+
+
+def test_missed_mix_exits_3_with_the_shortfalls_in_points_and_heads(reach_30):
+    # 8 moves (10% of 80) leave technical at 28/100: 1.5 points and 1.5 people under 29.5%; operations at
+    # 72/100 are as far over 70.5%.
+    result, summary = reach_30
+    assert result.exit_code == 3, result.output
+    missed = summary["diagnosis"]["missed"]
+    by_sequence = {m["sequence"]: m for m in missed["mix"]}
+    assert by_sequence.keys() == {"technical", "operations"}
+    assert by_sequence["technical"]["side"] == "below" and by_sequence["operations"]["side"] == "above"
+    for miss in by_sequence.values():
+        assert miss["year"] == 1
+        assert miss["points"] == pytest.approx(1.5)
+        assert miss["heads"] == pytest.approx(1.5)
+    assert missed["budget"] == [] and missed["softened"] == []
+    assert "technical share in year 1 is 28.0%, 1.5 points below the band (29.5%–30.5%) = 1.5 people" in result.output
+    assert "would be met with mix.deadline 1 → 2 (with horizon=2), or mobility.operations_to_technical 0.1 → 0.125" \
+        in result.output
+
+
+def test_each_suggested_relaxation_meets_every_target_and_its_neighbour_does_not(reach_30, tmp_path):
+    # Technical needs 29.5 of 100, i.e. 10 moves of the 80 operations: rate 10/80 = 0.125 (0.124 allows 9).
+    # A band of ±2 points takes 28% as it is. A second year of 10% moves reaches the band by year 2.
+    _, summary = reach_30
+    restoring = {r["key"]: r for r in summary["diagnosis"]["relaxations"] if r["restores"]}
+    assert {key: (r["to"], r["insufficient"]) for key, r in restoring.items()} == {
+        "mobility.operations_to_technical": (0.125, 0.124),
+        "mix.tolerance": (0.02, 0.0199),
+        "mix.deadline": (2, 1),
+    }
+    assert restoring["mix.deadline"]["set"] == ["mix.deadline=2", "horizon=2"]
+    assert summary["diagnosis"]["earliest_year"] == 2
+    for key, relaxation in restoring.items():
+        applied = solve_group(tmp_path / key, MIX_100, [unit("U1")], _applied(REACH_30, relaxation))
+        assert applied.exit_code == 0, key
+    just_short = solve_group(tmp_path / "short", MIX_100, [unit("U1")],
+                             _applied(REACH_30, {"set": ["mobility.operations_to_technical=0.124"]}))
+    assert just_short.exit_code == 3
+
+
+def test_a_relaxation_that_cannot_help_is_reported_as_such(reach_30):
+    # Tier promotions do not change the sequence mix; there is no management to move; hiring switched on
+    # allows 8% of 20 technical = 1 hire where 3 are needed.
+    result, summary = reach_30
+    tier_rate = _relaxation(summary, "promotion.tier_rate")
+    assert tier_rate == {"key": "promotion.tier_rate", "from": 0.0, "to": None, "limit": 1.0, "restores": False,
+                         "set": [], "insufficient": 1.0, "undecided": [], "probes": 1, "seconds": tier_rate["seconds"]}
+    assert not _relaxation(summary, "mobility.management_to_technical")["restores"]
+    hiring = _relaxation(summary, "hiring.enabled")
+    assert (hiring["from"], hiring["restores"], hiring["insufficient"]) == (False, False, True)
+    assert "no single change of these would meet every target: promotion.tier_rate (tried 1), " in result.output
+
+
+def test_earliest_year_is_when_attrition_brings_the_mix_into_the_band(tmp_path):
+    # Technical share in year k: 20 / (20 + 80·0.9^k) = 23.6%, 25.5%, 27.6% for k = 2, 3, 4 and 29.75% for
+    # k = 5, inside 29.5–30.5% (at k = 6 it is already 32%: the scan past the horizon goes year by year).
+    result, summary = _cli_solve(tmp_path, ATTRITION_DRIVEN, [unit("U1")], SLOW_MIX)
+    assert result.exit_code == 3
+    assert summary["diagnosis"]["earliest_year"] == 5
+    assert summary["diagnosis"]["earliest_year_limit"] == 7
+    deadline = _relaxation(summary, "mix.deadline")
+    assert deadline["set"] == ["mix.deadline=5", "horizon=5"] and deadline["insufficient"] == 4
+    assert "earliest year the mix can be reached (with the budget held): 5" in result.output
+    assert solve_group(tmp_path / "applied", ATTRITION_DRIVEN, [unit("U1")], _applied(SLOW_MIX, deadline)).exit_code == 0
+
+
+def test_budget_overrun_is_diagnosed_and_relaxed_both_ways(tmp_path):
+    # Cap = payroll(0) = 10 × 60,000; the floor forces ⌊0.5·10⌋ = 5 grade steps at +1,000: overrun 5,000
+    # (0.833% of the cap). Growth 5,000/600,000 = 0.008333… rounds up to 0.00834; the floor must fall below
+    # 10% (⌊10·r⌋ = 0), i.e. to 0.0999, rounded down.
+    group, floors = people("U1", "technical", 10), ["budget.growth=0", "promotion.grade_rate=0.5",
+                                                    "promotion.grade_rate_floor=0.5"]
+    result, summary = _cli_solve(tmp_path, group, [unit("U1")], floors)
+    assert result.exit_code == 3
+    [overrun] = summary["diagnosis"]["missed"]["budget"]
+    assert (overrun["year"], overrun["overrun"]) == (1, pytest.approx(5_000))
+    assert overrun["percent_of_cap"] == pytest.approx(100 * 5_000 / 600_000)
+    assert "budget in year 1 is 5,000 CNY over the cap (0.83% of it)" in result.output
+    growth, floor = _relaxation(summary, "budget.growth"), _relaxation(summary, "promotion.grade_rate_floor")
+    assert (growth["to"], growth["insufficient"]) == (0.00834, 0.00833)
+    assert (floor["to"], floor["insufficient"]) == (0.0999, 0.1)
+    for relaxation in (growth, floor):
+        assert solve_group(tmp_path / relaxation["key"], group, [unit("U1")], _applied(floors, relaxation)).exit_code == 0
+
+
+def test_infeasible_unit_minimum_names_the_softened_cap_and_the_relaxation(tmp_path):
+    # 100 operations, 10% attrition, minimum 150: 90 + hires ≥ 150 needs 60 hires, the cap allows
+    # 3% of 100 = 3, so the minimum is missed by 150 − 93 = 57; a hiring rate of 60/100 = 0.6 restores it.
+    overrides = ["hiring.enabled=true", "attrition.operations=0.1"]
+    result, summary = _cli_solve(tmp_path, people("U1", "operations", 100), [unit("U1", min_headcount=150)], overrides)
+    assert result.exit_code == 4
+    assert summary["status"] == "infeasible" and not summary["diagnosis"]["feasible"]
+    [softened] = summary["diagnosis"]["missed"]["softened"]
+    assert softened == {"constraint": "unit_headcount[U1,y1]", "side": "minimum", "limit": 150.0,
+                        "missed_by": pytest.approx(57, rel=1e-5), "unit": "people"}
+    assert "unit_headcount[U1,y1]: minimum 150 missed by 57.0 people" in result.output
+    hiring = _relaxation(summary, "hiring.max_rate.operations")
+    assert (hiring["to"], hiring["insufficient"]) == (0.6, 0.599)
+    applied = solve_group(tmp_path / "applied", people("U1", "operations", 100), [unit("U1", min_headcount=150)],
+                          _applied(overrides, hiring))
+    assert applied.exit_code == 0
+
+
+def test_no_diagnosis_flag_skips_the_extra_solves(tmp_path):
+    result, summary = _cli_solve(tmp_path, MIX_100, [unit("U1")], REACH_30, "--no-diagnosis", "--quiet")
+    assert result.exit_code == 3
+    assert "diagnosis" not in summary
+
+
+def test_worker_processes_find_the_same_relaxations(tmp_path):
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30)
+    tasks = diagnosis.search_tasks(scenario, data, 3.0, deadline=True)
+    alone = diagnosis.relaxations(tasks, probe_seconds=0.0)
+    parallel = diagnosis.relaxations(tasks, probe_seconds=0.0, workers=2)
+    assert (alone["search"]["workers"], parallel["search"]["workers"]) == (1, 2)
+    drop_time = [{k: v for k, v in r.items() if k != "seconds"} for r in alone["relaxations"]]
+    assert drop_time == [{k: v for k, v in r.items() if k != "seconds"} for r in parallel["relaxations"]]
+
+
+# ------------------------------------------------------------------------------------- the searches
+
+
+def test_grid_has_three_significant_digits_across_a_decade():
+    assert grid(0.0996, 0.102) == [0.0997, 0.0998, 0.0999, 0.1, 0.101, 0.102]
+    # Below 0.001 the grid steps by RESOLUTION (1e-5): 9 + 1 points down to −0.001, 99 below it, and 0.
+    below = grid(-0.0011, 0.0)
+    assert below[:3] == [-0.00109, -0.00108, -0.00107] and below[-3:] == [-2e-05, -1e-05, 0.0]
+    assert len(below) == 9 + 1 + 99 + 1
+
+
+def test_secant_finds_a_linear_threshold_in_few_probes():
+    # m(v) = 100·(0.11537 − v)⁺: the threshold rounds up to 0.116. After the limit and two halvings, the first
+    # failure (0.0937) and the start give the secant root 0.11537 exactly; its lower neighbour 0.115 fails.
+    calls = []
+
+    def probe(value):
+        calls.append(value)
+        miss = max(0.0, 100 * (0.11537 - value))
+        return Probe(miss <= 1e-6, miss, True)
+
+    assert smallest_value(probe, 0.08, 100 * (0.11537 - 0.08), 1.0) == 0.116
+    assert calls == [1.0, 0.45, 0.175, 0.0937, 0.116, 0.115]
+
+
+def _recorded(met):
+    """A probe answering ``met(value)``, and the list of the values it was asked about."""
+    calls = []
+
+    def probe(value):
+        calls.append(value)
+        return Probe(met(value), None, True)
+
+    return probe, calls
+
+
+def test_earliest_deadline_bisects_inside_the_horizon_and_scans_beyond():
+    probe, calls = _recorded(lambda d: d >= 4)  # horizon 5, deadline 1: the horizon, then bisection on 2..4
+    assert earliest_deadline(probe, 1, 5) == 4 and calls == [5, 3, 4]
+    probe, calls = _recorded(lambda d: d == 5)  # past the horizon (3) year by year: 6 would fail again
+    assert earliest_deadline(probe, 3, 3) == 5 and calls == [4, 5]
+    probe, calls = _recorded(lambda d: False)
+    assert earliest_deadline(probe, 3, 3) is None and calls == [4, 5, 6, 7, 8]
