@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -39,6 +42,24 @@ def _errors_to_exit_codes(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+@contextmanager
+def _stdout_to_stderr(active: bool) -> Iterator[None]:
+    """Send everything written to file descriptor 1 (solver banners from C code included) to stderr, so
+    ``--json`` leaves stdout holding the JSON document only."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _progress(quiet: bool) -> Callable[[str], None]:
     return (lambda message: None) if quiet else (lambda message: click.echo(f"… {message}", err=True))
 
@@ -64,7 +85,12 @@ def _echo_diagnosis(summary: dict[str, Any]) -> None:
         click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in describe(summary["diagnosis"])))
 
 
-def _report(result: RunResult, quiet: bool) -> None:
+def _report(result: RunResult, quiet: bool, as_json: bool = False) -> None:
+    """The run's outcome for a person (summary, diagnosis, where the files are) or, with ``as_json``, the
+    whole summary.json on stdout for scripts; exits with the run's exit code."""
+    if as_json:
+        click.echo(json.dumps(result.summary, indent=2, ensure_ascii=False, default=str))
+        sys.exit(result.exit_code)
     if result.plan_dir is None:
         click.echo(f"model written to {result.summary.get('lp_file')} (not solved)")
         return
@@ -95,17 +121,19 @@ def main() -> None:
 @click.option("--units", default=20, show_default=True)
 @click.option("--out", "out_dir", default="runs/demo", show_default=True, type=click.Path(path_type=Path))
 @click.option("--backend", type=click.Choice(["highs", "cbc", "scip", "cpsat"]), default=None)
-@click.option("--quiet", is_flag=True)
+@click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")
+@click.option("--json", "as_json", is_flag=True, help="print summary.json on stdout (for scripts)")
 @_errors_to_exit_codes
-def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: bool) -> None:
+def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: bool, as_json: bool) -> None:
     """Generate the built-in demo group, solve the baseline scenario, write and verify the plan."""
     data_dir = out_dir / "data"
     write_generated(data_dir, employees, units, DEMO_SEED)
     overrides = (f"solver.backend={backend}",) if backend else ()
     scenario = _resolve_scenario("baseline", overrides)
-    plan = run_plan(scenario, data_dir, out_dir / "plan", progress=_progress(quiet), report_writers=report_writers(),
-                    diagnose=True)
-    _report(plan, quiet)
+    with _stdout_to_stderr(as_json):
+        plan = run_plan(scenario, data_dir, out_dir / "plan", progress=_progress(quiet or as_json),
+                        report_writers=report_writers(), diagnose=True)
+    _report(plan, quiet, as_json)
 
 
 @main.command()
@@ -115,21 +143,26 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: 
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario value")
 @click.option("--save-lp", type=click.Path(path_type=Path), help="write the model (.lp or .mps) without solving")
 @click.option("--no-diagnosis", is_flag=True, help="skip the diagnosis of a missed target (it re-solves many times)")
-@click.option("--quiet", is_flag=True)
+@click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")
+@click.option("--json", "as_json", is_flag=True, help="print summary.json on stdout (for scripts)")
 @_errors_to_exit_codes
 def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overrides: tuple[str, ...],
-          save_lp: Path | None, no_diagnosis: bool, quiet: bool) -> None:
+          save_lp: Path | None, no_diagnosis: bool, quiet: bool, as_json: bool) -> None:
     """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline')."""
     scenario = _resolve_scenario(scenario_file, overrides)
     data = data_dir or (Path(scenario.data) if scenario.data else None)
     out = out_dir or Path("runs") / scenario.name
+    progress = _progress(quiet or as_json)
     if scenario.own_ladder:  # categories replace the input tables
-        _report(run_ladder_plan(scenario, out, save_lp=save_lp, progress=_progress(quiet)), quiet=True)
+        with _stdout_to_stderr(as_json):
+            result = run_ladder_plan(scenario, out, save_lp=save_lp, progress=progress)
+        _report(result, quiet=True, as_json=as_json)
     if data is None:
         raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")
-    result = run_plan(scenario, data, out, save_lp=save_lp, progress=_progress(quiet), report_writers=report_writers(),
-                      diagnose=not no_diagnosis)
-    _report(result, quiet)
+    with _stdout_to_stderr(as_json):
+        result = run_plan(scenario, data, out, save_lp=save_lp, progress=progress, report_writers=report_writers(),
+                          diagnose=not no_diagnosis)
+    _report(result, quiet, as_json)
 
 
 @main.command()

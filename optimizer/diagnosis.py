@@ -38,8 +38,10 @@ share through the band and out again), so years H+1 … H+YEARS_BEYOND are probe
 the operations floor, promotion floors — a named slack. Minimising their sum, then the target miss, names
 the rows that must give way and by how much, and the goals that closest plan would still miss.
 
-**Cost.** A probe rebuilds the model; every search runs its probes one after another, and the searches run
-in worker processes (one solve each) when a probe is expected to take more than PARALLEL_ABOVE seconds.
+**Cost.** A probe rebuilds the model (1–2 s at 20,000 employees; a probe that meets the targets then takes
+5–15 s, one that fails just short of them often runs to the time limit, proving that is the hard part).
+Each search runs its probes one after another; the searches run in worker processes (one solve each)
+when a probe is expected to take more than PARALLEL_ABOVE seconds.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from optimizer.inputs_cache import cached_inputs
 from optimizer.parallel import default_workers, run_in_processes
 from optimizer.pipeline import Progress, goal_deviations, model_data
 from optimizer.results import budget_table, cohort_plan, headcount_table, mix_table
-from optimizer.solve import solver_options, stage_terms
+from optimizer.solve import _fixing_row, solver_options, stage_terms
 
 MET = 1e-6
 """Target miss (heads) up to which every target counts as met."""
@@ -215,7 +217,8 @@ def _next_index(points: list[float], lo: int, hi: int, failures: list[tuple[floa
     return min(max(index, lo + 1), hi - 1)
 
 
-def smallest_value(probe: Callable[[float], Probe], start: float, start_miss: float | None, limit: float) -> float | None:
+def smallest_value(probe: Callable[[float], Probe], start: float, start_miss: float | None,
+                   limit: float) -> float | None:
     """The grid value closest to ``start`` toward ``limit`` with every target met (module doc, steps 1–3)."""
     sign = 1.0 if limit > start else -1.0
     points = grid(sign * start, sign * limit)
@@ -295,7 +298,8 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
         nonlocal done
         done += 1
         outcome = f"→ {_number(entry['to'])}" if entry["restores"] else "cannot restore the targets"
-        progress(f"diagnosis {done}/{len(tasks)}: {entry['key']} {outcome} ({entry['probes']} probes)")
+        probes = entry["probes"]
+        progress(f"diagnosis {done}/{len(tasks)}: {entry['key']} {outcome} ({probes} probe{'s' * (probes != 1)})")
 
     if workers is None:
         workers = default_workers() if probe_seconds > PARALLEL_ABOVE else 1
@@ -309,8 +313,8 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
     return {
         "relaxations": sorted(found, key=lambda f: not f["restores"]),
         "earliest_year": deadline["to"] if deadline else None,
-        "earliest_year_limit": tasks[0].limit if deadline else None,
-        "search": {"probes": sum(f.get("probes", 0) for f in found), "workers": workers,
+        "earliest_year_limit": deadline["limit"] if deadline else None,
+        "search": {"probes": sum(f["probes"] for f in found), "workers": workers,
                    "seconds": round(time.perf_counter() - began, 3)},
     }
 
@@ -347,7 +351,7 @@ def softened_plan(data: ModelData) -> dict[str, list[dict[str, Any]]] | None:
     if first.values is None:
         return None
     achieved = model.evaluate(slack, first.values)
-    model.add_row("stage_fix[softened]", slack, hi=achieved + scenario.objective.stage_tolerance * max(1.0, achieved))
+    model.add_row("stage_fix[softened]", *_fixing_row(slack, achieved, scenario.objective.stage_tolerance))
     second = solve(model, stage_terms(model, elastic.mean_pay)["mix"], options, start=first.values)
     values = second.values if second.values is not None else first.values
     plan = cohort_plan(values, elastic, index)
@@ -356,7 +360,8 @@ def softened_plan(data: ModelData) -> dict[str, list[dict[str, Any]]] | None:
          "unit": SLACK_UNITS[s.row.split("[")[0]]}
         for s in index.softened if values[s.var] > MET
     ]
-    return {"softened": softened, **missed_goals(mix_table(headcount_table(plan), elastic), budget_table(plan, elastic))}
+    goals = missed_goals(mix_table(headcount_table(plan), elastic), budget_table(plan, elastic))
+    return {"softened": softened, **goals}
 
 
 # ------------------------------------------------------------------------------------------------ entry
@@ -393,29 +398,36 @@ def _change(relaxation: dict[str, Any]) -> str:
     return f"{relaxation['key']} {_number(relaxation['from'])} → {_number(relaxation['to'])}{tail}"
 
 
+def _missed_lines(missed: dict[str, list[dict[str, Any]]]) -> list[str]:
+    lines = [f"{s['constraint']}: {s['side']} {s['limit']:g} missed by {s['missed_by']:,.1f} {s['unit']}"
+             for s in missed["softened"]]
+    lines += [f"{m['sequence']} share in year {m['year']} is {m['share']:.1%}, {m['points']:.1f} points {m['side']} "
+              f"the band ({m['lower']:.1%}–{m['upper']:.1%}) = {m['heads']:,.1f} people" for m in missed["mix"]]
+    lines += [f"budget in year {b['year']} is {b['overrun']:,.0f} CNY over the cap ({b['percent_of_cap']:.2f}% of it)"
+              for b in missed["budget"]]
+    return lines
+
+
+def _relaxation_lines(relaxations: list[dict[str, Any]]) -> list[str]:
+    restoring = [r for r in relaxations if r["restores"]]
+    failing = [r for r in relaxations if not r["restores"] and r["key"] != "mix.deadline"]
+    tried = [f"{r['key']} (tried {_number(r['limit'])}{', undecided' if r['limit'] in r['undecided'] else ''})"
+             for r in failing]
+    lines = ["would be met with " + ", or ".join(_change(r) for r in restoring)] if restoring else []
+    return lines + (["no single change of these would meet every target: " + ", ".join(tried)] if tried else [])
+
+
 def describe(diagnosis: dict[str, Any]) -> list[str]:
     """The diagnosis in plain words, one line each."""
     missed = diagnosis["missed"]
     if missed is None:
         lines = ["no plan found even with the hard rules softened (time limit)"]
     else:
-        lines = [f"{s['constraint']}: {s['side']} {s['limit']:g} missed by {s['missed_by']:,.1f} {s['unit']}"
-                 for s in missed["softened"]]
-        lines += [f"{m['sequence']} share in year {m['year']} is {m['share']:.1%}, {m['points']:.1f} points "
-                  f"{m['side']} the band ({m['lower']:.1%}–{m['upper']:.1%}) = {m['heads']:,.1f} people"
-                  for m in missed["mix"]]
-        lines += [f"budget in year {b['year']} is {b['overrun']:,.0f} CNY over the cap ({b['percent_of_cap']:.2f}% of it)"
-                  for b in missed["budget"]]
-    restoring = [r for r in diagnosis["relaxations"] if r["restores"]]
-    failing = [r for r in diagnosis["relaxations"] if not r["restores"] and r["key"] != "mix.deadline"]
-    if restoring:
-        lines.append("would be met with " + ", or ".join(_change(r) for r in restoring))
-    if failing:
-        lines.append("no single change of these would meet every target: "
-                     + ", ".join(f"{r['key']} (tried {_number(r['limit'])}{', undecided' if r['limit'] in r['undecided'] else ''})"
-                                 for r in failing))
-    if diagnosis["earliest_year_limit"] is not None:
-        year = diagnosis["earliest_year"]
+        lead = [] if diagnosis["feasible"] else ["the closest plan (not written) breaks hard rules and misses goals:"]
+        lines = lead + _missed_lines(missed)
+    lines += _relaxation_lines(diagnosis["relaxations"])
+    limit, year = diagnosis["earliest_year_limit"], diagnosis["earliest_year"]
+    if limit is not None:
         lines.append(f"earliest year the mix can be reached (with the budget held): {year}" if year is not None
-                     else f"the mix cannot be reached with the budget held by year {diagnosis['earliest_year_limit']}")
+                     else f"the mix cannot be reached with the budget held by year {limit}")
     return lines

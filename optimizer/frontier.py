@@ -10,9 +10,9 @@ Goals (``--y``), each solved on the cohort model without writing a plan:
   N_tech − θ·N, set θ to the share of the plan found, repeat until no plan beats θ (each re-solve starts
   from the previous plan).
 - ``deadline`` (minimise): the earliest ``mix.deadline`` from which every target is met (the mix band to
-  the horizon, the budget caps), searched as the diagnosis searches its earliest year
-  (:func:`optimizer.diagnosis.earliest_deadline`): bisection up to the horizon, then year by year up to
-  ``YEARS_BEYOND`` past it with the horizon extended; no value when none is reached.
+  the horizon, the budget caps), found by the diagnosis' earliest-year search
+  (:func:`optimizer.diagnosis.run_search` on ``mix.deadline`` from 0): bisection up to the horizon, then
+  year by year up to ``YEARS_BEYOND`` past it with the horizon extended; no value when none is reached.
 - ``cost`` (minimise): the lowest total cost over the horizon (Σ payroll + one-off costs) of a plan that
   meets every target; no value when the targets cannot all be met.
 
@@ -35,8 +35,7 @@ from models.io import InputError
 from models.scenario import Scenario, ScenarioError, build_scenario
 from models.validation import load_inputs
 from optimizer.backends import solve
-from optimizer.diagnosis import MET, YEARS_BEYOND, Prober, SearchTask
-from optimizer.diagnosis import earliest_deadline as earliest_met_deadline
+from optimizer.diagnosis import MET, YEARS_BEYOND, SearchTask, run_search
 from optimizer.formulation import Index, ModelData, build_model, stock_expr
 from optimizer.inputs_cache import cached_inputs
 from optimizer.linear_model import LinearModel, combine
@@ -117,11 +116,10 @@ def best_technical_share(scenario: Scenario, data_dir: Path) -> GoalValue:
 
 def earliest_deadline(scenario: Scenario, data_dir: Path) -> GoalValue:
     """The diagnosis' earliest-year search from year 1 (``optimal`` when every probe was decided)."""
-    task = SearchTask("mix.deadline", 0, scenario.horizon + YEARS_BEYOND, None, scenario.model_dump(), data_dir)
-    probe = Prober(task)
-    found = earliest_met_deadline(probe, 0, scenario.horizon)
-    status = "target_missed" if found.to is None else "feasible" if probe.undecided else "optimal"
-    return GoalValue(found.to, status, probe.count)
+    found = run_search(SearchTask(key="mix.deadline", start=0, limit=scenario.horizon + YEARS_BEYOND, start_miss=None,
+                                  base=scenario.model_dump(), data_dir=data_dir))
+    status = "target_missed" if found["to"] is None else "feasible" if found["undecided"] else "optimal"
+    return GoalValue(found["to"], status, found["probes"])
 
 
 def least_cost(scenario: Scenario, data_dir: Path) -> GoalValue:

@@ -29,7 +29,7 @@ from optimizer.disaggregate import employee_actions
 from optimizer.formulation import ModelData, build_model
 from optimizer.output import staged_folder, write_json, write_tables
 from optimizer.results import budget_table, cohort_plan, flows_table, headcount_table, mix_table
-from optimizer.solve import Solution, solve_model
+from optimizer.solve import Solution, StageResult, solve_model
 from optimizer.verify import verify_plan
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TARGET_MISSED, EXIT_NO_PLAN = 0, 2, 3, 4
@@ -119,6 +119,13 @@ def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame)
     }
 
 
+def describe_stage(stage: StageResult) -> str:
+    """One progress line per finished solver stage: status, objective, gap, seconds."""
+    objective = "none" if stage.objective is None else f"{stage.objective:,.6g}"
+    gap = "" if stage.gap is None else f", gap {stage.gap:.4%}"
+    return f"  stage {stage.term}: {stage.status}, objective {objective}{gap}, {stage.seconds:.1f} s"
+
+
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for package in ("wfplan", "pulp", "ortools", "highspy", "pandas", "numpy"):
@@ -193,11 +200,12 @@ def run_plan(
         write_lp(model, save_lp)
         return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
     with timer.phase("solve"):
-        solution = solve_model(model, scenario, data.mean_pay)
+        solution = solve_model(model, scenario, data.mean_pay, on_stage=lambda stage: progress(describe_stage(stage)))
     summary["solver"] = _solver_summary(scenario, solution)
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
-            from optimizer.diagnosis import diagnose_infeasible  # late: the diagnosis re-solves through this module
+            # imported here: optimizer.diagnosis imports this module
+            from optimizer.diagnosis import diagnose_infeasible
 
             with timer.phase("diagnosis"):
                 summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
@@ -229,7 +237,8 @@ def run_plan(
         counts={k: int(v) for k, v in tables_out["actions"]["action"].value_counts().sort_index().items()},
     )
     if diagnose and not targets_met:
-        from optimizer.diagnosis import diagnose_missed  # late: the diagnosis re-solves through this module
+        # imported here: optimizer.diagnosis imports this module
+        from optimizer.diagnosis import diagnose_missed
 
         miss = summary["objective"]["mix"] + summary["objective"]["budget_overrun"] / data.mean_pay
         with timer.phase("diagnosis"):
@@ -243,10 +252,12 @@ def run_plan(
             report = verify_plan(folder, data_dir)
         summary.update(verification=report.to_dict(), timings=timer.seconds)
         write_json(summary, folder / "summary.json")
-        if report.ok:
+        if report.ok and report_writers:
             with timer.phase("reports"):
                 for writer in report_writers:
                     writer(folder)
+            summary["timings"] = timer.seconds
+            write_json(summary, folder / "summary.json")  # final timings, reports included
     if not report.ok:
         raise RuntimeError("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
     return RunResult(exit_code, summary, out_dir)
@@ -277,7 +288,7 @@ def run_ladder_plan(
         write_lp(model, save_lp)
         return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
     with timer.phase("solve"):
-        solution = solve_model(model, scenario, data.mean_pay)
+        solution = solve_model(model, scenario, data.mean_pay, on_stage=lambda stage: progress(describe_stage(stage)))
     summary["solver"] = _solver_summary(scenario, solution)
     exit_code = EXIT_OK if solution.values is not None else EXIT_NO_PLAN
     summary.update(status=solution.status, exit_code=exit_code, targets_met=solution.values is not None)

@@ -96,3 +96,20 @@ def test_verify_rejects_a_budget_overrun(tmp_path):
     verdict = CliRunner().invoke(main, ["verify", str(out), str(data)])
     assert verdict.exit_code == 1
     assert "budget" in verdict.output
+
+
+def test_json_prints_the_summary_alone_on_stdout(tmp_path):
+    result, _, out = _solve(tmp_path, MIX_100, [unit("U1")], "--json", **{"mobility.operations_to_technical": 0.2,
+                                                                         "mix.tolerance": 0.005})
+    assert result.exit_code == 0
+    printed = json.loads(result.stdout)
+    assert printed == json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_progress_reports_every_solver_stage(tmp_path):
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    result = CliRunner().invoke(main, ["solve", _scenario(tmp_path, **{"mobility.operations_to_technical": 0.2}),
+                                       "--data", str(data), "--out", str(tmp_path / "plan")])
+    for term in ("mix", "cost", "disruption"):
+        assert f"stage {term}: optimal" in result.stderr
+    assert "mix path" in result.stdout
