@@ -1,7 +1,7 @@
 """The planners' HTML report: one self-contained page, written from a plan folder's files alone.
 
 ``write_html_report(plan_dir)`` reads ``headcount.csv``, ``flows.csv``, ``budget.csv``, ``mix.csv``,
-``units.csv``, ``summary.json`` (and the ``action`` column of ``actions.csv`` for the year-1 counts) and
+``units.csv`` and ``summary.json`` (whose year-1 counts the verifier checked against ``actions.csv``) and
 writes ``report.html`` beside them: status and targets, the diagnosis when there is one, the mix path
 against the target band, the budget against the cap, tier pyramids, a Sankey of the flows and a per-unit
 table. plotly.js is embedded once, so the page opens offline. Every text that comes from the data is
@@ -28,7 +28,6 @@ __all__ = ["write_html_report"]
 
 REPORT_NAME = "report.html"
 TEXT_COLUMNS = {
-    "actions": ("action",),
     "headcount": ("unit_id", "sequence"),
     "flows": ("kind", "from_unit", "from_sequence", "to_unit", "to_sequence"),
     "budget": ("unit_id",),
@@ -70,15 +69,15 @@ class PlanFiles:
     @classmethod
     def read(cls, plan_dir: Path) -> PlanFiles:
         """Read the folder; ids and names stay text (a unit called ``NA`` or ``007`` is kept as written)."""
-        actions = _read_csv(plan_dir, "actions", usecols=["action"])
+        summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
         return cls(
-            summary=json.loads((plan_dir / "summary.json").read_text(encoding="utf-8")),
+            summary=summary,
             headcount=_read_csv(plan_dir, "headcount"),
             flows=_read_csv(plan_dir, "flows"),
             budget=_read_csv(plan_dir, "budget"),
             mix=_read_csv(plan_dir, "mix"),
             units=_read_csv(plan_dir, "units"),
-            action_counts={str(k): int(v) for k, v in actions["action"].value_counts().sort_index().items()},
+            action_counts={str(k): int(v) for k, v in sorted(summary["counts"].items())},  # = actions.csv (verified)
         )
 
     @property
