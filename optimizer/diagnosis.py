@@ -117,6 +117,8 @@ SLACK_UNITS = {"unit_headcount": "people", "operations_floor": "people", "floor_
 
 @dataclass(frozen=True)
 class Probe:
+    """What one solve of the first stage says about a scenario."""
+
     met: bool
     miss: float | None
     """The best target miss found (None: no plan)."""
