@@ -65,7 +65,7 @@ from optimizer.inputs_cache import cached_inputs
 from optimizer.parallel import default_workers, run_in_processes
 from optimizer.pipeline import Progress, goal_deviations, model_data
 from optimizer.results import budget_table, cohort_plan, headcount_table, mix_table
-from optimizer.solve import _fixing_row, solver_options, stage_terms
+from optimizer.solve import fixing_row, solver_options, stage_terms
 
 MET = 1e-6
 """Target miss (heads) up to which every target counts as met."""
@@ -353,7 +353,7 @@ def softened_plan(data: ModelData) -> dict[str, list[dict[str, Any]]] | None:
     if first.values is None:
         return None
     achieved = model.evaluate(slack, first.values)
-    model.add_row("stage_fix[softened]", *_fixing_row(slack, achieved, scenario.objective.stage_tolerance))
+    model.add_row("stage_fix[softened]", *fixing_row(slack, achieved, scenario.objective.stage_tolerance))
     second = solve(model, stage_terms(model, elastic.mean_pay)["mix"], options, start=first.values)
     values = second.values if second.values is not None else first.values
     plan = cohort_plan(values, elastic, index)

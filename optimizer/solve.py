@@ -77,7 +77,7 @@ def _finish(model: LinearModel, values: np.ndarray | None, stages: list[StageRes
     return Solution(status, values, stages, terms, message)
 
 
-def _fixing_row(goal: Expr, achieved: float, tolerance: float) -> tuple[Expr, float, float]:
+def fixing_row(goal: Expr, achieved: float, tolerance: float) -> tuple[Expr, float, float]:
     """goal ≤ achieved + tolerance·max(1, |achieved|), divided by max(1, |achieved|) so a cost row in CNY
     (≈1e10) is as well scaled as a row in heads: returns (expression, lo, hi) for ``add_row``."""
     scale = max(1.0, abs(achieved))
@@ -114,5 +114,5 @@ def solve_model(
         if result.status != "optimal":
             status = "feasible"
         achieved = model.evaluate(goals[term], values)
-        model.add_row(f"stage_fix[{term}]", *_fixing_row(goals[term], achieved, objective.stage_tolerance))
+        model.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
     return _finish(model, values, stages, status, "")
