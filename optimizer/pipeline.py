@@ -27,6 +27,7 @@ from optimizer.backends import write_lp
 from optimizer.cohorts import assign_cohorts, cohort_counts
 from optimizer.disaggregate import employee_actions
 from optimizer.formulation import ModelData, build_model
+from optimizer.linear_model import LinearModel
 from optimizer.output import staged_folder, write_json, write_tables
 from optimizer.results import budget_table, cohort_plan, flows_table, headcount_table, mix_table
 from optimizer.solve import Solution, StageResult, solve_model
@@ -168,6 +169,20 @@ def _probe_seconds(timer: Timer, solution: Solution) -> float:
     return timer.seconds.get("build", 0.0) + solution.stages[0].seconds
 
 
+def _model_only(model: LinearModel, save_lp: str | Path, summary: dict[str, Any]) -> RunResult:
+    """``--save-lp``: write the built model and stop before solving."""
+    write_lp(model, save_lp)
+    return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
+
+
+def _solve(model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any]) -> Solution:
+    """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``."""
+    with timer.phase("solve"):
+        solution = solve_model(model, scenario, data.mean_pay, on_stage=lambda stage: timer.progress(describe_stage(stage)))
+    summary["solver"] = _solver_summary(scenario, solution)
+    return solution
+
+
 def run_plan(
     scenario: Scenario,
     data_dir: str | Path,
@@ -197,11 +212,8 @@ def run_plan(
         model, index = build_model(data)
     summary = _summary_base(scenario, tables, data_dir, model, data)
     if save_lp is not None:
-        write_lp(model, save_lp)
-        return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
-    with timer.phase("solve"):
-        solution = solve_model(model, scenario, data.mean_pay, on_stage=lambda stage: progress(describe_stage(stage)))
-    summary["solver"] = _solver_summary(scenario, solution)
+        return _model_only(model, save_lp, summary)
+    solution = _solve(model, scenario, data, timer, summary)
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
             # imported here: optimizer.diagnosis imports this module
@@ -285,11 +297,8 @@ def run_ladder_plan(
         "model": {"mode": mode, "variables": model.n_vars, "integer_variables": sum(model.integer), "rows": len(model.rows)},
     }
     if save_lp is not None:
-        write_lp(model, save_lp)
-        return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
-    with timer.phase("solve"):
-        solution = solve_model(model, scenario, data.mean_pay, on_stage=lambda stage: progress(describe_stage(stage)))
-    summary["solver"] = _solver_summary(scenario, solution)
+        return _model_only(model, save_lp, summary)
+    solution = _solve(model, scenario, data, timer, summary)
     exit_code = EXIT_OK if solution.values is not None else EXIT_NO_PLAN
     summary.update(status=solution.status, exit_code=exit_code, targets_met=solution.values is not None)
     tables_out: dict[str, pd.DataFrame] = {}
