@@ -103,6 +103,8 @@ class SolveOptions:
     threads: int = 1
     seed: int = 0
     msg: bool = False
+    on_incumbent: Callable[[float, float | None], None] | None = None
+    """Called with (objective, relative gap or None) whenever the solver reports a better plan (HiGHS)."""
 
     def __post_init__(self) -> None:
         if self.backend not in get_args(Backend):
@@ -145,6 +147,9 @@ def solve(
     minimise = {var: sign * coef for var, coef in objective.items()}
     clean_start = None if start is None else _clean_start(model, start)
     began = time.perf_counter()
+    if options.on_incumbent is not None and sign < 0:
+        report = options.on_incumbent
+        options = replace(options, on_incumbent=lambda objective, gap: report(-objective, gap))
     outcome = _run_backend(model, minimise, options, clean_start)
     if outcome.status in ("unbounded", "infeasible_or_unbounded"):
         probe_options = replace(options, time_limit=_seconds_left(options, began))
@@ -345,14 +350,28 @@ def _pulp_values(cols: list[pulp.LpVariable]) -> np.ndarray:
     return np.array([np.nan if col.varValue is None else col.varValue for col in cols], dtype=float)
 
 
-class _HiGHSWithStart(pulp.HiGHS):
-    """PuLP 3's in-process HiGHS ignores warm starts: give highspy the initial values before it runs."""
+class _HiGHSRun(pulp.HiGHS):
+    """PuLP's in-process HiGHS with two additions made on the highspy object just before it runs:
+    the MIP start (PuLP 3's HiGHS ignores warm starts) and the improving-solution callback."""
+
+    def __init__(self, start: bool, on_incumbent: Callable[[float, float | None], None] | None, **settings):
+        super().__init__(**settings)
+        self._start, self._on_incumbent = start, on_incumbent
 
     def callSolver(self, lp: pulp.LpProblem) -> None:
+        highs = lp.solverModel
         start = [(col.index, col.varValue) for col in lp.variables() if col.varValue is not None]
-        if start:
+        if self._start and start:
             index, value = zip(*start)
-            lp.solverModel.setSolution(len(index), np.array(index, np.int32), np.array(value, float))
+            highs.setSolution(len(index), np.array(index, np.int32), np.array(value, float))
+        if self._on_incumbent is not None and hasattr(highs, "cbMipImprovingSolution"):
+            report = self._on_incumbent
+
+            def improved(event) -> None:
+                data = event.data_out
+                report(data.objective_function_value, data.mip_gap if math.isfinite(data.mip_gap) else None)
+
+            highs.cbMipImprovingSolution.subscribe(improved)
         super().callSolver(lp)
 
 
@@ -386,9 +405,8 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
         random_seed=options.seed,
     )
     if _HIGHS_NATIVE_START:
-        solver = pulp.HiGHS(warmStart=start is not None, **settings)
-    else:
-        solver = (pulp.HiGHS if start is None else _HiGHSWithStart)(**settings)
+        settings["warmStart"] = start is not None
+    solver = _HiGHSRun(start is not None and not _HIGHS_NATIVE_START, options.on_incumbent, **settings)
     _set_pulp_start(cols, start)
     # HiGHS keeps one thread scheduler per process and refuses a later run asking for another
     # thread count ("scheduler has already been initialized"): start each solve with a fresh one

@@ -7,6 +7,7 @@ ScenarioError before anything is written); 3 a target cannot be met (closest pla
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from collections.abc import Callable, Iterator
@@ -120,6 +121,24 @@ def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame)
     }
 
 
+@dataclass
+class IncumbentReporter:
+    """Progress lines for better plans found inside a stage, at most one a second (the last always shows
+    in the stage's own line when it ends)."""
+
+    progress: Progress
+    every: float = 1.0
+    _last: float = -math.inf
+
+    def __call__(self, term: str, objective: float, gap: float | None) -> None:
+        now = time.perf_counter()
+        if now - self._last < self.every:
+            return
+        self._last = now
+        shown = "" if gap is None else f", gap {gap:.4%}"
+        self.progress(f"  stage {term}: incumbent {objective:,.6g}{shown}")
+
+
 def describe_stage(stage: StageResult) -> str:
     """One progress line per finished solver stage: status, objective, gap, seconds."""
     objective = "none" if stage.objective is None else f"{stage.objective:,.6g}"
@@ -178,7 +197,13 @@ def _model_only(model: LinearModel, save_lp: str | Path, summary: dict[str, Any]
 def _solve(model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any]) -> Solution:
     """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``."""
     with timer.phase("solve"):
-        solution = solve_model(model, scenario, data.mean_pay, on_stage=lambda stage: timer.progress(describe_stage(stage)))
+        solution = solve_model(
+            model,
+            scenario,
+            data.mean_pay,
+            on_stage=lambda stage: timer.progress(describe_stage(stage)),
+            on_incumbent=IncumbentReporter(timer.progress),
+        )
     summary["solver"] = _solver_summary(scenario, solution)
     return solution
 

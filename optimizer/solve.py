@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -85,10 +86,15 @@ def fixing_row(goal: Expr, achieved: float, tolerance: float) -> tuple[Expr, flo
 
 
 def solve_model(
-    model: LinearModel, scenario: Scenario, mean_pay: float, on_stage: Callable[[StageResult], None] = lambda stage: None
+    model: LinearModel,
+    scenario: Scenario,
+    mean_pay: float,
+    on_stage: Callable[[StageResult], None] = lambda stage: None,
+    on_incumbent: Callable[[str, float, float | None], None] | None = None,
 ) -> Solution:
     """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
-    ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends."""
+    ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
+    ``on_incumbent`` about every better plan a stage's solver reports (stage term, objective, gap)."""
     options = solver_options(scenario)
     goals = stage_terms(model, mean_pay)
     objective = scenario.objective
@@ -102,7 +108,11 @@ def solve_model(
     values: np.ndarray | None = None
     status = "optimal"
     for term in objective.order:
-        stage_options = replace(options, gap=objective.stage_gap.get(term, options.gap))
+        stage_options = replace(
+            options,
+            gap=objective.stage_gap.get(term, options.gap),
+            on_incumbent=None if on_incumbent is None else partial(on_incumbent, term),
+        )
         result = solve(model, goals[term], stage_options, start=values)
         stages.append(_stage(term, result))
         on_stage(stages[-1])

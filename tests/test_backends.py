@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import highspy
@@ -366,3 +367,12 @@ def test_cpsat_matches_highs_stage_objectives_on_a_small_multi_year_formulation(
                 assert stage.bound <= stage.objective + 1e-6 * max(1.0, abs(stage.objective))
         terms[backend] = [stage.objective for stage in solution.stages]
     assert terms["cpsat"] == pytest.approx(terms["highs"], rel=1e-6, abs=1e-6)
+
+
+def test_highs_reports_every_better_plan_as_it_searches() -> None:
+    model, value = knapsack()
+    found: list[tuple[float, float | None]] = []
+    result = solve(model, value, replace(options("highs"), on_incumbent=lambda obj, gap: found.append((obj, gap))),
+                   sense="max")
+    assert result.objective == pytest.approx(90.0)
+    assert found and found[-1][0] == pytest.approx(90.0)  # in the caller's sense (a maximum here)

@@ -112,4 +112,5 @@ def test_progress_reports_every_solver_stage(tmp_path):
                                        "--data", str(data), "--out", str(tmp_path / "plan")])
     for term in ("mix", "cost", "disruption"):
         assert f"stage {term}: optimal" in result.stderr
+    assert "stage mix: incumbent 0" in result.stderr  # HiGHS reports its plans while it searches
     assert "mix path" in result.stdout
