@@ -19,7 +19,7 @@ from models.grading import grade_units
 from models.scenario import Scenario, ScenarioError, load_scenario, scenario_path
 from models.synthetic import write_generated
 from models.validation import InputError, load_inputs
-from optimizer.console import data_overview, plan_summary
+from optimizer.console import data_overview, ladder_summary, plan_summary
 from optimizer.diagnosis import describe
 from optimizer.output import write_csv
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_ladder_plan, run_plan
@@ -156,6 +156,9 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
     if scenario.own_ladder:  # categories replace the input tables
         with _stdout_to_stderr(as_json):
             result = run_ladder_plan(scenario, out, save_lp=save_lp, progress=progress)
+        if not (quiet or as_json) and result.plan_dir is not None and "objective" in result.summary:
+            requirements = result.plan_dir / "requirements.csv"
+            click.echo(ladder_summary(result.summary, pd.read_csv(requirements) if requirements.exists() else None))
         _report(result, quiet=True, as_json=as_json)
     if data is None:
         raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")

@@ -61,3 +61,12 @@ def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFram
     for miss in summary.get("goal_deviations", {}).get("budget", []):
         lines.append(f"  missed: budget year {miss['year']} over the cap by {_money(miss['overrun'])}")
     return "\n".join(lines)
+
+
+def ladder_summary(summary: dict[str, Any], requirements: pd.DataFrame | None) -> str:
+    """An own-ladder (requirement-driven) run: status, the objective terms, requirements by year."""
+    lines = [f"status: {summary['status']} (exit {summary['exit_code']}, {summary['model']['mode']} model)"]
+    lines += [f"  {term}: {value:,.2f}" for term, value in summary.get("objective", {}).items()]
+    if requirements is not None and not requirements.empty:
+        lines += ["", "requirements (heads, overmanning, short time):", requirements.to_string(index=False)]
+    return "\n".join(lines)

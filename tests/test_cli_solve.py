@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import main
@@ -114,3 +115,14 @@ def test_progress_reports_every_solver_stage(tmp_path):
         assert f"stage {term}: optimal" in result.stderr
     assert "stage mix: incumbent 0" in result.stderr  # HiGHS reports its plans while it searches
     assert "mix path" in result.stdout
+
+
+def test_a_shipped_requirement_scenario_solves_without_input_tables(tmp_path):
+    # Williams' manpower-planning model: minimum redundancy 841.80 (published), then the cheapest such plan.
+    out = tmp_path / "williams"
+    result = CliRunner().invoke(main, ["solve", "manpower_williams", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "lp model" in result.stdout and "requirements" in result.stdout
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["solver"]["stages"][0]["objective"] == pytest.approx(841.796875)
+    assert len(pd.read_csv(out / "requirements.csv")) == 9
