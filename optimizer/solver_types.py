@@ -1,0 +1,58 @@
+"""The vocabulary every backend shares: options in, results out, and a backend's raw outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+
+Backend = Literal["highs", "cbc", "scip", "cpsat"]
+Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"]
+Verdict = Status | Literal["infeasible_or_unbounded"]
+"""What a backend may report; "infeasible_or_unbounded" is settled by :func:`solve`."""
+
+OPTIMALITY_TOLERANCE = 1e-6
+"""|objective − bound| ≤ this · max(1, |objective|) counts as proven optimal."""
+
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    backend: Backend
+    time_limit: float
+    gap: float
+    threads: int = 1
+    seed: int = 0
+    msg: bool = False
+    on_incumbent: Callable[[float, float | None], None] | None = None
+    """Called with (objective, relative gap or None) whenever the solver reports a better plan (HiGHS)."""
+
+    def __post_init__(self) -> None:
+        if self.backend not in get_args(Backend):
+            raise ValueError(f"unknown backend {self.backend!r}, not one of {get_args(Backend)}")
+        if not (self.time_limit > 0 and self.gap >= 0 and self.threads >= 1 and self.seed >= 0):
+            raise ValueError(f"need time_limit > 0, gap ≥ 0, threads ≥ 1, seed ≥ 0: {self}")
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: Status
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    backend: str
+    message: str
+
+
+@dataclass
+class _Outcome:
+    """What a backend found, in the minimisation frame, before the shared bookkeeping."""
+
+    status: Verdict
+    values: np.ndarray | None = None
+    bound: float | None = None
+    message: str = ""
