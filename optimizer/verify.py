@@ -3,7 +3,7 @@
 It shares no code with the formulation or the plan writer. Pay, one-off costs, caps, shares, rate limits
 and stock balances are recomputed here from the input tables (``employees``, ``units``, ``pay``), the
 plan folder's CSV files and the resolved scenario stored in ``summary.json``; docs/outputs.md is the
-contract. Each check is a small function ``_Plan → list[Finding]``; a failure message names the numbers,
+contract. Each check is a small function ``PlanData → list[Finding]``; a failure message names the numbers,
 the state/unit/year and the employee ids (at most ``LIMIT`` items per finding).
 """
 
@@ -11,65 +11,34 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
-from models.scenario import SEQUENCES, Scenario
+from optimizer.verify_data import (
+    ACTIONS,
+    ALL,
+    CENT,
+    COST_PARTS,
+    CRITERIA,
+    DISRUPTIVE,
+    FROM,
+    INFLOWS,
+    KINDS,
+    LEAVING,
+    LIMIT,
+    ROUTES,
+    SCORE_DIGITS,
+    STATE,
+    TO,
+    PlanData,
+    Unreadable,
+    load_plan,
+)
 
 __all__ = ["Finding", "VerificationReport", "verify_plan", "verify_command"]
-
-LIMIT = 20
-"""Most items listed in one finding; the rest are counted."""
-CENT = 0.01
-"""Money written to the cent still matches its recomputation."""
-SCORE_DIGITS = 1e-4
-"""units.csv scores may be rounded to 4 decimals."""
-
-STATE = ("unit", "sequence", "tier", "grade")
-FROM = tuple(f"from_{c}" for c in STATE)
-TO = tuple(f"to_{c}" for c in STATE)
-ALL = "ALL"
-KINDS = ("grade_step", "tier_promotion", "sequence_move", "unit_transfer", "hire", "redundancy", "attrition")
-ACTIONS = ("stay", "grade_step", "tier_promotion", "sequence_move", "unit_transfer", "redundancy", "hire")
-LEAVING = ("attrition", "redundancy")  # from-state only
-INFLOWS = ("tier_promotion", "sequence_move", "unit_transfer", "hire")  # may land on a higher tier
-DISRUPTIVE = ("tier_promotion", "sequence_move", "unit_transfer", "redundancy")
-COST_PARTS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost")
-ROUTES = ("operations_to_technical", "management_to_technical", "technical_to_management")
-"""Sequence moves ``<from>_to_<to>``: each has a rate cap and a tier mapping in ``mobility``."""
-CRITERIA = ("strategic", "efficiency", "governance", "innovation")
-SUMMARY_KEYS = ("scenario", "targets_met", "goal_deviations", "objective", "counts")
-
-TEXT, INT, NUM = "text", "int", "num"
-
-
-def _state_columns(prefix: str) -> dict[str, str]:
-    return {f"{prefix}unit": TEXT, f"{prefix}sequence": TEXT, f"{prefix}tier": INT, f"{prefix}grade": INT}
-
-
-INPUT_SCHEMAS: dict[str, dict[str, str]] = {
-    "employees": {"employee_id": TEXT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT},
-    "units": {"unit_id": TEXT, **dict.fromkeys(CRITERIA, NUM)},
-    "pay": {"sequence": TEXT, "tier": INT, "grade": INT, "base_salary": NUM},
-}
-OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT}}
-PLAN_SCHEMAS: dict[str, dict[str, str]] = {
-    "actions": {
-        "employee_id": TEXT, "year": INT, "action": TEXT, **_state_columns("from_"), **_state_columns("to_"),
-        "old_salary": NUM, "new_salary": NUM, "reason": TEXT,
-    },
-    "headcount": {"year": INT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT, "headcount": NUM},
-    "flows": {"year": INT, "kind": TEXT, **_state_columns("from_"), **_state_columns("to_"), "count": NUM},
-    "budget": {"year": INT, "unit_id": TEXT, **dict.fromkeys((*COST_PARTS, "total", "cap"), NUM)},
-    "mix": {"year": INT, "sequence": TEXT, **dict.fromkeys(("headcount", "share", "target", "lower", "upper"), NUM)},
-    "units": {"unit_id": TEXT, "score": NUM, "grade": TEXT, "pay_coefficient": NUM, "max_tier": INT},
-}
-
 
 # ------------------------------------------------------------------------------------------- public API
 
@@ -100,8 +69,8 @@ def verify_plan(plan_dir: str | Path, data_dir: str | Path, tol: float = 1e-6) -
     and a check that cannot run on malformed data reports that instead of stopping the others.
     """
     try:
-        plan = _load(Path(plan_dir), Path(data_dir), tol)
-    except _Unreadable as exc:
+        plan = load_plan(Path(plan_dir), Path(data_dir), tol)
+    except Unreadable as exc:
         return VerificationReport(False, [Finding("files", problem) for problem in exc.problems], ["files"])
     failures: list[Finding] = []
     for name, check in CHECKS.items():
@@ -122,259 +91,6 @@ def verify_command(plan_dir: str | Path, data_dir: str | Path) -> int:
     for finding in report.failures:
         print(f"  [{finding.check}] {finding.message}")
     return 1
-
-
-# ----------------------------------------------------------------------------------------------- loading
-
-
-class _Unreadable(Exception):
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Every column as text; only empty cells are missing (an id such as ``NA`` stays text)."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
-
-
-FORMULA_MARK = r"^'('*[=+\-@\t\r])"
-"""A text cell of a plan file that a spreadsheet would take as a formula is written with one extra leading
-``'`` (``=E1`` → ``'=E1``, ``'=E1`` → ``''=E1``); replacing this pattern by its group removes the mark."""
-
-
-def _unmarked(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
-    """The plan file's text columns as the plan writer was given them (the formula mark removed)."""
-    text = [column for column, kind in schema.items() if kind == TEXT and column in frame.columns]
-    return frame.assign(**{c: frame[c].str.replace(FORMULA_MARK, r"\1", regex=True) for c in text})
-
-
-def _typed(
-    frame: pd.DataFrame, schema: dict[str, str], where: str, problems: list[str], optional: dict[str, str] | None = None
-) -> pd.DataFrame:
-    """The schema's columns (and the optional ones present), as text, Int64 or float; problems are appended."""
-    missing = [c for c in schema if c not in frame.columns]
-    if missing:
-        problems.append(f"{where}: missing column(s) {', '.join(missing)}")
-        return frame
-    columns = {**schema, **{c: k for c, k in (optional or {}).items() if c in frame.columns}}
-    out = pd.DataFrame(index=frame.index)
-    for column, kind in columns.items():
-        raw = frame[column]
-        if kind == TEXT:
-            out[column] = raw.astype("str")
-            continue
-        values = pd.to_numeric(raw, errors="coerce").astype(float)
-        bad = raw.notna() & values.isna()
-        if kind == INT:
-            bad |= values.notna() & (values != values.round())
-        if bad.any():
-            expected = "whole numbers" if kind == INT else "numbers"
-            example = raw[bad].iloc[0]
-            problems.append(f"{where}.{column}: {int(bad.sum())} value(s) are not {expected}, e.g. {example!r}")
-        out[column] = values.round().astype("Int64") if kind == INT else values
-    return out
-
-
-def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]:
-    """employees/units/pay from ``name.csv`` or ``name.parquet`` in a folder, or the sheets of one workbook
-    (``data_dir`` itself, or the only ``.xlsx`` in the folder)."""
-    tables: dict[str, pd.DataFrame] = {}
-    if data_dir.is_dir():
-        for name in INPUT_SCHEMAS:
-            csv, parquet = data_dir / f"{name}.csv", data_dir / f"{name}.parquet"
-            if csv.exists():
-                tables[name] = _read_csv(csv)
-            elif parquet.exists():
-                tables[name] = pd.read_parquet(parquet)
-    workbooks = [data_dir] if data_dir.is_file() else sorted(data_dir.glob("*.xlsx")) if data_dir.is_dir() else []
-    if not tables and len(workbooks) == 1:
-        sheets = pd.read_excel(workbooks[0], sheet_name=None, dtype=str, keep_default_na=False, na_values=[""])
-        tables = {name: sheets[name] for name in INPUT_SCHEMAS if name in sheets}
-    for name in INPUT_SCHEMAS:
-        if name not in tables:
-            problems.append(f"input table '{name}' not found in {data_dir} (.csv, .parquet or an .xlsx sheet)")
-    return {
-        name: _typed(frame, INPUT_SCHEMAS[name], f"input {name}", problems, OPTIONAL_INPUT_COLUMNS.get(name))
-        for name, frame in tables.items()
-    }
-
-
-def _read_summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario | None]:
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        problems.append(f"{path} cannot be read: {exc}")
-        return {}, None
-    missing = [key for key in SUMMARY_KEYS if key not in summary]
-    if missing:
-        problems.append(f"summary.json lacks {', '.join(missing)}")
-        return summary, None
-    try:
-        return summary, Scenario.model_validate(summary["scenario"])
-    except ValidationError as exc:
-        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        problems.append(f"summary.json scenario is not a valid scenario: {errors}")
-        return summary, None
-
-
-def _load(plan_dir: Path, data_dir: Path, tol: float) -> _Plan:
-    problems: list[str] = []
-    plan: dict[str, pd.DataFrame] = {}
-    for name, schema in PLAN_SCHEMAS.items():
-        path = plan_dir / f"{name}.csv"
-        if path.exists():
-            plan[name] = _typed(_unmarked(_read_csv(path), schema), schema, f"{name}.csv", problems)
-        else:
-            problems.append(f"{path} is missing")
-    inputs = _read_inputs(data_dir, problems)
-    summary, scenario = _read_summary(plan_dir / "summary.json", problems)
-    pay = inputs.get("pay")
-    if pay is not None and not problems and pay.duplicated(["sequence", "tier", "grade"]).any():
-        problems.append("input pay: a (sequence, tier, grade) is listed more than once")
-    if problems or scenario is None:
-        raise _Unreadable(problems)
-    as_state = {"unit_id": "unit"}
-    return _Plan(
-        scenario=scenario,
-        summary=summary,
-        roster=inputs["employees"].rename(columns=as_state),
-        units_in=inputs["units"],
-        pay=inputs["pay"],
-        units=plan["units"],
-        actions=plan["actions"],
-        headcount=plan["headcount"].rename(columns=as_state),
-        flows=plan["flows"],
-        budget=plan["budget"],
-        mix=plan["mix"],
-        tol=tol,
-    )
-
-
-# ----------------------------------------------------------------------------------- recomputed figures
-
-
-@dataclass
-class _Plan:
-    """The files a check reads, and the figures recomputed from them (each computed once)."""
-
-    scenario: Scenario
-    summary: dict[str, Any]
-    roster: pd.DataFrame  # employee_id, unit, sequence, tier, grade
-    units_in: pd.DataFrame
-    pay: pd.DataFrame
-    units: pd.DataFrame  # the plan's units.csv
-    actions: pd.DataFrame
-    headcount: pd.DataFrame  # year, unit, sequence, tier, grade, headcount
-    flows: pd.DataFrame
-    budget: pd.DataFrame
-    mix: pd.DataFrame
-    tol: float
-
-    @property
-    def horizon(self) -> int:
-        return self.scenario.horizon
-
-    @property
-    def years(self) -> pd.Series:
-        return pd.Series(range(self.horizon + 1), dtype="Int64", name="year")
-
-    @cached_property
-    def coefficient(self) -> dict[str, float]:
-        return dict(zip(self.units["unit_id"], self.units["pay_coefficient"]))
-
-    def pay_of(self, frame: pd.DataFrame, prefix: str = "") -> pd.Series:
-        """pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient(unit) of the state columns
-        ``<prefix>unit, <prefix>sequence, …``; missing for a blank or unknown state."""
-        keys = frame[[f"{prefix}{c}" for c in STATE]].set_axis(list(STATE), axis=1)
-        base = keys.merge(self.pay, on=["sequence", "tier", "grade"], how="left")["base_salary"].to_numpy(float)
-        coefficient = keys["unit"].map(self.coefficient).to_numpy(float)
-        return pd.Series(base * coefficient, index=frame.index)
-
-    @cached_property
-    def stock(self) -> pd.DataFrame:
-        """headcount(σ, t): year, unit, sequence, tier, grade, headcount (repeated rows summed)."""
-        return self.headcount.groupby(["year", *STATE], as_index=False)["headcount"].sum()
-
-    @cached_property
-    def route(self) -> pd.Series:
-        """``<from>_to_<to>`` for sequence moves on a known route, else missing."""
-        f = self.flows
-        route = (f["from_sequence"] + "_to_" + f["to_sequence"]).where(f["kind"].eq("sequence_move"))
-        return route.where(route.isin(ROUTES))
-
-    def _one_off(self) -> pd.DataFrame:
-        """year, unit_id, part, amount: per flow, count × the unit cost of its kind (docs/outputs.md)."""
-        f, s = self.flows, self.scenario
-        kind = f["kind"]
-        per_head = np.select(
-            [
-                kind.eq("hire").to_numpy(bool),
-                self.route.eq("operations_to_technical").to_numpy(bool),
-                self.route.notna().to_numpy(bool),
-                kind.eq("unit_transfer").to_numpy(bool),
-                kind.eq("redundancy").to_numpy(bool),
-            ],
-            [
-                f["to_sequence"].map(s.hiring.cost.model_dump()).to_numpy(float),
-                s.mobility.retraining_cost,
-                s.mobility.move_cost,
-                s.mobility.transfer_cost,
-                s.redundancy.cost_factor * self.pay_of(f, "from_").to_numpy(float),
-            ],
-            default=np.nan,
-        )
-        part = np.select(
-            [kind.eq("hire").to_numpy(bool), kind.isin(["sequence_move", "unit_transfer"]).to_numpy(bool),
-             kind.eq("redundancy").to_numpy(bool)],
-            ["hiring_cost", "retraining_cost", "redundancy_cost"],
-            default="",
-        )
-        charged = np.where(kind.eq("redundancy"), f["from_unit"], f["to_unit"])
-        frame = pd.DataFrame({"year": f["year"], "unit_id": charged, "part": part, "amount": f["count"] * per_head})
-        return frame[frame["part"] != ""]
-
-    @cached_property
-    def costs(self) -> pd.DataFrame:
-        """Recomputed budget.csv (without cap): one row per unit of units.csv and year 0..H, plus ALL rows."""
-        keys = ["year", "unit_id"]
-        stock = self.stock.assign(unit_id=self.stock["unit"], payroll=self.pay_of(self.stock) * self.stock["headcount"])
-        frame = self.years.to_frame().merge(self.units[["unit_id"]], how="cross")
-        frame = frame.merge(stock.groupby(keys, as_index=False)["payroll"].sum(), on=keys, how="left")
-        one_off = self._one_off()
-        for part in COST_PARTS[1:]:
-            sums = one_off[one_off["part"] == part].groupby(keys, as_index=False)["amount"].sum()
-            frame = frame.merge(sums.rename(columns={"amount": part}), on=keys, how="left")
-        frame = frame.fillna({part: 0.0 for part in COST_PARTS})
-        frame["total"] = frame[list(COST_PARTS)].sum(axis=1)
-        totals = frame.groupby("year", as_index=False)[[*COST_PARTS, "total"]].sum().assign(unit_id=ALL)
-        return pd.concat([frame, totals[frame.columns]], ignore_index=True)
-
-    @cached_property
-    def caps(self) -> pd.DataFrame:
-        """year, cap for t = 1..H: budget.caps[t] when given, else payroll(0)·(1 + growth)^t."""
-        base = self.costs.loc[self.costs["unit_id"].eq(ALL) & self.costs["year"].eq(0), "payroll"].sum()
-        years = self.years[self.years >= 1]
-        return pd.DataFrame({"year": years, "cap": [self.scenario.budget_cap(int(t), base) for t in years]})
-
-    @cached_property
-    def shares(self) -> pd.DataFrame:
-        """Recomputed mix.csv: year, sequence, headcount, share, target, lower, upper for years 0..H."""
-        mix = self.scenario.mix
-        heads = self.stock.groupby(["year", "sequence"], as_index=False)["headcount"].sum()
-        frame = self.years.to_frame().merge(pd.DataFrame({"sequence": list(SEQUENCES)}), how="cross")
-        frame = frame.merge(heads, on=["year", "sequence"], how="left").fillna({"headcount": 0.0})
-        total = frame.groupby("year")["headcount"].transform("sum")
-        frame["share"] = (frame["headcount"] / total).where(total > 0, 0.0)
-        frame["target"] = frame["sequence"].map(mix.target.model_dump())
-        banded = frame["year"] >= mix.deadline
-        frame["lower"] = (frame["target"] - mix.tolerance).where(banded)
-        frame["upper"] = (frame["target"] + mix.tolerance).where(banded)
-        return frame
-
-    @property
-    def targets_met(self) -> Any:
-        return self.summary["targets_met"]
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -479,7 +195,7 @@ def _compare_columns(
 
 
 def _goal_findings(
-    p: _Plan, check: str, actual: pd.DataFrame, keys: list[str], values: list[str], floor: float,
+    p: PlanData, check: str, actual: pd.DataFrame, keys: list[str], values: list[str], floor: float,
     headline: str, describe: Callable[[dict[str, Any]], str],
 ) -> list[Finding]:
     """Misses (``actual.missed``) are failures unless targets_met is false and goal_deviations.<check> reports
@@ -516,7 +232,7 @@ def _goal_findings(
 # ------------------------------------------------------------------------------------------------- checks
 
 
-def check_units(p: _Plan) -> list[Finding]:
+def check_units(p: PlanData) -> list[Finding]:
     """units.csv lists exactly the input units; score = Σ weight·criterion; grade = the units table's fixed
     grade where given, else the highest band of unit_grading whose min_score the score reaches;
     pay_coefficient and max_tier are that band's."""
@@ -546,7 +262,7 @@ def check_units(p: _Plan) -> list[Finding]:
     return findings
 
 
-def check_roster(p: _Plan) -> list[Finding]:
+def check_roster(p: PlanData) -> list[Finding]:
     """Every roster employee has exactly one actions.csv row; every row is year 1; a row's from-state is the
     employee's roster state; the only other rows are hires, with an empty from-state."""
     a, roster = p.actions, p.roster
@@ -581,7 +297,7 @@ def _flow_totals(flows: pd.DataFrame, side: tuple[str, ...], name: str) -> pd.Da
     return totals.rename(columns={"count": name, **dict(zip(side, STATE))})
 
 
-def check_stock_flow(p: _Plan) -> list[Finding]:
+def check_stock_flow(p: PlanData) -> list[Finding]:
     """headcount(σ,0) = number of roster employees in σ; for t = 1..H,
     headcount(σ,t) = headcount(σ,t−1) − Σ outflows(σ,t) + Σ inflows(σ,t) within tol·max(1, headcount);
     flows leave only states with people at t−1; headcounts are ≥ 0, listed once, for years 0..H."""
@@ -620,7 +336,7 @@ def check_stock_flow(p: _Plan) -> list[Finding]:
     ]
 
 
-def check_flow_rules(p: _Plan) -> list[Finding]:
+def check_flow_rules(p: PlanData) -> list[Finding]:
     """Each flow has a known kind, a year in 1..H, a count > 0, the states its kind needs (attrition and
     redundancy: from only; hire: to only; others: both), on the pay table in a known unit, and lands where
     its kind goes: grade_step (u,s,k,g)→(u,s,k,g+1); tier_promotion (u,s,k,·)→(u,s,k+1,·); sequence_move
@@ -672,7 +388,7 @@ def check_flow_rules(p: _Plan) -> list[Finding]:
     return [finding for headline, bad in rules.items() for finding in _finding("flow_rules", headline, f[bad], _flow)]
 
 
-def check_tier_caps(p: _Plan) -> list[Finding]:
+def check_tier_caps(p: PlanData) -> list[Finding]:
     """No tier promotion, sequence move, unit transfer or hire lands on a technical tier above the
     destination unit's max_tier (units.csv)."""
     f = p.flows
@@ -688,7 +404,7 @@ def _budget_row(r: dict[str, Any]) -> str:
     return f"{r['unit_id']} year {_fmt(r['year'])}"
 
 
-def check_payroll(p: _Plan) -> list[Finding]:
+def check_payroll(p: PlanData) -> list[Finding]:
     """budget.csv equals the recomputation per unit and year and on the ALL rows (Σ of the units):
     payroll = Σ_σ pay(σ)·headcount(σ,t), pay = base_salary × pay_coefficient; hiring_cost = Σ hires ×
     hiring.cost.<sequence> (hiring unit); retraining_cost = Σ operations→technical moves × retraining_cost +
@@ -703,7 +419,7 @@ def check_payroll(p: _Plan) -> list[Finding]:
     return findings
 
 
-def check_budget(p: _Plan) -> list[Finding]:
+def check_budget(p: PlanData) -> list[Finding]:
     """cap on the ALL rows of years t ≥ 1 = budget.caps[t] when given, else payroll(0)·(1 + growth)^t, and
     blank elsewhere; recomputed total(ALL, t) ≤ cap(t), unless targets_met is false and
     goal_deviations.budget reports that year's total, cap and overrun = total − cap."""
@@ -725,7 +441,7 @@ def check_budget(p: _Plan) -> list[Finding]:
     ]
 
 
-def check_rate_caps(p: _Plan) -> list[Finding]:
+def check_rate_caps(p: PlanData) -> list[Finding]:
     """With n = headcount(unit, sequence, tier, t−1): tier promotions out ≤ tier_rate·n, grade steps ≤
     grade_rate·n, moves on route r ≤ mobility.<r>·n, unit transfers ≤ transfer_rate·n, redundancies ≤
     redundancy.max_rate·n; hires into sequence s in year t ≤ hiring.max_rate.s × headcount(s, t−1) of the
@@ -764,7 +480,7 @@ def check_rate_caps(p: _Plan) -> list[Finding]:
     ]
 
 
-def check_mix(p: _Plan) -> list[Finding]:
+def check_mix(p: PlanData) -> list[Finding]:
     """mix.csv = the recomputation for every sequence and year 0..H: share = headcount(s,t) / Σ_s headcount(s,t),
     target, lower/upper = target ∓ tolerance from the deadline on (blank before); from the deadline on
     lower − tol ≤ share ≤ upper + tol, unless targets_met is false and goal_deviations.mix reports the miss
@@ -786,7 +502,7 @@ def check_mix(p: _Plan) -> list[Finding]:
     return findings
 
 
-def check_actions_vs_flows(p: _Plan) -> list[Finding]:
+def check_actions_vs_flows(p: PlanData) -> list[Finding]:
     """Year-1 actions other than stay, counted by (action, from-state, to-state), equal the year-1 flows.csv
     counts by (kind, from-state, to-state) for every kind but attrition; stay rows keep their state;
     old_salary = pay(from-state) and new_salary = pay(to-state) (blank for hires and redundancies)."""
@@ -817,7 +533,7 @@ def check_actions_vs_flows(p: _Plan) -> list[Finding]:
     return findings
 
 
-def check_summary(p: _Plan) -> list[Finding]:
+def check_summary(p: PlanData) -> list[Finding]:
     """objective.cost = Σ_{t=1..H} total(ALL, t) of budget.csv; objective.disruption = Σ flows of tier
     promotions, sequence moves, unit transfers and redundancies over the horizon; counts = actions.csv rows
     per action; targets_met is true exactly when goal_deviations lists nothing."""
@@ -844,7 +560,7 @@ def check_summary(p: _Plan) -> list[Finding]:
     return findings
 
 
-CHECKS: dict[str, Callable[[_Plan], list[Finding]]] = {
+CHECKS: dict[str, Callable[[PlanData], list[Finding]]] = {
     "units": check_units,
     "roster": check_roster,
     "stock_flow": check_stock_flow,

@@ -43,7 +43,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from models.scenario import SEQUENCES
 from optimizer.safe_text import RESTORE_PATTERN, RESTORE_REPLACEMENT, restore_text
-from optimizer.verify import INT, NUM, PLAN_SCHEMAS, TEXT
+from optimizer.verify_data import INT, NUM, PLAN_SCHEMAS, TEXT
 
 __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "write_workbook"]
 

@@ -1,0 +1,319 @@
+"""What the verifier reads and recomputes: the plan folder and input tables, typed, and the figures
+derived from them (pay, payroll, caps, flows by state). Part of the independent verifier
+(:mod:`optimizer.verify`): it shares no code with the formulation or the plan writer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from models.scenario import SEQUENCES, Scenario
+
+
+
+LIMIT = 20
+"""Most items listed in one finding; the rest are counted."""
+CENT = 0.01
+"""Money written to the cent still matches its recomputation."""
+SCORE_DIGITS = 1e-4
+"""units.csv scores may be rounded to 4 decimals."""
+
+STATE = ("unit", "sequence", "tier", "grade")
+FROM = tuple(f"from_{c}" for c in STATE)
+TO = tuple(f"to_{c}" for c in STATE)
+ALL = "ALL"
+KINDS = ("grade_step", "tier_promotion", "sequence_move", "unit_transfer", "hire", "redundancy", "attrition")
+ACTIONS = ("stay", "grade_step", "tier_promotion", "sequence_move", "unit_transfer", "redundancy", "hire")
+LEAVING = ("attrition", "redundancy")  # from-state only
+INFLOWS = ("tier_promotion", "sequence_move", "unit_transfer", "hire")  # may land on a higher tier
+DISRUPTIVE = ("tier_promotion", "sequence_move", "unit_transfer", "redundancy")
+COST_PARTS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost")
+ROUTES = ("operations_to_technical", "management_to_technical", "technical_to_management")
+"""Sequence moves ``<from>_to_<to>``: each has a rate cap and a tier mapping in ``mobility``."""
+CRITERIA = ("strategic", "efficiency", "governance", "innovation")
+SUMMARY_KEYS = ("scenario", "targets_met", "goal_deviations", "objective", "counts")
+
+TEXT, INT, NUM = "text", "int", "num"
+
+
+def _state_columns(prefix: str) -> dict[str, str]:
+    return {f"{prefix}unit": TEXT, f"{prefix}sequence": TEXT, f"{prefix}tier": INT, f"{prefix}grade": INT}
+
+
+INPUT_SCHEMAS: dict[str, dict[str, str]] = {
+    "employees": {"employee_id": TEXT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT},
+    "units": {"unit_id": TEXT, **dict.fromkeys(CRITERIA, NUM)},
+    "pay": {"sequence": TEXT, "tier": INT, "grade": INT, "base_salary": NUM},
+}
+OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT}}
+PLAN_SCHEMAS: dict[str, dict[str, str]] = {
+    "actions": {
+        "employee_id": TEXT, "year": INT, "action": TEXT, **_state_columns("from_"), **_state_columns("to_"),
+        "old_salary": NUM, "new_salary": NUM, "reason": TEXT,
+    },
+    "headcount": {"year": INT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT, "headcount": NUM},
+    "flows": {"year": INT, "kind": TEXT, **_state_columns("from_"), **_state_columns("to_"), "count": NUM},
+    "budget": {"year": INT, "unit_id": TEXT, **dict.fromkeys((*COST_PARTS, "total", "cap"), NUM)},
+    "mix": {"year": INT, "sequence": TEXT, **dict.fromkeys(("headcount", "share", "target", "lower", "upper"), NUM)},
+    "units": {"unit_id": TEXT, "score": NUM, "grade": TEXT, "pay_coefficient": NUM, "max_tier": INT},
+}
+
+
+# ----------------------------------------------------------------------------------------------- loading
+
+
+class Unreadable(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Every column as text; only empty cells are missing (an id such as ``NA`` stays text)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+
+
+FORMULA_MARK = r"^'('*[=+\-@\t\r])"
+"""A text cell of a plan file that a spreadsheet would take as a formula is written with one extra leading
+``'`` (``=E1`` → ``'=E1``, ``'=E1`` → ``''=E1``); replacing this pattern by its group removes the mark."""
+
+
+def _unmarked(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+    """The plan file's text columns as the plan writer was given them (the formula mark removed)."""
+    text = [column for column, kind in schema.items() if kind == TEXT and column in frame.columns]
+    return frame.assign(**{c: frame[c].str.replace(FORMULA_MARK, r"\1", regex=True) for c in text})
+
+
+def _typed(
+    frame: pd.DataFrame, schema: dict[str, str], where: str, problems: list[str], optional: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """The schema's columns (and the optional ones present), as text, Int64 or float; problems are appended."""
+    missing = [c for c in schema if c not in frame.columns]
+    if missing:
+        problems.append(f"{where}: missing column(s) {', '.join(missing)}")
+        return frame
+    columns = {**schema, **{c: k for c, k in (optional or {}).items() if c in frame.columns}}
+    out = pd.DataFrame(index=frame.index)
+    for column, kind in columns.items():
+        raw = frame[column]
+        if kind == TEXT:
+            out[column] = raw.astype("str")
+            continue
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = raw.notna() & values.isna()
+        if kind == INT:
+            bad |= values.notna() & (values != values.round())
+        if bad.any():
+            expected = "whole numbers" if kind == INT else "numbers"
+            example = raw[bad].iloc[0]
+            problems.append(f"{where}.{column}: {int(bad.sum())} value(s) are not {expected}, e.g. {example!r}")
+        out[column] = values.round().astype("Int64") if kind == INT else values
+    return out
+
+
+def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]:
+    """employees/units/pay from ``name.csv`` or ``name.parquet`` in a folder, or the sheets of one workbook
+    (``data_dir`` itself, or the only ``.xlsx`` in the folder)."""
+    tables: dict[str, pd.DataFrame] = {}
+    if data_dir.is_dir():
+        for name in INPUT_SCHEMAS:
+            csv, parquet = data_dir / f"{name}.csv", data_dir / f"{name}.parquet"
+            if csv.exists():
+                tables[name] = _read_csv(csv)
+            elif parquet.exists():
+                tables[name] = pd.read_parquet(parquet)
+    workbooks = [data_dir] if data_dir.is_file() else sorted(data_dir.glob("*.xlsx")) if data_dir.is_dir() else []
+    if not tables and len(workbooks) == 1:
+        sheets = pd.read_excel(workbooks[0], sheet_name=None, dtype=str, keep_default_na=False, na_values=[""])
+        tables = {name: sheets[name] for name in INPUT_SCHEMAS if name in sheets}
+    for name in INPUT_SCHEMAS:
+        if name not in tables:
+            problems.append(f"input table '{name}' not found in {data_dir} (.csv, .parquet or an .xlsx sheet)")
+    return {
+        name: _typed(frame, INPUT_SCHEMAS[name], f"input {name}", problems, OPTIONAL_INPUT_COLUMNS.get(name))
+        for name, frame in tables.items()
+    }
+
+
+def _read_summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario | None]:
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        problems.append(f"{path} cannot be read: {exc}")
+        return {}, None
+    missing = [key for key in SUMMARY_KEYS if key not in summary]
+    if missing:
+        problems.append(f"summary.json lacks {', '.join(missing)}")
+        return summary, None
+    try:
+        return summary, Scenario.model_validate(summary["scenario"])
+    except ValidationError as exc:
+        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems.append(f"summary.json scenario is not a valid scenario: {errors}")
+        return summary, None
+
+
+def load_plan(plan_dir: Path, data_dir: Path, tol: float) -> PlanData:
+    problems: list[str] = []
+    plan: dict[str, pd.DataFrame] = {}
+    for name, schema in PLAN_SCHEMAS.items():
+        path = plan_dir / f"{name}.csv"
+        if path.exists():
+            plan[name] = _typed(_unmarked(_read_csv(path), schema), schema, f"{name}.csv", problems)
+        else:
+            problems.append(f"{path} is missing")
+    inputs = _read_inputs(data_dir, problems)
+    summary, scenario = _read_summary(plan_dir / "summary.json", problems)
+    pay = inputs.get("pay")
+    if pay is not None and not problems and pay.duplicated(["sequence", "tier", "grade"]).any():
+        problems.append("input pay: a (sequence, tier, grade) is listed more than once")
+    if problems or scenario is None:
+        raise Unreadable(problems)
+    as_state = {"unit_id": "unit"}
+    return PlanData(
+        scenario=scenario,
+        summary=summary,
+        roster=inputs["employees"].rename(columns=as_state),
+        units_in=inputs["units"],
+        pay=inputs["pay"],
+        units=plan["units"],
+        actions=plan["actions"],
+        headcount=plan["headcount"].rename(columns=as_state),
+        flows=plan["flows"],
+        budget=plan["budget"],
+        mix=plan["mix"],
+        tol=tol,
+    )
+
+
+# ----------------------------------------------------------------------------------- recomputed figures
+
+
+@dataclass
+class PlanData:
+    """The files a check reads, and the figures recomputed from them (each computed once)."""
+
+    scenario: Scenario
+    summary: dict[str, Any]
+    roster: pd.DataFrame  # employee_id, unit, sequence, tier, grade
+    units_in: pd.DataFrame
+    pay: pd.DataFrame
+    units: pd.DataFrame  # the plan's units.csv
+    actions: pd.DataFrame
+    headcount: pd.DataFrame  # year, unit, sequence, tier, grade, headcount
+    flows: pd.DataFrame
+    budget: pd.DataFrame
+    mix: pd.DataFrame
+    tol: float
+
+    @property
+    def horizon(self) -> int:
+        return self.scenario.horizon
+
+    @property
+    def years(self) -> pd.Series:
+        return pd.Series(range(self.horizon + 1), dtype="Int64", name="year")
+
+    @cached_property
+    def coefficient(self) -> dict[str, float]:
+        return dict(zip(self.units["unit_id"], self.units["pay_coefficient"]))
+
+    def pay_of(self, frame: pd.DataFrame, prefix: str = "") -> pd.Series:
+        """pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient(unit) of the state columns
+        ``<prefix>unit, <prefix>sequence, …``; missing for a blank or unknown state."""
+        keys = frame[[f"{prefix}{c}" for c in STATE]].set_axis(list(STATE), axis=1)
+        base = keys.merge(self.pay, on=["sequence", "tier", "grade"], how="left")["base_salary"].to_numpy(float)
+        coefficient = keys["unit"].map(self.coefficient).to_numpy(float)
+        return pd.Series(base * coefficient, index=frame.index)
+
+    @cached_property
+    def stock(self) -> pd.DataFrame:
+        """headcount(σ, t): year, unit, sequence, tier, grade, headcount (repeated rows summed)."""
+        return self.headcount.groupby(["year", *STATE], as_index=False)["headcount"].sum()
+
+    @cached_property
+    def route(self) -> pd.Series:
+        """``<from>_to_<to>`` for sequence moves on a known route, else missing."""
+        f = self.flows
+        route = (f["from_sequence"] + "_to_" + f["to_sequence"]).where(f["kind"].eq("sequence_move"))
+        return route.where(route.isin(ROUTES))
+
+    def _one_off(self) -> pd.DataFrame:
+        """year, unit_id, part, amount: per flow, count × the unit cost of its kind (docs/outputs.md)."""
+        f, s = self.flows, self.scenario
+        kind = f["kind"]
+        per_head = np.select(
+            [
+                kind.eq("hire").to_numpy(bool),
+                self.route.eq("operations_to_technical").to_numpy(bool),
+                self.route.notna().to_numpy(bool),
+                kind.eq("unit_transfer").to_numpy(bool),
+                kind.eq("redundancy").to_numpy(bool),
+            ],
+            [
+                f["to_sequence"].map(s.hiring.cost.model_dump()).to_numpy(float),
+                s.mobility.retraining_cost,
+                s.mobility.move_cost,
+                s.mobility.transfer_cost,
+                s.redundancy.cost_factor * self.pay_of(f, "from_").to_numpy(float),
+            ],
+            default=np.nan,
+        )
+        part = np.select(
+            [kind.eq("hire").to_numpy(bool), kind.isin(["sequence_move", "unit_transfer"]).to_numpy(bool),
+             kind.eq("redundancy").to_numpy(bool)],
+            ["hiring_cost", "retraining_cost", "redundancy_cost"],
+            default="",
+        )
+        charged = np.where(kind.eq("redundancy"), f["from_unit"], f["to_unit"])
+        frame = pd.DataFrame({"year": f["year"], "unit_id": charged, "part": part, "amount": f["count"] * per_head})
+        return frame[frame["part"] != ""]
+
+    @cached_property
+    def costs(self) -> pd.DataFrame:
+        """Recomputed budget.csv (without cap): one row per unit of units.csv and year 0..H, plus ALL rows."""
+        keys = ["year", "unit_id"]
+        stock = self.stock.assign(unit_id=self.stock["unit"], payroll=self.pay_of(self.stock) * self.stock["headcount"])
+        frame = self.years.to_frame().merge(self.units[["unit_id"]], how="cross")
+        frame = frame.merge(stock.groupby(keys, as_index=False)["payroll"].sum(), on=keys, how="left")
+        one_off = self._one_off()
+        for part in COST_PARTS[1:]:
+            sums = one_off[one_off["part"] == part].groupby(keys, as_index=False)["amount"].sum()
+            frame = frame.merge(sums.rename(columns={"amount": part}), on=keys, how="left")
+        frame = frame.fillna({part: 0.0 for part in COST_PARTS})
+        frame["total"] = frame[list(COST_PARTS)].sum(axis=1)
+        totals = frame.groupby("year", as_index=False)[[*COST_PARTS, "total"]].sum().assign(unit_id=ALL)
+        return pd.concat([frame, totals[frame.columns]], ignore_index=True)
+
+    @cached_property
+    def caps(self) -> pd.DataFrame:
+        """year, cap for t = 1..H: budget.caps[t] when given, else payroll(0)·(1 + growth)^t."""
+        base = self.costs.loc[self.costs["unit_id"].eq(ALL) & self.costs["year"].eq(0), "payroll"].sum()
+        years = self.years[self.years >= 1]
+        return pd.DataFrame({"year": years, "cap": [self.scenario.budget_cap(int(t), base) for t in years]})
+
+    @cached_property
+    def shares(self) -> pd.DataFrame:
+        """Recomputed mix.csv: year, sequence, headcount, share, target, lower, upper for years 0..H."""
+        mix = self.scenario.mix
+        heads = self.stock.groupby(["year", "sequence"], as_index=False)["headcount"].sum()
+        frame = self.years.to_frame().merge(pd.DataFrame({"sequence": list(SEQUENCES)}), how="cross")
+        frame = frame.merge(heads, on=["year", "sequence"], how="left").fillna({"headcount": 0.0})
+        total = frame.groupby("year")["headcount"].transform("sum")
+        frame["share"] = (frame["headcount"] / total).where(total > 0, 0.0)
+        frame["target"] = frame["sequence"].map(mix.target.model_dump())
+        banded = frame["year"] >= mix.deadline
+        frame["lower"] = (frame["target"] - mix.tolerance).where(banded)
+        frame["upper"] = (frame["target"] + mix.tolerance).where(banded)
+        return frame
+
+    @property
+    def targets_met(self) -> Any:
+        return self.summary["targets_met"]
