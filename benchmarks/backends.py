@@ -31,7 +31,7 @@ BACKENDS = ["highs", "cbc", "scip", "cpsat"]
 
 
 def worker(data: Path, backend: str, limit: float) -> dict:
-    from models.scenario import load_scenario, scenario_path
+    from models.scenario_files import load_scenario, scenario_path
     from models.validation import load_inputs
     from optimizer.formulation import build_model
     from optimizer.pipeline import model_data

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from models.io import InputTables
-from models.scenario import Scenario, load_scenario, scenario_path
+from models.scenario import Scenario
+from models.scenario_files import load_scenario, scenario_path
 from models.validation import load_inputs
 from optimizer.backends import SolveResult, solve
 from optimizer.formulation import build_model

@@ -67,7 +67,7 @@ def data_dir(cache: Path, n: int, parquet_from: int) -> Path:
 def worker_ours(data: Path, time_limit: float | None) -> dict:
     """Every phase of one plan of the baseline scenario, in this (fresh) process."""
     from models.io import InputError, InputTables, load_tables
-    from models.scenario import load_scenario, scenario_path
+    from models.scenario_files import load_scenario, scenario_path
     from models.validation import _canonical, _check_all, _problems
     from optimizer.pipeline import run_plan
 
@@ -141,7 +141,7 @@ def worker_floor(data: Path) -> dict:
 
 def worker_baseline(data: Path, limit: float) -> dict:
     """Cohort model against the per-employee model, one-year horizon, same data, same backend."""
-    from models.scenario import load_scenario, scenario_path
+    from models.scenario_files import load_scenario, scenario_path
     from models.validation import load_inputs
     from optimizer.formulation import build_model
     from optimizer.per_employee import build_per_employee_model

@@ -1,21 +1,14 @@
 """Scenario schema: a strict, immutable description of one planning problem.
 
-A scenario file is YAML. Every key is declared here; an unknown or misspelt key is an error that names
-the nearest valid key. ``extends:`` names another scenario file (relative to this one) whose values
-this file overrides key by key; ``--set key.path=value`` overrides are applied last, type-checked, and
-recorded in :attr:`Scenario.applied_overrides`.
+Every key is declared here (``extra="forbid"``, frozen); :mod:`models.scenario_files` reads the YAML
+files, follows ``extends:``, applies ``--set`` overrides and reports problems against this schema.
 """
 
 from __future__ import annotations
 
-import copy
-import difflib
-import json
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SEQUENCES: tuple[str, ...] = ("management", "technical", "operations")
 Sequence = Literal["management", "technical", "operations"]
@@ -383,7 +376,7 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _years_within_horizon(self) -> "Scenario":
         deadline = None if self.own_ladder else self.mix.deadline  # an own ladder has no mix band
-        problems = _year_problems(self.horizon, deadline, self.budget.caps)
+        problems = year_problems(self.horizon, deadline, self.budget.caps)
         problems += self._requirement_problems()
         if problems:
             raise ValueError("; ".join(problems))
@@ -416,10 +409,7 @@ class Scenario(Strict):
         return base_payroll * (1.0 + self.budget.growth) ** year
 
 
-# ----------------------------------------------------------------------------------------------- loading
-
-
-def _year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
+def year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
     """The rules across keys on years; a value that is not a whole number is left to its own check."""
 
     def whole(value: Any) -> bool:
@@ -434,224 +424,3 @@ def _year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
         if missing:
             problems.append(f"budget.caps has no cap for years {missing}")
     return problems
-
-
-def _raw_year_problems(raw: dict[str, Any], errors: list[dict[str, Any]]) -> list[str]:
-    """:func:`_year_problems` on an unvalidated scenario (defaults where a key is absent, keys with errors of
-    their own skipped), so that these rules are reported together with field errors, which stop pydantic
-    before the model validator runs."""
-    defaults = Scenario()
-    failed = {tuple(err["loc"][:2]) for err in errors} | {tuple(err["loc"][:1]) for err in errors}
-    mix = raw.get("mix") if isinstance(raw.get("mix"), dict) else {}
-    budget = raw.get("budget") if isinstance(raw.get("budget"), dict) else {}
-    values = {
-        ("horizon",): raw.get("horizon", defaults.horizon),
-        ("mix", "deadline"): mix.get("deadline", defaults.mix.deadline),
-        ("budget", "caps"): budget.get("caps", defaults.budget.caps),
-    }
-    return _year_problems(*(None if loc in failed else value for loc, value in values.items()))
-
-
-def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
-    keys: list[str] = []
-    for name, field in model.model_fields.items():
-        path = f"{prefix}{name}"
-        keys.append(path)
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            keys.extend(_valid_keys(annotation, path + "."))
-    return keys
-
-
-VALID_KEYS = _valid_keys(Scenario)
-
-
-def _nearest_key(path: str) -> str:
-    close = difflib.get_close_matches(path, VALID_KEYS, n=1, cutoff=0.5)
-    if not close:
-        leaf = path.rsplit(".", 1)[-1]
-        close = difflib.get_close_matches(leaf, [k.rsplit(".", 1)[-1] for k in VALID_KEYS], n=1, cutoff=0.5)
-        close = [k for k in VALID_KEYS if k.rsplit(".", 1)[-1] == close[0]][:1] if close else []
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _describe(errors: list[dict[str, Any]]) -> list[str]:
-    problems = []
-    for err in errors:
-        path = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
-            problems.append(f"unknown key '{path}'{_nearest_key(path)}")
-        else:
-            shown = err.get("input")
-            value = f" (got {shown!r})" if not isinstance(shown, dict | list) else ""
-            message = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{path or '<scenario>'}: {message}{value}")
-    return problems
-
-
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(str(path), ["file not found"]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ScenarioError(str(path), ["top level must be a mapping of keys to values"])
-    return raw
-
-
-def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    path = path.resolve()
-    if path in seen:
-        raise ScenarioError(str(path), ["'extends' forms a cycle: " + " → ".join(str(p) for p in (*seen, path))])
-    raw = _read_yaml(path)
-    if raw.get("data") is not None and not Path(raw["data"]).is_absolute():
-        raw["data"] = str((path.parent / raw["data"]).resolve())
-    parent = raw.get("extends")
-    if parent is None:
-        return raw
-    if not (path.parent / parent).is_file():
-        raise ScenarioError(str(path), [f"extends: parent scenario '{parent}' not found ({path.parent / parent})"])
-    base = _resolve_extends(path.parent / parent, (*seen, path))
-    return _deep_merge(base, raw)
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``key.path=value`` → (["key", "path"], value parsed as YAML: numbers, booleans, lists, maps)."""
-    if "=" not in text:
-        raise ScenarioError("--set", [f"override '{text}' must look like key.path=value"])
-    key, value = text.split("=", 1)
-    if not value.strip():
-        return key.strip().split("."), None
-    try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
-        parsed = value  # not YAML: kept as text, so the key's type check reports it with the others
-    return key.strip().split("."), parsed
-
-
-def _apply_override(raw: dict[str, Any], path: list[str], value: Any) -> Any:
-    """Set raw[path] = value; returns the previous value (None when absent)."""
-    node = raw
-    for part in path[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise ScenarioError("--set", [f"'{'.'.join(path)}': '{part}' is not a section"])
-    key: Any = path[-1]
-    if key.isdigit():
-        key = int(key)
-    previous = node.get(key)
-    node[key] = value
-    return previous
-
-
-def build_scenario(raw: dict[str, Any], source: str, overrides: list[str] = ()) -> Scenario:
-    """Validate ``raw`` (after applying ``overrides``) into a Scenario, or raise ScenarioError."""
-    raw = copy.deepcopy(raw)  # overrides must not change the caller's dictionary
-    problems: list[str] = []
-    log: list[str] = list(raw.pop("applied_overrides", []) or [])
-    seen_keys: set[str] = set()
-    defaults = Scenario().model_dump()
-    for text in overrides:
-        try:
-            path, value = parse_override(text)
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-            continue
-        dotted = ".".join(path)
-        if dotted in seen_keys:
-            problems.append(f"override '{dotted}' is given twice")
-            continue
-        seen_keys.add(dotted)
-        if not any(k == dotted or dotted.startswith(k + ".") for k in VALID_KEYS):
-            problems.append(f"unknown key '{dotted}' in --set{_nearest_key(dotted)}")
-            continue
-        try:
-            previous = _apply_override(raw, path, value)
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-            continue
-        if previous is None:
-            node: Any = defaults
-            for part in path:
-                node = node.get(int(part) if part.isdigit() else part) if isinstance(node, dict) else None
-            previous = node
-        log.append(f"{dotted}: {previous!r} → {value!r}")
-    raw["applied_overrides"] = log
-    try:
-        scenario = Scenario.model_validate(raw)
-    except ValidationError as exc:  # reported together with the problems of the overrides
-        problems += _describe(exc.errors())
-        if not any(err["loc"] == () for err in exc.errors()):  # the model validator did not run
-            problems += [f"<scenario>: {p}" for p in _raw_year_problems(raw, exc.errors())]
-    if problems:
-        raise ScenarioError(source, problems) from None
-    return scenario
-
-
-def load_scenario(path: str | Path | None, overrides: list[str] = ()) -> Scenario:
-    """Read a scenario file (following ``extends``), apply overrides, validate everything at once."""
-    if path is None:
-        return build_scenario({}, "<defaults>", overrides)
-    return build_scenario(_resolve_extends(Path(path)), str(path), overrides)
-
-
-def scenario_path(name: str) -> Path:
-    """Path of a scenario shipped with the project (``baseline`` → scenarios/baseline.yaml)."""
-    import scenarios
-
-    return Path(scenarios.__file__).parent / f"{name}.yaml"
-
-
-def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
-    text = text or str(annotation).replace("typing.", "").replace("models.scenario.", "")
-    return text.replace("|", "or")
-
-
-def render_scenario_reference() -> str:
-    """Markdown reference of every scenario key (docs/scenarios.md is exactly this text)."""
-    defaults = Scenario().model_dump(mode="json")
-    lines = [
-        "# Scenario keys",
-        "",
-        "Generated from `models/scenario.py` by `render_scenario_reference()`; `wfplan` refuses any key not",
-        "listed here and names the nearest valid one. A file may `extends:` another; `--set key.path=value`",
-        "overrides are type-checked and recorded in `summary.json` under `scenario.applied_overrides`.",
-        "",
-    ]
-
-    def section(model: type[BaseModel], path: list[str]) -> None:
-        doc = (model.__doc__ or "").strip().splitlines()
-        lines.extend([f"## `{'.'.join(path) or 'top level'}`", "", *doc[:1], ""])
-        lines.extend(["| key | type | default | description |", "| --- | --- | --- | --- |"])
-        nested = []
-        for name, info in model.model_fields.items():
-            annotation = info.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                nested.append((annotation, [*path, name]))
-                continue
-            default: Any = defaults
-            for part in (*path, name):
-                default = default[part]
-            shown = json.dumps(default, ensure_ascii=False).replace("|", "\\|")
-            lines.append(f"| `{'.'.join((*path, name))}` | {_type_name(annotation)} | `{shown}` | {(info.description or '').replace('|', chr(92) + '|')} |")
-        lines.append("")
-        for child, child_path in nested:
-            section(child, child_path)
-
-    section(Scenario, [])
-    return "\n".join(lines)

@@ -16,7 +16,8 @@ import click
 import pandas as pd
 
 from models.grading import grade_units
-from models.scenario import Scenario, ScenarioError, load_scenario, scenario_path
+from models.scenario import Scenario, ScenarioError
+from models.scenario_files import load_scenario, scenario_path
 from models.synthetic import write_generated
 from models.validation import InputError, load_inputs
 from optimizer.console import data_overview, ladder_summary, plan_summary

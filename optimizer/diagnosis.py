@@ -58,7 +58,8 @@ from typing import Any
 import pandas as pd
 
 from models.io import InputTables
-from models.scenario import Scenario, ScenarioError, build_scenario
+from models.scenario import Scenario, ScenarioError
+from models.scenario_files import build_scenario
 from optimizer.backends import solve
 from optimizer.formulation import ModelData, build_model
 from optimizer.inputs_cache import cached_inputs

@@ -32,7 +32,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from models.io import InputError
-from models.scenario import Scenario, ScenarioError, build_scenario
+from models.scenario import Scenario, ScenarioError
+from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.backends import solve
 from optimizer.diagnosis import MET, YEARS_BEYOND, SearchTask, run_search

@@ -23,7 +23,8 @@ import pandas as pd
 import yaml
 
 from models.io import InputError
-from models.scenario import Scenario, ScenarioError, build_scenario
+from models.scenario import Scenario, ScenarioError
+from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.inputs_cache import cached_inputs
 from optimizer.output import write_csv

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.scenario import build_scenario
+from models.scenario_files import build_scenario
 from optimizer.pipeline import run_plan
 
 # A flat pay table: base = 50,000 + 10,000·(tier−1) + 1,000·(grade−1) for operations; technical +10,000;

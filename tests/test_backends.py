@@ -344,7 +344,7 @@ def test_cpsat_matches_highs_stage_objectives_on_a_small_multi_year_formulation(
     CP-SAT grid model (derived bounds, widened rows) plus GLOP re-optimisation lands on HiGHS's
     stage objectives; CP-SAT's answer is never claimed optimal past its (valid) bound."""
     from models.io import write_tables
-    from models.scenario import load_scenario
+    from models.scenario_files import load_scenario
     from models.synthetic import generate_tables
     from models.validation import load_inputs
     from optimizer.formulation import build_model

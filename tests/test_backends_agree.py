@@ -6,7 +6,7 @@ import pytest
 
 from models.io import write_tables
 from models.synthetic import generate_tables
-from models.scenario import load_scenario, scenario_path
+from models.scenario_files import load_scenario, scenario_path
 from optimizer.pipeline import run_plan
 from tests.builders import people, solve_group, unit
 from tests.test_formulation import MIX_100, REACH_30

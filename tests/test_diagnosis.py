@@ -12,7 +12,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from models.scenario import build_scenario
+from models.scenario_files import build_scenario
 from optimizer import diagnosis
 from optimizer.cli import main
 from optimizer.diagnosis import Probe, earliest_deadline, grid, smallest_value

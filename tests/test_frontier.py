@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from models.scenario import build_scenario
+from models.scenario_files import build_scenario
 from optimizer.cli import main
 from optimizer.frontier import (
     FrontierTask,

@@ -8,7 +8,8 @@ import pytest
 
 from models.grading import grade_for_score, grade_units, unit_scores
 from models.io import InputError
-from models.scenario import UnitGrading, build_scenario
+from models.scenario import UnitGrading
+from models.scenario_files import build_scenario
 
 DEFAULT = UnitGrading()  # weights 0.3/0.3/0.2/0.2; A ≥ 85, B ≥ 70, C ≥ 55, D ≥ 0
 

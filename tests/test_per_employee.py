@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.scenario import Scenario, build_scenario
+from models.scenario import Scenario
+from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer import backends
 from optimizer.disaggregate import employee_actions

@@ -23,7 +23,7 @@ from openpyxl.utils.escape import unescape
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from models.scenario import build_scenario
+from models.scenario_files import build_scenario
 from optimizer.cli import main
 from optimizer.output import write_csv
 from optimizer.pipeline import EXIT_OK, EXIT_TARGET_MISSED, run_plan

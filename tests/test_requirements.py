@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from models.scenario import ScenarioError, build_scenario, load_scenario, scenario_path
+from models.scenario import ScenarioError
+from models.scenario_files import build_scenario, load_scenario, scenario_path
 from optimizer.formulation import build_model
 from optimizer.pipeline import run_ladder_plan
 from optimizer.requirements import ladder_model_data, requirements_table

@@ -9,16 +9,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from models.scenario import (
-    VALID_KEYS,
-    Scenario,
-    ScenarioError,
-    Solver,
-    build_scenario,
-    load_scenario,
-    render_scenario_reference,
-    scenario_path,
-)
+from models.scenario import Scenario, ScenarioError, Solver
+from models.scenario_files import VALID_KEYS, build_scenario, load_scenario, render_scenario_reference, scenario_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
