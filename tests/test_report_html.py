@@ -206,7 +206,11 @@ def test_flow_menu_switches_the_sankey_to_all_years(page: Page) -> None:
     year_one, all_years = page.js("return document.getElementById('chart-flows').data.map(t => t.link.value.length)")
     assert page.js(drawn_links) == year_one
     page.driver.find_element(By.CSS_SELECTOR, "#chart-flows .updatemenu-header").click()
-    labels = page.driver.find_elements(By.CSS_SELECTOR, "#chart-flows .updatemenu-dropdown-button")
+    def opened(driver):  # the dropdown draws its buttons after the click; wait until every label shows
+        buttons = driver.find_elements(By.CSS_SELECTOR, "#chart-flows .updatemenu-dropdown-button")
+        return buttons if len(buttons) == 2 and all(button.text for button in buttons) else False
+
+    labels = WebDriverWait(page.driver, 10).until(opened)
     assert [label.text for label in labels] == ["year 1", "all years (1–3)"]
     labels[1].click()
     WebDriverWait(page.driver, 10).until(lambda d: d.execute_script(drawn_links) == all_years)
