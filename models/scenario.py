@@ -115,6 +115,19 @@ class TierMapping(Strict):
     technical_to_management: dict[int, int] = {4: 1, 5: 1, 6: 2, 7: 3, 8: 4}
 
 
+class Downgrade(Strict):
+    """Downgrading (tables only): tier k → a lower tier of the same unit and sequence, on the landing grade."""
+
+    enabled: bool = Field(default=False, description="allow downgrades")
+    max_tiers_down: int = Field(default=1, ge=1, description="landing tiers k−1 … k−max_tiers_down (≥ 1)")
+    rate: float = Field(default=0.05, ge=0, le=1, description="max downgrades / stock of (unit, sequence, tier)")
+    cost: float = Field(default=0.0, ge=0, description="one-off, per person downgraded (CNY)")
+    wastage: float = Field(
+        default=0.0, ge=0, le=1,
+        description="share of the downgraded who leave in the year of the downgrade (flow_convention: service_dependent)",
+    )
+
+
 class Mobility(Strict):
     """Lateral moves: caps as shares of the start-of-year stock of (unit, sequence, tier)."""
 
@@ -127,6 +140,7 @@ class Mobility(Strict):
     unit_transfers: bool = Field(default=False, description="allow moves between units (same sequence, tier, grade)")
     transfer_rate: float = Field(default=0.02, ge=0, le=1, description="max transfers out / stock of (unit, sequence, tier)")
     transfer_cost: float = Field(default=10000.0, ge=0, description="one-off, per transfer (CNY)")
+    downgrade: Downgrade = Downgrade()
 
 
 class Attrition(Strict):
@@ -136,6 +150,11 @@ class Attrition(Strict):
     technical: float = Field(default=0.05, ge=0, le=1, description="expected yearly leaving rate")
     operations: float = Field(default=0.07, ge=0, le=1, description="expected yearly leaving rate")
     by_tier: dict[Sequence, dict[int, float]] = Field(default={}, description="rate per sequence and tier, e.g. {technical: {1: 0.08}}")
+    first_year: dict[Sequence, float] = Field(
+        default={},
+        description="leaving rate of recruits in their first year, per sequence, e.g. {operations: 0.2} "
+                    "(flow_convention: service_dependent; absent: the ordinary rate)",
+    )
 
     @field_validator("by_tier")
     @classmethod
@@ -146,8 +165,20 @@ class Attrition(Strict):
                     raise ValueError(f"attrition.by_tier.{seq}.{tier} = {rate} is outside 0..1")
         return by_tier
 
+    @field_validator("first_year")
+    @classmethod
+    def _first_year_in_range(cls, first_year: dict[str, float]) -> dict[str, float]:
+        for seq, rate in first_year.items():
+            if not 0 <= rate <= 1:
+                raise ValueError(f"attrition.first_year.{seq} = {rate} is outside 0..1")
+        return first_year
+
     def rate(self, sequence: str, tier: int) -> float:
         return float(self.by_tier.get(sequence, {}).get(tier, getattr(self, sequence)))
+
+    def first_year_rate(self, sequence: str, tier: int) -> float:
+        """Leaving rate of a recruit into (sequence, tier) in the year of hiring."""
+        return float(self.first_year.get(sequence, self.rate(sequence, tier)))
 
 
 class Hiring(Strict):
@@ -326,18 +357,47 @@ class Categories(Strict):
         return self.levels[tier - 1]
 
 
-class Requirement(Strict):
-    """Headcount required per year in a group of states: one category, or (unit, sequence, tiers)."""
+class Selection(Strict):
+    """A named group of states: one category, or the states of (unit, sequence, tiers)."""
 
     name: str = Field(description="label used in names and outputs")
     category: str | None = Field(default=None, description="a category of `categories.levels`")
     unit: str | None = Field(default=None, description="unit of the states (absent: every unit)")
     sequence: str | None = Field(default=None, description="sequence of the states (absent: every sequence)")
     tiers: list[int] | None = Field(default=None, description="tiers of the states (absent: every tier)")
+
+
+class Requirement(Selection):
+    """Headcount required per year in a group of states: one category, or (unit, sequence, tiers)."""
+
     headcount: dict[int, float] = Field(description="required heads per year, e.g. {1: 420, 2: 510}")
     overmanning_cost: float = Field(default=0.0, ge=0, description="cost per head above the requirement and year")
     short_time_max: float = Field(default=0.0, ge=0, description="heads on short-time working per year at most")
     short_time_cost: float = Field(default=0.0, ge=0, description="cost per head on short time and year")
+
+
+FlowKind = Literal["hire", "grade_step", "tier_promotion", "sequence_move", "unit_transfer", "downgrade"]
+
+
+class FlowCap(Selection):
+    """A yearly cap on the people that flows of the listed kinds bring into a group of states."""
+
+    kinds: list[FlowKind] = Field(min_length=1, description="flows counted: those of these kinds landing in the group")
+    years: list[int] | None = Field(
+        default=None, min_length=1, description="years the cap applies (absent: every year)"
+    )
+    max_per_year: float | None = Field(
+        default=None, ge=0, description="people per year at most (before in-year wastage)"
+    )
+    max_share_of_destination: float | None = Field(
+        default=None, ge=0, description="cap as a share of the group's strength after that year's flows"
+    )
+
+    @model_validator(mode="after")
+    def _has_a_limit(self) -> "FlowCap":
+        if self.max_per_year is None and self.max_share_of_destination is None:
+            raise ValueError(f"cap '{self.name}' needs max_per_year or max_share_of_destination")
+        return self
 
 
 class Requirements(Strict):
@@ -347,6 +407,9 @@ class Requirements(Strict):
     overmanning_max: float | None = Field(default=None, ge=0, description="heads above the requirements per year, in total (absent: no cap)")
     short_time_fraction: float = Field(default=0.5, ge=0, le=1, description="what one person on short time counts toward a requirement")
     demand: list[Requirement] = Field(default=[], description="the requirements (empty: none)")
+    caps: list[FlowCap] = Field(
+        default=[], description="caps on recruits, promotions, retraining, … into a group of states (empty: none)"
+    )
 
 
 class Scenario(Strict):
@@ -388,19 +451,27 @@ class Scenario(Strict):
         return bool(self.categories.levels)
 
     def _requirement_problems(self) -> list[str]:
-        """Rules across keys: goals of the stage order, requirement categories and years."""
+        """Rules across keys: goals of the stage order, categories and years of requirements and caps,
+        in-year wastage keys that only ``service_dependent`` reads."""
         problems = []
         if not self.own_ladder and sorted(self.objective.order) not in (
             ["cost", "disruption", "mix"], ["cost", "disruption", "mix", "redundancy"]
         ):
             problems.append(f"objective.order must list mix, cost and disruption once each, got {self.objective.order}")
         names = {level.name for level in self.categories.levels}
-        for requirement in self.requirements.demand:
-            if requirement.category is not None and requirement.category not in names:
-                problems.append(f"requirements: '{requirement.name}' names unknown category '{requirement.category}'")
-            outside = sorted(t for t in requirement.headcount if not 1 <= t <= self.horizon)
+        selections = [(s, list(s.headcount)) for s in self.requirements.demand]
+        selections += [(s, s.years or []) for s in self.requirements.caps]
+        for selection, years in selections:
+            if selection.category is not None and selection.category not in names:
+                problems.append(f"requirements: '{selection.name}' names unknown category '{selection.category}'")
+            outside = sorted(t for t in years if not 1 <= t <= self.horizon)
             if outside:
-                problems.append(f"requirements: '{requirement.name}' has years {outside} outside 1..{self.horizon}")
+                problems.append(f"requirements: '{selection.name}' has years {outside} outside 1..{self.horizon}")
+        if self.flow_convention == "start_of_year":
+            if self.attrition.first_year:
+                problems.append("attrition.first_year needs flow_convention: service_dependent")
+            if self.mobility.downgrade.wastage > 0:
+                problems.append("mobility.downgrade.wastage needs flow_convention: service_dependent")
         return problems
 
     def budget_cap(self, year: int, base_payroll: float) -> float:

@@ -103,23 +103,34 @@ def solve(
     sense: Literal["min", "max"] = "min",
 ) -> SolveResult:
     """Solve ``model`` for ``objective`` with ``options.backend``; ``start`` is an optional MIP start."""
+    scale = objective_scale(objective)
     sign = 1.0 if sense == "min" else -1.0
-    minimise = {var: sign * coef for var, coef in objective.items()}
+    minimise = {var: sign * coef / scale for var, coef in objective.items()}
     clean_start = None if start is None else _clean_start(model, start)
     began = time.perf_counter()
-    if options.on_incumbent is not None and sign < 0:
-        report = options.on_incumbent
-        options = replace(options, on_incumbent=lambda objective, gap: report(-objective, gap))
+    if options.on_incumbent is not None:
+        report, factor = options.on_incumbent, sign * scale
+        options = replace(options, on_incumbent=lambda objective, gap: report(factor * objective, gap))
     outcome = _run_backend(model, minimise, options, clean_start)
     if outcome.status in ("unbounded", "infeasible_or_unbounded"):
         probe_options = replace(options, time_limit=_seconds_left(options, began))
         outcome = _settle_unbounded(model, probe_options, outcome)
-    result = _result(model, minimise, outcome, sign, options.backend, time.perf_counter() - began)
+    result = _result(model, minimise, outcome, sign * scale, options.backend, time.perf_counter() - began)
     if clean_start is not None and _start_not_improved(result, options):
         retry = solve(model, objective, replace(options, time_limit=_seconds_left(options, began)), None, sense)
         if retry.values is not None and sign * retry.objective < sign * result.objective:
             return replace(retry, seconds=time.perf_counter() - began, message=f"re-solved without the start; {retry.message}")
     return result
+
+
+def objective_scale(objective: Expr) -> float:
+    """The power of two nearest the median |coefficient|: the solver sees the objective divided by it, so
+    a cost in CNY (coefficients ≈ 1e5 per head, ≈ 1e10 in all) is as well scaled as one in heads (HiGHS
+    warns "badly scaled" and its simplex slows down otherwise). A power of two keeps the division exact."""
+    magnitudes = [abs(coef) for coef in objective.values() if coef]
+    if not magnitudes:
+        return 1.0
+    return float(2.0 ** round(math.log2(float(np.median(magnitudes)))))
 
 
 def _start_not_improved(result: SolveResult, options: SolveOptions) -> bool:
@@ -198,8 +209,10 @@ def _relative_gap(objective: float, bound: float) -> float:
 
 
 def _result(
-    model: LinearModel, objective: Expr, outcome: _Outcome, sign: float, backend: str, seconds: float
+    model: LinearModel, objective: Expr, outcome: _Outcome, factor: float, backend: str, seconds: float
 ) -> SolveResult:
+    """The shared bookkeeping; the solver minimised ``objective`` = the caller's objective / ``factor``
+    (−1 for a maximisation, times :func:`objective_scale`)."""
     status, values, bound = outcome.status, outcome.values, outcome.bound
     value = gap = None
     if values is not None:
@@ -214,8 +227,8 @@ def _result(
     return SolveResult(
         status=status,
         values=values,
-        objective=None if value is None else sign * value,
-        bound=None if bound is None else sign * bound,
+        objective=None if value is None else factor * value,
+        bound=None if bound is None else factor * bound,
         gap=gap,
         seconds=seconds,
         backend=backend,

@@ -25,6 +25,7 @@ from optimizer.diagnosis import describe
 from optimizer.output import write_csv
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_ladder_plan, run_plan
 from optimizer.verify import verify_command
+from optimizer.verify_ladder import is_ladder_plan, verify_ladder_command
 
 DEMO_SEED = 2026
 
@@ -156,7 +157,8 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
     progress = _progress(quiet or as_json)
     if scenario.own_ladder:  # categories replace the input tables
         with _stdout_to_stderr(as_json):
-            result = run_ladder_plan(scenario, out, save_lp=save_lp, progress=progress)
+            result = run_ladder_plan(scenario, out, save_lp=save_lp, progress=progress,
+                                     report_writers=report_writers())
         if not (quiet or as_json) and result.plan_dir is not None and "objective" in result.summary:
             requirements = result.plan_dir / "requirements.csv"
             click.echo(ladder_summary(result.summary, pd.read_csv(requirements) if requirements.exists() else None))
@@ -211,9 +213,16 @@ def generate(employees: int, units: int, seed: int, out_dir: Path, fmt: str) -> 
 
 @main.command()
 @click.argument("plan_dir", type=click.Path(path_type=Path, exists=True))
-@click.argument("data_dir", type=click.Path(path_type=Path, exists=True))
-def verify(plan_dir: Path, data_dir: Path) -> None:
-    """Re-check a plan from its output files and the input tables alone (exit 1 when it fails)."""
+@click.argument("data_dir", required=False, type=click.Path(path_type=Path, exists=True))
+def verify(plan_dir: Path, data_dir: Path | None) -> None:
+    """Re-check a plan from its output files alone (exit 1 when it fails). A plan solved from input tables
+    also needs them (DATA_DIR); a plan of a scenario with its own ladder needs nothing else."""
+    if is_ladder_plan(plan_dir):
+        if data_dir is not None:
+            click.echo(f"{plan_dir} is an own-ladder plan: DATA_DIR is not read", err=True)
+        sys.exit(verify_ladder_command(plan_dir))
+    if data_dir is None:
+        raise click.UsageError(f"{plan_dir} is not an own-ladder plan: pass the input tables as DATA_DIR")
     sys.exit(verify_command(plan_dir, data_dir))
 
 

@@ -4,7 +4,8 @@ Inside a cohort people are interchangeable for every constraint, so any assignme
 counts to its members is optimal for the model; we hand them out by merit. Members are ranked by
 performance (desc), then years in grade (desc), then employee_id (asc) — a stable, reproducible
 tie-break — and flows are given from the top in the order tier promotion, sequence move, grade step,
-unit transfer; redundancies are taken from the bottom of the ranking. Everyone else stays.
+unit transfer; redundancies are taken from the bottom of the ranking, then downgrades from just above
+them. Everyone else stays.
 Vectorised: the only Python loops run over cohorts and arcs, never over employees.
 """
 
@@ -15,10 +16,21 @@ import pandas as pd
 
 from models.pay import PayStructure
 from optimizer.cohorts import COHORT_COLUMNS, Cohort
-from optimizer.network import GRADE_STEP, HIRE, REDUNDANCY, SEQUENCE_MOVE, TIER_PROMOTION, UNIT_TRANSFER, Arc
+from optimizer.network import (
+    DOWNGRADE,
+    GRADE_STEP,
+    HIRE,
+    REDUNDANCY,
+    SEQUENCE_MOVE,
+    TIER_PROMOTION,
+    UNIT_TRANSFER,
+    Arc,
+)
 from optimizer.results import FROM_STATE, STATE, TO_STATE
 
-HAND_OUT_ORDER = (TIER_PROMOTION, SEQUENCE_MOVE, GRADE_STEP, UNIT_TRANSFER, REDUNDANCY)
+HAND_OUT_ORDER = (TIER_PROMOTION, SEQUENCE_MOVE, GRADE_STEP, UNIT_TRANSFER, REDUNDANCY, DOWNGRADE)
+FROM_BOTTOM = (REDUNDANCY, DOWNGRADE)
+"""Kinds handed out from the bottom of the merit order (in HAND_OUT_ORDER: redundancies lowest)."""
 ACTION_COLUMNS = ["employee_id", "year", "action", *FROM_STATE, *TO_STATE, "old_salary", "new_salary", "reason"]
 STAY = -1
 
@@ -35,7 +47,7 @@ def merit_order(roster: pd.DataFrame) -> pd.DataFrame:
 
 
 def _assign(ordered: pd.DataFrame, arcs: list[Arc], counts: list[int]) -> np.ndarray:
-    """Arc number per merit-ordered employee (STAY = -1): top-down kinds from rank 1, redundancy from the end."""
+    """Arc number per merit-ordered employee (STAY = -1): top-down kinds from rank 1, FROM_BOTTOM kinds from the end."""
     starts = ordered.drop_duplicates(COHORT_COLUMNS)
     first_row = {
         Cohort(u, s, int(t), int(g), int(b), bool(q)): (int(i), int(n))
@@ -50,7 +62,7 @@ def _assign(ordered: pd.DataFrame, arcs: list[Arc], counts: list[int]) -> np.nda
         start, size = first_row[cohort]
         top, bottom = start, start + size
         for number in numbers:
-            if arcs[number].kind == REDUNDANCY:
+            if arcs[number].kind in FROM_BOTTOM:
                 bottom -= counts[number]
                 assigned[bottom : bottom + counts[number]] = number
             else:

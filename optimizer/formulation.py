@@ -61,12 +61,16 @@ class ModelData:
 
     def inflow_survival(self, arc: Arc) -> float:
         """Share of the people on ``arc`` still there at the end of the year (see :func:`add_stock_balance`)."""
-        if self.scenario.flow_convention == "start_of_year":
+        scenario = self.scenario
+        if scenario.flow_convention == "start_of_year":
             return 1.0
         if arc.kind == DOWNGRADE:
-            return 1.0 - self.scenario.categories.downgrade_wastage
-        if arc.kind == HIRE and self.scenario.own_ladder:
-            return self.scenario.categories.level(arc.target.tier).survival_first_year
+            own = scenario.own_ladder
+            return 1.0 - (scenario.categories.downgrade_wastage if own else scenario.mobility.downgrade.wastage)
+        if arc.kind == HIRE:
+            if scenario.own_ladder:
+                return scenario.categories.level(arc.target.tier).survival_first_year
+            return 1.0 - scenario.attrition.first_year_rate(arc.target.sequence, arc.target.tier)
         return 1.0 - self.attrition(arc.target)
 
     def pay_of(self, c: Cohort) -> float:
@@ -190,14 +194,16 @@ def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None
     Stayers age one seniority bucket; flows land on bucket 0 (transfers keep their aged bucket).
     π_a is the share of an inflow still there at the end of the year, set by ``flow_convention``:
     ``start_of_year`` (default): π_a = 1, attrition is charged on the start-of-year stock only;
-    ``service_dependent`` (wastage by length of service): recruits leave at the first-year rate, people
-    retrained or promoted in at the destination's ordinary rate, downgraded people at
-    ``categories.downgrade_wastage`` d. For a category s this is the classic balance
+    ``service_dependent`` (wastage by length of service): recruits leave at the first-year rate w_first,
+    people retrained, promoted, moved or transferred in at the destination's ordinary rate, downgraded people
+    at d. For a category s this is the classic balance
 
     x[s,t] = (1−w_s)·x[s,t−1] + (1−w_first_s)·recruits + (1−w_s)·retrained_in + (1−d)·downgraded_in
              − retrained_out − downgraded_out − redundant.
 
-    (Outside an own ladder, w_first_s = w_s.) The flows table reports the in-year losses of inflows as
+    Own ladder: w_first_s = ``first_year_wastage`` of s, d = ``categories.downgrade_wastage``. From tables:
+    w_first = ``attrition.first_year[s]`` of the destination's sequence (default: its ordinary rate a_σ),
+    d = ``mobility.downgrade.wastage``. The flows table reports the in-year losses of inflows as
     attrition of the destination, so it still balances: x[t] = x[t−1] − out + in.
     """
     cap = seniority_cap(data.scenario)
@@ -238,6 +244,8 @@ def _rate_of(arc: Arc, scenario: Scenario) -> tuple[str, float]:
         return arc.route, getattr(scenario.mobility, arc.route)
     if arc.kind == UNIT_TRANSFER:
         return "transfer_rate", scenario.mobility.transfer_rate
+    if arc.kind == DOWNGRADE:
+        return "downgrade_rate", scenario.mobility.downgrade.rate
     return "redundancy_rate", scenario.redundancy.max_rate
 
 
@@ -250,7 +258,7 @@ def _group_stock(index: Index, year: int) -> dict[tuple[str, str, int], Expr]:
 
 
 def add_rate_caps(model: LinearModel, data: ModelData, index: Index) -> None:
-    """Promotion, grade-step, mobility, transfer and redundancy caps on the start-of-year stock:
+    """Promotion, grade-step, mobility, transfer, downgrade and redundancy caps on the start-of-year stock:
 
     Σ_{a of kind κ out of (u,s,k)} f[a,t] ≤ rate_κ · n[u,s,k,t−1]   for every (u,s,k), κ, t.
     Mobility caps are per route (operations → technical, management → technical, technical → management).
@@ -370,7 +378,7 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
 
 
 def one_off_cost(arc: Arc, data: ModelData) -> float:
-    """One-off cost of one person on ``arc``: hiring, retraining/move, transfer, redundancy."""
+    """One-off cost of one person on ``arc``: hiring, retraining/move, transfer, downgrade, redundancy."""
     scenario = data.scenario
     if scenario.own_ladder:
         return ladder_one_off_cost(arc, scenario.categories)
@@ -380,6 +388,8 @@ def one_off_cost(arc: Arc, data: ModelData) -> float:
         return scenario.mobility.retraining_cost if arc.route == "operations_to_technical" else scenario.mobility.move_cost
     if arc.kind == UNIT_TRANSFER:
         return scenario.mobility.transfer_cost
+    if arc.kind == DOWNGRADE:
+        return scenario.mobility.downgrade.cost
     if arc.kind == REDUNDANCY:
         return scenario.redundancy.cost_factor * data.pay_of(arc.source)
     return 0.0
@@ -415,10 +425,15 @@ def add_budget(model: LinearModel, data: ModelData, index: Index) -> None:
         model.add_objective("budget_overrun", {overrun: unit})
 
 
+DISRUPTIVE = (TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, DOWNGRADE, REDUNDANCY)
+"""Flow kinds that change a person's job or end it: the ``disruption`` goal counts them."""
+
+
 def add_disruption(model: LinearModel, data: ModelData, index: Index) -> None:
-    """``disruption`` term: Σ_t Σ f[a,t] over tier promotions, sequence moves, transfers and redundancies."""
-    counted = {TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, REDUNDANCY}
-    model.add_objective("disruption", {var: 1.0 for (arc, _), var in index.flow.items() if arc.kind in counted})
+    """``disruption`` term: Σ_t Σ f[a,t] over tier promotions, sequence moves, transfers, downgrades and
+    redundancies (on an own ladder: retraining, downgrades and redundancies). A downgrade counts: like a
+    promotion or a move, it gives the person another job. Grade steps, hires and attrition do not count."""
+    model.add_objective("disruption", {var: 1.0 for (arc, _), var in index.flow.items() if arc.kind in DISRUPTIVE})
 
 
 FAMILIES = (

@@ -11,8 +11,11 @@ the start (t = 0) or some flow of year t can land in it. Flows (arcs) leave live
 - ``unit_transfer``  (u,s,k,g,b,q) → (u′,s,k,g,aged(b),q)           when ``mobility.unit_transfers``
 - ``redundancy``     (u,s,k,g,b,q) → out                            when ``redundancy.enabled``
 - ``hire``           in → (u,s,k,1,0,no) for k in ``hiring.entry_tiers[s]``
-- ``downgrade``      (u,s,k,1,0,no) → (u,s,k′,1,0,no) for k′ < k in ``categories`` (own ladders only,
-  :mod:`optimizer.ladder`, which also builds their promotions, hires and redundancies)
+- ``downgrade``      (u,s,k,g,b,q) → (u,s,k′,g′,0,q)               for max(1, k − ``max_tiers_down``) ≤ k′ < k
+  when ``mobility.downgrade.enabled``; g′ = :meth:`PayStructure.landing_grade` of tier k′ (the lowest
+  grade paying at least the current base salary, else the top grade of k′: a pay cut only where tier k′
+  pays less everywhere). An own ladder downgrades (u,s,k,1,0,no) → (u,s,k′,1,0,no) for the categories k′ < k
+  in ``downgrade_to`` (:mod:`optimizer.ladder`, which also builds its promotions, hires and redundancies)
 
 Tier caps are enforced here: no arc and no hire lands on a technical tier above the unit's ``max_tier``.
 A rate of 0 removes the arcs it governs.
@@ -23,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from models.pay import PayStructure
+from models.pay import GRADES, PayStructure
 from models.scenario import Scenario
 from optimizer.cohorts import Cohort, aged, seniority_cap
 
@@ -35,7 +38,7 @@ REDUNDANCY = "redundancy"
 HIRE = "hire"
 DOWNGRADE = "downgrade"
 ATTRITION = "attrition"
-DECISION_KINDS = (GRADE_STEP, TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, REDUNDANCY)
+DECISION_KINDS = (GRADE_STEP, TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, REDUNDANCY, DOWNGRADE)
 
 ROUTES: dict[tuple[str, str], str] = {
     ("operations", "technical"): "operations_to_technical",
@@ -108,6 +111,19 @@ def _sequence_moves(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Ar
     return arcs
 
 
+def _downgrades(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
+    downgrade = scenario.mobility.downgrade
+    if not downgrade.enabled or downgrade.rate <= 0:
+        return []
+    base = pay.base_salary[(c.sequence, c.tier, c.grade)]
+    return [
+        Arc(DOWNGRADE, c, c._replace(tier=tier, grade=pay.landing_grade(c.sequence, tier, base), seniority=0))
+        for tier in range(max(1, c.tier - downgrade.max_tiers_down), c.tier)
+        if any(pay.has_state(c.sequence, tier, grade) for grade in GRADES)
+        and tier_cap_allows(pay, c.unit, c.sequence, tier)
+    ]
+
+
 def _unit_transfers(c: Cohort, scenario: Scenario, pay: PayStructure, units: list[str]) -> list[Arc]:
     mobility = scenario.mobility
     if not mobility.unit_transfers or mobility.transfer_rate <= 0:
@@ -132,6 +148,7 @@ def arcs_from(c: Cohort, scenario: Scenario, pay: PayStructure, units: list[str]
         *_grade_step(c, scenario, pay),
         *_tier_promotion(c, scenario, pay),
         *_sequence_moves(c, scenario, pay),
+        *_downgrades(c, scenario, pay),
         *_unit_transfers(c, scenario, pay, units),
         *_redundancy(c, scenario),
     ]

@@ -15,7 +15,9 @@ Variables: y[e,a] ∈ {0,1} for a ∈ A(e) (``assign[E0001,tier_promotion,U1,tec
 at the end of year 1; mix slacks, the budget overrun and requirement slacks ≥ 0. Objective terms carry the
 cohort model's names (``mix``, ``budget_overrun``, ``cost``, ``disruption``, ``redundancy``), so
 :func:`optimizer.solve.solve_model` runs the same lexicographic stages. Scenarios the cohort model solves
-without people (an own ladder of ``categories``, the LP of ``solver.integer_year1: false``) are refused.
+without people (an own ladder of ``categories``, the LP of ``solver.integer_year1: false``) are refused, and
+so are downgrades (``mobility.downgrade.enabled``), flow caps (``requirements.caps``) and first-year wastage
+of recruits (``attrition.first_year``): this baseline does not model them (:func:`unsupported_keys`).
 
 Built vectorised: employees meet their cohort's actions in one merge and rows are summed per group; the
 only loops over employees create the y variables and the one-action rows (one ``LinearModel`` call each).
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.scenario import SEQUENCES
+from models.scenario import SEQUENCES, Scenario
 from optimizer.cohorts import COHORT_COLUMNS, Cohort, cohort_counts
 from optimizer.formulation import ModelData
 from optimizer.linear_model import INF, Expr, LinearModel, add_to
@@ -351,6 +353,16 @@ def add_disruption(model: LinearModel, candidates: pd.DataFrame) -> None:
     model.add_objective("redundancy", dict.fromkeys(redundant.tolist(), 1.0))
 
 
+def unsupported_keys(scenario: Scenario) -> list[str]:
+    """Scenario keys in use that the per-employee model does not model (it refuses them)."""
+    used = {
+        "mobility.downgrade.enabled": scenario.mobility.downgrade.enabled,
+        "requirements.caps": bool(scenario.requirements.caps),
+        "attrition.first_year": bool(scenario.attrition.first_year),
+    }
+    return [key for key, on in used.items() if on]
+
+
 def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[LinearModel, PerEmployeeIndex]:
     """Build the per-employee MILP for ``data``'s one-year scenario (without solving). ``roster`` is the
     employees table after :func:`optimizer.cohorts.assign_cohorts`, as :func:`optimizer.pipeline.model_data`
@@ -365,6 +377,9 @@ def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[Lin
     if not data.scenario.solver.integer_year1:
         raise ValueError("solver.integer_year1 is false: the cohort model is then an LP in expected heads, "
                          "which no choice of whole people reproduces")
+    if unsupported_keys(data.scenario):
+        raise ValueError(f"the per-employee model does not model {', '.join(unsupported_keys(data.scenario))}: "
+                         "solve with the cohort model")
     if cohort_counts(roster) != data.initial:
         raise ValueError("the roster's cohorts do not match data.initial: pass the roster the ModelData came from")
     model = LinearModel(name=f"{data.scenario.name}_per_employee")

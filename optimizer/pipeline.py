@@ -27,12 +27,21 @@ from models.validation import load_inputs
 from optimizer.backends import write_lp
 from optimizer.cohorts import assign_cohorts, cohort_counts
 from optimizer.disaggregate import employee_actions
-from optimizer.formulation import ModelData, build_model
+from optimizer.formulation import DISRUPTIVE, Index, ModelData, build_model
 from optimizer.linear_model import LinearModel
 from optimizer.output import staged_folder, write_json, write_tables
-from optimizer.results import budget_table, cohort_plan, flows_table, headcount_table, mix_table
+from optimizer.requirements import ladder_model_data, requirements_table
+from optimizer.results import (
+    REQUIREMENT_COLUMNS,
+    budget_table,
+    cohort_plan,
+    flows_table,
+    headcount_table,
+    mix_table,
+)
 from optimizer.solve import Solution, StageResult, solve_model
-from optimizer.verify import verify_plan
+from optimizer.verify import VerificationReport, verify_plan
+from optimizer.verify_ladder import verify_ladder_plan
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TARGET_MISSED, EXIT_NO_PLAN = 0, 2, 3, 4
 Progress = Callable[[str], None]
@@ -98,15 +107,14 @@ def goal_deviations(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[d
     }
 
 
-DISRUPTIVE = ["tier_promotion", "sequence_move", "unit_transfer", "redundancy"]
-
-
 def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame) -> dict[str, float]:
     """The objective terms recomputed from the written plan (so the summary adds up to its own files):
-    mix = heads outside the band, budget_overrun = CNY over the caps, cost = Σ_{t≥1} total(ALL, t),
-    disruption = number of tier promotions, sequence moves, transfers and redundancies. Heads are rounded
-    to 1e-5 (the stages are fixed with a relative slack of ``objective.stage_tolerance``; a hundred-thousandth
-    of a person is solver noise, not a miss)."""
+    mix = heads outside the band, budget_overrun = CNY over the caps, cost = Σ_{t≥1} (total +
+    overmanning_cost + short_time_cost) of the ALL rows (the requirements' slack costs are outside the cap but
+    in the ``cost`` term), disruption = number of people on the flows the model's ``disruption`` term counts
+    (:data:`optimizer.formulation.DISRUPTIVE`: tier promotions, sequence moves, transfers, downgrades and
+    redundancies). Heads are rounded to 1e-5 (the stages are fixed with a relative slack of
+    ``objective.stage_tolerance``; a hundred-thousandth of a person is solver noise, not a miss)."""
     banded = mix.dropna(subset=["lower", "upper"])
     total = banded.groupby("year")["headcount"].transform("sum")
     outside = (banded["headcount"] - banded["upper"] * total).clip(lower=0) + (
@@ -116,7 +124,7 @@ def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame)
     return {
         "mix": round(float(outside.sum()), 5),
         "budget_overrun": float((totals["total"] - totals["cap"]).clip(lower=0).sum()),
-        "cost": float(totals["total"].sum()),
+        "cost": float(totals[["total", "overmanning_cost", "short_time_cost"]].to_numpy().sum()),
         "disruption": float(flows[flows["kind"].isin(DISRUPTIVE)]["count"].sum()),
     }
 
@@ -143,7 +151,8 @@ def describe_stage(stage: StageResult) -> str:
     """One progress line per finished solver stage: status, objective, gap, seconds."""
     objective = "none" if stage.objective is None else f"{stage.objective:,.6g}"
     gap = "" if stage.gap is None else f", gap {stage.gap:.4%}"
-    return f"  stage {stage.term}: {stage.status}, objective {objective}{gap}, {stage.seconds:.1f} s"
+    note = f" ({stage.note})" if stage.note else ""
+    return f"  stage {stage.term}: {stage.status}, objective {objective}{gap}, {stage.seconds:.1f} s{note}"
 
 
 def versions() -> dict[str, str]:
@@ -208,6 +217,14 @@ def _solve(model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer
     return solution
 
 
+def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, out_dir: Path) -> RunResult:
+    """Exit 4: a plan folder holding only ``summary.json`` (status, diagnosis if any, timings)."""
+    summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False, timings=timer.seconds)
+    with staged_folder(out_dir) as folder:
+        write_json(summary, folder / "summary.json")
+    return RunResult(EXIT_NO_PLAN, summary, out_dir)
+
+
 def run_plan(
     scenario: Scenario,
     data_dir: str | Path,
@@ -246,21 +263,20 @@ def run_plan(
 
             with timer.phase("diagnosis"):
                 summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
-        summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False, timings=timer.seconds)
-        with staged_folder(out_dir) as folder:
-            write_json(summary, folder / "summary.json")
-        return RunResult(EXIT_NO_PLAN, summary, out_dir)
+        return _no_plan(summary, solution, timer, out_dir)
 
     with timer.phase("plan"):
         plan = cohort_plan(solution.values, data, index)
         headcount = headcount_table(plan)
+        requirements = _requirements_frame(model, solution, data, index)
         tables_out = {
             "actions": employee_actions(roster, {a: int(n) for (a, t), n in plan.flows.items() if t == 1}, data.pay),
             "headcount": headcount,
             "flows": flows_table(plan, data),
-            "budget": budget_table(plan, data),
+            "budget": budget_table(plan, data, requirements),
             "mix": mix_table(headcount, data),
             "units": graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]],
+            "requirements": requirements,
         }
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
@@ -281,12 +297,28 @@ def run_plan(
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
                                                    _probe_seconds(timer, solution), progress)
+    _write_verified(out_dir, tables_out, summary, timer, lambda folder: verify_plan(folder, data_dir), report_writers)
+    return RunResult(exit_code, summary, out_dir)
+
+
+def _requirements_frame(model: LinearModel, solution: Solution, data: ModelData, index: Index) -> pd.DataFrame:
+    """requirements.csv: one row per requirement and year (only the header when the scenario has none)."""
+    return pd.DataFrame(requirements_table(model, solution.values, data, index), columns=REQUIREMENT_COLUMNS)
+
+
+def _write_verified(
+    out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], timer: Timer,
+    verify: Callable[[Path], VerificationReport], report_writers: tuple[ReportWriter, ...],
+) -> None:
+    """Write the plan's tables and summary.json, verify them independently (the result goes into
+    ``summary["verification"]``), run the report writers on a verified plan, then let the folder replace
+    ``out_dir``. Raises RuntimeError, after the folder is in place, when verification fails."""
     with staged_folder(out_dir) as folder:
         with timer.phase("write"):
-            write_tables(folder, tables_out)
+            write_tables(folder, tables)
             write_json({**summary, "timings": timer.seconds}, folder / "summary.json")
         with timer.phase("verify"):
-            report = verify_plan(folder, data_dir)
+            report = verify(folder)
         summary.update(verification=report.to_dict(), timings=timer.seconds)
         write_json(summary, folder / "summary.json")
         if report.ok and report_writers:
@@ -297,19 +329,22 @@ def run_plan(
             write_json(summary, folder / "summary.json")  # final timings, reports included
     if not report.ok:
         raise RuntimeError("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
-    return RunResult(exit_code, summary, out_dir)
 
 
 def run_ladder_plan(
-    scenario: Scenario, out_dir: str | Path, save_lp: str | Path | None = None, progress: Progress = lambda message: None
+    scenario: Scenario,
+    out_dir: str | Path,
+    save_lp: str | Path | None = None,
+    progress: Progress = lambda message: None,
+    report_writers: tuple[ReportWriter, ...] = (),
 ) -> RunResult:
     """The chain for a scenario with its own ladder (``categories``): no input tables, no named people.
 
     Writes ``headcount.csv``, ``flows.csv``, ``requirements.csv`` and ``summary.json`` (with ``mode``: ``lp``
-    or ``milp``). Requirements are hard, so the exit code is 0 (plan written) or 4 (no feasible plan).
+    or ``milp``), verified by :mod:`optimizer.verify_ladder` from those files alone, then the reports as in
+    :func:`run_plan`. Requirements are hard, so the exit code is 0 (plan written) or 4 (no feasible plan:
+    only summary.json is written).
     """
-    from optimizer.requirements import ladder_model_data, requirements_table
-
     timer = Timer(progress=progress)
     out_dir = Path(out_dir)
     with timer.phase("build"):
@@ -324,19 +359,15 @@ def run_ladder_plan(
     if save_lp is not None:
         return _model_only(model, save_lp, summary)
     solution = _solve(model, scenario, data, timer, summary)
-    exit_code = EXIT_OK if solution.values is not None else EXIT_NO_PLAN
-    summary.update(status=solution.status, exit_code=exit_code, targets_met=solution.values is not None)
-    tables_out: dict[str, pd.DataFrame] = {}
-    if solution.values is not None:
-        with timer.phase("plan"):
-            plan = cohort_plan(solution.values, data, index)
-            tables_out = {
-                "headcount": headcount_table(plan),
-                "flows": flows_table(plan, data),
-                "requirements": pd.DataFrame(requirements_table(model, solution.values, data, index)),
-            }
-        summary["objective"] = solution.terms
-    with staged_folder(out_dir) as folder:
-        write_tables(folder, tables_out)
-        write_json({**summary, "timings": timer.seconds}, folder / "summary.json")
-    return RunResult(exit_code, summary, out_dir)
+    if solution.values is None:
+        return _no_plan(summary, solution, timer, out_dir)
+    with timer.phase("plan"):
+        plan = cohort_plan(solution.values, data, index)
+        tables_out = {
+            "headcount": headcount_table(plan),
+            "flows": flows_table(plan, data),
+            "requirements": _requirements_frame(model, solution, data, index),
+        }
+    summary.update(status=solution.status, exit_code=EXIT_OK, targets_met=True, objective=solution.terms)
+    _write_verified(out_dir, tables_out, summary, timer, verify_ladder_plan, report_writers)
+    return RunResult(EXIT_OK, summary, out_dir)

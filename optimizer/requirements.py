@@ -1,10 +1,12 @@
-"""Requirement-driven planning: headcount required per category and year, and the caps of own ladders.
+"""Requirement-driven planning: headcount required per category and year, and caps on the flows into them.
 
 A requirement r selects a group of states S_r (one category of ``categories.levels``, or the states of a
-unit / sequence / list of tiers) and asks for R[r,t] heads in year t. Slack variables per requirement and
-year: over[r,t] (overmanning, heads above the requirement) and short[r,t] (heads on short-time working,
-each counting as φ = ``requirements.short_time_fraction`` of a head). Objective terms: overmanning and
-short-time costs join ``cost``; ``redundancy`` counts redundancies (a goal of its own).
+unit / sequence / list of tiers) and asks for R[r,t] heads in year t. A flow cap (``requirements.caps``)
+selects a group the same way and limits the people that flows of the kinds it lists bring into it.
+Slack variables per requirement and year: over[r,t] (overmanning, heads above the requirement) and
+short[r,t] (heads on short-time working, each counting as φ = ``requirements.short_time_fraction`` of a
+head). Objective terms: overmanning and short-time costs join ``cost``; ``redundancy`` counts redundancies
+(a goal of its own).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from models.scenario import Requirement, Scenario
+from models.scenario import Requirement, Scenario, Selection
 from optimizer.cohorts import Cohort
 from optimizer.formulation import Index, ModelData, _name, stock_expr
 from optimizer.ladder import category_cohort, ladder_initial, ladder_pay
@@ -27,13 +29,14 @@ def ladder_model_data(scenario: Scenario) -> ModelData:
     return ModelData(scenario, ladder_pay(categories), [categories.unit], ladder_initial(categories))
 
 
-def _selects(requirement: Requirement, scenario: Scenario, c: Cohort) -> bool:
-    if requirement.category is not None:
-        return c == category_cohort(scenario.categories, scenario.categories.tier_of(requirement.category))
+def _selects(selection: Selection, scenario: Scenario, c: Cohort) -> bool:
+    """c ∈ S: the category's cohort, or a cohort of the selected unit, sequence and tiers (None: any)."""
+    if selection.category is not None:
+        return c == category_cohort(scenario.categories, scenario.categories.tier_of(selection.category))
     return (
-        requirement.unit in (None, c.unit)
-        and requirement.sequence in (None, c.sequence)
-        and (requirement.tiers is None or c.tier in requirement.tiers)
+        selection.unit in (None, c.unit)
+        and selection.sequence in (None, c.sequence)
+        and (selection.tiers is None or c.tier in selection.tiers)
     )
 
 
@@ -100,12 +103,43 @@ def add_retraining_caps(model: LinearModel, data: ModelData, index: Index) -> No
                 model.add_row(_name("cap_retraining_share", level.name, f"y{year}"), expr, hi=0.0)
 
 
+def add_flow_caps(model: LinearModel, data: ModelData, index: Index) -> None:
+    """For every cap r of ``requirements.caps`` and year t it covers (``years``, default all), with K_r its
+    ``kinds`` and F[r,t] = Σ_{a: kind(a) ∈ K_r, τ(a) ∈ S_r} f[a,t] the people those flows bring into S_r
+    (counted before in-year wastage; a flow whose source is in S_r too still counts):
+
+    F[r,t] ≤ ``max_per_year`` (e.g. hires into operations of unit u ≤ 40 in year t);
+    F[r,t] ≤ ``max_share_of_destination`` · Σ_{c ∈ S_r} x[c,t] (the group's strength after that year's
+    flows, e.g. retrainees into technical tiers ≥ 3 of u ≤ 25% of that group at the end of year t).
+
+    A cap that no flow can reach adds no row. Rows ``cap_flows[r,y<t>]`` and ``cap_flows_share[r,y<t>]``.
+    """
+    for cap in data.scenario.requirements.caps:
+        for year in cap.years or range(1, data.horizon + 1):
+            flows: Expr = {}
+            for arc, var in index.flows_of(year):
+                if arc.kind in cap.kinds and arc.target is not None and _selects(cap, data.scenario, arc.target):
+                    add_to(flows, var, 1.0)
+            if not flows:
+                continue
+            if cap.max_per_year is not None:
+                model.add_row(_name("cap_flows", cap.name, f"y{year}"), dict(flows), hi=cap.max_per_year)
+            if cap.max_share_of_destination is not None:
+                members = [c for c in index.network.live[year] if _selects(cap, data.scenario, c)]
+                expr = dict(flows)
+                for var, coef in stock_expr(index, members, year).items():
+                    add_to(expr, var, -cap.max_share_of_destination * coef)
+                model.add_row(_name("cap_flows_share", cap.name, f"y{year}"), expr, hi=0.0)
+
+
 def add_redundancy_count(model: LinearModel, data: ModelData, index: Index) -> None:
     """``redundancy`` term: Σ_t Σ f[a,t] over redundancy arcs (the goal "minimise redundancies")."""
     model.add_objective("redundancy", {var: 1.0 for (arc, _), var in index.flow.items() if arc.kind == REDUNDANCY})
 
 
-REQUIREMENT_FAMILIES = (add_requirements, add_recruitment_caps, add_retraining_caps, add_redundancy_count)
+REQUIREMENT_FAMILIES = (
+    add_requirements, add_recruitment_caps, add_retraining_caps, add_flow_caps, add_redundancy_count
+)
 """Families built after :data:`optimizer.formulation.FAMILIES`, in this order."""
 
 

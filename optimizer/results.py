@@ -18,12 +18,15 @@ import pandas as pd
 from models.scenario import SEQUENCES
 from optimizer.cohorts import Cohort, aged, seniority_cap
 from optimizer.formulation import Index, ModelData, one_off_cost
-from optimizer.network import ATTRITION, HIRE, REDUNDANCY, SEQUENCE_MOVE, UNIT_TRANSFER, Arc
+from optimizer.network import ATTRITION, DOWNGRADE, HIRE, REDUNDANCY, SEQUENCE_MOVE, UNIT_TRANSFER, Arc
 
 STATE = ["unit_id", "sequence", "tier", "grade"]
 FROM_STATE = ["from_unit", "from_sequence", "from_tier", "from_grade"]
 TO_STATE = ["to_unit", "to_sequence", "to_tier", "to_grade"]
-COST_COLUMN = {HIRE: "hiring_cost", SEQUENCE_MOVE: "retraining_cost", UNIT_TRANSFER: "retraining_cost", REDUNDANCY: "redundancy_cost"}
+REQUIREMENT_COLUMNS = ["requirement", "year", "required", "headcount", "overmanning", "short_time", "cost"]
+"""requirements.csv (:func:`optimizer.requirements.requirements_table` rows)."""
+COST_COLUMN = {HIRE: "hiring_cost", SEQUENCE_MOVE: "retraining_cost", UNIT_TRANSFER: "retraining_cost",
+               DOWNGRADE: "retraining_cost", REDUNDANCY: "redundancy_cost"}
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,12 @@ def flows_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
     return frame
 
 
-def budget_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
-    """``year, unit_id, payroll, hiring_cost, retraining_cost, redundancy_cost, total, cap`` with ALL rows."""
+def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``year, unit_id, payroll, hiring_cost, retraining_cost, redundancy_cost, total, cap, overmanning_cost,
+    short_time_cost`` with ALL rows. ``total`` is what the budget cap limits; the requirements' slack costs
+    (``overmanning_cost``·overmanning and ``short_time_cost``·short_time of the rows of ``requirements``, a
+    :data:`REQUIREMENT_COLUMNS` frame; None: none) are the last two columns, on ALL rows only, so that
+    Σ_{t≥1} (total + overmanning_cost + short_time_cost) of the ALL rows is the ``cost`` objective term."""
     money: dict[tuple[int, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for year, stock in enumerate(plan.stock):
         for unit in data.units:
@@ -113,9 +120,27 @@ def budget_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
     frame = pd.concat([frame, totals[frame.columns]], ignore_index=True)
     frame["total"] = frame[parts].sum(axis=1)
     caps = {year: data.scenario.budget_cap(year, data.base_payroll) for year in range(1, data.horizon + 1)}
-    frame["cap"] = np.where(frame["unit_id"] == "ALL", frame["year"].map(caps), np.nan)
-    order = frame.assign(is_all=frame["unit_id"] == "ALL").sort_values(["year", "is_all", "unit_id"])
+    on_all = frame["unit_id"] == "ALL"
+    frame["cap"] = np.where(on_all, frame["year"].map(caps), np.nan)
+    slack = _requirement_costs(requirements, data)
+    for column in slack.columns:
+        frame[column] = np.where(on_all, frame["year"].map(slack[column]).fillna(0.0), np.nan)
+    order = frame.assign(is_all=on_all).sort_values(["year", "is_all", "unit_id"])
     return order.drop(columns="is_all").reset_index(drop=True)
+
+
+def _requirement_costs(requirements: pd.DataFrame | None, data: ModelData) -> pd.DataFrame:
+    """``overmanning_cost, short_time_cost`` by year: Σ over the requirement rows of that year of the
+    requirement's cost per head × overmanning (short time)."""
+    columns = {"overmanning_cost": "overmanning", "short_time_cost": "short_time"}
+    if requirements is None or requirements.empty:
+        return pd.DataFrame(columns=list(columns), dtype=float)
+    demand = {r.name: r for r in data.scenario.requirements.demand}
+    costs = pd.DataFrame({
+        column: requirements[heads] * requirements["requirement"].map(lambda name: getattr(demand[name], column))
+        for column, heads in columns.items()
+    })
+    return costs.groupby(requirements["year"]).sum()
 
 
 def mix_table(headcount: pd.DataFrame, data: ModelData) -> pd.DataFrame:

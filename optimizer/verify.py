@@ -4,13 +4,14 @@ It shares no code with the formulation or the plan writer. Pay, one-off costs, c
 and stock balances are recomputed here from the input tables (``employees``, ``units``, ``pay``), the
 plan folder's CSV files and the resolved scenario stored in ``summary.json``; docs/outputs.md is the
 contract. Each check is a small function ``PlanData → list[Finding]``; a failure message names the numbers,
-the state/unit/year and the employee ids (at most ``LIMIT`` items per finding).
+the state/unit/year and the employee ids (at most ``LIMIT`` items per finding). The checks of requirements
+and flow caps (``requirements.csv``, ``requirements.caps``) are :mod:`optimizer.verify_requirements`,
+shared with the verifier of own-ladder plans.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -33,33 +34,16 @@ from optimizer.verify_data import (
     SCORE_DIGITS,
     STATE,
     TO,
+    REQUIREMENT_COSTS,
     PlanData,
-    Unreadable,
     load_plan,
 )
+from optimizer.verify_report import Finding, VerificationReport, fmt, print_report, run_checks
+from optimizer.verify_requirements import REQUIREMENT_CHECKS
 
 __all__ = ["Finding", "VerificationReport", "verify_plan", "verify_command"]
 
 # ------------------------------------------------------------------------------------------- public API
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One failed check: ``check`` names it, ``message`` says what is wrong, with numbers."""
-
-    check: str
-    message: str
-
-
-@dataclass(frozen=True)
-class VerificationReport:
-    ok: bool
-    failures: list[Finding]
-    checks: list[str]
-    """Names of the checks run."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": list(self.checks), "failures": [asdict(f) for f in self.failures]}
 
 
 def verify_plan(plan_dir: str | Path, data_dir: str | Path, tol: float = 1e-6) -> VerificationReport:
@@ -68,29 +52,12 @@ def verify_plan(plan_dir: str | Path, data_dir: str | Path, tol: float = 1e-6) -
     Unreadable or incomplete files fail the ``files`` check and stop there; otherwise every check runs,
     and a check that cannot run on malformed data reports that instead of stopping the others.
     """
-    try:
-        plan = load_plan(Path(plan_dir), Path(data_dir), tol)
-    except Unreadable as exc:
-        return VerificationReport(False, [Finding("files", problem) for problem in exc.problems], ["files"])
-    failures: list[Finding] = []
-    for name, check in CHECKS.items():
-        try:
-            failures.extend(check(plan))
-        except Exception as exc:  # noqa: BLE001 — a malformed plan must not hide the other checks' findings
-            failures.append(Finding(name, f"check could not run: {type(exc).__name__}: {exc}"))
-    return VerificationReport(not failures, failures, ["files", *CHECKS])
+    return run_checks(lambda: load_plan(Path(plan_dir), Path(data_dir), tol), CHECKS)
 
 
 def verify_command(plan_dir: str | Path, data_dir: str | Path) -> int:
     """Print the verification of ``plan_dir``; 0 when every check passes, else 1."""
-    report = verify_plan(plan_dir, data_dir)
-    if report.ok:
-        print(f"OK: {plan_dir} passes all {len(report.checks)} checks ({', '.join(report.checks)})")
-        return 0
-    print(f"FAILED: {plan_dir}: {len(report.failures)} problem(s) found by the checks {', '.join(report.checks)}")
-    for finding in report.failures:
-        print(f"  [{finding.check}] {finding.message}")
-    return 1
+    return print_report(plan_dir, verify_plan(plan_dir, data_dir))
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -130,26 +97,16 @@ def _exceeds(value: pd.Series, limit: pd.Series, tol: float) -> pd.Series:
     return _mask(value > limit + tol * np.maximum(1.0, limit.abs()))
 
 
-def _fmt(value: Any) -> str:
-    """1234567.5 → '1,234,567.5' (at most 6 decimals); blank → 'empty'."""
-    if value is None or pd.isna(value):
-        return "empty"
-    if isinstance(value, str):
-        return value
-    text = f"{float(value):,.6f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def _state(row: dict[str, Any], prefix: str = "") -> str:
     """unit/sequence/tier/grade, or 'none' for a blank state."""
     if pd.isna(row[f"{prefix}unit"]):
         return "none"
-    return "/".join(_fmt(row[f"{prefix}{c}"]) for c in STATE)
+    return "/".join(fmt(row[f"{prefix}{c}"]) for c in STATE)
 
 
 def _flow(row: dict[str, Any]) -> str:
     move = f"{_state(row, 'from_')} → {_state(row, 'to_')}"
-    return f"year {_fmt(row['year'])} {row['kind']} {move} ×{_fmt(row['count'])}"
+    return f"year {fmt(row['year'])} {row['kind']} {move} ×{fmt(row['count'])}"
 
 
 def _finding(check: str, headline: str, rows: pd.DataFrame, describe: Callable[[dict[str, Any]], str]) -> list[Finding]:
@@ -189,7 +146,7 @@ def _compare_columns(
         bad = merged[_differs(merged[f"{column}_reported"], merged[column], tol, floor)]
         findings += _finding(
             check, f"{table} {column} differs from the recomputed value", bad,
-            lambda r: f"{where(r)}: reported {_fmt(r[column + '_reported'])}, recomputed {_fmt(r[column])}",
+            lambda r: f"{where(r)}: reported {fmt(r[column + '_reported'])}, recomputed {fmt(r[column])}",
         )
     return findings
 
@@ -215,12 +172,12 @@ def _goal_findings(
             return f"{describe(r)} (summary.json says targets_met: {json.dumps(p.targets_met)})"
         if r["_merge"] == "left_only":
             return f"{describe(r)} (not listed in {source})"
-        shown = ", ".join(f"{v} {_fmt(r[v + '_reported'])}" for v in values)
+        shown = ", ".join(f"{v} {fmt(r[v + '_reported'])}" for v in values)
         return f"{describe(r)} ({source} reports {shown})"
 
     def mismatch(r: dict[str, Any]) -> str:
-        label = ", ".join(f"{k} {_fmt(r[k])}" for k in keys)
-        return f"{label}: " + ", ".join(f"{v} {_fmt(r[v + '_reported'])} (recomputed {_fmt(r[v])})" for v in values)
+        label = ", ".join(f"{k} {fmt(r[k])}" for k in keys)
+        return f"{label}: " + ", ".join(f"{v} {fmt(r[v + '_reported'])} (recomputed {fmt(r[v])})" for v in values)
 
     listed = ~merged["_merge"].eq("left_only")
     return [
@@ -282,7 +239,7 @@ def check_roster(p: PlanData) -> list[Finding]:
         *_finding("roster", "actions.csv rows for ids that are not on the roster (and not hires)",
                   people[~known], lambda r: f"{r['employee_id']} ({r['action']})"),
         *_finding("roster", "actions.csv rows whose year is not 1", a[~_mask(a["year"].eq(1))],
-                  lambda r: f"{r['employee_id']}: year {_fmt(r['year'])}"),
+                  lambda r: f"{r['employee_id']}: year {fmt(r['year'])}"),
         *_finding("roster", "actions.csv from-state differs from the roster state", moved,
                   lambda r: f"{r['employee_id']}: actions.csv {_state(r, 'from_')}, roster {_state(r)}"),
         *_finding("roster", "hire rows with a from-state", a[hire & from_given],
@@ -300,7 +257,8 @@ def _flow_totals(flows: pd.DataFrame, side: tuple[str, ...], name: str) -> pd.Da
 def check_stock_flow(p: PlanData) -> list[Finding]:
     """headcount(σ,0) = number of roster employees in σ; for t = 1..H,
     headcount(σ,t) = headcount(σ,t−1) − Σ outflows(σ,t) + Σ inflows(σ,t) within tol·max(1, headcount);
-    flows leave only states with people at t−1; headcounts are ≥ 0, listed once, for years 0..H."""
+    flows leave only states with people at t−1 (attrition also states with arrivals in year t: under
+    ``service_dependent`` the arrivals' in-year loss); headcounts are ≥ 0, listed once, for years 0..H."""
     h, tol, keys = p.headcount, p.tol, ["year", *STATE]
     roster = p.roster.groupby(list(STATE), as_index=False).size().rename(columns={"size": "expected"})
     start = roster.merge(p.stock[p.stock["year"].eq(0)].drop(columns="year"), on=list(STATE), how="outer")
@@ -314,25 +272,29 @@ def check_stock_flow(p: PlanData) -> list[Finding]:
         {"headcount": 0.0, "previous": 0.0, "outflow": 0.0, "inflow": 0.0}
     )
     balance["expected"] = balance["previous"] - balance["outflow"] + balance["inflow"]
-    orphans = outflow.merge(previous, on=keys, how="left")
+    # service_dependent: attrition of a state with arrivals may be the arrivals' in-year loss (issue #7)
+    arrived = inflow[["year", *STATE]].set_axis(["year", *FROM], axis=1).assign(arrived=True)
+    lost = p.flows[["year", *FROM]].merge(arrived, how="left")["arrived"].eq(True).to_numpy()
+    lost = lost & p.flows["kind"].eq("attrition").to_numpy()
+    orphans = _flow_totals(p.flows[~lost], FROM, "outflow").merge(previous, on=keys, how="left")
     orphans = orphans[~_mask(orphans["previous"] > tol)]
     unbalanced = balance[_differs(balance["headcount"], balance["expected"], tol)]
     return [
         *_finding("stock_flow", "year-0 headcount differs from the roster count",
                   start[_differs(start["headcount"], start["expected"], tol)],
-                  lambda r: f"{_state(r)}: headcount.csv {_fmt(r['headcount'])}, roster {_fmt(r['expected'])}"),
+                  lambda r: f"{_state(r)}: headcount.csv {fmt(r['headcount'])}, roster {fmt(r['expected'])}"),
         *_finding("stock_flow", "headcount does not balance with the flows", unbalanced,
-                  lambda r: f"{_state(r)} year {r['year']}: headcount {_fmt(r['headcount'])}, "
-                            f"expected {_fmt(r['expected'])} "
-                            f"(= {_fmt(r['previous'])} − {_fmt(r['outflow'])} + {_fmt(r['inflow'])})"),
+                  lambda r: f"{_state(r)} year {r['year']}: headcount {fmt(r['headcount'])}, "
+                            f"expected {fmt(r['expected'])} "
+                            f"(= {fmt(r['previous'])} − {fmt(r['outflow'])} + {fmt(r['inflow'])})"),
         *_finding("stock_flow", "flows leave states with no people at the start of the year", orphans,
-                  lambda r: f"{_state(r)} year {r['year']}: {_fmt(r['outflow'])} out of {_fmt(r['previous'])}"),
+                  lambda r: f"{_state(r)} year {r['year']}: {fmt(r['outflow'])} out of {fmt(r['previous'])}"),
         *_finding("stock_flow", "negative headcounts", h[_mask(h["headcount"] < -tol)],
-                  lambda r: f"{_state(r)} year {r['year']}: {_fmt(r['headcount'])}"),
+                  lambda r: f"{_state(r)} year {r['year']}: {fmt(r['headcount'])}"),
         *_finding("stock_flow", "states listed more than once in a year of headcount.csv", h[h.duplicated(keys)],
                   lambda r: f"{_state(r)} year {r['year']}"),
         *_finding("stock_flow", f"headcount.csv years outside 0..{p.horizon}",
-                  h[~_mask(h["year"].between(0, p.horizon))], lambda r: f"{_state(r)} year {_fmt(r['year'])}"),
+                  h[~_mask(h["year"].between(0, p.horizon))], lambda r: f"{_state(r)} year {fmt(r['year'])}"),
     ]
 
 
@@ -341,8 +303,9 @@ def check_flow_rules(p: PlanData) -> list[Finding]:
     redundancy: from only; hire: to only; others: both), on the pay table in a known unit, and lands where
     its kind goes: grade_step (u,s,k,g)→(u,s,k,g+1); tier_promotion (u,s,k,·)→(u,s,k+1,·); sequence_move
     (u,s,k,·)→(u,s',m(k),·) on a mobility route s→s' with its tier mapping m; unit_transfer
-    (u,s,k,g)→(u',s,k,g); hire → grade 1 of a hiring.entry_tiers tier. Transfers, hires and redundancies
-    only when the scenario enables them; year-1 counts other than attrition are whole numbers."""
+    (u,s,k,g)→(u',s,k,g); downgrade (u,s,k,·)→(u,s,k′,·) with 1 ≤ k − k′ ≤ mobility.downgrade.max_tiers_down;
+    hire → grade 1 of a hiring.entry_tiers tier. Transfers, downgrades, hires and redundancies only when the
+    scenario enables them; year-1 counts other than attrition are whole numbers."""
     f, s, tol = p.flows, p.scenario, p.tol
     kind = f["kind"]
     has_from, no_from = f[list(FROM)].notna().all(axis=1), f[list(FROM)].isna().all(axis=1)
@@ -365,12 +328,16 @@ def check_flow_rules(p: PlanData) -> list[Finding]:
         "tier_promotion": same["unit"] & same["sequence"] & _mask(f["to_tier"].eq(f["from_tier"] + 1)),
         "sequence_move": same["unit"] & _mask(f["to_tier"].eq(landing)),
         "unit_transfer": ~same["unit"] & same["sequence"] & same["tier"] & same["grade"],
+        # --- downgrades (issue #7) ---
+        "downgrade": same["unit"] & same["sequence"]
+                     & _mask((f["from_tier"] - f["to_tier"]).between(1, s.mobility.downgrade.max_tiers_down)),
         "hire": _mask(f["to_grade"].eq(1)) & entry_tier,
     }
     misplaced = pd.Series(False, index=f.index)
     for name, ok in lands.items():
         misplaced |= kind.eq(name) & ~ok
-    enabled = {"unit_transfer": s.mobility.unit_transfers, "hire": s.hiring.enabled, "redundancy": s.redundancy.enabled}
+    enabled = {"unit_transfer": s.mobility.unit_transfers, "downgrade": s.mobility.downgrade.enabled,
+               "hire": s.hiring.enabled, "redundancy": s.redundancy.enabled}
     disabled = kind.isin([name for name, on in enabled.items() if not on])
     unpaid = (has_from & p.pay_of(f, "from_").isna()) | (has_to & p.pay_of(f, "to_").isna())
     fractional = _mask(f["year"].eq(1)) & ~kind.eq("attrition") & ((f["count"] - f["count"].round()).abs() > tol)
@@ -381,7 +348,8 @@ def check_flow_rules(p: PlanData) -> list[Finding]:
         "flows without the states their kind needs (attrition/redundancy: from only, hire: to only, others: both)":
             kind.isin(KINDS) & ~shaped,
         "flows landing where their kind cannot go": shaped & misplaced,
-        "flows of a kind the scenario disables (mobility.unit_transfers, hiring.enabled, redundancy.enabled)": disabled,
+        "flows of a kind the scenario disables (mobility.unit_transfers, mobility.downgrade.enabled, hiring.enabled, "
+        "redundancy.enabled)": disabled,
         "flows from or to a state without pay (unknown unit or no base salary)": unpaid,
         "year-1 flows other than attrition that are not whole numbers": fractional,
     }
@@ -397,23 +365,26 @@ def check_tier_caps(p: PlanData) -> list[Finding]:
     landing = landing.merge(caps, on="to_unit", how="left")
     return _finding("tier_caps", "flows land above the destination unit's max_tier",
                     landing[_mask(landing["to_tier"] > landing["max_tier"])],
-                    lambda r: f"{_flow(r)} (max_tier of {r['to_unit']} is {_fmt(r['max_tier'])})")
+                    lambda r: f"{_flow(r)} (max_tier of {r['to_unit']} is {fmt(r['max_tier'])})")
 
 
 def _budget_row(r: dict[str, Any]) -> str:
-    return f"{r['unit_id']} year {_fmt(r['year'])}"
+    return f"{r['unit_id']} year {fmt(r['year'])}"
 
 
 def check_payroll(p: PlanData) -> list[Finding]:
     """budget.csv equals the recomputation per unit and year and on the ALL rows (Σ of the units):
     payroll = Σ_σ pay(σ)·headcount(σ,t), pay = base_salary × pay_coefficient; hiring_cost = Σ hires ×
     hiring.cost.<sequence> (hiring unit); retraining_cost = Σ operations→technical moves × retraining_cost +
-    management↔technical moves × move_cost + transfers × transfer_cost (destination unit); redundancy_cost =
-    Σ redundancies × cost_factor × pay(from) (unit left); total = the sum of the four."""
+    management↔technical moves × move_cost + transfers × transfer_cost + downgrades × downgrade.cost
+    (destination unit); redundancy_cost = Σ redundancies × cost_factor × pay(from) (unit left); total = the
+    sum of the four. On ALL rows only, overmanning_cost and short_time_cost = Σ over requirements.csv rows of
+    the year of overmanning_cost·overmanning and short_time_cost·short_time (outside total and the cap)."""
     stock = p.stock
     matched, findings = _reconcile("payroll", "budget.csv", p.costs, p.budget.drop(columns="cap"),
                                    ["year", "unit_id"], _budget_row)
-    findings += _compare_columns("payroll", "budget.csv", matched, [*COST_PARTS, "total"], _budget_row, p.tol, CENT)
+    findings += _compare_columns("payroll", "budget.csv", matched, [*COST_PARTS, "total", *REQUIREMENT_COSTS], _budget_row,
+                                 p.tol, CENT)
     findings += _finding("payroll", "headcount.csv states without pay (unknown unit or no base salary)",
                          stock[p.pay_of(stock).isna()], lambda r: f"{_state(r)} year {r['year']}")
     return findings
@@ -431,21 +402,22 @@ def check_budget(p: PlanData) -> list[Finding]:
     totals["overrun"] = totals["total"] - totals["cap"]
     totals["missed"] = _exceeds(totals["total"], totals["cap"], tol)
     return [
-        *_compare_columns("budget", "budget.csv", caps, ["cap"], lambda r: f"ALL year {_fmt(r['year'])}", tol, CENT),
+        *_compare_columns("budget", "budget.csv", caps, ["cap"], lambda r: f"ALL year {fmt(r['year'])}", tol, CENT),
         *_finding("budget", "budget.csv cap filled outside the ALL rows of years ≥ 1", b[b["cap"].notna() & ~on_all],
-                  lambda r: f"{_budget_row(r)}: {_fmt(r['cap'])}"),
+                  lambda r: f"{_budget_row(r)}: {fmt(r['cap'])}"),
         *_goal_findings(p, "budget", totals, ["year"], ["total", "cap", "overrun"], CENT,
                         "total exceeds the budget cap",
-                        lambda r: f"year {_fmt(r['year'])}: total {_fmt(r['total'])} exceeds cap {_fmt(r['cap'])} "
-                                  f"by {_fmt(r['overrun'])}"),
+                        lambda r: f"year {fmt(r['year'])}: total {fmt(r['total'])} exceeds cap {fmt(r['cap'])} "
+                                  f"by {fmt(r['overrun'])}"),
     ]
 
 
 def check_rate_caps(p: PlanData) -> list[Finding]:
     """With n = headcount(unit, sequence, tier, t−1): tier promotions out ≤ tier_rate·n, grade steps ≤
-    grade_rate·n, moves on route r ≤ mobility.<r>·n, unit transfers ≤ transfer_rate·n, redundancies ≤
-    redundancy.max_rate·n; hires into sequence s in year t ≤ hiring.max_rate.s × headcount(s, t−1) of the
-    group. Promotion floors are not checked: they bind on the eligible stock, which the files do not show."""
+    grade_rate·n, moves on route r ≤ mobility.<r>·n, unit transfers ≤ transfer_rate·n, downgrades ≤
+    mobility.downgrade.rate·n, redundancies ≤ redundancy.max_rate·n; hires into sequence s in year t ≤
+    hiring.max_rate.s × headcount(s, t−1) of the group. Promotion floors are not checked: they bind on the
+    eligible stock, which the files do not show."""
     f, s, tol = p.flows, p.scenario, p.tol
     rules: dict[str, tuple[pd.Series, float]] = {
         "tier promotions": (f["kind"].eq("tier_promotion"), s.promotion.tier_rate),
@@ -453,6 +425,7 @@ def check_rate_caps(p: PlanData) -> list[Finding]:
         **{f"{route.replace('_to_', ' → ')} moves": (p.route.eq(route), getattr(s.mobility, route))
            for route in ROUTES},
         "unit transfers": (f["kind"].eq("unit_transfer"), s.mobility.transfer_rate),
+        "downgrades": (f["kind"].eq("downgrade"), s.mobility.downgrade.rate),  # issue #7
         "redundancies": (f["kind"].eq("redundancy"), s.redundancy.max_rate),
     }
     rule = np.select([_mask(c).to_numpy(bool) for c, _ in rules.values()], list(rules), default="")
@@ -468,15 +441,15 @@ def check_rate_caps(p: PlanData) -> list[Finding]:
     hires = hires.fillna({"n": 0.0}).assign(rate=hires["to_sequence"].map(s.hiring.max_rate.model_dump()).astype(float))
     for frame in (outs, hires):
         frame["limit"] = frame["rate"] * frame["n"]
-    cap = lambda r: f"{_fmt(r['count'])} > {_fmt(r['rate'])} × {_fmt(r['n'])} = {_fmt(r['limit'])}"  # noqa: E731
+    cap = lambda r: f"{fmt(r['count'])} > {fmt(r['rate'])} × {fmt(r['n'])} = {fmt(r['limit'])}"  # noqa: E731
     return [
         *_finding("rate_caps", "flows above their rate cap on the start-of-year stock",
                   outs[_exceeds(outs["count"], outs["limit"], tol)],
-                  lambda r: f"{r['rule']} out of {r['from_unit']}/{r['from_sequence']}/{_fmt(r['from_tier'])} "
-                            f"in year {_fmt(r['year'])}: {cap(r)}"),
+                  lambda r: f"{r['rule']} out of {r['from_unit']}/{r['from_sequence']}/{fmt(r['from_tier'])} "
+                            f"in year {fmt(r['year'])}: {cap(r)}"),
         *_finding("rate_caps", "hires above hiring.max_rate × the group's start-of-year headcount of the sequence",
                   hires[_exceeds(hires["count"], hires["limit"], tol)],
-                  lambda r: f"{r['to_sequence']} hires in year {_fmt(r['year'])}: {cap(r)}"),
+                  lambda r: f"{r['to_sequence']} hires in year {fmt(r['year'])}: {cap(r)}"),
     ]
 
 
@@ -485,7 +458,7 @@ def check_mix(p: PlanData) -> list[Finding]:
     target, lower/upper = target ∓ tolerance from the deadline on (blank before); from the deadline on
     lower − tol ≤ share ≤ upper + tol, unless targets_met is false and goal_deviations.mix reports the miss
     (share, lower, upper, shortfall = distance from the share to the band)."""
-    where = lambda r: f"year {_fmt(r['year'])} {r['sequence']}"  # noqa: E731
+    where = lambda r: f"year {fmt(r['year'])} {r['sequence']}"  # noqa: E731
     matched, findings = _reconcile("mix", "mix.csv", p.shares, p.mix, ["year", "sequence"], where)
     columns = ["headcount", "share", "target", "lower", "upper"]
     findings += _compare_columns("mix", "mix.csv", matched, columns, where, p.tol)
@@ -496,8 +469,8 @@ def check_mix(p: PlanData) -> list[Finding]:
     findings += _goal_findings(
         p, "mix", banded, ["year", "sequence"], ["share", "lower", "upper", "shortfall"], 0.0,
         "shares outside the mix band",
-        lambda r: f"{where(r)}: share {_fmt(r['share'])} {'below' if r['share'] < r['lower'] else 'above'} the band "
-                  f"[{_fmt(r['lower'])}, {_fmt(r['upper'])}] by {_fmt(r['shortfall'])}",
+        lambda r: f"{where(r)}: share {fmt(r['share'])} {'below' if r['share'] < r['lower'] else 'above'} the band "
+                  f"[{fmt(r['lower'])}, {fmt(r['upper'])}] by {fmt(r['shortfall'])}",
     )
     return findings
 
@@ -521,28 +494,30 @@ def check_actions_vs_flows(p: PlanData) -> list[Finding]:
                   a[stay & ~_same_state(a, "from_", "to_")], lambda r: f"{r['employee_id']}: {move(r)}"),
         *_finding("actions_vs_flows", "year-1 actions differ from year-1 flows.csv",
                   counts[_differs(counts["actions"], counts["count"], tol)],
-                  lambda r: f"{move(r)}: {_fmt(r['actions'])} action(s), {_fmt(r['count'])} in flows.csv"),
+                  lambda r: f"{move(r)}: {fmt(r['actions'])} action(s), {fmt(r['count'])} in flows.csv"),
     ]
     for column, side in (("old_salary", "from"), ("new_salary", "to")):
         pay = p.pay_of(a, f"{side}_")
         wrong = a.assign(pay=pay)[_differs(a[column], pay, tol, CENT)]
         findings += _finding(
             "actions_vs_flows", f"{column} differs from pay({side}-state)", wrong,
-            lambda r: f"{r['employee_id']}: {_fmt(r[column])}, pay of {_state(r, side + '_')} is {_fmt(r['pay'])}",
+            lambda r: f"{r['employee_id']}: {fmt(r[column])}, pay of {_state(r, side + '_')} is {fmt(r['pay'])}",
         )
     return findings
 
 
 def check_summary(p: PlanData) -> list[Finding]:
-    """objective.cost = Σ_{t=1..H} total(ALL, t) of budget.csv; objective.disruption = Σ flows of tier
-    promotions, sequence moves, unit transfers and redundancies over the horizon; counts = actions.csv rows
-    per action; targets_met is true exactly when goal_deviations lists nothing."""
+    """objective.cost = Σ_{t=1..H} (total + overmanning_cost + short_time_cost)(ALL, t) of budget.csv;
+    objective.disruption = Σ flows of tier promotions, sequence moves, unit transfers, downgrades and
+    redundancies over the horizon; counts = actions.csv rows per action; targets_met is true exactly when
+    goal_deviations lists nothing."""
     b, f, summary = p.budget, p.flows, p.summary
     objective = summary["objective"] or {}
     counted = p.actions["action"].value_counts()
     reported_counts = summary["counts"] or {}
     figures = [
-        ("objective.cost", objective.get("cost"), b.loc[b["unit_id"].eq(ALL) & _mask(b["year"] >= 1), "total"].sum()),
+        ("objective.cost", objective.get("cost"),
+         b.loc[b["unit_id"].eq(ALL) & _mask(b["year"] >= 1), ["total", *REQUIREMENT_COSTS]].sum().sum()),
         ("objective.disruption", objective.get("disruption"), f.loc[f["kind"].isin(DISRUPTIVE), "count"].sum()),
         *((f"counts.{action}", reported_counts.get(action, 0), counted.get(action, 0))
           for action in sorted(set(counted.index) | set(reported_counts))),
@@ -553,7 +528,7 @@ def check_summary(p: PlanData) -> list[Finding]:
     consistent = (summary["targets_met"] is True and not listed) or (summary["targets_met"] is False and listed)
     findings = _finding("summary", "summary.json figures that do not match the plan files",
                         table[_differs(table["reported"], table["expected"], p.tol)],
-                        lambda r: f"{r['figure']}: reported {_fmt(r['reported'])}, recomputed {_fmt(r['expected'])}")
+                        lambda r: f"{r['figure']}: reported {fmt(r['reported'])}, recomputed {fmt(r['expected'])}")
     if not consistent:
         findings.append(Finding("summary", f"targets_met is {json.dumps(summary['targets_met'])} but goal_deviations "
                                            f"{'lists missed goals' if listed else 'lists no missed goal'}"))
@@ -569,6 +544,7 @@ CHECKS: dict[str, Callable[[PlanData], list[Finding]]] = {
     "payroll": check_payroll,
     "budget": check_budget,
     "rate_caps": check_rate_caps,
+    **REQUIREMENT_CHECKS,
     "mix": check_mix,
     "actions_vs_flows": check_actions_vs_flows,
     "summary": check_summary,

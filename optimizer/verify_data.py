@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from models.scenario import SEQUENCES, Scenario
+from models.scenario import SEQUENCES, FlowCap, Scenario, Selection
+from optimizer.verify_report import Unreadable
+from optimizer.verify_requirements import requirement_costs
 
 
 
@@ -29,12 +31,16 @@ STATE = ("unit", "sequence", "tier", "grade")
 FROM = tuple(f"from_{c}" for c in STATE)
 TO = tuple(f"to_{c}" for c in STATE)
 ALL = "ALL"
-KINDS = ("grade_step", "tier_promotion", "sequence_move", "unit_transfer", "hire", "redundancy", "attrition")
-ACTIONS = ("stay", "grade_step", "tier_promotion", "sequence_move", "unit_transfer", "redundancy", "hire")
+KINDS = ("grade_step", "tier_promotion", "sequence_move", "unit_transfer", "downgrade", "hire", "redundancy",
+         "attrition")
+ACTIONS = ("stay", "grade_step", "tier_promotion", "sequence_move", "unit_transfer", "downgrade", "redundancy", "hire")
 LEAVING = ("attrition", "redundancy")  # from-state only
 INFLOWS = ("tier_promotion", "sequence_move", "unit_transfer", "hire")  # may land on a higher tier
-DISRUPTIVE = ("tier_promotion", "sequence_move", "unit_transfer", "redundancy")
+DISRUPTIVE = ("tier_promotion", "sequence_move", "unit_transfer", "downgrade", "redundancy")
 COST_PARTS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost")
+"""The parts of budget.csv ``total`` (the spending the budget cap limits)."""
+REQUIREMENT_COSTS = ("overmanning_cost", "short_time_cost")
+"""budget.csv columns outside ``total`` and the cap, on ALL rows only: the requirements' slack costs."""
 ROUTES = ("operations_to_technical", "management_to_technical", "technical_to_management")
 """Sequence moves ``<from>_to_<to>``: each has a rate cap and a tier mapping in ``mobility``."""
 CRITERIA = ("strategic", "efficiency", "governance", "innovation")
@@ -60,19 +66,15 @@ PLAN_SCHEMAS: dict[str, dict[str, str]] = {
     },
     "headcount": {"year": INT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT, "headcount": NUM},
     "flows": {"year": INT, "kind": TEXT, **_state_columns("from_"), **_state_columns("to_"), "count": NUM},
-    "budget": {"year": INT, "unit_id": TEXT, **dict.fromkeys((*COST_PARTS, "total", "cap"), NUM)},
+    "budget": {"year": INT, "unit_id": TEXT, **dict.fromkeys((*COST_PARTS, "total", "cap", *REQUIREMENT_COSTS), NUM)},
     "mix": {"year": INT, "sequence": TEXT, **dict.fromkeys(("headcount", "share", "target", "lower", "upper"), NUM)},
     "units": {"unit_id": TEXT, "score": NUM, "grade": TEXT, "pay_coefficient": NUM, "max_tier": INT},
+    "requirements": {"requirement": TEXT, "year": INT, "required": NUM, **dict.fromkeys(
+        ("headcount", "overmanning", "short_time", "cost"), NUM)},
 }
 
 
 # ----------------------------------------------------------------------------------------------- loading
-
-
-class Unreadable(Exception):
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -189,11 +191,23 @@ def load_plan(plan_dir: Path, data_dir: Path, tol: float) -> PlanData:
         flows=plan["flows"],
         budget=plan["budget"],
         mix=plan["mix"],
+        requirements=plan["requirements"].to_dict("records"),
         tol=tol,
     )
 
 
 # ----------------------------------------------------------------------------------- recomputed figures
+
+
+def _selects(frame: pd.DataFrame, group: Selection, prefix: str) -> pd.Series:
+    """Rows whose state (``<prefix>unit``, ``<prefix>sequence``, ``<prefix>tier``) ``group`` selects."""
+    keep = pd.Series(True, index=frame.index)
+    for column, wanted in (("unit", group.unit), ("sequence", group.sequence)):
+        if wanted is not None:
+            keep &= frame[f"{prefix}{column}"].eq(wanted).fillna(False)
+    if group.tiers is not None:
+        keep &= frame[f"{prefix}tier"].isin(group.tiers).fillna(False)
+    return keep.astype(bool)
 
 
 @dataclass
@@ -211,6 +225,7 @@ class PlanData:
     flows: pd.DataFrame
     budget: pd.DataFrame
     mix: pd.DataFrame
+    requirements: list[dict[str, Any]]  # requirements.csv rows
     tol: float
 
     @property
@@ -238,6 +253,17 @@ class PlanData:
         """headcount(σ, t): year, unit, sequence, tier, grade, headcount (repeated rows summed)."""
         return self.headcount.groupby(["year", *STATE], as_index=False)["headcount"].sum()
 
+    def group_heads(self, group: Selection, year: int) -> float:
+        """Σ headcount.csv of the states of ``group`` (its unit, sequence and tiers; absent: any) in ``year``."""
+        stock = self.stock
+        return float(stock.loc[stock["year"].eq(year) & _selects(stock, group, ""), "headcount"].sum())
+
+    def brought_in(self, cap: FlowCap, year: int) -> float:
+        """Σ flows.csv counts of ``year`` of a kind in ``cap.kinds`` whose to-state ``cap`` selects."""
+        f = self.flows
+        counted = _selects(f, cap, "to_") & f["year"].eq(year).fillna(False) & f["kind"].isin(cap.kinds)
+        return float(f.loc[counted, "count"].sum())
+
     @cached_property
     def route(self) -> pd.Series:
         """``<from>_to_<to>`` for sequence moves on a known route, else missing."""
@@ -255,6 +281,7 @@ class PlanData:
                 self.route.eq("operations_to_technical").to_numpy(bool),
                 self.route.notna().to_numpy(bool),
                 kind.eq("unit_transfer").to_numpy(bool),
+                kind.eq("downgrade").to_numpy(bool),
                 kind.eq("redundancy").to_numpy(bool),
             ],
             [
@@ -262,12 +289,13 @@ class PlanData:
                 s.mobility.retraining_cost,
                 s.mobility.move_cost,
                 s.mobility.transfer_cost,
+                s.mobility.downgrade.cost,
                 s.redundancy.cost_factor * self.pay_of(f, "from_").to_numpy(float),
             ],
             default=np.nan,
         )
         part = np.select(
-            [kind.eq("hire").to_numpy(bool), kind.isin(["sequence_move", "unit_transfer"]).to_numpy(bool),
+            [kind.eq("hire").to_numpy(bool), kind.isin(["sequence_move", "unit_transfer", "downgrade"]).to_numpy(bool),
              kind.eq("redundancy").to_numpy(bool)],
             ["hiring_cost", "retraining_cost", "redundancy_cost"],
             default="",
@@ -278,7 +306,8 @@ class PlanData:
 
     @cached_property
     def costs(self) -> pd.DataFrame:
-        """Recomputed budget.csv (without cap): one row per unit of units.csv and year 0..H, plus ALL rows."""
+        """Recomputed budget.csv (without cap): one row per unit of units.csv and year 0..H, plus ALL rows; the
+        ALL rows carry the :data:`REQUIREMENT_COSTS` of requirements.csv (blank on unit rows)."""
         keys = ["year", "unit_id"]
         stock = self.stock.assign(unit_id=self.stock["unit"], payroll=self.pay_of(self.stock) * self.stock["headcount"])
         frame = self.years.to_frame().merge(self.units[["unit_id"]], how="cross")
@@ -290,7 +319,10 @@ class PlanData:
         frame = frame.fillna({part: 0.0 for part in COST_PARTS})
         frame["total"] = frame[list(COST_PARTS)].sum(axis=1)
         totals = frame.groupby("year", as_index=False)[[*COST_PARTS, "total"]].sum().assign(unit_id=ALL)
-        return pd.concat([frame, totals[frame.columns]], ignore_index=True)
+        slack = requirement_costs(self)
+        for i, part in enumerate(REQUIREMENT_COSTS):
+            totals[part] = [slack.get(int(year), (0.0, 0.0))[i] for year in totals["year"]]
+        return pd.concat([frame, totals], ignore_index=True)
 
     @cached_property
     def caps(self) -> pd.DataFrame:

@@ -20,6 +20,7 @@ KIND_COLOURS = {
     "tier_promotion": "#3182bd",
     "sequence_move": "#31a354",
     "unit_transfer": "#756bb1",
+    "downgrade": "#e6ab02",
     "hire": "#fdae6b",
     "redundancy": "#de2d26",
     "attrition": "#969696",
@@ -191,4 +192,21 @@ def sankey_figure(flows: pd.DataFrame) -> go.Figure:
                 "args": [{"visible": [j == i for j in range(len(views))]}]} for i, name in enumerate(views)]
     fig.update_layout(template=TEMPLATE, height=640, margin={"t": 50, "l": 10, "r": 10},
                       updatemenus=[{"buttons": buttons, "x": 0, "y": 1.08, "xanchor": "left", "direction": "down"}])
+    return fig
+
+
+def requirements_figure(requirements: pd.DataFrame) -> go.Figure:
+    """One panel per requirement of ``requirements.csv``: the headcount by year as bars and the requirement
+    as a dashed line (the gap is overmanning, or short time when the bar is below the line)."""
+    names = list(dict.fromkeys(requirements["requirement"]))
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.06)
+    for col, name in enumerate(names, start=1):
+        rows = requirements[requirements["requirement"] == name].sort_values("year")
+        fig.add_bar(x=rows["year"], y=rows["headcount"], name=f"{name} headcount", marker_color="#4c78a8",
+                    showlegend=False, row=1, col=col, hovertemplate="year %{x}: %{y:,.1f} heads<extra></extra>")
+        fig.add_scatter(x=rows["year"], y=rows["required"], mode="lines+markers", name=f"{name} required",
+                        line={"color": "#111111", "dash": "dash"}, showlegend=False, row=1, col=col,
+                        hovertemplate="required %{y:,.1f}<extra></extra>")
+    fig.update_xaxes(dtick=1, title_text="year")
+    fig.update_layout(template=TEMPLATE, height=380, margin={"t": 40, "b": 40})
     return fig

@@ -5,7 +5,8 @@
 Budget, Mix, Headcount, Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of
 the CSV files. Numbers are numeric cells with number formats; the mix path and the budget against its cap
 are native Excel charts; over-cap and out-of-band cells are marked by conditional formatting.
-Registered as the ``excel`` writer of the ``wfplan.reports`` entry-point group.
+Registered as the ``excel`` writer of the ``wfplan.reports`` entry-point group; a plan of a scenario with
+its own ladder gets the workbook of :mod:`reports.ladder` instead.
 
 Text from the input data (ids, unit ids, reasons) is always a string cell with the quote-prefix style,
 never a formula, whatever it starts with; the CSV files' formula mark (:mod:`optimizer.safe_text`) is
@@ -44,6 +45,7 @@ from xlsxwriter.worksheet import Worksheet
 from models.scenario import SEQUENCES
 from optimizer.safe_text import RESTORE_PATTERN, RESTORE_REPLACEMENT, restore_text
 from optimizer.verify_data import INT, NUM, PLAN_SCHEMAS, TEXT
+from optimizer.verify_ladder import is_ladder_plan
 
 __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "write_workbook"]
 
@@ -65,7 +67,8 @@ TOLERANCE = 1e-7
 the summary's goal deviations do not count it."""
 ALL = "ALL"
 KIND_DTYPES = {TEXT: str, INT: "Int64", NUM: float}
-MONEY_COLUMNS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total", "cap", "headroom")
+MONEY_COLUMNS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total", "cap", "overmanning_cost",
+                 "short_time_cost", "headroom")
 
 STYLES: dict[str, dict[str, Any]] = {
     "title": {"bold": True, "font_size": 14},
@@ -263,7 +266,7 @@ def _status_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
         ("Solver", (summary.get("solver") or {}).get("backend"), "text"),
         ("Roster employees", (summary.get("model") or {}).get("employees"), "money"),
         (f"Cost, years 1..{summary['scenario']['horizon']} (CNY)", objective.get("cost"), "money"),
-        ("Disruption (promotions, moves, transfers, redundancies)", objective.get("disruption"), "heads"),
+        ("Disruption (promotions, moves, transfers, downgrades, redundancies)", objective.get("disruption"), "heads"),
     ]
 
 
@@ -342,9 +345,10 @@ def _mark_over_cap(book: Book, sheet: Worksheet, first: int, last: int, total_co
 
 
 def budget_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
-    """budget.csv by year and unit (the ALL row of each year in bold, last), headroom = cap − total, and a
-    final row summing the ALL rows of years 1..H; totals over their cap are marked."""
-    budget = plan.budget.assign(headroom=plan.budget["cap"] - plan.budget["total"])
+    """budget.csv by year and unit (the ALL row of each year in bold, last), headroom = cap − total beside the
+    cap, and a final row summing the ALL rows of years 1..H; totals over their cap are marked."""
+    budget = plan.budget.copy()
+    budget.insert(budget.columns.get_loc("cap") + 1, "headroom", budget["cap"] - budget["total"])
     budget = budget.assign(_all=budget["unit_id"] == ALL).sort_values(["year", "_all"], kind="stable")
     later = budget[budget["_all"] & (budget["year"] >= 1)]
     grand = pd.DataFrame([{"year": None, "unit_id": f"{ALL}, years 1..{plan.horizon}",
@@ -451,10 +455,9 @@ def units_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     write_frame(book, sheet, 0, plan.units, styles)
 
 
-def scenario_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
-    """Every scenario parameter, every applied override, input hashes, versions, solver and model facts,
-    as ``section | key | value`` rows."""
-    summary = plan.summary
+def scenario_sheet(book: Book, sheet: Worksheet, summary: dict[str, Any]) -> None:
+    """Every scenario parameter, every applied override, input hashes, versions, solver and model facts of
+    ``summary.json``, as ``section | key | value`` rows."""
     scenario = {key: value for key, value in summary["scenario"].items() if key != "applied_overrides"}
     overrides = summary["scenario"].get("applied_overrides") or []
     rows = [("scenario", key, value) for key, value in flatten(scenario)]
@@ -621,8 +624,13 @@ def assemble(written: io.BytesIO, target: Path, long_rows: dict[str, LongRows]) 
 
 
 def write_workbook(plan_dir: Path) -> Path:
-    """Write ``plan_dir/report.xlsx`` from the plan folder's files and return its path."""
+    """Write ``plan_dir/report.xlsx`` from the plan folder's files and return its path (an own-ladder plan
+    gets the workbook of :mod:`reports.ladder`)."""
     plan_dir = Path(plan_dir)
+    if is_ladder_plan(plan_dir):
+        from reports.ladder import write_ladder_workbook  # imported here: reports.ladder imports this module
+
+        return write_ladder_workbook(plan_dir)
     plan = read_plan(plan_dir)
     written = io.BytesIO()
     book = Book.create(written)
@@ -636,7 +644,7 @@ def write_workbook(plan_dir: Path) -> Path:
     mix_sheet(book, sheets["Mix"], plan)
     headcount_sheet(book, sheets["Headcount"], plan)
     units_sheet(book, sheets["Units"], plan)
-    scenario_sheet(book, sheets["Scenario"], plan)
+    scenario_sheet(book, sheets["Scenario"], plan.summary)
     book.workbook.close()
     target = plan_dir / REPORT_NAME
     assemble(written, target, long_rows)

@@ -5,7 +5,8 @@
 writes ``report.html`` beside them: status and targets, the diagnosis when there is one, the mix path
 against the target band, the budget against the cap, tier pyramids, a Sankey of the flows and a per-unit
 table. plotly.js is embedded once, so the page opens offline. Every text that comes from the data is
-HTML-escaped. Registered as the ``html`` writer of the ``wfplan.reports`` entry-point group.
+HTML-escaped. Registered as the ``html`` writer of the ``wfplan.reports`` entry-point group; a plan of a
+scenario with its own ladder gets the page of :mod:`reports.ladder` instead.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from optimizer.safe_text import restore_text
+from optimizer.verify_ladder import is_ladder_plan
 from reports import charts
 
 __all__ = ["write_html_report"]
@@ -321,22 +323,36 @@ def _body(plan: PlanFiles) -> str:
     ])
 
 
+def plan_title(summary: Mapping[str, Any]) -> str:
+    return f"Workforce plan: {summary.get('scenario', {}).get('name') or 'plan'}"
+
+
 def render_report(plan: PlanFiles) -> str:
-    """The whole page: head with the inline plotly.js and the style, then the sections."""
-    name = plan.summary.get("scenario", {}).get("name") or "plan"
-    title = f"Workforce plan: {name}"
+    """The whole page of a plan solved from input tables."""
+    return render_page(plan_title(plan.summary), _body(plan))
+
+
+def render_page(title: str, body: str) -> str:
+    """A whole page: head with the inline plotly.js and the style, the title, then ``body`` (HTML)."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n"
         f'<script type="text/javascript">{get_plotlyjs()}</script>\n</head>\n'
-        f"<body>\n<h1>{escape(title)}</h1>\n{_body(plan)}\n</body>\n</html>\n"
+        f"<body>\n<h1>{escape(title)}</h1>\n{body}\n</body>\n</html>\n"
     )
 
 
 def write_html_report(plan_dir: Path) -> Path:
-    """Write ``plan_dir/report.html`` from the plan folder's files; returns its path."""
+    """Write ``plan_dir/report.html`` from the plan folder's files (an own-ladder plan gets the page of
+    :mod:`reports.ladder`); returns its path."""
     plan_dir = Path(plan_dir)
+    if is_ladder_plan(plan_dir):
+        from reports.ladder import render_ladder_report  # imported here: reports.ladder imports this module
+
+        page = render_ladder_report(plan_dir)
+    else:
+        page = render_report(PlanFiles.read(plan_dir))
     path = plan_dir / REPORT_NAME
-    path.write_text(render_report(PlanFiles.read(plan_dir)), encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path

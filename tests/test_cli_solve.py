@@ -113,7 +113,9 @@ def test_progress_reports_every_solver_stage(tmp_path):
                                        "--data", str(data), "--out", str(tmp_path / "plan")])
     for term in ("mix", "cost", "disruption"):
         assert f"stage {term}: optimal" in result.stderr
-    assert "stage mix: incumbent 0" in result.stderr  # HiGHS reports its plans while it searches
+    # the mix target is attainable: the cost stage, run with the mix miss fixed at 0, proves it
+    assert "stage cost: incumbent" in result.stderr  # HiGHS reports its plans while it searches
+    assert result.stderr.index("stage cost: incumbent") < result.stderr.index("stage mix: optimal")
     assert "mix path" in result.stdout
 
 

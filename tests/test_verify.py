@@ -136,17 +136,19 @@ year,kind,from_unit,from_sequence,from_tier,from_grade,to_unit,to_sequence,to_ti
 #               y2 66000+50000+60000+66000 = 242000.
 # caps: 667200·1.2 = 800640, 667200·1.44 = 960768.
 BUDGET = """\
-year,unit_id,payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap
-0,钢联,469200,0,0,0,469200,
-0,稀土,198000,0,0,0,198000,
-0,ALL,667200,0,0,0,667200,
-1,钢联,487200,0,30000,0,517200,
-1,稀土,236000,20000,0,0,256000,
-1,ALL,723200,20000,30000,0,773200,800640
-2,钢联,463200,0,0,0,463200,
-2,稀土,242000,0,0,0,242000,
-2,ALL,705200,0,0,0,705200,960768
+year,unit_id,payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap,overmanning_cost,short_time_cost
+0,钢联,469200,0,0,0,469200,,,
+0,稀土,198000,0,0,0,198000,,,
+0,ALL,667200,0,0,0,667200,,0,0
+1,钢联,487200,0,30000,0,517200,,,
+1,稀土,236000,20000,0,0,256000,,,
+1,ALL,723200,20000,30000,0,773200,800640,0,0
+2,钢联,463200,0,0,0,463200,,,
+2,稀土,242000,0,0,0,242000,,,
+2,ALL,705200,0,0,0,705200,960768,0,0
 """
+
+REQUIREMENTS = "requirement,year,required,headcount,overmanning,short_time,cost\n"  # the scenario has none
 
 # heads (management, technical, operations): y0 1, 3, 6 of 10; y1 1, 5, 4.5 of 10.5; y2 1, 5, 4 of 10.
 MIX = f"""\
@@ -198,7 +200,7 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     for folder, files in (
         (data, {"employees": EMPLOYEES, "units": UNITS_IN, "pay": PAY}),
         (plan, {"actions": ACTIONS, "headcount": HEADCOUNT, "flows": FLOWS, "budget": BUDGET, "mix": MIX,
-                "units": UNITS}),
+                "units": UNITS, "requirements": REQUIREMENTS}),
     ):
         for name, text in files.items():
             (folder / f"{name}.csv").write_text(text, encoding="utf-8")
@@ -234,7 +236,7 @@ def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
     assert report.ok
     assert report.checks == [
         "files", "units", "roster", "stock_flow", "flow_rules", "tier_caps", "payroll", "budget", "rate_caps",
-        "mix", "actions_vs_flows", "summary",
+        "flow_caps", "requirements", "overmanning_cap", "short_time_cap", "mix", "actions_vs_flows", "summary",
     ]
     assert report.to_dict() == {"ok": True, "checks": report.checks, "failures": []}
 
@@ -259,7 +261,7 @@ def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, 
 def test_verify_command(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     plan, data = dirs
     assert verify_command(plan, data) == 0
-    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 12 checks (files, units, roster")
+    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 16 checks (files, units, roster")
     edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
     assert verify_command(plan, data) == 1
     out = capsys.readouterr().out

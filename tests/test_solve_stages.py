@@ -1,0 +1,66 @@
+"""The lexicographic stages of :func:`optimizer.solve.solve_model`: the shortcut that proves a met target
+from the next stage's plan, and the objective scaling of :func:`optimizer.backends.solve`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from optimizer.backends import SolveOptions, objective_scale, solve
+from optimizer.linear_model import LinearModel
+from tests.builders import solve_group, unit
+from tests.test_formulation import MIX_100, REACH_30
+
+HIRES = ["hiring.enabled=true", "hiring.max_rate.technical=0.5", "hiring.cost.technical=50000",
+         "hiring.entry_tiers={technical: [1]}"]
+
+
+def _stages(summary: dict) -> dict[str, dict]:
+    return {stage["term"]: stage for stage in summary["solver"]["stages"]}
+
+
+def test_a_met_mix_target_is_proved_by_the_cost_stage_without_a_mix_solve(tmp_path):
+    # 8 moves + 3 hires reach the band (tests/test_formulation.py): the cost stage, solved with the mix miss
+    # fixed at 0, finds that plan, so 0 is the mix optimum and the mix stage is not solved on its own.
+    solved = solve_group(tmp_path, MIX_100, [unit("U1")], [*REACH_30, *HIRES])
+    stages = _stages(solved.summary)
+    assert list(stages) == ["mix", "cost", "disruption"]
+    assert stages["mix"]["note"] == "0 reached by the cost stage"
+    assert stages["mix"]["objective"] == pytest.approx(0.0, abs=1e-9)
+    assert stages["mix"]["seconds"] == 0.0
+    cost = 72 * 50_000 + 31 * 60_000 + 8 * 1_000 + 3 * 50_000
+    assert stages["cost"]["objective"] == pytest.approx(cost)
+    assert stages["cost"]["status"] == "optimal"
+
+
+def test_a_missed_mix_target_gets_its_own_stage_and_the_try_is_undone(tmp_path):
+    # Without hires the band is missed by 3 heads (tests/test_formulation.py): the try at 0 finds no plan,
+    # its row is dropped, and the mix stage proves 3; the cost stage then keeps the miss at 3.
+    solved = solve_group(tmp_path, MIX_100, [unit("U1")], REACH_30)
+    stages = _stages(solved.summary)
+    assert stages["mix"]["note"] == ""
+    assert stages["mix"]["objective"] == pytest.approx(3.0)
+    assert stages["mix"]["status"] == "optimal"
+    assert solved.summary["objective"]["mix"] == pytest.approx(3.0)
+    assert solved.flow("sequence_move") == 8
+
+
+def test_objective_scale_is_the_power_of_two_nearest_the_median_coefficient():
+    assert objective_scale({0: 3e5, 1: 1e5, 2: 2e5}) == 2.0**18  # median 2e5, log2 = 17.6
+    assert objective_scale({0: 1.0, 1: -1.0}) == 1.0
+    assert objective_scale({}) == 1.0
+
+
+def test_a_scaled_objective_is_reported_in_the_callers_units():
+    # max 123457·a + 98765·b with a + b ≤ 1.5, a, b ∈ {0, 1}: a = 1, b = 0 → 123457 (scaled by 2^17 inside).
+    model = LinearModel()
+    a, b = model.add_var("a", 0, 1, integer=True), model.add_var("b", 0, 1, integer=True)
+    model.add_row("pair", {a: 1.0, b: 1.0}, hi=1.5)
+    found: list[float] = []
+    options = SolveOptions(backend="highs", time_limit=10, gap=0.0, on_incumbent=lambda obj, gap: found.append(obj))
+    result = solve(model, {a: 123457.0, b: 98765.0}, options, sense="max")
+    assert result.objective == 123457.0 and result.bound == pytest.approx(123457.0)
+    assert found[-1] == pytest.approx(123457.0)
+    minimised = solve(model, {a: 123457.0, b: 98765.0}, replace(options, on_incumbent=None))
+    assert minimised.objective == 0.0
