@@ -25,7 +25,8 @@ returned values (integer columns rounded) and the solver's best bound.
 Per backend (all four take ``start`` as a MIP start; each was checked in the solver's log):
 
 - ``highs`` (``pulp.HiGHS``): model status, ``mip_dual_bound`` and the primal solution status are read
-  from the highspy object PuLP keeps (``prob.solverModel``). Options ``random_seed``, ``threads``;
+  from the highspy object PuLP keeps (``prob.solverModel``). Options ``random_seed``, ``threads``, and
+  ``mip_lp_solver=ipm`` when ``options.lp_method`` asks for the interior-point method;
   the process-wide HiGHS thread scheduler is reset before each solve (HiGHS refuses a run whose
   ``threads`` differs from the first run's). Starts: PuLP 4 passes them (``warmStart``); PuLP 3.3's
   in-process HiGHS ignores them, so a subclass hands them to ``Highs.setSolution`` before ``run()``.
@@ -377,6 +378,8 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
         threads=options.threads,
         random_seed=options.seed,
     )
+    if options.lp_method == "ipm":
+        settings["mip_lp_solver"] = "ipm"
     if _HIGHS_NATIVE_START:
         settings["warmStart"] = start is not None
     solver = _HiGHSRun(start is not None and not _HIGHS_NATIVE_START, options.on_incumbent, **settings)

@@ -7,9 +7,14 @@ from dataclasses import replace
 
 import pytest
 
+from models.scenario_files import build_scenario
+from models.validation import load_inputs
 from optimizer.backends import SolveOptions, objective_scale, solve
+from optimizer.formulation import build_model
 from optimizer.linear_model import LinearModel
-from tests.builders import solve_group, unit
+from optimizer.pipeline import model_data
+from optimizer.solve import _counts_people, stage_terms
+from tests.builders import QUIET, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 
 HIRES = ["hiring.enabled=true", "hiring.max_rate.technical=0.5", "hiring.cost.technical=50000",
@@ -64,3 +69,23 @@ def test_a_scaled_objective_is_reported_in_the_callers_units():
     assert found[-1] == pytest.approx(123457.0)
     minimised = solve(model, {a: 123457.0, b: 98765.0}, replace(options, on_incumbent=None))
     assert minimised.objective == 0.0
+
+
+def test_goals_that_count_people_are_solved_with_interior_point_lps(tmp_path):
+    scenario = build_scenario(QUIET, "test", [*REACH_30, "budget.growth=0.0"])
+    data, _, _ = model_data(load_inputs(write_group(tmp_path, MIX_100, [unit("U1")])), scenario)
+    model, _ = build_model(data)
+    goals = stage_terms(model, data.mean_pay)
+    assert {term: _counts_people(goal) for term, goal in goals.items() if goal} == {
+        "mix": True, "cost": False, "disruption": True}
+
+
+def test_highs_with_interior_point_lps_reaches_the_same_optimum():
+    model = LinearModel()
+    a, b = model.add_var("a", 0, 10, integer=True), model.add_var("b", 0, 10, integer=True)
+    model.add_row("capacity", {a: 3.0, b: 5.0}, hi=22.5)
+    options = SolveOptions(backend="highs", time_limit=10, gap=0.0)
+    simplex = solve(model, {a: 4.0, b: 7.0}, options, sense="max")
+    ipm = solve(model, {a: 4.0, b: 7.0}, replace(options, lp_method="ipm"), sense="max")
+    # 3a + 5b ≤ 22.5: (5, 1) → 27, (0, 4) → 28, (4, 2) → 30 (22 ≤ 22.5), (2, 3) → 29: the optimum is 30
+    assert simplex.objective == ipm.objective == 30.0
