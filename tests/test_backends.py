@@ -366,7 +366,9 @@ def test_cpsat_matches_highs_stage_objectives_on_a_small_multi_year_formulation(
             if stage.bound is not None:
                 assert stage.bound <= stage.objective + 1e-6 * max(1.0, abs(stage.objective))
         terms[backend] = [stage.objective for stage in solution.stages]
-    assert terms["cpsat"] == pytest.approx(terms["highs"], rel=1e-6, abs=1e-6)
+    # Each stage fixes its goal within 1e-6 relative (objective.stage_tolerance), so a later stage's optimum
+    # moves with the earlier stage's value: 1e-5 relative is as close as two backends can be asked to agree.
+    assert terms["cpsat"] == pytest.approx(terms["highs"], rel=1e-5, abs=1e-6)
 
 
 def test_highs_reports_every_better_plan_as_it_searches() -> None:
