@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.pay import PayStructure
 from optimizer.cohorts import COHORT_COLUMNS, Cohort
@@ -26,6 +28,7 @@ from optimizer.network import (
     UNIT_TRANSFER,
     Arc,
 )
+from optimizer.output import formatted
 from optimizer.results import FROM_STATE, STATE, TO_STATE
 
 HAND_OUT_ORDER = (TIER_PROMOTION, SEQUENCE_MOVE, GRADE_STEP, UNIT_TRANSFER, REDUNDANCY, DOWNGRADE)
@@ -33,22 +36,30 @@ FROM_BOTTOM = (REDUNDANCY, DOWNGRADE)
 """Kinds handed out from the bottom of the merit order (in HAND_OUT_ORDER: redundancies lowest)."""
 ACTION_COLUMNS = ["employee_id", "year", "action", *FROM_STATE, *TO_STATE, "old_salary", "new_salary", "reason"]
 STAY = -1
+MERIT = [*((c, "ascending") for c in COHORT_COLUMNS), ("performance", "descending"), ("years_in_grade", "descending"),
+         ("employee_id", "ascending")]
+"""Sort keys of the merit order: cohort, then performance and years in grade (desc), then employee_id."""
 
 
 def merit_order(roster: pd.DataFrame) -> pd.DataFrame:
-    """Roster sorted by cohort, then merit; adds ``rank`` (1-based within the cohort) and ``cohort_size``."""
-    ordered = roster.sort_values(
-        [*COHORT_COLUMNS, "performance", "years_in_grade", "employee_id"],
-        ascending=[True] * len(COHORT_COLUMNS) + [False, False, True],
-        kind="mergesort",
-    ).reset_index(drop=True)
-    groups = ordered.groupby(COHORT_COLUMNS, sort=False, observed=True)
-    return ordered.assign(rank=groups.cumcount() + 1, cohort_size=groups["employee_id"].transform("size"))
+    """Roster sorted by cohort, then merit (a stable sort); adds ``rank`` (1-based within the cohort),
+    ``cohort_size`` and ``cohort`` (the cohort's number in that order)."""
+    keys = pa.Table.from_pandas(roster[[c for c, _ in MERIT]], preserve_index=False)
+    ordered = roster.take(pc.sort_indices(keys, sort_keys=MERIT).to_numpy()).reset_index(drop=True)
+    first = np.zeros(len(ordered), dtype=bool)
+    first[:1] = True
+    for column in COHORT_COLUMNS:
+        values = pa.array(ordered[column], from_pandas=True)
+        first[1:] |= pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
+    cohort = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    sizes = np.diff(np.append(starts, len(ordered)))
+    return ordered.assign(rank=np.arange(len(ordered)) - starts[cohort] + 1, cohort_size=sizes[cohort], cohort=cohort)
 
 
 def _assign(ordered: pd.DataFrame, arcs: list[Arc], counts: list[int]) -> np.ndarray:
     """Arc number per merit-ordered employee (STAY = -1): top-down kinds from rank 1, FROM_BOTTOM kinds from the end."""
-    starts = ordered.drop_duplicates(COHORT_COLUMNS)
+    starts = ordered[ordered["rank"] == 1]
     first_row = {
         Cohort(u, s, int(t), int(g), int(b), bool(q)): (int(i), int(n))
         for u, s, t, g, b, q, i, n in zip(*(starts[c] for c in COHORT_COLUMNS), starts.index, starts["cohort_size"])
@@ -73,70 +84,82 @@ def _assign(ordered: pd.DataFrame, arcs: list[Arc], counts: list[int]) -> np.nda
     return assigned
 
 
-def _label(unit: pd.Series, sequence: pd.Series, tier: pd.Series, grade: pd.Series) -> pd.Series:
-    return unit + " " + sequence + " T" + tier.astype(str) + " G" + grade.astype(str)
-
-
-def _targets(arcs: list[Arc]) -> pd.DataFrame:
-    """One row per arc (plus a final STAY row): action and to-state, None where the arc has no target."""
+def _targets(arcs: list[Arc], pay: PayStructure) -> pd.DataFrame:
+    """One row per arc (plus a final STAY row): action, to-state (None where the arc has no target) and
+    new_salary = pay(to-state) (NaN where there is none)."""
     rows = [(a.kind, *(a.target.state if a.target is not None else (None,) * 4)) for a in arcs]
     frame = pd.DataFrame(rows + [("stay", None, None, None, None)], columns=["action", *TO_STATE])
-    return frame.astype({"to_tier": "Int64", "to_grade": "Int64"})
+    frame = frame.astype({"to_tier": "Int64", "to_grade": "Int64"})
+    present = frame["to_unit"].notna().to_numpy()
+    salary = np.full(len(frame), np.nan)
+    salary[present] = pay.pay_of(frame.loc[present, TO_STATE].set_axis(STATE, axis=1))
+    return frame.assign(new_salary=salary)
+
+
+def _pandas(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """An Arrow array of text or whole numbers as a pandas ``str`` or ``Int64`` column."""
+    if pa.types.is_integer(values.type):
+        return pd.Series(values.to_pandas(types_mapper={values.type: pd.Int64Dtype()}.get))
+    return pd.Series(values.to_pandas())
+
+
+def _kept(stays: pa.Array, own: pd.Series, per_arc: pd.Series, row: np.ndarray) -> pa.Array:
+    """``own`` where the employee stays, else ``per_arc`` at the employee's row of :func:`_targets`."""
+    kept = pa.array(own, from_pandas=True)
+    return pc.if_else(stays, kept, pa.array(per_arc, from_pandas=True).take(row).cast(kept.type))
 
 
 def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
     """One row per roster employee (year 1) plus one per planned hire, in the ``actions.csv`` layout.
 
-    ``roster`` must carry the cohort columns of :func:`optimizer.cohorts.assign_cohorts`.
+    ``roster`` must carry the cohort columns of :func:`optimizer.cohorts.assign_cohorts`. The work per
+    employee is array work only: pay and labels are computed once per cohort or arc, then repeated.
     """
     arcs = sorted(
         (a for a, n in year1_flows.items() if a.kind != HIRE and n > 0),
         key=lambda a: (a.source, a.kind, a.target or ()),
     )
-    ordered = merit_order(roster)
+    ordered = merit_order(roster[["employee_id", *COHORT_COLUMNS, "performance", "years_in_grade"]])
     assigned = _assign(ordered, arcs, [int(year1_flows[a]) for a in arcs])
-    targets = _targets(arcs).iloc[assigned].reset_index(drop=True)  # STAY (-1) picks the final row
     stays = assigned == STAY
+    row = np.where(stays, len(arcs), assigned)  # the row of _targets
+    targets = _targets(arcs, pay)
+    cohorts = ordered[ordered["rank"] == 1]
+    cohort_pay = pay.pay_of(cohorts)[ordered["cohort"].to_numpy()]
     actions = pd.DataFrame(
         {
             "employee_id": ordered["employee_id"],
             "year": 1,
-            "action": targets["action"],
-            **{new: ordered[old] for old, new in zip(STATE, FROM_STATE)},
+            "action": _pandas(pa.array(targets["action"]).take(row)),
+            **{new: ordered[old].astype("Int64" if old in ("tier", "grade") else "str")
+               for old, new in zip(STATE, FROM_STATE)},
+            **{new: _pandas(_kept(pa.array(stays), ordered[old], targets[new], row))
+               for old, new in zip(STATE, TO_STATE)},
+            "old_salary": cohort_pay,
+            "new_salary": np.where(stays, cohort_pay, targets["new_salary"].to_numpy()[row]),
+            "reason": _reasons(ordered, cohorts, ~stays),
         }
     )
-    for old, new in zip(STATE, TO_STATE):
-        actions[new] = targets[new].where(~stays, ordered[old])
-    actions = actions.astype({"from_tier": "Int64", "from_grade": "Int64", "to_tier": "Int64", "to_grade": "Int64"})
-    actions["old_salary"] = pay.pay_of(ordered)
-    actions["new_salary"] = _pay_or_nan(actions, pay)
-    actions["reason"] = _reasons(ordered, assigned)
     hires = hire_rows({a: n for a, n in year1_flows.items() if a.kind == HIRE and n > 0}, pay)
     if hires.empty:
         return actions[ACTION_COLUMNS]
     return pd.concat([actions, hires], ignore_index=True)[ACTION_COLUMNS]
 
 
-def _pay_or_nan(actions: pd.DataFrame, pay: PayStructure) -> np.ndarray:
-    """pay(to-state), NaN where there is no to-state (redundancy)."""
-    present = actions["to_unit"].notna().to_numpy()
-    salaries = np.full(len(actions), np.nan)
-    states = actions.loc[present, TO_STATE].set_axis(STATE, axis=1)
-    salaries[present] = pay.pay_of(states)
-    return salaries
-
-
-def _reasons(ordered: pd.DataFrame, assigned: np.ndarray) -> pd.Series:
+def _reasons(ordered: pd.DataFrame, cohorts: pd.DataFrame, moved: np.ndarray) -> pd.Series:
     """Why each person got their action: their merit rank inside their cohort."""
-    where = _label(ordered["unit_id"], ordered["sequence"], ordered["tier"], ordered["grade"])
-    ranked = "rank " + ordered["rank"].astype(str) + " of " + ordered["cohort_size"].astype(str)
-    cohort_moves = pd.Series(assigned != STAY).groupby(
-        [ordered[c] for c in COHORT_COLUMNS], sort=False, observed=True
-    ).transform("any")
-    moved = assigned != STAY
-    merit = " (performance " + ordered["performance"].map("{:g}".format) + ")"
-    reason = np.where(moved, ranked + " eligible in " + where + merit, ranked + " in " + where + ": not selected")
-    return pd.Series(np.where(moved | cohort_moves.to_numpy(), reason, "no change planned for " + where))
+    number = ordered["cohort"].to_numpy()
+    where = pa.array(cohorts["unit_id"] + " " + cohorts["sequence"] + " T" + cohorts["tier"].astype(str) + " G"
+                     + cohorts["grade"].astype(str), type=pa.string(), from_pandas=True).take(number)
+    ranked = pc.binary_join_element_wise("rank ", pa.array(ordered["rank"]).cast(pa.string()), " of ",
+                                         pa.array(ordered["cohort_size"]).cast(pa.string()), "")
+    performance = formatted(ordered["performance"].to_numpy(dtype=float), "%g")
+    selected = pc.binary_join_element_wise(ranked, " eligible in ", where, " (performance ", performance, ")", "")
+    passed = pc.binary_join_element_wise(ranked, " in ", where, ": not selected", "")
+    cohort_moves = (np.bincount(number, weights=moved, minlength=len(cohorts)) > 0)[number]
+    unchanged = pc.binary_join_element_wise("no change planned for ", where, "")
+    chosen = pa.StructArray.from_arrays([pa.array(moved), pa.array(cohort_moves)], names=["moved", "cohort_moves"])
+    return _pandas(pc.case_when(chosen, selected, passed, unchanged))
 
 
 def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
@@ -150,6 +173,8 @@ def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
     number = rows.groupby("to_unit", sort=False).cumcount() + 1
     frame = rows.assign(
         employee_id="HIRE-" + rows["to_unit"].astype(str) + "-" + number.astype(str).str.zfill(4),
-        year=1, action=HIRE, from_unit=None, from_sequence=None, from_tier=None, from_grade=None, old_salary=np.nan,
+        year=1, action=HIRE, from_unit=pd.Series(None, index=rows.index, dtype="str"),
+        from_sequence=pd.Series(None, index=rows.index, dtype="str"), from_tier=None, from_grade=None,
+        old_salary=np.nan,
     )[ACTION_COLUMNS]
     return frame.astype({"from_tier": "Int64", "from_grade": "Int64", "to_tier": "Int64", "to_grade": "Int64"})

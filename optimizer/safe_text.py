@@ -18,14 +18,19 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import is_string_dtype
 
-__all__ = ["RESTORE_PATTERN", "RESTORE_REPLACEMENT", "TRIGGERS", "neutralise", "neutralise_frame", "neutralise_text",
-           "restore", "restore_text"]
+__all__ = ["MARK_PATTERN", "RESTORE_PATTERN", "RESTORE_REPLACEMENT", "TRIGGERS", "neutralise",
+           "neutralise_arrow", "neutralise_frame", "neutralise_text", "restore", "restore_text"]
 
 TRIGGERS = "=+-@\t\r"
 """A text cell starting with one of these is taken as a formula by spreadsheet programs."""
-_RISKY = re.compile(r"'*[=+\-@\t\r]")
+MARK_PATTERN = r"'*[=+\-@\t\r]"
+"""A value that starts with a match of this regular expression (Python ``re`` and RE2/pyarrow alike) gets the
+mark."""
+_RISKY = re.compile(MARK_PATTERN)
 RESTORE_PATTERN = r"^'('*[=+\-@\t\r])"
 """Regular expression (Python ``re`` and RE2/pyarrow alike) of a marked value; replace with
 :data:`RESTORE_REPLACEMENT` to restore it."""
@@ -35,6 +40,12 @@ RESTORE_REPLACEMENT = r"\1"
 def neutralise(text: str) -> str:
     """``text`` as it is written to a CSV: with one leading ``'`` when it could be taken as a formula."""
     return "'" + text if _RISKY.match(text) else text
+
+
+def neutralise_arrow(text: pa.Array) -> pa.Array:
+    """:func:`neutralise` applied to an Arrow string array (nulls stay null)."""
+    risky = pc.match_substring_regex(text, "^" + MARK_PATTERN)
+    return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text) if pc.any(risky).as_py() else text
 
 
 def restore(text: str) -> str:

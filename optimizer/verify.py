@@ -17,6 +17,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from optimizer.verify_data import (
     ACTIONS,
@@ -69,8 +71,11 @@ def _mask(values: pd.Series) -> pd.Series:
 
 
 def _isin(values: pd.Series, pool: pd.Series) -> pd.Series:
-    """``values.isin(pool)`` through a hash index (pandas' Arrow-string isin converts the pool value by value)."""
-    return pd.Series(pd.Index(pool.unique()).get_indexer(values) >= 0, index=values.index)
+    """``values.isin(pool)`` (a missing value is in a pool holding one) through Arrow's hash set: pandas'
+    Arrow-string isin converts the pool value by value."""
+    column = pa.array(values, from_pandas=True)
+    found = pc.is_in(column, value_set=pa.array(pool, from_pandas=True).cast(column.type), skip_nulls=False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -224,8 +229,8 @@ def check_roster(p: PlanData) -> list[Finding]:
     employee's roster state; the only other rows are hires, with an empty from-state."""
     a, roster = p.actions, p.roster
     hire = a["action"].eq("hire")
-    counts = a["employee_id"].value_counts()
-    repeated = counts[counts > 1].rename("rows").reset_index()
+    listed_twice = a["employee_id"].duplicated(keep=False)
+    repeated = a.loc[listed_twice, "employee_id"].value_counts().rename("rows").reset_index()
     people = a[~hire].drop_duplicates("employee_id")
     known = _isin(people["employee_id"], roster["employee_id"])
     compared = people[known].merge(roster, on="employee_id")

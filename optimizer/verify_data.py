@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError
 
 from models.scenario import SEQUENCES, FlowCap, Scenario, Selection
@@ -79,7 +81,7 @@ PLAN_SCHEMAS: dict[str, dict[str, str]] = {
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """Every column as text; only empty cells are missing (an id such as ``NA`` stays text)."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", engine="pyarrow")
 
 
 FORMULA_MARK = r"^'('*[=+\-@\t\r])"
@@ -90,7 +92,8 @@ FORMULA_MARK = r"^'('*[=+\-@\t\r])"
 def _unmarked(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     """The plan file's text columns as the plan writer was given them (the formula mark removed)."""
     text = [column for column, kind in schema.items() if kind == TEXT and column in frame.columns]
-    return frame.assign(**{c: frame[c].str.replace(FORMULA_MARK, r"\1", regex=True) for c in text})
+    marked = [c for c in text if pc.any(pc.starts_with(pa.array(frame[c], from_pandas=True), "'")).as_py()]
+    return frame.assign(**{c: frame[c].str.replace(FORMULA_MARK, r"\1", regex=True) for c in marked})
 
 
 def _typed(
@@ -108,7 +111,7 @@ def _typed(
         if kind == TEXT:
             out[column] = raw.astype("str")
             continue
-        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        values = _numbers(raw)
         bad = raw.notna() & values.isna()
         if kind == INT:
             bad |= values.notna() & (values != values.round())
@@ -118,6 +121,15 @@ def _typed(
             problems.append(f"{where}.{column}: {int(bad.sum())} value(s) are not {expected}, e.g. {example!r}")
         out[column] = values.round().astype("Int64") if kind == INT else values
     return out
+
+
+def _numbers(raw: pd.Series) -> pd.Series:
+    """Text as numbers, NaN where a cell is not one (Arrow parses a clean column; pandas a column with bad cells)."""
+    try:
+        return pd.Series(pc.cast(pa.array(raw, from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False),
+                         index=raw.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(raw, errors="coerce").astype(float)
 
 
 def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]:

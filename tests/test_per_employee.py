@@ -306,6 +306,7 @@ def test_merit_handout_of_the_cohort_plan_is_optimal_for_the_per_employee_model(
     _assert_same_terms(_terms(employee_model, values), solved.employee[2], solved.data)
     columns = ["employee_id", "action", "to_unit", "to_sequence", "to_tier", "to_grade"]
     replanned = per_employee_actions(values, employee_index)
+    replanned = replanned.astype({"to_unit": "str", "to_sequence": "str"})  # actions.csv text columns: str dtype
     pd.testing.assert_frame_equal(replanned.sort_values("employee_id", ignore_index=True),
                                   actions[columns].sort_values("employee_id", ignore_index=True), check_dtype=False)
 
