@@ -32,6 +32,7 @@ from optimizer.verify_data import (
     KINDS,
     LEAVING,
     LIMIT,
+    PAY_RULE_KINDS,
     ROUTES,
     SCORE_DIGITS,
     STATE,
@@ -309,7 +310,9 @@ def check_flow_rules(p: PlanData) -> list[Finding]:
     its kind goes: grade_step (u,s,k,g)→(u,s,k,g+1); tier_promotion (u,s,k,·)→(u,s,k+1,·); sequence_move
     (u,s,k,·)→(u,s',m(k),·) on a mobility route s→s' with its tier mapping m; unit_transfer
     (u,s,k,g)→(u',s,k,g); downgrade (u,s,k,·)→(u,s,k′,·) with 1 ≤ k − k′ ≤ mobility.downgrade.max_tiers_down;
-    hire → grade 1 of a hiring.entry_tiers tier. Transfers, downgrades, hires and redundancies only when the
+    hire → grade 1 of a hiring.entry_tiers tier. Tier promotions, sequence moves and downgrades land on the pay
+    rule's grade of their to-tier: the lowest grade of (to_sequence, to_tier) whose base salary is at least the
+    from-state's, else that tier's top grade. Transfers, downgrades, hires and redundancies only when the
     scenario enables them; year-1 counts other than attrition are whole numbers."""
     f, s, tol = p.flows, p.scenario, p.tol
     kind = f["kind"]
@@ -358,7 +361,14 @@ def check_flow_rules(p: PlanData) -> list[Finding]:
         "flows from or to a state without pay (unknown unit or no base salary)": unpaid,
         "year-1 flows other than attrition that are not whole numbers": fractional,
     }
-    return [finding for headline, bad in rules.items() for finding in _finding("flow_rules", headline, f[bad], _flow)]
+    paid = f[kind.isin(PAY_RULE_KINDS)]
+    paid = paid.assign(landing=p.landing_grade(paid))
+    return [
+        *(finding for headline, bad in rules.items() for finding in _finding("flow_rules", headline, f[bad], _flow)),
+        *_finding("flow_rules", "flows not landing on the grade the pay rule gives",
+                  paid[_mask(paid["to_grade"].ne(paid["landing"]))],
+                  lambda r: f"{_flow(r)} (the pay rule lands on grade {fmt(r['landing'])})"),
+    ]
 
 
 def check_tier_caps(p: PlanData) -> list[Finding]:

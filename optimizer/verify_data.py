@@ -39,6 +39,8 @@ ACTIONS = ("stay", "grade_step", "tier_promotion", "sequence_move", "unit_transf
 LEAVING = ("attrition", "redundancy")  # from-state only
 INFLOWS = ("tier_promotion", "sequence_move", "unit_transfer", "hire")  # may land on a higher tier
 DISRUPTIVE = ("tier_promotion", "sequence_move", "unit_transfer", "downgrade", "redundancy")
+PAY_RULE_KINDS = ("tier_promotion", "sequence_move", "downgrade")
+"""Flows whose landing grade the pay table sets (:meth:`PlanData.landing_grade`)."""
 COST_PARTS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost")
 """The parts of budget.csv ``total`` (the spending the budget cap limits)."""
 REQUIREMENT_COSTS = ("overmanning_cost", "short_time_cost")
@@ -259,6 +261,20 @@ class PlanData:
         base = keys.merge(self.pay, on=["sequence", "tier", "grade"], how="left")["base_salary"].to_numpy(float)
         coefficient = keys["unit"].map(self.coefficient).to_numpy(float)
         return pd.Series(base * coefficient, index=frame.index)
+
+    def landing_grade(self, flows: pd.DataFrame) -> pd.Series:
+        """The grade the pay rule lands each flow on in its to-tier (``to_sequence``, ``to_tier``): the lowest grade
+        whose base salary is at least the base salary of the from-state, else the tier's top grade; missing where
+        either is not on the pay table."""
+        pay, keys = self.pay, ["sequence", "tier", "grade"]
+        start = flows[[f"from_{c}" for c in keys]].set_axis(keys, axis=1).merge(pay, on=keys, how="left")
+        target = flows[["to_sequence", "to_tier"]].set_axis(["sequence", "tier"], axis=1).reset_index(drop=True)
+        target = target.assign(row=target.index, from_base=start["base_salary"].to_numpy(float))
+        grades = target.merge(pay, on=["sequence", "tier"])
+        cut = grades["base_salary"] < grades["from_base"] - 1e-9  # a salary equal to the old one is no cut
+        lowest = grades[~cut].groupby("row")["grade"].min()
+        landing = lowest.combine_first(grades.groupby("row")["grade"].max())
+        return pd.Series(landing.reindex(range(len(flows))).to_numpy(), index=flows.index, dtype="Int64")
 
     @cached_property
     def stock(self) -> pd.DataFrame:

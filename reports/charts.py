@@ -37,6 +37,11 @@ COST_COLOURS = {
     "retraining_cost": "#54a24b",
     "redundancy_cost": "#e45756",
 }
+SLACK_PARTS = {
+    "overmanning_cost": ("Overmanning (outside the cap)", "#b279a2"),
+    "short_time_cost": ("Short time (outside the cap)", "#9d755d"),
+}
+"""budget.csv's slack costs of requirements: outside ``total`` and the cap, drawn hatched where non-zero."""
 IN_NODE, OUT_NODE = "in (hires)", "out (attrition, redundancy)"
 MILLION = 1e6
 TEMPLATE = "plotly_white"
@@ -85,12 +90,16 @@ def mix_figure(mix: pd.DataFrame) -> go.Figure:
 
 
 def budget_figure(budget: pd.DataFrame) -> go.Figure:
-    """The group total (``unit_id = ALL``) by year as stacked payroll and one-off costs, with the cap as a
-    line labelled with the headroom (cap − total) of each capped year."""
+    """The group total (``unit_id = ALL``) by year as stacked payroll and one-off costs, topped by the
+    requirements' overmanning and short-time costs (hatched, outside the cap) where any is non-zero, with the
+    cap as a line labelled with the headroom (cap − total) of each capped year."""
     totals = budget[budget["unit_id"] == "ALL"].sort_values("year")
     fig = go.Figure()
-    for column, label in COST_PARTS.items():
-        fig.add_bar(x=totals["year"], y=totals[column] / MILLION, name=label, marker_color=COST_COLOURS[column],
+    parts = [(column, label, {"color": COST_COLOURS[column]}) for column, label in COST_PARTS.items()]
+    parts += [(column, label, {"color": colour, "pattern": {"shape": "/"}})
+              for column, (label, colour) in SLACK_PARTS.items() if totals[column].fillna(0).ne(0).any()]
+    for column, label, marker in parts:
+        fig.add_bar(x=totals["year"], y=totals[column] / MILLION, name=label, marker=marker,
                     hovertemplate="year %{x}: %{y:,.2f} m<extra>" + label + "</extra>")
     capped = totals.dropna(subset=["cap"])
     headroom = [f"headroom {value / MILLION:,.2f} m" for value in capped["cap"] - capped["total"]]

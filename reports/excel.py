@@ -1,10 +1,11 @@
 """Finance's workbook: ``report.xlsx``, written from a plan folder's files alone (docs/outputs.md).
 
 ``write_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
-``mix.csv``, ``units.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx`` with the sheets Summary,
-Budget, Mix, Headcount, Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of
-the CSV files. Numbers are numeric cells with number formats; the mix path and the budget against its cap
-are native Excel charts; over-cap and out-of-band cells are marked by conditional formatting.
+``mix.csv``, ``units.csv``, ``requirements.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx``
+with the sheets Summary, Budget, Requirements (only when requirements.csv has rows), Mix, Headcount,
+Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
+numeric cells with number formats; the mix path and the budget against its cap are native Excel charts;
+over-cap and out-of-band cells are marked by conditional formatting.
 Registered as the ``excel`` writer of the ``wfplan.reports`` entry-point group; a plan of a scenario with
 its own ladder gets the workbook of :mod:`reports.ladder` instead.
 
@@ -52,7 +53,8 @@ __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "write_workbook"]
 REPORT_NAME = "report.xlsx"
 MAX_SHEET_ROWS = 1_048_576
 """Rows of one worksheet, header included (Excel's limit)."""
-SHEETS = ("Summary", "Budget", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario")
+SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario")
+"""Every sheet, in order; Requirements only when requirements.csv has rows."""
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
     "strings_to_formulas": False,
@@ -101,6 +103,7 @@ class PlanFiles:
     mix: pd.DataFrame
     headcount: pd.DataFrame
     units: pd.DataFrame
+    requirements: pd.DataFrame
     actions: pa.Table
     flows: pa.Table
 
@@ -121,6 +124,7 @@ def read_plan(plan_dir: Path) -> PlanFiles:
         mix=_read_frame(plan_dir, "mix"),
         headcount=_read_frame(plan_dir, "headcount"),
         units=_read_frame(plan_dir, "units"),
+        requirements=_read_frame(plan_dir, "requirements"),
         actions=_read_arrow(plan_dir, "actions"),
         flows=_read_arrow(plan_dir, "flows"),
     )
@@ -626,21 +630,24 @@ def assemble(written: io.BytesIO, target: Path, long_rows: dict[str, LongRows]) 
 def write_workbook(plan_dir: Path) -> Path:
     """Write ``plan_dir/report.xlsx`` from the plan folder's files and return its path (an own-ladder plan
     gets the workbook of :mod:`reports.ladder`)."""
+    from reports.ladder import requirements_sheet, write_ladder_workbook  # here: reports.ladder imports this module
+
     plan_dir = Path(plan_dir)
     if is_ladder_plan(plan_dir):
-        from reports.ladder import write_ladder_workbook  # imported here: reports.ladder imports this module
-
         return write_ladder_workbook(plan_dir)
     plan = read_plan(plan_dir)
     written = io.BytesIO()
     book = Book.create(written)
-    sheets = {name: book.workbook.add_worksheet(name) for name in SHEETS}
+    shown = [name for name in SHEETS if name != "Requirements" or not plan.requirements.empty]
+    sheets = {name: book.workbook.add_worksheet(name) for name in shown}
     long_rows, notes = {}, []
     for name, source in LONG_SHEETS.items():
         long_rows[name], note = long_sheet(book, sheets[name], getattr(plan, source), source)
         notes += [note] if note else []
     summary_sheet(book, sheets["Summary"], plan, notes)
     budget_sheet(book, sheets["Budget"], plan)
+    if "Requirements" in sheets:
+        requirements_sheet(book, sheets["Requirements"], plan.requirements)
     mix_sheet(book, sheets["Mix"], plan)
     headcount_sheet(book, sheets["Headcount"], plan)
     units_sheet(book, sheets["Units"], plan)

@@ -1,12 +1,13 @@
 """The planners' HTML report: one self-contained page, written from a plan folder's files alone.
 
 ``write_html_report(plan_dir)`` reads ``headcount.csv``, ``flows.csv``, ``budget.csv``, ``mix.csv``,
-``units.csv`` and ``summary.json`` (whose year-1 counts the verifier checked against ``actions.csv``) and
-writes ``report.html`` beside them: status and targets, the diagnosis when there is one, the mix path
-against the target band, the budget against the cap, tier pyramids, a Sankey of the flows and a per-unit
-table. plotly.js is embedded once, so the page opens offline. Every text that comes from the data is
-HTML-escaped. Registered as the ``html`` writer of the ``wfplan.reports`` entry-point group; a plan of a
-scenario with its own ladder gets the page of :mod:`reports.ladder` instead.
+``units.csv``, ``requirements.csv`` and ``summary.json`` (whose year-1 counts the verifier checked against
+``actions.csv``) and writes ``report.html`` beside them: status and targets, the diagnosis when there is
+one, the mix path against the target band, the budget against the cap, requirements against headcount
+(when requirements.csv has rows), tier pyramids, a Sankey of the flows and a per-unit table. plotly.js
+is embedded once, so the page opens offline. Every text that comes from the data is HTML-escaped.
+Registered as the ``html`` writer of the ``wfplan.reports`` entry-point group; a plan of a scenario with its
+own ladder gets the page of :mod:`reports.ladder` instead.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ TEXT_COLUMNS = {
     "budget": ("unit_id",),
     "mix": ("sequence",),
     "units": ("unit_id", "grade"),
+    "requirements": ("requirement",),
 }
 NUMERIC = ' class="num"'
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
@@ -66,6 +68,7 @@ class PlanFiles:
     budget: pd.DataFrame
     mix: pd.DataFrame
     units: pd.DataFrame
+    requirements: pd.DataFrame
     action_counts: dict[str, int]
 
     @classmethod
@@ -79,6 +82,7 @@ class PlanFiles:
             budget=_read_csv(plan_dir, "budget"),
             mix=_read_csv(plan_dir, "mix"),
             units=_read_csv(plan_dir, "units"),
+            requirements=_read_csv(plan_dir, "requirements"),
             action_counts={str(k): int(v) for k, v in sorted(summary["counts"].items())},  # = actions.csv (verified)
         )
 
@@ -304,7 +308,9 @@ def _units_section(plan: PlanFiles) -> str:
 
 
 def _body(plan: PlanFiles) -> str:
-    """Every section of the report, in reading order."""
+    """Every section of the report, in reading order (requirements only when requirements.csv has rows)."""
+    from reports.ladder import requirements_section  # imported here: reports.ladder imports this module
+
     mix = plan.summary.get("scenario", {}).get("mix", {})
     return "".join([
         _status_section(plan),
@@ -313,8 +319,10 @@ def _body(plan: PlanFiles) -> str:
                  f'<p class="note">Share of each sequence by year; shaded: target ± tolerance, required from year '
                  f"{_text(mix.get('deadline'))}.</p>" + _chart(charts.mix_figure(plan.mix), "chart-mix")),
         _section("budget", "Budget against cap",
-                 '<p class="note">Group payroll and one-off costs by year (CNY million); dashed: the cap.</p>'
+                 '<p class="note">Group payroll and one-off costs by year (CNY million), and the overmanning and '
+                 "short-time costs of requirements (outside the cap) where there are any; dashed: the cap.</p>"
                  + _chart(charts.budget_figure(plan.budget), "chart-budget")),
+        "" if plan.requirements.empty else requirements_section(plan.requirements),
         _section("pyramids", "Tier pyramids",
                  f'<p class="note">Headcount by tier, year 0 (left) and year {plan.horizon} (right).</p>'
                  + _chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),

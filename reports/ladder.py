@@ -5,7 +5,8 @@ Written from the plan folder's files alone (``headcount.csv``, ``flows.csv``, ``
 verified numbers: headcount by category and year, the flows, requirements against headcount with
 overmanning and short time, and the cost by year and part, whose total is the ``cost`` objective term.
 A ladder has no named people, so there is no per-person action list: the reports say so instead.
-:func:`reports.excel.write_workbook` and :func:`reports.html.write_html_report` call these for ladder plans.
+:func:`reports.excel.write_workbook` and :func:`reports.html.write_html_report` call these for ladder plans,
+and :func:`requirements_sheet` and :func:`requirements_section` for plans from input tables too.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ from optimizer.verify_data import PLAN_SCHEMAS
 from optimizer.verify_ladder import COST_PARTS, LadderPlan, load_ladder_plan
 from reports import charts, excel, html
 
-__all__ = ["NO_ACTIONS", "render_ladder_report", "write_ladder_workbook"]
+__all__ = ["NO_ACTIONS", "render_ladder_report", "requirements_section", "requirements_sheet",
+           "write_ladder_workbook"]
 
 NO_ACTIONS = ("No per-person actions: an own-ladder plan has no named people, only headcounts and flows per "
               "category (expected values where wastage applies).")
 SHEETS = ("Summary", "Requirements", "Headcount", "Flows", "Costs", "Scenario")
 REQUIREMENT_COLUMNS = list(PLAN_SCHEMAS["requirements"])
+REQUIREMENT_STYLES = {"requirement": "text", "year": "integer",
+                      **dict.fromkeys(["required", "headcount", "overmanning", "short_time"], "heads"), "cost": "money"}
+"""Cell styles of the requirements.csv columns."""
 
 
 # ------------------------------------------------------------------------------------------- tables
@@ -100,6 +105,11 @@ def _table_sheet(book: excel.Book, sheet: Worksheet, table: pd.DataFrame, styles
     excel.write_frame(book, sheet, 0, table, styles, bold=[bold_last and i == len(table) - 1 for i in table.index])
 
 
+def requirements_sheet(book: excel.Book, sheet: Worksheet, requirements: pd.DataFrame) -> None:
+    """The rows of requirements.csv (:data:`REQUIREMENT_COLUMNS`) under a frozen header."""
+    _table_sheet(book, sheet, requirements, REQUIREMENT_STYLES)
+
+
 def write_ladder_workbook(plan_dir: Path) -> Path:
     """Write ``plan_dir/report.xlsx`` (sheets Summary, Requirements, Headcount, Flows, Costs, Scenario) and
     return its path."""
@@ -110,9 +120,7 @@ def write_ladder_workbook(plan_dir: Path) -> Path:
     sheets = {name: book.workbook.add_worksheet(name) for name in SHEETS}
     flows, note = excel.long_sheet(book, sheets["Flows"], excel._read_arrow(plan_dir, "flows"), "flows")
     _summary_sheet(book, sheets["Summary"], plan, [note] if note else [])
-    heads = dict.fromkeys(["required", "headcount", "overmanning", "short_time"], "heads")
-    _table_sheet(book, sheets["Requirements"], requirements_table(plan),
-                 {"requirement": "text", "year": "integer", **heads, "cost": "money"})
+    requirements_sheet(book, sheets["Requirements"], requirements_table(plan))
     headcount = headcount_table(plan)
     total = {"category": "all categories", "tier": None, **headcount.iloc[:, 2:].sum().to_dict()}
     _table_sheet(book, sheets["Headcount"], pd.concat([headcount, pd.DataFrame([total])], ignore_index=True),
@@ -157,8 +165,9 @@ def _status_section(plan: LadderPlan) -> str:
         f"<details><summary>Scenario: every parameter</summary>{scenario}</details>"))
 
 
-def _requirements_section(plan: LadderPlan) -> str:
-    requirements = requirements_table(plan)
+def requirements_section(requirements: pd.DataFrame) -> str:
+    """The rows of requirements.csv (:data:`REQUIREMENT_COLUMNS`) as a table, and one chart of headcount
+    against each requirement by year when there are rows."""
     chart = html._chart(charts.requirements_figure(requirements), "chart-requirements") if len(requirements) else ""
     note = ('<p class="note">Overmanning: heads above the requirement; short time: heads working part time, each '
             "counting as a fraction of a head.</p>")
@@ -196,7 +205,7 @@ def render_ladder_report(plan_dir: Path) -> str:
     levels = ", ".join(f"T{t} = {plan.name(t)}" for t in plan.tiers)
     sections = [
         _status_section(plan),
-        _requirements_section(plan),
+        requirements_section(requirements_table(plan)),
         _headcount_section(plan, html._read_csv(plan_dir, "headcount"), levels),
         _flows_section(plan, html._read_csv(plan_dir, "flows"), levels),
         _costs_section(plan),

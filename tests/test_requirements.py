@@ -125,3 +125,18 @@ def test_williams_scenario_solves_without_input_tables(tmp_path: Path):
     assert summary["solver"]["mode"] == "lp" and summary["model"]["integer_variables"] == 0
     assert summary["objective"]["redundancy"] == pytest.approx(841.796875, rel=1e-5)
     assert {p.name for p in (tmp_path / "plan").iterdir()} >= {"headcount.csv", "flows.csv", "requirements.csv"}
+
+
+def test_williams_cheapest_minimum_redundancy_plan_is_the_published_one_at_zero_stage_tolerance():
+    # [redundancy, cost] with the redundancy fixed exactly: the published plan's £1,441,389.80; with the
+    # default tolerance (1e-6 relative: 0.00084 redundancies) the cost stage uses the room: £1,441,377.34.
+    costs = {}
+    for tolerance in ("0", "1e-6"):
+        scenario = load_scenario(WILLIAMS, [f"objective.stage_tolerance={tolerance}"])
+        data = ladder_model_data(scenario)
+        model, _ = build_model(data)
+        solution = solve_model(model, scenario, data.mean_pay)
+        costs[tolerance] = (solution.terms["redundancy"], solution.terms["cost"])
+    assert costs["0"] == pytest.approx((841.796875, 1_441_389.80), abs=0.01)
+    assert costs["1e-6"][0] == pytest.approx(841.796875 * (1 + 1e-6), abs=1e-6)
+    assert costs["1e-6"][1] == pytest.approx(1_441_377.34, abs=0.01)

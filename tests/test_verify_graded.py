@@ -13,6 +13,9 @@ the verifier passes and that the reported cost is the solver's cost optimum):
 - ``capped``: 70 qualified operations and 30 technical; the mix band asks for 50 technical, and a flow cap
   allows retraining into technical of at most 25% of technical after the year's flows: m ≤ 0.25·(30 + m),
   so m = 10 sequence moves into 40 technical.
+- ``downgraded``: 100 technical on T3 G1 (80,000) may be downgraded to T2, where every grade pays less
+  (70,000 … 74,000, with G4 raised to G5's 74,000): the cost stage downgrades the 30 the rate allows, and the
+  pay rule lands them on T2's top grade, G5.
 """
 
 from __future__ import annotations
@@ -52,6 +55,15 @@ def exact(tmp_path_factory: pytest.TempPathFactory) -> Solved:
 def capped(tmp_path_factory: pytest.TempPathFactory) -> Solved:
     group = [*people("U1", "operations", 70, eligible=True), *people("U1", "technical", 30, first=100)]
     return solve_group(tmp_path_factory.mktemp("capped"), group, [unit("U1")], CAPPED)
+
+
+@pytest.fixture(scope="module")
+def downgraded(tmp_path_factory: pytest.TempPathFactory) -> Solved:
+    pay = pay_table(tiers=3)
+    top = pay["sequence"].eq("technical") & pay["tier"].eq(2)
+    pay.loc[top & pay["grade"].eq(4), "base_salary"] = pay.loc[top & pay["grade"].eq(5), "base_salary"].item()
+    return solve_group(tmp_path_factory.mktemp("downgraded"), people("U1", "technical", 100, tier=3), [unit("U1")],
+                       ["mobility.downgrade={enabled: true, rate: 0.3}"], pay=pay)
 
 
 def _copy(solved: Solved, tmp_path: Path) -> Path:
@@ -121,11 +133,10 @@ def test_a_plan_without_requirements_writes_the_header_and_zero_slack_costs(capp
 # --------------------------------------------------------------------------------------- downgrades disrupt
 
 
-def test_downgrades_count_as_disruption_in_the_model_and_in_the_files(tmp_path: Path) -> None:
-    # 100 technical on T3 G1 (80,000); a downgrade saves pay, so the cost stage takes the 30 the rate allows.
-    # The disruption stage cannot undo them (cost is fixed): its optimum, and the recount, is 30.
-    solved = solve_group(tmp_path, people("U1", "technical", 100, tier=3), [unit("U1")],
-                         ["mobility.downgrade={enabled: true, rate: 0.3}"], pay=pay_table(tiers=3))
+def test_downgrades_count_as_disruption_in_the_model_and_in_the_files(downgraded: Solved, tmp_path: Path) -> None:
+    # A downgrade saves pay, so the cost stage takes the 30 the rate allows. The disruption stage cannot undo
+    # them (cost is fixed): its optimum, and the recount, is 30.
+    solved = downgraded
     stage = next(s for s in solved.summary["solver"]["stages"] if s["term"] == "disruption")
     assert solved.flow("downgrade") == 30
     assert solved.summary["objective"]["disruption"] == 30
@@ -143,6 +154,23 @@ def test_downgrades_count_as_disruption_in_the_model_and_in_the_files(tmp_path: 
 
 
 # ------------------------------------------------------------------------- the verifier rejects one change
+
+
+def test_a_downgrade_lands_on_the_top_grade_of_a_tier_that_pays_less(downgraded: Solved) -> None:
+    moved = downgraded.table("flows").query("kind == 'downgrade'")
+    assert moved[["from_tier", "from_grade", "to_tier", "to_grade", "count"]].values.tolist() == [[3, 1, 2, 5, 30]]
+
+
+def test_flow_rules_reject_a_downgrade_off_its_landing_grade(downgraded: Solved, tmp_path: Path) -> None:
+    # T2 G4 pays what G5 pays, so moving the 30 downgraded to G4 in every file keeps pay, budget and stock
+    # consistent: only the landing rule sees it.
+    plan = _copy(downgraded, tmp_path)
+    _edit_csv(plan, "flows", "to_grade", "4", kind="downgrade")
+    _edit_csv(plan, "actions", "to_grade", "4", action="downgrade")
+    _edit_csv(plan, "headcount", "grade", "4", year="1", tier="2")
+    assert _findings(plan, downgraded) == {"flow_rules": [
+        "flows not landing on the grade the pay rule gives (1): year 1 downgrade U1/technical/3/1 → U1/technical/2/4 "
+        "×30 (the pay rule lands on grade 5)"]}
 
 
 def test_requirements_reject_a_changed_overmanning(exact: Solved, tmp_path: Path) -> None:
