@@ -1,0 +1,31 @@
+"""benchmarks/scale.py end to end on a 500-employee group: the script runs, every phase is timed, the plan
+verifies, and the per-employee baseline reaches the cohort model's objective in every stage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+PHASES = ["load", "validate", "cohorts", "build", "solve", "plan", "write", "verify"]
+
+
+def test_scale_benchmark_times_every_phase_and_the_baseline_agrees(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--sizes", "500", "--baseline-sizes", "500",
+         "--out", str(tmp_path), "--cache", str(tmp_path / "cache")],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = pd.read_csv(tmp_path / "scale.csv").iloc[0]
+    assert row["employees"] == 500 and bool(row["verified"])
+    assert all(row[phase] >= 0 for phase in PHASES)
+    assert row["total"] >= sum(row[phase] for phase in PHASES)
+    baseline = pd.read_csv(tmp_path / "baseline.csv").iloc[0]
+    assert bool(baseline["finished"]) and bool(baseline["equal_objective"])
+    ours = [stage.split(":")[:2] for stage in baseline["ours_stages"].split(";")]
+    assert [term for term, _ in ours] == ["mix", "cost", "disruption"]
+    assert "Per-employee baseline" in (tmp_path / "scale.md").read_text(encoding="utf-8")
