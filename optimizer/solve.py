@@ -134,16 +134,13 @@ def solve_model(
         following = order[position + 1] if position + 1 < len(order) else None
         result, probe_seconds = None, 0.0
         if following is not None and _never_negative(model, goals[term]):
-            model.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], 0.0, objective.stage_tolerance))
-            probe = run(following)
-            if probe.values is None:
-                model.rows.pop()
-                probe_seconds = probe.seconds
-            else:
-                met = model.evaluate(goals[term], probe.values)
+            result, probe_seconds = _next_stage_at_zero(model, term, goals[term], objective.stage_tolerance,
+                                                        lambda: run(following))
+            if result is not None:
+                met = model.evaluate(goals[term], result.values)
                 stages.append(StageResult(term, "optimal", met, 0.0, 0.0, 0.0, f"0 reached by the {following} stage"))
                 on_stage(stages[-1])
-                position, term, result = position + 1, following, probe
+                position, term = position + 1, following
         if result is None:
             result = run(term)
             result = replace(result, seconds=result.seconds + probe_seconds)
@@ -160,6 +157,20 @@ def solve_model(
         model.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
         position += 1
     return _finish(model, values, stages, status, "")
+
+
+def _next_stage_at_zero(
+    model: LinearModel, term: str, goal: Expr, tolerance: float, solve_next: Callable[[], SolveResult]
+) -> tuple[SolveResult | None, float]:
+    """Fix ``goal`` at 0 (its fixing row) and solve the next stage. With a plan: (that stage's result, 0),
+    the row stays and 0 is the goal's proven optimum. Without: the row is removed again, and the result is
+    (None, seconds spent), which the goal's own stage adds to its time."""
+    model.add_row(f"stage_fix[{term}]", *fixing_row(goal, 0.0, tolerance))
+    result = solve_next()
+    if result.values is not None:
+        return result, 0.0
+    model.rows.pop()
+    return None, result.seconds
 
 
 def _counts_people(goal: Expr) -> bool:
