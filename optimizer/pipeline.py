@@ -24,7 +24,7 @@ from models.io import InputTables
 from models.pay import PayStructure
 from models.scenario import Scenario
 from models.validation import load_inputs
-from optimizer.backends import write_lp
+from optimizer.pulp_model import write_lp
 from optimizer.cohorts import assign_cohorts, cohort_counts
 from optimizer.disaggregate import employee_actions
 from optimizer.formulation import DISRUPTIVE, Index, ModelData, build_model

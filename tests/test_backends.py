@@ -9,7 +9,8 @@ import highspy
 import numpy as np
 import pytest
 
-from optimizer.backends import SolveOptions, _parse_cbc_log, lp_name, solve, write_lp
+from optimizer.backends import SolveOptions, _parse_cbc_log, solve
+from optimizer.pulp_model import lp_name, write_lp
 from optimizer.linear_model import INF, LinearModel
 
 BACKENDS = ["highs", "cbc", "scip", "cpsat"]
