@@ -176,13 +176,19 @@ def _read_summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scen
         return summary, None
 
 
+def read_plan_file(path: Path, schema: dict[str, str], problems: list[str]) -> pd.DataFrame:
+    """A plan CSV as its writer was given it: read as text, formula marks removed, typed by ``schema``
+    (problems are appended, named after the file)."""
+    return _typed(_unmarked(_read_csv(path), schema), schema, path.name, problems)
+
+
 def load_plan(plan_dir: Path, data_dir: Path, tol: float) -> PlanData:
     problems: list[str] = []
     plan: dict[str, pd.DataFrame] = {}
     for name, schema in PLAN_SCHEMAS.items():
         path = plan_dir / f"{name}.csv"
         if path.exists():
-            plan[name] = _typed(_unmarked(_read_csv(path), schema), schema, f"{name}.csv", problems)
+            plan[name] = read_plan_file(path, schema, problems)
         else:
             problems.append(f"{path} is missing")
     inputs = _read_inputs(data_dir, problems)

@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from models.scenario import Category, FlowCap, Scenario, Selection
-from optimizer.verify_data import PLAN_SCHEMAS, _read_csv, _typed, _unmarked
+from optimizer.verify_data import PLAN_SCHEMAS, read_plan_file
 from optimizer.verify_report import Finding, Unreadable, VerificationReport, fmt, print_report, run_checks
 from optimizer.verify_requirements import REQUIREMENT_CHECKS, requirement_costs
 
@@ -183,7 +183,7 @@ def _read(plan_dir: Path, name: str, schema: dict[str, str], problems: list[str]
         problems.append(f"{path} is missing")
         return None
     count = len(problems)
-    frame = _typed(_unmarked(_read_csv(path), schema), schema, f"{name}.csv", problems)
+    frame = read_plan_file(path, schema, problems)
     if len(problems) > count:
         return None
     blank = frame[FILLED[name]].isna().any(axis=1)
