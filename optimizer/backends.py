@@ -68,7 +68,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
-from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -79,7 +78,7 @@ from ortools.linear_solver import linear_solver_pb2 as mp
 from ortools.linear_solver import pywraplp
 
 from optimizer.cpsat_grid import CPSAT_VAR_SCALING, CpsatGrid
-from optimizer.linear_model import INF, Expr, LinearModel
+from optimizer.linear_model import INF, Expr, LinearModel, row_arrays
 from optimizer.pulp_model import pulp_problem, pulp_values, set_pulp_start
 from optimizer.solver_types import (
     OPTIMALITY_TOLERANCE,
@@ -238,8 +237,7 @@ def _highs_lp(model: LinearModel, objective: Expr) -> highspy.HighsLp:
     ranges, rows free on both sides left out, integrality per column."""
     inf = highspy.kHighsInf
     rows = [row for row in model.rows if row.lo > -INF or row.hi < INF]
-    lengths = np.fromiter((len(row.expr) for row in rows), dtype=np.int64, count=len(rows))
-    nonzeros = int(lengths.sum())
+    starts, columns, coefficients = row_arrays([row.expr for row in rows])
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = model.n_vars, len(rows)
     cost = np.zeros(model.n_vars)
@@ -250,9 +248,9 @@ def _highs_lp(model: LinearModel, objective: Expr) -> highspy.HighsLp:
     lp.row_lower_ = np.clip(np.fromiter((row.lo for row in rows), dtype=float, count=len(rows)), -inf, inf)
     lp.row_upper_ = np.clip(np.fromiter((row.hi for row in rows), dtype=float, count=len(rows)), -inf, inf)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)
-    lp.a_matrix_.index_ = np.fromiter(chain.from_iterable(row.expr for row in rows), dtype=np.int32, count=nonzeros)
-    lp.a_matrix_.value_ = np.fromiter(chain.from_iterable(row.expr.values() for row in rows), dtype=float, count=nonzeros)
+    lp.a_matrix_.start_ = starts.astype(np.int32)
+    lp.a_matrix_.index_ = columns.astype(np.int32)
+    lp.a_matrix_.value_ = coefficients
     if any(model.integer):
         kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
         lp.integrality_ = [kinds[integer] for integer in model.integer]

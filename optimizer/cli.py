@@ -23,6 +23,7 @@ from models.validation import InputError, load_inputs
 from optimizer.console import data_overview, ladder_summary, plan_summary
 from optimizer.diagnosis import describe
 from optimizer.output import write_csv
+from optimizer.reuse import load_reference
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_ladder_plan, run_plan
 from optimizer.verify import verify_command
 from optimizer.verify_ladder import is_ladder_plan, verify_ladder_command
@@ -60,6 +61,12 @@ def _stdout_to_stderr(active: bool) -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+reference_option = click.option(
+    "--reference", "reference_dir", type=click.Path(path_type=Path), metavar="PLAN_DIR",
+    help="an earlier plan on the same data: a what-if that only tightens its model, and that its plan still "
+         "keeps, takes that plan without solving (docs/whatif.md)")
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
@@ -145,12 +152,16 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: 
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario value")
 @click.option("--save-lp", type=click.Path(path_type=Path), help="write the model (.lp or .mps) without solving")
 @click.option("--no-diagnosis", is_flag=True, help="skip the diagnosis of a missed target (it re-solves many times)")
+@reference_option
 @click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")
 @click.option("--json", "as_json", is_flag=True, help="print summary.json on stdout (for scripts)")
 @_errors_to_exit_codes
 def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overrides: tuple[str, ...],
-          save_lp: Path | None, no_diagnosis: bool, quiet: bool, as_json: bool) -> None:
-    """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline')."""
+          save_lp: Path | None, no_diagnosis: bool, reference_dir: Path | None, quiet: bool, as_json: bool) -> None:
+    """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline').
+
+    With --reference PLAN_DIR (an earlier plan on the same data), a what-if that only tightens that plan's
+    model, and that the plan still keeps, takes that plan without solving: same proof, same gaps."""
     scenario = _resolve_scenario(scenario_file, overrides)
     data = data_dir or (Path(scenario.data) if scenario.data else None)
     out = out_dir or Path("runs") / scenario.name
@@ -165,9 +176,10 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
         _report(result, quiet=True, as_json=as_json)
     if data is None:
         raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")
+    reference = None if reference_dir is None else load_reference(reference_dir)
     with _stdout_to_stderr(as_json):
         result = run_plan(scenario, data, out, save_lp=save_lp, progress=progress, report_writers=report_writers(),
-                          diagnose=not no_diagnosis)
+                          diagnose=not no_diagnosis, reference=reference)
     _report(result, quiet, as_json)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -40,6 +41,32 @@ class Row:
     expr: Expr
     lo: float
     hi: float
+
+
+def row_arrays(exprs: list[Expr]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expressions (rows) as one row-wise sparse matrix (CSR): ``(starts, columns, coefficients)``, row ``i``
+    holding ``columns[starts[i]:starts[i + 1]]``."""
+    lengths = np.fromiter((len(expr) for expr in exprs), dtype=np.int64, count=len(exprs))
+    nonzeros = int(lengths.sum())
+    starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    columns = np.fromiter(chain.from_iterable(exprs), dtype=np.int64, count=nonzeros)
+    coefficients = np.fromiter(chain.from_iterable(expr.values() for expr in exprs), dtype=float, count=nonzeros)
+    return starts, columns, coefficients
+
+
+def row_sums(starts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Σ of ``values`` over each CSR row given by ``starts`` (0 for an empty row); integers wrap around."""
+    if len(starts) <= 1:
+        return np.zeros(0, dtype=values.dtype)
+    padded = np.concatenate((values, np.zeros(1, dtype=values.dtype)))
+    sums = np.add.reduceat(padded, np.minimum(starts[:-1], len(values)))
+    return np.where(starts[1:] > starts[:-1], sums, 0)
+
+
+def row_activities(rows: list[Row], values: np.ndarray) -> np.ndarray:
+    """Σ coef·values[var] of every row, vectorised."""
+    starts, columns, coefficients = row_arrays([row.expr for row in rows])
+    return row_sums(starts, coefficients * values[columns])
 
 
 @dataclass

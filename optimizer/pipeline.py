@@ -31,6 +31,7 @@ from optimizer.formulation import DISRUPTIVE, Index, ModelData, build_model
 from optimizer.linear_model import LinearModel
 from optimizer.output import staged_folder, write_json, write_tables
 from optimizer.requirements import ladder_model_data, requirements_table
+from optimizer.reuse import REFERENCE_FILE, Reference, make_reference, reuse_solution, save_reference
 from optimizer.results import (
     REQUIREMENT_COLUMNS,
     budget_table,
@@ -69,6 +70,8 @@ class RunResult:
     exit_code: int
     summary: dict[str, Any]
     plan_dir: Path | None
+    reference: Reference | None = None
+    """The solved model of a graded plan, the reference for later what-ifs (:mod:`optimizer.reuse`)."""
 
 
 def model_data(tables: InputTables, scenario: Scenario) -> tuple[ModelData, pd.DataFrame, pd.DataFrame]:
@@ -203,17 +206,28 @@ def _model_only(model: LinearModel, save_lp: str | Path, summary: dict[str, Any]
     return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
 
 
-def _solve(model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any]) -> Solution:
-    """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``."""
+def _solve(
+    model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
+    reference: Reference | None = None,
+) -> Solution:
+    """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
+    ``reference`` whose plan is proven for this model too (:func:`optimizer.reuse.reuse_solution`), that plan
+    is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not."""
     with timer.phase("solve"):
-        solution = solve_model(
-            model,
-            scenario,
-            data.mean_pay,
-            on_stage=lambda stage: timer.progress(describe_stage(stage)),
-            on_incumbent=IncumbentReporter(timer.progress),
-        )
+        solution, why_not = (None, "") if reference is None else reuse_solution(reference, model, scenario, data.mean_pay)
+        if reference is not None:
+            timer.progress(f"  reference {reference.label}: " + ("its plan holds, no solve" if solution else f"solving, since {why_not}"))
+        if solution is None:
+            solution = solve_model(
+                model,
+                scenario,
+                data.mean_pay,
+                on_stage=lambda stage: timer.progress(describe_stage(stage)),
+                on_incumbent=IncumbentReporter(timer.progress),
+            )
     summary["solver"] = _solver_summary(scenario, solution)
+    if reference is not None:
+        summary["solver"]["reuse"] = {"reference": reference.label, "reused": not why_not, "reason": why_not}
     return solution
 
 
@@ -234,6 +248,7 @@ def run_plan(
     report_writers: tuple[ReportWriter, ...] = (),
     tables: InputTables | None = None,
     diagnose: bool = False,
+    reference: Reference | None = None,
 ) -> RunResult:
     """Run the chain; raises InputError on bad input before anything is written.
 
@@ -243,6 +258,9 @@ def run_plan(
     of loading them again; the verifier still reads ``data_dir`` on its own).
     ``diagnose``: when a target is missed, or the model is infeasible, add the ``diagnosis``
     (:mod:`optimizer.diagnosis`: extra solves, so the CLI asks for it and sweeps do not).
+    ``reference``: an earlier run's solved model; its plan is taken without a solve when this model only
+    tightens that one and the plan holds here (:mod:`optimizer.reuse`). This run's own solved model is written
+    to the plan folder (``reference.npz``) and returned as ``RunResult.reference``.
     """
     timer = Timer(progress=progress)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
@@ -255,7 +273,8 @@ def run_plan(
     summary = _summary_base(scenario, tables, data_dir, model, data)
     if save_lp is not None:
         return _model_only(model, save_lp, summary)
-    solution = _solve(model, scenario, data, timer, summary)
+    built_rows = len(model.rows)
+    solution = _solve(model, scenario, data, timer, summary, reference)
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
             # imported here: optimizer.diagnosis imports this module
@@ -297,8 +316,11 @@ def run_plan(
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
                                                    _probe_seconds(timer, solution), progress)
-    _write_verified(out_dir, tables_out, summary, timer, lambda folder: verify_plan(folder, data_dir), report_writers)
-    return RunResult(exit_code, summary, out_dir)
+    with timer.phase("plan"):
+        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, str(out_dir))
+    _write_verified(out_dir, tables_out, summary, timer, lambda folder: verify_plan(folder, data_dir), report_writers,
+                    lambda folder: save_reference(solved, folder / REFERENCE_FILE))
+    return RunResult(exit_code, summary, out_dir, solved)
 
 
 def _requirements_frame(model: LinearModel, solution: Solution, data: ModelData, index: Index) -> pd.DataFrame:
@@ -309,13 +331,15 @@ def _requirements_frame(model: LinearModel, solution: Solution, data: ModelData,
 def _write_verified(
     out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], timer: Timer,
     verify: Callable[[Path], VerificationReport], report_writers: tuple[ReportWriter, ...],
+    write_more: Callable[[Path], None] = lambda folder: None,
 ) -> None:
-    """Write the plan's tables and summary.json, verify them independently (the result goes into
+    """Write the plan's tables, summary.json and what ``write_more`` writes, verify them independently (the result goes into
     ``summary["verification"]``), run the report writers on a verified plan, then let the folder replace
     ``out_dir``. Raises RuntimeError, after the folder is in place, when verification fails."""
     with staged_folder(out_dir) as folder:
         with timer.phase("write"):
             write_tables(folder, tables)
+            write_more(folder)
             write_json({**summary, "timings": timer.seconds}, folder / "summary.json")
         with timer.phase("verify"):
             report = verify(folder)

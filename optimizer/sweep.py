@@ -30,6 +30,7 @@ from optimizer.inputs_cache import cached_inputs
 from optimizer.output import write_csv
 from optimizer.parallel import run_in_processes
 from optimizer.pipeline import DISRUPTIVE, EXIT_BAD_INPUT, EXIT_NO_PLAN, run_plan
+from optimizer.reuse import load_reference
 
 ACTIONS = ("stay", "grade_step", *DISRUPTIVE, "hire")
 OBJECTIVE_TERMS = ("mix", "budget_overrun", "cost", "disruption")
@@ -124,6 +125,8 @@ class PointTask:
     plan_dir: Path
     run: str
     """The plan folder relative to the sweep's output folder, as the table shows it."""
+    reference_dir: Path | None = None
+    """A plan whose solved model every point may reuse (:mod:`optimizer.reuse`)."""
 
 
 def _setting_value(text: str) -> Any:
@@ -139,11 +142,14 @@ def _row_head(task: PointTask) -> dict[str, Any]:
 
 
 def plan_columns(summary: dict[str, Any], plan_dir: Path) -> dict[str, Any]:
-    """Status, each solver stage's status, objective terms, mix shares by sequence and year, budget use
-    (total / cap) by year and year-1 counts by action, from a plan folder and its summary."""
+    """Status, each solver stage's status, whether the plan was reused from a reference (with one), objective
+    terms, mix shares by sequence and year, budget use (total / cap) by year and year-1 counts by action, from
+    a plan folder and its summary."""
     row: dict[str, Any] = {"status": summary["status"], "exit_code": summary["exit_code"],
                            "targets_met": summary.get("targets_met")}
     row.update({f"stage.{stage['term']}": stage["status"] for stage in summary.get("solver", {}).get("stages", [])})
+    if "reuse" in summary.get("solver", {}):
+        row["reused"] = summary["solver"]["reuse"]["reused"]
     objective = summary.get("objective", {})
     row.update({f"objective.{term}": objective.get(term) for term in OBJECTIVE_TERMS})
     if (plan_dir / "mix.csv").exists():
@@ -167,7 +173,9 @@ def run_point(task: PointTask) -> dict[str, Any]:
     row = _row_head(task)
     try:
         scenario = build_scenario(task.base, task.source, task.point.overrides)
-        result = run_plan(scenario, task.data_dir, task.plan_dir, tables=cached_inputs(task.data_dir))
+        reference = None if task.reference_dir is None else load_reference(task.reference_dir)
+        result = run_plan(scenario, task.data_dir, task.plan_dir, tables=cached_inputs(task.data_dir),
+                          reference=reference)
         row.update(plan_columns(result.summary, task.plan_dir))
         if result.exit_code == EXIT_NO_PLAN:
             row["error"] = result.summary.get("solver", {}).get("message") or result.summary["status"]
@@ -192,8 +200,8 @@ def _typed(column: pd.Series) -> pd.Series:
         return column.astype(str)
 
 
-RESULT_COLUMNS = ("status", "exit_code", "targets_met", "stage.", "objective.", "share.", "budget_use.", "count.",
-                  "seconds", "error")
+RESULT_COLUMNS = ("status", "exit_code", "targets_met", "stage.", "reused", "objective.", "share.", "budget_use.",
+                  "count.", "seconds", "error")
 """Column groups after ``point``, the grid keys and ``run``, in table order (a trailing dot: a prefix)."""
 
 
@@ -229,20 +237,27 @@ def run_sweep(
     out_dir: str | Path,
     workers: int,
     progress: SweepProgress = lambda done, total, failed, row: None,
+    reference_dir: str | Path | None = None,
 ) -> pd.DataFrame:
     """Run every grid point of ``scenario`` in ``workers`` processes; write the plan folders under
     ``out_dir/runs`` and ``out_dir/sweep.csv`` / ``sweep.parquet``; return the table.
 
-    Raises InputError (before anything runs) when the input tables are invalid.
+    ``reference_dir``: an earlier plan on the same data; a point whose model only tightens that plan's model,
+    and which that plan still keeps, takes it without solving (column ``reused``).
+    Raises InputError (before anything runs) when the input tables are invalid or ``reference_dir`` holds no
+    solved model.
     """
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
     load_inputs(data_dir)
+    if reference_dir is not None:
+        reference_dir = Path(reference_dir).resolve()
+        load_reference(reference_dir)
     points = grid_points(grids)
     width = len(str(len(points)))
     base = scenario.model_dump()
     tasks = [
         PointTask(p, base, scenario.name, data_dir, out_dir / "runs" / p.folder_name(width),
-                  f"runs/{p.folder_name(width)}")
+                  f"runs/{p.folder_name(width)}", reference_dir)
         for p in points
     ]
     done = failed = 0

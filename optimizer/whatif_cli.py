@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from models.scenario import Scenario
-from optimizer.cli import _errors_to_exit_codes, _resolve_scenario, main
+from optimizer.cli import _errors_to_exit_codes, _resolve_scenario, main, reference_option
 from optimizer.compare import compare_runs, render, write_comparison
 from optimizer.frontier import GOALS, run_frontier, x_values
 from optimizer.parallel import default_workers
@@ -65,10 +65,11 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="default: runs/sweep-<scenario name>")
 @workers_option
 @set_option
+@reference_option
 @quiet_option
 @_errors_to_exit_codes
 def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None, out_dir: Path | None,
-          workers: int, overrides: tuple[str, ...], quiet: bool) -> None:
+          workers: int, overrides: tuple[str, ...], reference_dir: Path | None, quiet: bool) -> None:
     """Solve SCENARIO_FILE at every point of the grids, in parallel; one plan folder per point and one
     table, OUT/sweep.csv and OUT/sweep.parquet."""
     scenario = _resolve_scenario(scenario_file, overrides)
@@ -84,7 +85,7 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
             click.echo(f"[{done}/{total}, {failed} failed] point {row['point']} {settings}: {row['status']}"
                        f" ({row.get('seconds') or 0:.1f} s)", err=True)
 
-    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress)
+    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress, reference_dir)
     exits = table["exit_code"]
     click.echo(f"{len(table)} points: {int((exits == EXIT_OK).sum())} met every target, "
                f"{int((exits == EXIT_TARGET_MISSED).sum())} missed a target, "

@@ -1,0 +1,170 @@
+"""Reusing a solved plan for a what-if that only tightens its model (optimizer/reuse.py), through the pipeline,
+`wfplan solve --reference` and `wfplan sweep --reference`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from models.scenario_files import build_scenario
+from optimizer.cli import main
+from optimizer.linear_model import LinearModel
+from optimizer.pipeline import run_plan
+from optimizer.reuse import (
+    REFERENCE_FILE,
+    expr_digests,
+    load_reference,
+    make_reference,
+    reuse_solution,
+    save_reference,
+)
+from optimizer.solve import Solution, StageResult
+from tests.builders import QUIET, _check_invariants, unit, write_group
+from tests.test_formulation import MIX_100
+from tests.test_sweep import REACH_30_EXACTLY
+
+SCENARIO = build_scenario(json.loads(json.dumps(QUIET)), "test")
+
+
+def tiny_model(lo: float = 3.0, hi: float = 10.0, y_coef: float = 1.0, y_lb: float = 0.0) -> LinearModel:
+    """min x + 2y s.t. lo ≤ x + y_coef·y ≤ hi, x, y integer in [0, 10] (y ≥ y_lb): optimum x = 3, y = 0."""
+    model = LinearModel()
+    x, y = model.add_var("x", 0, 10, integer=True), model.add_var("y", y_lb, 10, integer=True)
+    model.add_row("r", {x: 1.0, y: y_coef}, lo=lo, hi=hi)
+    model.add_objective("cost", {x: 1.0, y: 2.0})
+    return model
+
+
+def solved_tiny() -> Solution:
+    stage = StageResult("cost", "optimal", 3.0, 3.0, 0.0, 0.25)
+    return Solution("optimal", np.array([3.0, 0.0]), [stage], {"cost": 3.0})
+
+
+def tiny_reference():
+    return make_reference(tiny_model(), 1, SCENARIO, 1.0, solved_tiny(), "runs/base")
+
+
+def test_a_tighter_range_that_the_plan_keeps_reuses_the_plan_with_its_proof():
+    solution, why_not = reuse_solution(tiny_reference(), tiny_model(lo=3.0, hi=4.0), SCENARIO, 1.0)
+    assert why_not == ""
+    assert solution.values.tolist() == [3.0, 0.0] and solution.terms == {"cost": 3.0}
+    (stage,) = solution.stages
+    assert (stage.term, stage.status, stage.objective, stage.bound, stage.gap, stage.seconds) == (
+        "cost", "optimal", 3.0, 3.0, 0.0, 0.0)
+    assert stage.note.startswith("reused from runs/base")
+
+
+@pytest.mark.parametrize(("changed", "reason"), [
+    (tiny_model(lo=2.0), "row r is looser"),
+    (tiny_model(hi=11.0), "row r is looser"),
+    (tiny_model(y_coef=2.0), "row r has other coefficients"),
+    (tiny_model(lo=4.0), "row r is violated by 1"),
+    (tiny_model(y_lb=1.0), "variable y is outside its bounds"),
+])
+def test_a_model_that_is_not_a_tightening_or_that_the_plan_breaks_is_not_reused(changed, reason):
+    assert reuse_solution(tiny_reference(), changed, SCENARIO, 1.0) == (None, reason)
+
+
+def test_other_goals_or_solver_settings_are_not_reused():
+    other_goal = tiny_model()
+    other_goal.add_objective("cost", {1: 1.0})
+    assert reuse_solution(tiny_reference(), other_goal, SCENARIO, 1.0) == (None, "the goals differ")
+    other_gap = build_scenario(json.loads(json.dumps(QUIET)), "test", ["solver.gap=0.01"])
+    assert reuse_solution(tiny_reference(), tiny_model(), other_gap, 1.0) == (
+        None, "the objective or solver settings differ")
+    extra_row = tiny_model()
+    extra_row.add_row("s", {0: 1.0}, hi=9.0)
+    assert reuse_solution(tiny_reference(), extra_row, SCENARIO, 1.0) == (None, "the variables or rows differ")
+
+
+def test_digests_ignore_the_order_of_terms_and_see_every_coefficient():
+    digests = expr_digests([{0: 1.0, 1: 2.0}, {1: 2.0, 0: 1.0}, {0: 1.0, 1: 2.000000001}, {0: 2.0, 1: 1.0}, {}])
+    assert digests.shape == (5, 2) and digests.dtype == np.uint64
+    assert (digests[0] == digests[1]).all()
+    assert len({tuple(row) for row in digests[[0, 2, 3, 4]]}) == 4
+
+
+def test_a_saved_reference_loads_back_whole_even_a_digest_ending_in_a_zero_byte(tmp_path):
+    # numpy's fixed-width bytes type would drop trailing zero bytes: the digests must survive as they are
+    coef = next(c for c in range(1, 5000) if expr_digests([{0: 1.0, 1: float(c)}]).tobytes()[-1] == 0)
+    reference = make_reference(tiny_model(y_coef=coef), 1, SCENARIO, 1.0, solved_tiny(), "runs/base")
+    save_reference(reference, tmp_path / REFERENCE_FILE)
+    loaded = load_reference(tmp_path)
+    assert np.array_equal(loaded.row_digests, expr_digests([{0: 1.0, 1: float(coef)}]))
+    assert loaded.label == str(tmp_path) and loaded.solution.stages == solved_tiny().stages
+    solution, why_not = reuse_solution(loaded, tiny_model(y_coef=coef), SCENARIO, 1.0)
+    assert why_not == "" and solution.values.tolist() == [3.0, 0.0]
+
+
+def _solve(tmp_path, name, overrides=(), reference=None):
+    scenario = build_scenario(json.loads(json.dumps(REACH_30_EXACTLY)), "test", list(overrides))
+    result = run_plan(scenario, tmp_path / "data", tmp_path / name, reference=reference)
+    _check_invariants(result.summary)
+    return result
+
+
+@pytest.fixture
+def base(tmp_path):
+    """MIX_100 must reach exactly 30% technical: 10 retrained, year-1 cost 70·50,000 + 30·60,000 + 10·1,000 =
+    5,310,000 against a cap of 5,200,000·(1 + 1.0) = 10,400,000 (mean pay 52,000)."""
+    write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    result = _solve(tmp_path, "base")
+    assert result.summary["objective"]["cost"] == pytest.approx(5_310_000)
+    return result
+
+
+def test_a_lower_budget_growth_that_the_plan_keeps_takes_the_plan_without_a_solve(tmp_path, base):
+    # cap 5,200,000·1.05 = 5,460,000 ≥ 5,310,000: the same plan, the same proof
+    whatif = _solve(tmp_path, "whatif", ["budget.growth=0.05"], base.reference)
+    solver = whatif.summary["solver"]
+    assert solver["reuse"] == {"reference": str(tmp_path / "base"), "reused": True, "reason": ""}
+    before = base.summary["solver"]["stages"]
+    assert [(s["term"], s["status"], s["objective"], s["bound"]) for s in solver["stages"]] == [
+        (s["term"], s["status"], s["objective"], s["bound"]) for s in before]
+    assert all(s["seconds"] == 0 and s["note"].startswith("reused from") for s in solver["stages"])
+    for name in ("actions.csv", "flows.csv", "headcount.csv"):
+        assert (tmp_path / "whatif" / name).read_bytes() == (tmp_path / "base" / name).read_bytes()
+    budget = pd.read_csv(tmp_path / "whatif" / "budget.csv")
+    year1 = budget[(budget["unit_id"] == "ALL") & (budget["year"] == 1)].iloc[0]
+    assert (year1["total"], year1["cap"]) == pytest.approx((5_310_000, 5_460_000))
+
+
+def test_a_budget_the_plan_breaks_or_a_looser_one_is_solved_again(tmp_path, base):
+    # cap 5,200,000·1.02 = 5,304,000: the plan is 6,000 over, 6,000 / 52,000 = 0.115385 in the scaled row
+    tighter = _solve(tmp_path, "tighter", ["budget.growth=0.02"], base.reference)
+    assert tighter.summary["solver"]["reuse"] == {
+        "reference": str(tmp_path / "base"), "reused": False, "reason": "row budget[y1] is violated by 0.115385"}
+    assert all(s["note"] == "" or "reached by" in s["note"] for s in tighter.summary["solver"]["stages"])
+    looser = _solve(tmp_path, "looser", ["budget.growth=2.0"], base.reference)
+    assert looser.summary["solver"]["reuse"]["reason"] == "row budget[y1] is looser"
+    assert looser.summary["objective"]["cost"] == pytest.approx(5_310_000)
+
+
+def test_solve_and_sweep_take_a_reference_plan_folder(tmp_path):
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(json.dumps(REACH_30_EXACTLY), encoding="utf-8")
+    common = [str(scenario), "--data", str(data)]
+    runner = CliRunner()
+    assert runner.invoke(main, ["solve", *common, "--out", str(tmp_path / "base")]).exit_code == 0
+    result = runner.invoke(main, ["solve", *common, "--out", str(tmp_path / "whatif"), "--set", "budget.growth=0.05",
+                                  "--reference", str(tmp_path / "base")])
+    assert result.exit_code == 0, result.output
+    assert f"reference {tmp_path / 'base'}: its plan holds, no solve" in result.output
+    assert json.loads((tmp_path / "whatif" / "summary.json").read_text())["solver"]["reuse"]["reused"] is True
+
+    sweep = runner.invoke(main, ["sweep", *common, "--grid", "budget.growth=0.05,2.0", "--out", str(tmp_path / "sw"),
+                                 "--workers", "1", "--reference", str(tmp_path / "base")])
+    assert sweep.exit_code == 0, sweep.output
+    table = pd.read_csv(tmp_path / "sw" / "sweep.csv")
+    assert table["reused"].tolist() == [True, False]
+    assert table["objective.cost"].tolist() == pytest.approx([5_310_000, 5_310_000])
+
+    missing = runner.invoke(main, ["solve", *common, "--out", str(tmp_path / "x"), "--reference", str(data)])
+    assert missing.exit_code == 2
+    assert f"1 problem in {data}" in missing.output and "reference.npz" in missing.output
+    assert not (tmp_path / "x").exists()
