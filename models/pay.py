@@ -6,6 +6,7 @@ This module is the one place that defines pay; payroll, costs, reports and the p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,9 +31,16 @@ class PayStructure:
         max_tier = dict(zip(graded_units["unit_id"].astype(str), graded_units["max_tier"].astype(int)))
         return cls(base, coefficient, max_tier)
 
+    @cached_property
+    def _ladders(self) -> dict[str, int]:
+        ladders: dict[str, int] = {}
+        for sequence, tier, _ in self.base_salary:
+            ladders[sequence] = max(ladders.get(sequence, 0), tier)
+        return ladders
+
     def ladder(self, sequence: str) -> int:
         """Number of tiers of ``sequence`` (the highest tier with a base salary)."""
-        return max((t for s, t, _ in self.base_salary if s == sequence), default=0)
+        return self._ladders.get(sequence, 0)
 
     def has_state(self, sequence: str, tier: int, grade: int) -> bool:
         return (sequence, tier, grade) in self.base_salary

@@ -16,10 +16,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from models.pay import PayStructure
 from models.scenario import SEQUENCES, Scenario
-from optimizer.cohorts import Cohort, aged, seniority_cap
+from optimizer.cohorts import Cohort, seniority_cap
 from optimizer.ladder import ladder_network, ladder_one_off_cost
 from optimizer.linear_model import INF, Expr, LinearModel, add_to
 from optimizer.network import (
@@ -54,10 +55,18 @@ class ModelData:
     def horizon(self) -> int:
         return self.scenario.horizon
 
+    @cached_property
+    def _attrition_rates(self) -> dict[tuple[str, int], float]:
+        """a_σ by (sequence, tier), filled as :meth:`attrition` meets them (it is asked once per cohort and year)."""
+        return {}
+
     def attrition(self, c: Cohort) -> float:
-        if self.scenario.own_ladder:
-            return self.scenario.categories.level(c.tier).wastage
-        return self.scenario.attrition.rate(c.sequence, c.tier)
+        rate = self._attrition_rates.get((c.sequence, c.tier))
+        if rate is None:
+            own = self.scenario.own_ladder
+            rate = self.scenario.categories.level(c.tier).wastage if own else self.scenario.attrition.rate(c.sequence, c.tier)
+            self._attrition_rates[(c.sequence, c.tier)] = rate
+        return rate
 
     def inflow_survival(self, arc: Arc) -> float:
         """Share of the people on ``arc`` still there at the end of the year (see :func:`add_stock_balance`)."""
@@ -105,6 +114,7 @@ class Index:
     stock: dict[tuple[Cohort, int], int] = field(default_factory=dict)
     flow: dict[tuple[Arc, int], int] = field(default_factory=dict)
     flows_by_year: dict[int, list[tuple[Arc, int]]] = field(default_factory=lambda: defaultdict(list))
+    flows_by_kind: dict[tuple[int, str], list[tuple[Arc, int]]] = field(default_factory=lambda: defaultdict(list))
     mix_over: dict[tuple[str, int], int] = field(default_factory=dict)
     mix_under: dict[tuple[str, int], int] = field(default_factory=dict)
     overrun: dict[int, int] = field(default_factory=dict)
@@ -113,11 +123,11 @@ class Index:
     softened: list[Softened] = field(default_factory=list)
 
     def flows_of(self, year: int, kind: str | None = None) -> list[tuple[Arc, int]]:
-        return [(arc, var) for arc, var in self.flows_by_year[year] if kind is None or arc.kind == kind]
+        return self.flows_by_year[year] if kind is None else self.flows_by_kind[(year, kind)]
 
 
 def _name(kind: str, *parts: object) -> str:
-    return f"{kind}[{','.join(str(p) for p in parts)}]"
+    return f"{kind}[{','.join(map(str, parts))}]"
 
 
 def _arc_name(arc: Arc, year: int) -> str:
@@ -165,6 +175,7 @@ def add_flow_variables(model: LinearModel, data: ModelData, index: Index) -> Non
             var = model.add_var(_arc_name(arc, year), 0.0, INF, integer=integer_year1 and year == 1)
             index.flow[(arc, year)] = var
             index.flows_by_year[year].append((arc, var))
+            index.flows_by_kind[(year, arc.kind)].append((arc, var))
 
 
 # ------------------------------------------------------------------------------------ constraint families
@@ -210,11 +221,11 @@ def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None
     for year in range(1, data.horizon + 1):
         rows: dict[Cohort, Expr] = defaultdict(dict)
         for c in index.network.live[year - 1]:
-            target = rows[c._replace(seniority=aged(c.seniority, cap))]
+            target = rows[c.one_year_older(cap)]
             add_to(target, index.stock[(c, year - 1)], 1.0 - data.attrition(c))
         for (arc, var) in index.flows_of(year):
             if arc.source is not None:
-                add_to(rows[arc.source._replace(seniority=aged(arc.source.seniority, cap))], var, -1.0)
+                add_to(rows[arc.source.one_year_older(cap)], var, -1.0)
             if arc.target is not None:
                 add_to(rows[arc.target], var, data.inflow_survival(arc))
         for c, expr in rows.items():

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from models.pay import GRADES, PayStructure
 from models.scenario import Scenario
-from optimizer.cohorts import Cohort, aged, seniority_cap
+from optimizer.cohorts import Cohort, seniority_cap
 
 GRADE_STEP = "grade_step"
 TIER_PROMOTION = "tier_promotion"
@@ -128,7 +128,7 @@ def _unit_transfers(c: Cohort, scenario: Scenario, pay: PayStructure, units: lis
     mobility = scenario.mobility
     if not mobility.unit_transfers or mobility.transfer_rate <= 0:
         return []
-    landed = c._replace(seniority=aged(c.seniority, seniority_cap(scenario)))
+    landed = c.one_year_older(seniority_cap(scenario))
     return [
         Arc(UNIT_TRANSFER, c, landed._replace(unit=unit))
         for unit in units
@@ -176,9 +176,13 @@ def build_network(initial: dict[Cohort, int], scenario: Scenario, pay: PayStruct
     hires = hire_arcs(scenario, pay, units)
     live: list[list[Cohort]] = [sorted(c for c, n in initial.items() if n > 0)]
     arcs: list[list[Arc]] = [[]]
+    leaving: dict[Cohort, list[Arc]] = {}  # arcs_from depends on the cohort alone: once per cohort, not per year
     for _year in range(1, scenario.horizon + 1):
-        year_arcs = [arc for c in live[-1] for arc in arcs_from(c, scenario, pay, units)] + hires
-        reached = {c._replace(seniority=aged(c.seniority, cap)) for c in live[-1]}
+        for c in live[-1]:
+            if c not in leaving:
+                leaving[c] = arcs_from(c, scenario, pay, units)
+        year_arcs = [arc for c in live[-1] for arc in leaving[c]] + hires
+        reached = {c.one_year_older(cap) for c in live[-1]}
         reached.update(arc.target for arc in year_arcs if arc.target is not None)
         live.append(sorted(reached))
         arcs.append(year_arcs)

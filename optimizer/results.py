@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models.scenario import SEQUENCES
-from optimizer.cohorts import Cohort, aged, seniority_cap
+from optimizer.cohorts import Cohort, seniority_cap
 from optimizer.formulation import Index, ModelData, one_off_cost
 from optimizer.network import ATTRITION, DOWNGRADE, HIRE, REDUNDANCY, SEQUENCE_MOVE, UNIT_TRANSFER, Arc
 
@@ -51,12 +51,12 @@ def cohort_plan(values: np.ndarray, data: ModelData, index: Index) -> CohortPlan
     for year in range(1, data.horizon + 1):
         nxt: dict[Cohort, float] = defaultdict(float)
         for c, n in stock[-1].items():
-            nxt[c._replace(seniority=aged(c.seniority, cap))] += (1.0 - data.attrition(c)) * n
+            nxt[c.one_year_older(cap)] += (1.0 - data.attrition(c)) * n
         for (arc, t), count in flows.items():
             if t != year:
                 continue
             if arc.source is not None:
-                nxt[arc.source._replace(seniority=aged(arc.source.seniority, cap))] -= count
+                nxt[arc.source.one_year_older(cap)] -= count
             if arc.target is not None:
                 nxt[arc.target] += data.inflow_survival(arc) * count
         stock.append({c: max(n, 0.0) for c, n in nxt.items() if abs(n) > 1e-12})
