@@ -1,5 +1,6 @@
 """benchmarks/scale.py end to end on a 500-employee group: the script runs, every phase is timed, the plan
-verifies, and the per-employee baseline reaches the cohort model's objective in every stage."""
+verifies, the what-if reuses it, and the per-employee baseline reaches the cohort model's objective in every
+stage."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def test_scale_benchmark_times_every_phase_and_the_baseline_agrees(tmp_path: Pat
     assert row["employees"] == 500 and bool(row["verified"])
     assert all(row[phase] >= 0 for phase in PHASES)
     assert row["total"] >= sum(row[phase] for phase in PHASES)
+    # budget growth 0.05 → 0.03: the plan's payroll falls with attrition, far below either cap, so it is reused
+    assert bool(row["what_if_reused"]) and 0 < row["what_if_total"] < row["total"]
     baseline = pd.read_csv(tmp_path / "baseline.csv").iloc[0]
     assert bool(baseline["finished"]) and bool(baseline["equal_objective"])
     ours = [stage.split(":")[:2] for stage in baseline["ours_stages"].split(";")]
