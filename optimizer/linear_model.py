@@ -63,12 +63,6 @@ def row_sums(starts: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(starts[1:] > starts[:-1], sums, 0)
 
 
-def row_activities(rows: list[Row], values: np.ndarray) -> np.ndarray:
-    """Σ coef·values[var] of every row, vectorised."""
-    starts, columns, coefficients = row_arrays([row.expr for row in rows])
-    return row_sums(starts, coefficients * values[columns])
-
-
 @dataclass
 class LinearModel:
     name: str = "wfplan"

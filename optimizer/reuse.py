@@ -1,27 +1,35 @@
 """Reuse a solved plan for a what-if whose model only tightens the solved one: no solve, the same proof.
 
 Let S be the feasible set of a solved model and S' that of a what-if's model. When
-- both have the same variables (names, order, integrality), the same rows (names, order, coefficients), the
-  same goals (objective terms, with the mean pay that turns a budget overrun into heads) and the same
-  ``objective`` and ``solver`` settings,
-- every variable bound and every row range of S' lies within S's (lb' ≥ lb, ub' ≤ ub, lo' ≥ lo, hi' ≤ hi),
+- both have the same variables (names, order, integrality), the same rows (names, order), the same goals
+  (objective terms, with the mean pay that turns a budget overrun into heads) and the same ``objective`` and
+  ``solver`` settings,
+- every variable bound of S' lies within S's (lb' ≥ lb, ub' ≤ ub),
+- every row of S' implies the row of S of the same name: its range lies within (lo' ≥ lo, hi' ≤ hi), and its
+  coefficients are the same, or, in a one-sided row, move so that the row can only get harder to keep.
+  In a row Σ c'·x ≤ hi' that is Σ (c'_j − c_j)·x_j ≥ 0 on the bounds of S': c'_j > c_j only where
+  lb'_j ≥ 0 and c'_j < c_j only where ub'_j ≤ 0 (then Σ c·x ≤ Σ c'·x ≤ hi' ≤ hi); a row Σ c'·x ≥ lo' the
+  other way round. A lower rate cap Σ promotions − r·x ≤ 0 (x a stock, ≥ 0) or a narrower mix band is such
+  a row,
 then S' ⊆ S. If the solved plan x also lies in S' (bounds, integrality, rows within the solver's feasibility
 tolerance), x is as good for S' as it was for S, stage by stage: stage k's optimum over S' and the fixing
 rows of stages < k (the same rows, since x attains the same goal values) is at least its optimum over S and
 those rows, so every bound a stage proved still holds, x attains the same objective, and every gap is
-unchanged. Typical what-ifs: a lower budget growth, a unit's tighter headcount bound, each where the plan
-already keeps within the new limit. Anything else (a looser limit, a changed coefficient such as a rate
-cap, which multiplies a stock, a new horizon) is solved as usual.
+unchanged. Typical what-ifs: a lower budget growth, a lower promotion or mobility rate cap, a narrower mix
+band, a unit's tighter headcount bound, each where the plan already keeps within the new limit. Anything
+else (a looser limit, a new horizon, another entry tier) is solved as usual.
 
-A :class:`Reference` keeps only what the proof needs (about 32 bytes per row and 25 per variable): bounds,
-row ranges, a digest of each row's coefficients and of the names, the goals' digest, the settings and the
-plan. Every graded plan folder holds its own as ``reference.npz``.
+A :class:`Reference` keeps only what the proof needs (about 12 bytes per coefficient, 24 per row and 25 per
+variable): bounds, the rows (ranges and coefficients, compared exactly), a digest of the names and one of the
+goals, the settings and the plan. Every graded plan folder holds its own
+as ``reference.npz``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -29,7 +37,7 @@ import numpy as np
 
 from models.io import InputError, Problem
 from models.scenario import Scenario
-from optimizer.linear_model import Expr, LinearModel, row_activities, row_arrays, row_sums
+from optimizer.linear_model import Expr, LinearModel, Row, row_arrays, row_sums
 from optimizer.solve import Solution, StageResult, stage_terms
 
 FEASIBILITY_TOLERANCE = 1e-6
@@ -49,8 +57,10 @@ class Reference:
     ub: np.ndarray
     row_lo: np.ndarray
     row_hi: np.ndarray
-    row_digests: np.ndarray
-    """:func:`expr_digests` of the rows the formulation built."""
+    row_starts: np.ndarray
+    row_columns: np.ndarray
+    row_coefficients: np.ndarray
+    """The rows the formulation built, as a sparse matrix (:func:`optimizer.linear_model.row_arrays`)."""
     goals: bytes
     settings: str
     solution: Solution
@@ -62,23 +72,12 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: a bijection of 64-bit words that spreads every input bit over the output."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-def expr_digests(exprs: list[Expr]) -> np.ndarray:
-    """A 128-bit digest of each expression, shape (n, 2) uint64: per lane, Σ mix(column, coefficient bits)
-    modulo 2^64 over its terms, so the order of the terms does not matter. Vectorised over all terms."""
-    starts, columns, coefficients = row_arrays(exprs)
-    column_bits = _mix64(columns.astype(np.uint64))
-    value_bits = coefficients.view(np.uint64)
-    with np.errstate(over="ignore"):
-        lanes = (_mix64(column_bits ^ value_bits), _mix64(column_bits + _mix64(value_bits ^ np.uint64(0x9E3779B97F4A7C15))))
-    return np.stack([row_sums(starts, lane) for lane in lanes], axis=1)
+def _expr_digest(expr: Expr) -> bytes:
+    """Digest of an expression's terms, sorted by variable."""
+    columns = np.fromiter(expr.keys(), dtype=np.int64, count=len(expr))
+    coefficients = np.fromiter(expr.values(), dtype=float, count=len(expr))
+    order = np.argsort(columns, kind="stable")
+    return _digest(columns[order].tobytes() + coefficients[order].tobytes())
 
 
 def _names_digest(model: LinearModel, rows: int) -> bytes:
@@ -88,8 +87,7 @@ def _names_digest(model: LinearModel, rows: int) -> bytes:
 
 def _goals_digest(model: LinearModel, mean_pay: float) -> bytes:
     goals = stage_terms(model, mean_pay)
-    names = sorted(goals)
-    return _digest("\n".join(names).encode() + expr_digests([goals[name] for name in names]).tobytes())
+    return _digest(b"".join(name.encode() + _expr_digest(goals[name]) for name in sorted(goals)))
 
 
 def settings_key(scenario: Scenario) -> str:
@@ -104,10 +102,21 @@ def _bounds(model: LinearModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.asarray(model.integer, dtype=bool), np.asarray(model.lb, dtype=float), np.asarray(model.ub, dtype=float)
 
 
-def _ranges(model: LinearModel, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    built = model.rows[:rows]
-    return (np.fromiter((row.lo for row in built), dtype=float, count=len(built)),
-            np.fromiter((row.hi for row in built), dtype=float, count=len(built)))
+@dataclass(frozen=True)
+class _Rows:
+    """Rows as arrays: ranges and the sparse matrix (:func:`optimizer.linear_model.row_arrays`)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    starts: np.ndarray
+    columns: np.ndarray
+    coefficients: np.ndarray
+
+    @classmethod
+    def of(cls, rows: list[Row]) -> _Rows:
+        return cls(np.fromiter((row.lo for row in rows), dtype=float, count=len(rows)),
+                   np.fromiter((row.hi for row in rows), dtype=float, count=len(rows)),
+                   *row_arrays([row.expr for row in rows]))
 
 
 def make_reference(
@@ -118,18 +127,20 @@ def make_reference(
     if solution.values is None:
         raise ValueError("only a solved model (one with a plan) can be a reference")
     integer, lb, ub = _bounds(model)
-    row_lo, row_hi = _ranges(model, built_rows)
-    digests = expr_digests([row.expr for row in model.rows[:built_rows]])
-    return Reference(_names_digest(model, built_rows), integer, lb, ub, row_lo, row_hi, digests,
-                     _goals_digest(model, mean_pay), settings_key(scenario), solution, label)
+    rows = _Rows.of(model.rows[:built_rows])
+    return Reference(_names_digest(model, built_rows), integer, lb, ub, rows.lo, rows.hi, rows.starts,
+                     rows.columns.astype(np.int32), rows.coefficients, _goals_digest(model, mean_pay),
+                     settings_key(scenario), solution, label)
 
 
-def tightening_failure(reference: Reference, model: LinearModel, scenario: Scenario, mean_pay: float) -> str:
-    """Why ``model`` is not the reference's model with bounds and ranges as tight or tighter ("" when it is)."""
-    rows = len(model.rows)
+def tightening_failure(
+    reference: Reference, model: LinearModel, rows: _Rows, scenario: Scenario, mean_pay: float
+) -> str:
+    """Why ``model`` (with ``rows`` = its rows as arrays) does not imply the reference's model, as the module
+    docstring states it ("" when it does)."""
     if settings_key(scenario) != reference.settings:
         return "the objective or solver settings differ"
-    if rows != len(reference.row_lo) or _names_digest(model, rows) != reference.names:
+    if len(model.rows) != len(reference.row_lo) or _names_digest(model, len(model.rows)) != reference.names:
         return "the variables or rows differ"
     integer, lb, ub = _bounds(model)
     if not np.array_equal(integer, reference.integer):
@@ -137,20 +148,54 @@ def tightening_failure(reference: Reference, model: LinearModel, scenario: Scena
     looser = np.flatnonzero((lb < reference.lb) | (ub > reference.ub))
     if looser.size:
         return f"variable {model.var_names[looser[0]]} has looser bounds"
-    row_lo, row_hi = _ranges(model, rows)
-    looser = np.flatnonzero((row_lo < reference.row_lo) | (row_hi > reference.row_hi))
+    looser = np.flatnonzero((rows.lo < reference.row_lo) | (rows.hi > reference.row_hi))
     if looser.size:
         return f"row {model.rows[looser[0]].name} is looser"
     if _goals_digest(model, mean_pay) != reference.goals:
         return "the goals differ"
-    changed = np.flatnonzero((expr_digests([row.expr for row in model.rows]) != reference.row_digests).any(axis=1))
-    if changed.size:
-        return f"row {model.rows[changed[0]].name} has other coefficients"
+    for position in _changed_rows(reference, rows):
+        row = model.rows[position]
+        begin, end = reference.row_starts[position], reference.row_starts[position + 1]
+        before = dict(zip(reference.row_columns[begin:end].tolist(), reference.row_coefficients[begin:end].tolist()))
+        if not _implies(row, before, lb, ub):
+            return f"row {row.name} has other coefficients, not only tighter ones"
     return ""
 
 
-def plan_violation(model: LinearModel, values: np.ndarray) -> str:
-    """The first bound, integrality or row of ``model`` that ``values`` break ("" when none)."""
+def _changed_rows(reference: Reference, rows: _Rows) -> np.ndarray:
+    """Positions of the rows whose terms (variables, coefficients, order) differ from the reference's."""
+    starts, columns, coefficients = rows.starts, rows.columns, rows.coefficients
+    lengths, before = np.diff(starts), np.diff(reference.row_starts)
+    same_length = np.flatnonzero(lengths == before)
+    # the terms of equally long rows, position by position
+    counts = lengths[same_length]
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    new = np.repeat(starts[same_length], counts) + offsets
+    old = np.repeat(reference.row_starts[same_length], counts) + offsets
+    differs = (columns[new] != reference.row_columns[old]) | (coefficients[new] != reference.row_coefficients[old])
+    changed = np.zeros(len(lengths), dtype=bool)
+    changed[lengths != before] = True
+    changed[np.repeat(same_length, counts)[differs]] = True
+    return np.flatnonzero(changed)
+
+
+def _implies(row: Row, before: Expr, lb: np.ndarray, ub: np.ndarray) -> bool:
+    """Whether a one-sided ``row`` (with bounds lb, ub on its variables) implies the same row with the
+    coefficients ``before`` and the same or a looser side: Σ (c' − c)·x ≥ 0 for a ≤ row, ≤ 0 for a ≥ row."""
+    upper, lower = row.hi < math.inf, row.lo > -math.inf
+    if upper == lower:
+        return False
+    sign = 1.0 if upper else -1.0
+    for var in row.expr.keys() | before.keys():
+        change = sign * (row.expr.get(var, 0.0) - before.get(var, 0.0))
+        if (change > 0 and lb[var] < 0) or (change < 0 and ub[var] > 0):
+            return False
+    return True
+
+
+def plan_violation(model: LinearModel, rows: _Rows, values: np.ndarray) -> str:
+    """The first bound, integrality or row of ``model`` (``rows``: its rows as arrays) that ``values`` break
+    ("" when none)."""
     integer, lb, ub = _bounds(model)
     tolerance = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(values))
     outside = np.flatnonzero((values < lb - tolerance) | (values > ub + tolerance))
@@ -159,9 +204,8 @@ def plan_violation(model: LinearModel, values: np.ndarray) -> str:
     fractional = np.flatnonzero(integer & (np.abs(values - np.round(values)) > FEASIBILITY_TOLERANCE))
     if fractional.size:
         return f"variable {model.var_names[fractional[0]]} is not whole"
-    activity = row_activities(model.rows, values)
-    row_lo, row_hi = _ranges(model, len(model.rows))
-    excess = np.maximum(np.maximum(row_lo - activity, activity - row_hi), 0.0)
+    activity = row_sums(rows.starts, rows.coefficients * values[rows.columns])
+    excess = np.maximum(np.maximum(rows.lo - activity, activity - rows.hi), 0.0)
     broken = np.flatnonzero(excess > FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(activity)))
     if broken.size:
         return f"row {model.rows[broken[0]].name} is violated by {excess[broken[0]]:.6g}"
@@ -173,8 +217,9 @@ def reuse_solution(
 ) -> tuple[Solution | None, str]:
     """(the reference's solution for ``model``, "") when the proof above holds, else (None, why not).
     The reused stages keep their status, objective, bound and gap, with 0 seconds and a note."""
-    reason = tightening_failure(reference, model, scenario, mean_pay) or plan_violation(
-        model, reference.solution.values
+    rows = _Rows.of(model.rows)
+    reason = tightening_failure(reference, model, rows, scenario, mean_pay) or plan_violation(
+        model, rows, reference.solution.values
     )
     if reason:
         return None, reason
@@ -194,8 +239,9 @@ def save_reference(reference: Reference, path: Path) -> None:
     }
     with path.open("wb") as handle:
         np.savez(handle, integer=reference.integer, lb=reference.lb, ub=reference.ub, row_lo=reference.row_lo,
-                 row_hi=reference.row_hi, row_digests=reference.row_digests, values=solution.values,
-                 about=np.array(json.dumps(about)))
+                 row_hi=reference.row_hi, row_starts=reference.row_starts,
+                 row_columns=reference.row_columns, row_coefficients=reference.row_coefficients,
+                 values=solution.values, about=np.array(json.dumps(about)))
 
 
 def load_reference(plan_dir: Path) -> Reference:
@@ -210,5 +256,6 @@ def load_reference(plan_dir: Path) -> Reference:
         solution = Solution(about["status"], arrays["values"], [StageResult(**s) for s in about["stages"]], {},
                             about["message"])
         return Reference(bytes.fromhex(about["names"]), arrays["integer"], arrays["lb"], arrays["ub"],
-                         arrays["row_lo"], arrays["row_hi"], arrays["row_digests"], bytes.fromhex(about["goals"]),
+                         arrays["row_lo"], arrays["row_hi"], arrays["row_starts"],
+                         arrays["row_columns"], arrays["row_coefficients"], bytes.fromhex(about["goals"]),
                          about["settings"], solution, str(plan_dir))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,6 @@ from optimizer.linear_model import LinearModel
 from optimizer.pipeline import run_plan
 from optimizer.reuse import (
     REFERENCE_FILE,
-    expr_digests,
     load_reference,
     make_reference,
     reuse_solution,
@@ -61,7 +61,7 @@ def test_a_tighter_range_that_the_plan_keeps_reuses_the_plan_with_its_proof():
 @pytest.mark.parametrize(("changed", "reason"), [
     (tiny_model(lo=2.0), "row r is looser"),
     (tiny_model(hi=11.0), "row r is looser"),
-    (tiny_model(y_coef=2.0), "row r has other coefficients"),
+    (tiny_model(y_coef=0.5), "row r has other coefficients, not only tighter ones"),
     (tiny_model(lo=4.0), "row r is violated by 1"),
     (tiny_model(y_lb=1.0), "variable y is outside its bounds"),
 ])
@@ -81,22 +81,26 @@ def test_other_goals_or_solver_settings_are_not_reused():
     assert reuse_solution(tiny_reference(), extra_row, SCENARIO, 1.0) == (None, "the variables or rows differ")
 
 
-def test_digests_ignore_the_order_of_terms_and_see_every_coefficient():
-    digests = expr_digests([{0: 1.0, 1: 2.0}, {1: 2.0, 0: 1.0}, {0: 1.0, 1: 2.000000001}, {0: 2.0, 1: 1.0}, {}])
-    assert digests.shape == (5, 2) and digests.dtype == np.uint64
-    assert (digests[0] == digests[1]).all()
-    assert len({tuple(row) for row in digests[[0, 2, 3, 4]]}) == 4
+def test_a_one_sided_row_may_change_coefficients_towards_harder_to_keep():
+    # x + y ≥ 3 with y ≥ 0: x + 0.5·y ≥ 3 is harder to keep (x + y ≥ x + 0.5·y), x + 2·y ≥ 3 is easier
+    reference = make_reference(tiny_model(hi=math.inf), 1, SCENARIO, 1.0, solved_tiny(), "runs/base")
+    solution, why_not = reuse_solution(reference, tiny_model(hi=math.inf, y_coef=0.5), SCENARIO, 1.0)
+    assert why_not == "" and solution.values.tolist() == [3.0, 0.0]
+    assert reuse_solution(reference, tiny_model(hi=math.inf, y_coef=2.0), SCENARIO, 1.0) == (
+        None, "row r has other coefficients, not only tighter ones")
+    # the same change on a variable that may be negative proves nothing
+    assert reuse_solution(reference, tiny_model(hi=math.inf, y_coef=0.5, y_lb=-1.0), SCENARIO, 1.0)[0] is None
 
 
-def test_a_saved_reference_loads_back_whole_even_a_digest_ending_in_a_zero_byte(tmp_path):
-    # numpy's fixed-width bytes type would drop trailing zero bytes: the digests must survive as they are
-    coef = next(c for c in range(1, 5000) if expr_digests([{0: 1.0, 1: float(c)}]).tobytes()[-1] == 0)
-    reference = make_reference(tiny_model(y_coef=coef), 1, SCENARIO, 1.0, solved_tiny(), "runs/base")
+def test_a_saved_reference_loads_back_whole(tmp_path):
+    reference = tiny_reference()
     save_reference(reference, tmp_path / REFERENCE_FILE)
     loaded = load_reference(tmp_path)
-    assert np.array_equal(loaded.row_digests, expr_digests([{0: 1.0, 1: float(coef)}]))
+    for name in ("integer", "lb", "ub", "row_lo", "row_hi", "row_starts", "row_columns", "row_coefficients"):
+        assert np.array_equal(getattr(loaded, name), getattr(reference, name)), name
+    assert (loaded.names, loaded.goals, loaded.settings) == (reference.names, reference.goals, reference.settings)
     assert loaded.label == str(tmp_path) and loaded.solution.stages == solved_tiny().stages
-    solution, why_not = reuse_solution(loaded, tiny_model(y_coef=coef), SCENARIO, 1.0)
+    solution, why_not = reuse_solution(loaded, tiny_model(lo=3.0, hi=4.0), SCENARIO, 1.0)
     assert why_not == "" and solution.values.tolist() == [3.0, 0.0]
 
 
@@ -142,6 +146,16 @@ def test_a_budget_the_plan_breaks_or_a_looser_one_is_solved_again(tmp_path, base
     looser = _solve(tmp_path, "looser", ["budget.growth=2.0"], base.reference)
     assert looser.summary["solver"]["reuse"]["reason"] == "row budget[y1] is looser"
     assert looser.summary["objective"]["cost"] == pytest.approx(5_310_000)
+
+
+def test_a_lower_rate_cap_that_the_plan_keeps_is_reused_and_one_it_breaks_is_not(tmp_path, base):
+    # moves ≤ r·80 qualified operations staff: r = 0.2 allowed 16 and the plan makes 10
+    kept = _solve(tmp_path, "kept", ["mobility.operations_to_technical=0.125"], base.reference)  # cap 10
+    assert kept.summary["solver"]["reuse"]["reused"] is True
+    assert kept.summary["counts"]["sequence_move"] == 10
+    broken = _solve(tmp_path, "broken", ["mobility.operations_to_technical=0.1"], base.reference)  # cap 8
+    assert broken.summary["solver"]["reuse"]["reason"] == "row cap_operations_to_technical[U1,operations,1,y1] is violated by 2"
+    assert broken.summary["counts"]["sequence_move"] == 8
 
 
 def test_solve_and_sweep_take_a_reference_plan_folder(tmp_path):
