@@ -120,8 +120,8 @@ def read_plan(plan_dir: Path) -> PlanFiles:
         headcount=_read_frame(plan_dir, "headcount"),
         units=_read_frame(plan_dir, "units"),
         requirements=_read_frame(plan_dir, "requirements"),
-        actions=_read_arrow(plan_dir, "actions"),
-        flows=_read_arrow(plan_dir, "flows"),
+        actions=read_plan_arrow(plan_dir, "actions"),
+        flows=read_plan_arrow(plan_dir, "flows"),
     )
 
 
@@ -136,7 +136,7 @@ def _read_frame(plan_dir: Path, name: str) -> pd.DataFrame:
     return frame.assign(**{column: restore_text(frame[column]) for column in text})
 
 
-def _read_arrow(plan_dir: Path, name: str) -> pa.Table:
+def read_plan_arrow(plan_dir: Path, name: str) -> pa.Table:
     """``name.csv`` as an Arrow table: text as strings (formula mark removed, empty cells null), numbers as
     float64."""
     schema = PLAN_SCHEMAS[name]
@@ -240,7 +240,7 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
     sheet.set_column(1, 8, 16)
     sheet.write_string(0, 0, f"Workforce plan: {summary['scenario'].get('name', '')}", book.styles["title"])
     write_cell(sheet, 1, 0, summary["scenario"].get("description"), book.styles["text"])
-    row = _key_values(book, sheet, 3, _status_rows(summary) + [("Note", note, "note") for note in notes])
+    row = write_key_values(book, sheet, 3, _status_rows(summary) + [("Note", note, "note") for note in notes])
     row = _mix_targets(book, sheet, row + 1, plan)
     row = _budget_by_year(book, sheet, row + 1, plan)
     counts = sorted((summary.get("counts") or {}).items())
@@ -251,7 +251,7 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
     missed += flatten(summary["diagnosis"], "diagnosis") if summary.get("diagnosis") else []
     if any(value is not None for _, value in missed):
         sheet.write_string(row + 1, 0, "Missed targets and diagnosis", book.styles["section"])
-        _key_values(book, sheet, row + 2, [(key, value, None) for key, value in missed])
+        write_key_values(book, sheet, row + 2, [(key, value, None) for key, value in missed])
 
 
 def _status_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
@@ -269,7 +269,7 @@ def _status_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
     ]
 
 
-def _key_values(book: Book, sheet: Worksheet, row: int, rows: Sequence[tuple[str, Any, str | None]]) -> int:
+def write_key_values(book: Book, sheet: Worksheet, row: int, rows: Sequence[tuple[str, Any, str | None]]) -> int:
     """``label | value`` rows from ``row`` (style by name; none: text or General); returns the next row."""
     for offset, (key, value, style) in enumerate(rows):
         sheet.write_string(row + offset, 0, key, book.styles["label"])

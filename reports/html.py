@@ -77,12 +77,12 @@ class PlanFiles:
         summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
         return cls(
             summary=summary,
-            headcount=_read_csv(plan_dir, "headcount"),
-            flows=_read_csv(plan_dir, "flows"),
-            budget=_read_csv(plan_dir, "budget"),
-            mix=_read_csv(plan_dir, "mix"),
-            units=_read_csv(plan_dir, "units"),
-            requirements=_read_csv(plan_dir, "requirements"),
+            headcount=read_plan_csv(plan_dir, "headcount"),
+            flows=read_plan_csv(plan_dir, "flows"),
+            budget=read_plan_csv(plan_dir, "budget"),
+            mix=read_plan_csv(plan_dir, "mix"),
+            units=read_plan_csv(plan_dir, "units"),
+            requirements=read_plan_csv(plan_dir, "requirements"),
             action_counts={str(k): int(v) for k, v in sorted(summary["counts"].items())},  # = actions.csv (verified)
         )
 
@@ -92,7 +92,7 @@ class PlanFiles:
         return int(self.headcount["year"].max())
 
 
-def _read_csv(plan_dir: Path, table: str, usecols: list[str] | None = None) -> pd.DataFrame:
+def read_plan_csv(plan_dir: Path, table: str, usecols: list[str] | None = None) -> pd.DataFrame:
     """``plan_dir/<table>.csv`` with only empty cells as missing and its text columns as strings, restored
     from the CSV files' formula mark (``'=x`` is shown as the ``=x`` it stands for)."""
     frame = pd.read_csv(plan_dir / f"{table}.csv", usecols=usecols, dtype=dict.fromkeys(TEXT_COLUMNS[table], str),
@@ -103,7 +103,7 @@ def _read_csv(plan_dir: Path, table: str, usecols: list[str] | None = None) -> p
 # ---------------------------------------------------------------- formatting
 
 
-def _text(value: Any) -> str:
+def html_text(value: Any) -> str:
     """``value`` as escaped HTML text: numbers readable, booleans as yes/no, missing as a dash."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "—"
@@ -114,7 +114,7 @@ def _text(value: Any) -> str:
     return escape(str(value))
 
 
-def _heads(value: float, signed: bool = False) -> str:
+def format_heads(value: float, signed: bool = False) -> str:
     """A headcount: whole numbers without decimals, expected (fractional) values with one."""
     digits = 0 if abs(value - round(value)) < 1e-9 else 1
     return f"{value:{'+' if signed else ''},.{digits}f}"
@@ -135,8 +135,8 @@ def _percent(share: float) -> str:
     return "—" if pd.isna(share) else f"{share * 100:.2f}%"
 
 
-def _table(header: list[str], rows: list[list[str]], numeric: Collection[int] = (),
-           footer: list[str] | None = None, css_id: str = "") -> str:
+def html_table(header: list[str], rows: list[list[str]], numeric: Collection[int] = (),
+               footer: list[str] | None = None, css_id: str = "") -> str:
     """An HTML table from cells that are already HTML; columns in ``numeric`` are right-aligned."""
     def cells(values: list[str], tag: str) -> str:
         return "".join(f"<{tag}{NUMERIC if i in numeric else ''}>{v}</{tag}>" for i, v in enumerate(values))
@@ -161,22 +161,24 @@ def render_value(value: Any) -> str:
     if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
         columns = list(dict.fromkeys(key for item in value for key in item))
         rows = [[render_value(item.get(column)) for column in columns] for item in value]
-        return _table([_key(column) for column in columns], rows)
+        return html_table([_key(column) for column in columns], rows)
     if isinstance(value, list) and value:
         return "<ul>" + "".join(f"<li>{render_value(item)}</li>" for item in value) + "</ul>"
     if isinstance(value, list):
         return "none"
-    return _text(value)
+    return html_text(value)
 
 
 # ---------------------------------------------------------------- sections
 
 
-def _section(anchor: str, title: str, content: str) -> str:
+def html_section(anchor: str, title: str, content: str) -> str:
+    """A ``<section>`` with id ``anchor``, the escaped heading ``title`` and ``content`` (HTML)."""
     return f'<section id="{anchor}"><h2>{escape(title)}</h2>{content}</section>'
 
 
-def _status_badge(summary: Mapping[str, Any]) -> str:
+def status_badge(summary: Mapping[str, Any]) -> str:
+    """The run's status as a coloured badge: green when every target is met, red when one is missed."""
     met = bool(summary.get("targets_met"))
     css = "ok" if met else "missed" if summary.get("status") == "target_missed" else "warn"
     label = f"{summary.get('status', 'unknown')}: " + ("every target met" if met else "a target is missed")
@@ -200,12 +202,12 @@ def _facts(plan: PlanFiles) -> str:
         "horizon": f"{plan.horizon} years",
         "mix target": f"{targets} ± {_percent(mix.get('tolerance', float('nan')))} from year {mix.get('deadline')}",
         "budget growth": _percent(scenario.get("budget", {}).get("growth", float("nan"))),
-        "employees (year 0)": _heads(float(plan.headcount.loc[plan.headcount["year"] == 0, "headcount"].sum())),
+        "employees (year 0)": format_heads(float(plan.headcount.loc[plan.headcount["year"] == 0, "headcount"].sum())),
         "solver": _solver_text(summary.get("solver", {})),
         "independent verification": "passed" if summary.get("verification", {}).get("ok") else "not passed",
         "applied overrides": ", ".join(scenario.get("applied_overrides", [])) or "none",
     }
-    return "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{_text(v)}</dd>" for k, v in facts.items()) + "</dl>"
+    return "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{html_text(v)}</dd>" for k, v in facts.items()) + "</dl>"
 
 
 def _mix_targets(mix: pd.DataFrame) -> str:
@@ -221,7 +223,7 @@ def _mix_targets(mix: pd.DataFrame) -> str:
         rows.append([escape(sequence), _percent(first["target"]), band,
                      *(_percent(own.loc[year, "share"]) for year in years), _yes_no(met)])
     header = ["sequence", "target", "band", *(f"share year {int(y)}" for y in years), "met"]
-    return _table(header, rows, numeric=set(range(1, len(header) - 1)))
+    return html_table(header, rows, numeric=set(range(1, len(header) - 1)))
 
 
 def _budget_targets(budget: pd.DataFrame) -> str:
@@ -229,17 +231,18 @@ def _budget_targets(budget: pd.DataFrame) -> str:
     totals = budget[(budget["unit_id"] == "ALL")].dropna(subset=["cap"]).sort_values("year")
     rows = [[str(int(r.year)), _millions(r.total), _millions(r.cap), _millions(r.cap - r.total, signed=True),
              _yes_no(r.total <= r.cap * (1 + 1e-7))] for r in totals.itertuples()]
-    return _table(["year", "total (CNY m)", "cap (CNY m)", "headroom (CNY m)", "within cap"], rows, numeric={1, 2, 3})
+    header = ["year", "total (CNY m)", "cap (CNY m)", "headroom (CNY m)", "within cap"]
+    return html_table(header, rows, numeric={1, 2, 3})
 
 
 def _status_section(plan: PlanFiles) -> str:
     summary = plan.summary
     deviations = summary.get("goal_deviations", {})
     missed = any(deviations.get(goal) for goal in deviations)
-    counts = _table(["year-1 action", "people"], [[escape(k), f"{v:,}"] for k, v in plan.action_counts.items()],
-                    numeric={1}, footer=["total", f"{sum(plan.action_counts.values()):,}"])
+    counts = html_table(["year-1 action", "people"], [[escape(k), f"{v:,}"] for k, v in plan.action_counts.items()],
+                        numeric={1}, footer=["total", f"{sum(plan.action_counts.values()):,}"])
     parts = [
-        f"<p>{_status_badge(summary)} exit code {_text(summary.get('exit_code'))}</p>",
+        f"<p>{status_badge(summary)} exit code {html_text(summary.get('exit_code'))}</p>",
         _facts(plan),
         "<h3>Mix target</h3>", _mix_targets(plan.mix),
         "<h3>Budget against cap</h3>", _budget_targets(plan.budget),
@@ -247,7 +250,7 @@ def _status_section(plan: PlanFiles) -> str:
         "<h3>Year-1 actions</h3>", counts,
         f"<details><summary>Scenario: every parameter</summary>{render_value(summary.get('scenario', {}))}</details>",
     ]
-    return _section("status", "Status and targets", "".join(parts))
+    return html_section("status", "Status and targets", "".join(parts))
 
 
 def _diagnosis_section(summary: Mapping[str, Any]) -> str:
@@ -255,10 +258,10 @@ def _diagnosis_section(summary: Mapping[str, Any]) -> str:
     if "diagnosis" not in summary:
         return ""
     intro = '<p class="note">The targets cannot all be met; the optimiser\'s diagnosis:</p>'
-    return _section("diagnosis", "Diagnosis", intro + render_value(summary["diagnosis"]))
+    return html_section("diagnosis", "Diagnosis", intro + render_value(summary["diagnosis"]))
 
 
-def _chart(figure: go.Figure, div_id: str) -> str:
+def html_chart(figure: go.Figure, div_id: str) -> str:
     """A figure as a div plus its drawing script (plotly.js itself is in the page head)."""
     return figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG)
 
@@ -273,18 +276,20 @@ def _kind_legend(kinds: list[str]) -> str:
 
 def _flows_section(flows: pd.DataFrame) -> str:
     if flows.empty:
-        return _section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
+        return html_section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
     intro = ('<p class="note">Start-of-year tier (left) to end-of-year tier (right), summed over units and grades; '
              "hires enter from “in”, attrition and redundancies leave to “out”. Expected attrition is fractional. "
              "Choose year 1 or all years with the menu.</p>")
     kinds = [k for k in charts.KIND_COLOURS if k in set(flows["kind"])]
-    return _section("flows", "Flows", intro + _kind_legend(kinds) + _chart(charts.sankey_figure(flows), "chart-flows"))
+    chart = html_chart(charts.sankey_figure(flows), "chart-flows")
+    return html_section("flows", "Flows", intro + _kind_legend(kinds) + chart)
 
 
 def _unit_figures(heads: tuple[float, float], cost: tuple[float, float]) -> list[str]:
     """Headcount then cost (CNY m) cells: year 0, year H and the change."""
     (h0, h1), (c0, c1) = heads, cost
-    return [_heads(h0), _heads(h1), _heads(h1 - h0, True), _millions(c0), _millions(c1), _millions(c1 - c0, True)]
+    return [format_heads(h0), format_heads(h1), format_heads(h1 - h0, True),
+            _millions(c0), _millions(c1), _millions(c1 - c0, True)]
 
 
 def _units_section(plan: PlanFiles) -> str:
@@ -296,15 +301,15 @@ def _units_section(plan: PlanFiles) -> str:
     heads = heads.reindex(index=units.index, columns=[0, last]).fillna(0.0)
     cost = plan.budget.pivot(index="unit_id", columns="year", values="total")
     cost = cost.reindex(index=[*units.index, "ALL"], columns=[0, last]).fillna(0.0)
-    rows = [[escape(str(unit_id)), escape(str(unit["grade"])), _text(float(unit["pay_coefficient"])),
-             _text(int(unit["max_tier"])), *_unit_figures(tuple(heads.loc[unit_id]), tuple(cost.loc[unit_id]))]
+    rows = [[escape(str(unit_id)), escape(str(unit["grade"])), html_text(float(unit["pay_coefficient"])),
+             html_text(int(unit["max_tier"])), *_unit_figures(tuple(heads.loc[unit_id]), tuple(cost.loc[unit_id]))]
             for unit_id, unit in units.iterrows()]
     footer = ["all units", "", "", "", *_unit_figures(tuple(heads.sum()), tuple(cost.loc["ALL"]))]
     header = ["unit", "grade", "pay coefficient", "max tier", "headcount year 0", f"headcount year {last}", "change",
               "cost year 0 (CNY m)", f"cost year {last} (CNY m)", "change (CNY m)"]
-    table = _table(header, rows, numeric=set(range(2, 10)), footer=footer, css_id="unit-table")
+    table = html_table(header, rows, numeric=set(range(2, 10)), footer=footer, css_id="unit-table")
     note = '<p class="note">Cost = payroll + hiring + retraining + redundancy (budget.csv “total”).</p>'
-    return _section("units", "Units", note + table)
+    return html_section("units", "Units", note + table)
 
 
 def _body(plan: PlanFiles) -> str:
@@ -315,17 +320,17 @@ def _body(plan: PlanFiles) -> str:
     return "".join([
         _status_section(plan),
         _diagnosis_section(plan.summary),
-        _section("mix", "Mix path against the target band",
-                 f'<p class="note">Share of each sequence by year; shaded: target ± tolerance, required from year '
-                 f"{_text(mix.get('deadline'))}.</p>" + _chart(charts.mix_figure(plan.mix), "chart-mix")),
-        _section("budget", "Budget against cap",
-                 '<p class="note">Group payroll and one-off costs by year (CNY million), and the overmanning and '
-                 "short-time costs of requirements (outside the cap) where there are any; dashed: the cap.</p>"
-                 + _chart(charts.budget_figure(plan.budget), "chart-budget")),
+        html_section("mix", "Mix path against the target band",
+                     f'<p class="note">Share of each sequence by year; shaded: target ± tolerance, required from year '
+                     f"{html_text(mix.get('deadline'))}.</p>" + html_chart(charts.mix_figure(plan.mix), "chart-mix")),
+        html_section("budget", "Budget against cap",
+                     '<p class="note">Group payroll and one-off costs by year (CNY million), and the overmanning and '
+                     "short-time costs of requirements (outside the cap) where there are any; dashed: the cap.</p>"
+                     + html_chart(charts.budget_figure(plan.budget), "chart-budget")),
         "" if plan.requirements.empty else requirements_section(plan.requirements),
-        _section("pyramids", "Tier pyramids",
-                 f'<p class="note">Headcount by tier, year 0 (left) and year {plan.horizon} (right).</p>'
-                 + _chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),
+        html_section("pyramids", "Tier pyramids",
+                     f'<p class="note">Headcount by tier, year 0 (left) and year {plan.horizon} (right).</p>'
+                     + html_chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),
         _flows_section(plan.flows),
         _units_section(plan),
     ])

@@ -93,7 +93,7 @@ def _summary_sheet(book: excel.Book, sheet: Worksheet, plan: LadderPlan, notes: 
     sheet.set_column(1, 1, 60)
     sheet.write_string(0, 0, html.plan_title(plan.summary), book.styles["title"])
     excel.write_cell(sheet, 1, 0, plan.scenario.description, book.styles["text"])
-    excel._key_values(book, sheet, 3, status_rows(plan) + [("Note", note, "note") for note in notes])
+    excel.write_key_values(book, sheet, 3, status_rows(plan) + [("Note", note, "note") for note in notes])
 
 
 def _table_sheet(book: excel.Book, sheet: Worksheet, table: pd.DataFrame, styles: dict[str, str],
@@ -118,7 +118,7 @@ def write_ladder_workbook(plan_dir: Path) -> Path:
     written = io.BytesIO()
     book = excel.Book.create(written)
     sheets = {name: book.workbook.add_worksheet(name) for name in SHEETS}
-    flows, note = excel.long_sheet(book, sheets["Flows"], excel._read_arrow(plan_dir, "flows"), "flows")
+    flows, note = excel.long_sheet(book, sheets["Flows"], excel.read_plan_arrow(plan_dir, "flows"), "flows")
     _summary_sheet(book, sheets["Summary"], plan, [note] if note else [])
     requirements_sheet(book, sheets["Requirements"], requirements_table(plan))
     headcount = headcount_table(plan)
@@ -137,30 +137,30 @@ def write_ladder_workbook(plan_dir: Path) -> Path:
 # ------------------------------------------------------------------------------------------------- page
 
 
-def _html_table(table: pd.DataFrame, css_id: str, money: Collection[str] = (), footer: bool = False) -> str:
+def _frame_html(table: pd.DataFrame, css_id: str, money: Collection[str] = (), footer: bool = False) -> str:
     """``table`` as HTML (numbers right-aligned: the ``money`` columns with two decimals, other numbers as
     heads, with one decimal where fractional); its last row as the footer when ``footer``."""
     def cell(column: str, value: Any) -> str:
         if isinstance(value, str) or pd.isna(value):
-            return html._text(None if pd.isna(value) else value)
+            return html.html_text(None if pd.isna(value) else value)
         if column in ("year", "tier"):
             return str(int(value))
-        return f"{value:,.2f}" if column in money else html._heads(float(value))
+        return f"{value:,.2f}" if column in money else html.format_heads(float(value))
 
     rows = [[cell(column, value) for column, value in row.items()] for row in table.to_dict("records")]
     numeric = {i for i, column in enumerate(table.columns) if pd.api.types.is_numeric_dtype(table[column])}
     header = [escape(str(column).replace("_", " ")) for column in table.columns]
     body, foot = (rows[:-1], rows[-1]) if footer else (rows, None)
-    return html._table(header, body, numeric=numeric, footer=foot, css_id=css_id)
+    return html.html_table(header, body, numeric=numeric, footer=foot, css_id=css_id)
 
 
 def _status_section(plan: LadderPlan) -> str:
-    facts = "".join(f"<dt>{escape(label)}</dt><dd>{html._text(value)}</dd>"
+    facts = "".join(f"<dt>{escape(label)}</dt><dd>{html.html_text(value)}</dd>"
                     for label, value, _ in status_rows(plan))
     scenario = html.render_value(plan.summary.get("scenario", {}))
-    return html._section("status", "Status", (
-        f"<p>{html._status_badge(plan.summary)} exit code {html._text(plan.summary.get('exit_code'))}</p>"
-        f"<p>{html._text(plan.scenario.description)}</p><dl>{facts}</dl>"
+    return html.html_section("status", "Status", (
+        f"<p>{html.status_badge(plan.summary)} exit code {html.html_text(plan.summary.get('exit_code'))}</p>"
+        f"<p>{html.html_text(plan.scenario.description)}</p><dl>{facts}</dl>"
         f'<p class="note" id="no-actions">{escape(NO_ACTIONS)}</p>'
         f"<details><summary>Scenario: every parameter</summary>{scenario}</details>"))
 
@@ -168,34 +168,34 @@ def _status_section(plan: LadderPlan) -> str:
 def requirements_section(requirements: pd.DataFrame) -> str:
     """The rows of requirements.csv (:data:`REQUIREMENT_COLUMNS`) as a table, and one chart of headcount
     against each requirement by year when there are rows."""
-    chart = html._chart(charts.requirements_figure(requirements), "chart-requirements") if len(requirements) else ""
+    chart = html.html_chart(charts.requirements_figure(requirements), "chart-requirements") if len(requirements) else ""
     note = ('<p class="note">Overmanning: heads above the requirement; short time: heads working part time, each '
             "counting as a fraction of a head.</p>")
-    table = _html_table(requirements, "requirements-table", money=["cost"])
-    return html._section("requirements", "Requirements against headcount", note + table + chart)
+    table = _frame_html(requirements, "requirements-table", money=["cost"])
+    return html.html_section("requirements", "Requirements against headcount", note + table + chart)
 
 
 def _headcount_section(plan: LadderPlan, headcount: pd.DataFrame, levels: str) -> str:
     note = f'<p class="note">Year 0 (left) and year {plan.horizon} (right); {escape(levels)}.</p>'
-    chart = html._chart(charts.pyramid_figure(headcount), "chart-pyramids")
-    return html._section("headcount", "Headcount by category", _html_table(headcount_table(plan), "headcount-table")
-                         + note + chart)
+    chart = html.html_chart(charts.pyramid_figure(headcount), "chart-pyramids")
+    table = _frame_html(headcount_table(plan), "headcount-table")
+    return html.html_section("headcount", "Headcount by category", table + note + chart)
 
 
 def _flows_section(plan: LadderPlan, flows: pd.DataFrame, levels: str) -> str:
     if not plan.moves:
-        return html._section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
+        return html.html_section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
     note = (f'<p class="note">{escape(levels)}; hires enter from “in”, attrition and redundancies leave to '
             "“out”.</p>")
-    chart = html._chart(charts.sankey_figure(flows), "chart-flows")
-    return html._section("flows", "Flows", _html_table(flows_table(plan), "flows-table") + note + chart)
+    chart = html.html_chart(charts.sankey_figure(flows), "chart-flows")
+    return html.html_section("flows", "Flows", _frame_html(flows_table(plan), "flows-table") + note + chart)
 
 
 def _costs_section(plan: LadderPlan) -> str:
     note = ('<p class="note">Wages, one-off costs of the flows, overmanning and short time; the last row is the '
             "plan's cost objective.</p>")
-    table = _html_table(costs_table(plan), "costs-table", money=[*COST_PARTS, "total"], footer=True)
-    return html._section("costs", "Costs by year", note + table)
+    table = _frame_html(costs_table(plan), "costs-table", money=[*COST_PARTS, "total"], footer=True)
+    return html.html_section("costs", "Costs by year", note + table)
 
 
 def render_ladder_report(plan_dir: Path) -> str:
@@ -206,8 +206,8 @@ def render_ladder_report(plan_dir: Path) -> str:
     sections = [
         _status_section(plan),
         requirements_section(requirements_table(plan)),
-        _headcount_section(plan, html._read_csv(plan_dir, "headcount"), levels),
-        _flows_section(plan, html._read_csv(plan_dir, "flows"), levels),
+        _headcount_section(plan, html.read_plan_csv(plan_dir, "headcount"), levels),
+        _flows_section(plan, html.read_plan_csv(plan_dir, "flows"), levels),
         _costs_section(plan),
     ]
     return html.render_page(html.plan_title(plan.summary), "".join(sections))
