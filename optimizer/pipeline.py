@@ -297,6 +297,7 @@ def run_plan(
             "units": graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]],
             "requirements": requirements,
         }
+        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, str(out_dir))
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED
@@ -316,8 +317,6 @@ def run_plan(
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
                                                    _probe_seconds(timer, solution), progress)
-    with timer.phase("plan"):
-        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, str(out_dir))
     _write_verified(out_dir, tables_out, summary, timer, lambda folder: verify_plan(folder, data_dir), report_writers,
                     lambda folder: save_reference(solved, folder / REFERENCE_FILE))
     return RunResult(exit_code, summary, out_dir, solved)
