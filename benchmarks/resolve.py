@@ -75,7 +75,8 @@ def main() -> None:
           f"({cold_run.summary['status']}), the same what-if with the baseline as reference "
           f"({reused_run.summary['status']}; {'reused' if reuse['reused'] else 'solved: ' + reuse['reason']})")
     for phase in dict.fromkeys([*base, *cold, *reused]):
-        print(f"   {phase:<16}{base.get(phase, 0.0):>10.3f}{cold.get(phase, 0.0):>10.3f}{reused.get(phase, 0.0):>10.3f}")
+        seconds = "".join(f"{run.get(phase, 0.0):>10.3f}" for run in (base, cold, reused))
+        print(f"   {phase:<16}{seconds}")
     print(f"   whole run: solved what-if / baseline = {cold['total'] / base['total']:.3f}, "
           f"with the reference / baseline = {reused['total'] / base['total']:.3f}")
     for label, run in (("solved", cold_run), ("reused", reused_run)):

@@ -23,8 +23,8 @@ from models.validation import InputError, load_inputs
 from optimizer.console import data_overview, ladder_summary, plan_summary
 from optimizer.diagnosis import describe
 from optimizer.output import write_csv
-from optimizer.reuse import load_reference
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_ladder_plan, run_plan
+from optimizer.reuse import load_reference
 from optimizer.verify import verify_command
 from optimizer.verify_ladder import is_ladder_plan, verify_ladder_command
 

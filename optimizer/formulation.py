@@ -63,8 +63,9 @@ class ModelData:
     def attrition(self, c: Cohort) -> float:
         rate = self._attrition_rates.get((c.sequence, c.tier))
         if rate is None:
-            own = self.scenario.own_ladder
-            rate = self.scenario.categories.level(c.tier).wastage if own else self.scenario.attrition.rate(c.sequence, c.tier)
+            scenario = self.scenario
+            own = scenario.own_ladder
+            rate = scenario.categories.level(c.tier).wastage if own else scenario.attrition.rate(c.sequence, c.tier)
             self._attrition_rates[(c.sequence, c.tier)] = rate
         return rate
 

@@ -214,9 +214,11 @@ def _solve(
     ``reference`` whose plan is proven for this model too (:func:`optimizer.reuse.reuse_solution`), that plan
     is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not."""
     with timer.phase("solve"):
-        solution, why_not = (None, "") if reference is None else reuse_solution(reference, model, scenario, data.mean_pay)
+        solution, why_not = None, ""
         if reference is not None:
-            timer.progress(f"  reference {reference.label}: " + ("its plan holds, no solve" if solution else f"solving, since {why_not}"))
+            solution, why_not = reuse_solution(reference, model, scenario, data.mean_pay)
+            outcome = "its plan holds, no solve" if solution else f"solving, since {why_not}"
+            timer.progress(f"  reference {reference.label}: {outcome}")
         if solution is None:
             solution = solve_model(
                 model,
@@ -332,9 +334,9 @@ def _write_verified(
     verify: Callable[[Path], VerificationReport], report_writers: tuple[ReportWriter, ...],
     write_more: Callable[[Path], None] = lambda folder: None,
 ) -> None:
-    """Write the plan's tables, summary.json and what ``write_more`` writes, verify them independently (the result goes into
-    ``summary["verification"]``), run the report writers on a verified plan, then let the folder replace
-    ``out_dir``. Raises RuntimeError, after the folder is in place, when verification fails."""
+    """Write the plan's tables, summary.json and what ``write_more`` writes, verify them independently (the
+    result goes into ``summary["verification"]``), run the report writers on a verified plan, then let the
+    folder replace ``out_dir``. Raises RuntimeError, after the folder is in place, when verification fails."""
     with staged_folder(out_dir) as folder:
         with timer.phase("write"):
             write_tables(folder, tables)
