@@ -245,17 +245,24 @@ def save_reference(reference: Reference, path: Path) -> None:
 
 
 def load_reference(plan_dir: Path) -> Reference:
-    """The reference a plan folder holds; raises InputError naming the folder when it has none."""
+    """The reference a plan folder holds; raises InputError naming the folder and the file when it has none,
+    or one this version cannot read."""
     path = Path(plan_dir) / REFERENCE_FILE
+
+    def refused(why: str) -> InputError:
+        expected = f"the solved model of a plan that `wfplan solve` wrote from input tables ({why})"
+        return InputError(str(plan_dir), [Problem(file=REFERENCE_FILE, expected=expected)])
+
     if not path.is_file():
-        raise InputError(str(plan_dir), [Problem(
-            file=REFERENCE_FILE, expected="the solved model of a plan that `wfplan solve` wrote from input tables "
-            "(this folder has none)")])
-    with np.load(path, allow_pickle=False) as arrays:
-        about = json.loads(str(arrays["about"]))
-        solution = Solution(about["status"], arrays["values"], [StageResult(**s) for s in about["stages"]], {},
-                            about["message"])
-        return Reference(bytes.fromhex(about["names"]), arrays["integer"], arrays["lb"], arrays["ub"],
-                         arrays["row_lo"], arrays["row_hi"], arrays["row_starts"],
-                         arrays["row_columns"], arrays["row_coefficients"], bytes.fromhex(about["goals"]),
-                         about["settings"], solution, str(plan_dir))
+        raise refused("this folder has none")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            about = json.loads(str(arrays["about"]))
+            solution = Solution(about["status"], arrays["values"], [StageResult(**s) for s in about["stages"]], {},
+                                about["message"])
+            return Reference(bytes.fromhex(about["names"]), arrays["integer"], arrays["lb"], arrays["ub"],
+                             arrays["row_lo"], arrays["row_hi"], arrays["row_starts"],
+                             arrays["row_columns"], arrays["row_coefficients"], bytes.fromhex(about["goals"]),
+                             about["settings"], solution, str(plan_dir))
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # zip, JSON and missing-field errors alike
+        raise refused(f"this one cannot be read: {type(exc).__name__}: {exc}") from None

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from models.io import InputError
 from models.scenario_files import build_scenario
 from optimizer.cli import main
 from optimizer.linear_model import LinearModel
@@ -23,7 +24,7 @@ from optimizer.reuse import (
     save_reference,
 )
 from optimizer.solve import Solution, StageResult
-from tests.builders import QUIET, _check_invariants, unit, write_group
+from tests.builders import QUIET, _check_invariants, people, unit, write_group
 from tests.test_formulation import MIX_100
 from tests.test_sweep import REACH_30_EXACTLY
 
@@ -104,9 +105,21 @@ def test_a_saved_reference_loads_back_whole(tmp_path):
     assert why_not == "" and solution.values.tolist() == [3.0, 0.0]
 
 
-def _solve(tmp_path, name, overrides=(), reference=None):
+@pytest.mark.parametrize("content", [b"not a zip file", None])
+def test_an_unreadable_reference_is_refused_naming_the_file(tmp_path, content):
+    if content is None:  # a valid .npz that lacks the reference's fields
+        np.savez(tmp_path / REFERENCE_FILE, values=np.zeros(2))
+    else:
+        (tmp_path / REFERENCE_FILE).write_bytes(content)
+    with pytest.raises(InputError) as refused:
+        load_reference(tmp_path)
+    assert f"1 problem in {tmp_path}" in str(refused.value) and "reference.npz" in str(refused.value)
+    assert "cannot be read" in str(refused.value)
+
+
+def _solve(tmp_path, name, overrides=(), reference=None, data="data"):
     scenario = build_scenario(json.loads(json.dumps(REACH_30_EXACTLY)), "test", list(overrides))
-    result = run_plan(scenario, tmp_path / "data", tmp_path / name, reference=reference)
+    result = run_plan(scenario, tmp_path / data, tmp_path / name, reference=reference)
     _check_invariants(result.summary)
     return result
 
@@ -156,6 +169,15 @@ def test_a_lower_rate_cap_that_the_plan_keeps_is_reused_and_one_it_breaks_is_not
     broken = _solve(tmp_path, "broken", ["mobility.operations_to_technical=0.1"], base.reference)  # cap 8
     assert broken.summary["solver"]["reuse"]["reason"] == "row cap_operations_to_technical[U1,operations,1,y1] is violated by 2"
     assert broken.summary["counts"]["sequence_move"] == 8
+
+
+def test_a_reference_from_another_roster_is_not_reused(tmp_path, base):
+    # one more technical employee: the year-0 stock of that cohort is fixed at 21, not 20
+    write_group(tmp_path / "other", [*MIX_100, *people("U1", "technical", 1, first=200)], [unit("U1")])
+    other = _solve(tmp_path, "other-plan", ["budget.growth=0.05"], base.reference, data="other")
+    reason = other.summary["solver"]["reuse"]["reason"]
+    assert other.summary["solver"]["reuse"]["reused"] is False
+    assert reason == "variable stock[U1,technical,1,1,s2,q0,y0] has looser bounds", reason
 
 
 def test_solve_and_sweep_take_a_reference_plan_folder(tmp_path):
