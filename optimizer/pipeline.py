@@ -316,9 +316,11 @@ def run_plan(
         from optimizer.diagnosis import diagnose_missed
 
         miss = summary["objective"]["mix"] + summary["objective"]["budget_overrun"] / data.mean_pay
+        reused = reference is not None and summary["solver"]["reuse"]["reused"]
+        probe = _probe_seconds(timer, reference.solution if reused else solution)  # a reused plan took 0 s
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
-                                                   _probe_seconds(timer, solution), progress)
+                                                   probe, progress)
     _write_verified(out_dir, tables_out, summary, timer, lambda folder: verify_plan(folder, data_dir), report_writers,
                     lambda folder: save_reference(solved, folder / REFERENCE_FILE))
     return RunResult(exit_code, summary, out_dir, solved)

@@ -171,6 +171,20 @@ def test_a_lower_rate_cap_that_the_plan_keeps_is_reused_and_one_it_breaks_is_not
     assert broken.summary["counts"]["sequence_move"] == 8
 
 
+def test_a_reused_plan_that_misses_a_target_is_diagnosed_like_a_solved_one(tmp_path):
+    # a cap of 0.1·80 = 8 moves leaves technical at 28 of 100, short of exactly 30%
+    write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    capped = ["mobility.operations_to_technical=0.1"]
+    scenario = build_scenario(json.loads(json.dumps(REACH_30_EXACTLY)), "test", capped)
+    missed = run_plan(scenario, tmp_path / "data", tmp_path / "missed")
+    assert missed.summary["status"] == "target_missed"
+    whatif = build_scenario(json.loads(json.dumps(REACH_30_EXACTLY)), "test", [*capped, "budget.growth=0.05"])
+    again = run_plan(whatif, tmp_path / "data", tmp_path / "again", reference=missed.reference, diagnose=True)
+    assert again.summary["solver"]["reuse"]["reused"] is True
+    assert again.summary["status"] == "target_missed" and again.summary["objective"] == missed.summary["objective"]
+    assert again.summary["diagnosis"]["missed"]["mix"]
+
+
 def test_a_reference_from_another_roster_is_not_reused(tmp_path, base):
     # one more technical employee: the year-0 stock of that cohort is fixed at 21, not 20
     write_group(tmp_path / "other", [*MIX_100, *people("U1", "technical", 1, first=200)], [unit("U1")])
