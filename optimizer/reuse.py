@@ -21,8 +21,7 @@ else (a looser limit, a new horizon, another entry tier) is solved as usual.
 
 A :class:`Reference` keeps only what the proof needs (about 12 bytes per coefficient, 24 per row and 25 per
 variable): bounds, the rows (ranges and coefficients, compared exactly), a digest of the names and one of the
-goals, the settings and the plan. Every graded plan folder holds its own
-as ``reference.npz``.
+goals, the settings and the plan. Every graded plan folder holds its own as ``reference.npz``.
 """
 
 from __future__ import annotations
