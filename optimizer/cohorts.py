@@ -30,7 +30,7 @@ class Cohort(NamedTuple):
 
     def one_year_older(self, cap: int) -> Cohort:
         """The same people a year later in the same grade: seniority bucket :func:`aged`."""
-        return Cohort(self.unit, self.sequence, self.tier, self.grade, min(self.seniority + 1, cap), self.qualified)
+        return Cohort(self.unit, self.sequence, self.tier, self.grade, aged(self.seniority, cap), self.qualified)
 
     def label(self) -> str:
         return f"{self.unit},{self.sequence},{self.tier},{self.grade},s{self.seniority},q{int(self.qualified)}"

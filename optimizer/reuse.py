@@ -97,7 +97,11 @@ def settings_key(scenario: Scenario) -> str:
     )
 
 
-def _bounds(model: LinearModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+_Bounds = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(integer, lb, ub) of every column."""
+
+
+def _bounds(model: LinearModel) -> _Bounds:
     return np.asarray(model.integer, dtype=bool), np.asarray(model.lb, dtype=float), np.asarray(model.ub, dtype=float)
 
 
@@ -133,15 +137,15 @@ def make_reference(
 
 
 def tightening_failure(
-    reference: Reference, model: LinearModel, rows: _Rows, scenario: Scenario, mean_pay: float
+    reference: Reference, model: LinearModel, bounds: _Bounds, rows: _Rows, scenario: Scenario, mean_pay: float
 ) -> str:
-    """Why ``model`` (with ``rows`` = its rows as arrays) does not imply the reference's model, as the module
-    docstring states it ("" when it does)."""
+    """Why ``model`` (``bounds``, ``rows``: its columns and rows as arrays) does not imply the reference's model,
+    as the module docstring states it ("" when it does)."""
     if settings_key(scenario) != reference.settings:
         return "the objective or solver settings differ"
     if len(model.rows) != len(reference.row_lo) or _names_digest(model, len(model.rows)) != reference.names:
         return "the variables or rows differ"
-    integer, lb, ub = _bounds(model)
+    integer, lb, ub = bounds
     if not np.array_equal(integer, reference.integer):
         return "the integer variables differ"
     looser = np.flatnonzero((lb < reference.lb) | (ub > reference.ub))
@@ -192,10 +196,10 @@ def _implies(row: Row, before: Expr, lb: np.ndarray, ub: np.ndarray) -> bool:
     return True
 
 
-def plan_violation(model: LinearModel, rows: _Rows, values: np.ndarray) -> str:
-    """The first bound, integrality or row of ``model`` (``rows``: its rows as arrays) that ``values`` break
-    ("" when none)."""
-    integer, lb, ub = _bounds(model)
+def plan_violation(model: LinearModel, bounds: _Bounds, rows: _Rows, values: np.ndarray) -> str:
+    """The first bound, integrality or row of ``model`` (``bounds``, ``rows``: its columns and rows as arrays)
+    that ``values`` break ("" when none)."""
+    integer, lb, ub = bounds
     tolerance = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(values))
     outside = np.flatnonzero((values < lb - tolerance) | (values > ub + tolerance))
     if outside.size:
@@ -216,9 +220,9 @@ def reuse_solution(
 ) -> tuple[Solution | None, str]:
     """(the reference's solution for ``model``, "") when the proof above holds, else (None, why not).
     The reused stages keep their status, objective, bound and gap, with 0 seconds and a note."""
-    rows = _Rows.of(model.rows)
-    reason = tightening_failure(reference, model, rows, scenario, mean_pay) or plan_violation(
-        model, rows, reference.solution.values
+    bounds, rows = _bounds(model), _Rows.of(model.rows)
+    reason = tightening_failure(reference, model, bounds, rows, scenario, mean_pay) or plan_violation(
+        model, bounds, rows, reference.solution.values
     )
     if reason:
         return None, reason
