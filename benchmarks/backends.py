@@ -4,7 +4,7 @@
     /tmp/venv/bin/python benchmarks/backends.py --time-limit 10 --backends highs,cbc
 
 For each scenario the cohort model is built once per backend (fresh process each, so a crash or a stuck
-solver cannot take the others down) and solved by :func:`optimizer.solve.solve_model` with the baseline
+solver cannot take the others down) and solved by :func:`optimizer.solvers.staged.solve_model` with the baseline
 scenario's lexicographic stages (mix → cost → disruption), ``solver.time_limit`` = ``--time-limit`` seconds
 per stage, 1 thread. Per stage: status, objective, seconds. Results: ``benchmarks/results/backends.md`` and
 ``backends.csv``.
@@ -33,9 +33,9 @@ BACKENDS = ["highs", "cbc", "scip", "cpsat"]
 def worker(data: Path, backend: str, limit: float) -> dict:
     from models.scenario_files import load_scenario, scenario_path
     from models.validation import load_inputs
-    from optimizer.formulation import build_model
+    from optimizer.model.formulation import build_model
     from optimizer.pipeline import model_data
-    from optimizer.solve import solve_model
+    from optimizer.solvers.staged import solve_model
 
     scenario = load_scenario(scenario_path("baseline"), [f"solver.backend={backend}", f"solver.time_limit={limit}"])
     data_, _, _ = model_data(load_inputs(data), scenario)

@@ -2,9 +2,9 @@
 
 1. Pipeline (what sweep and frontier workers do): the baseline run loads and validates the tables, as a
    worker does at its first point; the what-if changes one scenario value and reuses the validated tables
-   from :mod:`optimizer.inputs_cache`, as a worker does at every later point. The what-if runs twice: solved
+   from :mod:`optimizer.whatif.inputs_cache`, as a worker does at every later point. The what-if runs twice: solved
    from scratch, and with the baseline's plan as its reference (``wfplan solve --reference``,
-   :mod:`optimizer.reuse`), which takes that plan without a solve when the what-if only tightens the
+   :mod:`optimizer.solvers.reuse`), which takes that plan without a solve when the what-if only tightens the
    baseline's model and the plan keeps to it.
 2. Setup alone (load+validate, cohorts, build; best of REPEATS), cold against the cached tables: the part of
    a run the cache addresses, measured without the solver's run-to-run noise.
@@ -23,10 +23,10 @@ from pathlib import Path
 from models.scenario import Scenario
 from models.scenario_files import load_scenario, scenario_path
 from models.validation import load_inputs
-from optimizer.formulation import build_model
-from optimizer.inputs_cache import cached_inputs
+from optimizer.model.formulation import build_model
+from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.pipeline import RunResult, model_data, run_plan
-from optimizer.reuse import Reference
+from optimizer.solvers.reuse import Reference
 
 REPEATS = 3
 

@@ -13,14 +13,14 @@ What one size measures (50 units, seed 1, the shipped ``baseline`` scenario: 3-y
   timer gives ``cohorts, build, solve, plan, write, verify``; ``total`` is the wall time of all of it and
   ``peak MB`` the subprocess's ``ru_maxrss`` (which includes the what-if below).
 - what-if: then, in the same process, :data:`WHAT_IF` (a lower budget growth) re-planned with the plan above
-  as its reference (``wfplan solve --reference``, :mod:`optimizer.reuse`): the tables are in memory, the model
+  as its reference (``wfplan solve --reference``, :mod:`optimizer.solvers.reuse`): the tables are in memory, the model
   is built, checked against the reference, and the plan written and verified. ``what-if s`` is its wall time;
   it solves only when the plan breaks the lower cap (then it costs about ``total``).
 - floor: read the roster (pyarrow) and write an action list of the same number of rows and the same 16
   columns (pandas ``to_csv`` and pyarrow's CSV writer; the faster one counts); ``total / floor`` is how many
   times the minimal I/O a plan of that size needs.
-- baseline (``--baseline-sizes``): the per-employee MILP of :mod:`optimizer.per_employee` against the cohort
-  model on the same data, both through :func:`optimizer.solve.solve_model` with HiGHS. The per-employee
+- baseline (``--baseline-sizes``): the per-employee MILP of :mod:`benchmarks.per_employee` against the cohort
+  model on the same data, both through :func:`optimizer.solvers.staged.solve_model` with HiGHS. The per-employee
   model is defined for a one-year horizon only, so this comparison runs the baseline scenario with
   ``horizon=1, mix.deadline=1`` and every stage proven (gap 0) for both models (build + solve timed; ``solver.time_limit`` =
   ``--baseline-limit`` per lexicographic stage). Objectives are compared stage by stage where both finish.
@@ -155,10 +155,10 @@ def worker_baseline(data: Path, limit: float) -> dict:
     """Cohort model against the per-employee model, one-year horizon, same data, same backend."""
     from models.scenario_files import load_scenario, scenario_path
     from models.validation import load_inputs
-    from optimizer.formulation import build_model
-    from optimizer.per_employee import build_per_employee_model
+    from optimizer.model.formulation import build_model
+    from benchmarks.per_employee import build_per_employee_model
     from optimizer.pipeline import model_data
-    from optimizer.solve import solve_model
+    from optimizer.solvers.staged import solve_model
 
     # every stage proven (gap 0) so the two models' stage objectives can be compared exactly
     overrides = ["horizon=1", "mix.deadline=1", "solver.backend=highs", f"solver.time_limit={limit}",

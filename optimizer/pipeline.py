@@ -24,15 +24,15 @@ from models.io import InputTables
 from models.pay import PayStructure
 from models.scenario import Scenario
 from models.validation import load_inputs
-from optimizer.pulp_model import write_lp
-from optimizer.cohorts import assign_cohorts, cohort_counts
-from optimizer.disaggregate import employee_actions
-from optimizer.formulation import DISRUPTIVE, Index, ModelData, build_model
-from optimizer.linear_model import LinearModel
-from optimizer.output import staged_folder, write_json, write_tables
-from optimizer.requirements import ladder_model_data, requirements_table
-from optimizer.reuse import REFERENCE_FILE, Reference, make_reference, reuse_solution, save_reference
-from optimizer.results import (
+from optimizer.solvers.pulp_model import write_lp
+from optimizer.model.cohorts import assign_cohorts, cohort_counts
+from optimizer.plan.disaggregate import employee_actions
+from optimizer.model.formulation import DISRUPTIVE, Index, ModelData, build_model
+from optimizer.solvers.linear_model import LinearModel
+from optimizer.plan.output import staged_folder, write_json, write_tables
+from optimizer.model.requirements import ladder_model_data, requirements_table
+from optimizer.solvers.reuse import REFERENCE_FILE, Reference, make_reference, reuse_solution, save_reference
+from optimizer.plan.results import (
     REQUIREMENT_COLUMNS,
     budget_table,
     cohort_plan,
@@ -40,9 +40,9 @@ from optimizer.results import (
     headcount_table,
     mix_table,
 )
-from optimizer.solve import Solution, StageResult, solve_model
-from optimizer.verify import VerificationReport, verify_plan
-from optimizer.verify_ladder import verify_ladder_plan
+from optimizer.solvers.staged import Solution, StageResult, solve_model
+from optimizer.verify.graded import VerificationReport, verify_plan
+from optimizer.verify.ladder import verify_ladder_plan
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TARGET_MISSED, EXIT_NO_PLAN = 0, 2, 3, 4
 Progress = Callable[[str], None]
@@ -71,7 +71,7 @@ class RunResult:
     summary: dict[str, Any]
     plan_dir: Path | None
     reference: Reference | None = None
-    """The solved model of a graded plan, the reference for later what-ifs (:mod:`optimizer.reuse`)."""
+    """The solved model of a graded plan, the reference for later what-ifs (:mod:`optimizer.solvers.reuse`)."""
 
 
 def model_data(tables: InputTables, scenario: Scenario) -> tuple[ModelData, pd.DataFrame, pd.DataFrame]:
@@ -115,7 +115,7 @@ def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame)
     mix = heads outside the band, budget_overrun = CNY over the caps, cost = Σ_{t≥1} (total +
     overmanning_cost + short_time_cost) of the ALL rows (the requirements' slack costs are outside the cap but
     in the ``cost`` term), disruption = number of people on the flows the model's ``disruption`` term counts
-    (:data:`optimizer.formulation.DISRUPTIVE`: tier promotions, sequence moves, transfers, downgrades and
+    (:data:`optimizer.model.formulation.DISRUPTIVE`: tier promotions, sequence moves, transfers, downgrades and
     redundancies). Heads are rounded to 1e-5 (the stages are fixed with a relative slack of
     ``objective.stage_tolerance``; a hundred-thousandth of a person is solver noise, not a miss)."""
     banded = mix.dropna(subset=["lower", "upper"])
@@ -211,7 +211,7 @@ def _solve(
     reference: Reference | None = None,
 ) -> Solution:
     """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
-    ``reference`` whose plan is proven for this model too (:func:`optimizer.reuse.reuse_solution`), that plan
+    ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
     is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not."""
     with timer.phase("solve"):
         solution, why_not = None, ""
@@ -259,9 +259,9 @@ def run_plan(
     ``tables`` are the already validated tables of ``data_dir`` (a what-if re-solve reuses them instead
     of loading them again; the verifier still reads ``data_dir`` on its own).
     ``diagnose``: when a target is missed, or the model is infeasible, add the ``diagnosis``
-    (:mod:`optimizer.diagnosis`: extra solves, so the CLI asks for it and sweeps do not).
+    (:mod:`optimizer.whatif.diagnosis`: extra solves, so the CLI asks for it and sweeps do not).
     ``reference``: an earlier run's solved model; its plan is taken without a solve when this model only
-    tightens that one and the plan holds here (:mod:`optimizer.reuse`). This run's own solved model is written
+    tightens that one and the plan holds here (:mod:`optimizer.solvers.reuse`). This run's own solved model is written
     to the plan folder (``reference.npz``) and returned as ``RunResult.reference``.
     """
     timer = Timer(progress=progress)
@@ -279,8 +279,8 @@ def run_plan(
     solution = _solve(model, scenario, data, timer, summary, reference)
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
-            # imported here: optimizer.diagnosis imports this module
-            from optimizer.diagnosis import diagnose_infeasible
+            # imported here: optimizer.whatif.diagnosis imports this module
+            from optimizer.whatif.diagnosis import diagnose_infeasible
 
             with timer.phase("diagnosis"):
                 summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
@@ -312,8 +312,8 @@ def run_plan(
         counts={k: int(v) for k, v in tables_out["actions"]["action"].value_counts().sort_index().items()},
     )
     if diagnose and not targets_met:
-        # imported here: optimizer.diagnosis imports this module
-        from optimizer.diagnosis import diagnose_missed
+        # imported here: optimizer.whatif.diagnosis imports this module
+        from optimizer.whatif.diagnosis import diagnose_missed
 
         miss = summary["objective"]["mix"] + summary["objective"]["budget_overrun"] / data.mean_pay
         reused = reference is not None and summary["solver"]["reuse"]["reused"]
@@ -368,7 +368,7 @@ def run_ladder_plan(
     """The chain for a scenario with its own ladder (``categories``): no input tables, no named people.
 
     Writes ``headcount.csv``, ``flows.csv``, ``requirements.csv`` and ``summary.json`` (with ``mode``: ``lp``
-    or ``milp``), verified by :mod:`optimizer.verify_ladder` from those files alone, then the reports as in
+    or ``milp``), verified by :mod:`optimizer.verify.ladder` from those files alone, then the reports as in
     :func:`run_plan`. Requirements are hard, so the exit code is 0 (plan written) or 4 (no feasible plan:
     only summary.json is written).
     """

@@ -10,7 +10,7 @@ Registered as the ``excel`` writer of the ``wfplan.reports`` entry-point group; 
 its own ladder gets the workbook of :mod:`reports.ladder` instead.
 
 Text from the input data (ids, unit ids, reasons) is always a string cell with the quote-prefix style,
-never a formula, whatever it starts with; the CSV files' formula mark (:mod:`optimizer.safe_text`) is
+never a formula, whatever it starts with; the CSV files' formula mark (:mod:`optimizer.plan.safe_text`) is
 removed, so ``=E1`` reads ``=E1``.
 
 Long tables (Actions, Flows) can have a million rows. Writing them cell by cell through xlsxwriter takes
@@ -41,9 +41,9 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from models.scenario import SEQUENCES
-from optimizer.safe_text import RESTORE_PATTERN, RESTORE_REPLACEMENT, restore_text
-from optimizer.verify_data import INT, NUM, PLAN_SCHEMAS, TEXT
-from optimizer.verify_ladder import is_ladder_plan
+from optimizer.plan.safe_text import RESTORE_PATTERN, RESTORE_REPLACEMENT, restore_text
+from optimizer.verify.data import INT, NUM, PLAN_SCHEMAS, TEXT
+from optimizer.verify.ladder import is_ladder_plan
 from reports.excel_stream import LongRows, assemble, xf_index
 
 __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "write_workbook"]

@@ -23,8 +23,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from optimizer.safe_text import restore_text
-from optimizer.verify_ladder import is_ladder_plan
+from optimizer.plan.safe_text import restore_text
+from optimizer.verify.ladder import is_ladder_plan
 from reports import charts
 
 __all__ = ["write_html_report"]

@@ -1,7 +1,7 @@
 """The reports of an own-ladder plan (a scenario with ``categories.levels``): ``report.xlsx`` and ``report.html``.
 
 Written from the plan folder's files alone (``headcount.csv``, ``flows.csv``, ``requirements.csv``,
-``summary.json``), read through :func:`optimizer.verify_ladder.load_ladder_plan`, so the reports show the
+``summary.json``), read through :func:`optimizer.verify.ladder.load_ladder_plan`, so the reports show the
 verified numbers: headcount by category and year, the flows, requirements against headcount with
 overmanning and short time, and the cost by year and part, whose total is the ``cost`` objective term.
 A ladder has no named people, so there is no per-person action list: the reports say so instead.
@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from optimizer.verify_data import PLAN_SCHEMAS
-from optimizer.verify_ladder import COST_PARTS, LadderPlan, load_ladder_plan
+from optimizer.verify.data import PLAN_SCHEMAS
+from optimizer.verify.ladder import COST_PARTS, LadderPlan, load_ladder_plan
 from reports import charts, excel, html
 
 __all__ = ["NO_ACTIONS", "render_ladder_report", "requirements_section", "requirements_sheet",

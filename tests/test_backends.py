@@ -9,9 +9,9 @@ import highspy
 import numpy as np
 import pytest
 
-from optimizer.backends import SolveOptions, _parse_cbc_log, solve
-from optimizer.pulp_model import lp_name, write_lp
-from optimizer.linear_model import INF, LinearModel
+from optimizer.solvers.backends import SolveOptions, _parse_cbc_log, solve
+from optimizer.solvers.pulp_model import lp_name, write_lp
+from optimizer.solvers.linear_model import INF, LinearModel
 
 BACKENDS = ["highs", "cbc", "scip", "cpsat"]
 
@@ -348,9 +348,9 @@ def test_cpsat_matches_highs_stage_objectives_on_a_small_multi_year_formulation(
     from models.scenario_files import load_scenario
     from models.synthetic import generate_tables
     from models.validation import load_inputs
-    from optimizer.formulation import build_model
+    from optimizer.model.formulation import build_model
     from optimizer.pipeline import model_data
-    from optimizer.solve import solve_model
+    from optimizer.solvers.staged import solve_model
 
     employees, units, pay = generate_tables(30, 1, 3)
     write_tables({"employees": employees, "units": units, "pay": pay}, tmp_path)

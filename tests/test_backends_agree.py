@@ -64,7 +64,7 @@ def test_baseline_on_a_generated_group_agrees_with_highs(tmp_path, generated_gro
     other = run_plan(load_scenario(scenario_path("baseline"), ["solver.time_limit=10" if backend == "cpsat" else "solver.time_limit=30", "solver.gap=1e-7", "objective.stage_gap={}", f"solver.backend={backend}"]),
                      generated_group, tmp_path / backend)
     if backend == "cpsat" and other.summary["status"] in ("error", "no_solution"):
-        # Documented limitation (optimizer/backends.py): on multi-year models of this size CP-SAT finds no
+        # Documented limitation (optimizer/solvers/backends.py): on multi-year models of this size CP-SAT finds no
         # point satisfying the gridded stock balances within the limit.
         pytest.xfail(f"CP-SAT: {other.summary['status']} — {other.summary['solver']['message']}")
     assert _objectives(other.summary) == pytest.approx(_objectives(reference.summary), rel=RELATIVE)

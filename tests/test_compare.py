@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import main
-from optimizer.compare import compare_runs
+from optimizer.whatif.compare import compare_runs
 from tests.builders import solve_group, unit
 from tests.test_formulation import MIX_100
 

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from models.scenario_files import build_scenario
-from optimizer import diagnosis
+from optimizer.whatif import diagnosis
 from optimizer.cli import main
-from optimizer.diagnosis import Probe, earliest_deadline, grid, smallest_value
+from optimizer.whatif.diagnosis import Probe, earliest_deadline, grid, smallest_value
 from tests.builders import QUIET, people, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 

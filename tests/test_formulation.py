@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer import formulation
+from optimizer.model import formulation
 from tests.builders import people, solve_group, unit
 
 MIX_100 = [*people("U1", "operations", 80, eligible=True), *people("U1", "technical", 20, first=100)]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from models.scenario_files import build_scenario
 from optimizer.cli import main
-from optimizer.frontier import (
+from optimizer.whatif.frontier import (
     FrontierTask,
     evaluate_point,
     frontier_table,

@@ -1,4 +1,4 @@
-"""optimizer.output.write_csv renders frames column by column through Arrow; the bytes must be pandas' own."""
+"""optimizer.plan.output.write_csv renders frames column by column through Arrow; the bytes must be pandas' own."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer import output
-from optimizer.output import FLOAT_FORMAT, write_csv
-from optimizer.safe_text import neutralise_frame
+from optimizer.plan import output
+from optimizer.plan.output import FLOAT_FORMAT, write_csv
+from optimizer.plan.safe_text import neutralise_frame
 
 TEXT = ["=1+2", "-E2", "@x", "+y", "\tz", "'=q", "'plain", "plain", None, "-5", "", "a,b", 'say "hi"', "two\nlines",
         "cr\rhere", " spaced ", "张三", "''+x", "NA", "nan"]

@@ -1,5 +1,5 @@
 """The cohort model against the per-employee MILP a user would otherwise write (one binary per person and
-allowed action, :mod:`optimizer.per_employee`), on small rosters with mixed sequences, seniorities,
+allowed action, :mod:`benchmarks.per_employee`), on small rosters with mixed sequences, seniorities,
 qualified flags and merit ties (10–200 people, 1–3 units), over seven one-year scenarios.
 
 Checked per scenario, on HiGHS with every stage proven optimal (``solver.gap=0`` and no per-stage gap, so
@@ -12,12 +12,12 @@ each stage value is unique):
    take a grade step) are interchangeable for every row and every objective, so the split between them
    is the solver's choice; where each state is one cohort (``one_cohort_per_state``) this is per cohort;
 3. the two optima are optima of each other: the cohort plan handed out by merit
-   (:func:`optimizer.disaggregate.employee_actions`), plugged into the solved per-employee model, violates
+   (:func:`optimizer.plan.disaggregate.employee_actions`), plugged into the solved per-employee model, violates
    no row, and the per-employee plan counted per cohort, plugged into the solved cohort model, violates
    no row, in both cases including the model's own ``stage_fix`` rows (so each plan is lexicographically
    optimal for the other model, per cohort exactly).
 
-HiGHS 1.16 can return a stage's MIP start unimproved and call it optimal; :func:`optimizer.backends.solve`
+HiGHS 1.16 can return a stage's MIP start unimproved and call it optimal; :func:`optimizer.solvers.backends.solve`
 re-runs such a stage without the start (:func:`test_solve_model_proves_every_stage_with_mip_starts`).
 """
 
@@ -35,15 +35,15 @@ import pytest
 from models.scenario import Scenario
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
-from optimizer import backends
-from optimizer.disaggregate import employee_actions
-from optimizer.formulation import Index, ModelData, build_model
-from optimizer.linear_model import LinearModel
-from optimizer.network import HIRE
-from optimizer.per_employee import PerEmployeeIndex, build_per_employee_model, per_employee_actions, plan_values
+from optimizer.solvers import backends
+from optimizer.plan.disaggregate import employee_actions
+from optimizer.model.formulation import Index, ModelData, build_model
+from optimizer.solvers.linear_model import LinearModel
+from optimizer.model.network import HIRE
+from benchmarks.per_employee import PerEmployeeIndex, build_per_employee_model, per_employee_actions, plan_values
 from optimizer.pipeline import model_data
-from optimizer.results import cohort_plan
-from optimizer.solve import Solution, solve_model
+from optimizer.plan.results import cohort_plan
+from optimizer.solvers.staged import Solution, solve_model
 from tests.builders import PAY_BASE, QUIET, unit, write_group
 
 SEQUENCE_SHARES = {"management": 0.1, "technical": 0.3, "operations": 0.6}
@@ -199,7 +199,7 @@ def _case_data(case: Case, name: str, folder: Path) -> tuple[ModelData, pd.DataF
 
 @pytest.fixture(scope="module", params=list(CASES))
 def solved(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Solved:
-    """Both models of one case, each solved through :func:`optimizer.solve.solve_model`, every stage proven
+    """Both models of one case, each solved through :func:`optimizer.solvers.staged.solve_model`, every stage proven
     optimal, and the case doing what it is named for."""
     case = CASES[request.param]
     data, roster, scenario = _case_data(case, request.param, tmp_path_factory.mktemp(request.param))
@@ -245,7 +245,7 @@ def _counts(frame: pd.DataFrame, by_state: bool = False) -> pd.Series:
 
 def _cohort_values(solved: Solved) -> np.ndarray:
     """The per-employee optimum as cohort-model variables: its actions counted per cohort as year-1 flows,
-    the stocks they imply (balance re-applied by :func:`optimizer.results.cohort_plan`), and the slacks
+    the stocks they imply (balance re-applied by :func:`optimizer.plan.results.cohort_plan`), and the slacks
     (mix, overrun, requirement slacks: same names in both models) copied from it."""
     model, index, _ = solved.cohort
     employee_model, employee_index, employee = solved.employee

@@ -25,9 +25,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from models.scenario_files import build_scenario
 from optimizer.cli import main
-from optimizer.output import write_csv
+from optimizer.plan.output import write_csv
 from optimizer.pipeline import EXIT_OK, EXIT_TARGET_MISSED, run_plan
-from optimizer.safe_text import restore, restore_text
+from optimizer.plan.safe_text import restore, restore_text
 from reports import excel
 from reports.excel import write_workbook
 from tests.builders import QUIET, people, unit, write_group

@@ -26,7 +26,7 @@ from models.io import write_tables
 from models.scenario_files import load_scenario, scenario_path
 from models.synthetic import generate_tables
 from optimizer.pipeline import EXIT_OK, run_plan
-from optimizer.safe_text import restore_text
+from optimizer.plan.safe_text import restore_text
 from reports.html import write_html_report
 
 CHINESE_UNIT = "包钢稀土"

@@ -13,10 +13,10 @@ import pytest
 
 from models.scenario import ScenarioError
 from models.scenario_files import build_scenario, load_scenario, scenario_path
-from optimizer.formulation import build_model
+from optimizer.model.formulation import build_model
 from optimizer.pipeline import run_ladder_plan
-from optimizer.requirements import ladder_model_data, requirements_table
-from optimizer.solve import solve_model
+from optimizer.model.requirements import ladder_model_data, requirements_table
+from optimizer.solvers.staged import solve_model
 
 
 def ladder(levels: list[dict], demand: list[dict], **extra) -> dict:

@@ -14,7 +14,7 @@ import pytest
 from models.scenario import ScenarioError
 from models.scenario_files import build_scenario, load_scenario, scenario_path
 from models.validation import load_inputs
-from optimizer.per_employee import build_per_employee_model
+from benchmarks.per_employee import build_per_employee_model
 from optimizer.pipeline import model_data
 from tests.builders import QUIET, pay_table, people, solve_group, unit, write_group
 

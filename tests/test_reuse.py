@@ -1,4 +1,4 @@
-"""Reusing a solved plan for a what-if that only tightens its model (optimizer/reuse.py), through the pipeline,
+"""Reusing a solved plan for a what-if that only tightens its model (optimizer/solvers/reuse.py), through the pipeline,
 `wfplan solve --reference` and `wfplan sweep --reference`."""
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from click.testing import CliRunner
 from models.io import InputError
 from models.scenario_files import build_scenario
 from optimizer.cli import main
-from optimizer.linear_model import LinearModel
+from optimizer.solvers.linear_model import LinearModel
 from optimizer.pipeline import run_plan
-from optimizer.reuse import (
+from optimizer.solvers.reuse import (
     REFERENCE_FILE,
     load_reference,
     make_reference,
     reuse_solution,
     save_reference,
 )
-from optimizer.solve import Solution, StageResult
+from optimizer.solvers.staged import Solution, StageResult
 from tests.builders import QUIET, _check_invariants, people, unit, write_group
 from tests.test_formulation import MIX_100
 from tests.test_sweep import REACH_30_EXACTLY

@@ -1,5 +1,5 @@
-"""The lexicographic stages of :func:`optimizer.solve.solve_model`: the shortcut that proves a met target
-from the next stage's plan, and the objective scaling of :func:`optimizer.backends.solve`."""
+"""The lexicographic stages of :func:`optimizer.solvers.staged.solve_model`: the shortcut that proves a met target
+from the next stage's plan, and the objective scaling of :func:`optimizer.solvers.backends.solve`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
-from optimizer.backends import SolveOptions, objective_scale, solve
-from optimizer.formulation import build_model
-from optimizer.linear_model import LinearModel
+from optimizer.solvers.backends import SolveOptions, objective_scale, solve
+from optimizer.model.formulation import build_model
+from optimizer.solvers.linear_model import LinearModel
 from optimizer.pipeline import model_data
-from optimizer.solve import _counts_people, stage_terms
+from optimizer.solvers.staged import _counts_people, stage_terms
 from tests.builders import QUIET, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import main
-from optimizer.parallel import run_in_processes
-from optimizer.sweep import Grid, grid_points, parse_grid, parse_grids
+from optimizer.whatif.parallel import run_in_processes
+from optimizer.whatif.sweep import Grid, grid_points, parse_grid, parse_grids
 from tests.builders import QUIET, unit, write_group
 from tests.test_formulation import MIX_100
 from tests.workers import crash_on_two

@@ -28,7 +28,7 @@ from models.scenario import (
     SequenceShares,
     UnitGrading,
 )
-from optimizer.verify import VerificationReport, verify_command, verify_plan
+from optimizer.verify.graded import VerificationReport, verify_command, verify_plan
 
 EMPLOYEES = """\
 employee_id,unit_id,sequence,tier,grade,performance,years_in_grade,name,salary

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimizer.verify import verify_plan
+from optimizer.verify.graded import verify_plan
 from reports import charts
 from reports.html import _flows_section
 from tests.builders import Solved, pay_table, people, solve_group, unit

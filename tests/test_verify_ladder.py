@@ -18,10 +18,10 @@ from click.testing import CliRunner
 
 from models.scenario_files import build_scenario, load_scenario, scenario_path
 from optimizer.cli import main
-from optimizer.output import write_csv
+from optimizer.plan.output import write_csv
 from optimizer.pipeline import EXIT_OK, run_ladder_plan
-from optimizer.verify import Finding
-from optimizer.verify_ladder import CHECKS, verify_ladder_plan
+from optimizer.verify.graded import Finding
+from optimizer.verify.ladder import CHECKS, verify_ladder_plan
 
 TINY = {
     "name": "tiny_ladder", "horizon": 2, "flow_convention": "start_of_year",

@@ -11,12 +11,12 @@ Goals (``--y``), each solved on the cohort model without writing a plan:
   from the previous plan).
 - ``deadline`` (minimise): the earliest ``mix.deadline`` from which every target is met (the mix band to
   the horizon, the budget caps), found by the diagnosis' earliest-year search
-  (:func:`optimizer.diagnosis.run_search` on ``mix.deadline`` from 0): bisection up to the horizon, then
+  (:func:`optimizer.whatif.diagnosis.run_search` on ``mix.deadline`` from 0): bisection up to the horizon, then
   year by year up to ``YEARS_BEYOND`` past it with the horizon extended; no value when none is reached.
 - ``cost`` (minimise): the lowest total cost over the horizon (Σ payroll + one-off costs) of a plan that
   meets every target; no value when the targets cannot all be met.
 
-Points are solved in worker processes (:mod:`optimizer.parallel`) that keep the validated tables in memory.
+Points are solved in worker processes (:mod:`optimizer.whatif.parallel`) that keep the validated tables in memory.
 """
 
 from __future__ import annotations
@@ -35,16 +35,16 @@ from models.io import InputError
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
-from optimizer.backends import solve
-from optimizer.diagnosis import MET, YEARS_BEYOND, SearchTask, run_search
-from optimizer.formulation import Index, ModelData, build_model, stock_expr
-from optimizer.inputs_cache import cached_inputs
-from optimizer.linear_model import LinearModel, combine
-from optimizer.output import write_csv
-from optimizer.parallel import run_in_processes
+from optimizer.solvers.backends import solve
+from optimizer.whatif.diagnosis import MET, YEARS_BEYOND, SearchTask, run_search
+from optimizer.model.formulation import Index, ModelData, build_model, stock_expr
+from optimizer.whatif.inputs_cache import cached_inputs
+from optimizer.solvers.linear_model import LinearModel, combine
+from optimizer.plan.output import write_csv
+from optimizer.whatif.parallel import run_in_processes
 from optimizer.pipeline import model_data
-from optimizer.results import cohort_plan, headcount_table, mix_table
-from optimizer.solve import solve_model, solver_options, stage_terms
+from optimizer.plan.results import cohort_plan, headcount_table, mix_table
+from optimizer.solvers.staged import solve_model, solver_options, stage_terms
 
 Sense = Literal["min", "max"]
 DINKELBACH_TOLERANCE = 1e-9

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from models.pay import PayStructure
 from models.scenario import Categories, Scenario
-from optimizer.cohorts import Cohort
-from optimizer.network import DOWNGRADE, HIRE, REDUNDANCY, TIER_PROMOTION, Arc, Network
+from optimizer.model.cohorts import Cohort
+from optimizer.model.network import DOWNGRADE, HIRE, REDUNDANCY, TIER_PROMOTION, Arc, Network
 
 
 def category_cohort(categories: Categories, tier: int) -> Cohort:

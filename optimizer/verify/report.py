@@ -1,4 +1,4 @@
-"""What the independent verifiers (:mod:`optimizer.verify`, :mod:`optimizer.verify_ladder`) answer, and how it
+"""What the independent verifiers (:mod:`optimizer.verify.graded`, :mod:`optimizer.verify.ladder`) answer, and how it
 is run and printed: a check is a function ``plan → list[Finding]``; every check runs, and one that cannot run
 on a malformed plan reports that instead of hiding the others' findings."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pulp
 
-from optimizer.linear_model import INF, Expr, LinearModel, Row, combine
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, Row, combine
 
 
 def write_lp(model: LinearModel, path: str | Path, objective: Expr | None = None) -> dict[str, str]:

@@ -60,13 +60,13 @@ import pandas as pd
 from models.io import InputTables
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import build_scenario
-from optimizer.backends import solve
-from optimizer.formulation import ModelData, build_model
-from optimizer.inputs_cache import cached_inputs
-from optimizer.parallel import default_workers, run_in_processes
+from optimizer.solvers.backends import solve
+from optimizer.model.formulation import ModelData, build_model
+from optimizer.whatif.inputs_cache import cached_inputs
+from optimizer.whatif.parallel import default_workers, run_in_processes
 from optimizer.pipeline import Progress, goal_deviations, model_data
-from optimizer.results import budget_table, cohort_plan, headcount_table, mix_table
-from optimizer.solve import fixing_row, solver_options, stage_terms
+from optimizer.plan.results import budget_table, cohort_plan, headcount_table, mix_table
+from optimizer.solvers.staged import fixing_row, solver_options, stage_terms
 
 MET = 1e-6
 """Target miss (heads) up to which every target counts as met."""

@@ -1,6 +1,6 @@
 """The what-if commands of ``wfplan``: ``sweep``, ``frontier`` and ``compare`` (docs/whatif.md).
 
-They register themselves on :data:`optimizer.cli.main`, which imports this module after defining its group.
+They register themselves on :data:`optimizer.cli.common.main`.
 Exit codes: 0 done (each point's own exit code is in the table), 2 bad input or arguments.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 import click
 
 from models.scenario import Scenario
-from optimizer.cli import _errors_to_exit_codes, _resolve_scenario, main, reference_option
-from optimizer.compare import compare_runs, render, write_comparison
-from optimizer.frontier import GOALS, run_frontier, x_values
-from optimizer.parallel import default_workers
+from optimizer.cli.common import errors_to_exit_codes, main, reference_option, resolve_scenario
+from optimizer.whatif.compare import compare_runs, render, write_comparison
+from optimizer.whatif.frontier import GOALS, run_frontier, x_values
+from optimizer.whatif.parallel import default_workers
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_TARGET_MISSED
-from optimizer.sweep import FAILED_EXITS, parse_grids, run_sweep
+from optimizer.whatif.sweep import FAILED_EXITS, parse_grids, run_sweep
 
 
 def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
@@ -67,12 +67,12 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
 @set_option
 @reference_option
 @quiet_option
-@_errors_to_exit_codes
+@errors_to_exit_codes
 def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None, out_dir: Path | None,
           workers: int, overrides: tuple[str, ...], reference_dir: Path | None, quiet: bool) -> None:
     """Solve SCENARIO_FILE at every point of the grids, in parallel; one plan folder per point and one
     table, OUT/sweep.csv and OUT/sweep.parquet."""
-    scenario = _resolve_scenario(scenario_file, overrides)
+    scenario = resolve_scenario(scenario_file, overrides)
     try:
         grids = parse_grids(list(grid_texts))
     except ValueError as exc:
@@ -106,13 +106,13 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
 @workers_option
 @set_option
 @quiet_option
-@_errors_to_exit_codes
+@errors_to_exit_codes
 def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: str | None, x_better: str,
              data_dir: Path | None, out_dir: Path | None, workers: int, overrides: tuple[str, ...],
              quiet: bool) -> None:
     """Trade-off between a scenario key and a goal: the goal optimised at each value of the key, the
     non-dominated points flagged; OUT/frontier.csv and the chart OUT/frontier.html (self-contained)."""
-    scenario = _resolve_scenario(scenario_file, overrides)
+    scenario = resolve_scenario(scenario_file, overrides)
     try:
         xs = x_values(_current_value(scenario, x_key), points, _span(span_text))
     except ValueError as exc:

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype, is_bool_dtype, is_float_dtype, is_integer_dtype, is_string_dtype
 
-from optimizer.safe_text import neutralise_arrow, neutralise_frame
+from optimizer.plan.safe_text import neutralise_arrow, neutralise_frame
 
 FLOAT_FORMAT = "%.12g"
 CHUNK_ROWS = 200_000
@@ -45,7 +45,7 @@ QUOTED = re.escape("".join(c for c in ',"\n\r' if _csv_line([c, ""]) != f"{c},\n
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 CSV, no index, ``\\n`` line ends, 12 significant digits, empty cells for missing values; text
-    that a spreadsheet would take as a formula gets a leading ``'`` (:mod:`optimizer.safe_text`)."""
+    that a spreadsheet would take as a formula gets a leading ``'`` (:mod:`optimizer.plan.safe_text`)."""
     if not _renderable(frame):
         neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n",
                                        float_format=FLOAT_FORMAT)

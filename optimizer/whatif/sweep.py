@@ -1,8 +1,8 @@
 """Sweeps: the cross product of parameter grids over one scenario, each point a full plan.
 
 Every point is ``run_plan`` on the scenario with the point's values applied as ``--set`` overrides, in a
-worker process (:mod:`optimizer.parallel`) that keeps the validated input tables in memory between points
-(:mod:`optimizer.inputs_cache`). A point that fails (a value the scenario rejects, a solver error, a crash)
+worker process (:mod:`optimizer.whatif.parallel`) that keeps the validated input tables in memory between points
+(:mod:`optimizer.whatif.inputs_cache`). A point that fails (a value the scenario rejects, a solver error, a crash)
 becomes a row with its error; it never stops the sweep. Results: ``OUT/runs/<point>-<slug>/`` (each plan
 folder) and one tidy table ``OUT/sweep.csv`` / ``OUT/sweep.parquet``, one row per point in grid order
 (the last grid varies fastest); its columns are listed in docs/whatif.md.
@@ -26,11 +26,11 @@ from models.io import InputError
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
-from optimizer.inputs_cache import cached_inputs
-from optimizer.output import write_csv
-from optimizer.parallel import run_in_processes
+from optimizer.whatif.inputs_cache import cached_inputs
+from optimizer.plan.output import write_csv
+from optimizer.whatif.parallel import run_in_processes
 from optimizer.pipeline import DISRUPTIVE, EXIT_BAD_INPUT, EXIT_NO_PLAN, run_plan
-from optimizer.reuse import load_reference
+from optimizer.solvers.reuse import load_reference
 
 ACTIONS = ("stay", "grade_step", *DISRUPTIVE, "hire")
 OBJECTIVE_TERMS = ("mix", "budget_overrun", "cost", "disruption")
@@ -126,7 +126,7 @@ class PointTask:
     run: str
     """The plan folder relative to the sweep's output folder, as the table shows it."""
     reference_dir: Path | None = None
-    """A plan whose solved model every point may reuse (:mod:`optimizer.reuse`)."""
+    """A plan whose solved model every point may reuse (:mod:`optimizer.solvers.reuse`)."""
 
 
 def _setting_value(text: str) -> Any:

@@ -1,6 +1,6 @@
 """What the verifier reads and recomputes: the plan folder and input tables, typed, and the figures
 derived from them (pay, payroll, caps, flows by state). Part of the independent verifier
-(:mod:`optimizer.verify`): it shares no code with the formulation or the plan writer."""
+(:mod:`optimizer.verify.graded`): it shares no code with the formulation or the plan writer."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 from pydantic import ValidationError
 
 from models.scenario import SEQUENCES, FlowCap, Scenario, Selection
-from optimizer.verify_report import Unreadable
-from optimizer.verify_requirements import requirement_costs
+from optimizer.verify.report import Unreadable
+from optimizer.verify.requirements import requirement_costs
 
 
 

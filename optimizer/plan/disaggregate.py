@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.pay import PayStructure
-from optimizer.cohorts import COHORT_COLUMNS, Cohort
-from optimizer.network import (
+from optimizer.model.cohorts import COHORT_COLUMNS, Cohort
+from optimizer.model.network import (
     DOWNGRADE,
     GRADE_STEP,
     HIRE,
@@ -28,8 +28,8 @@ from optimizer.network import (
     UNIT_TRANSFER,
     Arc,
 )
-from optimizer.output import formatted
-from optimizer.results import FROM_STATE, STATE, TO_STATE
+from optimizer.plan.output import formatted
+from optimizer.plan.results import FROM_STATE, STATE, TO_STATE
 
 HAND_OUT_ORDER = (TIER_PROMOTION, SEQUENCE_MOVE, GRADE_STEP, UNIT_TRANSFER, REDUNDANCY, DOWNGRADE)
 FROM_BOTTOM = (REDUNDANCY, DOWNGRADE)
@@ -112,7 +112,7 @@ def _kept(stays: pa.Array, own: pd.Series, per_arc: pd.Series, row: np.ndarray) 
 def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
     """One row per roster employee (year 1) plus one per planned hire, in the ``actions.csv`` layout.
 
-    ``roster`` must carry the cohort columns of :func:`optimizer.cohorts.assign_cohorts`. The work per
+    ``roster`` must carry the cohort columns of :func:`optimizer.model.cohorts.assign_cohorts`. The work per
     employee is array work only: pay and labels are computed once per cohort or arc, then repeated.
     """
     arcs = sorted(

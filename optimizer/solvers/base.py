@@ -30,7 +30,7 @@ class SolveOptions:
     """Called with (objective, relative gap or None) whenever the solver reports a better plan (HiGHS)."""
     lp_method: Literal["simplex", "ipm"] = "simplex"
     """How HiGHS solves the LPs of its MIP search (other backends ignore it): the interior-point method is
-    several times faster on the degenerate LPs of a goal that counts people (see :mod:`optimizer.solve`)."""
+    several times faster on the degenerate LPs of a goal that counts people (see :mod:`optimizer.solvers.staged`)."""
 
     def __post_init__(self) -> None:
         if self.backend not in get_args(Backend):

@@ -5,8 +5,8 @@ Re-checks a ladder plan folder from its own files alone: ``headcount.csv``, ``fl
 It shares no code with the formulation, the ladder network or the requirement families: balances, caps,
 requirements and costs are recomputed here from the scenario's categories. Each check is a small function
 ``LadderPlan → list[Finding]`` (one finding per offending category, year or row), in the shape of
-:mod:`optimizer.verify`; the checks of requirements and flow caps are those of
-:mod:`optimizer.verify_requirements`, shared with the verifier of plans from input tables.
+:mod:`optimizer.verify.graded`; the checks of requirements and flow caps are those of
+:mod:`optimizer.verify.requirements`, shared with the verifier of plans from input tables.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from models.scenario import Category, FlowCap, Scenario, Selection
-from optimizer.verify_data import PLAN_SCHEMAS, read_plan_file
-from optimizer.verify_report import Finding, Unreadable, VerificationReport, fmt, print_report, run_checks
-from optimizer.verify_requirements import REQUIREMENT_CHECKS, requirement_costs
+from optimizer.verify.data import PLAN_SCHEMAS, read_plan_file
+from optimizer.verify.report import Finding, Unreadable, VerificationReport, fmt, print_report, run_checks
+from optimizer.verify.requirements import REQUIREMENT_CHECKS, requirement_costs
 
 __all__ = ["LadderPlan", "COST_PARTS", "is_ladder_plan", "load_ladder_plan", "verify_ladder_plan",
            "verify_ladder_command"]

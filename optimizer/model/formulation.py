@@ -2,13 +2,13 @@
 
 Notation: c a cohort (unit u, sequence s, tier k, grade g, seniority b, qualified q); σ(c) its state;
 x[c,t] the expected headcount of c at the end of year t (x[c,0] fixed to the roster); f[a,t] the number of
-people on arc a (a flow of :mod:`optimizer.network`) in year t; a_σ the annual attrition rate;
+people on arc a (a flow of :mod:`optimizer.model.network`) in year t; a_σ the annual attrition rate;
 n[u,s,k,t] = Σ_{c ∈ (u,s,k)} x[c,t] the stock of a (unit, sequence, tier).
 Year-1 flows are integers (they name people; ``solver.integer_year1: false`` solves the LP instead); later
 years are expected values (continuous). A scenario with ``categories`` replaces the roster, pay table and
-network by its own ladder (:mod:`optimizer.ladder`); the mix band, budget cap, rate and hiring caps are off.
+network by its own ladder (:mod:`optimizer.model.ladder`); the mix band, budget cap, rate and hiring caps are off.
 Objective terms: ``mix`` (heads outside the band), ``budget_overrun`` (CNY over the cap), ``cost`` (CNY over
-the horizon), ``disruption`` (people whose job changes); :mod:`optimizer.solve` combines them.
+the horizon), ``disruption`` (people whose job changes); :mod:`optimizer.solvers.staged` combines them.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from functools import cached_property
 
 from models.pay import PayStructure
 from models.scenario import SEQUENCES, Scenario
-from optimizer.cohorts import Cohort, seniority_cap
-from optimizer.ladder import ladder_network, ladder_one_off_cost
-from optimizer.linear_model import INF, Expr, LinearModel, add_to
-from optimizer.network import (
+from optimizer.model.cohorts import Cohort, seniority_cap
+from optimizer.model.ladder import ladder_network, ladder_one_off_cost
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to
+from optimizer.model.network import (
     DOWNGRADE,
     GRADE_STEP,
     HIRE,
@@ -274,7 +274,7 @@ def add_rate_caps(model: LinearModel, data: ModelData, index: Index) -> None:
 
     Σ_{a of kind κ out of (u,s,k)} f[a,t] ≤ rate_κ · n[u,s,k,t−1]   for every (u,s,k), κ, t.
     Mobility caps are per route (operations → technical, management → technical, technical → management).
-    Off for an own ladder (its caps are in :mod:`optimizer.requirements`).
+    Off for an own ladder (its caps are in :mod:`optimizer.model.requirements`).
     """
     if data.scenario.own_ladder:
         return
@@ -460,12 +460,12 @@ FAMILIES = (
     add_budget,
     add_disruption,
 )
-"""Constraint families in build order; tier caps and the landing rules live in :mod:`optimizer.network`."""
+"""Constraint families in build order; tier caps and the landing rules live in :mod:`optimizer.model.network`."""
 
 
 def build_model(data: ModelData) -> tuple[LinearModel, Index]:
     """Build the cohort MILP (without solving)."""
-    from optimizer.requirements import REQUIREMENT_FAMILIES
+    from optimizer.model.requirements import REQUIREMENT_FAMILIES
 
     model = LinearModel(name=data.scenario.name)
     scenario = data.scenario
@@ -482,13 +482,19 @@ def render_model_reference() -> str:
     """Markdown reference of the model (docs/model.md is exactly this text), from the docstrings."""
     import inspect
 
-    from optimizer import ladder, network, requirements, solve
+    from optimizer.model import ladder
+
+    from optimizer.model import network
+
+    from optimizer.model import requirements
+
+    from optimizer.solvers import staged as solve
 
     parts = [
         "# The cohort model",
         "",
-        "Generated from the docstrings of `optimizer/network.py`, `optimizer/formulation.py` and",
-        "`optimizer/solve.py` (and `optimizer/ladder.py`, `optimizer/requirements.py`) by `render_model_reference()`.",
+        "Generated from the docstrings of `optimizer/model/network.py`, `optimizer/model/formulation.py` and",
+        "`optimizer/solvers/staged.py` (and `optimizer/model/ladder.py`, `optimizer/model/requirements.py`) by `render_model_reference()`.",
         "",
         "## Sets and variables",
         "",

@@ -5,7 +5,7 @@ and stock balances are recomputed here from the input tables (``employees``, ``u
 plan folder's CSV files and the resolved scenario stored in ``summary.json``; docs/outputs.md is the
 contract. Each check is a small function ``PlanData → list[Finding]``; a failure message names the numbers,
 the state/unit/year and the employee ids (at most ``LIMIT`` items per finding). The checks of requirements
-and flow caps (``requirements.csv``, ``requirements.caps``) are :mod:`optimizer.verify_requirements`,
+and flow caps (``requirements.csv``, ``requirements.caps``) are :mod:`optimizer.verify.requirements`,
 shared with the verifier of own-ladder plans.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from optimizer.verify_data import (
+from optimizer.verify.data import (
     ACTIONS,
     ALL,
     CENT,
@@ -41,8 +41,8 @@ from optimizer.verify_data import (
     PlanData,
     load_plan,
 )
-from optimizer.verify_report import Finding, VerificationReport, fmt, print_report, run_checks
-from optimizer.verify_requirements import REQUIREMENT_CHECKS
+from optimizer.verify.report import Finding, VerificationReport, fmt, print_report, run_checks
+from optimizer.verify.requirements import REQUIREMENT_CHECKS
 
 __all__ = ["Finding", "VerificationReport", "verify_plan", "verify_command"]
 

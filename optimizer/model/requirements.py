@@ -16,11 +16,11 @@ from collections import defaultdict
 import numpy as np
 
 from models.scenario import Requirement, Scenario, Selection
-from optimizer.cohorts import Cohort
-from optimizer.formulation import Index, ModelData, _name, stock_expr
-from optimizer.ladder import category_cohort, ladder_initial, ladder_pay
-from optimizer.linear_model import Expr, LinearModel, add_to
-from optimizer.network import HIRE, REDUNDANCY, TIER_PROMOTION
+from optimizer.model.cohorts import Cohort
+from optimizer.model.formulation import Index, ModelData, _name, stock_expr
+from optimizer.model.ladder import category_cohort, ladder_initial, ladder_pay
+from optimizer.solvers.linear_model import Expr, LinearModel, add_to
+from optimizer.model.network import HIRE, REDUNDANCY, TIER_PROMOTION
 
 
 def ladder_model_data(scenario: Scenario) -> ModelData:
@@ -140,7 +140,7 @@ def add_redundancy_count(model: LinearModel, data: ModelData, index: Index) -> N
 REQUIREMENT_FAMILIES = (
     add_requirements, add_recruitment_caps, add_retraining_caps, add_flow_caps, add_redundancy_count
 )
-"""Families built after :data:`optimizer.formulation.FAMILIES`, in this order."""
+"""Families built after :data:`optimizer.model.formulation.FAMILIES`, in this order."""
 
 
 def requirements_table(model: LinearModel, values: np.ndarray, data: ModelData, index: Index) -> list[dict[str, float | int | str]]:

@@ -5,7 +5,7 @@ continuous variables on a grid, which leaves rows like x[c,t] = 0.95·x[c,t−1]
 Here every continuous variable becomes an integer count of 1/``CPSAT_VAR_SCALING``, every variable gets a
 finite bound valid for at least one optimal solution (:func:`_implied_bounds`), rows are scaled to exact
 integers and widened by the most grid rounding can move them, so the rounding of an optimal point always
-fits. :mod:`optimizer.backends` then re-optimises the continuous part exactly.
+fits. :mod:`optimizer.solvers.backends` then re-optimises the continuous part exactly.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import math
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimizer.linear_model import INF, Expr, LinearModel
-from optimizer.solver_types import SolveOptions, _Outcome
+from optimizer.solvers.linear_model import INF, Expr, LinearModel
+from optimizer.solvers.base import SolveOptions, _Outcome
 
 CPSAT_VAR_SCALING = 1000.0
 """Grid of continuous variables (1/this) when CP-SAT must approximate them."""

@@ -77,10 +77,10 @@ import pulp
 from ortools.linear_solver import linear_solver_pb2 as mp
 from ortools.linear_solver import pywraplp
 
-from optimizer.cpsat_grid import CPSAT_VAR_SCALING, CpsatGrid
-from optimizer.linear_model import INF, Expr, LinearModel, row_arrays
-from optimizer.pulp_model import pulp_problem, pulp_values, set_pulp_start
-from optimizer.solver_types import (
+from optimizer.solvers.cpsat_grid import CPSAT_VAR_SCALING, CpsatGrid
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, row_arrays
+from optimizer.solvers.pulp_model import pulp_problem, pulp_values, set_pulp_start
+from optimizer.solvers.base import (
     OPTIMALITY_TOLERANCE,
     Backend,
     SolveOptions,

@@ -5,8 +5,8 @@ constraint, so integer cohort flows lose nothing) and is the benchmark baseline.
 has a per-person meaning: later years of the cohort model are expected values.
 
 Notation: e an employee in state σ(e) = (unit u, sequence s, tier k, grade g) and cohort c(e) (state,
-seniority bucket, qualified flag: :mod:`optimizer.cohorts`); A(e) the actions
-:func:`optimizer.network.arcs_from` allows c(e) (the network's eligibility, landing and tier-cap rules are
+seniority bucket, qualified flag: :mod:`optimizer.model.cohorts`); A(e) the actions
+:func:`optimizer.model.network.arcs_from` allows c(e) (the network's eligibility, landing and tier-cap rules are
 the definition of what may happen), τ(a) the landing state of action a (none for a redundancy);
 a_{s,k} the attrition rate; n_c, n_σ, n[u,s,k], n_s roster counts.
 
@@ -14,7 +14,7 @@ Variables: y[e,a] ∈ {0,1} for a ∈ A(e) (``assign[E0001,tier_promotion,U1,tec
 ``assign[E0002,redundancy,out]``); h[σ] ∈ ℤ₊ hires into each entry state; x[σ] ≥ 0 the expected stock of σ
 at the end of year 1; mix slacks, the budget overrun and requirement slacks ≥ 0. Objective terms carry the
 cohort model's names (``mix``, ``budget_overrun``, ``cost``, ``disruption``, ``redundancy``), so
-:func:`optimizer.solve.solve_model` runs the same lexicographic stages. Scenarios the cohort model solves
+:func:`optimizer.solvers.staged.solve_model` runs the same lexicographic stages. Scenarios the cohort model solves
 without people (an own ladder of ``categories``, the LP of ``solver.integer_year1: false``) are refused, and
 so are downgrades (``mobility.downgrade.enabled``), flow caps (``requirements.caps``) and first-year wastage
 of recruits (``attrition.first_year``): this baseline does not model them (:func:`unsupported_keys`).
@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 
 from models.scenario import SEQUENCES, Scenario
-from optimizer.cohorts import COHORT_COLUMNS, Cohort, cohort_counts
-from optimizer.formulation import ModelData
-from optimizer.linear_model import INF, Expr, LinearModel, add_to
-from optimizer.network import (
+from optimizer.model.cohorts import COHORT_COLUMNS, Cohort, cohort_counts
+from optimizer.model.formulation import ModelData
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to
+from optimizer.model.network import (
     GRADE_STEP,
     HIRE,
     REDUNDANCY,
@@ -47,7 +47,7 @@ from optimizer.network import (
     arcs_from,
     hire_arcs,
 )
-from optimizer.results import STATE, TO_STATE
+from optimizer.plan.results import STATE, TO_STATE
 
 State = tuple[str, str, int, int]
 GROUP = ["unit_id", "sequence", "tier"]
@@ -185,7 +185,7 @@ def _one_off(candidates: pd.DataFrame, data: ModelData) -> np.ndarray:
 
 def add_hires_and_stock(model: LinearModel, data: ModelData, roster: pd.DataFrame,
                         candidates: pd.DataFrame) -> tuple[dict[State, int], dict[State, int]]:
-    """h[σ] ∈ ℤ₊ for every entry state of :func:`optimizer.network.hire_arcs`; x[σ] ≥ 0 for every state
+    """h[σ] ∈ ℤ₊ for every entry state of :func:`optimizer.model.network.hire_arcs`; x[σ] ≥ 0 for every state
     that holds people or that an action or a hire lands on."""
     entries = sorted({arc.target.state for arc in hire_arcs(data.scenario, data.pay, data.units)})
     hire = {σ: model.add_var(f"hire[{_label(*σ)}]", integer=True) for σ in entries}
@@ -365,7 +365,7 @@ def unsupported_keys(scenario: Scenario) -> list[str]:
 
 def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[LinearModel, PerEmployeeIndex]:
     """Build the per-employee MILP for ``data``'s one-year scenario (without solving). ``roster`` is the
-    employees table after :func:`optimizer.cohorts.assign_cohorts`, as :func:`optimizer.pipeline.model_data`
+    employees table after :func:`optimizer.model.cohorts.assign_cohorts`, as :func:`optimizer.pipeline.model_data`
     returns it with ``data``."""
     if data.horizon != 1:
         raise ValueError(

@@ -36,8 +36,8 @@ import numpy as np
 
 from models.io import InputError, Problem
 from models.scenario import Scenario
-from optimizer.linear_model import Expr, LinearModel, Row, row_arrays, row_sums
-from optimizer.solve import Solution, StageResult, stage_terms
+from optimizer.solvers.linear_model import Expr, LinearModel, Row, row_arrays, row_sums
+from optimizer.solvers.staged import Solution, StageResult, stage_terms
 
 FEASIBILITY_TOLERANCE = 1e-6
 """A row holds when it is violated by at most this · max(1, |activity|) (as :meth:`LinearModel.row_violations`)."""
@@ -59,7 +59,7 @@ class Reference:
     row_starts: np.ndarray
     row_columns: np.ndarray
     row_coefficients: np.ndarray
-    """The rows the formulation built, as a sparse matrix (:func:`optimizer.linear_model.row_arrays`)."""
+    """The rows the formulation built, as a sparse matrix (:func:`optimizer.solvers.linear_model.row_arrays`)."""
     goals: bytes
     settings: str
     solution: Solution
@@ -107,7 +107,7 @@ def _bounds(model: LinearModel) -> _Bounds:
 
 @dataclass(frozen=True)
 class _Rows:
-    """Rows as arrays: ranges and the sparse matrix (:func:`optimizer.linear_model.row_arrays`)."""
+    """Rows as arrays: ranges and the sparse matrix (:func:`optimizer.solvers.linear_model.row_arrays`)."""
 
     lo: np.ndarray
     hi: np.ndarray

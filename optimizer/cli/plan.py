@@ -1,128 +1,34 @@
-"""The ``wfplan`` command line. Exit codes: 0 ok, 1 internal error, 2 bad input, 3 target missed, 4 no plan."""
+"""The planning commands of ``wfplan``: demo, solve, validate, grade-units, generate, verify."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
 
 from models.grading import grade_units
-from models.scenario import Scenario, ScenarioError
-from models.scenario_files import load_scenario, scenario_path
 from models.synthetic import write_generated
-from models.validation import InputError, load_inputs
-from optimizer.console import data_overview, ladder_summary, plan_summary
-from optimizer.diagnosis import describe
-from optimizer.output import write_csv
-from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult, run_ladder_plan, run_plan
-from optimizer.reuse import load_reference
-from optimizer.verify import verify_command
-from optimizer.verify_ladder import is_ladder_plan, verify_ladder_command
+from models.validation import load_inputs
+from optimizer.cli.common import (
+    errors_to_exit_codes,
+    main,
+    progress_printer,
+    reference_option,
+    report_run,
+    report_writers,
+    resolve_scenario,
+    stdout_to_stderr,
+)
+from optimizer.cli.console import data_overview, ladder_summary
+from optimizer.pipeline import run_ladder_plan, run_plan
+from optimizer.plan.output import write_csv
+from optimizer.solvers.reuse import load_reference
+from optimizer.verify.graded import verify_command
+from optimizer.verify.ladder import is_ladder_plan, verify_ladder_command
 
 DEMO_SEED = 2026
-
-
-def _errors_to_exit_codes(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Bad input → its problem list on stderr and exit 2, never a traceback."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (InputError, ScenarioError) as exc:
-            click.echo(str(exc), err=True)
-            sys.exit(EXIT_BAD_INPUT)
-
-    return wrapper
-
-
-@contextmanager
-def _stdout_to_stderr(active: bool) -> Iterator[None]:
-    """Send everything written to file descriptor 1 (solver banners from C code included) to stderr, so
-    ``--json`` leaves stdout holding the JSON document only."""
-    if not active:
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-reference_option = click.option(
-    "--reference", "reference_dir", type=click.Path(path_type=Path), metavar="PLAN_DIR",
-    help="an earlier plan on the same data: a what-if that only tightens its model, and that its plan still "
-         "keeps, takes that plan without solving (docs/whatif.md)")
-
-
-def _progress(quiet: bool) -> Callable[[str], None]:
-    return (lambda message: None) if quiet else (lambda message: click.echo(f"… {message}", err=True))
-
-
-def _resolve_scenario(name_or_path: str, overrides: tuple[str, ...]) -> Scenario:
-    path = Path(name_or_path)
-    if not path.exists() and scenario_path(name_or_path).exists():
-        path = scenario_path(name_or_path)
-    scenario = load_scenario(path, list(overrides))
-    for line in scenario.applied_overrides:
-        click.echo(f"override {line}", err=True)
-    return scenario
-
-
-def report_writers() -> tuple[ReportWriter, ...]:
-    """Report writers registered under the ``wfplan.reports`` entry-point group (by the reports package)."""
-    return tuple(entry.load() for entry in sorted(entry_points(group="wfplan.reports"), key=lambda e: e.name))
-
-
-def _echo_diagnosis(summary: dict[str, Any]) -> None:
-    """The diagnosis of a missed target or of an infeasible model in plain words, when the run has one."""
-    if "diagnosis" in summary:
-        click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in describe(summary["diagnosis"])))
-
-
-def _report(result: RunResult, quiet: bool, as_json: bool = False) -> None:
-    """The run's outcome for a person (summary, diagnosis, where the files are) or, with ``as_json``, the
-    whole summary.json on stdout for scripts; exits with the run's exit code."""
-    if as_json:
-        click.echo(json.dumps(result.summary, indent=2, ensure_ascii=False, default=str))
-        sys.exit(result.exit_code)
-    if result.plan_dir is None:
-        click.echo(f"model written to {result.summary.get('lp_file')} (not solved)")
-        return
-    if result.exit_code == EXIT_NO_PLAN:
-        message = result.summary.get("solver", {}).get("message", "")
-        click.echo(f"no feasible plan: {result.summary['status']}{': ' + message if message else ''}", err=True)
-        if not quiet:
-            _echo_diagnosis(result.summary)
-        click.echo(f"summary written to {result.plan_dir / 'summary.json'}")
-        sys.exit(result.exit_code)
-    if not quiet:
-        mix = pd.read_csv(result.plan_dir / "mix.csv")
-        budget = pd.read_csv(result.plan_dir / "budget.csv")
-        click.echo(plan_summary(result.summary, mix, budget))
-        _echo_diagnosis(result.summary)
-    click.echo(f"plan written to {result.plan_dir}")
-    sys.exit(result.exit_code)
-
-
-@click.group()
-@click.version_option(package_name="wfplan")
-def main() -> None:
-    """Workforce-structure optimisation: from roster and scenario to a verified restructuring plan."""
 
 
 @main.command()
@@ -132,17 +38,17 @@ def main() -> None:
 @click.option("--backend", type=click.Choice(["highs", "cbc", "scip", "cpsat"]), default=None)
 @click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")
 @click.option("--json", "as_json", is_flag=True, help="print summary.json on stdout (for scripts)")
-@_errors_to_exit_codes
+@errors_to_exit_codes
 def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: bool, as_json: bool) -> None:
     """Generate the built-in demo group, solve the baseline scenario, write and verify the plan."""
     data_dir = out_dir / "data"
     write_generated(data_dir, employees, units, DEMO_SEED)
     overrides = (f"solver.backend={backend}",) if backend else ()
-    scenario = _resolve_scenario("baseline", overrides)
-    with _stdout_to_stderr(as_json):
-        plan = run_plan(scenario, data_dir, out_dir / "plan", progress=_progress(quiet or as_json),
+    scenario = resolve_scenario("baseline", overrides)
+    with stdout_to_stderr(as_json):
+        plan = run_plan(scenario, data_dir, out_dir / "plan", progress=progress_printer(quiet or as_json),
                         report_writers=report_writers(), diagnose=True)
-    _report(plan, quiet, as_json)
+    report_run(plan, quiet, as_json)
 
 
 @main.command()
@@ -155,41 +61,41 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: 
 @reference_option
 @click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")
 @click.option("--json", "as_json", is_flag=True, help="print summary.json on stdout (for scripts)")
-@_errors_to_exit_codes
+@errors_to_exit_codes
 def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overrides: tuple[str, ...],
           save_lp: Path | None, no_diagnosis: bool, reference_dir: Path | None, quiet: bool, as_json: bool) -> None:
     """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline').
 
     With --reference PLAN_DIR (an earlier plan on the same data), a what-if that only tightens that plan's
     model, and that the plan still keeps, takes that plan without solving: same proof, same gaps."""
-    scenario = _resolve_scenario(scenario_file, overrides)
+    scenario = resolve_scenario(scenario_file, overrides)
     data = data_dir or (Path(scenario.data) if scenario.data else None)
     out = out_dir or Path("runs") / scenario.name
-    progress = _progress(quiet or as_json)
+    progress = progress_printer(quiet or as_json)
     if scenario.own_ladder:  # categories replace the input tables
-        with _stdout_to_stderr(as_json):
+        with stdout_to_stderr(as_json):
             result = run_ladder_plan(scenario, out, save_lp=save_lp, progress=progress,
                                      report_writers=report_writers())
         if not (quiet or as_json) and result.plan_dir is not None and "objective" in result.summary:
             requirements = result.plan_dir / "requirements.csv"
             click.echo(ladder_summary(result.summary, pd.read_csv(requirements) if requirements.exists() else None))
-        _report(result, quiet=True, as_json=as_json)
+        report_run(result, quiet=True, as_json=as_json)
     if data is None:
         raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")
     reference = None if reference_dir is None else load_reference(reference_dir)
-    with _stdout_to_stderr(as_json):
+    with stdout_to_stderr(as_json):
         result = run_plan(scenario, data, out, save_lp=save_lp, progress=progress, report_writers=report_writers(),
                           diagnose=not no_diagnosis, reference=reference)
-    _report(result, quiet, as_json)
+    report_run(result, quiet, as_json)
 
 
 @main.command()
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--scenario", "scenario_file", default="baseline", show_default=True)
-@_errors_to_exit_codes
+@errors_to_exit_codes
 def validate(data_dir: Path, scenario_file: str) -> None:
     """Check the input tables; list every problem (exit 2) or print a one-screen overview."""
-    scenario = _resolve_scenario(scenario_file, ())
+    scenario = resolve_scenario(scenario_file, ())
     tables = load_inputs(data_dir)
     click.echo(data_overview(tables, grade_units(tables.units, scenario.unit_grading), scenario))
 
@@ -198,10 +104,10 @@ def validate(data_dir: Path, scenario_file: str) -> None:
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--scenario", "scenario_file", default="baseline", show_default=True)
 @click.option("--out", "out_file", type=click.Path(path_type=Path), help="also write units.csv here")
-@_errors_to_exit_codes
+@errors_to_exit_codes
 def grade_units_command(data_dir: Path, scenario_file: str, out_file: Path | None) -> None:
     """Unit scores, grades, pay coefficients and tier caps."""
-    scenario = _resolve_scenario(scenario_file, ())
+    scenario = resolve_scenario(scenario_file, ())
     graded = grade_units(load_inputs(data_dir).units, scenario.unit_grading)
     click.echo(graded.to_string(index=False))
     if out_file is not None:
@@ -237,5 +143,3 @@ def verify(plan_dir: Path, data_dir: Path | None) -> None:
         raise click.UsageError(f"{plan_dir} is not an own-ladder plan: pass the input tables as DATA_DIR")
     sys.exit(verify_command(plan_dir, data_dir))
 
-
-import optimizer.whatif_cli  # noqa: E402,F401  (registers the what-if commands sweep, frontier and compare on main)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.scenario import SEQUENCES
-from optimizer.output import write_csv
+from optimizer.plan.output import write_csv
 
 COST_ITEMS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost")
 ONE_OFF = ("hiring_cost", "retraining_cost", "redundancy_cost")

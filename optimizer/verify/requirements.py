@@ -1,10 +1,10 @@
 """Checks of ``requirements`` shared by both independent verifiers: plans from input tables
-(:mod:`optimizer.verify`) and own-ladder plans (:mod:`optimizer.verify_ladder`).
+(:mod:`optimizer.verify.graded`) and own-ladder plans (:mod:`optimizer.verify.ladder`).
 
 Each verifier's plan object answers the :class:`RequirementPlan` questions from its own files (how many
 heads a group of states has in a year, how many people flows of some kinds bring into it); the checks below
 recompute everything else from ``requirements.csv`` and the scenario. They share no code with
-:mod:`optimizer.requirements` (the model).
+:mod:`optimizer.model.requirements` (the model).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any, Protocol
 
 from models.scenario import FlowCap, Requirement, Scenario, Selection
-from optimizer.verify_report import Finding, fmt
+from optimizer.verify.report import Finding, fmt
 
 __all__ = ["RequirementPlan", "REQUIREMENT_CHECKS", "requirement_costs"]
 

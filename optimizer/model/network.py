@@ -15,7 +15,7 @@ the start (t = 0) or some flow of year t can land in it. Flows (arcs) leave live
   when ``mobility.downgrade.enabled``; g′ = :meth:`PayStructure.landing_grade` of tier k′ (the lowest
   grade paying at least the current base salary, else the top grade of k′: a pay cut only where tier k′
   pays less everywhere). An own ladder downgrades (u,s,k,1,0,no) → (u,s,k′,1,0,no) for the categories k′ < k
-  in ``downgrade_to`` (:mod:`optimizer.ladder`, which also builds its promotions, hires and redundancies)
+  in ``downgrade_to`` (:mod:`optimizer.model.ladder`, which also builds its promotions, hires and redundancies)
 
 Tier caps are enforced here: no arc and no hire lands on a technical tier above the unit's ``max_tier``.
 A rate of 0 removes the arcs it governs.
@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from models.pay import GRADES, PayStructure
 from models.scenario import Scenario
-from optimizer.cohorts import Cohort, seniority_cap
+from optimizer.model.cohorts import Cohort, seniority_cap
 
 GRADE_STEP = "grade_step"
 TIER_PROMOTION = "tier_promotion"

@@ -26,8 +26,8 @@ from functools import partial
 import numpy as np
 
 from models.scenario import Scenario
-from optimizer.backends import SolveOptions, SolveResult, solve
-from optimizer.linear_model import INF, Expr, LinearModel, combine
+from optimizer.solvers.backends import SolveOptions, SolveResult, solve
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
 
 SOLVED = ("optimal", "feasible")
 

@@ -1,0 +1,119 @@
+"""What every ``wfplan`` command shares: the command group, bad input → exit 2, scenario resolution, progress
+and the report of a run. Exit codes: 0 ok, 1 internal error, 2 bad input, 3 target missed, 4 no plan."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from models.scenario import Scenario, ScenarioError
+from models.scenario_files import load_scenario, scenario_path
+from models.validation import InputError
+from optimizer.cli.console import plan_summary
+from optimizer.whatif.diagnosis import describe
+from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult
+
+def errors_to_exit_codes(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input → its problem list on stderr and exit 2, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (InputError, ScenarioError) as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+@contextmanager
+def stdout_to_stderr(active: bool) -> Iterator[None]:
+    """Send everything written to file descriptor 1 (solver banners from C code included) to stderr, so
+    ``--json`` leaves stdout holding the JSON document only."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+reference_option = click.option(
+    "--reference", "reference_dir", type=click.Path(path_type=Path), metavar="PLAN_DIR",
+    help="an earlier plan on the same data: a what-if that only tightens its model, and that its plan still "
+         "keeps, takes that plan without solving (docs/whatif.md)")
+
+
+def progress_printer(quiet: bool) -> Callable[[str], None]:
+    return (lambda message: None) if quiet else (lambda message: click.echo(f"… {message}", err=True))
+
+
+def resolve_scenario(name_or_path: str, overrides: tuple[str, ...]) -> Scenario:
+    path = Path(name_or_path)
+    if not path.exists() and scenario_path(name_or_path).exists():
+        path = scenario_path(name_or_path)
+    scenario = load_scenario(path, list(overrides))
+    for line in scenario.applied_overrides:
+        click.echo(f"override {line}", err=True)
+    return scenario
+
+
+def report_writers() -> tuple[ReportWriter, ...]:
+    """Report writers registered under the ``wfplan.reports`` entry-point group (by the reports package)."""
+    return tuple(entry.load() for entry in sorted(entry_points(group="wfplan.reports"), key=lambda e: e.name))
+
+
+def _echo_diagnosis(summary: dict[str, Any]) -> None:
+    """The diagnosis of a missed target or of an infeasible model in plain words, when the run has one."""
+    if "diagnosis" in summary:
+        click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in describe(summary["diagnosis"])))
+
+
+def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
+    """The run's outcome for a person (summary, diagnosis, where the files are) or, with ``as_json``, the
+    whole summary.json on stdout for scripts; exits with the run's exit code."""
+    if as_json:
+        click.echo(json.dumps(result.summary, indent=2, ensure_ascii=False, default=str))
+        sys.exit(result.exit_code)
+    if result.plan_dir is None:
+        click.echo(f"model written to {result.summary.get('lp_file')} (not solved)")
+        return
+    if result.exit_code == EXIT_NO_PLAN:
+        message = result.summary.get("solver", {}).get("message", "")
+        click.echo(f"no feasible plan: {result.summary['status']}{': ' + message if message else ''}", err=True)
+        if not quiet:
+            _echo_diagnosis(result.summary)
+        click.echo(f"summary written to {result.plan_dir / 'summary.json'}")
+        sys.exit(result.exit_code)
+    if not quiet:
+        mix = pd.read_csv(result.plan_dir / "mix.csv")
+        budget = pd.read_csv(result.plan_dir / "budget.csv")
+        click.echo(plan_summary(result.summary, mix, budget))
+        _echo_diagnosis(result.summary)
+    click.echo(f"plan written to {result.plan_dir}")
+    sys.exit(result.exit_code)
+
+
+@click.group()
+@click.version_option(package_name="wfplan")
+def main() -> None:
+    """Workforce-structure optimisation: from roster and scenario to a verified restructuring plan."""
+
+
