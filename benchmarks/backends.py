@@ -33,12 +33,12 @@ BACKENDS = ["highs", "cbc", "scip", "cpsat"]
 def worker(data: Path, backend: str, limit: float) -> dict:
     from models.scenario_files import load_scenario, scenario_path
     from models.validation import load_inputs
-    from optimizer.model.formulation import build_model
-    from optimizer.pipeline import model_data
+    from optimizer.model.build import build_model
+    from optimizer.model.kinds import graded_model_data
     from optimizer.solvers.staged import solve_model
 
     scenario = load_scenario(scenario_path("baseline"), [f"solver.backend={backend}", f"solver.time_limit={limit}"])
-    data_, _, _ = model_data(load_inputs(data), scenario)
+    data_, _, _ = graded_model_data(load_inputs(data), scenario)
     began = time.perf_counter()
     model, _ = build_model(data_)
     built = time.perf_counter()

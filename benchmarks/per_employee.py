@@ -34,7 +34,7 @@ import pandas as pd
 
 from models.scenario import SEQUENCES, Scenario
 from optimizer.model.cohorts import COHORT_COLUMNS, Cohort, cohort_counts
-from optimizer.model.formulation import ModelData
+from optimizer.model.data import ModelData
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to
 from optimizer.model.network import (
     GRADE_STEP,
@@ -365,14 +365,14 @@ def unsupported_keys(scenario: Scenario) -> list[str]:
 
 def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[LinearModel, PerEmployeeIndex]:
     """Build the per-employee MILP for ``data``'s one-year scenario (without solving). ``roster`` is the
-    employees table after :func:`optimizer.model.cohorts.assign_cohorts`, as :func:`optimizer.pipeline.model_data`
+    employees table after :func:`optimizer.model.cohorts.assign_cohorts`, as :func:`optimizer.model.kinds.graded_model_data`
     returns it with ``data``."""
     if data.horizon != 1:
         raise ValueError(
             f"the per-employee model needs horizon 1, not {data.horizon}: years after the first are expected "
             "values (fractional attrition compounds), which have no per-person meaning"
         )
-    if data.scenario.own_ladder:
+    if data.scenario.kind == "ladder":
         raise ValueError("an own ladder (categories.levels) replaces the roster: there are no employees to model")
     if not data.scenario.solver.integer_year1:
         raise ValueError("solver.integer_year1 is false: the cohort model is then an LP in expected heads, "

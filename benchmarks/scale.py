@@ -155,16 +155,16 @@ def worker_baseline(data: Path, limit: float) -> dict:
     """Cohort model against the per-employee model, one-year horizon, same data, same backend."""
     from models.scenario_files import load_scenario, scenario_path
     from models.validation import load_inputs
-    from optimizer.model.formulation import build_model
+    from optimizer.model.build import build_model
     from benchmarks.per_employee import build_per_employee_model
-    from optimizer.pipeline import model_data
+    from optimizer.model.kinds import graded_model_data
     from optimizer.solvers.staged import solve_model
 
     # every stage proven (gap 0) so the two models' stage objectives can be compared exactly
     overrides = ["horizon=1", "mix.deadline=1", "solver.backend=highs", f"solver.time_limit={limit}",
                  "solver.gap=0", "objective.stage_gap={mix: 0, cost: 0, disruption: 0}"]
     scenario = load_scenario(scenario_path("baseline"), overrides)
-    data_, _, roster = model_data(load_inputs(data), scenario)
+    data_, _, roster = graded_model_data(load_inputs(data), scenario)
     runs = {}
     for name, build in (("ours", lambda: build_model(data_)),
                         ("per_employee", lambda: build_per_employee_model(data_, roster))):

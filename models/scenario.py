@@ -2,6 +2,16 @@
 
 Every key is declared here (``extra="forbid"``, frozen); :mod:`models.scenario_files` reads the YAML
 files, follows ``extends:``, applies ``--set`` overrides and reports problems against this schema.
+
+A scenario is one of two kinds, told apart by ``categories.levels``:
+
+- ``graded``: planned from input tables (roster, units, pay table); reads ``data``, ``mix``, ``budget``,
+  ``promotion``, ``mobility``, ``attrition``, ``hiring``, ``redundancy`` and ``unit_grading``;
+- ``ladder``: a ladder of the scenario's own (``categories.levels``), no input tables; reads ``categories``.
+
+Both read the other keys (``name``, ``horizon``, ``objective``, ``solver``, ``flow_convention``,
+``requirements``, ...). A key only the other kind reads is an error that names the key and the kind
+(:func:`kind_problems`).
 """
 
 from __future__ import annotations
@@ -12,6 +22,41 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 SEQUENCES: tuple[str, ...] = ("management", "technical", "operations")
 Sequence = Literal["management", "technical", "operations"]
+ScenarioKind = Literal["graded", "ladder"]
+KIND_SECTIONS: dict[ScenarioKind, tuple[str, ...]] = {
+    "graded": ("data", "mix", "budget", "promotion", "mobility", "attrition", "hiring", "redundancy", "unit_grading"),
+    "ladder": ("categories",),
+}
+"""Top-level keys only one kind of scenario reads; both kinds read every other key."""
+KIND_LABELS: dict[ScenarioKind, str] = {
+    "graded": "a graded scenario (planned from input tables)",
+    "ladder": "an own-ladder scenario (categories.levels)",
+}
+
+
+def raw_kind(raw: dict[str, Any]) -> ScenarioKind:
+    """The kind of an unvalidated scenario mapping: ``ladder`` when it lists ``categories.levels``."""
+    categories = raw.get("categories")
+    return "ladder" if isinstance(categories, dict) and categories.get("levels") else "graded"
+
+
+def _leaf_keys(value: Any, path: str) -> list[str]:
+    if isinstance(value, dict) and value:
+        return [leaf for key, child in value.items() for leaf in _leaf_keys(child, f"{path}.{key}")]
+    return [path]
+
+
+def kind_problems(raw: dict[str, Any]) -> list[str]:
+    """One problem per key of ``raw`` that only the other kind of scenario reads (e.g. ``mix.operations_floor``
+    in a scenario with ``categories.levels``, or ``categories.unit`` in one without)."""
+    kind = raw_kind(raw)
+    other: ScenarioKind = "graded" if kind == "ladder" else "ladder"
+    problems = []
+    for section in KIND_SECTIONS[other]:
+        if section in raw:
+            for key in _leaf_keys(raw[section], section):
+                problems.append(f"'{key}' has no meaning for {KIND_LABELS[kind]}: only {KIND_LABELS[other]} reads it")
+    return problems
 
 
 class ScenarioError(ValueError):
@@ -438,7 +483,7 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _years_within_horizon(self) -> "Scenario":
-        deadline = None if self.own_ladder else self.mix.deadline  # an own ladder has no mix band
+        deadline = None if self.kind == "ladder" else self.mix.deadline  # an own ladder has no mix band
         problems = year_problems(self.horizon, deadline, self.budget.caps)
         problems += self._requirement_problems()
         if problems:
@@ -446,15 +491,22 @@ class Scenario(Strict):
         return self
 
     @property
-    def own_ladder(self) -> bool:
-        """True when ``categories.levels`` replace the input tables and the pay/grade machinery."""
-        return bool(self.categories.levels)
+    def kind(self) -> ScenarioKind:
+        """``ladder`` when ``categories.levels`` replace the input tables and the pay/grade machinery, else
+        ``graded``."""
+        return "ladder" if self.categories.levels else "graded"
+
+    def to_raw(self) -> dict[str, Any]:
+        """The scenario as a plain mapping of the keys its kind reads: what
+        :func:`models.scenario_files.build_scenario` takes to build it again (with overrides)."""
+        other: ScenarioKind = "graded" if self.kind == "ladder" else "ladder"
+        return self.model_dump(exclude=set(KIND_SECTIONS[other]))
 
     def _requirement_problems(self) -> list[str]:
         """Rules across keys: goals of the stage order, categories and years of requirements and caps,
         in-year wastage keys that only ``service_dependent`` reads."""
         problems = []
-        if not self.own_ladder and sorted(self.objective.order) not in (
+        if self.kind == "graded" and sorted(self.objective.order) not in (
             ["cost", "disruption", "mix"], ["cost", "disruption", "mix", "redundancy"]
         ):
             problems.append(f"objective.order must list mix, cost and disruption once each, got {self.objective.order}")

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from models.scenario import Scenario, ScenarioError, year_problems
+from models.scenario import Scenario, ScenarioError, kind_problems, year_problems
+
 
 def _raw_year_problems(raw: dict[str, Any], errors: list[dict[str, Any]]) -> list[str]:
     """:func:`models.scenario.year_problems` on an unvalidated scenario (defaults where a key is absent,
@@ -174,6 +175,7 @@ def build_scenario(raw: dict[str, Any], source: str, overrides: list[str] = ()) 
             previous = node
         log.append(f"{dotted}: {previous!r} → {value!r}")
     raw["applied_overrides"] = log
+    problems += kind_problems(raw)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:  # reported together with the problems of the overrides

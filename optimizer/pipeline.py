@@ -19,33 +19,35 @@ from typing import Any
 
 import pandas as pd
 
-from models.grading import grade_units
 from models.io import InputTables
-from models.pay import PayStructure
 from models.scenario import Scenario
 from models.validation import load_inputs
-from optimizer.solvers.pulp_model import write_lp
-from optimizer.model.cohorts import assign_cohorts, cohort_counts
+from optimizer.model.build import build_model
+from optimizer.model.data import Index, ModelData
+from optimizer.model.formulation import DISRUPTIVE
+from optimizer.model.kinds import graded_model_data, ladder_model_data
+from optimizer.model.requirements import requirements_table
 from optimizer.plan.disaggregate import employee_actions
-from optimizer.model.formulation import DISRUPTIVE, Index, ModelData, build_model
-from optimizer.solvers.linear_model import LinearModel
 from optimizer.plan.output import staged_folder, write_json, write_tables
-from optimizer.model.requirements import ladder_model_data, requirements_table
-from optimizer.solvers.reuse import REFERENCE_FILE, Reference, make_reference, reuse_solution, save_reference
 from optimizer.plan.results import (
     REQUIREMENT_COLUMNS,
     budget_table,
     cohort_plan,
     flows_table,
+    goal_deviations,
     headcount_table,
     mix_table,
 )
+from optimizer.solvers.base import Progress
+from optimizer.solvers.linear_model import LinearModel
+from optimizer.solvers.pulp_model import write_lp
+from optimizer.solvers.reuse import REFERENCE_FILE, Reference, make_reference, reuse_solution, save_reference
 from optimizer.solvers.staged import Solution, StageResult, solve_model
 from optimizer.verify.graded import VerificationReport, verify_plan
 from optimizer.verify.ladder import verify_ladder_plan
+from optimizer.whatif.diagnosis import diagnose_infeasible, diagnose_missed
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TARGET_MISSED, EXIT_NO_PLAN = 0, 2, 3, 4
-Progress = Callable[[str], None]
 ReportWriter = Callable[[Path], None]
 """Writes a human-readable report into a verified plan folder, reading only that folder's files."""
 
@@ -72,42 +74,6 @@ class RunResult:
     plan_dir: Path | None
     reference: Reference | None = None
     """The solved model of a graded plan, the reference for later what-ifs (:mod:`optimizer.solvers.reuse`)."""
-
-
-def model_data(tables: InputTables, scenario: Scenario) -> tuple[ModelData, pd.DataFrame, pd.DataFrame]:
-    """(ModelData, graded units, roster with cohort columns) for a validated data set."""
-    graded = grade_units(tables.units, scenario.unit_grading)
-    pay = PayStructure.from_tables(tables.pay, graded)
-    roster = assign_cohorts(tables.employees, scenario)
-    units = tables.units.set_index("unit_id")
-    bounds = {
-        column: {str(u): float(v) for u, v in units[column].dropna().items()}
-        for column in ("min_headcount", "max_headcount")
-        if column in units.columns
-    }
-    data = ModelData(
-        scenario=scenario,
-        pay=pay,
-        units=sorted(graded["unit_id"].astype(str)),
-        initial=cohort_counts(roster),
-        min_headcount=bounds.get("min_headcount", {}),
-        max_headcount=bounds.get("max_headcount", {}),
-    )
-    return data, graded, roster
-
-
-def goal_deviations(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """Missed targets: mix shares outside the band and budget totals over the cap (tolerance 1e-7)."""
-    banded = mix.dropna(subset=["lower", "upper"])
-    shortfall = (banded["lower"] - banded["share"]).clip(lower=0) + (banded["share"] - banded["upper"]).clip(lower=0)
-    missed_mix = banded.assign(shortfall=shortfall)[shortfall > 1e-7]
-    totals = budget[budget["unit_id"] == "ALL"].dropna(subset=["cap"])
-    overrun = totals["total"] - totals["cap"]
-    missed_budget = totals.assign(overrun=overrun)[overrun > 1e-7 * totals["cap"].abs()]
-    return {
-        "mix": missed_mix[["year", "sequence", "share", "lower", "upper", "shortfall"]].to_dict("records"),
-        "budget": missed_budget[["year", "total", "cap", "overrun"]].to_dict("records"),
-    }
 
 
 def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame) -> dict[str, float]:
@@ -269,7 +235,7 @@ def run_plan(
     with timer.phase("load+validate"):
         tables = tables if tables is not None else load_inputs(data_dir)
     with timer.phase("cohorts"):
-        data, graded, roster = model_data(tables, scenario)
+        data, graded, roster = graded_model_data(tables, scenario)
     with timer.phase("build"):
         model, index = build_model(data)
     summary = _summary_base(scenario, tables, data_dir, model, data)
@@ -279,9 +245,6 @@ def run_plan(
     solution = _solve(model, scenario, data, timer, summary, reference)
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
-            # imported here: optimizer.whatif.diagnosis imports this module
-            from optimizer.whatif.diagnosis import diagnose_infeasible
-
             with timer.phase("diagnosis"):
                 summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
         return _no_plan(summary, solution, timer, out_dir)
@@ -312,9 +275,6 @@ def run_plan(
         counts={k: int(v) for k, v in tables_out["actions"]["action"].value_counts().sort_index().items()},
     )
     if diagnose and not targets_met:
-        # imported here: optimizer.whatif.diagnosis imports this module
-        from optimizer.whatif.diagnosis import diagnose_missed
-
         miss = summary["objective"]["mix"] + summary["objective"]["budget_overrun"] / data.mean_pay
         reused = reference is not None and summary["solver"]["reuse"]["reused"]
         probe = _probe_seconds(timer, reference.solution if reused else solution)  # a reused plan took 0 s
@@ -337,8 +297,9 @@ def _write_verified(
     write_more: Callable[[Path], None] = lambda folder: None,
 ) -> None:
     """Write the plan's tables, summary.json and what ``write_more`` writes, verify them independently (the
-    result goes into ``summary["verification"]``), run the report writers on a verified plan, then let the
-    folder replace ``out_dir``. Raises RuntimeError, after the folder is in place, when verification fails."""
+    result goes into ``summary["verification"]``), run the report writers, then let the folder replace
+    ``out_dir``. A plan that fails verification raises RuntimeError (a bug: exit 1) and replaces nothing: the
+    staged folder is removed and an earlier plan at ``out_dir`` stays as it was."""
     with staged_folder(out_dir) as folder:
         with timer.phase("write"):
             write_tables(folder, tables)
@@ -347,15 +308,16 @@ def _write_verified(
         with timer.phase("verify"):
             report = verify(folder)
         summary.update(verification=report.to_dict(), timings=timer.seconds)
+        if not report.ok:
+            raise RuntimeError("the plan failed independent verification:\n"
+                               + "\n".join(str(f) for f in report.failures))
         write_json(summary, folder / "summary.json")
-        if report.ok and report_writers:
+        if report_writers:
             with timer.phase("reports"):
                 for writer in report_writers:
                     writer(folder)
             summary["timings"] = timer.seconds
             write_json(summary, folder / "summary.json")  # final timings, reports included
-    if not report.ok:
-        raise RuntimeError("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
 
 
 def run_ladder_plan(

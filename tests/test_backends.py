@@ -348,8 +348,8 @@ def test_cpsat_matches_highs_stage_objectives_on_a_small_multi_year_formulation(
     from models.scenario_files import load_scenario
     from models.synthetic import generate_tables
     from models.validation import load_inputs
-    from optimizer.model.formulation import build_model
-    from optimizer.pipeline import model_data
+    from optimizer.model.build import build_model
+    from optimizer.model.kinds import graded_model_data
     from optimizer.solvers.staged import solve_model
 
     employees, units, pay = generate_tables(30, 1, 3)
@@ -359,7 +359,7 @@ def test_cpsat_matches_highs_stage_objectives_on_a_small_multi_year_formulation(
         scenario = load_scenario(
             Path(__file__).parents[1] / "scenarios" / "baseline.yaml", [f"solver.backend={backend}", "solver.time_limit=5", "solver.gap=0"]
         )
-        data, _, _ = model_data(load_inputs(tmp_path), scenario)
+        data, _, _ = graded_model_data(load_inputs(tmp_path), scenario)
         model, _ = build_model(data)
         solution = solve_model(model, scenario, data.mean_pay)
         assert solution.status in ("optimal", "feasible"), solution.message

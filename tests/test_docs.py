@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from optimizer.model.formulation import render_model_reference
+from optimizer.model.build import render_model_reference
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

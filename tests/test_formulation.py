@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer.model import formulation
+from models.pay import PayStructure
+from models.scenario_files import load_scenario, scenario_path
+from optimizer.model.cohorts import Cohort
+from optimizer.model.data import ModelData
+from optimizer.model.formulation import rate_cap_of
+from optimizer.model.kinds import KINDS, LADDER
+from optimizer.model.network import Arc
 from tests.builders import people, solve_group, unit
 
 MIX_100 = [*people("U1", "operations", 80, eligible=True), *people("U1", "technical", 20, first=100)]
@@ -167,7 +173,11 @@ def test_disruption_stage_avoids_moves_that_cost_nothing(tmp_path):
     assert solved.summary["objective"]["disruption"] == 10
 
 
-def test_every_constraint_family_has_a_test():
+def test_every_constraint_family_of_every_kind_has_a_test():
+    """Each family either kind builds has a test of its exact effect (here, or in the requirement tests)."""
+    from tests import test_requirements as ladder_tests
+    from tests import test_requirements_graded as graded_requirement_tests
+
     tested = {
         "add_stock_balance": test_stock_balance_applies_expected_attrition_each_year,
         "add_outflow_availability": test_rate_cap_bounds_tier_promotions_by_the_start_of_year_stock,
@@ -177,7 +187,28 @@ def test_every_constraint_family_has_a_test():
         "add_unit_headcount_bounds": test_unit_headcount_minimum_forces_hires,
         "add_operations_floor": test_operations_floor_keeps_a_units_operations_share,
         "add_mix_band": test_mix_band_miss_is_measured_in_heads_and_flagged,
-        "add_budget": test_budget_overrun_is_exactly_the_cost_floors_force,
+        "add_cost": test_cheapest_way_to_reach_30_percent_technical_under_a_10_percent_move_cap,
+        "add_budget_cap": test_budget_overrun_is_exactly_the_cost_floors_force,
         "add_disruption": test_disruption_stage_avoids_moves_that_cost_nothing,
+        "add_requirements": ladder_tests.test_requirement_met_by_recruits_under_first_year_wastage,
+        "add_recruitment_caps": ladder_tests.test_recruitment_cap_limits_recruits_per_year,
+        "add_retraining_caps": ladder_tests.test_retraining_caps_bound_moves_to_the_next_category,
+        "add_flow_caps": graded_requirement_tests.test_recruitment_cap_per_group_and_year,
+        "add_redundancy_count": ladder_tests.test_williams_manpower_planning_reproduces_the_published_optima,
     }
-    assert set(tested) == {family.__name__ for family in formulation.FAMILIES}
+    built = {family.__name__ for kind in KINDS.values() for family in kind.families}
+    assert set(tested) == built
+
+
+@pytest.mark.parametrize("kind", list(KINDS.values()), ids=list(KINDS))
+def test_a_flow_of_unknown_kind_has_no_cost_and_no_rate_cap(kind):
+    """Loud, not silent: a flow kind the model does not know raises instead of costing nothing or taking
+    another kind's cap."""
+    scenario = load_scenario(scenario_path("manpower_williams" if kind is LADDER else "baseline"))
+    data = ModelData(scenario, PayStructure({}, {}, {}), ["U1"], {}, kind)
+    c = Cohort("U1", "skill", 1, 1, 0, False)
+    arc = Arc("teleport", c, c)
+    with pytest.raises(ValueError, match="teleport"):
+        data.one_off_cost(arc)
+    with pytest.raises(ValueError, match="teleport"):
+        rate_cap_of(arc, scenario)

@@ -37,11 +37,12 @@ from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.solvers import backends
 from optimizer.plan.disaggregate import employee_actions
-from optimizer.model.formulation import Index, ModelData, build_model
+from optimizer.model.build import build_model
+from optimizer.model.data import Index, ModelData
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.model.network import HIRE
 from benchmarks.per_employee import PerEmployeeIndex, build_per_employee_model, per_employee_actions, plan_values
-from optimizer.pipeline import model_data
+from optimizer.model.kinds import graded_model_data
 from optimizer.plan.results import cohort_plan
 from optimizer.solvers.staged import Solution, solve_model
 from tests.builders import PAY_BASE, QUIET, unit, write_group
@@ -193,7 +194,7 @@ def _case_data(case: Case, name: str, folder: Path) -> tuple[ModelData, pd.DataF
     employees = random_roster(case.seed, case.size, [u["unit_id"] for u in case.units], case.one_cohort_per_state)
     write_group(folder, employees, case.units, pay_table())
     scenario = build_scenario(json.loads(json.dumps(QUIET)), name, [*EXACT, *case.overrides])
-    data, _, roster = model_data(load_inputs(folder), scenario)
+    data, _, roster = graded_model_data(load_inputs(folder), scenario)
     return data, roster, scenario
 
 
@@ -359,7 +360,7 @@ def test_solve_model_proves_every_stage_with_mip_starts(tmp_path: Path) -> None:
 def test_horizon_beyond_one_year_is_refused(tmp_path: Path) -> None:
     folder = write_group(tmp_path, random_roster(0, 10, ["U1"]), [unit("U1")], pay_table())
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "two_years", ["horizon=2"])
-    data, _, roster = model_data(load_inputs(folder), scenario)
+    data, _, roster = graded_model_data(load_inputs(folder), scenario)
     with pytest.raises(ValueError, match="horizon 1.*expected values"):
         build_per_employee_model(data, roster)
 
@@ -367,6 +368,6 @@ def test_horizon_beyond_one_year_is_refused(tmp_path: Path) -> None:
 def test_a_roster_that_is_not_the_models_is_refused(tmp_path: Path) -> None:
     folder = write_group(tmp_path, random_roster(0, 10, ["U1"]), [unit("U1")], pay_table())
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "one_year", [])
-    data, _, roster = model_data(load_inputs(folder), scenario)
+    data, _, roster = graded_model_data(load_inputs(folder), scenario)
     with pytest.raises(ValueError, match="do not match"):
         build_per_employee_model(data, roster.iloc[1:])

@@ -13,9 +13,10 @@ import pytest
 
 from models.scenario import ScenarioError
 from models.scenario_files import build_scenario, load_scenario, scenario_path
-from optimizer.model.formulation import build_model
+from optimizer.model.build import build_model
 from optimizer.pipeline import run_ladder_plan
-from optimizer.model.requirements import ladder_model_data, requirements_table
+from optimizer.model.kinds import ladder_model_data
+from optimizer.model.requirements import requirements_table
 from optimizer.solvers.staged import solve_model
 
 
@@ -91,6 +92,71 @@ def test_minimum_mode_needs_no_slack():
     raw = ladder([staff], demand, requirements={"mode": "minimum", "demand": demand})
     _, rows = solve(raw, ["objective.order=[redundancy]"])
     assert rows[0]["headcount"] == pytest.approx(90)
+
+
+def test_recruitment_cap_limits_recruits_per_year():
+    # 100 staff, no wastage, at least 150 required: 50 recruits (cost 1); at most 60 may come in a year, so a
+    # requirement of 161 has no plan.
+    staff = {"name": "staff", "strength": 100, "recruit_max": 60, "recruit_cost": 1}
+
+    def minimum(required: int) -> dict:
+        demand = [{"name": "staff", "category": "staff", "headcount": {1: required}}]
+        return ladder([staff], demand, requirements={"mode": "minimum", "demand": demand})
+
+    flows, _ = solve(minimum(150))
+    assert flows["hire"] == pytest.approx(50)
+    assert solve(minimum(160))[0]["hire"] == pytest.approx(60)
+    with pytest.raises(AssertionError, match="infeasible"):
+        solve(minimum(161))
+
+
+@pytest.mark.parametrize(("retraining", "most_high"), [
+    ({"cost": 1, "max_per_year": 30}, 130),                # f ≤ 30
+    ({"cost": 1, "max_share_of_destination": 0.25}, 133),  # f ≤ 0.25·(100 + f) ⇔ f ≤ 33⅓
+])
+def test_retraining_caps_bound_moves_to_the_next_category(retraining, most_high):
+    # 100 low, 100 high, no wastage; only retraining (cost 1) can bring more people into high, so f = the
+    # requirement − 100 up to the cap, and one more head required than the cap allows has no plan.
+    levels = [{"name": "low", "strength": 100, "retraining": retraining},
+              {"name": "high", "strength": 100}]
+
+    def minimum(required: int) -> dict:
+        demand = [{"name": "high", "category": "high", "headcount": {1: required}}]
+        return ladder(levels, demand, requirements={"mode": "minimum", "demand": demand})
+
+    flows, _ = solve(minimum(most_high))
+    assert flows["tier_promotion"] == pytest.approx(most_high - 100)
+    with pytest.raises(AssertionError, match="infeasible"):
+        solve(minimum(most_high + 1))
+
+
+@pytest.mark.parametrize("override", ["mix.operations_floor=0.1", "budget.growth=0.03", "hiring.enabled=false",
+                                      "mobility.transfer_rate=0.5", "promotion.tier_rate_floor=0.05",
+                                      "data=somewhere"])
+def test_a_graded_key_is_refused_for_an_own_ladder(override):
+    key = override.split("=")[0]
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario_path("manpower_williams"), [override])
+    assert caught.value.problems == [
+        f"'{key}' has no meaning for an own-ladder scenario (categories.levels): only a graded scenario "
+        "(planned from input tables) reads it"]
+
+
+def test_every_graded_key_of_a_file_is_listed_for_an_own_ladder():
+    raw = ladder([{"name": "staff", "strength": 1}], [], mix={"tolerance": 0.01, "target": {"management": 1,
+                 "technical": 0, "operations": 0}}, budget={"growth": 0.1})
+    with pytest.raises(ScenarioError) as caught:
+        build_scenario(raw, "test")
+    assert [p.split("'")[1] for p in caught.value.problems] == [
+        "mix.tolerance", "mix.target.management", "mix.target.technical", "mix.target.operations", "budget.growth"]
+
+
+def test_a_ladder_key_is_refused_for_a_graded_scenario():
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario_path("baseline"), ["categories.unit=plant"])
+    assert caught.value.problems == [
+        "'categories.unit' has no meaning for a graded scenario (planned from input tables): only an own-ladder "
+        "scenario (categories.levels) reads it"]
 
 
 def test_requirement_names_a_known_category():

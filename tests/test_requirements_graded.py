@@ -15,7 +15,7 @@ from models.scenario import ScenarioError
 from models.scenario_files import build_scenario, load_scenario, scenario_path
 from models.validation import load_inputs
 from benchmarks.per_employee import build_per_employee_model
-from optimizer.pipeline import model_data
+from optimizer.model.kinds import graded_model_data
 from tests.builders import QUIET, pay_table, people, solve_group, unit, write_group
 
 SERVICE = ["flow_convention=service_dependent"]
@@ -130,6 +130,6 @@ def test_graded_requirement_keys_are_checked(raw, problem):
 def test_the_per_employee_model_refuses_downgrades(tmp_path):
     folder = write_group(tmp_path, people("U1", "technical", 10, tier=2), [unit("U1")], pay_table())
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", ["mobility.downgrade.enabled=true"])
-    data, _, roster = model_data(load_inputs(folder), scenario)
+    data, _, roster = graded_model_data(load_inputs(folder), scenario)
     with pytest.raises(ValueError, match="does not model mobility.downgrade.enabled"):
         build_per_employee_model(data, roster)

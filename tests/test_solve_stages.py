@@ -10,9 +10,9 @@ import pytest
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.solvers.backends import SolveOptions, objective_scale, solve
-from optimizer.model.formulation import build_model
+from optimizer.model.build import build_model
 from optimizer.solvers.linear_model import LinearModel
-from optimizer.pipeline import model_data
+from optimizer.model.kinds import graded_model_data
 from optimizer.solvers.staged import _counts_people, stage_terms
 from tests.builders import QUIET, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
@@ -73,7 +73,7 @@ def test_a_scaled_objective_is_reported_in_the_callers_units():
 
 def test_goals_that_count_people_are_solved_with_interior_point_lps(tmp_path):
     scenario = build_scenario(QUIET, "test", [*REACH_30, "budget.growth=0.0"])
-    data, _, _ = model_data(load_inputs(write_group(tmp_path, MIX_100, [unit("U1")])), scenario)
+    data, _, _ = graded_model_data(load_inputs(write_group(tmp_path, MIX_100, [unit("U1")])), scenario)
     model, _ = build_model(data)
     goals = stage_terms(model, data.mean_pay)
     assert {term: _counts_people(goal) for term, goal in goals.items() if goal} == {

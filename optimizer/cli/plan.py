@@ -72,7 +72,7 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
     data = data_dir or (Path(scenario.data) if scenario.data else None)
     out = out_dir or Path("runs") / scenario.name
     progress = progress_printer(quiet or as_json)
-    if scenario.own_ladder:  # categories replace the input tables
+    if scenario.kind == "ladder":  # categories replace the input tables
         with stdout_to_stderr(as_json):
             result = run_ladder_plan(scenario, out, save_lp=save_lp, progress=progress,
                                      report_writers=report_writers())

@@ -40,10 +40,7 @@ COHORT_COLUMNS = ["unit_id", "sequence", "tier", "grade", "seniority", "qualifie
 
 
 def seniority_cap(scenario: Scenario) -> int:
-    """A = the largest years-in-grade threshold any rule uses; buckets are 0..A (A means 'A or more').
-    An own ladder (``categories``) has no years-in-grade rules: A = 0."""
-    if scenario.own_ladder:
-        return 0
+    """A = the largest years-in-grade threshold any rule uses; buckets are 0..A (A means 'A or more')."""
     return max(scenario.promotion.min_years_in_grade, scenario.promotion.min_years_for_grade_step)
 
 

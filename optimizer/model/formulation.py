@@ -1,4 +1,5 @@
-"""The cohort MILP: one ``add_<family>()`` per constraint family, called in order by :func:`build_model`.
+"""The cohort MILP: one ``add_<family>()`` per constraint family; each kind of scenario lists the families it
+builds, in order (:mod:`optimizer.model.kinds`), and :func:`optimizer.model.build.build_model` calls them.
 
 Notation: c a cohort (unit u, sequence s, tier k, grade g, seniority b, qualified q); σ(c) its state;
 x[c,t] the expected headcount of c at the end of year t (x[c,0] fixed to the roster); f[a,t] the number of
@@ -6,7 +7,8 @@ people on arc a (a flow of :mod:`optimizer.model.network`) in year t; a_σ the a
 n[u,s,k,t] = Σ_{c ∈ (u,s,k)} x[c,t] the stock of a (unit, sequence, tier).
 Year-1 flows are integers (they name people; ``solver.integer_year1: false`` solves the LP instead); later
 years are expected values (continuous). A scenario with ``categories`` replaces the roster, pay table and
-network by its own ladder (:mod:`optimizer.model.ladder`); the mix band, budget cap, rate and hiring caps are off.
+network by its own ladder (:mod:`optimizer.model.ladder`); its kind builds no mix band, budget cap, rate or
+hiring caps.
 Objective terms: ``mix`` (heads outside the band), ``budget_overrun`` (CNY over the cap), ``cost`` (CNY over
 the horizon), ``disruption`` (people whose job changes); :mod:`optimizer.solvers.staged` combines them.
 """
@@ -15,14 +17,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
-from functools import cached_property
 
-from models.pay import PayStructure
 from models.scenario import SEQUENCES, Scenario
-from optimizer.model.cohorts import Cohort, seniority_cap
-from optimizer.model.ladder import ladder_network, ladder_one_off_cost
-from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to
+from optimizer.model.cohorts import Cohort
+from optimizer.model.data import Index, ModelData, Softened, stock_expr, var_name
 from optimizer.model.network import (
     DOWNGRADE,
     GRADE_STEP,
@@ -32,127 +30,22 @@ from optimizer.model.network import (
     TIER_PROMOTION,
     UNIT_TRANSFER,
     Arc,
-    Network,
-    build_network,
 )
-
-
-@dataclass(frozen=True)
-class ModelData:
-    """Everything the formulation reads: the scenario, pay, units and the roster's cohort counts."""
-
-    scenario: Scenario
-    pay: PayStructure
-    units: list[str]
-    initial: dict[Cohort, int]
-    min_headcount: dict[str, float] = field(default_factory=dict)
-    max_headcount: dict[str, float] = field(default_factory=dict)
-    elastic: bool = False
-    """Build the hard families (unit headcount bounds, operations floor, promotion floors) with penalised
-    slacks (:func:`_add_hard_row`): the model is then always feasible, which diagnoses an infeasible one."""
-
-    @property
-    def horizon(self) -> int:
-        return self.scenario.horizon
-
-    @cached_property
-    def _attrition_rates(self) -> dict[tuple[str, int], float]:
-        """a_σ by (sequence, tier), filled as :meth:`attrition` meets them (it is asked once per cohort and year)."""
-        return {}
-
-    def attrition(self, c: Cohort) -> float:
-        rate = self._attrition_rates.get((c.sequence, c.tier))
-        if rate is None:
-            scenario = self.scenario
-            own = scenario.own_ladder
-            rate = scenario.categories.level(c.tier).wastage if own else scenario.attrition.rate(c.sequence, c.tier)
-            self._attrition_rates[(c.sequence, c.tier)] = rate
-        return rate
-
-    def inflow_survival(self, arc: Arc) -> float:
-        """Share of the people on ``arc`` still there at the end of the year (see :func:`add_stock_balance`)."""
-        scenario = self.scenario
-        if scenario.flow_convention == "start_of_year":
-            return 1.0
-        if arc.kind == DOWNGRADE:
-            own = scenario.own_ladder
-            return 1.0 - (scenario.categories.downgrade_wastage if own else scenario.mobility.downgrade.wastage)
-        if arc.kind == HIRE:
-            if scenario.own_ladder:
-                return scenario.categories.level(arc.target.tier).survival_first_year
-            return 1.0 - scenario.attrition.first_year_rate(arc.target.sequence, arc.target.tier)
-        return 1.0 - self.attrition(arc.target)
-
-    def pay_of(self, c: Cohort) -> float:
-        return self.pay.pay(c.unit, c.sequence, c.tier, c.grade)
-
-    @property
-    def base_payroll(self) -> float:
-        return sum(self.pay_of(c) * n for c, n in self.initial.items())
-
-    @property
-    def mean_pay(self) -> float:
-        return self.base_payroll / max(1, sum(self.initial.values()))
-
-
-@dataclass(frozen=True)
-class Softened:
-    """A hard row of an elastic build: ``var`` ≥ 0 is how far the row's ``side`` bound gives way; ``limit`` is the
-    bound as the inputs state it (a headcount, or the share or rate where the row is written in heads)."""
-
-    row: str
-    side: str
-    """``minimum`` | ``maximum``"""
-    limit: float
-    var: int
-
-
-@dataclass
-class Index:
-    """Where each modelled quantity lives in the LinearModel."""
-
-    network: Network
-    stock: dict[tuple[Cohort, int], int] = field(default_factory=dict)
-    flow: dict[tuple[Arc, int], int] = field(default_factory=dict)
-    flows_by_year: dict[int, list[tuple[Arc, int]]] = field(default_factory=lambda: defaultdict(list))
-    flows_by_kind: dict[tuple[int, str], list[tuple[Arc, int]]] = field(default_factory=lambda: defaultdict(list))
-    mix_over: dict[tuple[str, int], int] = field(default_factory=dict)
-    mix_under: dict[tuple[str, int], int] = field(default_factory=dict)
-    overrun: dict[int, int] = field(default_factory=dict)
-    payroll: dict[int, Expr] = field(default_factory=dict)
-    one_off: dict[int, Expr] = field(default_factory=dict)
-    softened: list[Softened] = field(default_factory=list)
-
-    def flows_of(self, year: int, kind: str | None = None) -> list[tuple[Arc, int]]:
-        return self.flows_by_year[year] if kind is None else self.flows_by_kind[(year, kind)]
-
-
-def _name(kind: str, *parts: object) -> str:
-    return f"{kind}[{','.join(map(str, parts))}]"
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to
 
 
 def _arc_name(arc: Arc, year: int) -> str:
     if arc.kind == HIRE:
         c = arc.target
-        return _name("hire", c.unit, c.sequence, c.tier, c.grade, f"y{year}")
+        return var_name("hire", c.unit, c.sequence, c.tier, c.grade, f"y{year}")
     if arc.kind == SEQUENCE_MOVE:
-        return _name("move", arc.source.label(), f"to_{arc.target.sequence}", arc.target.tier, f"y{year}")
+        return var_name("move", arc.source.label(), f"to_{arc.target.sequence}", arc.target.tier, f"y{year}")
     if arc.kind == UNIT_TRANSFER:
-        return _name("transfer", arc.source.label(), f"to_{arc.target.unit}", f"y{year}")
+        return var_name("transfer", arc.source.label(), f"to_{arc.target.unit}", f"y{year}")
     if arc.kind == DOWNGRADE:
-        return _name("downgrade", arc.source.label(), f"to_{arc.target.tier}", f"y{year}")
+        return var_name("downgrade", arc.source.label(), f"to_{arc.target.tier}", f"y{year}")
     short = {GRADE_STEP: "step_grade", TIER_PROMOTION: "promote_tier", REDUNDANCY: "redundancy"}[arc.kind]
-    return _name(short, arc.source.label(), f"y{year}")
-
-
-def stock_expr(index: Index, cohorts: list[Cohort], year: int, weight=lambda c: 1.0) -> Expr:
-    """Σ weight(c)·x[c,year] over the given cohorts."""
-    expr: Expr = {}
-    for c in cohorts:
-        var = index.stock.get((c, year))
-        if var is not None:
-            add_to(expr, var, weight(c))
-    return expr
+    return var_name(short, arc.source.label(), f"y{year}")
 
 
 # ------------------------------------------------------------------------------------------- variables
@@ -164,7 +57,7 @@ def add_stock_variables(model: LinearModel, data: ModelData, index: Index) -> No
         for c in cohorts:
             fixed = float(data.initial.get(c, 0)) if year == 0 else None
             lb, ub = (fixed, fixed) if fixed is not None else (0.0, INF)
-            index.stock[(c, year)] = model.add_var(_name("stock", c.label(), f"y{year}"), lb, ub)
+            index.stock[(c, year)] = model.add_var(var_name("stock", c.label(), f"y{year}"), lb, ub)
 
 
 def add_flow_variables(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -182,7 +75,7 @@ def add_flow_variables(model: LinearModel, data: ModelData, index: Index) -> Non
 # ------------------------------------------------------------------------------------ constraint families
 
 
-def _add_hard_row(model: LinearModel, data: ModelData, index: Index, name: str, expr: Expr,
+def add_hard_row(model: LinearModel, data: ModelData, index: Index, name: str, expr: Expr,
                   lo: float = -INF, hi: float = INF, stated: float | None = None) -> None:
     """lo ≤ expr ≤ hi. In an elastic build each finite side gives way by a named slack s ≥ 0 that the
     ``softened`` term counts (people, or promotions for a floor): expr + s_min ≥ lo, expr − s_max ≤ hi.
@@ -190,7 +83,7 @@ def _add_hard_row(model: LinearModel, data: ModelData, index: Index, name: str, 
     if data.elastic:
         for side, bound, sign in (("minimum", lo, 1.0), ("maximum", hi, -1.0)):
             if math.isfinite(bound):
-                slack = model.add_var(_name("softened", name, side))
+                slack = model.add_var(var_name("softened", name, side))
                 add_to(expr, slack, sign)
                 model.add_objective("softened", {slack: 1.0})
                 index.softened.append(Softened(name, side, bound if stated is None else stated, slack))
@@ -218,7 +111,7 @@ def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None
     d = ``mobility.downgrade.wastage``. The flows table reports the in-year losses of inflows as
     attrition of the destination, so it still balances: x[t] = x[t−1] − out + in.
     """
-    cap = seniority_cap(data.scenario)
+    cap = data.seniority_cap
     for year in range(1, data.horizon + 1):
         rows: dict[Cohort, Expr] = defaultdict(dict)
         for c in index.network.live[year - 1]:
@@ -231,7 +124,7 @@ def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None
                 add_to(rows[arc.target], var, data.inflow_survival(arc))
         for c, expr in rows.items():
             add_to(expr, index.stock[(c, year)], -1.0)
-            model.add_row(_name("balance", c.label(), f"y{year}"), expr, 0.0, 0.0)
+            model.add_row(var_name("balance", c.label(), f"y{year}"), expr, 0.0, 0.0)
 
 
 def add_outflow_availability(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -243,11 +136,11 @@ def add_outflow_availability(model: LinearModel, data: ModelData, index: Index) 
                 add_to(outflows[arc.source], var, 1.0)
         for c, expr in outflows.items():
             add_to(expr, index.stock[(c, year - 1)], -(1.0 - data.attrition(c)))
-            model.add_row(_name("available", c.label(), f"y{year}"), expr, hi=0.0)
+            model.add_row(var_name("available", c.label(), f"y{year}"), expr, hi=0.0)
 
 
-def _rate_of(arc: Arc, scenario: Scenario) -> tuple[str, float]:
-    """(cap name, rate) governing an outflow arc."""
+def rate_cap_of(arc: Arc, scenario: Scenario) -> tuple[str, float]:
+    """(cap name, rate) governing an outflow arc; an arc of any other kind is a bug and raises."""
     if arc.kind == GRADE_STEP:
         return "grade_rate", scenario.promotion.grade_rate
     if arc.kind == TIER_PROMOTION:
@@ -258,7 +151,9 @@ def _rate_of(arc: Arc, scenario: Scenario) -> tuple[str, float]:
         return "transfer_rate", scenario.mobility.transfer_rate
     if arc.kind == DOWNGRADE:
         return "downgrade_rate", scenario.mobility.downgrade.rate
-    return "redundancy_rate", scenario.redundancy.max_rate
+    if arc.kind == REDUNDANCY:
+        return "redundancy_rate", scenario.redundancy.max_rate
+    raise ValueError(f"no rate cap is defined for flows of kind '{arc.kind}'")
 
 
 def _group_stock(index: Index, year: int) -> dict[tuple[str, str, int], Expr]:
@@ -274,10 +169,7 @@ def add_rate_caps(model: LinearModel, data: ModelData, index: Index) -> None:
 
     Σ_{a of kind κ out of (u,s,k)} f[a,t] ≤ rate_κ · n[u,s,k,t−1]   for every (u,s,k), κ, t.
     Mobility caps are per route (operations → technical, management → technical, technical → management).
-    Off for an own ladder (its caps are in :mod:`optimizer.model.requirements`).
     """
-    if data.scenario.own_ladder:
-        return
     for year in range(1, data.horizon + 1):
         stock = _group_stock(index, year - 1)
         capped: dict[tuple[str, str, str, int], Expr] = defaultdict(dict)
@@ -285,12 +177,12 @@ def add_rate_caps(model: LinearModel, data: ModelData, index: Index) -> None:
         for arc, var in index.flows_of(year):
             if arc.source is None:
                 continue
-            cap_name, rates[cap_name] = _rate_of(arc, data.scenario)
+            cap_name, rates[cap_name] = rate_cap_of(arc, data.scenario)
             add_to(capped[(cap_name, arc.source.unit, arc.source.sequence, arc.source.tier)], var, 1.0)
         for (cap_name, unit, sequence, tier), expr in sorted(capped.items()):
             for var, coef in stock[(unit, sequence, tier)].items():
                 add_to(expr, var, -rates[cap_name] * coef)
-            model.add_row(_name(f"cap_{cap_name}", unit, sequence, tier, f"y{year}"), expr, hi=0.0)
+            model.add_row(var_name(f"cap_{cap_name}", unit, sequence, tier, f"y{year}"), expr, hi=0.0)
 
 
 def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -311,21 +203,18 @@ def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> N
                 add_to(flows[key], var, 1.0)
                 add_to(eligible[key], index.stock[(arc.source, year - 1)], 1.0 - data.attrition(arc.source))
             for key, expr in sorted(flows.items()):
-                name = _name(f"floor_{kind}", *key, f"y{year}")
+                name = var_name(f"floor_{kind}", *key, f"y{year}")
                 if year == 1:
                     lower = math.floor(rate * sum(model.lb[v] * w for v, w in eligible[key].items()) + 1e-9)
-                    _add_hard_row(model, data, index, name, expr, lo=float(lower), stated=rate)
+                    add_hard_row(model, data, index, name, expr, lo=float(lower), stated=rate)
                 else:
                     for var, coef in eligible[key].items():
                         add_to(expr, var, -rate * coef)
-                    _add_hard_row(model, data, index, name, expr, lo=0.0, stated=rate)
+                    add_hard_row(model, data, index, name, expr, lo=0.0, stated=rate)
 
 
 def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
-    """Σ hires into sequence s in year t ≤ hiring.max_rate[s] · Σ_{c ∈ s} x[c,t−1] (the whole group).
-    Off for an own ladder (recruitment caps per category instead)."""
-    if data.scenario.own_ladder:
-        return
+    """Σ hires into sequence s in year t ≤ hiring.max_rate[s] · Σ_{c ∈ s} x[c,t−1] (the whole group)."""
     for year in range(1, data.horizon + 1):
         hires: dict[str, Expr] = defaultdict(dict)
         for arc, var in index.flows_of(year, HIRE):
@@ -335,7 +224,7 @@ def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
             members = [c for c in index.network.live[year - 1] if c.sequence == sequence]
             for var, coef in stock_expr(index, members, year - 1).items():
                 add_to(expr, var, -rate * coef)
-            model.add_row(_name("cap_hires", sequence, f"y{year}"), expr, hi=0.0)
+            model.add_row(var_name("cap_hires", sequence, f"y{year}"), expr, hi=0.0)
 
 
 def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -348,7 +237,7 @@ def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index)
                 continue
             members = [c for c in index.network.live[year] if c.unit == unit]
             expr = stock_expr(index, members, year)
-            _add_hard_row(model, data, index, _name("unit_headcount", unit, f"y{year}"), expr, lo, hi)
+            add_hard_row(model, data, index, var_name("unit_headcount", unit, f"y{year}"), expr, lo, hi)
 
 
 def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -361,7 +250,7 @@ def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> N
             members = [c for c in index.network.live[year] if c.unit == unit]
             weight = lambda c: (1.0 if c.sequence == "operations" else 0.0) - floor  # noqa: E731
             expr = stock_expr(index, members, year, weight)
-            _add_hard_row(model, data, index, _name("operations_floor", unit, f"y{year}"), expr, lo=0.0, stated=floor)
+            add_hard_row(model, data, index, var_name("operations_floor", unit, f"y{year}"), expr, lo=0.0, stated=floor)
 
 
 def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -369,71 +258,58 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
 
     N_{s,t} − (target_s + tol)·N_t ≤ over[s,t],   (target_s − tol)·N_t − N_{s,t} ≤ under[s,t],
     over, under ≥ 0; the ``mix`` objective term is Σ (over + under) in heads (0 ⇔ the band holds).
-    Off for an own ladder.
     """
-    if data.scenario.own_ladder:
-        return
     mix = data.scenario.mix
     for year in range(mix.deadline, data.horizon + 1):
         cohorts = index.network.live[year]
         for sequence in SEQUENCES:
             target = mix.target.get(sequence)
-            over = model.add_var(_name("mix_over", sequence, f"y{year}"))
-            under = model.add_var(_name("mix_under", sequence, f"y{year}"))
+            over = model.add_var(var_name("mix_over", sequence, f"y{year}"))
+            under = model.add_var(var_name("mix_under", sequence, f"y{year}"))
             index.mix_over[(sequence, year)] = over
             index.mix_under[(sequence, year)] = under
             for bound, sign, slack in ((target + mix.tolerance, 1.0, over), (target - mix.tolerance, -1.0, under)):
                 expr = stock_expr(index, cohorts, year, lambda c: sign * ((c.sequence == sequence) - bound))
                 add_to(expr, slack, -1.0)
-                model.add_row(_name("mix_upper" if sign > 0 else "mix_lower", sequence, f"y{year}"), expr, hi=0.0)
+                model.add_row(var_name("mix_upper" if sign > 0 else "mix_lower", sequence, f"y{year}"), expr, hi=0.0)
             model.add_objective("mix", {over: 1.0, under: 1.0})
 
 
-def one_off_cost(arc: Arc, data: ModelData) -> float:
-    """One-off cost of one person on ``arc``: hiring, retraining/move, transfer, downgrade, redundancy."""
-    scenario = data.scenario
-    if scenario.own_ladder:
-        return ladder_one_off_cost(arc, scenario.categories)
-    if arc.kind == HIRE:
-        return scenario.hiring.cost.get(arc.target.sequence)
-    if arc.kind == SEQUENCE_MOVE:
-        return scenario.mobility.retraining_cost if arc.route == "operations_to_technical" else scenario.mobility.move_cost
-    if arc.kind == UNIT_TRANSFER:
-        return scenario.mobility.transfer_cost
-    if arc.kind == DOWNGRADE:
-        return scenario.mobility.downgrade.cost
-    if arc.kind == REDUNDANCY:
-        return scenario.redundancy.cost_factor * data.pay_of(arc.source)
-    return 0.0
-
-
-def add_budget(model: LinearModel, data: ModelData, index: Index) -> None:
-    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t), with payroll(t) = Σ_c pay(σ(c))·x[c,t].
-
-    The row is stated divided by P = the roster's mean pay (coefficients ≈ 1 per head, right-hand side ≈
-    heads): in CNY it has coefficients up to 1e6 and a right-hand side up to 1e11, which slows the simplex
-    method down many times over. ``overrun`` ≥ 0 is in units of P; the ``budget_overrun`` term is P·overrun
-    in CNY (0 ⇔ the cap holds). The ``cost`` term is Σ_{t=1..H} (payroll(t) + one-off costs(t)).
-    An own ladder has the ``cost`` term and no cap.
-    """
-    base, unit = data.base_payroll, data.mean_pay
+def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
+    """The ``cost`` term: Σ_{t=1..H} (payroll(t) + one-off costs(t)), with payroll(t) = Σ_c pay(σ(c))·x[c,t]
+    and one-off costs(t) = Σ_a cost_a·f[a,t] (the kind's costs of hiring, retraining or moving, transferring,
+    downgrading and redundancy); the expressions are kept for :func:`add_budget_cap`."""
     for year in range(1, data.horizon + 1):
         payroll = stock_expr(index, index.network.live[year], year, data.pay_of)
         one_off: Expr = {}
         for arc, var in index.flows_of(year):
-            add_to(one_off, var, one_off_cost(arc, data))
+            add_to(one_off, var, data.one_off_cost(arc))
         index.payroll[year], index.one_off[year] = payroll, one_off
-        expr = {**payroll}
-        for var, coef in one_off.items():
-            add_to(expr, var, coef)
-        model.add_objective("cost", expr)
-        if data.scenario.own_ladder:
-            continue
-        overrun = model.add_var(_name("budget_overrun", f"y{year}"))
+        model.add_objective("cost", _plus(payroll, one_off))
+
+
+def _plus(left: Expr, right: Expr) -> Expr:
+    total = {**left}
+    for var, coef in right.items():
+        add_to(total, var, coef)
+    return total
+
+
+def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
+    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t) for t = 1..H (the expressions of :func:`add_cost`).
+
+    The row is stated divided by P = the roster's mean pay (coefficients ≈ 1 per head, right-hand side ≈
+    heads): in CNY it has coefficients up to 1e6 and a right-hand side up to 1e11, which slows the simplex
+    method down many times over. ``overrun`` ≥ 0 is in units of P; the ``budget_overrun`` term is P·overrun
+    in CNY (0 ⇔ the cap holds).
+    """
+    base, unit = data.base_payroll, data.mean_pay
+    for year in range(1, data.horizon + 1):
+        overrun = model.add_var(var_name("budget_overrun", f"y{year}"))
         index.overrun[year] = overrun
-        scaled = {var: coef / unit for var, coef in expr.items()}
+        scaled = {var: coef / unit for var, coef in _plus(index.payroll[year], index.one_off[year]).items()}
         add_to(scaled, overrun, -1.0)
-        model.add_row(_name("budget", f"y{year}"), scaled, hi=data.scenario.budget_cap(year, base) / unit)
+        model.add_row(var_name("budget", f"y{year}"), scaled, hi=data.scenario.budget_cap(year, base) / unit)
         model.add_objective("budget_overrun", {overrun: unit})
 
 
@@ -446,72 +322,3 @@ def add_disruption(model: LinearModel, data: ModelData, index: Index) -> None:
     redundancies (on an own ladder: retraining, downgrades and redundancies). A downgrade counts: like a
     promotion or a move, it gives the person another job. Grade steps, hires and attrition do not count."""
     model.add_objective("disruption", {var: 1.0 for (arc, _), var in index.flow.items() if arc.kind in DISRUPTIVE})
-
-
-FAMILIES = (
-    add_stock_balance,
-    add_outflow_availability,
-    add_rate_caps,
-    add_promotion_floors,
-    add_hiring_caps,
-    add_unit_headcount_bounds,
-    add_operations_floor,
-    add_mix_band,
-    add_budget,
-    add_disruption,
-)
-"""Constraint families in build order; tier caps and the landing rules live in :mod:`optimizer.model.network`."""
-
-
-def build_model(data: ModelData) -> tuple[LinearModel, Index]:
-    """Build the cohort MILP (without solving)."""
-    from optimizer.model.requirements import REQUIREMENT_FAMILIES
-
-    model = LinearModel(name=data.scenario.name)
-    scenario = data.scenario
-    network = ladder_network(scenario) if scenario.own_ladder else build_network(data.initial, scenario, data.pay, data.units)
-    index = Index(network)
-    add_stock_variables(model, data, index)
-    add_flow_variables(model, data, index)
-    for family in (*FAMILIES, *REQUIREMENT_FAMILIES):
-        family(model, data, index)
-    return model, index
-
-
-def render_model_reference() -> str:
-    """Markdown reference of the model (docs/model.md is exactly this text), from the docstrings."""
-    import inspect
-
-    from optimizer.model import ladder
-
-    from optimizer.model import network
-
-    from optimizer.model import requirements
-
-    from optimizer.solvers import staged as solve
-
-    parts = [
-        "# The cohort model",
-        "",
-        "Generated from the docstrings of `optimizer/model/network.py`, `optimizer/model/formulation.py` and",
-        "`optimizer/solvers/staged.py` (and `optimizer/model/ladder.py`, `optimizer/model/requirements.py`) by `render_model_reference()`.",
-        "",
-        "## Sets and variables",
-        "",
-        inspect.cleandoc(__doc__ or ""),
-        "",
-        "## Flows, eligibility, landing rules and tier caps",
-        "",
-        inspect.cleandoc(network.__doc__ or ""),
-        "",
-        "## Constraint families (build order)",
-        "",
-    ]
-    for family in FAMILIES:
-        parts += [f"### `{family.__name__}`", "", inspect.cleandoc(family.__doc__ or ""), ""]
-    parts += ["## Own ladders (`categories`)", "", inspect.cleandoc(ladder.__doc__ or ""), ""]
-    parts += ["## Requirements (`requirements`)", "", inspect.cleandoc(requirements.__doc__ or ""), ""]
-    for family in requirements.REQUIREMENT_FAMILIES:
-        parts += [f"### `{family.__name__}`", "", inspect.cleandoc(family.__doc__ or ""), ""]
-    parts += ["## Objective and solve", "", inspect.cleandoc(solve.__doc__ or ""), ""]
-    return "\n".join(parts)

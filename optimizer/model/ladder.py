@@ -55,15 +55,3 @@ def ladder_network(scenario: Scenario) -> Network:
     year_arcs = [arc for tier in tiers for arc in _arcs_from(categories, tier)]
     years = range(scenario.horizon + 1)
     return Network([list(cohorts) for _ in years], [[] if year == 0 else list(year_arcs) for year in years])
-
-
-def ladder_one_off_cost(arc: Arc, categories: Categories) -> float:
-    """One-off cost of one person on ``arc`` of an own ladder."""
-    if arc.kind == HIRE:
-        return categories.level(arc.target.tier).recruit_cost
-    level = categories.level(arc.source.tier)
-    if arc.kind == TIER_PROMOTION:
-        return level.retraining.cost
-    if arc.kind == DOWNGRADE:
-        return level.downgrade_cost
-    return level.redundancy_cost

@@ -17,16 +17,10 @@ import numpy as np
 
 from models.scenario import Requirement, Scenario, Selection
 from optimizer.model.cohorts import Cohort
-from optimizer.model.formulation import Index, ModelData, _name, stock_expr
-from optimizer.model.ladder import category_cohort, ladder_initial, ladder_pay
-from optimizer.solvers.linear_model import Expr, LinearModel, add_to
+from optimizer.model.data import Index, ModelData, stock_expr, var_name
+from optimizer.model.ladder import category_cohort
 from optimizer.model.network import HIRE, REDUNDANCY, TIER_PROMOTION
-
-
-def ladder_model_data(scenario: Scenario) -> ModelData:
-    """ModelData of a scenario with its own ladder: no input tables are read."""
-    categories = scenario.categories
-    return ModelData(scenario, ladder_pay(categories), [categories.unit], ladder_initial(categories))
+from optimizer.solvers.linear_model import Expr, LinearModel, add_to
 
 
 def _selects(selection: Selection, scenario: Scenario, c: Cohort) -> bool:
@@ -56,12 +50,12 @@ def add_requirements(model: LinearModel, data: ModelData, index: Index) -> None:
         for year, required in sorted(requirement.headcount.items()):
             members = [c for c in index.network.live[year] if _selects(requirement, data.scenario, c)]
             expr = stock_expr(index, members, year)
-            name = _name("requirement", requirement.name, f"y{year}")
+            name = var_name("requirement", requirement.name, f"y{year}")
             if requirements.mode == "minimum":
                 model.add_row(name, expr, lo=required)
                 continue
-            over = model.add_var(_name("overmanning", requirement.name, f"y{year}"))
-            short = model.add_var(_name("short_time", requirement.name, f"y{year}"), 0.0, requirement.short_time_max)
+            over = model.add_var(var_name("overmanning", requirement.name, f"y{year}"))
+            short = model.add_var(var_name("short_time", requirement.name, f"y{year}"), 0.0, requirement.short_time_max)
             add_to(expr, over, -1.0)
             add_to(expr, short, -(1.0 - requirements.short_time_fraction))
             model.add_row(name, expr, required, required)
@@ -69,17 +63,15 @@ def add_requirements(model: LinearModel, data: ModelData, index: Index) -> None:
             add_to(over_by_year[year], over, 1.0)
     if requirements.overmanning_max is not None:
         for year, expr in sorted(over_by_year.items()):
-            model.add_row(_name("cap_overmanning", f"y{year}"), expr, hi=requirements.overmanning_max)
+            model.add_row(var_name("cap_overmanning", f"y{year}"), expr, hi=requirements.overmanning_max)
 
 
 def add_recruitment_caps(model: LinearModel, data: ModelData, index: Index) -> None:
     """Own ladder: recruits into category i in year t ≤ ``recruit_max`` of i (before first-year wastage)."""
-    if not data.scenario.own_ladder:
-        return
     for year in range(1, data.horizon + 1):
         for arc, var in index.flows_of(year, HIRE):
             level = data.scenario.categories.level(arc.target.tier)
-            model.add_row(_name("cap_recruits", level.name, f"y{year}"), {var: 1.0}, hi=level.recruit_max)
+            model.add_row(var_name("cap_recruits", level.name, f"y{year}"), {var: 1.0}, hi=level.recruit_max)
 
 
 def add_retraining_caps(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -89,18 +81,16 @@ def add_retraining_caps(model: LinearModel, data: ModelData, index: Index) -> No
     f[i→i+1,t] ≤ ``retraining.max_share_of_destination`` of i · x[i+1,t] (the destination's strength
     after that year's flows, e.g. retrainees ≤ 25% of the skilled).
     """
-    if not data.scenario.own_ladder:
-        return
     for year in range(1, data.horizon + 1):
         for arc, var in index.flows_of(year, TIER_PROMOTION):
             level = data.scenario.categories.level(arc.source.tier)
             limits = level.retraining
             if limits.max_per_year is not None:
-                model.add_row(_name("cap_retraining", level.name, f"y{year}"), {var: 1.0}, hi=limits.max_per_year)
+                model.add_row(var_name("cap_retraining", level.name, f"y{year}"), {var: 1.0}, hi=limits.max_per_year)
             if limits.max_share_of_destination is not None:
                 expr = {var: 1.0}
                 add_to(expr, index.stock[(arc.target, year)], -limits.max_share_of_destination)
-                model.add_row(_name("cap_retraining_share", level.name, f"y{year}"), expr, hi=0.0)
+                model.add_row(var_name("cap_retraining_share", level.name, f"y{year}"), expr, hi=0.0)
 
 
 def add_flow_caps(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -123,24 +113,18 @@ def add_flow_caps(model: LinearModel, data: ModelData, index: Index) -> None:
             if not flows:
                 continue
             if cap.max_per_year is not None:
-                model.add_row(_name("cap_flows", cap.name, f"y{year}"), dict(flows), hi=cap.max_per_year)
+                model.add_row(var_name("cap_flows", cap.name, f"y{year}"), dict(flows), hi=cap.max_per_year)
             if cap.max_share_of_destination is not None:
                 members = [c for c in index.network.live[year] if _selects(cap, data.scenario, c)]
                 expr = dict(flows)
                 for var, coef in stock_expr(index, members, year).items():
                     add_to(expr, var, -cap.max_share_of_destination * coef)
-                model.add_row(_name("cap_flows_share", cap.name, f"y{year}"), expr, hi=0.0)
+                model.add_row(var_name("cap_flows_share", cap.name, f"y{year}"), expr, hi=0.0)
 
 
 def add_redundancy_count(model: LinearModel, data: ModelData, index: Index) -> None:
     """``redundancy`` term: Σ_t Σ f[a,t] over redundancy arcs (the goal "minimise redundancies")."""
     model.add_objective("redundancy", {var: 1.0 for (arc, _), var in index.flow.items() if arc.kind == REDUNDANCY})
-
-
-REQUIREMENT_FAMILIES = (
-    add_requirements, add_recruitment_caps, add_retraining_caps, add_flow_caps, add_redundancy_count
-)
-"""Families built after :data:`optimizer.model.formulation.FAMILIES`, in this order."""
 
 
 def requirements_table(model: LinearModel, values: np.ndarray, data: ModelData, index: Index) -> list[dict[str, float | int | str]]:
@@ -149,7 +133,7 @@ def requirements_table(model: LinearModel, values: np.ndarray, data: ModelData, 
     exact = data.scenario.requirements.mode == "exact"
 
     def value(kind: str, requirement: Requirement, year: int) -> float:
-        return float(values[model.var(_name(kind, requirement.name, f"y{year}"))]) if exact else 0.0
+        return float(values[model.var(var_name(kind, requirement.name, f"y{year}"))]) if exact else 0.0
 
     rows = []
     for requirement in data.scenario.requirements.demand:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from models.scenario import SEQUENCES
 from optimizer.model.cohorts import Cohort, seniority_cap
-from optimizer.model.formulation import Index, ModelData, one_off_cost
+from optimizer.model.data import Index, ModelData
 from optimizer.model.network import ATTRITION, DOWNGRADE, HIRE, REDUNDANCY, SEQUENCE_MOVE, UNIT_TRANSFER, Arc
 
 STATE = ["unit_id", "sequence", "tier", "grade"]
@@ -46,7 +47,7 @@ def cohort_plan(values: np.ndarray, data: ModelData, index: Index) -> CohortPlan
         value = float(round(value)) if year == 1 and whole_year1 else (value if value > 1e-9 else 0.0)
         if value > 0:
             flows[(arc, year)] = value
-    cap = seniority_cap(data.scenario)
+    cap = data.seniority_cap
     stock: list[dict[Cohort, float]] = [dict(data.initial)]
     for year in range(1, data.horizon + 1):
         nxt: dict[Cohort, float] = defaultdict(float)
@@ -110,7 +111,7 @@ def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame |
     for (arc, year), count in plan.flows.items():
         if arc.kind in COST_COLUMN:
             unit = arc.source.unit if arc.kind == REDUNDANCY else arc.target.unit
-            money[(year, unit)][COST_COLUMN[arc.kind]] += one_off_cost(arc, data) * count
+            money[(year, unit)][COST_COLUMN[arc.kind]] += data.one_off_cost(arc) * count
     parts = ["payroll", "hiring_cost", "retraining_cost", "redundancy_cost"]
     frame = pd.DataFrame(
         [(year, unit, *(cols.get(p, 0.0) for p in parts)) for (year, unit), cols in sorted(money.items())],
@@ -166,3 +167,17 @@ def mix_table(headcount: pd.DataFrame, data: ModelData) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(rows, columns=["year", "sequence", "headcount", "share", "target", "lower", "upper"])
+
+
+def goal_deviations(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """Missed targets: mix shares outside the band and budget totals over the cap (tolerance 1e-7)."""
+    banded = mix.dropna(subset=["lower", "upper"])
+    shortfall = (banded["lower"] - banded["share"]).clip(lower=0) + (banded["share"] - banded["upper"]).clip(lower=0)
+    missed_mix = banded.assign(shortfall=shortfall)[shortfall > 1e-7]
+    totals = budget[budget["unit_id"] == "ALL"].dropna(subset=["cap"])
+    overrun = totals["total"] - totals["cap"]
+    missed_budget = totals.assign(overrun=overrun)[overrun > 1e-7 * totals["cap"].abs()]
+    return {
+        "mix": missed_mix[["year", "sequence", "share", "lower", "upper", "shortfall"]].to_dict("records"),
+        "budget": missed_budget[["year", "total", "cap", "overrun"]].to_dict("records"),
+    }

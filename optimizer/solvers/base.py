@@ -8,6 +8,8 @@ from typing import Literal, get_args
 
 import numpy as np
 
+Progress = Callable[[str], None]
+"""Receives one line of progress at a time (a phase starting, a stage ending, a better plan found)."""
 Backend = Literal["highs", "cbc", "scip", "cpsat"]
 Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"]
 Verdict = Status | Literal["infeasible_or_unbounded"]

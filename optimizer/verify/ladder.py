@@ -170,7 +170,7 @@ def _summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario 
         detail = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else exc
         problems.append(f"{path} has no valid scenario: {detail}")
         return {}, None
-    if not scenario.own_ladder:
+    if scenario.kind != "ladder":
         problems.append(f"{path}: the scenario has no categories.levels (a plan from input tables: verify it "
                         "with its DATA_DIR)")
     return summary, scenario
@@ -200,7 +200,7 @@ def load_ladder_plan(plan_dir: str | Path, tol: float = 1e-6) -> LadderPlan:
     heads = _read(plan_dir, "headcount", PLAN_SCHEMAS["headcount"], problems)
     flows = _read(plan_dir, "flows", PLAN_SCHEMAS["flows"], problems)
     requirements = _read(plan_dir, "requirements", PLAN_SCHEMAS["requirements"], problems)
-    if problems or scenario is None or not scenario.own_ladder:
+    if problems or scenario is None or scenario.kind != "ladder":
         raise Unreadable(problems)
     categories = scenario.categories
 

@@ -61,11 +61,13 @@ from models.io import InputTables
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import build_scenario
 from optimizer.solvers.backends import solve
-from optimizer.model.formulation import ModelData, build_model
+from optimizer.model.build import build_model
+from optimizer.model.data import ModelData
 from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.whatif.parallel import default_workers, run_in_processes
-from optimizer.pipeline import Progress, goal_deviations, model_data
-from optimizer.plan.results import budget_table, cohort_plan, headcount_table, mix_table
+from optimizer.model.kinds import graded_model_data
+from optimizer.plan.results import budget_table, cohort_plan, goal_deviations, headcount_table, mix_table
+from optimizer.solvers.base import Progress
 from optimizer.solvers.staged import fixing_row, solver_options, stage_terms
 
 MET = 1e-6
@@ -129,7 +131,7 @@ class Probe:
 
 def target_miss(scenario: Scenario, tables: InputTables) -> Probe:
     """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP."""
-    data, _, _ = model_data(tables, scenario)
+    data, _, _ = graded_model_data(tables, scenario)
     model, _ = build_model(data)
     result = solve(model, stage_terms(model, data.mean_pay)["mix"], replace(solver_options(scenario), gap=PROBE_GAP))
     met = result.objective is not None and result.objective <= MET
@@ -280,7 +282,7 @@ def _value(scenario: dict[str, Any], key: str) -> Any:
 
 def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadline: bool) -> list[SearchTask]:
     """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move."""
-    base = scenario.model_dump()
+    base = scenario.to_raw()
     tasks = [
         SearchTask(c.key, _value(base, c.key), c.limit, miss, base, data_dir)
         for c in CANDIDATES if c.applies(scenario) and _value(base, c.key) != c.limit
@@ -326,7 +328,7 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
 
 
 def missed_goals(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """The goals a plan misses, from its mix and budget tables (:func:`optimizer.pipeline.goal_deviations`):
+    """The goals a plan misses, from its mix and budget tables (:func:`optimizer.plan.results.goal_deviations`):
     a share outside the band by ``points`` = 100·shortfall, i.e. ``heads`` = shortfall·N_t people of the
     year's total N_t; a budget total over the cap by ``overrun`` CNY, ``percent_of_cap`` = 100·overrun/cap."""
     deviations = goal_deviations(mix, budget)

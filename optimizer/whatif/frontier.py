@@ -37,12 +37,13 @@ from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.solvers.backends import solve
 from optimizer.whatif.diagnosis import MET, YEARS_BEYOND, SearchTask, run_search
-from optimizer.model.formulation import Index, ModelData, build_model, stock_expr
+from optimizer.model.build import build_model
+from optimizer.model.data import Index, ModelData, stock_expr
 from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.solvers.linear_model import LinearModel, combine
 from optimizer.plan.output import write_csv
 from optimizer.whatif.parallel import run_in_processes
-from optimizer.pipeline import model_data
+from optimizer.model.kinds import graded_model_data
 from optimizer.plan.results import cohort_plan, headcount_table, mix_table
 from optimizer.solvers.staged import solve_model, solver_options, stage_terms
 
@@ -79,13 +80,13 @@ class GoalValue:
 
 
 def _model(scenario: Scenario, data_dir: Path) -> tuple[ModelData, LinearModel, Index]:
-    data, _, _ = model_data(cached_inputs(data_dir), scenario)
+    data, _, _ = graded_model_data(cached_inputs(data_dir), scenario)
     model, index = build_model(data)
     return data, model, index
 
 
 def _with(scenario: Scenario, *overrides: str) -> Scenario:
-    return build_scenario(scenario.model_dump(), scenario.name, list(overrides))
+    return build_scenario(scenario.to_raw(), scenario.name, list(overrides))
 
 
 def best_technical_share(scenario: Scenario, data_dir: Path) -> GoalValue:
@@ -118,7 +119,7 @@ def best_technical_share(scenario: Scenario, data_dir: Path) -> GoalValue:
 def earliest_deadline(scenario: Scenario, data_dir: Path) -> GoalValue:
     """The diagnosis' earliest-year search from year 1 (``optimal`` when every probe was decided)."""
     found = run_search(SearchTask(key="mix.deadline", start=0, limit=scenario.horizon + YEARS_BEYOND, start_miss=None,
-                                  base=scenario.model_dump(), data_dir=data_dir))
+                                  base=scenario.to_raw(), data_dir=data_dir))
     status = "target_missed" if found["to"] is None else "feasible" if found["undecided"] else "optimal"
     return GoalValue(found["to"], status, found["probes"])
 
@@ -248,7 +249,7 @@ def run_frontier(
         raise ValueError(f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}")
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
     load_inputs(data_dir)
-    base = scenario.model_dump()
+    base = scenario.to_raw()
     tasks = [FrontierTask(key, x, goal, base, scenario.name, data_dir) for x in xs]
     done = 0
 

@@ -254,7 +254,7 @@ def run_sweep(
         load_reference(reference_dir)
     points = grid_points(grids)
     width = len(str(len(points)))
-    base = scenario.model_dump()
+    base = scenario.to_raw()
     tasks = [
         PointTask(p, base, scenario.name, data_dir, out_dir / "runs" / p.folder_name(width),
                   f"runs/{p.folder_name(width)}", reference_dir)

@@ -1,0 +1,160 @@
+"""What the formulation reads and where it puts things: :class:`ModelData` (the scenario, pay, units, the
+start stock by cohort and the scenario's :class:`ModelKind`), :class:`Index` (where each modelled quantity
+lives in the :class:`~optimizer.solvers.linear_model.LinearModel`) and the naming of variables and rows.
+
+A *kind* is what a scenario plans from: ``graded`` (input tables: roster, units graded into pay coefficients
+and tier caps, the pay table) or ``ladder`` (the scenario's own ladder of ``categories``). Each kind supplies
+its network, rates, costs and its own list of constraint families (:mod:`optimizer.model.kinds`); no family
+asks which kind it is building for.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+from models.pay import PayStructure
+from models.scenario import Scenario
+from optimizer.model.cohorts import Cohort
+from optimizer.model.network import DOWNGRADE, HIRE, Arc, Network
+from optimizer.solvers.linear_model import Expr, LinearModel, add_to
+
+class ModelKind(Protocol):
+    """What a kind of scenario supplies to the model (:mod:`optimizer.model.kinds` has the two kinds)."""
+
+    name: str
+    families: tuple[Family, ...]
+    """Its constraint families, in build order."""
+
+    def network(self, data: ModelData) -> Network:
+        """Live cohorts and arcs per year."""
+
+    def seniority_cap(self, scenario: Scenario) -> int:
+        """A: seniority buckets are 0..A (A means 'A or more years in grade')."""
+
+    def attrition(self, scenario: Scenario, c: Cohort) -> float:
+        """a_σ: the yearly leaving rate of people in c's state with at least a year's service."""
+
+    def first_year_leaving(self, scenario: Scenario, c: Cohort) -> float:
+        """Leaving rate of recruits into c in their first year (``service_dependent`` only)."""
+
+    def downgrade_leaving(self, scenario: Scenario) -> float:
+        """Share of the downgraded who leave in the year of the downgrade (``service_dependent`` only)."""
+
+    def one_off_cost(self, arc: Arc, data: ModelData) -> float:
+        """One-off cost of one person on ``arc``."""
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Everything the formulation reads: the scenario, pay, units, the start stock by cohort and the kind."""
+
+    scenario: Scenario
+    pay: PayStructure
+    units: list[str]
+    initial: dict[Cohort, int]
+    kind: ModelKind
+    min_headcount: dict[str, float] = field(default_factory=dict)
+    max_headcount: dict[str, float] = field(default_factory=dict)
+    elastic: bool = False
+    """Build the hard families (unit headcount bounds, operations floor, promotion floors) with penalised
+    slacks (:func:`optimizer.model.formulation.add_hard_row`): the model is then always feasible, which
+    diagnoses an infeasible one."""
+
+    @property
+    def horizon(self) -> int:
+        return self.scenario.horizon
+
+    @cached_property
+    def seniority_cap(self) -> int:
+        return self.kind.seniority_cap(self.scenario)
+
+    @cached_property
+    def _attrition_rates(self) -> dict[tuple[str, int], float]:
+        """a_σ by (sequence, tier), filled as :meth:`attrition` meets them (it is asked once per cohort and year)."""
+        return {}
+
+    def attrition(self, c: Cohort) -> float:
+        rate = self._attrition_rates.get((c.sequence, c.tier))
+        if rate is None:
+            rate = self._attrition_rates[(c.sequence, c.tier)] = self.kind.attrition(self.scenario, c)
+        return rate
+
+    def inflow_survival(self, arc: Arc) -> float:
+        """π_a, the share of the people on ``arc`` still there at the end of the year (see
+        :func:`optimizer.model.formulation.add_stock_balance`)."""
+        if self.scenario.flow_convention == "start_of_year":
+            return 1.0
+        if arc.kind == DOWNGRADE:
+            return 1.0 - self.kind.downgrade_leaving(self.scenario)
+        if arc.kind == HIRE:
+            return 1.0 - self.kind.first_year_leaving(self.scenario, arc.target)
+        return 1.0 - self.attrition(arc.target)
+
+    def one_off_cost(self, arc: Arc) -> float:
+        return self.kind.one_off_cost(arc, self)
+
+    def pay_of(self, c: Cohort) -> float:
+        return self.pay.pay(c.unit, c.sequence, c.tier, c.grade)
+
+    @property
+    def base_payroll(self) -> float:
+        return sum(self.pay_of(c) * n for c, n in self.initial.items())
+
+    @property
+    def mean_pay(self) -> float:
+        return self.base_payroll / max(1, sum(self.initial.values()))
+
+
+@dataclass(frozen=True)
+class Softened:
+    """A hard row of an elastic build: ``var`` ≥ 0 is how far the row's ``side`` bound gives way; ``limit`` is the
+    bound as the inputs state it (a headcount, or the share or rate where the row is written in heads)."""
+
+    row: str
+    side: str
+    """``minimum`` | ``maximum``"""
+    limit: float
+    var: int
+
+
+@dataclass
+class Index:
+    """Where each modelled quantity lives in the LinearModel."""
+
+    network: Network
+    stock: dict[tuple[Cohort, int], int] = field(default_factory=dict)
+    flow: dict[tuple[Arc, int], int] = field(default_factory=dict)
+    flows_by_year: dict[int, list[tuple[Arc, int]]] = field(default_factory=lambda: defaultdict(list))
+    flows_by_kind: dict[tuple[int, str], list[tuple[Arc, int]]] = field(default_factory=lambda: defaultdict(list))
+    mix_over: dict[tuple[str, int], int] = field(default_factory=dict)
+    mix_under: dict[tuple[str, int], int] = field(default_factory=dict)
+    overrun: dict[int, int] = field(default_factory=dict)
+    payroll: dict[int, Expr] = field(default_factory=dict)
+    one_off: dict[int, Expr] = field(default_factory=dict)
+    softened: list[Softened] = field(default_factory=list)
+
+    def flows_of(self, year: int, kind: str | None = None) -> list[tuple[Arc, int]]:
+        return self.flows_by_year[year] if kind is None else self.flows_by_kind[(year, kind)]
+
+
+Family = Callable[[LinearModel, ModelData, Index], None]
+"""A constraint family: ``add_<family>(model, data, index)`` adds its variables, rows and objective terms."""
+
+
+def var_name(kind: str, *parts: object) -> str:
+    """Structured name of a variable or row, e.g. ``budget[y2]``, ``promote_tier[u07,technical,3,5,s2,q0,y1]``."""
+    return f"{kind}[{','.join(map(str, parts))}]"
+
+
+def stock_expr(index: Index, cohorts: list[Cohort], year: int, weight=lambda c: 1.0) -> Expr:
+    """Σ weight(c)·x[c,year] over the given cohorts."""
+    expr: Expr = {}
+    for c in cohorts:
+        var = index.stock.get((c, year))
+        if var is not None:
+            add_to(expr, var, weight(c))
+    return expr

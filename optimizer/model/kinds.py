@@ -1,0 +1,187 @@
+"""The two kinds of scenario and what each supplies to the model: its start stock (:class:`ModelData`), its
+network, rates and one-off costs, and its own list of constraint families.
+
+- ``graded`` plans a group from input tables: a roster, units graded into pay coefficients and tier caps, the
+  pay table; mix band, budget cap, rate caps, hiring caps, unit bounds and requirements.
+- ``ladder`` plans a scenario's own ladder of ``categories`` (no input tables): wastage, recruitment and
+  retraining limits per category, requirements; no mix band, budget cap or rate caps.
+
+:attr:`models.scenario.Scenario.kind` says which kind a scenario is; :func:`kind_of` gives its model kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from models.grading import grade_units
+from models.io import InputTables
+from models.pay import PayStructure
+from models.scenario import Scenario
+from optimizer.model import formulation as f
+from optimizer.model import requirements as r
+from optimizer.model.cohorts import Cohort, assign_cohorts, cohort_counts, seniority_cap
+from optimizer.model.data import Family, ModelData
+from optimizer.model.ladder import ladder_initial, ladder_network, ladder_pay
+from optimizer.model.network import (
+    DOWNGRADE,
+    GRADE_STEP,
+    HIRE,
+    REDUNDANCY,
+    SEQUENCE_MOVE,
+    TIER_PROMOTION,
+    UNIT_TRANSFER,
+    Arc,
+    Network,
+    build_network,
+)
+
+
+def _unknown_flow(arc: Arc) -> ValueError:
+    return ValueError(f"no one-off cost is defined for flows of kind '{arc.kind}'")
+
+
+@dataclass(frozen=True)
+class GradedKind:
+    """A group planned from input tables."""
+
+    name: str = "graded"
+    families: tuple[Family, ...] = (
+        f.add_stock_balance,
+        f.add_outflow_availability,
+        f.add_rate_caps,
+        f.add_promotion_floors,
+        f.add_hiring_caps,
+        f.add_unit_headcount_bounds,
+        f.add_operations_floor,
+        f.add_mix_band,
+        f.add_cost,
+        f.add_budget_cap,
+        f.add_disruption,
+        r.add_requirements,
+        r.add_flow_caps,
+        r.add_redundancy_count,
+    )
+
+    def network(self, data: ModelData) -> Network:
+        return build_network(data.initial, data.scenario, data.pay, data.units)
+
+    def seniority_cap(self, scenario: Scenario) -> int:
+        return seniority_cap(scenario)
+
+    def attrition(self, scenario: Scenario, c: Cohort) -> float:
+        return scenario.attrition.rate(c.sequence, c.tier)
+
+    def first_year_leaving(self, scenario: Scenario, c: Cohort) -> float:
+        return scenario.attrition.first_year_rate(c.sequence, c.tier)
+
+    def downgrade_leaving(self, scenario: Scenario) -> float:
+        return scenario.mobility.downgrade.wastage
+
+    def one_off_cost(self, arc: Arc, data: ModelData) -> float:
+        """Hiring (``hiring.cost`` of the sequence), retraining or a management ↔ technical move, a transfer, a
+        downgrade, a redundancy (``redundancy.cost_factor`` × pay of the state left); grade steps and tier
+        promotions cost nothing once (their pay rise is in the payroll). Any other kind raises."""
+        scenario = data.scenario
+        if arc.kind == HIRE:
+            return scenario.hiring.cost.get(arc.target.sequence)
+        if arc.kind == SEQUENCE_MOVE:
+            mobility = scenario.mobility
+            return mobility.retraining_cost if arc.route == "operations_to_technical" else mobility.move_cost
+        if arc.kind == UNIT_TRANSFER:
+            return scenario.mobility.transfer_cost
+        if arc.kind == DOWNGRADE:
+            return scenario.mobility.downgrade.cost
+        if arc.kind == REDUNDANCY:
+            return scenario.redundancy.cost_factor * data.pay_of(arc.source)
+        if arc.kind in (GRADE_STEP, TIER_PROMOTION):
+            return 0.0
+        raise _unknown_flow(arc)
+
+
+@dataclass(frozen=True)
+class LadderKind:
+    """A scenario's own ladder of ``categories``: category i is the cohort (unit, sequence, i, 1, 0, no)."""
+
+    name: str = "ladder"
+    families: tuple[Family, ...] = (
+        f.add_stock_balance,
+        f.add_outflow_availability,
+        f.add_cost,
+        f.add_disruption,
+        r.add_requirements,
+        r.add_recruitment_caps,
+        r.add_retraining_caps,
+        r.add_flow_caps,
+        r.add_redundancy_count,
+    )
+
+    def network(self, data: ModelData) -> Network:
+        return ladder_network(data.scenario)
+
+    def seniority_cap(self, scenario: Scenario) -> int:
+        """No years-in-grade rules: one seniority bucket."""
+        return 0
+
+    def attrition(self, scenario: Scenario, c: Cohort) -> float:
+        return scenario.categories.level(c.tier).wastage
+
+    def first_year_leaving(self, scenario: Scenario, c: Cohort) -> float:
+        return 1.0 - scenario.categories.level(c.tier).survival_first_year
+
+    def downgrade_leaving(self, scenario: Scenario) -> float:
+        return scenario.categories.downgrade_wastage
+
+    def one_off_cost(self, arc: Arc, data: ModelData) -> float:
+        """Recruiting (``recruit_cost`` of the category joined), retraining (``retraining.cost``), downgrading
+        (``downgrade_cost``) and redundancy (``redundancy_cost``) of the category left. Any other kind raises."""
+        categories = data.scenario.categories
+        if arc.kind == HIRE:
+            return categories.level(arc.target.tier).recruit_cost
+        level = categories.level(arc.source.tier)
+        if arc.kind == TIER_PROMOTION:
+            return level.retraining.cost
+        if arc.kind == DOWNGRADE:
+            return level.downgrade_cost
+        if arc.kind == REDUNDANCY:
+            return level.redundancy_cost
+        raise _unknown_flow(arc)
+
+
+GRADED, LADDER = GradedKind(), LadderKind()
+KINDS = {kind.name: kind for kind in (GRADED, LADDER)}
+
+
+def kind_of(scenario: Scenario) -> GradedKind | LadderKind:
+    """The model kind of a scenario (:attr:`models.scenario.Scenario.kind`)."""
+    return KINDS[scenario.kind]
+
+
+def graded_model_data(tables: InputTables, scenario: Scenario) -> tuple[ModelData, pd.DataFrame, pd.DataFrame]:
+    """(ModelData, graded units, roster with cohort columns) of a graded scenario on validated tables."""
+    graded = grade_units(tables.units, scenario.unit_grading)
+    pay = PayStructure.from_tables(tables.pay, graded)
+    roster = assign_cohorts(tables.employees, scenario)
+    units = tables.units.set_index("unit_id")
+    bounds = {
+        column: {str(u): float(v) for u, v in units[column].dropna().items()}
+        for column in ("min_headcount", "max_headcount")
+        if column in units.columns
+    }
+    data = ModelData(
+        scenario=scenario,
+        pay=pay,
+        units=sorted(graded["unit_id"].astype(str)),
+        initial=cohort_counts(roster),
+        kind=GRADED,
+        min_headcount=bounds.get("min_headcount", {}),
+        max_headcount=bounds.get("max_headcount", {}),
+    )
+    return data, graded, roster
+
+
+def ladder_model_data(scenario: Scenario) -> ModelData:
+    """ModelData of a scenario with its own ladder: no input tables are read."""
+    categories = scenario.categories
+    return ModelData(scenario, ladder_pay(categories), [categories.unit], ladder_initial(categories), LADDER)
