@@ -73,9 +73,9 @@ def data_dir(cache: Path, n: int, parquet_from: int) -> Path:
 
 def worker_ours(data: Path, time_limit: float | None) -> dict:
     """Every phase of one plan of the baseline scenario, in this (fresh) process."""
-    from models.io import InputError, InputTables, load_tables
+    from models.io import load_tables
     from models.scenario_files import load_scenario, scenario_path
-    from models.validation import _canonical, _check_all, _problems
+    from models.validation import validated
     from optimizer.pipeline import run_plan
 
     overrides = [] if time_limit is None else [f"solver.time_limit={time_limit}"]
@@ -83,12 +83,9 @@ def worker_ours(data: Path, time_limit: float | None) -> dict:
     began = time.perf_counter()
     raw = load_tables(data)
     loaded = time.perf_counter()
-    checked = _check_all(raw)
-    if _problems(checked):
-        raise InputError(str(data), _problems(checked))
-    tables = InputTables(**{n: _canonical(c) for n, c in checked.items()}, files=raw.files, hashes=raw.hashes)
-    validated = time.perf_counter()
-    del raw, checked
+    tables = validated(raw, str(data))
+    validated_at = time.perf_counter()
+    del raw
     with tempfile.TemporaryDirectory() as scratch:
         result = run_plan(scenario, data, Path(scratch) / "plan", tables=tables)
         total = time.perf_counter() - began
@@ -97,7 +94,7 @@ def worker_ours(data: Path, time_limit: float | None) -> dict:
         again = run_plan(what_if, data, Path(scratch) / "what-if", tables=tables, reference=result.reference)
         what_if_total = time.perf_counter() - what_if_began
     timings = result.summary["timings"]
-    phases = {"load": loaded - began, "validate": validated - loaded,
+    phases = {"load": loaded - began, "validate": validated_at - loaded,
               **{p: timings.get(p, 0.0) for p in PHASES[2:]}}
     solver = result.summary.get("solver", {})
     return {

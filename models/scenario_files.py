@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from models.scenario import Scenario, ScenarioError, kind_problems, year_problems
+from models.scenario import KIND_LABELS, KIND_SECTIONS, Scenario, ScenarioError, kind_problems, year_problems
 
 
 def _raw_year_problems(raw: dict[str, Any], errors: list[dict[str, Any]]) -> list[str]:
@@ -217,6 +217,12 @@ def render_scenario_reference() -> str:
         "`wfplan` refuses any key not listed here and names the nearest valid one. A file may `extends:` another;",
         "`--set key.path=value` overrides are type-checked and recorded in `summary.json` under",
         "`scenario.applied_overrides`.",
+        "",
+        "A scenario is *graded* (planned from input tables) or an *own ladder* (it lists `categories.levels` and",
+        "reads no input tables). Keys only one kind reads: "
+        + "; ".join(f"{KIND_LABELS[kind].split(' (')[0].removeprefix('a ').removeprefix('an ')}: "
+                    + ", ".join(f"`{key}`" for key in keys) for kind, keys in KIND_SECTIONS.items())
+        + ". Such a key in a scenario of the other kind is an error that names it.",
         "",
     ]
 

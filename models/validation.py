@@ -295,10 +295,15 @@ def load_inputs(path: str | Path) -> InputTables:
     columns, in its order: text as ``str``, tier/grade as int64, headcount bounds as nullable Int64
     (blank = no bound), scores, performance, years and salaries as float64, flags as bool.
     """
-    raw = load_tables(path)
+    return validated(load_tables(path), str(path))
+
+
+def validated(raw: InputTables, source: str) -> InputTables:
+    """The text tables ``raw`` validated and converted as :func:`load_inputs` does; raises
+    :class:`InputError` (naming ``source``) listing every problem."""
     tables = _check_all(raw)
     problems = _problems(tables)
     if problems:
-        raise InputError(str(path), problems)
+        raise InputError(source, problems)
     frames = {name: _canonical(checked) for name, checked in tables.items()}
     return InputTables(**frames, files=raw.files, hashes=raw.hashes)

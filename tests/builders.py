@@ -104,11 +104,11 @@ def solve_group(tmp_path: Path, employees: list[dict], units: list[dict], overri
     data = write_group(tmp_path / "data", employees, units, pay)
     scenario = build_scenario(json.loads(json.dumps(base or QUIET)), "test", list(overrides))
     result = run_plan(scenario, data, tmp_path / "plan")
-    _check_invariants(result.summary)
+    check_invariants(result.summary)
     return Solved(result.exit_code, result.summary, tmp_path / "plan")
 
 
-def _check_invariants(summary: dict) -> None:
+def check_invariants(summary: dict) -> None:
     """Invariants of every solved plan (the verifier checks the files; this checks the solver agrees)."""
     assert summary["verification"]["ok"], summary["verification"]["failures"]
     stages = {stage["term"]: stage for stage in summary["solver"]["stages"]}

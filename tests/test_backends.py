@@ -9,7 +9,7 @@ import highspy
 import numpy as np
 import pytest
 
-from optimizer.solvers.backends import SolveOptions, _parse_cbc_log, solve
+from optimizer.solvers.backends import SolveOptions, parse_cbc_log, solve
 from optimizer.solvers.pulp_model import lp_name, write_lp
 from optimizer.solvers.linear_model import INF, LinearModel
 
@@ -285,19 +285,19 @@ def test_highs_runs_with_changing_thread_counts() -> None:
 
 def test_cbc_log_verdicts() -> None:
     stopped = "Result - Stopped on time limit\n\nObjective value:   3.0\nLower bound:  1.5\nGap: 0.5\n"
-    assert _parse_cbc_log(stopped)[:2] == ("feasible", 1.5)
+    assert parse_cbc_log(stopped)[:2] == ("feasible", 1.5)
     nothing = "Result - Stopped on time limit\n\nNo feasible solution found\nLower bound:  12\n"
-    assert _parse_cbc_log(nothing)[:2] == ("no_solution", 12.0)
+    assert parse_cbc_log(nothing)[:2] == ("no_solution", 12.0)
     gap = "Result - Optimal solution found (within gap tolerance)\n\nObjective value: 9\nLower bound: 8.5\n"
-    assert _parse_cbc_log(gap)[:2] == ("optimal", 8.5)  # solve() then calls it feasible
+    assert parse_cbc_log(gap)[:2] == ("optimal", 8.5)  # solve() then calls it feasible
     lp = "Optimal - objective value -22.5\nOptimal objective -22.5 - 0 iterations time 0.002\n"
-    assert _parse_cbc_log(lp)[:2] == ("optimal", -22.5)
-    assert _parse_cbc_log("Dual infeasible - objective value -5e+12\n")[0] == "infeasible_or_unbounded"
-    assert _parse_cbc_log("Primal infeasible - objective value 11.5\n")[0] == "infeasible"
-    assert _parse_cbc_log("Pre-processing says infeasible or unbounded\n")[0] == "infeasible_or_unbounded"
-    assert _parse_cbc_log("Problem is infeasible - 0.00 seconds\n")[0] == "infeasible"
-    assert _parse_cbc_log("Stopped on iterations - objective value 4\n")[0] == "no_solution"
-    assert _parse_cbc_log("Coin0008I MODEL read with 0 errors\n")[0] == "error"
+    assert parse_cbc_log(lp)[:2] == ("optimal", -22.5)
+    assert parse_cbc_log("Dual infeasible - objective value -5e+12\n")[0] == "infeasible_or_unbounded"
+    assert parse_cbc_log("Primal infeasible - objective value 11.5\n")[0] == "infeasible"
+    assert parse_cbc_log("Pre-processing says infeasible or unbounded\n")[0] == "infeasible_or_unbounded"
+    assert parse_cbc_log("Problem is infeasible - 0.00 seconds\n")[0] == "infeasible"
+    assert parse_cbc_log("Stopped on iterations - objective value 4\n")[0] == "no_solution"
+    assert parse_cbc_log("Coin0008I MODEL read with 0 errors\n")[0] == "error"
 
 
 # ---------------------------------------------------------------- LP and MPS files

@@ -128,3 +128,16 @@ def test_a_shipped_requirement_scenario_solves_without_input_tables(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["solver"]["stages"][0]["objective"] == pytest.approx(841.796875)
     assert len(pd.read_csv(out / "requirements.csv")) == 9
+
+
+@pytest.mark.parametrize("override", ["mix.operations_floor=0.1", "budget.growth=0.03", "hiring.enabled=false",
+                                      "mobility.transfer_rate=0.5", "promotion.tier_rate_floor=0.05"])
+def test_a_key_of_the_other_kind_exits_2_naming_key_and_kind(tmp_path, override):
+    """An own-ladder scenario has no mix band, budget cap, hiring or rate caps: such a key is refused, not
+    ignored or misapplied, and nothing is written."""
+    out = tmp_path / "plan"
+    result = CliRunner().invoke(main, ["solve", "manpower_williams", "--set", override, "--out", str(out), "--quiet"])
+    assert result.exit_code == 2
+    key = override.split("=")[0]
+    assert f"'{key}' has no meaning for an own-ladder scenario (categories.levels)" in result.output
+    assert not out.exists()

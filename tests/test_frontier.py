@@ -77,7 +77,7 @@ def test_earliest_deadline_frontier_against_the_retraining_rate(data):
     # 0.01 → 0, 0.8, ... 5.5 by year 8 = horizon + 5, the last year searched.
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", ["horizon=3", "mix.tolerance=0"])
     key = "mobility.operations_to_technical"
-    tasks = [FrontierTask(key, x, "deadline", scenario.model_dump(), "test", data)
+    tasks = [FrontierTask(key, x, "deadline", scenario.to_raw(), "test", data)
              for x in ("0.01", "0.02", "0.05", "0.1", "0.15", "0.2")]
     table = frontier_table([evaluate_point(task) for task in tasks], key, "deadline", x_sense="min")
     assert table["deadline"].tolist()[1:] == [7, 3, 2, 1, 1] and pd.isna(table["deadline"][0])

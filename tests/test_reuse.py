@@ -24,7 +24,7 @@ from optimizer.solvers.reuse import (
     save_reference,
 )
 from optimizer.solvers.staged import Solution, StageResult
-from tests.builders import QUIET, _check_invariants, people, unit, write_group
+from tests.builders import QUIET, check_invariants, people, unit, write_group
 from tests.test_formulation import MIX_100
 from tests.test_sweep import REACH_30_EXACTLY
 
@@ -120,7 +120,7 @@ def test_an_unreadable_reference_is_refused_naming_the_file(tmp_path, content):
 def _solve(tmp_path, name, overrides=(), reference=None, data="data"):
     scenario = build_scenario(json.loads(json.dumps(REACH_30_EXACTLY)), "test", list(overrides))
     result = run_plan(scenario, tmp_path / data, tmp_path / name, reference=reference)
-    _check_invariants(result.summary)
+    check_invariants(result.summary)
     return result
 
 

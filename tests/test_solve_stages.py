@@ -13,7 +13,7 @@ from optimizer.solvers.backends import SolveOptions, objective_scale, solve
 from optimizer.model.build import build_model
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.model.kinds import graded_model_data
-from optimizer.solvers.staged import _counts_people, stage_terms
+from optimizer.solvers.staged import counts_people, stage_terms
 from tests.builders import QUIET, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 
@@ -76,7 +76,7 @@ def test_goals_that_count_people_are_solved_with_interior_point_lps(tmp_path):
     data, _, _ = graded_model_data(load_inputs(write_group(tmp_path, MIX_100, [unit("U1")])), scenario)
     model, _ = build_model(data)
     goals = stage_terms(model, data.mean_pay)
-    assert {term: _counts_people(goal) for term, goal in goals.items() if goal} == {
+    assert {term: counts_people(goal) for term, goal in goals.items() if goal} == {
         "mix": True, "cost": False, "disruption": True}
 
 

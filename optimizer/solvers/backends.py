@@ -87,7 +87,7 @@ from optimizer.solvers.base import (
     SolveResult,
     Status,
     Verdict,
-    _Outcome,
+    Outcome,
 )
 
 __all__ = ["Backend", "SolveOptions", "SolveResult", "Status", "solve"]
@@ -151,22 +151,22 @@ def _seconds_left(options: SolveOptions, began: float) -> float:
     return max(options.time_limit - (time.perf_counter() - began), 0.01)
 
 
-def _run_backend(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+def _run_backend(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> Outcome:
     try:
         return _BACKENDS[options.backend](model, objective, options, start)
     except Exception as exc:  # a solver that fails is reported as status "error", not raised
-        return _Outcome("error", message=f"{type(exc).__name__}: {exc}")
+        return Outcome("error", message=f"{type(exc).__name__}: {exc}")
 
 
-def _settle_unbounded(model: LinearModel, options: SolveOptions, claim: _Outcome) -> _Outcome:
+def _settle_unbounded(model: LinearModel, options: SolveOptions, claim: Outcome) -> Outcome:
     """An "unbounded" or "infeasible or unbounded" claim becomes "unbounded" only if a feasible point
     exists: the same backend solves the feasibility problem (zero objective) to decide."""
     probe = _run_backend(model, {}, options, None)
     if probe.status in ("optimal", "feasible"):
-        return _Outcome("unbounded", message=f"{claim.message}; a feasible point exists")
+        return Outcome("unbounded", message=f"{claim.message}; a feasible point exists")
     if probe.status in ("infeasible", "infeasible_or_unbounded", "unbounded"):  # 0 can't be unbounded
-        return _Outcome("infeasible", message=f"{claim.message}; the feasibility problem is infeasible")
-    return _Outcome("no_solution", message=f"{claim.message}; feasibility undecided: {probe.message}")
+        return Outcome("infeasible", message=f"{claim.message}; the feasibility problem is infeasible")
+    return Outcome("no_solution", message=f"{claim.message}; feasibility undecided: {probe.message}")
 
 
 def _clean_start(model: LinearModel, start: np.ndarray) -> np.ndarray:
@@ -187,7 +187,7 @@ def _relative_gap(objective: float, bound: float) -> float:
 
 
 def _result(
-    model: LinearModel, objective: Expr, outcome: _Outcome, factor: float, backend: str, seconds: float
+    model: LinearModel, objective: Expr, outcome: Outcome, factor: float, backend: str, seconds: float
 ) -> SolveResult:
     """The shared bookkeeping; the solver minimised ``objective`` = the caller's objective / ``factor``
     (−1 for a maximisation, times :func:`objective_scale`)."""
@@ -267,7 +267,7 @@ def _highs_callback(highs: highspy.Highs, report: Callable[[float, float | None]
     highs.cbMipImprovingSolution.subscribe(improved)
 
 
-def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> Outcome:
     # HiGHS keeps one thread scheduler per process and refuses a later run asking for another
     # thread count ("scheduler has already been initialized"): start each solve with a fresh one
     highspy.Highs.resetGlobalScheduler(True)
@@ -301,7 +301,7 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
     else:
         bound = info.objective_function_value if status == "optimal" else None
     values = np.array(highs.getSolution().col_value, dtype=float) if status in ("optimal", "feasible") else None
-    return _Outcome(status, values, bound, f"HiGHS {model_status}")
+    return Outcome(status, values, bound, f"HiGHS {model_status}")
 
 
 _CBC_VERDICT = re.compile(
@@ -313,7 +313,7 @@ _CBC_OBJECTIVE = re.compile(r"objective value:?\s+([-+0-9.eE]+)", re.IGNORECASE)
 _CBC_LOWER_BOUND = re.compile(r"^Lower bound:\s+([-+0-9.eE]+)", re.MULTILINE)
 
 
-def _parse_cbc_log(log: str) -> tuple[Verdict, float | None, str]:
+def parse_cbc_log(log: str) -> tuple[Verdict, float | None, str]:
     """Status, bound and verdict from CBC's log: its last verdict line (the MIP "Result - …" block,
     or Clp's line when CBC solved an LP or decided in preprocessing) and the numbers after it."""
     verdicts = list(_CBC_VERDICT.finditer(log))
@@ -360,7 +360,7 @@ def _cbc_solver(options: SolveOptions, warm: bool, log: Path) -> pulp.LpSolver:
         )
 
 
-def _solve_cbc(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+def _solve_cbc(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> Outcome:
     prob, cols = pulp_problem(model, objective)
     set_pulp_start(cols, start)
     with tempfile.TemporaryDirectory(prefix="wfplan-cbc-") as folder:
@@ -369,9 +369,9 @@ def _solve_cbc(model: LinearModel, objective: Expr, options: SolveOptions, start
         log = log_path.read_text()
     if options.msg:
         print(log)
-    status, bound, message = _parse_cbc_log(log)
+    status, bound, message = parse_cbc_log(log)
     values = pulp_values(cols) if status in ("optimal", "feasible") else None
-    return _Outcome(status, values, bound, message)
+    return Outcome(status, values, bound, message)
 
 
 # ---------------------------------------------------------------- OR-Tools (SCIP, CP-SAT)
@@ -423,20 +423,20 @@ def _solve_mp(
     return response
 
 
-def _mp_outcome(solver: str, response: mp.MPSolutionResponse) -> _Outcome:
+def _mp_outcome(solver: str, response: mp.MPSolutionResponse) -> Outcome:
     status = _MP_STATUS.get(response.status, "error")
     if _MP_AMBIGUOUS.search(response.status_str):
         status = "infeasible_or_unbounded"  # pywraplp calls SCIP's INFORUNBD "INFEASIBLE"
     name = mp.MPSolverResponseStatus.Name(response.status).removeprefix("MPSOLVER_")
     message = f"{solver} {name} {response.status_str}".strip()
     if status not in ("optimal", "feasible"):
-        return _Outcome(status, message=message)
+        return Outcome(status, message=message)
     bound = response.best_objective_bound
     values = np.array(response.variable_value, dtype=float)
-    return _Outcome(status, values, bound if math.isfinite(bound) else None, message)
+    return Outcome(status, values, bound if math.isfinite(bound) else None, message)
 
 
-def _solve_scip(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+def _solve_scip(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> Outcome:
     parameters = f"limits/gap = {options.gap!r}\nrandomization/randomseedshift = {options.seed}\n"
     response = _solve_mp(
         _mp_model(model, objective, start),
@@ -448,7 +448,7 @@ def _solve_scip(model: LinearModel, objective: Expr, options: SolveOptions, star
     return _mp_outcome("SCIP", response)
 
 
-def _solve_cpsat(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> _Outcome:
+def _solve_cpsat(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> Outcome:
     began = time.perf_counter()
     proto = _mp_model(model, objective, start)
     common = (
@@ -464,7 +464,7 @@ def _solve_cpsat(model: LinearModel, objective: Expr, options: SolveOptions, sta
     return _exact_continuous(proto, gridded, grid)
 
 
-def _exact_continuous(proto: mp.MPModelProto, gridded: _Outcome, grid: CpsatGrid) -> _Outcome:
+def _exact_continuous(proto: mp.MPModelProto, gridded: Outcome, grid: CpsatGrid) -> Outcome:
     """Keep the integer part of CP-SAT's gridded answer and re-optimise the continuous variables
     with GLOP. The grid model holds the rounding of an optimal point, so its bound (less the
     objective's rounding error) bounds the model; the answer is optimal only when it meets it."""
@@ -472,11 +472,11 @@ def _exact_continuous(proto: mp.MPModelProto, gridded: _Outcome, grid: CpsatGrid
     if grid.missing:
         note += f" ({grid.missing} without derived bounds: capped, no bound)"
     if gridded.status in ("unbounded", "infeasible_or_unbounded"):
-        return _Outcome(gridded.status, message=f"{note}: {gridded.message}")
+        return Outcome(gridded.status, message=f"{note}: {gridded.message}")
     if gridded.status == "error":
-        return _Outcome("error", message=f"{note} could not convert the model: {gridded.message}")
+        return Outcome("error", message=f"{note} could not convert the model: {gridded.message}")
     if gridded.values is None:
-        return _Outcome("no_solution", message=f"{note}: {gridded.message}, which proves nothing for the model")
+        return Outcome("no_solution", message=f"{note}: {gridded.message}, which proves nothing for the model")
     fixed = mp.MPModelProto()
     fixed.CopyFrom(proto)
     fixed.ClearField("solution_hint")
@@ -486,12 +486,12 @@ def _exact_continuous(proto: mp.MPModelProto, gridded: _Outcome, grid: CpsatGrid
             variable.is_integer = False
     response = _solve_mp(fixed, mp.MPModelRequest.GLOP_LINEAR_PROGRAMMING, None, "", False)
     if response.status != mp.MPSOLVER_OPTIMAL:
-        return _Outcome("no_solution", message=f"{note}: its integer part does not fit the model")
+        return Outcome("no_solution", message=f"{note}: its integer part does not fit the model")
     values = np.array(response.variable_value, dtype=float)
-    return _Outcome("optimal", values, gridded.bound, f"{note}, continuous variables re-optimised by GLOP")
+    return Outcome("optimal", values, gridded.bound, f"{note}, continuous variables re-optimised by GLOP")
 
 
-_BACKENDS: dict[str, Callable[[LinearModel, Expr, SolveOptions, np.ndarray | None], _Outcome]] = {
+_BACKENDS: dict[str, Callable[[LinearModel, Expr, SolveOptions, np.ndarray | None], Outcome]] = {
     "highs": _solve_highs,
     "cbc": _solve_cbc,
     "scip": _solve_scip,

@@ -54,7 +54,7 @@ class SolveResult:
 
 
 @dataclass
-class _Outcome:
+class Outcome:
     """What a backend found, in the minimisation frame, before the shared bookkeeping."""
 
     status: Verdict

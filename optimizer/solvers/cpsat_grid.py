@@ -16,7 +16,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from optimizer.solvers.linear_model import INF, Expr, LinearModel
-from optimizer.solvers.base import SolveOptions, _Outcome
+from optimizer.solvers.base import SolveOptions, Outcome
 
 CPSAT_VAR_SCALING = 1000.0
 """Grid of continuous variables (1/this) when CP-SAT must approximate them."""
@@ -242,9 +242,9 @@ class CpsatGrid:
             proto.objective.vars.extend(o_idx.tolist())
             proto.objective.coeffs.extend(ints.astype(np.int64).tolist())
 
-    def solve(self, options: SolveOptions, seconds: float, start: np.ndarray | None) -> _Outcome:
+    def solve(self, options: SolveOptions, seconds: float, start: np.ndarray | None) -> Outcome:
         if self.empty_rows:
-            return _Outcome("infeasible_or_unbounded" if not self.missing else "no_solution",
+            return Outcome("infeasible_or_unbounded" if not self.missing else "no_solution",
                             message=f"grid model has empty rows or domains: {self.empty_rows[:3]}")
         if start is not None:
             hint = np.clip(np.round(start / self.unit), self.lo_x, self.hi_x)
@@ -266,9 +266,9 @@ class CpsatGrid:
             bound = None
             if not self.missing:
                 bound = (solver.best_objective_bound / self.factor) + self.offset - self.error
-            return _Outcome("feasible", values, bound, message)
+            return Outcome("feasible", values, bound, message)
         if status == cp_model.INFEASIBLE:
-            return _Outcome("infeasible_or_unbounded" if not self.missing else "no_solution", message=message)
+            return Outcome("infeasible_or_unbounded" if not self.missing else "no_solution", message=message)
         if status == cp_model.MODEL_INVALID:
-            return _Outcome("error", message=f"{message}: {self.cp.validate()}")
-        return _Outcome("no_solution", message=message)
+            return Outcome("error", message=f"{message}: {self.cp.validate()}")
+        return Outcome("no_solution", message=message)

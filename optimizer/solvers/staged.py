@@ -14,7 +14,7 @@ target can't be met), the row is dropped and the goal's stage runs as usual, its
 This skips the mix stage whenever the targets are attainable, the slowest stage on large groups (its LP is
 a pure feasibility problem: dual simplex on a zero objective took 57 s at 100k employees against 5 s for the
 cost LP). Goals that count people are solved with the interior-point method for the LPs of the MIP search
-(:func:`_counts_people`). ``weighted`` mode minimises Σ weight·term once.
+(:func:`counts_people`). ``weighted`` mode minimises Σ weight·term once.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def solve_model(
             options,
             gap=objective.stage_gap.get(term, options.gap),
             on_incumbent=None if on_incumbent is None else partial(on_incumbent, term),
-            lp_method="ipm" if _counts_people(goals[term]) else "simplex",
+            lp_method="ipm" if counts_people(goals[term]) else "simplex",
         )
         return solve(model, goals[term], stage_options, start=values)
 
@@ -173,7 +173,7 @@ def _next_stage_at_zero(
     return None, result.seconds
 
 
-def _counts_people(goal: Expr) -> bool:
+def counts_people(goal: Expr) -> bool:
     """Every coefficient 1 (the mix miss in heads, disruption, redundancies): such a goal has huge sets of
     equally good LP vertices, where dual simplex crawls and the interior-point method does not. Measured
     on the baseline (HiGHS 1.16, one thread): the disruption stage's LP at 10k employees took 33 s by dual
