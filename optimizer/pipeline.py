@@ -73,6 +73,16 @@ class RunResult:
     plan_dir: Path | None
     reference: Reference | None = None
     """The solved model of a graded plan, the reference for later what-ifs (:mod:`optimizer.solvers.reuse`)."""
+    verification: VerificationReport | None = None
+    """The independent verifier's report on the written plan (None when no plan was written)."""
+
+
+class VerificationFailed(RuntimeError):
+    """A written plan failed independent verification; ``report`` lists the findings."""
+
+    def __init__(self, report: VerificationReport):
+        super().__init__("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
+        self.report = report
 
 
 Verifier = Callable[[Path], VerificationReport]
@@ -380,8 +390,8 @@ def write_plan(
     """Write ``computed`` as a plan folder that replaces ``out_dir`` once complete (docs/outputs.md): its
     tables, the solved model (``reference.npz``, when it has one) and summary.json with the verification and
     the timings added, verified independently, then the reports; or only summary.json when there is no plan
-    (exit 4). ``computed`` is not changed: the returned summary is a copy. Raises RuntimeError, after the
-    folder is in place, when verification fails."""
+    (exit 4). ``computed`` is not changed: the returned summary is a copy. Raises :class:`VerificationFailed`,
+    after the folder is in place, when verification fails."""
     timer = Timer(dict(computed.timings), progress)
     out_dir, summary = Path(out_dir), dict(computed.summary)
     if not computed.tables:
@@ -392,8 +402,8 @@ def write_plan(
     reference = None if computed.reference is None else replace(computed.reference, label=str(out_dir))
     write_more = (lambda folder: None) if reference is None else (
         lambda folder: save_reference(reference, folder / REFERENCE_FILE))
-    _write_verified(out_dir, computed.tables, summary, timer, computed.verify, report_writers, write_more)
-    return RunResult(computed.exit_code, summary, out_dir, reference)
+    report = _write_verified(out_dir, computed.tables, summary, timer, computed.verify, report_writers, write_more)
+    return RunResult(computed.exit_code, summary, out_dir, reference, report)
 
 
 def _requirements_frame(model: LinearModel, solution: Solution, data: ModelData, index: Index) -> pd.DataFrame:
@@ -405,10 +415,11 @@ def _write_verified(
     out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], timer: Timer,
     verify: Verifier, report_writers: tuple[ReportWriter, ...],
     write_more: Callable[[Path], None] = lambda folder: None,
-) -> None:
+) -> VerificationReport:
     """Write the plan's tables, summary.json and what ``write_more`` writes, verify them independently (the
     result goes into ``summary["verification"]``), run the report writers on a verified plan, then let the
-    folder replace ``out_dir``. Raises RuntimeError, after the folder is in place, when verification fails."""
+    folder replace ``out_dir``; returns the verification report. Raises :class:`VerificationFailed`, after the
+    folder is in place, when verification fails."""
     with staged_folder(out_dir) as folder:
         with timer.phase("write"):
             write_tables(folder, tables)
@@ -425,7 +436,8 @@ def _write_verified(
             summary["timings"] = timer.seconds
             write_json(summary, folder / "summary.json")  # final timings, reports included
     if not report.ok:
-        raise RuntimeError("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
+        raise VerificationFailed(report)
+    return report
 
 
 def run_ladder_plan(
