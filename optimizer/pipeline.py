@@ -87,8 +87,6 @@ class VerificationFailed(RuntimeError):
 
 Verifier = Callable[[Path], VerificationReport]
 """The independent verifier of a plan folder."""
-NOT_WRITTEN = "a plan not written yet"
-"""The label of a computed plan's reference until :func:`write_plan` names it after its folder."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -358,7 +356,8 @@ def compute_plan(
             "units": graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]],
             "requirements": requirements,
         }
-        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, NOT_WRITTEN)
+        label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
+        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label)
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED
