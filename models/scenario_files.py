@@ -201,6 +201,15 @@ def scenario_path(name: str) -> Path:
     return Path(scenarios.__file__).parent / f"{name}.yaml"
 
 
+def scenario_source(name_or_path: str | Path) -> Path:
+    """The file a scenario argument names: an existing path as given, else the shipped scenario of that name
+    when there is one, else the path as given (which :func:`load_scenario` reports as not found)."""
+    path = Path(name_or_path)
+    if not path.exists() and scenario_path(str(name_or_path)).exists():
+        return scenario_path(str(name_or_path))
+    return path
+
+
 def _type_name(annotation: Any) -> str:
     text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
     text = text or str(annotation).replace("typing.", "").replace("models.scenario.", "")

@@ -12,7 +12,8 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,38 @@ class RunResult:
     plan_dir: Path | None
     reference: Reference | None = None
     """The solved model of a graded plan, the reference for later what-ifs (:mod:`optimizer.solvers.reuse`)."""
+    verification: VerificationReport | None = None
+    """The independent verifier's report on the written plan (None when no plan was written)."""
+
+
+class VerificationFailed(RuntimeError):
+    """A written plan failed independent verification; ``report`` lists the findings."""
+
+    def __init__(self, report: VerificationReport):
+        super().__init__("the plan failed independent verification:\n" + "\n".join(str(f) for f in report.failures))
+        self.report = report
+
+
+Verifier = Callable[[Path], VerificationReport]
+"""The independent verifier of a plan folder."""
+
+
+@dataclass(frozen=True, eq=False)
+class ComputedPlan:
+    """What the chain computed for one scenario, before anything is written (:func:`write_plan` writes it).
+
+    ``tables`` maps each plan file's name (``actions``, ``headcount``, ...; docs/outputs.md) to its frame, and
+    is empty when there is no plan (exit 4, or a model saved instead of solved). ``summary`` is summary.json
+    without ``verification`` and ``timings``, which writing adds; ``timings`` are the seconds of the phases run
+    so far. ``verify`` checks a folder holding this plan; ``reference`` is the solved model of a graded plan.
+    """
+
+    exit_code: int
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    timings: dict[str, float]
+    verify: Verifier
+    reference: Reference | None = None
 
 
 def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame) -> dict[str, float]:
@@ -166,10 +199,12 @@ def _probe_seconds(timer: Timer, solution: Solution) -> float:
     return timer.seconds.get("build", 0.0) + solution.stages[0].seconds
 
 
-def _model_only(model: LinearModel, save_lp: str | Path, summary: dict[str, Any]) -> RunResult:
+def _model_only(model: LinearModel, save_lp: str | Path, summary: dict[str, Any], timer: Timer,
+                verify: Verifier) -> ComputedPlan:
     """``--save-lp``: write the built model and stop before solving."""
     write_lp(model, save_lp)
-    return RunResult(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, None)
+    return ComputedPlan(EXIT_OK, {**summary, "status": "not_solved", "lp_file": str(save_lp)}, {}, timer.seconds,
+                        verify)
 
 
 def _solve(
@@ -199,12 +234,10 @@ def _solve(
     return solution
 
 
-def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, out_dir: Path) -> RunResult:
-    """Exit 4: a plan folder holding only ``summary.json`` (status, diagnosis if any, timings)."""
-    summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False, timings=timer.seconds)
-    with staged_folder(out_dir) as folder:
-        write_json(summary, folder / "summary.json")
-    return RunResult(EXIT_NO_PLAN, summary, out_dir)
+def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, verify: Verifier) -> ComputedPlan:
+    """Exit 4: no plan tables; the folder will hold only ``summary.json`` (status, diagnosis if any, timings)."""
+    summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False)
+    return ComputedPlan(EXIT_NO_PLAN, summary, {}, timer.seconds, verify)
 
 
 def run_plan(
@@ -218,20 +251,44 @@ def run_plan(
     diagnose: bool = False,
     reference: Reference | None = None,
 ) -> RunResult:
-    """Run the chain; raises InputError on bad input before anything is written.
+    """Run the chain: :func:`compute_plan`, then :func:`write_plan` into ``out_dir`` (with ``save_lp``: the
+    model is written there, not solved, and no folder is written). Raises InputError on bad input before
+    anything is written.
 
     ``report_writers`` run on the verified plan folder before it replaces ``out_dir`` (the CLI passes the
-    writers the ``reports`` package registers, so the dependency points reports → optimizer).
+    writers the ``reports`` package registers, so the dependency points reports → optimizer). The other
+    arguments are :func:`compute_plan`'s. This run's own solved model is written to the plan folder
+    (``reference.npz``) and returned as ``RunResult.reference``.
+    """
+    computed = compute_plan(scenario, data_dir, save_lp, progress, tables, diagnose, reference)
+    if save_lp is not None:
+        return RunResult(computed.exit_code, computed.summary, None)
+    return write_plan(computed, out_dir, progress, report_writers)
+
+
+def compute_plan(
+    scenario: Scenario,
+    data_dir: str | Path,
+    save_lp: str | Path | None = None,
+    progress: Progress = lambda message: None,
+    tables: InputTables | None = None,
+    diagnose: bool = False,
+    reference: Reference | None = None,
+) -> ComputedPlan:
+    """The plan of ``scenario`` on the input tables in ``data_dir``, in memory: nothing is written (but
+    ``save_lp``, where the built model is written instead of solved). Raises InputError on bad input.
+
     ``tables`` are the already validated tables of ``data_dir`` (a what-if re-solve reuses them instead
     of loading them again; the verifier still reads ``data_dir`` on its own).
     ``diagnose``: when a target is missed, or the model is infeasible, add the ``diagnosis``
     (:mod:`optimizer.whatif.diagnosis`: extra solves, so the CLI asks for it and sweeps do not).
     ``reference``: an earlier run's solved model; its plan is taken without a solve when this model only
-    tightens that one and the plan holds here (:mod:`optimizer.solvers.reuse`). This run's own solved model is written
-    to the plan folder (``reference.npz``) and returned as ``RunResult.reference``.
+    tightens that one and the plan holds here (:mod:`optimizer.solvers.reuse`). This plan's own solved model
+    is ``ComputedPlan.reference``.
     """
     timer = Timer(progress=progress)
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    data_dir = Path(data_dir)
+    verify: Verifier = partial(verify_plan, data_dir=data_dir)
     with timer.phase("load+validate"):
         tables = tables if tables is not None else load_inputs(data_dir)
     with timer.phase("cohorts"):
@@ -240,14 +297,14 @@ def run_plan(
         model, index = build_model(data)
     summary = _summary_base(scenario, tables, data_dir, model, data)
     if save_lp is not None:
-        return _model_only(model, save_lp, summary)
+        return _model_only(model, save_lp, summary, timer, verify)
     built_rows = len(model.rows)
     solution = _solve(model, scenario, data, timer, summary, reference)
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
             with timer.phase("diagnosis"):
                 summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
-        return _no_plan(summary, solution, timer, out_dir)
+        return _no_plan(summary, solution, timer, verify)
 
     with timer.phase("plan"):
         plan = cohort_plan(solution.values, data, index)
@@ -262,7 +319,8 @@ def run_plan(
             "units": graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]],
             "requirements": requirements,
         }
-        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, str(out_dir))
+        label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
+        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label)
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED
@@ -281,9 +339,30 @@ def run_plan(
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
                                                    probe, progress)
-    _write_verified(out_dir, tables_out, summary, timer, lambda folder: verify_plan(folder, data_dir), report_writers,
-                    lambda folder: save_reference(solved, folder / REFERENCE_FILE))
-    return RunResult(exit_code, summary, out_dir, solved)
+    return ComputedPlan(exit_code, summary, tables_out, timer.seconds, verify, solved)
+
+
+def write_plan(
+    computed: ComputedPlan, out_dir: str | Path, progress: Progress = lambda message: None,
+    report_writers: tuple[ReportWriter, ...] = (),
+) -> RunResult:
+    """Write ``computed`` as a plan folder that replaces ``out_dir`` once complete (docs/outputs.md): its
+    tables, the solved model (``reference.npz``, when it has one) and summary.json with the verification and
+    the timings added, verified independently, then the reports; or only summary.json when there is no plan
+    (exit 4). ``computed`` is not changed: the returned summary is a copy. Raises :class:`VerificationFailed`
+    when verification fails, and then replaces nothing."""
+    timer = Timer(dict(computed.timings), progress)
+    out_dir, summary = Path(out_dir), dict(computed.summary)
+    if not computed.tables:
+        summary["timings"] = timer.seconds
+        with staged_folder(out_dir) as folder:
+            write_json(summary, folder / "summary.json")
+        return RunResult(computed.exit_code, summary, out_dir)
+    reference = None if computed.reference is None else replace(computed.reference, label=str(out_dir))
+    write_more = (lambda folder: None) if reference is None else (
+        lambda folder: save_reference(reference, folder / REFERENCE_FILE))
+    report = _write_verified(out_dir, computed.tables, summary, timer, computed.verify, report_writers, write_more)
+    return RunResult(computed.exit_code, summary, out_dir, reference, report)
 
 
 def _requirements_frame(model: LinearModel, solution: Solution, data: ModelData, index: Index) -> pd.DataFrame:
@@ -293,13 +372,14 @@ def _requirements_frame(model: LinearModel, solution: Solution, data: ModelData,
 
 def _write_verified(
     out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], timer: Timer,
-    verify: Callable[[Path], VerificationReport], report_writers: tuple[ReportWriter, ...],
+    verify: Verifier, report_writers: tuple[ReportWriter, ...],
     write_more: Callable[[Path], None] = lambda folder: None,
-) -> None:
+) -> VerificationReport:
     """Write the plan's tables, summary.json and what ``write_more`` writes, verify them independently (the
     result goes into ``summary["verification"]``), run the report writers, then let the folder replace
-    ``out_dir``. A plan that fails verification raises RuntimeError (a bug: exit 1) and replaces nothing: the
-    staged folder is removed and an earlier plan at ``out_dir`` stays as it was."""
+    ``out_dir``; returns the verification report. A plan that fails verification raises
+    :class:`VerificationFailed` (a bug: exit 1) and replaces nothing: the staged folder is removed and an
+    earlier plan at ``out_dir`` stays as it was."""
     with staged_folder(out_dir) as folder:
         with timer.phase("write"):
             write_tables(folder, tables)
@@ -309,8 +389,7 @@ def _write_verified(
             report = verify(folder)
         summary.update(verification=report.to_dict(), timings=timer.seconds)
         if not report.ok:
-            raise RuntimeError("the plan failed independent verification:\n"
-                               + "\n".join(str(f) for f in report.failures))
+            raise VerificationFailed(report)
         write_json(summary, folder / "summary.json")
         if report_writers:
             with timer.phase("reports"):
@@ -318,6 +397,7 @@ def _write_verified(
                     writer(folder)
             summary["timings"] = timer.seconds
             write_json(summary, folder / "summary.json")  # final timings, reports included
+    return report
 
 
 def run_ladder_plan(
@@ -327,15 +407,26 @@ def run_ladder_plan(
     progress: Progress = lambda message: None,
     report_writers: tuple[ReportWriter, ...] = (),
 ) -> RunResult:
-    """The chain for a scenario with its own ladder (``categories``): no input tables, no named people.
+    """The chain for a scenario with its own ladder (``categories``): :func:`compute_ladder_plan`, then
+    :func:`write_plan` into ``out_dir`` (with ``save_lp``: the model is written there, not solved, and no
+    folder is written). The folder holds ``headcount.csv``, ``flows.csv``, ``requirements.csv`` and
+    ``summary.json``, verified by :mod:`optimizer.verify.ladder` from those files alone, then the reports as
+    in :func:`run_plan`.
+    """
+    computed = compute_ladder_plan(scenario, save_lp, progress)
+    if save_lp is not None:
+        return RunResult(computed.exit_code, computed.summary, None)
+    return write_plan(computed, out_dir, progress, report_writers)
 
-    Writes ``headcount.csv``, ``flows.csv``, ``requirements.csv`` and ``summary.json`` (with ``mode``: ``lp``
-    or ``milp``), verified by :mod:`optimizer.verify.ladder` from those files alone, then the reports as in
-    :func:`run_plan`. Requirements are hard, so the exit code is 0 (plan written) or 4 (no feasible plan:
-    only summary.json is written).
+
+def compute_ladder_plan(
+    scenario: Scenario, save_lp: str | Path | None = None, progress: Progress = lambda message: None,
+) -> ComputedPlan:
+    """The plan of a scenario with its own ladder (``categories``), in memory: no input tables, no named
+    people; tables ``headcount``, ``flows`` and ``requirements``, and ``summary["model"]["mode"]`` (``lp`` or
+    ``milp``). Requirements are hard, so the exit code is 0 (a plan) or 4 (no feasible plan: no tables).
     """
     timer = Timer(progress=progress)
-    out_dir = Path(out_dir)
     with timer.phase("build"):
         data = ladder_model_data(scenario)
         model, index = build_model(data)
@@ -346,10 +437,10 @@ def run_ladder_plan(
         "model": {"mode": mode, "variables": model.n_vars, "integer_variables": sum(model.integer), "rows": len(model.rows)},
     }
     if save_lp is not None:
-        return _model_only(model, save_lp, summary)
+        return _model_only(model, save_lp, summary, timer, verify_ladder_plan)
     solution = _solve(model, scenario, data, timer, summary)
     if solution.values is None:
-        return _no_plan(summary, solution, timer, out_dir)
+        return _no_plan(summary, solution, timer, verify_ladder_plan)
     with timer.phase("plan"):
         plan = cohort_plan(solution.values, data, index)
         tables_out = {
@@ -358,5 +449,4 @@ def run_ladder_plan(
             "requirements": _requirements_frame(model, solution, data, index),
         }
     summary.update(status=solution.status, exit_code=EXIT_OK, targets_met=True, objective=solution.terms)
-    _write_verified(out_dir, tables_out, summary, timer, verify_ladder_plan, report_writers)
-    return RunResult(EXIT_OK, summary, out_dir)
+    return ComputedPlan(EXIT_OK, summary, tables_out, timer.seconds, verify_ladder_plan)

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,12 @@ import click
 import pandas as pd
 
 from models.scenario import Scenario, ScenarioError
-from models.scenario_files import load_scenario, scenario_path
+from models.scenario_files import load_scenario, scenario_source
 from models.validation import InputError
 from optimizer.cli.console import plan_summary
 from optimizer.whatif.diagnosis import describe
-from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, ReportWriter, RunResult
+from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
+from optimizer.plan.output import report_writers
 
 def errors_to_exit_codes(command: Callable[..., Any]) -> Callable[..., Any]:
     """Bad input → its problem list on stderr and exit 2, never a traceback."""
@@ -66,18 +66,10 @@ def progress_printer(quiet: bool) -> Callable[[str], None]:
 
 
 def resolve_scenario(name_or_path: str, overrides: tuple[str, ...]) -> Scenario:
-    path = Path(name_or_path)
-    if not path.exists() and scenario_path(name_or_path).exists():
-        path = scenario_path(name_or_path)
-    scenario = load_scenario(path, list(overrides))
+    scenario = load_scenario(scenario_source(name_or_path), list(overrides))
     for line in scenario.applied_overrides:
         click.echo(f"override {line}", err=True)
     return scenario
-
-
-def report_writers() -> tuple[ReportWriter, ...]:
-    """Report writers registered under the ``wfplan.reports`` entry-point group (by the reports package)."""
-    return tuple(entry.load() for entry in sorted(entry_points(group="wfplan.reports"), key=lambda e: e.name))
 
 
 def _echo_diagnosis(summary: dict[str, Any]) -> None:

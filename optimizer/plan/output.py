@@ -16,8 +16,9 @@ import re
 import shutil
 import tempfile
 from contextlib import contextmanager
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -131,3 +132,9 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
     """``name → frame`` as ``folder/name.csv``."""
     for name, frame in tables.items():
         write_csv(frame, folder / f"{name}.csv")
+
+
+def report_writers() -> tuple[Callable[[Path], None], ...]:
+    """Report writers registered under the ``wfplan.reports`` entry-point group (by the reports package), in
+    name order: each writes a human-readable report into a verified plan folder from that folder's files."""
+    return tuple(entry.load() for entry in sorted(entry_points(group="wfplan.reports"), key=lambda e: e.name))

@@ -125,11 +125,15 @@ TABLES = {"mix": compare_mix, "budget": compare_budget, "actions": compare_actio
           "people": differing_people}
 
 
-def compare_runs(folders: list[Path]) -> dict[str, pd.DataFrame]:
-    """Every comparison table of the plan folders (the first is the reference)."""
+def compare_runs(folders: list[Path], labels: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every comparison table of the plan folders (the first is the reference); the runs' columns are named
+    ``labels`` (distinct, one per folder; default :func:`labels_for`)."""
     if len(folders) < 2:
         raise ValueError("compare needs at least two plan folders")
-    runs = [load_run(folder, label) for folder, label in zip(folders, labels_for(folders), strict=True)]
+    labels = labels_for(folders) if labels is None else labels
+    if len(labels) != len(folders) or len(set(labels)) != len(labels):
+        raise ValueError(f"compare needs one distinct label per plan folder, got {labels}")
+    runs = [load_run(folder, label) for folder, label in zip(folders, labels, strict=True)]
     return {name: build(runs) for name, build in TABLES.items()}
 
 
