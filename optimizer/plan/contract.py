@@ -305,9 +305,10 @@ INTRO_TEXT = """\
 Every solve writes one folder. The files below are the public contract of the optimiser (DESIGN.md
 "Plan output"); the verifier (`wfplan verify PLAN_DIR DATA_DIR`) re-checks a plan from these files and
 the input tables alone. A scenario with its own ladder (`categories.levels`) writes a smaller folder that
-needs no input tables: see "Own-ladder plans" at the end. Numbers are plain decimals (`.`), text is UTF-8, one header row. Text cells that start with `=`, `+`,
-`-`, `@`, tab or CR (after any leading `'`) are written with one extra leading `'` so no spreadsheet takes
-them for a formula; readers strip exactly one (`optimizer.plan.safe_text.restore_text`). A *state* is
+needs no input tables: see "Own-ladder plans" at the end. Numbers are plain decimals (`.`), text is UTF-8,
+one header row. Text cells that start with `=`, `+`, `-`, `@`, tab or CR (after any leading `'`) are written
+with one extra leading `'` so no spreadsheet takes them for a formula; readers strip exactly one
+(`optimizer.plan.safe_text.restore_text`; `optimizer.plan.reader` reads every plan file so). A *state* is
 (unit, sequence, tier, grade). Year 0 is the roster; years 1..H are the end of each plan year.
 Headcounts of years ≥ 1 are expected values (attrition is an expected flow) and may be fractional;
 year-1 decisions (every flow of year 1 except attrition) are whole numbers because they name people.
