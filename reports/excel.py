@@ -1,6 +1,6 @@
 """Finance's workbook: ``report.xlsx``, written from a plan folder's files alone (docs/outputs.md).
 
-``write_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
+``write_graded_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
 ``mix.csv``, ``units.csv``, ``requirements.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx``
 with the sheets Summary, Budget, Requirements (only when requirements.csv has rows), Mix, Headcount,
 Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are

@@ -1,6 +1,6 @@
 """The planners' HTML report: one self-contained page, written from a plan folder's files alone.
 
-``write_html_report(plan_dir)`` reads ``headcount.csv``, ``flows.csv``, ``budget.csv``, ``mix.csv``,
+``write_graded_report(plan_dir)`` reads ``headcount.csv``, ``flows.csv``, ``budget.csv``, ``mix.csv``,
 ``units.csv``, ``requirements.csv`` and ``summary.json`` (whose year-1 counts the verifier checked against
 ``actions.csv``) and writes ``report.html`` beside them: status and targets, the diagnosis when there is
 one, the mix path against the target band, the budget against the cap, requirements against headcount
@@ -230,7 +230,8 @@ def _kind_legend(kinds: list[str]) -> str:
     return f'<p class="legend">{spans}</p>'
 
 
-def _flows_section(flows: pd.DataFrame) -> str:
+def flows_section(flows: pd.DataFrame) -> str:
+    """The flows as a Sankey with its colour key (a note when there are none)."""
     if flows.empty:
         return html_section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
     intro = ('<p class="note">Start-of-year tier (left) to end-of-year tier (right), summed over units and grades; '
@@ -312,7 +313,7 @@ def _body(plan: PlanFiles) -> str:
         html_section("pyramids", "Tier pyramids",
                      f'<p class="note">Headcount by tier, year 0 (left) and year {plan.horizon} (right).</p>'
                      + html_chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),
-        _flows_section(plan.flows),
+        flows_section(plan.flows),
         _units_section(plan),
     ])
 

@@ -132,9 +132,11 @@ class PlanFiles:
         self.summary = summary
 
     def table(self, name: str) -> pd.DataFrame:
+        """``name``.csv typed (:func:`read_plan_table`)."""
         return read_plan_table(self.folder, name)
 
     def arrow(self, name: str) -> pa.Table:
+        """``name``.csv as Arrow (:func:`read_plan_arrow`), for the long tables."""
         return read_plan_arrow(self.folder, name)
 
     @cached_property
