@@ -1,17 +1,18 @@
 """Finance's workbook: ``report.xlsx``, written from a plan folder's files alone (docs/outputs.md).
 
-``write_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
+``write_graded_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
 ``mix.csv``, ``units.csv``, ``requirements.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx``
 with the sheets Summary, Budget, Requirements (only when requirements.csv has rows), Mix, Headcount,
 Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
 numeric cells with number formats; the mix path and the budget against its cap are native Excel charts;
 over-cap and out-of-band cells are marked by conditional formatting.
-Registered as the ``excel`` writer of the ``wfplan.reports`` entry-point group; a plan of a scenario with
-its own ladder gets the workbook of :mod:`reports.ladder` instead.
+:func:`reports.plugins.write_workbook`, the ``excel`` writer of the ``wfplan.reports`` entry-point group, calls
+:func:`write_graded_workbook` for these plans and :mod:`reports.ladder` for a plan of a scenario with its own
+ladder, which builds on the cells, sheets and :func:`requirements_sheet` of this module.
 
 Text from the input data (ids, unit ids, reasons) is always a string cell with the quote-prefix style,
 never a formula, whatever it starts with; the CSV files' formula mark (:mod:`optimizer.plan.safe_text`) is
-removed, so ``=E1`` reads ``=E1``.
+removed, so ``=E1`` reads ``=E1`` (the files are read through :mod:`optimizer.plan.reader`).
 
 Long tables (Actions, Flows) can have a million rows. Writing them cell by cell through xlsxwriter takes
 about a minute per million rows, so their data rows are built as sheet XML column-wise with pyarrow and
@@ -24,7 +25,6 @@ the full list.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,20 +33,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from models.scenario import SEQUENCES
-from optimizer.plan.safe_text import RESTORE_PATTERN, RESTORE_REPLACEMENT, restore_text
-from optimizer.verify.data import INT, NUM, PLAN_SCHEMAS, TEXT
-from optimizer.verify.ladder import is_ladder_plan
+from optimizer.plan.reader import PlanFiles, read_plan
 from reports.excel_stream import LongRows, assemble, xf_index
 
-__all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "write_workbook"]
+__all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "requirements_sheet", "write_graded_workbook"]
 
 REPORT_NAME = "report.xlsx"
 MAX_SHEET_ROWS = 1_048_576
@@ -63,7 +59,6 @@ TOLERANCE = 1e-7
 """A share this close to its band (absolute) or a total this close to its cap (relative) is not marked, as
 the summary's goal deviations do not count it."""
 ALL = "ALL"
-KIND_DTYPES = {TEXT: str, INT: "Int64", NUM: float}
 MONEY_COLUMNS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total", "cap", "overmanning_cost",
                  "short_time_cost", "headroom")
 
@@ -83,75 +78,9 @@ STYLES: dict[str, dict[str, Any]] = {
 """Cell styles by name; each also has a bold variant ``<name>_bold`` for total rows."""
 MARKED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 """Conditional format of an over-cap or out-of-band cell."""
-
-
-# ------------------------------------------------------------------------------------------ plan files
-
-
-@dataclass(frozen=True)
-class PlanFiles:
-    """A plan folder's files as the workbook reads them: small tables as pandas frames, the long ones
-    (actions, flows) as Arrow tables, text columns with the CSV formula mark removed."""
-
-    summary: dict[str, Any]
-    budget: pd.DataFrame
-    mix: pd.DataFrame
-    headcount: pd.DataFrame
-    units: pd.DataFrame
-    requirements: pd.DataFrame
-    actions: pa.Table
-    flows: pa.Table
-
-    @property
-    def horizon(self) -> int:
-        return int(self.summary["scenario"]["horizon"])
-
-    @property
-    def deadline(self) -> int:
-        return int(self.summary["scenario"]["mix"]["deadline"])
-
-
-def read_plan(plan_dir: Path) -> PlanFiles:
-    """Read the plan folder ``plan_dir`` (every file of docs/outputs.md must be there)."""
-    return PlanFiles(
-        summary=json.loads((plan_dir / "summary.json").read_text(encoding="utf-8")),
-        budget=_read_frame(plan_dir, "budget"),
-        mix=_read_frame(plan_dir, "mix"),
-        headcount=_read_frame(plan_dir, "headcount"),
-        units=_read_frame(plan_dir, "units"),
-        requirements=_read_frame(plan_dir, "requirements"),
-        actions=read_plan_arrow(plan_dir, "actions"),
-        flows=read_plan_arrow(plan_dir, "flows"),
-    )
-
-
-def _read_frame(plan_dir: Path, name: str) -> pd.DataFrame:
-    """``name.csv`` with its contract columns: text as strings (formula mark removed), whole numbers as
-    Int64, other numbers as floats."""
-    schema = PLAN_SCHEMAS[name]
-    dtypes = {column: KIND_DTYPES[kind] for column, kind in schema.items()}
-    frame = pd.read_csv(plan_dir / f"{name}.csv", usecols=list(schema), dtype=dtypes, keep_default_na=False,
-                        na_values=[""], encoding="utf-8")[list(schema)]
-    text = [column for column, kind in schema.items() if kind == TEXT]
-    return frame.assign(**{column: restore_text(frame[column]) for column in text})
-
-
-def read_plan_arrow(plan_dir: Path, name: str) -> pa.Table:
-    """``name.csv`` as an Arrow table: text as strings (formula mark removed, empty cells null), numbers as
-    float64."""
-    schema = PLAN_SCHEMAS[name]
-    options = pcsv.ConvertOptions(
-        column_types={column: pa.string() if kind == TEXT else pa.float64() for column, kind in schema.items()},
-        include_columns=list(schema),
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-    )
-    table = pcsv.read_csv(plan_dir / f"{name}.csv", convert_options=options)
-    for column, kind in schema.items():
-        if kind == TEXT:
-            restored = pc.replace_substring_regex(table[column], RESTORE_PATTERN, RESTORE_REPLACEMENT)
-            table = table.set_column(table.schema.get_field_index(column), column, restored)
-    return table
+REQUIREMENT_STYLES = {"requirement": "text", "year": "integer",
+                      **dict.fromkeys(["required", "headcount", "overmanning", "short_time"], "heads"), "cost": "money"}
+"""Cell styles of the requirements.csv columns."""
 
 
 # ---------------------------------------------------------------------------------------- writing cells
@@ -475,6 +404,20 @@ def scenario_sheet(book: Book, sheet: Worksheet, summary: dict[str, Any]) -> Non
     sheet.autofilter(0, 0, len(rows), 2)
 
 
+def table_sheet(book: Book, sheet: Worksheet, table: pd.DataFrame, styles: dict[str, str],
+                bold_last: bool = False) -> None:
+    """``table`` with a frozen header and first column (its last row in bold when ``bold_last``)."""
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, len(table.columns), 13)
+    sheet.freeze_panes(1, 1)
+    write_frame(book, sheet, 0, table, styles, bold=[bold_last and i == len(table) - 1 for i in table.index])
+
+
+def requirements_sheet(book: Book, sheet: Worksheet, requirements: pd.DataFrame) -> None:
+    """The rows of requirements.csv (its contract columns) under a frozen header."""
+    table_sheet(book, sheet, requirements, REQUIREMENT_STYLES)
+
+
 # ------------------------------------------------------------------------------------------- long sheets
 
 LONG_SHEETS = {"Actions": "actions", "Flows": "flows"}
@@ -513,14 +456,9 @@ def long_sheet(book: Book, sheet: Worksheet, table: pa.Table, source: str) -> tu
 # ------------------------------------------------------------------------------------------------ entry
 
 
-def write_workbook(plan_dir: Path) -> Path:
-    """Write ``plan_dir/report.xlsx`` from the plan folder's files and return its path (an own-ladder plan
-    gets the workbook of :mod:`reports.ladder`)."""
-    from reports.ladder import requirements_sheet, write_ladder_workbook  # here: reports.ladder imports this module
-
+def write_graded_workbook(plan_dir: Path) -> Path:
+    """Write ``plan_dir/report.xlsx`` from the files of a plan solved from input tables and return its path."""
     plan_dir = Path(plan_dir)
-    if is_ladder_plan(plan_dir):
-        return write_ladder_workbook(plan_dir)
     plan = read_plan(plan_dir)
     written = io.BytesIO()
     book = Book.create(written)
@@ -528,7 +466,7 @@ def write_workbook(plan_dir: Path) -> Path:
     sheets = {name: book.workbook.add_worksheet(name) for name in shown}
     long_rows, notes = {}, []
     for name, source in LONG_SHEETS.items():
-        long_rows[name], note = long_sheet(book, sheets[name], getattr(plan, source), source)
+        long_rows[name], note = long_sheet(book, sheets[name], plan.arrow(source), source)
         notes += [note] if note else []
     summary_sheet(book, sheets["Summary"], plan, notes)
     budget_sheet(book, sheets["Budget"], plan)

@@ -1,20 +1,21 @@
 """The planners' HTML report: one self-contained page, written from a plan folder's files alone.
 
-``write_html_report(plan_dir)`` reads ``headcount.csv``, ``flows.csv``, ``budget.csv``, ``mix.csv``,
+``write_graded_report(plan_dir)`` reads ``headcount.csv``, ``flows.csv``, ``budget.csv``, ``mix.csv``,
 ``units.csv``, ``requirements.csv`` and ``summary.json`` (whose year-1 counts the verifier checked against
 ``actions.csv``) and writes ``report.html`` beside them: status and targets, the diagnosis when there is
 one, the mix path against the target band, the budget against the cap, requirements against headcount
 (when requirements.csv has rows), tier pyramids, a Sankey of the flows and a per-unit table. plotly.js
 is embedded once, so the page opens offline. Every text that comes from the data is HTML-escaped.
-Registered as the ``html`` writer of the ``wfplan.reports`` entry-point group; a plan of a scenario with its
-own ladder gets the page of :mod:`reports.ladder` instead.
+:func:`reports.plugins.write_html_report`, the ``html`` writer of the ``wfplan.reports`` entry-point group,
+calls :func:`write_graded_report` for these plans and :mod:`reports.ladder` for a plan of a scenario with its
+own ladder, which builds on the sections of this module (:func:`frame_html`, :func:`requirements_section`).
+The files are read through :mod:`optimizer.plan.reader`: ids and names stay text (a unit called ``NA`` or
+``007`` is kept as written), restored from the CSV files' formula mark (``'=x`` is shown as ``=x``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -23,21 +24,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from optimizer.plan.safe_text import restore_text
-from optimizer.verify.ladder import is_ladder_plan
+from optimizer.plan.reader import PlanFiles, read_plan
 from reports import charts
 
-__all__ = ["write_html_report"]
+__all__ = ["frame_html", "requirements_section", "write_graded_report"]
 
 REPORT_NAME = "report.html"
-TEXT_COLUMNS = {
-    "headcount": ("unit_id", "sequence"),
-    "flows": ("kind", "from_unit", "from_sequence", "to_unit", "to_sequence"),
-    "budget": ("unit_id",),
-    "mix": ("sequence",),
-    "units": ("unit_id", "grade"),
-    "requirements": ("requirement",),
-}
 NUMERIC = ' class="num"'
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 STYLE = """
@@ -58,46 +50,9 @@ dt { font-weight: 600; } dd { margin: 0; }
 """
 
 
-@dataclass(frozen=True)
-class PlanFiles:
-    """The tables of one plan folder (docs/outputs.md), as the report reads them."""
-
-    summary: dict[str, Any]
-    headcount: pd.DataFrame
-    flows: pd.DataFrame
-    budget: pd.DataFrame
-    mix: pd.DataFrame
-    units: pd.DataFrame
-    requirements: pd.DataFrame
-    action_counts: dict[str, int]
-
-    @classmethod
-    def read(cls, plan_dir: Path) -> PlanFiles:
-        """Read the folder; ids and names stay text (a unit called ``NA`` or ``007`` is kept as written)."""
-        summary = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
-        return cls(
-            summary=summary,
-            headcount=read_plan_csv(plan_dir, "headcount"),
-            flows=read_plan_csv(plan_dir, "flows"),
-            budget=read_plan_csv(plan_dir, "budget"),
-            mix=read_plan_csv(plan_dir, "mix"),
-            units=read_plan_csv(plan_dir, "units"),
-            requirements=read_plan_csv(plan_dir, "requirements"),
-            action_counts={str(k): int(v) for k, v in sorted(summary["counts"].items())},  # = actions.csv (verified)
-        )
-
-    @property
-    def horizon(self) -> int:
-        """The last plan year H."""
-        return int(self.headcount["year"].max())
-
-
-def read_plan_csv(plan_dir: Path, table: str, usecols: list[str] | None = None) -> pd.DataFrame:
-    """``plan_dir/<table>.csv`` with only empty cells as missing and its text columns as strings, restored
-    from the CSV files' formula mark (``'=x`` is shown as the ``=x`` it stands for)."""
-    frame = pd.read_csv(plan_dir / f"{table}.csv", usecols=usecols, dtype=dict.fromkeys(TEXT_COLUMNS[table], str),
-                        keep_default_na=False, na_values=[""], encoding="utf-8")
-    return frame.assign(**{column: restore_text(frame[column]) for column in TEXT_COLUMNS[table] if column in frame})
+def _action_counts(summary: Mapping[str, Any]) -> dict[str, int]:
+    """Year-1 actions by kind, from summary.json's ``counts`` (which the verifier checked against actions.csv)."""
+    return {str(k): int(v) for k, v in sorted(summary["counts"].items())}
 
 
 # ---------------------------------------------------------------- formatting
@@ -239,8 +194,9 @@ def _status_section(plan: PlanFiles) -> str:
     summary = plan.summary
     deviations = summary.get("goal_deviations", {})
     missed = any(deviations.get(goal) for goal in deviations)
-    counts = html_table(["year-1 action", "people"], [[escape(k), f"{v:,}"] for k, v in plan.action_counts.items()],
-                        numeric={1}, footer=["total", f"{sum(plan.action_counts.values()):,}"])
+    actions = _action_counts(summary)
+    counts = html_table(["year-1 action", "people"], [[escape(k), f"{v:,}"] for k, v in actions.items()],
+                        numeric={1}, footer=["total", f"{sum(actions.values()):,}"])
     parts = [
         f"<p>{status_badge(summary)} exit code {html_text(summary.get('exit_code'))}</p>",
         _facts(plan),
@@ -274,7 +230,8 @@ def _kind_legend(kinds: list[str]) -> str:
     return f'<p class="legend">{spans}</p>'
 
 
-def _flows_section(flows: pd.DataFrame) -> str:
+def flows_section(flows: pd.DataFrame) -> str:
+    """The flows as a Sankey with its colour key (a note when there are none)."""
     if flows.empty:
         return html_section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
     intro = ('<p class="note">Start-of-year tier (left) to end-of-year tier (right), summed over units and grades; '
@@ -312,10 +269,35 @@ def _units_section(plan: PlanFiles) -> str:
     return html_section("units", "Units", note + table)
 
 
+def frame_html(table: pd.DataFrame, css_id: str, money: Collection[str] = (), footer: bool = False) -> str:
+    """``table`` as HTML (numbers right-aligned: the ``money`` columns with two decimals, other numbers as
+    heads, with one decimal where fractional); its last row as the footer when ``footer``."""
+    def cell(column: str, value: Any) -> str:
+        if isinstance(value, str) or pd.isna(value):
+            return html_text(None if pd.isna(value) else value)
+        if column in ("year", "tier"):
+            return str(int(value))
+        return f"{value:,.2f}" if column in money else format_heads(float(value))
+
+    rows = [[cell(column, value) for column, value in row.items()] for row in table.to_dict("records")]
+    numeric = {i for i, column in enumerate(table.columns) if pd.api.types.is_numeric_dtype(table[column])}
+    header = [escape(str(column).replace("_", " ")) for column in table.columns]
+    body, foot = (rows[:-1], rows[-1]) if footer else (rows, None)
+    return html_table(header, body, numeric=numeric, footer=foot, css_id=css_id)
+
+
+def requirements_section(requirements: pd.DataFrame) -> str:
+    """The rows of requirements.csv (its contract columns) as a table, and one chart of headcount against each
+    requirement by year when there are rows."""
+    chart = html_chart(charts.requirements_figure(requirements), "chart-requirements") if len(requirements) else ""
+    note = ('<p class="note">Overmanning: heads above the requirement; short time: heads working part time, each '
+            "counting as a fraction of a head.</p>")
+    table = frame_html(requirements, "requirements-table", money=["cost"])
+    return html_section("requirements", "Requirements against headcount", note + table + chart)
+
+
 def _body(plan: PlanFiles) -> str:
     """Every section of the report, in reading order (requirements only when requirements.csv has rows)."""
-    from reports.ladder import requirements_section  # imported here: reports.ladder imports this module
-
     mix = plan.summary.get("scenario", {}).get("mix", {})
     return "".join([
         _status_section(plan),
@@ -331,7 +313,7 @@ def _body(plan: PlanFiles) -> str:
         html_section("pyramids", "Tier pyramids",
                      f'<p class="note">Headcount by tier, year 0 (left) and year {plan.horizon} (right).</p>'
                      + html_chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),
-        _flows_section(plan.flows),
+        flows_section(plan.flows),
         _units_section(plan),
     ])
 
@@ -356,16 +338,13 @@ def render_page(title: str, body: str) -> str:
     )
 
 
-def write_html_report(plan_dir: Path) -> Path:
-    """Write ``plan_dir/report.html`` from the plan folder's files (an own-ladder plan gets the page of
-    :mod:`reports.ladder`); returns its path."""
-    plan_dir = Path(plan_dir)
-    if is_ladder_plan(plan_dir):
-        from reports.ladder import render_ladder_report  # imported here: reports.ladder imports this module
-
-        page = render_ladder_report(plan_dir)
-    else:
-        page = render_report(PlanFiles.read(plan_dir))
-    path = plan_dir / REPORT_NAME
+def write_page(plan_dir: Path, page: str) -> Path:
+    """Write ``page`` as ``plan_dir/report.html``; returns its path."""
+    path = Path(plan_dir) / REPORT_NAME
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def write_graded_report(plan_dir: Path) -> Path:
+    """Write ``plan_dir/report.html`` from the files of a plan solved from input tables; returns its path."""
+    return write_page(plan_dir, render_report(read_plan(plan_dir)))

@@ -5,14 +5,14 @@ Written from the plan folder's files alone (``headcount.csv``, ``flows.csv``, ``
 verified numbers: headcount by category and year, the flows, requirements against headcount with
 overmanning and short time, and the cost by year and part, whose total is the ``cost`` objective term.
 A ladder has no named people, so there is no per-person action list: the reports say so instead.
-:func:`reports.excel.write_workbook` and :func:`reports.html.write_html_report` call these for ladder plans,
-and :func:`requirements_sheet` and :func:`requirements_section` for plans from input tables too.
+:mod:`reports.plugins` calls :func:`write_ladder_workbook` and :func:`write_ladder_report` for ladder plans.
+This module builds on the cells, sheets and sections of :mod:`reports.excel` and :mod:`reports.html` (which
+do not import it).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Collection
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -20,20 +20,18 @@ from typing import Any
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from optimizer.verify.data import PLAN_SCHEMAS
+from optimizer.plan.contract import columns
+from optimizer.plan.reader import read_plan_arrow, read_plan_table
 from optimizer.verify.ladder import COST_PARTS, LadderPlan, load_ladder_plan
 from reports import charts, excel, html
+from reports.excel_stream import assemble
 
-__all__ = ["NO_ACTIONS", "render_ladder_report", "requirements_section", "requirements_sheet",
-           "write_ladder_workbook"]
+__all__ = ["NO_ACTIONS", "render_ladder_report", "write_ladder_report", "write_ladder_workbook"]
 
 NO_ACTIONS = ("No per-person actions: an own-ladder plan has no named people, only headcounts and flows per "
               "category (expected values where wastage applies).")
 SHEETS = ("Summary", "Requirements", "Headcount", "Flows", "Costs", "Scenario")
-REQUIREMENT_COLUMNS = list(PLAN_SCHEMAS["requirements"])
-REQUIREMENT_STYLES = {"requirement": "text", "year": "integer",
-                      **dict.fromkeys(["required", "headcount", "overmanning", "short_time"], "heads"), "cost": "money"}
-"""Cell styles of the requirements.csv columns."""
+REQUIREMENT_COLUMNS = columns("requirements")
 
 
 # ------------------------------------------------------------------------------------------- tables
@@ -96,20 +94,6 @@ def _summary_sheet(book: excel.Book, sheet: Worksheet, plan: LadderPlan, notes: 
     excel.write_key_values(book, sheet, 3, status_rows(plan) + [("Note", note, "note") for note in notes])
 
 
-def _table_sheet(book: excel.Book, sheet: Worksheet, table: pd.DataFrame, styles: dict[str, str],
-                 bold_last: bool = False) -> None:
-    """``table`` with a frozen header (its last row in bold when ``bold_last``)."""
-    sheet.set_column(0, 0, 18)
-    sheet.set_column(1, len(table.columns), 13)
-    sheet.freeze_panes(1, 1)
-    excel.write_frame(book, sheet, 0, table, styles, bold=[bold_last and i == len(table) - 1 for i in table.index])
-
-
-def requirements_sheet(book: excel.Book, sheet: Worksheet, requirements: pd.DataFrame) -> None:
-    """The rows of requirements.csv (:data:`REQUIREMENT_COLUMNS`) under a frozen header."""
-    _table_sheet(book, sheet, requirements, REQUIREMENT_STYLES)
-
-
 def write_ladder_workbook(plan_dir: Path) -> Path:
     """Write ``plan_dir/report.xlsx`` (sheets Summary, Requirements, Headcount, Flows, Costs, Scenario) and
     return its path."""
@@ -118,40 +102,23 @@ def write_ladder_workbook(plan_dir: Path) -> Path:
     written = io.BytesIO()
     book = excel.Book.create(written)
     sheets = {name: book.workbook.add_worksheet(name) for name in SHEETS}
-    flows, note = excel.long_sheet(book, sheets["Flows"], excel.read_plan_arrow(plan_dir, "flows"), "flows")
+    flows, note = excel.long_sheet(book, sheets["Flows"], read_plan_arrow(plan_dir, "flows"), "flows")
     _summary_sheet(book, sheets["Summary"], plan, [note] if note else [])
-    requirements_sheet(book, sheets["Requirements"], requirements_table(plan))
+    excel.requirements_sheet(book, sheets["Requirements"], requirements_table(plan))
     headcount = headcount_table(plan)
     total = {"category": "all categories", "tier": None, **headcount.iloc[:, 2:].sum().to_dict()}
-    _table_sheet(book, sheets["Headcount"], pd.concat([headcount, pd.DataFrame([total])], ignore_index=True),
+    excel.table_sheet(book, sheets["Headcount"], pd.concat([headcount, pd.DataFrame([total])], ignore_index=True),
                  {"category": "text", "tier": "integer", **dict.fromkeys(headcount.columns[2:], "heads")}, True)
-    _table_sheet(book, sheets["Costs"], costs_table(plan),
+    excel.table_sheet(book, sheets["Costs"], costs_table(plan),
                  {"year": "integer", **dict.fromkeys([*COST_PARTS, "total"], "money")}, True)
     excel.scenario_sheet(book, sheets["Scenario"], plan.summary)
     book.workbook.close()
     target = plan_dir / excel.REPORT_NAME
-    excel.assemble(written, target, {"Flows": flows})
+    assemble(written, target, {"Flows": flows})
     return target
 
 
 # ------------------------------------------------------------------------------------------------- page
-
-
-def _frame_html(table: pd.DataFrame, css_id: str, money: Collection[str] = (), footer: bool = False) -> str:
-    """``table`` as HTML (numbers right-aligned: the ``money`` columns with two decimals, other numbers as
-    heads, with one decimal where fractional); its last row as the footer when ``footer``."""
-    def cell(column: str, value: Any) -> str:
-        if isinstance(value, str) or pd.isna(value):
-            return html.html_text(None if pd.isna(value) else value)
-        if column in ("year", "tier"):
-            return str(int(value))
-        return f"{value:,.2f}" if column in money else html.format_heads(float(value))
-
-    rows = [[cell(column, value) for column, value in row.items()] for row in table.to_dict("records")]
-    numeric = {i for i, column in enumerate(table.columns) if pd.api.types.is_numeric_dtype(table[column])}
-    header = [escape(str(column).replace("_", " ")) for column in table.columns]
-    body, foot = (rows[:-1], rows[-1]) if footer else (rows, None)
-    return html.html_table(header, body, numeric=numeric, footer=foot, css_id=css_id)
 
 
 def _status_section(plan: LadderPlan) -> str:
@@ -165,20 +132,10 @@ def _status_section(plan: LadderPlan) -> str:
         f"<details><summary>Scenario: every parameter</summary>{scenario}</details>"))
 
 
-def requirements_section(requirements: pd.DataFrame) -> str:
-    """The rows of requirements.csv (:data:`REQUIREMENT_COLUMNS`) as a table, and one chart of headcount
-    against each requirement by year when there are rows."""
-    chart = html.html_chart(charts.requirements_figure(requirements), "chart-requirements") if len(requirements) else ""
-    note = ('<p class="note">Overmanning: heads above the requirement; short time: heads working part time, each '
-            "counting as a fraction of a head.</p>")
-    table = _frame_html(requirements, "requirements-table", money=["cost"])
-    return html.html_section("requirements", "Requirements against headcount", note + table + chart)
-
-
 def _headcount_section(plan: LadderPlan, headcount: pd.DataFrame, levels: str) -> str:
     note = f'<p class="note">Year 0 (left) and year {plan.horizon} (right); {escape(levels)}.</p>'
     chart = html.html_chart(charts.pyramid_figure(headcount), "chart-pyramids")
-    table = _frame_html(headcount_table(plan), "headcount-table")
+    table = html.frame_html(headcount_table(plan), "headcount-table")
     return html.html_section("headcount", "Headcount by category", table + note + chart)
 
 
@@ -188,13 +145,13 @@ def _flows_section(plan: LadderPlan, flows: pd.DataFrame, levels: str) -> str:
     note = (f'<p class="note">{escape(levels)}; hires enter from “in”, attrition and redundancies leave to '
             "“out”.</p>")
     chart = html.html_chart(charts.sankey_figure(flows), "chart-flows")
-    return html.html_section("flows", "Flows", _frame_html(flows_table(plan), "flows-table") + note + chart)
+    return html.html_section("flows", "Flows", html.frame_html(flows_table(plan), "flows-table") + note + chart)
 
 
 def _costs_section(plan: LadderPlan) -> str:
     note = ('<p class="note">Wages, one-off costs of the flows, overmanning and short time; the last row is the '
             "plan's cost objective.</p>")
-    table = _frame_html(costs_table(plan), "costs-table", money=[*COST_PARTS, "total"], footer=True)
+    table = html.frame_html(costs_table(plan), "costs-table", money=[*COST_PARTS, "total"], footer=True)
     return html.html_section("costs", "Costs by year", note + table)
 
 
@@ -205,9 +162,14 @@ def render_ladder_report(plan_dir: Path) -> str:
     levels = ", ".join(f"T{t} = {plan.name(t)}" for t in plan.tiers)
     sections = [
         _status_section(plan),
-        requirements_section(requirements_table(plan)),
-        _headcount_section(plan, html.read_plan_csv(plan_dir, "headcount"), levels),
-        _flows_section(plan, html.read_plan_csv(plan_dir, "flows"), levels),
+        html.requirements_section(requirements_table(plan)),
+        _headcount_section(plan, read_plan_table(plan_dir, "headcount"), levels),
+        _flows_section(plan, read_plan_table(plan_dir, "flows"), levels),
         _costs_section(plan),
     ]
     return html.render_page(html.plan_title(plan.summary), "".join(sections))
+
+
+def write_ladder_report(plan_dir: Path) -> Path:
+    """Write ``plan_dir/report.html`` (:func:`render_ladder_report`) and return its path."""
+    return html.write_page(plan_dir, render_ladder_report(plan_dir))

@@ -29,7 +29,7 @@ from optimizer.plan.output import write_csv
 from optimizer.pipeline import EXIT_OK, EXIT_TARGET_MISSED, run_plan
 from optimizer.plan.safe_text import restore, restore_text
 from reports import excel
-from reports.excel import write_workbook
+from reports.plugins import write_workbook
 from tests.builders import QUIET, people, unit, write_group
 
 SHEETS = ["Summary", "Budget", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario"]

@@ -19,8 +19,8 @@ import pytest
 from models.scenario_files import build_scenario
 from optimizer.pipeline import EXIT_OK, run_plan
 from reports import charts
-from reports.excel import write_workbook
-from reports.html import write_html_report
+from reports.plugins import write_workbook
+from reports.plugins import write_html_report
 from tests.builders import QUIET, people, unit, write_group
 from tests.test_report_ladder import Tables
 from tests.test_verify_graded import EXACT

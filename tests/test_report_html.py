@@ -27,7 +27,7 @@ from models.scenario_files import load_scenario, scenario_path
 from models.synthetic import generate_tables
 from optimizer.pipeline import EXIT_OK, run_plan
 from optimizer.plan.safe_text import restore_text
-from reports.html import write_html_report
+from reports.plugins import write_html_report
 
 CHINESE_UNIT = "包钢稀土"
 SCRIPT_UNIT = "<script>alert(1)</script>"

@@ -30,7 +30,7 @@ import pytest
 
 from optimizer.verify.graded import verify_plan
 from reports import charts
-from reports.html import _flows_section
+from reports.html import flows_section
 from tests.builders import Solved, pay_table, people, solve_group, unit
 
 EXACT = [
@@ -150,7 +150,7 @@ def test_downgrades_count_as_disruption_in_the_model_and_in_the_files(downgraded
     sankey = charts.sankey_figure(flows).data[0]
     downgrade = [colour for colour, label in zip(sankey.link.color, sankey.link.label) if label == "downgrade"]
     assert downgrade == ["rgba(230,171,2,0.5)"]
-    assert f'background:{charts.KIND_COLOURS["downgrade"]}"></i>downgrade</span>' in _flows_section(flows)
+    assert f'background:{charts.KIND_COLOURS["downgrade"]}"></i>downgrade</span>' in flows_section(flows)
 
 
 # ------------------------------------------------------------------------- the verifier rejects one change

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import load_scenario, scenario_source
 from models.validation import InputError
 from optimizer.cli.console import plan_summary
+from optimizer.plan.reader import read_plan_table
 from optimizer.whatif.diagnosis import describe
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.output import report_writers
@@ -95,8 +95,7 @@ def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
         click.echo(f"summary written to {result.plan_dir / 'summary.json'}")
         sys.exit(result.exit_code)
     if not quiet:
-        mix = pd.read_csv(result.plan_dir / "mix.csv")
-        budget = pd.read_csv(result.plan_dir / "budget.csv")
+        mix, budget = (read_plan_table(result.plan_dir, name) for name in ("mix", "budget"))
         click.echo(plan_summary(result.summary, mix, budget))
         _echo_diagnosis(result.summary)
     click.echo(f"plan written to {result.plan_dir}")

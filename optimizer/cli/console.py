@@ -63,10 +63,17 @@ def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFram
     return "\n".join(lines)
 
 
+def _whole_as_int(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every number column whose values are all whole shown as whole numbers (as the CSV has them)."""
+    numbers = frame.select_dtypes("number")
+    whole = [c for c in numbers if numbers[c].notna().all() and (numbers[c] == numbers[c].round()).all()]
+    return frame.astype(dict.fromkeys(whole, "Int64"))
+
+
 def ladder_summary(summary: dict[str, Any], requirements: pd.DataFrame | None) -> str:
     """An own-ladder (requirement-driven) run: status, the objective terms, requirements by year."""
     lines = [f"status: {summary['status']} (exit {summary['exit_code']}, {summary['model']['mode']} model)"]
     lines += [f"  {term}: {value:,.2f}" for term, value in summary.get("objective", {}).items()]
     if requirements is not None and not requirements.empty:
-        lines += ["", "requirements (heads, overmanning, short time):", requirements.to_string(index=False)]
+        lines += ["", "requirements (heads, overmanning, short time):", _whole_as_int(requirements).to_string(index=False)]
     return "\n".join(lines)

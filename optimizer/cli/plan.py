@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from models.grading import grade_units
 from models.synthetic import write_generated
@@ -24,6 +23,7 @@ from optimizer.cli.common import (
 from optimizer.cli.console import data_overview, ladder_summary
 from optimizer.pipeline import run_ladder_plan, run_plan
 from optimizer.plan.output import write_csv
+from optimizer.plan.reader import read_plan_table
 from optimizer.solvers.reuse import load_reference
 from optimizer.verify.graded import verify_command
 from optimizer.verify.ladder import is_ladder_plan, verify_ladder_command
@@ -77,8 +77,9 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
             result = run_ladder_plan(scenario, out, save_lp=save_lp, progress=progress,
                                      report_writers=report_writers())
         if not (quiet or as_json) and result.plan_dir is not None and "objective" in result.summary:
-            requirements = result.plan_dir / "requirements.csv"
-            click.echo(ladder_summary(result.summary, pd.read_csv(requirements) if requirements.exists() else None))
+            written = (result.plan_dir / "requirements.csv").exists()
+            requirements = read_plan_table(result.plan_dir, "requirements") if written else None
+            click.echo(ladder_summary(result.summary, requirements))
         report_run(result, quiet=True, as_json=as_json)
     if data is None:
         raise click.UsageError("no input data: pass --data DIR or set 'data:' in the scenario")

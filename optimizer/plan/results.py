@@ -20,11 +20,12 @@ from models.scenario import SEQUENCES
 from optimizer.model.cohorts import Cohort, seniority_cap
 from optimizer.model.data import Index, ModelData
 from optimizer.model.network import ATTRITION, DOWNGRADE, HIRE, REDUNDANCY, SEQUENCE_MOVE, UNIT_TRANSFER, Arc
+from optimizer.plan.contract import columns
 
 STATE = ["unit_id", "sequence", "tier", "grade"]
 FROM_STATE = ["from_unit", "from_sequence", "from_tier", "from_grade"]
 TO_STATE = ["to_unit", "to_sequence", "to_tier", "to_grade"]
-REQUIREMENT_COLUMNS = ["requirement", "year", "required", "headcount", "overmanning", "short_time", "cost"]
+REQUIREMENT_COLUMNS = columns("requirements")
 """requirements.csv (:func:`optimizer.model.requirements.requirements_table` rows)."""
 COST_COLUMN = {HIRE: "hiring_cost", SEQUENCE_MOVE: "retraining_cost", UNIT_TRANSFER: "retraining_cost",
                DOWNGRADE: "retraining_cost", REDUNDANCY: "redundancy_cost"}

@@ -1,10 +1,10 @@
 """What the verifier reads and recomputes: the plan folder and input tables, typed, and the figures
 derived from them (pay, payroll, caps, flows by state). Part of the independent verifier
-(:mod:`optimizer.verify.graded`): it shares no code with the formulation or the plan writer."""
+(:mod:`optimizer.verify.graded`): it shares no code with the formulation or the plan writer, and reads the plan
+folder through its contract (:mod:`optimizer.plan.contract`, :mod:`optimizer.plan.reader`)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -12,15 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import ValidationError
 
 from models.scenario import SEQUENCES, FlowCap, Scenario, Selection
+from optimizer.plan.contract import INT, NUM, TABLES, TEXT
+from optimizer.plan.reader import SUMMARY_FILE, read_plan_table, read_summary, read_text_csv, typed_frame
 from optimizer.verify.report import Unreadable
 from optimizer.verify.requirements import requirement_costs
-
-
 
 LIMIT = 20
 """Most items listed in one finding; the rest are counted."""
@@ -48,14 +46,7 @@ REQUIREMENT_COSTS = ("overmanning_cost", "short_time_cost")
 ROUTES = ("operations_to_technical", "management_to_technical", "technical_to_management")
 """Sequence moves ``<from>_to_<to>``: each has a rate cap and a tier mapping in ``mobility``."""
 CRITERIA = ("strategic", "efficiency", "governance", "innovation")
-SUMMARY_KEYS = ("scenario", "targets_met", "goal_deviations", "objective", "counts")
-
-TEXT, INT, NUM = "text", "int", "num"
-
-
-def _state_columns(prefix: str) -> dict[str, str]:
-    return {f"{prefix}unit": TEXT, f"{prefix}sequence": TEXT, f"{prefix}tier": INT, f"{prefix}grade": INT}
-
+NEEDED_SUMMARY_KEYS = ("scenario", "targets_met", "goal_deviations", "objective", "counts")
 
 INPUT_SCHEMAS: dict[str, dict[str, str]] = {
     "employees": {"employee_id": TEXT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT},
@@ -63,75 +54,9 @@ INPUT_SCHEMAS: dict[str, dict[str, str]] = {
     "pay": {"sequence": TEXT, "tier": INT, "grade": INT, "base_salary": NUM},
 }
 OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT}}
-PLAN_SCHEMAS: dict[str, dict[str, str]] = {
-    "actions": {
-        "employee_id": TEXT, "year": INT, "action": TEXT, **_state_columns("from_"), **_state_columns("to_"),
-        "old_salary": NUM, "new_salary": NUM, "reason": TEXT,
-    },
-    "headcount": {"year": INT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT, "headcount": NUM},
-    "flows": {"year": INT, "kind": TEXT, **_state_columns("from_"), **_state_columns("to_"), "count": NUM},
-    "budget": {"year": INT, "unit_id": TEXT, **dict.fromkeys((*COST_PARTS, "total", "cap", *REQUIREMENT_COSTS), NUM)},
-    "mix": {"year": INT, "sequence": TEXT, **dict.fromkeys(("headcount", "share", "target", "lower", "upper"), NUM)},
-    "units": {"unit_id": TEXT, "score": NUM, "grade": TEXT, "pay_coefficient": NUM, "max_tier": INT},
-    "requirements": {"requirement": TEXT, "year": INT, "required": NUM, **dict.fromkeys(
-        ("headcount", "overmanning", "short_time", "cost"), NUM)},
-}
 
 
 # ----------------------------------------------------------------------------------------------- loading
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Every column as text; only empty cells are missing (an id such as ``NA`` stays text)."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", engine="pyarrow")
-
-
-FORMULA_MARK = r"^'('*[=+\-@\t\r])"
-"""A text cell of a plan file that a spreadsheet would take as a formula is written with one extra leading
-``'`` (``=E1`` → ``'=E1``, ``'=E1`` → ``''=E1``); replacing this pattern by its group removes the mark."""
-
-
-def _unmarked(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
-    """The plan file's text columns as the plan writer was given them (the formula mark removed)."""
-    text = [column for column, kind in schema.items() if kind == TEXT and column in frame.columns]
-    marked = [c for c in text if pc.any(pc.starts_with(pa.array(frame[c], from_pandas=True), "'")).as_py()]
-    return frame.assign(**{c: frame[c].str.replace(FORMULA_MARK, r"\1", regex=True) for c in marked})
-
-
-def _typed(
-    frame: pd.DataFrame, schema: dict[str, str], where: str, problems: list[str], optional: dict[str, str] | None = None
-) -> pd.DataFrame:
-    """The schema's columns (and the optional ones present), as text, Int64 or float; problems are appended."""
-    missing = [c for c in schema if c not in frame.columns]
-    if missing:
-        problems.append(f"{where}: missing column(s) {', '.join(missing)}")
-        return frame
-    columns = {**schema, **{c: k for c, k in (optional or {}).items() if c in frame.columns}}
-    out = pd.DataFrame(index=frame.index)
-    for column, kind in columns.items():
-        raw = frame[column]
-        if kind == TEXT:
-            out[column] = raw.astype("str")
-            continue
-        values = _numbers(raw)
-        bad = raw.notna() & values.isna()
-        if kind == INT:
-            bad |= values.notna() & (values != values.round())
-        if bad.any():
-            expected = "whole numbers" if kind == INT else "numbers"
-            example = raw[bad].iloc[0]
-            problems.append(f"{where}.{column}: {int(bad.sum())} value(s) are not {expected}, e.g. {example!r}")
-        out[column] = values.round().astype("Int64") if kind == INT else values
-    return out
-
-
-def _numbers(raw: pd.Series) -> pd.Series:
-    """Text as numbers, NaN where a cell is not one (Arrow parses a clean column; pandas a column with bad cells)."""
-    try:
-        return pd.Series(pc.cast(pa.array(raw, from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False),
-                         index=raw.index)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pd.to_numeric(raw, errors="coerce").astype(float)
 
 
 def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]:
@@ -142,7 +67,7 @@ def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]
         for name in INPUT_SCHEMAS:
             csv, parquet = data_dir / f"{name}.csv", data_dir / f"{name}.parquet"
             if csv.exists():
-                tables[name] = _read_csv(csv)
+                tables[name] = read_text_csv(csv)
             elif parquet.exists():
                 tables[name] = pd.read_parquet(parquet)
     workbooks = [data_dir] if data_dir.is_file() else sorted(data_dir.glob("*.xlsx")) if data_dir.is_dir() else []
@@ -153,18 +78,18 @@ def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]
         if name not in tables:
             problems.append(f"input table '{name}' not found in {data_dir} (.csv, .parquet or an .xlsx sheet)")
     return {
-        name: _typed(frame, INPUT_SCHEMAS[name], f"input {name}", problems, OPTIONAL_INPUT_COLUMNS.get(name))
+        name: typed_frame(frame, INPUT_SCHEMAS[name], f"input {name}", problems, OPTIONAL_INPUT_COLUMNS.get(name))
         for name, frame in tables.items()
     }
 
 
-def _read_summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario | None]:
+def _read_summary(plan_dir: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario | None]:
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
+        summary = read_summary(plan_dir)
     except (OSError, ValueError) as exc:
-        problems.append(f"{path} cannot be read: {exc}")
+        problems.append(f"{plan_dir / SUMMARY_FILE} cannot be read: {exc}")
         return {}, None
-    missing = [key for key in SUMMARY_KEYS if key not in summary]
+    missing = [key for key in NEEDED_SUMMARY_KEYS if key not in summary]
     if missing:
         problems.append(f"summary.json lacks {', '.join(missing)}")
         return summary, None
@@ -176,23 +101,17 @@ def _read_summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scen
         return summary, None
 
 
-def read_plan_file(path: Path, schema: dict[str, str], problems: list[str]) -> pd.DataFrame:
-    """A plan CSV as its writer was given it: read as text, formula marks removed, typed by ``schema``
-    (problems are appended, named after the file)."""
-    return _typed(_unmarked(_read_csv(path), schema), schema, path.name, problems)
-
-
 def load_plan(plan_dir: Path, data_dir: Path, tol: float) -> PlanData:
     problems: list[str] = []
     plan: dict[str, pd.DataFrame] = {}
-    for name, schema in PLAN_SCHEMAS.items():
+    for name in TABLES:
         path = plan_dir / f"{name}.csv"
         if path.exists():
-            plan[name] = read_plan_file(path, schema, problems)
+            plan[name] = read_plan_table(plan_dir, name, problems)
         else:
             problems.append(f"{path} is missing")
     inputs = _read_inputs(data_dir, problems)
-    summary, scenario = _read_summary(plan_dir / "summary.json", problems)
+    summary, scenario = _read_summary(plan_dir, problems)
     pay = inputs.get("pay")
     if pay is not None and not problems and pay.duplicated(["sequence", "tier", "grade"]).any():
         problems.append("input pay: a (sequence, tier, grade) is listed more than once")

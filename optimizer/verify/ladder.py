@@ -11,7 +11,6 @@ requirements and costs are recomputed here from the scenario's categories. Each 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,15 +21,16 @@ import pandas as pd
 from pydantic import ValidationError
 
 from models.scenario import Category, FlowCap, Scenario, Selection
-from optimizer.verify.data import PLAN_SCHEMAS, read_plan_file
+from optimizer.plan.contract import columns
+from optimizer.plan.reader import SUMMARY_FILE, read_plan_table, read_summary
 from optimizer.verify.report import Finding, Unreadable, VerificationReport, fmt, print_report, run_checks
 from optimizer.verify.requirements import REQUIREMENT_CHECKS, requirement_costs
 
 __all__ = ["LadderPlan", "COST_PARTS", "is_ladder_plan", "load_ladder_plan", "verify_ladder_plan",
            "verify_ladder_command"]
 
-FILLED = {"headcount": list(PLAN_SCHEMAS["headcount"]), "flows": ["year", "kind", "count"],
-          "requirements": list(PLAN_SCHEMAS["requirements"])}
+FILLED = {"headcount": columns("headcount"), "flows": ["year", "kind", "count"],
+          "requirements": columns("requirements")}
 """Columns that must have a value in every row of each file."""
 HIRE, RETRAIN, DOWNGRADE, REDUNDANCY, ATTRITION = "hire", "tier_promotion", "downgrade", "redundancy", "attrition"
 KINDS = (HIRE, RETRAIN, DOWNGRADE, REDUNDANCY, ATTRITION)
@@ -162,9 +162,10 @@ class LadderPlan:
 # ------------------------------------------------------------------------------------------------ loading
 
 
-def _summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario | None]:
+def _summary(plan_dir: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario | None]:
+    path = plan_dir / SUMMARY_FILE
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
+        summary = read_summary(plan_dir)
         scenario = Scenario.model_validate(summary["scenario"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         detail = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else exc
@@ -176,14 +177,14 @@ def _summary(path: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario 
     return summary, scenario
 
 
-def _read(plan_dir: Path, name: str, schema: dict[str, str], problems: list[str]) -> pd.DataFrame | None:
-    """``name.csv`` typed by ``schema``, with every :data:`FILLED` column filled; None (and a problem) if not."""
+def _read(plan_dir: Path, name: str, problems: list[str]) -> pd.DataFrame | None:
+    """``name.csv`` typed by the contract, with every :data:`FILLED` column filled; None (and a problem) if not."""
     path = plan_dir / f"{name}.csv"
     if not path.exists():
         problems.append(f"{path} is missing")
         return None
     count = len(problems)
-    frame = read_plan_file(path, schema, problems)
+    frame = read_plan_table(plan_dir, name, problems)
     if len(problems) > count:
         return None
     blank = frame[FILLED[name]].isna().any(axis=1)
@@ -196,10 +197,10 @@ def _read(plan_dir: Path, name: str, schema: dict[str, str], problems: list[str]
 def load_ladder_plan(plan_dir: str | Path, tol: float = 1e-6) -> LadderPlan:
     """Read a ladder plan folder; raises :class:`Unreadable` listing every file problem."""
     plan_dir, problems = Path(plan_dir), []
-    summary, scenario = _summary(plan_dir / "summary.json", problems)
-    heads = _read(plan_dir, "headcount", PLAN_SCHEMAS["headcount"], problems)
-    flows = _read(plan_dir, "flows", PLAN_SCHEMAS["flows"], problems)
-    requirements = _read(plan_dir, "requirements", PLAN_SCHEMAS["requirements"], problems)
+    summary, scenario = _summary(plan_dir, problems)
+    heads = _read(plan_dir, "headcount", problems)
+    flows = _read(plan_dir, "flows", problems)
+    requirements = _read(plan_dir, "requirements", problems)
     if problems or scenario is None or scenario.kind != "ladder":
         raise Unreadable(problems)
     categories = scenario.categories
@@ -415,7 +416,7 @@ CHECKS: dict[str, Callable[[LadderPlan], list[Finding]]] = {
 def is_ladder_plan(plan_dir: str | Path) -> bool:
     """True when ``plan_dir/summary.json`` holds a scenario with its own ladder (``categories.levels``)."""
     try:
-        scenario = json.loads((Path(plan_dir) / "summary.json").read_text(encoding="utf-8"))["scenario"]
+        scenario = read_summary(Path(plan_dir))["scenario"]
         return bool(scenario["categories"]["levels"])
     except (OSError, ValueError, KeyError, TypeError):
         return False

@@ -21,11 +21,13 @@ import pandas as pd
 
 from models.scenario import SEQUENCES
 from optimizer.plan.output import write_csv
+from optimizer.plan.reader import read_plan_table
 
 COST_ITEMS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost")
 ONE_OFF = ("hiring_cost", "retraining_cost", "redundancy_cost")
 BUDGET_ITEMS = (*COST_ITEMS, "one_off", "total", "cap")
-PLAN_FILES = ("mix.csv", "budget.csv", "actions.csv", "headcount.csv")
+PLAN_FILES = ("mix", "budget", "actions", "headcount")
+"""The plan tables compare reads (:mod:`optimizer.plan.contract`)."""
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,10 @@ def labels_for(folders: list[Path]) -> list[str]:
 
 def load_run(folder: Path, label: str) -> Run:
     """Read the plan tables compare needs; ValueError when the folder holds no plan (e.g. exit 4)."""
-    missing = [name for name in PLAN_FILES if not (folder / name).exists()]
+    missing = [f"{name}.csv" for name in PLAN_FILES if not (folder / f"{name}.csv").exists()]
     if missing:
         raise ValueError(f"{folder} is not a plan folder with tables (missing {', '.join(missing)})")
-    frames = {name.removesuffix(".csv"): pd.read_csv(folder / name, dtype={"employee_id": str}) for name in PLAN_FILES}
+    frames = {name: read_plan_table(folder, name) for name in PLAN_FILES}
     return Run(label, **frames)
 
 

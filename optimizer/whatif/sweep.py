@@ -28,6 +28,7 @@ from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.plan.output import write_csv
+from optimizer.plan.reader import read_plan_table
 from optimizer.whatif.parallel import run_in_processes
 from optimizer.pipeline import DISRUPTIVE, EXIT_BAD_INPUT, EXIT_NO_PLAN, run_plan
 from optimizer.solvers.reuse import load_reference
@@ -153,9 +154,9 @@ def plan_columns(summary: dict[str, Any], plan_dir: Path) -> dict[str, Any]:
     objective = summary.get("objective", {})
     row.update({f"objective.{term}": objective.get(term) for term in OBJECTIVE_TERMS})
     if (plan_dir / "mix.csv").exists():
-        mix = pd.read_csv(plan_dir / "mix.csv")
+        mix = read_plan_table(plan_dir, "mix")
         row.update({f"share.{r.sequence}.y{r.year}": r.share for r in mix.itertuples()})
-        budget = pd.read_csv(plan_dir / "budget.csv")
+        budget = read_plan_table(plan_dir, "budget")
         capped = budget[(budget["unit_id"] == "ALL") & budget["cap"].notna()]
         row.update({f"budget_use.y{r.year}": r.total / r.cap for r in capped.itertuples()})
     counts = summary.get("counts", {})

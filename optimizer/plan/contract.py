@@ -1,0 +1,445 @@
+"""The plan folder's contract: every file a solve writes, each CSV column with its type, unit and meaning, which
+kind of plan writes it, and the keys of ``summary.json``.
+
+This module is the one place the plan folder is described. The plan writer (:mod:`optimizer.pipeline`,
+:mod:`optimizer.plan.results`), the one reader (:mod:`optimizer.plan.reader`, used by the verifiers, the
+reports, ``compare``, ``sweep`` and the CLI) and docs/outputs.md (:func:`render_outputs_reference`) all
+follow it. Two kinds of plan write a folder: :data:`GRADED` plans solved from input tables write every file;
+:data:`LADDER` plans of a scenario with its own ladder (``categories.levels``) write ``headcount.csv``,
+``flows.csv``, ``requirements.csv``, ``summary.json`` and the reports. A CSV file holds exactly its declared
+columns, in the declared order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["GRADED", "INT", "LADDER", "NUM", "PLAN_FILES", "SUMMARY_KEYS", "TABLES", "TEXT", "Column", "Key",
+           "PlanFile", "columns", "render_outputs_reference", "schema"]
+
+TEXT, INT, NUM = "text", "int", "num"
+"""Column types: text (UTF-8, formula-marked, :mod:`optimizer.plan.safe_text`), whole numbers, decimals."""
+GRADED, LADDER = "graded", "own-ladder"
+"""Plan kinds: solved from input tables; of a scenario with its own ladder (``categories.levels``)."""
+BOTH = (GRADED, LADDER)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: ``name``, type (:data:`TEXT`, :data:`INT`, :data:`NUM`), ``unit`` and ``meaning``."""
+
+    name: str
+    kind: str
+    unit: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    """One file of the plan folder: its ``name``, the plan ``kinds`` that write it, what it holds (``about``,
+    Markdown) and, for a CSV file, its ``columns`` in order."""
+
+    name: str
+    kinds: tuple[str, ...]
+    about: str
+    columns: tuple[Column, ...] = ()
+
+    @property
+    def stem(self) -> str:
+        return self.name.rsplit(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Key:
+    """A key of ``summary.json``: its ``meaning``, the plan ``kinds`` that write it (None: as its parent, all for a
+    top-level key) and its fixed nested ``keys`` (none: a value, a list or a mapping whose keys are data)."""
+
+    name: str
+    meaning: str
+    kinds: tuple[str, ...] | None = None
+    keys: tuple[Key, ...] = ()
+
+    def written_by(self, parent: tuple[str, ...] = BOTH) -> tuple[str, ...]:
+        """The plan kinds that write this key (those of its parent when it names none)."""
+        return parent if self.kinds is None else self.kinds
+
+
+def _state(prefix: str, when: str) -> tuple[Column, ...]:
+    """The four columns of a state (unit, sequence, tier, grade) named ``<prefix>unit`` …; empty ``when``."""
+    return (
+        Column(f"{prefix}unit", TEXT, "—", f"unit id ({when}: empty)"),
+        Column(f"{prefix}sequence", TEXT, "—", f"management | technical | operations ({when}: empty)"),
+        Column(f"{prefix}tier", INT, "tier", f"tier ({when}: empty)"),
+        Column(f"{prefix}grade", INT, "grade", f"grade within the tier ({when}: empty)"),
+    )
+
+
+YEAR = Column("year", INT, "year", "0 = the roster, t = the end of plan year t")
+FLOW_YEAR = Column("year", INT, "year", "the plan year 1..H whose flows these are")
+
+
+def _money(name: str, meaning: str) -> Column:
+    return Column(name, NUM, "CNY", meaning)
+
+
+ACTIONS = PlanFile("actions.csv", (GRADED,), (
+    "Every roster employee exactly once (year 1), plus one row per planned year-1 hire (`employee_id` = "
+    "`HIRE-<unit>-<n>`, empty from-state, `old_salary` empty). `redundancy` rows have an empty to-state and "
+    "`new_salary`. Salaries are pay(state) as defined under `budget.csv`, not the roster's optional `salary` "
+    "column."), (
+    Column("employee_id", TEXT, "—", "roster id, or `HIRE-<unit>-<n>` for a planned hire"),
+    Column("year", INT, "year", "1: the plan names people in its first year only"),
+    Column("action", TEXT, "—", "stay | grade_step | tier_promotion | sequence_move | unit_transfer | downgrade | "
+                                "redundancy | hire"),
+    *_state("from_", "hire"),
+    *_state("to_", "redundancy"),
+    _money("old_salary", "pay(from-state) (hire: empty)"),
+    _money("new_salary", "pay(to-state) (redundancy: empty)"),
+    Column("reason", TEXT, "—", "why this action, in words"),
+))
+HEADCOUNT = PlanFile("headcount.csv", BOTH, "Years 0..H, the states with a non-zero headcount.", (
+    YEAR,
+    Column("unit_id", TEXT, "—", "unit id"),
+    Column("sequence", TEXT, "—", "management | technical | operations"),
+    Column("tier", INT, "tier", "tier"),
+    Column("grade", INT, "grade", "grade within the tier"),
+    Column("headcount", NUM, "heads", "people in the state (expected value from year 1)"),
+))
+FLOWS = PlanFile("flows.csv", BOTH, (
+    "Year t's flows take the stock of year t−1 to year t: `headcount(σ,t) = headcount(σ,t−1) − Σ flows out of "
+    "σ in year t + Σ flows into σ in year t`. A `hire` has an empty from-state, `redundancy` and `attrition` an "
+    "empty to-state. Only non-zero flows are listed."), (
+    FLOW_YEAR,
+    Column("kind", TEXT, "—", "grade_step | tier_promotion | sequence_move | unit_transfer | downgrade | hire | "
+                              "redundancy | attrition"),
+    *_state("from_", "hire"),
+    *_state("to_", "redundancy, attrition"),
+    Column("count", NUM, "heads", "people moved (year-1 decisions whole, attrition expected)"),
+))
+BUDGET = PlanFile("budget.csv", (GRADED,), (
+    "Years 0..H, one row per unit and one `ALL` row per year; `cap` is filled on `ALL` rows of years ≥ 1 only; "
+    "`overmanning_cost` and `short_time_cost` on `ALL` rows only (0 without requirements).\n"
+    "- payroll(t) = Σ_σ pay(σ)·headcount(σ,t); pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient\n"
+    "  of the unit (from `units.csv`).\n"
+    "- hiring_cost = hires × `hiring.cost.<sequence>` (charged to the hiring unit).\n"
+    "- retraining_cost = the one-off cost of moves: operations → technical moves × `mobility.retraining_cost`,\n"
+    "  management ↔ technical moves × `mobility.move_cost`, unit transfers × `mobility.transfer_cost`,\n"
+    "  downgrades × `mobility.downgrade.cost` (charged to the destination unit).\n"
+    "- redundancy_cost = Σ redundancies × `redundancy.cost_factor` × pay(from state) (charged to the unit left).\n"
+    "- total = payroll + hiring_cost + retraining_cost + redundancy_cost; budget: total(ALL, t) ≤ cap(t).\n"
+    "- overmanning_cost(ALL, t) = Σ over the `requirements.csv` rows of year t of the requirement's\n"
+    "  `overmanning_cost` × overmanning; short_time_cost likewise with `short_time_cost` × short_time. These\n"
+    "  slack costs of `requirements.mode: exact` are outside `total` and the cap (the model's budget row does not\n"
+    "  hold them) but inside the `cost` goal: objective.cost = Σ_{t=1..H} (total + overmanning_cost +\n"
+    "  short_time_cost) of the `ALL` rows."), (
+    YEAR,
+    Column("unit_id", TEXT, "—", "unit id, or `ALL` for the group"),
+    _money("payroll", "Σ pay·headcount"),
+    _money("hiring_cost", "one-off cost of the year's hires"),
+    _money("retraining_cost", "one-off cost of the year's moves, transfers and downgrades"),
+    _money("redundancy_cost", "one-off cost of the year's redundancies"),
+    _money("total", "payroll + hiring_cost + retraining_cost + redundancy_cost"),
+    _money("cap", "the budget cap (`ALL` rows of years ≥ 1 only)"),
+    _money("overmanning_cost", "cost of the year's overmanning (`ALL` rows only)"),
+    _money("short_time_cost", "cost of the year's short time (`ALL` rows only)"),
+))
+MIX = PlanFile("mix.csv", (GRADED,), (
+    "Years 0..H, one row per sequence; `lower`/`upper` = target ∓ `mix.tolerance`, filled from the deadline "
+    "year on (the band applies from then), empty before."), (
+    YEAR,
+    Column("sequence", TEXT, "—", "management | technical | operations"),
+    Column("headcount", NUM, "heads", "people in the sequence"),
+    Column("share", NUM, "share", "headcount / the year's total headcount"),
+    Column("target", NUM, "share", "`mix.target` of the sequence"),
+    Column("lower", NUM, "share", "lowest share allowed (empty before the deadline)"),
+    Column("upper", NUM, "share", "highest share allowed (empty before the deadline)"),
+))
+UNITS = PlanFile("units.csv", (GRADED,), "One row per unit of the input `units` table.", (
+    Column("unit_id", TEXT, "—", "unit id"),
+    Column("score", NUM, "points", "the unit's weighted criteria score (may be rounded to 4 decimals)"),
+    Column("grade", TEXT, "—", "the unit's grade (A, B, …)"),
+    Column("pay_coefficient", NUM, "factor", "multiplies base salaries in the unit"),
+    Column("max_tier", INT, "tier", "the highest technical tier the unit may hold: no promotion, move, transfer "
+                                    "or hire may land above it"),
+))
+REQUIREMENTS = PlanFile("requirements.csv", BOTH, (
+    "One row per requirement of `requirements.demand` and year it names (only the header when there is none); "
+    "headcount = Σ `headcount.csv` of the states it selects (its unit, sequence and tiers; absent: any; in an "
+    "own-ladder plan its categories). `exact`: headcount − overmanning − (1−φ)·short_time = required "
+    "(φ = `requirements.short_time_fraction`); `minimum`: headcount ≥ required, overmanning = short_time = 0."), (
+    Column("requirement", TEXT, "—", "the requirement's name"),
+    Column("year", INT, "year", "the year it applies to"),
+    Column("required", NUM, "heads", "the heads required"),
+    Column("headcount", NUM, "heads", "the heads the plan has there"),
+    Column("overmanning", NUM, "heads", "heads above the requirement"),
+    Column("short_time", NUM, "heads", "heads working short time"),
+    _money("cost", "`overmanning_cost`·overmanning + `short_time_cost`·short_time"),
+))
+SUMMARY = PlanFile("summary.json", BOTH, "The run's outcome, its settings and the checks; keys below.")
+REFERENCE = PlanFile("reference.npz", (GRADED,), (
+    "The solved model reduced to what a later what-if needs to reuse this plan (`wfplan solve --reference "
+    "PLAN_DIR`, `optimizer/solvers/reuse.py`): variable bounds and integrality, the rows (ranges and coefficients "
+    "as a sparse matrix), a digest of all names and one of the goals, the objective and solver settings, the "
+    "stages and the model's solution vector. NumPy `.npz`, no pickled objects; about 12 bytes per coefficient, "
+    "24 per row and 25 per variable (14 MB for 100,000 employees)."))
+WORKBOOK = PlanFile("report.xlsx", BOTH, (
+    "Written from the files above alone. Graded plans: the sheets Summary, Budget (`budget.csv` with headroom = "
+    "cap − total, `overmanning_cost` and `short_time_cost` included), Requirements (`requirements.csv`; only "
+    "when it has rows), Mix, Headcount, Actions, Flows, Units and Scenario. Own-ladder plans: Summary, "
+    "Requirements, Headcount, Flows, Costs and Scenario."))
+PAGE = PlanFile("report.html", BOTH, (
+    "Written from the files above alone, one self-contained page. Graded plans: status and targets, the "
+    "diagnosis, the mix path, the budget against the cap (the slack costs stacked hatched on top, outside the "
+    "cap, when any is non-zero), requirements against headcount (a table and a chart; only when "
+    "`requirements.csv` has rows), tier pyramids, the flows and the units. Own-ladder plans: headcount by "
+    "category and year, requirements against headcount with overmanning and short time, the flows and the cost "
+    "by year and part (the last row is `objective.cost`); both reports state that there are no per-person "
+    "actions."))
+
+PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, SUMMARY, REFERENCE,
+                                    WORKBOOK, PAGE)
+"""Every file of a plan folder, in the order docs/outputs.md lists them."""
+TABLES: dict[str, PlanFile] = {file.stem: file for file in PLAN_FILES if file.columns}
+"""The CSV files by name without ``.csv``."""
+
+
+def columns(name: str) -> list[str]:
+    """The columns of ``name``.csv, in order."""
+    return [column.name for column in TABLES[name].columns]
+
+
+def schema(name: str) -> dict[str, str]:
+    """``column → type`` of ``name``.csv, in column order."""
+    return {column.name: column.kind for column in TABLES[name].columns}
+
+
+def _stage_keys() -> tuple[Key, ...]:
+    return (
+        Key("term", "the objective term this stage minimises"),
+        Key("status", "the stage's solver status"),
+        Key("objective", "the term's value"),
+        Key("bound", "the solver's bound on it"),
+        Key("gap", "relative gap between the two"),
+        Key("seconds", "the stage's solve time"),
+        Key("note", "how the stage was solved, when unusual (e.g. reused)"),
+    )
+
+
+SUMMARY_KEYS: tuple[Key, ...] = (
+    Key("status", '"optimal" | "feasible" (stopped at the time limit or gap with a plan) | "target_missed" '
+                  '(closest plan written) | "infeasible" | "no_solution"; "not_solved" with `--save-lp`'),
+    Key("exit_code", "0 | 3 | 4 (see DESIGN.md); own-ladder plans: 0, or 4 with only summary.json written"),
+    Key("targets_met", "true when every mix band and budget cap holds (own-ladder plans: always true)"),
+    Key("goal_deviations", "the missed targets only; both lists empty when targets_met", (GRADED,), (
+        Key("mix", "[{year, sequence, share, lower, upper, shortfall}]"),
+        Key("budget", "[{year, total, cap, overrun}]"),
+    )),
+    Key("objective", "the objective terms of the written plan", None, (
+        Key("mix", "heads outside the band summed over sequences and years ≥ deadline", (GRADED,)),
+        Key("budget_overrun", "Σ_t max(0, total − cap)(ALL, t) (CNY)", (GRADED,)),
+        Key("cost", "graded: Σ_{t=1..H} (total + overmanning_cost + short_time_cost)(ALL, t) (CNY); own-ladder: "
+                    "see the own-ladder checks"),
+        Key("disruption", "graded: tier promotions, sequence moves, unit transfers, downgrades and redundancies "
+                          "over the horizon (a downgrade changes the person's job, as a promotion does); "
+                          "own-ladder: retraining, downgrades and redundancies"),
+        Key("redundancy", "Σ redundancies", (LADDER,)),
+    )),
+    Key("counts", "year-1 actions by kind (stay, grade_step, …), as counted in actions.csv", (GRADED,)),
+    Key("solver", "what the solver did", None, (
+        Key("mode", "`lp` | `milp` (year-1 decisions whole: `solver.integer_year1`)"),
+        Key("backend", "the solver backend"),
+        Key("time_limit", "seconds per stage"),
+        Key("gap", "the relative gap accepted"),
+        Key("stages", "one entry per objective stage, in order", None, _stage_keys()),
+        Key("message", "the solver's message (empty when none)"),
+        Key("reuse", "only with `--reference` (docs/whatif.md)", (GRADED,), (
+            Key("reference", "the reference plan folder"),
+            Key("reused", "true when its plan was taken without solving"),
+            Key("reason", "why not (empty when reused)"),
+        )),
+    )),
+    Key("model", "the size of the solved model", None, (
+        Key("mode", "`lp` | `milp`", (LADDER,)),
+        Key("variables", "columns"),
+        Key("integer_variables", "integer columns"),
+        Key("rows", "constraints"),
+        Key("cohorts", "roster cohorts (state and seniority)", (GRADED,)),
+        Key("states", "roster states", (GRADED,)),
+        Key("employees", "roster employees", (GRADED,)),
+    )),
+    Key("inputs", "the input tables read", (GRADED,), (
+        Key("path", "the data folder or workbook"),
+        Key("hashes", "{employees, units, pay: sha256}"),
+    )),
+    Key("versions", "{wfplan, python, pulp, ortools, highspy, pandas, numpy}: the versions that ran"),
+    Key("scenario", "the resolved scenario (every key, with `applied_overrides`): all verification needs"),
+    Key("timings", "seconds per phase, keyed by phase", None, tuple(
+        Key(phase, meaning, kinds) for phase, meaning, kinds in (
+            ("load+validate", "reading and validating the input tables", (GRADED,)),
+            ("cohorts", "grouping the roster into cohorts", (GRADED,)),
+            ("build", "building the model", None),
+            ("solve", "solving every stage", None),
+            ("diagnosis", "the diagnosis, when one is made", (GRADED,)),
+            ("plan", "turning the solution into the plan's tables", None),
+            ("write", "writing the tables and summary.json", None),
+            ("verify", "the independent verification", None),
+            ("reports", "writing report.xlsx and report.html", None),
+        ))),
+    Key("verification", "the independent verifier's answer", None, (
+        Key("ok", "true when every check passed"),
+        Key("checks", "the checks run, in order"),
+        Key("failures", "[{check, message}]"),
+    )),
+    Key("diagnosis", "only when a target is missed (exit 3) or the model is infeasible (exit 4), and the run was "
+                     "asked for it (`wfplan solve` does unless `--no-diagnosis`); see below", (GRADED,)),
+    Key("lp_file", "only with `--save-lp`: the model file written instead of solving (no plan folder; printed "
+                   "by `--json`)"),
+)
+"""Every key ``summary.json`` may hold, in the order docs/outputs.md lists them."""
+
+INTRO_TEXT = """\
+# Plan output folder: the contract
+
+<!-- Generated from optimizer/plan/contract.py by render_outputs_reference(); edit that module, not this file. -->
+
+Every solve writes one folder. The files below are the public contract of the optimiser (DESIGN.md
+"Plan output"); the verifier (`wfplan verify PLAN_DIR DATA_DIR`) re-checks a plan from these files and
+the input tables alone. A scenario with its own ladder (`categories.levels`) writes a smaller folder that
+needs no input tables: see "Own-ladder plans" at the end. Numbers are plain decimals (`.`), text is UTF-8,
+one header row. Text cells that start with `=`, `+`, `-`, `@`, tab or CR (after any leading `'`) are written
+with one extra leading `'` so no spreadsheet takes them for a formula; readers strip exactly one
+(`optimizer.plan.safe_text.restore_text`; `optimizer.plan.reader` reads every plan file so). A *state* is
+(unit, sequence, tier, grade). Year 0 is the roster; years 1..H are the end of each plan year.
+Headcounts of years ≥ 1 are expected values (attrition is an expected flow) and may be fractional;
+year-1 decisions (every flow of year 1 except attrition) are whole numbers because they name people.
+"""
+"""The head of docs/outputs.md."""
+DIAGNOSIS_TEXT = """\
+### `diagnosis`
+Computed by `optimizer/whatif/diagnosis.py` (its docstring has the method). Every number in it comes from a solve.
+```
+feasible        true: a plan was written and misses a target (exit 3); false: the hard rules conflict (exit 4)
+missed          {"mix": [{year, sequence, share, lower, upper, shortfall, side ("below" | "above"),
+                          points (= 100·shortfall), heads (= shortfall × that year's total headcount)}],
+                 "budget": [{year, total, cap, overrun, percent_of_cap}],
+                 "softened": [{constraint, side ("minimum" | "maximum"), limit, missed_by, unit}]}
+                exit 3: the written plan's misses, "softened" empty. Exit 4: an elastic re-solve gives the hard
+                rows (unit headcount bounds `unit_headcount[U,yT]`, `operations_floor[U,yT]`, promotion floors
+                `floor_tier_promotion[...]` / `floor_grade_step[...]`) named slacks, minimises their sum, then
+                the target miss: "softened" lists the rows that give way and by how much (people or
+                promotions; `limit` as the inputs state it: a headcount, the floor share or rate), "mix" and
+                "budget" what that closest plan would still miss. It is not written: it breaks a hard rule,
+                so the exit code stays 4. null when even the elastic model found no plan in the time limit.
+relaxations     one entry per key searched, those that restore every target first:
+                {key, from, to, limit, restores, set, insufficient, undecided, probes, seconds}
+                `to` is the smallest single change of `key` found that meets every target (null: none up to
+                `limit`, the end of the key's valid range), to 3 significant digits (steps of 1e-5 below
+                0.001), rounded so that it still suffices, and shown to suffice by a solve; `set` is the
+                `--set` list that applies it; `insufficient` is the value closest to `to` (or to `limit`) that
+                a solve showed not to restore the targets (`from` when none did); `undecided` lists the values
+                whose probes the time limit stopped before either was shown (taken as "not met").
+                Keys, when they apply and are not at the end of their range: promotion.tier_rate,
+                mobility.operations_to_technical, mobility.management_to_technical,
+                hiring.max_rate.technical|operations (hiring on), budget.growth (no explicit caps),
+                mix.tolerance, mix.operations_floor, promotion.tier_rate_floor, promotion.grade_rate_floor
+                (downward), hiring.enabled, redundancy.enabled, mobility.unit_transfers (switched on), and
+                mix.deadline (exit 3 only; past the horizon `set` also extends `horizon`).
+earliest_year   the earliest year from which the mix band can hold with every other target met (the `to`
+                of mix.deadline); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
+search          {probes, workers, seconds}: the searches run in worker processes when one probe (a model
+                build and the first stage's solve) is expected to take over 2 s
+```
+"""
+"""The ``diagnosis`` key of summary.json."""
+CHECKS_TEXT = """\
+## Rate caps (checked by the verifier)
+For every (unit, sequence, tier) and year t, with n = headcount(unit, sequence, tier, t−1):
+tier promotions out ≤ `promotion.tier_rate`·n; grade steps out ≤ `promotion.grade_rate`·n; operations →
+technical moves out ≤ `mobility.operations_to_technical`·n; management → technical ≤
+`mobility.management_to_technical`·n; technical → management ≤ `mobility.technical_to_management`·n; unit
+transfers out ≤ `mobility.transfer_rate`·n; downgrades out ≤ `mobility.downgrade.rate`·n; redundancies ≤
+`redundancy.max_rate`·n. Hires into sequence s in year t ≤ `hiring.max_rate.<s>` × headcount(s, t−1) of the
+whole group.
+
+## Landing grades (checked by the verifier)
+`flow_rules`: a tier promotion, sequence move or downgrade lands on the lowest grade of its to-tier (`to_sequence`,
+`to_tier`) whose base salary (`pay` table) is at least the base salary of its from-state, else on that tier's
+top grade; so a downgrade to a tier whose every grade pays less lands on its top grade.
+
+## Requirements and flow caps (checked by the verifier)
+`optimizer/verify/requirements.py`, the same checks for plans from input tables and own-ladder plans:
+- `flow_caps`: for every cap of `requirements.caps` and year t it covers, F = Σ `flows.csv` counts of its
+  `kinds` landing in its states (before in-year wastage): F ≤ `max_per_year`; F ≤ `max_share_of_destination`
+  × Σ headcount(states, t) (the group after that year's flows).
+- `requirements`: `requirements.csv` lists each requirement-year once, with the scenario's `required` and
+  `headcount.csv`'s heads; the `exact` / `minimum` rule and the cost as above.
+- `overmanning_cap`: Σ overmanning per year ≤ `requirements.overmanning_max`; `short_time_cap`: short_time ≤
+  the requirement's `short_time_max`.
+
+`budget.csv`'s `overmanning_cost` and `short_time_cost` are re-checked with the other budget columns
+(`payroll`), and objective.cost against them (`summary`).
+"""
+"""What the verifier of graded plans checks beyond the columns' meaning."""
+LADDER_TEXT = """\
+## Own-ladder plans
+A scenario with `categories.levels` (`docs/requirements.md`) has no input tables and no named people. Its
+folder holds `headcount.csv` and `flows.csv` as above (a category i is the state (`categories.unit`,
+`categories.sequence`, i, 1); flow kinds `tier_promotion` (retraining i → i+1), `downgrade`, `hire`,
+`redundancy`, `attrition`), `requirements.csv`, `summary.json`, `report.xlsx` and `report.html`; there is
+no `actions.csv`, `budget.csv`, `mix.csv` or `units.csv`.
+
+`wfplan verify PLAN_DIR` (no DATA_DIR; given, it is not read) runs `optimizer/verify/ladder.py`, which
+recomputes from these files alone, without the model code:
+- `states`: every headcount and flow state is a category; headcount.csv lists a category once a year, for
+  years 0..H, never below 0. `initial`: headcount(i, 0) = `strength`.
+- `flow_rules`: known kind, year 1..H, count > 0, the states the kind needs; retraining i → i+1 only where i
+  has `retraining`; downgrades only to a category of `downgrade_to`. `integer_year1`: with
+  `solver.integer_year1`, year-1 flows other than attrition are whole numbers.
+- `stock_flow`: headcount(i,t) = (1−w_i)·headcount(i,t−1) + Σ_in π·count − Σ_out count, with π = 1 under
+  `start_of_year` and the in-year survival of `service_dependent` (1 − `first_year_wastage` for recruits,
+  1 − w of the destination for retrainees, 1 − `categories.downgrade_wastage` for downgrades); Σ_out ≤
+  (1−w_i)·headcount(i,t−1). `attrition`: flows.csv attrition of i in year t = w_i·headcount(i,t−1) + the
+  in-year losses of its inflows, so flows.csv balances as above.
+- `recruitment_caps` (hires ≤ `recruit_max`), `retraining_caps` (≤ `max_per_year`, ≤
+  `max_share_of_destination` × headcount of the destination after that year's flows).
+- `flow_caps`, `requirements`, `overmanning_cap`, `short_time_cap`: as in "Requirements and flow caps" above.
+- `objective`: cost = Σ_{t=1..H} (Σ wage·headcount + recruits × `recruit_cost` + retrained ×
+  `retraining.cost` + downgraded × `downgrade_cost` + redundant × `redundancy_cost` of the category left
+  + requirements.csv costs); redundancy = Σ redundancies; disruption = Σ retraining, downgrades and
+  redundancies.
+"""
+"""Own-ladder plans: their files and their verifier's checks."""
+
+
+
+def _cell(text: str) -> str:
+    """``text`` as a Markdown table cell (its ``|`` escaped)."""
+    return text.replace("|", "\\|")
+
+
+def _key_rows(keys: tuple[Key, ...], prefix: str = "", parent: tuple[str, ...] = BOTH) -> list[str]:
+    """One table row per key, nested keys under their dotted path (``[]``: in every entry of a list)."""
+    rows = []
+    for key in keys:
+        name, kinds = f"{prefix}{key.name}", key.written_by(parent)
+        rows.append(f"| `{name}` | {', '.join(kinds)} | {_cell(key.meaning)} |")
+        rows += _key_rows(key.keys, f"{name}[]." if key.name == "stages" else f"{name}.", kinds)
+    return rows
+
+
+def _file_section(file: PlanFile) -> str:
+    """A file's heading, who writes it, its prose and its columns (summary.json: its keys)."""
+    lines = [f"## `{file.name}`", f"Written by: {', '.join(file.kinds)} plans.", "", file.about]
+    if file.columns:
+        lines += ["", "| column | type | unit | meaning |", "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.kind} | {c.unit} | {_cell(c.meaning)} |" for c in file.columns]
+    if file is SUMMARY:
+        lines += ["", "| key | plans | meaning |", "|---|---|---|", *_key_rows(SUMMARY_KEYS)]
+        lines += ["", DIAGNOSIS_TEXT]
+    return "\n".join(lines)
+
+
+def render_outputs_reference() -> str:
+    """docs/outputs.md: the contract above, as Markdown (a test keeps the file equal to this)."""
+    parts = [INTRO_TEXT, *(_file_section(file) for file in PLAN_FILES), CHECKS_TEXT, LADDER_TEXT]
+    return "\n\n".join(part.strip("\n") for part in parts) + "\n"
