@@ -368,6 +368,7 @@ def test_write_lp_refuses_other_formats(tmp_path) -> None:
 # ---------------------------------------------------------------- CP-SAT on a formulation-shaped model
 
 
+@pytest.mark.slow
 def test_cpsat_matches_highs_stage_objectives_on_a_small_multi_year_formulation(tmp_path) -> None:
     """Three years, year-1 integer flows, continuous stocks with 0.93–0.96 retention, money rows: the
     CP-SAT grid model (derived bounds, widened rows) plus GLOP re-optimisation lands on HiGHS's

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ["load", "validate", "cohorts", "build", "solve", "plan", "write", "verify"]
