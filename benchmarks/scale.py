@@ -50,7 +50,7 @@ TARGETS = {1_000_000: (60.0, 2048.0), 100_000: (10.0, None)}
 WHAT_IF = "budget.growth=0.03"
 """The one-parameter what-if re-solved after each plan (the scenario has 0.05), with that plan as reference."""
 WHAT_IF_TARGET = (100_000, 3.0)
-"""employees → (end-to-end seconds, peak MB) targets of issue 6 (reported, never asserted)."""
+"""employees → (end-to-end seconds, peak MB) targets (benchmarks/README.md, "Targets"; reported, never asserted)."""
 
 
 def peak_mb() -> float:
@@ -240,7 +240,7 @@ def markdown(rows: list[dict], baseline: list[dict]) -> str:
 
 
 def targets(rows: list[dict], baseline: list[dict]) -> list[str]:
-    """Where each target of issue 6 lands (never asserted)."""
+    """Where each performance target (benchmarks/README.md, "Targets") lands (never asserted)."""
     lines = []
     by_n = {r["employees"]: r for r in rows}
     for n, (seconds, mb) in TARGETS.items():

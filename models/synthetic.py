@@ -1,4 +1,4 @@
-"""Synthetic Baogang-like input tables (employees, units, pay) following DESIGN.md's input-table contract.
+"""Synthetic Baogang-like input tables (employees, units, pay) following the input-table contract of docs/data.md.
 
 Every random draw comes from one ``numpy.random.default_rng(seed)`` and is vectorised over employees, so
 the same arguments give the same tables (and byte-identical files from :func:`write_generated`) and a
@@ -131,7 +131,7 @@ def _person_names(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def generate_tables(n_employees: int, n_units: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(employees, units, pay) with exactly the columns of DESIGN.md's input tables, drawn from ``seed``.
+    """(employees, units, pay) with exactly the columns of the input tables (docs/data.md), drawn from ``seed``.
 
     Employees are grouped by unit (every unit has at least one), mixed about 8/12/80 over management/
     technical/operations, pyramid-shaped by tier, and technical tiers stay within the cap of the unit's

@@ -1,6 +1,6 @@
 """The whole chain for one scenario: load → validate → grade → cohorts → build → solve → plan → write → verify.
 
-Exit codes (DESIGN.md): 0 plan written and every target met; 2 bad input (raised as InputError /
+Exit codes (README.md, "Exit codes"): 0 plan written and every target met; 2 bad input (raised as InputError /
 ScenarioError before anything is written); 3 a target cannot be met (closest plan written, flagged);
 4 no feasible plan within the time limit (only summary.json is written).
 """

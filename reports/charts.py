@@ -48,7 +48,7 @@ TEMPLATE = "plotly_white"
 
 
 def ordered_sequences(values: Iterable[str]) -> list[str]:
-    """The sequences present in ``values``: the three of the design in their usual order, then any other."""
+    """The sequences present in ``values``: management, technical, operations in that order, then any other."""
     present = {str(v) for v in values}
     return [s for s in SEQUENCES if s in present] + sorted(present - set(SEQUENCES))
 

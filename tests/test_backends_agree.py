@@ -11,6 +11,8 @@ from optimizer.pipeline import run_plan
 from tests.builders import people, solve_group, unit
 from tests.test_formulation import MIX_100, REACH_30
 
+pytestmark = pytest.mark.slow
+
 BACKENDS = ["highs", "cbc", "scip", "cpsat"]
 TERMS = ("mix", "cost", "disruption")
 # CBC reports values with 8 significant digits; CP-SAT solves continuous variables on a fine grid.

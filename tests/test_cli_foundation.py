@@ -146,6 +146,7 @@ def test_validate_lists_every_mistake_and_exits_2(bad, frames):
     assert snapshot(bad.parent) == before
 
 
+@pytest.mark.slow
 def test_installed_wfplan_validate_on_bad_data_has_no_traceback(bad, frames, tmp_path):
     assert WFPLAN.exists(), f"the wfplan console script is not installed next to {sys.executable}"
     work = tmp_path / "cwd"
@@ -159,6 +160,7 @@ def test_installed_wfplan_validate_on_bad_data_has_no_traceback(bad, frames, tmp
     assert snapshot(tmp_path) == before  # nothing written, not even in the working folder
 
 
+@pytest.mark.slow
 def test_validate_gives_the_same_output_for_csv_parquet_and_xlsx(tmp_path, frames):
     outputs = {}
     for fmt in ("csv", "parquet", "xlsx"):
@@ -221,6 +223,7 @@ def test_solve_with_a_misspelt_override_names_the_nearest_and_writes_nothing(tmp
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_installed_wfplan_solve_with_an_unparsable_override_has_no_traceback(tmp_path, clean):
     done = run_installed("solve", "baseline", "--data", clean, "--out", tmp_path / "plan", "--set", "horizon=[",
                          cwd=tmp_path)
@@ -331,6 +334,7 @@ def test_grade_units_uses_the_scenario_grading(tmp_path, clean):
     assert set(written["pay_coefficient"]) == {1.05} and set(written["max_tier"]) == {4}
 
 
+@pytest.mark.slow
 def test_chinese_unit_names_round_trip_through_grade_units(tmp_path, frames):
     names = ["包钢稀土高新技术有限公司", "白云鄂博铁矿", "包钢（集团）钢联股份", "内蒙古包钢金属制造", "巴润矿业"]
     ids = ["稀土", "白云", "钢联", "金属", "巴润"]

@@ -37,6 +37,7 @@ def _solve(tmp_path, employees, units, *args, **changes):
     return result, data, out
 
 
+@pytest.mark.slow
 def test_exit_0_when_every_target_is_met(tmp_path):
     result, _, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.2,
                                                                 "mix.tolerance": 0.005})
@@ -47,6 +48,7 @@ def test_exit_0_when_every_target_is_met(tmp_path):
     assert summary["inputs"]["hashes"].keys() == {"employees", "units", "pay"}
 
 
+@pytest.mark.slow
 def test_exit_3_writes_the_closest_plan_and_says_what_was_missed(tmp_path):
     result, _, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.1,
                                                                 "mix.tolerance": 0.005})
@@ -77,6 +79,7 @@ def test_save_lp_writes_the_named_model_without_solving(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_verify_rejects_a_plan_that_lost_an_employee(tmp_path):
     result, data, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.2,
                                                                    "mix.tolerance": 0.005})
@@ -88,6 +91,7 @@ def test_verify_rejects_a_plan_that_lost_an_employee(tmp_path):
     assert actions.iloc[0]["employee_id"] in verdict.output
 
 
+@pytest.mark.slow
 def test_verify_rejects_a_budget_overrun(tmp_path):
     result, data, out = _solve(tmp_path, MIX_100, [unit("U1")], **{"mobility.operations_to_technical": 0.2,
                                                                    "mix.tolerance": 0.005})
@@ -99,6 +103,7 @@ def test_verify_rejects_a_budget_overrun(tmp_path):
     assert "budget" in verdict.output
 
 
+@pytest.mark.slow
 def test_json_prints_the_summary_alone_on_stdout(tmp_path):
     result, _, out = _solve(tmp_path, MIX_100, [unit("U1")], "--json", **{"mobility.operations_to_technical": 0.2,
                                                                          "mix.tolerance": 0.005})
@@ -107,6 +112,7 @@ def test_json_prints_the_summary_alone_on_stdout(tmp_path):
     assert printed == json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_progress_reports_every_solver_stage(tmp_path):
     data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
     result = CliRunner().invoke(main, ["solve", _scenario(tmp_path, **{"mobility.operations_to_technical": 0.2}),
@@ -119,6 +125,7 @@ def test_progress_reports_every_solver_stage(tmp_path):
     assert "mix path" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_shipped_requirement_scenario_solves_without_input_tables(tmp_path):
     # Williams' manpower-planning model: minimum redundancy 841.80 (published), then the cheapest such plan.
     out = tmp_path / "williams"

@@ -11,6 +11,8 @@ from optimizer.whatif.compare import compare_runs
 from tests.builders import solve_group, unit
 from tests.test_formulation import MIX_100
 
+pytestmark = pytest.mark.slow
+
 EXACT = ["mix.tolerance=0", "mobility.operations_to_technical=0.2"]
 
 

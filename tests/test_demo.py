@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from optimizer.cli import main
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):

@@ -19,6 +19,8 @@ from optimizer.whatif.diagnosis import Probe, earliest_deadline, grid, smallest_
 from tests.builders import QUIET, people, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 
+pytestmark = pytest.mark.slow
+
 ATTRITION_DRIVEN = [*people("U1", "operations", 80), *people("U1", "technical", 20, first=100)]
 """80 operations (not qualified to move) and 20 technical: only attrition changes the mix."""
 SLOW_MIX = ["horizon=2", "mix.deadline=2", "mix.tolerance=0.005", "attrition.operations=0.1"]

@@ -22,6 +22,7 @@ MIX_100 = [*people("U1", "operations", 80, eligible=True), *people("U1", "techni
 REACH_30 = ["mix.tolerance=0.005", "mobility.operations_to_technical=0.1"]
 
 
+@pytest.mark.slow
 def test_stock_balance_applies_expected_attrition_each_year(tmp_path):
     # x1 = 0.9·100 = 90, x2 = 0.9·90 = 81: nothing else moves.
     solved = solve_group(tmp_path, people("U1", "technical", 100), [unit("U1")],
@@ -31,6 +32,7 @@ def test_stock_balance_applies_expected_attrition_each_year(tmp_path):
     assert solved.flow("attrition", 2) == pytest.approx(9)
 
 
+@pytest.mark.slow
 def test_attrition_by_tier_overrides_the_sequence_rate(tmp_path):
     group = [*people("U1", "technical", 50, tier=1), *people("U1", "technical", 50, tier=2, first=50)]
     solved = solve_group(tmp_path, group, [unit("U1")],
@@ -39,6 +41,7 @@ def test_attrition_by_tier_overrides_the_sequence_rate(tmp_path):
     assert solved.headcount(1, tier=2) == pytest.approx(40)
 
 
+@pytest.mark.slow
 def test_cheapest_way_to_reach_30_percent_technical_under_a_10_percent_move_cap(tmp_path):
     # Needed: (20+m+h)/(100+h) ≥ 0.295. A move costs 1,000 + 10,000 extra pay, a hire 50,000 + 60,000:
     # so use every move the cap allows (m = 10% of 80 = 8), then the fewest hires: 28+h ≥ 29.5+0.295h → h = 3.
@@ -54,6 +57,7 @@ def test_cheapest_way_to_reach_30_percent_technical_under_a_10_percent_move_cap(
     assert mix.loc[(1, "technical"), "share"] == pytest.approx(31 / 103)
 
 
+@pytest.mark.slow
 def test_mix_band_miss_is_measured_in_heads_and_flagged(tmp_path):
     # Without hires the best is m = 8: technical 28/100 is 1.5 heads under 29.5%, operations 72 is 1.5 over 70.5%.
     solved = solve_group(tmp_path, MIX_100, [unit("U1")], REACH_30)
@@ -64,6 +68,7 @@ def test_mix_band_miss_is_measured_in_heads_and_flagged(tmp_path):
     assert missed == pytest.approx({"technical": 0.015, "operations": 0.015})
 
 
+@pytest.mark.slow
 def test_hiring_cap_limits_hires_to_a_share_of_the_sequence(tmp_path):
     # Hires ≤ 10% of 20 technical = 2 < the 3 needed: the band is missed by .295·102 − 30 = 0.09 heads each side.
     solved = solve_group(tmp_path, MIX_100, [unit("U1")],
@@ -73,12 +78,14 @@ def test_hiring_cap_limits_hires_to_a_share_of_the_sequence(tmp_path):
     assert solved.summary["objective"]["mix"] == pytest.approx(0.18)
 
 
+@pytest.mark.slow
 def test_operations_floor_keeps_a_units_operations_share(tmp_path):
     # Floor 75%: 80 − m ≥ 0.75·100 → at most 5 moves, although the cap allows 8.
     solved = solve_group(tmp_path, MIX_100, [unit("U1")], [*REACH_30, "mix.operations_floor=0.75"])
     assert solved.flow("sequence_move") == 5
 
 
+@pytest.mark.slow
 def test_grade_rate_floor_forces_steps_that_cost_would_avoid(tmp_path):
     # 10 people eligible for a grade step; steps only cost money, so none happen without a floor;
     # floor 25% of 10 → ⌊2.5⌋ = 2 steps (year 1 rounds down to whole people).
@@ -88,6 +95,7 @@ def test_grade_rate_floor_forces_steps_that_cost_would_avoid(tmp_path):
     assert solved.flow("grade_step") == 2
 
 
+@pytest.mark.slow
 def test_rate_cap_bounds_tier_promotions_by_the_start_of_year_stock(tmp_path):
     # tier_rate 0.1 on 25 people: at most ⌊2.5⌋ = 2; a floor at the cap asks for all of them.
     solved = solve_group(tmp_path, people("U1", "technical", 25), [unit("U1")],
@@ -95,6 +103,7 @@ def test_rate_cap_bounds_tier_promotions_by_the_start_of_year_stock(tmp_path):
     assert solved.flow("tier_promotion") == 2
 
 
+@pytest.mark.slow
 def test_promotion_needs_min_years_in_grade(tmp_path):
     # 10 people with 1 year in grade cannot be promoted (minimum 2); 10 with 3 years can.
     group = [*people("U1", "technical", 10, years=1), *people("U1", "technical", 10, years=3, first=10)]
@@ -105,6 +114,7 @@ def test_promotion_needs_min_years_in_grade(tmp_path):
     assert sorted(promoted) == [f"U1-T{i:04d}" for i in range(10, 20)]
 
 
+@pytest.mark.slow
 def test_tier_cap_blocks_promotions_above_the_units_max_tier(tmp_path):
     group = people("U1", "technical", 20)
     capped = {"unit_grading.grades": '[{name: C, min_score: 0, pay_coefficient: 1.0, max_tier: 1}]'}
@@ -115,6 +125,7 @@ def test_tier_cap_blocks_promotions_above_the_units_max_tier(tmp_path):
     assert solved.headcount(1, tier=2) == 0
 
 
+@pytest.mark.slow
 def test_budget_overrun_is_exactly_the_cost_floors_force(tmp_path):
     # Cap = payroll(0) (growth 0); the floor forces 5 grade steps at +1,000 each → overrun 5,000.
     solved = solve_group(tmp_path, people("U1", "technical", 10), [unit("U1")],
@@ -123,6 +134,7 @@ def test_budget_overrun_is_exactly_the_cost_floors_force(tmp_path):
     assert solved.summary["goal_deviations"]["budget"][0]["overrun"] == pytest.approx(5_000)
 
 
+@pytest.mark.slow
 def test_unit_headcount_minimum_forces_hires(tmp_path):
     # 100 people, 10% attrition, minimum 95 → 90 + h ≥ 95 → 5 hires.
     solved = solve_group(tmp_path, people("U1", "operations", 100), [unit("U1", min_headcount=95)],
@@ -130,6 +142,7 @@ def test_unit_headcount_minimum_forces_hires(tmp_path):
     assert solved.flow("hire") == 5
 
 
+@pytest.mark.slow
 def test_unit_headcount_maximum_forces_the_cheapest_exit(tmp_path):
     # 100 people, maximum 90, no attrition: 10 redundancies at 2 years' pay each. Not more: over a one-year
     # horizon a redundancy saves one year's pay and costs two. (At cost_factor 0.5 the cap's 20 would be used.)
@@ -142,6 +155,7 @@ def test_unit_headcount_maximum_forces_the_cheapest_exit(tmp_path):
     assert sorted(redundant) == [f"U1-O{i:04d}" for i in range(90, 100)]  # the lowest performers
 
 
+@pytest.mark.slow
 def test_unit_transfer_moves_people_where_the_headcount_bounds_need_them(tmp_path):
     # U1 may keep 90 of its 100, U2 needs 10 more: 10 transfers, cheaper than anything else available.
     group = [*people("U1", "operations", 100), *people("U2", "operations", 50, first=100)]
@@ -151,6 +165,7 @@ def test_unit_transfer_moves_people_where_the_headcount_bounds_need_them(tmp_pat
     assert solved.headcount(1, unit_id="U2") == 60
 
 
+@pytest.mark.slow
 def test_management_to_technical_move_lands_on_the_mapped_tier(tmp_path):
     # Management must fall to ≤ 5.5% of 100 and technical stay ≤ 5.5%: exactly 5 moves (cap 60% of 10 = 6),
     # landing on technical tier 2 as mapped; no T2 grade pays management's 80,000, so they land on the top grade.
@@ -163,6 +178,7 @@ def test_management_to_technical_move_lands_on_the_mapped_tier(tmp_path):
     assert set(zip(flows["to_tier"], flows["to_grade"])) == {(2, 5)}
 
 
+@pytest.mark.slow
 def test_disruption_stage_avoids_moves_that_cost_nothing(tmp_path):
     # Max headcount 90 forces 10 redundancies. At one year's pay each over a one-year horizon a redundancy
     # costs exactly what it saves, so the cost stage is indifferent between 10 and 20 (the cap);

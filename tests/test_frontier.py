@@ -49,6 +49,7 @@ def test_x_values_span_twice_the_current_value_or_the_given_range():
         x_values(0.0, 3, None)
 
 
+@pytest.mark.slow
 def test_technical_share_frontier_against_budget_growth(data, tmp_path):
     scenario = build_scenario(json.loads(json.dumps(SHARE)), "test")
     xs = ["0", "0.01", "0.02", "0.05", "0.1", "0.15", "-2"]
@@ -70,6 +71,7 @@ def test_technical_share_frontier_against_budget_growth(data, tmp_path):
     assert "non-dominated" in html
 
 
+@pytest.mark.slow
 def test_earliest_deadline_frontier_against_the_retraining_rate(data):
     # 10 moves reach 30% technical exactly. Rate r allows floor(80r) moves in year 1 (whole people), then r of
     # the operations stock left each year: r = 0.15 → 12 in year 1; 0.1 → 8, 15.2 (year 2); 0.05 → 4, 7.8,
@@ -93,6 +95,7 @@ def test_least_cost_meets_every_target_at_the_lowest_cost(data):
     assert least_cost(tight, data).value is None  # 10 moves cost 110,000 > 52,000 of growth
 
 
+@pytest.mark.slow
 def test_frontier_command_writes_table_and_chart(data, tmp_path):
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(json.dumps(SHARE), encoding="utf-8")

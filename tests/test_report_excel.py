@@ -266,6 +266,7 @@ def _leaf_count(value) -> int:
     return 1
 
 
+@pytest.mark.slow
 def test_over_budget_years_are_marked(over_budget):
     exit_code, plan, _ = over_budget
     assert exit_code == EXIT_TARGET_MISSED
@@ -286,6 +287,7 @@ def test_over_budget_years_are_marked(over_budget):
 # ---------------------------------------------------------------------------------- formula-safe CSV text
 
 
+@pytest.mark.slow
 def test_csv_files_mark_formula_text_and_verify_still_passes(solved):
     _, plan, data = solved
     lines = (plan / "actions.csv").read_text(encoding="utf-8").splitlines()

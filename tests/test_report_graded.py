@@ -25,6 +25,8 @@ from tests.builders import QUIET, people, unit, write_group
 from tests.test_report_ladder import Tables
 from tests.test_verify_graded import EXACT
 
+pytestmark = pytest.mark.slow
+
 SHEETS = ["Summary", "Budget", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario"]
 HEADER = ("requirement", "year", "required", "headcount", "overmanning", "short_time", "cost")
 BARS = ["Payroll", "Hiring", "Retraining and moves", "Redundancy"]

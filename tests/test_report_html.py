@@ -29,6 +29,8 @@ from optimizer.pipeline import EXIT_OK, run_plan
 from optimizer.plan.safe_text import restore_text
 from reports.plugins import write_html_report
 
+pytestmark = pytest.mark.slow
+
 CHINESE_UNIT = "包钢稀土"
 SCRIPT_UNIT = "<script>alert(1)</script>"
 FORMULA_UNIT = "=1+2"

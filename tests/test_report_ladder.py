@@ -147,6 +147,7 @@ def test_page_says_there_are_no_actions_and_has_its_charts(page_tables: Tables) 
     assert "unit-table" not in page_tables.ids  # the sections of plans from input tables are not there
 
 
+@pytest.mark.slow
 def test_page_draws_every_chart_in_chromium(browser, plan: Path) -> None:  # noqa: F811
     page = Page(browser, plan / "report.html")
     assert [entry for entry in page.log if entry["level"] == "SEVERE"] == []

@@ -23,6 +23,7 @@ TECHNICAL_HALF = ["mix.target={management: 0.0, technical: 0.5, operations: 0.5}
 """A mix band the group cannot reach: the ``mix`` stage then moves or hires as many people as the caps allow."""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("first_year", "recruits"), [(None, 19), (0.05, 20)])
 def test_a_requirement_is_met_by_recruits_under_first_year_wastage(tmp_path, first_year, recruits):
     # 100 technical stay (no ordinary wastage); 119 are required. Without first-year wastage 19 recruits do;
@@ -38,6 +39,7 @@ def test_a_requirement_is_met_by_recruits_under_first_year_wastage(tmp_path, fir
     assert solved.headcount(1) == pytest.approx(119)
 
 
+@pytest.mark.slow
 def test_a_downgrade_loses_half_its_people(tmp_path):
     # 100 technical on T2 G1 (70,000). Exactly 60 must stay on T2 and 20 be on T1: downgrading g people
     # leaves 100 − g on T2 and brings 0.5·g to T1, so g = 40 and 20 of them leave in the year.
@@ -60,6 +62,7 @@ def test_a_downgrade_loses_half_its_people(tmp_path):
     assert set(downgraded["new_salary"]) == {64_000}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("max_tiers_down", "landing_tier", "landing_pay"), [(1, 2, 74_000), (2, 1, 64_000)])
 def test_downgrades_are_capped_by_their_rate_and_land_within_max_tiers_down(tmp_path, max_tiers_down,
                                                                             landing_tier, landing_pay):
@@ -74,6 +77,7 @@ def test_downgrades_are_capped_by_their_rate_and_land_within_max_tiers_down(tmp_
     assert solved.summary["objective"]["cost"] == pytest.approx(70 * 80_000 + 30 * landing_pay)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("limit", "moves"), [("max_share_of_destination: 0.25", 10), ("max_per_year: 4", 4)])
 def test_retraining_cap_relative_to_the_destination_strength(tmp_path, limit, moves):
     # 70 qualified operations and 30 technical; the band asks for 50 technical, so the mix stage retrains
@@ -88,6 +92,7 @@ def test_retraining_cap_relative_to_the_destination_strength(tmp_path, limit, mo
     assert solved.summary["objective"]["mix"] == pytest.approx(2 * (20 - moves))
 
 
+@pytest.mark.slow
 def test_recruitment_cap_per_group_and_year(tmp_path):
     # 80 operations and 20 technical; the band asks for hires, hiring.max_rate allows 1.0·20 = 20 a year,
     # the cap on recruits into technical allows 7 in year 1 and 3 in year 2.

@@ -134,6 +134,7 @@ def base(tmp_path):
     return result
 
 
+@pytest.mark.slow
 def test_a_lower_budget_growth_that_the_plan_keeps_takes_the_plan_without_a_solve(tmp_path, base):
     # cap 5,200,000·1.05 = 5,460,000 ≥ 5,310,000: the same plan, the same proof
     whatif = _solve(tmp_path, "whatif", ["budget.growth=0.05"], base.reference)
@@ -150,6 +151,7 @@ def test_a_lower_budget_growth_that_the_plan_keeps_takes_the_plan_without_a_solv
     assert (year1["total"], year1["cap"]) == pytest.approx((5_310_000, 5_460_000))
 
 
+@pytest.mark.slow
 def test_a_budget_the_plan_breaks_or_a_looser_one_is_solved_again(tmp_path, base):
     # cap 5,200,000·1.02 = 5,304,000: the plan is 6,000 over, 6,000 / 52,000 = 0.115385 in the scaled row
     tighter = _solve(tmp_path, "tighter", ["budget.growth=0.02"], base.reference)
@@ -161,6 +163,7 @@ def test_a_budget_the_plan_breaks_or_a_looser_one_is_solved_again(tmp_path, base
     assert looser.summary["objective"]["cost"] == pytest.approx(5_310_000)
 
 
+@pytest.mark.slow
 def test_a_lower_rate_cap_that_the_plan_keeps_is_reused_and_one_it_breaks_is_not(tmp_path, base):
     # moves ≤ r·80 qualified operations staff: r = 0.2 allowed 16 and the plan makes 10
     kept = _solve(tmp_path, "kept", ["mobility.operations_to_technical=0.125"], base.reference)  # cap 10
@@ -171,6 +174,7 @@ def test_a_lower_rate_cap_that_the_plan_keeps_is_reused_and_one_it_breaks_is_not
     assert broken.summary["counts"]["sequence_move"] == 8
 
 
+@pytest.mark.slow
 def test_a_reused_plan_that_misses_a_target_is_diagnosed_like_a_solved_one(tmp_path):
     # a cap of 0.1·80 = 8 moves leaves technical at 28 of 100, short of exactly 30%
     write_group(tmp_path / "data", MIX_100, [unit("U1")])
@@ -185,6 +189,7 @@ def test_a_reused_plan_that_misses_a_target_is_diagnosed_like_a_solved_one(tmp_p
     assert again.summary["diagnosis"]["missed"]["mix"]
 
 
+@pytest.mark.slow
 def test_a_reference_from_another_roster_is_not_reused(tmp_path, base):
     # one more technical employee: the year-0 stock of that cohort is fixed at 21, not 20
     write_group(tmp_path / "other", [*MIX_100, *people("U1", "technical", 1, first=200)], [unit("U1")])
@@ -194,6 +199,7 @@ def test_a_reference_from_another_roster_is_not_reused(tmp_path, base):
     assert reason == "variable stock[U1,technical,1,1,s2,q0,y0] has looser bounds", reason
 
 
+@pytest.mark.slow
 def test_solve_and_sweep_take_a_reference_plan_folder(tmp_path):
     data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
     scenario = tmp_path / "scenario.yaml"

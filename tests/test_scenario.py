@@ -15,7 +15,8 @@ from models.scenario_files import VALID_KEYS, build_scenario, load_scenario, ren
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
 
-# DESIGN.md, "Scenario keys that are part of the contract (more may exist)", expanded.
+# The scenario keys that are part of the public contract (more may exist; docs/scenarios.md lists them all),
+# expanded: these must keep their meaning.
 CONTRACT_KEYS = (
     "horizon",
     "mix.target.management", "mix.target.technical", "mix.target.operations",

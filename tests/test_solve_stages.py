@@ -25,6 +25,7 @@ def _stages(summary: dict) -> dict[str, dict]:
     return {stage["term"]: stage for stage in summary["solver"]["stages"]}
 
 
+@pytest.mark.slow
 def test_a_met_mix_target_is_proved_by_the_cost_stage_without_a_mix_solve(tmp_path):
     # 8 moves + 3 hires reach the band (tests/test_formulation.py): the cost stage, solved with the mix miss
     # fixed at 0, finds that plan, so 0 is the mix optimum and the mix stage is not solved on its own.
@@ -39,6 +40,7 @@ def test_a_met_mix_target_is_proved_by_the_cost_stage_without_a_mix_solve(tmp_pa
     assert stages["cost"]["status"] == "optimal"
 
 
+@pytest.mark.slow
 def test_a_missed_mix_target_gets_its_own_stage_and_the_try_is_undone(tmp_path):
     # Without hires the band is missed by 3 heads (tests/test_formulation.py): the try at 0 finds no plan,
     # its row is dropped, and the mix stage proves 3; the cost stage then keeps the miss at 3.

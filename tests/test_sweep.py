@@ -45,6 +45,7 @@ def test_a_key_gridded_twice_is_refused():
         parse_grids(["horizon=1,2", "horizon=3"])
 
 
+@pytest.mark.slow
 def test_sweep_writes_one_row_per_point_in_grid_order_failed_point_included(tmp_path):
     data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
     scenario = tmp_path / "scenario.yaml"

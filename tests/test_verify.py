@@ -230,6 +230,7 @@ def failures(report: VerificationReport) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.slow
 def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
     report = verify_plan(*dirs)
     assert report.failures == []
@@ -241,6 +242,7 @@ def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
     assert report.to_dict() == {"ok": True, "checks": report.checks, "failures": []}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
 def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, fmt: str) -> None:
     plan, data = dirs
@@ -258,6 +260,7 @@ def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, 
     assert verify_plan(plan, target).failures == []
 
 
+@pytest.mark.slow
 def test_verify_command(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     plan, data = dirs
     assert verify_command(plan, data) == 0
@@ -277,6 +280,7 @@ def test_missing_file(dirs: tuple[Path, Path]) -> None:
     assert failures(report) == {"files": [f"{plan / 'mix.csv'} is missing"]}
 
 
+@pytest.mark.slow
 def test_lost_employee(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
@@ -287,6 +291,7 @@ def test_lost_employee(dirs: tuple[Path, Path]) -> None:
     }
 
 
+@pytest.mark.slow
 def test_duplicated_employee(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     edit_csv(plan, "actions", lambda a: pd.concat([a, a[a["employee_id"] == "E07"]]))
@@ -309,6 +314,7 @@ def _lower_caps(plan: Path) -> None:
     edit_csv(plan, "budget", column)
 
 
+@pytest.mark.slow
 def test_budget_overrun(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     _lower_caps(plan)
@@ -328,6 +334,7 @@ def _report_overrun(overrun: float) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+@pytest.mark.slow
 def test_reported_overrun_is_not_a_failure(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     _lower_caps(plan)
@@ -335,6 +342,7 @@ def test_reported_overrun_is_not_a_failure(dirs: tuple[Path, Path]) -> None:
     assert verify_plan(plan, data).failures == []
 
 
+@pytest.mark.slow
 def test_misreported_overrun(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     _lower_caps(plan)
@@ -349,6 +357,7 @@ def test_misreported_overrun(dirs: tuple[Path, Path]) -> None:
     }
 
 
+@pytest.mark.slow
 def test_promotions_above_tier_rate(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     edit_summary(plan, lambda s: s["scenario"]["promotion"].update(tier_rate=0.5))
@@ -360,6 +369,7 @@ def test_promotions_above_tier_rate(dirs: tuple[Path, Path]) -> None:
     }
 
 
+@pytest.mark.slow
 def test_landing_above_tier_cap(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     edit_summary(plan, lambda s: s["scenario"]["unit_grading"]["grades"][0].update(max_tier=1))
@@ -372,6 +382,7 @@ def test_landing_above_tier_cap(dirs: tuple[Path, Path]) -> None:
     }
 
 
+@pytest.mark.slow
 def test_broken_stock_balance(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     def halve_year_2_step(flows: pd.DataFrame) -> None:
@@ -387,6 +398,7 @@ def test_broken_stock_balance(dirs: tuple[Path, Path]) -> None:
     }
 
 
+@pytest.mark.slow
 def test_action_flow_mismatch(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
 
@@ -403,6 +415,7 @@ def test_action_flow_mismatch(dirs: tuple[Path, Path]) -> None:
     }
 
 
+@pytest.mark.slow
 def test_payroll_misstatement(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     edit_csv(plan, "budget", lambda b: b.assign(payroll=b["payroll"].where(b["payroll"] != "236000", "230000")))
@@ -414,6 +427,7 @@ def test_payroll_misstatement(dirs: tuple[Path, Path]) -> None:
     }
 
 
+@pytest.mark.slow
 def test_mix_outside_band(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     edit_summary(plan, lambda s: s["scenario"]["mix"].update(tolerance=0.02))

@@ -33,6 +33,8 @@ from reports import charts
 from reports.html import flows_section
 from tests.builders import Solved, pay_table, people, solve_group, unit
 
+pytestmark = pytest.mark.slow
+
 EXACT = [
     "requirements.mode=exact", "requirements.short_time_fraction=0.5", "requirements.overmanning_max=4",
     "requirements.demand=[{name: tech, unit: U1, sequence: technical, headcount: {1: 90}, overmanning_cost: 5000, "

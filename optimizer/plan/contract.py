@@ -228,7 +228,7 @@ def _stage_keys() -> tuple[Key, ...]:
 SUMMARY_KEYS: tuple[Key, ...] = (
     Key("status", '"optimal" | "feasible" (stopped at the time limit or gap with a plan) | "target_missed" '
                   '(closest plan written) | "infeasible" | "no_solution"; "not_solved" with `--save-lp`'),
-    Key("exit_code", "0 | 3 | 4 (see DESIGN.md); own-ladder plans: 0, or 4 with only summary.json written"),
+    Key("exit_code", "0 | 3 | 4 (README.md, exit codes); own-ladder plans: 0, or 4 with only summary.json written"),
     Key("targets_met", "true when every mix band and budget cap holds (own-ladder plans: always true)"),
     Key("goal_deviations", "the missed targets only; both lists empty when targets_met", (GRADED,), (
         Key("mix", "[{year, sequence, share, lower, upper, shortfall}]"),
@@ -302,8 +302,7 @@ INTRO_TEXT = """\
 
 <!-- Generated from optimizer/plan/contract.py by render_outputs_reference(); edit that module, not this file. -->
 
-Every solve writes one folder. The files below are the public contract of the optimiser (DESIGN.md
-"Plan output"); the verifier (`wfplan verify PLAN_DIR DATA_DIR`) re-checks a plan from these files and
+Every solve writes one folder. The files below are the public contract of the optimiser; the verifier (`wfplan verify PLAN_DIR DATA_DIR`) re-checks a plan from these files and
 the input tables alone. A scenario with its own ladder (`categories.levels`) writes a smaller folder that
 needs no input tables: see "Own-ladder plans" at the end. Numbers are plain decimals (`.`), text is UTF-8,
 one header row. Text cells that start with `=`, `+`, `-`, `@`, tab or CR (after any leading `'`) are written

@@ -278,7 +278,7 @@ def check_stock_flow(p: PlanData) -> list[Finding]:
         {"headcount": 0.0, "previous": 0.0, "outflow": 0.0, "inflow": 0.0}
     )
     balance["expected"] = balance["previous"] - balance["outflow"] + balance["inflow"]
-    # service_dependent: attrition of a state with arrivals may be the arrivals' in-year loss (issue #7)
+    # service_dependent: attrition of a state with arrivals may be the arrivals' in-year loss (docs/requirements.md)
     arrived = inflow[["year", *STATE]].set_axis(["year", *FROM], axis=1).assign(arrived=True)
     lost = p.flows[["year", *FROM]].merge(arrived, how="left")["arrived"].eq(True).to_numpy()
     lost = lost & p.flows["kind"].eq("attrition").to_numpy()
@@ -336,7 +336,7 @@ def check_flow_rules(p: PlanData) -> list[Finding]:
         "tier_promotion": same["unit"] & same["sequence"] & _mask(f["to_tier"].eq(f["from_tier"] + 1)),
         "sequence_move": same["unit"] & _mask(f["to_tier"].eq(landing)),
         "unit_transfer": ~same["unit"] & same["sequence"] & same["tier"] & same["grade"],
-        # --- downgrades (issue #7) ---
+        # --- downgrades (`mobility.downgrade`, docs/requirements.md) ---
         "downgrade": same["unit"] & same["sequence"]
                      & _mask((f["from_tier"] - f["to_tier"]).between(1, s.mobility.downgrade.max_tiers_down)),
         "hire": _mask(f["to_grade"].eq(1)) & entry_tier,
@@ -440,7 +440,7 @@ def check_rate_caps(p: PlanData) -> list[Finding]:
         **{f"{route.replace('_to_', ' → ')} moves": (p.route.eq(route), getattr(s.mobility, route))
            for route in ROUTES},
         "unit transfers": (f["kind"].eq("unit_transfer"), s.mobility.transfer_rate),
-        "downgrades": (f["kind"].eq("downgrade"), s.mobility.downgrade.rate),  # issue #7
+        "downgrades": (f["kind"].eq("downgrade"), s.mobility.downgrade.rate),  # docs/requirements.md
         "redundancies": (f["kind"].eq("redundancy"), s.redundancy.max_rate),
     }
     rule = np.select([_mask(c).to_numpy(bool) for c, _ in rules.values()], list(rules), default="")
