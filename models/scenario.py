@@ -458,7 +458,11 @@ class Requirements(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(default="baseline", description="scenario name; the default plan folder is runs/<name>")
+    name: str = Field(
+        default="baseline", pattern=r"^\w[\w.-]{0,63}$",
+        description="scenario name: letters, digits, '_', '-', '.', starting with a letter or digit, at most 64; "
+                    "the default plan folder is runs/<name>",
+    )
     description: str = Field(default="", description="free text shown in reports")
     extends: str | None = Field(default=None, description="another scenario file (relative path) this one overrides")
     data: str | None = Field(default=None, description="input tables folder or workbook (relative to the file)")

@@ -40,6 +40,7 @@ from optimizer.pipeline import (
     compute_plan,
     write_plan,
 )
+from optimizer.plan.folders import OutputFolderError
 from optimizer.plan.output import report_writers
 from optimizer.verify.graded import verify_plan
 from optimizer.verify.ladder import is_ladder_plan, verify_ladder_plan
@@ -47,7 +48,7 @@ from optimizer.verify.report import VerificationReport
 from optimizer.whatif.compare import compare_runs
 
 __all__ = [
-    "InputError", "Plan", "ScenarioError", "Tables", "VerificationReport",
+    "InputError", "OutputFolderError", "Plan", "ScenarioError", "Tables", "VerificationReport",
     "compare", "load_tables", "scenario", "solve", "verify",
 ]
 
@@ -159,14 +160,12 @@ class Plan:
 
     def write(self, folder: str | Path, reports: bool = True) -> Path:
         """Write the plan folder ``wfplan solve`` writes (with ``reports``: report.xlsx and report.html too),
-        verified independently; returns its path. ``folder`` must not exist or be empty: FileExistsError
-        otherwise (an existing plan is never replaced). Raises :class:`VerificationFailed` (with ``report``),
-        leaving the folder in place, when verification fails. A run without a plan writes summary.json only.
+        verified independently; returns its path. ``folder`` must not exist, be empty or hold an earlier plan
+        written by wfplan (which it replaces): :class:`~optimizer.plan.folders.OutputFolderError` otherwise.
+        Raises :class:`VerificationFailed` (with ``report``), replacing nothing, when verification fails. A run
+        without a plan writes summary.json only.
         """
         folder = Path(folder)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise FileExistsError(f"{folder} already exists and is not an empty folder: Plan.write never replaces "
-                                  "it; choose a new folder or remove this one first")
         write_plan(self.computed, folder, report_writers=report_writers() if reports else ())
         return folder
 

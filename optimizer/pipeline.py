@@ -29,7 +29,8 @@ from optimizer.model.formulation import DISRUPTIVE
 from optimizer.model.kinds import graded_model_data, ladder_model_data
 from optimizer.model.requirements import requirements_table
 from optimizer.plan.disaggregate import employee_actions
-from optimizer.plan.output import staged_folder, write_json, write_tables
+from optimizer.plan.folders import claim_folder, staged_folder
+from optimizer.plan.output import write_json, write_tables
 from optimizer.plan.results import (
     REQUIREMENT_COLUMNS,
     budget_table,
@@ -240,6 +241,19 @@ def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, verify: 
     return ComputedPlan(EXIT_NO_PLAN, summary, {}, timer.seconds, verify)
 
 
+PLAN_BYTES_PER_INPUT_BYTE = 4
+"""A plan folder (actions.csv, the reports) takes at most about this many bytes per byte of input tables."""
+
+
+def input_bytes(data_dir: str | Path) -> int:
+    """Size of the input tables at ``data_dir`` (a folder or one workbook); 0 when it cannot be read."""
+    path = Path(data_dir)
+    try:
+        return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+    except OSError:
+        return 0
+
+
 def run_plan(
     scenario: Scenario,
     data_dir: str | Path,
@@ -252,14 +266,17 @@ def run_plan(
     reference: Reference | None = None,
 ) -> RunResult:
     """Run the chain: :func:`compute_plan`, then :func:`write_plan` into ``out_dir`` (with ``save_lp``: the
-    model is written there, not solved, and no folder is written). Raises InputError on bad input before
-    anything is written.
+    model is written there, not solved, and no folder is written). Raises InputError on bad input and
+    :class:`~optimizer.plan.folders.OutputFolderError` on an output folder the tool may not or cannot write
+    (:func:`~optimizer.plan.folders.claim_folder`), both before anything is solved or written.
 
     ``report_writers`` run on the verified plan folder before it replaces ``out_dir`` (the CLI passes the
     writers the ``reports`` package registers, so the dependency points reports → optimizer). The other
     arguments are :func:`compute_plan`'s. This run's own solved model is written to the plan folder
     (``reference.npz``) and returned as ``RunResult.reference``.
     """
+    if save_lp is None:
+        claim_folder(out_dir, "plan", PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir))
     computed = compute_plan(scenario, data_dir, save_lp, progress, tables, diagnose, reference)
     if save_lp is not None:
         return RunResult(computed.exit_code, computed.summary, None)
@@ -355,7 +372,7 @@ def write_plan(
     out_dir, summary = Path(out_dir), dict(computed.summary)
     if not computed.tables:
         summary["timings"] = timer.seconds
-        with staged_folder(out_dir) as folder:
+        with staged_folder(out_dir, "plan") as folder:
             write_json(summary, folder / "summary.json")
         return RunResult(computed.exit_code, summary, out_dir)
     reference = None if computed.reference is None else replace(computed.reference, label=str(out_dir))
@@ -380,7 +397,7 @@ def _write_verified(
     ``out_dir``; returns the verification report. A plan that fails verification raises
     :class:`VerificationFailed` (a bug: exit 1) and replaces nothing: the staged folder is removed and an
     earlier plan at ``out_dir`` stays as it was."""
-    with staged_folder(out_dir) as folder:
+    with staged_folder(out_dir, "plan") as folder:
         with timer.phase("write"):
             write_tables(folder, tables)
             write_more(folder)
@@ -413,6 +430,8 @@ def run_ladder_plan(
     ``summary.json``, verified by :mod:`optimizer.verify.ladder` from those files alone, then the reports as
     in :func:`run_plan`.
     """
+    if save_lp is None:
+        claim_folder(out_dir, "plan")
     computed = compute_ladder_plan(scenario, save_lp, progress)
     if save_lp is not None:
         return RunResult(computed.exit_code, computed.summary, None)

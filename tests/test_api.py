@@ -95,9 +95,10 @@ def test_write_refuses_a_folder_that_holds_something(tmp_path, data, plan):
     keep = tmp_path / "notes"
     keep.mkdir()
     (keep / "mine.txt").write_text("keep me")
-    for target in (folder, keep, keep / "mine.txt"):
-        with pytest.raises(FileExistsError, match="never replaces"):
+    for target in (keep, keep / "mine.txt"):
+        with pytest.raises(api.OutputFolderError, match="refused"):
             plan.write(target)
+    assert plan.write(folder) == folder  # an earlier plan is replaced
     assert (keep / "mine.txt").read_text() == "keep me"
     assert sorted(p.name for p in keep.iterdir()) == ["mine.txt"]
 

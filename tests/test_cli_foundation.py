@@ -21,6 +21,7 @@ from models.io import write_tables
 from models.scenario import UnitGrading
 from models.synthetic import generate_tables, write_generated
 from optimizer.cli import main
+from optimizer.plan.folders import MARKER
 
 EMPLOYEES, UNITS, SEED = 500, 5, 11
 WFPLAN = Path(sys.executable).with_name("wfplan")
@@ -238,6 +239,7 @@ def test_solve_with_bad_data_leaves_an_existing_plan_untouched(tmp_path, bad, fr
     plan.mkdir()
     (plan / "actions.csv").write_text("employee_id,year,action\nE1,1,stay\n", encoding="utf-8")
     (plan / "summary.json").write_text('{"status": "optimal"}\n', encoding="utf-8")
+    (plan / MARKER).write_text('{"kind": "plan"}\n', encoding="utf-8")  # an earlier plan wfplan wrote
     before = snapshot(tmp_path)
     result = run("solve", "baseline", "--data", bad, "--out", plan, "--quiet")
     assert result.exit_code == 2
@@ -264,7 +266,7 @@ def test_generate_twice_with_the_same_seed_gives_identical_files(tmp_path):
         result = run("generate", "--employees", 300, "--units", 4, "--seed", 7, "--out", tmp_path / name)
         assert result.exit_code == 0, result.output
     one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
-    assert set(one) == {"employees.csv", "units.csv", "pay.csv"}
+    assert set(one) == {"employees.csv", "units.csv", "pay.csv", MARKER}
     assert one == two
     other = run("generate", "--employees", 300, "--units", 4, "--seed", 8, "--out", tmp_path / "three")
     assert other.exit_code == 0
@@ -278,7 +280,7 @@ def test_generate_parquet_gives_the_same_data_as_csv(tmp_path):
     parquet = run("generate", "--employees", 300, "--units", 4, "--seed", 7, "--out", tmp_path / "pq",
                   "--format", "parquet")
     assert csv.exit_code == 0 and parquet.exit_code == 0, parquet.output
-    assert set(snapshot(tmp_path / "pq")) == {"employees.parquet", "units.parquet", "pay.parquet"}
+    assert set(snapshot(tmp_path / "pq")) == {"employees.parquet", "units.parquet", "pay.parquet", MARKER}
     again = run("generate", "--employees", 300, "--units", 4, "--seed", 7, "--out", tmp_path / "pq2",
                 "--format", "parquet")
     assert again.exit_code == 0 and snapshot(tmp_path / "pq") == snapshot(tmp_path / "pq2")

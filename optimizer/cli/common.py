@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -19,22 +21,43 @@ from models.scenario_files import load_scenario, scenario_source
 from models.validation import InputError
 from optimizer.cli.console import plan_summary
 from optimizer.plan.reader import read_plan_table
-from optimizer.whatif.diagnosis import describe
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
+from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
 from optimizer.plan.output import report_writers
+from optimizer.whatif.diagnosis import describe
 
-def errors_to_exit_codes(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Bad input → its problem list on stderr and exit 2, never a traceback."""
+EXIT_BUG = 1
 
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+class WfplanGroup(click.Group):
+    """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
+    tool may not write, a full disk, no permission) prints its message on stderr and exits 2, never a traceback;
+    any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return command(*args, **kwargs)
-        except (InputError, ScenarioError) as exc:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (InputError, ScenarioError, OutputFolderError) as exc:
             click.echo(str(exc), err=True)
-            sys.exit(EXIT_BAD_INPUT)
+        except OSError as exc:
+            if exc.errno not in USER_ERRNOS:
+                report_bug(exc)
+            click.echo(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc), err=True)
+        except Exception as exc:  # noqa: BLE001 — a bug: its traceback goes to a log file
+            report_bug(exc)
+        ctx.exit(EXIT_BAD_INPUT)
 
-    return wrapper
+
+def report_bug(exc: BaseException) -> NoReturn:
+    """Write the traceback of ``exc`` to a new log file in the temporary folder, say where on stderr, exit 1."""
+    folder = Path(tempfile.gettempdir()) / "wfplan"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / f"error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    log.write_text(f"wfplan {' '.join(sys.argv[1:])}\n\n" + traceback.format_exc(), encoding="utf-8")
+    click.echo(f"internal error (a bug in wfplan): {type(exc).__name__}: {exc}\n"
+               f"the traceback is in {log}; please send it with the command you ran", err=True)
+    sys.exit(EXIT_BUG)
 
 
 @contextmanager
@@ -102,7 +125,7 @@ def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
     sys.exit(result.exit_code)
 
 
-@click.group()
+@click.group(cls=WfplanGroup)
 @click.version_option(package_name="wfplan")
 def main() -> None:
     """Workforce-structure optimisation: from roster and scenario to a verified restructuring plan."""

@@ -11,7 +11,6 @@ from models.grading import grade_units
 from models.synthetic import write_generated
 from models.validation import load_inputs
 from optimizer.cli.common import (
-    errors_to_exit_codes,
     main,
     progress_printer,
     reference_option,
@@ -22,6 +21,7 @@ from optimizer.cli.common import (
 )
 from optimizer.cli.console import data_overview, ladder_summary
 from optimizer.pipeline import run_ladder_plan, run_plan
+from optimizer.plan.folders import OutputFolderError, owned_folder, staged_folder
 from optimizer.plan.output import write_csv
 from optimizer.plan.reader import read_plan_table
 from optimizer.solvers.reuse import load_reference
@@ -38,11 +38,12 @@ DEMO_SEED = 2026
 @click.option("--backend", type=click.Choice(["highs", "cbc", "scip", "cpsat"]), default=None)
 @click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")
 @click.option("--json", "as_json", is_flag=True, help="print summary.json on stdout (for scripts)")
-@errors_to_exit_codes
 def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: bool, as_json: bool) -> None:
     """Generate the built-in demo group, solve the baseline scenario, write and verify the plan."""
+    owned_folder(out_dir, "demo")
     data_dir = out_dir / "data"
-    write_generated(data_dir, employees, units, DEMO_SEED)
+    with staged_folder(data_dir, "data") as folder:
+        write_generated(folder, employees, units, DEMO_SEED)
     overrides = (f"solver.backend={backend}",) if backend else ()
     scenario = resolve_scenario("baseline", overrides)
     with stdout_to_stderr(as_json):
@@ -61,7 +62,6 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: 
 @reference_option
 @click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")
 @click.option("--json", "as_json", is_flag=True, help="print summary.json on stdout (for scripts)")
-@errors_to_exit_codes
 def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overrides: tuple[str, ...],
           save_lp: Path | None, no_diagnosis: bool, reference_dir: Path | None, quiet: bool, as_json: bool) -> None:
     """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline').
@@ -93,7 +93,6 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
 @main.command()
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--scenario", "scenario_file", default="baseline", show_default=True)
-@errors_to_exit_codes
 def validate(data_dir: Path, scenario_file: str) -> None:
     """Check the input tables; list every problem (exit 2) or print a one-screen overview."""
     scenario = resolve_scenario(scenario_file, ())
@@ -105,13 +104,14 @@ def validate(data_dir: Path, scenario_file: str) -> None:
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--scenario", "scenario_file", default="baseline", show_default=True)
 @click.option("--out", "out_file", type=click.Path(path_type=Path), help="also write units.csv here")
-@errors_to_exit_codes
 def grade_units_command(data_dir: Path, scenario_file: str, out_file: Path | None) -> None:
     """Unit scores, grades, pay coefficients and tier caps."""
     scenario = resolve_scenario(scenario_file, ())
     graded = grade_units(load_inputs(data_dir).units, scenario.unit_grading)
     click.echo(graded.to_string(index=False))
     if out_file is not None:
+        if out_file.exists():
+            raise OutputFolderError(f"{out_file}: refused: the file exists; choose a new file name")
         write_csv(graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]], out_file)
         click.echo(f"written to {out_file}")
 
@@ -126,8 +126,9 @@ def generate(employees: int, units: int, seed: int, out_dir: Path, fmt: str) -> 
     """Write a synthetic Baogang-like group (byte-identical for the same seed)."""
     if units > employees:
         raise click.BadParameter("cannot have more units than employees", param_hint="--units")
-    paths = write_generated(out_dir, employees, units, seed, fmt=fmt)
-    click.echo("written: " + ", ".join(str(p) for p in paths.values()))
+    with staged_folder(out_dir, "data") as folder:
+        paths = write_generated(folder, employees, units, seed, fmt=fmt)
+    click.echo("written: " + ", ".join(str(out_dir / p.name) for p in paths.values()))
 
 
 @main.command()

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from models.scenario import Scenario
-from optimizer.cli.common import errors_to_exit_codes, main, reference_option, resolve_scenario
+from optimizer.cli.common import main, reference_option, resolve_scenario
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
 from optimizer.whatif.parallel import default_workers
@@ -67,7 +67,6 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
 @set_option
 @reference_option
 @quiet_option
-@errors_to_exit_codes
 def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None, out_dir: Path | None,
           workers: int, overrides: tuple[str, ...], reference_dir: Path | None, quiet: bool) -> None:
     """Solve SCENARIO_FILE at every point of the grids, in parallel; one plan folder per point and one
@@ -106,7 +105,6 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
 @workers_option
 @set_option
 @quiet_option
-@errors_to_exit_codes
 def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: str | None, x_better: str,
              data_dir: Path | None, out_dir: Path | None, workers: int, overrides: tuple[str, ...],
              quiet: bool) -> None:

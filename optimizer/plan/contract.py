@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optimizer.plan.folders import MARKER
+
 __all__ = ["GRADED", "INT", "LADDER", "NUM", "PLAN_FILES", "SUMMARY_KEYS", "TABLES", "TEXT", "Column", "Key",
            "PlanFile", "columns", "render_outputs_reference", "schema"]
 
@@ -175,6 +177,11 @@ REQUIREMENTS = PlanFile("requirements.csv", BOTH, (
     Column("short_time", NUM, "heads", "heads working short time"),
     _money("cost", "`overmanning_cost`·overmanning + `short_time_cost`·short_time"),
 ))
+MARK = PlanFile(MARKER, BOTH, (
+    'Says that wfplan wrote the folder: `{"kind": "plan"}`. wfplan replaces an existing folder only when it '
+    "holds this file with the same kind (a plan over a plan); any other folder is refused before solving "
+    "(`optimizer/plan/folders.py`). Sweep, frontier, comparison, generated-data and demo folders hold it too, "
+    "with their own kind."))
 SUMMARY = PlanFile("summary.json", BOTH, "The run's outcome, its settings and the checks; keys below.")
 REFERENCE = PlanFile("reference.npz", (GRADED,), (
     "The solved model reduced to what a later what-if needs to reuse this plan (`wfplan solve --reference "
@@ -197,7 +204,7 @@ PAGE = PlanFile("report.html", BOTH, (
     "actions."))
 
 PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, SUMMARY, REFERENCE,
-                                    WORKBOOK, PAGE)
+                                    WORKBOOK, PAGE, MARK)
 """Every file of a plan folder, in the order docs/outputs.md lists them."""
 TABLES: dict[str, PlanFile] = {file.stem: file for file in PLAN_FILES if file.columns}
 """The CSV files by name without ``.csv``."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.scenario import SEQUENCES
+from optimizer.plan.folders import staged_folder
 from optimizer.plan.output import write_csv
 from optimizer.plan.reader import read_plan_table
 
@@ -140,12 +141,12 @@ def compare_runs(folders: list[Path], labels: list[str] | None = None) -> dict[s
 
 
 def write_comparison(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    """``out_dir/<table>.csv`` for every table; returns the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{name}.csv" for name in tables]
-    for path, frame in zip(paths, tables.values(), strict=True):
-        write_csv(frame, path)
-    return paths
+    """``out_dir/<table>.csv`` for every table (a folder of kind ``comparison``:
+    :func:`optimizer.plan.folders.staged_folder`); returns the paths."""
+    with staged_folder(out_dir, "comparison") as folder:
+        for name, frame in tables.items():
+            write_csv(frame, folder / f"{name}.csv")
+    return [out_dir / f"{name}.csv" for name in tables]
 
 
 def _aliases(labels: list[str]) -> dict[str, str]:

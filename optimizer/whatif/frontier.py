@@ -41,6 +41,7 @@ from optimizer.model.build import build_model
 from optimizer.model.data import Index, ModelData, stock_expr
 from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.solvers.linear_model import LinearModel, combine
+from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.plan.output import write_csv
 from optimizer.whatif.parallel import run_in_processes
 from optimizer.model.kinds import graded_model_data
@@ -249,6 +250,7 @@ def run_frontier(
         raise ValueError(f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}")
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
     load_inputs(data_dir)
+    claim_folder(out_dir, "frontier")
     base = scenario.to_raw()
     tasks = [FrontierTask(key, x, goal, base, scenario.name, data_dir) for x in xs]
     done = 0
@@ -260,7 +262,7 @@ def run_frontier(
 
     rows = run_in_processes(evaluate_point, tasks, workers, on_crash=_crashed, on_result=report)
     table = frontier_table(rows, key, goal, x_sense)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(table, out_dir / "frontier.csv")
-    frontier_figure(table, key, goal).write_html(out_dir / "frontier.html", include_plotlyjs=True, full_html=True)
+    with staged_folder(out_dir, "frontier") as folder:
+        write_csv(table, folder / "frontier.csv")
+        frontier_figure(table, key, goal).write_html(folder / "frontier.html", include_plotlyjs=True, full_html=True)
     return table

@@ -30,7 +30,8 @@ from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.plan.output import write_csv
 from optimizer.plan.reader import read_plan_table
 from optimizer.whatif.parallel import run_in_processes
-from optimizer.pipeline import DISRUPTIVE, EXIT_BAD_INPUT, EXIT_NO_PLAN, run_plan
+from optimizer.pipeline import DISRUPTIVE, EXIT_BAD_INPUT, EXIT_NO_PLAN, PLAN_BYTES_PER_INPUT_BYTE, input_bytes, run_plan
+from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.solvers.reuse import load_reference
 
 ACTIONS = ("stay", "grade_step", *DISRUPTIVE, "hire")
@@ -250,17 +251,13 @@ def run_sweep(
     """
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
     load_inputs(data_dir)
+    points = grid_points(grids)
+    claim_folder(out_dir, "sweep", len(points) * PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir))
     if reference_dir is not None:
         reference_dir = Path(reference_dir).resolve()
         load_reference(reference_dir)
-    points = grid_points(grids)
     width = len(str(len(points)))
     base = scenario.to_raw()
-    tasks = [
-        PointTask(p, base, scenario.name, data_dir, out_dir / "runs" / p.folder_name(width),
-                  f"runs/{p.folder_name(width)}", reference_dir)
-        for p in points
-    ]
     done = failed = 0
 
     def report(row: dict[str, Any]) -> None:
@@ -269,9 +266,14 @@ def run_sweep(
         failed += row["exit_code"] in FAILED_EXITS
         progress(done, len(tasks), failed, row)
 
-    rows = run_in_processes(run_point, tasks, workers, on_crash=crashed_row, on_result=report)
-    table = sweep_table(rows, grids)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(table, out_dir / "sweep.csv")
-    table.to_parquet(out_dir / "sweep.parquet", index=False)
+    with staged_folder(out_dir, "sweep") as folder:
+        tasks = [
+            PointTask(p, base, scenario.name, data_dir, folder / "runs" / p.folder_name(width),
+                      f"runs/{p.folder_name(width)}", reference_dir)
+            for p in points
+        ]
+        rows = run_in_processes(run_point, tasks, workers, on_crash=crashed_row, on_result=report)
+        table = sweep_table(rows, grids)
+        write_csv(table, folder / "sweep.csv")
+        table.to_parquet(folder / "sweep.parquet", index=False)
     return table
