@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import main
+from optimizer.plan.folders import MARKER
 from optimizer.whatif.compare import compare_runs
 from tests.builders import solve_group, unit
 from tests.test_formulation import MIX_100
@@ -66,7 +67,7 @@ def test_compare_command_prints_and_writes_the_tables(runs, tmp_path):
     result = CliRunner().invoke(main, ["compare", *map(str, runs), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "people whose year-1 action differs: 5" in result.output
-    assert {p.name for p in out.iterdir()} == {"mix.csv", "budget.csv", "actions.csv", "units.csv", "people.csv"}
+    assert {p.name for p in out.iterdir()} == {"mix.csv", "budget.csv", "actions.csv", "units.csv", "people.csv", MARKER}
     assert len(pd.read_csv(out / "people.csv")) == 5
 
 
