@@ -53,8 +53,10 @@ def report_bug(exc: BaseException) -> NoReturn:
     """Write the traceback of ``exc`` to a new log file in the temporary folder, say where on stderr, exit 1."""
     folder = Path(tempfile.gettempdir()) / "wfplan"
     folder.mkdir(parents=True, exist_ok=True)
-    log = folder / f"error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    log.write_text(f"wfplan {' '.join(sys.argv[1:])}\n\n" + traceback.format_exc(), encoding="utf-8")
+    handle, name = tempfile.mkstemp(prefix=f"error-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".log", dir=folder)
+    log = Path(name)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(f"wfplan {' '.join(sys.argv[1:])}\n\n" + traceback.format_exc())
     click.echo(f"internal error (a bug in wfplan): {type(exc).__name__}: {exc}\n"
                f"the traceback is in {log}; please send it with the command you ran", err=True)
     sys.exit(EXIT_BUG)
