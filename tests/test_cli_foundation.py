@@ -89,7 +89,7 @@ def expected_problems(frames) -> list[str]:
          "integer in 1..8"),
         f"employees.csv row 5 (employee_id={employees.loc[3, 'employee_id']}) column unit_id: got 'NO_SUCH_UNIT'",
         (f"employees.csv row 6 (employee_id={employees.loc[4, 'employee_id']}) column years_in_grade: got '-2', "
-         "expected a number ≥ 0"),
+         "expected a number in 0..60 (out of range)"),
         (f"employees.csv row 7 (employee_id={employees.loc[5, 'employee_id']}) column performance: got 'excellent', "
          "expected a number in 0..100"),
         "column sequence/tier/grade: got 'operations/1/2', expected a state with a base_salary in pay.csv",

@@ -33,7 +33,7 @@ def test_rendered_dictionary_documents_every_column():
     text = render_markdown()
     for column in ("employee_id", "technical_eligible", "min_headcount", "base_salary"):
         assert f"| `{column}` |" in text
-    assert "| `base_salary` | number | CNY/year | required | a number > 0 |" in text
+    assert "| `base_salary` | number | CNY/year | required | a number in 1..100,000,000 |" in text
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
@@ -87,11 +87,11 @@ def test_hashes_are_the_file_bytes_and_stable(tmp_path, frames):
     assert (changed["employees"], changed["pay"]) == (first.hashes["employees"], first.hashes["pay"])
 
 
-def test_values_are_read_as_written(tmp_path, text_frames):
+def test_values_are_read_as_written_without_surrounding_spaces(tmp_path, text_frames):
     text_frames["employees"].loc[0, ["tier", "performance", "employee_id"]] = ["01", " 7.50 ", " E000001"]
     write_tables(text_frames, tmp_path)
     raw = load_tables(tmp_path).employees
-    assert raw.loc[2, ["tier", "performance", "employee_id"]].tolist() == ["01", " 7.50 ", " E000001"]
+    assert raw.loc[2, ["tier", "performance", "employee_id"]].tolist() == ["01", "7.50", "E000001"]
     tables = load_inputs(tmp_path)
     assert (tables.employees.loc[0, "tier"], tables.employees.loc[0, "performance"]) == (1, 7.5)
     assert tables.employees.loc[0, "employee_id"] == "E000001"
