@@ -60,10 +60,6 @@ class Table:
     rules: tuple[str, ...] = ()
     """Rules across columns or tables, in words (each is checked in :mod:`models.validation`)."""
 
-    def count(self, rows: int) -> str:
-        """``1 employee`` or ``4 employees``."""
-        return f"{rows} {self.row_noun}{'' if rows == 1 else 's'}"
-
     @property
     def key_label(self) -> str:
         """How a row's key is named in messages: ``employee_id`` or ``sequence/tier/grade``."""

@@ -335,5 +335,7 @@ def validated(raw: InputTables, source: str) -> InputTables:
     problems = _problems(tables)
     if problems:
         raise InputError(source, problems)
-    frames = {name: with_source(_canonical(checked), checked.label, checked.raw.index) for name, checked in tables.items()}
+    frames = {
+        name: with_source(_canonical(checked), checked.label, checked.raw.index) for name, checked in tables.items()
+    }
     return InputTables(**frames, files=raw.files, hashes=raw.hashes)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from models.grading import grade_units
 from models.io import write_tables
+from models.scenario import UnitGrading
 from models.validation import InputError, Problem, load_inputs
 
 
@@ -342,3 +344,79 @@ def test_printed_list_is_capped_but_all_are_kept(tmp_path, frames):
     assert len(caught.value.problems) == 300
     assert lines[0] == f"300 problems in {tmp_path}:" and len(lines) == 1 + 200 + 1
     assert lines[-1] == "  … and 100 more"
+
+
+# ----------------------------------------------------------------- out of range, spaces, root causes
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "expected"),
+    [
+        ("employees", "tier", "99999999999999999999", "an integer in 1..99 (out of range)"),
+        ("units", "min_headcount", "1e20", "an integer in 0..10,000,000 (out of range)"),
+        ("pay", "base_salary", "1e300", "a number in 1..100,000,000 (out of range)"),
+        ("pay", "base_salary", "1e-300", "a number in 1..100,000,000 (out of range)"),
+        ("employees", "years_in_grade", "1e300", "a number in 0..60 (out of range)"),
+    ],
+)
+def test_values_out_of_range_name_the_cell(tmp_path, text_frames, table, column, value, expected):
+    text_frames[table].loc[0, column] = value
+    text_frames["units"].loc[0, "max_headcount"] = ""  # min_headcount alone: the range, not the bound pair
+    write_tables(text_frames, tmp_path)
+    with pytest.raises(InputError) as caught:
+        load_inputs(tmp_path)
+    problem = only(caught.value.problems)
+    assert (problem.file, problem.row, problem.column, problem.value, problem.expected) == (
+        f"{table}.csv", 2, column, value, expected)
+
+
+def test_spaces_around_ids_and_codes_are_removed(tmp_path, text_frames):
+    employees, units = text_frames["employees"], text_frames["units"]
+    employees.loc[0, ["employee_id", "unit_id", "sequence", "tier"]] = ["E000001 ", " U1", "\ttechnical ", " 1"]
+    units.loc[0, "unit_id"], units.loc[1, "grade"] = "U1\u3000", " B "
+    write_tables(text_frames, tmp_path)
+    tables = load_inputs(tmp_path)
+    assert tables.employees.loc[0, ["employee_id", "unit_id", "sequence", "tier"]].tolist() == [
+        "E000001", "U1", "technical", 1]
+    assert tables.units["unit_id"].tolist() == ["U1", "U2", "U3"] and tables.units.loc[1, "grade"] == "B"
+
+
+def test_a_duplicated_unit_comes_before_its_consequences(tmp_path, text_frames):
+    """U3's row now repeats U1: the repeat is the root cause and comes first; U3's employees are one line."""
+    employees = text_frames["employees"]
+    employees["performance"] = "high"  # 20 cell problems that, unsorted, would come first
+    text_frames["units"].loc[2, "unit_id"] = "U1"
+    write_tables(text_frames, tmp_path)
+    with pytest.raises(InputError) as caught:
+        load_inputs(tmp_path)
+    messages = [str(p) for p in caught.value.problems]
+    assert messages[0] == (
+        "units.csv row 4 (unit_id=U1) column unit_id: got 'U1', expected a unique unit_id; row 2 already has it")
+    holders = int((employees["unit_id"] == "U3").sum())
+    assert [m for m in messages if "column unit_id" in m and m.startswith("employees")] == [
+        f"employees.csv row 4 (employee_id=E000003) column unit_id: got 'U3', expected a unit_id listed in "
+        f"units.csv; {holders} employees have it"
+    ]
+    assert len(messages) == 2 + len(employees)
+
+
+def test_only_the_first_lines_are_printed_with_the_rest_counted():
+    problems = [Problem(file="employees.csv", row=r, column="tier", expected="an integer") for r in range(2, 252)]
+    lines = str(InputError("data", problems)).splitlines()
+    assert lines[0] == "250 problems in data:" and len(lines) == 1 + InputError.MAX_LINES + 1
+    assert lines[-1] == f"  … and {250 - InputError.MAX_LINES} more"
+
+
+def test_a_unit_grade_outside_the_scenario_names_file_row_and_unit(tmp_path, text_frames):
+    units = text_frames["units"]
+    units.loc[2, "grade"] = "Z"
+    blank = pd.DataFrame([[""] * len(units.columns)], columns=units.columns)
+    text_frames["units"] = pd.concat([units.iloc[:1], blank, units.iloc[1:]])  # file rows are not positions
+    write_tables(text_frames, tmp_path)
+    units = load_inputs(tmp_path).units
+    with pytest.raises(InputError) as caught:
+        grade_units(units, UnitGrading())
+    assert str(only(caught.value.problems)) == (
+        "units.csv row 5 (unit_id=U3) column grade: got 'Z', expected a grade the scenario's unit_grading defines "
+        "(A, B, C, D) or blank"
+    )
