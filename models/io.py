@@ -253,7 +253,7 @@ def _sheet_frame(sheet) -> pd.DataFrame:
     return pd.DataFrame(body, columns=["" if c is None else c for c in header], dtype=object)
 
 
-def _read_sheet(book, path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+def _read_sheet(book: openpyxl.Workbook, path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """The sheet ``table`` of an open workbook as text, or why it cannot be read."""
     if table not in book.sheetnames:
         near = difflib.get_close_matches(table, book.sheetnames, n=1)
