@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.io import InputError, Problem
+from models.io import InputError, Problem, source_of
 from models.scenario import UnitGrading
 
 CRITERIA: tuple[str, ...] = ("strategic", "efficiency", "governance", "innovation")
@@ -30,10 +30,24 @@ def grade_for_score(scores: pd.Series | np.ndarray, grading: UnitGrading) -> np.
     return names
 
 
+def _grade_problems(units: pd.DataFrame, grade: np.ndarray, unknown: set[str], bands: str) -> list[Problem]:
+    """One problem per unit whose given grade is not one of ``bands``."""
+    label, rows = source_of(units, "units")
+    expected = f"a grade the scenario's unit_grading defines ({bands}) or blank"
+    bad = np.flatnonzero(np.isin(grade, list(unknown)))
+    return [
+        Problem(file=label, row=None if rows is None else int(rows[i]), key=str(units["unit_id"].iloc[i]),
+                key_name="unit_id", column="grade", value=str(grade[i]), expected=expected)
+        for i in bad
+    ]
+
+
 def grade_units(units: pd.DataFrame, grading: UnitGrading) -> pd.DataFrame:
     """``unit_id, name, score, computed_grade, grade, grade_source, pay_coefficient, max_tier`` per unit.
 
-    ``grade_source`` is ``fixed`` where the units table gives a grade, else ``computed``.
+    ``grade_source`` is ``fixed`` where the units table gives a grade, else ``computed``. A given grade that
+    is not a band of ``grading`` raises :class:`InputError` with one problem per such unit, naming the file
+    and row when ``units`` comes from :func:`models.validation.load_inputs`.
     """
     score = unit_scores(units, grading).round(4)
     computed = grade_for_score(score, grading)
@@ -43,13 +57,7 @@ def grade_units(units: pd.DataFrame, grading: UnitGrading) -> pd.DataFrame:
     grade = np.where(fixed, given.astype(str).str.strip().to_numpy(), computed)
     bands = {band.name: band for band in grading.grades}
     if unknown := set(grade) - set(bands):
-        expected = f"a grade the scenario's unit_grading defines ({', '.join(bands)}) or blank"
-        problems = [
-            Problem(file="units", key=str(unit_id), key_name="unit_id", column="grade", value=str(g), expected=expected)
-            for unit_id, g in zip(units["unit_id"], grade, strict=True)
-            if g in unknown
-        ]
-        raise InputError("the units table", problems)  # a ValueError: bad input, not a crash
+        raise InputError("the units table", _grade_problems(units, grade, unknown, ", ".join(bands)))
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),

@@ -16,10 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from xml.etree import ElementTree
 
+import numpy as np
 import openpyxl
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.chartsheet import Chartsheet
+from pandas.errors import EmptyDataError
 
 from models.tables import TABLES
 
@@ -108,6 +111,28 @@ def source_label(path: Path, table: str) -> str:
     return f"{path.name} sheet {table}" if path.suffix == ".xlsx" else path.name
 
 
+def with_source(frame: pd.DataFrame, label: str, rows: pd.Index) -> pd.DataFrame:
+    """``frame`` marked (in ``frame.attrs``) with the file it came from and the file row of each of its rows,
+    so that a rule checked after validation (unit grading) can name them; see :func:`source_of`.
+
+    The rows are kept as runs of consecutive numbers (a few numbers even for a million rows)."""
+    numbers = np.asarray(rows, dtype="int64")
+    cuts = np.flatnonzero(np.diff(numbers) != 1) + 1
+    runs = [[int(run[0]), int(run[-1])] for run in np.split(numbers, cuts) if len(run)]
+    frame.attrs.update(source=label, row_runs=runs)
+    return frame
+
+
+def source_of(frame: pd.DataFrame, table: str) -> tuple[str, np.ndarray | None]:
+    """(file label, file row of each row) of a frame marked by :func:`with_source`, as long as it still has
+    the rows it was marked with; (``table``, None) for any other frame (built in code, or filtered since)."""
+    runs = frame.attrs.get("row_runs")
+    if runs is None or not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
+        return table, None
+    rows = np.concatenate([np.arange(first, last + 1) for first, last in runs] or [np.empty(0, "int64")])
+    return (frame.attrs["source"], rows) if len(rows) == len(frame) else (table, None)
+
+
 # ------------------------------------------------------------------------------------------ locating
 
 
@@ -150,19 +175,16 @@ def _locate(path: Path) -> dict[str, Path]:
 # ------------------------------------------------------------------------------------------- reading
 
 
-def _as_text(series: pd.Series) -> pd.Series:
-    """Any column as text: numbers as Python writes them, nulls as ''."""
-    return series.astype("str").fillna("")
-
-
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text frame with stripped header names, rows numbered as in the file, blank rows dropped."""
+    """Every cell as text without the spaces around it (nulls as ''), header names stripped, rows numbered
+    as in the file, blank rows dropped. The one place where cells are stripped: every reader ends here."""
+    frame = frame.astype("str").fillna("")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
     if frame.columns.empty:
         return frame.iloc[:0]
-    blank = frame.apply(lambda column: column.str.strip() == "").all(axis=1)
-    return frame[~blank]
+    frame = frame.apply(lambda column: column.str.strip())
+    return frame[(frame != "").any(axis=1)]
 
 
 def _header_problem(frame: pd.DataFrame, label: str) -> list[Problem]:
@@ -173,16 +195,15 @@ def _header_problem(frame: pd.DataFrame, label: str) -> list[Problem]:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    """The header line gives the names; a row with more fields than the header is an error."""
+    """The header line gives the names; a row with more fields than the header is an error, and so is a
+    header holding NUL bytes (binary data that happens to decode as UTF-8)."""
     lines = pd.read_csv(
         path, header=None, dtype=str, na_filter=False, skip_blank_lines=False, encoding="utf-8-sig"
     )
-    return lines.iloc[1:].set_axis(lines.iloc[0].tolist(), axis=1)
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """Every column as text, whatever its Parquet type."""
-    return pd.read_parquet(path).apply(_as_text)
+    header = lines.iloc[0].tolist()
+    if any("\x00" in name for name in header):
+        raise ValueError("its first line holds NUL bytes: binary data, not text")
+    return lines.iloc[1:].set_axis(header, axis=1)
 
 
 def _first_non_utf8(path: Path) -> str:
@@ -196,54 +217,92 @@ def _first_non_utf8(path: Path) -> str:
     return "the file is not UTF-8"
 
 
+def _unreadable(label: str, kind: str, exc: Exception) -> Problem:
+    """The problem of a file (or sheet) the reader failed on, with the reader's reason on one line."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return Problem(file=label, expected=f"a readable {kind} ({reason})")
+
+
 def _read_flat(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read one CSV or Parquet file as text, or return why it cannot be read."""
     label = source_label(path, table)
-    reader = _read_csv if path.suffix == ".csv" else _read_parquet
     try:
-        frame = _tidy(reader(path))
+        frame = _tidy(_read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path))
     except UnicodeDecodeError:
         return None, [Problem(file=label, expected=f"UTF-8 text ({_first_non_utf8(path)}; save it as 'CSV UTF-8')")]
-    except (ValueError, OSError) as exc:
-        kind = path.suffix.removeprefix(".").upper()
-        reason = " ".join(str(exc).split())
-        return None, [Problem(file=label, expected=f"a readable {kind} file ({reason})")]
+    except EmptyDataError:
+        return None, [Problem(file=label, expected="a header line naming the columns, then one line per row "
+                                                   "(the file is empty)")]
+    except Exception as exc:  # noqa: BLE001 - a parser fails on a damaged file in its own ways: report, never crash
+        return None, [_unreadable(label, f"{path.suffix.removeprefix('.').upper()} file", exc)]
     problems = _header_problem(frame, label)
     return (None if problems else frame), problems
 
 
+CHART_SHEET = "a worksheet of cells (found a chart sheet)"
+
+
 def _sheet_frame(sheet) -> pd.DataFrame:
-    """One worksheet as a text frame: the first row is the header, cells right of it are ignored."""
+    """One worksheet as a frame: the first row is the header, cells right of it are ignored."""
     rows = sheet.iter_rows(values_only=True)
     header = list(next(rows, ()))
     while header and header[-1] is None:
         header.pop()
     width = len(header)
     body = [row[:width] + (None,) * (width - len(row)) for row in rows]
-    frame = pd.DataFrame(body, columns=["" if c is None else c for c in header], dtype=object)
-    return frame.apply(_as_text) if width else frame
+    return pd.DataFrame(body, columns=["" if c is None else c for c in header], dtype=object)
+
+
+def _read_sheet(book: openpyxl.Workbook, path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The sheet ``table`` of an open workbook as text, or why it cannot be read."""
+    if table not in book.sheetnames:
+        near = difflib.get_close_matches(table, book.sheetnames, n=1)
+        hint = f"; found a sheet '{near[0]}'" if near else f"; the sheets are {', '.join(book.sheetnames)}"
+        return None, [Problem(file=path.name, expected=f"a sheet named '{table}'{hint}")]
+    label = source_label(path, table)
+    sheet = book[table]
+    if isinstance(sheet, Chartsheet):
+        return None, [Problem(file=label, expected=CHART_SHEET)]
+    try:
+        frame = _tidy(_sheet_frame(sheet))
+    except Exception as exc:  # noqa: BLE001 - openpyxl parses a sheet lazily and fails on damage in many ways
+        return None, [_unreadable(label, "worksheet", exc)]
+    return frame, _header_problem(frame, label)
+
+
+_SHEET_NS = {
+    "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _chart_sheets(path: Path) -> list[str]:
+    """Names of the chart sheets of the workbook ``path``, read from its zip parts (openpyxl cannot open a
+    workbook holding an empty chart sheet, so this names the culprit); [] if the parts cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            links = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
+        return []
+    charts = {r.get("Id") for r in links.iterfind("rel:Relationship", _SHEET_NS) if "chartsheet" in r.get("Type", "")}
+    return [s.get("name", "") for s in book.iterfind("main:sheets/main:sheet", _SHEET_NS) if s.get(_REL_ID) in charts]
 
 
 def _read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Read the three sheets of a workbook as text, or return why they cannot be read."""
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError) as exc:
-        return {}, [Problem(file=path.name, expected=f"a readable .xlsx workbook ({exc})")]
+    except Exception as exc:  # noqa: BLE001 - not a zip, not a workbook, damaged XML: each fails differently
+        charts = [Problem(file=source_label(path, name), expected=CHART_SHEET) for name in _chart_sheets(path)]
+        return {}, charts or [_unreadable(path.name, ".xlsx workbook", exc)]
     try:
-        frames, problems = {}, []
-        for table in TABLES:
-            if table not in book.sheetnames:
-                near = difflib.get_close_matches(table, book.sheetnames, n=1)
-                hint = f"; found a sheet '{near[0]}'" if near else f"; the sheets are {', '.join(book.sheetnames)}"
-                problems.append(Problem(file=path.name, expected=f"a sheet named '{table}'{hint}"))
-                continue
-            frame = _tidy(_sheet_frame(book[table]))
-            problems += _header_problem(frame, source_label(path, table))
-            frames[table] = frame
-        return frames, problems
+        read = {table: _read_sheet(book, path, table) for table in TABLES}
     finally:
         book.close()
+    frames = {table: frame for table, (frame, _) in read.items() if frame is not None}
+    return frames, [p for _, found in read.values() for p in found]
 
 
 def _sha256(path: Path) -> str:

@@ -34,11 +34,17 @@ class Column:
     required: bool = True
     default: str | int | float | bool | None = None
     minimum: float | None = None
+    """Lowest valid value of a number or integer column (required for those types)."""
     maximum: float | None = None
-    exclusive_minimum: bool = False
+    """Highest valid value of a number or integer column (required for those types): every number has a
+    sane, documented domain, so an absurd cell (``1e300``) is reported instead of accepted or overflowing."""
     allowed: tuple[str, ...] = ()
     references: str | None = None
     """``"table.column"`` whose values this column must take (a foreign key)."""
+
+    def __post_init__(self) -> None:
+        if self.type in ("integer", "number") and (self.minimum is None or self.maximum is None):
+            raise ValueError(f"column {self.name}: a {self.type} column needs a minimum and a maximum")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class Table:
     name: str
     description: str
     key: tuple[str, ...]
+    row_noun: str
+    """What one row is, in words (``employee``): messages count rows as ``4 employees``."""
     columns: tuple[Column, ...]
     rules: tuple[str, ...] = ()
     """Rules across columns or tables, in words (each is checked in :mod:`models.validation`)."""
@@ -56,6 +64,14 @@ class Table:
     def key_label(self) -> str:
         """How a row's key is named in messages: ``employee_id`` or ``sequence/tier/grade``."""
         return "/".join(self.key)
+
+
+MAX_TIER = 99
+"""Highest tier a ladder may have (a sane bound; real ladders have fewer than ten)."""
+MAX_SALARY = 100_000_000
+"""Highest annual pay, in CNY, a salary column accepts."""
+MAX_YEARS_IN_GRADE = 60
+MAX_HEADCOUNT = 10_000_000
 
 
 def _score(name: str, what: str) -> Column:
@@ -67,22 +83,19 @@ EMPLOYEES = Table(
     name="employees",
     description="The roster: one row per employee, in the state they hold today.",
     key=("employee_id",),
+    row_noun="employee",
     columns=(
         Column("employee_id", "string", "Unique identifier of the employee."),
         Column("unit_id", "string", "Unit (subsidiary) the employee works in.", references="units.unit_id"),
         Column("sequence", "string", "Career sequence.", allowed=SEQUENCES),
-        Column(
-            "tier",
-            "integer",
-            "Tier (role level) within the sequence.",
-            minimum=1,
-        ),
+        Column("tier", "integer", "Tier (role level) within the sequence.", minimum=1, maximum=MAX_TIER),
         Column("grade", "integer", "Salary grade within the tier.", minimum=min(GRADES), maximum=max(GRADES)),
         Column("performance", "number", "Latest performance score; ranks people for promotion.",
                unit="points 0–100", minimum=0, maximum=100),
-        Column("years_in_grade", "number", "Years spent in the current grade.", unit="years", minimum=0),
+        Column("years_in_grade", "number", "Years spent in the current grade.", unit="years", minimum=0,
+               maximum=MAX_YEARS_IN_GRADE),
         Column("salary", "number", "Actual current pay; reported only, never used for the plan's payroll.",
-               unit="CNY/year", required=False, minimum=0),
+               unit="CNY/year", required=False, minimum=0, maximum=MAX_SALARY),
         Column("technical_eligible", "boolean", "Qualified to move to the technical sequence after retraining.",
                required=False, default=False),
         Column("name", "string", "Employee's name, shown in reports.", required=False, default=""),
@@ -97,6 +110,7 @@ UNITS = Table(
     name="units",
     description="The units (subsidiaries), with the four criteria that grade them.",
     key=("unit_id",),
+    row_noun="unit",
     columns=(
         Column("unit_id", "string", "Unique identifier of the unit."),
         Column("name", "string", "Name of the unit."),
@@ -107,9 +121,9 @@ UNITS = Table(
         Column("grade", "string", "Fixed unit grade (a band name of the scenario's unit_grading, e.g. A); "
                "blank means the grade is computed from the scores.", required=False, default=""),
         Column("min_headcount", "integer", "Lowest headcount the unit may have; blank means no bound.",
-               unit="people", required=False, minimum=0),
+               unit="people", required=False, minimum=0, maximum=MAX_HEADCOUNT),
         Column("max_headcount", "integer", "Highest headcount the unit may have; blank means no bound.",
-               unit="people", required=False, minimum=0),
+               unit="people", required=False, minimum=0, maximum=MAX_HEADCOUNT),
     ),
     rules=("min_headcount ≤ max_headcount where both are given.",),
 )
@@ -119,12 +133,13 @@ PAY = Table(
     description="Base salary of every state (sequence, tier, grade); the highest tier listed for a "
     "sequence is the length of its ladder.",
     key=("sequence", "tier", "grade"),
+    row_noun="pay row",
     columns=(
         Column("sequence", "string", "Career sequence.", allowed=SEQUENCES),
-        Column("tier", "integer", "Tier within the sequence.", minimum=1),
+        Column("tier", "integer", "Tier within the sequence.", minimum=1, maximum=MAX_TIER),
         Column("grade", "integer", "Salary grade within the tier.", minimum=min(GRADES), maximum=max(GRADES)),
         Column("base_salary", "number", "Annual base salary before the unit's pay coefficient.",
-               unit="CNY/year", minimum=0, exclusive_minimum=True),
+               unit="CNY/year", minimum=1, maximum=MAX_SALARY),
     ),
 )
 
@@ -132,8 +147,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (EMPLOYEES, UNITS, PAY)}
 
 
 def _number(value: float) -> str:
-    """A bound as people write it: 100, not 100.0."""
-    return f"{value:g}"
+    """A bound as people write it: 100 (not 100.0), 100,000,000 (not 1e+08), 0.5."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
 def expectation(column: Column) -> str:
@@ -145,12 +160,7 @@ def expectation(column: Column) -> str:
     if column.type == "string":
         return f"a non-empty {column.name}" if column.required else "any text"
     noun = "an integer" if column.type == "integer" else "a number"
-    low, high = column.minimum, column.maximum
-    if low is not None and high is not None:
-        return f"{noun} in {_number(low)}..{_number(high)}"
-    if low is not None:
-        return f"{noun} {'>' if column.exclusive_minimum else '≥'} {_number(low)}"
-    return noun
+    return f"{noun} in {_number(column.minimum)}..{_number(column.maximum)}"
 
 
 def _cell(text: str) -> str:
@@ -196,8 +206,12 @@ The input is a folder holding `employees`, `units` and `pay` as CSV (`employees.
 or as the only workbook in the folder).
 
 - CSV files are UTF-8 (a byte-order mark is accepted); the first line is the header.
-- Column names must match exactly; other columns are ignored, and so are blank rows and spaces
-  around a value.
+- Column names must match exactly; other columns are ignored, and so are blank rows.
+- Spaces around a value are removed when the file is read, in every column, ids and codes included
+  (tabs, non-breaking and full-width spaces too): `E0000001 ` is the employee `E0000001`, and the
+  validated tables hold the values without them.
+- Every number has a range (the "allowed values" column): a value outside it, however written
+  (`1e20`, `1e-300`), is reported as out of range.
 - Booleans are written true/false, 1/0 or yes/no (any case).
 - Every problem is reported at once, each with its file, row (the header is row 1, so the first data
   row is row 2, in CSV, Parquet and XLSX alike), the row's key, the column, the value as written and

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models.io import InputError, InputTables, Problem, load_tables
+from models.io import InputError, InputTables, Problem, load_tables, with_source
 from models.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Column, Table, expectation
 
 __all__ = ["InputError", "InputTables", "Problem", "load_inputs", "validate"]
@@ -38,10 +38,6 @@ class _Checked:
     values: dict[str, pd.Series] = field(default_factory=dict)
     ok: dict[str, pd.Series] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-
-    def text(self, column: str) -> pd.Series:
-        """The column as written, without surrounding spaces."""
-        return self.raw[column].str.strip()
 
     def valid(self, *columns: str) -> pd.Series:
         """Rows whose given columns are all present and valid."""
@@ -66,25 +62,46 @@ class _Checked:
             for r, k, v, e in zip(rows, keys, shown, wanted, strict=True)
         ]
 
+    def report_once_per_value(
+        self, mask: pd.Series, column: str, group: pd.Series, expected: str | pd.Series, verbs: tuple[str, str],
+        value: pd.Series | None = None,
+    ) -> None:
+        """One problem per distinct ``group`` among the rows of ``mask``, at the first of its rows, saying how
+        many rows share it (``…; 4 employees hold it``): a missing unit or pay state is one root cause, listed
+        once rather than once per employee it affects. ``verbs``: the verb after one row and after several."""
+        groups = group[np.asarray(mask, dtype=bool)]
+        if groups.empty:
+            return
+        first = groups.drop_duplicates().index
+        size = groups.groupby(groups).transform("size")[first]
+        noun = self.table.row_noun
+        many = size.astype(str) + f" {noun}s {verbs[1]} it"
+        counted = pd.Series(np.where(size == 1, f"1 {noun} {verbs[0]} it", many), index=first)
+        wanted = expected[first] if isinstance(expected, pd.Series) else pd.Series(expected, index=first)
+        self.report(self.raw.index.isin(first), column, wanted + "; " + counted, value)
+
     def keys(self, rows: pd.Index) -> list[str]:
         """Key text of ``rows`` ('' where a key column is blank or absent)."""
-        parts = [
-            self.raw.loc[rows, c].str.strip() if c in self.raw.columns else pd.Series("", index=rows)
-            for c in self.table.key
-        ]
+        parts = [self.raw.loc[rows, c] if c in self.raw.columns else pd.Series("", index=rows) for c in self.table.key]
         return ["" if "" in p else "/".join(p) for p in zip(*parts, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------- cell checks
 
 
-def _parse_string(text: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
-    """(text, NaN where blank; bad cells): blanks in a required column, values outside ``allowed``."""
+Parsed = tuple[pd.Series, pd.Series, str | pd.Series]
+"""(values, NaN where blank or bad; bad cells; what was expected: one text, or one per bad cell)."""
+
+OUT_OF_RANGE = " (out of range)"
+
+
+def _parse_string(text: pd.Series, column: Column) -> Parsed:
+    """Bad cells: blanks in a required column, values outside ``allowed``."""
     blank = text == ""
     bad = blank & column.required
     if column.allowed:
         bad |= ~blank & ~text.isin(column.allowed)
-    return text.where(~blank), bad
+    return text.where(~blank), bad, expectation(column)
 
 
 def _to_float(text: pd.Series) -> pd.Series:
@@ -99,26 +116,27 @@ def _to_float(text: pd.Series) -> pd.Series:
         return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def _parse_number(text: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
-    """(float64, NaN where blank or bad; bad cells): not a finite number, not whole, or out of range."""
+def _parse_number(text: pd.Series, column: Column) -> Parsed:
+    """float64 values. Bad cells: not a number, not whole (integers), or outside the column's range (then the
+    expectation says so: ``1e20`` or ``1e-300`` is a number, but not a tier or a salary)."""
     number = _to_float(text)
-    bad = ~np.isfinite(number)
+    outside = number.notna() & ((number < column.minimum) | (number > column.maximum))
+    bad = ~np.isfinite(number) | outside
     if column.type == "integer":
         bad |= number != np.round(number)
-    if column.minimum is not None:
-        bad |= (number <= column.minimum) if column.exclusive_minimum else (number < column.minimum)
-    if column.maximum is not None:
-        bad |= number > column.maximum
-    blank = text == ""
-    return number.where(~bad), bad & (column.required | ~blank)
+    bad &= column.required | (text != "")
+    expected: str | pd.Series = expectation(column)
+    if outside.any():
+        expected = pd.Series(expected, index=text.index[bad]).mask(outside[bad], expected + OUT_OF_RANGE)
+    return number.where(~bad), bad, expected
 
 
-def _parse_boolean(text: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
-    """(True/False, NaN where blank; bad cells): words other than true/false, 1/0, yes/no."""
+def _parse_boolean(text: pd.Series, column: Column) -> Parsed:
+    """True/False values. Bad cells: words other than true/false, 1/0, yes/no."""
     word = text.str.lower()
     blank = text == ""
     bad = ~word.isin(TRUE_WORDS + FALSE_WORDS) & (column.required | ~blank)
-    return word.isin(TRUE_WORDS).where(~blank), bad
+    return word.isin(TRUE_WORDS).where(~blank), bad, expectation(column)
 
 
 _PARSERS = {"string": _parse_string, "integer": _parse_number, "number": _parse_number, "boolean": _parse_boolean}
@@ -143,10 +161,10 @@ def _check_cells(checked: _Checked) -> None:
     for column in checked.table.columns:
         if column.name not in checked.raw.columns:
             continue
-        values, bad = _PARSERS[column.type](checked.text(column.name), column)
+        values, bad, expected = _PARSERS[column.type](checked.raw[column.name], column)
         checked.values[column.name] = values
         checked.ok[column.name] = ~bad & values.notna()
-        checked.report(bad, column.name, expectation(column))
+        checked.report(bad, column.name, expected)
 
 
 # ----------------------------------------------------------------------------------------- row checks
@@ -168,7 +186,7 @@ def _check_unique_key(checked: _Checked) -> None:
 
 
 def _check_references(checked: _Checked, tables: dict[str, _Checked]) -> None:
-    """Foreign keys (employees.unit_id) name a row of the referenced table."""
+    """Foreign keys (employees.unit_id) name a row of the referenced table; reported once per unknown value."""
     for column in checked.table.columns:
         if column.references is None or column.name not in checked.values:
             continue
@@ -177,8 +195,11 @@ def _check_references(checked: _Checked, tables: dict[str, _Checked]) -> None:
         if target_column not in target.values:
             continue
         known = target.values[target_column][target.valid(target_column)]
+        if known.empty:  # the target table's own problem (no rows, no valid key) is the one to report
+            continue
         unknown = checked.valid(column.name) & ~checked.values[column.name].isin(known)
-        checked.report(unknown, column.name, f"a {target_column} listed in {target.label}")
+        expected = f"a {target_column} listed in {target.label}"
+        checked.report_once_per_value(unknown, column.name, checked.values[column.name], expected, ("has", "have"))
 
 
 def _check_headcount_bounds(units: _Checked) -> None:
@@ -186,7 +207,7 @@ def _check_headcount_bounds(units: _Checked) -> None:
     if not {"min_headcount", "max_headcount"} <= set(units.values):
         return
     low, high = units.values["min_headcount"], units.values["max_headcount"]
-    expected = "at most max_headcount (" + units.raw["max_headcount"].str.strip() + ")"
+    expected = "at most max_headcount (" + units.raw["max_headcount"] + ")"
     units.report(low > high, "min_headcount", expected)
 
 
@@ -199,15 +220,16 @@ def _ladders(pay: _Checked) -> pd.Series:
 
 
 def _check_tiers(employees: _Checked, ladders: pd.Series) -> None:
-    """An employee's tier lies on the ladder of their sequence."""
+    """An employee's tier lies on the ladder of their sequence; reported once per sequence and tier."""
     if not {"sequence", "tier"} <= set(employees.values):
         return
     sequence = employees.values["sequence"]
-    top = sequence.map(ladders)
+    top = sequence.map(ladders).astype("float64")
     beyond = employees.valid("tier") & (employees.values["tier"] > top)
     if beyond.any():  # the message text only for the (few) rows that need it
         expected = "an integer in 1.." + top[beyond].astype("Int64").astype(str) + " for sequence " + sequence[beyond]
-        employees.report(beyond, "tier", expected)
+        state = (sequence + "/" + employees.raw["tier"]).where(beyond)
+        employees.report_once_per_value(beyond, "tier", state, expected, ("has", "have"))
     employees.ok["tier"] &= ~beyond
 
 
@@ -222,14 +244,12 @@ def _check_pay_gaps(employees: _Checked, pay: _Checked) -> None:
     if not (set(STATE) <= set(employees.values) and set(STATE) <= set(pay.values)):
         return
     priced = _state_text(pay)[pay.valid(*STATE)]
+    if priced.empty:  # the pay table's own problem (no rows, no valid state) is the one to report
+        return
     state = _state_text(employees)
     gap = employees.valid(*STATE) & ~state.isin(priced)
-    unpriced = state[gap]
-    holders = unpriced.groupby(unpriced).transform("size")
-    people = np.where(holders == 1, "1 employee holds", holders.astype(str) + " employees hold")
-    expected = f"a state with a base_salary in {pay.label}; " + pd.Series(people, index=unpriced.index) + " it"
-    first = employees.raw.index.isin(unpriced.drop_duplicates().index)
-    employees.report(first, "/".join(STATE), expected, state)
+    expected = f"a state with a base_salary in {pay.label}"
+    employees.report_once_per_value(gap, "/".join(STATE), state, expected, ("holds", "hold"), state)
 
 
 # ------------------------------------------------------------------------------------------- driving
@@ -250,16 +270,24 @@ def _check_all(raw: InputTables) -> dict[str, _Checked]:
     return tables
 
 
-def _order(checked: _Checked, problem: Problem) -> tuple[int, int]:
-    """Sort key: problems of the whole file first, then by row and by the column's place in the table."""
+def _order(position: int, checked: _Checked, problem: Problem) -> tuple[int, int, int, int]:
+    """Sort key: root causes first, in any table (problems of a whole file or its header, then of keys: a
+    blank, bad or repeated id), then the other cells table by table (``position``), by row and by the
+    column's place in the table."""
     names = [c.name for c in checked.table.columns]
     column = names.index(problem.column) if problem.column in names else len(names)
-    return (problem.row or 0, column)
+    if problem.row is None:
+        rank = 0
+    else:
+        rank = 1 if problem.column in (*checked.table.key, checked.table.key_label) else 2
+    return (rank, position, problem.row or 0, column)
 
 
 def _problems(tables: dict[str, _Checked]) -> list[Problem]:
-    """All problems, table by table, in the order a reader meets them in the files."""
-    return [p for checked in tables.values() for p in sorted(checked.problems, key=lambda p: _order(checked, p))]
+    """All problems, root causes first, then in the order a reader meets them in the files: only the first
+    :attr:`InputError.MAX_LINES` are printed, so what explains the others comes first."""
+    keyed = [(_order(i, checked, p), p) for i, checked in enumerate(tables.values()) for p in checked.problems]
+    return [p for _, p in sorted(keyed, key=lambda item: item[0])]
 
 
 def validate(raw: InputTables) -> list[Problem]:
@@ -292,8 +320,10 @@ def load_inputs(path: str | Path) -> InputTables:
     """Load, validate and convert the input tables under ``path`` (see :func:`models.io.load_tables`).
 
     Raises :class:`InputError` listing every problem. The frames returned have exactly the dictionary's
-    columns, in its order: text as ``str``, tier/grade as int64, headcount bounds as nullable Int64
-    (blank = no bound), scores, performance, years and salaries as float64, flags as bool.
+    columns, in its order: text as ``str`` (without surrounding spaces), tier/grade as int64, headcount
+    bounds as nullable Int64 (blank = no bound), scores, performance, years and salaries as float64, flags
+    as bool. Each frame names its file and the file row of each of its rows (:func:`models.io.source_of`),
+    for rules checked later (unit grades need the scenario).
     """
     return validated(load_tables(path), str(path))
 
@@ -305,5 +335,7 @@ def validated(raw: InputTables, source: str) -> InputTables:
     problems = _problems(tables)
     if problems:
         raise InputError(source, problems)
-    frames = {name: _canonical(checked) for name, checked in tables.items()}
+    frames = {
+        name: with_source(_canonical(checked), checked.label, checked.raw.index) for name, checked in tables.items()
+    }
     return InputTables(**frames, files=raw.files, hashes=raw.hashes)

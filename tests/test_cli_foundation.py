@@ -90,7 +90,7 @@ def expected_problems(frames) -> list[str]:
          "integer in 1..8"),
         f"employees.csv row 5 (employee_id={employees.loc[3, 'employee_id']}) column unit_id: got 'NO_SUCH_UNIT'",
         (f"employees.csv row 6 (employee_id={employees.loc[4, 'employee_id']}) column years_in_grade: got '-2', "
-         "expected a number ≥ 0"),
+         "expected a number in 0..60 (out of range)"),
         (f"employees.csv row 7 (employee_id={employees.loc[5, 'employee_id']}) column performance: got 'excellent', "
          "expected a number in 0..100"),
         "column sequence/tier/grade: got 'operations/1/2', expected a state with a base_salary in pay.csv",
@@ -190,7 +190,40 @@ def test_validate_refuses_an_unknown_fixed_unit_grade(tmp_path, frames):
     write_tables({**frames, "units": units}, tmp_path / "data")
     result = run("validate", tmp_path / "data")
     assert result.exit_code == 2, result.output
-    assert f"unit_id={units.loc[1, 'unit_id']}" in result.stderr and "'Z'" in result.stderr
+    assert f"units.csv row 3 (unit_id={units.loc[1, 'unit_id']}) column grade: got 'Z'" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def _header_only(folder: Path) -> None:
+    path = folder / "employees.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+
+
+def _tier_out_of_range(folder: Path) -> None:
+    employees = pd.read_csv(folder / "employees.csv", dtype=str, keep_default_na=False)
+    employees.loc[0, "tier"] = "99999999999999999999"
+    employees.to_csv(folder / "employees.csv", index=False)
+
+
+def _zero_row_parquet(folder: Path) -> None:
+    pd.read_csv(folder / "pay.csv").iloc[:0].to_parquet(folder / "pay.parquet", index=False)
+    (folder / "pay.csv").unlink()
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (_header_only, "employees.csv: expected at least one data row"),
+        (_tier_out_of_range, "column tier: got '99999999999999999999', expected an integer in 1..99 (out of range)"),
+        (_zero_row_parquet, "pay.parquet: expected at least one data row"),
+    ],
+)
+def test_validate_on_a_damaged_table_exits_2_without_traceback(tmp_path, frames, damage, expected):
+    write_tables(frames, tmp_path / "data")
+    damage(tmp_path / "data")
+    result = run("validate", tmp_path / "data")
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr and "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

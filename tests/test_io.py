@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.chart import BarChart, Reference
 
 from models.io import InputError, load_tables, write_tables
 from models.tables import render_markdown
@@ -33,7 +34,7 @@ def test_rendered_dictionary_documents_every_column():
     text = render_markdown()
     for column in ("employee_id", "technical_eligible", "min_headcount", "base_salary"):
         assert f"| `{column}` |" in text
-    assert "| `base_salary` | number | CNY/year | required | a number > 0 |" in text
+    assert "| `base_salary` | number | CNY/year | required | a number in 1..100,000,000 |" in text
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
@@ -87,11 +88,11 @@ def test_hashes_are_the_file_bytes_and_stable(tmp_path, frames):
     assert (changed["employees"], changed["pay"]) == (first.hashes["employees"], first.hashes["pay"])
 
 
-def test_values_are_read_as_written(tmp_path, text_frames):
+def test_values_are_read_as_written_without_surrounding_spaces(tmp_path, text_frames):
     text_frames["employees"].loc[0, ["tier", "performance", "employee_id"]] = ["01", " 7.50 ", " E000001"]
     write_tables(text_frames, tmp_path)
     raw = load_tables(tmp_path).employees
-    assert raw.loc[2, ["tier", "performance", "employee_id"]].tolist() == ["01", " 7.50 ", " E000001"]
+    assert raw.loc[2, ["tier", "performance", "employee_id"]].tolist() == ["01", "7.50", "E000001"]
     tables = load_inputs(tmp_path)
     assert (tables.employees.loc[0, "tier"], tables.employees.loc[0, "performance"]) == (1, 7.5)
     assert tables.employees.loc[0, "employee_id"] == "E000001"
@@ -149,3 +150,67 @@ def test_write_tables_rejects_unknown_format(tmp_path, frames):
     with pytest.raises(ValueError, match="unknown format 'json'"):
         write_tables(frames, tmp_path, fmt="json")
     assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------------ files that cannot be tables
+
+
+def problem_texts(path: Path) -> list[str]:
+    """Every problem load_inputs raises for ``path``, as printed."""
+    with pytest.raises(InputError) as caught:
+        load_inputs(path)
+    return [str(p) for p in caught.value.problems]
+
+
+EMPTY_CSV = "employees.csv: expected a header line naming the columns, then one line per row (the file is empty)"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("header", "employees.csv: expected at least one data row"),
+        ("\n\n\n", EMPTY_CSV),
+        ("", EMPTY_CSV),
+        ("\x00\x01PK\x00\x00\n\x00", "employees.csv: expected a readable CSV file (its first line holds NUL bytes: "
+                                     "binary data, not text)"),
+    ],
+)
+def test_csv_without_rows_or_text(tmp_path, frames, content, expected):
+    write_tables(frames, tmp_path)
+    header = ",".join(frames["employees"].columns) + "\n"
+    (tmp_path / "employees.csv").write_text(header if content == "header" else content, encoding="utf-8")
+    assert problem_texts(tmp_path) == [expected]
+
+
+def test_csv_in_another_encoding(tmp_path, frames):
+    write_tables(frames, tmp_path)
+    (tmp_path / "employees.csv").write_bytes(bytes(range(256)) * 4)
+    assert problem_texts(tmp_path) == [
+        "employees.csv: expected UTF-8 text (line 2 has byte 0x80, which is not UTF-8; save it as 'CSV UTF-8')"]
+
+
+def test_parquet_without_rows(tmp_path, frames):
+    write_tables(frames, tmp_path)
+    (tmp_path / "pay.csv").unlink()
+    frames["pay"].iloc[:0].to_parquet(tmp_path / "pay.parquet", index=False)
+    assert problem_texts(tmp_path) == ["pay.parquet: expected at least one data row"]
+
+
+def test_workbook_that_is_not_one(tmp_path):
+    (tmp_path / "tables.xlsx").write_bytes(b"employee_id,unit_id\nE1,U1\n")
+    assert problem_texts(tmp_path) == ["tables.xlsx: expected a readable .xlsx workbook (File is not a zip file)"]
+
+
+@pytest.mark.parametrize("with_chart", [False, True])
+def test_chart_sheet_in_place_of_a_table(tmp_path, frames, with_chart):
+    """An empty chart sheet makes openpyxl fail on the whole workbook; one with a chart opens. Both name the sheet."""
+    workbook = write_tables(frames, tmp_path, fmt="xlsx")["pay"]
+    book = openpyxl.load_workbook(workbook)
+    del book["pay"]
+    sheet = book.create_chartsheet("pay")
+    if with_chart:
+        chart = BarChart()
+        chart.add_data(Reference(book["units"], min_col=3, min_row=1, max_row=4))
+        sheet.add_chart(chart)
+    book.save(workbook)
+    assert problem_texts(tmp_path) == ["tables.xlsx sheet pay: expected a worksheet of cells (found a chart sheet)"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from models.grading import grade_units
 from models.io import write_tables
+from models.scenario import UnitGrading
 from models.validation import InputError, Problem, load_inputs
 
 
@@ -127,12 +129,9 @@ def test_missing_required_column_names_the_near_miss(problems_in, text_frames):
 
 
 def test_table_without_rows(problems_in, text_frames):
+    """The empty table is the one problem: the employees whose unit it cannot list are not problems of their own."""
     text_frames["units"] = text_frames["units"].iloc[:0]
-    problems = problems_in(text_frames)
-    assert str(problems[0]) == (
-        "employees.csv row 2 (employee_id=E000001) column unit_id: got 'U1', expected a unit_id listed in units.csv"
-    )
-    assert [str(p) for p in problems if p.file == "units.csv"] == ["units.csv: expected at least one data row"]
+    assert str(only(problems_in(text_frames))) == "units.csv: expected at least one data row"
 
 
 # -------------------------------------------------------------------------------------- ids and keys
@@ -168,7 +167,7 @@ def test_blank_ids(problems_in, text_frames):
     text_frames["employees"]["unit_id"] = text_frames["employees"]["unit_id"].replace("U3", "U1")
     messages = [str(p) for p in problems_in(text_frames)]
     assert messages == [
-        "employees.csv row 5 column employee_id: got '  ', expected a non-empty employee_id",
+        "employees.csv row 5 column employee_id: got '', expected a non-empty employee_id",
         "units.csv row 4 column unit_id: got '', expected a non-empty unit_id",
     ]
 
@@ -178,7 +177,7 @@ def test_unknown_unit(problems_in, text_frames):
     problem = only(problems_in(text_frames))
     assert (problem.file, problem.row, problem.key, problem.column, problem.value) == (
         "employees.csv", 11, "E000010", "unit_id", "U7")
-    assert problem.expected == "a unit_id listed in units.csv"
+    assert problem.expected == "a unit_id listed in units.csv; 1 employee has it"
 
 
 # ------------------------------------------------------------------------------------------- values
@@ -188,13 +187,13 @@ def test_unknown_unit(problems_in, text_frames):
     ("table", "column", "value", "expected"),
     [
         ("employees", "performance", "high", "a number in 0..100"),
-        ("employees", "tier", "3rd", "an integer ≥ 1"),
+        ("employees", "tier", "3rd", "an integer in 1..99"),
         ("employees", "grade", "2.5", "an integer in 1..5"),
-        ("employees", "years_in_grade", "", "a number ≥ 0"),
-        ("employees", "salary", "12k", "a number ≥ 0"),
+        ("employees", "years_in_grade", "", "a number in 0..60"),
+        ("employees", "salary", "12k", "a number in 0..100,000,000"),
         ("units", "strategic", "n/a", "a number in 0..100"),
-        ("units", "max_headcount", "ten", "an integer ≥ 0"),
-        ("pay", "base_salary", "1,000", "a number > 0"),
+        ("units", "max_headcount", "ten", "an integer in 0..10,000,000"),
+        ("pay", "base_salary", "1,000", "a number in 1..100,000,000"),
     ],
 )
 def test_non_numeric_values(problems_in, text_frames, table, column, value, expected):
@@ -208,7 +207,7 @@ def test_tier_beyond_the_ladder(problems_in, text_frames):
     text_frames["employees"].loc[15, "tier"] = "11"
     assert str(only(problems_in(text_frames))) == (
         "employees.csv row 17 (employee_id=E000016) column tier: got '11', "
-        "expected an integer in 1..8 for sequence technical"
+        "expected an integer in 1..8 for sequence technical; 1 employee has it"
     )
 
 
@@ -216,7 +215,8 @@ def test_ladder_is_the_highest_tier_in_pay(problems_in, text_frames):
     pay = text_frames["pay"]
     text_frames["pay"] = pay[~((pay["sequence"] == "technical") & (pay["tier"] == "8"))]
     problem = only(problems_in(text_frames))
-    assert (problem.row, problem.value, problem.expected) == (17, "8", "an integer in 1..7 for sequence technical")
+    assert (problem.row, problem.value, problem.expected) == (
+        17, "8", "an integer in 1..7 for sequence technical; 1 employee has it")
 
 
 @pytest.mark.parametrize(("table", "value"), [("employees", "0"), ("employees", "6"), ("pay", "6")])
@@ -224,7 +224,7 @@ def test_grade_outside_1_to_5(problems_in, text_frames, table, value):
     text_frames[table].loc[0, "grade"] = value
     problem = only(problems_in(text_frames))
     assert (problem.file, problem.row, problem.value, problem.expected) == (
-        f"{table}.csv", 2, value, "an integer in 1..5")
+        f"{table}.csv", 2, value, "an integer in 1..5 (out of range)")
 
 
 @pytest.mark.parametrize("table", ["employees", "pay"])
@@ -245,20 +245,23 @@ def test_unknown_sequence(problems_in, text_frames, table):
 def test_scores_outside_0_to_100(problems_in, text_frames, table, column, value):
     text_frames[table].loc[0, column] = value
     problem = only(problems_in(text_frames))
-    assert (problem.row, problem.column, problem.value, problem.expected) == (2, column, value, "a number in 0..100")
+    assert (problem.row, problem.column, problem.value, problem.expected) == (
+        2, column, value, "a number in 0..100 (out of range)")
 
 
 def test_negative_years_in_grade(problems_in, text_frames):
     text_frames["employees"].loc[2, "years_in_grade"] = "-0.5"
     assert str(only(problems_in(text_frames))) == (
-        "employees.csv row 4 (employee_id=E000003) column years_in_grade: got '-0.5', expected a number ≥ 0"
+        "employees.csv row 4 (employee_id=E000003) column years_in_grade: got '-0.5', "
+        "expected a number in 0..60 (out of range)"
     )
 
 
 @pytest.mark.parametrize(
     ("table", "column", "value", "expected"),
-    [("pay", "base_salary", "0", "a number > 0"), ("pay", "base_salary", "-5000", "a number > 0"),
-     ("employees", "salary", "-1", "a number ≥ 0")],
+    [("pay", "base_salary", "0", "a number in 1..100,000,000 (out of range)"),
+     ("pay", "base_salary", "-5000", "a number in 1..100,000,000 (out of range)"),
+     ("employees", "salary", "-1", "a number in 0..100,000,000 (out of range)")],
 )
 def test_non_positive_salaries(problems_in, text_frames, table, column, value, expected):
     text_frames[table].loc[4, column] = value
@@ -320,9 +323,9 @@ def test_every_problem_is_reported_at_once(tmp_path, text_frames):
     with pytest.raises(InputError) as caught:
         load_inputs(tmp_path)
     found = [(p.file, p.row, p.column) for p in caught.value.problems]
-    assert found == [
-        ("employees.csv", 2, "performance"),
+    assert found == [  # a repeated id (a root cause) first, then the cells in reading order
         ("employees.csv", 5, "employee_id"),
+        ("employees.csv", 2, "performance"),
         ("employees.csv", 7, "unit_id"),
         ("employees.csv", 17, "tier"),
         ("units.csv", 3, "efficiency"),
@@ -341,3 +344,79 @@ def test_printed_list_is_capped_but_all_are_kept(tmp_path, frames):
     assert len(caught.value.problems) == 300
     assert lines[0] == f"300 problems in {tmp_path}:" and len(lines) == 1 + 200 + 1
     assert lines[-1] == "  … and 100 more"
+
+
+# ----------------------------------------------------------------- out of range, spaces, root causes
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "expected"),
+    [
+        ("employees", "tier", "99999999999999999999", "an integer in 1..99 (out of range)"),
+        ("units", "min_headcount", "1e20", "an integer in 0..10,000,000 (out of range)"),
+        ("pay", "base_salary", "1e300", "a number in 1..100,000,000 (out of range)"),
+        ("pay", "base_salary", "1e-300", "a number in 1..100,000,000 (out of range)"),
+        ("employees", "years_in_grade", "1e300", "a number in 0..60 (out of range)"),
+    ],
+)
+def test_values_out_of_range_name_the_cell(tmp_path, text_frames, table, column, value, expected):
+    text_frames[table].loc[0, column] = value
+    text_frames["units"].loc[0, "max_headcount"] = ""  # min_headcount alone: the range, not the bound pair
+    write_tables(text_frames, tmp_path)
+    with pytest.raises(InputError) as caught:
+        load_inputs(tmp_path)
+    problem = only(caught.value.problems)
+    assert (problem.file, problem.row, problem.column, problem.value, problem.expected) == (
+        f"{table}.csv", 2, column, value, expected)
+
+
+def test_spaces_around_ids_and_codes_are_removed(tmp_path, text_frames):
+    employees, units = text_frames["employees"], text_frames["units"]
+    employees.loc[0, ["employee_id", "unit_id", "sequence", "tier"]] = ["E000001 ", " U1", "\ttechnical ", " 1"]
+    units.loc[0, "unit_id"], units.loc[1, "grade"] = "U1\u3000", " B "
+    write_tables(text_frames, tmp_path)
+    tables = load_inputs(tmp_path)
+    assert tables.employees.loc[0, ["employee_id", "unit_id", "sequence", "tier"]].tolist() == [
+        "E000001", "U1", "technical", 1]
+    assert tables.units["unit_id"].tolist() == ["U1", "U2", "U3"] and tables.units.loc[1, "grade"] == "B"
+
+
+def test_a_duplicated_unit_comes_before_its_consequences(tmp_path, text_frames):
+    """U3's row now repeats U1: the repeat is the root cause and comes first; U3's employees are one line."""
+    employees = text_frames["employees"]
+    employees["performance"] = "high"  # 20 cell problems that, unsorted, would come first
+    text_frames["units"].loc[2, "unit_id"] = "U1"
+    write_tables(text_frames, tmp_path)
+    with pytest.raises(InputError) as caught:
+        load_inputs(tmp_path)
+    messages = [str(p) for p in caught.value.problems]
+    assert messages[0] == (
+        "units.csv row 4 (unit_id=U1) column unit_id: got 'U1', expected a unique unit_id; row 2 already has it")
+    holders = int((employees["unit_id"] == "U3").sum())
+    assert [m for m in messages if "column unit_id" in m and m.startswith("employees")] == [
+        f"employees.csv row 4 (employee_id=E000003) column unit_id: got 'U3', expected a unit_id listed in "
+        f"units.csv; {holders} employees have it"
+    ]
+    assert len(messages) == 2 + len(employees)
+
+
+def test_only_the_first_lines_are_printed_with_the_rest_counted():
+    problems = [Problem(file="employees.csv", row=r, column="tier", expected="an integer") for r in range(2, 252)]
+    lines = str(InputError("data", problems)).splitlines()
+    assert lines[0] == "250 problems in data:" and len(lines) == 1 + InputError.MAX_LINES + 1
+    assert lines[-1] == f"  … and {250 - InputError.MAX_LINES} more"
+
+
+def test_a_unit_grade_outside_the_scenario_names_file_row_and_unit(tmp_path, text_frames):
+    units = text_frames["units"]
+    units.loc[2, "grade"] = "Z"
+    blank = pd.DataFrame([[""] * len(units.columns)], columns=units.columns)
+    text_frames["units"] = pd.concat([units.iloc[:1], blank, units.iloc[1:]])  # file rows are not positions
+    write_tables(text_frames, tmp_path)
+    units = load_inputs(tmp_path).units
+    with pytest.raises(InputError) as caught:
+        grade_units(units, UnitGrading())
+    assert str(only(caught.value.problems)) == (
+        "units.csv row 5 (unit_id=U3) column grade: got 'Z', expected a grade the scenario's unit_grading defines "
+        "(A, B, C, D) or blank"
+    )
