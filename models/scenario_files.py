@@ -12,7 +12,8 @@ import copy
 import difflib
 import json
 from pathlib import Path
-from typing import Any
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -60,9 +61,14 @@ def _nearest_key(path: str) -> str:
 
 
 def _describe(errors: list[dict[str, Any]]) -> list[str]:
+    """One line per pydantic error, naming the dotted key (``budget.caps.2``) and the value refused."""
     problems = []
     for err in errors:
-        path = ".".join(str(p) for p in err["loc"])
+        loc = [str(part) for part in err["loc"]]
+        if loc[-1:] == ["[key]"]:  # the key of a map (a year, a tier) is out of its domain, not its value
+            loc[-1:] = []
+            loc[-1] += " (the key)"
+        path = ".".join(loc)
         if err["type"] == "extra_forbidden":
             problems.append(f"unknown key '{path}'{_nearest_key(path)}")
         else:
@@ -210,10 +216,38 @@ def scenario_source(name_or_path: str | Path) -> Path:
     return path
 
 
-def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
-    text = text or str(annotation).replace("typing.", "").replace("models.scenario.", "")
-    return text.replace("|", "or")
+def _number(value: float) -> str:
+    """A bound as people write it: 100, not 100.0."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _domain(metadata: list[Any]) -> str:
+    """The bounds among pydantic field constraints: ``1..20``, ``≥ 0``, ``> 0 and ≤ 86400``, ``≤ 20 items``."""
+    names = ("ge", "gt", "le", "min_length", "max_length")
+    bound = {name: getattr(item, name) for item in metadata for name in names if getattr(item, name, None) is not None}
+    if "ge" in bound and "le" in bound:
+        parts = [f"{_number(bound['ge'])}..{_number(bound['le'])}"]
+    else:
+        parts = [f"{sign} {_number(bound[name])}" for name, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤")) if name in bound]
+    sizes = [f"{sign} {bound[name]} items" for name, sign in (("min_length", "≥"), ("max_length", "≤")) if name in bound]
+    return ", ".join(part for part in (" and ".join(parts), *sizes) if part)
+
+
+def _type_name(annotation: Any, metadata: list[Any] = ()) -> str:
+    """A key's type as the reference shows it, with its domain: ``int 1..64``, ``dict[int 1..15, float ≥ 0]``."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0], [*metadata, *(m for info in args[1:] for m in getattr(info, "metadata", []))])
+    if origin in (dict, list):
+        text = f"{origin.__name__}[{', '.join(_type_name(arg) for arg in args)}]"
+    elif origin in (Union, UnionType):  # the domain bounds the value, not None
+        return " or ".join("None" if arg is NoneType else _type_name(arg, metadata) for arg in args)
+    elif isinstance(annotation, type):
+        text = annotation.__name__
+    else:
+        text = str(annotation).replace("typing.", "").replace("models.scenario.", "")
+    domain = _domain(list(metadata))
+    return f"{text} {domain}" if domain else text
 
 
 def render_scenario_reference() -> str:
@@ -249,7 +283,7 @@ def render_scenario_reference() -> str:
             for part in (*path, name):
                 default = default[part]
             shown = json.dumps(default, ensure_ascii=False).replace("|", "\\|")
-            lines.append(f"| `{'.'.join((*path, name))}` | {_type_name(annotation)} | `{shown}` | {(info.description or '').replace('|', chr(92) + '|')} |")
+            lines.append(f"| `{'.'.join((*path, name))}` | {_type_name(annotation, info.metadata)} | `{shown}` | {(info.description or '').replace('|', chr(92) + '|')} |")
         lines.append("")
         for child, child_path in nested:
             section(child, child_path)
