@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from models.pay import GRADES
-from models.scenario import SEQUENCES
+from models.scenario import MAX_TIER, SEQUENCES
 
 ColumnType = Literal["string", "integer", "number", "boolean"]
 
@@ -76,6 +76,7 @@ EMPLOYEES = Table(
             "integer",
             "Tier (role level) within the sequence.",
             minimum=1,
+            maximum=MAX_TIER,
         ),
         Column("grade", "integer", "Salary grade within the tier.", minimum=min(GRADES), maximum=max(GRADES)),
         Column("performance", "number", "Latest performance score; ranks people for promotion.",
@@ -121,7 +122,7 @@ PAY = Table(
     key=("sequence", "tier", "grade"),
     columns=(
         Column("sequence", "string", "Career sequence.", allowed=SEQUENCES),
-        Column("tier", "integer", "Tier within the sequence.", minimum=1),
+        Column("tier", "integer", "Tier within the sequence.", minimum=1, maximum=MAX_TIER),
         Column("grade", "integer", "Salary grade within the tier.", minimum=min(GRADES), maximum=max(GRADES)),
         Column("base_salary", "number", "Annual base salary before the unit's pay coefficient.",
                unit="CNY/year", minimum=0, exclusive_minimum=True),

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from models.io import write_tables
+from models.scenario import MAX_TIER
 from models.validation import InputError, Problem, load_inputs
 
 
@@ -188,7 +189,7 @@ def test_unknown_unit(problems_in, text_frames):
     ("table", "column", "value", "expected"),
     [
         ("employees", "performance", "high", "a number in 0..100"),
-        ("employees", "tier", "3rd", "an integer ≥ 1"),
+        ("employees", "tier", "3rd", f"an integer in 1..{MAX_TIER}"),
         ("employees", "grade", "2.5", "an integer in 1..5"),
         ("employees", "years_in_grade", "", "a number ≥ 0"),
         ("employees", "salary", "12k", "a number ≥ 0"),
@@ -217,6 +218,14 @@ def test_ladder_is_the_highest_tier_in_pay(problems_in, text_frames):
     text_frames["pay"] = pay[~((pay["sequence"] == "technical") & (pay["tier"] == "8"))]
     problem = only(problems_in(text_frames))
     assert (problem.row, problem.value, problem.expected) == (17, "8", "an integer in 1..7 for sequence technical")
+
+
+@pytest.mark.parametrize("table", ["employees", "pay"])
+def test_tier_above_the_tier_maximum(problems_in, text_frames, table):
+    """No ladder is longer than MAX_TIER, the bound the scenario schema puts on every tier."""
+    text_frames[table].loc[0, "tier"] = str(MAX_TIER + 1)
+    assert any((p.file, p.row, p.column, p.expected) == (f"{table}.csv", 2, "tier", f"an integer in 1..{MAX_TIER}")
+               for p in problems_in(text_frames))
 
 
 @pytest.mark.parametrize(("table", "value"), [("employees", "0"), ("employees", "6"), ("pay", "6")])
