@@ -90,10 +90,18 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping a scenario file holds; a file that is missing, a folder, unreadable, not UTF-8 text or
+    not a YAML mapping is a :class:`ScenarioError` naming the file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(str(path), ["file not found"]) from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), ["is a folder, not a scenario file"]) from None
+    except OSError as exc:
+        raise ScenarioError(str(path), [f"cannot be read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), [f"not UTF-8 text (byte {exc.start}); is it a scenario file?"]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
     if raw is None:
@@ -104,15 +112,20 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The scenario file at ``path`` merged over the files it ``extends``, ``data`` made absolute; a cycle, or
+    an ``extends`` that is not the name of an existing file, is a :class:`ScenarioError` naming the file
+    (a ``data`` that is not text is left to the schema, which names the key)."""
     path = path.resolve()
     if path in seen:
         raise ScenarioError(str(path), ["'extends' forms a cycle: " + " → ".join(str(p) for p in (*seen, path))])
     raw = _read_yaml(path)
-    if raw.get("data") is not None and not Path(raw["data"]).is_absolute():
+    if isinstance(raw.get("data"), str) and not Path(raw["data"]).is_absolute():
         raw["data"] = str((path.parent / raw["data"]).resolve())
     parent = raw.get("extends")
     if parent is None:
         return raw
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(str(path), [f"extends: must name a scenario file (a relative path), got {parent!r}"])
     if not (path.parent / parent).is_file():
         raise ScenarioError(str(path), [f"extends: parent scenario '{parent}' not found ({path.parent / parent})"])
     base = _resolve_extends(path.parent / parent, (*seen, path))

@@ -1,16 +1,19 @@
 """Every scenario number has a domain: NaN and infinities, negative money, tiers off any ladder, solver
-settings out of range are refused with one problem line naming the key, all problems at once; ``wfplan
-solve`` exits 2 and writes nothing."""
+settings out of range and unreadable scenario files are refused with one problem line naming the key (or
+the file), all problems at once; ``wfplan solve`` exits 2 and writes nothing."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from models.scenario import MAX_TIER
+from models.scenario import MAX_TIER, ScenarioError
+from models.scenario_files import load_scenario
 from optimizer.cli import main
 from tests.builders import people, unit, write_group
-from tests.test_scenario import problems_of
+from tests.test_scenario import problems_of, write
 
 
 def assert_refused(overrides: list[str], key: str, raw: dict | None = None) -> None:
@@ -132,6 +135,53 @@ def test_every_bad_value_is_listed_at_once():
     keys = ["budget.growth", "budget.caps.1", "hiring.entry_tiers.operations.0", "objective.weights.mix",
             "solver.seed", "solver.threads", "solver.time_limit"]
     assert [k for k in keys if not any(p.startswith(f"{k}: ") for p in problems)] == [], problems
+
+
+@pytest.mark.parametrize("extends", [5, ["base.yaml"], ""])
+def test_an_extends_that_is_not_a_file_name_is_an_error_naming_the_file(tmp_path, extends):
+    path = write(tmp_path / "child.yaml", {"extends": extends, "name": "child"})
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.source == str(path.resolve()) and "extends" in caught.value.problems[0]
+
+
+def test_a_data_key_that_is_not_text_is_refused_naming_the_key(tmp_path):
+    path = write(tmp_path / "s.yaml", {"data": 5})
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert any(p.startswith("data: ") for p in caught.value.problems), caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (bytes(range(256)), "not UTF-8 text"),
+        ("name: café\n".encode("latin-1"), "not UTF-8 text"),
+        (b"\x00\x01\x02binary", "not valid YAML"),
+    ],
+)
+def test_a_file_that_is_not_text_is_an_error_naming_the_file(tmp_path, content, problem):
+    path = tmp_path / "scenario.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.source == str(path) and problem in caught.value.problems[0]
+
+
+def test_a_folder_is_not_a_scenario_file(tmp_path):
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load_scenario(tmp_path)
+
+
+def test_an_unreadable_file_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    path = write(tmp_path / "s.yaml", {"name": "s"})
+
+    def refuse(*args, **kwargs):  # chmod does not bind root, who runs the tests in some containers
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    with pytest.raises(ScenarioError, match="cannot be read: Permission denied"):
+        load_scenario(path)
 
 
 def test_solve_with_a_nan_override_exits_2_naming_the_key_and_writes_nothing(tmp_path):
