@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from models.scenario import KIND_LABELS, KIND_SECTIONS, Scenario, ScenarioError, kind_problems, year_problems
+from models.tables import bound_text
 
 
 def _raw_year_problems(raw: dict[str, Any], errors: list[dict[str, Any]]) -> list[str]:
@@ -229,19 +230,14 @@ def scenario_source(name_or_path: str | Path) -> Path:
     return path
 
 
-def _number(value: float) -> str:
-    """A bound as people write it: 100, not 100.0."""
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
 def _domain(metadata: list[Any]) -> str:
     """The bounds among pydantic field constraints: ``1..20``, ``≥ 0``, ``> 0 and ≤ 86400``, ``≤ 20 items``."""
     names = ("ge", "gt", "le", "min_length", "max_length")
     bound = {name: getattr(item, name) for item in metadata for name in names if getattr(item, name, None) is not None}
     if "ge" in bound and "le" in bound:
-        parts = [f"{_number(bound['ge'])}..{_number(bound['le'])}"]
+        parts = [f"{bound_text(bound['ge'])}..{bound_text(bound['le'])}"]
     else:
-        parts = [f"{sign} {_number(bound[name])}" for name, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤")) if name in bound]
+        parts = [f"{sign} {bound_text(bound[name])}" for name, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤")) if name in bound]
     sizes = [f"{sign} {bound[name]} items" for name, sign in (("min_length", "≥"), ("max_length", "≤")) if name in bound]
     return ", ".join(part for part in (" and ".join(parts), *sizes) if part)
 

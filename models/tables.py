@@ -132,9 +132,9 @@ PAY = Table(
 TABLES: dict[str, Table] = {t.name: t for t in (EMPLOYEES, UNITS, PAY)}
 
 
-def _number(value: float) -> str:
-    """A bound as people write it: 100, not 100.0."""
-    return f"{value:g}"
+def bound_text(value: float) -> str:
+    """A bound as people write it: 100, not 100.0; 2147483647, not 2.14748e+09."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def expectation(column: Column) -> str:
@@ -148,9 +148,9 @@ def expectation(column: Column) -> str:
     noun = "an integer" if column.type == "integer" else "a number"
     low, high = column.minimum, column.maximum
     if low is not None and high is not None:
-        return f"{noun} in {_number(low)}..{_number(high)}"
+        return f"{noun} in {bound_text(low)}..{bound_text(high)}"
     if low is not None:
-        return f"{noun} {'>' if column.exclusive_minimum else '≥'} {_number(low)}"
+        return f"{noun} {'>' if column.exclusive_minimum else '≥'} {bound_text(low)}"
     return noun
 
 
