@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -230,19 +231,20 @@ def scenario_source(name_or_path: str | Path) -> Path:
     return path
 
 
-def _domain(metadata: list[Any]) -> str:
+def _domain(metadata: Sequence[Any]) -> str:
     """The bounds among pydantic field constraints: ``1..20``, ``≥ 0``, ``> 0 and ≤ 86400``, ``≤ 20 items``."""
     names = ("ge", "gt", "le", "min_length", "max_length")
     bound = {name: getattr(item, name) for item in metadata for name in names if getattr(item, name, None) is not None}
     if "ge" in bound and "le" in bound:
         parts = [f"{bound_text(bound['ge'])}..{bound_text(bound['le'])}"]
     else:
-        parts = [f"{sign} {bound_text(bound[name])}" for name, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤")) if name in bound]
+        signs = (("ge", "≥"), ("gt", ">"), ("le", "≤"))
+        parts = [f"{sign} {bound_text(bound[name])}" for name, sign in signs if name in bound]
     sizes = [f"{sign} {bound[name]} items" for name, sign in (("min_length", "≥"), ("max_length", "≤")) if name in bound]
     return ", ".join(part for part in (" and ".join(parts), *sizes) if part)
 
 
-def _type_name(annotation: Any, metadata: list[Any] = ()) -> str:
+def _type_name(annotation: Any, metadata: Sequence[Any] = ()) -> str:
     """A key's type as the reference shows it, with its domain: ``int 1..64``, ``dict[int 1..15, float ≥ 0]``."""
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
@@ -255,7 +257,7 @@ def _type_name(annotation: Any, metadata: list[Any] = ()) -> str:
         text = annotation.__name__
     else:
         text = str(annotation).replace("typing.", "").replace("models.scenario.", "")
-    domain = _domain(list(metadata))
+    domain = _domain(metadata)
     return f"{text} {domain}" if domain else text
 
 
