@@ -150,7 +150,10 @@ class Mix(Strict):
 class Budget(Strict):
     """cap(t) = payroll(0)·(1+growth)^t, or the explicit ``caps`` per year when given."""
 
-    growth: float = Field(default=0.05, ge=-1, le=1, description="yearly growth of the cap over year-0 payroll")
+    growth: float = Field(
+        default=0.05, ge=-1, le=10,
+        description="yearly growth of the cap over year-0 payroll (at most 10, ×11 a year: the cap stays finite)",
+    )
     caps: dict[Year, NonNegative] | None = Field(
         default=None, description="explicit cap per year (CNY), replaces growth; one per year 1..horizon"
     )

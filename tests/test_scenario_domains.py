@@ -98,7 +98,7 @@ def test_objective_and_solver_settings_have_a_range(override, key):
 @pytest.mark.parametrize(
     ("override", "key"),
     [
-        ("budget.growth=1.5", "budget.growth"),
+        ("budget.growth=10.5", "budget.growth"),
         ("budget.growth=-2", "budget.growth"),
         ("budget.caps={1: 1.0e9, 2: 1.0e9, 3: 1.0e9, 16: 1.0e9}", "budget.caps.16 (the key)"),
         ("mix.deadline=16", "mix.deadline"),
