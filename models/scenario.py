@@ -16,7 +16,7 @@ Both read the other keys (``name``, ``horizon``, ``objective``, ``solver``, ``fl
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -32,6 +32,28 @@ KIND_LABELS: dict[ScenarioKind, str] = {
     "graded": "a graded scenario (planned from input tables)",
     "ladder": "an own-ladder scenario (categories.levels)",
 }
+
+MAX_HORIZON = 15
+"""Most plan years a scenario may have (``horizon``)."""
+MAX_TIER = 20
+"""Highest tier of any ladder: a tier in a scenario, an own ladder's length and a tier of the input tables
+(``models.tables``) lie in 1..MAX_TIER. Whether a tier lies on the ladder of its sequence depends on the pay
+table (input data), which this schema does not see."""
+MAX_THREADS = 64
+"""Most solver threads a scenario may ask for (whatever the machine has)."""
+MAX_TIME_LIMIT = 86_400.0
+"""Longest time limit per solve, in seconds (one day)."""
+MAX_SEED = 2**31 - 1
+"""Largest solver seed: HiGHS ``random_seed`` and CBC ``randomSeed`` take 0..2³¹−1."""
+
+Tier = Annotated[int, Field(ge=1, le=MAX_TIER)]
+"""A tier of a ladder (1 is the lowest)."""
+Year = Annotated[int, Field(ge=1, le=MAX_HORIZON)]
+"""A plan year (1 is the first); whether it lies within ``horizon`` is a rule across keys."""
+Share = Annotated[float, Field(ge=0, le=1)]
+"""A rate, share or relative gap in 0..1."""
+NonNegative = Annotated[float, Field(ge=0)]
+"""An amount of money, heads or weight: ≥ 0."""
 
 
 def raw_kind(raw: dict[str, Any]) -> ScenarioKind:
@@ -69,7 +91,10 @@ class ScenarioError(ValueError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of every scenario section: unknown keys are refused, values are immutable, and no number,
+    wherever it sits (a key, a map's value, a list item), may be NaN or infinite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SequenceShares(Strict):
@@ -108,7 +133,7 @@ class Mix(Strict):
 
     target: SequenceShares = SequenceShares(management=0.05, technical=0.30, operations=0.65)
     tolerance: float = Field(default=0.005, ge=0, le=1, description="allowed |share − target|")
-    deadline: int = Field(default=3, ge=1, description="first year the band must hold (≤ horizon)")
+    deadline: int = Field(default=3, ge=1, le=MAX_HORIZON, description="first year the band must hold (≤ horizon)")
     operations_floor: float = Field(
         default=0.0, ge=0, le=1, description="minimum operations share inside every unit, every year"
     )
@@ -125,8 +150,13 @@ class Mix(Strict):
 class Budget(Strict):
     """cap(t) = payroll(0)·(1+growth)^t, or the explicit ``caps`` per year when given."""
 
-    growth: float = Field(default=0.05, ge=-1, description="yearly growth of the cap over year-0 payroll")
-    caps: dict[int, float] | None = Field(default=None, description="explicit cap per year (CNY), replaces growth")
+    growth: float = Field(
+        default=0.05, ge=-1, le=10,
+        description="yearly growth of the cap over year-0 payroll (at most 10, ×11 a year: the cap stays finite)",
+    )
+    caps: dict[Year, NonNegative] | None = Field(
+        default=None, description="explicit cap per year (CNY), replaces growth; one per year 1..horizon"
+    )
 
 
 class Promotion(Strict):
@@ -155,16 +185,18 @@ class Promotion(Strict):
 class TierMapping(Strict):
     """Landing tier of a lateral move, by tier of origin (tiers not listed cannot move)."""
 
-    operations_to_technical: dict[int, int] = {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3}
-    management_to_technical: dict[int, int] = {1: 4, 2: 5, 3: 6, 4: 7}
-    technical_to_management: dict[int, int] = {4: 1, 5: 1, 6: 2, 7: 3, 8: 4}
+    operations_to_technical: dict[Tier, Tier] = {1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3}
+    management_to_technical: dict[Tier, Tier] = {1: 4, 2: 5, 3: 6, 4: 7}
+    technical_to_management: dict[Tier, Tier] = {4: 1, 5: 1, 6: 2, 7: 3, 8: 4}
 
 
 class Downgrade(Strict):
     """Downgrading (tables only): tier k → a lower tier of the same unit and sequence, on the landing grade."""
 
     enabled: bool = Field(default=False, description="allow downgrades")
-    max_tiers_down: int = Field(default=1, ge=1, description="landing tiers k−1 … k−max_tiers_down (≥ 1)")
+    max_tiers_down: int = Field(
+        default=1, ge=1, le=MAX_TIER - 1, description="landing tiers k−1 … k−max_tiers_down (≥ 1)"
+    )
     rate: float = Field(default=0.05, ge=0, le=1, description="max downgrades / stock of (unit, sequence, tier)")
     cost: float = Field(default=0.0, ge=0, description="one-off, per person downgraded (CNY)")
     wastage: float = Field(
@@ -194,29 +226,14 @@ class Attrition(Strict):
     management: float = Field(default=0.04, ge=0, le=1, description="expected yearly leaving rate")
     technical: float = Field(default=0.05, ge=0, le=1, description="expected yearly leaving rate")
     operations: float = Field(default=0.07, ge=0, le=1, description="expected yearly leaving rate")
-    by_tier: dict[Sequence, dict[int, float]] = Field(default={}, description="rate per sequence and tier, e.g. {technical: {1: 0.08}}")
-    first_year: dict[Sequence, float] = Field(
+    by_tier: dict[Sequence, dict[Tier, Share]] = Field(
+        default={}, description="rate per sequence and tier, e.g. {technical: {1: 0.08}}"
+    )
+    first_year: dict[Sequence, Share] = Field(
         default={},
         description="leaving rate of recruits in their first year, per sequence, e.g. {operations: 0.2} "
                     "(flow_convention: service_dependent; absent: the ordinary rate)",
     )
-
-    @field_validator("by_tier")
-    @classmethod
-    def _rates_in_range(cls, by_tier: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
-        for seq, rates in by_tier.items():
-            for tier, rate in rates.items():
-                if not 0 <= rate <= 1:
-                    raise ValueError(f"attrition.by_tier.{seq}.{tier} = {rate} is outside 0..1")
-        return by_tier
-
-    @field_validator("first_year")
-    @classmethod
-    def _first_year_in_range(cls, first_year: dict[str, float]) -> dict[str, float]:
-        for seq, rate in first_year.items():
-            if not 0 <= rate <= 1:
-                raise ValueError(f"attrition.first_year.{seq} = {rate} is outside 0..1")
-        return first_year
 
     def rate(self, sequence: str, tier: int) -> float:
         return float(self.by_tier.get(sequence, {}).get(tier, getattr(self, sequence)))
@@ -230,7 +247,7 @@ class Hiring(Strict):
     """External hires land on grade 1 of the entry tiers; yearly cap as a share of the sequence's stock."""
 
     enabled: bool = Field(default=True, description="allow external hires")
-    entry_tiers: dict[Sequence, list[int]] = Field(
+    entry_tiers: dict[Sequence, list[Tier]] = Field(
         default={"technical": [1, 2], "operations": [1]}, description="tiers hires may enter, per sequence (grade 1)"
     )
     max_rate: SequenceRates = Field(
@@ -255,7 +272,7 @@ class GradeBand(Strict):
     name: str
     min_score: float = Field(ge=0, le=100)
     pay_coefficient: float = Field(gt=0)
-    max_tier: int = Field(ge=1, description="highest technical tier the unit may hold")
+    max_tier: Tier = Field(description="highest technical tier the unit may hold")
 
 
 class ScoreWeights(Strict):
@@ -310,11 +327,11 @@ class Objective(Strict):
         default=["mix", "cost", "disruption"],
         description="goal priority (lexicographic mode); a scenario with `categories` may list any goals",
     )
-    weights: dict[Goal, float] = Field(
+    weights: dict[Goal, NonNegative] = Field(
         default={"mix": 1e6, "cost": 1.0, "disruption": 100.0}, description="goal weights (weighted mode)"
     )
-    stage_tolerance: float = Field(default=1e-6, ge=0, description="relative slack when fixing a stage")
-    stage_gap: dict[Literal["mix", "cost", "disruption"], float] = Field(
+    stage_tolerance: float = Field(default=1e-6, ge=0, le=1, description="relative slack when fixing a stage")
+    stage_gap: dict[Literal["mix", "cost", "disruption"], Share] = Field(
         default={"disruption": 0.01},
         description="relative MIP gap per stage (stages not listed use solver.gap): the last tie-break need not be proven",
     )
@@ -329,10 +346,14 @@ class Objective(Strict):
 
 class Solver(Strict):
     backend: Literal["highs", "cbc", "scip", "cpsat"] = Field(default="highs", description="MILP solver")
-    time_limit: float = Field(default=60.0, gt=0, description="seconds per solve")
+    time_limit: float = Field(
+        default=60.0, gt=0, le=MAX_TIME_LIMIT, description="seconds per solve"
+    )
     gap: float = Field(default=1e-4, ge=0, le=1, description="relative MIP gap to stop at")
-    threads: int = Field(default=1, ge=1, description="solver threads")
-    seed: int = Field(default=0, description="solver random seed (reproducible runs)")
+    threads: int = Field(default=1, ge=1, le=MAX_THREADS, description="solver threads")
+    seed: int = Field(
+        default=0, ge=0, le=MAX_SEED, description="solver random seed (reproducible runs)"
+    )
     integer_year1: bool = Field(
         default=True, description="year-1 flows are whole people (MILP); false solves the LP in expected headcounts"
     )
@@ -344,7 +365,7 @@ class RetrainingLimits(Strict):
     cost: float = Field(default=0.0, ge=0, description="one-off cost per person retrained")
     max_per_year: float | None = Field(default=None, ge=0, description="absolute cap per year")
     max_share_of_destination: float | None = Field(
-        default=None, ge=0, description="cap as a share of the destination's strength after that year's flows"
+        default=None, ge=0, le=1, description="cap as a share of the destination's strength after that year's flows"
     )
 
 
@@ -379,7 +400,10 @@ class Categories(Strict):
 
     unit: str = Field(default="group", description="the one unit the categories belong to")
     sequence: str = Field(default="skill", description="ladder name used as the states' sequence")
-    levels: list[Category] = Field(default=[], description="the categories, lowest first (empty: no own ladder)")
+    levels: list[Category] = Field(
+        default=[], max_length=MAX_TIER,
+        description="the categories, lowest first (empty: no own ladder)",
+    )
     downgrade_wastage: float = Field(
         default=0.5, ge=0, le=1, description="share of downgraded people who leave in the year of the downgrade"
     )
@@ -409,13 +433,13 @@ class Selection(Strict):
     category: str | None = Field(default=None, description="a category of `categories.levels`")
     unit: str | None = Field(default=None, description="unit of the states (absent: every unit)")
     sequence: str | None = Field(default=None, description="sequence of the states (absent: every sequence)")
-    tiers: list[int] | None = Field(default=None, description="tiers of the states (absent: every tier)")
+    tiers: list[Tier] | None = Field(default=None, description="tiers of the states (absent: every tier)")
 
 
 class Requirement(Selection):
     """Headcount required per year in a group of states: one category, or (unit, sequence, tiers)."""
 
-    headcount: dict[int, float] = Field(description="required heads per year, e.g. {1: 420, 2: 510}")
+    headcount: dict[Year, NonNegative] = Field(description="required heads per year, e.g. {1: 420, 2: 510}")
     overmanning_cost: float = Field(default=0.0, ge=0, description="cost per head above the requirement and year")
     short_time_max: float = Field(default=0.0, ge=0, description="heads on short-time working per year at most")
     short_time_cost: float = Field(default=0.0, ge=0, description="cost per head on short time and year")
@@ -428,14 +452,14 @@ class FlowCap(Selection):
     """A yearly cap on the people that flows of the listed kinds bring into a group of states."""
 
     kinds: list[FlowKind] = Field(min_length=1, description="flows counted: those of these kinds landing in the group")
-    years: list[int] | None = Field(
+    years: list[Year] | None = Field(
         default=None, min_length=1, description="years the cap applies (absent: every year)"
     )
     max_per_year: float | None = Field(
         default=None, ge=0, description="people per year at most (before in-year wastage)"
     )
     max_share_of_destination: float | None = Field(
-        default=None, ge=0, description="cap as a share of the group's strength after that year's flows"
+        default=None, ge=0, le=1, description="cap as a share of the group's strength after that year's flows"
     )
 
     @model_validator(mode="after")
@@ -466,7 +490,7 @@ class Scenario(Strict):
     description: str = Field(default="", description="free text shown in reports")
     extends: str | None = Field(default=None, description="another scenario file (relative path) this one overrides")
     data: str | None = Field(default=None, description="input tables folder or workbook (relative to the file)")
-    horizon: int = Field(default=3, ge=1, le=15, description="plan years H")
+    horizon: int = Field(default=3, ge=1, le=MAX_HORIZON, description="plan years H")
     mix: Mix = Mix()
     budget: Budget = Budget()
     promotion: Promotion = Promotion()
@@ -550,4 +574,7 @@ def year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
         missing = [t for t in range(1, horizon + 1) if t not in given]
         if missing:
             problems.append(f"budget.caps has no cap for years {missing}")
+        beyond = sorted(t for t in given if t > horizon)
+        if beyond:
+            problems.append(f"budget.caps has caps for years {beyond} beyond the horizon {horizon}")
     return problems

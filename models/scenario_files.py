@@ -11,13 +11,16 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from models.scenario import KIND_LABELS, KIND_SECTIONS, Scenario, ScenarioError, kind_problems, year_problems
+from models.tables import bound_text
 
 
 def _raw_year_problems(raw: dict[str, Any], errors: list[dict[str, Any]]) -> list[str]:
@@ -60,9 +63,14 @@ def _nearest_key(path: str) -> str:
 
 
 def _describe(errors: list[dict[str, Any]]) -> list[str]:
+    """One line per pydantic error, naming the dotted key (``budget.caps.2``) and the value refused."""
     problems = []
     for err in errors:
-        path = ".".join(str(p) for p in err["loc"])
+        loc = [str(part) for part in err["loc"]]
+        if loc[-1:] == ["[key]"]:  # the key of a map (a year, a tier) is out of its domain, not its value
+            loc[-1:] = []
+            loc[-1] += " (the key)"
+        path = ".".join(loc)
         if err["type"] == "extra_forbidden":
             problems.append(f"unknown key '{path}'{_nearest_key(path)}")
         else:
@@ -84,10 +92,18 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping a scenario file holds; a file that is missing, a folder, unreadable, not UTF-8 text or
+    not a YAML mapping is a :class:`ScenarioError` naming the file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(str(path), ["file not found"]) from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), ["is a folder, not a scenario file"]) from None
+    except OSError as exc:
+        raise ScenarioError(str(path), [f"cannot be read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), [f"not UTF-8 text (byte {exc.start}); is it a scenario file?"]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(str(path), [f"not valid YAML: {exc}"]) from None
     if raw is None:
@@ -98,15 +114,20 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The scenario file at ``path`` merged over the files it ``extends``, ``data`` made absolute; a cycle, or
+    an ``extends`` that is not the name of an existing file, is a :class:`ScenarioError` naming the file
+    (a ``data`` that is not text is left to the schema, which names the key)."""
     path = path.resolve()
     if path in seen:
         raise ScenarioError(str(path), ["'extends' forms a cycle: " + " → ".join(str(p) for p in (*seen, path))])
     raw = _read_yaml(path)
-    if raw.get("data") is not None and not Path(raw["data"]).is_absolute():
+    if isinstance(raw.get("data"), str) and not Path(raw["data"]).is_absolute():
         raw["data"] = str((path.parent / raw["data"]).resolve())
     parent = raw.get("extends")
     if parent is None:
         return raw
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(str(path), [f"extends: must name a scenario file (a relative path), got {parent!r}"])
     if not (path.parent / parent).is_file():
         raise ScenarioError(str(path), [f"extends: parent scenario '{parent}' not found ({path.parent / parent})"])
     base = _resolve_extends(path.parent / parent, (*seen, path))
@@ -210,10 +231,34 @@ def scenario_source(name_or_path: str | Path) -> Path:
     return path
 
 
-def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
-    text = text or str(annotation).replace("typing.", "").replace("models.scenario.", "")
-    return text.replace("|", "or")
+def _domain(metadata: Sequence[Any]) -> str:
+    """The bounds among pydantic field constraints: ``1..20``, ``≥ 0``, ``> 0 and ≤ 86400``, ``≤ 20 items``."""
+    names = ("ge", "gt", "le", "min_length", "max_length")
+    bound = {name: getattr(item, name) for item in metadata for name in names if getattr(item, name, None) is not None}
+    if "ge" in bound and "le" in bound:
+        parts = [f"{bound_text(bound['ge'])}..{bound_text(bound['le'])}"]
+    else:
+        signs = (("ge", "≥"), ("gt", ">"), ("le", "≤"))
+        parts = [f"{sign} {bound_text(bound[name])}" for name, sign in signs if name in bound]
+    sizes = [f"{sign} {bound[name]} items" for name, sign in (("min_length", "≥"), ("max_length", "≤")) if name in bound]
+    return ", ".join(part for part in (" and ".join(parts), *sizes) if part)
+
+
+def _type_name(annotation: Any, metadata: Sequence[Any] = ()) -> str:
+    """A key's type as the reference shows it, with its domain: ``int 1..64``, ``dict[int 1..15, float ≥ 0]``."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0], [*metadata, *(m for info in args[1:] for m in getattr(info, "metadata", []))])
+    if origin in (dict, list):
+        text = f"{origin.__name__}[{', '.join(_type_name(arg) for arg in args)}]"
+    elif origin in (Union, UnionType):  # the domain bounds the value, not None
+        return " or ".join("None" if arg is NoneType else _type_name(arg, metadata) for arg in args)
+    elif isinstance(annotation, type):
+        text = annotation.__name__
+    else:
+        text = str(annotation).replace("typing.", "").replace("models.scenario.", "")
+    domain = _domain(metadata)
+    return f"{text} {domain}" if domain else text
 
 
 def render_scenario_reference() -> str:
@@ -249,7 +294,7 @@ def render_scenario_reference() -> str:
             for part in (*path, name):
                 default = default[part]
             shown = json.dumps(default, ensure_ascii=False).replace("|", "\\|")
-            lines.append(f"| `{'.'.join((*path, name))}` | {_type_name(annotation)} | `{shown}` | {(info.description or '').replace('|', chr(92) + '|')} |")
+            lines.append(f"| `{'.'.join((*path, name))}` | {_type_name(annotation, info.metadata)} | `{shown}` | {(info.description or '').replace('|', chr(92) + '|')} |")
         lines.append("")
         for child, child_path in nested:
             section(child, child_path)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from models.pay import GRADES
-from models.scenario import SEQUENCES
+from models.scenario import MAX_TIER, SEQUENCES
 
 ColumnType = Literal["string", "integer", "number", "boolean"]
 
@@ -66,8 +66,6 @@ class Table:
         return "/".join(self.key)
 
 
-MAX_TIER = 99
-"""Highest tier a ladder may have (a sane bound; real ladders have fewer than ten)."""
 MAX_SALARY = 100_000_000
 """Highest annual pay, in CNY, a salary column accepts."""
 MAX_YEARS_IN_GRADE = 60
@@ -146,7 +144,7 @@ PAY = Table(
 TABLES: dict[str, Table] = {t.name: t for t in (EMPLOYEES, UNITS, PAY)}
 
 
-def _number(value: float) -> str:
+def bound_text(value: float) -> str:
     """A bound as people write it: 100 (not 100.0), 100,000,000 (not 1e+08), 0.5."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
@@ -160,7 +158,7 @@ def expectation(column: Column) -> str:
     if column.type == "string":
         return f"a non-empty {column.name}" if column.required else "any text"
     noun = "an integer" if column.type == "integer" else "a number"
-    return f"{noun} in {_number(column.minimum)}..{_number(column.maximum)}"
+    return f"{noun} in {bound_text(column.minimum)}..{bound_text(column.maximum)}"
 
 
 def _cell(text: str) -> str:

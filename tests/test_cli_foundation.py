@@ -214,7 +214,7 @@ def _zero_row_parquet(folder: Path) -> None:
     ("damage", "expected"),
     [
         (_header_only, "employees.csv: expected at least one data row"),
-        (_tier_out_of_range, "column tier: got '99999999999999999999', expected an integer in 1..99 (out of range)"),
+        (_tier_out_of_range, "column tier: got '99999999999999999999', expected an integer in 1..20 (out of range)"),
         (_zero_row_parquet, "pay.parquet: expected at least one data row"),
     ],
 )

@@ -7,7 +7,7 @@ import pytest
 
 from models.grading import grade_units
 from models.io import write_tables
-from models.scenario import UnitGrading
+from models.scenario import MAX_TIER, UnitGrading
 from models.validation import InputError, Problem, load_inputs
 
 
@@ -187,7 +187,7 @@ def test_unknown_unit(problems_in, text_frames):
     ("table", "column", "value", "expected"),
     [
         ("employees", "performance", "high", "a number in 0..100"),
-        ("employees", "tier", "3rd", "an integer in 1..99"),
+        ("employees", "tier", "3rd", f"an integer in 1..{MAX_TIER}"),
         ("employees", "grade", "2.5", "an integer in 1..5"),
         ("employees", "years_in_grade", "", "a number in 0..60"),
         ("employees", "salary", "12k", "a number in 0..100,000,000"),
@@ -217,6 +217,14 @@ def test_ladder_is_the_highest_tier_in_pay(problems_in, text_frames):
     problem = only(problems_in(text_frames))
     assert (problem.row, problem.value, problem.expected) == (
         17, "8", "an integer in 1..7 for sequence technical; 1 employee has it")
+
+
+@pytest.mark.parametrize("table", ["employees", "pay"])
+def test_tier_above_the_tier_maximum(problems_in, text_frames, table):
+    """No ladder is longer than MAX_TIER, the bound the scenario schema puts on every tier."""
+    text_frames[table].loc[0, "tier"] = str(MAX_TIER + 1)
+    assert any((p.file, p.row, p.column, p.expected) == (f"{table}.csv", 2, "tier", f"an integer in 1..{MAX_TIER} (out of range)")
+               for p in problems_in(text_frames))
 
 
 @pytest.mark.parametrize(("table", "value"), [("employees", "0"), ("employees", "6"), ("pay", "6")])
@@ -352,7 +360,7 @@ def test_printed_list_is_capped_but_all_are_kept(tmp_path, frames):
 @pytest.mark.parametrize(
     ("table", "column", "value", "expected"),
     [
-        ("employees", "tier", "99999999999999999999", "an integer in 1..99 (out of range)"),
+        ("employees", "tier", "99999999999999999999", "an integer in 1..20 (out of range)"),
         ("units", "min_headcount", "1e20", "an integer in 0..10,000,000 (out of range)"),
         ("pay", "base_salary", "1e300", "a number in 1..100,000,000 (out of range)"),
         ("pay", "base_salary", "1e-300", "a number in 1..100,000,000 (out of range)"),
