@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.io import InputError, InputTables, Problem, load_tables, with_source
+from models.scenario import Scenario
 from models.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Column, Table, expectation
 
 __all__ = ["InputError", "InputTables", "Problem", "load_inputs", "validate"]
@@ -339,3 +340,45 @@ def validated(raw: InputTables, source: str) -> InputTables:
         name: with_source(_canonical(checked), checked.label, checked.raw.index) for name, checked in tables.items()
     }
     return InputTables(**frames, files=raw.files, hashes=raw.hashes)
+
+
+# ------------------------------------------------------------------------------- scenario against tables
+
+
+def scenario_problems(scenario: Scenario, tables: InputTables) -> list[str]:
+    """Keys of a graded scenario that name what the tables do not have, one line each (empty when it fits):
+
+    - ``hiring.entry_tiers.<s>`` (when hiring is on) and ``attrition.by_tier.<s>``: tiers on the ladder of
+      sequence s in the pay table (1..its highest tier);
+    - each requirement and flow cap of ``requirements``: a unit of the units table, a sequence with a ladder,
+      tiers on the ladder of that sequence (of the longest ladder when no sequence is named).
+
+    The schema bounds every tier by 1..MAX_TIER; only the tables know how long each ladder is, so a tier past
+    the ladder would otherwise be silently ignored (no hires, no rate, an empty requirement group)."""
+    ladders = tables.pay.groupby("sequence")["tier"].max().astype(int).to_dict()
+    units = set(tables.units["unit_id"].astype(str))
+    problems = []
+
+    def off_ladder(key: str, sequence: str, tiers: list[int]) -> None:
+        top = ladders.get(sequence, max(ladders.values(), default=0))
+        outside = sorted(t for t in tiers if t > top)
+        if outside:
+            problems.append(f"{key}: tiers {outside} are not on the {sequence} ladder of the pay table (tiers 1..{top})")
+
+    if scenario.hiring.enabled:
+        for sequence, tiers in scenario.hiring.entry_tiers.items():
+            off_ladder(f"hiring.entry_tiers.{sequence}", sequence, list(tiers))
+    for sequence, rates in scenario.attrition.by_tier.items():
+        off_ladder(f"attrition.by_tier.{sequence}", sequence, list(rates))
+    selections = [("requirements.demand", s) for s in scenario.requirements.demand]
+    selections += [("requirements.caps", s) for s in scenario.requirements.caps]
+    for where, selection in selections:
+        key = f"{where} '{selection.name}'"
+        if selection.unit is not None and selection.unit not in units:
+            problems.append(f"{key}: unit '{selection.unit}' is not in the units table")
+        if selection.sequence is not None and selection.sequence not in ladders:
+            problems.append(f"{key}: sequence '{selection.sequence}' has no ladder in the pay table "
+                            f"({', '.join(sorted(ladders))})")
+        elif selection.tiers is not None:
+            off_ladder(f"{key} tiers", selection.sequence or "longest", selection.tiers)
+    return problems

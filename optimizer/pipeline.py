@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from models.io import InputTables
-from models.scenario import Scenario
-from models.validation import load_inputs
+from models.scenario import Scenario, ScenarioError
+from models.validation import load_inputs, scenario_problems
 from optimizer.model.build import build_model
 from optimizer.model.data import Index, ModelData
 from optimizer.model.formulation import DISRUPTIVE
@@ -308,6 +308,9 @@ def compute_plan(
     verify: Verifier = partial(verify_plan, data_dir=data_dir)
     with timer.phase("load+validate"):
         tables = tables if tables is not None else load_inputs(data_dir)
+        misfits = scenario_problems(scenario, tables)
+        if misfits:
+            raise ScenarioError(f"scenario {scenario.name} on {data_dir}", misfits)
     with timer.phase("cohorts"):
         data, graded, roster = graded_model_data(tables, scenario)
     with timer.phase("build"):

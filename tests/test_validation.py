@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from models.grading import grade_units
 from models.io import write_tables
 from models.scenario import MAX_TIER, UnitGrading
-from models.validation import InputError, Problem, load_inputs
+from models.scenario_files import load_scenario, scenario_path
+from models.validation import InputError, Problem, load_inputs, scenario_problems
+from optimizer.cli import main
 
 
 def only(problems: list[Problem]) -> Problem:
@@ -428,3 +431,28 @@ def test_a_unit_grade_outside_the_scenario_names_file_row_and_unit(tmp_path, tex
         "units.csv row 5 (unit_id=U3) column grade: got 'Z', expected a grade the scenario's unit_grading defines "
         "(A, B, C, D) or blank"
     )
+
+
+@pytest.mark.parametrize(("override", "problem"), [
+    ("hiring.entry_tiers={operations: [1, 7]}",
+     "hiring.entry_tiers.operations: tiers [7] are not on the operations ladder of the pay table (tiers 1..6)"),
+    ("attrition.by_tier={technical: {9: 0.1}}",
+     "attrition.by_tier.technical: tiers [9] are not on the technical ladder of the pay table (tiers 1..8)"),
+    ("requirements.demand=[{name: r, unit: U9, headcount: {1: 1}}]",
+     "requirements.demand 'r': unit 'U9' is not in the units table"),
+    ("requirements.demand=[{name: r, sequence: sales, headcount: {1: 1}}]",
+     "requirements.demand 'r': sequence 'sales' has no ladder in the pay table (management, operations, technical)"),
+    ("requirements.caps=[{name: c, sequence: management, tiers: [5], kinds: [hire], max_per_year: 1}]",
+     "requirements.caps 'c' tiers: tiers [5] are not on the management ladder of the pay table (tiers 1..4)"),
+])
+def test_a_scenario_key_naming_what_the_tables_lack_is_a_problem(tmp_path, frames, override, problem):
+    """Tiers, units and sequences a scenario names are checked against the tables (the schema bounds a tier
+    by 1..MAX_TIER only); ``wfplan validate --scenario`` and ``solve`` report them, exit 2."""
+    write_tables(frames, tmp_path / "data")
+    tables = load_inputs(tmp_path / "data")
+    assert scenario_problems(load_scenario(scenario_path("baseline"), [override]), tables) == [problem]
+    assert scenario_problems(load_scenario(scenario_path("baseline")), tables) == []
+    out = tmp_path / "plan"
+    result = CliRunner().invoke(main, ["solve", "baseline", "--data", str(tmp_path / "data"), "--set", override,
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 2 and problem in result.stderr and not out.exists()

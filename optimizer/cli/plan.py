@@ -9,7 +9,8 @@ import click
 
 from models.grading import grade_units
 from models.synthetic import write_generated
-from models.validation import load_inputs
+from models.scenario import ScenarioError
+from models.validation import load_inputs, scenario_problems
 from optimizer.cli.common import (
     main,
     progress_printer,
@@ -94,9 +95,13 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--scenario", "scenario_file", default="baseline", show_default=True)
 def validate(data_dir: Path, scenario_file: str) -> None:
-    """Check the input tables; list every problem (exit 2) or print a one-screen overview."""
+    """Check the input tables, and the scenario against them; list every problem (exit 2) or print a
+    one-screen overview."""
     scenario = resolve_scenario(scenario_file, ())
     tables = load_inputs(data_dir)
+    misfits = scenario_problems(scenario, tables) if scenario.kind == "graded" else []
+    if misfits:
+        raise ScenarioError(f"scenario {scenario.name} on {data_dir}", misfits)
     click.echo(data_overview(tables, grade_units(tables.units, scenario.unit_grading), scenario))
 
 
