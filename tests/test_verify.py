@@ -31,17 +31,17 @@ from models.scenario import (
 from optimizer.verify.graded import VerificationReport, verify_command, verify_plan
 
 EMPLOYEES = """\
-employee_id,unit_id,sequence,tier,grade,performance,years_in_grade,name,salary
-E01,钢联,management,1,2,88,3,张伟,135000
-E02,钢联,technical,2,2,75,2,王芳,97000
-E03,钢联,technical,1,2,92,3,李娜,80000
-E04,钢联,operations,2,2,81,4,刘洋,66500
-E05,钢联,operations,1,1,70,2,陈静,48200
-E06,钢联,operations,1,1,55,1,杨磊,47900
-E07,稀土,technical,1,1,68,1,赵敏,60500
-E08,稀土,operations,1,2,60,5,黄强,44100
-E09,稀土,operations,1,2,58,2,周杰,43900
-E10,稀土,operations,2,1,64,3,吴霞,50200
+employee_id,unit_id,sequence,tier,grade,performance,years_in_grade,name,salary,technical_eligible
+E01,钢联,management,1,2,88,3,张伟,135000,false
+E02,钢联,technical,2,2,75,2,王芳,97000,false
+E03,钢联,technical,1,2,92,3,李娜,80000,false
+E04,钢联,operations,2,2,81,4,刘洋,66500,true
+E05,钢联,operations,1,1,70,2,陈静,48200,false
+E06,钢联,operations,1,1,55,1,杨磊,47900,false
+E07,稀土,technical,1,1,68,1,赵敏,60500,false
+E08,稀土,operations,1,2,60,5,黄强,44100,false
+E09,稀土,operations,1,2,58,2,周杰,43900,false
+E10,稀土,operations,2,1,64,3,吴霞,50200,false
 """
 
 UNITS_IN = """\
@@ -237,7 +237,8 @@ def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
     assert report.ok
     assert report.checks == [
         "files", "units", "roster", "stock_flow", "flow_rules", "tier_caps", "payroll", "budget", "rate_caps",
-        "flow_caps", "requirements", "overmanning_cap", "short_time_cap", "mix", "actions_vs_flows", "summary",
+        "flow_caps", "requirements", "overmanning_cap", "short_time_cap", "mix", "actions_vs_flows", "eligibility",
+        "merit", "summary",
     ]
     assert report.to_dict() == {"ok": True, "checks": report.checks, "failures": []}
 
@@ -264,7 +265,7 @@ def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, 
 def test_verify_command(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     plan, data = dirs
     assert verify_command(plan, data) == 0
-    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 16 checks (files, units, roster")
+    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 18 checks (files, units, roster")
     edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
     assert verify_command(plan, data) == 1
     out = capsys.readouterr().out
@@ -378,7 +379,11 @@ def test_landing_above_tier_cap(dirs: tuple[Path, Path]) -> None:
         "tier_caps": [
             "flows land above the destination unit's max_tier (1): "
             "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 is 1)"
-        ]
+        ],
+        "eligibility": [
+            "actions landing above the destination unit's max_tier (1): E03 tier_promotion 钢联/technical/1/2 → "
+            "钢联/technical/2/1 (performance 92, 3 years in grade) (max_tier of 钢联 is 1)"
+        ],
     }
 
 
@@ -411,7 +416,11 @@ def test_action_flow_mismatch(dirs: tuple[Path, Path]) -> None:
             "year-1 actions differ from year-1 flows.csv (2): "
             "sequence_move 钢联/operations/2/2 → 钢联/technical/1/1: 0 action(s), 1 in flows.csv; "
             "sequence_move 钢联/operations/2/2 → 钢联/technical/1/2: 1 action(s), 0 in flows.csv"
-        ]
+        ],
+        "eligibility": [
+            "actions not landing on the grade the pay rule gives (1): E04 sequence_move 钢联/operations/2/2 → "
+            "钢联/technical/1/2 (performance 81, 4 years in grade) (the pay rule gives grade 1)"
+        ],
     }
 
 

@@ -170,9 +170,16 @@ def test_flow_rules_reject_a_downgrade_off_its_landing_grade(downgraded: Solved,
     _edit_csv(plan, "flows", "to_grade", "4", kind="downgrade")
     _edit_csv(plan, "actions", "to_grade", "4", action="downgrade")
     _edit_csv(plan, "headcount", "grade", "4", year="1", tier="2")
-    assert _findings(plan, downgraded) == {"flow_rules": [
+    found = _findings(plan, downgraded)
+    assert found.keys() == {"flow_rules", "eligibility"}
+    assert found["flow_rules"] == [
         "flows not landing on the grade the pay rule gives (1): year 1 downgrade U1/technical/3/1 → U1/technical/2/4 "
-        "×30 (the pay rule lands on grade 5)"]}
+        "×30 (the pay rule lands on grade 5)"]
+    [people] = found["eligibility"]
+    assert people.startswith("actions not landing on the grade the pay rule gives (30): U1-T0070 downgrade "
+                             "U1/technical/3/1 → U1/technical/2/4 (performance 29, 3 years in grade) (the pay rule "
+                             "gives grade 5); ")
+    assert people.endswith("; … and 10 more")
 
 
 def test_requirements_reject_a_changed_overmanning(exact: Solved, tmp_path: Path) -> None:

@@ -372,6 +372,32 @@ whole group.
 `to_tier`) whose base salary (`pay` table) is at least the base salary of its from-state, else on that tier's
 top grade; so a downgrade to a tier whose every grade pays less lands on its top grade.
 
+## Each person's action (checked by the verifier)
+`optimizer/verify/people.py`, from each roster employee's row (state (u,s,k,g), `years_in_grade`,
+`technical_eligible`) and the scenario, for the action `actions.csv` gives them:
+- `eligibility`: a grade step needs years_in_grade ≥ `promotion.min_years_for_grade_step` and lands on
+  (u,s,k,g+1) on the pay table (so g < 5); a tier promotion needs years_in_grade ≥ `promotion.min_years_in_grade`
+  and lands on tier k+1; a sequence move lands on the tier of `mobility.mapping`, and operations → technical
+  needs `technical_eligible`; promotions, moves and downgrades land on the pay rule's grade (below); a
+  downgrade lands 1..`max_tiers_down` tiers lower; a transfer keeps sequence, tier and grade in another unit;
+  no technical landing above the destination unit's `max_tier`; redundancies, transfers and downgrades only when
+  the scenario enables them.
+- `merit`: the cohort is recomputed from the roster (unit, sequence, tier, grade, seniority = ⌊min(years_in_grade,
+  A)⌋ with A = max(`min_years_in_grade`, `min_years_for_grade_step`), qualified = `technical_eligible` and
+  operations). Inside a cohort, people ranked by performance (desc), years_in_grade (desc), employee_id (asc)
+  take actions in the order tier promotion, sequence move, grade step, unit transfer, stay, downgrade,
+  redundancy: nobody gets an action later in that order than someone ranked below them (the verifier lists
+  each person passed over). Everyone in a cohort may take the same actions; people whose action breaks an
+  `eligibility` rule are left to that check.
+
+## summary.json against the files (checked by the verifier)
+`summary`: objective.cost and objective.disruption recomputed from `budget.csv` and `flows.csv`; `counts` from
+`actions.csv`; `targets_met` true exactly when `goal_deviations` lists nothing, and the deviations recomputed
+from `mix.csv` and `budget.csv` (`mix`, `budget`); `status` "optimal" or "feasible" ⇔ targets_met true ⇔
+exit_code 0, "target_missed" ⇔ targets_met false ⇔ exit_code 3; "optimal" only when every `solver.stages`
+entry is optimal. A file that cannot be read (random bytes, not UTF-8, a truncated CSV, a cell not of its
+column's type, summary.json that is not a JSON object) is a `files` finding.
+
 ## Requirements and flow caps (checked by the verifier)
 `optimizer/verify/requirements.py`, the same checks for plans from input tables and own-ladder plans:
 - `flow_caps`: for every cap of `requirements.caps` and year t it covers, F = Σ `flows.csv` counts of its

@@ -15,9 +15,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from models.scenario import SEQUENCES, FlowCap, Scenario, Selection
+from models.tables import FALSE_WORDS, TRUE_WORDS
 from optimizer.plan.contract import INT, NUM, TABLES, TEXT
 from optimizer.plan.reader import SUMMARY_FILE, read_plan_table, read_summary, read_text_csv, typed_frame
-from optimizer.verify.report import Unreadable
+from optimizer.verify.report import Unreadable, read_or_report
 from optimizer.verify.requirements import requirement_costs
 
 LIMIT = 20
@@ -46,14 +47,18 @@ REQUIREMENT_COSTS = ("overmanning_cost", "short_time_cost")
 ROUTES = ("operations_to_technical", "management_to_technical", "technical_to_management")
 """Sequence moves ``<from>_to_<to>``: each has a rate cap and a tier mapping in ``mobility``."""
 CRITERIA = ("strategic", "efficiency", "governance", "innovation")
-NEEDED_SUMMARY_KEYS = ("scenario", "targets_met", "goal_deviations", "objective", "counts")
+NEEDED_SUMMARY_KEYS = ("scenario", "status", "exit_code", "targets_met", "goal_deviations", "objective", "counts")
+SUMMARY_TYPES: dict[str, type] = {"scenario": dict, "goal_deviations": dict, "objective": dict, "counts": dict}
+"""The summary.json keys whose type the checks rely on (the others are compared as values)."""
 
 INPUT_SCHEMAS: dict[str, dict[str, str]] = {
-    "employees": {"employee_id": TEXT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT},
+    "employees": {"employee_id": TEXT, "unit_id": TEXT, "sequence": TEXT, "tier": INT, "grade": INT,
+                  "performance": NUM, "years_in_grade": NUM},
     "units": {"unit_id": TEXT, **dict.fromkeys(CRITERIA, NUM)},
     "pay": {"sequence": TEXT, "tier": INT, "grade": INT, "base_salary": NUM},
 }
-OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT}}
+OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT},
+                                                     "employees": {"technical_eligible": TEXT}}
 
 
 # ----------------------------------------------------------------------------------------------- loading
@@ -63,19 +68,26 @@ def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]
     """employees/units/pay from ``name.csv`` or ``name.parquet`` in a folder, or the sheets of one workbook
     (``data_dir`` itself, or the only ``.xlsx`` in the folder)."""
     tables: dict[str, pd.DataFrame] = {}
+    found: list[str] = []
     if data_dir.is_dir():
         for name in INPUT_SCHEMAS:
             csv, parquet = data_dir / f"{name}.csv", data_dir / f"{name}.parquet"
-            if csv.exists():
-                tables[name] = read_text_csv(csv)
-            elif parquet.exists():
-                tables[name] = pd.read_parquet(parquet)
+            if csv.exists() or parquet.exists():
+                found.append(name)
+                path = csv if csv.exists() else parquet
+                frame = read_or_report(path, lambda: read_text_csv(csv) if csv.exists() else pd.read_parquet(parquet),
+                                       problems)
+                if frame is not None:
+                    tables[name] = frame
     workbooks = [data_dir] if data_dir.is_file() else sorted(data_dir.glob("*.xlsx")) if data_dir.is_dir() else []
-    if not tables and len(workbooks) == 1:
-        sheets = pd.read_excel(workbooks[0], sheet_name=None, dtype=str, keep_default_na=False, na_values=[""])
+    if not found and len(workbooks) == 1:
+        read = lambda: pd.read_excel(workbooks[0], sheet_name=None, dtype=str, keep_default_na=False,  # noqa: E731
+                                     na_values=[""])
+        sheets = read_or_report(workbooks[0], read, problems) or {}
         tables = {name: sheets[name] for name in INPUT_SCHEMAS if name in sheets}
+        found = list(tables) if sheets else list(INPUT_SCHEMAS)
     for name in INPUT_SCHEMAS:
-        if name not in tables:
+        if name not in found:
             problems.append(f"input table '{name}' not found in {data_dir} (.csv, .parquet or an .xlsx sheet)")
     return {
         name: typed_frame(frame, INPUT_SCHEMAS[name], f"input {name}", problems, OPTIONAL_INPUT_COLUMNS.get(name))
@@ -83,15 +95,31 @@ def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]
     }
 
 
+def _flags(text: pd.Series, where: str, problems: list[str]) -> pd.Series:
+    """A yes/no column (``true``/``1``/``yes``, ``false``/``0``/``no``, any case; blank = no) as booleans; other
+    words are a problem."""
+    word = text.str.strip().str.lower()
+    bad = text.notna() & ~word.isin([*TRUE_WORDS, *FALSE_WORDS, ""])
+    if bad.any():
+        problems.append(f"{where}: {int(bad.sum())} value(s) are not true/false, e.g. {text[bad].iloc[0]!r}")
+    return word.isin(TRUE_WORDS).fillna(False).astype(bool)
+
+
 def _read_summary(plan_dir: Path, problems: list[str]) -> tuple[dict[str, Any], Scenario | None]:
-    try:
-        summary = read_summary(plan_dir)
-    except (OSError, ValueError) as exc:
-        problems.append(f"{plan_dir / SUMMARY_FILE} cannot be read: {exc}")
+    path = plan_dir / SUMMARY_FILE
+    summary = read_or_report(path, lambda: read_summary(plan_dir), problems)
+    if summary is None:
+        return {}, None
+    if not isinstance(summary, dict):
+        problems.append(f"{path} is not a JSON object")
         return {}, None
     missing = [key for key in NEEDED_SUMMARY_KEYS if key not in summary]
     if missing:
         problems.append(f"summary.json lacks {', '.join(missing)}")
+        return summary, None
+    wrong = [key for key, kind in SUMMARY_TYPES.items() if not isinstance(summary[key], kind)]
+    if wrong:
+        problems.append(f"{path}: {', '.join(f'{key} is not {SUMMARY_TYPES[key].__name__}' for key in wrong)}")
         return summary, None
     try:
         return summary, Scenario.model_validate(summary["scenario"])
@@ -106,10 +134,12 @@ def load_plan(plan_dir: Path, data_dir: Path, tol: float) -> PlanData:
     plan: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         path = plan_dir / f"{name}.csv"
-        if path.exists():
-            plan[name] = read_plan_table(plan_dir, name, problems)
-        else:
+        if not path.exists():
             problems.append(f"{path} is missing")
+            continue
+        frame = read_or_report(path, lambda: read_plan_table(plan_dir, name, problems), problems)
+        if frame is not None:
+            plan[name] = frame
     inputs = _read_inputs(data_dir, problems)
     summary, scenario = _read_summary(plan_dir, problems)
     pay = inputs.get("pay")
@@ -118,10 +148,16 @@ def load_plan(plan_dir: Path, data_dir: Path, tol: float) -> PlanData:
     if problems or scenario is None:
         raise Unreadable(problems)
     as_state = {"unit_id": "unit"}
+    roster = inputs["employees"]
+    eligible = roster["technical_eligible"] if "technical_eligible" in roster else pd.Series(pd.NA, index=roster.index,
+                                                                                            dtype="str")
+    roster = roster.assign(technical_eligible=_flags(eligible, "input employees.technical_eligible", problems))
+    if problems:
+        raise Unreadable(problems)
     return PlanData(
         scenario=scenario,
         summary=summary,
-        roster=inputs["employees"].rename(columns=as_state),
+        roster=roster.rename(columns=as_state),
         units_in=inputs["units"],
         pay=inputs["pay"],
         units=plan["units"],
@@ -147,6 +183,13 @@ def _selects(frame: pd.DataFrame, group: Selection, prefix: str) -> pd.Series:
     if group.tiers is not None:
         keep &= frame[f"{prefix}tier"].isin(group.tiers).fillna(False)
     return keep.astype(bool)
+
+
+def route_of(moves: pd.DataFrame, kind: pd.Series) -> pd.Series:
+    """``<from_sequence>_to_<to_sequence>`` where ``kind`` is a sequence move on a known route (:data:`ROUTES`),
+    else missing."""
+    route = (moves["from_sequence"] + "_to_" + moves["to_sequence"]).where(kind.eq("sequence_move"))
+    return route.where(route.isin(ROUTES))
 
 
 @dataclass
@@ -219,10 +262,8 @@ class PlanData:
 
     @cached_property
     def route(self) -> pd.Series:
-        """``<from>_to_<to>`` for sequence moves on a known route, else missing."""
-        f = self.flows
-        route = (f["from_sequence"] + "_to_" + f["to_sequence"]).where(f["kind"].eq("sequence_move"))
-        return route.where(route.isin(ROUTES))
+        """:func:`route_of` the flows."""
+        return route_of(self.flows, self.flows["kind"])
 
     def _one_off(self) -> pd.DataFrame:
         """year, unit_id, part, amount: per flow, count × the unit cost of its kind (docs/outputs.md)."""

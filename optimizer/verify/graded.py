@@ -6,7 +6,9 @@ plan folder's CSV files and the resolved scenario stored in ``summary.json``; do
 contract. Each check is a small function ``PlanData → list[Finding]``; a failure message names the numbers,
 the state/unit/year and the employee ids (at most ``LIMIT`` items per finding). The checks of requirements
 and flow caps (``requirements.csv``, ``requirements.caps``) are :mod:`optimizer.verify.requirements`,
-shared with the verifier of own-ladder plans.
+shared with the verifier of own-ladder plans; the per-person checks (each action's eligibility, the merit order
+inside each cohort) are :mod:`optimizer.verify.people`; where each kind of move may land is
+:mod:`optimizer.verify.moves`, for flows and people alike.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from optimizer.verify.data import (
     ACTIONS,
@@ -28,11 +28,8 @@ from optimizer.verify.data import (
     CRITERIA,
     DISRUPTIVE,
     FROM,
-    INFLOWS,
     KINDS,
     LEAVING,
-    LIMIT,
-    PAY_RULE_KINDS,
     ROUTES,
     SCORE_DIGITS,
     STATE,
@@ -41,6 +38,19 @@ from optimizer.verify.data import (
     PlanData,
     load_plan,
 )
+from optimizer.verify.frames import (
+    differs,
+    exceeds,
+    finding_for,
+    flow_label,
+    isin,
+    same_or_blank,
+    same_state,
+    state_label,
+    truthy,
+)
+from optimizer.verify.moves import disabled, landing_grades, max_tier_at, misplaced, unpaid
+from optimizer.verify.people import PEOPLE_CHECKS
 from optimizer.verify.report import Finding, VerificationReport, fmt, print_report, run_checks
 from optimizer.verify.requirements import REQUIREMENT_CHECKS
 
@@ -66,64 +76,6 @@ def verify_command(plan_dir: str | Path, data_dir: str | Path) -> int:
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-def _mask(values: pd.Series) -> pd.Series:
-    """A nullable comparison as plain booleans (missing → False)."""
-    return values.fillna(False).astype(bool)
-
-
-def _isin(values: pd.Series, pool: pd.Series) -> pd.Series:
-    """``values.isin(pool)`` (a missing value is in a pool holding one) through Arrow's hash set: pandas'
-    Arrow-string isin converts the pool value by value."""
-    column = pa.array(values, from_pandas=True)
-    found = pc.is_in(column, value_set=pa.array(pool, from_pandas=True).cast(column.type), skip_nulls=False)
-    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
-
-
-def _same(a: pd.Series, b: pd.Series) -> pd.Series:
-    """Equal, or both blank."""
-    return _mask(a == b) | (a.isna() & b.isna())
-
-
-def _same_state(frame: pd.DataFrame, left: str, right: str, fields: Iterable[str] = STATE) -> pd.Series:
-    same = pd.Series(True, index=frame.index)
-    for field in fields:
-        same &= _same(frame[f"{left}{field}"], frame[f"{right}{field}"])
-    return same
-
-
-def _differs(reported: pd.Series, expected: pd.Series, tol: float, floor: float = 0.0) -> pd.Series:
-    """|reported − expected| > max(tol·max(1, |expected|), floor); two blanks agree, one blank differs."""
-    r, e = reported.astype(float), expected.astype(float)
-    close = (r - e).abs() <= np.maximum(tol * np.maximum(1.0, e.abs()), floor)
-    return ~close & ~(r.isna() & e.isna())
-
-
-def _exceeds(value: pd.Series, limit: pd.Series, tol: float) -> pd.Series:
-    """value > limit + tol·max(1, |limit|)."""
-    return _mask(value > limit + tol * np.maximum(1.0, limit.abs()))
-
-
-def _state(row: dict[str, Any], prefix: str = "") -> str:
-    """unit/sequence/tier/grade, or 'none' for a blank state."""
-    if pd.isna(row[f"{prefix}unit"]):
-        return "none"
-    return "/".join(fmt(row[f"{prefix}{c}"]) for c in STATE)
-
-
-def _flow(row: dict[str, Any]) -> str:
-    move = f"{_state(row, 'from_')} → {_state(row, 'to_')}"
-    return f"year {fmt(row['year'])} {row['kind']} {move} ×{fmt(row['count'])}"
-
-
-def _finding(check: str, headline: str, rows: pd.DataFrame, describe: Callable[[dict[str, Any]], str]) -> list[Finding]:
-    """One finding listing the first LIMIT offending rows (none when ``rows`` is empty)."""
-    if rows.empty:
-        return []
-    items = [describe(row) for row in rows.head(LIMIT).to_dict("records")]
-    more = f"; … and {len(rows) - LIMIT} more" if len(rows) > LIMIT else ""
-    return [Finding(check, f"{headline} ({len(rows)}): {'; '.join(items)}{more}")]
-
-
 def _reconcile(
     check: str, table: str, expected: pd.DataFrame, reported: pd.DataFrame, keys: list[str],
     where: Callable[[dict[str, Any]], str],
@@ -135,9 +87,9 @@ def _reconcile(
         reported.drop_duplicates(keys), on=keys, how="outer", suffixes=("", "_reported"), indicator=True
     )
     findings = [
-        *_finding(check, f"rows listed more than once in {table}", repeated, where),
-        *_finding(check, f"rows missing from {table}", merged[merged["_merge"] == "left_only"], where),
-        *_finding(check, f"unexpected rows in {table}", merged[merged["_merge"] == "right_only"], where),
+        *finding_for(check, f"rows listed more than once in {table}", repeated, where),
+        *finding_for(check, f"rows missing from {table}", merged[merged["_merge"] == "left_only"], where),
+        *finding_for(check, f"unexpected rows in {table}", merged[merged["_merge"] == "right_only"], where),
     ]
     return merged[merged["_merge"] == "both"], findings
 
@@ -149,8 +101,8 @@ def _compare_columns(
     """One finding per column whose file value (``<column>_reported``) differs from the recomputed one."""
     findings: list[Finding] = []
     for column in columns:
-        bad = merged[_differs(merged[f"{column}_reported"], merged[column], tol, floor)]
-        findings += _finding(
+        bad = merged[differs(merged[f"{column}_reported"], merged[column], tol, floor)]
+        findings += finding_for(
             check, f"{table} {column} differs from the recomputed value", bad,
             lambda r: f"{where(r)}: reported {fmt(r[column + '_reported'])}, recomputed {fmt(r[column])}",
         )
@@ -169,7 +121,7 @@ def _goal_findings(
     merged = actual.merge(reported, on=keys, how="outer", suffixes=("", "_reported"), indicator=True)
     wrong = pd.Series(False, index=merged.index)
     for value in values:
-        wrong |= _differs(merged[f"{value}_reported"], merged[value], p.tol, floor)
+        wrong |= differs(merged[f"{value}_reported"], merged[value], p.tol, floor)
     correct = merged["_merge"].eq("both") & ~wrong
     excused = correct & (p.targets_met is False)
 
@@ -187,8 +139,8 @@ def _goal_findings(
 
     listed = ~merged["_merge"].eq("left_only")
     return [
-        *_finding(check, headline, merged[_mask(merged["missed"]) & ~excused], note),
-        *_finding(check, f"{source} entries that do not match the plan", merged[listed & ~correct], mismatch),
+        *finding_for(check, headline, merged[truthy(merged["missed"]) & ~excused], note),
+        *finding_for(check, f"{source} entries that do not match the plan", merged[listed & ~correct], mismatch),
     ]
 
 
@@ -217,8 +169,8 @@ def check_units(p: PlanData) -> list[Finding]:
     }).merge(bands, on="grade", how="left")
     where = lambda r: str(r["unit_id"])  # noqa: E731
     matched, findings = _reconcile("units", "units.csv", expected, p.units, ["unit_id"], where)
-    wrong_grade = matched[~_same(matched["grade"], matched["grade_reported"])]
-    findings += _finding("units", "units.csv grade differs from the unit's grade", wrong_grade,
+    wrong_grade = matched[~same_or_blank(matched["grade"], matched["grade_reported"])]
+    findings += finding_for("units", "units.csv grade differs from the unit's grade", wrong_grade,
                          lambda r: f"{r['unit_id']}: reported {r['grade_reported']}, expected {r['grade']}")
     findings += _compare_columns("units", "units.csv", matched, ["score"], where, p.tol, SCORE_DIGITS)
     findings += _compare_columns("units", "units.csv", matched, ["pay_coefficient", "max_tier"], where, p.tol)
@@ -233,23 +185,23 @@ def check_roster(p: PlanData) -> list[Finding]:
     listed_twice = a["employee_id"].duplicated(keep=False)
     repeated = a.loc[listed_twice, "employee_id"].value_counts().rename("rows").reset_index()
     people = a[~hire].drop_duplicates("employee_id")
-    known = _isin(people["employee_id"], roster["employee_id"])
+    known = isin(people["employee_id"], roster["employee_id"])
     compared = people[known].merge(roster, on="employee_id")
-    moved = compared[~_same_state(compared, "from_", "")]
+    moved = compared[~same_state(compared, "from_", "")]
     from_given = a[list(FROM)].notna().any(axis=1)
     return [
-        *_finding("roster", "roster employees missing from actions.csv",
-                  roster[~_isin(roster["employee_id"], people["employee_id"])], lambda r: str(r["employee_id"])),
-        *_finding("roster", "employees listed more than once in actions.csv", repeated,
+        *finding_for("roster", "roster employees missing from actions.csv",
+                  roster[~isin(roster["employee_id"], people["employee_id"])], lambda r: str(r["employee_id"])),
+        *finding_for("roster", "employees listed more than once in actions.csv", repeated,
                   lambda r: f"{r['employee_id']} ×{r['rows']}"),
-        *_finding("roster", "actions.csv rows for ids that are not on the roster (and not hires)",
+        *finding_for("roster", "actions.csv rows for ids that are not on the roster (and not hires)",
                   people[~known], lambda r: f"{r['employee_id']} ({r['action']})"),
-        *_finding("roster", "actions.csv rows whose year is not 1", a[~_mask(a["year"].eq(1))],
+        *finding_for("roster", "actions.csv rows whose year is not 1", a[~truthy(a["year"].eq(1))],
                   lambda r: f"{r['employee_id']}: year {fmt(r['year'])}"),
-        *_finding("roster", "actions.csv from-state differs from the roster state", moved,
-                  lambda r: f"{r['employee_id']}: actions.csv {_state(r, 'from_')}, roster {_state(r)}"),
-        *_finding("roster", "hire rows with a from-state", a[hire & from_given],
-                  lambda r: f"{r['employee_id']}: from {_state(r, 'from_')}"),
+        *finding_for("roster", "actions.csv from-state differs from the roster state", moved,
+                  lambda r: f"{r['employee_id']}: actions.csv {state_label(r, 'from_')}, roster {state_label(r)}"),
+        *finding_for("roster", "hire rows with a from-state", a[hire & from_given],
+                  lambda r: f"{r['employee_id']}: from {state_label(r, 'from_')}"),
     ]
 
 
@@ -283,24 +235,24 @@ def check_stock_flow(p: PlanData) -> list[Finding]:
     lost = p.flows[["year", *FROM]].merge(arrived, how="left")["arrived"].eq(True).to_numpy()
     lost = lost & p.flows["kind"].eq("attrition").to_numpy()
     orphans = _flow_totals(p.flows[~lost], FROM, "outflow").merge(previous, on=keys, how="left")
-    orphans = orphans[~_mask(orphans["previous"] > tol)]
-    unbalanced = balance[_differs(balance["headcount"], balance["expected"], tol)]
+    orphans = orphans[~truthy(orphans["previous"] > tol)]
+    unbalanced = balance[differs(balance["headcount"], balance["expected"], tol)]
     return [
-        *_finding("stock_flow", "year-0 headcount differs from the roster count",
-                  start[_differs(start["headcount"], start["expected"], tol)],
-                  lambda r: f"{_state(r)}: headcount.csv {fmt(r['headcount'])}, roster {fmt(r['expected'])}"),
-        *_finding("stock_flow", "headcount does not balance with the flows", unbalanced,
-                  lambda r: f"{_state(r)} year {r['year']}: headcount {fmt(r['headcount'])}, "
+        *finding_for("stock_flow", "year-0 headcount differs from the roster count",
+                  start[differs(start["headcount"], start["expected"], tol)],
+                  lambda r: f"{state_label(r)}: headcount.csv {fmt(r['headcount'])}, roster {fmt(r['expected'])}"),
+        *finding_for("stock_flow", "headcount does not balance with the flows", unbalanced,
+                  lambda r: f"{state_label(r)} year {r['year']}: headcount {fmt(r['headcount'])}, "
                             f"expected {fmt(r['expected'])} "
                             f"(= {fmt(r['previous'])} − {fmt(r['outflow'])} + {fmt(r['inflow'])})"),
-        *_finding("stock_flow", "flows leave states with no people at the start of the year", orphans,
-                  lambda r: f"{_state(r)} year {r['year']}: {fmt(r['outflow'])} out of {fmt(r['previous'])}"),
-        *_finding("stock_flow", "negative headcounts", h[_mask(h["headcount"] < -tol)],
-                  lambda r: f"{_state(r)} year {r['year']}: {fmt(r['headcount'])}"),
-        *_finding("stock_flow", "states listed more than once in a year of headcount.csv", h[h.duplicated(keys)],
-                  lambda r: f"{_state(r)} year {r['year']}"),
-        *_finding("stock_flow", f"headcount.csv years outside 0..{p.horizon}",
-                  h[~_mask(h["year"].between(0, p.horizon))], lambda r: f"{_state(r)} year {fmt(r['year'])}"),
+        *finding_for("stock_flow", "flows leave states with no people at the start of the year", orphans,
+                  lambda r: f"{state_label(r)} year {r['year']}: {fmt(r['outflow'])} out of {fmt(r['previous'])}"),
+        *finding_for("stock_flow", "negative headcounts", h[truthy(h["headcount"] < -tol)],
+                  lambda r: f"{state_label(r)} year {r['year']}: {fmt(r['headcount'])}"),
+        *finding_for("stock_flow", "states listed more than once in a year of headcount.csv", h[h.duplicated(keys)],
+                  lambda r: f"{state_label(r)} year {r['year']}"),
+        *finding_for("stock_flow", f"headcount.csv years outside 0..{p.horizon}",
+                  h[~truthy(h["year"].between(0, p.horizon))], lambda r: f"{state_label(r)} year {fmt(r['year'])}"),
     ]
 
 
@@ -320,67 +272,35 @@ def check_flow_rules(p: PlanData) -> list[Finding]:
     has_to, no_to = f[list(TO)].notna().all(axis=1), f[list(TO)].isna().all(axis=1)
     shaped = (kind.isin(KINDS) & np.where(kind.eq("hire"), no_from, has_from)
               & np.where(kind.isin(LEAVING), no_to, has_to))
-    same = {c: _same(f[f"from_{c}"], f[f"to_{c}"]) for c in STATE}
-    mapping = pd.DataFrame(
-        [(route, tier, landing) for route in ROUTES for tier, landing in getattr(s.mobility.mapping, route).items()],
-        columns=["route", "from_tier", "landing"],
-    ).astype({"from_tier": "Int64", "landing": "Int64"})
-    landing = f[["from_tier"]].assign(route=p.route).merge(mapping, on=["route", "from_tier"], how="left")["landing"]
-    landing = landing.set_axis(f.index)
-    entry = pd.DataFrame([(seq, tier) for seq, tiers in s.hiring.entry_tiers.items() for tier in tiers],
-                         columns=["to_sequence", "to_tier"]).astype({"to_tier": "Int64"}).drop_duplicates()
-    entry_tier = f[["to_sequence", "to_tier"]].merge(entry, how="left", indicator=True)["_merge"].eq("both")
-    entry_tier = entry_tier.set_axis(f.index)
-    lands = {
-        "grade_step": same["unit"] & same["sequence"] & same["tier"] & _mask(f["to_grade"].eq(f["from_grade"] + 1)),
-        "tier_promotion": same["unit"] & same["sequence"] & _mask(f["to_tier"].eq(f["from_tier"] + 1)),
-        "sequence_move": same["unit"] & _mask(f["to_tier"].eq(landing)),
-        "unit_transfer": ~same["unit"] & same["sequence"] & same["tier"] & same["grade"],
-        # --- downgrades (`mobility.downgrade`, docs/requirements.md) ---
-        "downgrade": same["unit"] & same["sequence"]
-                     & _mask((f["from_tier"] - f["to_tier"]).between(1, s.mobility.downgrade.max_tiers_down)),
-        "hire": _mask(f["to_grade"].eq(1)) & entry_tier,
-    }
-    misplaced = pd.Series(False, index=f.index)
-    for name, ok in lands.items():
-        misplaced |= kind.eq(name) & ~ok
-    enabled = {"unit_transfer": s.mobility.unit_transfers, "downgrade": s.mobility.downgrade.enabled,
-               "hire": s.hiring.enabled, "redundancy": s.redundancy.enabled}
-    disabled = kind.isin([name for name, on in enabled.items() if not on])
-    unpaid = (has_from & p.pay_of(f, "from_").isna()) | (has_to & p.pay_of(f, "to_").isna())
-    fractional = _mask(f["year"].eq(1)) & ~kind.eq("attrition") & ((f["count"] - f["count"].round()).abs() > tol)
+    fractional = truthy(f["year"].eq(1)) & ~kind.eq("attrition") & ((f["count"] - f["count"].round()).abs() > tol)
     rules = {
         "flows of an unknown kind": ~kind.isin(KINDS),
-        f"flows outside years 1..{p.horizon}": ~_mask(f["year"].between(1, p.horizon)),
-        "flows with a count ≤ 0": ~_mask(f["count"] > 0),
+        f"flows outside years 1..{p.horizon}": ~truthy(f["year"].between(1, p.horizon)),
+        "flows with a count ≤ 0": ~truthy(f["count"] > 0),
         "flows without the states their kind needs (attrition/redundancy: from only, hire: to only, others: both)":
             kind.isin(KINDS) & ~shaped,
-        "flows landing where their kind cannot go": shaped & misplaced,
+        "flows landing where their kind cannot go": shaped & misplaced(p, f, kind),
         "flows of a kind the scenario disables (mobility.unit_transfers, mobility.downgrade.enabled, hiring.enabled, "
-        "redundancy.enabled)": disabled,
-        "flows from or to a state without pay (unknown unit or no base salary)": unpaid,
+        "redundancy.enabled)": disabled(s, kind),
+        "flows from or to a state without pay (unknown unit or no base salary)": unpaid(p, f),
         "year-1 flows other than attrition that are not whole numbers": fractional,
     }
-    paid = f[kind.isin(PAY_RULE_KINDS)]
-    paid = paid.assign(landing=p.landing_grade(paid))
+    paid = f.assign(landing=landing_grades(p, f, kind))
     return [
-        *(finding for headline, bad in rules.items() for finding in _finding("flow_rules", headline, f[bad], _flow)),
-        *_finding("flow_rules", "flows not landing on the grade the pay rule gives",
-                  paid[_mask(paid["to_grade"].ne(paid["landing"]))],
-                  lambda r: f"{_flow(r)} (the pay rule lands on grade {fmt(r['landing'])})"),
+        *(finding for headline, bad in rules.items() for finding in finding_for("flow_rules", headline, f[bad], flow_label)),
+        *finding_for("flow_rules", "flows not landing on the grade the pay rule gives",
+                  paid[truthy(paid["to_grade"].ne(paid["landing"]))],
+                  lambda r: f"{flow_label(r)} (the pay rule lands on grade {fmt(r['landing'])})"),
     ]
 
 
 def check_tier_caps(p: PlanData) -> list[Finding]:
     """No tier promotion, sequence move, unit transfer or hire lands on a technical tier above the
     destination unit's max_tier (units.csv)."""
-    f = p.flows
-    landing = f[f["kind"].isin(INFLOWS) & f["to_sequence"].eq("technical")]
-    caps = p.units[["unit_id", "max_tier"]].drop_duplicates("unit_id").rename(columns={"unit_id": "to_unit"})
-    landing = landing.merge(caps, on="to_unit", how="left")
-    return _finding("tier_caps", "flows land above the destination unit's max_tier",
-                    landing[_mask(landing["to_tier"] > landing["max_tier"])],
-                    lambda r: f"{_flow(r)} (max_tier of {r['to_unit']} is {fmt(r['max_tier'])})")
+    landing = p.flows.assign(max_tier=max_tier_at(p, p.flows, p.flows["kind"]))
+    return finding_for("tier_caps", "flows land above the destination unit's max_tier",
+                    landing[truthy(landing["to_tier"] > landing["max_tier"])],
+                    lambda r: f"{flow_label(r)} (max_tier of {r['to_unit']} is {fmt(r['max_tier'])})")
 
 
 def _budget_row(r: dict[str, Any]) -> str:
@@ -400,8 +320,8 @@ def check_payroll(p: PlanData) -> list[Finding]:
                                    ["year", "unit_id"], _budget_row)
     findings += _compare_columns("payroll", "budget.csv", matched, [*COST_PARTS, "total", *REQUIREMENT_COSTS], _budget_row,
                                  p.tol, CENT)
-    findings += _finding("payroll", "headcount.csv states without pay (unknown unit or no base salary)",
-                         stock[p.pay_of(stock).isna()], lambda r: f"{_state(r)} year {r['year']}")
+    findings += finding_for("payroll", "headcount.csv states without pay (unknown unit or no base salary)",
+                         stock[p.pay_of(stock).isna()], lambda r: f"{state_label(r)} year {r['year']}")
     return findings
 
 
@@ -410,15 +330,15 @@ def check_budget(p: PlanData) -> list[Finding]:
     blank elsewhere; recomputed total(ALL, t) ≤ cap(t), unless targets_met is false and
     goal_deviations.budget reports that year's total, cap and overrun = total − cap."""
     b, tol = p.budget, p.tol
-    on_all = b["unit_id"].eq(ALL) & _mask(b["year"] >= 1)
+    on_all = b["unit_id"].eq(ALL) & truthy(b["year"] >= 1)
     caps = p.caps.merge(b.loc[on_all, ["year", "cap"]].drop_duplicates("year"), on="year", how="left",
                         suffixes=("", "_reported"))
     totals = p.costs.loc[p.costs["unit_id"].eq(ALL), ["year", "total"]].merge(p.caps, on="year")
     totals["overrun"] = totals["total"] - totals["cap"]
-    totals["missed"] = _exceeds(totals["total"], totals["cap"], tol)
+    totals["missed"] = exceeds(totals["total"], totals["cap"], tol)
     return [
         *_compare_columns("budget", "budget.csv", caps, ["cap"], lambda r: f"ALL year {fmt(r['year'])}", tol, CENT),
-        *_finding("budget", "budget.csv cap filled outside the ALL rows of years ≥ 1", b[b["cap"].notna() & ~on_all],
+        *finding_for("budget", "budget.csv cap filled outside the ALL rows of years ≥ 1", b[b["cap"].notna() & ~on_all],
                   lambda r: f"{_budget_row(r)}: {fmt(r['cap'])}"),
         *_goal_findings(p, "budget", totals, ["year"], ["total", "cap", "overrun"], CENT,
                         "total exceeds the budget cap",
@@ -443,7 +363,7 @@ def check_rate_caps(p: PlanData) -> list[Finding]:
         "downgrades": (f["kind"].eq("downgrade"), s.mobility.downgrade.rate),  # docs/requirements.md
         "redundancies": (f["kind"].eq("redundancy"), s.redundancy.max_rate),
     }
-    rule = np.select([_mask(c).to_numpy(bool) for c, _ in rules.values()], list(rules), default="")
+    rule = np.select([truthy(c).to_numpy(bool) for c, _ in rules.values()], list(rules), default="")
     keys = ["year", "from_unit", "from_sequence", "from_tier"]
     outs = f.assign(rule=rule)[rule != ""].groupby(["rule", *keys], as_index=False)["count"].sum()
     outs["rate"] = outs["rule"].map({name: rate for name, (_, rate) in rules.items()}).astype(float)
@@ -458,12 +378,12 @@ def check_rate_caps(p: PlanData) -> list[Finding]:
         frame["limit"] = frame["rate"] * frame["n"]
     cap = lambda r: f"{fmt(r['count'])} > {fmt(r['rate'])} × {fmt(r['n'])} = {fmt(r['limit'])}"  # noqa: E731
     return [
-        *_finding("rate_caps", "flows above their rate cap on the start-of-year stock",
-                  outs[_exceeds(outs["count"], outs["limit"], tol)],
+        *finding_for("rate_caps", "flows above their rate cap on the start-of-year stock",
+                  outs[exceeds(outs["count"], outs["limit"], tol)],
                   lambda r: f"{r['rule']} out of {r['from_unit']}/{r['from_sequence']}/{fmt(r['from_tier'])} "
                             f"in year {fmt(r['year'])}: {cap(r)}"),
-        *_finding("rate_caps", "hires above hiring.max_rate × the group's start-of-year headcount of the sequence",
-                  hires[_exceeds(hires["count"], hires["limit"], tol)],
+        *finding_for("rate_caps", "hires above hiring.max_rate × the group's start-of-year headcount of the sequence",
+                  hires[exceeds(hires["count"], hires["limit"], tol)],
                   lambda r: f"{r['to_sequence']} hires in year {fmt(r['year'])}: {cap(r)}"),
     ]
 
@@ -498,41 +418,48 @@ def check_actions_vs_flows(p: PlanData) -> list[Finding]:
     stay = a["action"].eq("stay")
     keys = ["action", *FROM, *TO]
     acted = a[~stay].groupby(keys, as_index=False, dropna=False).size().rename(columns={"size": "actions"})
-    decided = p.flows[_mask(p.flows["year"].eq(1)) & ~p.flows["kind"].eq("attrition")]
+    decided = p.flows[truthy(p.flows["year"].eq(1)) & ~p.flows["kind"].eq("attrition")]
     flowed = decided.rename(columns={"kind": "action"}).groupby(keys, as_index=False, dropna=False)["count"].sum()
     counts = acted.merge(flowed, on=keys, how="outer").fillna({"actions": 0.0, "count": 0.0})
-    move = lambda r: f"{r['action']} {_state(r, 'from_')} → {_state(r, 'to_')}"  # noqa: E731
+    move = lambda r: f"{r['action']} {state_label(r, 'from_')} → {state_label(r, 'to_')}"  # noqa: E731
     findings = [
-        *_finding("actions_vs_flows", "actions of an unknown kind", a[~a["action"].isin(ACTIONS)],
+        *finding_for("actions_vs_flows", "actions of an unknown kind", a[~a["action"].isin(ACTIONS)],
                   lambda r: f"{r['employee_id']}: {r['action']}"),
-        *_finding("actions_vs_flows", "stay rows whose to-state differs from the from-state",
-                  a[stay & ~_same_state(a, "from_", "to_")], lambda r: f"{r['employee_id']}: {move(r)}"),
-        *_finding("actions_vs_flows", "year-1 actions differ from year-1 flows.csv",
-                  counts[_differs(counts["actions"], counts["count"], tol)],
+        *finding_for("actions_vs_flows", "stay rows whose to-state differs from the from-state",
+                  a[stay & ~same_state(a, "from_", "to_")], lambda r: f"{r['employee_id']}: {move(r)}"),
+        *finding_for("actions_vs_flows", "year-1 actions differ from year-1 flows.csv",
+                  counts[differs(counts["actions"], counts["count"], tol)],
                   lambda r: f"{move(r)}: {fmt(r['actions'])} action(s), {fmt(r['count'])} in flows.csv"),
     ]
     for column, side in (("old_salary", "from"), ("new_salary", "to")):
         pay = p.pay_of(a, f"{side}_")
-        wrong = a.assign(pay=pay)[_differs(a[column], pay, tol, CENT)]
-        findings += _finding(
+        wrong = a.assign(pay=pay)[differs(a[column], pay, tol, CENT)]
+        findings += finding_for(
             "actions_vs_flows", f"{column} differs from pay({side}-state)", wrong,
-            lambda r: f"{r['employee_id']}: {fmt(r[column])}, pay of {_state(r, side + '_')} is {fmt(r['pay'])}",
+            lambda r: f"{r['employee_id']}: {fmt(r[column])}, pay of {state_label(r, side + '_')} is {fmt(r['pay'])}",
         )
     return findings
+
+
+WRITTEN_STATUS = {"optimal": (True, 0), "feasible": (True, 0), "target_missed": (False, 3)}
+"""status of a written graded plan → (targets_met, exit_code) it goes with (docs/outputs.md, README exit codes)."""
 
 
 def check_summary(p: PlanData) -> list[Finding]:
     """objective.cost = Σ_{t=1..H} (total + overmanning_cost + short_time_cost)(ALL, t) of budget.csv;
     objective.disruption = Σ flows of tier promotions, sequence moves, unit transfers, downgrades and
     redundancies over the horizon; counts = actions.csv rows per action; targets_met is true exactly when
-    goal_deviations lists nothing."""
+    goal_deviations lists nothing (and the mix and budget checks recompute those deviations from mix.csv and
+    budget.csv); status is one a written plan has and goes with targets_met and exit_code: "optimal" or
+    "feasible" ⇔ targets_met true ⇔ exit_code 0, "target_missed" ⇔ targets_met false ⇔ exit_code 3;
+    "optimal" only when every solver stage (solver.stages) reports optimal."""
     b, f, summary = p.budget, p.flows, p.summary
-    objective = summary["objective"] or {}
+    objective = summary["objective"]
     counted = p.actions["action"].value_counts()
-    reported_counts = summary["counts"] or {}
+    reported_counts = summary["counts"]
     figures = [
         ("objective.cost", objective.get("cost"),
-         b.loc[b["unit_id"].eq(ALL) & _mask(b["year"] >= 1), ["total", *REQUIREMENT_COSTS]].sum().sum()),
+         b.loc[b["unit_id"].eq(ALL) & truthy(b["year"] >= 1), ["total", *REQUIREMENT_COSTS]].sum().sum()),
         ("objective.disruption", objective.get("disruption"), f.loc[f["kind"].isin(DISRUPTIVE), "count"].sum()),
         *((f"counts.{action}", reported_counts.get(action, 0), counted.get(action, 0))
           for action in sorted(set(counted.index) | set(reported_counts))),
@@ -540,13 +467,27 @@ def check_summary(p: PlanData) -> list[Finding]:
     table = pd.DataFrame(figures, columns=["figure", "reported", "expected"])
     table["reported"] = pd.to_numeric(table["reported"], errors="coerce")
     listed = any(summary["goal_deviations"].get(goal) for goal in ("mix", "budget"))
-    consistent = (summary["targets_met"] is True and not listed) or (summary["targets_met"] is False and listed)
-    findings = _finding("summary", "summary.json figures that do not match the plan files",
-                        table[_differs(table["reported"], table["expected"], p.tol)],
-                        lambda r: f"{r['figure']}: reported {fmt(r['reported'])}, recomputed {fmt(r['expected'])}")
+    met, status, code = summary["targets_met"], summary["status"], summary["exit_code"]
+    consistent = (met is True and not listed) or (met is False and listed)
+    findings = finding_for("summary", "summary.json figures that do not match the plan files",
+                           table[differs(table["reported"], table["expected"], p.tol)],
+                           lambda r: f"{r['figure']}: reported {fmt(r['reported'])}, recomputed {fmt(r['expected'])}")
     if not consistent:
-        findings.append(Finding("summary", f"targets_met is {json.dumps(summary['targets_met'])} but goal_deviations "
+        findings.append(Finding("summary", f"targets_met is {json.dumps(met)} but goal_deviations "
                                            f"{'lists missed goals' if listed else 'lists no missed goal'}"))
+    shown = f"status {json.dumps(status)}, exit_code {json.dumps(code)}, targets_met {json.dumps(met)}"
+    if status not in WRITTEN_STATUS:
+        findings.append(Finding("summary", f"{shown}: a written plan's status is one of "
+                                           f"{', '.join(map(json.dumps, WRITTEN_STATUS))}"))
+    elif (met, code) != WRITTEN_STATUS[status] or type(code) is not int:
+        expected_met, expected_code = WRITTEN_STATUS[status]
+        findings.append(Finding("summary", f"{shown} do not go together: status {json.dumps(status)} means "
+                                           f"targets_met {json.dumps(expected_met)} and exit_code {expected_code}"))
+    stages = (summary.get("solver") or {}).get("stages") or []
+    unproved = [str(stage.get("term") if isinstance(stage, dict) else stage) for stage in stages
+                if not isinstance(stage, dict) or stage.get("status") != "optimal"]
+    if status == "optimal" and unproved:
+        findings.append(Finding("summary", f'status "optimal" but solver stage(s) {", ".join(unproved)} are not optimal'))
     return findings
 
 
@@ -562,6 +503,7 @@ CHECKS: dict[str, Callable[[PlanData], list[Finding]]] = {
     **REQUIREMENT_CHECKS,
     "mix": check_mix,
     "actions_vs_flows": check_actions_vs_flows,
+    **PEOPLE_CHECKS,
     "summary": check_summary,
 }
 """Every check, in the order it runs (after ``files``, the loading itself)."""

@@ -23,7 +23,15 @@ from pydantic import ValidationError
 from models.scenario import Category, FlowCap, Scenario, Selection
 from optimizer.plan.contract import columns
 from optimizer.plan.reader import SUMMARY_FILE, read_plan_table, read_summary
-from optimizer.verify.report import Finding, Unreadable, VerificationReport, fmt, print_report, run_checks
+from optimizer.verify.report import (
+    Finding,
+    Unreadable,
+    VerificationReport,
+    fmt,
+    print_report,
+    read_or_report,
+    run_checks,
+)
 from optimizer.verify.requirements import REQUIREMENT_CHECKS, requirement_costs
 
 __all__ = ["LadderPlan", "COST_PARTS", "is_ladder_plan", "load_ladder_plan", "verify_ladder_plan",
@@ -184,8 +192,8 @@ def _read(plan_dir: Path, name: str, problems: list[str]) -> pd.DataFrame | None
         problems.append(f"{path} is missing")
         return None
     count = len(problems)
-    frame = read_plan_table(plan_dir, name, problems)
-    if len(problems) > count:
+    frame = read_or_report(path, lambda: read_plan_table(plan_dir, name, problems), problems)
+    if frame is None or len(problems) > count:
         return None
     blank = frame[FILLED[name]].isna().any(axis=1)
     if blank.any():

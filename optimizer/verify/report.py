@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
+import pyarrow as pa
 
-__all__ = ["Finding", "Unreadable", "VerificationReport", "fmt", "print_report", "run_checks"]
+__all__ = ["Finding", "Unreadable", "VerificationReport", "fmt", "print_report", "read_or_report", "run_checks"]
 
 Plan = TypeVar("Plan")
+Read = TypeVar("Read")
+READ_ERRORS = (OSError, ValueError, TypeError, pa.ArrowException)
+"""What reading a damaged file raises: not UTF-8 or not CSV/JSON (ValueError, Arrow's errors), unreadable (OSError)."""
 
 
 class Unreadable(Exception):
@@ -22,6 +26,17 @@ class Unreadable(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+def read_or_report(path: Path, read: Callable[[], Read], problems: list[str]) -> Read | None:
+    """``read()`` (which reads ``path``), or None with a problem naming ``path`` when the file cannot be read: random
+    bytes, invalid UTF-8, a truncated or ragged CSV, JSON that does not parse. Never raises for a damaged file."""
+    try:
+        return read()
+    except READ_ERRORS as exc:
+        detail = (str(exc).strip().splitlines() or [""])[0][:200]
+        problems.append(f"{path} cannot be read: {type(exc).__name__}: {detail}")
+        return None
 
 
 @dataclass(frozen=True)

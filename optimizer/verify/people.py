@@ -1,0 +1,154 @@
+"""Per-person checks of a graded plan: each roster employee's year-1 action (actions.csv) against their own roster
+row and the scenario, and the merit order inside each cohort. Vectorised (no loop over employees: rosters
+reach a million rows). Part of the independent verifier (:mod:`optimizer.verify.graded`): the cohorts and
+eligibility rules are restated from docs/model.md and recomputed from the roster, not taken from the model or
+the plan writer.
+
+A person's action is compared with their roster row: the from-state is the roster state (a different from-state
+in actions.csv is the ``roster`` check's finding), years_in_grade and technical_eligible are the roster's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.verify.data import FROM, STATE, PlanData
+from optimizer.verify.frames import finding_for, state_label, truthy
+from optimizer.verify.moves import disabled, landing_grades, max_tier_at, misplaced, unpaid
+from optimizer.verify.report import Finding, fmt
+
+__all__ = ["HAND_OUT", "PEOPLE_CHECKS", "check_eligibility", "check_merit"]
+
+HAND_OUT = ("tier_promotion", "sequence_move", "grade_step", "unit_transfer", "stay", "downgrade", "redundancy")
+"""The merit order of actions inside a cohort, best merit first: actions are handed out from the top of the
+ranking in the order tier promotion, sequence move, grade step, unit transfer; redundancies from the bottom,
+downgrades from just above them; everyone in between stays."""
+COHORT = ["unit", "sequence", "tier", "grade", "seniority", "qualified"]
+
+
+def _people(p: PlanData) -> pd.DataFrame:
+    """One row per roster employee with an actions.csv row (the first, when listed twice; hires have no roster
+    row): the roster's state as ``from_*``, the action's to-state, ``kind`` = the action, and the roster's
+    performance, years_in_grade and technical_eligible."""
+    a = p.actions
+    acted = a[~a["action"].eq("hire")].drop_duplicates("employee_id").drop(columns=list(FROM))
+    roster = p.roster.rename(columns={c: f"from_{c}" for c in STATE})
+    people = acted.merge(roster, on="employee_id", how="inner")
+    return people.rename(columns={"action": "kind"})
+
+
+def _person(r: dict[str, Any]) -> str:
+    """'E05 grade_step 钢联/operations/1/1 → 钢联/operations/1/2 (performance 70, 2 years in grade)'."""
+    move = f"{state_label(r, 'from_')} → {state_label(r, 'to_')}"
+    return f"{r['employee_id']} {r['kind']} {move} (performance {fmt(r['performance'])}, " \
+           f"{fmt(r['years_in_grade'])} years in grade)"
+
+
+def _faults(p: PlanData, f: pd.DataFrame) -> dict[str, pd.Series]:
+    """headline → the rows of :func:`_people` ``f`` breaking that rule of :func:`check_eligibility`; ``f`` gains the
+    columns ``landing`` (the pay rule's grade) and ``max_tier`` (the destination's cap) the messages show."""
+    s, kind, years = p.scenario, f["kind"], f["years_in_grade"]
+    step_years, tier_years = s.promotion.min_years_for_grade_step, s.promotion.min_years_in_grade
+    f["landing"], f["max_tier"] = landing_grades(p, f, kind), max_tier_at(p, f, kind)
+    to_technical = f["from_sequence"].eq("operations") & f["to_sequence"].eq("technical")
+    return {
+        f"grade steps of people with fewer than promotion.min_years_for_grade_step = {step_years} years in grade":
+            kind.eq("grade_step") & ~truthy(years >= step_years),
+        f"tier promotions of people with fewer than promotion.min_years_in_grade = {tier_years} years in grade":
+            kind.eq("tier_promotion") & ~truthy(years >= tier_years),
+        "operations → technical moves of people who are not technical_eligible":
+            kind.eq("sequence_move") & truthy(to_technical) & ~f["technical_eligible"],
+        "actions landing where their kind cannot go": misplaced(p, f, kind),
+        "actions to a state without pay (unknown unit, or no base salary: e.g. a grade step from grade 5)":
+            ~kind.eq("redundancy") & unpaid(p, f),
+        "actions not landing on the grade the pay rule gives": truthy(f["to_grade"].ne(f["landing"])),
+        "actions landing above the destination unit's max_tier": truthy(f["to_tier"] > f["max_tier"]),
+        "actions of a kind the scenario disables (mobility.unit_transfers, mobility.downgrade.enabled, "
+        "redundancy.enabled)": disabled(s, kind),
+    }
+
+
+DETAIL = {
+    "actions not landing on the grade the pay rule gives": lambda r: f" (the pay rule gives grade {fmt(r['landing'])})",
+    "actions landing above the destination unit's max_tier": lambda r: f" (max_tier of {r['to_unit']} is "
+                                                                       f"{fmt(r['max_tier'])})",
+}
+"""What a finding of :func:`check_eligibility` adds after the person, by headline."""
+
+
+def check_eligibility(p: PlanData) -> list[Finding]:
+    """Each roster employee's year-1 action is one the model allows them, from their roster row (state σ =
+    (u,s,k,g), y = years_in_grade, technical_eligible) and the scenario:
+    grade_step needs y ≥ promotion.min_years_for_grade_step and lands on (u,s,k,g+1), a state on the pay table
+    (grades 1..5: g < 5); tier_promotion needs y ≥ promotion.min_years_in_grade and lands on (u,s,k+1,g′);
+    sequence_move lands on (u,s′,m(k),g′) along a mobility route s→s′ and its tier mapping m, and
+    operations → technical needs technical_eligible; g′ is the pay rule's grade (the lowest grade of the new tier
+    whose base salary is at least the current one, else its top grade); downgrade lands 1..max_tiers_down
+    tiers lower on g′; unit_transfer lands on (u′,s,k,g), u′ ≠ u; a technical landing tier is ≤ the destination
+    unit's max_tier; redundancy only with redundancy.enabled, unit_transfer only with mobility.unit_transfers,
+    downgrade only with mobility.downgrade.enabled."""
+    f = _people(p)
+    return [
+        finding
+        for headline, bad in _faults(p, f).items()
+        for finding in finding_for("eligibility", headline, f[bad],
+                                   lambda r, h=headline: _person(r) + DETAIL.get(h, lambda _: "")(r))
+    ]
+
+
+def _cohorts(p: PlanData, people: pd.DataFrame) -> pd.DataFrame:
+    """``people`` with the cohort columns of the model (docs/model.md) recomputed from the roster: ``unit`` …
+    ``grade`` (the roster state), ``seniority`` = ⌊min(years_in_grade, A)⌋ with A = max(min_years_in_grade,
+    min_years_for_grade_step), ``qualified`` = technical_eligible and sequence = operations."""
+    cap = max(p.scenario.promotion.min_years_in_grade, p.scenario.promotion.min_years_for_grade_step)
+    return people.assign(
+        **{c: people[f"from_{c}"] for c in STATE},
+        seniority=np.floor(people["years_in_grade"].clip(upper=cap)),
+        qualified=people["technical_eligible"] & people["from_sequence"].eq("operations"),
+    )
+
+
+def check_merit(p: PlanData) -> list[Finding]:
+    """Inside each cohort (recomputed from the roster: :func:`_cohorts`), rank people by merit: performance
+    (desc), then years_in_grade (desc), then employee_id (asc). Actions go by rank in the fixed order
+    :data:`HAND_OUT` (tier promotion, sequence move, grade step, unit transfer from the top; stay; downgrade,
+    redundancy at the bottom): the position of a person's action in that order never falls going down the
+    ranking. Everyone in a cohort is eligible for the same actions (same state, seniority bucket and
+    qualification), so a violation is a person passed over: someone of higher merit who got an action later in
+    the order (e.g. stays) than someone below them in the same cohort (e.g. a grade step). Listed per person
+    passed over, with the lowest-ranked person below who got the earliest action. People whose action breaks an
+    eligibility rule are the ``eligibility`` check's findings and left out here. Which destination a person gets
+    among moves of one kind (a transfer's unit, a downgrade's tier) is not a matter of merit and not checked."""
+    people = _people(p)
+    eligible = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in _faults(p, people).values()])
+    people = _cohorts(p, people[people["kind"].isin(HAND_OUT) & eligible])
+    ranked = people.sort_values([*COHORT, "performance", "years_in_grade", "employee_id"],
+                                ascending=[True] * len(COHORT) + [False, False, True], kind="stable",
+                                na_position="last").reset_index(drop=True)
+    cohort = ranked.groupby(COHORT, sort=False, dropna=False).ngroup()
+    order = ranked["kind"].map({kind: i for i, kind in enumerate(HAND_OUT)}).to_numpy(np.int64)
+    position = np.arange(len(ranked), dtype=np.int64)
+    # the earliest action in HAND_OUT strictly below each person in their cohort, and the lowest-ranked who got it
+    n = max(len(ranked), 1)
+    code = pd.Series(order * n + (n - 1 - position))
+    below = code[::-1].groupby(cohort[::-1]).cummin()[::-1].groupby(cohort).shift(-1)
+    passed = below.notna() & (below // n < order)
+    partner = ranked.iloc[(n - 1 - below[passed] % n).astype(np.int64)]
+    pairs = ranked[passed.to_numpy()].assign(
+        **{f"other_{c}": partner[c].to_numpy() for c in ("employee_id", "kind", "performance", "years_in_grade")})
+
+    def describe(r: dict[str, Any]) -> str:
+        where = f"{state_label(r)} seniority {fmt(r['seniority'])}{' qualified' if r['qualified'] else ''}"
+        return (f"{r['employee_id']} ({r['kind']}, performance {fmt(r['performance'])}, "
+                f"{fmt(r['years_in_grade'])} years) ranks above {r['other_employee_id']} ({r['other_kind']}, "
+                f"performance {fmt(r['other_performance'])}, {fmt(r['other_years_in_grade'])} years) in {where}")
+
+    return finding_for("merit", "people passed over for an action given to someone of lower merit in their cohort",
+                       pairs, describe)
+
+
+PEOPLE_CHECKS = {"eligibility": check_eligibility, "merit": check_merit}
+"""The per-person checks, in the order they run."""
