@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from models.io import InputError, load_tables
 from models.scenario import SEQUENCES, FlowCap, Scenario, Selection
 from models.tables import FALSE_WORDS, TRUE_WORDS
 from optimizer.plan.contract import INT, NUM, TABLES, TEXT
-from optimizer.plan.reader import SUMMARY_FILE, read_plan_table, read_summary, read_text_csv, typed_frame
+from optimizer.plan.reader import SUMMARY_FILE, read_plan_table, read_summary, typed_frame
 from optimizer.verify.report import Unreadable, read_or_report
 from optimizer.verify.requirements import requirement_costs
 
@@ -65,32 +66,18 @@ OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT},
 
 
 def _read_inputs(data_dir: Path, problems: list[str]) -> dict[str, pd.DataFrame]:
-    """employees/units/pay from ``name.csv`` or ``name.parquet`` in a folder, or the sheets of one workbook
-    (``data_dir`` itself, or the only ``.xlsx`` in the folder)."""
-    tables: dict[str, pd.DataFrame] = {}
-    found: list[str] = []
-    if data_dir.is_dir():
-        for name in INPUT_SCHEMAS:
-            csv, parquet = data_dir / f"{name}.csv", data_dir / f"{name}.parquet"
-            if csv.exists() or parquet.exists():
-                found.append(name)
-                path = csv if csv.exists() else parquet
-                frame = read_or_report(path, lambda: read_text_csv(csv) if csv.exists() else pd.read_parquet(parquet),
-                                       problems)
-                if frame is not None:
-                    tables[name] = frame
-    workbooks = [data_dir] if data_dir.is_file() else sorted(data_dir.glob("*.xlsx")) if data_dir.is_dir() else []
-    if not found and len(workbooks) == 1:
-        read = lambda: pd.read_excel(workbooks[0], sheet_name=None, dtype=str, keep_default_na=False,  # noqa: E731
-                                     na_values=[""])
-        sheets = read_or_report(workbooks[0], read, problems) or {}
-        tables = {name: sheets[name] for name in INPUT_SCHEMAS if name in sheets}
-        found = list(tables) if sheets else list(INPUT_SCHEMAS)
-    for name in INPUT_SCHEMAS:
-        if name not in found:
-            problems.append(f"input table '{name}' not found in {data_dir} (.csv, .parquet or an .xlsx sheet)")
+    """employees/units/pay as the solve read them: through :func:`models.io.load_tables`, the one reader of
+    input tables (same files, same stripping of spaces, same blank rows dropped), then typed here on their own;
+    a table that cannot be read is a problem."""
+    try:
+        raw = load_tables(data_dir)
+    except InputError as exc:
+        problems.extend(f"input tables: {problem}" for problem in exc.problems)
+        return {}
+    tables = {name: raw.frame(name).reset_index(drop=True) for name in INPUT_SCHEMAS}
     return {
-        name: typed_frame(frame, INPUT_SCHEMAS[name], f"input {name}", problems, OPTIONAL_INPUT_COLUMNS.get(name))
+        name: typed_frame(frame.mask(frame == ""), INPUT_SCHEMAS[name], f"input {name}", problems,
+                          OPTIONAL_INPUT_COLUMNS.get(name))
         for name, frame in tables.items()
     }
 
