@@ -525,10 +525,10 @@ class Scenario(Strict):
         return "ladder" if self.categories.levels else "graded"
 
     def to_raw(self) -> dict[str, Any]:
-        """The scenario as a plain mapping of the keys its kind reads: what
+        """The scenario as a plain mapping of the keys its kind reads, resolved (without ``extends``): what
         :func:`models.scenario_files.build_scenario` takes to build it again (with overrides)."""
         other: ScenarioKind = "graded" if self.kind == "ladder" else "ladder"
-        return self.model_dump(exclude=set(KIND_SECTIONS[other]))
+        return self.model_dump(exclude={"extends", *KIND_SECTIONS[other]})
 
     def _requirement_problems(self) -> list[str]:
         """Rules across keys: goals of the stage order, categories and years of requirements and caps,

@@ -19,7 +19,15 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from models.scenario import KIND_LABELS, KIND_SECTIONS, Scenario, ScenarioError, kind_problems, year_problems
+from models.scenario import (
+    KIND_LABELS,
+    KIND_SECTIONS,
+    Scenario,
+    ScenarioError,
+    kind_problems,
+    raw_kind,
+    year_problems,
+)
 from models.tables import bound_text
 
 
@@ -60,6 +68,14 @@ def _nearest_key(path: str) -> str:
         close = difflib.get_close_matches(leaf, [k.rsplit(".", 1)[-1] for k in VALID_KEYS], n=1, cutoff=0.5)
         close = [k for k in VALID_KEYS if k.rsplit(".", 1)[-1] == close[0]][:1] if close else []
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_key_problem(dotted: str, where: str) -> str | None:
+    """``unknown key '<dotted>' in <where>; did you mean ...`` when ``dotted`` is not a scenario key (nor
+    inside one, like ``budget.caps.2``), else None."""
+    if any(k == dotted or dotted.startswith(k + ".") for k in VALID_KEYS):
+        return None
+    return f"unknown key '{dotted}' in {where}{_nearest_key(dotted)}"
 
 
 def _describe(errors: list[dict[str, Any]]) -> list[str]:
@@ -116,7 +132,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The scenario file at ``path`` merged over the files it ``extends``, ``data`` made absolute; a cycle, or
     an ``extends`` that is not the name of an existing file, is a :class:`ScenarioError` naming the file
-    (a ``data`` that is not text is left to the schema, which names the key)."""
+    (a ``data`` that is not text is left to the schema, which names the key). A section only the other kind
+    of scenario reads, inherited from a parent, is dropped (an own ladder may extend a graded scenario for its
+    solver settings); one written in this file stays, and is refused with the other kind problems."""
     path = path.resolve()
     if path in seen:
         raise ScenarioError(str(path), ["'extends' forms a cycle: " + " → ".join(str(p) for p in (*seen, path))])
@@ -131,7 +149,12 @@ def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not (path.parent / parent).is_file():
         raise ScenarioError(str(path), [f"extends: parent scenario '{parent}' not found ({path.parent / parent})"])
     base = _resolve_extends(path.parent / parent, (*seen, path))
-    return _deep_merge(base, raw)
+    merged = _deep_merge(base, raw)
+    kind = raw_kind(merged)
+    for section in KIND_SECTIONS["ladder" if kind == "graded" else "graded"]:
+        if section not in raw:  # inherited from a parent of the other kind: not this file's to answer for
+            merged.pop(section, None)
+    return merged
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -181,8 +204,9 @@ def build_scenario(raw: dict[str, Any], source: str, overrides: list[str] = ()) 
             problems.append(f"override '{dotted}' is given twice")
             continue
         seen_keys.add(dotted)
-        if not any(k == dotted or dotted.startswith(k + ".") for k in VALID_KEYS):
-            problems.append(f"unknown key '{dotted}' in --set{_nearest_key(dotted)}")
+        unknown = unknown_key_problem(dotted, "--set")
+        if unknown:
+            problems.append(unknown)
             continue
         try:
             previous = _apply_override(raw, path, value)

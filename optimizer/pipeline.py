@@ -276,7 +276,7 @@ def run_plan(
     (``reference.npz``) and returned as ``RunResult.reference``.
     """
     if save_lp is None:
-        claim_folder(out_dir, "plan", PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir))
+        claim_folder(out_dir, "plan", PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir), protect=(data_dir,))
     computed = compute_plan(scenario, data_dir, save_lp, progress, tables, diagnose, reference)
     if save_lp is not None:
         return RunResult(computed.exit_code, computed.summary, None)

@@ -200,11 +200,11 @@ pywraplp only say NOT_SOLVED / FEASIBLE)."""
 def limits_given(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The time limit handed to every backend run inside :func:`solve`, in order."""
     given: list[float] = []
-    for name, run in list(backends._BACKENDS.items()):
+    for name, run in list(backends.RUNNERS.items()):
         def spy(model, objective, options, start, run=run):
             given.append(options.time_limit)
             return run(model, objective, options, start)
-        monkeypatch.setitem(backends._BACKENDS, name, spy)
+        monkeypatch.setitem(backends.RUNNERS, name, spy)
     return given
 
 

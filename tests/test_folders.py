@@ -9,8 +9,10 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -49,11 +51,11 @@ def scenario(tmp_path: Path) -> Path:
     return path
 
 
-def solve(scenario: Path, data: Path, out: Path | str, *extra: str, cwd: Path | None = None):
+def solve(scenario: Path, data: Path, out: Path | str, *extra: str):
     return CliRunner().invoke(main, ["solve", str(scenario), "--data", str(data), "--out", str(out), *extra])
 
 
-@pytest.mark.parametrize("target", ["data", "mydocs", "notes.txt", "."])
+@pytest.mark.parametrize("target", ["data", "mydocs", "notes.txt", ".", "..", str(Path("data") / "..")])
 def test_an_output_folder_the_tool_did_not_write_is_refused_before_solving(tmp_path, group, scenario, target,
                                                                            monkeypatch):
     """The input tables, a folder of documents, a file, the working folder: exit 2, one line, nothing
@@ -111,19 +113,69 @@ def test_a_scenario_name_is_a_name_never_a_path(tmp_path, group, scenario, name,
     assert not (tmp_path / "runs").exists()
 
 
+def test_the_working_folder_is_refused_even_when_empty(tmp_path, group, scenario, monkeypatch):
+    here = tmp_path / "empty"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = solve(scenario, group, ".")
+    assert result.exit_code == 2 and "the folder you are working in" in result.stderr
+    assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == [
+        "data", "empty", "scenario.yaml"]
+
+
+def test_a_folder_holding_the_input_tables_or_inside_a_plan_is_refused(tmp_path, group, scenario):
+    out = tmp_path / "plan"
+    assert solve(scenario, group, out, "--quiet").exit_code == 0
+    inside = CliRunner().invoke(main, ["generate", "--employees", "20", "--units", "2", "--out", str(out / "data")])
+    assert inside.exit_code == 2 and "lies inside" in inside.stderr and not (out / "data").exists()
+    holding = solve(scenario, group, tmp_path)
+    assert holding.exit_code == 2 and "which this run reads" in holding.stderr
+
+
+def test_a_users_hidden_folder_beside_the_plan_is_never_touched(tmp_path, group, scenario):
+    mine = tmp_path / ".plan.old"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    for _ in range(2):
+        assert solve(scenario, group, tmp_path / "plan", "--quiet").exit_code == 0
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_an_output_folder_is_as_readable_as_the_umask_allows(tmp_path, group, scenario):
+    old = os.umask(0o022)
+    try:
+        assert solve(scenario, group, tmp_path / "plan", "--quiet").exit_code == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "plan").stat().st_mode & 0o777 == 0o755
+
+
+def test_an_earlier_plan_retired_by_a_killed_run_is_put_back(tmp_path):
+    target = tmp_path / "plan"
+    with staged_folder(target, "plan") as folder:
+        (folder / "a.csv").write_text("earlier\n", encoding="utf-8")
+    retired = tmp_path / ".plan.retired-x1"
+    target.rename(retired)  # killed between the two renames: the earlier plan is aside, no new one in place
+    remove_stale_staging(target)
+    assert (target / "a.csv").read_text(encoding="utf-8") == "earlier\n" and not retired.exists()
+
+
 def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
     target = tmp_path / "plan"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     stale = tmp_path / ".plan.staging-abc"
     stale.mkdir()
-    (stale / STAGING_MARKER).write_text(dead.stdout.strip(), encoding="utf-8")
+    (stale / STAGING_MARKER).write_text(f"{socket.gethostname()} {dead.stdout.strip()}", encoding="utf-8")
     live = tmp_path / ".plan.staging-live"
     live.mkdir()
-    (live / STAGING_MARKER).write_text(str(os.getpid()), encoding="utf-8")
+    (live / STAGING_MARKER).write_text(f"{socket.gethostname()} {os.getpid()}", encoding="utf-8")
+    elsewhere = tmp_path / ".plan.staging-other-host"
+    elsewhere.mkdir()
+    (elsewhere / STAGING_MARKER).write_text(f"another-host {dead.stdout.strip()}", encoding="utf-8")
     unmarked = tmp_path / ".plan.staging-user"
     unmarked.mkdir()
     assert remove_stale_staging(target) == [stale]
-    assert not stale.exists() and live.exists() and unmarked.exists()
+    assert not stale.exists() and live.exists() and unmarked.exists() and elsewhere.exists()
     with staged_folder(target, "plan") as folder:
         (folder / "x.csv").write_text("x\n", encoding="utf-8")
     assert sorted(p.name for p in target.iterdir()) == [MARKER, "x.csv"]
@@ -159,11 +211,13 @@ def test_a_full_disk_is_the_users_failure_one_line_exit_2():
     assert result.stderr == "plan/a.csv: No space left on device\n"
 
 
-def test_a_bug_exits_1_with_the_traceback_in_a_log_file():
+def test_a_bug_exits_1_with_the_traceback_in_a_log_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     result = CliRunner().invoke(_group_raising(KeyError("stage")), ["run"])
     assert result.exit_code == 1
     first, second = result.stderr.splitlines()
     assert first == "internal error (a bug in wfplan): KeyError: 'stage'"
     log = Path(second.split(" is in ")[1].split(";")[0])
+    assert log.parent == tmp_path / "wfplan"
     assert "Traceback" in log.read_text(encoding="utf-8") and "KeyError: 'stage'" in log.read_text(encoding="utf-8")
     assert "Traceback" not in result.output

@@ -102,6 +102,32 @@ def test_no_private_name_is_imported_from_another_module():
     assert private == []
 
 
+def module_aliases(path: Path, modules: set[str]) -> set[str]:
+    """Names under which ``path`` binds a project module (``import a.b as m``, ``from a import b``)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.asname or alias.name.split(".")[0] for alias in node.names
+                      if alias.name.split(".")[0] in (*PACKAGES, "tests", "benchmarks")}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {alias.asname or alias.name for alias in node.names if f"{node.module}.{alias.name}" in modules}
+    return names
+
+
+def test_no_private_name_is_reached_through_another_module():
+    """``module._name`` is as private as ``from module import _name``."""
+    files = [p for pkg in (*PACKAGES, "tests", "benchmarks") for p in (ROOT / pkg).rglob("*.py")]
+    modules = {module_name(p) for p in files}
+    reached = []
+    for path in files:
+        aliases = module_aliases(path, modules)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and isinstance(node.value, ast.Name) and node.value.id in aliases):
+                reached.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
+    assert reached == []
+
+
 def test_optimizer_is_split_into_stage_packages():
     top = {p.name for p in (ROOT / "optimizer").glob("*.py")}
     stages = {p.parent.name for p in (ROOT / "optimizer").glob("*/__init__.py")}

@@ -206,3 +206,19 @@ def test_williams_cheapest_minimum_redundancy_plan_is_the_published_one_at_zero_
     assert costs["0"] == pytest.approx((841.796875, 1_441_389.80), abs=0.01)
     assert costs["1e-6"][0] == pytest.approx(841.796875 * (1 + 1e-6), abs=1e-6)
     assert costs["1e-6"][1] == pytest.approx(1_441_377.34, abs=0.01)
+
+
+def test_an_own_ladder_may_extend_a_graded_scenario_for_its_settings(tmp_path: Path):
+    """Sections only the other kind reads, inherited through ``extends:``, are dropped; one the file itself
+    writes is refused."""
+    (tmp_path / "base.yaml").write_text(scenario_path("baseline").read_text(encoding="utf-8"), encoding="utf-8")
+    own = {**ladder([{"name": "staff", "strength": 1}], []), "extends": "base.yaml",
+           "solver": {"integer_year1": False, "time_limit": 5}}
+    (tmp_path / "own.yaml").write_text(json.dumps(own), encoding="utf-8")
+    scenario = load_scenario(tmp_path / "own.yaml")
+    assert scenario.kind == "ladder" and scenario.solver.time_limit == 5
+    assert "mix" not in scenario.to_raw() and "extends" not in scenario.to_raw()
+    (tmp_path / "own.yaml").write_text(json.dumps({**own, "budget": {"growth": 0.1}}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(tmp_path / "own.yaml")
+    assert [p.split("'")[1] for p in caught.value.problems] == ["budget.growth"]

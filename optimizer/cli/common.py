@@ -23,7 +23,6 @@ from optimizer.cli.console import plan_summary
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
-from optimizer.plan.output import report_writers
 from optimizer.whatif.diagnosis import describe
 
 EXIT_BUG = 1

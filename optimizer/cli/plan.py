@@ -16,20 +16,32 @@ from optimizer.cli.common import (
     progress_printer,
     reference_option,
     report_run,
-    report_writers,
     resolve_scenario,
     stdout_to_stderr,
 )
 from optimizer.cli.console import data_overview, ladder_summary
 from optimizer.pipeline import run_ladder_plan, run_plan
 from optimizer.plan.folders import OutputFolderError, owned_folder, staged_folder
-from optimizer.plan.output import write_csv
+from optimizer.plan.output import report_writers, write_csv
 from optimizer.plan.reader import read_plan_table
 from optimizer.solvers.reuse import load_reference
 from optimizer.verify.graded import verify_command
 from optimizer.verify.ladder import is_ladder_plan, verify_ladder_command
 
 DEMO_SEED = 2026
+
+
+def model_file(path: Path | None) -> Path | None:
+    """``--save-lp``: a new ``.lp`` or ``.mps`` file in an existing folder (checked before anything runs)."""
+    if path is None:
+        return None
+    if path.suffix.lower() not in (".lp", ".mps"):
+        raise click.BadParameter(f"{path}: the model is written as .lp or .mps", param_hint="--save-lp")
+    if path.exists():
+        raise click.BadParameter(f"{path}: the file exists; choose a new file name", param_hint="--save-lp")
+    if not path.absolute().parent.is_dir():
+        raise click.BadParameter(f"{path}: no folder {path.absolute().parent}", param_hint="--save-lp")
+    return path
 
 
 @main.command()
@@ -58,7 +70,8 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, quiet: 
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), help="input tables (default: the scenario's data)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="plan folder (default: runs/<scenario name>)")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="override a scenario value")
-@click.option("--save-lp", type=click.Path(path_type=Path), help="write the model (.lp or .mps) without solving")
+@click.option("--save-lp", type=click.Path(path_type=Path), callback=lambda ctx, param, value: model_file(value),
+              help="write the model (.lp or .mps, a new file) without solving")
 @click.option("--no-diagnosis", is_flag=True, help="skip the diagnosis of a missed target (it re-solves many times)")
 @reference_option
 @click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")

@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from models.scenario import Scenario
+from models.scenario import Scenario, ScenarioError
+from models.scenario_files import unknown_key_problem
 from optimizer.cli.common import main, reference_option, resolve_scenario
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
@@ -76,6 +77,9 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
         grids = parse_grids(list(grid_texts))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--grid") from None
+    unknown = [p for p in (unknown_key_problem(grid.key, "--grid") for grid in grids) if p]
+    if unknown:
+        raise ScenarioError(scenario_file, unknown)
     out = out_dir or Path("runs") / f"sweep-{scenario.name}"
 
     def progress(done: int, total: int, failed: int, row: dict[str, Any]) -> None:

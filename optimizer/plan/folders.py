@@ -20,11 +20,13 @@ Staging folders of runs that were killed are removed by the next run into the sa
 from __future__ import annotations
 
 import errno
+import glob
 import json
 import os
 import shutil
+import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -33,11 +35,14 @@ FolderKind = Literal["plan", "sweep", "frontier", "comparison", "data", "demo"]
 MARKER = ".wfplan"
 """Marker file in every folder wfplan writes: JSON ``{"kind": <FolderKind>}``."""
 STAGING_MARKER = ".wfplan-staging"
-"""Marker file in a staging folder while it is written: the writing process's id."""
+"""Marker file in a staging folder while it is written: ``<host> <process id>`` of the writer."""
+CONTAINERS = ("demo", "sweep")
+"""Kinds of folder whose content is other outputs; any other kind is replaced whole, so nothing may be
+written inside it."""
 MIN_FREE_BYTES = 50 * 2**20
 """Free space a write needs at least, whatever its size (reports, summaries, the solver's scratch)."""
 USER_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
-                         errno.EISDIR, errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTEMPTY})
+                         errno.EISDIR, errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTEMPTY, errno.ENOENT})
 """Operating-system errors that come from the user's environment (disk, permissions, paths), not a bug."""
 
 
@@ -53,13 +58,6 @@ def folder_kind(folder: Path) -> str | None:
         return None
 
 
-def _nearest_existing(path: Path) -> Path:
-    path = path.absolute()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def _probe_writable(folder: Path, target: Path) -> None:
     """Create and remove a hidden folder in ``folder``: the only sure test (permissions, read-only mounts)."""
     try:
@@ -69,60 +67,116 @@ def _probe_writable(folder: Path, target: Path) -> None:
     os.rmdir(probe)
 
 
-def claim_folder(target: str | Path, kind: FolderKind, needed_bytes: int = 0) -> None:
+def absolute(target: str | Path) -> Path:
+    """``target`` as an absolute path with ``.`` and ``..`` folded (symlinks are not followed)."""
+    return Path(os.path.abspath(target))
+
+
+def _refusal(target: Path, kind: FolderKind, protect: Iterable[str | Path]) -> str | None:
+    """Why wfplan may not write its ``kind`` of output at ``target`` (absolute), or None."""
+    if Path(target).is_symlink() or (target.exists() and not target.is_dir()):
+        return "it is a file, not a folder; choose another output folder"
+    here = absolute(Path.cwd())
+    if here == target or here.is_relative_to(target):
+        return "it is the folder you are working in (or holds it); choose a folder inside it"
+    for kept in map(absolute, protect):
+        if kept == target or kept.is_relative_to(target):
+            return f"it holds {kept}, which this run reads"
+    for ancestor in target.parents:
+        found = folder_kind(ancestor)
+        if found is not None and found not in CONTAINERS:
+            return f"it lies inside {ancestor}, a {found} wfplan replaces whole"
+    if not target.is_dir():
+        return None
+    found = folder_kind(target)
+    try:
+        content = sorted(p.name for p in target.iterdir())
+    except OSError as exc:
+        return f"cannot read the folder: {exc.strerror}"
+    if content and found is None:
+        shown = ", ".join(content[:3]) + (", …" if len(content) > 3 else "")
+        older = " (an output of an older wfplan, without the marker this version writes? remove it if so)" if (
+            "summary.json" in content or {"data", "plan"} <= set(content)) else ""
+        return f"the folder holds files wfplan did not write ({shown}){older}; choose a new or empty folder"
+    if content and found != kind:
+        return f"the folder holds a {found} written by wfplan, not a {kind}"
+    return None
+
+
+def claim_folder(target: str | Path, kind: FolderKind, needed_bytes: int = 0, protect: Iterable[str | Path] = ()) -> None:
     """Raise :class:`OutputFolderError` unless wfplan may write its ``kind`` of output at ``target`` (see the
-    module docstring) and the nearest existing folder above it is writable with ``needed_bytes`` +
-    :data:`MIN_FREE_BYTES` free."""
-    target = Path(target)
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise OutputFolderError(f"{target}: refused: it is a file, not a folder; choose another output folder")
-    if target.is_dir():
-        found = folder_kind(target)
-        try:
-            content = sorted(p.name for p in target.iterdir())
-        except OSError as exc:
-            raise OutputFolderError(f"{target}: cannot read the folder: {exc.strerror}") from None
-        if content and found is None:
-            shown = ", ".join(content[:3]) + (", …" if len(content) > 3 else "")
-            raise OutputFolderError(
-                f"{target}: refused: the folder holds files wfplan did not write ({shown}); choose a new or "
-                "empty folder")
-        if content and found != kind:
-            raise OutputFolderError(f"{target}: refused: the folder holds a {found} written by wfplan, not a {kind}")
-    existing = _nearest_existing(target.parent)
+    module docstring; also refused: the working folder or one holding it, a folder holding a path of
+    ``protect`` (the input tables a run reads), a folder inside an output that is replaced whole) and the
+    nearest existing folder above it is writable with ``needed_bytes`` + :data:`MIN_FREE_BYTES` free."""
+    shown, target = target, absolute(target)
+    why = _refusal(target, kind, protect)
+    if why is not None:
+        raise OutputFolderError(f"{shown}: refused: {why}")
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     if not existing.is_dir():
-        raise OutputFolderError(f"{target}: cannot create it: {existing} is a file")
+        raise OutputFolderError(f"{shown}: cannot create it: {existing} is a file")
     _probe_writable(existing, target)
     free = shutil.disk_usage(existing).free
     if free < needed_bytes + MIN_FREE_BYTES:
         raise OutputFolderError(
-            f"{target}: not enough free disk space: {free / 2**20:,.0f} MiB free, about "
+            f"{shown}: not enough free disk space: {free / 2**20:,.0f} MiB free, about "
             f"{(needed_bytes + MIN_FREE_BYTES) / 2**20:,.0f} MiB needed")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def _writer() -> str:
+    return f"{socket.gethostname()} {os.getpid()}"
+
+
+def _dead(writer: str) -> bool:
+    """True when ``writer`` (``<host> <pid>``) is a process of this host that no longer runs."""
+    host, _, pid = writer.rpartition(" ")
+    if host != socket.gethostname() or not pid.isdigit():
         return False
-    except PermissionError:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
         return True
-    return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _siblings(target: Path, role: str) -> list[Path]:
+    return sorted(target.parent.glob(f"{glob.escape('.' + target.name)}.{role}-*"))
 
 
 def remove_stale_staging(target: Path) -> list[Path]:
-    """Remove the staging folders beside ``target`` left by runs that were killed (their process is gone);
-    returns them. A folder without the staging marker is never touched."""
+    """Tidy up after killed runs into ``target``: a retired earlier output whose replacement never arrived is
+    put back (when ``target`` is missing); staging folders whose writer on this host is gone are removed.
+    Returns the folders removed. A folder without wfplan's marker is never touched."""
+    for retired in reversed(_siblings(target, "retired")):
+        if folder_kind(retired) is None:
+            continue
+        if not target.exists():
+            retired.rename(target)
+        else:
+            shutil.rmtree(retired, ignore_errors=True)
     removed = []
-    for candidate in target.parent.glob(f".{target.name}.staging-*"):
+    for candidate in _siblings(target, "staging"):
         try:
-            pid = int((candidate / STAGING_MARKER).read_text(encoding="utf-8"))
+            writer = (candidate / STAGING_MARKER).read_text(encoding="utf-8").strip()
         except (OSError, ValueError):
             continue
-        if not _alive(pid):
+        if _dead(writer):
             shutil.rmtree(candidate, ignore_errors=True)
             removed.append(candidate)
     return removed
+
+
+def _fresh_folder(target: Path, role: str) -> Path:
+    """A new empty hidden folder beside ``target``, readable as the user's umask allows (not only 0700)."""
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.{role}-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    return folder
 
 
 def _mark(folder: Path, kind: FolderKind) -> None:
@@ -130,37 +184,46 @@ def _mark(folder: Path, kind: FolderKind) -> None:
 
 
 @contextmanager
-def staged_folder(target: str | Path, kind: FolderKind) -> Iterator[Path]:
+def staged_folder(target: str | Path, kind: FolderKind, protect: Iterable[str | Path] = ()) -> Iterator[Path]:
     """Yield a fresh hidden folder beside ``target``; when the block ends without an error it gets the
-    ``kind`` marker and replaces ``target`` (checked again with :func:`claim_folder` just before). On an error
-    it is removed and ``target`` stays as it was."""
-    target = Path(target)
-    claim_folder(target, kind)
+    ``kind`` marker and replaces ``target`` (checked again with :func:`claim_folder` just before): the earlier
+    output is first renamed aside (``.<name>.retired-*``), the new one renamed into place, then the earlier one
+    removed; if the second rename fails the earlier output is put back, and if the process is killed between
+    the two, the next run puts it back. On an error in the block the staging folder is removed and ``target``
+    stays as it was."""
+    shown, target = target, absolute(target)
+    claim_folder(shown, kind, protect=protect)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    staging = _fresh_folder(target, "staging")
     try:
-        (staging / STAGING_MARKER).write_text(str(os.getpid()), encoding="utf-8")
+        (staging / STAGING_MARKER).write_text(_writer(), encoding="utf-8")
         yield staging
-        (staging / STAGING_MARKER).unlink()
         _mark(staging, kind)
-        claim_folder(target, kind)
+        claim_folder(shown, kind, protect=protect)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    backup = target.with_name(f".{target.name}.old")
+    retired = None
     if target.exists():
-        shutil.rmtree(backup, ignore_errors=True)
-        target.rename(backup)
-    staging.rename(target)
-    shutil.rmtree(backup, ignore_errors=True)
+        retired = _fresh_folder(target, "retired")
+        target.rename(retired)  # onto an empty folder: an atomic replace
+    try:
+        staging.rename(target)
+    except BaseException:
+        if retired is not None:
+            retired.rename(target)
+        raise
+    (target / STAGING_MARKER).unlink()
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def owned_folder(target: str | Path, kind: FolderKind) -> Path:
     """Create ``target`` (after :func:`claim_folder`) as a folder of ``kind`` that its content is written
     into directly, for outputs made of other outputs (the demo holds its data and its plan)."""
-    target = Path(target)
     claim_folder(target, kind)
+    target = absolute(target)
     target.mkdir(parents=True, exist_ok=True)
     _mark(target, kind)
     return target

@@ -1,5 +1,5 @@
-"""Write a plan folder atomically: everything goes to a temporary sibling folder, which replaces the
-target only once every file is written (a failed run never leaves a partial folder or clobbers a plan).
+"""Write the files of a plan folder (the folder itself, written aside and swapped in whole, is
+:mod:`optimizer.plan.folders`).
 
 CSV files are written as pandas' ``to_csv`` writes them (``csv.QUOTE_MINIMAL``, ``%.12g`` floats, empty
 cells for missing values), byte for byte, but column by column through Arrow compute kernels: a
@@ -13,12 +13,9 @@ import csv
 import io
 import json
 import re
-import shutil
-import tempfile
-from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 import pandas as pd
@@ -107,25 +104,6 @@ def _write_text(out: BinaryIO, text: pa.Array | pa.ChunkedArray) -> None:
 
 def write_json(payload: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-
-
-@contextmanager
-def staged_folder(target: Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder beside ``target``; on success it replaces ``target``."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    backup = target.with_name(f".{target.name}.old")
-    if target.exists():
-        shutil.rmtree(backup, ignore_errors=True)
-        target.rename(backup)
-    staging.rename(target)
-    shutil.rmtree(backup, ignore_errors=True)
 
 
 def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:

@@ -109,6 +109,7 @@ def read_plan_arrow(plan_dir: Path, name: str) -> pa.Table:
         include_columns=list(columns),
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
+        null_values=[""],  # only an empty cell is missing: an id such as NA or null stays text
     )
     table = pcsv.read_csv(Path(plan_dir) / f"{name}.csv", convert_options=options)
     for column, kind in columns.items():

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from models.scenario import SEQUENCES
-from optimizer.model.cohorts import Cohort, seniority_cap
+from optimizer.model.cohorts import Cohort
 from optimizer.model.data import Index, ModelData
 from optimizer.model.network import ATTRITION, DOWNGRADE, HIRE, REDUNDANCY, SEQUENCE_MOVE, UNIT_TRANSFER, Arc
 from optimizer.plan.contract import columns

@@ -153,7 +153,7 @@ def _seconds_left(options: SolveOptions, began: float) -> float:
 
 def _run_backend(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> Outcome:
     try:
-        return _BACKENDS[options.backend](model, objective, options, start)
+        return RUNNERS[options.backend](model, objective, options, start)
     except Exception as exc:  # a solver that fails is reported as status "error", not raised
         return Outcome("error", message=f"{type(exc).__name__}: {exc}")
 
@@ -491,9 +491,10 @@ def _exact_continuous(proto: mp.MPModelProto, gridded: Outcome, grid: CpsatGrid)
     return Outcome("optimal", values, gridded.bound, f"{note}, continuous variables re-optimised by GLOP")
 
 
-_BACKENDS: dict[str, Callable[[LinearModel, Expr, SolveOptions, np.ndarray | None], Outcome]] = {
+RUNNERS: dict[str, Callable[[LinearModel, Expr, SolveOptions, np.ndarray | None], Outcome]] = {
     "highs": _solve_highs,
     "cbc": _solve_cbc,
     "scip": _solve_scip,
     "cpsat": _solve_cpsat,
 }
+"""The runner of each backend name: (model, objective, options, start) → its raw :class:`Outcome`."""

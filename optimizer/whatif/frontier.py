@@ -250,7 +250,7 @@ def run_frontier(
         raise ValueError(f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}")
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
     load_inputs(data_dir)
-    claim_folder(out_dir, "frontier")
+    claim_folder(out_dir, "frontier", protect=(data_dir,))
     base = scenario.to_raw()
     tasks = [FrontierTask(key, x, goal, base, scenario.name, data_dir) for x in xs]
     done = 0
