@@ -15,6 +15,11 @@ This skips the mix stage whenever the targets are attainable, the slowest stage 
 a pure feasibility problem: dual simplex on a zero objective took 57 s at 100k employees against 5 s for the
 cost LP). Goals that count people are solved with the interior-point method for the LPs of the MIP search
 (:func:`counts_people`). ``weighted`` mode minimises Σ weight·term once.
+``solver.time_limit`` bounds the whole solve (:class:`Clock`): each stage gets an equal share of what is left
+(the shortcut's try two shares, since it solves two stages), so a stage's time that is not used goes to the
+ones after it. A stage with no previous plan starts from :func:`idle_start` (doing nothing but what the
+floors ask for), so a stage stopped by its limit still returns a plan whenever that start exists; each stage
+records which limit stopped it (``stopped_by``).
 """
 
 from __future__ import annotations
@@ -80,7 +85,8 @@ def stage_terms(model: LinearModel, mean_pay: float) -> dict[str, Expr]:
 
 def solver_options(scenario: Scenario) -> SolveOptions:
     s = scenario.solver
-    return SolveOptions(backend=s.backend, time_limit=s.time_limit, gap=s.gap, threads=s.threads, seed=s.seed)
+    return SolveOptions(backend=s.backend, time_limit=s.time_limit, gap=s.gap, threads=s.threads, seed=s.seed,
+                        node_limit=s.node_limit)
 
 
 def _stage(term: str, result: SolveResult) -> StageResult:
@@ -111,12 +117,13 @@ def idle_start(model: LinearModel, goal: Expr, options: SolveOptions) -> np.ndar
     as they fall. The restriction is small after presolve, and its plan holds in the model, so a stage given
     it as its MIP start ends with a plan whatever its limit. None when the hard rules rule out doing so
     little (a unit minimum that needs hires, a requirement) or no such plan was found within
-    ``options.time_limit``. HiGHS solves it whatever the stage's backend."""
+    ``options.time_limit``. HiGHS solves it whatever the stage's backend, with no node limit."""
     if not model.idle:
         return None
     fixed = np.asarray(model.ub, dtype=float)
     fixed[list(model.idle)] = 0.0
-    result = solve(replace(model, ub=fixed.tolist()), goal, replace(options, backend="highs", on_incumbent=None))
+    result = solve(replace(model, ub=fixed.tolist()), goal, replace(options, backend="highs", node_limit=None,
+                                                                    on_incumbent=None))
     return result.values
 
 
