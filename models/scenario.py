@@ -42,7 +42,7 @@ table (input data), which this schema does not see."""
 MAX_THREADS = 64
 """Most solver threads a scenario may ask for (whatever the machine has)."""
 MAX_TIME_LIMIT = 86_400.0
-"""Longest time limit per solve, in seconds (one day)."""
+"""Longest time limit of a solve (all its stages), in seconds (one day)."""
 MAX_SEED = 2**31 - 1
 """Largest solver seed: HiGHS ``random_seed`` and CBC ``randomSeed`` take 0..2³¹−1."""
 
@@ -347,7 +347,14 @@ class Objective(Strict):
 class Solver(Strict):
     backend: Literal["highs", "cbc", "scip", "cpsat"] = Field(default="highs", description="MILP solver")
     time_limit: float = Field(
-        default=60.0, gt=0, le=MAX_TIME_LIMIT, description="seconds per solve"
+        default=60.0, gt=0, le=MAX_TIME_LIMIT,
+        description="seconds for the whole solve, every stage included (each stage gets an equal share of what "
+                    "is left; a stage that stops at it keeps its best plan, with its gap)",
+    )
+    node_limit: int | None = Field(
+        default=None, ge=0,
+        description="branch-and-bound nodes per stage (HiGHS, CBC, SCIP): a limit that stops at the same point "
+                    "whatever the machine's load; none by default",
     )
     gap: float = Field(default=1e-4, ge=0, le=1, description="relative MIP gap to stop at")
     threads: int = Field(default=1, ge=1, le=MAX_THREADS, description="solver threads")

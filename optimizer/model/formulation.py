@@ -62,11 +62,13 @@ def add_stock_variables(model: LinearModel, data: ModelData, index: Index) -> No
 
 def add_flow_variables(model: LinearModel, data: ModelData, index: Index) -> None:
     """f[a,t] ≥ 0 for every arc of year t; integer in year 1 (year-1 flows name people) unless
-    ``solver.integer_year1`` is false (LP mode: expected headcounts throughout)."""
+    ``solver.integer_year1`` is false (LP mode: expected headcounts throughout). Every flow is idle
+    (``LinearModel.idle``: 0 when nobody acts) unless a floor asks for it."""
     integer_year1 = data.scenario.solver.integer_year1
     for year in range(1, data.horizon + 1):
         for arc in index.network.arcs[year]:
             var = model.add_var(_arc_name(arc, year), 0.0, INF, integer=integer_year1 and year == 1)
+            model.idle.add(var)
             index.flow[(arc, year)] = var
             index.flows_by_year[year].append((arc, var))
             index.flows_by_kind[(year, arc.kind)].append((arc, var))
@@ -201,6 +203,7 @@ def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> N
             for arc, var in index.flows_of(year, kind):
                 key = (arc.source.unit, arc.source.sequence, arc.source.tier)
                 add_to(flows[key], var, 1.0)
+                model.idle.discard(var)  # the floor may ask for it
                 add_to(eligible[key], index.stock[(arc.source, year - 1)], 1.0 - data.attrition(arc.source))
             for key, expr in sorted(flows.items()):
                 name = var_name(f"floor_{kind}", *key, f"y{year}")

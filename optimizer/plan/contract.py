@@ -229,6 +229,8 @@ def _stage_keys() -> tuple[Key, ...]:
         Key("gap", "relative gap between the two"),
         Key("seconds", "the stage's solve time"),
         Key("note", "how the stage was solved, when unusual (e.g. reused)"),
+        Key("stopped_by", '"time_limit" | "node_limit" | "gap" | "other_limit": the limit that stopped the stage '
+                          'short of proven; null when the solver finished'),
     )
 
 
@@ -255,7 +257,7 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     Key("solver", "what the solver did", None, (
         Key("mode", "`lp` | `milp` (year-1 decisions whole: `solver.integer_year1`)"),
         Key("backend", "the solver backend"),
-        Key("time_limit", "seconds per stage"),
+        Key("time_limit", "seconds for the whole solve (`solver.time_limit`), shared by the stages"),
         Key("gap", "the relative gap accepted"),
         Key("stages", "one entry per objective stage, in order", None, _stage_keys()),
         Key("message", "the solver's message (empty when none)"),

@@ -14,6 +14,11 @@ Backend = Literal["highs", "cbc", "scip", "cpsat"]
 Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"]
 Verdict = Status | Literal["infeasible_or_unbounded"]
 """What a backend may report; "infeasible_or_unbounded" is settled by :func:`solve`."""
+StoppedBy = Literal["time_limit", "node_limit", "gap", "other_limit"] | None
+"""Which limit ended a run before the solver proved its answer: ``time_limit`` (the seconds it was given),
+``node_limit`` (``SolveOptions.node_limit``: branch-and-bound nodes, deterministic), ``gap`` (the relative
+gap asked for), ``other_limit`` (any other limit a solver reports); None when the solver finished: proven
+optimal, infeasible or unbounded, or failed."""
 
 OPTIMALITY_TOLERANCE = 1e-6
 """|objective − bound| ≤ this · max(1, |objective|) counts as proven optimal."""
@@ -30,6 +35,10 @@ class SolveOptions:
     msg: bool = False
     on_incumbent: Callable[[float, float | None], None] | None = None
     """Called with (objective, relative gap or None) whenever the solver reports a better plan (HiGHS)."""
+    node_limit: int | None = None
+    """Stop after this many branch-and-bound nodes (HiGHS ``mip_max_nodes``, CBC ``maxNodes``, SCIP
+    ``limits/nodes``; CP-SAT has no nodes and ignores it): a limit that stops at the same point whatever the
+    machine's load, unlike ``time_limit``. None: no node limit."""
     lp_method: Literal["simplex", "ipm"] = "simplex"
     """How HiGHS solves the LPs of its MIP search (other backends ignore it): the interior-point method is
     several times faster on the degenerate LPs of a goal that counts people (see :mod:`optimizer.solvers.staged`)."""
@@ -39,6 +48,8 @@ class SolveOptions:
             raise ValueError(f"unknown backend {self.backend!r}, not one of {get_args(Backend)}")
         if not (self.time_limit > 0 and self.gap >= 0 and self.threads >= 1 and self.seed >= 0):
             raise ValueError(f"need time_limit > 0, gap ≥ 0, threads ≥ 1, seed ≥ 0: {self}")
+        if self.node_limit is not None and self.node_limit < 0:
+            raise ValueError(f"need node_limit ≥ 0 or None: {self}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,8 @@ class SolveResult:
     seconds: float
     backend: str
     message: str
+    stopped_by: StoppedBy = None
+    """Which limit stopped the run (:data:`StoppedBy`)."""
 
 
 @dataclass
@@ -61,3 +74,5 @@ class Outcome:
     values: np.ndarray | None = None
     bound: float | None = None
     message: str = ""
+    stopped_by: StoppedBy = None
+    """The limit the solver says stopped it, when it says so (a gap stop is told by :func:`solve`)."""

@@ -15,6 +15,11 @@ This skips the mix stage whenever the targets are attainable, the slowest stage 
 a pure feasibility problem: dual simplex on a zero objective took 57 s at 100k employees against 5 s for the
 cost LP). Goals that count people are solved with the interior-point method for the LPs of the MIP search
 (:func:`counts_people`). ``weighted`` mode minimises Σ weight·term once.
+``solver.time_limit`` bounds the whole solve (:class:`Clock`): each stage gets an equal share of what is left
+(the shortcut's try two shares, since it solves two stages), so a stage's time that is not used goes to the
+ones after it. A stage with no previous plan starts from :func:`idle_start` (doing nothing but what the
+floors ask for), so a stage stopped by its limit still returns a plan whenever that start exists; each stage
+records which limit stopped it (``stopped_by``).
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 
+import time
+
 import numpy as np
 
 from models.scenario import Scenario
 from optimizer.solvers.backends import SolveOptions, SolveResult, solve
+from optimizer.solvers.base import StoppedBy
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
 
 SOLVED = ("optimal", "feasible")
@@ -43,6 +51,9 @@ class StageResult:
     note: str = ""
     """Why a stage took no time: a goal that is never negative (the mix miss) is first tried at 0 by solving
     the next stage with it fixed there; when that stage finds a plan, 0 is this stage's proven optimum."""
+    stopped_by: StoppedBy = None
+    """Which limit stopped the stage short of proven: ``time_limit``, ``node_limit``, ``gap`` (the stage's
+    gap), ``other_limit``; None when the solver finished (optimal, infeasible, ...)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,11 +85,46 @@ def stage_terms(model: LinearModel, mean_pay: float) -> dict[str, Expr]:
 
 def solver_options(scenario: Scenario) -> SolveOptions:
     s = scenario.solver
-    return SolveOptions(backend=s.backend, time_limit=s.time_limit, gap=s.gap, threads=s.threads, seed=s.seed)
+    return SolveOptions(backend=s.backend, time_limit=s.time_limit, gap=s.gap, threads=s.threads, seed=s.seed,
+                        node_limit=s.node_limit)
 
 
 def _stage(term: str, result: SolveResult) -> StageResult:
-    return StageResult(term, result.status, result.objective, result.bound, result.gap, round(result.seconds, 3))
+    return StageResult(term, result.status, result.objective, result.bound, result.gap, round(result.seconds, 3),
+                       stopped_by=result.stopped_by)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """``solver.time_limit`` bounds the whole solve: each stage gets an equal share of what is left, so time a
+    stage does not use goes to the stages after it, and the last stage gets all that is left."""
+
+    deadline: float
+
+    @classmethod
+    def starting(cls, seconds: float) -> Clock:
+        return cls(time.perf_counter() + seconds)
+
+    def share(self, stages: int) -> float:
+        """Seconds for the next of ``stages`` stages still to solve (at least 10 ms: a solver needs a limit)."""
+        return max((self.deadline - time.perf_counter()) / max(stages, 1), 0.01)
+
+
+def idle_start(model: LinearModel, goal: Expr, options: SolveOptions) -> np.ndarray | None:
+    """A constructive start: the best plan, for ``goal``, that does nothing the hard rules do not ask for,
+    solved as the model with its ``idle`` variables (the flows, less promotions under a floor) fixed at 0.
+    Without floors this is doing nothing: every flow 0, stocks by expected attrition, the soft targets' slacks
+    as they fall. The restriction is small after presolve, and its plan holds in the model, so a stage given
+    it as its MIP start ends with a plan whatever its limit. None when the hard rules rule out doing so
+    little (a unit minimum that needs hires, a requirement) or no such plan was found within
+    ``options.time_limit``. HiGHS solves it whatever the stage's backend, with no node limit."""
+    if not model.idle:
+        return None
+    fixed = np.asarray(model.ub, dtype=float)
+    fixed[list(model.idle)] = 0.0
+    result = solve(replace(model, ub=fixed.tolist()), goal, replace(options, backend="highs", node_limit=None,
+                                                                    on_incumbent=None))
+    return result.values
 
 
 def _finish(model: LinearModel, values: np.ndarray | None, stages: list[StageResult], status: str, message: str) -> Solution:
@@ -106,11 +152,12 @@ def solve_model(
     ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
     ``on_incumbent`` about every better plan a stage's solver reports (stage term, objective, gap)."""
     options = solver_options(scenario)
+    clock = Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
     objective = scenario.objective
     if objective.mode == "weighted":
         weighted = combine(*((objective.weights.get(term, 0.0), goals[term]) for term in objective.order))
-        result = solve(model, weighted, options)
+        result = _solve_stage(model, weighted, replace(options, time_limit=clock.share(1)), None, True)
         on_stage(_stage("weighted", result))
         return _finish(model, result.values, [_stage("weighted", result)], result.status, result.message)
 
@@ -119,30 +166,33 @@ def solve_model(
     status = "optimal"
     order = list(objective.order)
 
-    def run(term: str) -> SolveResult:
+    def run(term: str, seconds: float, construct: bool = True) -> SolveResult:
+        """Solve ``term``'s stage from the previous stage's plan, else (``construct``) from :func:`idle_start`."""
         stage_options = replace(
             options,
+            time_limit=seconds,
             gap=objective.stage_gap.get(term, options.gap),
             on_incumbent=None if on_incumbent is None else partial(on_incumbent, term),
             lp_method="ipm" if counts_people(goals[term]) else "simplex",
         )
-        return solve(model, goals[term], stage_options, start=values)
+        return _solve_stage(model, goals[term], stage_options, values, construct)
 
     position = 0
     while position < len(order):
         term = order[position]
         following = order[position + 1] if position + 1 < len(order) else None
+        left = len(order) - position
         result, probe_seconds = None, 0.0
         if following is not None and _never_negative(model, goals[term]):
             result, probe_seconds = _next_stage_at_zero(model, term, goals[term], objective.stage_tolerance,
-                                                        lambda: run(following))
+                                                        lambda: run(following, 2 * clock.share(left), False))
             if result is not None:
                 met = model.evaluate(goals[term], result.values)
                 stages.append(StageResult(term, "optimal", met, 0.0, 0.0, 0.0, f"0 reached by the {following} stage"))
                 on_stage(stages[-1])
                 position, term = position + 1, following
         if result is None:
-            result = run(term)
+            result = run(term, clock.share(left))
             result = replace(result, seconds=result.seconds + probe_seconds)
         stages.append(_stage(term, result))
         on_stage(stages[-1])
@@ -157,6 +207,22 @@ def solve_model(
         model.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
         position += 1
     return _finish(model, values, stages, status, "")
+
+
+def _solve_stage(
+    model: LinearModel, goal: Expr, options: SolveOptions, start: np.ndarray | None, construct: bool
+) -> SolveResult:
+    """One stage in ``options.time_limit`` seconds, the search of a start included: ``start`` (the previous
+    stage's plan), else with ``construct`` the :func:`idle_start` (its search gets at most the stage's time,
+    the stage what is left). The shortcut's try at 0 has no constructive start: doing little misses the
+    targets it asks for. Nor has CP-SAT: hinted with it, its grid model stopped at the hint (30-employee
+    baseline: mix miss 8.1, against 0.2 without)."""
+    began = time.perf_counter()
+    if start is None and construct and options.backend != "cpsat":
+        start = idle_start(model, goal, options)
+    spent = time.perf_counter() - began
+    result = solve(model, goal, replace(options, time_limit=max(options.time_limit - spent, 0.01)), start=start)
+    return replace(result, seconds=result.seconds + spent)
 
 
 def _next_stage_at_zero(
