@@ -6,7 +6,7 @@
 For each scenario the cohort model is built once per backend (fresh process each, so a crash or a stuck
 solver cannot take the others down) and solved by :func:`optimizer.solvers.staged.solve_model` with the baseline
 scenario's lexicographic stages (mix → cost → disruption), ``solver.time_limit`` = ``--time-limit`` seconds
-per stage, 1 thread. Per stage: status, objective, seconds. Results: ``benchmarks/results/backends.md`` and
+for the whole solve, 1 thread. Per stage: status, objective, seconds. Results: ``benchmarks/results/backends.md`` and
 ``backends.csv``.
 
 Groups: ``demo20k`` is the group ``wfplan demo`` solves (20,000 employees, 20 units, seed 2026); ``g10k`` is
@@ -106,7 +106,7 @@ def main() -> None:
         writer = csv.DictWriter(handle, columns)
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f"# Backend comparison (baseline scenario, {args.time_limit:g} s per stage, 1 thread)", "",
+    lines = [f"# Backend comparison (baseline scenario, {args.time_limit:g} s for the whole solve, 1 thread)", "",
              "| group | backend | stage | status | objective | gap | seconds |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         objective = "—" if r.get("objective") is None else f"{r['objective']:.6g}"

@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="input tables (e.g. a generated 100k group)")
     parser.add_argument("--set", dest="what_if", default="budget.growth=0.03", help="the one value changed")
-    parser.add_argument("--time-limit", type=float, default=300.0, help="solver.time_limit (per stage) of every solve")
+    parser.add_argument("--time-limit", type=float, default=300.0, help="solver.time_limit (the whole solve) of every solve")
     args = parser.parse_args()
     limit = [f"solver.time_limit={args.time_limit}"]
     baseline = load_scenario(scenario_path("baseline"), limit)
