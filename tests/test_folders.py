@@ -221,3 +221,17 @@ def test_a_bug_exits_1_with_the_traceback_in_a_log_file(tmp_path, monkeypatch):
     assert log.parent == tmp_path / "wfplan"
     assert "Traceback" in log.read_text(encoding="utf-8") and "KeyError: 'stage'" in log.read_text(encoding="utf-8")
     assert "Traceback" not in result.output
+
+
+def test_spaces_around_ids_are_read_alike_by_solve_and_verify(tmp_path, scenario):
+    """``E1 ,`` and ``U1 `` are the ids E1 and U1 for the loader and the verifier alike (one reader)."""
+    employees = people("U1", "operations", 30) + people("U1", "technical", 10)
+    for person in employees[:3]:
+        person.update(employee_id=f" {person['employee_id']} ", unit_id=" U1", sequence=f"{person['sequence']} ")
+    data = write_group(tmp_path / "data", employees, [unit("U1")])
+    result = solve(scenario, data, tmp_path / "plan", "--quiet")
+    assert result.exit_code == 0, result.output
+    actions = (tmp_path / "plan" / "actions.csv").read_text(encoding="utf-8")
+    assert "\nU1-O0000," in actions and " U1-O0000" not in actions
+    verified = CliRunner().invoke(main, ["verify", str(tmp_path / "plan"), str(data)])
+    assert verified.exit_code == 0, verified.output
