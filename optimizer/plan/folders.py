@@ -80,7 +80,9 @@ def _refusal(target: Path, kind: FolderKind, protect: Iterable[str | Path]) -> s
     if here == target or here.is_relative_to(target):
         return "it is the folder you are working in (or holds it); choose a folder inside it"
     for kept in map(absolute, protect):
-        if kept == target or kept.is_relative_to(target):
+        if kept == target:
+            return "it is the folder of input tables this run reads"
+        if kept.is_relative_to(target):
             return f"it holds {kept}, which this run reads"
     for ancestor in target.parents:
         found = folder_kind(ancestor)
