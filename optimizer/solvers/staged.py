@@ -24,11 +24,10 @@ records which limit stopped it (``stopped_by``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import partial
-
-import time
 
 import numpy as np
 
