@@ -45,7 +45,7 @@ from optimizer.plan.output import report_writers
 from optimizer.verify.graded import verify_plan
 from optimizer.verify.ladder import is_ladder_plan, verify_ladder_plan
 from optimizer.verify.report import VerificationReport
-from optimizer.whatif.compare import compare_runs
+from optimizer.whatif.compare import compare_runs, distinct_labels
 
 __all__ = [
     "InputError", "OutputFolderError", "Plan", "ScenarioError", "Tables", "VerificationReport",
@@ -231,12 +231,6 @@ def verify(folder: str | Path, tables: Tables | str | Path | None = None) -> Ver
     return verify_plan(folder, tables.path if isinstance(tables, Tables) else tables)
 
 
-def _labels(runs: tuple[Plan | str | Path, ...]) -> list[str]:
-    """A plan's scenario name or a folder's name; a repeated label gets its position: ``baseline (2)``."""
-    names = [run.scenario.name if isinstance(run, Plan) else Path(run).name for run in runs]
-    return [name if names.index(name) == i else f"{name} ({i + 1})" for i, name in enumerate(names)]
-
-
 def compare(*runs: Plan | str | Path, labels: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """Side-by-side tables of two or more plans (in-memory :class:`Plan` objects or written plan folders),
     as ``wfplan compare`` writes them (docs/whatif.md): ``mix``, ``budget``, ``actions``, ``units`` and
@@ -244,7 +238,8 @@ def compare(*runs: Plan | str | Path, labels: Iterable[str] | None = None) -> di
     name the runs' columns (default: a plan's scenario name, a folder's name). Plans are written to a
     temporary folder (then removed) for the comparison. ValueError when a run has no plan tables.
     """
-    names = list(labels) if labels is not None else _labels(runs)
+    names = list(labels) if labels is not None else distinct_labels(
+        [run.scenario.name if isinstance(run, Plan) else Path(run).name for run in runs])
     with tempfile.TemporaryDirectory(prefix="wfplan-compare-") as scratch:
         folders = [
             run.write(Path(scratch) / str(i), reports=False) if isinstance(run, Plan) else Path(run)

@@ -42,10 +42,9 @@ class Run:
     headcount: pd.DataFrame
 
 
-def labels_for(folders: list[Path]) -> list[str]:
-    """Folder names, or the paths as given where two folders share a name."""
-    names = [folder.name for folder in folders]
-    return names if len(set(names)) == len(names) else [str(folder) for folder in folders]
+def distinct_labels(names: list[str]) -> list[str]:
+    """``names`` as column labels: a name met again gets its position, ``baseline (2)``."""
+    return [name if names.index(name) == i else f"{name} ({i + 1})" for i, name in enumerate(names)]
 
 
 def load_run(folder: Path, label: str) -> Run:
@@ -130,10 +129,10 @@ TABLES = {"mix": compare_mix, "budget": compare_budget, "actions": compare_actio
 
 def compare_runs(folders: list[Path], labels: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Every comparison table of the plan folders (the first is the reference); the runs' columns are named
-    ``labels`` (distinct, one per folder; default :func:`labels_for`)."""
+    ``labels`` (distinct, one per folder; default: the folder names, :func:`distinct_labels`)."""
     if len(folders) < 2:
         raise ValueError("compare needs at least two plan folders")
-    labels = labels_for(folders) if labels is None else labels
+    labels = distinct_labels([folder.name for folder in folders]) if labels is None else labels
     if len(labels) != len(folders) or len(set(labels)) != len(labels):
         raise ValueError(f"compare needs one distinct label per plan folder, got {labels}")
     runs = [load_run(folder, label) for folder, label in zip(folders, labels, strict=True)]
