@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
 from openpyxl.chartsheet import Chartsheet
 from pandas.errors import EmptyDataError
 
@@ -227,14 +228,15 @@ def _read_flat(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Proble
     """Read one CSV or Parquet file as text, or return why it cannot be read."""
     label = source_label(path, table)
     try:
-        frame = _tidy(_read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path))
+        read = _read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     except UnicodeDecodeError:
         return None, [Problem(file=label, expected=f"UTF-8 text ({_first_non_utf8(path)}; save it as 'CSV UTF-8')")]
     except EmptyDataError:
         return None, [Problem(file=label, expected="a header line naming the columns, then one line per row "
                                                    "(the file is empty)")]
-    except Exception as exc:  # noqa: BLE001 - a parser fails on a damaged file in its own ways: report, never crash
+    except (ValueError, OSError, IndexError, pa.ArrowException) as exc:  # how the parsers fail on a damaged file
         return None, [_unreadable(label, f"{path.suffix.removeprefix('.').upper()} file", exc)]
+    frame = _tidy(read)
     problems = _header_problem(frame, label)
     return (None if problems else frame), problems
 
