@@ -102,11 +102,15 @@ def solver_options(scenario: Scenario) -> SolveOptions:
 def stability_model(model: LinearModel, anchor: Anchor) -> tuple[LinearModel, Expr]:
     """A copy of ``model`` (rows, fixing rows included) with, for every anchored flow f of reference value
     f_ref, the variables d⁺ = ``change_up[<f>]``, d⁻ = ``change_down[<f>]`` ≥ 0 and the row ``change[<f>]``:
-    f − d⁺ + d⁻ = f_ref; and the goal Σ (d⁺ + d⁻), which equals Σ |f − f_ref| at its minimum."""
+    f − d⁺ + d⁻ = f_ref; and the goal Σ (d⁺ + d⁻), which equals Σ |f − f_ref| at its minimum. d⁺, d⁻ are
+    integer where f is (year-1 flows in MILP mode), so the solver knows the goal is whole and stops at a
+    plan within 1 of its bound (20k demo: 43 s at a gap of 39% for continuous d, one person changed)."""
     stable, goal = model.copy(), {}
     for var, value in anchor.items():
         name = model.var_names[var]
-        up, down = stable.add_var(f"change_up[{name}]"), stable.add_var(f"change_down[{name}]")
+        whole = model.integer[var]
+        up = stable.add_var(f"change_up[{name}]", integer=whole)
+        down = stable.add_var(f"change_down[{name}]", integer=whole)
         stable.add_row(f"change[{name}]", {var: 1.0, up: -1.0, down: 1.0}, value, value)
         goal[up] = goal[down] = 1.0
     return stable, goal
