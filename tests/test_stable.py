@@ -14,7 +14,7 @@ from models.scenario_files import build_scenario
 from optimizer.pipeline import RunResult, run_plan
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.reuse import REFERENCE_FILE, load_reference, make_reference, reference_flows, save_reference
-from optimizer.solvers.staged import Solution, StageResult
+from optimizer.solvers.staged import Solution, StageResult, solve_model
 from optimizer.whatif.compare import compare_runs
 from tests.builders import QUIET, check_invariants, people, unit, write_group
 from tests.test_formulation import MIX_100
@@ -113,3 +113,17 @@ def test_reference_flows_map_by_position_or_by_name_and_survive_the_file(tmp_pat
     with pytest.raises(InputError) as refused:
         reference_flows(old, other, [b, c])
     assert "reference.npz" in str(refused.value) and "solve the reference again" in str(refused.value)
+
+
+@pytest.mark.parametrize("mode", ["lexicographic", "weighted"])
+def test_the_stability_stage_follows_the_goals_in_either_mode(mode):
+    # a + b = 5 at cost 5 whatever the split: the anchor a = 4, b = 1 is kept, and nothing changes
+    model, _ = _tiny()
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", [f"objective.mode={mode}"])
+    solution = solve_model(model, scenario, 1.0, anchor={0: 4.0, 1: 1.0})
+    assert solution.values.round().tolist() == [4.0, 1.0] and solution.terms == {"cost": pytest.approx(5.0)}
+    last = solution.stages[-1]
+    assert (last.term, last.status, last.objective) == ("stability", "optimal", pytest.approx(0.0))
+    assert model.n_vars == 2  # the change variables live on a copy of the model
+    plain = solve_model(_tiny()[0], scenario, 1.0)
+    assert [stage.term for stage in plain.stages] == [stage.term for stage in solution.stages[:-1]]
