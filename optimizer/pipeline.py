@@ -43,7 +43,14 @@ from optimizer.plan.results import (
 from optimizer.solvers.base import Progress
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.pulp_model import write_lp
-from optimizer.solvers.reuse import REFERENCE_FILE, Reference, make_reference, reuse_solution, save_reference
+from optimizer.solvers.reuse import (
+    REFERENCE_FILE,
+    Reference,
+    make_reference,
+    reference_flows,
+    reuse_solution,
+    save_reference,
+)
 from optimizer.solvers.staged import Solution, StageResult, solve_model
 from optimizer.verify.graded import VerificationReport, verify_plan
 from optimizer.verify.ladder import verify_ladder_plan
@@ -210,11 +217,13 @@ def _model_only(model: LinearModel, save_lp: str | Path, summary: dict[str, Any]
 
 def _solve(
     model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
-    reference: Reference | None = None,
+    reference: Reference | None = None, year1_flows: list[int] | None = None,
 ) -> Solution:
     """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
     ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
-    is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not."""
+    is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not. A reference
+    that is not reused anchors the solve: its last stage, ``stability``, keeps the ``year1_flows`` as close to
+    the reference's as the goals allow (:func:`optimizer.solvers.reuse.reference_flows`)."""
     with timer.phase("solve"):
         solution, why_not = None, ""
         if reference is not None:
@@ -228,6 +237,7 @@ def _solve(
                 data.mean_pay,
                 on_stage=lambda stage: timer.progress(describe_stage(stage)),
                 on_incumbent=IncumbentReporter(timer.progress),
+                anchor=None if reference is None else reference_flows(reference, model, year1_flows or []),
             )
     summary["solver"] = _solver_summary(scenario, solution)
     if reference is not None:
@@ -319,7 +329,8 @@ def compute_plan(
     if save_lp is not None:
         return _model_only(model, save_lp, summary, timer, verify)
     built_rows = len(model.rows)
-    solution = _solve(model, scenario, data, timer, summary, reference)
+    year1_flows = [var for _, var in index.flows_of(1)]
+    solution = _solve(model, scenario, data, timer, summary, reference, year1_flows)
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
             with timer.phase("diagnosis"):
@@ -340,7 +351,7 @@ def compute_plan(
             "requirements": requirements,
         }
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
-        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label)
+        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label, year1_flows)
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED

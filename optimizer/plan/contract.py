@@ -187,7 +187,8 @@ REFERENCE = PlanFile("reference.npz", (GRADED,), (
     "The solved model reduced to what a later what-if needs to reuse this plan (`wfplan solve --reference "
     "PLAN_DIR`, `optimizer/solvers/reuse.py`): variable bounds and integrality, the rows (ranges and coefficients "
     "as a sparse matrix), a digest of all names and one of the goals, the objective and solver settings, the "
-    "stages and the model's solution vector. NumPy `.npz`, no pickled objects; about 12 bytes per coefficient, "
+    "stages, the model's solution vector and the names and values of the year-1 flows (a what-if that is solved "
+    "again keeps them where it can: the `stability` stage). NumPy `.npz`, no pickled objects; about 12 bytes per coefficient, "
     "24 per row and 25 per variable (14 MB for 100,000 employees)."))
 WORKBOOK = PlanFile("report.xlsx", BOTH, (
     "Written from the files above alone. Graded plans: the sheets Summary, Budget (`budget.csv` with headroom = "
@@ -222,7 +223,10 @@ def schema(name: str) -> dict[str, str]:
 
 def _stage_keys() -> tuple[Key, ...]:
     return (
-        Key("term", "the objective term this stage minimises"),
+        Key("term", "the objective term this stage minimises: a goal of `objective.order` (`mix`, `cost`, "
+                    "`disruption`, `redundancy`) or `weighted`; last, `stability` when a `--reference` plan was "
+                    "not reused: its objective is the number of people whose year-1 cohort flow changed against "
+                    "the reference, Σ_a |f[a,1] − f_ref[a,1]|, with every goal fixed (docs/whatif.md)"),
         Key("status", "the stage's solver status"),
         Key("objective", "the term's value"),
         Key("bound", "the solver's bound on it"),

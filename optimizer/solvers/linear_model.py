@@ -91,6 +91,11 @@ class LinearModel:
         self.integer.append(integer)
         return self._index[name]
 
+    def copy(self) -> LinearModel:
+        """A model that starts as this one and may gain variables and rows without changing this one."""
+        return LinearModel(self.name, list(self.var_names), list(self.lb), list(self.ub), list(self.integer),
+                           list(self.rows), dict(self.objective_terms), set(self.idle), dict(self._index))
+
     def var(self, name: str) -> int:
         return self._index[name]
 

@@ -22,6 +22,11 @@ else (a looser limit, a new horizon, another entry tier) is solved as usual.
 A :class:`Reference` keeps only what the proof needs (about 12 bytes per coefficient, 24 per row and 25 per
 variable): bounds, the rows (ranges and coefficients, compared exactly), a digest of the names and one of the
 goals, the settings and the plan. Every graded plan folder holds its own as ``reference.npz``.
+
+A what-if that is solved anyway is anchored to the reference (:func:`reference_flows`): its last stage keeps
+as many year-1 cohort flows as it can at the reference's values (``stability``, :mod:`optimizer.solvers.staged`).
+The reference therefore also holds the names and values of its year-1 flows, for a what-if whose variables
+differ (another horizon, entry tier or mapping).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -37,7 +43,7 @@ import numpy as np
 from models.io import InputError, Problem
 from models.scenario import Scenario
 from optimizer.solvers.linear_model import Expr, LinearModel, Row, row_arrays, row_sums
-from optimizer.solvers.staged import Solution, StageResult, stage_terms
+from optimizer.solvers.staged import Anchor, Solution, StageResult, stage_terms
 
 FEASIBILITY_TOLERANCE = 1e-6
 """A row holds when it is violated by at most this · max(1, |activity|) (as :meth:`LinearModel.row_violations`)."""
@@ -65,6 +71,10 @@ class Reference:
     solution: Solution
     label: str
     """Where the plan came from (its plan folder), for the summary."""
+    flow_names: list[str] | None = None
+    """The names of the year-1 flow variables (None in a file written before they were kept)."""
+    flow_values: np.ndarray | None = None
+    """Their values in the plan, in the same order."""
 
 
 def _digest(data: bytes) -> bytes:
@@ -123,17 +133,37 @@ class _Rows:
 
 
 def make_reference(
-    model: LinearModel, built_rows: int, scenario: Scenario, mean_pay: float, solution: Solution, label: str
+    model: LinearModel, built_rows: int, scenario: Scenario, mean_pay: float, solution: Solution, label: str,
+    flows: Sequence[int] = (),
 ) -> Reference:
     """The reference of a solved ``model`` whose first ``built_rows`` rows came from the formulation (the
-    solve driver appends its fixing rows after them)."""
+    solve driver appends its fixing rows after them); ``flows`` are its year-1 flow variables."""
     if solution.values is None:
         raise ValueError("only a solved model (one with a plan) can be a reference")
     integer, lb, ub = _bounds(model)
     rows = _Rows.of(model.rows[:built_rows])
     return Reference(_names_digest(model, built_rows), integer, lb, ub, rows.lo, rows.hi, rows.starts,
                      rows.columns.astype(np.int32), rows.coefficients, _goals_digest(model, mean_pay),
-                     settings_key(scenario), solution, label)
+                     settings_key(scenario), solution, label, [model.var_names[var] for var in flows],
+                     solution.values[list(flows)])
+
+
+def reference_flows(reference: Reference, model: LinearModel, flows: Sequence[int]) -> Anchor:
+    """f_ref for each of ``model``'s year-1 ``flows`` (its variables, before any fixing row is added): the
+    reference plan's value of the same variable, by position when the variable and row names are the
+    reference's (same digest), else by name. A flow the reference lacks gets 0 (nobody took it there); flows
+    only the reference has are skipped. Integer flows are rounded (the solver's values carry noise ~1e-9).
+    Raises InputError when the names differ and the reference file predates the names of its flows."""
+    if _names_digest(model, len(model.rows)) == reference.names:
+        values = reference.solution.values[list(flows)]
+    elif reference.flow_names is None:
+        raise _refused(reference.label, "it predates stable re-plans and this what-if has other variables: "
+                                        "solve the reference again")
+    else:
+        by_name = dict(zip(reference.flow_names, reference.flow_values.tolist()))
+        values = np.array([by_name.get(model.var_names[var], 0.0) for var in flows])
+    return {var: float(round(value)) if model.integer[var] else float(value)
+            for var, value in zip(flows, values.tolist())}
 
 
 def tightening_failure(
@@ -244,28 +274,32 @@ def save_reference(reference: Reference, path: Path) -> None:
         np.savez(handle, integer=reference.integer, lb=reference.lb, ub=reference.ub, row_lo=reference.row_lo,
                  row_hi=reference.row_hi, row_starts=reference.row_starts,
                  row_columns=reference.row_columns, row_coefficients=reference.row_coefficients,
-                 values=solution.values, about=np.array(json.dumps(about)))
+                 values=solution.values, about=np.array(json.dumps(about)),
+                 flow_names=np.array("\n".join(reference.flow_names or [])), flow_values=reference.flow_values)
 
 
 def load_reference(plan_dir: Path) -> Reference:
     """The reference a plan folder holds; raises InputError naming the folder and the file when it has none,
     or one this version cannot read."""
     path = Path(plan_dir) / REFERENCE_FILE
-
-    def refused(why: str) -> InputError:
-        expected = f"the solved model of a plan that `wfplan solve` wrote from input tables ({why})"
-        return InputError(str(plan_dir), [Problem(file=REFERENCE_FILE, expected=expected)])
-
     if not path.is_file():
-        raise refused("this folder has none")
+        raise _refused(plan_dir, "this folder has none")
     try:
         with np.load(path, allow_pickle=False) as arrays:
             about = json.loads(str(arrays["about"]))
             solution = Solution(about["status"], arrays["values"], [StageResult(**s) for s in about["stages"]], {},
                                 about["message"])
+            names = str(arrays["flow_names"]) if "flow_names" in arrays.files else None
+            flows = (None, None) if names is None else (names.split("\n") if names else [], arrays["flow_values"])
             return Reference(bytes.fromhex(about["names"]), arrays["integer"], arrays["lb"], arrays["ub"],
                              arrays["row_lo"], arrays["row_hi"], arrays["row_starts"],
                              arrays["row_columns"], arrays["row_coefficients"], bytes.fromhex(about["goals"]),
-                             about["settings"], solution, str(plan_dir))
+                             about["settings"], solution, str(plan_dir), *flows)
     except (OSError, ValueError, KeyError, TypeError) as exc:  # zip, JSON and missing-field errors alike
-        raise refused(f"this one cannot be read: {type(exc).__name__}: {exc}") from None
+        raise _refused(plan_dir, f"this one cannot be read: {type(exc).__name__}: {exc}") from None
+
+
+def _refused(plan_dir: str | Path, why: str) -> InputError:
+    """The reference in ``plan_dir`` cannot serve, and ``why`` (exit 2, naming the folder and the file)."""
+    expected = f"the solved model of a plan that `wfplan solve` wrote from input tables ({why})"
+    return InputError(str(plan_dir), [Problem(file=REFERENCE_FILE, expected=expected)])

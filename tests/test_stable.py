@@ -1,0 +1,129 @@
+"""Stable re-plans: a what-if solved with a reference plan ends with the ``stability`` stage, which keeps the
+reference's year-1 cohort flows wherever the goals allow (optimizer/solvers/staged.py, reuse.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from models.io import InputError
+from models.scenario_files import build_scenario
+from optimizer.pipeline import RunResult, run_plan
+from optimizer.solvers.linear_model import LinearModel
+from optimizer.solvers.reuse import REFERENCE_FILE, load_reference, make_reference, reference_flows, save_reference
+from optimizer.solvers.staged import Solution, StageResult, solve_model
+from optimizer.whatif.compare import compare_runs
+from tests.builders import QUIET, check_invariants, people, unit, write_group
+from tests.test_formulation import MIX_100
+from tests.test_sweep import REACH_30_EXACTLY
+
+TWIN_UNITS = [*MIX_100, *people("U2", "operations", 80, eligible=True), *people("U2", "technical", 20, first=100)]
+"""Two identical units of MIX_100: 200 people, 40 technical. Exactly 30% technical takes 20 moves, and any
+split of them between U1 and U2 (each capped at 0.2·80 = 16) costs and disrupts the same."""
+
+
+def _solve(tmp_path, name: str, overrides=(), reference: RunResult | None = None) -> RunResult:
+    scenario = build_scenario(json.loads(json.dumps(REACH_30_EXACTLY)), "test", list(overrides))
+    result = run_plan(scenario, tmp_path / "data", tmp_path / name,
+                      reference=None if reference is None else reference.reference)
+    check_invariants(result.summary)
+    return result
+
+
+def _changed_people(tmp_path, first: str, second: str) -> int:
+    return len(compare_runs([tmp_path / first, tmp_path / second])["people"])
+
+
+def _stability(result: RunResult) -> dict:
+    stages = result.summary["solver"]["stages"]
+    assert [stage["term"] for stage in stages][-1] == "stability"
+    return stages[-1]
+
+
+def test_a_tie_is_broken_the_way_the_reference_broke_it(tmp_path):
+    write_group(tmp_path / "data", TWIN_UNITS, [unit("U1"), unit("U2")])
+    base = _solve(tmp_path, "base")
+    assert base.summary["counts"]["sequence_move"] == 20
+    assert all(stage["term"] != "stability" for stage in base.summary["solver"]["stages"])
+    looser = ["mobility.operations_to_technical=0.25"]  # cap 20 per unit: not a tightening, the optimum stays
+    stable = _solve(tmp_path, "stable", looser, base)
+    assert stable.summary["solver"]["reuse"]["reused"] is False
+    assert stable.summary["objective"] == base.summary["objective"]
+    stage = _stability(stable)
+    assert (stage["status"], stage["objective"]) == ("optimal", pytest.approx(0))
+    assert _changed_people(tmp_path, "base", "stable") == 0
+    assert (tmp_path / "stable" / "actions.csv").read_bytes() == (tmp_path / "base" / "actions.csv").read_bytes()
+    free = _solve(tmp_path, "free", looser)  # may split the 20 moves otherwise; never better, never worse
+    assert free.summary["objective"] == base.summary["objective"]
+    assert "stability" not in [stage["term"] for stage in free.summary["solver"]["stages"]]
+
+
+@pytest.mark.slow
+def test_other_variables_map_the_reference_flows_by_name(tmp_path):
+    # a second year adds variables (the names digest differs): year-1 flows are matched by name
+    write_group(tmp_path / "data", TWIN_UNITS, [unit("U1"), unit("U2")])
+    base = _solve(tmp_path, "base")
+    longer = _solve(tmp_path, "longer", ["horizon=2"], base)
+    assert longer.summary["solver"]["reuse"]["reason"] == "the variables or rows differ"
+    assert _stability(longer)["objective"] == pytest.approx(0)
+    assert _changed_people(tmp_path, "base", "longer") == 0
+
+
+@pytest.mark.slow
+def test_a_binding_change_moves_only_the_people_it_must(tmp_path):
+    # MIX_100: the reference retrains 10 (cap 0.2·80 = 16); a cap of 0.1·80 = 8 takes 2 of them back
+    write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    base = _solve(tmp_path, "base")
+    assert base.summary["counts"]["sequence_move"] == 10
+    capped = _solve(tmp_path, "capped", ["mobility.operations_to_technical=0.1"], base)
+    assert capped.summary["counts"]["sequence_move"] == 8 and capped.summary["status"] == "target_missed"
+    assert _stability(capped)["objective"] == pytest.approx(2)
+    assert _changed_people(tmp_path, "base", "capped") == 2
+
+
+def _tiny() -> tuple[LinearModel, Solution]:
+    """Two integer flows a, b ∈ [0, 10] with a + b = 5, solved at a = 3, b = 2."""
+    model = LinearModel()
+    a, b = model.add_var("flow[a,y1]", 0, 10, integer=True), model.add_var("flow[b,y1]", 0, 10, integer=True)
+    model.add_row("r", {a: 1.0, b: 1.0}, lo=5.0, hi=5.0)
+    model.add_objective("cost", {a: 1.0, b: 1.0})
+    stage = StageResult("cost", "optimal", 5.0, 5.0, 0.0, 0.1)
+    return model, Solution("optimal", np.array([3.0 + 1e-9, 2.0]), [stage], {"cost": 5.0})
+
+
+def test_reference_flows_map_by_position_or_by_name_and_survive_the_file(tmp_path):
+    model, solution = _tiny()
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
+    reference = make_reference(model, 1, scenario, 1.0, solution, "runs/base", [0, 1])
+    assert reference_flows(reference, model, [0, 1]) == {0: 3.0, 1: 2.0}
+    save_reference(reference, tmp_path / REFERENCE_FILE)
+    loaded = load_reference(tmp_path)
+    assert loaded.flow_names == ["flow[a,y1]", "flow[b,y1]"]
+    # another model: b first, a new flow c (nobody took it in the reference), a gone
+    other = LinearModel()
+    b, c = other.add_var("flow[b,y1]", 0, 10, integer=True), other.add_var("flow[c,y1]", 0, 10, integer=True)
+    other.add_row("r", {b: 1.0, c: 1.0}, lo=5.0, hi=5.0)
+    assert reference_flows(loaded, other, [b, c]) == {b: 2.0, c: 0.0}
+    # a reference file from before the flow names: by position still, by name refused (exit 2)
+    old = replace(loaded, flow_names=None, flow_values=None)
+    assert reference_flows(old, model, [0, 1]) == {0: 3.0, 1: 2.0}
+    with pytest.raises(InputError) as refused:
+        reference_flows(old, other, [b, c])
+    assert "reference.npz" in str(refused.value) and "solve the reference again" in str(refused.value)
+
+
+@pytest.mark.parametrize("mode", ["lexicographic", "weighted"])
+def test_the_stability_stage_follows_the_goals_in_either_mode(mode):
+    # a + b = 5 at cost 5 whatever the split: the anchor a = 4, b = 1 is kept, and nothing changes
+    model, _ = _tiny()
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", [f"objective.mode={mode}"])
+    solution = solve_model(model, scenario, 1.0, anchor={0: 4.0, 1: 1.0})
+    assert solution.values.round().tolist() == [4.0, 1.0] and solution.terms == {"cost": pytest.approx(5.0)}
+    last = solution.stages[-1]
+    assert (last.term, last.status, last.objective) == ("stability", "optimal", pytest.approx(0.0))
+    assert model.n_vars == 2  # the change variables live on a copy of the model
+    plain = solve_model(_tiny()[0], scenario, 1.0)
+    assert [stage.term for stage in plain.stages] == [stage.term for stage in solution.stages[:-1]]
