@@ -70,9 +70,10 @@ def test_missed_mix_exits_3_with_the_shortfalls_in_points_and_heads(reach_30):
         assert miss["points"] == pytest.approx(1.5)
         assert miss["heads"] == pytest.approx(1.5)
     assert missed["budget"] == [] and missed["softened"] == []
-    assert "technical share in year 1 is 28.0%, 1.5 points below the band (29.5%–30.5%) = 1.5 people" in result.output
-    assert ("would be met with mix.deadline 1 → 2 (with horizon=2), or mobility.operations_to_technical 0.1 → 0.125, "
-            "or mix.tolerance 0.005 → 0.02") in result.output
+    assert ("In year 1 the technical share is 28.0%, 1.5 points (2 people) short of the band (29.5–30.5%), and the "
+            "operations share is 72.0%, 1.5 points (2 people) above the band (69.5–70.5%).") in result.output
+    assert ("Every target would be met with mix.deadline 2 (with horizon 2) or mobility.operations_to_technical 0.13 "
+            "or mix.tolerance 0.02.") in result.output
 
 
 def test_each_suggested_relaxation_meets_every_target_and_its_neighbour_does_not(reach_30, tmp_path):
@@ -105,7 +106,7 @@ def test_a_relaxation_that_cannot_help_is_reported_as_such(reach_30):
     assert not _relaxation(summary, "mobility.management_to_technical")["restores"]
     hiring = _relaxation(summary, "hiring.enabled")
     assert (hiring["from"], hiring["restores"], hiring["insufficient"]) == (False, False, True)
-    assert "no single change of these would meet every target: promotion.tier_rate (tried 1), " in result.output
+    assert "None of these alone would meet every target: promotion.tier_rate 1.00, " in result.output
 
 
 def test_earliest_year_is_when_attrition_brings_the_mix_into_the_band(tmp_path):
@@ -117,7 +118,7 @@ def test_earliest_year_is_when_attrition_brings_the_mix_into_the_band(tmp_path):
     assert summary["diagnosis"]["earliest_year_limit"] == 7
     deadline = _relaxation(summary, "mix.deadline")
     assert deadline["set"] == ["mix.deadline=5", "horizon=5"] and deadline["insufficient"] == 4
-    assert "earliest year the mix can be reached (with the budget held): 5" in result.output
+    assert "The earliest year the mix band can be reached, with the budget held, is year 5." in result.output
     applied = solve_group(tmp_path / "applied", ATTRITION_DRIVEN, [unit("U1")], _applied(SLOW_MIX, deadline))
     assert applied.exit_code == 0
 
@@ -133,7 +134,7 @@ def test_budget_overrun_is_diagnosed_and_relaxed_both_ways(tmp_path):
     [overrun] = summary["diagnosis"]["missed"]["budget"]
     assert (overrun["year"], overrun["overrun"]) == (1, pytest.approx(5_000))
     assert overrun["percent_of_cap"] == pytest.approx(100 * 5_000 / 600_000)
-    assert "budget in year 1 is 5,000 CNY over the cap (0.83% of it)" in result.output
+    assert "In year 1 the budget is under 0.1 M CNY over the cap (0.8% of it)." in result.output
     growth, floor = _relaxation(summary, "budget.growth"), _relaxation(summary, "promotion.grade_rate_floor")
     assert (growth["to"], growth["insufficient"]) == (0.00834, 0.00833)
     assert (floor["to"], floor["insufficient"]) == (0.0999, 0.1)
@@ -152,7 +153,7 @@ def test_infeasible_unit_minimum_names_the_softened_cap_and_the_relaxation(tmp_p
     [softened] = summary["diagnosis"]["missed"]["softened"]
     assert softened == {"constraint": "unit_headcount[U1,y1]", "side": "minimum", "limit": 150.0,
                         "missed_by": pytest.approx(57, rel=1e-5), "unit": "people"}
-    assert "unit_headcount[U1,y1]: minimum 150 missed by 57.0 people" in result.output
+    assert "unit_headcount[U1,y1]: the minimum of 150 is missed by 57 people." in result.output
     hiring = _relaxation(summary, "hiring.max_rate.operations")
     assert (hiring["to"], hiring["insufficient"]) == (0.6, 0.599)
     applied = solve_group(tmp_path / "applied", people("U1", "operations", 100), [unit("U1", min_headcount=150)],

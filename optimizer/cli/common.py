@@ -23,7 +23,7 @@ from optimizer.cli.console import plan_summary
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
-from optimizer.whatif.diagnosis import describe
+from optimizer.whatif.diagnosis import diagnosis_sentences
 
 EXIT_BUG = 1
 
@@ -99,7 +99,7 @@ def resolve_scenario(name_or_path: str, overrides: tuple[str, ...]) -> Scenario:
 def _echo_diagnosis(summary: dict[str, Any]) -> None:
     """The diagnosis of a missed target or of an infeasible model in plain words, when the run has one."""
     if "diagnosis" in summary:
-        click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in describe(summary["diagnosis"])))
+        click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in diagnosis_sentences(summary["diagnosis"])))
 
 
 def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:

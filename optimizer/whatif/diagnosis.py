@@ -397,42 +397,114 @@ def _number(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else f"{value:g}"
 
 
-def _change(relaxation: dict[str, Any]) -> str:
-    extra = [s for s in relaxation["set"] if not s.startswith(relaxation["key"] + "=")]
-    tail = f" (with {', '.join(extra)})" if extra else ""
-    return f"{relaxation['key']} {_number(relaxation['from'])} → {_number(relaxation['to'])}{tail}"
+GHOST_HEADS = 0.5
+"""A mix miss below this many people is a rounding ghost: the sentences leave it out (summary.json keeps it)."""
+SINGULAR = {"people": "person", "promotions": "promotion", "grade steps": "grade step"}
 
 
-def _missed_lines(missed: dict[str, list[dict[str, Any]]]) -> list[str]:
-    lines = [f"{s['constraint']}: {s['side']} {s['limit']:g} missed by {s['missed_by']:,.1f} {s['unit']}"
-             for s in missed["softened"]]
-    lines += [f"{m['sequence']} share in year {m['year']} is {m['share']:.1%}, {m['points']:.1f} points {m['side']} "
-              f"the band ({m['lower']:.1%}–{m['upper']:.1%}) = {m['heads']:,.1f} people" for m in missed["mix"]]
-    lines += [f"budget in year {b['year']} is {b['overrun']:,.0f} CNY over the cap ({b['percent_of_cap']:.2f}% of it)"
-              for b in missed["budget"]]
-    return lines
+def _rounded(value: float, decimals: int) -> float:
+    """``value`` to ``decimals`` decimals, halves away from zero (float noise below 1e-6 of a step ignored)."""
+    steps = round(abs(value) * 10**decimals, 6)
+    return math.copysign(math.floor(steps + 0.5), value) / 10**decimals
 
 
-def _relaxation_lines(relaxations: list[dict[str, Any]]) -> list[str]:
-    restoring = [r for r in relaxations if r["restores"]]
-    failing = [r for r in relaxations if not r["restores"] and r["key"] != "mix.deadline"]
-    tried = [f"{r['key']} (tried {_number(r['limit'])}{', undecided' if r['limit'] in r['undecided'] else ''})"
-             for r in failing]
-    lines = ["would be met with " + ", or ".join(_change(r) for r in restoring)] if restoring else []
-    return lines + (["no single change of these would meet every target: " + ", ".join(tried)] if tried else [])
+def _amount(value: float, decimals: int, unit: str) -> str:
+    """``value`` with its unit to ``decimals`` decimals (``under 0.1 points`` when it rounds to 0; whole counts
+    of one in the singular: ``1 person``)."""
+    rounded = _rounded(value, decimals)
+    text = f"{rounded:,.{decimals}f}" if rounded else f"under {10.0**-decimals:.{decimals}f}"
+    one = decimals == 0 and abs(rounded) <= 1
+    return f"{text} {SINGULAR.get(unit, unit) if one else unit}"
 
 
-def describe(diagnosis: dict[str, Any]) -> list[str]:
-    """The diagnosis in plain words, one line each."""
+def _share(share: float) -> str:
+    """A share as a percentage to 0.1 point, without the sign: ``28.7``."""
+    return f"{_rounded(100 * share, 1):.1f}"
+
+
+def _setting(key: str, value: Any, toward: Any, start: Any) -> str:
+    """``key value`` as a reader takes it: a switch on/off, a whole number as it is, a rate to 2 decimals rounded
+    toward ``toward`` (the end of its range), so a value shown to suffice still does once rounded."""
+    if isinstance(value, bool):
+        return f"{key} {'on' if value else 'off'}"
+    if isinstance(value, int):
+        return f"{key} {value}"
+    scaled = round(value * 100, 6)
+    return f"{key} {(math.ceil(scaled) if toward >= start else math.floor(scaled)) / 100:.2f}"
+
+
+def _relaxed(relaxation: dict[str, Any]) -> str:
+    """The value that restores the targets, with the other settings it needs: ``mix.deadline 4 (with horizon 4)``."""
+    key, start, limit = relaxation["key"], relaxation["from"], relaxation["limit"]
+    extra = [text.split("=", 1) for text in relaxation["set"] if not text.startswith(key + "=")]
+    tail = f" (with {', '.join(f'{name} {value}' for name, value in extra)})" if extra else ""
+    return _setting(key, relaxation["to"], limit, start) + tail
+
+
+def _mix_sentences(misses: list[dict[str, Any]]) -> list[str]:
+    """One sentence per year with a mix miss of at least GHOST_HEADS; one about the ghosts when only they miss."""
+    kept = [m for m in misses if m["heads"] >= GHOST_HEADS]
+    years = sorted({m["year"] for m in kept})
+    sentences = [
+        f"In year {year} " + ", and ".join(
+            f"the {m['sequence']} share is {_share(m['share'])}%, {_amount(m['points'], 1, 'points')} "
+            f"({_amount(m['heads'], 0, 'people')}) {'short of' if m['side'] == 'below' else 'above'} the band "
+            f"({_share(m['lower'])}–{_share(m['upper'])}%)"
+            for m in kept if m["year"] == year) + "."
+        for year in years
+    ]
+    if misses and not kept:
+        sentences.append("The mix misses its band by less than half a person (a rounding effect).")
+    return sentences
+
+
+def _missed_sentences(missed: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The hard rules that give way (infeasible model), the mix misses by year, the budget overruns by year."""
+    softened = [
+        f"{s['constraint']}: the {s['side']} of {s['limit']:g} is missed by {_amount(s['missed_by'], 0, s['unit'])}."
+        for s in missed["softened"]
+    ]
+    budget = [
+        f"In year {b['year']} the budget is {_amount(b['overrun'] / 1e6, 1, 'M CNY')} over the cap "
+        f"({_rounded(b['percent_of_cap'], 1):.1f}% of it)."
+        for b in missed["budget"]
+    ]
+    return softened + _mix_sentences(missed["mix"]) + budget
+
+
+def _relaxation_sentences(relaxations: list[dict[str, Any]]) -> list[str]:
+    """The changes that each meet every target, joined with "or"; the keys that alone do not (mix.deadline
+    is left to the earliest-year sentence)."""
+    restoring = [_relaxed(r) for r in relaxations if r["restores"]]
+    failing = [
+        _setting(r["key"], r["limit"], r["limit"], r["from"])
+        + (" (undecided: time limit)" if r["limit"] in r["undecided"] else "")
+        for r in relaxations if not r["restores"] and r["key"] != "mix.deadline"
+    ]
+    sentences = [f"Every target would be met with {' or '.join(restoring)}."] if restoring else []
+    if failing:
+        sentences.append(f"None of these alone would meet every target: {', '.join(failing)}.")
+    return sentences
+
+
+def diagnosis_sentences(diagnosis: dict[str, Any]) -> list[str]:
+    """The diagnosis of summary.json as sentences for people, the one wording of the terminal and both reports:
+    the hard rules that give way (infeasible model); the mix misses, one sentence per year, misses below
+    GHOST_HEADS people left out; the budget overruns by year in M CNY and percent of the cap; the single changes
+    that would each meet every target, joined with "or"; those that alone would not; the earliest year the mix
+    band can be reached. Shares and points to 0.1, people whole, money to 0.1 M CNY, rates to 2 decimals
+    (rounded toward the end of their range). Presentation only: the diagnosis itself is not changed."""
     missed = diagnosis["missed"]
     if missed is None:
-        lines = ["no plan found even with the hard rules softened (time limit)"]
+        sentences = ["No plan was found even with the hard rules softened (time limit)."]
     else:
-        lead = [] if diagnosis["feasible"] else ["the closest plan (not written) breaks hard rules and misses goals:"]
-        lines = lead + _missed_lines(missed)
-    lines += _relaxation_lines(diagnosis["relaxations"])
+        lead = [] if diagnosis["feasible"] else ["The hard rules conflict; the closest plan (not written) would "
+                                                 "break them and miss goals as follows."]
+        sentences = lead + _missed_sentences(missed)
+    sentences += _relaxation_sentences(diagnosis["relaxations"])
     limit, year = diagnosis["earliest_year_limit"], diagnosis["earliest_year"]
     if limit is not None:
-        lines.append(f"earliest year the mix can be reached (with the budget held): {year}" if year is not None
-                     else f"the mix cannot be reached with the budget held by year {limit}")
-    return lines
+        sentences.append(f"The earliest year the mix band can be reached, with the budget held, is year {year}."
+                         if year is not None else
+                         f"The mix band cannot be reached with the budget held by year {limit}.")
+    return sentences

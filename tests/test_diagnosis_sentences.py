@@ -1,0 +1,104 @@
+"""The diagnosis in sentences (:func:`optimizer.whatif.diagnosis.diagnosis_sentences`), on hand-made diagnoses:
+one sentence per year of mix misses, rounding ghosts left out, budget overruns in M CNY, relaxations joined
+with "or" and rounded so that they still suffice, the earliest year, the infeasible case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optimizer.whatif.diagnosis import diagnosis_sentences
+
+
+def _mix(year: int, sequence: str, share: float, lower: float, upper: float, heads: float) -> dict[str, Any]:
+    """A mix miss as :func:`optimizer.whatif.diagnosis.missed_goals` writes it."""
+    shortfall = lower - share if share < lower else share - upper
+    return {"year": year, "sequence": sequence, "share": share, "lower": lower, "upper": upper,
+            "shortfall": shortfall, "side": "below" if share < lower else "above", "points": 100 * shortfall,
+            "heads": heads}
+
+
+def _relaxation(key: str, start: Any, to: Any, limit: Any, *extra: str, undecided: tuple = ()) -> dict[str, Any]:
+    """A search's entry (:meth:`optimizer.whatif.diagnosis.Prober.entry`); ``to`` None: it does not restore."""
+    restores = to is not None
+    return {"key": key, "from": start, "to": to, "limit": limit, "restores": restores,
+            "set": [f"{key}={to}", *extra] if restores else [], "insufficient": start,
+            "undecided": list(undecided), "probes": 3, "seconds": 0.5}
+
+
+def _diagnosis(mix: list[dict[str, Any]], budget: list[dict[str, Any]], relaxations: list[dict[str, Any]],
+               earliest: int | None = 4, limit: int | None = 8) -> dict[str, Any]:
+    return {"feasible": True, "missed": {"mix": mix, "budget": budget, "softened": []},
+            "relaxations": relaxations, "earliest_year": earliest, "earliest_year_limit": limit,
+            "search": {"probes": 9, "workers": 1, "seconds": 4.5}}
+
+
+def test_mix_misses_of_a_year_share_a_sentence_and_ghosts_below_half_a_person_are_dropped():
+    # Year 3: technical 13.2 people short, operations 0.6 above (kept: it rounds to a person), management
+    # 0.3 above (a rounding ghost, dropped); year 4: technical again.
+    mix = [
+        _mix(3, "technical", 0.28667, 0.295, 0.305, 13.2),
+        _mix(3, "operations", 0.6056, 0.595, 0.605, 0.6),
+        _mix(3, "management", 0.1053, 0.095, 0.105, 0.3),
+        _mix(4, "technical", 0.2912, 0.295, 0.305, 5.7),
+    ]
+    relaxations = [_relaxation("mix.deadline", 3, 4, 8, "horizon=4"),
+                   _relaxation("promotion.tier_rate", 0.08, 0.135, 1.0),
+                   _relaxation("mobility.management_to_technical", 0.05, None, 1.0)]
+    assert diagnosis_sentences(_diagnosis(mix, [], relaxations)) == [
+        "In year 3 the technical share is 28.7%, 0.8 points (13 people) short of the band (29.5–30.5%), and the "
+        "operations share is 60.6%, 0.1 points (1 person) above the band (59.5–60.5%).",
+        "In year 4 the technical share is 29.1%, 0.4 points (6 people) short of the band (29.5–30.5%).",
+        "Every target would be met with mix.deadline 4 (with horizon 4) or promotion.tier_rate 0.14.",
+        "None of these alone would meet every target: mobility.management_to_technical 1.00.",
+        "The earliest year the mix band can be reached, with the budget held, is year 4.",
+    ]
+
+
+def test_only_ghosts_left_say_so():
+    diagnosis = _diagnosis([_mix(2, "technical", 0.29497, 0.295, 0.305, 0.3)], [], [], earliest=None, limit=None)
+    assert diagnosis_sentences(diagnosis) == ["The mix misses its band by less than half a person (a rounding effect)."]
+
+
+def test_budget_overruns_in_millions_and_rates_rounded_toward_the_end_of_their_range():
+    # A floor relaxed downward rounds down (0.0999 → 0.09), a growth upward rounds up (0.00834 → 0.01): the
+    # rounded value still suffices. A switch reads on/off; a limit the time limit left open says so.
+    budget = [{"year": 2, "total": 61_234_567.0, "cap": 60_000_000.0, "overrun": 1_234_567.0,
+               "percent_of_cap": 2.0576},
+              {"year": 3, "total": 60_004_000.0, "cap": 60_000_000.0, "overrun": 4_000.0, "percent_of_cap": 0.0067}]
+    relaxations = [_relaxation("budget.growth", 0.0, 0.00834, 1.0),
+                   _relaxation("promotion.grade_rate_floor", 0.5, 0.0999, 0.0),
+                   _relaxation("hiring.enabled", False, True, True),
+                   _relaxation("mix.deadline", 2, None, 7),
+                   _relaxation("promotion.tier_rate", 0.08, None, 1.0, undecided=(1.0,)),
+                   _relaxation("redundancy.enabled", False, None, True)]
+    assert diagnosis_sentences(_diagnosis([], budget, relaxations, earliest=None, limit=7)) == [
+        "In year 2 the budget is 1.2 M CNY over the cap (2.1% of it).",
+        "In year 3 the budget is under 0.1 M CNY over the cap (0.0% of it).",
+        "Every target would be met with budget.growth 0.01 or promotion.grade_rate_floor 0.09 or hiring.enabled on.",
+        "None of these alone would meet every target: promotion.tier_rate 1.00 (undecided: time limit), "
+        "redundancy.enabled on.",
+        "The mix band cannot be reached with the budget held by year 7.",
+    ]
+
+
+def test_an_infeasible_model_names_the_rules_that_give_way():
+    diagnosis = {
+        "feasible": False,
+        "missed": {"softened": [{"constraint": "unit_headcount[U1,y1]", "side": "minimum", "limit": 150.0,
+                                 "missed_by": 57.00001, "unit": "people"},
+                                {"constraint": "floor_tier_promotion[U1,y1]", "side": "minimum", "limit": 0.05,
+                                 "missed_by": 1.0, "unit": "promotions"}],
+                   "mix": [], "budget": []},
+        "relaxations": [_relaxation("hiring.max_rate.operations", 0.03, 0.6, 1.0)],
+        "earliest_year": None, "earliest_year_limit": None,
+    }
+    assert diagnosis_sentences(diagnosis) == [
+        "The hard rules conflict; the closest plan (not written) would break them and miss goals as follows.",
+        "unit_headcount[U1,y1]: the minimum of 150 is missed by 57 people.",
+        "floor_tier_promotion[U1,y1]: the minimum of 0.05 is missed by 1 promotion.",
+        "Every target would be met with hiring.max_rate.operations 0.60.",
+    ]
+    assert diagnosis_sentences({**diagnosis, "missed": None}) == [
+        "No plan was found even with the hard rules softened (time limit).",
+        "Every target would be met with hiring.max_rate.operations 0.60.",
+    ]
