@@ -40,6 +40,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from models.scenario import SEQUENCES
 from optimizer.plan.reader import PlanFiles, read_plan
+from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports.excel_stream import LongRows, assemble, xf_index
 
 __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "requirements_sheet", "write_graded_workbook"]
@@ -163,7 +164,8 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str]) -> None:
     """Status, mix targets against achieved shares, budget against cap by year (with a chart), year-1
-    counts, missed targets and diagnosis."""
+    counts, missed targets and the diagnosis as sentences, one a row (:func:`diagnosis_sentences`, the
+    terminal's wording; its raw entry is on the Scenario sheet)."""
     summary = plan.summary
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 8, 16)
@@ -177,10 +179,13 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
     row = write_frame(book, sheet, row + 2, pd.DataFrame(counts, columns=["action", "employees"]),
                       {"action": "text", "employees": "money"})
     missed = flatten(summary.get("goal_deviations") or {}, "goal_deviations")
-    missed += flatten(summary["diagnosis"], "diagnosis") if summary.get("diagnosis") else []
     if any(value is not None for _, value in missed):
-        sheet.write_string(row + 1, 0, "Missed targets and diagnosis", book.styles["section"])
-        write_key_values(book, sheet, row + 2, [(key, value, None) for key, value in missed])
+        sheet.write_string(row + 1, 0, "Missed targets", book.styles["section"])
+        row = write_key_values(book, sheet, row + 2, [(key, value, None) for key, value in missed])
+    if summary.get("diagnosis"):
+        sheet.write_string(row + 1, 0, "Diagnosis", book.styles["section"])
+        for offset, sentence in enumerate(diagnosis_sentences(summary["diagnosis"]), start=2):
+            sheet.write_string(row + offset, 0, sentence, book.styles["text"])
 
 
 def _status_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
@@ -384,14 +389,14 @@ def units_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
 
 
 def scenario_sheet(book: Book, sheet: Worksheet, summary: dict[str, Any]) -> None:
-    """Every scenario parameter, every applied override, input hashes, versions, solver and model facts of
-    ``summary.json``, as ``section | key | value`` rows."""
+    """Every scenario parameter, every applied override, input hashes, versions, solver and model facts and
+    the diagnosis (when there is one) of ``summary.json``, as ``section | key | value`` rows."""
     scenario = {key: value for key, value in summary["scenario"].items() if key != "applied_overrides"}
     overrides = summary["scenario"].get("applied_overrides") or []
     rows = [("scenario", key, value) for key, value in flatten(scenario)]
     rows += [("applied override", number, text) for number, text in enumerate(overrides, start=1)]
     rows += [] if overrides else [("applied override", "(none)", None)]
-    for section in ("inputs", "versions", "solver", "model"):
+    for section in ("inputs", "versions", "solver", "model", *(["diagnosis"] if summary.get("diagnosis") else [])):
         rows += [(section, key, value) for key, value in flatten(summary.get(section) or {})]
     sheet.set_column(0, 0, 18)
     sheet.set_column(1, 1, 44)

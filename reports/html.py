@@ -2,8 +2,8 @@
 
 ``write_graded_report(plan_dir)`` reads ``headcount.csv``, ``flows.csv``, ``budget.csv``, ``mix.csv``,
 ``units.csv``, ``requirements.csv`` and ``summary.json`` (whose year-1 counts the verifier checked against
-``actions.csv``) and writes ``report.html`` beside them: status and targets, the diagnosis when there is
-one, the mix path against the target band, the budget against the cap, requirements against headcount
+``actions.csv``) and writes ``report.html`` beside them: status and targets, the diagnosis in sentences when
+there is one, the mix path against the target band, the budget against the cap, requirements against headcount
 (when requirements.csv has rows), tier pyramids, a Sankey of the flows and a per-unit table. plotly.js
 is embedded once, so the page opens offline. Every text that comes from the data is HTML-escaped.
 :func:`reports.plugins.write_html_report`, the ``html`` writer of the ``wfplan.reports`` entry-point group,
@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from optimizer.plan.reader import PlanFiles, read_plan
+from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports import charts
 
 __all__ = ["frame_html", "requirements_section", "write_graded_report"]
@@ -47,6 +48,7 @@ dt { font-weight: 600; } dd { margin: 0; }
 .legend span { display: inline-block; margin-right: 1rem; } .swatch { display: inline-block; width: .9rem;
   height: .9rem; border-radius: .2rem; vertical-align: middle; margin-right: .3rem; }
 .note { color: #555; font-size: .9rem; }
+.wide { max-width: 100%; overflow-x: auto; } .sentences li { margin: .2rem 0; }
 """
 
 
@@ -210,11 +212,16 @@ def _status_section(plan: PlanFiles) -> str:
 
 
 def _diagnosis_section(summary: Mapping[str, Any]) -> str:
-    """The diagnosis of ``summary.json`` rendered as it is (missed goals, relaxations, ...); empty without one."""
+    """The diagnosis of ``summary.json`` as a list of the sentences the terminal prints
+    (:func:`diagnosis_sentences`), then every number of it as it is, collapsed, for auditors; empty without one."""
     if "diagnosis" not in summary:
         return ""
+    diagnosis = summary["diagnosis"]
     intro = '<p class="note">The targets cannot all be met; the optimiser\'s diagnosis:</p>'
-    return html_section("diagnosis", "Diagnosis", intro + render_value(summary["diagnosis"]))
+    sentences = "".join(f"<li>{escape(sentence)}</li>" for sentence in diagnosis_sentences(diagnosis))
+    raw = (f'<details><summary>Every number of the diagnosis (summary.json)</summary>'
+           f'<div class="wide">{render_value(diagnosis)}</div></details>')
+    return html_section("diagnosis", "Diagnosis", f'{intro}<ul class="sentences">{sentences}</ul>{raw}')
 
 
 def html_chart(figure: go.Figure, div_id: str) -> str:

@@ -8,14 +8,16 @@ every number below is worked out by hand in the test's comment.
 from __future__ import annotations
 
 import json
+from html import escape
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from models.scenario_files import build_scenario
 from optimizer.whatif import diagnosis
 from optimizer.cli import main
-from optimizer.whatif.diagnosis import Probe, earliest_deadline, grid, smallest_value
+from optimizer.whatif.diagnosis import Probe, diagnosis_sentences, earliest_deadline, grid, smallest_value
 from tests.builders import QUIET, people, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 
@@ -38,9 +40,15 @@ def _cli_solve(tmp_path, employees, units, overrides, *args):
 
 
 @pytest.fixture(scope="module")
-def reach_30(tmp_path_factory):
+def reach_30_dir(tmp_path_factory):
+    """Where :func:`reach_30` solves: ``data`` and ``plan`` (with report.html and report.xlsx)."""
+    return tmp_path_factory.mktemp("reach_30")
+
+
+@pytest.fixture(scope="module")
+def reach_30(reach_30_dir):
     """MIX_100 with 10% moves and a ±0.5 point band, diagnosed once for the tests that read it."""
-    return _cli_solve(tmp_path_factory.mktemp("reach_30"), MIX_100, [unit("U1")], REACH_30)
+    return _cli_solve(reach_30_dir, MIX_100, [unit("U1")], REACH_30)
 
 
 def _relaxation(summary, key):
@@ -94,6 +102,17 @@ def test_each_suggested_relaxation_meets_every_target_and_its_neighbour_does_not
     just_short = solve_group(tmp_path / "short", MIX_100, [unit("U1")],
                              _applied(REACH_30, {"set": ["mobility.operations_to_technical=0.124"]}))
     assert just_short.exit_code == 3
+
+
+def test_both_reports_show_the_sentences_of_the_terminal(reach_30, reach_30_dir):
+    result, summary = reach_30
+    sentences = diagnosis_sentences(summary["diagnosis"])
+    assert "diagnosis:\n" + "\n".join(f"  {sentence}" for sentence in sentences) in result.output
+    plan = reach_30_dir / "plan"
+    page = (plan / "report.html").read_text(encoding="utf-8")
+    assert '<ul class="sentences">' + "".join(f"<li>{escape(s)}</li>" for s in sentences) + "</ul>" in page
+    column = [row[0] for row in openpyxl.load_workbook(plan / "report.xlsx")["Summary"].iter_rows(values_only=True)]
+    assert column[column.index("Diagnosis") + 1:] == sentences
 
 
 def test_a_relaxation_that_cannot_help_is_reported_as_such(reach_30):

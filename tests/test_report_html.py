@@ -27,6 +27,7 @@ from models.scenario_files import load_scenario, scenario_path
 from models.synthetic import generate_tables
 from optimizer.pipeline import EXIT_OK, run_plan
 from optimizer.plan.safe_text import restore_text
+from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports.plugins import write_html_report
 
 pytestmark = pytest.mark.slow
@@ -44,10 +45,16 @@ BROWSER_FLAGS = (
 )
 RECORD_ALERTS = "window.__alerts = []; window.alert = (message) => window.__alerts.push(String(message));"
 DIAGNOSIS = {
-    "missed_goals": [{"goal": "mix", "sequence": "technical", "year": 3, "shortfall": 0.0125}],
-    "relaxations": [{"key": "mix.deadline", "from": 3, "to": 5}],
-    "note": "<b>not bold</b>",
+    "feasible": True,
+    "missed": {"mix": [{"year": 3, "sequence": "<b>not bold</b>", "share": 0.2875, "lower": 0.295, "upper": 0.305,
+                        "shortfall": 0.0075, "side": "below", "points": 0.75, "heads": 3.0}],
+               "budget": [], "softened": []},
+    "relaxations": [{"key": "mix.deadline", "from": 3, "to": 5, "limit": 8, "restores": True,
+                     "set": ["mix.deadline=5", "horizon=5"], "insufficient": 4, "undecided": [], "probes": 4,
+                     "seconds": 12.5, "note": "long_unbroken_value_" * 30}],
+    "earliest_year": 5, "earliest_year_limit": 8, "search": {"probes": 4, "workers": 1, "seconds": 12.5},
 }
+"""A diagnosis as summary.json holds it, with markup in a sequence name and a long value in its raw table."""
 
 
 def _first_found(candidates: tuple[str, ...]) -> str | None:
@@ -253,7 +260,12 @@ def test_status_section_shows_the_summary(page: Page, plan_dir: Path) -> None:
 def test_diagnosis_is_rendered_when_present(browser: webdriver.Chrome, diagnosed_report: Path) -> None:
     diagnosed = Page(browser, diagnosed_report)
     assert [entry for entry in diagnosed.log if entry["level"] == "SEVERE"] == []
-    section = diagnosed.js("return document.getElementById('diagnosis').innerText")
-    assert "missed goals" in section and "relaxations" in section and "mix.deadline" in section
-    assert "<b>not bold</b>" in section
+    sentences = diagnosed.js("return [...document.querySelectorAll('#diagnosis .sentences li')].map(li => li.innerText)")
+    assert sentences == diagnosis_sentences(DIAGNOSIS)
+    assert "<b>not bold</b> share is 28.8%" in sentences[0]
     assert diagnosed.js("return document.querySelectorAll('#diagnosis b').length") == 0
+    assert diagnosed.js("return document.querySelector('#diagnosis details').open") is False
+    diagnosed.js("document.querySelector('#diagnosis details').open = true")
+    raw = diagnosed.js("return document.querySelector('#diagnosis details').innerText")
+    assert "relaxations" in raw and "insufficient" in raw
+    assert diagnosed.js("return document.documentElement.scrollWidth <= window.innerWidth")

@@ -191,13 +191,16 @@ REFERENCE = PlanFile("reference.npz", (GRADED,), (
     "again keeps them where it can: the `stability` stage). NumPy `.npz`, no pickled objects; about 12 bytes per coefficient, "
     "24 per row and 25 per variable (14 MB for 100,000 employees)."))
 WORKBOOK = PlanFile("report.xlsx", BOTH, (
-    "Written from the files above alone. Graded plans: the sheets Summary, Budget (`budget.csv` with headroom = "
+    "Written from the files above alone. Graded plans: the sheets Summary (with the diagnosis in sentences, one a "
+    "row, when there is one), Budget (`budget.csv` with headroom = "
     "cap − total, `overmanning_cost` and `short_time_cost` included), Requirements (`requirements.csv`; only "
-    "when it has rows), Mix, Headcount, Actions, Flows, Units and Scenario. Own-ladder plans: Summary, "
+    "when it has rows), Mix, Headcount, Actions, Flows, Units and Scenario (the diagnosis as it is in "
+    "`summary.json` too). Own-ladder plans: Summary, "
     "Requirements, Headcount, Flows, Costs and Scenario."))
 PAGE = PlanFile("report.html", BOTH, (
     "Written from the files above alone, one self-contained page. Graded plans: status and targets, the "
-    "diagnosis, the mix path, the budget against the cap (the slack costs stacked hatched on top, outside the "
+    "diagnosis (its sentences, then every number of it in a collapsed block), the mix path, the budget against "
+    "the cap (the slack costs stacked hatched on top, outside the "
     "cap, when any is non-zero), requirements against headcount (a table and a chart; only when "
     "`requirements.csv` has rows), tier pyramids, the flows and the units. Own-ladder plans: headcount by "
     "category and year, requirements against headcount with overmanning and short time, the flows and the cost "
@@ -329,6 +332,9 @@ year-1 decisions (every flow of year 1 except attrition) are whole numbers becau
 DIAGNOSIS_TEXT = """\
 ### `diagnosis`
 Computed by `optimizer/whatif/diagnosis.py` (its docstring has the method). Every number in it comes from a solve.
+The terminal, `report.html` and `report.xlsx` word it alike (`diagnosis_sentences`): one sentence per year of mix
+misses, shares and points to 0.1, people whole (a mix miss under half a person is left out of the words, not out
+of this key), money in M CNY to 0.1, relaxed rates to 2 decimals rounded toward `limit` (so they still suffice).
 ```
 feasible        true: a plan was written and misses a target (exit 3); false: the hard rules conflict (exit 4)
 missed          {"mix": [{year, sequence, share, lower, upper, shortfall, side ("below" | "above"),
