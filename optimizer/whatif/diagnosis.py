@@ -442,7 +442,8 @@ def _relaxed(relaxation: dict[str, Any]) -> str:
 
 
 def _mix_sentences(misses: list[dict[str, Any]]) -> list[str]:
-    """One sentence per year with a mix miss of at least GHOST_HEADS; one about the ghosts when only they miss."""
+    """One sentence per year with a mix miss of at least GHOST_HEADS people; when every mix miss is below it,
+    one sentence that says so."""
     kept = [m for m in misses if m["heads"] >= GHOST_HEADS]
     years = sorted({m["year"] for m in kept})
     sentences = [
