@@ -179,9 +179,10 @@ def route_of(moves: pd.DataFrame, kind: pd.Series) -> pd.Series:
     return route.where(route.isin(ROUTES))
 
 
-@dataclass
+@dataclass(eq=False)
 class PlanData:
-    """The files a check reads, and the figures recomputed from them (each computed once)."""
+    """The files a check reads, and the figures recomputed from them (each computed once). Compared and
+    hashed by identity, so checks may keep figures of their own per plan (:mod:`optimizer.verify.people`)."""
 
     scenario: Scenario
     summary: dict[str, Any]

@@ -10,6 +10,7 @@ in actions.csv is the ``roster`` check's finding), years_in_grade and technical_
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,19 @@ DETAIL = {
 """What a finding of :func:`check_eligibility` adds after the person, by headline."""
 
 
+ASSESSED: weakref.WeakKeyDictionary[PlanData, tuple[pd.DataFrame, dict[str, pd.Series]]] = (
+    weakref.WeakKeyDictionary())
+"""(people, faults) per plan being verified: both per-person checks read them, so they are computed once."""
+
+
+def assessed(p: PlanData) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """:func:`_people` of ``p`` and the rows breaking each eligibility rule (:func:`_faults`), computed once."""
+    if p not in ASSESSED:
+        people = _people(p)
+        ASSESSED[p] = (people, _faults(p, people))
+    return ASSESSED[p]
+
+
 def check_eligibility(p: PlanData) -> list[Finding]:
     """Each roster employee's year-1 action is one the model allows them, from their roster row (state σ =
     (u,s,k,g), y = years_in_grade, technical_eligible) and the scenario:
@@ -90,10 +104,10 @@ def check_eligibility(p: PlanData) -> list[Finding]:
     tiers lower on g′; unit_transfer lands on (u′,s,k,g), u′ ≠ u; a technical landing tier is ≤ the destination
     unit's max_tier; redundancy only with redundancy.enabled, unit_transfer only with mobility.unit_transfers,
     downgrade only with mobility.downgrade.enabled."""
-    f = _people(p)
+    f, faults = assessed(p)
     return [
         finding
-        for headline, bad in _faults(p, f).items()
+        for headline, bad in faults.items()
         for finding in finding_for("eligibility", headline, f[bad],
                                    lambda r, h=headline: _person(r) + DETAIL.get(h, lambda _: "")(r))
     ]
@@ -122,8 +136,8 @@ def check_merit(p: PlanData) -> list[Finding]:
     passed over, with the lowest-ranked person below who got the earliest action. People whose action breaks an
     eligibility rule are the ``eligibility`` check's findings and left out here. Which destination a person gets
     among moves of one kind (a transfer's unit, a downgrade's tier) is not a matter of merit and not checked."""
-    people = _people(p)
-    eligible = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in _faults(p, people).values()])
+    people, faults = assessed(p)
+    eligible = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in faults.values()])
     people = _cohorts(p, people[people["kind"].isin(HAND_OUT) & eligible])
     ranked = people.sort_values([*COHORT, "performance", "years_in_grade", "employee_id"],
                                 ascending=[True] * len(COHORT) + [False, False, True], kind="stable",
