@@ -24,7 +24,7 @@ SEQUENCES: tuple[str, ...] = ("management", "technical", "operations")
 Sequence = Literal["management", "technical", "operations"]
 ScenarioKind = Literal["graded", "ladder"]
 KIND_SECTIONS: dict[ScenarioKind, tuple[str, ...]] = {
-    "graded": ("data", "mix", "budget", "promotion", "mobility", "attrition", "hiring", "redundancy", "unit_grading"),
+    "graded": ("data", "mix", "budget", "workload", "promotion", "mobility", "attrition", "hiring", "redundancy", "unit_grading"),
     "ladder": ("categories",),
 }
 """Top-level keys only one kind of scenario reads; both kinds read every other key."""
@@ -156,6 +156,21 @@ class Budget(Strict):
     )
     caps: dict[Year, NonNegative] | None = Field(
         default=None, description="explicit cap per year (CNY), replaces growth; one per year 1..horizon"
+    )
+    unit_growth: float | None = Field(
+        default=None, ge=-1, le=10,
+        description="each unit's own cap: its year-0 payroll × (1 + unit_growth)^t (absent: no unit caps but the "
+                    "units table's budget_cap)",
+    )
+
+
+class Workload(Strict):
+    """Workload floors: every unit keeps at least these shares of its year-0 headcount, every year t ≥ 1 (the units
+    table's ``min_headcount`` and ``min_operations``, where higher, stand)."""
+
+    headcount: float = Field(default=0.0, ge=0, le=1, description="least headcount of each unit, as a share of its year-0 headcount")
+    operations: float = Field(
+        default=0.0, ge=0, le=1, description="least operations headcount of each unit, as a share of its year-0 operations headcount"
     )
 
 
@@ -500,6 +515,7 @@ class Scenario(Strict):
     horizon: int = Field(default=3, ge=1, le=MAX_HORIZON, description="plan years H")
     mix: Mix = Mix()
     budget: Budget = Budget()
+    workload: Workload = Workload()
     promotion: Promotion = Promotion()
     mobility: Mobility = Mobility()
     attrition: Attrition = Attrition()

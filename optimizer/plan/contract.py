@@ -87,16 +87,21 @@ def _money(name: str, meaning: str) -> Column:
 ACTIONS = PlanFile("actions.csv", (GRADED,), (
     "Every roster employee exactly once (year 1), plus one row per planned year-1 hire (`employee_id` = "
     "`HIRE-<unit>-<n>`, empty from-state, `old_salary` empty). `redundancy` rows have an empty to-state and "
-    "`new_salary`. Salaries are pay(state) as defined under `budget.csv`, not the roster's optional `salary` "
-    "column."), (
+    "`new_salary`. `old_salary` is the roster's `salary` (pay(from-state) where the roster has none); "
+    "`new_salary` follows the pay rule: pay(to-state) + (old_salary − pay(from-state)), the person's premium "
+    "over the pay table travels with them (docs/decisions.md, \"Pay after an action\"); a hire gets "
+    "pay(to-state)."), (
     Column("employee_id", TEXT, "—", "roster id, or `HIRE-<unit>-<n>` for a planned hire"),
+    Column("name", TEXT, "—", "the employee's name from the roster (empty for hires and where the roster has none)"),
     Column("year", INT, "year", "1: the plan names people in its first year only"),
     Column("action", TEXT, "—", "stay | grade_step | tier_promotion | sequence_move | unit_transfer | downgrade | "
                                 "redundancy | hire"),
     *_state("from_", "hire"),
     *_state("to_", "redundancy"),
-    _money("old_salary", "pay(from-state) (hire: empty)"),
-    _money("new_salary", "pay(to-state) (redundancy: empty)"),
+    _money("old_salary", "the roster's salary, else pay(from-state) (hire: empty)"),
+    _money("new_salary", "pay(to-state) + old_salary − pay(from-state); hire: pay(to-state) (redundancy: empty)"),
+    Column("from_unit_name", TEXT, "—", "name of from_unit (units table; hire: empty)"),
+    Column("to_unit_name", TEXT, "—", "name of to_unit (units table; redundancy: empty)"),
     Column("reason", TEXT, "—", "why this action, in words"),
 ))
 HEADCOUNT = PlanFile("headcount.csv", BOTH, "Years 0..H, the states with a non-zero headcount.", (
@@ -119,16 +124,26 @@ FLOWS = PlanFile("flows.csv", BOTH, (
     Column("count", NUM, "heads", "people moved (year-1 decisions whole, attrition expected)"),
 ))
 BUDGET = PlanFile("budget.csv", (GRADED,), (
-    "Years 0..H, one row per unit and one `ALL` row per year; `cap` is filled on `ALL` rows of years ≥ 1 only; "
+    "Years 0..H, one row per unit and one `ALL` row per year (the group total: never add it to the unit rows); "
+    "`cap` is filled on `ALL` rows of years ≥ 1 and on the rows of units with a cap of their own "
+    "(`budget.unit_growth`, the units table's `budget_cap`); "
     "`overmanning_cost` and `short_time_cost` on `ALL` rows only (0 without requirements).\n"
-    "- payroll(t) = Σ_σ pay(σ)·headcount(σ,t); pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient\n"
-    "  of the unit (from `units.csv`).\n"
+    "- table_payroll(t) = Σ_σ pay(σ)·headcount(σ,t); pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient\n"
+    "  of the unit (from `units.csv`): what the plan's people cost on the pay table (year 0: the structural payroll).\n"
+    "- payroll(t) = table_payroll(t) + R(u,t), R the people's pay above the table (0 without `salary`):\n"
+    "  R(u,0) = Σ (salary − pay(σ)) of the roster, so payroll(0) = Σ salary; R(u,1) = Σ (new_salary − pay(to-state))\n"
+    "  of the year-1 `actions.csv` rows landing in u − Σ_{σ ∈ u} year-1 attrition(σ) × r̄_σ (r̄_σ the roster's mean\n"
+    "  salary − pay(σ) in σ, 0 where σ had nobody); R(u,t) = R(u,t−1)·(1 − ā_u) for t ≥ 2, ā_u the roster's mean\n"
+    "  attrition rate in u. So payroll(u,1) = Σ new_salary of the actions landing in u − Σ_{σ ∈ u}\n"
+    "  attrition(σ,1) × (pay(σ) + r̄_σ): year 1 reconciles with the named people.\n"
     "- hiring_cost = hires × `hiring.cost.<sequence>` (charged to the hiring unit).\n"
     "- retraining_cost = the one-off cost of moves: operations → technical moves × `mobility.retraining_cost`,\n"
     "  management ↔ technical moves × `mobility.move_cost`, unit transfers × `mobility.transfer_cost`,\n"
     "  downgrades × `mobility.downgrade.cost` (charged to the destination unit).\n"
     "- redundancy_cost = Σ redundancies × `redundancy.cost_factor` × pay(from state) (charged to the unit left).\n"
-    "- total = payroll + hiring_cost + retraining_cost + redundancy_cost; budget: total(ALL, t) ≤ cap(t).\n"
+    "- total = payroll + hiring_cost + retraining_cost + redundancy_cost; budget: total ≤ cap on every row with a\n"
+    "  cap; cap(ALL, t) = payroll(ALL, 0)·(1 + `budget.growth`)^t (or `budget.caps`), cap(u, t) = the units table's\n"
+    "  `budget_cap`, else payroll(u, 0)·(1 + `budget.unit_growth`)^t.\n"
     "- overmanning_cost(ALL, t) = Σ over the `requirements.csv` rows of year t of the requirement's\n"
     "  `overmanning_cost` × overmanning; short_time_cost likewise with `short_time_cost` × short_time. These\n"
     "  slack costs of `requirements.mode: exact` are outside `total` and the cap (the model's budget row does not\n"
@@ -136,12 +151,14 @@ BUDGET = PlanFile("budget.csv", (GRADED,), (
     "  short_time_cost) of the `ALL` rows."), (
     YEAR,
     Column("unit_id", TEXT, "—", "unit id, or `ALL` for the group"),
-    _money("payroll", "Σ pay·headcount"),
+    Column("unit_name", TEXT, "—", "the unit's name (units table), or `group total`"),
+    _money("payroll", "table_payroll + the people's pay above the table (year 0: Σ salary)"),
+    _money("table_payroll", "Σ pay(σ)·headcount (year 0: the structural payroll)"),
     _money("hiring_cost", "one-off cost of the year's hires"),
     _money("retraining_cost", "one-off cost of the year's moves, transfers and downgrades"),
     _money("redundancy_cost", "one-off cost of the year's redundancies"),
     _money("total", "payroll + hiring_cost + retraining_cost + redundancy_cost"),
-    _money("cap", "the budget cap (`ALL` rows of years ≥ 1 only)"),
+    _money("cap", "the budget cap (`ALL` rows of years ≥ 1, and units with a cap of their own)"),
     _money("overmanning_cost", "cost of the year's overmanning (`ALL` rows only)"),
     _money("short_time_cost", "cost of the year's short time (`ALL` rows only)"),
 ))
@@ -158,6 +175,7 @@ MIX = PlanFile("mix.csv", (GRADED,), (
 ))
 UNITS = PlanFile("units.csv", (GRADED,), "One row per unit of the input `units` table.", (
     Column("unit_id", TEXT, "—", "unit id"),
+    Column("name", TEXT, "—", "the unit's name (units table)"),
     Column("score", NUM, "points", "the unit's weighted criteria score (may be rounded to 4 decimals)"),
     Column("grade", TEXT, "—", "the unit's grade (A, B, …)"),
     Column("pay_coefficient", NUM, "factor", "multiplies base salaries in the unit"),
