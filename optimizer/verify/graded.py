@@ -487,7 +487,7 @@ def check_names(p: PlanData) -> list[Finding]:
               ("actions.csv", a[~a["action"].eq("hire")], "employee_id", "name", roster_name)]
     findings = []
     for table, frame, key, column, names in placed:
-        expected = frame[key].map(names).fillna("")
+        expected = frame[key].map(names).astype("str").fillna("")
         wrong = frame.assign(expected=expected)[frame[column].fillna("").ne(expected)]
         findings += finding_for("names", f"{table} {column} differs from the input's name of {key}", wrong,
                                 lambda r: f"{r[key]}: {r[column]!r}, expected {r['expected']!r}")
