@@ -75,7 +75,8 @@ STYLES: dict[str, dict[str, Any]] = {
     "decimal": {"num_format": "0.00"},
     "money": {"num_format": "#,##0"},
     "share": {"num_format": "0.0%"},
-    "heads": {"num_format": "#,##0"},
+    "heads": {"num_format": "#,##0.0"},
+    "people": {"num_format": "#,##0"},
 }
 """Cell styles by name; each also has a bold variant ``<name>_bold`` for total rows."""
 MARKED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
@@ -343,7 +344,7 @@ def finance_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     totals = pd.DataFrame([{"unit_id": ALL, "unit_name": "all units", **change[list(finance.CHANGE_PARTS)].sum()}])
     table = pd.concat([change, totals], ignore_index=True)
     write_frame(book, sheet, row + 2, table, {"unit_id": "text", "unit_name": "text",
-                                              **dict.fromkeys(finance.CHANGE_PARTS, "money")},
+                                              **dict.fromkeys(finance.CHANGE_PARTS, "people")},
                 bold=[i == len(table) - 1 for i in range(len(table))])
 
 
@@ -351,9 +352,9 @@ def mix_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     """mix.csv with years as rows and, per sequence, headcount, share, target and band; shares outside
     the band are marked; one line chart per sequence of its share against the band."""
     wide = _mix_wide(plan.mix)
-    styles = {"year": "integer", "headcount": "heads"}
+    styles = {"year": "integer", "headcount": "people"}
     for column in wide.columns[2:]:
-        styles[column] = "heads" if column.endswith("headcount") else "share"
+        styles[column] = "people" if column.endswith("headcount") else "share"
     sheet.set_column(0, 0, 8)
     sheet.set_column(1, len(wide.columns), 13)
     sheet.freeze_panes(1, 1)
@@ -365,11 +366,13 @@ def mix_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
 
 
 def _mix_wide(mix: pd.DataFrame) -> pd.DataFrame:
-    """year, total headcount, then per sequence: headcount, share, target, lower, upper."""
+    """year, total headcount, then per sequence: headcount, share, target, lower, upper. Headcounts in whole people
+    (:func:`reports.finance.whole_people` over each year's sequences, so they add up to the total); shares exact."""
     frame = pd.DataFrame({"year": sorted(mix["year"].unique())})
-    frame["headcount"] = frame["year"].map(mix.groupby("year")["headcount"].sum())
+    whole = mix.assign(headcount=mix.groupby("year")["headcount"].transform(finance.whole_people))
+    frame["headcount"] = frame["year"].map(whole.groupby("year")["headcount"].sum())
     for sequence in (s for s in SEQUENCES if s in set(mix["sequence"])):
-        rows = mix[mix["sequence"] == sequence].set_index("year")
+        rows = whole[whole["sequence"] == sequence].set_index("year")
         for field in ("headcount", "share", "target", "lower", "upper"):
             frame[f"{sequence} {field}"] = frame["year"].map(rows[field])
     return frame
@@ -416,7 +419,7 @@ def headcount_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     sheet.set_column(0, 1, 16)
     sheet.set_column(2, len(table.columns), 11)
     sheet.freeze_panes(1, 3)
-    styles = {"unit_id": "text", "sequence": "text", "tier": "integer", **dict.fromkeys(pivot.columns, "money")}
+    styles = {"unit_id": "text", "sequence": "text", "tier": "integer", **dict.fromkeys(pivot.columns, "people")}
     end = write_frame(book, sheet, 0, table, styles, bold=table.index == len(table) - 1)
     sheet.autofilter(0, 0, end - 2, len(table.columns) - 1)
 

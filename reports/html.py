@@ -75,12 +75,13 @@ def html_text(value: Any) -> str:
 def format_heads(value: float, signed: bool = False) -> str:
     """A headcount: whole numbers without decimals, expected (fractional) values with one."""
     digits = 0 if abs(value - round(value)) < 1e-9 else 1
-    return f"{value:{'+' if signed else ''},.{digits}f}"
+    shown = round(value, digits) + 0.0  # never -0.0
+    return f"{shown:{'+' if signed and shown != 0 else ''},.{digits}f}"
 
 
 def _millions(value: float, signed: bool = False) -> str:
-    """CNY as millions with two decimals."""
-    return f"{value / charts.MILLION:{'+' if signed else ''},.2f}"
+    """CNY as millions with two decimals (never ``-0.00``)."""
+    return charts.money_text(value, signed)
 
 
 def _yes_no(ok: bool) -> str:
@@ -244,6 +245,7 @@ def flows_section(flows: pd.DataFrame) -> str:
         return html_section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
     intro = ('<p class="note">Start-of-year tier (left) to end-of-year tier (right), summed over units and grades; '
              "hires enter from “in”, attrition and redundancies leave to “out”. Expected attrition is fractional. "
+             "Links under 0.5% of the people are grouped by kind between the “other states” nodes. "
              "Choose year 1 or all years with the menu.</p>")
     kinds = [k for k in charts.KIND_COLOURS if k in set(flows["kind"])]
     chart = html_chart(charts.sankey_figure(flows), "chart-flows")
