@@ -172,11 +172,8 @@ class Index:
     overrun: dict[int, int] = field(default_factory=dict)
     payroll: dict[int, Expr] = field(default_factory=dict)
     one_off: dict[int, Expr] = field(default_factory=dict)
-    fixed: dict[int, float] = field(default_factory=dict)
-    """The constant part of payroll(t): the premium mass of the roster's people that no decision moves."""
     unit_payroll: dict[tuple[str, int], Expr] = field(default_factory=dict)
     unit_one_off: dict[tuple[str, int], Expr] = field(default_factory=dict)
-    unit_fixed: dict[tuple[str, int], float] = field(default_factory=dict)
     unit_overrun: dict[tuple[str, int], int] = field(default_factory=dict)
     softened: list[Softened] = field(default_factory=list)
 

@@ -317,8 +317,8 @@ def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
     actual pay over the pay table (:mod:`optimizer.model.payroll`; 0 without salaries):
     R(u,1) = Σ_{c ∈ u} (1 − a_c)·P_c − Σ_{redundancies, transfers out of c ∈ u} r̄_c·f + Σ_{transfers into u}
     r̄_c·f − Σ_{inflows a into u} (1 − π_a)·r̄_σ·f[a,1], with P_c the cohort's premium and r̄_c = P_c / x[c,0];
-    R(u,t) = R(u,1)·(1 − ā_u)^(t−1). Its constant part stays out of the objective; the expressions are kept for
-    :func:`add_budget_cap`."""
+    R(u,t) = R(u,1)·(1 − ā_u)^(t−1). Its part no decision moves, (1 − ā_u)^(t−1)·Σ_{c ∈ u} (1 − a_c)·P_c, is a
+    variable ``premium[u,yT]`` fixed at that value. The expressions are kept for :func:`add_budget_cap`."""
     flows = _premium_flows(data, index)
     held: dict[str, float] = defaultdict(float)
     for c, premium in data.premium.items():
@@ -334,11 +334,12 @@ def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
             share = wear_off(data.unit_attrition.get(unit, 0.0), year)
             for var, coef in flows.get(unit, {}).items():
                 add_to(payroll[unit], var, share * coef)
+            if held.get(unit):  # the premiums no decision moves: a variable fixed at their value
+                fixed = share * held[unit]
+                add_to(payroll[unit], model.add_var(var_name("premium", unit, f"y{year}"), fixed, fixed), 1.0)
             index.unit_payroll[(unit, year)], index.unit_one_off[(unit, year)] = payroll[unit], one_off[unit]
-            index.unit_fixed[(unit, year)] = share * held.get(unit, 0.0)
         index.payroll[year] = combine(*((1.0, payroll[unit]) for unit in data.units))
         index.one_off[year] = combine(*((1.0, one_off[unit]) for unit in data.units))
-        index.fixed[year] = sum(index.unit_fixed[(unit, year)] for unit in data.units)
         model.add_objective("cost", _plus(index.payroll[year], index.one_off[year]))
 
 
@@ -361,8 +362,8 @@ def _capped_row(model: LinearModel, name: str, spend: Expr, room: float, scale: 
 
 
 def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
-    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t) for t = 1..H (the expressions of :func:`add_cost`,
-    their constant part moved to the right-hand side); cap(t) = payroll(0)·(1 + ``budget.growth``)^t with
+    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t) for t = 1..H (the expressions of :func:`add_cost`);
+    cap(t) = payroll(0)·(1 + ``budget.growth``)^t with
     payroll(0) = Σ salary (or ``budget.caps``). Each unit with a cap (``budget.unit_growth``: payroll(u,0)·(1 +
     unit_growth)^t; the units table's ``budget_cap``, which takes precedence) has its own row
     payroll(u,t) + one-off costs(u,t) − P·overrun[u,t] ≤ cap(u,t).
@@ -375,12 +376,10 @@ def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
     base, scale = data.base_payroll, data.mean_pay
     for year in range(1, data.horizon + 1):
         spend = _plus(index.payroll[year], index.one_off[year])
-        room = data.scenario.budget_cap(year, base) - index.fixed[year]
-        index.overrun[year] = _capped_row(model, f"y{year}", spend, room, scale)
+        index.overrun[year] = _capped_row(model, f"y{year}", spend, data.scenario.budget_cap(year, base), scale)
         for unit, caps in sorted(data.unit_cap.items()):
             spend = _plus(index.unit_payroll[(unit, year)], index.unit_one_off[(unit, year)])
-            room = caps[year] - index.unit_fixed[(unit, year)]
-            index.unit_overrun[(unit, year)] = _capped_row(model, f"{unit}|y{year}", spend, room, scale)
+            index.unit_overrun[(unit, year)] = _capped_row(model, f"{unit}|y{year}", spend, caps[year], scale)
 
 
 DISRUPTIVE = (TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, DOWNGRADE, REDUNDANCY)
