@@ -59,7 +59,7 @@ _UNIT_BUSINESSES = ("钢板", "物流", "矿山", "焦化", "炼铁", "炼钢", 
 EMPLOYEE_COLUMNS = ["employee_id", "unit_id", "sequence", "tier", "grade", "performance", "years_in_grade",
                     "salary", "technical_eligible", "name"]
 UNIT_COLUMNS = ["unit_id", "name", *CRITERIA, "min_headcount", "max_headcount", "min_operations"]
-_WORKLOAD = {"min_headcount": (0.90, 0.99), "min_operations": (0.70, 0.80)}
+_WORKLOAD = {"min_headcount": (0.80, 0.90), "min_operations": (0.60, 0.70)}
 """Each unit's workload floors, as shares of its roster (operations) headcount drawn uniformly in these ranges."""
 PAY_COLUMNS = ["sequence", "tier", "grade", "base_salary"]
 
@@ -141,7 +141,7 @@ def generate_tables(n_employees: int, n_units: int, seed: int) -> tuple[pd.DataF
     technical/operations, pyramid-shaped by tier, and technical tiers stay within the cap of the unit's
     grade under the default :class:`UnitGrading`. ``salary`` = base salary × unit pay coefficient × a
     personal factor in 0.95..1.05, whole yuan. Each unit has workload floors (``min_headcount``, ``min_operations``:
-    90–99% of its headcount, 70–80% of its operations headcount). Requires ``1 ≤ n_units ≤ n_employees``.
+    80–90% of its headcount, 60–70% of its operations headcount). Requires ``1 ≤ n_units ≤ n_employees``.
     """
     if not 1 <= n_units <= n_employees:
         raise ValueError(f"need 1 ≤ n_units ≤ n_employees, got n_units={n_units}, n_employees={n_employees}")

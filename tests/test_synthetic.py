@@ -80,8 +80,8 @@ def test_columns_shapes_and_ids(tables):
     heads = employees.groupby("unit_id").size().reindex(units["unit_id"]).to_numpy()
     operations = employees[employees["sequence"] == "operations"].groupby("unit_id").size()
     operations = operations.reindex(units["unit_id"], fill_value=0).to_numpy()
-    assert ((units["min_headcount"] >= np.floor(0.90 * heads)) & (units["min_headcount"] <= 0.99 * heads)).all()
-    assert ((units["min_operations"] >= np.floor(0.70 * operations)) & (units["min_operations"] <= 0.80 * operations)).all()
+    assert ((units["min_headcount"] >= np.floor(0.80 * heads)) & (units["min_headcount"] <= 0.90 * heads)).all()
+    assert ((units["min_operations"] >= np.floor(0.60 * operations)) & (units["min_operations"] <= 0.70 * operations)).all()
     assert set(employees["sequence"]) == set(SEQUENCES)
     assert employees["grade"].between(1, 5).all()
 
