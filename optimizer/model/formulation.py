@@ -233,7 +233,8 @@ def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
 
 def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index) -> None:
     """min_headcount[u] ≤ Σ_{c ∈ u} x[c,t] ≤ max_headcount[u] for t ≥ 1: the units table's bounds; the workload
-    floor ``workload.headcount`` × the unit's year-0 headcount raises min_headcount where higher."""
+    floor ``workload.headcount`` × the unit's year-0 headcount raises min_headcount where higher. Hires into a
+    unit with a floor are not idle: the floor may ask for them."""
     for year in range(1, data.horizon + 1):
         for unit in data.units:
             lo = data.min_headcount.get(unit, -INF)
@@ -243,17 +244,29 @@ def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index)
             members = [c for c in index.network.live[year] if c.unit == unit]
             expr = stock_expr(index, members, year)
             add_hard_row(model, data, index, var_name("unit_headcount", unit, f"y{year}"), expr, lo, hi)
+            if lo > 0:
+                _may_hire(model, index, year, lambda c, u=unit: c.unit == u)
+
+
+def _may_hire(model: LinearModel, index: Index, year: int, into) -> None:
+    """A floor may ask for hires: the hires of years 1..``year`` landing in a cohort ``into`` accepts are no longer
+    idle (:func:`optimizer.solvers.staged.idle_start` then finds a start that holds the floor)."""
+    for t in range(1, year + 1):
+        for arc, var in index.flows_of(t, HIRE):
+            if into(arc.target):
+                model.idle.discard(var)
 
 
 def add_operations_workload(model: LinearModel, data: ModelData, index: Index) -> None:
     """Workload floor: Σ_{c ∈ (u, operations)} x[c,t] ≥ min_operations[u] for every unit with one and t ≥ 1 (the
     units table's ``min_operations``, or ``workload.operations`` × the unit's year-0 operations headcount where
-    higher)."""
+    higher). Operations hires into such a unit are not idle: the floor may ask for them."""
     for year in range(1, data.horizon + 1):
         for unit, floor in sorted(data.min_operations.items()):
             members = [c for c in index.network.live[year] if c.unit == unit and c.sequence == "operations"]
             expr = stock_expr(index, members, year)
             add_hard_row(model, data, index, var_name("unit_operations", unit, f"y{year}"), expr, lo=floor)
+            _may_hire(model, index, year, lambda c, u=unit: c.unit == u and c.sequence == "operations")
 
 
 def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> None:

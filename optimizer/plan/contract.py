@@ -266,7 +266,7 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     Key("targets_met", "true when every mix band and budget cap holds (own-ladder plans: always true)"),
     Key("goal_deviations", "the missed targets only; both lists empty when targets_met", (GRADED,), (
         Key("mix", "[{year, sequence, share, lower, upper, shortfall}]"),
-        Key("budget", "[{year, total, cap, overrun}]"),
+        Key("budget", "[{year, unit_id, total, cap, overrun}]: unit_id `ALL` for the group cap, else the unit's own"),
     )),
     Key("objective", "the objective terms of the written plan", None, (
         Key("mix", "heads outside the band summed over sequences and years ≥ deadline", (GRADED,)),
@@ -419,6 +419,19 @@ top grade; so a downgrade to a tier whose every grade pays less lands on its top
   redundancy: nobody gets an action later in that order than someone ranked below them (the verifier lists
   each person passed over). Everyone in a cohort may take the same actions; people whose action breaks an
   `eligibility` rule are left to that check.
+
+## Pay, names and workload (checked by the verifier)
+- `pay`: `old_salary` = the roster's `salary` to the cent (pay(from-state) where blank); `new_salary` = pay(to-state)
+  + old_salary − pay(from-state) (hire: pay(to-state)); payroll(ALL, 0) = Σ roster salary to the cent; for every unit,
+  payroll(u, 1) = Σ `new_salary` of the year-1 actions landing in u − Σ_{σ ∈ u} year-1 attrition(σ) × the roster's
+  mean salary in σ. `payroll` recomputes every `budget.csv` row (`table_payroll` and the premium mass) on its own.
+- `budget`: the caps of the `ALL` rows and of every unit with one (`budget.unit_growth`, the units table's
+  `budget_cap`), and total ≤ cap on each, unless `goal_deviations.budget` lists the row (with its `unit_id`).
+- `names`: `units.csv` `name`, `budget.csv` `unit_name` (`group total` on `ALL` rows), `actions.csv`
+  `from_unit_name` / `to_unit_name` are the units table's names; `actions.csv` `name` is the roster's.
+- `workload`: every unit, every year ≥ 1: headcount ≥ max(`min_headcount`, `workload.headcount` × its year-0
+  headcount), ≤ `max_headcount`, operations headcount ≥ max(`min_operations`, `workload.operations` × its year-0
+  operations headcount).
 
 ## summary.json against the files (checked by the verifier)
 `summary`: objective.cost and objective.disruption recomputed from `budget.csv` and `flows.csv`; `counts` from
