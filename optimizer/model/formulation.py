@@ -249,9 +249,10 @@ def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index)
 
 
 def _may_hire(model: LinearModel, index: Index, year: int, into) -> None:
-    """A floor may ask for hires: the hires of years 1..``year`` landing in a cohort ``into`` accepts are no longer
-    idle (:func:`optimizer.solvers.staged.idle_start` then finds a start that holds the floor)."""
-    for t in range(1, year + 1):
+    """A floor may ask for hires: the hires of years 2..``year`` (expected values, continuous) landing in a cohort
+    ``into`` accepts are no longer idle, so :func:`optimizer.solvers.staged.idle_start` finds a start that holds
+    the floor in later years; year-1 hires (whole people) stay idle, so the start stays a small problem."""
+    for t in range(2, year + 1):
         for arc, var in index.flows_of(t, HIRE):
             if into(arc.target):
                 model.idle.discard(var)

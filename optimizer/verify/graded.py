@@ -118,6 +118,8 @@ def _goal_findings(
     source = f"goal_deviations.{check}"
     reported = pd.DataFrame(p.summary["goal_deviations"].get(check) or [], columns=[*keys, *values])
     reported = reported.astype({"year": "Int64"})
+    if "unit_id" in keys:  # a deviation without a unit is the group's (plans written before unit caps)
+        reported["unit_id"] = reported["unit_id"].fillna(ALL).astype("str")
     merged = actual.merge(reported, on=keys, how="outer", suffixes=("", "_reported"), indicator=True)
     wrong = pd.Series(False, index=merged.index)
     for value in values:
