@@ -189,9 +189,9 @@ class Plan:
         empty folder, or a draft run's folder, which it replaces and discards; optimizer.registry.recording).
         Returns the recorded run. The folder and the record are written together or not at all."""
         target = run_target(store, self.scenario.name, out, root)
-        write_plan(self.computed, target.folder, report_writers=report_writers() if reports else (),
-                   record=PlanRecorder(store, target, command))
-        target.finished()
+        with target.writing() as folder:
+            write_plan(self.computed, folder, report_writers=report_writers() if reports else (),
+                       record=PlanRecorder(store, target, command))
         return store.run(target.run_id)
 
     def verify(self) -> VerificationReport:

@@ -47,6 +47,10 @@ class StoreError(ValueError):
     """The run store cannot be used as asked (the user's to fix); ``str()`` is one line naming the store."""
 
 
+class MissingStoreError(StoreError):
+    """A SQLite store that does not exist was opened for reading."""
+
+
 def store_url(db: str | None = None) -> URL:
     """The store's URL: ``db``, else ``$WFPLAN_DB``, else :data:`DEFAULT_FILE` in the working folder; a value
     without ``://`` is a SQLite file path; ``postgresql://`` gets the psycopg driver. StoreError when the
@@ -126,10 +130,14 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def connect(db: str | None = None) -> Engine:
+def connect(db: str | None = None, create: bool = True) -> Engine:
     """An engine on the store (:func:`store_url`), its schema migrated to the newest revision. A SQLite file
-    that does not exist yet is created. StoreError when it cannot be reached or used."""
+    that does not exist yet is created, unless ``create`` is False (then StoreError: nothing to read).
+    StoreError when it cannot be reached or used."""
     url = store_url(db)
+    if not create and url.get_backend_name() == "sqlite" and not Path(url.database).exists():
+        raise MissingStoreError(f"no run store at {url.database} (runs are recorded there by wfplan solve; "
+                                f"--db URL or {ENV_VAR} for another store)")
     engine = _engine(url)
     try:
         migrate(engine)

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 DRAFT, SUBMITTED, APPROVED, REJECTED, SUPERSEDED, DISCARDED = (
     "draft", "submitted", "approved", "rejected", "superseded", "discarded")
 STATUSES = (DRAFT, SUBMITTED, APPROVED, REJECTED, SUPERSEDED, DISCARDED)
-FROZEN = (APPROVED, SUPERSEDED)
-"""States whose files must never change: read, exported or compared only when their hashes still match."""
 PLAN_EXITS = (0, 3)
 """Exit codes of a run that wrote a plan (every target met; the closest plan to a missed target)."""
 

@@ -14,16 +14,26 @@ a store that fails at that moment leaves neither a folder nor a record.
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from optimizer.plan.folders import OutputFolderError, absolute, folder_kind
-from optimizer.registry.layout import file_hashes, new_run_id, point_latest, runs_container
+import pandas as pd
+
+from models.scenario import Scenario, ScenarioError
+from models.scenario_files import build_scenario
+from optimizer.pipeline import versions
+from optimizer.plan.folders import MARKER, OutputFolderError, absolute, claim_folder, folder_kind
+from optimizer.registry.layout import LOCK_FILE, file_hashes, new_run_id, point_latest, runs_container
 from optimizer.registry.lifecycle import DRAFT
-from optimizer.registry.store import RunInfo, RunRecord, RunStore, record_of_summary
+from optimizer.registry.store import RunRecord, RunStore, record_of_summary
+from optimizer.whatif.inputs_cache import cached_inputs
 
 RUNS_ROOT = Path("runs")
 
@@ -36,28 +46,43 @@ def command_line(argv: list[str] | None = None) -> str:
 
 @dataclass(frozen=True)
 class RunTarget:
-    """Where a run is written: its id, its folder (absolute), whether it is a versioned folder whose
-    container's ``latest`` should point at it, and the draft run whose folder it replaces (explicit --out)."""
+    """Where a run is written: its id, its folder (absolute), the folder of versioned runs it goes into
+    (None for an explicit ``--out``), and the draft runs whose folder it replaces."""
 
     run_id: str
     folder: Path
-    versioned: bool
+    container: Path | None = None
     replaces: tuple[str, ...] = ()
 
-    def finished(self) -> None:
-        """After the folder is in place: point ``latest`` at a versioned folder."""
-        if self.versioned:
-            point_latest(self.folder)
+    @contextmanager
+    def writing(self) -> Iterator[Path]:
+        """Around the run's write: the container is created (with its marker) when missing, and removed
+        again when the block fails and the container holds nothing else; after a successful block ``latest``
+        points at the new folder. Yields the folder to write."""
+        if self.container is None:
+            yield self.folder
+            return
+        created = not self.container.exists()
+        runs_container(self.container.parent, self.container.name)
+        try:
+            yield self.folder
+        except BaseException:
+            if created and {p.name for p in self.container.iterdir()} <= {MARKER, LOCK_FILE}:
+                shutil.rmtree(self.container, ignore_errors=True)
+            raise
+        point_latest(self.folder)
 
 
 def _container(root: Path, name: str) -> Path:
-    """``root/name`` as the folder of versioned runs, with a plain message for a plan of an older wfplan."""
-    path = root / name
+    """``root/name`` (absolute) checked as the folder of versioned runs (not created), with a plain message
+    for a plan of an older wfplan."""
+    path = absolute(root / name)
     if folder_kind(path) == "plan":
         raise OutputFolderError(
-            f"{path}: refused: it is a plan folder written by a wfplan before the run registry; plans now go "
-            f"to {path}/<run id>/: move it away (e.g. to {path}-old) or pass --out")
-    return runs_container(root, name)
+            f"{root / name}: refused: it is a plan folder written by a wfplan before the run registry; plans now "
+            f"go to {root / name}/<run id>/: move it away (e.g. to {root / name}-old) or pass --out")
+    claim_folder(path, "runs")
+    return path
 
 
 def replaced_drafts(store: RunStore, out: Path) -> tuple[str, ...]:
@@ -74,12 +99,13 @@ def replaced_drafts(store: RunStore, out: Path) -> tuple[str, ...]:
 
 def run_target(store: RunStore, name: str, out: str | Path | None, root: str | Path = RUNS_ROOT) -> RunTarget:
     """The folder of a new run: ``root/<name>/<run id>/`` when ``out`` is None, else ``out`` itself
-    (:func:`replaced_drafts` decides whether an earlier plan there may go)."""
+    (:func:`replaced_drafts` decides whether an earlier plan there may go). Checked, nothing created."""
     run_id = new_run_id()
     if out is None:
-        return RunTarget(run_id, absolute(_container(Path(root), name) / run_id), True)
+        container = _container(Path(root), name)
+        return RunTarget(run_id, container / run_id, container)
     folder = absolute(out)
-    return RunTarget(run_id, folder, False, replaced_drafts(store, folder) if folder.exists() else ())
+    return RunTarget(run_id, folder, None, replaced_drafts(store, folder) if folder.exists() else ())
 
 
 @dataclass(frozen=True)
@@ -110,27 +136,76 @@ def study_target(store: RunStore, kind: str, name: str, out: str | Path | None,
 
 
 def point_records(rows: list[dict[str, Any]], staged: Path, target: RunTarget, command: str,
-                  kind: str, summaries: list[dict[str, Any]]) -> list[RunRecord]:
-    """The records of a study's points: ``rows[i]`` a point's table row (with ``run``: its plan folder
-    relative to the study's folder, for a sweep) and ``summaries[i]`` its summary (summary.json of its
-    folder, or what the point knows when it wrote none). Ids are ``<study id>-p<point>``."""
+                  summaries: list[dict[str, Any]]) -> list[RunRecord]:
+    """The runs of a sweep's points: ``rows[i]`` a point's row of the sweep table (``point``, ``run``: its
+    plan folder relative to the sweep's folder, ``error``) and ``summaries[i]`` its summary.json (or what is
+    known of a point that wrote none). Ids are ``<sweep id>-p<point>``; a point's files are hashed in the
+    staged sweep folder ``staged``."""
     records = []
-    for number, (row, summary) in enumerate(zip(rows, summaries, strict=True), start=1):
-        relative = row.get("run")
-        written = relative is not None and (staged / relative / "summary.json").exists()
-        folder = target.folder / relative if written else None
-        files = file_hashes(staged / relative) if written else {}
-        record = record_of_summary(f"{target.run_id}-p{row.get('point', number)}", summary, folder, files,
-                                   command, kind, study=target.run_id)
-        records.append(replace(record, error=str(row["error"])) if row.get("error") else record)
+    for row, summary in zip(rows, summaries, strict=True):
+        written = (staged / row["run"] / "summary.json").exists()
+        folder = target.folder / row["run"] if written else None
+        files = file_hashes(staged / row["run"]) if written else {}
+        record = record_of_summary(f"{target.run_id}-p{row['point']}", summary, folder, files, command,
+                                   "sweep_point", study=target.run_id)
+        error = row.get("error")
+        records.append(replace(record, error=error) if isinstance(error, str) and error else record)
     return records
 
 
-def record_study(store: RunStore, records: list[RunRecord], target: RunTarget) -> None:
-    """Record a study's points in one transaction, the drafts its folder replaces discarded."""
-    store.record_many(records, replaces=target.replaces)
+def _point_summary(plan_dir: Path, scenario: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A sweep point's summary.json, or what its row knows when it wrote none (a failed point)."""
+    try:
+        return json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"scenario": {"name": scenario}, "status": row["status"], "exit_code": int(row["exit_code"])}
 
 
-def run_info(store: RunStore, folder: str | Path) -> RunInfo | None:
-    """The run recorded with the plan folder ``folder`` (resolved through ``latest``), or None."""
-    return store.run_at(Path(folder).resolve())
+StudyRecorder = Callable[[Path, pd.DataFrame], None]
+"""Records a study's points from its staged folder and its table (``on_written`` of a sweep or frontier)."""
+
+
+def sweep_recorder(store: RunStore, target: RunTarget, command: str, scenario: str) -> StudyRecorder:
+    """Records every point of a sweep as a run (kind ``sweep_point``, study = the sweep's id), in one
+    transaction, the drafts the sweep's folder replaces discarded."""
+    def record(folder: Path, table: pd.DataFrame) -> None:
+        rows = table.to_dict("records")
+        summaries = [_point_summary(folder / row["run"], scenario, row) for row in rows]
+        store.record_many(point_records(rows, folder, target, command, summaries), replaces=target.replaces)
+
+    return record
+
+
+def _exit_of_frontier_point(row: dict[str, Any], goal: str) -> int:
+    """0 the goal has a value; 3 no plan reaches it; 2 a value the scenario rejects; 1 the point failed."""
+    if pd.notna(row[goal]):
+        return 0
+    if row["status"] == "bad_input":
+        return 2
+    return 1 if isinstance(row.get("error"), str) else 3
+
+
+def frontier_recorder(store: RunStore, target: RunTarget, command: str, scenario: Scenario, key: str, goal: str,
+                      data_dir: Path) -> StudyRecorder:
+    """Records every point of a frontier as a run (kind ``frontier_point``, study = the frontier's id, folder
+    = the frontier's folder, no files of its own): the scenario with the point's ``key`` value, the goal's
+    value as its objective."""
+    def record(folder: Path, table: pd.DataFrame) -> None:
+        hashes = dict(cached_inputs(data_dir).hashes)
+        records = []
+        for number, row in enumerate(table.to_dict("records"), start=1):
+            try:
+                resolved = build_scenario(scenario.to_raw(), scenario.name, [f"{key}={row[key]}"])
+                settings = resolved.model_dump(mode="json")
+            except ScenarioError:
+                settings = {**scenario.model_dump(mode="json"), "frontier_point": {key: row[key]}}
+            summary = {"scenario": settings, "inputs": {"hashes": hashes}, "versions": versions(),
+                       "status": row["status"], "exit_code": _exit_of_frontier_point(row, goal),
+                       "objective": {goal: None if pd.isna(row[goal]) else float(row[goal])}}
+            point = record_of_summary(f"{target.run_id}-p{number}", summary, target.folder, {}, command,
+                                      "frontier_point", study=target.run_id)
+            error = row.get("error")
+            records.append(replace(point, error=error) if isinstance(error, str) and error else point)
+        store.record_many(records, replaces=target.replaces)
+
+    return record

@@ -18,8 +18,8 @@ DELETE in the database itself. Every query goes through the ORM with bound param
 
 Errors a user can cause are :class:`~optimizer.registry.database.StoreError` (the CLI exits 2): an unknown
 or ambiguous run id (:class:`RunNotFound`), an action the run's state does not allow
-(:class:`TransitionError`), a frozen run whose files changed (:class:`TamperedRunError`), a store that cannot
-be reached.
+(:class:`TransitionError`), a run whose files changed since it was recorded (:class:`TamperedRunError`:
+approve, diff and export refuse it), a store that cannot be reached.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ from optimizer.registry.lifecycle import (
     APPROVED,
     DISCARDED,
     DRAFT,
-    FROZEN,
     PLAN_EXITS,
     STATUSES,
     SUPERSEDED,
@@ -75,7 +74,7 @@ class TransitionError(StoreError):
 
 
 class TamperedRunError(StoreError):
-    """A frozen (approved or superseded) run's files no longer match their recorded hashes."""
+    """A run's files no longer match their recorded hashes."""
 
 
 def current_user() -> str:
@@ -180,10 +179,6 @@ class RunInfo:
         """True when the run wrote a plan (exit 0 or 3) into a folder."""
         return self.exit_code in PLAN_EXITS and self.folder is not None and bool(self.files)
 
-    @property
-    def frozen(self) -> bool:
-        return self.status in FROZEN
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: times as ISO 8601 UTC, paths as text, files as ``{path: {sha256, size}}``."""
         data = asdict(self)
@@ -218,10 +213,11 @@ class RunStore:
         self.engine = engine
 
     @classmethod
-    def open(cls, db: str | None = None) -> RunStore:
+    def open(cls, db: str | None = None, create: bool = True) -> RunStore:
         """The store at ``db`` (a URL or SQLite path; default ``$WFPLAN_DB``, else ``./wfplan.db``), created
-        or migrated to the newest schema. StoreError when it cannot be reached or used."""
-        return cls(connect(db))
+        (unless ``create`` is False: :class:`~optimizer.registry.database.MissingStoreError` for a SQLite file
+        that does not exist) or migrated to the newest schema. StoreError when it cannot be reached or used."""
+        return cls(connect(db, create))
 
     @property
     def url(self) -> str:
@@ -332,9 +328,11 @@ class RunStore:
         return list(self.run(run_id).audit)
 
     def checked(self, run_id: str) -> RunInfo:
-        """:meth:`run`, refused with :class:`TamperedRunError` when the run is frozen and a file changed."""
+        """:meth:`run`, refused with :class:`TamperedRunError` when a file of its folder changed since it was
+        recorded (the record no longer describes the folder: approving, comparing or exporting it would
+        vouch for files nobody checked)."""
         info = self.run(run_id)
-        if info.frozen and info.changes:
+        if info.changes:
             raise TamperedRunError(
                 f"run {info.id} is {info.status} but its folder {info.folder} changed since it was recorded: "
                 + "; ".join(map(str, info.changes)))
@@ -406,8 +404,8 @@ class RunStore:
                 raise TransitionError(f"run {row.id} has no plan (exit {row.exit_code}, {row.solver_status}): "
                                       "nothing to approve")
             if info.changes:
-                raise TamperedRunError(f"run {row.id}: its folder {row.folder} changed since it was recorded: "
-                                       + "; ".join(map(str, info.changes)))
+                raise TamperedRunError(f"run {row.id} is {row.status} but its folder {row.folder} changed since it "
+                                       "was recorded: " + "; ".join(map(str, info.changes)))
             if action == "approve":
                 submitter = next(a.actor for a in reversed(row.audit) if a.action == "submit")
                 if submitter == by.strip():
@@ -446,8 +444,8 @@ class RunStore:
 
     def export(self, run_id: str, target: str | Path) -> Path:
         """A zip file at ``target`` (a new file) holding the run's folder (``<run id>/...``) and its record
-        (``<run id>/record.json``: the record, the files' hashes and the audit trail). A frozen run is
-        exported only when its files are as recorded."""
+        (``<run id>/record.json``: the record, the files' hashes and the audit trail), only while its files
+        are as recorded."""
         info = self.checked(run_id)
         target = Path(target)
         if target.exists() or target.is_symlink():
