@@ -24,14 +24,24 @@ from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
 from optimizer.registry.database import ENV_VAR, StoreError
+from optimizer.registry.recording import command_line
 from optimizer.whatif.diagnosis import diagnosis_sentences
 
 EXIT_BUG = 1
+ARGV_KEY = "wfplan.argv"
+"""``click.Context.meta`` key of the arguments the command was given (for the run's record)."""
 
 class WfplanGroup(click.Group):
     """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
     tool may not write, a full disk, no permission) prints its message on stderr and exits 2, never a traceback;
     any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        typed = list(args)
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[ARGV_KEY] = typed
+        return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -89,6 +99,11 @@ reference_option = click.option(
 db_option = click.option(
     "--db", "db", metavar="URL", help=f"the run store: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: "
                                      f"${ENV_VAR}, else wfplan.db in the working folder)")
+
+
+def typed_command() -> str:
+    """The command as typed (``wfplan solve baseline --set ...``), for a run's record."""
+    return command_line(click.get_current_context().meta.get(ARGV_KEY))
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:

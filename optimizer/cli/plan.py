@@ -20,6 +20,7 @@ from optimizer.cli.common import (
     report_run,
     resolve_scenario,
     stdout_to_stderr,
+    typed_command,
 )
 from optimizer.cli.console import data_overview, ladder_summary
 from optimizer.cli.runs import record_check
@@ -27,7 +28,7 @@ from optimizer.pipeline import run_ladder_plan, run_plan
 from optimizer.plan.folders import OutputFolderError, owned_folder, staged_folder
 from optimizer.plan.output import report_writers, write_csv
 from optimizer.plan.reader import read_plan_table
-from optimizer.registry.recording import PlanRecorder, command_line, run_target
+from optimizer.registry.recording import PlanRecorder, run_target
 from optimizer.registry.store import RunStore
 from optimizer.solvers.reuse import load_reference
 from optimizer.verify.graded import verify_command
@@ -72,7 +73,7 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, db: str
     with stdout_to_stderr(as_json), target.writing() as plan_dir:
         plan = run_plan(scenario, data_dir, plan_dir, progress=progress_printer(quiet or as_json),
                         report_writers=report_writers(), diagnose=True,
-                        record=PlanRecorder(store, target, command_line(), kind="demo"))
+                        record=PlanRecorder(store, target, typed_command(), kind="demo"))
     report_run(plan, quiet, as_json)
 
 
@@ -104,7 +105,7 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
         record, writing = None, nullcontext(out_dir)
     else:
         target = run_target(store, scenario.name, out_dir)
-        record = PlanRecorder(store, target, command_line())
+        record = PlanRecorder(store, target, typed_command())
         writing = target.writing()
     progress = progress_printer(quiet or as_json)
     if scenario.kind == "ladder":  # categories replace the input tables

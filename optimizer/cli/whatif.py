@@ -14,8 +14,8 @@ import click
 
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import unknown_key_problem
-from optimizer.cli.common import db_option, main, reference_option, resolve_scenario
-from optimizer.registry.recording import command_line, frontier_recorder, study_target, sweep_recorder
+from optimizer.cli.common import db_option, main, reference_option, resolve_scenario, typed_command
+from optimizer.registry.recording import frontier_recorder, study_target, sweep_recorder
 from optimizer.registry.store import RunStore
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
@@ -95,7 +95,7 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
 
     with target.writing() as out:
         table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress, reference_dir,
-                          on_written=sweep_recorder(store, target, command_line(), scenario.name))
+                          on_written=sweep_recorder(store, target, typed_command(), scenario.name))
     exits = table["exit_code"]
     click.echo(f"{len(table)} points: {int((exits == EXIT_OK).sum())} met every target, "
                f"{int((exits == EXIT_TARGET_MISSED).sum())} missed a target, "
@@ -139,7 +139,7 @@ def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: 
 
     x_sense = "min" if x_better == "low" else "max"
     data = _data_of(data_dir, scenario)
-    record = frontier_recorder(store, target, command_line(), scenario, x_key, goal, data)
+    record = frontier_recorder(store, target, typed_command(), scenario, x_key, goal, data)
     with target.writing() as out:
         table = run_frontier(scenario, x_key, goal, xs, data, out, workers, x_sense, progress, on_written=record)
     click.echo(table.drop(columns=["error"]).to_string(index=False))
