@@ -164,6 +164,17 @@ def test_a_changed_file_of_an_approved_plan_is_caught_on_read(store, plans, tmp_
     assert not (tmp_path / "out.zip").exists()
 
 
+def test_a_file_added_to_a_plan_folder_is_reported_but_alters_nothing(store, plans, tmp_path):
+    run = plans[0].save(store, root=tmp_path / "runs", reports=False)
+    (run.folder / "simulation.json").write_text("{}", encoding="utf-8")
+    found = store.run(run.id)
+    assert [(c.path, c.change) for c in found.changes] == [("simulation.json", "added")] and found.altered == ()
+    store.submit(run.id, by="planner")
+    assert store.approve(run.id, by="director").status == "approved"
+    with zipfile.ZipFile(store.export(run.id, tmp_path / "plan.zip")) as archive:
+        assert f"{run.id}/simulation.json" not in archive.namelist()
+
+
 def test_export_holds_the_folder_and_its_record(store, plans, tmp_path):
     run = plans[0].save(store, root=tmp_path / "runs", reports=False)
     store.submit(run.id, by="planner")
