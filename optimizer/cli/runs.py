@@ -18,7 +18,7 @@ import pandas as pd
 from optimizer.cli.common import db_option, main
 from optimizer.registry.database import MissingStoreError
 from optimizer.registry.lifecycle import APPROVED, STATUSES
-from optimizer.registry.store import KINDS, RunInfo, RunNotFound, RunStore, folder_changes
+from optimizer.registry.store import KINDS, RunInfo, RunNotFound, RunStore, folder_changes, runs_table
 from optimizer.whatif.compare import render, write_comparison
 
 run_argument = click.argument("run_id", metavar="RUN")
@@ -28,23 +28,6 @@ json_option = click.option("--json", "as_json", is_flag=True, help="print JSON (
 @main.group()
 def runs() -> None:
     """The run registry: every solve, sweep point and frontier point, its approval and its audit trail."""
-
-
-def _when(info: RunInfo) -> str:
-    return info.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _targets(info: RunInfo) -> str:
-    return "" if info.targets_met is None else ("met" if info.targets_met else "missed")
-
-
-def runs_frame(found: list[RunInfo]) -> pd.DataFrame:
-    """One line per run: id, time, user, scenario, kind, status, outcome, cost, folder."""
-    return pd.DataFrame(
-        [{"run": r.id, "created": _when(r), "user": r.user, "scenario": r.scenario, "kind": r.kind,
-          "status": r.status, "outcome": f"{r.solver_status} (exit {r.exit_code})", "targets": _targets(r),
-          "cost": r.objective.get("cost"), "folder": "" if r.folder is None else str(r.folder)} for r in found],
-        columns=["run", "created", "user", "scenario", "kind", "status", "outcome", "targets", "cost", "folder"])
 
 
 @runs.command("list")
@@ -68,9 +51,11 @@ def list_runs(scenario: str | None, status: str | None, kind: str | None, limit:
     elif not found:
         click.echo("no runs")
     else:
-        frame = runs_frame(found)
+        frame = runs_table(found)
         frame["cost"] = frame["cost"].map(lambda v: "" if pd.isna(v) else f"{v / 1e6:,.1f}M")
-        click.echo(frame.to_string(index=False))
+        frame["outcome"] = frame["outcome"] + " (exit " + frame["exit_code"].astype(str) + ")"
+        unused = ["exit_code", *(["study"] if not frame["study"].any() else [])]
+        click.echo(frame.drop(columns=unused).to_string(index=False))
 
 
 def describe(info: RunInfo) -> str:
@@ -78,10 +63,10 @@ def describe(info: RunInfo) -> str:
     lines = [
         f"run        {info.id}  ({info.kind}{', study ' + info.study if info.study else ''})",
         f"status     {info.status}",
-        f"created    {_when(info)} by {info.user} on {info.host}",
+        f"created    {info.when} by {info.user} on {info.host}",
         f"command    {info.command}",
         f"scenario   {info.scenario}",
-        f"outcome    {info.solver_status}, exit {info.exit_code}, targets {_targets(info) or 'n/a'}",
+        f"outcome    {info.solver_status}, exit {info.exit_code}, targets {info.targets or 'n/a'}",
         *([f"error      {info.error}"] if info.error else []),
         f"folder     {info.folder or '(none)'}",
         "objective  " + (", ".join(f"{k} {v:,.6g}" for k, v in info.objective.items()

@@ -181,6 +181,16 @@ class RunInfo:
     changes: tuple[FileChange, ...] | None
 
     @property
+    def when(self) -> str:
+        """``created_at`` as people read it: ``2026-12-03 09:15:02 UTC``."""
+        return self.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    @property
+    def targets(self) -> str:
+        """``met``, ``missed``, or empty for a run without a plan."""
+        return "" if self.targets_met is None else ("met" if self.targets_met else "missed")
+
+    @property
     def altered(self) -> tuple[FileChange, ...]:
         """The recorded files that changed or are missing (empty when none, or not checked)."""
         return tuple(change for change in self.changes or () if change.alters)
@@ -197,6 +207,20 @@ class RunInfo:
                     audit=[{**asdict(entry), "at": entry.at.isoformat()} for entry in self.audit],
                     changes=None if self.changes is None else [asdict(change) for change in self.changes])
         return data
+
+
+RUNS_TABLE_COLUMNS = ("run", "created", "user", "scenario", "kind", "study", "status", "outcome", "exit_code",
+                      "targets", "cost", "folder")
+
+
+def runs_table(found: list[RunInfo]) -> pd.DataFrame:
+    """One row per run (``wfplan runs list``, the web page's list): :data:`RUNS_TABLE_COLUMNS`, ``cost`` in CNY
+    (the objective's cost term, empty without one), ``folder`` empty for a run without one."""
+    return pd.DataFrame(
+        [{"run": r.id, "created": r.when, "user": r.user, "scenario": r.scenario, "kind": r.kind,
+          "study": r.study or "", "status": r.status, "outcome": r.solver_status, "exit_code": r.exit_code,
+          "targets": r.targets, "cost": r.objective.get("cost"), "folder": "" if r.folder is None else str(r.folder)}
+         for r in found], columns=list(RUNS_TABLE_COLUMNS))
 
 
 def _utc(moment: datetime) -> datetime:
