@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import main
+from optimizer.registry.store import RunStore
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +28,9 @@ def test_demo_writes_a_verified_plan_that_meets_the_targets(demo_run):
     summary = json.loads((out / "plan" / "latest" / "summary.json").read_text(encoding="utf-8"))
     assert summary["verification"]["ok"]
     assert summary["targets_met"] and summary["objective"]["mix"] == 0.0
+    run = RunStore.open().run(summary["run"]["id"])  # recorded in the session's store (WFPLAN_DB)
+    assert (run.kind, run.scenario, run.status, run.altered) == ("demo", "baseline", "draft", ())
+    assert run.folder == (out / "plan" / "latest").resolve()
 
 
 def test_demo_plan_invariants(demo_run):

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -289,3 +292,25 @@ def test_a_store_that_fails_while_recording_keeps_neither_folder_nor_run(db, pla
         assert store.runs() == []
     assert not (tmp_path / "runs" / "tiny").exists()
     assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_the_migrations_ship_in_the_package_and_run_from_an_installed_copy(tmp_path):
+    """A wheel of the project, installed into a folder of its own, creates a store from its own migrations."""
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "wheel", root],
+                   check=True, capture_output=True)
+    wheel = next((tmp_path / "wheel").glob("wfplan-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if "/migrations/" in name}
+    assert {"optimizer/registry/migrations/env.py", "optimizer/registry/migrations/versions/0001_first_schema.py",
+            "optimizer/registry/migrations/versions/0002_kinds_and_append_only_audit.py"} <= shipped
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", tmp_path / "site", wheel],
+                   check=True, capture_output=True)
+    probe = ("import optimizer.registry.database as d, sqlalchemy as sa; e = d.connect('store.db'); "
+             "print(d.__file__); print(sa.inspect(e).get_table_names())")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
+    where, tables = done.stdout.splitlines()
+    assert Path(where).is_relative_to(tmp_path / "site")
+    assert tables == str(["alembic_version", "audit", "run_files", "runs"])
