@@ -54,7 +54,7 @@ from optimizer.plan.folders import OutputFolderError
 from optimizer.plan.output import report_writers
 from optimizer.registry.database import StoreError
 from optimizer.registry.recording import PlanRecorder, run_target
-from optimizer.registry.store import RunInfo, RunStore
+from optimizer.registry.store import RunInfo, RunStore, runs_table
 from optimizer.verify.graded import verify_plan
 from optimizer.verify.ladder import is_ladder_plan, verify_ladder_plan
 from optimizer.verify.report import VerificationReport
@@ -62,7 +62,7 @@ from optimizer.whatif.compare import compare_runs, distinct_labels
 
 __all__ = [
     "InputError", "OutputFolderError", "Plan", "RunInfo", "RunStore", "ScenarioError", "StoreError", "Tables",
-    "VerificationReport", "compare", "load_tables", "open_store", "scenario", "solve", "verify",
+    "VerificationReport", "compare", "load_tables", "open_store", "runs_table", "scenario", "solve", "verify",
 ]
 
 PLAN_TABLES = ("actions", "headcount", "flows", "budget", "mix", "units", "requirements")

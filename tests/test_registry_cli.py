@@ -197,3 +197,15 @@ def test_sweep_and_frontier_points_are_runs(project):
     assert len(front) == 2 and {p["exit_code"] for p in front} == {0}
     assert sorted(p["scenario_resolved"]["budget"]["growth"] for p in front) == [0.5, 1.0]
     assert all(p["objective"]["cost"] > 0 for p in front)
+
+
+def test_an_output_of_a_wfplan_before_the_registry_is_never_written_into(project):
+    old = project / "runs" / "tiny"
+    old.mkdir(parents=True)
+    (old / ".wfplan").write_text('{"kind": "plan"}\n', encoding="utf-8")
+    (old / "actions.csv").write_text("employee_id\n", encoding="utf-8")
+    refused = solve()
+    assert refused.exit_code == 2
+    assert "it is a plan folder written by a wfplan before the run registry" in refused.stderr
+    assert sorted(p.name for p in old.iterdir()) == [".wfplan", "actions.csv"]
+    assert solve("--out", "elsewhere").exit_code == 0

@@ -75,12 +75,13 @@ class RunTarget:
 
 def _container(root: Path, name: str) -> Path:
     """``root/name`` (absolute) checked as the folder of versioned runs (not created), with a plain message
-    for a plan of an older wfplan."""
+    for an output of an older wfplan there."""
     path = absolute(root / name)
-    if folder_kind(path) == "plan":
+    found = folder_kind(path)
+    if found not in (None, "runs"):
         raise OutputFolderError(
-            f"{root / name}: refused: it is a plan folder written by a wfplan before the run registry; plans now "
-            f"go to {root / name}/<run id>/: move it away (e.g. to {root / name}-old) or pass --out")
+            f"{root / name}: refused: it is a {found} folder written by a wfplan before the run registry; outputs "
+            f"now go to {root / name}/<run id>/: move it away (e.g. to {root / name}-old) or pass --out")
     claim_folder(path, "runs")
     return path
 

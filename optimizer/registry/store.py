@@ -119,7 +119,7 @@ def record_of_summary(run_id: str, summary: dict[str, Any], folder: Path | None,
         versions=dict(summary.get("versions", {})), solver_status=str(summary.get("status", "")),
         exit_code=int(summary.get("exit_code", 1)), objective=dict(summary.get("objective", {})),
         targets_met=summary.get("targets_met"), folder=folder, files=files,
-        error=summary.get("solver", {}).get("message") or None if summary.get("exit_code") == 4 else None,
+        error=(summary.get("solver", {}).get("message") or None) if summary.get("exit_code") == 4 else None,
     )
 
 
