@@ -23,6 +23,7 @@ from optimizer.cli.console import plan_summary
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
+from optimizer.simulate.folder import SimulationInputError
 from optimizer.whatif.diagnosis import diagnosis_sentences
 
 EXIT_BUG = 1
@@ -37,7 +38,7 @@ class WfplanGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (InputError, ScenarioError, OutputFolderError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, SimulationInputError) as exc:
             click.echo(str(exc), err=True)
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:
