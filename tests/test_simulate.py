@@ -118,7 +118,7 @@ def test_wfplan_simulate_adds_its_files_and_keeps_the_plan(steady, tmp_path: Pat
     runner = CliRunner()
     result = runner.invoke(main, ["simulate", str(steady.folder), "--reps", "300", "--seed", "3", "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert "every band and cap held in 100.0%" in result.output
+    assert "every band and cap held in 100.0% of them" in result.output
     after = {p.name: p.read_bytes() for p in steady.folder.iterdir()}
     assert all(after[name] == content for name, content in before.items())
     assert {"simulation.json", "simulation.csv", "report.html", "report.xlsx", MARKER} <= set(after)

@@ -8,29 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from optimizer.cli.common import main, progress_printer
 from optimizer.plan.output import report_writers
 from optimizer.simulate.folder import simulate_plan_folder
+from optimizer.simulate.results import simulation_sentences
 from optimizer.whatif.parallel import default_workers
 
 MAX_REPS = 10_000_000
-
-
-def simulation_lines(summary: dict[str, Any]) -> list[str]:
-    """The simulation for a person: one line per year (probabilities, the technical share's 5–95 % range)."""
-    reps = summary["reps"]
-    lines = [f"{reps:,} repetitions, seed {summary['seed']}: every band and cap held in "
-             f"{summary['p_all_met']:.1%} of them (± {summary['standard_error']:.1%})"]
-    for year in summary["years"]:
-        mix = "no band yet" if year["p_mix_met"] is None else f"mix met {year['p_mix_met']:.1%}"
-        share = year["sequences"]["technical"]["share"]
-        lines.append(f"  year {year['year']}: {mix}, budget held {year['p_budget_held']:.1%}, technical share "
-                     f"{share['p05']:.2%} … {share['p95']:.2%} (5–95 %)")
-    return lines
 
 
 @main.command("simulate")
@@ -56,5 +43,5 @@ def simulate_command(plan_dir: Path, reps: int, seed: int, data_dir: Path | None
         click.echo(json.dumps(run.summary, indent=2))
         return
     if not quiet:
-        click.echo("\n".join(simulation_lines(run.summary)))
+        click.echo("\n".join(simulation_sentences(run.summary)))
     click.echo(f"simulation written to {plan_dir / 'simulation.json'}")

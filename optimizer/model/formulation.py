@@ -259,8 +259,10 @@ def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> N
 def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
     """From the deadline year on, for each sequence s, with N_t the total and N_{s,t} the sequence stock:
 
-    N_{s,t} − (target_s + tol)·N_t ≤ over[s,t],   (target_s − tol)·N_t − N_{s,t} ≤ under[s,t],
-    over, under ≥ 0; the ``mix`` objective term is Σ (over + under) in heads (0 ⇔ the band holds).
+    N_{s,t} − (target_s + tol)·N_t + m⁺[s,t] ≤ over[s,t],   (target_s − tol)·N_t − N_{s,t} + m⁻[s,t] ≤ under[s,t],
+    over, under ≥ 0; the ``mix`` objective term is Σ (over + under) in heads (0 ⇔ the band holds with its
+    margins). The margins m (heads) are 0 for the expected-value plan; a plan to ``mix.confidence`` keeps that
+    many heads inside the band (docs/confidence.md).
     """
     mix = data.scenario.mix
     for year in range(mix.deadline, data.horizon + 1):
@@ -274,7 +276,9 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
             for bound, sign, slack in ((target + mix.tolerance, 1.0, over), (target - mix.tolerance, -1.0, under)):
                 expr = stock_expr(index, cohorts, year, lambda c: sign * ((c.sequence == sequence) - bound))
                 add_to(expr, slack, -1.0)
-                model.add_row(var_name("mix_upper" if sign > 0 else "mix_lower", sequence, f"y{year}"), expr, hi=0.0)
+                side = "upper" if sign > 0 else "lower"
+                margin = data.mix_margin.get((sequence, year, side), 0.0)
+                model.add_row(var_name(f"mix_{side}", sequence, f"y{year}"), expr, hi=-margin)
             model.add_objective("mix", {over: 1.0, under: 1.0})
 
 
@@ -299,7 +303,9 @@ def _plus(left: Expr, right: Expr) -> Expr:
 
 
 def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
-    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t) for t = 1..H (the expressions of :func:`add_cost`).
+    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t) − m(t) for t = 1..H (the expressions of
+    :func:`add_cost`); the margin m(t) (CNY) is 0 for the expected-value plan, and what a plan to
+    ``budget.confidence`` keeps under the cap (docs/confidence.md).
 
     The row is stated divided by P = the roster's mean pay (coefficients ≈ 1 per head, right-hand side ≈
     heads): in CNY it has coefficients up to 1e6 and a right-hand side up to 1e11, which slows the simplex
@@ -312,7 +318,8 @@ def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
         index.overrun[year] = overrun
         scaled = {var: coef / unit for var, coef in _plus(index.payroll[year], index.one_off[year]).items()}
         add_to(scaled, overrun, -1.0)
-        model.add_row(var_name("budget", f"y{year}"), scaled, hi=data.scenario.budget_cap(year, base) / unit)
+        cap = data.scenario.budget_cap(year, base) - data.budget_margin.get(year, 0.0)
+        model.add_row(var_name("budget", f"y{year}"), scaled, hi=cap / unit)
         model.add_objective("budget_overrun", {overrun: unit})
 
 

@@ -115,3 +115,15 @@ def simulation_table(summary: dict[str, Any]) -> pd.DataFrame:
 
 def _cells(quantiles: dict[str, float]) -> tuple[float, float, float]:
     return quantiles["p05"], quantiles["p50"], quantiles["p95"]
+
+
+def simulation_sentences(summary: dict[str, Any]) -> list[str]:
+    """simulation.json in words: the joint probability, then one line per year (terminal and both reports)."""
+    lines = [f"{summary['reps']:,} simulations (seed {summary['seed']}): every band and cap held in "
+             f"{summary['p_all_met']:.1%} of them (± {summary['standard_error']:.1%})."]
+    for year in summary["years"]:
+        mix = "no band yet" if year["p_mix_met"] is None else f"every band held in {year['p_mix_met']:.1%}"
+        share = year["sequences"]["technical"]["share"]
+        lines.append(f"Year {year['year']}: {mix}, the cap in {year['p_budget_held']:.1%}; technical share "
+                     f"{share['p05']:.2%} to {share['p95']:.2%} (5–95 %).")
+    return lines
