@@ -327,6 +327,7 @@ SUMMARY_KEYS: tuple[Key, ...] = (
             ("build", "building the model", None),
             ("solve", "solving every stage", None),
             ("diagnosis", "the diagnosis, when one is made", (GRADED,)),
+            ("confidence", "the simulations of a plan to a confidence level (calibration and check)", (GRADED,)),
             ("plan", "turning the solution into the plan's tables", None),
             ("write", "writing the tables and summary.json", None),
             ("verify", "the independent verification", None),
@@ -339,6 +340,20 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     )),
     Key("diagnosis", "only when a target is missed (exit 3) or the model is infeasible (exit 4), and the run was "
                      "asked for it (`wfplan solve` does unless `--no-diagnosis`); see below", (GRADED,)),
+    Key("confidence", "only when the scenario sets `mix.confidence` or `budget.confidence` (docs/confidence.md)",
+        (GRADED,), (
+            Key("mix", "{level (null: not asked), achieved (share of the check's simulations in which every band held "
+                       "in every year), standard_error, expected_value_plan (the same for the plan solved without "
+                       "margins, on the same simulations), met (achieved ≥ level)}"),
+            Key("budget", "the same for every year's cap"),
+            Key("check", "{reps, seed}: the fresh simulations of the check (`simulation.check_reps`, "
+                         "`simulation.seed` + 1)"),
+            Key("rounds", "solves with margins made (0: none found a plan and the expected-value plan stands)"),
+            Key("margins", "{z_mix, z_budget, mix: [{sequence, year, side, heads}], budget: [{year, amount}]}: what "
+                           "the plan keeps inside each band side (heads) and under each cap (CNY)"),
+            Key("cost", "{plan, expected_value_plan, difference, percent}: the `cost` goal (CNY over the horizon) of "
+                        "the plan and of the expected-value plan: what the confidence costs"),
+        )),
     Key("lp_file", "only with `--save-lp`: the model file written instead of solving (no plan folder; printed "
                    "by `--json`)"),
 )
