@@ -59,6 +59,7 @@ def confident(tmp_path_factory: pytest.TempPathFactory):
                        base={**EDGE, "mix": {**EDGE["mix"], "confidence": 0.9}})
 
 
+@pytest.mark.slow
 def test_a_confident_plan_reaches_its_level_where_the_expected_value_plan_does_not(confident, tmp_path: Path) -> None:
     expected = solve_group(tmp_path, _edge_group(), [unit("U1")], base=EDGE)
     assert expected.exit_code == 0 and confident.exit_code == 0
@@ -83,6 +84,7 @@ def test_a_confident_plan_reaches_its_level_where_the_expected_value_plan_does_n
     assert confident.summary["verification"]["ok"] and confident.summary["targets_met"]
 
 
+@pytest.mark.slow
 def test_the_terminal_and_both_reports_say_what_the_confidence_costs(confident) -> None:
     sentences = confidence_sentences(confident.summary["confidence"])
     assert sentences[0].startswith("Planned to 90% confidence: the plan meets every mix band in ")

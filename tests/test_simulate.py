@@ -98,6 +98,7 @@ def test_the_band_probability_matches_the_exact_binomial(tmp_path: Path) -> None
     assert result["years"][0]["sequences"]["operations"]["headcount"]["p05"] == 10.0  # nobody leaves operations
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_numbers_however_the_chunks_run(steady) -> None:
     inputs, _ = load_plan_inputs(steady.folder)
     shaken = type(inputs)(**{**inputs.__dict__, "attrition": np.full_like(inputs.attrition, 0.1)})
@@ -113,6 +114,7 @@ def test_the_same_seed_gives_the_same_numbers_however_the_chunks_run(steady) -> 
     assert np.std(one.heads[:, 2].sum(axis=1)) > 0
 
 
+@pytest.mark.slow
 def test_wfplan_simulate_adds_its_files_and_keeps_the_plan(steady, tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in steady.folder.iterdir() if p.name not in ("report.xlsx", "report.html")}
     runner = CliRunner()
