@@ -349,6 +349,7 @@ def compute_plan(
         confident = _plan_to_confidence(scenario, data, tables_out, timer, summary, tables_of)
         if confident is not None:
             model, index, solution, tables_out = confident.model, confident.index, confident.solution, confident.tables
+            built_rows = confident.built_rows
     with timer.phase("plan"):
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
         solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label, year1_flows)
@@ -421,6 +422,8 @@ class ConfidentPlan:
     """One solve with margins (:func:`_plan_to_confidence`): the model, its solution, the plan's tables and inputs."""
 
     model: LinearModel
+    built_rows: int
+    """rows of the model as built (its margins' rows included), before any stage fixed a goal"""
     index: Index
     solution: Solution
     tables: dict[str, pd.DataFrame]
@@ -454,12 +457,13 @@ def _plan_to_confidence(
         tightened = replace(data, mix_margin=used.mix, budget_margin=used.budget)
         with timer.phase("build"):
             model, index = build_model(tightened)
+        built_rows = len(model.rows)
         solution = _solve(model, scenario, tightened, timer, summary)
         if solution.values is None:
             break
         tables = tables_of(model, solution, tightened, index)
         inputs = _plan_inputs(tightened, tables)
-        found = ConfidentPlan(model, index, solution, tables, inputs, used, number)
+        found = ConfidentPlan(model, built_rows, index, solution, tables, inputs, used, number)
         with timer.phase("confidence"):
             achieved = confidence.Achieved.of(simulate(inputs, sim.calibration_reps, sim.seed), inputs)
         timer.progress(f"  calibration: every band held in {achieved.mix:.1%}, every cap in {achieved.budget:.1%}")
