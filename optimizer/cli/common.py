@@ -23,6 +23,8 @@ from optimizer.cli.console import plan_summary
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
+from optimizer.simulate.confidence import confidence_sentences
+from optimizer.simulate.folder import SimulationInputError
 from optimizer.whatif.diagnosis import diagnosis_sentences
 
 EXIT_BUG = 1
@@ -37,7 +39,7 @@ class WfplanGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (InputError, ScenarioError, OutputFolderError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, SimulationInputError) as exc:
             click.echo(str(exc), err=True)
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:
@@ -103,6 +105,12 @@ def _echo_diagnosis(summary: dict[str, Any]) -> None:
         click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in diagnosis_sentences(summary["diagnosis"])))
 
 
+def _echo_confidence(summary: dict[str, Any]) -> None:
+    """What a confidence level achieved and cost, when the scenario asked for one."""
+    if "confidence" in summary:
+        click.echo("confidence:\n" + "\n".join(f"  {line}" for line in confidence_sentences(summary["confidence"])))
+
+
 def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
     """The run's outcome for a person (summary, diagnosis, where the files are) or, with ``as_json``, the
     whole summary.json on stdout for scripts; exits with the run's exit code."""
@@ -123,6 +131,7 @@ def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
         mix, budget = (read_plan_table(result.plan_dir, name) for name in ("mix", "budget"))
         click.echo(plan_summary(result.summary, mix, budget))
         _echo_diagnosis(result.summary)
+        _echo_confidence(result.summary)
     click.echo(f"plan written to {result.plan_dir}")
     sys.exit(result.exit_code)
 
