@@ -20,6 +20,7 @@ from models.scenario import Scenario, ScenarioError
 from models.scenario_files import load_scenario, scenario_source
 from models.validation import InputError
 from optimizer.cli.console import plan_summary
+from optimizer.distributed.base import ClusterError
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
@@ -29,7 +30,7 @@ EXIT_BUG = 1
 
 class WfplanGroup(click.Group):
     """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
-    tool may not write, a full disk, no permission) prints its message on stderr and exits 2, never a traceback;
+    tool may not write, a full disk, no permission, a Dask scheduler that cannot be reached) prints its message on stderr and exits 2, never a traceback;
     any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -37,7 +38,7 @@ class WfplanGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (InputError, ScenarioError, OutputFolderError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, ClusterError) as exc:
             click.echo(str(exc), err=True)
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:

@@ -17,9 +17,9 @@ from models.scenario_files import unknown_key_problem
 from optimizer.cli.common import main, reference_option, resolve_scenario
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
-from optimizer.whatif.parallel import default_workers
+from optimizer.distributed.base import SCHEDULER_ENV, Where, default_workers, scheduler_problem
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_TARGET_MISSED
-from optimizer.whatif.sweep import FAILED_EXITS, parse_grids, run_sweep
+from optimizer.whatif.sweep import FAILED_EXITS, grid_points, parse_grids, run_sweep
 
 
 def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
@@ -48,11 +48,29 @@ def _span(text: str | None) -> tuple[float, float] | None:
     return low, high
 
 
+def _retrying(quiet: bool, point: str, message: str) -> None:
+    if not quiet:
+        click.echo(f"{point}: {message}; running it again", err=True)
+
+
 scenario_argument = click.argument("scenario_file")
 data_option = click.option("--data", "data_dir", type=click.Path(path_type=Path),
                            help="input tables (default: the scenario's data)")
 workers_option = click.option("--workers", type=click.IntRange(1), default=default_workers(), show_default=True,
                               help="worker processes (one solve each)")
+
+
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    problem = None if not value else scheduler_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value or None
+
+
+scheduler_option = click.option(
+    "--scheduler", envvar=SCHEDULER_ENV, callback=_scheduler, metavar="tcp://HOST:PORT|local",
+    help=f"run the points on this Dask scheduler's workers (default ${SCHEDULER_ENV}; unset: --workers local "
+         "processes; 'local': a Dask LocalCluster of --workers processes); docs/whatif.md")
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                           help="override a scenario value for every point")
 quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
@@ -65,13 +83,15 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
 @data_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="default: runs/sweep-<scenario name>")
 @workers_option
+@scheduler_option
 @set_option
 @reference_option
 @quiet_option
 def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None, out_dir: Path | None,
-          workers: int, overrides: tuple[str, ...], reference_dir: Path | None, quiet: bool) -> None:
-    """Solve SCENARIO_FILE at every point of the grids, in parallel; one plan folder per point and one
-    table, OUT/sweep.csv and OUT/sweep.parquet."""
+          workers: int, scheduler: str | None, overrides: tuple[str, ...], reference_dir: Path | None,
+          quiet: bool) -> None:
+    """Solve SCENARIO_FILE at every point of the grids, in parallel (local processes or a Dask cluster); one
+    plan folder per point and one table, OUT/sweep.csv and OUT/sweep.parquet."""
     scenario = resolve_scenario(scenario_file, overrides)
     try:
         grids = parse_grids(list(grid_texts))
@@ -88,7 +108,12 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
             click.echo(f"[{done}/{total}, {failed} failed] point {row['point']} {settings}: {row['status']}"
                        f" ({row.get('seconds') or 0:.1f} s)", err=True)
 
-    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress, reference_dir)
+
+    where = Where(scheduler, workers)
+    if not quiet:
+        click.echo(f"sweep: {len(grid_points(grids))} points on {where.describe()}", err=True)
+    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, where, progress, reference_dir,
+                      lambda head, message: _retrying(quiet, f"point {head['point']}", message))
     exits = table["exit_code"]
     click.echo(f"{len(table)} points: {int((exits == EXIT_OK).sum())} met every target, "
                f"{int((exits == EXIT_TARGET_MISSED).sum())} missed a target, "
@@ -107,11 +132,12 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
 @data_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="default: runs/frontier-<scenario name>")
 @workers_option
+@scheduler_option
 @set_option
 @quiet_option
 def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: str | None, x_better: str,
-             data_dir: Path | None, out_dir: Path | None, workers: int, overrides: tuple[str, ...],
-             quiet: bool) -> None:
+             data_dir: Path | None, out_dir: Path | None, workers: int, scheduler: str | None,
+             overrides: tuple[str, ...], quiet: bool) -> None:
     """Trade-off between a scenario key and a goal: the goal optimised at each value of the key, the
     non-dominated points flagged; OUT/frontier.csv and the chart OUT/frontier.html (self-contained)."""
     scenario = resolve_scenario(scenario_file, overrides)
@@ -126,7 +152,11 @@ def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: 
             click.echo(f"[{done}/{total}] {x_key}={row['x']}: {goal}={row['y']} ({row['status']})", err=True)
 
     x_sense = "min" if x_better == "low" else "max"
-    table = run_frontier(scenario, x_key, goal, xs, _data_of(data_dir, scenario), out, workers, x_sense, progress)
+    where = Where(scheduler, workers)
+    if not quiet:
+        click.echo(f"frontier: {len(xs)} points on {where.describe()}", err=True)
+    table = run_frontier(scenario, x_key, goal, xs, _data_of(data_dir, scenario), out, where, x_sense, progress,
+                         lambda x, message: _retrying(quiet, f"{x_key}={x}", message))
     click.echo(table.drop(columns=["error"]).to_string(index=False))
     failed = table[table["error"].notna()]
     for x, error in zip(failed[x_key], failed["error"], strict=True):

@@ -60,11 +60,12 @@ import pandas as pd
 from models.io import InputTables
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import build_scenario
+from optimizer.distributed.base import Job, Where, default_workers
+from optimizer.distributed.executor import run_points
 from optimizer.solvers.backends import solve
 from optimizer.model.build import build_model
 from optimizer.model.data import ModelData
 from optimizer.whatif.inputs_cache import cached_inputs
-from optimizer.whatif.parallel import default_workers, run_in_processes
 from optimizer.model.kinds import graded_model_data
 from optimizer.plan.results import budget_table, cohort_plan, goal_deviations, headcount_table, mix_table
 from optimizer.solvers.base import Progress
@@ -268,6 +269,12 @@ def run_search(task: SearchTask) -> dict[str, Any]:
     return probe.entry(to, time.perf_counter() - began)
 
 
+def search_point(inputs: None, task: SearchTask) -> dict[str, Any]:
+    """:func:`run_search` as a point of a :class:`~optimizer.distributed.base.Job` (the task carries
+    everything: ``inputs`` is None)."""
+    return run_search(task)
+
+
 def _crashed(task: SearchTask, message: str) -> dict[str, Any]:
     """The entry of a search whose worker raised or died: nothing shown, nothing restored."""
     return {"key": task.key, "from": task.start, "to": None, "limit": task.limit, "restores": False, "set": [],
@@ -299,17 +306,19 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
     telling ``progress`` as each ends; restoring relaxations first, in candidate order."""
     began, done = time.perf_counter(), 0
 
-    def report(entry: dict[str, Any]) -> None:
+    def report(entry: dict[str, Any]) -> dict[str, Any]:
         nonlocal done
         done += 1
         outcome = f"→ {_number(entry['to'])}" if entry["restores"] else "cannot restore the targets"
         probes = entry["probes"]
         progress(f"diagnosis {done}/{len(tasks)}: {entry['key']} {outcome} ({probes} probe{'s' * (probes != 1)})")
+        return entry
 
     if workers is None:
         workers = default_workers() if probe_seconds > PARALLEL_ABOVE else 1
     if workers > 1 and len(tasks) > 1:
-        found = run_in_processes(run_search, tasks, workers, on_crash=_crashed, on_result=report)
+        found = run_points(Job(search_point, None, tasks, on_failure=_crashed, receive=lambda task, entry: report(entry)),
+                           Where(workers=workers))
     else:
         workers, found = 1, [run_search(task) for task in tasks]
         for entry in found:
