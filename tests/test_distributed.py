@@ -27,7 +27,7 @@ from optimizer.distributed.base import LOCAL_CLUSTER, Job, Where, scheduler_prob
 from optimizer.distributed.executor import run_points
 from optimizer.distributed.shipping import FolderCopy, pack_folder, unpack_folder
 from optimizer.whatif.sweep import parse_grids, run_sweep
-from tests.builders import QUIET, unit, write_group
+from tests.builders import QUIET, solve_group, unit, write_group
 from tests.test_formulation import MIX_100
 from tests.workers import crash_on_two, killed_once
 
@@ -288,3 +288,18 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_nothing_is_written(tmp_pa
     bad = CliRunner().invoke(main, ["frontier", str(scenario), "--x", "budget.growth", "--y", "cost", "--data",
                                     str(data), "--scheduler", "127.0.0.1:8786"])
     assert bad.exit_code == 2 and "is not a Dask scheduler address" in bad.output
+
+
+@pytest.mark.slow
+def test_wfplan_simulate_through_the_scheduler_gives_the_local_numbers(tmp_path, scheduler_address):
+    solved = solve_group(tmp_path, MIX_100, [unit("U1")], ["attrition.operations=0.1", "attrition.technical=0.2"],
+                         base=SCENARIO)
+    runs = {}
+    for name, extra in (("local", ["--workers", "1"]), ("cluster", ["--scheduler", scheduler_address])):
+        result = CliRunner().invoke(main, ["simulate", str(solved.folder), "--reps", "2500", "--seed", "5", "--json",
+                                           *extra], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        runs[name] = json.loads(result.output)
+    assert runs["cluster"]["years"] == runs["local"]["years"]  # 3 chunks (1000, 1000, 500) on two workers
+    heads = runs["local"]["years"][0]["sequences"]["technical"]["headcount"]
+    assert heads["p05"] < heads["p95"]  # the draws vary: equal numbers are not a degenerate run

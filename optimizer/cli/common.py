@@ -20,10 +20,12 @@ from models.scenario import Scenario, ScenarioError
 from models.scenario_files import load_scenario, scenario_source
 from models.validation import InputError
 from optimizer.cli.console import plan_summary
-from optimizer.distributed.base import ClusterError
+from optimizer.distributed.base import SCHEDULER_ENV, ClusterError, scheduler_problem
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
+from optimizer.simulate.confidence import confidence_sentences
+from optimizer.simulate.folder import SimulationInputError
 from optimizer.whatif.diagnosis import diagnosis_sentences
 
 EXIT_BUG = 1
@@ -38,7 +40,7 @@ class WfplanGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (InputError, ScenarioError, OutputFolderError, ClusterError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, SimulationInputError, ClusterError) as exc:
             click.echo(str(exc), err=True)
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:
@@ -86,6 +88,19 @@ reference_option = click.option(
          "keeps, takes that plan without solving (docs/whatif.md)")
 
 
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    problem = None if not value else scheduler_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value or None
+
+
+scheduler_option = click.option(
+    "--scheduler", envvar=SCHEDULER_ENV, callback=_scheduler, metavar="tcp://HOST:PORT|local",
+    help=f"run the points on this Dask scheduler's workers (default ${SCHEDULER_ENV}; unset: --workers local "
+         "processes; 'local': a Dask LocalCluster of --workers processes); docs/whatif.md")
+
+
 def progress_printer(quiet: bool) -> Callable[[str], None]:
     return (lambda message: None) if quiet else (lambda message: click.echo(f"… {message}", err=True))
 
@@ -101,6 +116,12 @@ def _echo_diagnosis(summary: dict[str, Any]) -> None:
     """The diagnosis of a missed target or of an infeasible model in plain words, when the run has one."""
     if "diagnosis" in summary:
         click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in diagnosis_sentences(summary["diagnosis"])))
+
+
+def _echo_confidence(summary: dict[str, Any]) -> None:
+    """What a confidence level achieved and cost, when the scenario asked for one."""
+    if "confidence" in summary:
+        click.echo("confidence:\n" + "\n".join(f"  {line}" for line in confidence_sentences(summary["confidence"])))
 
 
 def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
@@ -123,6 +144,7 @@ def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
         mix, budget = (read_plan_table(result.plan_dir, name) for name in ("mix", "budget"))
         click.echo(plan_summary(result.summary, mix, budget))
         _echo_diagnosis(result.summary)
+        _echo_confidence(result.summary)
     click.echo(f"plan written to {result.plan_dir}")
     sys.exit(result.exit_code)
 

@@ -14,10 +14,10 @@ import click
 
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import unknown_key_problem
-from optimizer.cli.common import main, reference_option, resolve_scenario
+from optimizer.cli.common import main, reference_option, resolve_scenario, scheduler_option
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
-from optimizer.distributed.base import SCHEDULER_ENV, Where, default_workers, scheduler_problem
+from optimizer.distributed.base import Where, default_workers
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_TARGET_MISSED
 from optimizer.whatif.sweep import FAILED_EXITS, grid_points, parse_grids, run_sweep
 
@@ -60,17 +60,6 @@ workers_option = click.option("--workers", type=click.IntRange(1), default=defau
                               help="worker processes (one solve each)")
 
 
-def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    problem = None if not value else scheduler_problem(value)
-    if problem:
-        raise click.BadParameter(problem, ctx, param)
-    return value or None
-
-
-scheduler_option = click.option(
-    "--scheduler", envvar=SCHEDULER_ENV, callback=_scheduler, metavar="tcp://HOST:PORT|local",
-    help=f"run the points on this Dask scheduler's workers (default ${SCHEDULER_ENV}; unset: --workers local "
-         "processes; 'local': a Dask LocalCluster of --workers processes); docs/whatif.md")
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                           help="override a scenario value for every point")
 quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")

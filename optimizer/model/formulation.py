@@ -261,6 +261,11 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
 
     N_{s,t} − (target_s + tol)·N_t ≤ over[s,t],   (target_s − tol)·N_t − N_{s,t} ≤ under[s,t],
     over, under ≥ 0; the ``mix`` objective term is Σ (over + under) in heads (0 ⇔ the band holds).
+
+    A plan to ``mix.confidence`` keeps m⁺[s,t], m⁻[s,t] heads inside the band's sides (docs/confidence.md),
+    softly: N_{s,t} − (target_s + tol)·N_t + m⁺ ≤ over + short⁺, 0 ≤ short⁺ ≤ m⁺ (lower side alike), and the
+    ``mix`` term adds w·Σ short with w = :data:`MARGIN_WEIGHT`: the band itself comes first, then as much of
+    each margin as the plan can keep (a band narrower than its two margins is kept in full, its margins in part).
     """
     mix = data.scenario.mix
     for year in range(mix.deadline, data.horizon + 1):
@@ -274,8 +279,28 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
             for bound, sign, slack in ((target + mix.tolerance, 1.0, over), (target - mix.tolerance, -1.0, under)):
                 expr = stock_expr(index, cohorts, year, lambda c: sign * ((c.sequence == sequence) - bound))
                 add_to(expr, slack, -1.0)
-                model.add_row(var_name("mix_upper" if sign > 0 else "mix_lower", sequence, f"y{year}"), expr, hi=0.0)
+                side = "upper" if sign > 0 else "lower"
+                model.add_row(var_name(f"mix_{side}", sequence, f"y{year}"), expr, hi=0.0)
+                margin = data.mix_margin.get((sequence, year, side), 0.0)
+                if margin > 0:
+                    _add_margin(model, f"mix_{side}", (sequence, f"y{year}"), expr, 0.0, margin, 1.0, "mix")
             model.add_objective("mix", {over: 1.0, under: 1.0})
+
+
+MARGIN_WEIGHT = 0.01
+"""Weight of a head (of a mean pay, for the budget) of margin not kept, against one outside the band (over the
+cap): small, so that no plan leaves the band or the cap to keep a margin."""
+
+
+def _add_margin(model: LinearModel, row: str, parts: tuple[str, ...], expr: Expr, limit: float, margin: float,
+                unit: float, term: str) -> None:
+    """The row ``expr`` − short ≤ ``limit`` − ``margin``, 0 ≤ short ≤ margin, and MARGIN_WEIGHT·unit·short in
+    ``term``: ``expr`` ≤ ``limit`` is the target's own row (its slack included), ``margin`` in the row's units."""
+    short = model.add_var(var_name(f"{row}_margin_short", *parts), 0.0, margin)
+    kept = {**expr}
+    add_to(kept, short, -1.0)
+    model.add_row(var_name(f"{row}_margin", *parts), kept, hi=limit - margin)
+    model.add_objective(term, {short: MARGIN_WEIGHT * unit})
 
 
 def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -300,6 +325,9 @@ def _plus(left: Expr, right: Expr) -> Expr:
 
 def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
     """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t) for t = 1..H (the expressions of :func:`add_cost`).
+    A plan to ``budget.confidence`` keeps m(t) CNY under the cap (docs/confidence.md), softly as in
+    :func:`add_mix_band`: the same row with + m(t)/P on the left and a shortfall short ≤ m(t)/P on the right, whose
+    P·MARGIN_WEIGHT·short adds to ``budget_overrun``.
 
     The row is stated divided by P = the roster's mean pay (coefficients ≈ 1 per head, right-hand side ≈
     heads): in CNY it has coefficients up to 1e6 and a right-hand side up to 1e11, which slows the simplex
@@ -312,7 +340,11 @@ def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
         index.overrun[year] = overrun
         scaled = {var: coef / unit for var, coef in _plus(index.payroll[year], index.one_off[year]).items()}
         add_to(scaled, overrun, -1.0)
-        model.add_row(var_name("budget", f"y{year}"), scaled, hi=data.scenario.budget_cap(year, base) / unit)
+        cap = data.scenario.budget_cap(year, base) / unit
+        model.add_row(var_name("budget", f"y{year}"), scaled, hi=cap)
+        margin = data.budget_margin.get(year, 0.0) / unit
+        if margin > 0:
+            _add_margin(model, "budget", (f"y{year}",), scaled, cap, margin, unit, "budget_overrun")
         model.add_objective("budget_overrun", {overrun: unit})
 
 
