@@ -28,7 +28,7 @@ from optimizer.distributed.executor import run_points
 from optimizer.distributed.shipping import FolderCopy, pack_folder, unpack_folder
 from optimizer.whatif.sweep import parse_grids, run_sweep
 from tests.builders import QUIET, solve_group, unit, write_group
-from tests.test_formulation import MIX_100
+from tests.test_formulation import MIX_100, REACH_30
 from tests.workers import crash_on_two, killed_once
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,3 +303,40 @@ def test_wfplan_simulate_through_the_scheduler_gives_the_local_numbers(tmp_path,
     assert runs["cluster"]["years"] == runs["local"]["years"]  # 3 chunks (1000, 1000, 500) on two workers
     heads = runs["local"]["years"][0]["sequences"]["technical"]["headcount"]
     assert heads["p05"] < heads["p95"]  # the draws vary: equal numbers are not a degenerate run
+
+
+def _diagnosis_tasks(tmp_path: Path) -> list:
+    from models.scenario_files import build_scenario
+    from optimizer.whatif import diagnosis
+
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30)
+    return diagnosis.search_tasks(scenario, data, 3.0, deadline=True)
+
+
+def _entries(found: dict) -> list[dict]:
+    return [{k: v for k, v in entry.items() if k != "seconds"} for entry in found["relaxations"]]
+
+
+@pytest.mark.slow
+def test_the_diagnosis_searches_on_the_scheduler_find_the_local_relaxations(tmp_path, scheduler_address):
+    from optimizer.whatif import diagnosis
+
+    tasks = _diagnosis_tasks(tmp_path)
+    alone = diagnosis.relaxations(tasks, probe_seconds=0.0)
+    clustered = diagnosis.relaxations(tasks, probe_seconds=10.0, scheduler=scheduler_address)
+    assert clustered["search"]["workers"] == scheduler_address and alone["search"]["workers"] == 1
+    assert _entries(clustered) == _entries(alone) and any(entry["restores"] for entry in alone["relaxations"])
+
+
+@pytest.mark.slow
+def test_a_diagnosis_whose_scheduler_is_out_of_reach_searches_locally(tmp_path, monkeypatch):
+    from optimizer.whatif import diagnosis
+
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
+    tasks, said = _diagnosis_tasks(tmp_path), []
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    found = diagnosis.relaxations(tasks, probe_seconds=10.0, workers=2, scheduler=address, progress=said.append)
+    assert f"cannot reach the Dask scheduler at {address}" in said[0] and "2 local processes" in said[0]
+    assert found["search"]["workers"] == 2
+    assert _entries(found) == _entries(diagnosis.relaxations(tasks, probe_seconds=0.0))

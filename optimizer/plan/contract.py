@@ -411,7 +411,8 @@ relaxations     one entry per key searched, those that restore every target firs
 earliest_year   the earliest year from which the mix band can hold with every other target met (the `to`
                 of mix.deadline); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
 search          {probes, workers, seconds}: the searches run in worker processes when one probe (a model
-                build and the first stage's solve) is expected to take over 2 s
+                build and the first stage's solve) is expected to take over 2 s; `workers` is their number,
+                or the Dask scheduler's address when they ran on a cluster (`wfplan solve --scheduler`)
 ```
 """
 """The ``diagnosis`` key of summary.json."""
