@@ -277,6 +277,7 @@ def run_plan(
     tables: InputTables | None = None,
     diagnose: bool = False,
     reference: Reference | None = None,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run the chain: :func:`compute_plan`, then :func:`write_plan` into ``out_dir`` (with ``save_lp``: the
     model is written there, not solved, and no folder is written). Raises InputError on bad input and
@@ -290,7 +291,7 @@ def run_plan(
     """
     if save_lp is None:
         claim_folder(out_dir, "plan", PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir), protect=(data_dir,))
-    computed = compute_plan(scenario, data_dir, save_lp, progress, tables, diagnose, reference)
+    computed = compute_plan(scenario, data_dir, save_lp, progress, tables, diagnose, reference, scheduler)
     if save_lp is not None:
         return RunResult(computed.exit_code, computed.summary, None)
     return write_plan(computed, out_dir, progress, report_writers)
@@ -304,6 +305,7 @@ def compute_plan(
     tables: InputTables | None = None,
     diagnose: bool = False,
     reference: Reference | None = None,
+    scheduler: str | None = None,
 ) -> ComputedPlan:
     """The plan of ``scenario`` on the input tables in ``data_dir``, in memory: nothing is written (but
     ``save_lp``, where the built model is written instead of solved). Raises InputError on bad input.
@@ -311,7 +313,8 @@ def compute_plan(
     ``tables`` are the already validated tables of ``data_dir`` (a what-if re-solve reuses them instead
     of loading them again; the verifier still reads ``data_dir`` on its own).
     ``diagnose``: when a target is missed, or the model is infeasible, add the ``diagnosis``
-    (:mod:`optimizer.whatif.diagnosis`: extra solves, so the CLI asks for it and sweeps do not).
+    (:mod:`optimizer.whatif.diagnosis`: extra solves, so the CLI asks for it and sweeps do not); its searches
+    run on the Dask ``scheduler`` when one is given (:func:`optimizer.whatif.diagnosis.relaxations`).
     ``reference``: an earlier run's solved model; its plan is taken without a solve when this model only
     tightens that one and the plan holds here (:mod:`optimizer.solvers.reuse`). This plan's own solved model
     is ``ComputedPlan.reference``.
@@ -337,7 +340,8 @@ def compute_plan(
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
             with timer.phase("diagnosis"):
-                summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
+                summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress,
+                                                          scheduler)
         return _no_plan(summary, solution, timer, verify)
 
     def tables_of(model: LinearModel, solution: Solution, data: ModelData, index: Index) -> dict[str, pd.DataFrame]:
@@ -370,7 +374,7 @@ def compute_plan(
         probe = _probe_seconds(timer, reference.solution if reused else solution)  # a reused plan took 0 s
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
-                                                   probe, progress)
+                                                   probe, progress, scheduler)
     return ComputedPlan(exit_code, summary, tables_out, timer.seconds, verify, solved)
 
 

@@ -20,6 +20,7 @@ from models.scenario import Scenario, ScenarioError
 from models.scenario_files import load_scenario, scenario_source
 from models.validation import InputError
 from optimizer.cli.console import plan_summary
+from optimizer.distributed.base import SCHEDULER_ENV, ClusterError, scheduler_problem
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
@@ -31,7 +32,7 @@ EXIT_BUG = 1
 
 class WfplanGroup(click.Group):
     """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
-    tool may not write, a full disk, no permission) prints its message on stderr and exits 2, never a traceback;
+    tool may not write, a full disk, no permission, a Dask scheduler that cannot be reached) prints its message on stderr and exits 2, never a traceback;
     any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -39,7 +40,7 @@ class WfplanGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (InputError, ScenarioError, OutputFolderError, SimulationInputError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, SimulationInputError, ClusterError) as exc:
             click.echo(str(exc), err=True)
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:
@@ -86,6 +87,19 @@ reference_option = click.option(
     help="an earlier plan on the same data: a what-if that only tightens its model, and that its plan still "
          "keeps, takes that plan without solving; any other keeps its year-1 actions wherever the targets, caps "
          "and costs allow (docs/whatif.md)")
+
+
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    problem = None if not value else scheduler_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value or None
+
+
+scheduler_option = click.option(
+    "--scheduler", envvar=SCHEDULER_ENV, callback=_scheduler, metavar="tcp://HOST:PORT|local",
+    help=f"run the points on this Dask scheduler's workers (default ${SCHEDULER_ENV}; unset: --workers local "
+         "processes; 'local': a Dask LocalCluster of --workers processes); docs/whatif.md")
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:

@@ -14,12 +14,12 @@ import click
 
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import unknown_key_problem
-from optimizer.cli.common import main, reference_option, resolve_scenario
+from optimizer.cli.common import main, reference_option, resolve_scenario, scheduler_option
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
-from optimizer.whatif.parallel import default_workers
+from optimizer.distributed.base import Where, default_workers
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_TARGET_MISSED
-from optimizer.whatif.sweep import FAILED_EXITS, parse_grids, run_sweep
+from optimizer.whatif.sweep import FAILED_EXITS, grid_points, parse_grids, run_sweep
 
 
 def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
@@ -48,11 +48,18 @@ def _span(text: str | None) -> tuple[float, float] | None:
     return low, high
 
 
+def _retrying(quiet: bool, point: str, message: str) -> None:
+    if not quiet:
+        click.echo(f"{point}: {message}; running it again", err=True)
+
+
 scenario_argument = click.argument("scenario_file")
 data_option = click.option("--data", "data_dir", type=click.Path(path_type=Path),
                            help="input tables (default: the scenario's data)")
 workers_option = click.option("--workers", type=click.IntRange(1), default=default_workers(), show_default=True,
                               help="worker processes (one solve each)")
+
+
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                           help="override a scenario value for every point")
 quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
@@ -65,6 +72,7 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
 @data_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="default: runs/sweep-<scenario name>")
 @workers_option
+@scheduler_option
 @set_option
 @reference_option
 @click.option("--no-base-reference", "no_base_reference", is_flag=True,
@@ -72,11 +80,12 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
                    "solved first into OUT/base)")
 @quiet_option
 def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None, out_dir: Path | None,
-          workers: int, overrides: tuple[str, ...], reference_dir: Path | None, no_base_reference: bool,
-          quiet: bool) -> None:
-    """Solve SCENARIO_FILE at every point of the grids, in parallel; one plan folder per point and one
-    table, OUT/sweep.csv and OUT/sweep.parquet. Every point is planned against a reference plan (--reference,
-    else the scenario's own plan in OUT/base), so it keeps that plan's year-1 actions wherever it can."""
+          workers: int, scheduler: str | None, overrides: tuple[str, ...], reference_dir: Path | None,
+          no_base_reference: bool, quiet: bool) -> None:
+    """Solve SCENARIO_FILE at every point of the grids, in parallel (local processes or a Dask cluster); one
+    plan folder per point and one table, OUT/sweep.csv and OUT/sweep.parquet. Every point is planned against a
+    reference plan (--reference, else the scenario's own plan in OUT/base), so it keeps that plan's year-1
+    actions wherever it can."""
     scenario = resolve_scenario(scenario_file, overrides)
     try:
         grids = parse_grids(list(grid_texts))
@@ -93,9 +102,14 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
             click.echo(f"[{done}/{total}, {failed} failed] point {row['point']} {settings}: {row['status']}"
                        f" ({row.get('seconds') or 0:.1f} s)", err=True)
 
-    if reference_dir is None and not no_base_reference and not quiet:
-        click.echo(f"… the base plan (every point's reference): {out / 'base'}", err=True)
-    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress, reference_dir,
+
+    where = Where(scheduler, workers)
+    if not quiet:
+        click.echo(f"sweep: {len(grid_points(grids))} points on {where.describe()}", err=True)
+        if reference_dir is None and not no_base_reference:
+            click.echo(f"… the base plan (every point's reference): {out / 'base'}", err=True)
+    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, where, progress, reference_dir,
+                      lambda head, message: _retrying(quiet, f"point {head['point']}", message),
                       base_reference=not no_base_reference)
     exits = table["exit_code"]
     click.echo(f"{len(table)} points: {int((exits == EXIT_OK).sum())} met every target, "
@@ -115,11 +129,12 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
 @data_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="default: runs/frontier-<scenario name>")
 @workers_option
+@scheduler_option
 @set_option
 @quiet_option
 def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: str | None, x_better: str,
-             data_dir: Path | None, out_dir: Path | None, workers: int, overrides: tuple[str, ...],
-             quiet: bool) -> None:
+             data_dir: Path | None, out_dir: Path | None, workers: int, scheduler: str | None,
+             overrides: tuple[str, ...], quiet: bool) -> None:
     """Trade-off between a scenario key and a goal: the goal optimised at each value of the key, the
     non-dominated points flagged; OUT/frontier.csv and the chart OUT/frontier.html (self-contained)."""
     scenario = resolve_scenario(scenario_file, overrides)
@@ -134,7 +149,11 @@ def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: 
             click.echo(f"[{done}/{total}] {x_key}={row['x']}: {goal}={row['y']} ({row['status']})", err=True)
 
     x_sense = "min" if x_better == "low" else "max"
-    table = run_frontier(scenario, x_key, goal, xs, _data_of(data_dir, scenario), out, workers, x_sense, progress)
+    where = Where(scheduler, workers)
+    if not quiet:
+        click.echo(f"frontier: {len(xs)} points on {where.describe()}", err=True)
+    table = run_frontier(scenario, x_key, goal, xs, _data_of(data_dir, scenario), out, where, x_sense, progress,
+                         lambda x, message: _retrying(quiet, f"{x_key}={x}", message))
     click.echo(table.drop(columns=["error"]).to_string(index=False))
     failed = table[table["error"].notna()]
     for x, error in zip(failed[x_key], failed["error"], strict=True):

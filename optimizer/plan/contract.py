@@ -414,7 +414,8 @@ earliest_year   the earliest year from which the mix band can hold with every ot
 earliest_year_undecided  true when the time limit stopped the earliest-year search before an answer
                 (`earliest_year` is then null without meaning "never")
 search          {probes, workers, seconds}: the searches run in worker processes when one probe (a model
-                build and the first stage's solve) is expected to take over 2 s
+                build and the first stage's solve) is expected to take over 2 s; `workers` is their number,
+                or the Dask scheduler's address when they ran on a cluster (`wfplan solve --scheduler`)
 ```
 """
 """The ``diagnosis`` key of summary.json."""
