@@ -290,6 +290,7 @@ def run_sweep(
     reference_dir: str | Path | None = None,
     on_retry: SweepRetry = lambda row, message: None,
     base_reference: bool = True,
+    on_written: Callable[[Path, pd.DataFrame], None] = lambda folder, table: None,
 ) -> pd.DataFrame:
     """Run every grid point of ``scenario`` where ``where`` says (local processes or a Dask cluster); write the
     plan folders under ``out_dir/runs`` and ``out_dir/sweep.csv`` / ``sweep.parquet``; return the table.
@@ -300,6 +301,8 @@ def run_sweep(
     (the ``stability`` stage), so points differ by the people the changed setting moves, not by ties.
     Without one and with ``base_reference``, the scenario itself (no grid value applied) is solved first into
     ``out_dir/base`` and is that reference; when it ends without a plan, the points are solved without one.
+    ``on_written(folder, table)`` runs last in the staged sweep folder, before it replaces ``out_dir`` (the CLI
+    records the points as runs there: when it raises, nothing is replaced or kept).
     Raises InputError (before anything runs) when the input tables are invalid or ``reference_dir`` holds no
     solved model, and :class:`~optimizer.distributed.executor.ClusterError` when the scheduler cannot be reached
     (before anything is written).
@@ -336,6 +339,7 @@ def run_sweep(
             table = sweep_table(rows, grids)
             write_csv(table, folder / "sweep.csv")
             table.to_parquet(folder / "sweep.parquet", index=False)
+            on_written(folder, table)
     return table
 
 
