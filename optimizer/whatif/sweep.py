@@ -44,6 +44,7 @@ from optimizer.pipeline import (
     PLAN_BYTES_PER_INPUT_BYTE,
     compute_plan,
     input_bytes,
+    run_plan,
     write_plan,
 )
 from optimizer.plan.folders import claim_folder, staged_folder
