@@ -61,6 +61,15 @@ def _employees(count: int = 20) -> pd.DataFrame:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def run_store_of_the_session(tmp_path_factory: pytest.TempPathFactory):
+    """Every command the tests run records into one SQLite store of the session (``WFPLAN_DB``), never into
+    a ``wfplan.db`` of the working folder; subprocesses inherit it. Tests of the store open their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WFPLAN_DB", str(tmp_path_factory.mktemp("store") / "wfplan.db"))
+        yield
+
+
 @pytest.fixture
 def frames() -> dict[str, pd.DataFrame]:
     """A valid data set with typed columns."""

@@ -23,6 +23,7 @@ from optimizer.cli.console import plan_summary
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
+from optimizer.registry.database import ENV_VAR, StoreError
 from optimizer.whatif.diagnosis import diagnosis_sentences
 
 EXIT_BUG = 1
@@ -37,7 +38,7 @@ class WfplanGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (InputError, ScenarioError, OutputFolderError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, StoreError) as exc:
             click.echo(str(exc), err=True)
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:
@@ -85,6 +86,11 @@ reference_option = click.option(
          "keeps, takes that plan without solving (docs/whatif.md)")
 
 
+db_option = click.option(
+    "--db", "db", metavar="URL", help=f"the run store: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: "
+                                     f"${ENV_VAR}, else wfplan.db in the working folder)")
+
+
 def progress_printer(quiet: bool) -> Callable[[str], None]:
     return (lambda message: None) if quiet else (lambda message: click.echo(f"… {message}", err=True))
 
@@ -116,14 +122,18 @@ def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
         click.echo(f"no feasible plan: {result.summary['status']}{': ' + message if message else ''}", err=True)
         if not quiet:
             _echo_diagnosis(result.summary)
-        click.echo(f"summary written to {result.plan_dir / 'summary.json'}")
+        click.echo(f"summary written to {result.plan_dir / 'summary.json'}{_run_note(result.summary)}")
         sys.exit(result.exit_code)
     if not quiet:
         mix, budget = (read_plan_table(result.plan_dir, name) for name in ("mix", "budget"))
         click.echo(plan_summary(result.summary, mix, budget))
         _echo_diagnosis(result.summary)
-    click.echo(f"plan written to {result.plan_dir}")
+    click.echo(f"plan written to {result.plan_dir}{_run_note(result.summary)}")
     sys.exit(result.exit_code)
+
+
+def _run_note(summary: dict[str, Any]) -> str:
+    return f" (run {summary['run']['id']}, draft)" if "run" in summary else ""
 
 
 @click.group(cls=WfplanGroup)

@@ -310,6 +310,10 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                      "asked for it (`wfplan solve` does unless `--no-diagnosis`); see below", (GRADED,)),
     Key("lp_file", "only with `--save-lp`: the model file written instead of solving (no plan folder; printed "
                    "by `--json`)"),
+    Key("run", "the run this plan is recorded as in the run store (docs/registry.md); absent in a plan written "
+               "without the store (`api.Plan.write`, sweep points: their run is `<sweep id>-p<point>`)", None, (
+        Key("id", "the run id, `YYYYMMDD-HHMMSS-xxxxxx` (UTC start time and six random hex digits)"),
+    )),
 )
 """Every key ``summary.json`` may hold, in the order docs/outputs.md lists them."""
 

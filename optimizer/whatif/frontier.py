@@ -243,9 +243,11 @@ def run_frontier(
     workers: int,
     x_sense: Sense = "min",
     progress: FrontierProgress = lambda done, total, row: None,
+    on_written: Callable[[Path, pd.DataFrame], None] = lambda folder, table: None,
 ) -> pd.DataFrame:
     """Optimise ``goal`` at each x of ``key``; write ``out_dir/frontier.csv`` and the self-contained
-    ``out_dir/frontier.html`` chart; return the table. Raises InputError when the tables are invalid."""
+    ``out_dir/frontier.html`` chart; return the table. Raises InputError when the tables are invalid.
+    ``on_written(folder, table)`` runs last in the staged folder, before it replaces ``out_dir``."""
     if goal not in GOALS:
         raise ValueError(f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}")
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
@@ -265,4 +267,5 @@ def run_frontier(
     with staged_folder(out_dir, "frontier") as folder:
         write_csv(table, folder / "frontier.csv")
         frontier_figure(table, key, goal).write_html(folder / "frontier.html", include_plotlyjs=True, full_html=True)
+        on_written(folder, table)
     return table

@@ -240,12 +240,15 @@ def run_sweep(
     workers: int,
     progress: SweepProgress = lambda done, total, failed, row: None,
     reference_dir: str | Path | None = None,
+    on_written: Callable[[Path, pd.DataFrame], None] = lambda folder, table: None,
 ) -> pd.DataFrame:
     """Run every grid point of ``scenario`` in ``workers`` processes; write the plan folders under
     ``out_dir/runs`` and ``out_dir/sweep.csv`` / ``sweep.parquet``; return the table.
 
     ``reference_dir``: an earlier plan on the same data; a point whose model only tightens that plan's model,
     and which that plan still keeps, takes it without solving (column ``reused``).
+    ``on_written(folder, table)`` runs last in the staged sweep folder, before it replaces ``out_dir`` (the CLI
+    records the points as runs there: when it raises, nothing is replaced or kept).
     Raises InputError (before anything runs) when the input tables are invalid or ``reference_dir`` holds no
     solved model.
     """
@@ -276,4 +279,5 @@ def run_sweep(
         table = sweep_table(rows, grids)
         write_csv(table, folder / "sweep.csv")
         table.to_parquet(folder / "sweep.parquet", index=False)
+        on_written(folder, table)
     return table
