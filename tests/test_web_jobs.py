@@ -1,5 +1,6 @@
-"""The page's run queue with real solves in worker processes: two runs at once both get verified plans, a
-third waits its turn, cancel leaves no plan, bad input is a failed run with its message."""
+"""The page's run queue with real solves in worker processes: two runs at once both get verified plans and
+records in the run store, a third waits its turn, cancel leaves no plan and no record, bad input is a failed
+run recorded with its message."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from models.synthetic import write_generated
 from optimizer import api
+from optimizer.registry.store import RunStore
 from tests.webpage import write_group
 from web.jobs import RunQueue, RunRequest
 
@@ -32,7 +34,7 @@ def summary_of(folder: Path) -> dict:
 
 def test_two_runs_at_once_both_get_verified_plans_and_a_third_waits(data_dir: Path, tmp_path: Path) -> None:
     ended = []
-    queue = RunQueue(tmp_path / "runs", tmp_path / "jobs", workers=2, on_finish=ended.append)
+    queue = RunQueue(tmp_path / "runs", tmp_path / "jobs", 2, str(tmp_path / "wfplan.db"), on_finish=ended.append)
     try:
         first = queue.submit(request(data_dir, "budget.growth=0.04"))
         second = queue.submit(request(data_dir, "name=other"))
@@ -54,6 +56,17 @@ def test_two_runs_at_once_both_get_verified_plans_and_a_third_waits(data_dir: Pa
         assert summary["verification"]["ok"] and summary["exit_code"] == 0
         assert (job.plan_dir / "report.xlsx").is_file() and (job.plan_dir / "report.html").is_file()
     assert summary_of(done[0].plan_dir)["scenario"]["applied_overrides"] == ["budget.growth: 0.05 → 0.04"]
+    with RunStore.open(str(tmp_path / "wfplan.db")) as store:
+        stored = {info.id: info for info in store.runs()}
+        assert sorted(stored) == sorted(job.run_id for job in done)
+        for job in done:
+            info = store.run(job.run_id)
+            assert (info.user, info.kind, info.status, info.exit_code, info.folder) == (
+                "tester", "solve", "draft", 0, job.plan_dir)
+            assert info.changes == () and set(info.files) >= {"actions.csv", "summary.json", "report.xlsx"}
+        assert store.run(first.run_id).command.startswith("wfplan serve: solve baseline --data ")
+        assert store.run(first.run_id).command.endswith(" --set budget.growth=0.04")
+    assert (tmp_path / "runs" / "baseline" / "latest").resolve() == done[2].plan_dir
     progress = done[0].progress()
     assert progress[0] == "load+validate" and "solve" in progress and "verify" in progress
     assert any(line.startswith("  stage cost: optimal") for line in progress)
@@ -62,7 +75,7 @@ def test_two_runs_at_once_both_get_verified_plans_and_a_third_waits(data_dir: Pa
 def test_cancel_ends_a_running_solve_and_drops_a_queued_one(tmp_path: Path) -> None:
     data = tmp_path / "big"
     write_generated(data, 20_000, 20, 2026)
-    queue = RunQueue(tmp_path / "runs", tmp_path / "jobs", workers=1)
+    queue = RunQueue(tmp_path / "runs", tmp_path / "jobs", 1, str(tmp_path / "wfplan.db"))
     try:
         running = queue.submit(request(data))
         waiting = queue.submit(request(data))
@@ -76,7 +89,9 @@ def test_cancel_ends_a_running_solve_and_drops_a_queued_one(tmp_path: Path) -> N
     assert (ran.state, ran.exit_code, dropped.state, dropped.started) == ("cancelled", None, "cancelled", None)
     assert ran.message == "cancelled while it ran; no plan was written"
     assert not queue.cancel(ran.run_id)  # already ended
-    assert not (tmp_path / "runs" / "baseline").exists() or list((tmp_path / "runs" / "baseline").iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "runs" / "baseline").iterdir()) == [".wfplan"]  # no plan, no staging
+    with RunStore.open(str(tmp_path / "wfplan.db")) as store:
+        assert store.runs() == []
 
 
 def test_bad_input_is_a_failed_run_with_the_problems(data_dir: Path, tmp_path: Path) -> None:
@@ -84,7 +99,7 @@ def test_bad_input_is_a_failed_run_with_the_problems(data_dir: Path, tmp_path: P
     broken.mkdir()
     for name in ("units", "pay"):
         (broken / f"{name}.csv").write_bytes((data_dir / f"{name}.csv").read_bytes())
-    queue = RunQueue(tmp_path / "runs", tmp_path / "jobs", workers=1)
+    queue = RunQueue(tmp_path / "runs", tmp_path / "jobs", 1, str(tmp_path / "wfplan.db"))
     try:
         job = queue.wait(queue.submit(request(broken)).run_id, 120)
     finally:
@@ -92,4 +107,9 @@ def test_bad_input_is_a_failed_run_with_the_problems(data_dir: Path, tmp_path: P
     assert (job.state, job.exit_code, job.status) == ("failed", 2, "bad_input")
     assert job.message.startswith(f"1 problem in {broken}:\n  broken: expected one file employees.csv or "
                                   "employees.parquet (found neither)")
-    assert not (tmp_path / "runs").exists()
+    with RunStore.open(str(tmp_path / "wfplan.db")) as store:
+        [info] = store.runs()
+    assert (info.id, info.exit_code, info.solver_status, info.folder, info.user) == (
+        job.run_id, 2, "bad_input", None, "tester")
+    assert info.error == job.message
+    assert not (tmp_path / "runs" / "baseline" / job.run_id).exists()

@@ -1,10 +1,11 @@
 """The planners' what-if page, a Streamlit script (``wfplan serve`` runs it; tests run it with ``AppTest``).
 
-Sections: Overview (the scenario at a glance, the latest run), Data (demo group or upload), Scenario (start
-from a shipped scenario or an earlier run, the keys planners change, the YAML it amounts to), Run (the queue,
-progress, cancel), Results (status, mix, budget, units, year-1 actions, diagnosis, downloads), Compare (two
-runs side by side) and Explore (a sweep over one key, drawn as it fills in). Every solve runs in the queue's
-worker processes (:mod:`web.jobs`); this script only reads and draws.
+Sections: Overview (the scenario at a glance, the latest run, every run of the store), Data (demo group or
+upload), Scenario (start from a shipped scenario or an earlier run, the keys planners change, the YAML it
+amounts to), Run (the queue, progress, cancel), Results (status, diagnosis, downloads, mix, budget, units,
+year-1 actions, approval), Compare (two runs side by side) and Explore (a sweep over one key, drawn as it fills
+in). Every solve runs in the queue's worker processes (:mod:`web.jobs`) and is recorded in the run store; this
+script only reads, draws, and moves runs through their lifecycle (submit, approve, reject).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import scenarios
 from models.io import InputError
 from models.scenario import Scenario, ScenarioError
 from optimizer import api
+from optimizer.plan.folders import OutputFolderError
 from optimizer.plan.reader import read_plan
-from optimizer.whatif.compare import compare_runs
+from optimizer.registry.database import StoreError
+from optimizer.registry.layout import new_run_id
+from optimizer.registry.lifecycle import TRANSITIONS
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from optimizer.whatif.sweep import plan_columns
 from reports.charts import budget_figure, mix_figure
@@ -35,6 +39,8 @@ from web.settings import settings_from_env
 from web.state import Services, services
 
 SHIPPED = tuple(sorted(p.stem for p in Path(scenarios.__file__).parent.glob("*.yaml")))
+RUNS_SHOWN = 500
+"""The newest runs of the store the page lists."""
 POLL = 1.0
 """Seconds between looks at running solves."""
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "html": "text/html",
@@ -173,7 +179,12 @@ def data_section(svc: Services) -> None:
 
 
 def submit(svc: Services, request: RunRequest) -> None:
-    job = svc.queue.submit(request)
+    try:
+        job = svc.queue.submit(request)
+    except (ScenarioError, OutputFolderError) as exc:
+        state()["run_problem"] = str(exc)
+        return
+    state().pop("run_problem", None)
     state().setdefault("my_runs", []).append(job.run_id)
     state()["result_run"] = job.run_id
 
@@ -183,6 +194,8 @@ def run_section(svc: Services, request: RunRequest | None) -> None:
         st.info("Choose the input tables first (Data).")
     st.button("Run this what-if", type="primary", disabled=request is None, key="run", on_click=submit,
               args=(svc, request))
+    if state().get("run_problem"):
+        st.error(state()["run_problem"])
     queue_panel(svc)
 
 
@@ -249,6 +262,7 @@ def results_section(svc: Services, rows: list[RunRow]) -> None:
     if not row.has_plan:
         return
     downloads(row.folder)
+    approval_section(svc, row)
     st.subheader("Mix against the band")
     st.plotly_chart(mix_figure(tables["mix"]), key="chart_mix")
     st.subheader("Budget against the cap")
@@ -296,10 +310,47 @@ def actions_view(row: RunRow, actions: pd.DataFrame) -> None:
                        key="download_actions")
 
 
+def transition(svc: Services, run_id: str, action: str) -> None:
+    """Submit, approve or reject the run in the store, by the name in the sidebar, with the note typed."""
+    note = state().get("approval_note", "").strip() or None
+    try:
+        svc.queue.store.transition(run_id, action, by=state().get("user", ""), note=note)
+        state()["approval_problem"] = None
+        state()["approval_note"] = ""
+    except StoreError as exc:
+        state()["approval_problem"] = str(exc)
+
+
+def approval_section(svc: Services, row: RunRow) -> None:
+    st.subheader("Approval")
+    if row.approval is None:
+        st.info("The run is recorded in the run store when it ends.")
+        return
+    info = svc.queue.store.run(row.run_id)
+    st.markdown(f"Status in the run store: **{info.status}**")
+    if info.changes:
+        st.error("Its files changed since it was recorded: " + "; ".join(map(str, info.changes)))
+    actions = [action for action, step in TRANSITIONS.items() if step.source == info.status]
+    if actions:
+        user = state().get("user", "").strip()
+        st.text_input("Note", key="approval_note", placeholder="why (kept in the audit trail)")
+        for column, action in zip(st.columns(len(actions)), actions, strict=True):
+            column.button(action.capitalize(), key=f"approval:{action}", disabled=not user, on_click=transition,
+                          args=(svc, info.id, action))
+        if not user:
+            st.caption("Give your name (in the sidebar) to submit, approve or reject.")
+    if state().get("approval_problem"):
+        st.error(state()["approval_problem"])
+    audit = pd.DataFrame([{"at": entry.at.strftime("%Y-%m-%d %H:%M:%S UTC"), "by": entry.actor,
+                           "action": entry.action, "from": entry.from_status, "to": entry.to_status,
+                           "note": entry.comment} for entry in info.audit])
+    st.dataframe(audit, hide_index=True, key="audit_table")
+
+
 # --------------------------------------------------------------------------------------------- compare
 
 
-def compare_section(rows: list[RunRow]) -> None:
+def compare_section(svc: Services, rows: list[RunRow]) -> None:
     planned = [row for row in rows if row.has_plan]
     if len(planned) < 2:
         st.info("Two runs with plans are needed to compare.")
@@ -314,7 +365,11 @@ def compare_section(rows: list[RunRow]) -> None:
     if first.run_id == second.run_id:
         st.warning("Choose two different runs.")
         return
-    tables = compare_runs([first.folder, second.folder], [first.run_id, second.run_id])
+    try:
+        tables = svc.queue.store.diff(first.run_id, second.run_id)
+    except StoreError as exc:
+        st.error(str(exc))
+        return
     people = tables["people"]
     st.markdown(f"**{len(people):,}** people have a different year-1 action in the two runs.")
     for name in ("mix", "budget", "actions", "units"):
@@ -355,7 +410,7 @@ def explore_section(svc: Services, request: RunRequest | None) -> None:
     labels = {control.label: control.key for control in SWEEPABLE}
     label = st.selectbox("Key", list(labels), key="sweep_key")
     control = BY_KEY[labels[label]]
-    text = st.text_input(f"Values of {control.key} ({'in %' if control.kind == 'percent' else 'as numbers'})",
+    st.text_input(f"Values of {control.key} ({'in %' if control.kind == 'percent' else 'as numbers'})",
                          key="sweep_values", placeholder="e.g. 2, 3, 4, 5")
     st.button("Run the sweep", key="sweep_run", disabled=request is None, on_click=start_sweep,
               args=(svc, request, control.key))
@@ -368,7 +423,7 @@ def explore_section(svc: Services, request: RunRequest | None) -> None:
 def start_sweep(svc: Services, request: RunRequest, key: str) -> None:
     """Queue one run of ``request`` per value of the sweep's text box, with ``key`` set to it (no diagnosis:
     a point that misses a target is a result of the sweep). Problems go to ``sweep_problems``."""
-    control, problems, study = BY_KEY[key], [], []
+    control, problems, study, study_id = BY_KEY[key], [], [], new_run_id()
     try:
         values = parse_values(state().get("sweep_values", ""))
     except ValueError as exc:
@@ -377,14 +432,14 @@ def start_sweep(svc: Services, request: RunRequest, key: str) -> None:
         setting = api.override_text(key, control.scenario_value(value))
         kept = [text for text in request.overrides if not text.startswith(key + "=")]
         point = RunRequest(request.scenario, request.source, (*kept, setting), request.data_dir, diagnose=False,
-                           user=request.user, setting=setting)
+                           user=request.user, study=study_id, setting=setting)
         try:
             study.append((value, svc.queue.submit(point).run_id))
-        except ScenarioError as exc:
+        except (ScenarioError, OutputFolderError) as exc:
             problems.append(f"{setting}: " + "; ".join(exc_lines(exc)))
     state()["sweep_problems"] = problems
     if study:
-        state()["study"] = {"key": key, "points": study}
+        state()["study"] = {"id": study_id, "key": key, "points": study}
 
 
 @st.fragment(run_every=POLL)
@@ -435,6 +490,11 @@ def overview_section(svc: Services, scenario: Scenario | None, rows: list[RunRow
     st.markdown(f"`{latest.run_id}` · {latest.scenario}" + (f" · by {latest.user}" if latest.user else "")
                 + f" · {time.strftime('%Y-%m-%d %H:%M', time.localtime(latest.when))}")
     getattr(st, words.tone)(words.text)
+    st.subheader("Runs")
+    table = pd.DataFrame([{"run": row.run_id, "scenario": row.scenario, "outcome": row.outcome,
+                           "approval": row.approval, "by": row.user,
+                           "when": time.strftime("%Y-%m-%d %H:%M", time.localtime(row.when))} for row in rows])
+    st.dataframe(table, hide_index=True, key="runs_table")
 
 
 # ------------------------------------------------------------------------------------------------- page
@@ -446,8 +506,8 @@ def main() -> None:
     with st.sidebar:
         st.title("wfplan")
         st.text_input("Your name", key="user", help="recorded with the runs you start and the approvals you give")
-        st.caption(f"Plans are written under {svc.settings.runs}")
-    rows = run_rows(svc.queue.snapshot(), svc.settings.runs)
+        st.caption(f"Plans are written under {svc.settings.runs}; runs are recorded in {svc.queue.store.url}")
+    rows = run_rows(svc.queue.snapshot(), svc.queue.store.runs(limit=RUNS_SHOWN))
     tabs = st.tabs(["Overview", "Data", "Scenario", "Run", "Results", "Compare", "Explore"])
     with tabs[1]:
         data_section(svc)
@@ -460,7 +520,7 @@ def main() -> None:
     with tabs[4]:
         results_section(svc, rows)
     with tabs[5]:
-        compare_section(rows)
+        compare_section(svc, rows)
     with tabs[6]:
         explore_section(svc, request)
 

@@ -1,14 +1,16 @@
 """The page's run queue: every solve in a worker process of its own, never in the page's thread.
 
 A planner's request (:class:`RunRequest`: a base scenario, overrides, the input tables) becomes a
-:class:`Job` with a run id and a plan folder ``runs/<scenario>/<run id>/``. :class:`RunQueue` (one per server,
-shared by every browser session) starts at most ``workers`` jobs at once and queues the rest in submission
-order, so two planners who press *Run* together both get their plans. Each job runs
-:func:`optimizer.pipeline.run_plan` (the chain of ``wfplan solve``: verified plan folder, reports, diagnosis
-of a missed target) in a process started by a fork server (HiGHS keeps one scheduler per process), which
-writes the progress lines the CLI prints to ``progress.log`` in the job's folder as they come and its outcome
-to ``outcome.json`` at the end; the page reads both. Cancel ends the job's process group (the solve and any
-diagnosis workers it started); the pipeline's staged folder means a cancelled run leaves no partial plan.
+:class:`Job` with a run id of the run store and a plan folder ``runs/<scenario>/<run id>/``
+(:func:`optimizer.registry.recording.run_target`). :class:`RunQueue` (one per server, shared by every browser
+session) starts at most ``workers`` jobs at once and queues the rest in submission order, so two planners who
+press *Run* together both get their plans. Each job runs :func:`optimizer.pipeline.run_plan` (the chain of
+``wfplan solve``: verified plan folder, reports, diagnosis of a missed target, the run recorded in the store
+with the folder) in a process started by a fork server (HiGHS keeps one scheduler per process), which writes
+the progress lines the CLI prints to ``progress.log`` in the job's folder as they come and its outcome to
+``outcome.json`` at the end; the page reads both. A run that fails (bad input, a bug) is recorded too, without
+a folder, with its message. Cancel ends the job's process group (the solve and any diagnosis workers it
+started); the pipeline's staged folder means a cancelled run leaves no partial plan and no record.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import secrets
+import shlex
 import signal
 import threading
 import time
@@ -32,6 +34,10 @@ from models.scenario_files import build_scenario
 from optimizer.pipeline import EXIT_BAD_INPUT, run_plan
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError, remove_stale_staging
 from optimizer.plan.output import report_writers, write_json
+from optimizer.registry.database import StoreError
+from optimizer.registry.layout import file_hashes
+from optimizer.registry.recording import PlanRecorder, RunTarget, run_target
+from optimizer.registry.store import RunStore, record_of_summary
 
 JobState = Literal["queued", "running", "finished", "failed", "cancelled"]
 PROGRESS, OUTCOME, REQUEST, ERROR_LOG = "progress.log", "outcome.json", "request.json", "error.log"
@@ -60,6 +66,30 @@ class RunRequest:
         """The scenario to solve; raises :class:`ScenarioError` listing every problem of the overrides."""
         return build_scenario(dict(self.scenario), self.source, list(self.overrides))
 
+    @property
+    def kind(self) -> str:
+        """The run's kind in the store: a sweep point or a solve."""
+        return "sweep_point" if self.study else "solve"
+
+    @property
+    def command(self) -> str:
+        """The run as the store records its command: what ``wfplan solve`` would be given."""
+        sets = [part for text in self.overrides for part in ("--set", text)]
+        return "wfplan serve: " + shlex.join(["solve", self.source, "--data", self.data_dir, *sets])
+
+
+@dataclass(frozen=True)
+class PlannerRecorder(PlanRecorder):
+    """:class:`PlanRecorder` with the planner's name (given on the page) as the run's user."""
+
+    user: str = ""
+    study: str | None = None
+
+    def __call__(self, folder: Path, summary: dict[str, Any]) -> None:
+        record = record_of_summary(self.run_id, summary, self.target.folder, file_hashes(folder), self.command,
+                                   self.kind, self.study)
+        self.store.record(replace(record, username=self.user) if self.user else record, replaces=self.target.replaces)
+
 
 @dataclass
 class Job:
@@ -68,7 +98,7 @@ class Job:
     run_id: str
     request: RunRequest
     scenario: str
-    plan_dir: Path
+    target: RunTarget
     folder: Path
     state: JobState = "queued"
     submitted: float = field(default_factory=time.time)
@@ -81,6 +111,10 @@ class Job:
     cancel_requested: float | None = None
     recorded: bool = False
     """True once the queue's ``on_finish`` (the run store) has taken the ended job."""
+
+    @property
+    def plan_dir(self) -> Path:
+        return self.target.folder
 
     @property
     def done(self) -> bool:
@@ -101,30 +135,40 @@ class Job:
         return (self.finished or now or time.time()) - self.started
 
 
-def new_run_id(now: float | None = None) -> str:
-    """``YYYYMMDD-HHMMSS-xxxx``: sorts by time, unique by its random tail."""
-    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + "-" + secrets.token_hex(2)
-
-
 def _write_json_atomically(payload: dict[str, Any], path: Path) -> None:
     partial = path.with_suffix(".partial")
     write_json(payload, partial)
     partial.replace(path)
 
 
-def run_job(request: RunRequest, plan_dir: str, folder: str) -> None:
-    """The worker process: solve ``request`` into ``plan_dir`` as ``wfplan solve`` does, progress lines to
-    ``folder/progress.log``, the outcome (exit code, status, message) to ``folder/outcome.json``. Bad input is
-    exit 2 with its message; any other exception exit 1 with its traceback in ``folder/error.log``. The
-    process leads a process group of its own, so cancelling ends it with every process it started."""
+def _record_failure(store: RunStore, request: RunRequest, target: RunTarget, outcome: dict[str, Any]) -> None:
+    """A run that wrote no folder, recorded with its exit code and message."""
+    try:
+        scenario = request.resolved().model_dump(mode="json")
+    except ScenarioError:
+        scenario = {"name": request.source}
+    summary = {"scenario": scenario, "status": outcome["status"], "exit_code": outcome["exit_code"]}
+    record = record_of_summary(target.run_id, summary, None, {}, request.command, request.kind, request.study)
+    store.record(replace(record, error=outcome["message"], **({"username": request.user} if request.user else {})))
+
+
+def run_job(request: RunRequest, target: RunTarget, db: str, folder: str) -> None:
+    """The worker process: solve ``request`` into ``target``'s folder as ``wfplan solve`` does, the run recorded
+    in the store ``db``; progress lines to ``folder/progress.log``, the outcome (exit code, status, message) to
+    ``folder/outcome.json``. Bad input is exit 2 with its message; any other exception exit 1 with its
+    traceback in ``folder/error.log``; either is recorded as a run without a folder. The process leads a
+    process group of its own, so cancelling ends it with every process it started."""
     os.setpgrp()
     folder_path = Path(folder)
-    with (folder_path / PROGRESS).open("a", encoding="utf-8", buffering=1) as log:
+    with (folder_path / PROGRESS).open("a", encoding="utf-8", buffering=1) as log, RunStore.open(db) as store:
+        record = PlannerRecorder(store, target, request.command, request.kind, request.user, request.study)
         try:
-            result = run_plan(request.resolved(), request.data_dir, plan_dir, progress=lambda line: log.write(line + "\n"),
-                              report_writers=report_writers(), diagnose=request.diagnose)
+            with target.writing() as plan_dir:
+                result = run_plan(request.resolved(), request.data_dir, plan_dir, report_writers=report_writers(),
+                                  progress=lambda line: log.write(line + "\n"), diagnose=request.diagnose,
+                                  record=record)
             outcome = {"exit_code": result.exit_code, "status": result.summary["status"], "message": ""}
-        except (InputError, ScenarioError, OutputFolderError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, StoreError) as exc:
             outcome = {"exit_code": EXIT_BAD_INPUT, "status": "bad_input", "message": str(exc)}
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:
@@ -134,6 +178,8 @@ def run_job(request: RunRequest, plan_dir: str, folder: str) -> None:
             (folder_path / ERROR_LOG).write_text(traceback.format_exc(), encoding="utf-8")
             outcome = {"exit_code": EXIT_BUG, "status": "error",
                        "message": f"internal error (a bug in wfplan): {type(exc).__name__}: {exc}"}
+        if outcome["exit_code"] in (EXIT_BAD_INPUT, EXIT_BUG):
+            _record_failure(store, request, target, outcome)
     _write_json_atomically(outcome, folder_path / OUTCOME)
 
 
@@ -145,10 +191,11 @@ class RunQueue:
     """Jobs in submission order; at most ``workers`` run at once, each in its own process. Thread-safe: every
     browser session of the server shares one queue (the page holds it in ``st.cache_resource``)."""
 
-    def __init__(self, runs: Path, jobs: Path, workers: int, on_finish: Finished = lambda job: None,
-                 worker: Callable[[RunRequest, str, str], None] = run_job) -> None:
-        self.runs, self.jobs_folder, self.workers = Path(runs), Path(jobs), max(1, workers)
-        self._on_finish, self._worker = on_finish, worker
+    def __init__(self, runs: Path, jobs: Path, workers: int, db: str,
+                 on_finish: Finished = lambda job: None) -> None:
+        self.runs, self.jobs_folder, self.workers, self.db = Path(runs), Path(jobs), max(1, workers), db
+        self.store = RunStore.open(db)
+        self._on_finish = on_finish
         self._jobs: dict[str, Job] = {}
         self._ended: list[Job] = []
         """Jobs ended since the loop last reported to ``on_finish``."""
@@ -163,17 +210,16 @@ class RunQueue:
 
     def submit(self, request: RunRequest) -> Job:
         """Queue ``request``; returns its job. Raises :class:`ScenarioError` when the scenario with its
-        overrides is invalid (nothing is queued then)."""
+        overrides is invalid, :class:`OutputFolderError` when its runs folder cannot be written (nothing is
+        queued then)."""
         scenario = request.resolved()
         with self._changed:
-            run_id = new_run_id()
-            while run_id in self._jobs:
-                run_id = new_run_id()
-            folder = self.jobs_folder / run_id
+            target = run_target(self.store, scenario.name, None, self.runs)
+            folder = self.jobs_folder / target.run_id
             folder.mkdir(parents=True)
-            write_json({"run_id": run_id, **asdict(request)}, folder / REQUEST)
-            job = Job(run_id, request, scenario.name, self.runs / scenario.name / run_id, folder)
-            self._jobs[run_id] = job
+            write_json({"run_id": target.run_id, **asdict(request)}, folder / REQUEST)
+            job = Job(target.run_id, request, scenario.name, target, folder)
+            self._jobs[job.run_id] = job
             self._changed.notify_all()
             return replace(job)
 
@@ -229,6 +275,7 @@ class RunQueue:
             self._closed = True
             self._changed.notify_all()
         self._thread.join(timeout=5)
+        self.store.close()
 
     # ---------------------------------------------------------------------------------------- the loop
 
@@ -252,7 +299,7 @@ class RunQueue:
     def _start_waiting(self) -> None:
         waiting = [job for job in self._jobs.values() if job.state == "queued"]
         for job in waiting[: max(0, self.workers - len(self._processes))]:
-            process = self._context.Process(target=self._worker, args=(job.request, str(job.plan_dir), str(job.folder)),
+            process = self._context.Process(target=run_job, args=(job.request, job.target, self.db, str(job.folder)),
                                             name=f"wfplan-run-{job.run_id}", daemon=False)
             process.start()
             self._processes[job.run_id] = process

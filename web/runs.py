@@ -1,14 +1,16 @@
-"""The runs the page lists: the jobs of this server's queue, and every plan folder under ``runs/`` (earlier
-servers, ``wfplan solve --out runs/<scenario>/<id>``), newest first."""
+"""The runs the page lists: every run of the run store (:mod:`optimizer.registry`), newest first, and ahead of
+them this server's jobs that have not yet ended (queued or solving, not yet recorded)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from optimizer.plan.folders import folder_kind
+from optimizer.registry.lifecycle import PLAN_EXITS
+from optimizer.registry.store import RunInfo
 from web.jobs import Job
+
+OUTCOMES = {0: "targets met", 3: "target missed", 4: "no plan", 2: "bad input", 1: "failed"}
 
 
 @dataclass(frozen=True)
@@ -18,55 +20,48 @@ class RunRow:
     run_id: str
     scenario: str
     state: str
-    """``queued``, ``running``, ``finished``, ``failed`` or ``cancelled``."""
+    """``queued``, ``running`` or ``cancelled`` (a job of this server), else ``finished`` or ``failed``."""
     exit_code: int | None
     status: str | None
+    """The solver's status (summary.json ``status``)."""
     when: float
     user: str = ""
     folder: Path | None = None
-    """The plan folder, once it holds summary.json."""
+    """The run's folder (None while it runs, and for a run that wrote none)."""
     message: str = ""
+    approval: str | None = None
+    """The run's lifecycle state in the store (draft, submitted, approved, ...); None until recorded."""
 
     @property
     def has_plan(self) -> bool:
-        return self.folder is not None and (self.folder / "mix.csv").is_file()
+        return self.exit_code in PLAN_EXITS and self.folder is not None
+
+    @property
+    def outcome(self) -> str:
+        """``targets met``, ``target missed``, ``no plan``, ``bad input``, ``failed``; else the job's state."""
+        return OUTCOMES.get(self.exit_code, self.state) if self.exit_code is not None else self.state
 
     @property
     def label(self) -> str:
-        outcome = {0: "targets met", 3: "target missed", 4: "no plan", 2: "bad input", 1: "failed"}.get(
-            self.exit_code, self.state) if self.state == "finished" or self.exit_code is not None else self.state
-        who = f" · {self.user}" if self.user else ""
-        return f"{self.run_id} · {self.scenario} · {outcome}{who}"
+        extra = "".join(f" · {part}" for part in (self.approval, self.user) if part)
+        return f"{self.run_id} · {self.scenario} · {self.outcome}{extra}"
 
 
-def _summary_folder(folder: Path) -> Path | None:
-    return folder if folder_kind(folder) == "plan" and (folder / "summary.json").is_file() else None
+def stored_row(info: RunInfo) -> RunRow:
+    folder = info.folder if info.folder is not None and (info.folder / "summary.json").is_file() else None
+    return RunRow(info.id, info.scenario, "finished" if info.exit_code in (0, 3, 4) else "failed", info.exit_code,
+                  info.solver_status, info.created_at.timestamp(), info.user, folder, info.error or "", info.status)
 
 
 def job_row(job: Job) -> RunRow:
     return RunRow(job.run_id, job.scenario, job.state, job.exit_code, job.status, job.submitted, job.request.user,
-                  _summary_folder(job.plan_dir), job.message)
+                  message=job.message)
 
 
-def folder_rows(runs_root: Path) -> list[RunRow]:
-    """Every plan folder ``runs/<scenario>/<run id>/`` (with wfplan's marker and a summary.json)."""
-    rows = []
-    for summary_file in runs_root.glob("*/*/summary.json"):
-        folder = summary_file.parent
-        if _summary_folder(folder) is None:
-            continue
-        try:
-            summary = json.loads(summary_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        rows.append(RunRow(folder.name, folder.parent.name, "finished", summary.get("exit_code"), summary.get("status"),
-                           summary_file.stat().st_mtime, folder=folder))
-    return rows
-
-
-def run_rows(jobs: list[Job], runs_root: Path) -> list[RunRow]:
-    """The queue's jobs and the plan folders not among them, newest first."""
-    rows = {job.run_id: job_row(job) for job in jobs}
-    for row in folder_rows(runs_root):
-        rows.setdefault(row.run_id, row)
+def run_rows(jobs: list[Job], stored: list[RunInfo]) -> list[RunRow]:
+    """This server's jobs that the store does not hold (queued, running, cancelled), then the stored runs;
+    newest first."""
+    rows = {info.id: stored_row(info) for info in stored}
+    for job in jobs:
+        rows.setdefault(job.run_id, job_row(job))
     return sorted(rows.values(), key=lambda row: (row.when, row.run_id), reverse=True)

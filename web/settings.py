@@ -2,8 +2,9 @@
 environment variables (the script runs in Streamlit's process, which the command starts), so tests set the
 same variables for :class:`streamlit.testing.v1.AppTest`.
 
-Files under the home folder (the folder ``wfplan serve`` was started in, unless ``WFPLAN_HOME`` says):
-``runs/<scenario>/<run id>/`` the plan folders (docs/outputs.md), ``.wfplan-serve/inputs/<name>/`` the input
+Files under the home folder (the folder ``wfplan serve`` was started in, unless ``WFPLAN_HOME`` says): the run
+store ``wfplan.db`` (unless ``WFPLAN_DB`` names another), ``runs/<scenario>/<run id>/`` the plan folders
+(docs/outputs.md), ``.wfplan-serve/inputs/<name>/`` the input
 tables planners chose (the demo group, accepted uploads), ``.wfplan-serve/jobs/<run id>/`` each run's request,
 progress lines and outcome.
 """
@@ -14,6 +15,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from optimizer.registry.database import DEFAULT_FILE
 
 ENV_HOME, ENV_DB, ENV_MAX_UPLOAD, ENV_WORKERS = "WFPLAN_HOME", "WFPLAN_DB", "WFPLAN_MAX_UPLOAD_MB", "WFPLAN_WORKERS"
 DEFAULT_MAX_UPLOAD_MB = 200
@@ -29,6 +32,12 @@ class Settings:
     db: str | None = None
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     workers: int = DEFAULT_WORKERS
+
+    @property
+    def store(self) -> str:
+        """The run store: ``db``, else the SQLite file ``wfplan.db`` in the home folder (as ``wfplan solve``
+        started there uses)."""
+        return self.db or str(self.home / DEFAULT_FILE)
 
     @property
     def runs(self) -> Path:

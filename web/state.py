@@ -30,7 +30,7 @@ def services(settings: Settings) -> Services:
     with _LOCK:
         found = _SERVICES.get(settings)
         if found is None:
-            queue = RunQueue(settings.runs, settings.jobs, settings.workers)
+            queue = RunQueue(settings.runs, settings.jobs, settings.workers, settings.store)
             found = _SERVICES[settings] = Services(settings, queue)
         return found
 
