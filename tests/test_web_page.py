@@ -92,6 +92,7 @@ def test_upload_move_a_control_run_and_read_the_results(tmp_path: Path, monkeypa
     assert texts(at.success) == ["Planning with the uploaded tables (employees.csv, units.csv, pay.csv): 120 "
                                  "employees in 3 units."]
     at.number_input(key="ctl:budget.growth").set_value(4.0).run()
+    at.text_input(key="user").set_value("li.wei").run()
     at.button(key="run").click().run()
     [run_id] = at.session_state["my_runs"]
     job = services(settings_from_env()).queue.wait(run_id, 300)
@@ -112,6 +113,20 @@ def test_upload_move_a_control_run_and_read_the_results(tmp_path: Path, monkeypa
     units = frame(at, "unit_id", "grade", "change")
     assert units["change"].sum() == pytest.approx(units.iloc[:, 3].sum() - units["year 0"].sum())
     assert units["year 0"].sum() == 120
+    assert "Status in the run store: **draft**" in texts(at.markdown)
+    at.text_input(key="approval_note").set_value("growth 4% plan").run()
+    at.button(key="approval:submit").click().run()
+    assert "Status in the run store: **submitted**" in texts(at.markdown)
+    at.button(key="approval:approve").click().run()  # the submitter may not approve
+    assert texts(at.error) == [f"run {run_id} was submitted by li.wei: someone else must approve it"]
+    at.text_input(key="user").set_value("hr.director").run()
+    at.button(key="approval:approve").click().run()
+    assert "Status in the run store: **approved**" in texts(at.markdown) and not at.error
+    audit = frame(at, "by", "action", "note")
+    assert audit[["by", "action", "to", "note"]].fillna("").values.tolist()[1:] == [
+        ["li.wei", "submit", "submitted", "growth 4% plan"], ["hr.director", "approve", "approved", ""]]
+    store = services(settings_from_env()).queue.store
+    assert store.run(run_id).status == "approved" and store.run(run_id).user == "li.wei"
 
 
 @pytest.mark.slow
@@ -152,6 +167,8 @@ def test_a_missed_target_is_diagnosed_two_runs_compare_and_a_sweep_fills_in(tmp_
     for _, run_id in points:
         assert queue.wait(run_id, 300).exit_code == 0
         assert queue.job(run_id).request.setting in ("budget.growth=0.03", "budget.growth=0.05")
+    stored = queue.store.runs(kind="sweep_point", study=at.session_state["study"]["id"])
+    assert sorted(info.id for info in stored) == sorted(run_id for _, run_id in points)
     at.selectbox(key="sweep_metric").set_value("budget use in the last year (%)").run()
     table = frame(at, "value", "y", "status")
     assert table["value"].tolist() == [3.0, 5.0]
