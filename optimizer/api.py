@@ -96,7 +96,7 @@ def load_tables(path: str | Path) -> Tables:
     return Tables(Path(path), load_inputs(path))
 
 
-def _override_text(key: str, value: Any) -> str:
+def override_text(key: str, value: Any) -> str:
     """``budget__growth``, 0.03 → ``budget.growth=0.03``: the value as YAML, which the override parser reads
     back as exactly this value."""
     text = yaml.safe_dump(value, default_flow_style=True, width=math.inf).removesuffix("...\n").strip()
@@ -113,7 +113,7 @@ def scenario(base: str | Path | Scenario | None = None, overrides: Iterable[str]
     unknown key, named with the nearest valid one; a bad value; a key given twice) raises
     :class:`ScenarioError` listing every one.
     """
-    texts = [*overrides, *(_override_text(key, value) for key, value in settings.items())]
+    texts = [*overrides, *(override_text(key, value) for key, value in settings.items())]
     if isinstance(base, Scenario):
         return build_scenario(base.to_raw(), base.name, texts)
     return load_scenario(None if base is None else scenario_source(base), texts)
