@@ -314,3 +314,14 @@ def test_the_migrations_ship_in_the_package_and_run_from_an_installed_copy(tmp_p
     where, tables = done.stdout.splitlines()
     assert Path(where).is_relative_to(tmp_path / "site")
     assert tables == str(["alembic_version", "audit", "run_files", "runs"])
+
+
+def test_values_strict_json_cannot_hold_are_stored_as_null_or_text(store):
+    record = _record(new_run_id(), exit_code=3)
+    record = record_of_summary(record.id, {"scenario": {"name": "tiny", "limit": float("inf"), "when": Path("x")},
+                                           "status": "target_missed", "exit_code": 3,
+                                           "objective": {"mix": float("nan"), "cost": 2}}, None, {}, "test")
+    store.record(record)
+    found = store.run(record.id)
+    assert found.objective == {"mix": None, "cost": 2}
+    assert found.scenario_resolved == {"name": "tiny", "limit": None, "when": "x"}

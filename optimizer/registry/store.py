@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
+import numbers
 import os
 import socket
 import tempfile
@@ -223,6 +225,22 @@ def runs_table(found: list[RunInfo]) -> pd.DataFrame:
          for r in found], columns=list(RUNS_TABLE_COLUMNS))
 
 
+def json_ready(value: Any) -> Any:
+    """``value`` as strict JSON holds it (PostgreSQL refuses NaN and infinity): non-finite floats become None,
+    anything else JSON does not know becomes its text."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, numbers.Integral):  # numpy integers
+        return int(value)
+    return json_ready(float(value)) if isinstance(value, numbers.Real) else str(value)
+
+
 def _utc(moment: datetime) -> datetime:
     """A time read back from the store as UTC (SQLite returns it without its zone)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -301,9 +319,9 @@ class RunStore:
         session.add(RunRow(
             id=record.id, created_at=record.created_at, username=record.username, host=record.host,
             command=record.command, kind=record.kind, study=record.study, scenario=record.scenario,
-            scenario_resolved=record.scenario_resolved, input_hashes=record.input_hashes,
-            versions=record.versions, solver_status=record.solver_status, exit_code=record.exit_code,
-            objective=record.objective, targets_met=record.targets_met,
+            scenario_resolved=json_ready(record.scenario_resolved), input_hashes=json_ready(record.input_hashes),
+            versions=json_ready(record.versions), solver_status=record.solver_status, exit_code=record.exit_code,
+            objective=json_ready(record.objective), targets_met=record.targets_met,
             folder=None if record.folder is None else str(record.folder), error=record.error, status=DRAFT,
         ))
         session.flush()  # the run before its children (no ORM cascade needed)
