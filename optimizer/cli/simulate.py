@@ -11,11 +11,12 @@ from pathlib import Path
 
 import click
 
-from optimizer.cli.common import main, progress_printer
+from optimizer.cli.common import main, progress_printer, scheduler_option
 from optimizer.plan.output import report_writers
 from optimizer.simulate.folder import simulate_plan_folder
 from optimizer.simulate.results import simulation_sentences
-from optimizer.whatif.parallel import default_workers
+from optimizer.distributed.base import Where, default_workers
+from optimizer.simulate.cluster import cluster_runner
 
 MAX_REPS = 10_000_000
 
@@ -30,15 +31,17 @@ MAX_REPS = 10_000_000
               help="the input tables the plan was solved from (default: the path in its summary.json)")
 @click.option("--workers", default=None, type=click.IntRange(1, 64),
               help="worker processes (default: one per CPU); the numbers do not depend on it")
+@scheduler_option
 @click.option("--quiet", is_flag=True, help="print only where the results are")
 @click.option("--json", "as_json", is_flag=True, help="print simulation.json on stdout (for scripts)")
 def simulate_command(plan_dir: Path, reps: int, seed: int, data_dir: Path | None, workers: int | None,
-                     quiet: bool, as_json: bool) -> None:
+                     scheduler: str | None, quiet: bool, as_json: bool) -> None:
     """Simulate the plan in PLAN_DIR under binomial attrition; add simulation.json and simulation.csv to
     the folder and write its reports again with the fan charts."""
     progress_printer(quiet or as_json)(f"simulating {reps:,} repetitions of {plan_dir}")
-    run = simulate_plan_folder(plan_dir, reps, seed, data_dir, workers or default_workers(),
-                               report_writers=report_writers())
+    workers = workers or default_workers()
+    runner = None if scheduler is None else cluster_runner(Where(scheduler, workers))
+    run = simulate_plan_folder(plan_dir, reps, seed, data_dir, workers, report_writers=report_writers(), runner=runner)
     if as_json:
         click.echo(json.dumps(run.summary, indent=2))
         return
