@@ -70,7 +70,9 @@ def main() -> None:
 
     plan_seconds, plan = timed(lambda: cached_plan(args.cache, args.employees, args.time_limit))
     load_seconds, (inputs, _) = timed(lambda: load_plan_inputs(plan))
+    cpu_before = time.process_time()
     one_seconds, one = timed(lambda: simulate(inputs, args.reps, args.seed, workers=1))
+    one_cpu = time.process_time() - cpu_before
     many_seconds, many = timed(lambda: simulate(inputs, args.reps, args.seed, workers=args.workers))
     identical = bool(np.array_equal(one.heads, many.heads) and np.array_equal(one.total, many.total))
     loop_seconds, _ = timed(lambda: [simulate_chunk(inputs, 1, args.seed, k) for k in range(args.baseline_reps)])
@@ -79,11 +81,13 @@ def main() -> None:
         "employees": args.employees, "states": len(inputs.states), "flows": sum(len(f.count) for f in inputs.flows),
         "horizon": inputs.horizon, "reps": args.reps, "cpus": os.cpu_count(),
         "plan s (solve or cache)": round(plan_seconds, 2), "load s": round(load_seconds, 2),
-        "1 process s": round(one_seconds, 2), f"{args.workers} processes s": round(many_seconds, 2),
+        "1 process s": round(one_seconds, 2), "1 process CPU s": round(one_cpu, 2),
+        f"{args.workers} processes s": round(many_seconds, 2),
         "identical": identical,
         "one rep at a time s (scaled)": round(loop_scaled, 1),
         "speed-up vs one at a time": round(loop_scaled / min(one_seconds, many_seconds), 1),
         "p_all_met": float(all_met(one, inputs).mean()),
+        "load average (1 min)": round(os.getloadavg()[0], 1),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame([row])

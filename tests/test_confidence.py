@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from builders import QUIET, people, solve_group, unit
-from models.scenario_files import build_scenario, scenario_path
 from models.scenario import ScenarioError
+from models.scenario_files import build_scenario, scenario_path
 from optimizer.cli import main
 from optimizer.simulate.confidence import confidence_sentences, margins, normal_quantile
 from optimizer.simulate.engine import simulate
@@ -93,7 +94,6 @@ def test_the_terminal_and_both_reports_say_what_the_confidence_costs(confident) 
     assert runner.invoke(main, ["simulate", str(confident.folder), "--reps", "500", "--workers", "1"]).exit_code == 0
     page = (confident.folder / "report.html").read_text(encoding="utf-8")
     assert 'id="confidence"' in page and "The confidence costs" in page and 'id="simulation"' in page
-    import openpyxl
     book = openpyxl.load_workbook(confident.folder / "report.xlsx", read_only=True)
     assert "Simulation" in book.sheetnames
     cells = [row[0] for row in book["Summary"].iter_rows(values_only=True) if row and row[0]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from builders import QUIET, people, solve_group, unit
+from models.scenario_files import load_scenario, scenario_path
 from optimizer.cli import main
+from optimizer.pipeline import run_ladder_plan
 from optimizer.plan.folders import MARKER
 from optimizer.plan.reader import read_plan_table
 from optimizer.simulate.engine import chunk_sizes, merge, run_local, simulate, simulate_chunk
@@ -141,3 +144,22 @@ def test_wfplan_simulate_refuses_a_folder_that_is_not_a_plan(tmp_path: Path) -> 
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
     missing = CliRunner().invoke(main, ["simulate", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "no such folder" in missing.output
+
+
+def test_wfplan_simulate_refuses_tables_that_are_not_the_plans(steady, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(steady.folder.parent / "data", data)
+    pay = (data / "pay.csv").read_text(encoding="utf-8").splitlines()
+    pay[1] = pay[1].rsplit(",", 1)[0] + ",1"  # one base salary changed
+    (data / "pay.csv").write_text("\n".join(pay) + "\n", encoding="utf-8")
+    before = sorted(p.name for p in steady.folder.iterdir())
+    result = CliRunner().invoke(main, ["simulate", str(steady.folder), "--data", str(data), "--reps", "10"])
+    assert result.exit_code == 2 and "the pay table is not the one the plan was solved from" in result.output
+    assert sorted(p.name for p in steady.folder.iterdir()) == before
+
+
+def test_wfplan_simulate_refuses_an_own_ladder_plan(tmp_path: Path) -> None:
+    assert run_ladder_plan(load_scenario(scenario_path("manpower_williams")), tmp_path / "plan").exit_code == 0
+    result = CliRunner().invoke(main, ["simulate", str(tmp_path / "plan")])
+    assert result.exit_code == 2 and "own-ladder plan" in result.output
+    assert not (tmp_path / "plan" / "simulation.json").exists()

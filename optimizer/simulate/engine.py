@@ -123,12 +123,13 @@ def _internal_flows(year: int, stay: np.ndarray, flows: YearFlows, inputs: PlanI
     internal = ~flows.is_hire
     source = flows.source[internal]
     count = flows.count[internal]
-    if year == 1:
-        desired = np.broadcast_to(count, (stay.shape[0], len(count)))
-    else:
+    if year > 1:
+        # The plan moves at most its expected stayers out of a state (``add_outflow_availability``), so its rates
+        # applied to the actual stayers never ask for more people than stay: no merit-order cut is needed.
         expected = (1.0 - inputs.attrition) * inputs.planned[year - 1]
         scale = np.divide(stay, expected, out=np.zeros_like(stay), where=expected > 1e-12)
-        desired = count * scale[:, source]
+        return count * scale[:, source], internal
+    desired = np.broadcast_to(count, (stay.shape[0], len(count)))
     starts, _ = _group_starts(source)
     running = np.cumsum(desired, axis=1) - desired
     before = running - np.repeat(running[:, starts], np.diff(np.r_[starts, len(source)]), axis=1)
@@ -168,16 +169,30 @@ def _land(rng: np.random.Generator, people: np.ndarray, survival: np.ndarray) ->
     return np.where(survival >= 1.0, people, people - leaving)
 
 
-def _add_by(values: np.ndarray, keys: np.ndarray, width: int) -> np.ndarray:
-    """[R, width]: the columns of ``values`` [R, A] summed by ``keys`` (int[A], −1 dropped)."""
-    out = np.zeros((values.shape[0], width))
-    keep = keys >= 0
-    if not keep.any():
+@dataclass(frozen=True)
+class _Summing:
+    """Sums the columns of [R, A] arrays by a key per column (int[A], −1 dropped) into [R, width]: the
+    columns to take, in key order, and where each key's run starts (worked out once per year)."""
+
+    take: np.ndarray
+    starts: np.ndarray
+    keys: np.ndarray
+    width: int
+    in_order: bool
+
+    @classmethod
+    def by(cls, keys: np.ndarray, width: int) -> _Summing:
+        take = np.flatnonzero(keys >= 0)
+        take = take[np.argsort(keys[take], kind="stable")]
+        starts, where = _group_starts(keys[take])
+        return cls(take, starts, where, width, bool(np.array_equal(take, np.arange(len(keys)))))
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        out = np.zeros((values.shape[0], self.width))
+        if len(self.take):
+            ordered = values if self.in_order else values[:, self.take]
+            out[:, self.keys] = np.add.reduceat(ordered, self.starts, axis=1)
         return out
-    order = np.argsort(keys[keep], kind="stable")
-    starts, where = _group_starts(keys[keep][order])
-    out[:, where] = np.add.reduceat(values[:, keep][:, order], starts, axis=1)
-    return out
 
 
 def simulate_chunk(inputs: PlanInputs, reps: int, seed: int, chunk: int = 0) -> Outcomes:
@@ -193,12 +208,14 @@ def simulate_chunk(inputs: PlanInputs, reps: int, seed: int, chunk: int = 0) -> 
     stock = np.broadcast_to(inputs.start, (reps, width)).astype(float)
     for year in range(1, horizon + 1):
         flows = inputs.flows[year - 1]
+        internal, hire = ~flows.is_hire, flows.is_hire
+        out_of, into = _Summing.by(flows.source[internal], width), _Summing.by(flows.target[internal], width)
         stay = stock - _draw(rng, stock, inputs.attrition)
-        moved, internal = _internal_flows(year, stay, flows, inputs)
+        moved, _ = _internal_flows(year, stay, flows, inputs)
         landed = _land(rng, moved, flows.survival[internal])
-        after = stay - _add_by(moved, flows.source[internal], width) + _add_by(landed, flows.target[internal], width)
+        after = stay - out_of(moved) + into(landed)
         hired = _hires(year, stock, after, flows, inputs)
-        after += _add_by(_land(rng, hired, flows.survival[flows.is_hire]), flows.target[flows.is_hire], width)
+        after += _Summing.by(flows.target[hire], width)(_land(rng, hired, flows.survival[hire]))
         heads[:, year - 1] = after @ membership
         payroll[:, year - 1] = after @ inputs.pay
         one_off[:, year - 1] = moved @ flows.unit_cost[internal] + hired @ flows.unit_cost[flows.is_hire]
