@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -100,6 +100,16 @@ class VerificationFailed(RuntimeError):
 
 Verifier = Callable[[Path], VerificationReport]
 """The independent verifier of a plan folder."""
+
+
+class Recorder(Protocol):
+    """Records a written run in a run store (:mod:`optimizer.registry`). :func:`write_plan` puts
+    ``{"id": run_id}`` into summary.json as ``run`` and calls it on the staged folder once every file is
+    written, before the folder replaces ``out_dir``: when it raises, nothing is replaced or kept."""
+
+    run_id: str
+
+    def __call__(self, folder: Path, summary: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,6 +288,7 @@ def run_plan(
     diagnose: bool = False,
     reference: Reference | None = None,
     scheduler: str | None = None,
+    record: Recorder | None = None,
 ) -> RunResult:
     """Run the chain: :func:`compute_plan`, then :func:`write_plan` into ``out_dir`` (with ``save_lp``: the
     model is written there, not solved, and no folder is written). Raises InputError on bad input and
@@ -286,15 +297,15 @@ def run_plan(
 
     ``report_writers`` run on the verified plan folder before it replaces ``out_dir`` (the CLI passes the
     writers the ``reports`` package registers, so the dependency points reports → optimizer). The other
-    arguments are :func:`compute_plan`'s. This run's own solved model is written to the plan folder
-    (``reference.npz``) and returned as ``RunResult.reference``.
+    arguments are :func:`compute_plan`'s, but ``record`` (:class:`Recorder`), :func:`write_plan`'s. This run's
+    own solved model is written to the plan folder (``reference.npz``) and returned as ``RunResult.reference``.
     """
     if save_lp is None:
         claim_folder(out_dir, "plan", PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir), protect=(data_dir,))
     computed = compute_plan(scenario, data_dir, save_lp, progress, tables, diagnose, reference, scheduler)
     if save_lp is not None:
         return RunResult(computed.exit_code, computed.summary, None)
-    return write_plan(computed, out_dir, progress, report_writers)
+    return write_plan(computed, out_dir, progress, report_writers, record)
 
 
 def compute_plan(
@@ -353,6 +364,7 @@ def compute_plan(
         confident = _plan_to_confidence(scenario, data, tables_out, timer, summary, tables_of)
         if confident is not None:
             model, index, solution, tables_out = confident.model, confident.index, confident.solution, confident.tables
+            built_rows = confident.built_rows
     with timer.phase("plan"):
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
         solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label, year1_flows)
@@ -379,24 +391,31 @@ def compute_plan(
 
 def write_plan(
     computed: ComputedPlan, out_dir: str | Path, progress: Progress = lambda message: None,
-    report_writers: tuple[ReportWriter, ...] = (),
+    report_writers: tuple[ReportWriter, ...] = (), record: Recorder | None = None,
 ) -> RunResult:
     """Write ``computed`` as a plan folder that replaces ``out_dir`` once complete (docs/outputs.md): its
     tables, the solved model (``reference.npz``, when it has one) and summary.json with the verification and
     the timings added, verified independently, then the reports; or only summary.json when there is no plan
     (exit 4). ``computed`` is not changed: the returned summary is a copy. Raises :class:`VerificationFailed`
-    when verification fails, and then replaces nothing."""
+    when verification fails, and then replaces nothing. ``record`` (:class:`Recorder`) records the run last,
+    in the staged folder."""
     timer = Timer(dict(computed.timings), progress)
     out_dir, summary = Path(out_dir), dict(computed.summary)
+    finish: Callable[[Path, dict[str, Any]], None] = lambda folder, written: None
+    if record is not None:
+        summary["run"] = {"id": record.run_id}
+        finish = record
     if not computed.tables:
         summary["timings"] = timer.seconds
         with staged_folder(out_dir, "plan") as folder:
             write_json(summary, folder / "summary.json")
+            finish(folder, summary)
         return RunResult(computed.exit_code, summary, out_dir)
     reference = None if computed.reference is None else replace(computed.reference, label=str(out_dir))
     write_more = (lambda folder: None) if reference is None else (
         lambda folder: save_reference(reference, folder / REFERENCE_FILE))
-    report = _write_verified(out_dir, computed.tables, summary, timer, computed.verify, report_writers, write_more)
+    report = _write_verified(out_dir, computed.tables, summary, timer, computed.verify, report_writers, write_more,
+                             finish)
     return RunResult(computed.exit_code, summary, out_dir, reference, report)
 
 
@@ -425,6 +444,8 @@ class ConfidentPlan:
     """One solve with margins (:func:`_plan_to_confidence`): the model, its solution, the plan's tables and inputs."""
 
     model: LinearModel
+    built_rows: int
+    """rows of the model as built (its margins' rows included), before any stage fixed a goal"""
     index: Index
     solution: Solution
     tables: dict[str, pd.DataFrame]
@@ -458,12 +479,13 @@ def _plan_to_confidence(
         tightened = replace(data, mix_margin=used.mix, budget_margin=used.budget)
         with timer.phase("build"):
             model, index = build_model(tightened)
+        built_rows = len(model.rows)
         solution = _solve(model, scenario, tightened, timer, summary)
         if solution.values is None:
             break
         tables = tables_of(model, solution, tightened, index)
         inputs = _plan_inputs(tightened, tables)
-        found = ConfidentPlan(model, index, solution, tables, inputs, used, number)
+        found = ConfidentPlan(model, built_rows, index, solution, tables, inputs, used, number)
         with timer.phase("confidence"):
             achieved = confidence.Achieved.of(simulate(inputs, sim.calibration_reps, sim.seed), inputs)
         timer.progress(f"  calibration: every band held in {achieved.mix:.1%}, every cap in {achieved.budget:.1%}")
@@ -494,10 +516,11 @@ def _write_verified(
     out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], timer: Timer,
     verify: Verifier, report_writers: tuple[ReportWriter, ...],
     write_more: Callable[[Path], None] = lambda folder: None,
+    finish: Callable[[Path, dict[str, Any]], None] = lambda folder, summary: None,
 ) -> VerificationReport:
     """Write the plan's tables, summary.json and what ``write_more`` writes, verify them independently (the
-    result goes into ``summary["verification"]``), run the report writers, then let the folder replace
-    ``out_dir``; returns the verification report. A plan that fails verification raises
+    result goes into ``summary["verification"]``), run the report writers, then ``finish`` (recording the run),
+    then let the folder replace ``out_dir``; returns the verification report. A plan that fails verification raises
     :class:`VerificationFailed` (a bug: exit 1) and replaces nothing: the staged folder is removed and an
     earlier plan at ``out_dir`` stays as it was."""
     with staged_folder(out_dir, "plan") as folder:
@@ -517,6 +540,7 @@ def _write_verified(
                     writer(folder)
             summary["timings"] = timer.seconds
             write_json(summary, folder / "summary.json")  # final timings, reports included
+        finish(folder, summary)
     return report
 
 
@@ -526,6 +550,7 @@ def run_ladder_plan(
     save_lp: str | Path | None = None,
     progress: Progress = lambda message: None,
     report_writers: tuple[ReportWriter, ...] = (),
+    record: Recorder | None = None,
 ) -> RunResult:
     """The chain for a scenario with its own ladder (``categories``): :func:`compute_ladder_plan`, then
     :func:`write_plan` into ``out_dir`` (with ``save_lp``: the model is written there, not solved, and no
@@ -538,7 +563,7 @@ def run_ladder_plan(
     computed = compute_ladder_plan(scenario, save_lp, progress)
     if save_lp is not None:
         return RunResult(computed.exit_code, computed.summary, None)
-    return write_plan(computed, out_dir, progress, report_writers)
+    return write_plan(computed, out_dir, progress, report_writers, record)
 
 
 def compute_ladder_plan(

@@ -23,3 +23,14 @@ def killed_once(marker: str, task: int) -> tuple[int, int]:
         os.replace(f"{marker}.part", marker)
         time.sleep(120)
     return task, task * task
+
+
+def record_runs(db: str, worker: int, count: int) -> None:
+    """Open the run store at ``db`` and record ``count`` runs without a plan, of scenario ``w<worker>``."""
+    from optimizer.registry.layout import new_run_id
+    from optimizer.registry.store import RunStore, record_of_summary
+
+    summary = {"scenario": {"name": f"w{worker}"}, "status": "infeasible", "exit_code": 4}
+    with RunStore.open(db) as store:
+        for i in range(count):
+            store.record(record_of_summary(f"{new_run_id()}-w{worker}-{i}", summary, None, {}, "test"))

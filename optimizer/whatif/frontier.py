@@ -249,12 +249,13 @@ def run_frontier(
     x_sense: Sense = "min",
     progress: FrontierProgress = lambda done, total, row: None,
     on_retry: Callable[[str, str], None] = lambda x, message: None,
+    on_written: Callable[[Path, pd.DataFrame], None] = lambda folder, table: None,
 ) -> pd.DataFrame:
     """Optimise ``goal`` at each x of ``key``, where ``where`` says (local processes or a Dask cluster); write
     ``out_dir/frontier.csv`` and the self-contained ``out_dir/frontier.html`` chart; return the table.
-    ``on_retry(x, why)``: the point at x failed once and runs again. Raises
-    InputError when the tables are invalid, ClusterError when the scheduler cannot be reached (nothing
-    written)."""
+    ``on_retry(x, why)``: the point at x failed once and runs again. ``on_written(folder, table)`` runs last in
+    the staged folder, before it replaces ``out_dir``. Raises InputError when the tables are invalid,
+    ClusterError when the scheduler cannot be reached (nothing written)."""
     if goal not in GOALS:
         raise ValueError(f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}")
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
@@ -275,4 +276,5 @@ def run_frontier(
     with staged_folder(out_dir, "frontier") as folder:
         write_csv(table, folder / "frontier.csv")
         frontier_figure(table, key, goal).write_html(folder / "frontier.html", include_plotlyjs=True, full_html=True)
+        on_written(folder, table)
     return table

@@ -44,6 +44,7 @@ from optimizer.pipeline import (
     PLAN_BYTES_PER_INPUT_BYTE,
     compute_plan,
     input_bytes,
+    run_plan,
     write_plan,
 )
 from optimizer.plan.folders import claim_folder, staged_folder
@@ -289,12 +290,20 @@ def run_sweep(
     progress: SweepProgress = lambda done, total, failed, row: None,
     reference_dir: str | Path | None = None,
     on_retry: SweepRetry = lambda row, message: None,
+    base_reference: bool = True,
+    on_written: Callable[[Path, pd.DataFrame], None] = lambda folder, table: None,
 ) -> pd.DataFrame:
     """Run every grid point of ``scenario`` where ``where`` says (local processes or a Dask cluster); write the
     plan folders under ``out_dir/runs`` and ``out_dir/sweep.csv`` / ``sweep.parquet``; return the table.
 
-    ``reference_dir``: an earlier plan on the same data; a point whose model only tightens that plan's model,
-    and which that plan still keeps, takes it without solving (column ``reused``).
+    ``reference_dir``: an earlier plan on the same data that every point is planned against: a point whose
+    model only tightens that plan's model, and which that plan still keeps, takes it without solving (column
+    ``reused``); any other keeps the reference's year-1 actions wherever its targets, caps and costs allow
+    (the ``stability`` stage), so points differ by the people the changed setting moves, not by ties.
+    Without one and with ``base_reference``, the scenario itself (no grid value applied) is solved first into
+    ``out_dir/base`` and is that reference; when it ends without a plan, the points are solved without one.
+    ``on_written(folder, table)`` runs last in the staged sweep folder, before it replaces ``out_dir`` (the CLI
+    records the points as runs there: when it raises, nothing is replaced or kept).
     Raises InputError (before anything runs) when the input tables are invalid or ``reference_dir`` holds no
     solved model, and :class:`~optimizer.distributed.executor.ClusterError` when the scheduler cannot be reached
     (before anything is written).
@@ -321,6 +330,8 @@ def run_sweep(
     with executor(where) as pool:
         claim_folder(out_dir, "sweep", len(points) * PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir))
         with staged_folder(out_dir, "sweep") as folder:
+            if reference is None and base_reference:
+                reference = _base_plan(scenario, data_dir, folder / "base")
             inputs = SweepInputs(scenario.to_raw(), scenario.name, FolderCopy.of(data_dir, where.remote), reference,
                                  None if where.remote else folder)
             rows = pool.run(Job(run_point, inputs, tasks, on_failure=crashed_row,
@@ -329,4 +340,11 @@ def run_sweep(
             table = sweep_table(rows, grids)
             write_csv(table, folder / "sweep.csv")
             table.to_parquet(folder / "sweep.parquet", index=False)
+            on_written(folder, table)
     return table
+
+
+def _base_plan(scenario: Scenario, data_dir: Path, plan_dir: Path) -> Reference | None:
+    """Solve the sweep's own scenario into ``plan_dir`` (here, in the calling process): the reference of every
+    point, or None when it has no plan."""
+    return run_plan(scenario, data_dir, plan_dir, tables=cached_inputs(data_dir)).reference
