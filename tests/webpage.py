@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.io import write_tables
 from models.synthetic import generate_tables
-from web.settings import ENV_HOME, ENV_WORKERS
+from web.settings import ENV_DB, ENV_HOME, ENV_WORKERS
 
 APP = Path(__file__).resolve().parents[1] / "web" / "app.py"
 GROUP = (120, 3, 2)
@@ -36,8 +36,9 @@ def write_group(folder: Path, fmt: str = "csv") -> Path:
 
 
 def page(home: Path, monkeypatch, workers: int = 2) -> AppTest:
-    """The page, first run done, with ``home`` as its home folder."""
+    """The page, first run done, with ``home`` as its home folder and a run store of its own there."""
     monkeypatch.setenv(ENV_HOME, str(home))
+    monkeypatch.setenv(ENV_DB, str(home / "wfplan.db"))
     monkeypatch.setenv(ENV_WORKERS, str(workers))
     return AppTest.from_file(str(APP), default_timeout=60).run()
 

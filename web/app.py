@@ -39,10 +39,8 @@ from web.settings import settings_from_env
 from web.state import Services, services
 
 SHIPPED = tuple(sorted(p.stem for p in Path(scenarios.__file__).parent.glob("*.yaml")))
-RUNS_SHOWN = 500
-"""The newest runs of the store the page lists."""
-POLL = 1.0
-"""Seconds between looks at running solves."""
+RUNS_SHOWN = 500  # the newest runs of the store the page lists
+POLL = 1.0  # seconds between looks at running solves
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "html": "text/html",
         "zip": "application/zip", "yaml": "application/x-yaml", "csv": "text/csv"}
 
@@ -476,8 +474,7 @@ def overview_section(svc: Services, scenario: Scenario | None, rows: list[RunRow
         st.warning("The scenario settings are not valid (see Scenario).")
     else:
         facts = views.glance(scenario.to_raw())
-        for column, (label, value) in zip(st.columns(len(facts)), facts.items(), strict=True):
-            column.metric(label, value)
+        st.markdown("\n".join(f"- **{label}:** {value}" for label, value in facts.items()))
     inputs = state().get("inputs")
     st.markdown(f"**Input tables:** {inputs.label}" if inputs else "**Input tables:** none chosen yet (Data).")
     st.subheader("Latest run")

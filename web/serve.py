@@ -42,7 +42,7 @@ def streamlit_command(host: str, port: int, max_upload_mb: int) -> list[str]:
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--server.maxUploadSize", str(max_upload_mb), "--server.fileWatcherType", "none",
             "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-            "--client.showErrorDetails", "none", "--theme.base", "light"]
+            "--client.showErrorDetails", "none", "--theme.base", "light", "--runner.magicEnabled", "false"]
 
 
 @click.command()
