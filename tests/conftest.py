@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +10,7 @@ import pytest
 
 from models.io import load_tables, write_tables
 from models.validation import Problem, validate
+from tests.postgres import SKIP_REASON, find_bin, postgres_server
 
 LADDERS = {"management": 4, "technical": 8, "operations": 6}
 UNIT_NAMES = {"U1": "包钢稀土", "U2": "包钢钢联", "U3": "白云鄂博铁矿"}
@@ -68,6 +69,16 @@ def run_store_of_the_session(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WFPLAN_DB", str(tmp_path_factory.mktemp("store") / "wfplan.db"))
         yield
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a PostgreSQL server started for the session (tests/postgres.py); skips without one."""
+    bindir = find_bin()
+    if bindir is None:
+        pytest.skip(SKIP_REASON)
+    with postgres_server(bindir) as url:
+        yield url
 
 
 @pytest.fixture

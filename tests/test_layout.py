@@ -133,7 +133,7 @@ def test_optimizer_is_split_into_stage_packages():
     top = {p.name for p in (ROOT / "optimizer").glob("*.py")}
     stages = {p.parent.name for p in (ROOT / "optimizer").glob("*/__init__.py")}
     assert top <= TOP_OF_OPTIMIZER
-    assert stages == {"model", "solvers", "plan", "verify", "whatif", "registry", "cli"}
+    assert stages == {"model", "solvers", "plan", "verify", "whatif", "simulate", "registry", "cli", "distributed"}
 
 
 def test_the_cycle_finder_finds_a_cycle():

@@ -19,7 +19,9 @@ from optimizer.cli.common import (
     reference_option,
     report_run,
     resolve_scenario,
+    scheduler_option,
     stdout_to_stderr,
+    typed_command,
 )
 from optimizer.cli.console import data_overview, ladder_summary
 from optimizer.cli.runs import record_check
@@ -27,7 +29,7 @@ from optimizer.pipeline import run_ladder_plan, run_plan
 from optimizer.plan.folders import OutputFolderError, owned_folder, staged_folder
 from optimizer.plan.output import report_writers, write_csv
 from optimizer.plan.reader import read_plan_table
-from optimizer.registry.recording import PlanRecorder, command_line, run_target
+from optimizer.registry.recording import PlanRecorder, run_target
 from optimizer.registry.store import RunStore
 from optimizer.solvers.reuse import load_reference
 from optimizer.verify.graded import verify_command
@@ -72,7 +74,7 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, db: str
     with stdout_to_stderr(as_json), target.writing() as plan_dir:
         plan = run_plan(scenario, data_dir, plan_dir, progress=progress_printer(quiet or as_json),
                         report_writers=report_writers(), diagnose=True,
-                        record=PlanRecorder(store, target, command_line(), kind="demo"))
+                        record=PlanRecorder(store, target, typed_command(), kind="demo"))
     report_run(plan, quiet, as_json)
 
 
@@ -86,12 +88,13 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, db: str
               help="write the model (.lp or .mps, a new file) without solving")
 @click.option("--no-diagnosis", is_flag=True, help="skip the diagnosis of a missed target (it re-solves many times)")
 @reference_option
+@scheduler_option
 @db_option
 @click.option("--quiet", is_flag=True, help="no progress and no summary, only where the plan is")
 @click.option("--json", "as_json", is_flag=True, help="print summary.json on stdout (for scripts)")
 def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overrides: tuple[str, ...],
-          save_lp: Path | None, no_diagnosis: bool, reference_dir: Path | None, db: str | None, quiet: bool,
-          as_json: bool) -> None:
+          save_lp: Path | None, no_diagnosis: bool, reference_dir: Path | None, scheduler: str | None,
+          db: str | None, quiet: bool, as_json: bool) -> None:
     """Solve SCENARIO_FILE (a path, or the name of a shipped scenario such as 'baseline'); the plan is
     recorded as a run in the run store (wfplan runs list).
 
@@ -104,7 +107,7 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
         record, writing = None, nullcontext(out_dir)
     else:
         target = run_target(store, scenario.name, out_dir)
-        record = PlanRecorder(store, target, command_line())
+        record = PlanRecorder(store, target, typed_command())
         writing = target.writing()
     progress = progress_printer(quiet or as_json)
     if scenario.kind == "ladder":  # categories replace the input tables
@@ -121,7 +124,7 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
     reference = None if reference_dir is None else load_reference(reference_dir)
     with stdout_to_stderr(as_json), writing as out:
         result = run_plan(scenario, data, out, save_lp=save_lp, progress=progress, report_writers=report_writers(),
-                          diagnose=not no_diagnosis, reference=reference, record=record)
+                          diagnose=not no_diagnosis, reference=reference, scheduler=scheduler, record=record)
     report_run(result, quiet, as_json)
 
 

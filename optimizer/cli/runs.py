@@ -91,8 +91,9 @@ def describe(info: RunInfo) -> str:
     ]
     if info.changes is None:
         lines.append(f"files      {len(info.files)} recorded")
-    elif not info.changes:
+    elif not info.altered:
         lines.append(f"files      {len(info.files)}, each as recorded (sha256 checked)")
+        lines += [f"  {change} since (not part of the record)" for change in info.changes]
     else:
         lines.append(f"files      CHANGED since the run was recorded ({len(info.changes)}):")
         lines += [f"  {change}" for change in info.changes]
@@ -194,11 +195,14 @@ def record_check(plan_dir: Path, db: str | None) -> int:
         click.echo(f"files: not checked: no run in the store {store.url} records {plan_dir}")
         return 0
     changes = folder_changes(plan_dir, info.files)  # this folder, wherever the run's folder is now
-    if not changes:
-        click.echo(f"OK: every file of {plan_dir} is as recorded for run {info.id} ({info.status}, sha256)")
+    altered = [change for change in changes if change.alters]
+    added = "" if len(altered) == len(changes) else "; added since, not part of the record: " + ", ".join(
+        change.path for change in changes if not change.alters)
+    if not altered:
+        click.echo(f"OK: every file of {plan_dir} is as recorded for run {info.id} ({info.status}, sha256){added}")
         return 0
-    click.echo(f"FAILED: {plan_dir}: {len(changes)} file(s) changed since run {info.id} was recorded "
-               f"({info.status}):")
-    for change in changes:
+    click.echo(f"FAILED: {plan_dir}: {len(altered)} file(s) changed since run {info.id} was recorded "
+               f"({info.status}){added}:")
+    for change in altered:
         click.echo(f"  [files] {change}")
     return 1

@@ -14,14 +14,14 @@ import click
 
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import unknown_key_problem
-from optimizer.cli.common import db_option, main, reference_option, resolve_scenario
-from optimizer.registry.recording import command_line, frontier_recorder, study_target, sweep_recorder
+from optimizer.cli.common import db_option, main, reference_option, resolve_scenario, scheduler_option, typed_command
+from optimizer.registry.recording import frontier_recorder, study_target, sweep_recorder
 from optimizer.registry.store import RunStore
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
-from optimizer.whatif.parallel import default_workers
+from optimizer.distributed.base import Where, default_workers
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_TARGET_MISSED
-from optimizer.whatif.sweep import FAILED_EXITS, parse_grids, run_sweep
+from optimizer.whatif.sweep import FAILED_EXITS, grid_points, parse_grids, run_sweep
 
 
 def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
@@ -50,11 +50,18 @@ def _span(text: str | None) -> tuple[float, float] | None:
     return low, high
 
 
+def _retrying(quiet: bool, point: str, message: str) -> None:
+    if not quiet:
+        click.echo(f"{point}: {message}; running it again", err=True)
+
+
 scenario_argument = click.argument("scenario_file")
 data_option = click.option("--data", "data_dir", type=click.Path(path_type=Path),
                            help="input tables (default: the scenario's data)")
 workers_option = click.option("--workers", type=click.IntRange(1), default=default_workers(), show_default=True,
                               help="worker processes (one solve each)")
+
+
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                           help="override a scenario value for every point")
 quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
@@ -68,14 +75,21 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="default: a new runs/sweep-<scenario name>/<sweep id>/ (and latest)")
 @workers_option
+@scheduler_option
 @set_option
 @reference_option
+@click.option("--no-base-reference", "no_base_reference", is_flag=True,
+              help="without --reference, solve each point on its own (default: against the scenario's own plan, "
+                   "solved first into OUT/base)")
 @db_option
 @quiet_option
 def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None, out_dir: Path | None,
-          workers: int, overrides: tuple[str, ...], reference_dir: Path | None, db: str | None, quiet: bool) -> None:
-    """Solve SCENARIO_FILE at every point of the grids, in parallel; one plan folder per point and one
-    table, OUT/sweep.csv and OUT/sweep.parquet; every point is recorded as a run (<sweep id>-p<point>)."""
+          workers: int, scheduler: str | None, overrides: tuple[str, ...], reference_dir: Path | None,
+          no_base_reference: bool, db: str | None, quiet: bool) -> None:
+    """Solve SCENARIO_FILE at every point of the grids, in parallel (local processes or a Dask cluster); one
+    plan folder per point and one table, OUT/sweep.csv and OUT/sweep.parquet; every point is recorded as a run
+    (<sweep id>-p<point>). Every point is planned against a reference plan (--reference, else the scenario's
+    own plan in OUT/base), so it keeps that plan's year-1 actions wherever it can."""
     store = RunStore.open(db)
     scenario = resolve_scenario(scenario_file, overrides)
     try:
@@ -93,9 +107,16 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
             click.echo(f"[{done}/{total}, {failed} failed] point {row['point']} {settings}: {row['status']}"
                        f" ({row.get('seconds') or 0:.1f} s)", err=True)
 
+    where = Where(scheduler, workers)
+    if not quiet:
+        click.echo(f"sweep: {len(grid_points(grids))} points on {where.describe()}", err=True)
+        if reference_dir is None and not no_base_reference:
+            click.echo("… the base plan first (every point's reference): OUT/base", err=True)
     with target.writing() as out:
-        table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress, reference_dir,
-                          on_written=sweep_recorder(store, target, command_line(), scenario.name))
+        table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, where, progress, reference_dir,
+                          lambda head, message: _retrying(quiet, f"point {head['point']}", message),
+                          base_reference=not no_base_reference,
+                          on_written=sweep_recorder(store, target, typed_command(), scenario.name))
     exits = table["exit_code"]
     click.echo(f"{len(table)} points: {int((exits == EXIT_OK).sum())} met every target, "
                f"{int((exits == EXIT_TARGET_MISSED).sum())} missed a target, "
@@ -116,12 +137,13 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="default: a new runs/frontier-<scenario name>/<frontier id>/ (and latest)")
 @workers_option
+@scheduler_option
 @set_option
 @db_option
 @quiet_option
 def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: str | None, x_better: str,
-             data_dir: Path | None, out_dir: Path | None, workers: int, overrides: tuple[str, ...],
-             db: str | None, quiet: bool) -> None:
+             data_dir: Path | None, out_dir: Path | None, workers: int, scheduler: str | None,
+             overrides: tuple[str, ...], db: str | None, quiet: bool) -> None:
     """Trade-off between a scenario key and a goal: the goal optimised at each value of the key, the
     non-dominated points flagged; OUT/frontier.csv and the chart OUT/frontier.html (self-contained); every
     point is recorded as a run (<frontier id>-p<n>, in x order)."""
@@ -138,10 +160,14 @@ def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: 
             click.echo(f"[{done}/{total}] {x_key}={row['x']}: {goal}={row['y']} ({row['status']})", err=True)
 
     x_sense = "min" if x_better == "low" else "max"
+    where = Where(scheduler, workers)
+    if not quiet:
+        click.echo(f"frontier: {len(xs)} points on {where.describe()}", err=True)
     data = _data_of(data_dir, scenario)
-    record = frontier_recorder(store, target, command_line(), scenario, x_key, goal, data)
+    record = frontier_recorder(store, target, typed_command(), scenario, x_key, goal, data)
     with target.writing() as out:
-        table = run_frontier(scenario, x_key, goal, xs, data, out, workers, x_sense, progress, on_written=record)
+        table = run_frontier(scenario, x_key, goal, xs, data, out, where, x_sense, progress,
+                             lambda x, message: _retrying(quiet, f"{x_key}={x}", message), on_written=record)
     click.echo(table.drop(columns=["error"]).to_string(index=False))
     failed = table[table["error"].notna()]
     for x, error in zip(failed[x_key], failed["error"], strict=True):

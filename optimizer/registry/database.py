@@ -60,7 +60,7 @@ def store_url(db: str | None = None) -> URL:
         return URL.create("sqlite", database=str(Path(given).absolute()))
     try:
         url = make_url(given)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise StoreError(f"run store {given!r}: not a database URL; {URL_HELP}") from None
     if url.get_backend_name() == "postgresql":
         return url.set(drivername="postgresql+psycopg")

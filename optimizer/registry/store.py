@@ -143,6 +143,12 @@ class FileChange:
     path: str
     change: str
 
+    @property
+    def alters(self) -> bool:
+        """True when a recorded file is not as recorded (changed or missing); an added file alters nothing
+        recorded (a note of yours, a simulation written into the folder) and is only reported."""
+        return self.change != "added"
+
     def __str__(self) -> str:
         return f"{self.path}: {self.change}"
 
@@ -173,6 +179,11 @@ class RunInfo:
     files: dict[str, FileHash]
     audit: tuple[AuditEntry, ...]
     changes: tuple[FileChange, ...] | None
+
+    @property
+    def altered(self) -> tuple[FileChange, ...]:
+        """The recorded files that changed or are missing (empty when none, or not checked)."""
+        return tuple(change for change in self.changes or () if change.alters)
 
     @property
     def has_plan(self) -> bool:
@@ -328,14 +339,14 @@ class RunStore:
         return list(self.run(run_id).audit)
 
     def checked(self, run_id: str) -> RunInfo:
-        """:meth:`run`, refused with :class:`TamperedRunError` when a file of its folder changed since it was
-        recorded (the record no longer describes the folder: approving, comparing or exporting it would
-        vouch for files nobody checked)."""
+        """:meth:`run`, refused with :class:`TamperedRunError` when a recorded file of its folder changed or
+        is missing (the record no longer describes the folder: approving, comparing or exporting it would
+        vouch for files nobody checked); files added since are no obstacle."""
         info = self.run(run_id)
-        if info.changes:
+        if info.altered:
             raise TamperedRunError(
                 f"run {info.id} is {info.status} but its folder {info.folder} changed since it was recorded: "
-                + "; ".join(map(str, info.changes)))
+                + "; ".join(map(str, info.altered)))
         return info
 
     @staticmethod
@@ -403,9 +414,9 @@ class RunStore:
             if not info.has_plan:
                 raise TransitionError(f"run {row.id} has no plan (exit {row.exit_code}, {row.solver_status}): "
                                       "nothing to approve")
-            if info.changes:
+            if info.altered:
                 raise TamperedRunError(f"run {row.id} is {row.status} but its folder {row.folder} changed since it "
-                                       "was recorded: " + "; ".join(map(str, info.changes)))
+                                       "was recorded: " + "; ".join(map(str, info.altered)))
             if action == "approve":
                 submitter = next(a.actor for a in reversed(row.audit) if a.action == "submit")
                 if submitter == by.strip():
