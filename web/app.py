@@ -60,7 +60,7 @@ def shipped_graded() -> list[str]:
 def base_options(rows: list[RunRow]) -> dict[str, str]:
     """Choice label → source: ``shipped:<name>`` or ``run:<run id>``."""
     options = {f"shipped scenario: {name}": f"shipped:{name}" for name in shipped_graded()}
-    options |= {f"earlier run: {row.label}": f"run:{row.run_id}" for row in rows if row.folder is not None}
+    options |= {f"earlier run: {row.name}": f"run:{row.run_id}" for row in rows if row.has_plan}
     return options
 
 
@@ -239,7 +239,7 @@ def run_choice(rows: list[RunRow], label: str, key: str, plans_only: bool = Fals
     ids = [row.run_id for row in shown]
     if state().get(key) not in ids:
         state()[key] = ids[0]
-    chosen = st.selectbox(label, ids, key=key, format_func=lambda run_id: shown[ids.index(run_id)].label)
+    chosen = st.selectbox(label, ids, key=key, format_func=lambda run_id: shown[ids.index(run_id)].name)
     return shown[ids.index(chosen)]
 
 
@@ -265,8 +265,9 @@ def results_section(svc: Services, rows: list[RunRow]) -> None:
     st.plotly_chart(mix_figure(tables["mix"]), key="chart_mix")
     st.subheader("Budget against the cap")
     st.plotly_chart(budget_figure(tables["budget"]), key="chart_budget")
-    st.dataframe(views.budget_by_unit(tables["budget"]), hide_index=True, key="budget_units",
-                 column_config={c: st.column_config.NumberColumn(format="%.2f") for c in tables["budget"]["unit_id"]})
+    by_unit = views.budget_by_unit(tables["budget"])
+    st.dataframe(by_unit, hide_index=True, key="budget_units",
+                 column_config={c: st.column_config.NumberColumn(format="%.2f") for c in by_unit.columns if c != "year"})
     st.caption("Total cost (payroll + one-off costs) by unit and year, CNY million; the cap is on the group total.")
     st.subheader("Headcount change per unit")
     units = tables["units"]
