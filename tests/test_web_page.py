@@ -43,9 +43,9 @@ def uploaded(at: AppTest, files) -> AppTest:
 def test_the_landing_page_shows_the_scenario_at_a_glance(tmp_path: Path, monkeypatch) -> None:
     at = page(tmp_path, monkeypatch)
     assert not at.exception
-    assert {m.label: m.value for m in at.metric} == {
-        "Scenario": "baseline", "Mix target": "5% management / 30% technical / 65% operations",
-        "Band": "± 0.5 points from year 3", "Budget": "+5% a year over year-0 payroll", "Horizon": "3 years"}
+    assert ("- **Scenario:** baseline\n- **Mix target:** 5% management / 30% technical / 65% operations\n"
+            "- **Band:** ± 0.5 points from year 3\n- **Budget:** +5% a year over year-0 payroll\n"
+            "- **Horizon:** 3 years") in texts(at.markdown)
     assert "No run yet." in texts(at.info)
     assert at.button(key="run").disabled  # no tables chosen yet
 
@@ -58,7 +58,7 @@ def test_controls_make_the_yaml_and_a_bad_combination_is_explained(tmp_path: Pat
     [code] = [c for c in at.code if c.language == "yaml"]
     scenario = yaml.safe_load(code.value)
     assert (scenario["budget"]["growth"], scenario["mix"]["deadline"]) == (0.03, 2)
-    assert {m.label: m.value for m in at.metric}["Budget"] == "+3% a year over year-0 payroll"
+    assert any("- **Budget:** +3% a year over year-0 payroll" in text for text in texts(at.markdown))
     at.number_input(key="ctl:mix.target.management").set_value(10.0).run()
     assert not at.exception
     [error] = texts(at.error)

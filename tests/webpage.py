@@ -36,10 +36,10 @@ def write_group(folder: Path, fmt: str = "csv") -> Path:
 
 
 def page(home: Path, monkeypatch, workers: int = 2) -> AppTest:
-    """The page, first run done, with ``home`` as its home folder (and its run store there)."""
+    """The page, first run done, with ``home`` as its home folder and a run store of its own there."""
     monkeypatch.setenv(ENV_HOME, str(home))
+    monkeypatch.setenv(ENV_DB, str(home / "wfplan.db"))
     monkeypatch.setenv(ENV_WORKERS, str(workers))
-    monkeypatch.delenv(ENV_DB, raising=False)  # the home folder's own store, not the session's (conftest.py)
     return AppTest.from_file(str(APP), default_timeout=60).run()
 
 

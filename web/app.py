@@ -39,10 +39,8 @@ from web.settings import settings_from_env
 from web.state import Services, services
 
 SHIPPED = tuple(sorted(p.stem for p in Path(scenarios.__file__).parent.glob("*.yaml")))
-RUNS_SHOWN = 500
-"""The newest runs of the store the page lists."""
-POLL = 1.0
-"""Seconds between looks at running solves."""
+RUNS_SHOWN = 500  # the newest runs of the store the page lists
+POLL = 1.0  # seconds between looks at running solves
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "html": "text/html",
         "zip": "application/zip", "yaml": "application/x-yaml", "csv": "text/csv"}
 
@@ -62,7 +60,7 @@ def shipped_graded() -> list[str]:
 def base_options(rows: list[RunRow]) -> dict[str, str]:
     """Choice label → source: ``shipped:<name>`` or ``run:<run id>``."""
     options = {f"shipped scenario: {name}": f"shipped:{name}" for name in shipped_graded()}
-    options |= {f"earlier run: {row.label}": f"run:{row.run_id}" for row in rows if row.folder is not None}
+    options |= {f"earlier run: {row.name}": f"run:{row.run_id}" for row in rows if row.has_plan}
     return options
 
 
@@ -241,7 +239,7 @@ def run_choice(rows: list[RunRow], label: str, key: str, plans_only: bool = Fals
     ids = [row.run_id for row in shown]
     if state().get(key) not in ids:
         state()[key] = ids[0]
-    chosen = st.selectbox(label, ids, key=key, format_func=lambda run_id: shown[ids.index(run_id)].label)
+    chosen = st.selectbox(label, ids, key=key, format_func=lambda run_id: shown[ids.index(run_id)].name)
     return shown[ids.index(chosen)]
 
 
@@ -267,8 +265,9 @@ def results_section(svc: Services, rows: list[RunRow]) -> None:
     st.plotly_chart(mix_figure(tables["mix"]), key="chart_mix")
     st.subheader("Budget against the cap")
     st.plotly_chart(budget_figure(tables["budget"]), key="chart_budget")
-    st.dataframe(views.budget_by_unit(tables["budget"]), hide_index=True, key="budget_units",
-                 column_config={c: st.column_config.NumberColumn(format="%.2f") for c in tables["budget"]["unit_id"]})
+    by_unit = views.budget_by_unit(tables["budget"])
+    st.dataframe(by_unit, hide_index=True, key="budget_units",
+                 column_config={c: st.column_config.NumberColumn(format="%.2f") for c in by_unit.columns if c != "year"})
     st.caption("Total cost (payroll + one-off costs) by unit and year, CNY million; the cap is on the group total.")
     st.subheader("Headcount change per unit")
     units = tables["units"]
@@ -476,8 +475,7 @@ def overview_section(svc: Services, scenario: Scenario | None, rows: list[RunRow
         st.warning("The scenario settings are not valid (see Scenario).")
     else:
         facts = views.glance(scenario.to_raw())
-        for column, (label, value) in zip(st.columns(len(facts)), facts.items(), strict=True):
-            column.metric(label, value)
+        st.markdown("\n".join(f"- **{label}:** {value}" for label, value in facts.items()))
     inputs = state().get("inputs")
     st.markdown(f"**Input tables:** {inputs.label}" if inputs else "**Input tables:** none chosen yet (Data).")
     st.subheader("Latest run")

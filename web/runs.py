@@ -42,9 +42,9 @@ class RunRow:
         return OUTCOMES.get(self.exit_code, self.state) if self.exit_code is not None else self.state
 
     @property
-    def label(self) -> str:
-        extra = "".join(f" · {part}" for part in (self.approval, self.user) if part)
-        return f"{self.run_id} · {self.scenario} · {self.outcome}{extra}"
+    def name(self) -> str:
+        """How the page names the run in a choice: what never changes about it (its outcome shows beside)."""
+        return f"{self.run_id} · {self.scenario}" + (f" · {self.user}" if self.user else "")
 
 
 def stored_row(info: RunInfo) -> RunRow:

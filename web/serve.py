@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from optimizer.cli.common import db_option
+from optimizer.registry.store import RunStore
 from web.settings import DEFAULT_MAX_UPLOAD_MB, DEFAULT_WORKERS, ENV_DB, ENV_HOME, ENV_MAX_UPLOAD, ENV_WORKERS
 
 APP = Path(__file__).with_name("app.py")
@@ -42,26 +44,28 @@ def streamlit_command(host: str, port: int, max_upload_mb: int) -> list[str]:
             "--server.address", host, "--server.port", str(port), "--server.headless", "true",
             "--server.maxUploadSize", str(max_upload_mb), "--server.fileWatcherType", "none",
             "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-            "--client.showErrorDetails", "none", "--theme.base", "light"]
+            "--client.showErrorDetails", "none", "--theme.base", "light", "--runner.magicEnabled", "false"]
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="address to listen on (another than 127.0.0.1 opens the page to the network)")
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--db", "db_url", metavar="URL", default=None,
-              help="run store as a SQLAlchemy URL (default: WFPLAN_DB, else SQLite in this folder)")
+@db_option
 @click.option("--max-upload-mb", default=DEFAULT_MAX_UPLOAD_MB, show_default=True, type=click.IntRange(min=1),
               help="largest file a planner may upload, in MB")
 @click.option("--workers", default=DEFAULT_WORKERS, show_default=True, type=click.IntRange(min=1),
               help="solves at once; more wait in the queue")
-def serve(host: str, port: int, db_url: str | None, max_upload_mb: int, workers: int) -> None:
+def serve(host: str, port: int, db: str | None, max_upload_mb: int, workers: int) -> None:
     """The planners' what-if page: data, scenario, runs, results, comparison, sweeps, approval."""
     check_address(host, port)
+    with RunStore.open(db) as store:  # a store that cannot be used is exit 2 now, not an error page later
+        url = store.url
     env = {**os.environ, ENV_HOME: os.getcwd(), ENV_MAX_UPLOAD: str(max_upload_mb), ENV_WORKERS: str(workers)}
-    if db_url:
-        env[ENV_DB] = db_url
+    if db:
+        env[ENV_DB] = db
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"wfplan serve: http://{shown}:{port} (plans under {Path.cwd() / 'runs'}; Ctrl-C stops)", err=True)
+    click.echo(f"wfplan serve: http://{shown}:{port} (plans under {Path.cwd() / 'runs'}, runs recorded in {url}; "
+               "Ctrl-C stops)", err=True)
     command = streamlit_command(host, port, max_upload_mb)
     os.execve(command[0], command, env)
