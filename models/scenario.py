@@ -297,12 +297,45 @@ DEFAULT_GRADES = [
 ]
 
 
+class ReviewScores(Strict):
+    """Projected scores of a unit at a review; a criterion left out keeps the unit's score before the review."""
+
+    strategic: float | None = Field(default=None, ge=0, le=100)
+    efficiency: float | None = Field(default=None, ge=0, le=100)
+    governance: float | None = Field(default=None, ge=0, le=100)
+    innovation: float | None = Field(default=None, ge=0, le=100)
+
+
+class UnitReview(Strict):
+    """The outcome of one unit's review inside the horizon: projected ``scores`` (graded by the bands) or a
+    ``grade`` given outright, not both. A review not listed keeps the unit's scores (docs/decisions.md)."""
+
+    unit: str = Field(min_length=1, description="unit_id of the units table")
+    year: Year = Field(description="plan year of the review: one of the unit's review years within the horizon")
+    scores: ReviewScores | None = Field(default=None, description="projected scores (criteria left out: unchanged)")
+    grade: str | None = Field(default=None, min_length=1, description="the grade outright (a band name)")
+
+    @model_validator(mode="after")
+    def _scores_or_grade(self) -> "UnitReview":
+        if (self.scores is None) == (self.grade is None):
+            raise ValueError(f"review of unit '{self.unit}' in year {self.year} needs scores or a grade (one of them)")
+        return self
+
+
 class UnitGrading(Strict):
-    """score = Σ weight·score; grade = first band (by descending min_score) the score reaches."""
+    """score = Σ weight·score; grade = first band (by descending min_score) the score reaches.
+
+    Units are reviewed every ``review_cycle`` years after their ``last_review`` (units table; default year 0);
+    from a review year on, the unit's pay coefficient and tier cap are those of the grade of that review."""
 
     weights: ScoreWeights = ScoreWeights()
     grades: list[GradeBand] = DEFAULT_GRADES
-    review_cycle: int = Field(default=3, ge=1, description="years a unit grade stays fixed (reported)")
+    review_cycle: int = Field(default=3, ge=1, description="years between two reviews of a unit's grade")
+    reviews: list[UnitReview] = Field(
+        default=[],
+        description="outcomes of reviews inside the horizon: {unit, year, scores or grade}; "
+                    "--set unit_grading.reviews[unit=U,year=T].grade=A adds or changes one",
+    )
 
     @field_validator("grades")
     @classmethod
@@ -313,6 +346,22 @@ class UnitGrading(Strict):
         if not grades or min(g.min_score for g in grades) > 0:
             raise ValueError("the lowest grade band must start at min_score 0 so every unit gets a grade")
         return sorted(grades, key=lambda g: -g.min_score)
+
+    @model_validator(mode="after")
+    def _reviews_valid(self) -> "UnitGrading":
+        names = [band.name for band in self.grades]
+        problems, seen = [], set()
+        for review in self.reviews:
+            key = (review.unit, review.year)
+            if key in seen:
+                problems.append(f"reviews: unit '{review.unit}' has more than one review in year {review.year}")
+            seen.add(key)
+            if review.grade is not None and review.grade not in names:
+                problems.append(f"reviews: grade '{review.grade}' of unit '{review.unit}' in year {review.year} "
+                                f"is not a band of unit_grading.grades ({', '.join(names)})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 Goal = Literal["mix", "cost", "disruption", "redundancy"]
@@ -520,6 +569,8 @@ class Scenario(Strict):
     def _years_within_horizon(self) -> "Scenario":
         deadline = None if self.kind == "ladder" else self.mix.deadline  # an own ladder has no mix band
         problems = year_problems(self.horizon, deadline, self.budget.caps)
+        problems += [f"unit_grading.reviews: unit '{r.unit}' is reviewed in year {r.year}, beyond the horizon "
+                     f"{self.horizon}" for r in self.unit_grading.reviews if r.year > self.horizon]
         problems += self._requirement_problems()
         if problems:
             raise ValueError("; ".join(problems))

@@ -67,9 +67,13 @@ operations,2,2,55000
 """
 
 UNITS = """\
-unit_id,score,grade,pay_coefficient,max_tier
-钢联,80,A,1.2,3
-稀土,50,B,1,2
+year,unit_id,name,score,grade,pay_coefficient,max_tier
+0,钢联,包钢钢联股份有限公司,80,A,1.2,3
+0,稀土,北方稀土,50,B,1,2
+1,钢联,包钢钢联股份有限公司,80,A,1.2,3
+1,稀土,北方稀土,50,B,1,2
+2,钢联,包钢钢联股份有限公司,80,A,1.2,3
+2,稀土,北方稀土,50,B,1,2
 """
 
 # pay = base × coefficient: 钢联 ×1.2, 稀土 ×1.0
@@ -378,7 +382,7 @@ def test_landing_above_tier_cap(dirs: tuple[Path, Path]) -> None:
     assert failures(verify_plan(plan, data)) == {
         "tier_caps": [
             "flows land above the destination unit's max_tier (1): "
-            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 is 1)"
+            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 in year 1 is 1)"
         ],
         "eligibility": [
             "actions landing above the destination unit's max_tier (1): E03 tier_promotion 钢联/technical/1/2 → "
