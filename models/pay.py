@@ -1,4 +1,5 @@
-"""Pay structure: pay(σ, t) = base_salary(sequence, tier, grade) × pay coefficient of the unit's grade in year t.
+"""Pay structure: pay(σ, t) = base_salary(sequence, tier, grade) × pay coefficient of the unit's grade in year t
+(people above a lowered technical tier cap keep theirs: :meth:`PayStructure.coefficient_for`).
 
 This module is the one place that defines pay; payroll, costs, reports and the plan all call it.
 """
@@ -67,6 +68,17 @@ class PayStructure:
         """Highest technical tier people may land on in ``unit`` in plan year ``year``."""
         return self._terms(unit, year)[1]
 
+    def coefficient_for(self, unit: str, sequence: str, tier: int, year: int = 0) -> float:
+        """The pay coefficient of people in (unit, sequence, tier) in plan year ``year``: the unit's coefficient
+        that year, except for people above a lowered technical tier cap, who keep their pay: there the larger of
+        that coefficient and the unit's coefficient in the last year ≤ ``year`` whose cap admitted their tier
+        (none: that year's). No one new lands above the cap, so everyone there was there before it fell."""
+        now = self.coefficient_at(unit, year)
+        if sequence != "technical" or tier <= self.max_tier_at(unit, year):
+            return now
+        admitted = (self.coefficient_at(unit, y) for y in range(year, -1, -1) if self.max_tier_at(unit, y) >= tier)
+        return max(now, next(admitted, now))
+
     def tier_caps(self, year: int) -> tuple[tuple[str, int], ...]:
         """(unit, max tier) of every unit in ``year``: equal tuples mean the same caps."""
         return tuple((unit, self.max_tier_at(unit, year)) for unit in sorted(self.max_tier))
@@ -87,7 +99,7 @@ class PayStructure:
 
     def pay(self, unit: str, sequence: str, tier: int, grade: int, year: int = 0) -> float:
         """Annual pay of one person in state (unit, sequence, tier, grade) in plan year ``year``."""
-        return self.base_salary[(sequence, int(tier), int(grade))] * self.coefficient_at(unit, year)
+        return self.base_salary[(sequence, int(tier), int(grade))] * self.coefficient_for(unit, sequence, int(tier), year)
 
     def pay_of(self, states: pd.DataFrame, year: int = 0) -> np.ndarray:
         """Vectorised :meth:`pay` over a frame with unit_id, sequence, tier, grade columns, in plan year ``year``."""
@@ -97,9 +109,14 @@ class PayStructure:
         base = pd.Series(self.base_salary)
         base.index = pd.MultiIndex.from_tuples(base.index)
         salaries = base.reindex(keys).to_numpy(dtype=float)
-        coefficient = {unit: self.coefficient_at(unit, year) for unit in self.coefficient}
-        coefficients = states["unit_id"].astype(str).map(coefficient).to_numpy(dtype=float)
-        return salaries * coefficients
+        groups = pd.MultiIndex.from_arrays(
+            [states["unit_id"].astype(str), states["sequence"].astype(str), states["tier"].astype(int)]
+        )
+        coefficients = pd.Series(
+            [self.coefficient_for(u, s, t, year) if u in self.coefficient else np.nan for u, s, t in groups.unique()],
+            index=groups.unique(), dtype=float,
+        )
+        return salaries * coefficients.reindex(groups).to_numpy(dtype=float)
 
     def landing_grade(self, sequence: str, tier: int, from_pay_base: float) -> int:
         """Lowest grade of (sequence, tier) whose base salary is ≥ ``from_pay_base``; the top grade if none.

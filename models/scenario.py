@@ -307,18 +307,20 @@ class ReviewScores(Strict):
 
 
 class UnitReview(Strict):
-    """The outcome of one unit's review inside the horizon: projected ``scores`` (graded by the bands) or a
-    ``grade`` given outright, not both. A review not listed keeps the unit's scores (docs/decisions.md)."""
+    """The outcome of one unit's review inside the horizon: projected ``scores`` (graded by the bands), a
+    ``grade`` given outright, or both (the grade decides; the scores are the unit's from then on). A review not
+    listed keeps the unit's scores (docs/decisions.md)."""
 
     unit: str = Field(min_length=1, description="unit_id of the units table")
     year: Year = Field(description="plan year of the review: one of the unit's review years within the horizon")
     scores: ReviewScores | None = Field(default=None, description="projected scores (criteria left out: unchanged)")
-    grade: str | None = Field(default=None, min_length=1, description="the grade outright (a band name)")
+    grade: str | None = Field(
+        default=None, min_length=1, description="the grade outright (a band name; decides over scores)")
 
     @model_validator(mode="after")
     def _scores_or_grade(self) -> "UnitReview":
-        if (self.scores is None) == (self.grade is None):
-            raise ValueError(f"review of unit '{self.unit}' in year {self.year} needs scores or a grade (one of them)")
+        if self.scores is None and self.grade is None:
+            raise ValueError(f"review of unit '{self.unit}' in year {self.year} needs scores or a grade")
         return self
 
 
@@ -568,9 +570,8 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _years_within_horizon(self) -> "Scenario":
         deadline = None if self.kind == "ladder" else self.mix.deadline  # an own ladder has no mix band
-        problems = year_problems(self.horizon, deadline, self.budget.caps)
-        problems += [f"unit_grading.reviews: unit '{r.unit}' is reviewed in year {r.year}, beyond the horizon "
-                     f"{self.horizon}" for r in self.unit_grading.reviews if r.year > self.horizon]
+        reviews = [r.model_dump() for r in self.unit_grading.reviews]
+        problems = year_problems(self.horizon, deadline, self.budget.caps, reviews)
         problems += self._requirement_problems()
         if problems:
             raise ValueError("; ".join(problems))
@@ -618,8 +619,9 @@ class Scenario(Strict):
         return base_payroll * (1.0 + self.budget.growth) ** year
 
 
-def year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
-    """The rules across keys on years; a value that is not a whole number is left to its own check."""
+def year_problems(horizon: Any, deadline: Any, caps: Any, reviews: Any = None) -> list[str]:
+    """The rules across keys on years (``reviews``: the mappings of ``unit_grading.reviews``); a value that is
+    not a whole number is left to its own check."""
 
     def whole(value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
@@ -635,4 +637,10 @@ def year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
         beyond = sorted(t for t in given if t > horizon)
         if beyond:
             problems.append(f"budget.caps has caps for years {beyond} beyond the horizon {horizon}")
+    for review in reviews if whole(horizon) and isinstance(reviews, list) else []:
+        year = review.get("year") if isinstance(review, dict) else None
+        year = int(year) if isinstance(year, str) and year.strip().isdigit() else year
+        if whole(year) and year > horizon:
+            problems.append(f"unit_grading.reviews: unit '{review.get('unit')}' is reviewed in year {year}, "
+                            f"beyond the horizon {horizon}")
     return problems

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from models.scenario import Scenario, ScenarioError
-from models.scenario_files import unknown_key_problem
+from models.scenario_files import lookup, plain_key, unknown_key_problem
 from optimizer.cli.common import main, reference_option, resolve_scenario
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
@@ -30,12 +30,10 @@ def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
 
 
 def _current_value(scenario: Scenario, key: str) -> Any:
-    node: Any = scenario.model_dump()
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise click.BadParameter(f"'{key}' is not a scenario key (docs/scenarios.md)", param_hint="--x")
-        node = node[part]
-    return node
+    """The scenario's value at ``key`` (which may select a record of a list: None while the record is absent)."""
+    if unknown_key_problem(plain_key(key), "--x"):
+        raise click.BadParameter(f"'{key}' is not a scenario key (docs/scenarios.md)", param_hint="--x")
+    return lookup(scenario.model_dump(), key)
 
 
 def _span(text: str | None) -> tuple[float, float] | None:

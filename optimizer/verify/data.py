@@ -213,15 +213,33 @@ class PlanData:
         keys = pd.DataFrame({"unit_id": units.to_numpy(), "year": pd.array(years, dtype="Int64")})
         return pd.Series(keys.merge(terms, on=["unit_id", "year"], how="left")[column].to_numpy(), index=units.index)
 
+    def coefficient_of(self, keys: pd.DataFrame) -> pd.Series:
+        """The pay coefficient of each row of ``keys`` (unit, sequence, tier, year): units.csv's pay_coefficient of
+        (unit, year), except above a lowered cap: a technical tier above that year's max_tier is paid at the larger
+        of it and the pay_coefficient of the unit's last year ≤ year whose max_tier admitted the tier (those people
+        keep their pay; docs/outputs.md)."""
+        now = self.unit_terms(keys["unit"], keys["year"], "pay_coefficient").astype(float)
+        cap = pd.to_numeric(self.unit_terms(keys["unit"], keys["year"], "max_tier"), errors="coerce")
+        above = (keys["sequence"].eq("technical") & (keys["tier"] > cap)).fillna(False).astype(bool)
+        if not above.any():
+            return now
+        rows = keys[above].assign(row=keys.index[above], now=now[above])
+        terms = self.units[["unit_id", "year", "pay_coefficient", "max_tier"]].rename(
+            columns={"unit_id": "unit", "year": "admitted"})
+        past = rows.merge(terms, on="unit")
+        past = past[(past["admitted"] <= past["year"]).fillna(False) & (past["max_tier"] >= past["tier"]).fillna(False)]
+        kept = past.sort_values("admitted").groupby("row")["pay_coefficient"].last()
+        return now.where(~above, np.fmax(now, kept.reindex(keys.index).astype(float)))
+
     def pay_of(self, frame: pd.DataFrame, prefix: str = "", year: int | None = None) -> pd.Series:
-        """pay(σ, t) = base_salary(sequence, tier, grade) × pay_coefficient(unit, t) of the state columns
-        ``<prefix>unit, <prefix>sequence, …``, with t the frame's ``year`` column, or ``year`` when given;
-        missing for a blank or unknown state."""
+        """pay(σ, t) = base_salary(sequence, tier, grade) × the pay coefficient of (unit, sequence, tier, t)
+        (:meth:`coefficient_of`) of the state columns ``<prefix>unit, <prefix>sequence, …``, with t the frame's
+        ``year`` column, or ``year`` when given; missing for a blank or unknown state."""
         keys = frame[[f"{prefix}{c}" for c in STATE]].set_axis(list(STATE), axis=1)
         base = keys.merge(self.pay, on=["sequence", "tier", "grade"], how="left")["base_salary"].to_numpy(float)
         years = frame["year"] if year is None else pd.Series(year, index=frame.index)
-        coefficient = self.unit_terms(keys["unit"], years, "pay_coefficient").to_numpy(float)
-        return pd.Series(base * coefficient, index=frame.index)
+        coefficient = self.coefficient_of(keys.assign(year=pd.array(years, dtype="Int64")))
+        return pd.Series(base * coefficient.to_numpy(float), index=frame.index)
 
     def landing_grade(self, flows: pd.DataFrame) -> pd.Series:
         """The grade the pay rule lands each flow on in its to-tier (``to_sequence``, ``to_tier``): the lowest grade
