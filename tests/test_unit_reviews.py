@@ -14,9 +14,11 @@ import pytest
 from models.grading import grade_path, review_years
 from models.scenario import ScenarioError, UnitGrading, UnitReview
 from models.scenario_files import build_scenario
+from optimizer.pipeline import run_plan
 from optimizer.plan.grades import grade_changes
+from optimizer.whatif.diagnosis import diagnosis_sentences
 from optimizer.whatif.sweep import grid_points, parse_grid
-from tests.builders import QUIET, pay_table, people, solve_group, unit
+from tests.builders import QUIET, pay_table, people, solve_group, unit, write_group
 
 FLOOR = ["promotion.tier_rate=0.5", "promotion.tier_rate_floor=0.5"]
 """Half the eligible stock of every (unit, sequence, tier) must be promoted wherever a promotion may land."""
@@ -171,3 +173,26 @@ def test_a_unit_lowered_to_d_keeps_its_tier_6_people_and_lands_no_one_new_above_
     kept_c = solve_group(tmp_path / "kept", group, [unit("U1", last_review=-2)], overrides[:-1],
                          base={**QUIET, "unit_grading": {}}, pay=pay_table(8))
     assert kept_c.flow("tier_promotion", 1) == 5  # C admits tier 6: the floor promotes half of tier 5
+
+
+@pytest.mark.slow
+def test_a_missed_budget_is_diagnosed_with_the_regrade_that_would_meet_it(tmp_path):
+    # U1 (C) is reviewed in year 1 (last review −2). Ten technical T1G1 people: payroll(0) = 600,000 = the cap
+    # (growth 0). The floor forces 5 grade steps (+1,000 each): 605,000, 5,000 over. Graded D at the review,
+    # year 1 pays 0.9 × 605,000 = 544,500: the budget holds. The diagnosis names that re-grade in words.
+    data = write_group(tmp_path / "data", people("U1", "technical", 10), [unit("U1", last_review=-2)])
+    overrides = ["budget.growth=0", "promotion.grade_rate=0.5", "promotion.grade_rate_floor=0.5"]
+    scenario = build_scenario({**QUIET, "unit_grading": {}}, "test", overrides)
+    summary = run_plan(scenario, data, tmp_path / "plan", diagnose=True).summary
+    assert summary["exit_code"] == 3
+    key = "unit_grading.reviews[unit=U1,year=1].grade"
+    regrade = next(r for r in summary["diagnosis"]["relaxations"] if r["key"] == key)
+    assert (regrade["from"], regrade["to"], regrade["restores"]) == ("C", "D", True)
+    assert regrade["set"] == [f'{key}="D"']
+    sentences = " ".join(diagnosis_sentences(summary["diagnosis"]))
+    assert "unit U1 graded D at its year-1 review" in sentences
+    applied = solve_group(tmp_path / "applied", people("U1", "technical", 10), [unit("U1", last_review=-2)],
+                          [*overrides, *regrade["set"]], base={**QUIET, "unit_grading": {}})
+    assert applied.exit_code == 0
+    budget = applied.table("budget").set_index(["unit_id", "year"])
+    assert budget.loc[("ALL", 1), "total"] == pytest.approx(544_500)

@@ -371,8 +371,11 @@ relaxations     one entry per key searched, those that restore every target firs
                 mobility.operations_to_technical, mobility.management_to_technical,
                 hiring.max_rate.technical|operations (hiring on), budget.growth (no explicit caps),
                 mix.tolerance, mix.operations_floor, promotion.tier_rate_floor, promotion.grade_rate_floor
-                (downward), hiring.enabled, redundancy.enabled, mobility.unit_transfers (switched on), and
-                mix.deadline (exit 3 only; past the horizon `set` also extends `horizon`).
+                (downward), hiring.enabled, redundancy.enabled, mobility.unit_transfers (switched on),
+                mix.deadline (exit 3 only; past the horizon `set` also extends `horizon`), and, when the
+                budget is missed, `unit_grading.reviews[unit=U,year=T].grade` for the 3 units of largest
+                payroll whose first review within the horizon gives a grade above the lowest band (`from`
+                that grade, `limit` the lowest band: one probe).
 earliest_year   the earliest year from which the mix band can hold with every other target met (the `to`
                 of mix.deadline); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
 search          {probes, workers, seconds}: the searches run in worker processes when one probe (a model
