@@ -8,6 +8,7 @@ T7G1 120,000, T8G1 130,000. Every solve goes through the real pipeline and the i
 
 from __future__ import annotations
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -18,6 +19,8 @@ from optimizer.pipeline import run_plan
 from optimizer.plan.grades import grade_changes
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from optimizer.whatif.sweep import grid_points, parse_grid
+from reports.excel import write_graded_workbook
+from reports.html import write_graded_report
 from tests.builders import QUIET, pay_table, people, solve_group, unit, write_group
 
 FLOOR = ["promotion.tier_rate=0.5", "promotion.tier_rate_floor=0.5"]
@@ -144,6 +147,15 @@ def test_regraded_c_to_a_in_year_2_pays_1_2_and_opens_tier_8_from_year_2(tmp_pat
     assert changes.loc[0, ["payroll", "payroll_without", "cost"]].tolist() == pytest.approx(
         [1_500_000, 1_250_000, 250_000])
 
+    html = write_graded_report(solved.folder).read_text(encoding="utf-8")
+    assert "C → A (year 2)" in html and "1 → 1.2" in html and "6 → 8" in html
+    assert "<td>U1</td><td>2–2</td><td>C → A</td>" in html and "+0.25" in html  # CNY m: the change's cost
+    book = openpyxl.load_workbook(write_graded_workbook(solved.folder), read_only=True)
+    rows = [tuple(v for v in row if v is not None) for row in book["Grades"].iter_rows(values_only=True)]
+    rows = [row for row in rows if row]
+    assert rows[1:3] == [("unit_id", "name", "year 0", "year 1", "year 2"), ("U1", "单位U1", "C", "C", "A")]
+    assert rows[5][:6] == ("U1", "单位U1", 2, 2, "C", "A") and rows[5][-3:] == pytest.approx((1_500_000, 1_250_000, 250_000))
+
     unchanged = solve_group(tmp_path / "unchanged", group, [unit("U1", last_review=-1)], overrides[:-1],
                             base={**QUIET, "unit_grading": {}}, pay=pay_table(8))
     assert unchanged.flow("tier_promotion", 2) == 0  # still C in year 2: tier 8 stays closed
@@ -196,3 +208,25 @@ def test_a_missed_budget_is_diagnosed_with_the_regrade_that_would_meet_it(tmp_pa
     assert applied.exit_code == 0
     budget = applied.table("budget").set_index(["unit_id", "year"])
     assert budget.loc[("ALL", 1), "total"] == pytest.approx(544_500)
+
+
+def test_each_grade_change_is_priced_over_the_years_it_holds():
+    # U1: C (1.0) → A (1.2) in year 2 → D (0.9) in year 4; U2 never changes. Payroll of U1: 100 a year at the
+    # coefficient of the year. The C → A change holds years 2–3: 120 + 120 with it, 100 + 100 without (× 1.0/1.2).
+    # The A → D change holds years 4–5: 90 + 90 with it, 120 + 120 without (× 1.2/0.9): it saves 60.
+    grades = ["C", "C", "A", "A", "D", "D"]
+    coefficient = {"A": 1.2, "C": 1.0, "D": 0.9}
+    tiers = {"A": 8, "C": 6, "D": 5}
+    units = pd.DataFrame(
+        [(t, "U1", "one", 60.0, g, coefficient[g], tiers[g]) for t, g in enumerate(grades)]
+        + [(t, "U2", "two", 90.0, "A", 1.2, 8) for t in range(6)],
+        columns=["year", "unit_id", "name", "score", "grade", "pay_coefficient", "max_tier"])
+    budget = pd.DataFrame([("U1", t, 100.0 * coefficient[g]) for t, g in enumerate(grades)]
+                          + [("U2", t, 50.0) for t in range(6)] + [("ALL", t, 0.0) for t in range(6)],
+                          columns=["unit_id", "year", "payroll"])
+    changes = grade_changes(units, budget)
+    assert changes[["unit_id", "year", "until", "from_grade", "to_grade", "from_max_tier", "to_max_tier"]].values.tolist() == [
+        ["U1", 2, 3, "C", "A", 6, 8], ["U1", 4, 5, "A", "D", 8, 5]]
+    assert changes["payroll"].tolist() == pytest.approx([240.0, 180.0])
+    assert changes["payroll_without"].tolist() == pytest.approx([200.0, 240.0])
+    assert changes["cost"].tolist() == pytest.approx([40.0, -60.0])
