@@ -30,10 +30,16 @@ def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
 
 
 def _current_value(scenario: Scenario, key: str) -> Any:
-    """The scenario's value at ``key`` (which may select a record of a list: None while the record is absent)."""
-    if unknown_key_problem(plain_key(key), "--x"):
-        raise click.BadParameter(f"'{key}' is not a scenario key (docs/scenarios.md)", param_hint="--x")
-    return lookup(scenario.model_dump(), key)
+    """The scenario's value at ``key``. A key that selects a record of a list (``unit_grading.reviews[unit=U,
+    year=T].grade``) gives None while the scenario has no such record; the points name a misspelt field."""
+    if plain_key(key) != key:
+        return lookup(scenario.model_dump(), key)
+    node: Any = scenario.model_dump()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise click.BadParameter(f"'{key}' is not a scenario key (docs/scenarios.md)", param_hint="--x")
+        node = node[part]
+    return node
 
 
 def _span(text: str | None) -> tuple[float, float] | None:
@@ -75,7 +81,7 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
         grids = parse_grids(list(grid_texts))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--grid") from None
-    unknown = [p for p in (unknown_key_problem(grid.key, "--grid") for grid in grids) if p]
+    unknown = [p for p in (unknown_key_problem(plain_key(grid.key), "--grid") for grid in grids) if p]
     if unknown:
         raise ScenarioError(scenario_file, unknown)
     out = out_dir or Path("runs") / f"sweep-{scenario.name}"

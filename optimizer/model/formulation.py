@@ -280,7 +280,8 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
 
 def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
     """The ``cost`` term: Σ_{t=1..H} (payroll(t) + one-off costs(t)), with payroll(t) = Σ_c pay(σ(c),t)·x[c,t]
-    (pay(σ,t) at the pay coefficient of the unit's grade in year t: a review changes it from its year on)
+    (pay(σ,t) at the pay coefficient of the unit's grade in year t: a review changes it from its year on; people
+    above a lowered tier cap keep theirs, :meth:`models.pay.PayStructure.coefficient_for`)
     and one-off costs(t) = Σ_a cost_a·f[a,t] (the kind's costs of hiring, retraining or moving, transferring,
     downgrading and redundancy); the expressions are kept for :func:`add_budget_cap`."""
     for year in range(1, data.horizon + 1):

@@ -19,8 +19,8 @@ the start (t = 0) or some flow of year t can land in it. Flows (arcs) leave live
 
 Tier caps are enforced here: no arc and no hire of year t lands on a technical tier above the unit's
 ``max_tier`` of year t (:meth:`PayStructure.max_tier_at`: a review may raise or lower it). People already
-above a lowered cap keep their tier and pay (they stay, step up grades, leave or move down or away); no one
-new lands there. A rate of 0 removes the arcs it governs.
+above a lowered cap keep their tier and pay (they stay, step up grades within their tier, leave, or move away
+or down to a tier the cap admits); no one new lands there. A rate of 0 removes the arcs it governs.
 """
 
 from __future__ import annotations
