@@ -335,8 +335,11 @@ class UnitGrading(Strict):
     review_cycle: int = Field(default=3, ge=1, description="years between two reviews of a unit's grade")
     reviews: list[UnitReview] = Field(
         default=[],
-        description="outcomes of reviews inside the horizon: {unit, year, scores or grade}; "
-                    "--set unit_grading.reviews[unit=U,year=T].grade=A adds or changes one",
+        description="outcomes of reviews inside the horizon, each {unit, year, scores: {strategic, efficiency, "
+                    "governance, innovation} (any of them; the others unchanged), grade} with scores or a grade "
+                    "(a grade decides); year: one of the unit's review years (every review_cycle years after the "
+                    "units table's last_review). --set unit_grading.reviews[unit=U,year=T].grade=A adds or "
+                    "changes one",
     )
 
     @field_validator("grades")
