@@ -205,7 +205,9 @@ WORKBOOK = PlanFile("report.xlsx", BOTH, (
     "Written from the files above alone. Graded plans: the sheets Summary (with the diagnosis in sentences, one a "
     "row, when there is one), Budget (`budget.csv` with headroom = "
     "cap − total, `overmanning_cost` and `short_time_cost` included), Requirements (`requirements.csv`; only "
-    "when it has rows), Mix, Headcount, Actions, Flows, Units and Scenario (the diagnosis as it is in "
+    "when it has rows), Mix, Headcount, Actions, Flows, Units (`units.csv`), Grades (each unit's grade by year, "
+    "then every grade change with the unit's payroll in the years it holds, with and without it: "
+    "`optimizer/plan/grades.py`) and Scenario (the diagnosis as it is in "
     "`summary.json` too). Own-ladder plans: Summary, "
     "Requirements, Headcount, Flows, Costs and Scenario."))
 PAGE = PlanFile("report.html", BOTH, (
@@ -213,7 +215,8 @@ PAGE = PlanFile("report.html", BOTH, (
     "diagnosis (its sentences, then every number of it in a collapsed block), the mix path, the budget against "
     "the cap (the slack costs stacked hatched on top, outside the "
     "cap, when any is non-zero), requirements against headcount (a table and a chart; only when "
-    "`requirements.csv` has rows), tier pyramids, the flows and the units. Own-ladder plans: headcount by "
+    "`requirements.csv` has rows), tier pyramids, the flows and the units (each unit's grade path, and the "
+    "grade changes with their cost, as in the workbook's Grades sheet). Own-ladder plans: headcount by "
     "category and year, requirements against headcount with overmanning and short time, the flows and the cost "
     "by year and part (the last row is `objective.cost`); both reports state that there are no per-person "
     "actions."))
