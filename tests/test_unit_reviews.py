@@ -8,13 +8,17 @@ T7G1 120,000, T8G1 130,000. Every solve goes through the real pipeline and the i
 
 from __future__ import annotations
 
+import json
+
 import openpyxl
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from models.grading import grade_path, review_years
 from models.scenario import ScenarioError, UnitGrading, UnitReview
 from models.scenario_files import build_scenario
+from optimizer.cli import main
 from optimizer.pipeline import run_plan
 from optimizer.plan.grades import grade_changes
 from optimizer.whatif.diagnosis import diagnosis_sentences
@@ -230,3 +234,22 @@ def test_each_grade_change_is_priced_over_the_years_it_holds():
     assert changes["payroll"].tolist() == pytest.approx([240.0, 180.0])
     assert changes["payroll_without"].tolist() == pytest.approx([200.0, 240.0])
     assert changes["cost"].tolist() == pytest.approx([40.0, -60.0])
+
+
+@pytest.mark.slow
+def test_a_sweep_over_the_grade_of_a_review_plans_each_grade(tmp_path):
+    # Ten technical T1G1 people (60,000) in U1, reviewed in year 1 (last review −2): graded A, C or D there,
+    # year 1's payroll is 600,000 × 1.2, × 1.0, × 0.9 (nobody moves in the QUIET scenario).
+    data = write_group(tmp_path / "data", people("U1", "technical", 10), [unit("U1", last_review=-2)])
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(json.dumps({**QUIET, "unit_grading": {}, "budget": {"growth": 1.0}}), encoding="utf-8")
+    key = "unit_grading.reviews[unit=U1,year=1].grade"
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(main, ["sweep", str(scenario), "--grid", f"{key}=A,C,D", "--data", str(data),
+                                       "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert table[key].tolist() == ["A", "C", "D"] and table["exit_code"].tolist() == [0, 0, 0]
+    assert table["objective.cost"].tolist() == pytest.approx([720_000, 600_000, 540_000])
+    for run, grade in zip(table["run"], "ACD"):
+        assert pd.read_csv(out / run / "units.csv")["grade"].tolist() == ["C", grade]
