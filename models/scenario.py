@@ -24,7 +24,8 @@ SEQUENCES: tuple[str, ...] = ("management", "technical", "operations")
 Sequence = Literal["management", "technical", "operations"]
 ScenarioKind = Literal["graded", "ladder"]
 KIND_SECTIONS: dict[ScenarioKind, tuple[str, ...]] = {
-    "graded": ("data", "mix", "budget", "promotion", "mobility", "attrition", "hiring", "redundancy", "unit_grading"),
+    "graded": ("data", "mix", "budget", "promotion", "mobility", "attrition", "hiring", "redundancy", "unit_grading",
+               "simulation"),
     "ladder": ("categories",),
 }
 """Top-level keys only one kind of scenario reads; both kinds read every other key."""
@@ -137,6 +138,11 @@ class Mix(Strict):
     operations_floor: float = Field(
         default=0.0, ge=0, le=1, description="minimum operations share inside every unit, every year"
     )
+    confidence: float | None = Field(
+        default=None, ge=0.5, lt=1,
+        description="plan so that every band holds with at least this probability under binomial attrition, "
+                    "e.g. 0.9 (absent: the expected-value plan; docs/confidence.md)",
+    )
 
     @field_validator("target")
     @classmethod
@@ -156,6 +162,11 @@ class Budget(Strict):
     )
     caps: dict[Year, NonNegative] | None = Field(
         default=None, description="explicit cap per year (CNY), replaces growth; one per year 1..horizon"
+    )
+    confidence: float | None = Field(
+        default=None, ge=0.5, lt=1,
+        description="plan so that every year's cap holds with at least this probability under binomial "
+                    "attrition (absent: the expected-value plan; docs/confidence.md)",
     )
 
 
@@ -398,6 +409,21 @@ class Objective(Strict):
         return order
 
 
+class Simulation(Strict):
+    """How a plan to a confidence level (``mix.confidence``, ``budget.confidence``) is calibrated and checked by
+    simulation (docs/confidence.md); ``wfplan simulate`` takes its own ``--reps`` and ``--seed``."""
+
+    check_reps: int = Field(default=10_000, ge=100, le=1_000_000, description="repetitions of the final check")
+    calibration_reps: int = Field(
+        default=4_000, ge=100, le=1_000_000, description="repetitions of each calibration round"
+    )
+    rounds: int = Field(default=3, ge=1, le=10, description="solves at most, each with wider margins than the last")
+    seed: int = Field(
+        default=1, ge=0, le=MAX_SEED,
+        description="seed of the calibration; the check draws from seed + 1, fresh numbers the margins never saw",
+    )
+
+
 class Solver(Strict):
     backend: Literal["highs", "cbc", "scip", "cpsat"] = Field(default="highs", description="MILP solver")
     time_limit: float = Field(
@@ -562,6 +588,7 @@ class Scenario(Strict):
     unit_grading: UnitGrading = UnitGrading()
     objective: Objective = Objective()
     solver: Solver = Solver()
+    simulation: Simulation = Simulation()
     flow_convention: Literal["start_of_year", "service_dependent"] = Field(
         default="start_of_year",
         description="start_of_year: attrition on the start-of-year stock only; service_dependent: inflows waste too (docs/model.md)",

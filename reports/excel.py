@@ -2,8 +2,8 @@
 
 ``write_graded_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
 ``mix.csv``, ``units.csv``, ``requirements.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx``
-with the sheets Summary, Budget, Requirements (only when requirements.csv has rows), Mix, Headcount,
-Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
+with the sheets Summary, Budget, Requirements (only when requirements.csv has rows), Mix, Simulation (only once
+``wfplan simulate`` wrote simulation.csv: the fan charts), Headcount, Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
 numeric cells with number formats; the mix path and the budget against its cap are native Excel charts;
 over-cap and out-of-band cells are marked by conditional formatting.
 :func:`reports.plugins.write_workbook`, the ``excel`` writer of the ``wfplan.reports`` entry-point group, calls
@@ -41,6 +41,8 @@ from xlsxwriter.worksheet import Worksheet
 from models.scenario import SEQUENCES
 from optimizer.plan.grades import CHANGE_COLUMNS, grade_changes, grade_path_wide
 from optimizer.plan.reader import PlanFiles, read_plan
+from optimizer.simulate.confidence import confidence_sentences
+from optimizer.simulate.results import simulation_sentences
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports.excel_stream import LongRows, assemble, xf_index
 
@@ -49,8 +51,10 @@ __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "requirements_sheet", "write_graded_
 REPORT_NAME = "report.xlsx"
 MAX_SHEET_ROWS = 1_048_576
 """Rows of one worksheet, header included (Excel's limit)."""
-SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Headcount", "Actions", "Flows", "Units", "Grades", "Scenario")
-"""Every sheet, in order; Requirements only when requirements.csv has rows."""
+SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Simulation", "Headcount", "Actions", "Flows", "Units",
+          "Grades", "Scenario")
+"""Every sheet, in order; Requirements only when requirements.csv has rows, Simulation only once ``wfplan
+simulate`` wrote simulation.csv."""
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
     "strings_to_formulas": False,
@@ -184,9 +188,19 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
         sheet.write_string(row + 1, 0, "Missed targets", book.styles["section"])
         row = write_key_values(book, sheet, row + 2, [(key, value, None) for key, value in missed])
     if summary.get("diagnosis"):
-        sheet.write_string(row + 1, 0, "Diagnosis", book.styles["section"])
-        for offset, sentence in enumerate(diagnosis_sentences(summary["diagnosis"]), start=2):
-            sheet.write_string(row + offset, 0, sentence, book.styles["text"])
+        row = _sentences(book, sheet, row, "Diagnosis", diagnosis_sentences(summary["diagnosis"]))
+    if summary.get("confidence"):
+        row = _sentences(book, sheet, row, "Confidence level and its cost", confidence_sentences(summary["confidence"]))
+    if plan.simulation_summary is not None:
+        _sentences(book, sheet, row, "Simulation (sheet Simulation)", simulation_sentences(plan.simulation_summary))
+
+
+def _sentences(book: Book, sheet: Worksheet, row: int, title: str, sentences: list[str]) -> int:
+    """A section title and its sentences, one a row, after ``row``; returns the last row written."""
+    sheet.write_string(row + 1, 0, title, book.styles["section"])
+    for offset, sentence in enumerate(sentences, start=2):
+        sheet.write_string(row + offset, 0, sentence, book.styles["text"])
+    return row + 1 + len(sentences)
 
 
 def _status_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
@@ -354,6 +368,61 @@ def _mix_chart(book: Book, sequence: str, share_col: int, last: int) -> Any:
     return chart
 
 
+SIMULATION_STYLES = {"year": "integer", "measure": "text", "sequence": "text", "plan": "decimal", "p05": "decimal",
+                     "p50": "decimal", "p95": "decimal", "probability": "share"}
+FAN_LINES = {"p05": {"color": "#9DC3E6", "width": 1.5}, "p50": {"color": "#2F5597", "width": 2.5},
+             "p95": {"color": "#9DC3E6", "width": 1.5}, "plan": {"color": "#404040", "dash_type": "dash"},
+             "lower": {"color": "#A6A6A6", "dash_type": "round_dot"}, "upper": {"color": "#A6A6A6", "dash_type": "round_dot"},
+             "cap": {"color": "#C00000", "width": 2.25}}
+"""Lines of the fan charts: the 5 % and 95 % quantiles pale, the median strong, the plan dashed, band and cap."""
+
+
+def _fan_table(simulation: pd.DataFrame, mix: pd.DataFrame, budget: pd.DataFrame) -> pd.DataFrame:
+    """Years as rows; per sequence its share's p05, p50, p95, plan, lower, upper; then the total's and the cap."""
+    frame = pd.DataFrame({"year": sorted(simulation["year"].unique())})
+    for sequence in SEQUENCES:
+        rows = simulation[(simulation["measure"] == "share") & (simulation["sequence"] == sequence)].set_index("year")
+        band = mix[mix["sequence"] == sequence].set_index("year")
+        for field in ("p05", "p50", "p95", "plan"):
+            frame[f"{sequence} {field}"] = frame["year"].map(rows[field])
+        for field in ("lower", "upper"):
+            frame[f"{sequence} {field}"] = frame["year"].map(band[field])
+    totals = simulation[simulation["measure"] == "total"].set_index("year")
+    for field in ("p05", "p50", "p95", "plan"):
+        frame[f"total {field}"] = frame["year"].map(totals[field])
+    frame["total cap"] = frame["year"].map(budget[budget["unit_id"] == ALL].set_index("year")["cap"])
+    return frame
+
+
+def simulation_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """The fan table (years as rows, quantiles of each share with its band, of the total with its cap), one
+    native line chart per sequence and one of the total (the fan charts), then simulation.csv as it is."""
+    fan = _fan_table(plan.simulation, plan.mix, plan.budget)
+    styles = {"year": "integer", **{c: "money" if c.startswith("total") else "share" for c in fan.columns[1:]}}
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, len(fan.columns), 14)
+    sheet.freeze_panes(1, 1)
+    end = write_frame(book, sheet, 0, fan, styles)
+    columns = list(fan.columns)
+    groups = [(s, f"{s} share: 5 %, median, 95 % of simulations", "0%") for s in SEQUENCES] + [
+        ("total", "Total (payroll + one-off) against the cap", "#,##0")]
+    for index, (prefix, title, number_format) in enumerate(groups):
+        chart = book.workbook.add_chart({"type": "line"})
+        for name, line in FAN_LINES.items():
+            if f"{prefix} {name}" not in columns:
+                continue
+            column = columns.index(f"{prefix} {name}")
+            chart.add_series({"name": f"{prefix} {name}", "categories": ["Simulation", 1, 0, end - 1, 0],
+                              "values": ["Simulation", 1, column, end - 1, column], "line": line,
+                              "marker": {"type": "none"}})
+        chart.set_title({"name": title})
+        chart.set_x_axis({"name": "year"})
+        chart.set_y_axis({"num_format": number_format})
+        chart.show_blanks_as("gap")
+        sheet.insert_chart(end + 1 + 16 * (index // 2), 0, chart, {"x_offset": 500 * (index % 2)})
+    write_frame(book, sheet, end + 34, plan.simulation, SIMULATION_STYLES)
+
+
 def headcount_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     """headcount.csv summed over grades: one row per unit × sequence × tier, one column per year, and a
     total row."""
@@ -489,7 +558,9 @@ def write_graded_workbook(plan_dir: Path) -> Path:
     plan = read_plan(plan_dir)
     written = io.BytesIO()
     book = Book.create(written)
-    shown = [name for name in SHEETS if name != "Requirements" or not plan.requirements.empty]
+    hidden = {"Requirements"} if plan.requirements.empty else set()
+    hidden |= {"Simulation"} if plan.simulation is None else set()
+    shown = [name for name in SHEETS if name not in hidden]
     sheets = {name: book.workbook.add_worksheet(name) for name in shown}
     long_rows, notes = {}, []
     for name, source in LONG_SHEETS.items():
@@ -500,6 +571,8 @@ def write_graded_workbook(plan_dir: Path) -> Path:
     if "Requirements" in sheets:
         requirements_sheet(book, sheets["Requirements"], plan.requirements)
     mix_sheet(book, sheets["Mix"], plan)
+    if "Simulation" in sheets:
+        simulation_sheet(book, sheets["Simulation"], plan)
     headcount_sheet(book, sheets["Headcount"], plan)
     units_sheet(book, sheets["Units"], plan)
     grades_sheet(book, sheets["Grades"], plan)

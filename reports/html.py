@@ -4,7 +4,9 @@
 ``units.csv``, ``requirements.csv`` and ``summary.json`` (whose year-1 counts the verifier checked against
 ``actions.csv``) and writes ``report.html`` beside them: status and targets, the diagnosis in sentences when
 there is one, the mix path against the target band, the budget against the cap, requirements against headcount
-(when requirements.csv has rows), tier pyramids, a Sankey of the flows and a per-unit table. plotly.js
+(when requirements.csv has rows), tier pyramids, a Sankey of the flows and a per-unit table; what a confidence
+level achieved and cost (summary.json's ``confidence``, when the scenario asks for one); and, once ``wfplan
+simulate`` has written ``simulation.json`` and ``simulation.csv``, the odds of the plan with fan charts. plotly.js
 is embedded once, so the page opens offline. Every text that comes from the data is HTML-escaped.
 :func:`reports.plugins.write_html_report`, the ``html`` writer of the ``wfplan.reports`` entry-point group,
 calls :func:`write_graded_report` for these plans and :mod:`reports.ladder` for a plan of a scenario with its
@@ -26,6 +28,8 @@ from plotly.offline import get_plotlyjs
 
 from optimizer.plan.grades import grade_changes
 from optimizer.plan.reader import PlanFiles, read_plan
+from optimizer.simulate.confidence import confidence_sentences
+from optimizer.simulate.results import simulation_sentences
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports import charts
 
@@ -219,10 +223,43 @@ def _diagnosis_section(summary: Mapping[str, Any]) -> str:
         return ""
     diagnosis = summary["diagnosis"]
     intro = '<p class="note">The targets cannot all be met; the optimiser\'s diagnosis:</p>'
-    sentences = "".join(f"<li>{escape(sentence)}</li>" for sentence in diagnosis_sentences(diagnosis))
     raw = (f'<details><summary>Every number of the diagnosis (summary.json)</summary>'
            f'<div class="wide">{render_value(diagnosis)}</div></details>')
-    return html_section("diagnosis", "Diagnosis", f'{intro}<ul class="sentences">{sentences}</ul>{raw}')
+    return html_section("diagnosis", "Diagnosis", intro + _sentence_list(diagnosis_sentences(diagnosis)) + raw)
+
+
+def _sentence_list(sentences: list[str]) -> str:
+    return '<ul class="sentences">' + "".join(f"<li>{escape(sentence)}</li>" for sentence in sentences) + "</ul>"
+
+
+def _confidence_section(summary: Mapping[str, Any]) -> str:
+    """What planning to a confidence level achieved and cost (summary.json's ``confidence``); empty without."""
+    if "confidence" not in summary:
+        return ""
+    intro = ('<p class="note">The plan keeps margins inside its bands and under its caps so that they hold with the '
+             "probability asked under binomial attrition, checked on fresh simulations (docs/confidence.md).</p>")
+    return html_section("confidence", "Confidence level and its cost",
+                        intro + _sentence_list(confidence_sentences(summary["confidence"])))
+
+
+def _simulation_section(plan: PlanFiles) -> str:
+    """``wfplan simulate``'s results (simulation.json and .csv): sentences, a table of the probabilities by year
+    and the fan charts of the shares and of the total; empty before the plan was simulated."""
+    simulated, table = plan.simulation_summary, plan.simulation
+    if simulated is None or table is None:
+        return ""
+    rows = [[str(year["year"]), "—" if year["p_mix_met"] is None else _percent(year["p_mix_met"]),
+             _percent(year["p_budget_held"]),
+             *(f"{_percent(year['sequences'][s]['share']['p05'])} – {_percent(year['sequences'][s]['share']['p95'])}"
+               for s in charts.SEQUENCES)] for year in simulated["years"]]
+    header = ["year", "every band held", "cap held", *(f"{s} share, 5–95 %" for s in charts.SEQUENCES)]
+    note = ('<p class="note">The plan under binomial attrition (docs/simulation.md): shaded, the 5–95 % range of '
+            "the simulations; solid, their median; dashed, the plan; dotted grey, the band's edges.</p>")
+    return html_section("simulation", "Simulation: the odds of the plan", "".join([
+        note, _sentence_list(simulation_sentences(simulated)), html_table(header, rows, numeric={1, 2, 3, 4, 5}),
+        html_chart(charts.share_fan_figure(table, plan.mix), "chart-share-fan"),
+        html_chart(charts.total_fan_figure(table, plan.budget), "chart-total-fan"),
+    ]))
 
 
 def html_chart(figure: go.Figure, div_id: str) -> str:
@@ -347,6 +384,8 @@ def _body(plan: PlanFiles) -> str:
     return "".join([
         _status_section(plan),
         _diagnosis_section(plan.summary),
+        _confidence_section(plan.summary),
+        _simulation_section(plan),
         html_section("mix", "Mix path against the target band",
                      f'<p class="note">Share of each sequence by year; shaded: target ± tolerance, required from year '
                      f"{html_text(mix.get('deadline'))}.</p>" + html_chart(charts.mix_figure(plan.mix), "chart-mix")),

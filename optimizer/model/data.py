@@ -59,6 +59,11 @@ class ModelData:
     kind: ModelKind
     min_headcount: dict[str, float] = field(default_factory=dict)
     max_headcount: dict[str, float] = field(default_factory=dict)
+    mix_margin: dict[tuple[str, int, str], float] = field(default_factory=dict)
+    """Heads by which the plan keeps inside each mix band, by (sequence, year, ``lower`` | ``upper``): a plan
+    to a confidence level (:mod:`optimizer.simulate.confidence`); empty for the expected-value plan."""
+    budget_margin: dict[int, float] = field(default_factory=dict)
+    """CNY by which the plan keeps under each year's budget cap (a plan to a confidence level)."""
     elastic: bool = False
     """Build the hard families (unit headcount bounds, operations floor, promotion floors) with penalised
     slacks (:func:`optimizer.model.formulation.add_hard_row`): the model is then always feasible, which

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from optimizer.plan.folders import MARKER
 
-__all__ = ["GRADED", "INT", "LADDER", "NUM", "PLAN_FILES", "SUMMARY_KEYS", "TABLES", "TEXT", "Column", "Key",
+__all__ = ["ALL_TABLES", "GRADED", "INT", "LADDER", "NUM", "PLAN_FILES", "SUMMARY_KEYS", "TABLES", "TEXT", "Column", "Key",
            "PlanFile", "columns", "render_outputs_reference", "schema"]
 
 TEXT, INT, NUM = "text", "int", "num"
@@ -45,6 +45,8 @@ class PlanFile:
     kinds: tuple[str, ...]
     about: str
     columns: tuple[Column, ...] = ()
+    command: str = "solve"
+    """The command that writes the file: ``solve`` (and ``demo``), or ``simulate`` (added later, optional)."""
 
     @property
     def stem(self) -> str:
@@ -209,7 +211,9 @@ WORKBOOK = PlanFile("report.xlsx", BOTH, (
     "then every grade change with the unit's payroll in the years it holds, with and without it: "
     "`optimizer/plan/grades.py`) and Scenario (the diagnosis as it is in "
     "`summary.json` too). Own-ladder plans: Summary, "
-    "Requirements, Headcount, Flows, Costs and Scenario."))
+    "Requirements, Headcount, Flows, Costs and Scenario. After `wfplan simulate`, graded plans also have the sheet "
+    "Simulation (`simulation.csv` and its fan charts: the 5 %, median and 95 % lines of each sequence's share with "
+    "its band, and of the total with the cap)."))
 PAGE = PlanFile("report.html", BOTH, (
     "Written from the files above alone, one self-contained page. Graded plans: status and targets, the "
     "diagnosis (its sentences, then every number of it in a collapsed block), the mix path, the budget against "
@@ -219,23 +223,50 @@ PAGE = PlanFile("report.html", BOTH, (
     "grade changes with their cost, as in the workbook's Grades sheet). Own-ladder plans: headcount by "
     "category and year, requirements against headcount with overmanning and short time, the flows and the cost "
     "by year and part (the last row is `objective.cost`); both reports state that there are no per-person "
-    "actions."))
+    "actions.") + " After `wfplan simulate`, both reports also show the simulation: the probability that every "
+    "band and the cap hold, per year, and fan charts (the 5–95 % range and the median of each sequence's share "
+    "against its band, of the total against the cap; docs/simulation.md).")
+SIMULATION_JSON = PlanFile("simulation.json", (GRADED,), (
+    "Only after `wfplan simulate PLAN_DIR` (docs/simulation.md): the plan under binomial attrition, R "
+    "repetitions. Keys: `reps`, `seed`, `chunk_reps` (repetitions per seeded chunk), `seconds`, `p_mix_met` "
+    "(every band held in every year it applies), `p_budget_held` (every year's cap held), `p_all_met` (both), "
+    "`standard_error` (of `p_all_met`, √(p(1−p)/R)), and `years`: per year 1..H `{year, mix_applies, "
+    "p_mix_met` (null before the deadline)`, p_budget_held, sequences: {<sequence>: {p_in_band, lower, upper, "
+    "plan_share, share: {p05, p50, p95}, headcount: {plan, p05, p50, p95}}}, headcount: {plan, p05, p50, p95}, "
+    "payroll: {plan, p05, p50, p95}, total: {plan, cap, p05, p50, p95}}`. Quantiles are of the repetitions' "
+    "values (numpy's linear interpolation); `plan` is the plan's own (expected) value. Same plan, same seed, "
+    "same `reps`: the same numbers, however many processes ran them."), command="simulate")
+SIMULATION_CSV = PlanFile("simulation.csv", (GRADED,), (
+    "Only after `wfplan simulate`: `simulation.json` as a table, one row per year and measure."), (
+    Column("year", INT, "year", "the plan year 1..H"),
+    Column("measure", TEXT, "—", "share | headcount (per sequence, and of the group as `ALL`) | payroll | total "
+                                 "(payroll + one-off costs) | mix (only `probability`: every band held)"),
+    Column("sequence", TEXT, "—", "management | technical | operations | ALL"),
+    Column("plan", NUM, "as measure", "the plan's value (empty for `mix`)"),
+    Column("p05", NUM, "as measure", "5 % quantile over the repetitions"),
+    Column("p50", NUM, "as measure", "median"),
+    Column("p95", NUM, "as measure", "95 % quantile"),
+    Column("probability", NUM, "share", "share rows: the share lies in its band; total: total ≤ cap; mix: every "
+                                        "band holds (empty where nothing applies)"),
+), command="simulate")
 
 PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, SUMMARY, REFERENCE,
-                                    WORKBOOK, PAGE, MARK)
+                                    WORKBOOK, PAGE, MARK, SIMULATION_JSON, SIMULATION_CSV)
 """Every file of a plan folder, in the order docs/outputs.md lists them."""
-TABLES: dict[str, PlanFile] = {file.stem: file for file in PLAN_FILES if file.columns}
-"""The CSV files by name without ``.csv``."""
+ALL_TABLES: dict[str, PlanFile] = {file.stem: file for file in PLAN_FILES if file.columns}
+"""Every CSV file by name without ``.csv``, those ``wfplan simulate`` adds included."""
+TABLES: dict[str, PlanFile] = {name: file for name, file in ALL_TABLES.items() if file.command == "solve"}
+"""The CSV files a solve writes, by name without ``.csv``."""
 
 
 def columns(name: str) -> list[str]:
     """The columns of ``name``.csv, in order."""
-    return [column.name for column in TABLES[name].columns]
+    return [column.name for column in ALL_TABLES[name].columns]
 
 
 def schema(name: str) -> dict[str, str]:
     """``column → type`` of ``name``.csv, in column order."""
-    return {column.name: column.kind for column in TABLES[name].columns}
+    return {column.name: column.kind for column in ALL_TABLES[name].columns}
 
 
 def _stage_keys() -> tuple[Key, ...]:
@@ -310,6 +341,7 @@ SUMMARY_KEYS: tuple[Key, ...] = (
             ("build", "building the model", None),
             ("solve", "solving every stage", None),
             ("diagnosis", "the diagnosis, when one is made", (GRADED,)),
+            ("confidence", "the simulations of a plan to a confidence level (calibration and check)", (GRADED,)),
             ("plan", "turning the solution into the plan's tables", None),
             ("write", "writing the tables and summary.json", None),
             ("verify", "the independent verification", None),
@@ -322,8 +354,26 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     )),
     Key("diagnosis", "only when a target is missed (exit 3) or the model is infeasible (exit 4), and the run was "
                      "asked for it (`wfplan solve` does unless `--no-diagnosis`); see below", (GRADED,)),
+    Key("confidence", "only when the scenario sets `mix.confidence` or `budget.confidence` (docs/confidence.md)",
+        (GRADED,), (
+            Key("mix", "{level (null: not asked), achieved (share of the check's simulations in which every band held "
+                       "in every year), standard_error, expected_value_plan (the same for the plan solved without "
+                       "margins, on the same simulations), met (achieved ≥ level)}"),
+            Key("budget", "the same for every year's cap"),
+            Key("check", "{reps, seed}: the fresh simulations of the check (`simulation.check_reps`, "
+                         "`simulation.seed` + 1)"),
+            Key("rounds", "solves with margins made (0: none found a plan and the expected-value plan stands)"),
+            Key("margins", "{z_mix, z_budget, mix: [{sequence, year, side, heads}], budget: [{year, amount}]}: what "
+                           "the plan keeps inside each band side (heads) and under each cap (CNY)"),
+            Key("cost", "{plan, expected_value_plan, difference, percent}: the `cost` goal (CNY over the horizon) of "
+                        "the plan and of the expected-value plan: what the confidence costs"),
+        )),
     Key("lp_file", "only with `--save-lp`: the model file written instead of solving (no plan folder; printed "
                    "by `--json`)"),
+    Key("run", "the run this plan is recorded as in the run store (docs/registry.md); absent in a plan written "
+               "without the store (`api.Plan.write`, sweep points: their run is `<sweep id>-p<point>`)", None, (
+        Key("id", "the run id, `YYYYMMDD-HHMMSS-xxxxxx` (UTC start time and six random hex digits)"),
+    )),
 )
 """Every key ``summary.json`` may hold, in the order docs/outputs.md lists them."""
 
@@ -369,7 +419,8 @@ relaxations     one entry per key searched, those that restore every target firs
                 0.001), rounded so that it still suffices, and shown to suffice by a solve; `set` is the
                 `--set` list that applies it; `insufficient` is the value closest to `to` (or to `limit`) that
                 a solve showed not to restore the targets (`from` when none did); `undecided` lists the values
-                whose probes the time limit stopped before either was shown (taken as "not met").
+                whose probes the time limit stopped before either was shown (taken as "not met"); the whole
+                diagnosis ends within `solver.time_limit` seconds, and the probes past it are undecided.
                 Keys, when they apply and are not at the end of their range: promotion.tier_rate,
                 mobility.operations_to_technical, mobility.management_to_technical,
                 hiring.max_rate.technical|operations (hiring on), budget.growth (no explicit caps),
@@ -381,8 +432,11 @@ relaxations     one entry per key searched, those that restore every target firs
                 that grade, `limit` the lowest band: one probe).
 earliest_year   the earliest year from which the mix band can hold with every other target met (the `to`
                 of mix.deadline); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
+earliest_year_undecided  true when the time limit stopped the earliest-year search before an answer
+                (`earliest_year` is then null without meaning "never")
 search          {probes, workers, seconds}: the searches run in worker processes when one probe (a model
-                build and the first stage's solve) is expected to take over 2 s
+                build and the first stage's solve) is expected to take over 2 s; `workers` is their number,
+                or the Dask scheduler's address when they ran on a cluster (`wfplan solve --scheduler`)
 ```
 """
 """The ``diagnosis`` key of summary.json."""
@@ -497,7 +551,8 @@ def _key_rows(keys: tuple[Key, ...], prefix: str = "", parent: tuple[str, ...] =
 
 def _file_section(file: PlanFile) -> str:
     """A file's heading, who writes it, its prose and its columns (summary.json: its keys)."""
-    lines = [f"## `{file.name}`", f"Written by: {', '.join(file.kinds)} plans.", "", file.about]
+    by = "" if file.command == "solve" else f", by `wfplan {file.command}`"
+    lines = [f"## `{file.name}`", f"Written by: {', '.join(file.kinds)} plans{by}.", "", file.about]
     if file.columns:
         lines += ["", "| column | type | unit | meaning |", "|---|---|---|---|"]
         lines += [f"| `{c.name}` | {c.kind} | {c.unit} | {_cell(c.meaning)} |" for c in file.columns]
