@@ -6,8 +6,8 @@ has a per-person meaning: later years of the cohort model are expected values.
 
 Notation: e an employee in state σ(e) = (unit u, sequence s, tier k, grade g) and cohort c(e) (state,
 seniority bucket, qualified flag: :mod:`optimizer.model.cohorts`); A(e) the actions
-:func:`optimizer.model.network.arcs_from` allows c(e) (the network's eligibility, landing and tier-cap rules are
-the definition of what may happen), τ(a) the landing state of action a (none for a redundancy);
+:func:`optimizer.model.network.arcs_from` allows c(e) in year 1 (the network's eligibility, landing and tier-cap
+rules, with the units' tier caps and pay coefficients of year 1, are the definition of what may happen), τ(a) the landing state of action a (none for a redundancy);
 a_{s,k} the attrition rate; n_c, n_σ, n[u,s,k], n_s roster counts.
 
 Variables: y[e,a] ∈ {0,1} for a ∈ A(e) (``assign[E0001,tier_promotion,U1,technical,3,1]``,
@@ -152,7 +152,7 @@ def add_assignments(model: LinearModel, data: ModelData, roster: pd.DataFrame) -
         [
             (*c, number, arc.kind, *(arc.target.state if arc.target else (None,) * 4), arc.route)
             for c in cohort_counts(roster)
-            for number, arc in enumerate(arcs_from(c, data.scenario, data.pay, data.units))
+            for number, arc in enumerate(arcs_from(c, data.scenario, data.pay, data.units, 1))
         ],
         columns=[*COHORT_COLUMNS, "arc", "kind", *TO_STATE, "route"],
     ).astype({"to_tier": "Int64", "to_grade": "Int64"})
@@ -175,10 +175,10 @@ def add_assignments(model: LinearModel, data: ModelData, roster: pd.DataFrame) -
 
 def _one_off(candidates: pd.DataFrame, data: ModelData) -> np.ndarray:
     """One-off CNY of each action: retraining (operations → technical) or move cost for a sequence move,
-    transfer cost, severance = cost_factor × pay(σ(e)); grade steps and promotions cost pay only."""
+    transfer cost, severance = cost_factor × pay(σ(e), year 1); grade steps and promotions cost pay only."""
     mobility, kind = data.scenario.mobility, candidates["kind"].to_numpy()
     move = np.where(candidates["route"] == "operations_to_technical", mobility.retraining_cost, mobility.move_cost)
-    severance = data.scenario.redundancy.cost_factor * data.pay.pay_of(candidates)
+    severance = data.scenario.redundancy.cost_factor * data.pay.pay_of(candidates, year=1)
     chosen = [kind == SEQUENCE_MOVE, kind == UNIT_TRANSFER, kind == REDUNDANCY]
     return np.select(chosen, [move, mobility.transfer_cost, severance], 0.0)
 
@@ -187,7 +187,7 @@ def add_hires_and_stock(model: LinearModel, data: ModelData, roster: pd.DataFram
                         candidates: pd.DataFrame) -> tuple[dict[State, int], dict[State, int]]:
     """h[σ] ∈ ℤ₊ for every entry state of :func:`optimizer.model.network.hire_arcs`; x[σ] ≥ 0 for every state
     that holds people or that an action or a hire lands on."""
-    entries = sorted({arc.target.state for arc in hire_arcs(data.scenario, data.pay, data.units)})
+    entries = sorted({arc.target.state for arc in hire_arcs(data.scenario, data.pay, data.units, 1)})
     hire = {σ: model.add_var(f"hire[{_label(*σ)}]", integer=True) for σ in entries}
     landed = candidates.loc[candidates["kind"] != REDUNDANCY, TO_STATE].drop_duplicates()
     held = roster[STATE].drop_duplicates()
@@ -297,10 +297,10 @@ def add_mix_band(model: LinearModel, data: ModelData, stock: dict[State, int], s
 
 def add_budget(model: LinearModel, data: ModelData, roster: pd.DataFrame, candidates: pd.DataFrame,
                hire: dict[State, int], stock: dict[State, int], slack_row: dict[int, int]) -> None:
-    """spend = Σ_σ pay(σ)·x[σ] + Σ_{e,a} one_off(e,a)·y[e,a] + Σ_σ hiring.cost[s(σ)]·h[σ];
+    """spend = Σ_σ pay(σ, year 1)·x[σ] + Σ_{e,a} one_off(e,a)·y[e,a] + Σ_σ hiring.cost[s(σ)]·h[σ];
     spend/P − overrun ≤ cap(1)/P with cap from the roster's payroll and P the mean pay (the row in units
     of P, as the cohort model states it); ``cost`` += spend, ``budget_overrun`` += P·overrun (CNY)."""
-    spend = _state_sum(stock, lambda σ: data.pay.pay(*σ))
+    spend = _state_sum(stock, lambda σ: data.pay.pay(*σ, year=1))
     spend.update(zip(candidates["var"].tolist(), candidates["one_off"].tolist()))
     spend.update({var: data.scenario.hiring.cost.get(σ[1]) for σ, var in hire.items()})
     model.add_objective("cost", spend)

@@ -168,7 +168,8 @@ class Plan:
     flows = property(lambda self: self.table("flows"), doc="Flows between states by kind and year.")
     budget = property(lambda self: self.table("budget"), doc="Payroll, one-off costs and cap by unit and year.")
     mix = property(lambda self: self.table("mix"), doc="Sequence shares by year, with the target band.")
-    units = property(lambda self: self.table("units"), doc="Unit scores, grades, pay coefficients, tier caps.")
+    units = property(lambda self: self.table("units"),
+                     doc="Each unit's score, grade, pay coefficient and tier cap per year (its grade path).")
     requirements = property(lambda self: self.table("requirements"), doc="Requirements against headcount.")
 
     def write(self, folder: str | Path, reports: bool = True) -> Path:

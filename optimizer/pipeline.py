@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from models.grading import PATH_COLUMNS
 from models.io import InputTables
 from models.scenario import Scenario, ScenarioError
 from models.validation import load_inputs, scenario_problems
@@ -431,7 +432,7 @@ def _graded_tables(model: LinearModel, solution: Solution, data: ModelData, inde
         "flows": flows_table(plan, data),
         "budget": budget_table(plan, data, requirements),
         "mix": mix_table(headcount, data),
-        "units": graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]],
+        "units": graded[PATH_COLUMNS],
         "requirements": requirements,
     }
 

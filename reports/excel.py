@@ -39,6 +39,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from models.scenario import SEQUENCES
+from optimizer.plan.grades import CHANGE_COLUMNS, grade_changes, grade_path_wide
 from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
@@ -51,7 +52,7 @@ REPORT_NAME = "report.xlsx"
 MAX_SHEET_ROWS = 1_048_576
 """Rows of one worksheet, header included (Excel's limit)."""
 SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Simulation", "Headcount", "Actions", "Flows", "Units",
-          "Scenario")
+          "Grades", "Scenario")
 """Every sheet, in order; Requirements only when requirements.csv has rows, Simulation only once ``wfplan
 simulate`` wrote simulation.csv."""
 WORKBOOK_OPTIONS = {
@@ -448,13 +449,34 @@ def _sequence_order(frame: pd.DataFrame) -> list[str]:
 
 
 def units_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
-    """units.csv: composite score, grade, pay coefficient and the highest tier each unit may hold."""
-    sheet.set_column(0, 0, 18)
-    sheet.set_column(1, 4, 14)
-    sheet.freeze_panes(1, 1)
-    styles = {"unit_id": "text", "score": "decimal", "grade": "text", "pay_coefficient": "decimal",
-              "max_tier": "integer"}
-    write_frame(book, sheet, 0, plan.units, styles)
+    """units.csv: each unit's score, grade, pay coefficient and highest tier per year."""
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 2, 18)
+    sheet.set_column(3, 6, 14)
+    sheet.freeze_panes(1, 3)
+    styles = {"year": "integer", "unit_id": "text", "name": "text", "score": "decimal", "grade": "text",
+              "pay_coefficient": "decimal", "max_tier": "integer"}
+    end = write_frame(book, sheet, 0, plan.units, styles)
+    sheet.autofilter(0, 0, end - 1, len(plan.units.columns) - 1)
+
+
+def grades_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """Each unit's grade path (one column per year), then every grade change with the unit's payroll in the
+    years it holds, with and without it (:func:`optimizer.plan.grades.grade_changes`)."""
+    wide = grade_path_wide(plan.units)
+    sheet.set_column(0, 1, 18)
+    sheet.set_column(2, len(CHANGE_COLUMNS), 14)
+    sheet.write(0, 0, "Grade path", book.style("text", bold=True))
+    row = write_frame(book, sheet, 1, wide, dict.fromkeys(wide.columns, "text")) + 1
+    changes = grade_changes(plan.units, plan.budget)
+    sheet.write(row, 0, "Grade changes: payroll of the unit in the years each holds, with it and re-priced at the "
+                        "coefficient before it (payroll × old / new coefficient; the plan held fixed)",
+                book.style("text", bold=True))
+    styles = {"unit_id": "text", "name": "text", "year": "integer", "until": "integer", "from_grade": "text",
+              "to_grade": "text", "from_coefficient": "decimal", "to_coefficient": "decimal",
+              "from_max_tier": "integer", "to_max_tier": "integer", "payroll": "money", "payroll_without": "money",
+              "cost": "money"}
+    write_frame(book, sheet, row + 1, changes, styles)
 
 
 def scenario_sheet(book: Book, sheet: Worksheet, summary: dict[str, Any]) -> None:
@@ -553,6 +575,7 @@ def write_graded_workbook(plan_dir: Path) -> Path:
         simulation_sheet(book, sheets["Simulation"], plan)
     headcount_sheet(book, sheets["Headcount"], plan)
     units_sheet(book, sheets["Units"], plan)
+    grades_sheet(book, sheets["Grades"], plan)
     scenario_sheet(book, sheets["Scenario"], plan.summary)
     book.workbook.close()
     target = plan_dir / REPORT_NAME

@@ -26,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from optimizer.plan.grades import grade_changes
 from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
@@ -293,24 +294,61 @@ def _unit_figures(heads: tuple[float, float], cost: tuple[float, float]) -> list
             _millions(c0), _millions(c1), _millions(c1 - c0, True)]
 
 
+def _path_text(grades: pd.Series) -> str:
+    """A unit's grades by year as ``C → A (year 2)``: the year-0 grade, then each change with its year."""
+    parts, previous = [], None
+    for year, grade in grades.items():
+        if grade != previous:
+            parts.append(escape(str(grade)) if previous is None else f"{escape(str(grade))} (year {int(year)})")
+        previous = grade
+    return " → ".join(parts)
+
+
 def _units_section(plan: PlanFiles) -> str:
-    """One row per unit of units.csv: grade, headcount and total cost in year 0 and year H with their changes;
-    the footer holds the group totals (``ALL`` rows of budget.csv)."""
+    """One row per unit of units.csv: its grade path, pay coefficient and max tier in year 0 and year H,
+    headcount and total cost in year 0 and year H with their changes; the footer holds the group totals
+    (``ALL`` rows of budget.csv). Then the grade changes and what each costs (:mod:`optimizer.plan.grades`)."""
     last = plan.horizon
-    units = plan.units.set_index("unit_id")
+    path = plan.units.sort_values(["unit_id", "year"], kind="stable")
+    order = plan.units["unit_id"].drop_duplicates()
+    grades = {unit_id: rows.set_index("year")["grade"] for unit_id, rows in path.groupby("unit_id")}
+    first, final = (path[path["year"] == year].set_index("unit_id").reindex(order) for year in (0, last))
     heads = plan.headcount.groupby(["unit_id", "year"])["headcount"].sum().unstack()
-    heads = heads.reindex(index=units.index, columns=[0, last]).fillna(0.0)
+    heads = heads.reindex(index=order, columns=[0, last]).fillna(0.0)
     cost = plan.budget.pivot(index="unit_id", columns="year", values="total")
-    cost = cost.reindex(index=[*units.index, "ALL"], columns=[0, last]).fillna(0.0)
-    rows = [[escape(str(unit_id)), escape(str(unit["grade"])), html_text(float(unit["pay_coefficient"])),
-             html_text(int(unit["max_tier"])), *_unit_figures(tuple(heads.loc[unit_id]), tuple(cost.loc[unit_id]))]
-            for unit_id, unit in units.iterrows()]
+    cost = cost.reindex(index=[*order, "ALL"], columns=[0, last]).fillna(0.0)
+
+    def span(column: str, unit_id: str) -> str:
+        start, end = first.loc[unit_id, column], final.loc[unit_id, column]
+        return html_text(start) if start == end else f"{html_text(start)} → {html_text(end)}"
+
+    rows = [[escape(str(unit_id)), _path_text(grades[unit_id]), span("pay_coefficient", unit_id),
+             span("max_tier", unit_id), *_unit_figures(tuple(heads.loc[unit_id]), tuple(cost.loc[unit_id]))]
+            for unit_id in order]
     footer = ["all units", "", "", "", *_unit_figures(tuple(heads.sum()), tuple(cost.loc["ALL"]))]
-    header = ["unit", "grade", "pay coefficient", "max tier", "headcount year 0", f"headcount year {last}", "change",
+    header = ["unit", "grade path", f"pay coefficient (year 0 → {last})", f"max tier (year 0 → {last})",
+              "headcount year 0", f"headcount year {last}", "change",
               "cost year 0 (CNY m)", f"cost year {last} (CNY m)", "change (CNY m)"]
     table = html_table(header, rows, numeric=set(range(2, 10)), footer=footer, css_id="unit-table")
     note = '<p class="note">Cost = payroll + hiring + retraining + redundancy (budget.csv “total”).</p>'
-    return html_section("units", "Units", note + table)
+    return html_section("units", "Units", note + table + _grade_changes_html(plan))
+
+
+def _grade_changes_html(plan: PlanFiles) -> str:
+    """The grade changes of the plan's reviews and their payroll with and without each."""
+    changes = grade_changes(plan.units, plan.budget)
+    if changes.empty:
+        return '<p class="note" id="grade-changes">No unit changes grade within the horizon.</p>'
+    rows = [[escape(str(r.unit_id)), f"{int(r.year)}–{int(r.until)}", f"{escape(str(r.from_grade))} → "
+             f"{escape(str(r.to_grade))}", f"{html_text(r.from_coefficient)} → {html_text(r.to_coefficient)}",
+             f"{html_text(r.from_max_tier)} → {html_text(r.to_max_tier)}", _millions(r.payroll),
+             _millions(r.payroll_without), _millions(r.cost, signed=True)] for r in changes.itertuples()]
+    header = ["unit", "years", "grade", "pay coefficient", "max tier", "payroll with it (CNY m)",
+              "payroll without it (CNY m)", "cost of the change (CNY m)"]
+    note = ('<p class="note">Each grade change in force over its years: the plan’s payroll of the unit, and the '
+            'same people priced at the coefficient before the change (payroll × old / new coefficient). The plan '
+            'itself is held fixed; re-solving with the review’s grade set is a what-if of its own.</p>')
+    return "<h3>Grade changes</h3>" + note + html_table(header, rows, numeric={5, 6, 7}, css_id="grade-changes")
 
 
 def frame_html(table: pd.DataFrame, css_id: str, money: Collection[str] = (), footer: bool = False) -> str:

@@ -207,6 +207,8 @@ def test_flow_menu_switches_the_sankey_to_all_years(page: Page) -> None:
 def test_unit_table_has_one_row_per_unit_with_its_numbers(page: Page, plan_dir: Path) -> None:
     units, headcount, budget = (_by_unit(plan_dir, table) for table in ("units", "headcount", "budget"))
     last = int(headcount["year"].max())
+    units = units[units["year"] == 0]  # the plan keeps its grades: one grade per unit (no review changes it)
+    assert units["grade"].tolist() == _by_unit(plan_dir, "units").query(f"year == {last}")["grade"].tolist()
     rows = {row[0]: row for row in page.unit_rows()}
     assert sorted(rows) == sorted(units["unit_id"]) and len(page.unit_rows()) == len(units)
     heads = headcount.groupby(["unit_id", "year"])["headcount"].sum()

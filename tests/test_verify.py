@@ -67,9 +67,13 @@ operations,2,2,55000
 """
 
 UNITS = """\
-unit_id,score,grade,pay_coefficient,max_tier
-钢联,80,A,1.2,3
-稀土,50,B,1,2
+year,unit_id,name,score,grade,pay_coefficient,max_tier
+0,钢联,包钢钢联股份有限公司,80,A,1.2,3
+0,稀土,北方稀土,50,B,1,2
+1,钢联,包钢钢联股份有限公司,80,A,1.2,3
+1,稀土,北方稀土,50,B,1,2
+2,钢联,包钢钢联股份有限公司,80,A,1.2,3
+2,稀土,北方稀土,50,B,1,2
 """
 
 # pay = base × coefficient: 钢联 ×1.2, 稀土 ×1.0
@@ -378,7 +382,7 @@ def test_landing_above_tier_cap(dirs: tuple[Path, Path]) -> None:
     assert failures(verify_plan(plan, data)) == {
         "tier_caps": [
             "flows land above the destination unit's max_tier (1): "
-            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 is 1)"
+            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 in year 1 is 1)"
         ],
         "eligibility": [
             "actions landing above the destination unit's max_tier (1): E03 tier_promotion 钢联/technical/1/2 → "
@@ -453,4 +457,34 @@ def test_mix_outside_band(dirs: tuple[Path, Path]) -> None:
             "year 2 operations: share 0.4 below the band [0.43, 0.47] by 0.03 (summary.json says targets_met: true); "
             "year 2 technical: share 0.5 above the band [0.43, 0.47] by 0.03 (summary.json says targets_met: true)"
         ]
+    }
+
+
+@pytest.mark.slow
+def test_landing_above_the_cap_a_review_lowered_that_year(dirs: tuple[Path, Path]) -> None:
+    """钢联 is reviewed in year 1 (last review year −2, cycle 3) and given grade X: coefficient 1.2 as before,
+    max_tier 1 from year 1. E02 stays on technical tier 2 (kept: no finding); E03's year-1 promotion to tier 2
+    lands above the cap of year 1, though year 0's cap (3) allowed it."""
+    plan, data = dirs
+    (data / "units.csv").write_text(UNITS_IN.replace("innovation\n", "innovation,last_review\n")
+                                    .replace(",80\n", ",80,-2\n").replace(",50\n", ",50,0\n"), encoding="utf-8")
+
+    def lower(summary: dict[str, Any]) -> None:
+        grading = summary["scenario"]["unit_grading"]
+        grading["grades"].append({"name": "X", "min_score": 100, "pay_coefficient": 1.2, "max_tier": 1})
+        grading["reviews"] = [{"unit": "钢联", "year": 1, "grade": "X", "scores": None}]
+
+    edit_summary(plan, lower)
+    edit_csv(plan, "units", lambda u: u.assign(
+        grade=u["grade"].where((u["unit_id"] != "钢联") | (u["year"] == "0"), "X"),
+        max_tier=u["max_tier"].where((u["unit_id"] != "钢联") | (u["year"] == "0"), "1")))
+    assert failures(verify_plan(plan, data)) == {
+        "tier_caps": [
+            "flows land above the destination unit's max_tier (1): "
+            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 in year 1 is 1)"
+        ],
+        "eligibility": [
+            "actions landing above the destination unit's max_tier (1): E03 tier_promotion 钢联/technical/1/2 → "
+            "钢联/technical/2/1 (performance 92, 3 years in grade) (max_tier of 钢联 is 1)"
+        ],
     }

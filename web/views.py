@@ -5,6 +5,7 @@ filtered, and the plan as a zip. Pure functions of frames and dictionaries, test
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +68,14 @@ def glance(scenario: dict[str, Any]) -> dict[str, str]:
 
 
 def unit_changes(plan: PlanFiles) -> pd.DataFrame:
-    """One row per unit: grade, headcount in year 0 and in the last year, and the change (largest cut first)."""
+    """One row per unit: grade (its path when a review changes it: ``C → A``), headcount in year 0 and in the last
+    year, and the change (largest cut first)."""
     last = plan.horizon
     heads = plan.headcount.groupby(["unit_id", "year"])["headcount"].sum().unstack().reindex(columns=[0, last])
-    frame = plan.units[["unit_id", "grade"]].merge(heads.fillna(0.0), left_on="unit_id", right_index=True, how="left")
+    path = plan.units.sort_values(["unit_id", "year"], kind="stable")
+    grades = path.groupby("unit_id", sort=False)["grade"].agg(
+        lambda g: " → ".join(str(grade) for grade, _ in itertools.groupby(g))).reset_index()
+    frame = grades.merge(heads.fillna(0.0), left_on="unit_id", right_index=True, how="left")
     frame = frame.rename(columns={0: "year 0", last: f"year {last}"})
     frame["change"] = frame[f"year {last}"] - frame["year 0"]
     return frame.sort_values(["change", "unit_id"]).reset_index(drop=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from models.grading import grade_units
+from models.grading import PATH_COLUMNS, grade_path, grade_units
 from models.synthetic import write_generated
 from models.scenario import ScenarioError
 from models.validation import load_inputs, scenario_problems
@@ -23,7 +23,7 @@ from optimizer.cli.common import (
     stdout_to_stderr,
     typed_command,
 )
-from optimizer.cli.console import data_overview, ladder_summary
+from optimizer.cli.console import data_overview, grade_path_overview, ladder_summary
 from optimizer.cli.runs import record_check
 from optimizer.pipeline import run_ladder_plan, run_plan
 from optimizer.plan.folders import OutputFolderError, owned_folder, staged_folder
@@ -145,16 +145,24 @@ def validate(data_dir: Path, scenario_file: str) -> None:
 @main.command("grade-units")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--scenario", "scenario_file", default="baseline", show_default=True)
-@click.option("--out", "out_file", type=click.Path(path_type=Path), help="also write units.csv here")
-def grade_units_command(data_dir: Path, scenario_file: str, out_file: Path | None) -> None:
-    """Unit scores, grades, pay coefficients and tier caps."""
-    scenario = resolve_scenario(scenario_file, ())
-    graded = grade_units(load_inputs(data_dir).units, scenario.unit_grading)
-    click.echo(graded.to_string(index=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="override a scenario value, e.g. unit_grading.reviews[unit=U07,year=3].grade=A")
+@click.option("--out", "out_file", type=click.Path(path_type=Path),
+              help="also write the grade path here, as a plan's units.csv (one row per unit and year)")
+def grade_units_command(data_dir: Path, scenario_file: str, overrides: tuple[str, ...], out_file: Path | None) -> None:
+    """Unit scores, grades, pay coefficients and tier caps today, then each unit's grade path over the
+    scenario's horizon (reviews every unit_grading.review_cycle years after the unit's last_review)."""
+    scenario = resolve_scenario(scenario_file, overrides)
+    units = load_inputs(data_dir).units
+    path = grade_path(units, scenario.unit_grading, scenario.horizon)
+    click.echo(grade_units(units, scenario.unit_grading).to_string(index=False))
+    click.echo(f"\ngrade path, years 0..{scenario.horizon} (* a review; reviews every "
+               f"{scenario.unit_grading.review_cycle} years):")
+    click.echo(grade_path_overview(path).to_string(index=False))
     if out_file is not None:
         if out_file.exists():
             raise OutputFolderError(f"{out_file}: refused: the file exists; choose a new file name")
-        write_csv(graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]], out_file)
+        write_csv(path[PATH_COLUMNS], out_file)
         click.echo(f"written to {out_file}")
 
 

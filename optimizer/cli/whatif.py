@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from models.scenario import Scenario, ScenarioError
-from models.scenario_files import unknown_key_problem
+from models.scenario_files import lookup, plain_key, unknown_key_problem
 from optimizer.cli.common import db_option, main, reference_option, resolve_scenario, scheduler_option, typed_command
 from optimizer.registry.recording import frontier_recorder, study_target, sweep_recorder
 from optimizer.registry.store import RunStore
@@ -32,6 +32,10 @@ def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
 
 
 def _current_value(scenario: Scenario, key: str) -> Any:
+    """The scenario's value at ``key``. A key that selects a record of a list (``unit_grading.reviews[unit=U,
+    year=T].grade``) gives None while the scenario has no such record; the points name a misspelt field."""
+    if plain_key(key) != key:
+        return lookup(scenario.model_dump(), key)
     node: Any = scenario.model_dump()
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -96,7 +100,7 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
         grids = parse_grids(list(grid_texts))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--grid") from None
-    unknown = [p for p in (unknown_key_problem(grid.key, "--grid") for grid in grids) if p]
+    unknown = [p for p in (unknown_key_problem(plain_key(grid.key), "--grid") for grid in grids) if p]
     if unknown:
         raise ScenarioError(scenario_file, unknown)
     target = study_target(store, "sweep", scenario.name, out_dir)

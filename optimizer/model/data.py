@@ -44,8 +44,8 @@ class ModelKind(Protocol):
     def downgrade_leaving(self, scenario: Scenario) -> float:
         """Share of the downgraded who leave in the year of the downgrade (``service_dependent`` only)."""
 
-    def one_off_cost(self, arc: Arc, data: ModelData) -> float:
-        """One-off cost of one person on ``arc``."""
+    def one_off_cost(self, arc: Arc, data: ModelData, year: int) -> float:
+        """One-off cost of one person on ``arc`` in plan year ``year``."""
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,12 @@ class ModelData:
             return 1.0 - self.kind.first_year_leaving(self.scenario, arc.target)
         return 1.0 - self.attrition(arc.target)
 
-    def one_off_cost(self, arc: Arc) -> float:
-        return self.kind.one_off_cost(arc, self)
+    def one_off_cost(self, arc: Arc, year: int) -> float:
+        return self.kind.one_off_cost(arc, self, year)
 
-    def pay_of(self, c: Cohort) -> float:
-        return self.pay.pay(c.unit, c.sequence, c.tier, c.grade)
+    def pay_of(self, c: Cohort, year: int = 0) -> float:
+        """pay(σ(c), year): the unit's pay coefficient of that year (:meth:`PayStructure.coefficient_at`)."""
+        return self.pay.pay(c.unit, c.sequence, c.tier, c.grade, year)
 
     @property
     def base_payroll(self) -> float:

@@ -347,14 +347,16 @@ def _add_margin(model: LinearModel, row: str, parts: tuple[str, ...], expr: Expr
 
 
 def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
-    """The ``cost`` term: Σ_{t=1..H} (payroll(t) + one-off costs(t)), with payroll(t) = Σ_c pay(σ(c))·x[c,t]
+    """The ``cost`` term: Σ_{t=1..H} (payroll(t) + one-off costs(t)), with payroll(t) = Σ_c pay(σ(c),t)·x[c,t]
+    (pay(σ,t) at the pay coefficient of the unit's grade in year t: a review changes it from its year on; people
+    above a lowered tier cap keep theirs, :meth:`models.pay.PayStructure.coefficient_for`)
     and one-off costs(t) = Σ_a cost_a·f[a,t] (the kind's costs of hiring, retraining or moving, transferring,
     downgrading and redundancy); the expressions are kept for :func:`add_budget_cap`."""
     for year in range(1, data.horizon + 1):
-        payroll = stock_expr(index, index.network.live[year], year, data.pay_of)
+        payroll = stock_expr(index, index.network.live[year], year, lambda c, t=year: data.pay_of(c, t))
         one_off: Expr = {}
         for arc, var in index.flows_of(year):
-            add_to(one_off, var, data.one_off_cost(arc))
+            add_to(one_off, var, data.one_off_cost(arc, year))
         index.payroll[year], index.one_off[year] = payroll, one_off
         model.add_objective("cost", _plus(payroll, one_off))
 

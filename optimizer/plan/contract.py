@@ -90,15 +90,16 @@ ACTIONS = PlanFile("actions.csv", (GRADED,), (
     "Every roster employee exactly once (year 1), plus one row per planned year-1 hire (`employee_id` = "
     "`HIRE-<unit>-<n>`, empty from-state, `old_salary` empty). `redundancy` rows have an empty to-state and "
     "`new_salary`. Salaries are pay(state) as defined under `budget.csv`, not the roster's optional `salary` "
-    "column."), (
+    "column: `old_salary` at the unit's pay coefficient of year 0, `new_salary` at that of year 1 (a year-1 "
+    "review changes a stayer's pay too)."), (
     Column("employee_id", TEXT, "—", "roster id, or `HIRE-<unit>-<n>` for a planned hire"),
     Column("year", INT, "year", "1: the plan names people in its first year only"),
     Column("action", TEXT, "—", "stay | grade_step | tier_promotion | sequence_move | unit_transfer | downgrade | "
                                 "redundancy | hire"),
     *_state("from_", "hire"),
     *_state("to_", "redundancy"),
-    _money("old_salary", "pay(from-state) (hire: empty)"),
-    _money("new_salary", "pay(to-state) (redundancy: empty)"),
+    _money("old_salary", "pay(from-state) in year 0 (hire: empty)"),
+    _money("new_salary", "pay(to-state) in year 1 (redundancy: empty)"),
     Column("reason", TEXT, "—", "why this action, in words"),
 ))
 HEADCOUNT = PlanFile("headcount.csv", BOTH, "Years 0..H, the states with a non-zero headcount.", (
@@ -123,13 +124,14 @@ FLOWS = PlanFile("flows.csv", BOTH, (
 BUDGET = PlanFile("budget.csv", (GRADED,), (
     "Years 0..H, one row per unit and one `ALL` row per year; `cap` is filled on `ALL` rows of years ≥ 1 only; "
     "`overmanning_cost` and `short_time_cost` on `ALL` rows only (0 without requirements).\n"
-    "- payroll(t) = Σ_σ pay(σ)·headcount(σ,t); pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient\n"
-    "  of the unit (from `units.csv`).\n"
+    "- payroll(t) = Σ_σ pay(σ,t)·headcount(σ,t); pay(σ,t) = base_salary(sequence, tier, grade) ×\n"
+    "  pay_coefficient of the unit in year t (from `units.csv`).\n"
     "- hiring_cost = hires × `hiring.cost.<sequence>` (charged to the hiring unit).\n"
     "- retraining_cost = the one-off cost of moves: operations → technical moves × `mobility.retraining_cost`,\n"
     "  management ↔ technical moves × `mobility.move_cost`, unit transfers × `mobility.transfer_cost`,\n"
     "  downgrades × `mobility.downgrade.cost` (charged to the destination unit).\n"
-    "- redundancy_cost = Σ redundancies × `redundancy.cost_factor` × pay(from state) (charged to the unit left).\n"
+    "- redundancy_cost = Σ redundancies × `redundancy.cost_factor` × pay(from state, t) (charged to the unit\n"
+    "  left).\n"
     "- total = payroll + hiring_cost + retraining_cost + redundancy_cost; budget: total(ALL, t) ≤ cap(t).\n"
     "- overmanning_cost(ALL, t) = Σ over the `requirements.csv` rows of year t of the requirement's\n"
     "  `overmanning_cost` × overmanning; short_time_cost likewise with `short_time_cost` × short_time. These\n"
@@ -158,13 +160,22 @@ MIX = PlanFile("mix.csv", (GRADED,), (
     Column("lower", NUM, "share", "lowest share allowed (empty before the deadline)"),
     Column("upper", NUM, "share", "highest share allowed (empty before the deadline)"),
 ))
-UNITS = PlanFile("units.csv", (GRADED,), "One row per unit of the input `units` table.", (
+UNITS = PlanFile("units.csv", (GRADED,), (
+    "One row per unit of the input `units` table and year 0..H: the unit's grade path. Year 0 is the units "
+    "table's grade (fixed, or computed from the scores); a unit is reviewed every `unit_grading.review_cycle` "
+    "years after its `last_review` (units table, default 0), and at a review inside the horizon its grade comes "
+    "from the review's projected scores or grade (`unit_grading.reviews`), else from its unchanged scores; it "
+    "holds until the next review. People already above a lowered `max_tier` keep their tier and pay; no one "
+    "new lands there."), (
+    YEAR,
     Column("unit_id", TEXT, "—", "unit id"),
-    Column("score", NUM, "points", "the unit's weighted criteria score (may be rounded to 4 decimals)"),
-    Column("grade", TEXT, "—", "the unit's grade (A, B, …)"),
-    Column("pay_coefficient", NUM, "factor", "multiplies base salaries in the unit"),
-    Column("max_tier", INT, "tier", "the highest technical tier the unit may hold: no promotion, move, transfer "
-                                    "or hire may land above it"),
+    Column("name", TEXT, "—", "the unit's name"),
+    Column("score", NUM, "points", "the weighted criteria score of the unit's last review (may be rounded to 4 "
+                                   "decimals)"),
+    Column("grade", TEXT, "—", "the unit's grade that year (A, B, …)"),
+    Column("pay_coefficient", NUM, "factor", "multiplies base salaries in the unit that year"),
+    Column("max_tier", INT, "tier", "the highest technical tier the unit may receive people on that year: no "
+                                    "promotion, move, transfer or hire of that year may land above it"),
 ))
 REQUIREMENTS = PlanFile("requirements.csv", BOTH, (
     "One row per requirement of `requirements.demand` and year it names (only the header when there is none); "
@@ -196,7 +207,9 @@ WORKBOOK = PlanFile("report.xlsx", BOTH, (
     "Written from the files above alone. Graded plans: the sheets Summary (with the diagnosis in sentences, one a "
     "row, when there is one), Budget (`budget.csv` with headroom = "
     "cap − total, `overmanning_cost` and `short_time_cost` included), Requirements (`requirements.csv`; only "
-    "when it has rows), Mix, Headcount, Actions, Flows, Units and Scenario (the diagnosis as it is in "
+    "when it has rows), Mix, Headcount, Actions, Flows, Units (`units.csv`), Grades (each unit's grade by year, "
+    "then every grade change with the unit's payroll in the years it holds, with and without it: "
+    "`optimizer/plan/grades.py`) and Scenario (the diagnosis as it is in "
     "`summary.json` too). Own-ladder plans: Summary, "
     "Requirements, Headcount, Flows, Costs and Scenario. After `wfplan simulate`, graded plans also have the sheet "
     "Simulation (`simulation.csv` and its fan charts: the 5 %, median and 95 % lines of each sequence's share with "
@@ -206,7 +219,8 @@ PAGE = PlanFile("report.html", BOTH, (
     "diagnosis (its sentences, then every number of it in a collapsed block), the mix path, the budget against "
     "the cap (the slack costs stacked hatched on top, outside the "
     "cap, when any is non-zero), requirements against headcount (a table and a chart; only when "
-    "`requirements.csv` has rows), tier pyramids, the flows and the units. Own-ladder plans: headcount by "
+    "`requirements.csv` has rows), tier pyramids, the flows and the units (each unit's grade path, and the "
+    "grade changes with their cost, as in the workbook's Grades sheet). Own-ladder plans: headcount by "
     "category and year, requirements against headcount with overmanning and short time, the flows and the cost "
     "by year and part (the last row is `objective.cost`); both reports state that there are no per-person "
     "actions.") + " After `wfplan simulate`, both reports also show the simulation: the probability that every "
@@ -411,8 +425,11 @@ relaxations     one entry per key searched, those that restore every target firs
                 mobility.operations_to_technical, mobility.management_to_technical,
                 hiring.max_rate.technical|operations (hiring on), budget.growth (no explicit caps),
                 mix.tolerance, mix.operations_floor, promotion.tier_rate_floor, promotion.grade_rate_floor
-                (downward), hiring.enabled, redundancy.enabled, mobility.unit_transfers (switched on), and
-                mix.deadline (exit 3 only; past the horizon `set` also extends `horizon`).
+                (downward), hiring.enabled, redundancy.enabled, mobility.unit_transfers (switched on),
+                mix.deadline (exit 3 only; past the horizon `set` also extends `horizon`), and, when the
+                budget is missed, `unit_grading.reviews[unit=U,year=T].grade` for the 3 units of largest
+                payroll whose first review within the horizon gives a grade above the lowest band (`from`
+                that grade, `limit` the lowest band: one probe).
 earliest_year   the earliest year from which the mix band can hold with every other target met (the `to`
                 of mix.deadline); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
 earliest_year_undecided  true when the time limit stopped the earliest-year search before an answer
@@ -433,6 +450,13 @@ transfers out ≤ `mobility.transfer_rate`·n; downgrades out ≤ `mobility.down
 `redundancy.max_rate`·n. Hires into sequence s in year t ≤ `hiring.max_rate.<s>` × headcount(s, t−1) of the
 whole group.
 
+## Unit grades and tier caps (checked by the verifier)
+`units`: `units.csv` lists every input unit for every year 0..H with the grade path recomputed from the units
+table (scores, `grade`, `last_review`) and `unit_grading` (bands, `review_cycle`, `reviews`), and the band's
+pay coefficient and max tier. `tier_caps`: no tier promotion, sequence move, unit transfer or hire of year t lands
+on a technical tier above the destination unit's `max_tier` of year t; people who were there before keep their
+tier. `payroll` prices every year at that year's coefficient.
+
 ## Landing grades (checked by the verifier)
 `flow_rules`: a tier promotion, sequence move or downgrade lands on the lowest grade of its to-tier (`to_sequence`,
 `to_tier`) whose base salary (`pay` table) is at least the base salary of its from-state, else on that tier's
@@ -446,7 +470,7 @@ top grade; so a downgrade to a tier whose every grade pays less lands on its top
   and lands on tier k+1; a sequence move lands on the tier of `mobility.mapping`, and operations → technical
   needs `technical_eligible`; promotions, moves and downgrades land on the pay rule's grade (below); a
   downgrade lands 1..`max_tiers_down` tiers lower; a transfer keeps sequence, tier and grade in another unit;
-  no technical landing above the destination unit's `max_tier`; redundancies, transfers and downgrades only when
+  no technical landing above the destination unit's `max_tier` of year 1; redundancies, transfers and downgrades only when
   the scenario enables them.
 - `merit`: the cohort is recomputed from the roster (unit, sequence, tier, grade, seniority = ⌊min(years_in_grade,
   A)⌋ with A = max(`min_years_in_grade`, `min_years_for_grade_step`), qualified = `technical_eligible` and

@@ -86,13 +86,13 @@ def _assign(ordered: pd.DataFrame, arcs: list[Arc], counts: list[int]) -> np.nda
 
 def _targets(arcs: list[Arc], pay: PayStructure) -> pd.DataFrame:
     """One row per arc (plus a final STAY row): action, to-state (None where the arc has no target) and
-    new_salary = pay(to-state) (NaN where there is none)."""
+    new_salary = pay(to-state) in year 1 (NaN where there is none)."""
     rows = [(a.kind, *(a.target.state if a.target is not None else (None,) * 4)) for a in arcs]
     frame = pd.DataFrame(rows + [("stay", None, None, None, None)], columns=["action", *TO_STATE])
     frame = frame.astype({"to_tier": "Int64", "to_grade": "Int64"})
     present = frame["to_unit"].notna().to_numpy()
     salary = np.full(len(frame), np.nan)
-    salary[present] = pay.pay_of(frame.loc[present, TO_STATE].set_axis(STATE, axis=1))
+    salary[present] = pay.pay_of(frame.loc[present, TO_STATE].set_axis(STATE, axis=1), year=1)
     return frame.assign(new_salary=salary)
 
 
@@ -125,7 +125,8 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
     row = np.where(stays, len(arcs), assigned)  # the row of _targets
     targets = _targets(arcs, pay)
     cohorts = ordered[ordered["rank"] == 1]
-    cohort_pay = pay.pay_of(cohorts)[ordered["cohort"].to_numpy()]
+    cohort_pay = pay.pay_of(cohorts)[ordered["cohort"].to_numpy()]  # year 0: the pay people have today
+    stay_pay = pay.pay_of(cohorts, year=1)[ordered["cohort"].to_numpy()]  # a year-1 review may change it
     actions = pd.DataFrame(
         {
             "employee_id": ordered["employee_id"],
@@ -136,7 +137,7 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
             **{new: _pandas(_kept(pa.array(stays), ordered[old], targets[new], row))
                for old, new in zip(STATE, TO_STATE)},
             "old_salary": cohort_pay,
-            "new_salary": np.where(stays, cohort_pay, targets["new_salary"].to_numpy()[row]),
+            "new_salary": np.where(stays, stay_pay, targets["new_salary"].to_numpy()[row]),
             "reason": _reasons(ordered, cohorts, ~stays),
         }
     )
@@ -167,7 +168,7 @@ def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
     per arc, repeated by its count)."""
     arcs = sorted(hires, key=lambda a: a.target)
     per_arc = pd.DataFrame([a.target.state for a in arcs], columns=TO_STATE)
-    per_arc["new_salary"] = [pay.pay(*a.target.state) for a in arcs]
+    per_arc["new_salary"] = [pay.pay(*a.target.state, year=1) for a in arcs]
     per_arc["reason"] = [f"planned hire into {u} {s} T{k} G{g}" for u, s, k, g in (a.target.state for a in arcs)]
     rows = per_arc.loc[per_arc.index.repeat([int(hires[a]) for a in arcs])].reset_index(drop=True)
     number = rows.groupby("to_unit", sort=False).cumcount() + 1

@@ -108,11 +108,11 @@ def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame |
         for unit in data.units:
             money[(year, unit)]["payroll"] += 0.0
         for c, n in stock.items():
-            money[(year, c.unit)]["payroll"] += data.pay_of(c) * n
+            money[(year, c.unit)]["payroll"] += data.pay_of(c, year) * n
     for (arc, year), count in plan.flows.items():
         if arc.kind in COST_COLUMN:
             unit = arc.source.unit if arc.kind == REDUNDANCY else arc.target.unit
-            money[(year, unit)][COST_COLUMN[arc.kind]] += data.one_off_cost(arc) * count
+            money[(year, unit)][COST_COLUMN[arc.kind]] += data.one_off_cost(arc, year) * count
     parts = ["payroll", "hiring_cost", "retraining_cost", "redundancy_cost"]
     frame = pd.DataFrame(
         [(year, unit, *(cols.get(p, 0.0) for p in parts)) for (year, unit), cols in sorted(money.items())],

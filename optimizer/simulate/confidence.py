@@ -64,7 +64,7 @@ def stock_variance(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray]:
         landing = flows.target >= 0
         spread = flows.survival * (1.0 - flows.survival) * flows.count
         np.add.at(yearly[t], inputs.sequence[flows.target[landing]], spread[landing])
-    payroll = (losses * inputs.pay**2).sum(axis=1)
+    payroll = (losses * inputs.pay**2).sum(axis=1)  # row t: the losses and pay of year t + 1
     return np.cumsum(yearly, axis=0), np.cumsum(payroll)
 
 

@@ -217,7 +217,7 @@ def simulate_chunk(inputs: PlanInputs, reps: int, seed: int, chunk: int = 0) -> 
         hired = _hires(year, stock, after, flows, inputs)
         after += _Summing.by(flows.target[hire], width)(_land(rng, hired, flows.survival[hire]))
         heads[:, year - 1] = after @ membership
-        payroll[:, year - 1] = after @ inputs.pay
+        payroll[:, year - 1] = after @ inputs.pay[year - 1]
         one_off[:, year - 1] = moved @ flows.unit_cost[internal] + hired @ flows.unit_cost[flows.is_hire]
         stock = after
     return Outcomes((chunk,), heads, payroll, one_off)

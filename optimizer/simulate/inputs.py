@@ -66,7 +66,7 @@ class PlanInputs:
     attrition: np.ndarray
     """float[S]: a_σ, the yearly leaving rate of each state"""
     pay: np.ndarray
-    """float[S]: pay(σ), CNY a year"""
+    """float[H, S]: pay(σ, t) of years 1..H, CNY a year (a unit's review changes it from its year on)"""
     sequence: np.ndarray
     """int[S]: index of each state's sequence in :data:`models.scenario.SEQUENCES`"""
     planned: np.ndarray
@@ -111,7 +111,8 @@ def _state_or_none(unit: object, sequence: object, tier: object, grade: object) 
     return None if pd.isna(tier) else (str(unit), str(sequence), int(tier), int(grade))
 
 
-def _year_flows(flows: pd.DataFrame, where: dict[tuple[str, str, int, int], int], data: ModelData) -> YearFlows:
+def _year_flows(flows: pd.DataFrame, where: dict[tuple[str, str, int, int], int], data: ModelData,
+                year: int) -> YearFlows:
     """The state-level flows of one year (no attrition rows), with their survival and unit cost from the model's
     own definitions (:meth:`ModelData.inflow_survival`, :meth:`ModelData.one_off_cost`)."""
     rank = {kind: i for i, kind in enumerate(ACTION_ORDER)}
@@ -124,7 +125,7 @@ def _year_flows(flows: pd.DataFrame, where: dict[tuple[str, str, int, int], int]
             -1 if target is None else where[target],
             float(row[9]),
             1.0 if target is None else data.inflow_survival(arc),
-            data.one_off_cost(arc),
+            data.one_off_cost(arc, year),
             SEQUENCES.index(target[1]) if kind == HIRE else -1,
             rank.get(kind, -1),
         ))
@@ -163,10 +164,11 @@ def plan_inputs(data: ModelData, headcount: pd.DataFrame, flows: pd.DataFrame, m
         states=tuple(states),
         start=planned[0].copy(),
         attrition=np.array([data.attrition(c) for c in cohorts]),
-        pay=np.array([data.pay_of(c) for c in cohorts]),
+        pay=np.array([[data.pay_of(c, year) for c in cohorts] for year in range(1, horizon + 1)]).reshape(
+            horizon, len(cohorts)),
         sequence=np.array([SEQUENCES.index(s[1]) for s in states], dtype=np.int64),
         planned=planned,
-        flows=tuple(_year_flows(decided[decided["year"] == year].reset_index(drop=True), where, data)
+        flows=tuple(_year_flows(decided[decided["year"] == year].reset_index(drop=True), where, data, year)
                     for year in range(1, horizon + 1)),
         hire_rate=np.array([data.scenario.hiring.max_rate.get(s) if data.scenario.hiring.enabled else 0.0
                             for s in SEQUENCES]),

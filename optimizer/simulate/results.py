@@ -75,7 +75,7 @@ def simulation_summary(outcomes: Outcomes, inputs: PlanInputs, seed: int, second
             "p_budget_held": _probability(held[:, t]),
             "sequences": sequences,
             "headcount": {"plan": plan_total, **_quantiles(outcomes.heads[:, t].sum(axis=1))},
-            "payroll": {"plan": float(inputs.planned[t + 1] @ inputs.pay), **_quantiles(outcomes.payroll[:, t])},
+            "payroll": {"plan": float(inputs.planned[t + 1] @ inputs.pay[t]), **_quantiles(outcomes.payroll[:, t])},
             "total": {"plan": float(inputs.planned_total[t]), "cap": float(inputs.cap[t]),
                       **_quantiles(outcomes.total[:, t])},
         })

@@ -58,7 +58,7 @@ INPUT_SCHEMAS: dict[str, dict[str, str]] = {
     "units": {"unit_id": TEXT, **dict.fromkeys(CRITERIA, NUM)},
     "pay": {"sequence": TEXT, "tier": INT, "grade": INT, "base_salary": NUM},
 }
-OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT},
+OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT, "last_review": INT},
                                                      "employees": {"technical_eligible": TEXT}}
 
 
@@ -206,17 +206,40 @@ class PlanData:
     def years(self) -> pd.Series:
         return pd.Series(range(self.horizon + 1), dtype="Int64", name="year")
 
-    @cached_property
-    def coefficient(self) -> dict[str, float]:
-        return dict(zip(self.units["unit_id"], self.units["pay_coefficient"]))
+    def unit_terms(self, units: pd.Series, years: pd.Series, column: str) -> pd.Series:
+        """units.csv ``column`` (``pay_coefficient``, ``max_tier``) of each (unit, year); missing where units.csv
+        has no such row."""
+        terms = self.units.drop_duplicates(["unit_id", "year"])[["unit_id", "year", column]]
+        keys = pd.DataFrame({"unit_id": units.to_numpy(), "year": pd.array(years, dtype="Int64")})
+        return pd.Series(keys.merge(terms, on=["unit_id", "year"], how="left")[column].to_numpy(), index=units.index)
 
-    def pay_of(self, frame: pd.DataFrame, prefix: str = "") -> pd.Series:
-        """pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient(unit) of the state columns
-        ``<prefix>unit, <prefix>sequence, …``; missing for a blank or unknown state."""
+    def coefficient_of(self, keys: pd.DataFrame) -> pd.Series:
+        """The pay coefficient of each row of ``keys`` (unit, sequence, tier, year): units.csv's pay_coefficient of
+        (unit, year), except above a lowered cap: a technical tier above that year's max_tier is paid at the larger
+        of it and the pay_coefficient of the unit's last year ≤ year whose max_tier admitted the tier (those people
+        keep their pay; docs/outputs.md)."""
+        now = self.unit_terms(keys["unit"], keys["year"], "pay_coefficient").astype(float)
+        cap = pd.to_numeric(self.unit_terms(keys["unit"], keys["year"], "max_tier"), errors="coerce")
+        above = (keys["sequence"].eq("technical") & (keys["tier"] > cap)).fillna(False).astype(bool)
+        if not above.any():
+            return now
+        rows = keys[above].assign(row=keys.index[above], now=now[above])
+        terms = self.units[["unit_id", "year", "pay_coefficient", "max_tier"]].rename(
+            columns={"unit_id": "unit", "year": "admitted"})
+        past = rows.merge(terms, on="unit")
+        past = past[(past["admitted"] <= past["year"]).fillna(False) & (past["max_tier"] >= past["tier"]).fillna(False)]
+        kept = past.sort_values("admitted").groupby("row")["pay_coefficient"].last()
+        return now.where(~above, np.fmax(now, kept.reindex(keys.index).astype(float)))
+
+    def pay_of(self, frame: pd.DataFrame, prefix: str = "", year: int | None = None) -> pd.Series:
+        """pay(σ, t) = base_salary(sequence, tier, grade) × the pay coefficient of (unit, sequence, tier, t)
+        (:meth:`coefficient_of`) of the state columns ``<prefix>unit, <prefix>sequence, …``, with t the frame's
+        ``year`` column, or ``year`` when given; missing for a blank or unknown state."""
         keys = frame[[f"{prefix}{c}" for c in STATE]].set_axis(list(STATE), axis=1)
         base = keys.merge(self.pay, on=["sequence", "tier", "grade"], how="left")["base_salary"].to_numpy(float)
-        coefficient = keys["unit"].map(self.coefficient).to_numpy(float)
-        return pd.Series(base * coefficient, index=frame.index)
+        years = frame["year"] if year is None else pd.Series(year, index=frame.index)
+        coefficient = self.coefficient_of(keys.assign(year=pd.array(years, dtype="Int64")))
+        return pd.Series(base * coefficient.to_numpy(float), index=frame.index)
 
     def landing_grade(self, flows: pd.DataFrame) -> pd.Series:
         """The grade the pay rule lands each flow on in its to-tier (``to_sequence``, ``to_tier``): the lowest grade
@@ -292,7 +315,7 @@ class PlanData:
         ALL rows carry the :data:`REQUIREMENT_COSTS` of requirements.csv (blank on unit rows)."""
         keys = ["year", "unit_id"]
         stock = self.stock.assign(unit_id=self.stock["unit"], payroll=self.pay_of(self.stock) * self.stock["headcount"])
-        frame = self.years.to_frame().merge(self.units[["unit_id"]], how="cross")
+        frame = self.years.to_frame().merge(self.units[["unit_id"]].drop_duplicates(), how="cross")
         frame = frame.merge(stock.groupby(keys, as_index=False)["payroll"].sum(), on=keys, how="left")
         one_off = self._one_off()
         for part in COST_PARTS[1:]:

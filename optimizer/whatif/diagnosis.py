@@ -29,6 +29,12 @@ numbers with 3 significant digits and no digit below RESOLUTION:
 
 A switch that is off (hiring, redundancy, unit transfers) takes one probe at "on".
 
+**Re-grades.** When the budget is missed, a unit that falls a grade at a review inside the horizon pays less
+from then on: for the REGRADE_UNITS units with the largest payroll whose first review within the horizon does
+not already give the lowest band, one probe each with that review's grade set to the lowest band
+(``unit_grading.reviews[unit=U,year=T].grade``). A re-grade is a policy decision, not a rate: it is reported
+like a switch, as the change that would meet every target or would not.
+
 **Earliest year.** d* = min {d > deadline : m = 0 with ``mix.deadline`` = d, ``horizon`` = max(H, d)}, the
 ``mix.deadline`` relaxation. Up to H a later deadline only drops band rows, so m does not increase in d:
 probe H, then bisect. Beyond H each year extends the horizon, which is not monotone (attrition can carry a
@@ -55,6 +61,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -65,7 +72,8 @@ import pandas as pd
 
 from models.io import InputTables
 from models.scenario import Scenario, ScenarioError
-from models.scenario_files import build_scenario
+from models.grading import grade_path
+from models.scenario_files import build_scenario, lookup
 from optimizer.distributed.base import ClusterError, Job, Where, default_workers
 from optimizer.distributed.executor import run_points
 from optimizer.distributed.shipping import FolderCopy
@@ -119,6 +127,9 @@ CANDIDATES = (
 """Searched in this order; a key already at its limit (or not applying) is left out. ``mix.deadline`` is the
 earliest-year search."""
 
+REGRADE_UNITS = 3
+"""Units whose re-grade (to the lowest band at their first review) a missed budget probes, largest payroll first."""
+
 SLACK_UNITS = {"unit_headcount": "people", "operations_floor": "people", "floor_tier_promotion": "promotions",
                "floor_grade_step": "grade steps"}
 
@@ -170,7 +181,7 @@ class SearchTask:
         """The ``--set`` overrides that give ``key`` the value (a deadline past the horizon extends it)."""
         if self.key == "mix.deadline":
             return [f"mix.deadline={value}"] + ([f"horizon={value}"] if value > self.base["horizon"] else [])
-        return [f"{self.key}={json.dumps(value)}"]
+        return [f"{self.key}={json.dumps(value, ensure_ascii=False)}"]
 
 
 class Prober:
@@ -199,7 +210,7 @@ class Prober:
         it, ``insufficient`` = the value closest to it (or to the limit) shown not to restore (the start when no
         probe showed it), and the values whose probes the time limit left ``undecided``."""
         task = self.task
-        toward = -1 if not isinstance(task.start, bool) and task.limit < task.start else 1
+        toward = -1 if isinstance(task.start, int | float) and task.limit < task.start else 1
         refuted = [value for value, probe in self.history if probe.proven and not probe.met]
         return {
             "key": task.key, "from": task.start, "to": to, "limit": task.limit, "restores": to is not None,
@@ -282,7 +293,7 @@ def run_search(task: SearchTask) -> dict[str, Any]:
     probe = Prober(task)
     if task.key == "mix.deadline":
         to = earliest_deadline(probe, task.start, task.base["horizon"])
-    elif isinstance(task.start, bool):
+    elif isinstance(task.start, bool | str):  # a switch or a re-grade: one probe at the other end
         to = task.limit if probe(task.limit).met else None
     else:
         to = smallest_value(probe, task.start, task.start_miss, task.limit)
@@ -301,24 +312,41 @@ def _crashed(task: SearchTask, message: str) -> dict[str, Any]:
             "insufficient": task.start, "undecided": [], "probes": 0, "seconds": None, "error": message}
 
 
-def _value(scenario: dict[str, Any], key: str) -> Any:
-    for part in key.split("."):
-        scenario = scenario[part]
-    return scenario
-
-
 def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadline: bool) -> list[SearchTask]:
     """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move.
     All of them end within ``solver.time_limit`` seconds from now (the diagnosis' own budget, beside the solve's)."""
     base, ends = scenario.to_raw(), time.time() + scenario.solver.time_limit
     tasks = [
-        SearchTask(c.key, _value(base, c.key), c.limit, miss, base, data_dir, ends)
-        for c in CANDIDATES if c.applies(scenario) and _value(base, c.key) != c.limit
+        SearchTask(c.key, lookup(base, c.key), c.limit, miss, base, data_dir, ends)
+        for c in CANDIDATES if c.applies(scenario) and lookup(base, c.key) != c.limit
     ]
     if deadline:
         limit = scenario.horizon + YEARS_BEYOND
         tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir, ends))
     return tasks
+
+
+def regrade_key(unit: str, year: int) -> str:
+    """The scenario key of the grade a unit's review gives: ``unit_grading.reviews[unit=U,year=T].grade``."""
+    return f"unit_grading.reviews[unit={unit},year={year}].grade"
+
+
+def regrade_tasks(scenario: Scenario, data_dir: Path, budget: pd.DataFrame, miss: float | None,
+                  ends: float | None) -> list[SearchTask]:
+    """The re-grade searches of a missed budget (module doc): the REGRADE_UNITS units of largest payroll over the
+    horizon (``budget``: the plan's budget table) whose first review within it gives a grade above the lowest
+    band, each to the lowest band; they end by ``ends`` like the other searches (:func:`search_tasks`)."""
+    grading = scenario.unit_grading
+    path = grade_path(cached_inputs(data_dir).units, grading, scenario.horizon)
+    lowest = grading.grades[-1].name
+    first = path[path["review"]].sort_values(["unit_id", "year"]).drop_duplicates("unit_id")
+    first = first[first["grade"] != lowest]
+    units = budget[budget["unit_id"] != "ALL"].groupby("unit_id")["payroll"].sum()
+    first = first.assign(payroll=first["unit_id"].map(units).fillna(0.0))
+    chosen = first.sort_values(["payroll", "unit_id"], ascending=[False, True]).head(REGRADE_UNITS)
+    base = scenario.to_raw()
+    return [SearchTask(regrade_key(r.unit_id, int(r.year)), str(r.grade), lowest, miss, base, data_dir, ends)
+            for r in chosen.itertuples()]
 
 
 def _searched(tasks: list[SearchTask], where: Where,
@@ -422,7 +450,9 @@ def diagnose_missed(scenario: Scenario, data_dir: Path, mix: pd.DataFrame, budge
     """Diagnosis of a written plan that misses a target by ``miss`` heads (its target miss m); the searches
     run as :func:`relaxations` says (``scheduler``: a Dask cluster)."""
     missed = {**missed_goals(mix, budget), "softened": []}
-    tasks = search_tasks(scenario, Path(data_dir).resolve(), miss, deadline=True)
+    data_dir = Path(data_dir).resolve()
+    tasks = search_tasks(scenario, data_dir, miss, deadline=True)
+    tasks += regrade_tasks(scenario, data_dir, budget, miss, tasks[0].deadline) if missed["budget"] else []
     return {"feasible": True, "missed": missed,
             **relaxations(tasks, probe_seconds, progress=progress, scheduler=scheduler)}
 
@@ -442,7 +472,7 @@ def diagnose_infeasible(data: ModelData, data_dir: Path, probe_seconds: float,
 
 
 def _number(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) else f"{value:g}"
+    return json.dumps(value) if isinstance(value, bool | str) else f"{value:g}"
 
 
 GHOST_HEADS = 0.5
@@ -475,6 +505,9 @@ def _setting(key: str, value: Any, toward: Any, start: Any) -> str:
     toward ``toward`` (the end of its range), so a value shown to suffice still does once rounded."""
     if isinstance(value, bool):
         return f"{key} {'on' if value else 'off'}"
+    regrade = re.fullmatch(r"unit_grading\.reviews\[unit=(.+),year=(\d+)\]\.grade", key)
+    if regrade:
+        return f"unit {regrade.group(1)} graded {value} at its year-{regrade.group(2)} review"
     if isinstance(value, int):
         return f"{key} {value}"
     scaled = round(value * 100, 6)

@@ -29,7 +29,7 @@ import yaml
 
 from models.io import InputError
 from models.scenario import Scenario, ScenarioError
-from models.scenario_files import build_scenario
+from models.scenario_files import build_scenario, split_assignment
 from models.validation import load_inputs
 from optimizer.distributed.base import Job, Where
 from optimizer.distributed.executor import executor
@@ -85,9 +85,10 @@ def _range_values(start: str, stop: str, step: str, grid: str) -> tuple[str, ...
 
 
 def parse_grid(text: str) -> Grid:
-    """``key=v1,v2,...`` (values as YAML scalars) or ``key=a:b:step`` (an inclusive numeric range)."""
-    key, sep, body = text.partition("=")
-    if not sep or not key.strip() or not body.strip():
+    """``key=v1,v2,...`` (values as YAML scalars) or ``key=a:b:step`` (an inclusive numeric range); the key may
+    select a record of a list (``unit_grading.reviews[unit=U07,year=3].grade=A,B,C``)."""
+    key, body = split_assignment(text) or ("", "")
+    if not key.strip() or not body.strip():
         raise ValueError(f"--grid {text}: expected key=v1,v2,... or key=a:b:step")
     parts = body.split(":")
     if len(parts) == 3:
