@@ -28,7 +28,9 @@ from optimizer.model.data import Index, ModelData
 from optimizer.model.formulation import DISRUPTIVE
 from optimizer.model.kinds import graded_model_data, ladder_model_data
 from optimizer.model.requirements import requirements_table
+from optimizer.model.network import HIRE, Arc
 from optimizer.plan.disaggregate import employee_actions
+from optimizer.plan.merit import MeritRule, availability, fixed_year1, merit_flows
 from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.plan.output import write_json, write_tables
 from optimizer.plan.results import (
@@ -245,6 +247,43 @@ def _solve(
     return solution
 
 
+def _merit(
+    model: LinearModel, built_rows: int, scenario: Scenario, data: ModelData, index: Index, roster: pd.DataFrame,
+    solution: Solution, timer: Timer, summary: dict[str, Any],
+) -> tuple[Solution, MeritRule, dict[Arc, int]]:
+    """Merit across each position (:mod:`optimizer.plan.merit`): the solved year-1 counts per position and
+    action are dealt over the cohorts by merit; where that split differs from the model's, the model is solved
+    again with year 1 fixed at it (the merit split and the hires: an LP), so later years follow the people
+    merit names. The solved model without merit is a relaxation of the model with it, so the goals can only
+    get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
+    Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
+    false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years."""
+    rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.attrition))
+    whole = scenario.solver.integer_year1
+    flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
+             for arc, var in index.flows_of(1)}
+    with timer.phase("merit"):
+        year1 = {arc: n for arc, n in flows.items() if arc.kind != HIRE and n > 0}
+        dealt = merit_flows(roster, year1, index.network.arcs[1], rule.limit)
+    named = {**dealt, **{arc: n for arc, n in flows.items() if arc.kind == HIRE and n > 0}}
+    moved = sum(max(dealt.get(a, 0) - year1.get(a, 0), 0) for a in dealt)
+    record: dict[str, Any] = {"resolved": False, "people_moved": moved, "exceptions": 0}
+    summary["merit"] = record
+    if dealt == year1 or not whole:
+        return solution, rule, named
+    fixed = fixed_year1(model, built_rows, {var: named.get(arc, 0) for arc, var in index.flows_of(1)})
+    with timer.phase("merit re-solve"):
+        again = solve_model(fixed, scenario, data.mean_pay, on_stage=lambda stage: timer.progress(describe_stage(stage)))
+    if again.values is None:
+        raise RuntimeError(f"the model with year 1 fixed at the merit split has no plan ({again.status}): "
+                           "the merit split must keep every hard rule of the model")
+    goals = sorted(set(solution.terms) & set(again.terms))
+    record.update(resolved=True, stages=[stage.to_dict() for stage in again.stages],
+                  cost_of_merit={goal: again.terms[goal] - solution.terms[goal] for goal in goals})
+    status = again.status if solution.status == "optimal" else solution.status  # proven only if both stages are
+    return replace(again, status=status), rule, named
+
+
 def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, verify: Verifier) -> ComputedPlan:
     """Exit 4: no plan tables; the folder will hold only ``summary.json`` (status, diagnosis if any, timings)."""
     summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False)
@@ -337,21 +376,27 @@ def compute_plan(
                 summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
         return _no_plan(summary, solution, timer, verify)
 
+    relaxed = solution
+    solution, rule, named = _merit(model, built_rows, scenario, data, index, roster, solution, timer, summary)
     with timer.phase("plan"):
         plan = cohort_plan(solution.values, data, index)
         headcount = headcount_table(plan)
         requirements = _requirements_frame(model, solution, data, index)
+        actions, lines = employee_actions(roster, named, data.pay, rule)
+        summary["merit"]["exceptions"] = int(lines["exceptions"].sum())
         tables_out = {
-            "actions": employee_actions(roster, {a: int(n) for (a, t), n in plan.flows.items() if t == 1}, data.pay),
+            "actions": actions,
             "headcount": headcount,
             "flows": flows_table(plan, data),
             "budget": budget_table(plan, data, requirements),
             "mix": mix_table(headcount, data),
             "units": graded[["unit_id", "score", "grade", "pay_coefficient", "max_tier"]],
             "requirements": requirements,
+            "merit": lines,
         }
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
-        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label, year1_flows)
+        solved = make_reference(model, built_rows, scenario, data.mean_pay, relaxed, label, year1_flows,
+                                solution.values)
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED

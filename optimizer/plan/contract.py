@@ -97,7 +97,9 @@ ACTIONS = PlanFile("actions.csv", (GRADED,), (
     *_state("to_", "redundancy"),
     _money("old_salary", "pay(from-state) (hire: empty)"),
     _money("new_salary", "pay(to-state) (redundancy: empty)"),
-    Column("reason", TEXT, "—", "why this action, in words"),
+    Column("reason", TEXT, "—", "why this action, in words: the person's rank among the eligible of their "
+                                "position (unit, sequence, tier, grade) for the action, or the line they stay "
+                                "below, or the stated rule that held them back (`merit.csv`)"),
 ))
 HEADCOUNT = PlanFile("headcount.csv", BOTH, "Years 0..H, the states with a non-zero headcount.", (
     YEAR,
@@ -177,6 +179,31 @@ REQUIREMENTS = PlanFile("requirements.csv", BOTH, (
     Column("short_time", NUM, "heads", "heads working short time"),
     _money("cost", "`overmanning_cost`·overmanning + `short_time_cost`·short_time"),
 ))
+MERIT = PlanFile("merit.csv", (GRADED,), (
+    "One row per position (unit, sequence, tier, grade) and year-1 action taken there (its kind and landing "
+    "state): the merit line a unit head sees. The eligible are the position's people whose seniority and "
+    "qualification allow the action (`promotion.min_years_for_grade_step`, `promotion.min_years_in_grade`, "
+    "`technical_eligible` for operations → technical), ranked by performance (desc), years in grade (desc), "
+    "employee_id (asc). Promotions, grade steps, moves and transfers go to the best eligible, redundancies and "
+    "downgrades to the weakest; an eligible person who stays on the wrong side of the line is an exception, "
+    "allowed only where a stated rule holds them back: at most ⌊(1−a)·n⌋ of a cohort of n people (state, "
+    "seniority bucket, qualification; a its attrition rate) act in year 1, its expected leavers being held "
+    "back (docs/model.md, `add_outflow_availability`)."), (
+    *(Column(c, t, u, m) for c, t, u, m in (
+        ("unit_id", TEXT, "—", "unit id"), ("sequence", TEXT, "—", "management | technical | operations"),
+        ("tier", INT, "tier", "tier"), ("grade", INT, "grade", "grade within the tier"))),
+    Column("action", TEXT, "—", "grade_step | tier_promotion | sequence_move | unit_transfer | downgrade | "
+                                "redundancy"),
+    *_state("to_", "redundancy"),
+    Column("eligible", INT, "heads", "people of the position eligible for the action"),
+    Column("acted", INT, "heads", "people who took it"),
+    Column("acted_performance", NUM, "points", "the line: the lowest performance among those who took it (the "
+                                               "highest for redundancies and downgrades)"),
+    Column("stayer_performance", NUM, "points", "the highest performance among the eligible who stay (the "
+                                                "lowest for redundancies and downgrades); empty when none stays"),
+    Column("exceptions", INT, "heads", "eligible people who stay on the wrong side of the line, each held back "
+                                       "by the cohort limit (their `reason` in actions.csv says so)"),
+))
 MARK = PlanFile(MARKER, BOTH, (
     'Says that wfplan wrote the folder: `{"kind": "plan"}`. wfplan replaces an existing folder only when it '
     "holds this file with the same kind (a plan over a plan); any other folder is refused before solving "
@@ -207,8 +234,8 @@ PAGE = PlanFile("report.html", BOTH, (
     "by year and part (the last row is `objective.cost`); both reports state that there are no per-person "
     "actions."))
 
-PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, SUMMARY, REFERENCE,
-                                    WORKBOOK, PAGE, MARK)
+PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, MERIT, SUMMARY,
+                                    REFERENCE, WORKBOOK, PAGE, MARK)
 """Every file of a plan folder, in the order docs/outputs.md lists them."""
 TABLES: dict[str, PlanFile] = {file.stem: file for file in PLAN_FILES if file.columns}
 """The CSV files by name without ``.csv``."""
@@ -261,6 +288,16 @@ SUMMARY_KEYS: tuple[Key, ...] = (
         Key("redundancy", "Σ redundancies", (LADDER,)),
     )),
     Key("counts", "year-1 actions by kind (stay, grade_step, …), as counted in actions.csv", (GRADED,)),
+    Key("merit", "merit across each position (docs/model.md, \"Merit\"; `merit.csv`)", (GRADED,), (
+        Key("resolved", "true when the merit split of year 1 differed from the model's and the later years were "
+                        "solved again with year 1 fixed at it"),
+        Key("people_moved", "people the merit split put in another cohort than the model's split"),
+        Key("exceptions", "eligible people who stay on the wrong side of a merit line, each held back by a "
+                          "stated rule (Σ `exceptions` of merit.csv)"),
+        Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
+        Key("cost_of_merit", "only when resolved: each goal after minus before merit (≥ 0 up to the solver's "
+                             "tolerance; before merit is the model without it, a relaxation)"),
+    )),
     Key("solver", "what the solver did", None, (
         Key("mode", "`lp` | `milp` (year-1 decisions whole: `solver.integer_year1`)"),
         Key("backend", "the solver backend"),
@@ -295,6 +332,8 @@ SUMMARY_KEYS: tuple[Key, ...] = (
             ("cohorts", "grouping the roster into cohorts", (GRADED,)),
             ("build", "building the model", None),
             ("solve", "solving every stage", None),
+            ("merit", "dealing year 1 by merit over each position", (GRADED,)),
+            ("merit re-solve", "solving again with year 1 fixed at the merit split, when it differs", (GRADED,)),
             ("diagnosis", "the diagnosis, when one is made", (GRADED,)),
             ("plan", "turning the solution into the plan's tables", None),
             ("write", "writing the tables and summary.json", None),

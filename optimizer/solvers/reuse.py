@@ -135,9 +135,12 @@ class _Rows:
 def make_reference(
     model: LinearModel, built_rows: int, scenario: Scenario, mean_pay: float, solution: Solution, label: str,
     flows: Sequence[int] = (),
+    plan: np.ndarray | None = None,
 ) -> Reference:
     """The reference of a solved ``model`` whose first ``built_rows`` rows came from the formulation (the
-    solve driver appends its fixing rows after them); ``flows`` are its year-1 flow variables."""
+    solve driver appends its fixing rows after them); ``flows`` are its year-1 flow variables, kept at their
+    values in ``plan`` (the plan written, when it is not ``solution``'s: merit re-deals year 1,
+    :mod:`optimizer.plan.merit`)."""
     if solution.values is None:
         raise ValueError("only a solved model (one with a plan) can be a reference")
     integer, lb, ub = _bounds(model)
@@ -145,7 +148,7 @@ def make_reference(
     return Reference(_names_digest(model, built_rows), integer, lb, ub, rows.lo, rows.hi, rows.starts,
                      rows.columns.astype(np.int32), rows.coefficients, _goals_digest(model, mean_pay),
                      settings_key(scenario), solution, label, [model.var_names[var] for var in flows],
-                     solution.values[list(flows)])
+                     (solution.values if plan is None else plan)[list(flows)])
 
 
 def reference_flows(reference: Reference, model: LinearModel, flows: Sequence[int]) -> Anchor:
@@ -154,7 +157,10 @@ def reference_flows(reference: Reference, model: LinearModel, flows: Sequence[in
     reference's (same digest), else by name. A flow the reference lacks gets 0 (nobody took it there); flows
     only the reference has are skipped. Integer flows are rounded (the solver's values carry noise ~1e-9).
     Raises InputError when the names differ and the reference file predates the names of its flows."""
-    if _names_digest(model, len(model.rows)) == reference.names:
+    same = _names_digest(model, len(model.rows)) == reference.names
+    if same and reference.flow_values is not None and len(reference.flow_values) == len(flows):
+        values = reference.flow_values
+    elif same:
         values = reference.solution.values[list(flows)]
     elif reference.flow_names is None:
         raise _refused(reference.label, "it predates stable re-plans and this what-if has other variables: "
