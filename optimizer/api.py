@@ -52,7 +52,7 @@ __all__ = [
     "compare", "load_tables", "scenario", "solve", "verify",
 ]
 
-PLAN_TABLES = ("actions", "headcount", "flows", "budget", "mix", "units", "requirements")
+PLAN_TABLES = ("actions", "headcount", "flows", "budget", "mix", "units", "requirements", "merit")
 """The plan tables a plan solved from input tables has (an own-ladder plan: headcount, flows, requirements)."""
 
 
