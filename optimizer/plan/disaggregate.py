@@ -29,7 +29,7 @@ from optimizer.model.network import (
     UNIT_TRANSFER,
     Arc,
 )
-from optimizer.plan.merit import FROM_BOTTOM, POSITION, MeritRule, assess, position_order
+from optimizer.plan.merit import FROM_BOTTOM, POSITION, MeritRule, assess, limits, position_order
 from optimizer.plan.output import formatted
 from optimizer.plan.results import FROM_STATE, STATE, TO_STATE
 
@@ -181,7 +181,7 @@ def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule) -> pd
     position_rank[placed["row"].to_numpy()] = placed["position_rank"].astype(str).to_numpy()
     position_size[placed["row"].to_numpy()] = placed["position_size"].astype(str).to_numpy()
     ranked = "rank " + text(position_rank) + " of " + text(position_size) + " in " + where + " (performance " + p
-    limit = text([rule.limit.get(c, 0) for c in _cohorts(people)])
+    limit = text(limits(rule, people).astype(int))
     bottom = kind.isin(list(FROM_BOTTOM))
     acted_positions = people[~people["action"].eq("stay")][POSITION].drop_duplicates()
     busy = people[POSITION].merge(acted_positions.assign(busy=True), how="left")["busy"].eq(True).to_numpy()
@@ -196,11 +196,6 @@ def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule) -> pd
         busy, "no change planned for " + where)
     code = mine["order"].fillna(4).to_numpy()
     return pd.Series(np.select([code == 0, code == 1, code == 2, code == 3], [took, held, passed, below], other))
-
-
-def _cohorts(frame: pd.DataFrame) -> list[Cohort]:
-    return [Cohort(str(u), str(s), int(t), int(g), int(b), bool(q))
-            for u, s, t, g, b, q in frame[COHORT_COLUMNS].itertuples(index=False, name=None)]
 
 
 def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:

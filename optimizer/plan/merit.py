@@ -187,21 +187,17 @@ def merit_flows(roster: pd.DataFrame, year1: dict[Arc, int], arcs: Iterable[Arc]
             actions_of[arc.source].append(action_of(arc))
     people = position_order(roster[pd.MultiIndex.from_frame(roster[POSITION]).isin(list(demand))])
     dealt: dict[Arc, int] = {}
-    keys = people[COHORT_COLUMNS].itertuples(index=False, name=None)
-    cohort_of = [Cohort(str(u), str(s), int(t), int(g), int(b), bool(q)) for u, s, t, g, b, q in keys]
-    states = [c.state for c in cohort_of]
-    starts = np.flatnonzero(np.r_[True, [a != b for a, b in zip(states[1:], states[:-1])]]) if states else []
-    for start, end in zip(starts, [*starts[1:], len(states)]):
-        state = states[start]
-        if state not in demand:
-            continue
-        members = cohort_of[start:end]
-        numbers = {c: i for i, c in enumerate(dict.fromkeys(members))}
-        code = np.fromiter((numbers[c] for c in members), dtype=np.int64, count=len(members))
-        eligible = {i: actions_of.get(c, []) for c, i in numbers.items()}
-        size = dict(zip(*np.unique(code, return_counts=True)))
-        size = {int(k): int(v) for k, v in size.items()}
-        cap = {i: limit.get(c, 0) for c, i in numbers.items()}
+    code_of = people.groupby(COHORT_COLUMNS, sort=False, observed=True).ngroup().to_numpy()
+    cohorts = _cohorts(people.iloc[np.unique(code_of, return_index=True)[1]])  # by code, once per cohort
+    position = people.groupby(POSITION, sort=False, observed=True).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]]) if len(people) else np.zeros(0, int)
+    for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(people)]):
+        code = code_of[start:end]
+        present, counts = np.unique(code, return_counts=True)
+        state = cohorts[int(present[0])].state
+        eligible = {int(i): actions_of.get(cohorts[int(i)], []) for i in present}
+        size = {int(i): int(n) for i, n in zip(present, counts)}
+        cap = {int(i): limit.get(cohorts[int(i)], 0) for i in present}
         wanted = demand[state]
         top = {a: n for a, n in wanted.items() if a[0] not in FROM_BOTTOM}
         low = {a: n for a, n in wanted.items() if a[0] in FROM_BOTTOM}
@@ -215,22 +211,37 @@ def merit_flows(roster: pd.DataFrame, year1: dict[Arc, int], arcs: Iterable[Arc]
             if not m.full:
                 short = {a: n - m.load[a] for a, n in asked.items() if m.load[a] < n}
                 raise ValueError(f"position {state}: cannot deal {short} by merit")
-            for i, counts in m.count.items():
-                cohort = next(c for c, j in numbers.items() if j == i)
-                for action, n in counts.items():
+            for i, taken in m.count.items():
+                for action, n in taken.items():
                     if n > 0:
-                        dealt[by_action[(cohort, action)]] = n
+                        dealt[by_action[(cohorts[i], action)]] = n
     return dealt
+
+
+def _cohorts(frame: pd.DataFrame) -> list[Cohort]:
+    """The cohort of each row of a frame with the cohort columns."""
+    return [Cohort(str(u), str(s), int(t), int(g), int(b), bool(q))
+            for u, s, t, g, b, q in frame[COHORT_COLUMNS].itertuples(index=False, name=None)]
+
+
+def limits(rule: MeritRule, frame: pd.DataFrame) -> np.ndarray:
+    """L_c of each row's cohort (a frame with the cohort columns; 0 for a cohort the rule does not know)."""
+    table = pd.DataFrame([(*c, n) for c, n in rule.limit.items()], columns=[*COHORT_COLUMNS, "limit"])
+    table = table.astype({"tier": "int64", "grade": "int64", "seniority": "int64", "qualified": bool})
+    keys = frame[COHORT_COLUMNS].astype({"tier": "int64", "grade": "int64", "seniority": "int64", "qualified": bool})
+    return keys.merge(table, on=COHORT_COLUMNS, how="left")["limit"].fillna(0).to_numpy()
 
 
 def fixed_year1(model: LinearModel, built_rows: int, flows: dict[int, float]) -> LinearModel:
     """A copy of ``model`` as the formulation built it (its first ``built_rows`` rows: no stage's fixing row)
-    with each given variable fixed at its value (lb = ub): the year-1 flows of the merit split (and the
-    hires), so the later years are solved for the people merit names."""
+    with each given variable fixed at its value (lb = ub, continuous: a fixed variable needs no branching):
+    the year-1 flows of the merit split (and the hires), so the later years are solved for the people merit
+    names. With every year-1 flow given, the copy is a linear program."""
     fixed = model.copy()
     fixed.rows = fixed.rows[:built_rows]
     for var, value in flows.items():
         fixed.lb[var] = fixed.ub[var] = float(value)
+        fixed.integer[var] = False
     return fixed
 
 
@@ -314,10 +325,8 @@ def assess(people: pd.DataFrame, rule: MeritRule) -> tuple[pd.DataFrame, pd.Data
     passed = persons["stays"] & np.where(bottom, persons["position_rank"] > line_rank,
                                          persons["position_rank"] < line_rank)
     counts = acted.groupby(COHORT_COLUMNS, observed=True).size()
-    taken = pd.MultiIndex.from_frame(persons[COHORT_COLUMNS]).map(counts.to_dict().get)
-    limits = [rule.limit.get(Cohort(str(u), str(s), int(t), int(g), int(b), bool(q)), 0)
-              for u, s, t, g, b, q in persons[COHORT_COLUMNS].itertuples(index=False, name=None)]
-    held = passed & (pd.Series(taken, index=persons.index).fillna(0).to_numpy() >= np.asarray(limits))
+    taken = persons[COHORT_COLUMNS].merge(counts.rename("taken").reset_index(), on=COHORT_COLUMNS, how="left")
+    held = passed & (taken["taken"].fillna(0).to_numpy() >= limits(rule, persons))
     performance = persons["performance"].where(persons["took"])
     at_line = performance.groupby(persons["key"], sort=False)
     line = np.where(bottom, at_line.transform("max"), at_line.transform("min"))

@@ -171,20 +171,17 @@ POSITION = ["from_unit", "from_sequence", "from_tier", "from_grade"]
 LANDING = ["to_unit", "to_sequence", "to_tier", "to_grade"]
 
 
-def _eligible_for(p: PlanData, people: pd.DataFrame, kind: str, to_sequence: pd.Series) -> pd.Series:
-    """Who of ``people`` the scenario allows an action of ``kind`` (landing in ``to_sequence``): a grade step
+def _eligible(p: PlanData, pairs: pd.DataFrame) -> pd.Series:
+    """Whom of ``pairs`` (a person and an action of their position) the scenario allows the action: a grade step
     needs years_in_grade ≥ promotion.min_years_for_grade_step, a tier promotion ≥ promotion.min_years_in_grade,
     an operations → technical move technical_eligible; a transfer, downgrade or redundancy anyone. (The landing
     state and its cap are the same for everyone of a position.)"""
-    years, promotion = people["years_in_grade"], p.scenario.promotion
-    if kind == "grade_step":
-        return truthy(years >= promotion.min_years_for_grade_step)
-    if kind == "tier_promotion":
-        return truthy(years >= promotion.min_years_in_grade)
-    if kind == "sequence_move":
-        retrain = people["from_sequence"].eq("operations") & to_sequence.eq("technical")
-        return ~retrain | people["technical_eligible"].astype(bool)
-    return pd.Series(True, index=people.index)
+    years, promotion, action = pairs["years_in_grade"], p.scenario.promotion, pairs["action"]
+    retrain = action.eq("sequence_move") & pairs["from_sequence"].eq("operations") & pairs["line_to_sequence"].eq(
+        "technical")
+    return ~((action.eq("grade_step") & ~truthy(years >= promotion.min_years_for_grade_step))
+             | (action.eq("tier_promotion") & ~truthy(years >= promotion.min_years_in_grade))
+             | (retrain & ~pairs["technical_eligible"].astype(bool)))
 
 
 def position_lines(p: PlanData) -> pd.DataFrame:
@@ -193,7 +190,8 @@ def position_lines(p: PlanData) -> pd.DataFrame:
     employee_id (asc); ``took`` (they took that action), ``passed`` (they stay above the line — the lowest-ranked
     who took it — of a top-down action, or below the line — the highest-ranked who took it — of a redundancy or
     downgrade) and ``held`` (passed, and their cohort (state, seniority bucket, qualification; :func:`_cohorts`)
-    acts on ⌊(1−a)·n⌋ of its n people, a the attrition rate of its sequence and tier: the model's limit)."""
+    acts on ⌊(1−a)·n⌋ of its n people, a the attrition rate of its sequence and tier: the model's limit).
+    Vectorised: people meet their position's actions in one merge."""
     people, faults = assessed(p)
     sound = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in faults.values()])
     people = _cohorts(p, people[people["kind"].isin(HAND_OUT) & sound]).sort_values(
@@ -207,26 +205,21 @@ def position_lines(p: PlanData) -> pd.DataFrame:
     busy = people[COHORT].merge(acted.groupby(COHORT, dropna=False).size().rename("busy").reset_index(),
                                 how="left", on=COHORT)["busy"].fillna(0).to_numpy()
     people["full"] = busy >= limit
-    parts = []
-    for (kind, *landing), took in acted.groupby(["kind", *LANDING], dropna=False, sort=True):
-        ours = people.merge(took[POSITION].drop_duplicates(), on=POSITION)
-        mine = pd.Series(landing, index=LANDING)
-        same = pd.Series(np.logical_and.reduce([(ours[c].astype("string") == str(v)).fillna(False).to_numpy()
-                                                if pd.notna(v) else ours[c].isna().to_numpy()
-                                                for c, v in mine.items()]), index=ours.index)
-        took_it = ours["kind"].eq(kind) & same
-        to_sequence = pd.Series(mine["to_sequence"], index=ours.index)
-        keep = _eligible_for(p, ours, kind, to_sequence).to_numpy() | took_it.to_numpy()
-        ours, took_it = ours[keep], took_it[keep]
-        line = ours["rank"].where(took_it).groupby([ours[c] for c in POSITION]).transform(
-            "min" if kind in BOTTOM_UP else "max")
-        stays = ours["kind"].eq("stay")
-        passed = stays & ((ours["rank"] > line) if kind in BOTTOM_UP else (ours["rank"] < line))
-        parts.append(ours.assign(action=kind, **dict(zip([f"line_{c}" for c in LANDING], landing)),
-                                 took=took_it, passed=passed, held=passed & ours["full"]))
-    if not parts:
-        return people.iloc[:0].assign(action="", took=False, passed=False, held=False)
-    return pd.concat(parts, ignore_index=True)
+    actions = acted[[*POSITION, "kind", *LANDING]].drop_duplicates().rename(
+        columns={"kind": "action", **{c: f"line_{c}" for c in LANDING}})
+    actions["line"] = np.arange(len(actions))
+    pairs = people.merge(actions, on=POSITION)
+    same = np.logical_and.reduce([
+        (pairs[c].astype("string") == pairs[f"line_{c}"].astype("string")).fillna(False).to_numpy()
+        | (pairs[c].isna() & pairs[f"line_{c}"].isna()).to_numpy() for c in LANDING])
+    took = pairs["kind"].eq(pairs["action"]).to_numpy() & same
+    pairs = pairs[_eligible(p, pairs).to_numpy() | took].assign(took=took[_eligible(p, pairs).to_numpy() | took])
+    bottom = pairs["action"].isin(BOTTOM_UP).to_numpy()
+    ranks = pairs["rank"].where(pairs["took"]).groupby(pairs["line"])
+    line = np.where(bottom, ranks.transform("min"), ranks.transform("max"))
+    stays = pairs["kind"].eq("stay").to_numpy()
+    passed = stays & np.where(bottom, pairs["rank"].to_numpy() > line, pairs["rank"].to_numpy() < line)
+    return pairs.assign(passed=passed, held=passed & pairs["full"].to_numpy()).reset_index(drop=True)
 
 
 def check_position_merit(p: PlanData) -> list[Finding]:
