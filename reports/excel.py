@@ -3,7 +3,7 @@
 ``write_graded_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
 ``mix.csv``, ``units.csv``, ``requirements.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx``
 with the sheets Summary, Budget, Requirements (only when requirements.csv has rows), Mix, Headcount,
-Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
+Actions, Merit, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
 numeric cells with number formats; the mix path and the budget against its cap are native Excel charts;
 over-cap and out-of-band cells are marked by conditional formatting.
 :func:`reports.plugins.write_workbook`, the ``excel`` writer of the ``wfplan.reports`` entry-point group, calls
@@ -48,7 +48,7 @@ __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "requirements_sheet", "write_graded_
 REPORT_NAME = "report.xlsx"
 MAX_SHEET_ROWS = 1_048_576
 """Rows of one worksheet, header included (Excel's limit)."""
-SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario")
+SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Scenario")
 """Every sheet, in order; Requirements only when requirements.csv has rows."""
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -388,6 +388,20 @@ def units_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     write_frame(book, sheet, 0, plan.units, styles)
 
 
+MERIT_STYLES = {"acted_performance": "decimal", "stayer_performance": "decimal"}
+"""merit.csv's decimal columns (the others: text or whole numbers)."""
+
+
+def merit_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """merit.csv: per position and year-1 action, the eligible, those who took it, the line (the performance
+    of the last one in) and the best eligible who stays, and the exceptions a stated rule explains."""
+    merit = plan.merit
+    styles = {c: "text" if not pd.api.types.is_numeric_dtype(merit[c]) else MERIT_STYLES.get(c, "integer")
+              for c in merit.columns}
+    table_sheet(book, sheet, merit, styles)
+    sheet.autofilter(0, 0, max(len(merit), 1), len(merit.columns) - 1)
+
+
 def scenario_sheet(book: Book, sheet: Worksheet, summary: dict[str, Any]) -> None:
     """Every scenario parameter, every applied override, input hashes, versions, solver and model facts and
     the diagnosis (when there is one) of ``summary.json``, as ``section | key | value`` rows."""
@@ -479,6 +493,7 @@ def write_graded_workbook(plan_dir: Path) -> Path:
         requirements_sheet(book, sheets["Requirements"], plan.requirements)
     mix_sheet(book, sheets["Mix"], plan)
     headcount_sheet(book, sheets["Headcount"], plan)
+    merit_sheet(book, sheets["Merit"], plan)
     units_sheet(book, sheets["Units"], plan)
     scenario_sheet(book, sheets["Scenario"], plan.summary)
     book.workbook.close()

@@ -32,7 +32,7 @@ from reports import excel
 from reports.plugins import write_workbook
 from tests.builders import QUIET, people, unit, write_group
 
-SHEETS = ["Summary", "Budget", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario"]
+SHEETS = ["Summary", "Budget", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Scenario"]
 UNITS = [unit("+钢联", score=80, name="+包钢钢联股份有限公司"), unit("@稀土", name="=北方稀土", max_headcount=8)]
 TEXT = {
     "actions": ["employee_id", "action", "from_unit", "from_sequence", "to_unit", "to_sequence", "reason"],

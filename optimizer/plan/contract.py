@@ -221,7 +221,7 @@ WORKBOOK = PlanFile("report.xlsx", BOTH, (
     "Written from the files above alone. Graded plans: the sheets Summary (with the diagnosis in sentences, one a "
     "row, when there is one), Budget (`budget.csv` with headroom = "
     "cap − total, `overmanning_cost` and `short_time_cost` included), Requirements (`requirements.csv`; only "
-    "when it has rows), Mix, Headcount, Actions, Flows, Units and Scenario (the diagnosis as it is in "
+    "when it has rows), Mix, Headcount, Actions, Merit (`merit.csv`), Flows, Units and Scenario (the diagnosis as it is in "
     "`summary.json` too). Own-ladder plans: Summary, "
     "Requirements, Headcount, Flows, Costs and Scenario."))
 PAGE = PlanFile("report.html", BOTH, (
@@ -229,7 +229,8 @@ PAGE = PlanFile("report.html", BOTH, (
     "diagnosis (its sentences, then every number of it in a collapsed block), the mix path, the budget against "
     "the cap (the slack costs stacked hatched on top, outside the "
     "cap, when any is non-zero), requirements against headcount (a table and a chart; only when "
-    "`requirements.csv` has rows), tier pyramids, the flows and the units. Own-ladder plans: headcount by "
+    "`requirements.csv` has rows), tier pyramids, the merit lines (`merit.csv`, in a collapsed table), the flows and "
+    "the units. Own-ladder plans: headcount by "
     "category and year, requirements against headcount with overmanning and short time, the flows and the cost "
     "by year and part (the last row is `objective.cost`); both reports state that there are no per-person "
     "actions."))
@@ -293,7 +294,8 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                         "solved again with year 1 fixed at it"),
         Key("people_moved", "people the merit split put in another cohort than the model's split"),
         Key("exceptions", "eligible people who stay on the wrong side of a merit line, each held back by a "
-                          "stated rule (Σ `exceptions` of merit.csv)"),
+                          "stated rule (Σ `exceptions` of merit.csv: a person held back from two actions counts "
+                          "twice)"),
         Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
         Key("cost_of_merit", "only when resolved: each goal after minus before merit (≥ 0 up to the solver's "
                              "tolerance; before merit is the model without it, a relaxation)"),

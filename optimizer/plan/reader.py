@@ -168,6 +168,10 @@ class PlanFiles:
     def actions(self) -> pd.DataFrame:
         return self.table("actions")
 
+    @cached_property
+    def merit(self) -> pd.DataFrame:
+        return self.table("merit")
+
     @property
     def horizon(self) -> int:
         """The last plan year H (the resolved scenario's ``horizon``)."""
