@@ -289,7 +289,8 @@ SUMMARY_KEYS: tuple[Key, ...] = (
         Key("redundancy", "Σ redundancies", (LADDER,)),
     )),
     Key("counts", "year-1 actions by kind (stay, grade_step, …), as counted in actions.csv", (GRADED,)),
-    Key("merit", "merit across each position (docs/model.md, \"Merit\"; `merit.csv`)", (GRADED,), (
+    Key("merit", "merit across each position (`optimizer/plan/merit.py`; docs/decisions.md, \"Merit across a "
+                 "position\"; `merit.csv`)", (GRADED,), (
         Key("resolved", "true when the merit split of year 1 differed from the model's and the later years were "
                         "solved again with year 1 fixed at it"),
         Key("people_moved", "people the merit split put in another cohort than the model's split"),
