@@ -50,6 +50,8 @@ def main() -> None:
         write_generated(data, args.employees, args.units, DEMO_SEED)
         scenario = load_scenario(scenario_path("baseline"))
         computed = compute_plan(scenario, data)
+        if computed.reference is None:
+            raise SystemExit(f"no plan: exit {computed.exit_code}, {computed.summary.get('status')}")
         tables = load_inputs(data)
         model_data, _, roster = graded_model_data(tables, scenario)
         _, index = build_model(model_data)
