@@ -82,7 +82,8 @@ def stdout_to_stderr(active: bool) -> Iterator[None]:
 reference_option = click.option(
     "--reference", "reference_dir", type=click.Path(path_type=Path), metavar="PLAN_DIR",
     help="an earlier plan on the same data: a what-if that only tightens its model, and that its plan still "
-         "keeps, takes that plan without solving (docs/whatif.md)")
+         "keeps, takes that plan without solving; any other keeps its year-1 actions wherever the targets, caps "
+         "and costs allow (docs/whatif.md)")
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:

@@ -67,11 +67,16 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
 @workers_option
 @set_option
 @reference_option
+@click.option("--no-base-reference", "no_base_reference", is_flag=True,
+              help="without --reference, solve each point on its own (default: against the scenario's own plan, "
+                   "solved first into OUT/base)")
 @quiet_option
 def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None, out_dir: Path | None,
-          workers: int, overrides: tuple[str, ...], reference_dir: Path | None, quiet: bool) -> None:
+          workers: int, overrides: tuple[str, ...], reference_dir: Path | None, no_base_reference: bool,
+          quiet: bool) -> None:
     """Solve SCENARIO_FILE at every point of the grids, in parallel; one plan folder per point and one
-    table, OUT/sweep.csv and OUT/sweep.parquet."""
+    table, OUT/sweep.csv and OUT/sweep.parquet. Every point is planned against a reference plan (--reference,
+    else the scenario's own plan in OUT/base), so it keeps that plan's year-1 actions wherever it can."""
     scenario = resolve_scenario(scenario_file, overrides)
     try:
         grids = parse_grids(list(grid_texts))
@@ -88,7 +93,10 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
             click.echo(f"[{done}/{total}, {failed} failed] point {row['point']} {settings}: {row['status']}"
                        f" ({row.get('seconds') or 0:.1f} s)", err=True)
 
-    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress, reference_dir)
+    if reference_dir is None and not no_base_reference and not quiet:
+        click.echo(f"… the base plan (every point's reference): {out / 'base'}", err=True)
+    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress, reference_dir,
+                      base_reference=not no_base_reference)
     exits = table["exit_code"]
     click.echo(f"{len(table)} points: {int((exits == EXIT_OK).sum())} met every target, "
                f"{int((exits == EXIT_TARGET_MISSED).sum())} missed a target, "

@@ -192,28 +192,71 @@ def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> N
 
     Σ promotions (grade steps) out of (u,s,k) in year t ≥ floor_rate · E[u,s,k,t];
     in year 1 the right-hand side is rounded down (whole people), so a floor never exceeds what exists.
+
+    Start rules (``LinearModel.start_rules``, the plan that does only what the rules ask): each eligible
+    cohort c gives its share rate·(1−a_σ)·x[c,t−1]; in year 1 whole people, the floor's count split by
+    largest remainder (:func:`whole_shares`) within what each cohort has left after the other floors.
     """
     floors = {TIER_PROMOTION: data.scenario.promotion.tier_rate_floor, GRADE_STEP: data.scenario.promotion.grade_rate_floor}
+    taken: dict[Cohort, int] = defaultdict(int)  # year-1 people a floor's start rule already takes from a cohort
     for kind, rate in floors.items():
         if rate <= 0:
             continue
         for year in range(1, data.horizon + 1):
             flows: dict[tuple[str, str, int], Expr] = defaultdict(dict)
             eligible: dict[tuple[str, str, int], Expr] = defaultdict(dict)
+            sources: dict[tuple[str, str, int], list[tuple[int, Cohort]]] = defaultdict(list)
             for arc, var in index.flows_of(year, kind):
                 key = (arc.source.unit, arc.source.sequence, arc.source.tier)
                 add_to(flows[key], var, 1.0)
                 model.idle.discard(var)  # the floor may ask for it
-                add_to(eligible[key], index.stock[(arc.source, year - 1)], 1.0 - data.attrition(arc.source))
+                stock, survival = index.stock[(arc.source, year - 1)], 1.0 - data.attrition(arc.source)
+                add_to(eligible[key], stock, survival)
+                sources[key].append((var, arc.source))
+                if year > 1:
+                    model.start_rules[var] = (0.0, {stock: rate * survival})
             for key, expr in sorted(flows.items()):
                 name = var_name(f"floor_{kind}", *key, f"y{year}")
                 if year == 1:
                     lower = math.floor(rate * sum(model.lb[v] * w for v, w in eligible[key].items()) + 1e-9)
                     add_hard_row(model, data, index, name, expr, lo=float(lower), stated=rate)
+                    _year1_floor_rules(model, data, index, sources[key], rate, lower, taken)
                 else:
                     for var, coef in eligible[key].items():
                         add_to(expr, var, -rate * coef)
                     add_hard_row(model, data, index, name, expr, lo=0.0, stated=rate)
+
+
+def _year1_floor_rules(model: LinearModel, data: ModelData, index: Index, sources: list[tuple[int, Cohort]],
+                       rate: float, lower: int, taken: dict[Cohort, int]) -> None:
+    """Start rules for one year-1 floor of ``lower`` people over its flows (variable, source cohort): shares
+    rate·(1−a)·x[c,0] made whole by :func:`whole_shares`, each within the people the cohort can give
+    (⌊(1−a)·x[c,0]⌋ less what other floors took). No rules when the floor cannot be split so."""
+    room = [math.floor((1.0 - data.attrition(c)) * model.lb[index.stock[(c, 0)]] + 1e-9) - taken[c] for _, c in sources]
+    shares = [rate * (1.0 - data.attrition(c)) * model.lb[index.stock[(c, 0)]] for _, c in sources]
+    people = whole_shares(lower, shares, room)
+    if people is None:
+        return
+    for (var, cohort), count in zip(sources, people):
+        model.start_rules[var] = (float(count), {})
+        taken[cohort] += count
+
+
+def whole_shares(total: int, shares: list[float], room: list[int]) -> list[int] | None:
+    """``total`` whole units split by largest remainder: each gets ⌊share⌋ (at most its ``room``), the rest go
+    one at a time by largest fractional part (ties by position), never past a room. None when the rooms hold
+    fewer than ``total``."""
+    counts = [max(0, min(math.floor(share + 1e-9), spare)) for share, spare in zip(shares, room)]
+    left = total - sum(counts)
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - math.floor(shares[i] + 1e-9)), i))
+    while left > 0:
+        open_ = [i for i in order if counts[i] < room[i]]
+        if not open_:
+            return None
+        for i in open_[:left]:
+            counts[i] += 1
+        left = total - sum(counts)
+    return counts
 
 
 def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:

@@ -397,7 +397,8 @@ relaxations     one entry per key searched, those that restore every target firs
                 0.001), rounded so that it still suffices, and shown to suffice by a solve; `set` is the
                 `--set` list that applies it; `insufficient` is the value closest to `to` (or to `limit`) that
                 a solve showed not to restore the targets (`from` when none did); `undecided` lists the values
-                whose probes the time limit stopped before either was shown (taken as "not met").
+                whose probes the time limit stopped before either was shown (taken as "not met"); the whole
+                diagnosis ends within `solver.time_limit` seconds, and the probes past it are undecided.
                 Keys, when they apply and are not at the end of their range: promotion.tier_rate,
                 mobility.operations_to_technical, mobility.management_to_technical,
                 hiring.max_rate.technical|operations (hiring on), budget.growth (no explicit caps),
@@ -406,6 +407,8 @@ relaxations     one entry per key searched, those that restore every target firs
                 mix.deadline (exit 3 only; past the horizon `set` also extends `horizon`).
 earliest_year   the earliest year from which the mix band can hold with every other target met (the `to`
                 of mix.deadline); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
+earliest_year_undecided  true when the time limit stopped the earliest-year search before an answer
+                (`earliest_year` is then null without meaning "never")
 search          {probes, workers, seconds}: the searches run in worker processes when one probe (a model
                 build and the first stage's solve) is expected to take over 2 s
 ```

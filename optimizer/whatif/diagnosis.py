@@ -41,7 +41,10 @@ the rows that must give way and by how much, and the goals that closest plan wou
 **Cost.** A probe rebuilds the model (1–2 s at 20,000 employees; a probe that meets the targets then takes
 5–15 s, one that fails just short of them often runs to the time limit, proving that is the hard part).
 Each search runs its probes one after another; the searches run in worker processes (one solve each)
-when a probe is expected to take more than PARALLEL_ABOVE seconds.
+when a probe is expected to take more than PARALLEL_ABOVE seconds. The diagnosis has a budget of its own,
+``solver.time_limit`` seconds like the solve: every search ends by that deadline, a probe gets at most what is
+left of it, and the probes it leaves out are undecided (``undecided``; ``earliest_year_undecided`` for the
+earliest-year search), so a relaxation that is reported has still been shown by a solve to be sufficient.
 """
 
 from __future__ import annotations
@@ -129,11 +132,15 @@ class Probe:
     """Met, or shown unmeetable (infeasible, or bound > MET)."""
 
 
-def target_miss(scenario: Scenario, tables: InputTables) -> Probe:
-    """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP."""
+def target_miss(scenario: Scenario, tables: InputTables, seconds: float | None = None) -> Probe:
+    """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP, within
+    ``seconds`` (default: ``solver.time_limit``)."""
     data, _, _ = graded_model_data(tables, scenario)
     model, _ = build_model(data)
-    result = solve(model, stage_terms(model, data.mean_pay)["mix"], replace(solver_options(scenario), gap=PROBE_GAP))
+    options = replace(solver_options(scenario), gap=PROBE_GAP)
+    if seconds is not None:
+        options = replace(options, time_limit=min(options.time_limit, seconds))
+    result = solve(model, stage_terms(model, data.mean_pay)["mix"], options)
     met = result.objective is not None and result.objective <= MET
     refuted = result.status == "infeasible" or (result.bound is not None and result.bound > MET)
     return Probe(met, result.objective, met or refuted)
@@ -149,6 +156,10 @@ class SearchTask:
     start_miss: float | None
     base: dict[str, Any]
     data_dir: Path
+    deadline: float | None = None
+    """Wall-clock time (``time.time()``) by which the search must end: a probe gets at most what is left, and
+    once it is up the remaining probes are undecided without a solve. None: each probe has the scenario's
+    ``solver.time_limit``."""
 
     def overrides(self, value: Any) -> list[str]:
         """The ``--set`` overrides that give ``key`` the value (a deadline past the horizon extends it)."""
@@ -166,8 +177,13 @@ class Prober:
         self.history: list[tuple[Any, Probe]] = []
 
     def __call__(self, value: Any) -> Probe:
+        left = None if self.task.deadline is None else self.task.deadline - time.time()
         try:
-            probe = target_miss(build_scenario(self.task.base, "diagnosis", self.task.overrides(value)), self.tables)
+            if left is not None and left <= 0:
+                probe = Probe(False, None, False)  # undecided: the diagnosis' time is up
+            else:
+                scenario = build_scenario(self.task.base, "diagnosis", self.task.overrides(value))
+                probe = target_miss(scenario, self.tables, left)
         except ScenarioError:  # a value the scenario rejects (e.g. a horizon past its maximum) cannot restore
             probe = Probe(False, None, True)
         self.history.append((value, probe))
@@ -281,15 +297,16 @@ def _value(scenario: dict[str, Any], key: str) -> Any:
 
 
 def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadline: bool) -> list[SearchTask]:
-    """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move."""
-    base = scenario.to_raw()
+    """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move.
+    All of them end within ``solver.time_limit`` seconds from now (the diagnosis' own budget, beside the solve's)."""
+    base, ends = scenario.to_raw(), time.time() + scenario.solver.time_limit
     tasks = [
-        SearchTask(c.key, _value(base, c.key), c.limit, miss, base, data_dir)
+        SearchTask(c.key, _value(base, c.key), c.limit, miss, base, data_dir, ends)
         for c in CANDIDATES if c.applies(scenario) and _value(base, c.key) != c.limit
     ]
     if deadline:
         limit = scenario.horizon + YEARS_BEYOND
-        tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir))
+        tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir, ends))
     return tasks
 
 
@@ -319,6 +336,7 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
         "relaxations": sorted(found, key=lambda f: not f["restores"]),
         "earliest_year": deadline["to"] if deadline else None,
         "earliest_year_limit": deadline["limit"] if deadline else None,
+        "earliest_year_undecided": bool(deadline and deadline["to"] is None and deadline["undecided"]),
         "search": {"probes": sum(f["probes"] for f in found), "workers": workers,
                    "seconds": round(time.perf_counter() - began, 3)},
     }
@@ -504,7 +522,9 @@ def diagnosis_sentences(diagnosis: dict[str, Any]) -> list[str]:
         sentences = lead + _missed_sentences(missed)
     sentences += _relaxation_sentences(diagnosis["relaxations"])
     limit, year = diagnosis["earliest_year_limit"], diagnosis["earliest_year"]
-    if limit is not None:
+    if diagnosis.get("earliest_year_undecided"):
+        sentences.append("The earliest year the mix band can be reached was not decided within the time limit.")
+    elif limit is not None:
         sentences.append(f"The earliest year the mix band can be reached, with the budget held, is year {year}."
                          if year is not None else
                          f"The mix band cannot be reached with the budget held by year {limit}.")

@@ -240,12 +240,17 @@ def run_sweep(
     workers: int,
     progress: SweepProgress = lambda done, total, failed, row: None,
     reference_dir: str | Path | None = None,
+    base_reference: bool = True,
 ) -> pd.DataFrame:
     """Run every grid point of ``scenario`` in ``workers`` processes; write the plan folders under
     ``out_dir/runs`` and ``out_dir/sweep.csv`` / ``sweep.parquet``; return the table.
 
-    ``reference_dir``: an earlier plan on the same data; a point whose model only tightens that plan's model,
-    and which that plan still keeps, takes it without solving (column ``reused``).
+    ``reference_dir``: an earlier plan on the same data that every point is planned against: a point whose
+    model only tightens that plan's model, and which that plan still keeps, takes it without solving (column
+    ``reused``); any other keeps the reference's year-1 actions wherever its targets, caps and costs allow
+    (the ``stability`` stage), so points differ by the people the changed setting moves, not by ties.
+    Without one and with ``base_reference``, the scenario itself (no grid value applied) is solved first into
+    ``out_dir/base`` and is that reference; when it ends without a plan, the points are solved without one.
     Raises InputError (before anything runs) when the input tables are invalid or ``reference_dir`` holds no
     solved model.
     """
@@ -267,6 +272,8 @@ def run_sweep(
         progress(done, len(tasks), failed, row)
 
     with staged_folder(out_dir, "sweep") as folder:
+        if reference_dir is None and base_reference:
+            reference_dir = _base_plan(scenario, data_dir, folder / "base")
         tasks = [
             PointTask(p, base, scenario.name, data_dir, folder / "runs" / p.folder_name(width),
                       f"runs/{p.folder_name(width)}", reference_dir)
@@ -277,3 +284,9 @@ def run_sweep(
         write_csv(table, folder / "sweep.csv")
         table.to_parquet(folder / "sweep.parquet", index=False)
     return table
+
+
+def _base_plan(scenario: Scenario, data_dir: Path, plan_dir: Path) -> Path | None:
+    """Solve the sweep's own scenario into ``plan_dir``: the reference of every point, or None without a plan."""
+    result = run_plan(scenario, data_dir, plan_dir, tables=cached_inputs(data_dir))
+    return None if result.reference is None else plan_dir
