@@ -30,7 +30,7 @@ from optimizer.model.kinds import graded_model_data, ladder_model_data
 from optimizer.model.requirements import requirements_table
 from optimizer.model.network import HIRE, Arc
 from optimizer.plan.disaggregate import employee_actions
-from optimizer.plan.merit import MeritRule, availability, fixed_year1, merit_flows
+from optimizer.plan.merit import MeritRule, availability, fixed_year1, merit_flows, with_year1
 from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.plan.output import write_json, write_tables
 from optimizer.plan.results import (
@@ -254,7 +254,8 @@ def _merit(
     """Merit across each position (:mod:`optimizer.plan.merit`): the solved year-1 counts per position and
     action are dealt over the cohorts by merit; where that split differs from the model's, the model is solved
     again with year 1 fixed at it (the merit split and the hires: an LP), so later years follow the people
-    merit names. The solved model without merit is a relaxation of the model with it, so the goals can only
+    merit names, unless the solved later years still fit the merit split (:func:`optimizer.plan.merit.with_year1`:
+    then they are kept, with every goal as solved). The solved model without merit is a relaxation of the model with it, so the goals can only
     get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
     Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
     false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years."""
@@ -271,6 +272,13 @@ def _merit(
     summary["merit"] = record
     if dealt == year1 or not whole:
         return solution, rule, named
+    with timer.phase("merit"):
+        kept = with_year1(model, built_rows, solution.values, data, index, named)
+    if kept is not None:
+        terms = {term: model.evaluate(expr, kept) for term, expr in model.objective_terms.items()}
+        record["cost_of_merit"] = {goal: terms[goal] - solution.terms[goal] for goal in sorted(solution.terms)
+                                   if goal in terms}
+        return replace(solution, values=kept, terms={**solution.terms, **terms}), rule, named
     fixed = fixed_year1(model, built_rows, {var: named.get(arc, 0) for arc, var in index.flows_of(1)})
     with timer.phase("merit re-solve"):
         again = solve_model(fixed, scenario, data.mean_pay, on_stage=lambda stage: timer.progress(describe_stage(stage)))

@@ -291,15 +291,16 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     Key("counts", "year-1 actions by kind (stay, grade_step, …), as counted in actions.csv", (GRADED,)),
     Key("merit", "merit across each position (`optimizer/plan/merit.py`; docs/decisions.md, \"Merit across a "
                  "position\"; `merit.csv`)", (GRADED,), (
-        Key("resolved", "true when the merit split of year 1 differed from the model's and the later years were "
-                        "solved again with year 1 fixed at it"),
+        Key("resolved", "true when the merit split of year 1 differed from the model's, the solved later years "
+                        "did not fit it, and they were solved again with year 1 fixed at it"),
         Key("people_moved", "people the merit split put in another cohort than the model's split"),
         Key("exceptions", "eligible people who stay on the wrong side of a merit line, each held back by a "
                           "stated rule (Σ `exceptions` of merit.csv: a person held back from two actions counts "
                           "twice)"),
         Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
-        Key("cost_of_merit", "only when resolved: each goal after minus before merit (≥ 0 up to the solver's "
-                             "tolerance; before merit is the model without it, a relaxation)"),
+        Key("cost_of_merit", "only when the merit split differs from the model's: each goal after minus before "
+                             "merit (≥ 0 up to the solver's tolerance; before merit is the model without it, a "
+                             "relaxation; 0 when the solved later years still fit the merit split and are kept)"),
     )),
     Key("solver", "what the solver did", None, (
         Key("mode", "`lp` | `milp` (year-1 decisions whole: `solver.integer_year1`)"),

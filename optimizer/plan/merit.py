@@ -21,9 +21,9 @@ L_c. Bottom-up actions are dealt first from the bottom of the ranking, leaving e
 matchable. Work per position is one pass over its people until the counts are met; the augmenting paths run
 on at most (cohorts × actions) counts, never on people.
 
-Changing the split changes who is where at the end of year 1 (seniority, qualification), so the pipeline
-re-solves later years with the merit split of year 1 fixed (:func:`fixed_year1`) whenever it differs from
-the model's.
+Changing the split changes who is where at the end of year 1 (seniority, qualification). Where the solved
+later years still fit the merit split (:func:`with_year1`), they are kept and the plan is optimal; else the
+pipeline re-solves the later years with the merit split of year 1 fixed (:func:`fixed_year1`).
 """
 
 from __future__ import annotations
@@ -37,10 +37,13 @@ import numpy as np
 import pandas as pd
 
 from optimizer.model.cohorts import COHORT_COLUMNS, Cohort
+from optimizer.model.data import Index, ModelData
 from optimizer.model.network import DOWNGRADE, HIRE, REDUNDANCY, Arc
+from optimizer.plan.results import cohort_plan
 from optimizer.solvers.linear_model import LinearModel
 
-__all__ = ["FROM_BOTTOM", "POSITION", "Action", "availability", "fixed_year1", "merit_flows", "position_order"]
+__all__ = ["FROM_BOTTOM", "POSITION", "Action", "MeritRule", "assess", "availability", "fixed_year1", "limits",
+           "merit_flows", "position_order", "with_year1"]
 
 FROM_BOTTOM = (REDUNDANCY, DOWNGRADE)
 """Kinds dealt from the bottom of the merit order (the weakest first)."""
@@ -230,6 +233,25 @@ def limits(rule: MeritRule, frame: pd.DataFrame) -> np.ndarray:
     table = table.astype({"tier": "int64", "grade": "int64", "seniority": "int64", "qualified": bool})
     keys = frame[COHORT_COLUMNS].astype({"tier": "int64", "grade": "int64", "seniority": "int64", "qualified": bool})
     return keys.merge(table, on=COHORT_COLUMNS, how="left")["limit"].fillna(0).to_numpy()
+
+
+def with_year1(model: LinearModel, built_rows: int, values: np.ndarray, data: ModelData, index: Index,
+               flows: dict[Arc, int]) -> np.ndarray | None:
+    """The solved ``values`` with the year-1 flows replaced by ``flows`` (the merit split), the later flows
+    kept and every stock re-balanced (:func:`optimizer.plan.results.cohort_plan`), when every row the
+    formulation built (its first ``built_rows``) still holds; else None. The deal keeps each position's count
+    per action, and pay, one-off costs, caps, the mix and the budget read states and positions only, so such a
+    plan has every goal of the solved one: it is optimal for the model with merit, which the solved model
+    relaxes, and the later years need no second solve."""
+    trial = np.array(values, dtype=float)
+    for arc, var in index.flows_of(1):
+        trial[var] = flows.get(arc, 0)
+    stock = cohort_plan(trial, data, index).stock
+    for (c, year), var in index.stock.items():
+        trial[var] = stock[year].get(c, 0.0)
+    built = model.copy()
+    built.rows = built.rows[:built_rows]
+    return None if built.row_violations(trial) else trial
 
 
 def fixed_year1(model: LinearModel, built_rows: int, flows: dict[int, float]) -> LinearModel:
