@@ -26,7 +26,7 @@ def _person(employee_id: str, performance: float, years: int, eligible: bool = F
             "performance": performance, "years_in_grade": years, "technical_eligible": eligible}
 
 
-@pytest.mark.parametrize("horizon", [1, 2])
+@pytest.mark.parametrize("horizon", [1, pytest.param(2, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("split", ["seniority", "qualification"])
 @pytest.mark.parametrize("better", ["first", "second"])
 def test_the_better_performer_gets_the_one_grade_step_whichever_cohort_holds_them(tmp_path, horizon, split, better):
