@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -47,6 +46,22 @@ def test_the_better_performer_gets_the_one_grade_step_whichever_cohort_holds_the
     assert (line["action"], line["eligible"], line["acted"]) == ("grade_step", 2, 1)
     assert (line["acted_performance"], line["stayer_performance"], line["exceptions"]) == (90, 60, 0)
     assert solved.summary["merit"]["exceptions"] == 0
+
+
+@pytest.mark.parametrize("weaker", ["first", "second"])
+def test_the_weaker_performer_is_made_redundant_whichever_cohort_holds_them(tmp_path, weaker):
+    # the unit may keep one of two people (max_headcount 1, no attrition): one redundancy, the weakest first
+    low, high = (30, 80) if weaker == "first" else (80, 30)
+    people = [_person("A", low, 1, True), _person("B", high, 3)]
+    solved = solve_group(tmp_path, people, [unit("U1", max_headcount=1)],
+                         ["redundancy.enabled=true", "redundancy.max_rate=0.5", "redundancy.cost_factor=0.5"])
+    actions = solved.table("actions").set_index("employee_id")
+    gone, kept = ("A", "B") if weaker == "first" else ("B", "A")
+    assert actions.loc[gone, "action"] == "redundancy" and actions.loc[kept, "action"] == "stay"
+    assert actions.loc[gone, "reason"] == "redundancy, weakest first: rank 2 of 2 eligible in U1 operations T1 G1 " \
+                                          "(performance 30)"
+    line = solved.table("merit").iloc[0]
+    assert (line["action"], line["acted_performance"], line["stayer_performance"]) == ("redundancy", 30, 80)
 
 
 def test_a_person_held_back_by_the_cohort_limit_is_a_counted_exception(tmp_path):

@@ -293,7 +293,8 @@ LINE_COLUMNS = [*POSITION, "action", *TARGET, "eligible", "acted", "acted_perfor
 def _pairs(rule: MeritRule, acted: pd.DataFrame) -> pd.DataFrame:
     """(cohort, action) pairs of the rule, for the actions some person of the cohort's position took: the
     cohort columns, ``action`` (the kind) and the landing state (``to_*``, empty for a redundancy)."""
-    taken = set(acted[[*POSITION, "action", *TARGET]].itertuples(index=False, name=None))
+    keys = acted[[*POSITION, "action", *TARGET]].drop_duplicates().astype(object)
+    taken = set(keys.where(keys.notna(), None).itertuples(index=False, name=None))  # a redundancy lands nowhere
     rows = []
     for c, actions in rule.eligible.items():
         for kind, target in actions:
