@@ -30,7 +30,7 @@ from optimizer.model.kinds import graded_model_data, ladder_model_data
 from optimizer.model.requirements import requirements_table
 from optimizer.model.network import HIRE, Arc
 from optimizer.plan.disaggregate import employee_actions
-from optimizer.plan.merit import MeritRule, availability, fixed_year1, merit_flows, with_year1
+from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1
 from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.plan.output import write_json, write_tables
 from optimizer.plan.results import (
@@ -249,13 +249,15 @@ def _solve(
 
 def _merit(
     model: LinearModel, built_rows: int, scenario: Scenario, data: ModelData, index: Index, roster: pd.DataFrame,
-    solution: Solution, timer: Timer, summary: dict[str, Any],
+    solution: Solution, timer: Timer, summary: dict[str, Any], reused: Reference | None = None,
 ) -> tuple[Solution, MeritRule, dict[Arc, int]]:
     """Merit across each position (:mod:`optimizer.plan.merit`): the solved year-1 counts per position and
     action are dealt over the cohorts by merit; where that split differs from the model's, the model is solved
     again with year 1 fixed at it (the merit split and the hires: an LP), so later years follow the people
     merit names, unless the solved later years still fit the merit split (:func:`optimizer.plan.merit.with_year1`:
-    then they are kept, with every goal as solved). The solved model without merit is a relaxation of the model with it, so the goals can only
+    then they are kept, with every goal as solved). ``reused``: the reference whose solution this is (taken
+    without a solve, :mod:`optimizer.solvers.reuse`); its own merit plan is taken too when it has the same year
+    1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). The solved model without merit is a relaxation of the model with it, so the goals can only
     get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
     Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
     false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years."""
@@ -266,22 +268,29 @@ def _merit(
     with timer.phase("merit"):
         year1 = {arc: n for arc, n in flows.items() if arc.kind != HIRE and n > 0}
         dealt = merit_flows(roster, year1, index.network.arcs[1], rule.limit)
-    named = {**dealt, **{arc: n for arc, n in flows.items() if arc.kind == HIRE and n > 0}}
+        named = {**dealt, **{arc: n for arc, n in flows.items() if arc.kind == HIRE and n > 0}}
+        changed = dealt != year1 and whole
+        kept = with_year1(model, built_rows, solution.values, data, index, named) if changed else None
     moved = sum(max(dealt.get(a, 0) - year1.get(a, 0), 0) for a in dealt)
     record: dict[str, Any] = {"resolved": False, "people_moved": moved, "exceptions": 0}
     summary["merit"] = record
-    if dealt == year1 or not whole:
+    if not changed:
         return solution, rule, named
-    with timer.phase("merit"):
-        kept = with_year1(model, built_rows, solution.values, data, index, named)
     if kept is not None:
         terms = {term: model.evaluate(expr, kept) for term, expr in model.objective_terms.items()}
         record["cost_of_merit"] = {goal: terms[goal] - solution.terms[goal] for goal in sorted(solution.terms)
                                    if goal in terms}
         return replace(solution, values=kept, terms={**solution.terms, **terms}), rule, named
     fixed = fixed_year1(model, built_rows, {var: named.get(arc, 0) for arc, var in index.flows_of(1)})
-    with timer.phase("merit re-solve"):
-        again = solve_model(fixed, scenario, data.mean_pay, on_stage=lambda stage: timer.progress(describe_stage(stage)))
+    earlier = None if reused is None else reused.merit
+    if earlier is not None and holds(fixed, built_rows, earlier.values):
+        terms = {term: model.evaluate(expr, earlier.values) for term, expr in model.objective_terms.items()}
+        again = replace(earlier, terms=terms)
+        timer.progress("  merit: the reference's plan holds, no second solve")
+    else:
+        with timer.phase("merit re-solve"):
+            again = solve_model(fixed, scenario, data.mean_pay,
+                                on_stage=lambda stage: timer.progress(describe_stage(stage)))
     if again.values is None:
         raise RuntimeError(f"the model with year 1 fixed at the merit split has no plan ({again.status}): "
                            "the merit split must keep every hard rule of the model")
@@ -385,7 +394,8 @@ def compute_plan(
         return _no_plan(summary, solution, timer, verify)
 
     relaxed = solution
-    solution, rule, named = _merit(model, built_rows, scenario, data, index, roster, solution, timer, summary)
+    reused = reference if reference is not None and summary["solver"]["reuse"]["reused"] else None
+    solution, rule, named = _merit(model, built_rows, scenario, data, index, roster, solution, timer, summary, reused)
     with timer.phase("plan"):
         plan = cohort_plan(solution.values, data, index)
         headcount = headcount_table(plan)
@@ -404,7 +414,7 @@ def compute_plan(
         }
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
         solved = make_reference(model, built_rows, scenario, data.mean_pay, relaxed, label, year1_flows,
-                                solution.values)
+                                solution.values, solution if summary["merit"]["resolved"] else None)
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED

@@ -43,7 +43,7 @@ from optimizer.plan.results import cohort_plan
 from optimizer.solvers.linear_model import LinearModel
 
 __all__ = ["FROM_BOTTOM", "POSITION", "Action", "MeritRule", "assess", "availability", "fixed_year1", "limits",
-           "merit_flows", "position_order", "with_year1"]
+           "holds", "merit_flows", "position_order", "with_year1"]
 
 FROM_BOTTOM = (REDUNDANCY, DOWNGRADE)
 """Kinds dealt from the bottom of the merit order (the weakest first)."""
@@ -249,9 +249,18 @@ def with_year1(model: LinearModel, built_rows: int, values: np.ndarray, data: Mo
     stock = cohort_plan(trial, data, index).stock
     for (c, year), var in index.stock.items():
         trial[var] = stock[year].get(c, 0.0)
+    return trial if holds(model, built_rows, trial) else None
+
+
+def holds(model: LinearModel, built_rows: int, values: np.ndarray) -> bool:
+    """Every row the formulation built (the first ``built_rows``) and every variable bound hold at ``values``,
+    within the solver's feasibility tolerance (:meth:`LinearModel.row_violations`)."""
     built = model.copy()
     built.rows = built.rows[:built_rows]
-    return None if built.row_violations(trial) else trial
+    lb, ub = np.asarray(model.lb, dtype=float), np.asarray(model.ub, dtype=float)
+    inside = bool(np.all(values >= lb - 1e-6 * np.maximum(1.0, np.abs(lb)))
+                  and np.all(values <= ub + 1e-6 * np.maximum(1.0, np.abs(ub))))
+    return inside and not built.row_violations(values)
 
 
 def fixed_year1(model: LinearModel, built_rows: int, flows: dict[int, float]) -> LinearModel:
