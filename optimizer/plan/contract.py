@@ -214,7 +214,8 @@ REFERENCE = PlanFile("reference.npz", (GRADED,), (
     "The solved model reduced to what a later what-if needs to reuse this plan (`wfplan solve --reference "
     "PLAN_DIR`, `optimizer/solvers/reuse.py`): variable bounds and integrality, the rows (ranges and coefficients "
     "as a sparse matrix), a digest of all names and one of the goals, the objective and solver settings, the "
-    "stages, the model's solution vector and the names and values of the year-1 flows (a what-if that is solved "
+    "stages, the model's solution vector, the written plan's when merit solved the later years again "
+    "(`optimizer/plan/merit.py`), and the names and values of the year-1 flows (a what-if that is solved "
     "again keeps them where it can: the `stability` stage). NumPy `.npz`, no pickled objects; about 12 bytes per coefficient, "
     "24 per row and 25 per variable (14 MB for 100,000 employees)."))
 WORKBOOK = PlanFile("report.xlsx", BOTH, (
