@@ -47,6 +47,7 @@ from optimizer.model.network import (
     arcs_from,
     hire_arcs,
 )
+from optimizer.plan.merit import FROM_BOTTOM, position_order
 from optimizer.plan.results import STATE, TO_STATE
 
 State = tuple[str, str, int, int]
@@ -88,6 +89,10 @@ class PerEmployeeIndex:
     """Mix slack or overrun variable → position of the row it relaxes (coefficient −1, finite upper side)."""
     requirements: list[RequirementRow]
     overmanning_max: float
+    merit_links: list[tuple[int, int, int | None]]
+    """(z, y, z of the next eligible) of :func:`add_merit`, the last person of each chain first."""
+    merit_limits: list[tuple[int, Expr, float]]
+    """(full, Σ acted, L_c) per cohort (:func:`add_merit`)."""
 
 
 def _label(*parts: object) -> str:
@@ -227,6 +232,49 @@ def add_availability(model: LinearModel, data: ModelData, candidates: pd.DataFra
     for key, expr in _grouped(candidates, COHORT_COLUMNS).items():
         c = Cohort(*key)
         model.add_row(f"available[{c.label()},y1]", expr, hi=data.initial[c] * _retention(data, c.sequence, c.tier))
+
+
+def add_merit(model: LinearModel, data: ModelData, roster: pd.DataFrame,
+              candidates: pd.DataFrame) -> tuple[list[tuple[int, int, int | None]], list[tuple[int, Expr, float]]]:
+    """Merit across each position σ and action κ (kind, landing state), the cohort model's rule
+    (:mod:`optimizer.plan.merit`): with e_1, e_2, … the people of σ eligible for κ in merit order (the
+    weakest first for redundancies), acted(e) = Σ_a y[e,a] and L_c = ⌊(1−a_σ)·n_c⌋ the cohort limit,
+
+    z[e_i,κ] ≥ y[e_i,κ], z[e_i,κ] ≥ z[e_{i+1},κ] (z: someone at or after e_i takes κ), z ∈ [0,1];
+    z[e_{i+1},κ] ≤ acted(e_i) + full[c(e_i)] (nobody eligible stays ahead of a taker unless held back);
+    Σ_{e∈c} acted(e) ≥ L_c·full[c], full[c] ∈ {0,1} (held back only when the cohort acts on its limit).
+    Returns (z, y, z of the next) per chain link in the order made (the last person first) and (full, Σ acted,
+    L_c) per cohort, for :func:`plan_values`."""
+    ranked = position_order(roster[["employee_id", *COHORT_COLUMNS, "performance", "years_in_grade"]])
+    rank = dict(zip(ranked["employee_id"], ranked["position_rank"]))
+    acted = _grouped(candidates, ["employee_id"])
+    members = _grouped(candidates, COHORT_COLUMNS)
+    full: dict[tuple, int] = {}
+    limits: list[tuple[int, Expr, float]] = []
+    links: list[tuple[int, int, int | None]] = []
+    for key, expr in members.items():
+        c = Cohort(*key)
+        limit = float(math.floor(data.initial[c] * _retention(data, c.sequence, c.tier) + 1e-9))
+        full[key] = model.add_var(f"merit_full[{c.label()}]", 0.0, 1.0, integer=True)
+        model.add_row(f"merit_limit[{c.label()}]", {**expr, full[key]: -limit}, lo=0.0)
+        limits.append((full[key], expr, limit))
+    frame = candidates.assign(rank=candidates["employee_id"].map(rank))
+    for (*position, kind, target), group in frame.groupby([*STATE, "kind", "target"], sort=True):
+        group = group.sort_values("rank", ascending=kind not in FROM_BOTTOM)
+        rows = list(group[["employee_id", *COHORT_COLUMNS, "var"]].itertuples(index=False, name=None))
+        after = None
+        for employee, *cohort, var in reversed(rows):
+            z = model.add_var(f"merit_after[{employee},{kind},{target}]", 0.0, 1.0)
+            model.add_row(f"merit_take[{employee},{kind},{target}]", {z: 1.0, var: -1.0}, lo=0.0)
+            links.append((z, var, after))
+            if after is not None:
+                model.add_row(f"merit_chain[{employee},{kind},{target}]", {z: 1.0, after: -1.0}, lo=0.0)
+                ahead = {after: 1.0, full[tuple(cohort)]: -1.0}
+                for y, coef in acted[(employee,)].items():
+                    add_to(ahead, y, -coef)
+                model.add_row(f"merit_ahead[{employee},{kind},{target}]", ahead, hi=0.0)
+            after = z
+    return links, limits
 
 
 def add_rate_caps(model: LinearModel, data: ModelData, roster: pd.DataFrame, candidates: pd.DataFrame) -> None:
@@ -387,6 +435,7 @@ def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[Lin
     hire, stock = add_hires_and_stock(model, data, roster, candidates)
     balance_row = add_balance(model, data, roster, candidates, hire, stock)
     add_availability(model, data, candidates)
+    links, limits = add_merit(model, data, roster, candidates)
     add_rate_caps(model, data, roster, candidates)
     add_floors(model, data, candidates)
     add_hiring_caps(model, data, roster, hire)
@@ -397,7 +446,8 @@ def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[Lin
     exact, overmanning_max = add_requirements(model, data, stock)
     add_disruption(model, candidates)
     employees = roster[["employee_id", *STATE, "seniority", "qualified"]].reset_index(drop=True)
-    return model, PerEmployeeIndex(employees, candidates, hire, stock, balance_row, slack_row, exact, overmanning_max)
+    return model, PerEmployeeIndex(employees, candidates, hire, stock, balance_row, slack_row, exact, overmanning_max,
+                                   links, limits)
 
 
 # ------------------------------------------------------------------------------------------ plans
@@ -427,7 +477,8 @@ def per_employee_actions(values: np.ndarray, index: PerEmployeeIndex) -> pd.Data
 
 def plan_values(model: LinearModel, index: PerEmployeeIndex, actions: pd.DataFrame) -> np.ndarray:
     """The model's variables for a given year-1 plan in the ``actions.csv`` layout (e.g. a disaggregated
-    cohort plan): y and h from the actions, x[σ] from its balance row, each mix slack and the overrun at its
+    cohort plan): y and h from the actions, the merit indicators z and full at their least
+    values, x[σ] from its balance row, each mix slack and the overrun at its
     least value max(0, activity − upper side), requirement slacks at least cost
     (:func:`_least_cost_requirement_slacks`). Raises ValueError for an action the employee may not take."""
     values = np.zeros(model.n_vars)
@@ -442,6 +493,10 @@ def plan_values(model: LinearModel, index: PerEmployeeIndex, actions: pd.DataFra
     values[located["var"].astype(int).to_numpy()] = 1.0
     for (u, s, k, g), n in actions[actions["action"] == HIRE].groupby(TO_STATE).size().items():
         values[index.hire[(u, s, int(k), int(g))]] = n
+    for full, acted, limit in index.merit_limits:
+        values[full] = float(model.evaluate(acted, values) >= limit - 1e-9)
+    for z, y, after in index.merit_links:  # z = max(y, z of the next), the next made first
+        values[z] = max(values[y], 0.0 if after is None else values[after])
     for σ, var in index.stock.items():  # x[σ] has coefficient 1 in its balance row and is still 0 here
         row = model.rows[index.balance_row[σ]]
         values[var] = row.lo - model.evaluate(row.expr, values)

@@ -65,7 +65,7 @@ __all__ = [
     "VerificationReport", "compare", "load_tables", "open_store", "runs_table", "scenario", "solve", "verify",
 ]
 
-PLAN_TABLES = ("actions", "headcount", "flows", "budget", "mix", "units", "requirements")
+PLAN_TABLES = ("actions", "headcount", "flows", "budget", "mix", "units", "requirements", "merit")
 """The plan tables a plan solved from input tables has (an own-ladder plan: headcount, flows, requirements)."""
 
 

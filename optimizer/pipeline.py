@@ -29,7 +29,9 @@ from optimizer.model.data import Index, ModelData
 from optimizer.model.formulation import DISRUPTIVE
 from optimizer.model.kinds import graded_model_data, ladder_model_data
 from optimizer.model.requirements import requirements_table
+from optimizer.model.network import HIRE, Arc
 from optimizer.plan.disaggregate import employee_actions
+from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1
 from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.plan.output import write_json, write_tables
 from optimizer.simulate import confidence
@@ -259,6 +261,60 @@ def _solve(
     return solution
 
 
+def _merit(
+    model: LinearModel, built_rows: int, scenario: Scenario, data: ModelData, index: Index, roster: pd.DataFrame,
+    solution: Solution, timer: Timer, summary: dict[str, Any], reused: Reference | None = None,
+) -> tuple[Solution, MeritRule, dict[Arc, int]]:
+    """Merit across each position (:mod:`optimizer.plan.merit`): the solved year-1 counts per position and
+    action are dealt over the cohorts by merit; where that split differs from the model's, the model is solved
+    again with year 1 fixed at it (the merit split and the hires: an LP), so later years follow the people
+    merit names, unless the solved later years still fit the merit split (:func:`optimizer.plan.merit.with_year1`:
+    then they are kept, with every goal as solved). ``reused``: the reference whose solution this is (taken
+    without a solve, :mod:`optimizer.solvers.reuse`); its own merit plan is taken too when it has the same year
+    1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). The solved model without merit is a relaxation of the model with it, so the goals can only
+    get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
+    Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
+    false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years."""
+    rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.attrition))
+    whole = scenario.solver.integer_year1
+    flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
+             for arc, var in index.flows_of(1)}
+    with timer.phase("merit"):
+        year1 = {arc: n for arc, n in flows.items() if arc.kind != HIRE and n > 0}
+        dealt = merit_flows(roster, year1, index.network.arcs[1], rule.limit)
+        named = {**dealt, **{arc: n for arc, n in flows.items() if arc.kind == HIRE and n > 0}}
+        changed = dealt != year1 and whole
+        kept = with_year1(model, built_rows, solution.values, data, index, named) if changed else None
+    moved = sum(max(dealt.get(a, 0) - year1.get(a, 0), 0) for a in dealt)
+    record: dict[str, Any] = {"resolved": False, "people_moved": moved, "exceptions": 0}
+    summary["merit"] = record
+    if not changed:
+        return solution, rule, named
+    if kept is not None:
+        terms = {term: model.evaluate(expr, kept) for term, expr in model.objective_terms.items()}
+        record["cost_of_merit"] = {goal: terms[goal] - solution.terms[goal] for goal in sorted(solution.terms)
+                                   if goal in terms}
+        return replace(solution, values=kept, terms={**solution.terms, **terms}), rule, named
+    fixed = fixed_year1(model, built_rows, {var: named.get(arc, 0) for arc, var in index.flows_of(1)})
+    earlier = None if reused is None else reused.merit
+    if earlier is not None and holds(fixed, built_rows, earlier.values):
+        terms = {term: model.evaluate(expr, earlier.values) for term, expr in model.objective_terms.items()}
+        again = replace(earlier, terms=terms)
+        timer.progress("  merit: the reference's plan holds, no second solve")
+    else:
+        with timer.phase("merit re-solve"):
+            again = solve_model(fixed, scenario, data.mean_pay,
+                                on_stage=lambda stage: timer.progress(describe_stage(stage)))
+    if again.values is None:
+        raise RuntimeError(f"the model with year 1 fixed at the merit split has no plan ({again.status}): "
+                           "the merit split must keep every hard rule of the model")
+    goals = sorted(set(solution.terms) & set(again.terms))
+    record.update(resolved=True, stages=[stage.to_dict() for stage in again.stages],
+                  cost_of_merit={goal: again.terms[goal] - solution.terms[goal] for goal in goals})
+    status = again.status if solution.status == "optimal" else solution.status  # proven only if both stages are
+    return replace(again, status=status), rule, named
+
+
 def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, verify: Verifier) -> ComputedPlan:
     """Exit 4: no plan tables; the folder will hold only ``summary.json`` (status, diagnosis if any, timings)."""
     summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False)
@@ -356,19 +412,29 @@ def compute_plan(
                                                           scheduler)
         return _no_plan(summary, solution, timer, verify)
 
-    def tables_of(model: LinearModel, solution: Solution, data: ModelData, index: Index) -> dict[str, pd.DataFrame]:
-        with timer.phase("plan"):
-            return _graded_tables(model, solution, data, index, roster, graded)
+    relaxed = solution
+    reused = reference if reference is not None and summary["solver"]["reuse"]["reused"] else None
 
-    tables_out = tables_of(model, solution, data, index)
+    def planned(model: LinearModel, built_rows: int, solution: Solution, data: ModelData, index: Index,
+                reused: Reference | None = None) -> tuple[Solution, dict[str, pd.DataFrame]]:
+        """Merit across each position (:func:`_merit`), then the plan files' frames of that solution."""
+        merited, rule, named = _merit(model, built_rows, scenario, data, index, roster, solution, timer, summary,
+                                      reused)
+        with timer.phase("plan"):
+            tables = _graded_tables(model, merited, data, index, roster, graded, named, rule)
+        summary["merit"]["exceptions"] = int(tables["merit"]["exceptions"].sum())
+        return merited, tables
+
+    solution, tables_out = planned(model, built_rows, solution, data, index, reused)
     if confidence.wanted(scenario):
-        confident = _plan_to_confidence(scenario, data, tables_out, timer, summary, tables_of)
+        confident = _plan_to_confidence(scenario, data, tables_out, timer, summary, planned)
         if confident is not None:
-            model, index, solution, tables_out = confident.model, confident.index, confident.solution, confident.tables
-            built_rows = confident.built_rows
+            model, index, relaxed, tables_out = confident.model, confident.index, confident.solution, confident.tables
+            solution, built_rows = confident.merited, confident.built_rows
     with timer.phase("plan"):
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
-        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label, year1_flows)
+        solved = make_reference(model, built_rows, scenario, data.mean_pay, relaxed, label, year1_flows,
+                                solution.values, solution if summary["merit"]["resolved"] else None)
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED
@@ -421,23 +487,27 @@ def write_plan(
 
 
 def _graded_tables(model: LinearModel, solution: Solution, data: ModelData, index: Index, roster: pd.DataFrame,
-                   graded: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The plan files' frames of a solved graded model, by file name."""
+                   graded: pd.DataFrame, named: dict[Arc, int], rule: MeritRule) -> dict[str, pd.DataFrame]:
+    """The plan files' frames of a solved graded model, by file name; ``named``: the year-1 flows that name
+    people, dealt by merit under ``rule`` (:func:`_merit`)."""
     plan = cohort_plan(solution.values, data, index)
     headcount = headcount_table(plan)
     requirements = _requirements_frame(model, solution, data, index)
+    actions, lines = employee_actions(roster, named, data.pay, rule)
     return {
-        "actions": employee_actions(roster, {a: int(n) for (a, t), n in plan.flows.items() if t == 1}, data.pay),
+        "actions": actions,
         "headcount": headcount,
         "flows": flows_table(plan, data),
         "budget": budget_table(plan, data, requirements),
         "mix": mix_table(headcount, data),
         "units": graded[PATH_COLUMNS],
         "requirements": requirements,
+        "merit": lines,
     }
 
 
-TablesOf = Callable[[LinearModel, Solution, ModelData, Index], dict[str, pd.DataFrame]]
+TablesOf = Callable[[LinearModel, int, Solution, ModelData, Index], tuple[Solution, dict[str, pd.DataFrame]]]
+"""(model, its built rows, its solution, data, index) → (the solution with merit applied, the plan's frames)."""
 
 
 @dataclass(frozen=True)
@@ -449,6 +519,9 @@ class ConfidentPlan:
     """rows of the model as built (its margins' rows included), before any stage fixed a goal"""
     index: Index
     solution: Solution
+    """as solved, before merit"""
+    merited: Solution
+    """with merit across each position applied (the plan's own)"""
     tables: dict[str, pd.DataFrame]
     inputs: PlanInputs
     margins: confidence.Margins
@@ -484,9 +557,9 @@ def _plan_to_confidence(
         solution = _solve(model, scenario, tightened, timer, summary)
         if solution.values is None:
             break
-        tables = tables_of(model, solution, tightened, index)
+        merited, tables = tables_of(model, built_rows, solution, tightened, index)
         inputs = _plan_inputs(tightened, tables)
-        found = ConfidentPlan(model, built_rows, index, solution, tables, inputs, used, number)
+        found = ConfidentPlan(model, built_rows, index, solution, merited, tables, inputs, used, number)
         with timer.phase("confidence"):
             achieved = confidence.Achieved.of(simulate(inputs, sim.calibration_reps, sim.seed), inputs)
         timer.progress(f"  calibration: every band held in {achieved.mix:.1%}, every cap in {achieved.budget:.1%}")

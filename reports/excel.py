@@ -3,7 +3,8 @@
 ``write_graded_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
 ``mix.csv``, ``units.csv``, ``requirements.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx``
 with the sheets Summary, Budget, Requirements (only when requirements.csv has rows), Mix, Simulation (only once
-``wfplan simulate`` wrote simulation.csv: the fan charts), Headcount, Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
+``wfplan simulate`` wrote simulation.csv: the fan charts), Headcount, Actions, Merit, Flows, Units, Grades and
+Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
 numeric cells with number formats; the mix path and the budget against its cap are native Excel charts;
 over-cap and out-of-band cells are marked by conditional formatting.
 :func:`reports.plugins.write_workbook`, the ``excel`` writer of the ``wfplan.reports`` entry-point group, calls
@@ -51,8 +52,8 @@ __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "requirements_sheet", "write_graded_
 REPORT_NAME = "report.xlsx"
 MAX_SHEET_ROWS = 1_048_576
 """Rows of one worksheet, header included (Excel's limit)."""
-SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Simulation", "Headcount", "Actions", "Flows", "Units",
-          "Grades", "Scenario")
+SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Simulation", "Headcount", "Actions", "Merit", "Flows",
+          "Units", "Grades", "Scenario")
 """Every sheet, in order; Requirements only when requirements.csv has rows, Simulation only once ``wfplan
 simulate`` wrote simulation.csv."""
 WORKBOOK_OPTIONS = {
@@ -479,6 +480,20 @@ def grades_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     write_frame(book, sheet, row + 1, changes, styles)
 
 
+MERIT_STYLES = {"acted_performance": "decimal", "stayer_performance": "decimal"}
+"""merit.csv's decimal columns (the others: text or whole numbers)."""
+
+
+def merit_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """merit.csv: per position and year-1 action, the eligible, those who took it, the line (the performance
+    of the last one in) and the best eligible who stays, and the exceptions a stated rule explains."""
+    merit = plan.merit
+    styles = {c: "text" if not pd.api.types.is_numeric_dtype(merit[c]) else MERIT_STYLES.get(c, "integer")
+              for c in merit.columns}
+    table_sheet(book, sheet, merit, styles)
+    sheet.autofilter(0, 0, max(len(merit), 1), len(merit.columns) - 1)
+
+
 def scenario_sheet(book: Book, sheet: Worksheet, summary: dict[str, Any]) -> None:
     """Every scenario parameter, every applied override, input hashes, versions, solver and model facts and
     the diagnosis (when there is one) of ``summary.json``, as ``section | key | value`` rows."""
@@ -574,6 +589,7 @@ def write_graded_workbook(plan_dir: Path) -> Path:
     if "Simulation" in sheets:
         simulation_sheet(book, sheets["Simulation"], plan)
     headcount_sheet(book, sheets["Headcount"], plan)
+    merit_sheet(book, sheets["Merit"], plan)
     units_sheet(book, sheets["Units"], plan)
     grades_sheet(book, sheets["Grades"], plan)
     scenario_sheet(book, sheets["Scenario"], plan.summary)

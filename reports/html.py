@@ -33,7 +33,7 @@ from optimizer.simulate.results import simulation_sentences
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports import charts
 
-__all__ = ["frame_html", "requirements_section", "write_graded_report"]
+__all__ = ["frame_html", "merit_section", "requirements_section", "write_graded_report"]
 
 REPORT_NAME = "report.html"
 NUMERIC = ' class="num"'
@@ -378,6 +378,29 @@ def requirements_section(requirements: pd.DataFrame) -> str:
     return html_section("requirements", "Requirements against headcount", note + table + chart)
 
 
+def merit_section(merit: pd.DataFrame, summary: Mapping[str, Any]) -> str:
+    """merit.csv as the line a unit head sees: per position and year-1 action, the performance of the last person
+    in (the first out for redundancies and downgrades) and the best eligible who stays, and the exceptions, each
+    held back by a stated rule (in a collapsed block: one row per position and action)."""
+    exceptions = int((summary.get("merit") or {}).get("exceptions") or 0)
+    if merit.empty:
+        return html_section("merit", "Merit lines", '<p class="note">Nobody acts in year 1.</p>')
+    landing = (merit["to_unit"].fillna("").astype(str) + " " + merit["to_sequence"].fillna("").astype(str) + " T"
+               + merit["to_tier"].astype("string").fillna("") + " G" + merit["to_grade"].astype("string").fillna(""))
+    table = pd.DataFrame({
+        "unit": merit["unit_id"], "sequence": merit["sequence"], "tier": merit["tier"], "grade": merit["grade"],
+        "action": merit["action"], "to": landing.where(merit["to_unit"].notna(), ""),
+        "eligible": merit["eligible"], "acted": merit["acted"], "line performance": merit["acted_performance"],
+        "best stayer performance": merit["stayer_performance"], "exceptions": merit["exceptions"],
+    })
+    note = (f'<p class="note">In each position (unit, sequence, tier, grade) an action goes to the best eligible '
+            f"performers (redundancies and downgrades to the weakest): the line is the performance of the last "
+            f"one in, and every eligible person who stays is below it. {exceptions} exception(s), each held back "
+            f"by the cohort limit (actions.csv says so in the reason column).</p>")
+    block = f"<details><summary>{len(table)} positions and actions</summary>{frame_html(table, 'merit-table')}</details>"
+    return html_section("merit", "Merit lines", note + block)
+
+
 def _body(plan: PlanFiles) -> str:
     """Every section of the report, in reading order (requirements only when requirements.csv has rows)."""
     mix = plan.summary.get("scenario", {}).get("mix", {})
@@ -397,6 +420,7 @@ def _body(plan: PlanFiles) -> str:
         html_section("pyramids", "Tier pyramids",
                      f'<p class="note">Headcount by tier, year 0 (left) and year {plan.horizon} (right).</p>'
                      + html_chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),
+        merit_section(plan.merit, plan.summary),
         flows_section(plan.flows),
         _units_section(plan),
     ])

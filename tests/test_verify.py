@@ -154,6 +154,13 @@ year,unit_id,payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap,overm
 
 REQUIREMENTS = "requirement,year,required,headcount,overmanning,short_time,cost\n"  # the scenario has none
 
+MERIT = """\
+unit_id,sequence,tier,grade,action,to_unit,to_sequence,to_tier,to_grade,eligible,acted,acted_performance,stayer_performance,exceptions
+钢联,operations,1,1,grade_step,钢联,operations,1,2,2,1,70,55,0
+钢联,operations,2,2,sequence_move,钢联,technical,1,1,1,1,62,,0
+钢联,technical,1,2,tier_promotion,钢联,technical,2,1,1,1,90,,0
+"""
+
 # heads (management, technical, operations): y0 1, 3, 6 of 10; y1 1, 5, 4.5 of 10.5; y2 1, 5, 4 of 10.
 MIX = f"""\
 year,sequence,headcount,share,target,lower,upper
@@ -191,6 +198,7 @@ SUMMARY: dict[str, Any] = {
     "goal_deviations": {"mix": [], "budget": []},
     "objective": {"mix": 0.0, "cost": 773200 + 705200, "disruption": 2},
     "counts": {"grade_step": 1, "hire": 1, "sequence_move": 1, "stay": 7, "tier_promotion": 1},
+    "merit": {"resolved": False, "people_moved": 0, "exceptions": 0},
     "scenario": SCENARIO.model_dump(mode="json"),
 }
 
@@ -204,7 +212,7 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     for folder, files in (
         (data, {"employees": EMPLOYEES, "units": UNITS_IN, "pay": PAY}),
         (plan, {"actions": ACTIONS, "headcount": HEADCOUNT, "flows": FLOWS, "budget": BUDGET, "mix": MIX,
-                "units": UNITS, "requirements": REQUIREMENTS}),
+                "units": UNITS, "requirements": REQUIREMENTS, "merit": MERIT}),
     ):
         for name, text in files.items():
             (folder / f"{name}.csv").write_text(text, encoding="utf-8")
@@ -242,7 +250,7 @@ def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
     assert report.checks == [
         "files", "units", "roster", "stock_flow", "flow_rules", "tier_caps", "payroll", "budget", "rate_caps",
         "flow_caps", "requirements", "overmanning_cap", "short_time_cap", "mix", "actions_vs_flows", "eligibility",
-        "merit", "summary",
+        "merit", "position_merit", "summary",
     ]
     assert report.to_dict() == {"ok": True, "checks": report.checks, "failures": []}
 
@@ -269,7 +277,7 @@ def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, 
 def test_verify_command(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     plan, data = dirs
     assert verify_command(plan, data) == 0
-    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 18 checks (files, units, roster")
+    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 19 checks (files, units, roster")
     edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
     assert verify_command(plan, data) == 1
     out = capsys.readouterr().out

@@ -100,7 +100,9 @@ ACTIONS = PlanFile("actions.csv", (GRADED,), (
     *_state("to_", "redundancy"),
     _money("old_salary", "pay(from-state) in year 0 (hire: empty)"),
     _money("new_salary", "pay(to-state) in year 1 (redundancy: empty)"),
-    Column("reason", TEXT, "—", "why this action, in words"),
+    Column("reason", TEXT, "—", "why this action, in words: the person's rank among the eligible of their "
+                                "position (unit, sequence, tier, grade) for the action, or the line they stay "
+                                "below, or the stated rule that held them back (`merit.csv`)"),
 ))
 HEADCOUNT = PlanFile("headcount.csv", BOTH, "Years 0..H, the states with a non-zero headcount.", (
     YEAR,
@@ -190,6 +192,31 @@ REQUIREMENTS = PlanFile("requirements.csv", BOTH, (
     Column("short_time", NUM, "heads", "heads working short time"),
     _money("cost", "`overmanning_cost`·overmanning + `short_time_cost`·short_time"),
 ))
+MERIT = PlanFile("merit.csv", (GRADED,), (
+    "One row per position (unit, sequence, tier, grade) and year-1 action taken there (its kind and landing "
+    "state): the merit line a unit head sees. The eligible are the position's people whose seniority and "
+    "qualification allow the action (`promotion.min_years_for_grade_step`, `promotion.min_years_in_grade`, "
+    "`technical_eligible` for operations → technical), ranked by performance (desc), years in grade (desc), "
+    "employee_id (asc). Promotions, grade steps, moves and transfers go to the best eligible, redundancies and "
+    "downgrades to the weakest; an eligible person who stays on the wrong side of the line is an exception, "
+    "allowed only where a stated rule holds them back: at most ⌊(1−a)·n⌋ of a cohort of n people (state, "
+    "seniority bucket, qualification; a its attrition rate) act in year 1, its expected leavers being held "
+    "back (docs/model.md, `add_outflow_availability`)."), (
+    *(Column(c, t, u, m) for c, t, u, m in (
+        ("unit_id", TEXT, "—", "unit id"), ("sequence", TEXT, "—", "management | technical | operations"),
+        ("tier", INT, "tier", "tier"), ("grade", INT, "grade", "grade within the tier"))),
+    Column("action", TEXT, "—", "grade_step | tier_promotion | sequence_move | unit_transfer | downgrade | "
+                                "redundancy"),
+    *_state("to_", "redundancy"),
+    Column("eligible", INT, "heads", "people of the position eligible for the action"),
+    Column("acted", INT, "heads", "people who took it"),
+    Column("acted_performance", NUM, "points", "the line: the lowest performance among those who took it (the "
+                                               "highest for redundancies and downgrades)"),
+    Column("stayer_performance", NUM, "points", "the highest performance among the eligible who stay (the "
+                                                "lowest for redundancies and downgrades); empty when none stays"),
+    Column("exceptions", INT, "heads", "eligible people who stay on the wrong side of the line, each held back "
+                                       "by the cohort limit (their `reason` in actions.csv says so)"),
+))
 MARK = PlanFile(MARKER, BOTH, (
     'Says that wfplan wrote the folder: `{"kind": "plan"}`. wfplan replaces an existing folder only when it '
     "holds this file with the same kind (a plan over a plan); any other folder is refused before solving "
@@ -200,16 +227,17 @@ REFERENCE = PlanFile("reference.npz", (GRADED,), (
     "The solved model reduced to what a later what-if needs to reuse this plan (`wfplan solve --reference "
     "PLAN_DIR`, `optimizer/solvers/reuse.py`): variable bounds and integrality, the rows (ranges and coefficients "
     "as a sparse matrix), a digest of all names and one of the goals, the objective and solver settings, the "
-    "stages, the model's solution vector and the names and values of the year-1 flows (a what-if that is solved "
+    "stages, the model's solution vector, the written plan's when merit solved the later years again "
+    "(`optimizer/plan/merit.py`), and the names and values of the year-1 flows (a what-if that is solved "
     "again keeps them where it can: the `stability` stage). NumPy `.npz`, no pickled objects; about 12 bytes per coefficient, "
     "24 per row and 25 per variable (14 MB for 100,000 employees)."))
 WORKBOOK = PlanFile("report.xlsx", BOTH, (
     "Written from the files above alone. Graded plans: the sheets Summary (with the diagnosis in sentences, one a "
     "row, when there is one), Budget (`budget.csv` with headroom = "
     "cap − total, `overmanning_cost` and `short_time_cost` included), Requirements (`requirements.csv`; only "
-    "when it has rows), Mix, Headcount, Actions, Flows, Units (`units.csv`), Grades (each unit's grade by year, "
-    "then every grade change with the unit's payroll in the years it holds, with and without it: "
-    "`optimizer/plan/grades.py`) and Scenario (the diagnosis as it is in "
+    "when it has rows), Mix, Headcount, Actions, Merit (`merit.csv`), Flows, Units (`units.csv`), Grades (each "
+    "unit's grade by year, then every grade change with the unit's payroll in the years it holds, with and "
+    "without it: `optimizer/plan/grades.py`) and Scenario (the diagnosis as it is in "
     "`summary.json` too). Own-ladder plans: Summary, "
     "Requirements, Headcount, Flows, Costs and Scenario. After `wfplan simulate`, graded plans also have the sheet "
     "Simulation (`simulation.csv` and its fan charts: the 5 %, median and 95 % lines of each sequence's share with "
@@ -219,8 +247,9 @@ PAGE = PlanFile("report.html", BOTH, (
     "diagnosis (its sentences, then every number of it in a collapsed block), the mix path, the budget against "
     "the cap (the slack costs stacked hatched on top, outside the "
     "cap, when any is non-zero), requirements against headcount (a table and a chart; only when "
-    "`requirements.csv` has rows), tier pyramids, the flows and the units (each unit's grade path, and the "
-    "grade changes with their cost, as in the workbook's Grades sheet). Own-ladder plans: headcount by "
+    "`requirements.csv` has rows), tier pyramids, the merit lines (`merit.csv`, in a collapsed table), the flows "
+    "and the units (each unit's grade path, and the grade changes with their cost, as in the workbook's Grades "
+    "sheet). Own-ladder plans: headcount by "
     "category and year, requirements against headcount with overmanning and short time, the flows and the cost "
     "by year and part (the last row is `objective.cost`); both reports state that there are no per-person "
     "actions.") + " After `wfplan simulate`, both reports also show the simulation: the probability that every "
@@ -250,8 +279,8 @@ SIMULATION_CSV = PlanFile("simulation.csv", (GRADED,), (
                                         "band holds (empty where nothing applies)"),
 ), command="simulate")
 
-PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, SUMMARY, REFERENCE,
-                                    WORKBOOK, PAGE, MARK, SIMULATION_JSON, SIMULATION_CSV)
+PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, MERIT, SUMMARY,
+                                    REFERENCE, WORKBOOK, PAGE, MARK, SIMULATION_JSON, SIMULATION_CSV)
 """Every file of a plan folder, in the order docs/outputs.md lists them."""
 ALL_TABLES: dict[str, PlanFile] = {file.stem: file for file in PLAN_FILES if file.columns}
 """Every CSV file by name without ``.csv``, those ``wfplan simulate`` adds included."""
@@ -306,6 +335,19 @@ SUMMARY_KEYS: tuple[Key, ...] = (
         Key("redundancy", "Σ redundancies", (LADDER,)),
     )),
     Key("counts", "year-1 actions by kind (stay, grade_step, …), as counted in actions.csv", (GRADED,)),
+    Key("merit", "merit across each position (`optimizer/plan/merit.py`; docs/decisions.md, \"Merit across a "
+                 "position\"; `merit.csv`)", (GRADED,), (
+        Key("resolved", "true when the merit split of year 1 differed from the model's, the solved later years "
+                        "did not fit it, and they were solved again with year 1 fixed at it"),
+        Key("people_moved", "people the merit split put in another cohort than the model's split"),
+        Key("exceptions", "eligible people who stay on the wrong side of a merit line, each held back by a "
+                          "stated rule (Σ `exceptions` of merit.csv: a person held back from two actions counts "
+                          "twice)"),
+        Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
+        Key("cost_of_merit", "only when the merit split differs from the model's: each goal after minus before "
+                             "merit (≥ 0 up to the solver's tolerance; before merit is the model without it, a "
+                             "relaxation; 0 when the solved later years still fit the merit split and are kept)"),
+    )),
     Key("solver", "what the solver did", None, (
         Key("mode", "`lp` | `milp` (year-1 decisions whole: `solver.integer_year1`)"),
         Key("backend", "the solver backend"),
@@ -340,6 +382,8 @@ SUMMARY_KEYS: tuple[Key, ...] = (
             ("cohorts", "grouping the roster into cohorts", (GRADED,)),
             ("build", "building the model", None),
             ("solve", "solving every stage", None),
+            ("merit", "dealing year 1 by merit over each position", (GRADED,)),
+            ("merit re-solve", "solving again with year 1 fixed at the merit split, when it differs", (GRADED,)),
             ("diagnosis", "the diagnosis, when one is made", (GRADED,)),
             ("confidence", "the simulations of a plan to a confidence level (calibration and check)", (GRADED,)),
             ("plan", "turning the solution into the plan's tables", None),

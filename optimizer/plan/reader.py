@@ -179,6 +179,10 @@ class PlanFiles:
         path = self.folder / "simulation.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
+    @cached_property
+    def merit(self) -> pd.DataFrame:
+        return self.table("merit")
+
     @property
     def horizon(self) -> int:
         """The last plan year H (the resolved scenario's ``horizon``)."""
