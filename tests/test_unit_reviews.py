@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -21,11 +22,13 @@ from models.scenario_files import build_scenario
 from optimizer.cli import main
 from optimizer.pipeline import run_plan
 from optimizer.plan.grades import grade_changes
+from optimizer.simulate.engine import simulate
+from optimizer.simulate.folder import load_plan_inputs
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from optimizer.whatif.sweep import grid_points, parse_grid
 from reports.excel import write_graded_workbook
 from reports.html import write_graded_report
-from tests.builders import QUIET, pay_table, people, solve_group, unit, write_group
+from tests.builders import QUIET, pay_of, pay_table, people, solve_group, unit, write_group
 
 FLOOR = ["promotion.tier_rate=0.5", "promotion.tier_rate_floor=0.5"]
 """Half the eligible stock of every (unit, sequence, tier) must be promoted wherever a promotion may land."""
@@ -253,3 +256,30 @@ def test_a_sweep_over_the_grade_of_a_review_plans_each_grade(tmp_path):
     assert table["objective.cost"].tolist() == pytest.approx([720_000, 600_000, 540_000])
     for run, grade in zip(table["run"], "ACD"):
         assert pd.read_csv(out / run / "units.csv")["grade"].tolist() == ["C", grade]
+
+
+@pytest.mark.slow
+def test_the_simulation_prices_each_year_at_that_years_coefficient(tmp_path):
+    # U2 is reviewed in year 2 and graded A (1.2): with nobody leaving, every simulated year's payroll is the
+    # plan's (budget.csv), years 2 and 3 at U2's new coefficient.
+    base = {**QUIET, "horizon": 3, "mix": {**QUIET["mix"], "deadline": 3}, "unit_grading": {},
+            "promotion": {**QUIET["promotion"], "grade_rate": 0.3, "grade_rate_floor": 0.3},
+            "attrition": {"management": 0.0, "technical": 0.0, "operations": 0.0}}
+    group = people("U1", "technical", 10) + people("U2", "technical", 8, tier=2)
+    solved = solve_group(tmp_path, group, [unit("U1"), unit("U2", last_review=-1)],
+                         ["unit_grading.reviews[unit=U2,year=2].grade=A"], base=base)
+    units = solved.table("units")
+    assert units[units["unit_id"] == "U2"]["grade"].tolist() == ["C", "C", "A", "A"]
+    inputs, _ = load_plan_inputs(solved.folder)
+    outcomes = simulate(inputs, 50, seed=3)
+    budget = solved.table("budget")
+    totals = budget[budget["unit_id"] == "ALL"].set_index("year")
+    for year in (1, 2, 3):
+        assert np.allclose(outcomes.payroll[:, year - 1], totals.loc[year, "payroll"], rtol=1e-9)
+    heads = solved.table("headcount")
+    heads = heads[heads["unit_id"] == "U2"]
+    base_pay = heads.assign(base=[pay_of(s, t, g) * n for s, t, g, n in
+                                  heads[["sequence", "tier", "grade", "headcount"]].itertuples(index=False)])
+    base_pay = base_pay.groupby("year")["base"].sum()
+    u2 = budget[budget["unit_id"] == "U2"].set_index("year")["payroll"]
+    assert [u2[t] / base_pay[t] for t in range(4)] == pytest.approx([1.0, 1.0, 1.2, 1.2])
