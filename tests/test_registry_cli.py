@@ -185,6 +185,8 @@ def test_sweep_and_frontier_points_are_runs(project):
     sweep_dir = project / "runs" / "sweep-tiny" / study
     assert (project / "runs" / "sweep-tiny" / "latest").resolve() == sweep_dir
     assert sorted(p["id"] for p in points) == [f"{study}-p1", f"{study}-p2"]
+    base = json.loads(wfplan("runs", "show", f"{study}-base", "--json").stdout)  # the plan the points start from
+    assert (base["kind"], base["study"], base["folder"]) == ("solve", study, str(sweep_dir / "base"))
     for point in points:
         assert Path(point["folder"]).parent == sweep_dir / "runs" and point["files"]
         assert point["scenario_resolved"]["budget"]["growth"] in (0.5, 1.0)

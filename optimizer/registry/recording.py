@@ -166,13 +166,24 @@ StudyRecorder = Callable[[Path, pd.DataFrame], None]
 """Records a study's points from its staged folder and its table (``on_written`` of a sweep or frontier)."""
 
 
+SWEEP_BASE = "base"
+"""The folder, inside a sweep's, of the plan of its own scenario that every point is planned against."""
+
+
 def sweep_recorder(store: RunStore, target: RunTarget, command: str, scenario: str) -> StudyRecorder:
-    """Records every point of a sweep as a run (kind ``sweep_point``, study = the sweep's id), in one
+    """Records every point of a sweep as a run (kind ``sweep_point``, study = the sweep's id) and the plan of
+    the sweep's own scenario when it solved one (``<sweep id>-base``, kind ``solve``, folder ``base``), in one
     transaction, the drafts the sweep's folder replaces discarded."""
     def record(folder: Path, table: pd.DataFrame) -> None:
         rows = table.to_dict("records")
         summaries = [_point_summary(folder / row["run"], scenario, row) for row in rows]
-        store.record_many(point_records(rows, folder, target, command, summaries), replaces=target.replaces)
+        records = point_records(rows, folder, target, command, summaries)
+        base = folder / SWEEP_BASE
+        if (base / "summary.json").exists():
+            summary = json.loads((base / "summary.json").read_text(encoding="utf-8"))
+            records.insert(0, record_of_summary(f"{target.run_id}-{SWEEP_BASE}", summary, target.folder / SWEEP_BASE,
+                                                file_hashes(base), command, "solve", study=target.run_id))
+        store.record_many(records, replaces=target.replaces)
 
     return record
 
