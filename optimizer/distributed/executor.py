@@ -8,8 +8,8 @@ once; tasks and results travel by value.
 Where the points run (:class:`Where`):
 
 - ``scheduler=None``: ``workers`` local processes (:mod:`optimizer.distributed.pool`); the default, since
-  it starts in 0.04 s against a LocalCluster's ~1.6 s and runs a 16-point sweep as fast
-  (benchmarks/README.md, "Sweeps: process pool against LocalCluster").
+  it starts in 0.04 s against a LocalCluster's ~1.6 s and ran the 16-point demo sweep 13% faster with half
+  the overhead (benchmarks/README.md, "Sweeps: process pool against LocalCluster").
 - ``scheduler="local"``: a Dask ``LocalCluster`` of ``workers`` one-thread worker processes on 127.0.0.1.
 - ``scheduler="tcp://HOST:PORT"``: the Dask scheduler there and its workers (:mod:`optimizer.distributed.cluster`).
 
