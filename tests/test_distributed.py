@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -123,9 +124,13 @@ def _rows(table: pd.DataFrame) -> list[dict]:
 
 
 def _without_seconds(about: dict) -> dict:
+    """summary.json (or reference.npz's ``about``) without wall times and without the path of the sweep's base
+    plan (the reference every point is planned against: it lies in each sweep's own folder)."""
     for stage in about.get("solver", about).get("stages", []):
         stage.pop("seconds")
+        stage["note"] = re.sub(r"^reused from \S+: ", "reused from the base plan: ", stage.get("note") or "")
     about.pop("timings", None)
+    about.get("solver", {}).get("reuse", {}).pop("reference", None)
     return about
 
 
