@@ -150,3 +150,5 @@ def test_sweep_points_keep_the_base_plans_year1_actions(tmp_path):
     for run in table["run"]:
         assert (out / run / "actions.csv").read_bytes() == base_actions
         assert len(compare_runs([out / "base", out / run])["people"]) == 0
+        summary = json.loads((out / run / "summary.json").read_text(encoding="utf-8"))
+        assert summary["solver"]["reuse"]["reference"] == str(out / "base")  # where it is, not where it was staged

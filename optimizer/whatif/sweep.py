@@ -332,7 +332,7 @@ def run_sweep(
         claim_folder(out_dir, "sweep", len(points) * PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir))
         with staged_folder(out_dir, "sweep") as folder:
             if reference is None and base_reference:
-                reference = _base_plan(scenario, data_dir, folder / "base")
+                reference = _base_plan(scenario, data_dir, folder / "base", out_dir / "base")
             inputs = SweepInputs(scenario.to_raw(), scenario.name, FolderCopy.of(data_dir, where.remote), reference,
                                  None if where.remote else folder)
             rows = pool.run(Job(run_point, inputs, tasks, on_failure=crashed_row,
@@ -345,7 +345,9 @@ def run_sweep(
     return table
 
 
-def _base_plan(scenario: Scenario, data_dir: Path, plan_dir: Path) -> Reference | None:
+def _base_plan(scenario: Scenario, data_dir: Path, plan_dir: Path, final_dir: Path) -> Reference | None:
     """Solve the sweep's own scenario into ``plan_dir`` (here, in the calling process): the reference of every
-    point, or None when it has no plan."""
-    return run_plan(scenario, data_dir, plan_dir, tables=cached_inputs(data_dir)).reference
+    point, named by ``final_dir`` (where ``plan_dir`` is once the sweep folder is in place, so the points'
+    summaries name a folder that exists), or None when it has no plan."""
+    reference = run_plan(scenario, data_dir, plan_dir, tables=cached_inputs(data_dir)).reference
+    return None if reference is None else replace(reference, label=str(final_dir))
