@@ -30,6 +30,8 @@ from models.scenario_files import load_scenario, scenario_path
 from models.synthetic import write_generated
 from optimizer.pipeline import run_plan
 from optimizer.plan.folders import folder_kind
+from optimizer.distributed.base import Where
+from optimizer.simulate.cluster import cluster_runner
 from optimizer.simulate.engine import simulate, simulate_chunk
 from optimizer.simulate.folder import load_plan_inputs
 from optimizer.simulate.results import all_met
@@ -71,9 +73,10 @@ def main() -> None:
     plan_seconds, plan = timed(lambda: cached_plan(args.cache, args.employees, args.time_limit))
     load_seconds, (inputs, _) = timed(lambda: load_plan_inputs(plan))
     cpu_before = time.process_time()
-    one_seconds, one = timed(lambda: simulate(inputs, args.reps, args.seed, workers=1))
+    one_seconds, one = timed(lambda: simulate(inputs, args.reps, args.seed))
     one_cpu = time.process_time() - cpu_before
-    many_seconds, many = timed(lambda: simulate(inputs, args.reps, args.seed, workers=args.workers))
+    many_seconds, many = timed(lambda: simulate(inputs, args.reps, args.seed,
+                                                cluster_runner(Where(None, args.workers))))
     identical = bool(np.array_equal(one.heads, many.heads) and np.array_equal(one.total, many.total))
     loop_seconds, _ = timed(lambda: [simulate_chunk(inputs, 1, args.seed, k) for k in range(args.baseline_reps)])
     loop_scaled = loop_seconds * args.reps / args.baseline_reps

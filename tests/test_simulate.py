@@ -19,6 +19,8 @@ from optimizer.cli import main
 from optimizer.pipeline import run_ladder_plan
 from optimizer.plan.folders import MARKER
 from optimizer.plan.reader import read_plan_table
+from optimizer.distributed.base import Where
+from optimizer.simulate.cluster import cluster_runner
 from optimizer.simulate.engine import chunk_sizes, merge, run_local, simulate, simulate_chunk
 from optimizer.simulate.folder import load_plan_inputs
 from optimizer.simulate.results import simulation_summary
@@ -109,7 +111,7 @@ def test_the_same_seed_gives_the_same_numbers_however_the_chunks_run(steady) -> 
     assert chunks == [(0, 1000), (1, 1000), (2, 500)]
     one = merge(run_local(shaken, chunks, seed=5))
     backwards = merge(reversed([simulate_chunk(shaken, reps, 5, k) for k, reps in chunks]))
-    pooled = simulate(shaken, 2500, seed=5, workers=2)
+    pooled = simulate(shaken, 2500, seed=5, runner=cluster_runner(Where(None, 2)))
     assert one.chunks == backwards.chunks == pooled.chunks == (0, 1, 2)
     for other in (backwards, pooled):
         assert np.array_equal(one.heads, other.heads) and np.array_equal(one.total, other.total)

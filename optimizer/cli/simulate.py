@@ -17,6 +17,7 @@ from optimizer.simulate.folder import simulate_plan_folder
 from optimizer.simulate.results import simulation_sentences
 from optimizer.distributed.base import Where, default_workers
 from optimizer.simulate.cluster import cluster_runner
+from optimizer.simulate.engine import run_local
 
 MAX_REPS = 10_000_000
 
@@ -40,8 +41,8 @@ def simulate_command(plan_dir: Path, reps: int, seed: int, data_dir: Path | None
     the folder and write its reports again with the fan charts."""
     progress_printer(quiet or as_json)(f"simulating {reps:,} repetitions of {plan_dir}")
     workers = workers or default_workers()
-    runner = None if scheduler is None else cluster_runner(Where(scheduler, workers))
-    run = simulate_plan_folder(plan_dir, reps, seed, data_dir, workers, report_writers=report_writers(), runner=runner)
+    runner = run_local if scheduler is None and workers == 1 else cluster_runner(Where(scheduler, workers))
+    run = simulate_plan_folder(plan_dir, reps, seed, data_dir, report_writers=report_writers(), runner=runner)
     if as_json:
         click.echo(json.dumps(run.summary, indent=2))
         return

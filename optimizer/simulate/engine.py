@@ -37,8 +37,6 @@ numbers whether its chunks run in one process, in several, or on a Dask cluster.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,22 +233,16 @@ def merge(parts: Iterable[Outcomes]) -> Outcomes:
 
 
 Runner = Callable[[PlanInputs, list[tuple[int, int]], int], list[Outcomes]]
-"""Runs the chunks (index, repetitions) of a seed and returns their outcomes in any order: local processes
-(:func:`run_local`) or a cluster."""
+"""Runs the chunks (index, repetitions) of a seed and returns their outcomes in any order: in this process
+(:func:`run_local`), or in worker processes or on a Dask cluster
+(:func:`optimizer.simulate.cluster.cluster_runner`)."""
 
 
-def run_local(inputs: PlanInputs, chunks: list[tuple[int, int]], seed: int, workers: int = 1) -> list[Outcomes]:
-    """The chunks in this process (``workers`` 1) or in that many worker processes."""
-    if workers <= 1 or len(chunks) <= 1:
-        return [simulate_chunk(inputs, reps, seed, k) for k, reps in chunks]
-    context = multiprocessing.get_context("forkserver")  # no fork of a process that may hold solver threads
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
-        futures = [pool.submit(simulate_chunk, inputs, reps, seed, k) for k, reps in chunks]
-        return [future.result() for future in futures]
+def run_local(inputs: PlanInputs, chunks: list[tuple[int, int]], seed: int) -> list[Outcomes]:
+    """The chunks one after another in this process."""
+    return [simulate_chunk(inputs, reps, seed, k) for k, reps in chunks]
 
 
-def simulate(inputs: PlanInputs, reps: int, seed: int, workers: int = 1, runner: Runner | None = None) -> Outcomes:
-    """``reps`` repetitions seeded ``seed``, run by ``runner`` (default: :func:`run_local` with ``workers``)."""
-    chunks = chunk_sizes(reps)
-    parts = runner(inputs, chunks, seed) if runner is not None else run_local(inputs, chunks, seed, workers)
-    return merge(parts)
+def simulate(inputs: PlanInputs, reps: int, seed: int, runner: Runner = run_local) -> Outcomes:
+    """``reps`` repetitions seeded ``seed``, their chunks run by ``runner``."""
+    return merge(runner(inputs, chunk_sizes(reps), seed))

@@ -24,7 +24,7 @@ from optimizer.model.kinds import graded_model_data
 from optimizer.plan.folders import MARKER, STAGING_MARKER, folder_kind, staged_folder
 from optimizer.plan.output import write_csv, write_json
 from optimizer.plan.reader import read_plan
-from optimizer.simulate.engine import Runner, simulate
+from optimizer.simulate.engine import Runner, run_local, simulate
 from optimizer.simulate.inputs import PlanInputs, plan_inputs
 from optimizer.simulate.results import simulation_summary, simulation_table
 
@@ -100,17 +100,17 @@ class SimulationRun:
 
 
 def simulate_plan_folder(
-    plan_dir: str | Path, reps: int, seed: int, data_dir: str | Path | None = None, workers: int = 1,
-    report_writers: tuple[Callable[[Path], Any], ...] = (), runner: Runner | None = None,
+    plan_dir: str | Path, reps: int, seed: int, data_dir: str | Path | None = None,
+    report_writers: tuple[Callable[[Path], Any], ...] = (), runner: Runner = run_local,
 ) -> SimulationRun:
     """Simulate the plan at ``plan_dir`` (``reps`` repetitions, seed ``seed``) and replace the folder by one
     holding also ``simulation.json``, ``simulation.csv`` and the reports written again by ``report_writers``
-    (the module docstring says how). ``runner`` runs the chunks elsewhere (a cluster); default: local
-    processes (``workers``)."""
+    (the module docstring says how). ``runner`` runs the chunks (default: in this process; worker processes
+    or a Dask cluster: :func:`optimizer.simulate.cluster.cluster_runner`)."""
     plan_dir = Path(plan_dir)
     inputs, _ = load_plan_inputs(plan_dir, data_dir)
     start = time.perf_counter()
-    outcomes = simulate(inputs, reps, seed, workers, runner)
+    outcomes = simulate(inputs, reps, seed, runner)
     summary = simulation_summary(outcomes, inputs, seed, time.perf_counter() - start)
     replaced = {SIMULATION_JSON, SIMULATION_CSV, MARKER, STAGING_MARKER, *(REPORTS if report_writers else ())}
     with staged_folder(plan_dir, "plan") as staging:
