@@ -198,7 +198,9 @@ def test_export_holds_the_folder_and_its_record(store, plans, tmp_path):
 def test_diff_is_the_comparison_of_the_two_folders_under_the_run_ids(store, plans, tmp_path):
     a = plans[0].save(store, root=tmp_path / "runs", reports=False)
     b = plans[1].save(store, root=tmp_path / "runs", reports=False)
-    tables = store.diff(a.id, b.id[:15])
+    # b by the shortest prefix that is not also a's (ids made in the same second share their first 15 characters)
+    prefix = next(b.id[:n] for n in range(15, len(b.id) + 1) if not a.id.startswith(b.id[:n]))
+    tables = store.diff(a.id, prefix)
     expected = compare_runs([a.folder, b.folder], [a.id, b.id])
     assert set(tables) == set(expected) == {"mix", "budget", "actions", "units", "people"}
     for name, frame in expected.items():
