@@ -6,8 +6,8 @@ has a per-person meaning: later years of the cohort model are expected values.
 
 Notation: e an employee in state σ(e) = (unit u, sequence s, tier k, grade g) and cohort c(e) (state,
 seniority bucket, qualified flag: :mod:`optimizer.model.cohorts`); A(e) the actions
-:func:`optimizer.model.network.arcs_from` allows c(e) (the network's eligibility, landing and tier-cap rules are
-the definition of what may happen), τ(a) the landing state of action a (none for a redundancy);
+:func:`optimizer.model.network.arcs_from` allows c(e) in year 1 (the network's eligibility, landing and tier-cap
+rules, with the units' tier caps and pay coefficients of year 1, are the definition of what may happen), τ(a) the landing state of action a (none for a redundancy);
 a_{s,k} the attrition rate; n_c, n_σ, n[u,s,k], n_s roster counts.
 
 Variables: y[e,a] ∈ {0,1} for a ∈ A(e) (``assign[E0001,tier_promotion,U1,technical,3,1]``,
@@ -47,6 +47,7 @@ from optimizer.model.network import (
     arcs_from,
     hire_arcs,
 )
+from optimizer.plan.merit import FROM_BOTTOM, position_order
 from optimizer.plan.results import STATE, TO_STATE
 
 State = tuple[str, str, int, int]
@@ -88,6 +89,10 @@ class PerEmployeeIndex:
     """Mix slack or overrun variable → position of the row it relaxes (coefficient −1, finite upper side)."""
     requirements: list[RequirementRow]
     overmanning_max: float
+    merit_links: list[tuple[int, int, int | None]]
+    """(z, y, z of the next eligible) of :func:`add_merit`, the last person of each chain first."""
+    merit_limits: list[tuple[int, Expr, float]]
+    """(full, Σ acted, L_c) per cohort (:func:`add_merit`)."""
 
 
 def _label(*parts: object) -> str:
@@ -152,7 +157,7 @@ def add_assignments(model: LinearModel, data: ModelData, roster: pd.DataFrame) -
         [
             (*c, number, arc.kind, *(arc.target.state if arc.target else (None,) * 4), arc.route)
             for c in cohort_counts(roster)
-            for number, arc in enumerate(arcs_from(c, data.scenario, data.pay, data.units))
+            for number, arc in enumerate(arcs_from(c, data.scenario, data.pay, data.units, 1))
         ],
         columns=[*COHORT_COLUMNS, "arc", "kind", *TO_STATE, "route"],
     ).astype({"to_tier": "Int64", "to_grade": "Int64"})
@@ -175,10 +180,10 @@ def add_assignments(model: LinearModel, data: ModelData, roster: pd.DataFrame) -
 
 def _one_off(candidates: pd.DataFrame, data: ModelData) -> np.ndarray:
     """One-off CNY of each action: retraining (operations → technical) or move cost for a sequence move,
-    transfer cost, severance = cost_factor × pay(σ(e)); grade steps and promotions cost pay only."""
+    transfer cost, severance = cost_factor × pay(σ(e), year 1); grade steps and promotions cost pay only."""
     mobility, kind = data.scenario.mobility, candidates["kind"].to_numpy()
     move = np.where(candidates["route"] == "operations_to_technical", mobility.retraining_cost, mobility.move_cost)
-    severance = data.scenario.redundancy.cost_factor * data.pay.pay_of(candidates)
+    severance = data.scenario.redundancy.cost_factor * data.pay.pay_of(candidates, year=1)
     chosen = [kind == SEQUENCE_MOVE, kind == UNIT_TRANSFER, kind == REDUNDANCY]
     return np.select(chosen, [move, mobility.transfer_cost, severance], 0.0)
 
@@ -187,7 +192,7 @@ def add_hires_and_stock(model: LinearModel, data: ModelData, roster: pd.DataFram
                         candidates: pd.DataFrame) -> tuple[dict[State, int], dict[State, int]]:
     """h[σ] ∈ ℤ₊ for every entry state of :func:`optimizer.model.network.hire_arcs`; x[σ] ≥ 0 for every state
     that holds people or that an action or a hire lands on."""
-    entries = sorted({arc.target.state for arc in hire_arcs(data.scenario, data.pay, data.units)})
+    entries = sorted({arc.target.state for arc in hire_arcs(data.scenario, data.pay, data.units, 1)})
     hire = {σ: model.add_var(f"hire[{_label(*σ)}]", integer=True) for σ in entries}
     landed = candidates.loc[candidates["kind"] != REDUNDANCY, TO_STATE].drop_duplicates()
     held = roster[STATE].drop_duplicates()
@@ -227,6 +232,49 @@ def add_availability(model: LinearModel, data: ModelData, candidates: pd.DataFra
     for key, expr in _grouped(candidates, COHORT_COLUMNS).items():
         c = Cohort(*key)
         model.add_row(f"available[{c.label()},y1]", expr, hi=data.initial[c] * _retention(data, c.sequence, c.tier))
+
+
+def add_merit(model: LinearModel, data: ModelData, roster: pd.DataFrame,
+              candidates: pd.DataFrame) -> tuple[list[tuple[int, int, int | None]], list[tuple[int, Expr, float]]]:
+    """Merit across each position σ and action κ (kind, landing state), the cohort model's rule
+    (:mod:`optimizer.plan.merit`): with e_1, e_2, … the people of σ eligible for κ in merit order (the
+    weakest first for redundancies), acted(e) = Σ_a y[e,a] and L_c = ⌊(1−a_σ)·n_c⌋ the cohort limit,
+
+    z[e_i,κ] ≥ y[e_i,κ], z[e_i,κ] ≥ z[e_{i+1},κ] (z: someone at or after e_i takes κ), z ∈ [0,1];
+    z[e_{i+1},κ] ≤ acted(e_i) + full[c(e_i)] (nobody eligible stays ahead of a taker unless held back);
+    Σ_{e∈c} acted(e) ≥ L_c·full[c], full[c] ∈ {0,1} (held back only when the cohort acts on its limit).
+    Returns (z, y, z of the next) per chain link in the order made (the last person first) and (full, Σ acted,
+    L_c) per cohort, for :func:`plan_values`."""
+    ranked = position_order(roster[["employee_id", *COHORT_COLUMNS, "performance", "years_in_grade"]])
+    rank = dict(zip(ranked["employee_id"], ranked["position_rank"]))
+    acted = _grouped(candidates, ["employee_id"])
+    members = _grouped(candidates, COHORT_COLUMNS)
+    full: dict[tuple, int] = {}
+    limits: list[tuple[int, Expr, float]] = []
+    links: list[tuple[int, int, int | None]] = []
+    for key, expr in members.items():
+        c = Cohort(*key)
+        limit = float(math.floor(data.initial[c] * _retention(data, c.sequence, c.tier) + 1e-9))
+        full[key] = model.add_var(f"merit_full[{c.label()}]", 0.0, 1.0, integer=True)
+        model.add_row(f"merit_limit[{c.label()}]", {**expr, full[key]: -limit}, lo=0.0)
+        limits.append((full[key], expr, limit))
+    frame = candidates.assign(rank=candidates["employee_id"].map(rank))
+    for (*position, kind, target), group in frame.groupby([*STATE, "kind", "target"], sort=True):
+        group = group.sort_values("rank", ascending=kind not in FROM_BOTTOM)
+        rows = list(group[["employee_id", *COHORT_COLUMNS, "var"]].itertuples(index=False, name=None))
+        after = None
+        for employee, *cohort, var in reversed(rows):
+            z = model.add_var(f"merit_after[{employee},{kind},{target}]", 0.0, 1.0)
+            model.add_row(f"merit_take[{employee},{kind},{target}]", {z: 1.0, var: -1.0}, lo=0.0)
+            links.append((z, var, after))
+            if after is not None:
+                model.add_row(f"merit_chain[{employee},{kind},{target}]", {z: 1.0, after: -1.0}, lo=0.0)
+                ahead = {after: 1.0, full[tuple(cohort)]: -1.0}
+                for y, coef in acted[(employee,)].items():
+                    add_to(ahead, y, -coef)
+                model.add_row(f"merit_ahead[{employee},{kind},{target}]", ahead, hi=0.0)
+            after = z
+    return links, limits
 
 
 def add_rate_caps(model: LinearModel, data: ModelData, roster: pd.DataFrame, candidates: pd.DataFrame) -> None:
@@ -297,10 +345,10 @@ def add_mix_band(model: LinearModel, data: ModelData, stock: dict[State, int], s
 
 def add_budget(model: LinearModel, data: ModelData, roster: pd.DataFrame, candidates: pd.DataFrame,
                hire: dict[State, int], stock: dict[State, int], slack_row: dict[int, int]) -> None:
-    """spend = Σ_σ pay(σ)·x[σ] + Σ_{e,a} one_off(e,a)·y[e,a] + Σ_σ hiring.cost[s(σ)]·h[σ];
+    """spend = Σ_σ pay(σ, year 1)·x[σ] + Σ_{e,a} one_off(e,a)·y[e,a] + Σ_σ hiring.cost[s(σ)]·h[σ];
     spend/P − overrun ≤ cap(1)/P with cap from the roster's payroll and P the mean pay (the row in units
     of P, as the cohort model states it); ``cost`` += spend, ``budget_overrun`` += P·overrun (CNY)."""
-    spend = _state_sum(stock, lambda σ: data.pay.pay(*σ))
+    spend = _state_sum(stock, lambda σ: data.pay.pay(*σ, year=1))
     spend.update(zip(candidates["var"].tolist(), candidates["one_off"].tolist()))
     spend.update({var: data.scenario.hiring.cost.get(σ[1]) for σ, var in hire.items()})
     model.add_objective("cost", spend)
@@ -387,6 +435,7 @@ def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[Lin
     hire, stock = add_hires_and_stock(model, data, roster, candidates)
     balance_row = add_balance(model, data, roster, candidates, hire, stock)
     add_availability(model, data, candidates)
+    links, limits = add_merit(model, data, roster, candidates)
     add_rate_caps(model, data, roster, candidates)
     add_floors(model, data, candidates)
     add_hiring_caps(model, data, roster, hire)
@@ -397,7 +446,8 @@ def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[Lin
     exact, overmanning_max = add_requirements(model, data, stock)
     add_disruption(model, candidates)
     employees = roster[["employee_id", *STATE, "seniority", "qualified"]].reset_index(drop=True)
-    return model, PerEmployeeIndex(employees, candidates, hire, stock, balance_row, slack_row, exact, overmanning_max)
+    return model, PerEmployeeIndex(employees, candidates, hire, stock, balance_row, slack_row, exact, overmanning_max,
+                                   links, limits)
 
 
 # ------------------------------------------------------------------------------------------ plans
@@ -427,7 +477,8 @@ def per_employee_actions(values: np.ndarray, index: PerEmployeeIndex) -> pd.Data
 
 def plan_values(model: LinearModel, index: PerEmployeeIndex, actions: pd.DataFrame) -> np.ndarray:
     """The model's variables for a given year-1 plan in the ``actions.csv`` layout (e.g. a disaggregated
-    cohort plan): y and h from the actions, x[σ] from its balance row, each mix slack and the overrun at its
+    cohort plan): y and h from the actions, the merit indicators z and full at their least
+    values, x[σ] from its balance row, each mix slack and the overrun at its
     least value max(0, activity − upper side), requirement slacks at least cost
     (:func:`_least_cost_requirement_slacks`). Raises ValueError for an action the employee may not take."""
     values = np.zeros(model.n_vars)
@@ -442,6 +493,10 @@ def plan_values(model: LinearModel, index: PerEmployeeIndex, actions: pd.DataFra
     values[located["var"].astype(int).to_numpy()] = 1.0
     for (u, s, k, g), n in actions[actions["action"] == HIRE].groupby(TO_STATE).size().items():
         values[index.hire[(u, s, int(k), int(g))]] = n
+    for full, acted, limit in index.merit_limits:
+        values[full] = float(model.evaluate(acted, values) >= limit - 1e-9)
+    for z, y, after in index.merit_links:  # z = max(y, z of the next), the next made first
+        values[z] = max(values[y], 0.0 if after is None else values[after])
     for σ, var in index.stock.items():  # x[σ] has coefficient 1 in its balance row and is still 0 here
         row = model.rows[index.balance_row[σ]]
         values[var] = row.lo - model.evaluate(row.expr, values)

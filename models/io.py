@@ -307,7 +307,7 @@ def _read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     return frames, [p for _, found in read.values() for p in found]
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     """Hex sha256 of the file's bytes."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -333,7 +333,7 @@ def load_tables(path: str | Path) -> InputTables:
         problems = [p for _, found in read.values() for p in found]
     if problems:
         raise InputError(str(root), problems)
-    hashes = {file: _sha256(file) for file in set(files.values())}
+    hashes = {file: sha256_of(file) for file in set(files.values())}
     return InputTables(
         **frames,
         files={table: str(file) for table, file in files.items()},

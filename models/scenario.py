@@ -24,7 +24,8 @@ SEQUENCES: tuple[str, ...] = ("management", "technical", "operations")
 Sequence = Literal["management", "technical", "operations"]
 ScenarioKind = Literal["graded", "ladder"]
 KIND_SECTIONS: dict[ScenarioKind, tuple[str, ...]] = {
-    "graded": ("data", "mix", "budget", "workload", "promotion", "mobility", "attrition", "hiring", "redundancy", "unit_grading"),
+    "graded": ("data", "mix", "budget", "workload", "promotion", "mobility", "attrition", "hiring", "redundancy",
+               "unit_grading", "simulation"),
     "ladder": ("categories",),
 }
 """Top-level keys only one kind of scenario reads; both kinds read every other key."""
@@ -137,6 +138,11 @@ class Mix(Strict):
     operations_floor: float = Field(
         default=0.0, ge=0, le=1, description="minimum operations share inside every unit, every year"
     )
+    confidence: float | None = Field(
+        default=None, ge=0.5, lt=1,
+        description="plan so that every band holds with at least this probability under binomial attrition, "
+                    "e.g. 0.9 (absent: the expected-value plan; docs/confidence.md)",
+    )
 
     @field_validator("target")
     @classmethod
@@ -156,6 +162,11 @@ class Budget(Strict):
     )
     caps: dict[Year, NonNegative] | None = Field(
         default=None, description="explicit cap per year (CNY), replaces growth; one per year 1..horizon"
+    )
+    confidence: float | None = Field(
+        default=None, ge=0.5, lt=1,
+        description="plan so that every year's group cap holds with at least this probability under binomial "
+                    "attrition (absent: the expected-value plan; docs/confidence.md)",
     )
     unit_growth: float | None = Field(
         default=None, ge=-1, le=10,
@@ -312,12 +323,50 @@ DEFAULT_GRADES = [
 ]
 
 
+class ReviewScores(Strict):
+    """Projected scores of a unit at a review; a criterion left out keeps the unit's score before the review."""
+
+    strategic: float | None = Field(default=None, ge=0, le=100)
+    efficiency: float | None = Field(default=None, ge=0, le=100)
+    governance: float | None = Field(default=None, ge=0, le=100)
+    innovation: float | None = Field(default=None, ge=0, le=100)
+
+
+class UnitReview(Strict):
+    """The outcome of one unit's review inside the horizon: projected ``scores`` (graded by the bands), a
+    ``grade`` given outright, or both (the grade decides; the scores are the unit's from then on). A review not
+    listed keeps the unit's scores (docs/decisions.md)."""
+
+    unit: str = Field(min_length=1, description="unit_id of the units table")
+    year: Year = Field(description="plan year of the review: one of the unit's review years within the horizon")
+    scores: ReviewScores | None = Field(default=None, description="projected scores (criteria left out: unchanged)")
+    grade: str | None = Field(
+        default=None, min_length=1, description="the grade outright (a band name; decides over scores)")
+
+    @model_validator(mode="after")
+    def _scores_or_grade(self) -> "UnitReview":
+        if self.scores is None and self.grade is None:
+            raise ValueError(f"review of unit '{self.unit}' in year {self.year} needs scores or a grade")
+        return self
+
+
 class UnitGrading(Strict):
-    """score = Σ weight·score; grade = first band (by descending min_score) the score reaches."""
+    """score = Σ weight·score; grade = first band (by descending min_score) the score reaches.
+
+    Units are reviewed every ``review_cycle`` years after their ``last_review`` (units table; default year 0);
+    from a review year on, the unit's pay coefficient and tier cap are those of the grade of that review."""
 
     weights: ScoreWeights = ScoreWeights()
     grades: list[GradeBand] = DEFAULT_GRADES
-    review_cycle: int = Field(default=3, ge=1, description="years a unit grade stays fixed (reported)")
+    review_cycle: int = Field(default=3, ge=1, description="years between two reviews of a unit's grade")
+    reviews: list[UnitReview] = Field(
+        default=[],
+        description="outcomes of reviews inside the horizon, each {unit, year, scores: {strategic, efficiency, "
+                    "governance, innovation} (any of them; the others unchanged), grade} with scores or a grade "
+                    "(a grade decides); year: one of the unit's review years (every review_cycle years after the "
+                    "units table's last_review). --set unit_grading.reviews[unit=U,year=T].grade=A adds or "
+                    "changes one",
+    )
 
     @field_validator("grades")
     @classmethod
@@ -328,6 +377,22 @@ class UnitGrading(Strict):
         if not grades or min(g.min_score for g in grades) > 0:
             raise ValueError("the lowest grade band must start at min_score 0 so every unit gets a grade")
         return sorted(grades, key=lambda g: -g.min_score)
+
+    @model_validator(mode="after")
+    def _reviews_valid(self) -> "UnitGrading":
+        names = [band.name for band in self.grades]
+        problems, seen = [], set()
+        for review in self.reviews:
+            key = (review.unit, review.year)
+            if key in seen:
+                problems.append(f"reviews: unit '{review.unit}' has more than one review in year {review.year}")
+            seen.add(key)
+            if review.grade is not None and review.grade not in names:
+                problems.append(f"reviews: grade '{review.grade}' of unit '{review.unit}' in year {review.year} "
+                                f"is not a band of unit_grading.grades ({', '.join(names)})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 Goal = Literal["mix", "cost", "disruption", "redundancy"]
@@ -357,6 +422,21 @@ class Objective(Strict):
         if not order or len(set(order)) != len(order):
             raise ValueError(f"order must list each goal once, got {order}")
         return order
+
+
+class Simulation(Strict):
+    """How a plan to a confidence level (``mix.confidence``, ``budget.confidence``) is calibrated and checked by
+    simulation (docs/confidence.md); ``wfplan simulate`` takes its own ``--reps`` and ``--seed``."""
+
+    check_reps: int = Field(default=10_000, ge=100, le=1_000_000, description="repetitions of the final check")
+    calibration_reps: int = Field(
+        default=4_000, ge=100, le=1_000_000, description="repetitions of each calibration round"
+    )
+    rounds: int = Field(default=3, ge=1, le=10, description="solves at most, each with wider margins than the last")
+    seed: int = Field(
+        default=1, ge=0, le=MAX_SEED,
+        description="seed of the calibration; the check draws from seed + 1, fresh numbers the margins never saw",
+    )
 
 
 class Solver(Strict):
@@ -524,6 +604,7 @@ class Scenario(Strict):
     unit_grading: UnitGrading = UnitGrading()
     objective: Objective = Objective()
     solver: Solver = Solver()
+    simulation: Simulation = Simulation()
     flow_convention: Literal["start_of_year", "service_dependent"] = Field(
         default="start_of_year",
         description="start_of_year: attrition on the start-of-year stock only; service_dependent: inflows waste too (docs/model.md)",
@@ -535,7 +616,8 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _years_within_horizon(self) -> "Scenario":
         deadline = None if self.kind == "ladder" else self.mix.deadline  # an own ladder has no mix band
-        problems = year_problems(self.horizon, deadline, self.budget.caps)
+        reviews = [r.model_dump() for r in self.unit_grading.reviews]
+        problems = year_problems(self.horizon, deadline, self.budget.caps, reviews)
         problems += self._requirement_problems()
         if problems:
             raise ValueError("; ".join(problems))
@@ -583,8 +665,9 @@ class Scenario(Strict):
         return base_payroll * (1.0 + self.budget.growth) ** year
 
 
-def year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
-    """The rules across keys on years; a value that is not a whole number is left to its own check."""
+def year_problems(horizon: Any, deadline: Any, caps: Any, reviews: Any = None) -> list[str]:
+    """The rules across keys on years (``reviews``: the mappings of ``unit_grading.reviews``); a value that is
+    not a whole number is left to its own check."""
 
     def whole(value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
@@ -600,4 +683,10 @@ def year_problems(horizon: Any, deadline: Any, caps: Any) -> list[str]:
         beyond = sorted(t for t in given if t > horizon)
         if beyond:
             problems.append(f"budget.caps has caps for years {beyond} beyond the horizon {horizon}")
+    for review in reviews if whole(horizon) and isinstance(reviews, list) else []:
+        year = review.get("year") if isinstance(review, dict) else None
+        year = int(year) if isinstance(year, str) and year.strip().isdigit() else year
+        if whole(year) and year > horizon:
+            problems.append(f"unit_grading.reviews: unit '{review.get('unit')}' is reviewed in year {year}, "
+                            f"beyond the horizon {horizon}")
     return problems

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from types import NoneType, UnionType
@@ -39,10 +40,12 @@ def _raw_year_problems(raw: dict[str, Any], errors: list[dict[str, Any]]) -> lis
     failed = {tuple(err["loc"][:2]) for err in errors} | {tuple(err["loc"][:1]) for err in errors}
     mix = raw.get("mix") if isinstance(raw.get("mix"), dict) else {}
     budget = raw.get("budget") if isinstance(raw.get("budget"), dict) else {}
+    grading = raw.get("unit_grading") if isinstance(raw.get("unit_grading"), dict) else {}
     values = {
         ("horizon",): raw.get("horizon", defaults.horizon),
         ("mix", "deadline"): mix.get("deadline", defaults.mix.deadline),
         ("budget", "caps"): budget.get("caps", defaults.budget.caps),
+        ("unit_grading", "reviews"): grading.get("reviews"),
     }
     return year_problems(*(None if loc in failed else value for loc, value in values.items()))
 
@@ -157,27 +160,102 @@ def _resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return merged
 
 
+def _outside_brackets(text: str, char: str) -> list[int]:
+    """Positions of ``char`` in ``text`` that are not inside ``[...]``."""
+    depth, found = 0, []
+    for i, c in enumerate(text):
+        depth += (c == "[") - (c == "]")
+        if c == char and depth == 0:
+            found.append(i)
+    return found
+
+
+def split_key(key: str) -> list[str]:
+    """``a.b[unit=U.1,year=3].c`` → ``["a", "b[unit=U.1,year=3]", "c"]``: dots inside a selector do not split."""
+    cuts = [-1, *_outside_brackets(key, "."), len(key)]
+    return [key[start + 1:end].strip() for start, end in zip(cuts, cuts[1:])]
+
+
+def split_assignment(text: str) -> tuple[str, str] | None:
+    """``key=value`` at the first ``=`` outside a selector's brackets; None without one."""
+    cuts = _outside_brackets(text, "=")
+    return None if not cuts else (text[:cuts[0]], text[cuts[0] + 1:])
+
+
+def plain_key(key: str) -> str:
+    """The scenario key without its selectors: ``unit_grading.reviews[unit=U1,year=3].grade`` →
+    ``unit_grading.reviews.grade``."""
+    return re.sub(r"\[[^\]]*\]", "", key)
+
+
+def _selector(part: str, key: str) -> tuple[str, dict[str, Any]] | None:
+    """``reviews[unit=U1,year=3]`` → ("reviews", {"unit": "U1", "year": "3"}) (values as written: the schema
+    types them, so a unit ``007`` stays text); None for a plain part; a malformed selector is a
+    :class:`ScenarioError`."""
+    if "[" not in part and "]" not in part:
+        return None
+    match = re.fullmatch(r"([^\[\]]+)\[([^\[\]]+)\]", part)
+    fields = [field.partition("=") for field in match.group(2).split(",")] if match else []
+    if not match or any(not sep or not name.strip() or not value.strip() for name, sep, value in fields):
+        raise ScenarioError("--set", [f"'{key}': '{part}' must look like list[field=value,...], e.g. "
+                                      "unit_grading.reviews[unit=U07,year=3].grade"])
+    return match.group(1), {name.strip(): value.strip() for name, _, value in fields}
+
+
+def _matches(record: Any, fields: dict[str, Any]) -> bool:
+    return isinstance(record, dict) and all(str(record.get(name)) == str(value) for name, value in fields.items())
+
+
+def lookup(raw: Any, key: str) -> Any:
+    """The value at ``key`` (with selectors) in a scenario mapping; None where absent."""
+    node = raw
+    for part in split_key(key):
+        selected = _selector(part, key)
+        name = part if selected is None else selected[0]
+        node = node.get(int(name) if name.isdigit() else name) if isinstance(node, dict) else None
+        if selected is not None:
+            node = next((r for r in node if _matches(r, selected[1])), None) if isinstance(node, list) else None
+    return node
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
-    """``key.path=value`` → (["key", "path"], value parsed as YAML: numbers, booleans, lists, maps)."""
-    if "=" not in text:
+    """``key.path=value`` → (["key", "path"], value parsed as YAML: numbers, booleans, lists, maps). A part of
+    the path may select a record of a list by its fields, ``list[field=value,...]``
+    (:func:`_apply_override`)."""
+    parts = split_assignment(text)
+    if parts is None:
         raise ScenarioError("--set", [f"override '{text}' must look like key.path=value"])
-    key, value = text.split("=", 1)
+    key, value = parts
     if not value.strip():
-        return key.strip().split("."), None
+        return split_key(key.strip()), None
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
         parsed = value  # not YAML: kept as text, so the key's type check reports it with the others
-    return key.strip().split("."), parsed
+    return split_key(key.strip()), parsed
 
 
 def _apply_override(raw: dict[str, Any], path: list[str], value: Any) -> Any:
-    """Set raw[path] = value; returns the previous value (None when absent)."""
+    """Set raw[path] = value; returns the previous value (None when absent). A part ``name[field=value,...]``
+    goes into the record of list ``name`` whose fields have those values, added to the list (with those fields)
+    when it has none: ``unit_grading.reviews[unit=U07,year=3].grade=A`` adds or changes that review."""
     node = raw
+    dotted = ".".join(path)
     for part in path[:-1]:
-        node = node.setdefault(part, {})
+        selected = _selector(part, dotted)
+        if selected is None:
+            node = node.setdefault(part, {})
+        else:
+            name, fields = selected
+            records = node.setdefault(name, [])
+            if not isinstance(records, list):
+                raise ScenarioError("--set", [f"'{dotted}': '{name}' is not a list of records"])
+            node = next((r for r in records if _matches(r, fields)), None)
+            if node is None:
+                node = dict(fields)
+                records.append(node)
         if not isinstance(node, dict):
-            raise ScenarioError("--set", [f"'{'.'.join(path)}': '{part}' is not a section"])
+            raise ScenarioError("--set", [f"'{dotted}': '{part}' is not a section"])
     key: Any = path[-1]
     if key.isdigit():
         key = int(key)
@@ -204,7 +282,7 @@ def build_scenario(raw: dict[str, Any], source: str, overrides: list[str] = ()) 
             problems.append(f"override '{dotted}' is given twice")
             continue
         seen_keys.add(dotted)
-        unknown = unknown_key_problem(dotted, "--set")
+        unknown = unknown_key_problem(plain_key(dotted), "--set")
         if unknown:
             problems.append(unknown)
             continue
@@ -214,10 +292,7 @@ def build_scenario(raw: dict[str, Any], source: str, overrides: list[str] = ()) 
             problems.extend(exc.problems)
             continue
         if previous is None:
-            node: Any = defaults
-            for part in path:
-                node = node.get(int(part) if part.isdigit() else part) if isinstance(node, dict) else None
-            previous = node
+            previous = lookup(defaults, dotted)
         log.append(f"{dotted}: {previous!r} → {value!r}")
     raw["applied_overrides"] = log
     problems += kind_problems(raw)

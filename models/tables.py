@@ -70,6 +70,8 @@ MAX_SALARY = 100_000_000
 """Highest annual pay, in CNY, a salary column accepts."""
 MAX_YEARS_IN_GRADE = 60
 MAX_HEADCOUNT = 10_000_000
+MAX_REVIEW_AGE = 50
+"""Oldest last review a units table may give, in years before the plan's start."""
 
 
 def _score(name: str, what: str) -> Column:
@@ -119,6 +121,10 @@ UNITS = Table(
         _score("innovation", "innovation"),
         Column("grade", "string", "Fixed unit grade (a band name of the scenario's unit_grading, e.g. A); "
                "blank means the grade is computed from the scores.", required=False, default=""),
+        Column("last_review", "integer", "Plan year of the unit's last grade review (0: the plan's start, -1 a "
+               "year before, ...); the next reviews fall every unit_grading.review_cycle years after it, and a "
+               "fixed grade holds until the first of them.", unit="plan year", required=False, default=0,
+               minimum=-MAX_REVIEW_AGE, maximum=0),
         Column("min_headcount", "integer", "Lowest headcount the unit may have; blank means no bound.",
                unit="people", required=False, minimum=0, maximum=MAX_HEADCOUNT),
         Column("max_headcount", "integer", "Highest headcount the unit may have; blank means no bound.",

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from models.grading import review_problems
 from models.io import InputError, InputTables, Problem, load_tables, with_source
 from models.scenario import Scenario
 from models.tables import FALSE_WORDS, TABLES, TRUE_WORDS, Column, Table, expectation
@@ -352,6 +353,8 @@ def scenario_problems(scenario: Scenario, tables: InputTables) -> list[str]:
       sequence s in the pay table (1..its highest tier);
     - each requirement and flow cap of ``requirements``: a unit of the units table, a sequence with a ladder,
       tiers on the ladder of that sequence (of the longest ladder when no sequence is named).
+    - each review of ``unit_grading.reviews``: a unit of the units table, in one of its review years
+      (:func:`models.grading.review_problems`).
 
     The schema bounds every tier by 1..MAX_TIER; only the tables know how long each ladder is, so a tier past
     the ladder would otherwise be silently ignored (no hires, no rate, an empty requirement group)."""
@@ -381,4 +384,4 @@ def scenario_problems(scenario: Scenario, tables: InputTables) -> list[str]:
                             f"({', '.join(sorted(ladders))})")
         elif selection.tiers is not None:
             off_ladder(f"{key} tiers", selection.sequence or "longest", selection.tiers)
-    return problems
+    return problems + review_problems(tables.units, scenario.unit_grading, scenario.horizon)

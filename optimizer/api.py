@@ -10,10 +10,20 @@
     plan.write("runs/growth-3")                            # the same folder as `wfplan solve`
     api.compare(base, plan)["mix"]                         # optimizer.whatif.compare, as `wfplan compare`
 
+    store = api.open_store()                               # the run store: --db / $WFPLAN_DB / ./wfplan.db
+    run = plan.save(store)                                 # runs/<scenario>/<run id>/, recorded as a run
+    store.runs(scenario="baseline", status="draft")        # RunInfo list, newest first
+    store.submit(run.id, by="planner"); store.approve(run.id, by="hr.director", note="FY plan")
+    store.run(run.id).audit, store.run(run.id).changes     # audit trail; files changed since recorded
+    store.diff(a_id, b_id)["people"]; store.export(run.id, "plan.zip")
+
 Bad input raises :class:`InputError` (tables) or :class:`ScenarioError` (scenario, overrides) with the
-messages the CLI prints. Nothing is written except by :meth:`Plan.write`, which refuses an existing
-non-empty folder, and into temporary folders this module creates and removes (:meth:`Plan.verify`,
-:func:`compare`). docs/api.md is a whole notebook session.
+messages the CLI prints; a run store that cannot be used raises :class:`StoreError`. Nothing is written except
+by :meth:`Plan.write` (an explicit folder, not recorded), which refuses an existing non-empty folder,
+:meth:`Plan.save` (a new versioned folder, recorded in the run store, as `wfplan solve` does), and into
+temporary folders this module creates and removes (:meth:`Plan.verify`, :func:`compare`). The run store's
+whole API is :class:`~optimizer.registry.store.RunStore` (docs/registry.md). docs/api.md is a whole
+notebook session.
 """
 
 from __future__ import annotations
@@ -42,17 +52,20 @@ from optimizer.pipeline import (
 )
 from optimizer.plan.folders import OutputFolderError
 from optimizer.plan.output import report_writers
+from optimizer.registry.database import StoreError
+from optimizer.registry.recording import PlanRecorder, run_target
+from optimizer.registry.store import RunInfo, RunStore, runs_table
 from optimizer.verify.graded import verify_plan
 from optimizer.verify.ladder import is_ladder_plan, verify_ladder_plan
 from optimizer.verify.report import VerificationReport
 from optimizer.whatif.compare import compare_runs, distinct_labels
 
 __all__ = [
-    "InputError", "OutputFolderError", "Plan", "ScenarioError", "Tables", "VerificationReport",
-    "compare", "load_tables", "scenario", "solve", "verify",
+    "InputError", "OutputFolderError", "Plan", "RunInfo", "RunStore", "ScenarioError", "StoreError", "Tables",
+    "VerificationReport", "compare", "load_tables", "open_store", "runs_table", "scenario", "solve", "verify",
 ]
 
-PLAN_TABLES = ("actions", "headcount", "flows", "budget", "mix", "units", "requirements")
+PLAN_TABLES = ("actions", "headcount", "flows", "budget", "mix", "units", "requirements", "merit")
 """The plan tables a plan solved from input tables has (an own-ladder plan: headcount, flows, requirements)."""
 
 
@@ -83,7 +96,7 @@ def load_tables(path: str | Path) -> Tables:
     return Tables(Path(path), load_inputs(path))
 
 
-def _override_text(key: str, value: Any) -> str:
+def override_text(key: str, value: Any) -> str:
     """``budget__growth``, 0.03 → ``budget.growth=0.03``: the value as YAML, which the override parser reads
     back as exactly this value."""
     text = yaml.safe_dump(value, default_flow_style=True, width=math.inf).removesuffix("...\n").strip()
@@ -100,7 +113,7 @@ def scenario(base: str | Path | Scenario | None = None, overrides: Iterable[str]
     unknown key, named with the nearest valid one; a bad value; a key given twice) raises
     :class:`ScenarioError` listing every one.
     """
-    texts = [*overrides, *(_override_text(key, value) for key, value in settings.items())]
+    texts = [*overrides, *(override_text(key, value) for key, value in settings.items())]
     if isinstance(base, Scenario):
         return build_scenario(base.to_raw(), base.name, texts)
     return load_scenario(None if base is None else scenario_source(base), texts)
@@ -155,7 +168,8 @@ class Plan:
     flows = property(lambda self: self.table("flows"), doc="Flows between states by kind and year.")
     budget = property(lambda self: self.table("budget"), doc="Payroll, one-off costs and cap by unit and year.")
     mix = property(lambda self: self.table("mix"), doc="Sequence shares by year, with the target band.")
-    units = property(lambda self: self.table("units"), doc="Unit scores, grades, pay coefficients, tier caps.")
+    units = property(lambda self: self.table("units"),
+                     doc="Each unit's score, grade, pay coefficient and tier cap per year (its grade path).")
     requirements = property(lambda self: self.table("requirements"), doc="Requirements against headcount.")
 
     def write(self, folder: str | Path, reports: bool = True) -> Path:
@@ -168,6 +182,18 @@ class Plan:
         folder = Path(folder)
         write_plan(self.computed, folder, report_writers=report_writers() if reports else ())
         return folder
+
+    def save(self, store: RunStore, out: str | Path | None = None, root: str | Path = "runs",
+             reports: bool = True, command: str = "api: Plan.save") -> RunInfo:
+        """Write this plan as a run and record it in ``store``, as ``wfplan solve`` does: into a new folder
+        ``root/<scenario>/<run id>/`` (then ``root/<scenario>/latest`` points at it), or at ``out`` (a new or
+        empty folder, or a draft run's folder, which it replaces and discards; optimizer.registry.recording).
+        Returns the recorded run. The folder and the record are written together or not at all."""
+        target = run_target(store, self.scenario.name, out, root)
+        with target.writing() as folder:
+            write_plan(self.computed, folder, report_writers=report_writers() if reports else (),
+                       record=PlanRecorder(store, target, command))
+        return store.run(target.run_id)
 
     def verify(self) -> VerificationReport:
         """The independent verifier's report on this plan, written to a temporary folder (then removed) and
@@ -219,6 +245,13 @@ def solve(
     computed = compute_plan(scenario, inputs.path, progress=report, tables=inputs.inputs, diagnose=diagnose,
                             reference=solved)
     return Plan(scenario, inputs, computed)
+
+
+def open_store(db: str | None = None) -> RunStore:
+    """The run store at ``db`` (a SQLAlchemy URL, ``sqlite:///PATH`` or ``postgresql://USER@HOST:PORT/DB``, or
+    a SQLite file path; default ``$WFPLAN_DB``, else ``wfplan.db`` in the working folder), created or migrated
+    to the newest schema. Raises :class:`StoreError` when it cannot be reached or used."""
+    return RunStore.open(db)
 
 
 def verify(folder: str | Path, tables: Tables | str | Path | None = None) -> VerificationReport:

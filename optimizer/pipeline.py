@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
+from models.grading import PATH_COLUMNS
 from models.io import InputTables
 from models.scenario import Scenario, ScenarioError
 from models.validation import load_inputs, scenario_problems
@@ -28,9 +29,14 @@ from optimizer.model.data import Index, ModelData
 from optimizer.model.formulation import DISRUPTIVE
 from optimizer.model.kinds import graded_model_data, ladder_model_data
 from optimizer.model.requirements import requirements_table
+from optimizer.model.network import HIRE, Arc
 from optimizer.plan.disaggregate import employee_actions
+from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1
 from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.plan.output import write_json, write_tables
+from optimizer.simulate import confidence
+from optimizer.simulate.engine import simulate
+from optimizer.simulate.inputs import PlanInputs, plan_inputs
 from optimizer.plan.results import (
     REQUIREMENT_COLUMNS,
     budget_table,
@@ -98,6 +104,16 @@ class VerificationFailed(RuntimeError):
 
 Verifier = Callable[[Path], VerificationReport]
 """The independent verifier of a plan folder."""
+
+
+class Recorder(Protocol):
+    """Records a written run in a run store (:mod:`optimizer.registry`). :func:`write_plan` puts
+    ``{"id": run_id}`` into summary.json as ``run`` and calls it on the staged folder once every file is
+    written, before the folder replaces ``out_dir``: when it raises, nothing is replaced or kept."""
+
+    run_id: str
+
+    def __call__(self, folder: Path, summary: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,6 +263,60 @@ def _solve(
     return solution
 
 
+def _merit(
+    model: LinearModel, built_rows: int, scenario: Scenario, data: ModelData, index: Index, roster: pd.DataFrame,
+    solution: Solution, timer: Timer, summary: dict[str, Any], reused: Reference | None = None,
+) -> tuple[Solution, MeritRule, dict[Arc, int]]:
+    """Merit across each position (:mod:`optimizer.plan.merit`): the solved year-1 counts per position and
+    action are dealt over the cohorts by merit; where that split differs from the model's, the model is solved
+    again with year 1 fixed at it (the merit split and the hires: an LP), so later years follow the people
+    merit names, unless the solved later years still fit the merit split (:func:`optimizer.plan.merit.with_year1`:
+    then they are kept, with every goal as solved). ``reused``: the reference whose solution this is (taken
+    without a solve, :mod:`optimizer.solvers.reuse`); its own merit plan is taken too when it has the same year
+    1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). The solved model without merit is a relaxation of the model with it, so the goals can only
+    get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
+    Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
+    false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years."""
+    rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.attrition))
+    whole = scenario.solver.integer_year1
+    flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
+             for arc, var in index.flows_of(1)}
+    with timer.phase("merit"):
+        year1 = {arc: n for arc, n in flows.items() if arc.kind != HIRE and n > 0}
+        dealt = merit_flows(roster, year1, index.network.arcs[1], rule.limit)
+        named = {**dealt, **{arc: n for arc, n in flows.items() if arc.kind == HIRE and n > 0}}
+        changed = dealt != year1 and whole
+        kept = with_year1(model, built_rows, solution.values, data, index, named) if changed else None
+    moved = sum(max(dealt.get(a, 0) - year1.get(a, 0), 0) for a in dealt)
+    record: dict[str, Any] = {"resolved": False, "people_moved": moved, "exceptions": 0}
+    summary["merit"] = record
+    if not changed:
+        return solution, rule, named
+    if kept is not None:
+        terms = {term: model.evaluate(expr, kept) for term, expr in model.objective_terms.items()}
+        record["cost_of_merit"] = {goal: terms[goal] - solution.terms[goal] for goal in sorted(solution.terms)
+                                   if goal in terms}
+        return replace(solution, values=kept, terms={**solution.terms, **terms}), rule, named
+    fixed = fixed_year1(model, built_rows, {var: named.get(arc, 0) for arc, var in index.flows_of(1)})
+    earlier = None if reused is None else reused.merit
+    if earlier is not None and holds(fixed, built_rows, earlier.values):
+        terms = {term: model.evaluate(expr, earlier.values) for term, expr in model.objective_terms.items()}
+        again = replace(earlier, terms=terms)
+        timer.progress("  merit: the reference's plan holds, no second solve")
+    else:
+        with timer.phase("merit re-solve"):
+            again = solve_model(fixed, scenario, data.mean_pay,
+                                on_stage=lambda stage: timer.progress(describe_stage(stage)))
+    if again.values is None:
+        raise RuntimeError(f"the model with year 1 fixed at the merit split has no plan ({again.status}): "
+                           "the merit split must keep every hard rule of the model")
+    goals = sorted(set(solution.terms) & set(again.terms))
+    record.update(resolved=True, stages=[stage.to_dict() for stage in again.stages],
+                  cost_of_merit={goal: again.terms[goal] - solution.terms[goal] for goal in goals})
+    status = again.status if solution.status == "optimal" else solution.status  # proven only if both stages are
+    return replace(again, status=status), rule, named
+
+
 def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, verify: Verifier) -> ComputedPlan:
     """Exit 4: no plan tables; the folder will hold only ``summary.json`` (status, diagnosis if any, timings)."""
     summary.update(status=solution.status, exit_code=EXIT_NO_PLAN, targets_met=False)
@@ -276,6 +346,8 @@ def run_plan(
     tables: InputTables | None = None,
     diagnose: bool = False,
     reference: Reference | None = None,
+    scheduler: str | None = None,
+    record: Recorder | None = None,
 ) -> RunResult:
     """Run the chain: :func:`compute_plan`, then :func:`write_plan` into ``out_dir`` (with ``save_lp``: the
     model is written there, not solved, and no folder is written). Raises InputError on bad input and
@@ -284,15 +356,15 @@ def run_plan(
 
     ``report_writers`` run on the verified plan folder before it replaces ``out_dir`` (the CLI passes the
     writers the ``reports`` package registers, so the dependency points reports → optimizer). The other
-    arguments are :func:`compute_plan`'s. This run's own solved model is written to the plan folder
-    (``reference.npz``) and returned as ``RunResult.reference``.
+    arguments are :func:`compute_plan`'s, but ``record`` (:class:`Recorder`), :func:`write_plan`'s. This run's
+    own solved model is written to the plan folder (``reference.npz``) and returned as ``RunResult.reference``.
     """
     if save_lp is None:
         claim_folder(out_dir, "plan", PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir), protect=(data_dir,))
-    computed = compute_plan(scenario, data_dir, save_lp, progress, tables, diagnose, reference)
+    computed = compute_plan(scenario, data_dir, save_lp, progress, tables, diagnose, reference, scheduler)
     if save_lp is not None:
         return RunResult(computed.exit_code, computed.summary, None)
-    return write_plan(computed, out_dir, progress, report_writers)
+    return write_plan(computed, out_dir, progress, report_writers, record)
 
 
 def compute_plan(
@@ -303,6 +375,7 @@ def compute_plan(
     tables: InputTables | None = None,
     diagnose: bool = False,
     reference: Reference | None = None,
+    scheduler: str | None = None,
 ) -> ComputedPlan:
     """The plan of ``scenario`` on the input tables in ``data_dir``, in memory: nothing is written (but
     ``save_lp``, where the built model is written instead of solved). Raises InputError on bad input.
@@ -310,7 +383,8 @@ def compute_plan(
     ``tables`` are the already validated tables of ``data_dir`` (a what-if re-solve reuses them instead
     of loading them again; the verifier still reads ``data_dir`` on its own).
     ``diagnose``: when a target is missed, or the model is infeasible, add the ``diagnosis``
-    (:mod:`optimizer.whatif.diagnosis`: extra solves, so the CLI asks for it and sweeps do not).
+    (:mod:`optimizer.whatif.diagnosis`: extra solves, so the CLI asks for it and sweeps do not); its searches
+    run on the Dask ``scheduler`` when one is given (:func:`optimizer.whatif.diagnosis.relaxations`).
     ``reference``: an earlier run's solved model; its plan is taken without a solve when this model only
     tightens that one and the plan holds here (:mod:`optimizer.solvers.reuse`). This plan's own solved model
     is ``ComputedPlan.reference``.
@@ -336,25 +410,33 @@ def compute_plan(
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
             with timer.phase("diagnosis"):
-                summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress)
+                summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress,
+                                                          scheduler)
         return _no_plan(summary, solution, timer, verify)
 
+    relaxed = solution
+    reused = reference if reference is not None and summary["solver"]["reuse"]["reused"] else None
+
+    def planned(model: LinearModel, built_rows: int, solution: Solution, data: ModelData, index: Index,
+                reused: Reference | None = None) -> tuple[Solution, dict[str, pd.DataFrame]]:
+        """Merit across each position (:func:`_merit`), then the plan files' frames of that solution."""
+        merited, rule, named = _merit(model, built_rows, scenario, data, index, roster, solution, timer, summary,
+                                      reused)
+        with timer.phase("plan"):
+            tables = _graded_tables(model, merited, data, index, roster, graded, named, rule)
+        summary["merit"]["exceptions"] = int(tables["merit"]["exceptions"].sum())
+        return merited, tables
+
+    solution, tables_out = planned(model, built_rows, solution, data, index, reused)
+    if confidence.wanted(scenario):
+        confident = _plan_to_confidence(scenario, data, tables_out, timer, summary, planned)
+        if confident is not None:
+            model, index, relaxed, tables_out = confident.model, confident.index, confident.solution, confident.tables
+            solution, built_rows = confident.merited, confident.built_rows
     with timer.phase("plan"):
-        plan = cohort_plan(solution.values, data, index)
-        headcount = headcount_table(plan)
-        requirements = _requirements_frame(model, solution, data, index)
-        actions = employee_actions(roster, {a: int(n) for (a, t), n in plan.flows.items() if t == 1}, data.pay)
-        tables_out = with_names({
-            "actions": actions,
-            "headcount": headcount,
-            "flows": flows_table(plan, data),
-            "budget": budget_table(plan, data, requirements, actions),
-            "mix": mix_table(headcount, data),
-            "units": graded[["unit_id", "name", "score", "grade", "pay_coefficient", "max_tier"]],
-            "requirements": requirements,
-        }, dict(zip(graded["unit_id"].astype(str), graded["name"].astype(str))))
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
-        solved = make_reference(model, built_rows, scenario, data.mean_pay, solution, label, year1_flows)
+        solved = make_reference(model, built_rows, scenario, data.mean_pay, relaxed, label, year1_flows,
+                                solution.values, solution if summary["merit"]["resolved"] else None)
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED
@@ -372,31 +454,133 @@ def compute_plan(
         probe = _probe_seconds(timer, reference.solution if reused else solution)  # a reused plan took 0 s
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
-                                                   probe, progress)
+                                                   probe, progress, scheduler)
     return ComputedPlan(exit_code, summary, tables_out, timer.seconds, verify, solved)
 
 
 def write_plan(
     computed: ComputedPlan, out_dir: str | Path, progress: Progress = lambda message: None,
-    report_writers: tuple[ReportWriter, ...] = (),
+    report_writers: tuple[ReportWriter, ...] = (), record: Recorder | None = None,
 ) -> RunResult:
     """Write ``computed`` as a plan folder that replaces ``out_dir`` once complete (docs/outputs.md): its
     tables, the solved model (``reference.npz``, when it has one) and summary.json with the verification and
     the timings added, verified independently, then the reports; or only summary.json when there is no plan
     (exit 4). ``computed`` is not changed: the returned summary is a copy. Raises :class:`VerificationFailed`
-    when verification fails, and then replaces nothing."""
+    when verification fails, and then replaces nothing. ``record`` (:class:`Recorder`) records the run last,
+    in the staged folder."""
     timer = Timer(dict(computed.timings), progress)
     out_dir, summary = Path(out_dir), dict(computed.summary)
+    finish: Callable[[Path, dict[str, Any]], None] = lambda folder, written: None
+    if record is not None:
+        summary["run"] = {"id": record.run_id}
+        finish = record
     if not computed.tables:
         summary["timings"] = timer.seconds
         with staged_folder(out_dir, "plan") as folder:
             write_json(summary, folder / "summary.json")
+            finish(folder, summary)
         return RunResult(computed.exit_code, summary, out_dir)
     reference = None if computed.reference is None else replace(computed.reference, label=str(out_dir))
     write_more = (lambda folder: None) if reference is None else (
         lambda folder: save_reference(reference, folder / REFERENCE_FILE))
-    report = _write_verified(out_dir, computed.tables, summary, timer, computed.verify, report_writers, write_more)
+    report = _write_verified(out_dir, computed.tables, summary, timer, computed.verify, report_writers, write_more,
+                             finish)
     return RunResult(computed.exit_code, summary, out_dir, reference, report)
+
+
+def _graded_tables(model: LinearModel, solution: Solution, data: ModelData, index: Index, roster: pd.DataFrame,
+                   graded: pd.DataFrame, named: dict[Arc, int], rule: MeritRule) -> dict[str, pd.DataFrame]:
+    """The plan files' frames of a solved graded model, by file name; ``named``: the year-1 flows that name
+    people, dealt by merit under ``rule`` (:func:`_merit`)."""
+    plan = cohort_plan(solution.values, data, index)
+    headcount = headcount_table(plan)
+    requirements = _requirements_frame(model, solution, data, index)
+    actions, lines = employee_actions(roster, named, data.pay, rule)
+    return with_names({
+        "actions": actions,
+        "headcount": headcount,
+        "flows": flows_table(plan, data),
+        "budget": budget_table(plan, data, requirements, actions),
+        "mix": mix_table(headcount, data),
+        "units": graded[PATH_COLUMNS],
+        "requirements": requirements,
+        "merit": lines,
+    }, dict(zip(graded["unit_id"].astype(str), graded["name"].astype(str))))
+
+
+TablesOf = Callable[[LinearModel, int, Solution, ModelData, Index], tuple[Solution, dict[str, pd.DataFrame]]]
+"""(model, its built rows, its solution, data, index) → (the solution with merit applied, the plan's frames)."""
+
+
+@dataclass(frozen=True)
+class ConfidentPlan:
+    """One solve with margins (:func:`_plan_to_confidence`): the model, its solution, the plan's tables and inputs."""
+
+    model: LinearModel
+    built_rows: int
+    """rows of the model as built (its margins' rows included), before any stage fixed a goal"""
+    index: Index
+    solution: Solution
+    """as solved, before merit"""
+    merited: Solution
+    """with merit across each position applied (the plan's own)"""
+    tables: dict[str, pd.DataFrame]
+    inputs: PlanInputs
+    margins: confidence.Margins
+    round: int
+
+
+def _plan_inputs(data: ModelData, tables: dict[str, pd.DataFrame]) -> PlanInputs:
+    return plan_inputs(data, tables["headcount"], tables["flows"], tables["mix"], tables["budget"])
+
+
+def _plan_to_confidence(
+    scenario: Scenario, data: ModelData, expected: dict[str, pd.DataFrame], timer: Timer, summary: dict[str, Any],
+    tables_of: TablesOf,
+) -> ConfidentPlan | None:
+    """Solve again with the margins of ``mix.confidence`` / ``budget.confidence`` (:mod:`optimizer.simulate.confidence`:
+    margins from the binomial variance along the last plan, widened while a calibration simulation falls short),
+    check the last plan and the ``expected``-value plan by simulation on fresh numbers, and put the outcome and the
+    cost of the confidence in ``summary["confidence"]``. Returns the last plan, or None when no solve with margins
+    found one (the expected-value plan then stands, and the summary says so)."""
+    sim = scenario.simulation
+    levels = (scenario.mix.confidence, scenario.budget.confidence)
+    z_mix, z_budget = (None if level is None else confidence.normal_quantile(level) for level in levels)
+    expected_inputs = inputs = _plan_inputs(data, expected)
+    found: ConfidentPlan | None = None
+    for number in range(1, sim.rounds + 1):
+        used = confidence.margins(inputs, z_mix, z_budget)
+        timer.progress(f"confidence round {number}: margins of z = {used.z_mix or 0:.2f} (mix), "
+                       f"{used.z_budget or 0:.2f} (budget)")
+        tightened = replace(data, mix_margin=used.mix, budget_margin=used.budget)
+        with timer.phase("build"):
+            model, index = build_model(tightened)
+        built_rows = len(model.rows)
+        solution = _solve(model, scenario, tightened, timer, summary)
+        if solution.values is None:
+            break
+        merited, tables = tables_of(model, built_rows, solution, tightened, index)
+        inputs = _plan_inputs(tightened, tables)
+        found = ConfidentPlan(model, built_rows, index, solution, merited, tables, inputs, used, number)
+        with timer.phase("confidence"):
+            achieved = confidence.Achieved.of(simulate(inputs, sim.calibration_reps, sim.seed), inputs)
+        timer.progress(f"  calibration: every band held in {achieved.mix:.1%}, every cap in {achieved.budget:.1%}")
+        if not achieved.short_of(scenario):
+            break
+        z_mix = confidence.next_z(z_mix, levels[0], achieved.mix)
+        z_budget = confidence.next_z(z_budget, levels[1], achieved.budget)
+    with timer.phase("confidence"):
+        checked = expected_inputs if found is None else found.inputs
+        plan_check = confidence.Achieved.of(simulate(checked, sim.check_reps, sim.seed + 1), checked)
+        expected_check = confidence.Achieved.of(simulate(expected_inputs, sim.check_reps, sim.seed + 1),
+                                                expected_inputs)
+    final = expected if found is None else found.tables
+    cost = {name: plan_objective(t["mix"], t["budget"], t["flows"])["cost"]
+            for name, t in (("plan", final), ("expected", expected))}
+    used = confidence.margins(expected_inputs, None, None) if found is None else found.margins
+    summary["confidence"] = confidence.confidence_summary(
+        scenario, plan_check, expected_check, used, 0 if found is None else found.round, cost["plan"], cost["expected"])
+    return found
 
 
 def _requirements_frame(model: LinearModel, solution: Solution, data: ModelData, index: Index) -> pd.DataFrame:
@@ -408,10 +592,11 @@ def _write_verified(
     out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any], timer: Timer,
     verify: Verifier, report_writers: tuple[ReportWriter, ...],
     write_more: Callable[[Path], None] = lambda folder: None,
+    finish: Callable[[Path, dict[str, Any]], None] = lambda folder, summary: None,
 ) -> VerificationReport:
     """Write the plan's tables, summary.json and what ``write_more`` writes, verify them independently (the
-    result goes into ``summary["verification"]``), run the report writers, then let the folder replace
-    ``out_dir``; returns the verification report. A plan that fails verification raises
+    result goes into ``summary["verification"]``), run the report writers, then ``finish`` (recording the run),
+    then let the folder replace ``out_dir``; returns the verification report. A plan that fails verification raises
     :class:`VerificationFailed` (a bug: exit 1) and replaces nothing: the staged folder is removed and an
     earlier plan at ``out_dir`` stays as it was."""
     with staged_folder(out_dir, "plan") as folder:
@@ -431,6 +616,7 @@ def _write_verified(
                     writer(folder)
             summary["timings"] = timer.seconds
             write_json(summary, folder / "summary.json")  # final timings, reports included
+        finish(folder, summary)
     return report
 
 
@@ -440,6 +626,7 @@ def run_ladder_plan(
     save_lp: str | Path | None = None,
     progress: Progress = lambda message: None,
     report_writers: tuple[ReportWriter, ...] = (),
+    record: Recorder | None = None,
 ) -> RunResult:
     """The chain for a scenario with its own ladder (``categories``): :func:`compute_ladder_plan`, then
     :func:`write_plan` into ``out_dir`` (with ``save_lp``: the model is written there, not solved, and no
@@ -452,7 +639,7 @@ def run_ladder_plan(
     computed = compute_ladder_plan(scenario, save_lp, progress)
     if save_lp is not None:
         return RunResult(computed.exit_code, computed.summary, None)
-    return write_plan(computed, out_dir, progress, report_writers)
+    return write_plan(computed, out_dir, progress, report_writers, record)
 
 
 def compute_ladder_plan(

@@ -255,3 +255,53 @@ def requirements_figure(requirements: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(dtick=1, title_text="year")
     fig.update_layout(template=TEMPLATE, height=380, margin={"t": 40, "b": 40})
     return fig
+
+
+def _fan(fig: go.Figure, rows: pd.DataFrame, scale: float, colour: str, name: str, col: int, legend: bool) -> None:
+    """The 5–95 % range of ``rows`` (simulation.csv) shaded, its median as a line and the plan's value dashed."""
+    years = rows["year"]
+    fig.add_scatter(x=years, y=rows["p95"] * scale, mode="lines", line={"width": 0}, showlegend=False,
+                    hoverinfo="skip", row=1, col=col)
+    fig.add_scatter(x=years, y=rows["p05"] * scale, mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor=_rgba(colour, 0.25), name="5–95 % of simulations", showlegend=legend, row=1, col=col,
+                    hovertemplate="year %{x}: 5 % at %{y:,.4g}<extra>" + name + "</extra>")
+    fig.add_scatter(x=years, y=rows["p50"] * scale, mode="lines+markers", line={"color": colour, "width": 3},
+                    name="median", showlegend=legend, row=1, col=col,
+                    hovertemplate="year %{x}: median %{y:,.4g}<extra>" + name + "</extra>")
+    fig.add_scatter(x=years, y=rows["plan"] * scale, mode="lines", line={"color": "#333333", "dash": "dash"},
+                    name="plan", showlegend=legend, row=1, col=col,
+                    hovertemplate="year %{x}: plan %{y:,.4g}<extra>" + name + "</extra>")
+
+
+def share_fan_figure(simulation: pd.DataFrame, mix: pd.DataFrame) -> go.Figure:
+    """One panel per sequence: the 5–95 % fan and median of its simulated share by year, the plan's share
+    (dashed) and the band's edges (dotted grey, from the deadline year on)."""
+    sequences = ordered_sequences(simulation.loc[simulation["measure"] == "share", "sequence"])
+    fig = make_subplots(rows=1, cols=len(sequences), subplot_titles=sequences, horizontal_spacing=0.06)
+    for col, sequence in enumerate(sequences, start=1):
+        rows = simulation[(simulation["measure"] == "share") & (simulation["sequence"] == sequence)].sort_values("year")
+        _fan(fig, rows, 100.0, SEQUENCE_COLOURS.get(sequence, OTHER_COLOUR), sequence, col, col == 1)
+        band = mix[(mix["sequence"] == sequence) & (mix["year"] >= 1)].dropna(subset=["lower", "upper"])
+        for side in ("lower", "upper"):
+            fig.add_scatter(x=band["year"], y=band[side] * 100, mode="lines+markers", name="band",
+                            showlegend=col == 1 and side == "lower", line={"color": "#777777", "dash": "dot"},
+                            marker={"symbol": "line-ew-open", "size": 14}, row=1, col=col,
+                            hovertemplate="year %{x}: " + side + " %{y:.2f}%<extra>" + sequence + "</extra>")
+    fig.update_xaxes(dtick=1, title_text="year")
+    fig.update_yaxes(ticksuffix="%")
+    fig.update_layout(template=TEMPLATE, height=380, margin={"t": 40, "b": 40}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def total_fan_figure(simulation: pd.DataFrame, budget: pd.DataFrame) -> go.Figure:
+    """The 5–95 % fan and median of the simulated total (payroll + one-off costs) by year, the plan's total
+    (dashed) and the cap."""
+    rows = simulation[simulation["measure"] == "total"].sort_values("year")
+    fig = make_subplots(rows=1, cols=1)
+    _fan(fig, rows, 1.0 / MILLION, COST_COLOURS["payroll"], "total", 1, True)
+    capped = budget[(budget["unit_id"] == "ALL")].dropna(subset=["cap"]).sort_values("year")
+    fig.add_scatter(x=capped["year"], y=capped["cap"] / MILLION, name="Cap", mode="lines+markers",
+                    line={"color": "#111111", "dash": "dot"}, hovertemplate="cap year %{x}: %{y:,.2f} m<extra></extra>")
+    fig.update_layout(template=TEMPLATE, height=380, yaxis_title="CNY million", xaxis={"dtick": 1, "title": "year"},
+                      margin={"t": 30}, legend={"orientation": "h", "y": -0.2})
+    return fig

@@ -2,8 +2,9 @@
 
 ``write_graded_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
 ``mix.csv``, ``units.csv``, ``requirements.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx``
-with the sheets Summary, Finance, Budget, Requirements (only when requirements.csv has rows), Mix, Headcount,
-Actions, Flows, Units and Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
+with the sheets Summary, Finance, Budget, Requirements (only when requirements.csv has rows), Mix, Simulation (only
+once ``wfplan simulate`` wrote simulation.csv: the fan charts), Headcount, Actions, Merit, Flows, Units, Grades and
+Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
 numeric cells with number formats; the mix path and the budget against its cap are native Excel charts;
 over-cap and out-of-band cells are marked by conditional formatting.
 :func:`reports.plugins.write_workbook`, the ``excel`` writer of the ``wfplan.reports`` entry-point group, calls
@@ -39,7 +40,10 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from models.scenario import SEQUENCES
+from optimizer.plan.grades import CHANGE_COLUMNS, grade_changes, grade_path_wide
 from optimizer.plan.reader import PlanFiles, read_plan
+from optimizer.simulate.confidence import confidence_sentences
+from optimizer.simulate.results import simulation_sentences
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports import finance
 from reports.excel_stream import LongRows, assemble, xf_index
@@ -49,8 +53,10 @@ __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "requirements_sheet", "write_graded_
 REPORT_NAME = "report.xlsx"
 MAX_SHEET_ROWS = 1_048_576
 """Rows of one worksheet, header included (Excel's limit)."""
-SHEETS = ("Summary", "Finance", "Budget", "Requirements", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario")
-"""Every sheet, in order; Requirements only when requirements.csv has rows."""
+SHEETS = ("Summary", "Finance", "Budget", "Requirements", "Mix", "Simulation", "Headcount", "Actions", "Merit",
+          "Flows", "Units", "Grades", "Scenario")
+"""Every sheet, in order; Requirements only when requirements.csv has rows, Simulation only once ``wfplan
+simulate`` wrote simulation.csv."""
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
     "strings_to_formulas": False,
@@ -185,9 +191,19 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
         sheet.write_string(row + 1, 0, "Missed targets", book.styles["section"])
         row = write_key_values(book, sheet, row + 2, [(key, value, None) for key, value in missed])
     if summary.get("diagnosis"):
-        sheet.write_string(row + 1, 0, "Diagnosis", book.styles["section"])
-        for offset, sentence in enumerate(diagnosis_sentences(summary["diagnosis"]), start=2):
-            sheet.write_string(row + offset, 0, sentence, book.styles["text"])
+        row = _sentences(book, sheet, row, "Diagnosis", diagnosis_sentences(summary["diagnosis"]))
+    if summary.get("confidence"):
+        row = _sentences(book, sheet, row, "Confidence level and its cost", confidence_sentences(summary["confidence"]))
+    if plan.simulation_summary is not None:
+        _sentences(book, sheet, row, "Simulation (sheet Simulation)", simulation_sentences(plan.simulation_summary))
+
+
+def _sentences(book: Book, sheet: Worksheet, row: int, title: str, sentences: list[str]) -> int:
+    """A section title and its sentences, one a row, after ``row``; returns the last row written."""
+    sheet.write_string(row + 1, 0, title, book.styles["section"])
+    for offset, sentence in enumerate(sentences, start=2):
+        sheet.write_string(row + offset, 0, sentence, book.styles["text"])
+    return row + 1 + len(sentences)
 
 
 def _status_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
@@ -404,6 +420,61 @@ def _mix_chart(book: Book, sequence: str, share_col: int, last: int) -> Any:
     return chart
 
 
+SIMULATION_STYLES = {"year": "integer", "measure": "text", "sequence": "text", "plan": "decimal", "p05": "decimal",
+                     "p50": "decimal", "p95": "decimal", "probability": "share"}
+FAN_LINES = {"p05": {"color": "#9DC3E6", "width": 1.5}, "p50": {"color": "#2F5597", "width": 2.5},
+             "p95": {"color": "#9DC3E6", "width": 1.5}, "plan": {"color": "#404040", "dash_type": "dash"},
+             "lower": {"color": "#A6A6A6", "dash_type": "round_dot"}, "upper": {"color": "#A6A6A6", "dash_type": "round_dot"},
+             "cap": {"color": "#C00000", "width": 2.25}}
+"""Lines of the fan charts: the 5 % and 95 % quantiles pale, the median strong, the plan dashed, band and cap."""
+
+
+def _fan_table(simulation: pd.DataFrame, mix: pd.DataFrame, budget: pd.DataFrame) -> pd.DataFrame:
+    """Years as rows; per sequence its share's p05, p50, p95, plan, lower, upper; then the total's and the cap."""
+    frame = pd.DataFrame({"year": sorted(simulation["year"].unique())})
+    for sequence in SEQUENCES:
+        rows = simulation[(simulation["measure"] == "share") & (simulation["sequence"] == sequence)].set_index("year")
+        band = mix[mix["sequence"] == sequence].set_index("year")
+        for field in ("p05", "p50", "p95", "plan"):
+            frame[f"{sequence} {field}"] = frame["year"].map(rows[field])
+        for field in ("lower", "upper"):
+            frame[f"{sequence} {field}"] = frame["year"].map(band[field])
+    totals = simulation[simulation["measure"] == "total"].set_index("year")
+    for field in ("p05", "p50", "p95", "plan"):
+        frame[f"total {field}"] = frame["year"].map(totals[field])
+    frame["total cap"] = frame["year"].map(budget[budget["unit_id"] == ALL].set_index("year")["cap"])
+    return frame
+
+
+def simulation_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """The fan table (years as rows, quantiles of each share with its band, of the total with its cap), one
+    native line chart per sequence and one of the total (the fan charts), then simulation.csv as it is."""
+    fan = _fan_table(plan.simulation, plan.mix, plan.budget)
+    styles = {"year": "integer", **{c: "money" if c.startswith("total") else "share" for c in fan.columns[1:]}}
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, len(fan.columns), 14)
+    sheet.freeze_panes(1, 1)
+    end = write_frame(book, sheet, 0, fan, styles)
+    columns = list(fan.columns)
+    groups = [(s, f"{s} share: 5 %, median, 95 % of simulations", "0%") for s in SEQUENCES] + [
+        ("total", "Total (payroll + one-off) against the cap", "#,##0")]
+    for index, (prefix, title, number_format) in enumerate(groups):
+        chart = book.workbook.add_chart({"type": "line"})
+        for name, line in FAN_LINES.items():
+            if f"{prefix} {name}" not in columns:
+                continue
+            column = columns.index(f"{prefix} {name}")
+            chart.add_series({"name": f"{prefix} {name}", "categories": ["Simulation", 1, 0, end - 1, 0],
+                              "values": ["Simulation", 1, column, end - 1, column], "line": line,
+                              "marker": {"type": "none"}})
+        chart.set_title({"name": title})
+        chart.set_x_axis({"name": "year"})
+        chart.set_y_axis({"num_format": number_format})
+        chart.show_blanks_as("gap")
+        sheet.insert_chart(end + 1 + 16 * (index // 2), 0, chart, {"x_offset": 500 * (index % 2)})
+    write_frame(book, sheet, end + 34, plan.simulation, SIMULATION_STYLES)
+
+
 def headcount_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     """headcount.csv summed over grades: one row per unit × sequence × tier, one column per year in whole people
     (:func:`reports.finance.whole_people`: each year's column adds up to its rounded total), and a total row."""
@@ -431,13 +502,48 @@ def _sequence_order(frame: pd.DataFrame) -> list[str]:
 
 
 def units_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
-    """units.csv: composite score, grade, pay coefficient and the highest tier each unit may hold."""
-    sheet.set_column(0, 0, 18)
-    sheet.set_column(1, 4, 14)
-    sheet.freeze_panes(1, 1)
-    styles = {"unit_id": "text", "name": "text", "score": "decimal", "grade": "text", "pay_coefficient": "decimal",
-              "max_tier": "integer"}
-    write_frame(book, sheet, 0, plan.units, styles)
+    """units.csv: each unit's score, grade, pay coefficient and highest tier per year."""
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 2, 18)
+    sheet.set_column(3, 6, 14)
+    sheet.freeze_panes(1, 3)
+    styles = {"year": "integer", "unit_id": "text", "name": "text", "score": "decimal", "grade": "text",
+              "pay_coefficient": "decimal", "max_tier": "integer"}
+    end = write_frame(book, sheet, 0, plan.units, styles)
+    sheet.autofilter(0, 0, end - 1, len(plan.units.columns) - 1)
+
+
+def grades_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """Each unit's grade path (one column per year), then every grade change with the unit's payroll in the
+    years it holds, with and without it (:func:`optimizer.plan.grades.grade_changes`)."""
+    wide = grade_path_wide(plan.units)
+    sheet.set_column(0, 1, 18)
+    sheet.set_column(2, len(CHANGE_COLUMNS), 14)
+    sheet.write(0, 0, "Grade path", book.style("text", bold=True))
+    row = write_frame(book, sheet, 1, wide, dict.fromkeys(wide.columns, "text")) + 1
+    changes = grade_changes(plan.units, plan.budget)
+    sheet.write(row, 0, "Grade changes: payroll of the unit in the years each holds, with it and re-priced at the "
+                        "coefficient before it (table payroll × old / new coefficient, premiums unchanged; the plan held fixed)",
+                book.style("text", bold=True))
+    styles = {"unit_id": "text", "name": "text", "year": "integer", "until": "integer", "from_grade": "text",
+              "to_grade": "text", "from_coefficient": "decimal", "to_coefficient": "decimal",
+              "from_max_tier": "integer", "to_max_tier": "integer", "payroll": "money", "payroll_without": "money",
+              "cost": "money"}
+    write_frame(book, sheet, row + 1, changes, styles)
+
+
+MERIT_STYLES = {"acted_performance": "decimal", "stayer_performance": "decimal"}
+"""merit.csv's decimal columns (the others: text or whole numbers)."""
+
+
+def merit_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """merit.csv: per position and year-1 action, the eligible, those who took it, the line (the performance
+    of the last one in) and the best eligible who stays, and the exceptions a stated rule explains."""
+    merit = plan.merit
+    styles = {c: "text" if not pd.api.types.is_numeric_dtype(merit[c]) else MERIT_STYLES.get(c, "integer")
+              for c in merit.columns}
+    table_sheet(book, sheet, merit, styles)
+    sheet.autofilter(0, 0, max(len(merit), 1), len(merit.columns) - 1)
 
 
 def scenario_sheet(book: Book, sheet: Worksheet, summary: dict[str, Any]) -> None:
@@ -519,7 +625,9 @@ def write_graded_workbook(plan_dir: Path) -> Path:
     plan = read_plan(plan_dir)
     written = io.BytesIO()
     book = Book.create(written)
-    shown = [name for name in SHEETS if name != "Requirements" or not plan.requirements.empty]
+    hidden = {"Requirements"} if plan.requirements.empty else set()
+    hidden |= {"Simulation"} if plan.simulation is None else set()
+    shown = [name for name in SHEETS if name not in hidden]
     sheets = {name: book.workbook.add_worksheet(name) for name in shown}
     long_rows, notes = {}, []
     for name, source in LONG_SHEETS.items():
@@ -531,8 +639,12 @@ def write_graded_workbook(plan_dir: Path) -> Path:
     if "Requirements" in sheets:
         requirements_sheet(book, sheets["Requirements"], plan.requirements)
     mix_sheet(book, sheets["Mix"], plan)
+    if "Simulation" in sheets:
+        simulation_sheet(book, sheets["Simulation"], plan)
     headcount_sheet(book, sheets["Headcount"], plan)
+    merit_sheet(book, sheets["Merit"], plan)
     units_sheet(book, sheets["Units"], plan)
+    grades_sheet(book, sheets["Grades"], plan)
     scenario_sheet(book, sheets["Scenario"], plan.summary)
     book.workbook.close()
     target = plan_dir / REPORT_NAME

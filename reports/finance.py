@@ -80,8 +80,9 @@ def year0_both_ways(budget: pd.DataFrame) -> dict[str, float]:
 
 def headcount_change(headcount: pd.DataFrame, flows: pd.DataFrame, units: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """``unit_id, unit_name`` and :data:`CHANGE_PARTS` over years 1..H per unit (flows.csv, headcount.csv), one row
-    per unit of units.csv. Moves inside a unit (grade steps, promotions, sequence moves, downgrades) change
-    nobody's unit and do not appear."""
+    per unit of units.csv (which has one row per unit and year). Moves inside a unit (grade steps, promotions,
+    sequence moves, downgrades) change nobody's unit and do not appear."""
+    units = units.drop_duplicates("unit_id")
     heads = headcount.groupby(["year", "unit_id"])["headcount"].sum()
     ids = units["unit_id"].astype(str)
 

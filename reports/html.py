@@ -4,7 +4,9 @@
 ``units.csv``, ``requirements.csv`` and ``summary.json`` (whose year-1 counts the verifier checked against
 ``actions.csv``) and writes ``report.html`` beside them: status and targets, the diagnosis in sentences when
 there is one, the mix path against the target band, the budget against the cap, requirements against headcount
-(when requirements.csv has rows), tier pyramids, a Sankey of the flows and a per-unit table. plotly.js
+(when requirements.csv has rows), tier pyramids, a Sankey of the flows and a per-unit table; what a confidence
+level achieved and cost (summary.json's ``confidence``, when the scenario asks for one); and, once ``wfplan
+simulate`` has written ``simulation.json`` and ``simulation.csv``, the odds of the plan with fan charts. plotly.js
 is embedded once, so the page opens offline. Every text that comes from the data is HTML-escaped.
 :func:`reports.plugins.write_html_report`, the ``html`` writer of the ``wfplan.reports`` entry-point group,
 calls :func:`write_graded_report` for these plans and :mod:`reports.ladder` for a plan of a scenario with its
@@ -24,12 +26,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from optimizer.plan.grades import grade_changes
 from optimizer.plan.reader import PlanFiles, read_plan
+from optimizer.simulate.confidence import confidence_sentences
+from optimizer.simulate.results import simulation_sentences
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports import charts, finance
 from reports.action_table import action_table_html
 
-__all__ = ["frame_html", "requirements_section", "write_graded_report"]
+__all__ = ["frame_html", "merit_section", "requirements_section", "write_graded_report"]
 
 REPORT_NAME = "report.html"
 NUMERIC = ' class="num"'
@@ -220,10 +225,43 @@ def _diagnosis_section(summary: Mapping[str, Any]) -> str:
         return ""
     diagnosis = summary["diagnosis"]
     intro = '<p class="note">The targets cannot all be met; the optimiser\'s diagnosis:</p>'
-    sentences = "".join(f"<li>{escape(sentence)}</li>" for sentence in diagnosis_sentences(diagnosis))
     raw = (f'<details><summary>Every number of the diagnosis (summary.json)</summary>'
            f'<div class="wide">{render_value(diagnosis)}</div></details>')
-    return html_section("diagnosis", "Diagnosis", f'{intro}<ul class="sentences">{sentences}</ul>{raw}')
+    return html_section("diagnosis", "Diagnosis", intro + _sentence_list(diagnosis_sentences(diagnosis)) + raw)
+
+
+def _sentence_list(sentences: list[str]) -> str:
+    return '<ul class="sentences">' + "".join(f"<li>{escape(sentence)}</li>" for sentence in sentences) + "</ul>"
+
+
+def _confidence_section(summary: Mapping[str, Any]) -> str:
+    """What planning to a confidence level achieved and cost (summary.json's ``confidence``); empty without."""
+    if "confidence" not in summary:
+        return ""
+    intro = ('<p class="note">The plan keeps margins inside its bands and under its caps so that they hold with the '
+             "probability asked under binomial attrition, checked on fresh simulations (docs/confidence.md).</p>")
+    return html_section("confidence", "Confidence level and its cost",
+                        intro + _sentence_list(confidence_sentences(summary["confidence"])))
+
+
+def _simulation_section(plan: PlanFiles) -> str:
+    """``wfplan simulate``'s results (simulation.json and .csv): sentences, a table of the probabilities by year
+    and the fan charts of the shares and of the total; empty before the plan was simulated."""
+    simulated, table = plan.simulation_summary, plan.simulation
+    if simulated is None or table is None:
+        return ""
+    rows = [[str(year["year"]), "—" if year["p_mix_met"] is None else _percent(year["p_mix_met"]),
+             _percent(year["p_budget_held"]),
+             *(f"{_percent(year['sequences'][s]['share']['p05'])} – {_percent(year['sequences'][s]['share']['p95'])}"
+               for s in charts.SEQUENCES)] for year in simulated["years"]]
+    header = ["year", "every band held", "cap held", *(f"{s} share, 5–95 %" for s in charts.SEQUENCES)]
+    note = ('<p class="note">The plan under binomial attrition (docs/simulation.md): shaded, the 5–95 % range of '
+            "the simulations; solid, their median; dashed, the plan; dotted grey, the band's edges.</p>")
+    return html_section("simulation", "Simulation: the odds of the plan", "".join([
+        note, _sentence_list(simulation_sentences(simulated)), html_table(header, rows, numeric={1, 2, 3, 4, 5}),
+        html_chart(charts.share_fan_figure(table, plan.mix), "chart-share-fan"),
+        html_chart(charts.total_fan_figure(table, plan.budget), "chart-total-fan"),
+    ]))
 
 
 def html_chart(figure: go.Figure, div_id: str) -> str:
@@ -259,28 +297,66 @@ def _unit_figures(heads: tuple[float, float], cost: tuple[float, float]) -> list
             _millions(c0), _millions(c1), _millions(c1 - c0, True)]
 
 
+def _path_text(grades: pd.Series) -> str:
+    """A unit's grades by year as ``C → A (year 2)``: the year-0 grade, then each change with its year."""
+    parts, previous = [], None
+    for year, grade in grades.items():
+        if grade != previous:
+            parts.append(escape(str(grade)) if previous is None else f"{escape(str(grade))} (year {int(year)})")
+        previous = grade
+    return " → ".join(parts)
+
+
 def _units_section(plan: PlanFiles) -> str:
-    """One row per unit of units.csv: name, grade, headcount (whole people, :func:`reports.finance.whole_people`)
-    and total cost in year 0 and year H with their changes; the footer holds the group totals (``ALL`` rows of
-    budget.csv)."""
+    """One row per unit of units.csv: its name, grade path, pay coefficient and max tier in year 0 and year H,
+    headcount (whole people, :func:`reports.finance.whole_people`) and total cost in year 0 and year H with their
+    changes; the footer holds the group totals (``ALL`` rows of budget.csv). Then the grade changes and what each
+    costs (:mod:`optimizer.plan.grades`)."""
     last = plan.horizon
-    units = plan.units.set_index("unit_id")
+    path = plan.units.sort_values(["unit_id", "year"], kind="stable")
+    order = plan.units["unit_id"].drop_duplicates()
+    grades = {unit_id: rows.set_index("year")["grade"] for unit_id, rows in path.groupby("unit_id")}
+    first, final = (path[path["year"] == year].set_index("unit_id").reindex(order) for year in (0, last))
     heads = plan.headcount.groupby(["unit_id", "year"])["headcount"].sum().unstack()
-    heads = heads.reindex(index=units.index, columns=[0, last]).fillna(0.0)
+    heads = heads.reindex(index=order, columns=[0, last]).fillna(0.0)
     heads = heads.apply(finance.whole_people).astype(float)
     cost = plan.budget.pivot(index="unit_id", columns="year", values="total")
-    cost = cost.reindex(index=[*units.index, "ALL"], columns=[0, last]).fillna(0.0)
-    rows = [[escape(str(unit_id)), escape(str(unit["name"])), escape(str(unit["grade"])),
-             html_text(float(unit["pay_coefficient"])), html_text(int(unit["max_tier"])),
+    cost = cost.reindex(index=[*order, "ALL"], columns=[0, last]).fillna(0.0)
+
+    def span(column: str, unit_id: str) -> str:
+        start, end = first.loc[unit_id, column], final.loc[unit_id, column]
+        return html_text(start) if start == end else f"{html_text(start)} → {html_text(end)}"
+
+    rows = [[escape(str(unit_id)), escape(str(first.loc[unit_id, "name"])), _path_text(grades[unit_id]),
+             span("pay_coefficient", unit_id), span("max_tier", unit_id),
              *_unit_figures(tuple(heads.loc[unit_id]), tuple(cost.loc[unit_id]))]
-            for unit_id, unit in units.iterrows()]
+            for unit_id in order]
     footer = ["all units", "", "", "", "", *_unit_figures(tuple(heads.sum()), tuple(cost.loc["ALL"]))]
-    header = ["unit", "name", "grade", "pay coefficient", "max tier", "headcount year 0", f"headcount year {last}",
-              "change", "cost year 0 (CNY m)", f"cost year {last} (CNY m)", "change (CNY m)"]
+    header = ["unit", "name", "grade path", f"pay coefficient (year 0 → {last})", f"max tier (year 0 → {last})",
+              "headcount year 0", f"headcount year {last}", "change",
+              "cost year 0 (CNY m)", f"cost year {last} (CNY m)", "change (CNY m)"]
     table = html_table(header, rows, numeric=set(range(3, 11)), footer=footer, css_id="unit-table")
     note = ('<p class="note">Cost = payroll + hiring + retraining + redundancy (budget.csv “total”). Headcounts '
             "in whole people (expected values rounded so that they add up; headcount.csv keeps them exact).</p>")
-    return html_section("units", "Units", note + table)
+    return html_section("units", "Units", note + table + _grade_changes_html(plan))
+
+
+def _grade_changes_html(plan: PlanFiles) -> str:
+    """The grade changes of the plan's reviews and their payroll with and without each."""
+    changes = grade_changes(plan.units, plan.budget)
+    if changes.empty:
+        return '<p class="note" id="grade-changes">No unit changes grade within the horizon.</p>'
+    rows = [[escape(str(r.unit_id)), f"{int(r.year)}–{int(r.until)}", f"{escape(str(r.from_grade))} → "
+             f"{escape(str(r.to_grade))}", f"{html_text(r.from_coefficient)} → {html_text(r.to_coefficient)}",
+             f"{html_text(r.from_max_tier)} → {html_text(r.to_max_tier)}", _millions(r.payroll),
+             _millions(r.payroll_without), _millions(r.cost, signed=True)] for r in changes.itertuples()]
+    header = ["unit", "years", "grade", "pay coefficient", "max tier", "payroll with it (CNY m)",
+              "payroll without it (CNY m)", "cost of the change (CNY m)"]
+    note = ('<p class="note">Each grade change in force over its years: the plan’s payroll of the unit, and the '
+            'same people priced at the coefficient before the change (the table part of the payroll × old / new '
+            'coefficient; premiums over the table are unchanged). The plan itself is held fixed; re-solving with '
+            'the review’s grade set is a what-if of its own.</p>')
+    return "<h3>Grade changes</h3>" + note + html_table(header, rows, numeric={5, 6, 7}, css_id="grade-changes")
 
 
 def _money_cells(values: list[float], signed: bool = False) -> list[str]:
@@ -372,12 +448,37 @@ def requirements_section(requirements: pd.DataFrame) -> str:
     return html_section("requirements", "Requirements against headcount", note + table + chart)
 
 
+def merit_section(merit: pd.DataFrame, summary: Mapping[str, Any]) -> str:
+    """merit.csv as the line a unit head sees: per position and year-1 action, the performance of the last person
+    in (the first out for redundancies and downgrades) and the best eligible who stays, and the exceptions, each
+    held back by a stated rule (in a collapsed block: one row per position and action)."""
+    exceptions = int((summary.get("merit") or {}).get("exceptions") or 0)
+    if merit.empty:
+        return html_section("merit", "Merit lines", '<p class="note">Nobody acts in year 1.</p>')
+    landing = (merit["to_unit"].fillna("").astype(str) + " " + merit["to_sequence"].fillna("").astype(str) + " T"
+               + merit["to_tier"].astype("string").fillna("") + " G" + merit["to_grade"].astype("string").fillna(""))
+    table = pd.DataFrame({
+        "unit": merit["unit_id"], "sequence": merit["sequence"], "tier": merit["tier"], "grade": merit["grade"],
+        "action": merit["action"], "to": landing.where(merit["to_unit"].notna(), ""),
+        "eligible": merit["eligible"], "acted": merit["acted"], "line performance": merit["acted_performance"],
+        "best stayer performance": merit["stayer_performance"], "exceptions": merit["exceptions"],
+    })
+    note = (f'<p class="note">In each position (unit, sequence, tier, grade) an action goes to the best eligible '
+            f"performers (redundancies and downgrades to the weakest): the line is the performance of the last "
+            f"one in, and every eligible person who stays is below it. {exceptions} exception(s), each held back "
+            f"by the cohort limit (actions.csv says so in the reason column).</p>")
+    block = f"<details><summary>{len(table)} positions and actions</summary>{frame_html(table, 'merit-table')}</details>"
+    return html_section("merit", "Merit lines", note + block)
+
+
 def _body(plan: PlanFiles) -> str:
     """Every section of the report, in reading order (requirements only when requirements.csv has rows)."""
     mix = plan.summary.get("scenario", {}).get("mix", {})
     return "".join([
         _status_section(plan),
         _diagnosis_section(plan.summary),
+        _confidence_section(plan.summary),
+        _simulation_section(plan),
         html_section("mix", "Mix path against the target band",
                      f'<p class="note">Share of each sequence by year; shaded: target ± tolerance, required from year '
                      f"{html_text(mix.get('deadline'))}.</p>" + html_chart(charts.mix_figure(plan.mix), "chart-mix")),
@@ -389,6 +490,7 @@ def _body(plan: PlanFiles) -> str:
         html_section("pyramids", "Tier pyramids",
                      f'<p class="note">Headcount by tier, year 0 (left) and year {plan.horizon} (right).</p>'
                      + html_chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),
+        merit_section(plan.merit, plan.summary),
         flows_section(plan.flows),
         _finance_section(plan),
         _change_section(plan),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +10,7 @@ import pytest
 
 from models.io import load_tables, write_tables
 from models.validation import Problem, validate
+from tests.postgres import SKIP_REASON, find_bin, postgres_server
 
 LADDERS = {"management": 4, "technical": 8, "operations": 6}
 UNIT_NAMES = {"U1": "包钢稀土", "U2": "包钢钢联", "U3": "白云鄂博铁矿"}
@@ -59,6 +60,25 @@ def _employees(count: int = 20) -> pd.DataFrame:
             "name": [f"员工{i + 1}" for i in range(count)],
         }
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_store_of_the_session(tmp_path_factory: pytest.TempPathFactory):
+    """Every command the tests run records into one SQLite store of the session (``WFPLAN_DB``), never into
+    a ``wfplan.db`` of the working folder; subprocesses inherit it. Tests of the store open their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WFPLAN_DB", str(tmp_path_factory.mktemp("store") / "wfplan.db"))
+        yield
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a PostgreSQL server started for the session (tests/postgres.py); skips without one."""
+    bindir = find_bin()
+    if bindir is None:
+        pytest.skip(SKIP_REASON)
+    with postgres_server(bindir) as url:
+        yield url
 
 
 @pytest.fixture

@@ -37,3 +37,15 @@ def test_scale_benchmark_times_every_phase_and_the_baseline_agrees(tmp_path: Pat
     ours = [stage.split(":")[:2] for stage in baseline["ours_stages"].split(";")]
     assert [term for term, _ in ours] == ["mix", "cost", "disruption"]
     assert "Per-employee baseline" in (tmp_path / "scale.md").read_text(encoding="utf-8")
+
+
+def test_simulation_benchmark_runs_and_its_processes_agree(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "simulate.py"), "--employees", "500", "--reps", "1500",
+         "--baseline-reps", "20", "--out", str(tmp_path), "--cache", str(tmp_path / "cache")],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = pd.read_csv(tmp_path / "simulate.csv").iloc[0]
+    assert row["employees"] == 500 and row["reps"] == 1500 and bool(row["identical"])
+    assert row["1 process CPU s"] > 0 and 0.0 <= row["p_all_met"] <= 1.0

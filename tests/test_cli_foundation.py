@@ -343,7 +343,9 @@ def test_grade_units_writes_the_contract_columns(tmp_path, clean, frames):
     result = run("grade-units", clean, "--out", out)
     assert result.exit_code == 0, result.output
     written = pd.read_csv(out)
-    assert written.columns.tolist() == ["unit_id", "score", "grade", "pay_coefficient", "max_tier"]
+    assert written.columns.tolist() == ["year", "unit_id", "name", "score", "grade", "pay_coefficient", "max_tier"]
+    assert written["year"].tolist() == [0, 1, 2, 3] * len(frames["units"])  # the baseline's horizon
+    written = written[written["year"] == 0]
     expected = grade_units(frames["units"], UnitGrading())
     assert written["unit_id"].tolist() == expected["unit_id"].tolist()
     assert written["grade"].tolist() == expected["grade"].tolist()
@@ -381,7 +383,7 @@ def test_chinese_unit_names_round_trip_through_grade_units(tmp_path, frames):
     out = tmp_path / "单位.csv"
     result = run("grade-units", data, "--out", out)
     assert result.exit_code == 0, result.output
-    assert pd.read_csv(out, encoding="utf-8")["unit_id"].tolist() == ids
+    assert pd.read_csv(out, encoding="utf-8")["unit_id"].drop_duplicates().tolist() == ids
     for name in names:
         assert name in result.stdout
     # and through a real console, whose encoding is the platform's
@@ -396,3 +398,23 @@ def test_grade_units_on_bad_data_exits_2(bad):
     result = run("grade-units", bad)
     assert result.exit_code == 2
     assert "6 problems" in result.stderr
+
+
+def test_grade_units_shows_each_units_grade_path_with_a_review_set_on_the_command_line(tmp_path, clean, frames):
+    # Baseline: horizon 3, reviews every 3 years after year 0: year 3 is a review. U01 is given grade A there.
+    unit_id = str(frames["units"]["unit_id"].iloc[0])
+    out = tmp_path / "path.csv"
+    result = run("grade-units", clean, "--set", f"unit_grading.reviews[unit={unit_id},year=3].grade=A", "--out", out)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out).set_index(["unit_id", "year"])
+    today = written.loc[(unit_id, 0), "grade"]
+    assert [written.loc[(unit_id, year), "grade"] for year in range(4)] == [today, today, today, "A"]
+    assert (written.loc[(unit_id, 3), "pay_coefficient"], written.loc[(unit_id, 3), "max_tier"]) == (1.2, 8)
+    assert re.search(rf"{unit_id}\s+.*\s{today}\s+{today}\s+{today}\s+A\*\s+1.2\s+8", result.stdout)
+
+
+def test_grade_units_refuses_a_review_outside_the_units_review_years(clean, frames):
+    unit_id = str(frames["units"]["unit_id"].iloc[0])
+    result = run("grade-units", clean, "--set", f"unit_grading.reviews[unit={unit_id},year=2].grade=A")
+    assert result.exit_code == 2
+    assert f"unit '{unit_id}' in year 2: not a review year of the unit" in result.stderr

@@ -60,6 +60,8 @@ def test_deltas_by_hand(runs, tmp_path):
     people = tables["people"]
     assert people["employee_id"].tolist() == [f"U1-O{i:04d}" for i in range(5, 10)]
     assert set(people["A"]) == {"stay"} and set(people["B"]) == {"sequence_move"}
+    # Why: their position (U1 operations, tier 1 grade 1) keeps 75 → 70 people and retrains 5 → 10.
+    assert set(people["why:B"]) == {"U1 operations T1G1: stay 75 → 70, sequence_move 5 → 10"}
 
 
 def test_compare_command_prints_and_writes_the_tables(runs, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import main
+from optimizer.registry.store import RunStore
 
 pytestmark = pytest.mark.slow
 
@@ -24,14 +25,17 @@ def test_demo_writes_a_verified_plan_that_meets_the_targets(demo_run):
     result, out = demo_run
     assert result.exit_code == 0, result.output
     assert "mix path" in result.output and "budget" in result.output and "year-1 actions" in result.output
-    summary = json.loads((out / "plan" / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads((out / "plan" / "latest" / "summary.json").read_text(encoding="utf-8"))
     assert summary["verification"]["ok"]
     assert summary["targets_met"] and summary["objective"]["mix"] == 0.0
+    run = RunStore.open().run(summary["run"]["id"])  # recorded in the session's store (WFPLAN_DB)
+    assert (run.kind, run.scenario, run.status, run.altered) == ("demo", "baseline", "draft", ())
+    assert run.folder == (out / "plan" / "latest").resolve()
 
 
 def test_demo_plan_invariants(demo_run):
     _, out = demo_run
-    plan, data = out / "plan", out / "data"
+    plan, data = out / "plan" / "latest", out / "data"
     roster = pd.read_csv(data / "employees.csv")
     actions = pd.read_csv(plan / "actions.csv")
     people = actions[actions["action"] != "hire"]
@@ -54,8 +58,9 @@ def test_the_same_inputs_give_the_same_plan(demo_run, tmp_path):
     _, out = demo_run
     again = CliRunner().invoke(main, ["demo", "--employees", "3000", "--units", "6", "--out", str(tmp_path), "--quiet"])
     assert again.exit_code == 0
+    first_plan, second_plan = out / "plan" / "latest", tmp_path / "plan" / "latest"
     for name in ("actions.csv", "flows.csv", "headcount.csv", "budget.csv"):
-        assert (tmp_path / "plan" / name).read_bytes() == (out / "plan" / name).read_bytes(), name
-    first = json.loads((out / "plan" / "summary.json").read_text(encoding="utf-8"))
-    second = json.loads((tmp_path / "plan" / "summary.json").read_text(encoding="utf-8"))
+        assert (second_plan / name).read_bytes() == (first_plan / name).read_bytes(), name
+    first = json.loads((first_plan / "summary.json").read_text(encoding="utf-8"))
+    second = json.loads((second_plan / "summary.json").read_text(encoding="utf-8"))
     assert first["inputs"]["hashes"] == second["inputs"]["hashes"]

@@ -8,6 +8,7 @@ every number below is worked out by hand in the test's comment.
 from __future__ import annotations
 
 import json
+import time
 from html import escape
 
 import openpyxl
@@ -240,3 +241,18 @@ def test_earliest_deadline_bisects_inside_the_horizon_and_scans_beyond():
     assert earliest_deadline(probe, 3, 3) == 5 and calls == [4, 5]
     probe, calls = _recorded(lambda d: False)
     assert earliest_deadline(probe, 3, 3) is None and calls == [4, 5, 6, 7, 8]
+
+
+def test_a_search_past_the_diagnosis_deadline_leaves_its_probes_undecided_without_solving(tmp_path):
+    # The diagnosis' time is up before the search starts: every probe is undecided (a solve of this tiny model
+    # decides it: a cap of 1.0 restores the band), and nothing is reported as restoring or as refuted.
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    base = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30).to_raw()
+    task = diagnosis.SearchTask("mobility.operations_to_technical", 0.1, 1.0, 3.0, base, data.resolve(),
+                                deadline=time.time() - 1)
+    entry = diagnosis.run_search(task)
+    assert (entry["restores"], entry["to"], entry["insufficient"]) == (False, None, 0.1)
+    assert entry["undecided"] == [1.0] and entry["probes"] == 1
+    year = diagnosis.run_search(diagnosis.SearchTask("mix.deadline", 1, 6, 3.0, base, data.resolve(),
+                                                     deadline=time.time() - 1))
+    assert year["to"] is None and year["undecided"]

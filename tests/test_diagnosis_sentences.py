@@ -102,3 +102,9 @@ def test_an_infeasible_model_names_the_rules_that_give_way():
         "No plan was found even with the hard rules softened (time limit).",
         "Every target would be met with hiring.max_rate.operations 0.60.",
     ]
+
+
+def test_an_earliest_year_search_stopped_by_the_time_limit_does_not_say_never():
+    diagnosis = {**_diagnosis([], [], [], earliest=None, limit=8), "earliest_year_undecided": True}
+    assert diagnosis_sentences(diagnosis) == [
+        "The earliest year the mix band can be reached was not decided within the time limit."]

@@ -227,6 +227,6 @@ def test_a_flow_of_unknown_kind_has_no_cost_and_no_rate_cap(kind):
     c = Cohort("U1", "skill", 1, 1, 0, False)
     arc = Arc("teleport", c, c)
     with pytest.raises(ValueError, match="teleport"):
-        data.one_off_cost(arc)
+        data.one_off_cost(arc, 1)
     with pytest.raises(ValueError, match="teleport"):
         rate_cap_of(arc, scenario)

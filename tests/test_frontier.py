@@ -11,8 +11,10 @@ from click.testing import CliRunner
 
 from models.scenario_files import build_scenario
 from optimizer.cli import main
+from optimizer.distributed.base import Where
+from optimizer.distributed.shipping import FolderCopy
 from optimizer.whatif.frontier import (
-    FrontierTask,
+    FrontierInputs,
     evaluate_point,
     frontier_table,
     least_cost,
@@ -53,7 +55,8 @@ def test_x_values_span_twice_the_current_value_or_the_given_range():
 def test_technical_share_frontier_against_budget_growth(data, tmp_path):
     scenario = build_scenario(json.loads(json.dumps(SHARE)), "test")
     xs = ["0", "0.01", "0.02", "0.05", "0.1", "0.15", "-2"]
-    table = run_frontier(scenario, "budget.growth", "technical_share", xs, data, tmp_path / "out", workers=2)
+    table = run_frontier(scenario, "budget.growth", "technical_share", xs, data, tmp_path / "out",
+                         Where(workers=2))
     assert table["budget.growth"].tolist() == [-2, 0, 0.01, 0.02, 0.05, 0.1, 0.15]  # sorted by x
     solved = table.dropna(subset=["technical_share"])
     # moves = min(24, floor(5.2M·g / 11k)) → share (20 + moves) / 100
@@ -79,9 +82,9 @@ def test_earliest_deadline_frontier_against_the_retraining_rate(data):
     # 0.01 → 0, 0.8, ... 5.5 by year 8 = horizon + 5, the last year searched.
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", ["horizon=3", "mix.tolerance=0"])
     key = "mobility.operations_to_technical"
-    tasks = [FrontierTask(key, x, "deadline", scenario.to_raw(), "test", data)
-             for x in ("0.01", "0.02", "0.05", "0.1", "0.15", "0.2")]
-    table = frontier_table([evaluate_point(task) for task in tasks], key, "deadline", x_sense="min")
+    inputs = FrontierInputs(key, "deadline", scenario.to_raw(), "test", FolderCopy.of(data, by_value=False))
+    rows = [evaluate_point(inputs, x) for x in ("0.01", "0.02", "0.05", "0.1", "0.15", "0.2")]
+    table = frontier_table(rows, key, "deadline", x_sense="min")
     assert table["deadline"].tolist()[1:] == [7, 3, 2, 1, 1] and pd.isna(table["deadline"][0])
     assert table["status"].tolist() == ["target_missed"] + ["optimal"] * 5
     assert table["frontier"].tolist() == [False, True, True, True, True, False]

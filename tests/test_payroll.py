@@ -9,8 +9,9 @@ import shutil
 import pandas as pd
 import pytest
 
+from optimizer.plan.grades import grade_changes
 from optimizer.verify.graded import verify_plan
-from tests.builders import people, solve_group, unit
+from tests.builders import QUIET, people, solve_group, unit
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +63,28 @@ def test_year1_payroll_reconciles_with_the_people_named_under_attrition(tmp_path
     assert actions["new_salary"].sum() == pytest.approx(605_000)
     assert budget.loc[("U1", 1), "payroll"] == pytest.approx(605_000 - 60_100)
     assert budget.loc[("U1", 1), "table_payroll"] == pytest.approx(544_000)
+
+
+def test_a_year1_regrade_moves_the_table_part_and_the_premium_travels_with_whoever_merit_picks(tmp_path):
+    # U1 (C, 1.0) is reviewed in year 1 and graded A (1.2). The pay rule: new_salary = pay(to, 1) + (salary −
+    # pay(from, 0)). Stayers: 60,000 × 1.2 + r = salary + 12,000; the five stepped (the top five by merit):
+    # 61,000 × 1.2 + r = salary + 13,200. Year 1 = 601,000 + 5 × 12,000 + 5 × 13,200 = 727,000, of which the table
+    # 5 × 72,000 + 5 × 73,200 = 726,000. The change's cost re-prices the table part only: without it 727,000 −
+    # 726,000 × (1 − 1/1.2) = 606,000, a cost of 121,000 (the premiums, 1,000, are paid either way).
+    solved = solve_group(tmp_path, TEN, [unit("U1", last_review=-2)],
+                         ["horizon=1", "mix.deadline=1", "budget.growth=1", *STEPS,
+                          "unit_grading.reviews[unit=U1,year=1].grade=A"], base={**QUIET, "unit_grading": {}})
+    assert solved.exit_code == 0
+    actions = solved.table("actions").set_index("employee_id")
+    raise_of = (actions["new_salary"] - actions["old_salary"]).round(6)
+    stepped = actions["action"] == "grade_step"
+    assert sorted(actions.index[stepped]) == [f"U1-T{i:04d}" for i in range(5)]
+    assert raise_of[stepped].tolist() == [13_200] * 5 and raise_of[~stepped].tolist() == [12_000] * 5
+    budget = solved.table("budget").set_index(["unit_id", "year"])
+    assert budget.loc[("U1", 1), "payroll"] == pytest.approx(727_000)
+    assert budget.loc[("U1", 1), "table_payroll"] == pytest.approx(726_000)
+    changes = grade_changes(solved.table("units"), solved.table("budget"))
+    assert changes.loc[0, ["payroll", "payroll_without", "cost"]].tolist() == pytest.approx([727_000, 606_000, 121_000])
 
 
 def test_a_unit_cap_from_unit_growth_binds_on_its_own_rows(tmp_path):

@@ -37,6 +37,7 @@ from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.solvers import backends
 from optimizer.plan.disaggregate import employee_actions
+from optimizer.plan.merit import MeritRule, availability, merit_flows
 from optimizer.model.build import build_model
 from optimizer.model.data import Index, ModelData
 from optimizer.solvers.linear_model import LinearModel
@@ -300,7 +301,11 @@ def test_merit_handout_of_the_cohort_plan_is_optimal_for_the_per_employee_model(
     employee_model, employee_index, _ = solved.employee
     flows = cohort_plan(cohort.values, solved.data, index).flows
     year1 = {arc: int(n) for (arc, year), n in flows.items() if year == 1}
-    actions = employee_actions(solved.roster, year1, solved.data.pay)
+    rule = MeritRule.of(index.network.arcs[1], availability(solved.data.initial, solved.data.attrition))
+    people = {arc: n for arc, n in year1.items() if arc.kind != HIRE}
+    dealt = merit_flows(solved.roster, people, index.network.arcs[1], rule.limit)
+    actions, _ = employee_actions(solved.roster, {**year1, **dealt, **{a: 0 for a in people if a not in dealt}},
+                                  solved.data.pay, rule)
     values = plan_values(employee_model, employee_index, actions)
     assert "stage_fix[cost]" in {row.name for row in employee_model.rows}  # the stage fixes are rows too
     assert employee_model.row_violations(values) == []

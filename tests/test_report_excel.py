@@ -32,7 +32,7 @@ from reports import excel
 from reports.plugins import write_workbook
 from tests.builders import QUIET, people, unit, write_group
 
-SHEETS = ["Summary", "Finance", "Budget", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario"]
+SHEETS = ["Summary", "Finance", "Budget", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Grades", "Scenario"]
 UNITS = [unit("+钢联", score=80, name="+包钢钢联股份有限公司"), unit("@稀土", name="=北方稀土", max_headcount=8)]
 TEXT = {
     "actions": ["employee_id", "name", "action", "from_unit", "from_sequence", "to_unit", "to_sequence",
@@ -193,7 +193,7 @@ def test_numbers_are_numeric_cells_with_number_formats(book):
         ("Mix", "D"): "0.0%", ("Mix", "B"): "#,##0",
         ("Headcount", "D"): "#,##0", ("Headcount", "F"): "#,##0",
         ("Actions", "M"): "#,##0", ("Actions", "N"): "#,##0",
-        ("Flows", "K"): "#,##0.0", ("Units", "E"): "0.00",
+        ("Flows", "K"): "#,##0.0", ("Units", "F"): "0.00",
     }
     for (name, column), number_format in expected.items():
         heading = book[name][f"{column}1"].value  # the Budget sheet repeats its header above the group block
@@ -226,8 +226,8 @@ def test_text_from_data_is_a_string_never_a_formula(book):
     ids = {cell.value: cell for cell in book["Actions"]["A"][1:]}
     for value in ("=E1", "-E2", "'=E3", "+钢联-O0000", "@稀土-O0000", "HIRE-+钢联-0001"):
         assert ids[value].data_type == "s" and ids[value].quotePrefix, value
-    units = [(cell.value, cell.data_type) for cell in book["Units"]["A"][1:]]
-    assert units == [("+钢联", "s"), ("@稀土", "s")]
+    units = {(cell.value, cell.data_type) for cell in book["Units"]["B"][1:]}
+    assert units == {("+钢联", "s"), ("@稀土", "s")}
     budget_units = {cell.value for cell in book["Budget"]["B"][1:]}
     assert {"+钢联", "@稀土"} <= budget_units
 
@@ -236,7 +236,8 @@ def test_chinese_text_intact(book):
     actions = _table(book["Actions"])
     row = actions[actions["employee_id"] == "张三"].iloc[0]
     assert (row["from_unit"], row["reason"]) == ("@稀土", "no change planned for @稀土 technical T1 G1")
-    assert "rank 1 of 1 eligible in @稀土 operations T1 G1 (performance 97)" in set(actions["reason"])
+    assert actions["reason"].str.contains("by merit: rank 1 of ", regex=False).any()
+    assert actions["reason"].str.endswith(" eligible in @稀土 operations T1 G1 (performance 97)").any()
     headcount = _table(book["Headcount"])
     assert set(headcount["unit_id"]) == {"+钢联", "@稀土", "ALL"}
 

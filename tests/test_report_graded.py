@@ -27,7 +27,7 @@ from tests.test_verify_graded import EXACT
 
 pytestmark = pytest.mark.slow
 
-SHEETS = ["Summary", "Budget", "Mix", "Headcount", "Actions", "Flows", "Units", "Scenario"]
+SHEETS = ["Summary", "Budget", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Grades", "Scenario"]
 HEADER = ("requirement", "year", "required", "headcount", "overmanning", "short_time", "cost")
 BARS = ["Payroll", "Hiring", "Retraining and moves", "Redundancy"]
 

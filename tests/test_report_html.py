@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from typing import Any
 import pandas as pd
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -29,6 +27,7 @@ from optimizer.pipeline import EXIT_OK, run_plan
 from optimizer.plan.safe_text import restore_text
 from optimizer.whatif.diagnosis import diagnosis_sentences
 from reports.plugins import write_html_report
+from tests.browsers import chromium
 
 pytestmark = pytest.mark.slow
 
@@ -36,13 +35,6 @@ CHINESE_UNIT = "包钢稀土"
 SCRIPT_UNIT = "<script>alert(1)</script>"
 FORMULA_UNIT = "=1+2"
 CHART_IDS = ["chart-mix", "chart-budget", "chart-pyramids", "chart-flows"]
-BROWSERS = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
-DRIVERS = ("/usr/bin/chromedriver", "chromedriver")
-BROWSER_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,900",
-)
 RECORD_ALERTS = "window.__alerts = []; window.alert = (message) => window.__alerts.push(String(message));"
 DIAGNOSIS = {
     "feasible": True,
@@ -55,10 +47,6 @@ DIAGNOSIS = {
     "earliest_year": 5, "earliest_year_limit": 8, "search": {"probes": 4, "workers": 1, "seconds": 12.5},
 }
 """A diagnosis as summary.json holds it, with markup in a sequence name and a long value in its raw table."""
-
-
-def _first_found(candidates: tuple[str, ...]) -> str | None:
-    return next((found for name in candidates if (found := shutil.which(name))), None)
 
 
 @pytest.fixture(scope="module")
@@ -89,17 +77,7 @@ def diagnosed_report(plan_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
     """Headless Chromium through chromedriver, network cut off, ``alert`` recorded instead of shown."""
-    binary = _first_found(BROWSERS)
-    if binary is None:
-        pytest.skip("no Chromium found: install Debian's chromium and chromium-driver (.ci/run does)")
-    driver_path = _first_found(DRIVERS)
-    assert driver_path, f"Chromium found at {binary} but no chromedriver: install Debian's chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in (*BROWSER_FLAGS, f"--user-data-dir={tempfile.mkdtemp(prefix='wfplan-chromium-')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    driver = chromium(("--host-resolver-rules=MAP * ~NOTFOUND",))
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions",
                            {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
@@ -237,6 +215,8 @@ def test_flow_menu_switches_the_sankey_to_all_years(page: Page) -> None:
 def test_unit_table_has_one_row_per_unit_with_its_numbers(page: Page, plan_dir: Path) -> None:
     units, headcount, budget = (_by_unit(plan_dir, table) for table in ("units", "headcount", "budget"))
     last = int(headcount["year"].max())
+    units = units[units["year"] == 0]  # the plan keeps its grades: one grade per unit (no review changes it)
+    assert units["grade"].tolist() == _by_unit(plan_dir, "units").query(f"year == {last}")["grade"].tolist()
     rows = {row[0]: row for row in page.unit_rows()}
     assert sorted(rows) == sorted(units["unit_id"]) and len(page.unit_rows()) == len(units)
     heads = headcount.groupby(["unit_id", "year"])["headcount"].sum()

@@ -70,6 +70,7 @@ def test_shipped_what_ifs_change_only_what_they_say():
         "slow_promotion": {("promotion", "tier_rate"): 0.05, ("promotion", "tier_rate_floor"): 0.01,
                            ("mobility", "operations_to_technical"): 0.05},
         "five_year": {("horizon",): 5, ("mix", "deadline"): 5},
+        "confident": {("mix", "confidence"): 0.9},
     }
     for name, changes in expected.items():
         child = load_scenario(scenario_path(name)).model_dump()

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from models.io import InputError
@@ -127,3 +128,27 @@ def test_the_stability_stage_follows_the_goals_in_either_mode(mode):
     assert model.n_vars == 2  # the change variables live on a copy of the model
     plain = solve_model(_tiny()[0], scenario, 1.0)
     assert [stage.term for stage in plain.stages] == [stage.term for stage in solution.stages[:-1]]
+
+
+def test_sweep_points_keep_the_base_plans_year1_actions(tmp_path):
+    # Every point of a sweep is planned against the scenario's own plan (OUT/base): a looser mobility cap ties
+    # on every goal, so each point names exactly the base plan's people, and says so by its stability stage.
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    write_group(tmp_path / "data", TWIN_UNITS, [unit("U1"), unit("U2")])
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(json.dumps(REACH_30_EXACTLY), encoding="utf-8")
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(main, ["sweep", str(scenario), "--grid", "mobility.operations_to_technical=0.25,0.3",
+                                       "--data", str(tmp_path / "data"), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    base_actions = (out / "base" / "actions.csv").read_bytes()
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["stage.stability"].tolist() == ["optimal", "optimal"]
+    for run in table["run"]:
+        assert (out / run / "actions.csv").read_bytes() == base_actions
+        assert len(compare_runs([out / "base", out / run])["people"]) == 0
+        summary = json.loads((out / run / "summary.json").read_text(encoding="utf-8"))
+        assert summary["solver"]["reuse"]["reference"] == str(out / "base")  # where it is, not where it was staged

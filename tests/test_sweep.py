@@ -9,11 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import main
-from optimizer.whatif.parallel import run_in_processes
 from optimizer.whatif.sweep import Grid, grid_points, parse_grid, parse_grids, sweep_figure
 from tests.builders import QUIET, unit, write_group
 from tests.test_formulation import MIX_100
-from tests.workers import crash_on_two
 
 # MIX_100 (80 qualified operations, 20 technical, pay 50k/60k) must reach exactly 30% technical: 10 moves.
 REACH_30_EXACTLY = {**QUIET, "mix": {**QUIET["mix"], "tolerance": 0.0},
@@ -85,11 +83,3 @@ def test_sweep_writes_one_row_per_point_in_grid_order_failed_point_included(tmp_
     cost = {trace.name: list(trace.y) for trace in figure.data[::4]}
     assert cost["mix.deadline=1"] == pytest.approx([5.31, table["objective.cost"][2] / 1e6])
     assert pd.isna(cost["mix.deadline=2"][0])  # the failed point is a gap
-
-
-def test_a_dead_worker_is_pinned_on_its_task_and_the_others_finish():
-    seen = []
-    results = run_in_processes(crash_on_two, [1, 2, 3, 4], workers=2,
-                               on_crash=lambda task, message: f"{task}: {message}", on_result=seen.append)
-    assert results == [10, "2: its worker process died", "3: RuntimeError: three", 40]
-    assert sorted(map(str, seen)) == sorted(map(str, results))

@@ -67,9 +67,13 @@ operations,2,2,55000
 """
 
 UNITS = """\
-unit_id,name,score,grade,pay_coefficient,max_tier
-钢联,包钢钢联股份有限公司,80,A,1.2,3
-稀土,北方稀土,50,B,1,2
+year,unit_id,name,score,grade,pay_coefficient,max_tier
+0,钢联,包钢钢联股份有限公司,80,A,1.2,3
+0,稀土,北方稀土,50,B,1,2
+1,钢联,包钢钢联股份有限公司,80,A,1.2,3
+1,稀土,北方稀土,50,B,1,2
+2,钢联,包钢钢联股份有限公司,80,A,1.2,3
+2,稀土,北方稀土,50,B,1,2
 """
 
 # pay = base × coefficient: 钢联 ×1.2, 稀土 ×1.0. old_salary is the roster's salary; new_salary = pay(to) + (salary −
@@ -155,6 +159,13 @@ year,unit_id,unit_name,payroll,table_payroll,hiring_cost,retraining_cost,redunda
 
 REQUIREMENTS = "requirement,year,required,headcount,overmanning,short_time,cost\n"  # the scenario has none
 
+MERIT = """\
+unit_id,sequence,tier,grade,action,to_unit,to_sequence,to_tier,to_grade,eligible,acted,acted_performance,stayer_performance,exceptions
+钢联,operations,1,1,grade_step,钢联,operations,1,2,2,1,70,55,0
+钢联,operations,2,2,sequence_move,钢联,technical,1,1,1,1,62,,0
+钢联,technical,1,2,tier_promotion,钢联,technical,2,1,1,1,90,,0
+"""
+
 # heads (management, technical, operations): y0 1, 3, 6 of 10; y1 1, 5, 4.5 of 10.5; y2 1, 5, 4 of 10.
 MIX = f"""\
 year,sequence,headcount,share,target,lower,upper
@@ -192,6 +203,7 @@ SUMMARY: dict[str, Any] = {
     "goal_deviations": {"mix": [], "budget": []},
     "objective": {"mix": 0.0, "cost": 779300 + 710939.5, "disruption": 2},
     "counts": {"grade_step": 1, "hire": 1, "sequence_move": 1, "stay": 7, "tier_promotion": 1},
+    "merit": {"resolved": False, "people_moved": 0, "exceptions": 0},
     "scenario": SCENARIO.model_dump(mode="json"),
 }
 
@@ -205,7 +217,7 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     for folder, files in (
         (data, {"employees": EMPLOYEES, "units": UNITS_IN, "pay": PAY}),
         (plan, {"actions": ACTIONS, "headcount": HEADCOUNT, "flows": FLOWS, "budget": BUDGET, "mix": MIX,
-                "units": UNITS, "requirements": REQUIREMENTS}),
+                "units": UNITS, "requirements": REQUIREMENTS, "merit": MERIT}),
     ):
         for name, text in files.items():
             (folder / f"{name}.csv").write_text(text, encoding="utf-8")
@@ -243,7 +255,7 @@ def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
     assert report.checks == [
         "files", "units", "roster", "stock_flow", "flow_rules", "tier_caps", "payroll", "budget", "pay", "names", "workload", "rate_caps",
         "flow_caps", "requirements", "overmanning_cap", "short_time_cap", "mix", "actions_vs_flows", "eligibility",
-        "merit", "summary",
+        "merit", "position_merit", "summary",
     ]
     assert report.to_dict() == {"ok": True, "checks": report.checks, "failures": []}
 
@@ -270,7 +282,7 @@ def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, 
 def test_verify_command(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     plan, data = dirs
     assert verify_command(plan, data) == 0
-    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 21 checks (files, units, roster")
+    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 22 checks (files, units, roster")
     edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
     assert verify_command(plan, data) == 1
     out = capsys.readouterr().out
@@ -387,7 +399,7 @@ def test_landing_above_tier_cap(dirs: tuple[Path, Path]) -> None:
     assert failures(verify_plan(plan, data)) == {
         "tier_caps": [
             "flows land above the destination unit's max_tier (1): "
-            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 is 1)"
+            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 in year 1 is 1)"
         ],
         "eligibility": [
             "actions landing above the destination unit's max_tier (1): E03 tier_promotion 钢联/technical/1/2 → "
@@ -468,4 +480,34 @@ def test_mix_outside_band(dirs: tuple[Path, Path]) -> None:
             "year 2 operations: share 0.4 below the band [0.43, 0.47] by 0.03 (summary.json says targets_met: true); "
             "year 2 technical: share 0.5 above the band [0.43, 0.47] by 0.03 (summary.json says targets_met: true)"
         ]
+    }
+
+
+@pytest.mark.slow
+def test_landing_above_the_cap_a_review_lowered_that_year(dirs: tuple[Path, Path]) -> None:
+    """钢联 is reviewed in year 1 (last review year −2, cycle 3) and given grade X: coefficient 1.2 as before,
+    max_tier 1 from year 1. E02 stays on technical tier 2 (kept: no finding); E03's year-1 promotion to tier 2
+    lands above the cap of year 1, though year 0's cap (3) allowed it."""
+    plan, data = dirs
+    (data / "units.csv").write_text(UNITS_IN.replace("innovation\n", "innovation,last_review\n")
+                                    .replace(",80\n", ",80,-2\n").replace(",50\n", ",50,0\n"), encoding="utf-8")
+
+    def lower(summary: dict[str, Any]) -> None:
+        grading = summary["scenario"]["unit_grading"]
+        grading["grades"].append({"name": "X", "min_score": 100, "pay_coefficient": 1.2, "max_tier": 1})
+        grading["reviews"] = [{"unit": "钢联", "year": 1, "grade": "X", "scores": None}]
+
+    edit_summary(plan, lower)
+    edit_csv(plan, "units", lambda u: u.assign(
+        grade=u["grade"].where((u["unit_id"] != "钢联") | (u["year"] == "0"), "X"),
+        max_tier=u["max_tier"].where((u["unit_id"] != "钢联") | (u["year"] == "0"), "1")))
+    assert failures(verify_plan(plan, data)) == {
+        "tier_caps": [
+            "flows land above the destination unit's max_tier (1): "
+            "year 1 tier_promotion 钢联/technical/1/2 → 钢联/technical/2/1 ×1 (max_tier of 钢联 in year 1 is 1)"
+        ],
+        "eligibility": [
+            "actions landing above the destination unit's max_tier (1): E03 tier_promotion 钢联/technical/1/2 → "
+            "钢联/technical/2/1 (performance 92, 3 years in grade) (max_tier of 钢联 is 1)"
+        ],
     }

@@ -86,7 +86,11 @@ def test_untampered_plan_passes(plan: Path, solved: Solved) -> None:
 def test_a_low_performer_takes_the_top_performers_grade_step(plan: Path, solved: Solved) -> None:
     swap_actions(plan, "U1-O0006", "U1-O0011")
     where = "in U1/operations/1/1 seniority 3"
-    assert verify(plan, solved) == {"merit": [
+    found = verify(plan, solved)
+    assert found.pop("position_merit")[0].startswith(
+        "people passed over in their position for an action given to someone of lower merit (6): U1-O0006 "
+        "(performance 99, 3 years) stays in U1/operations/1/1 on the wrong side of the grade_step line; ")
+    assert found == {"merit": [
         "people passed over for an action given to someone of lower merit in their cohort (3): "
         f"U1-O0006 (stay, performance 99, 3 years) ranks above U1-O0011 (grade_step, performance 0, 3 years) {where}; "
         f"U1-O0009 (stay, performance 39.6, 3 years) ranks above U1-O0011 (grade_step, performance 0, 3 years) {where}; "
@@ -104,7 +108,11 @@ def test_a_grade_step_below_min_years(plan: Path, solved: Solved) -> None:
 
 def test_an_ineligible_person_moves_to_technical(plan: Path, solved: Solved) -> None:
     swap_actions(plan, "U1-O0000", "U1-O0009")
-    assert verify(plan, solved) == {
+    found = verify(plan, solved)
+    assert found.pop("position_merit")[0].startswith(
+        "people passed over in their position for an action given to someone of lower merit (2): U1-O0000 "
+        "(performance 99, 3 years) stays in U1/operations/1/1 on the wrong side of the grade_step line; U1-O0000")
+    assert found == {
         "eligibility": [
             "operations → technical moves of people who are not technical_eligible (1): "
             "U1-O0009 sequence_move U1/operations/1/1 → U1/technical/1/1 (performance 39.6, 3 years in grade)"

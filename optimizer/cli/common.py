@@ -20,24 +20,38 @@ from models.scenario import Scenario, ScenarioError
 from models.scenario_files import load_scenario, scenario_source
 from models.validation import InputError
 from optimizer.cli.console import plan_summary
+from optimizer.distributed.base import SCHEDULER_ENV, ClusterError, scheduler_problem
 from optimizer.plan.reader import read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
+from optimizer.simulate.confidence import confidence_sentences
+from optimizer.simulate.folder import SimulationInputError
+from optimizer.registry.database import ENV_VAR, StoreError
+from optimizer.registry.recording import command_line
 from optimizer.whatif.diagnosis import diagnosis_sentences
 
 EXIT_BUG = 1
+ARGV_KEY = "wfplan.argv"
+"""``click.Context.meta`` key of the arguments the command was given (for the run's record)."""
 
 class WfplanGroup(click.Group):
     """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
-    tool may not write, a full disk, no permission) prints its message on stderr and exits 2, never a traceback;
+    tool may not write, a full disk, no permission, a Dask scheduler that cannot be reached) prints its message on stderr and exits 2, never a traceback;
     any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        typed = list(args)
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[ARGV_KEY] = typed
+        return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (InputError, ScenarioError, OutputFolderError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, SimulationInputError, ClusterError, StoreError) as exc:
             click.echo(str(exc), err=True)
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:
@@ -82,7 +96,31 @@ def stdout_to_stderr(active: bool) -> Iterator[None]:
 reference_option = click.option(
     "--reference", "reference_dir", type=click.Path(path_type=Path), metavar="PLAN_DIR",
     help="an earlier plan on the same data: a what-if that only tightens its model, and that its plan still "
-         "keeps, takes that plan without solving (docs/whatif.md)")
+         "keeps, takes that plan without solving; any other keeps its year-1 actions wherever the targets, caps "
+         "and costs allow (docs/whatif.md)")
+
+
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    problem = None if not value else scheduler_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value or None
+
+
+scheduler_option = click.option(
+    "--scheduler", envvar=SCHEDULER_ENV, callback=_scheduler, metavar="tcp://HOST:PORT|local",
+    help=f"run the points on this Dask scheduler's workers (default ${SCHEDULER_ENV}; unset: --workers local "
+         "processes; 'local': a Dask LocalCluster of --workers processes); docs/whatif.md")
+
+
+db_option = click.option(
+    "--db", "db", metavar="URL", help=f"the run store: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: "
+                                     f"${ENV_VAR}, else wfplan.db in the working folder)")
+
+
+def typed_command() -> str:
+    """The command as typed (``wfplan solve baseline --set ...``), for a run's record."""
+    return command_line(click.get_current_context().meta.get(ARGV_KEY))
 
 
 def progress_printer(quiet: bool) -> Callable[[str], None]:
@@ -102,6 +140,12 @@ def _echo_diagnosis(summary: dict[str, Any]) -> None:
         click.echo("diagnosis:\n" + "\n".join(f"  {line}" for line in diagnosis_sentences(summary["diagnosis"])))
 
 
+def _echo_confidence(summary: dict[str, Any]) -> None:
+    """What a confidence level achieved and cost, when the scenario asked for one."""
+    if "confidence" in summary:
+        click.echo("confidence:\n" + "\n".join(f"  {line}" for line in confidence_sentences(summary["confidence"])))
+
+
 def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
     """The run's outcome for a person (summary, diagnosis, where the files are) or, with ``as_json``, the
     whole summary.json on stdout for scripts; exits with the run's exit code."""
@@ -116,14 +160,19 @@ def report_run(result: RunResult, quiet: bool, as_json: bool = False) -> None:
         click.echo(f"no feasible plan: {result.summary['status']}{': ' + message if message else ''}", err=True)
         if not quiet:
             _echo_diagnosis(result.summary)
-        click.echo(f"summary written to {result.plan_dir / 'summary.json'}")
+        click.echo(f"summary written to {result.plan_dir / 'summary.json'}{_run_note(result.summary)}")
         sys.exit(result.exit_code)
     if not quiet:
         mix, budget = (read_plan_table(result.plan_dir, name) for name in ("mix", "budget"))
         click.echo(plan_summary(result.summary, mix, budget))
         _echo_diagnosis(result.summary)
-    click.echo(f"plan written to {result.plan_dir}")
+        _echo_confidence(result.summary)
+    click.echo(f"plan written to {result.plan_dir}{_run_note(result.summary)}")
     sys.exit(result.exit_code)
+
+
+def _run_note(summary: dict[str, Any]) -> str:
+    return f" (run {summary['run']['id']}, draft)" if "run" in summary else ""
 
 
 @click.group(cls=WfplanGroup)

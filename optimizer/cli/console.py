@@ -1,14 +1,17 @@
-"""Plain-text screens for the terminal: the data overview after validation and the plan summary."""
+"""Plain-text screens for the terminal: the data overview after validation, the units' grade paths and the plan
+summary."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from models.io import InputTables
 from models.pay import PayStructure
 from models.scenario import SEQUENCES, Scenario
+from optimizer.plan.grades import grade_path_wide
 
 
 def _money(value: float) -> str:
@@ -78,3 +81,12 @@ def ladder_summary(summary: dict[str, Any], requirements: pd.DataFrame | None) -
     if requirements is not None and not requirements.empty:
         lines += ["", "requirements (heads, overmanning, short time):", _whole_as_int(requirements).to_string(index=False)]
     return "\n".join(lines)
+
+
+def grade_path_overview(path: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit of a grade path (:func:`models.grading.grade_path`): ``unit_id, name``, its grade in each
+    year (``year 0`` …; a review year's grade starred) and its pay coefficient and tier cap in the last year."""
+    marked = path.assign(grade=path["grade"].astype(str) + np.where(path["review"], "*", ""))
+    last = path[path["year"] == path["year"].max()].set_index("unit_id")[["pay_coefficient", "max_tier"]]
+    wide = grade_path_wide(marked)
+    return wide.join(last.add_suffix(" (last year)"), on="unit_id")

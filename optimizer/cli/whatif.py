@@ -13,13 +13,15 @@ from typing import Any
 import click
 
 from models.scenario import Scenario, ScenarioError
-from models.scenario_files import unknown_key_problem
-from optimizer.cli.common import main, reference_option, resolve_scenario
+from models.scenario_files import lookup, plain_key, unknown_key_problem
+from optimizer.cli.common import db_option, main, reference_option, resolve_scenario, scheduler_option, typed_command
+from optimizer.registry.recording import frontier_recorder, study_target, sweep_recorder
+from optimizer.registry.store import RunStore
 from optimizer.whatif.compare import compare_runs, render, write_comparison
 from optimizer.whatif.frontier import GOALS, run_frontier, x_values
-from optimizer.whatif.parallel import default_workers
+from optimizer.distributed.base import Where, default_workers
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_TARGET_MISSED
-from optimizer.whatif.sweep import FAILED_EXITS, parse_grids, run_sweep
+from optimizer.whatif.sweep import FAILED_EXITS, grid_points, parse_grids, run_sweep
 
 
 def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
@@ -30,6 +32,10 @@ def _data_of(data_dir: Path | None, scenario: Scenario) -> Path:
 
 
 def _current_value(scenario: Scenario, key: str) -> Any:
+    """The scenario's value at ``key``. A key that selects a record of a list (``unit_grading.reviews[unit=U,
+    year=T].grade``) gives None while the scenario has no such record; the points name a misspelt field."""
+    if plain_key(key) != key:
+        return lookup(scenario.model_dump(), key)
     node: Any = scenario.model_dump()
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -48,11 +54,18 @@ def _span(text: str | None) -> tuple[float, float] | None:
     return low, high
 
 
+def _retrying(quiet: bool, point: str, message: str) -> None:
+    if not quiet:
+        click.echo(f"{point}: {message}; running it again", err=True)
+
+
 scenario_argument = click.argument("scenario_file")
 data_option = click.option("--data", "data_dir", type=click.Path(path_type=Path),
                            help="input tables (default: the scenario's data)")
 workers_option = click.option("--workers", type=click.IntRange(1), default=default_workers(), show_default=True,
                               help="worker processes (one solve each)")
+
+
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                           help="override a scenario value for every point")
 quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
@@ -63,24 +76,34 @@ quiet_option = click.option("--quiet", is_flag=True, help="no progress lines")
 @click.option("--grid", "grid_texts", multiple=True, required=True, metavar="KEY=V1,V2,...|KEY=A:B:STEP",
               help="values of one scenario key; several --grid make a cross product")
 @data_option
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="default: runs/sweep-<scenario name>")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="default: a new runs/sweep-<scenario name>/<sweep id>/ (and latest)")
 @workers_option
+@scheduler_option
 @set_option
 @reference_option
+@click.option("--no-base-reference", "no_base_reference", is_flag=True,
+              help="without --reference, solve each point on its own (default: against the scenario's own plan, "
+                   "solved first into OUT/base)")
+@db_option
 @quiet_option
 def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None, out_dir: Path | None,
-          workers: int, overrides: tuple[str, ...], reference_dir: Path | None, quiet: bool) -> None:
-    """Solve SCENARIO_FILE at every point of the grids, in parallel; one plan folder per point and one
-    table, OUT/sweep.csv and OUT/sweep.parquet."""
+          workers: int, scheduler: str | None, overrides: tuple[str, ...], reference_dir: Path | None,
+          no_base_reference: bool, db: str | None, quiet: bool) -> None:
+    """Solve SCENARIO_FILE at every point of the grids, in parallel (local processes or a Dask cluster); one
+    plan folder per point and one table, OUT/sweep.csv and OUT/sweep.parquet; every point is recorded as a run
+    (<sweep id>-p<point>). Every point is planned against a reference plan (--reference, else the scenario's
+    own plan in OUT/base), so it keeps that plan's year-1 actions wherever it can."""
+    store = RunStore.open(db)
     scenario = resolve_scenario(scenario_file, overrides)
     try:
         grids = parse_grids(list(grid_texts))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--grid") from None
-    unknown = [p for p in (unknown_key_problem(grid.key, "--grid") for grid in grids) if p]
+    unknown = [p for p in (unknown_key_problem(plain_key(grid.key), "--grid") for grid in grids) if p]
     if unknown:
         raise ScenarioError(scenario_file, unknown)
-    out = out_dir or Path("runs") / f"sweep-{scenario.name}"
+    target = study_target(store, "sweep", scenario.name, out_dir)
 
     def progress(done: int, total: int, failed: int, row: dict[str, Any]) -> None:
         if not quiet:
@@ -88,12 +111,22 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
             click.echo(f"[{done}/{total}, {failed} failed] point {row['point']} {settings}: {row['status']}"
                        f" ({row.get('seconds') or 0:.1f} s)", err=True)
 
-    table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, workers, progress, reference_dir)
+    where = Where(scheduler, workers)
+    if not quiet:
+        click.echo(f"sweep: {len(grid_points(grids))} points on {where.describe()}", err=True)
+        if reference_dir is None and not no_base_reference:
+            click.echo("… the base plan first (every point's reference): OUT/base", err=True)
+    with target.writing() as out:
+        table = run_sweep(scenario, grids, _data_of(data_dir, scenario), out, where, progress, reference_dir,
+                          lambda head, message: _retrying(quiet, f"point {head['point']}", message),
+                          base_reference=not no_base_reference,
+                          on_written=sweep_recorder(store, target, typed_command(), scenario.name))
     exits = table["exit_code"]
     click.echo(f"{len(table)} points: {int((exits == EXIT_OK).sum())} met every target, "
                f"{int((exits == EXIT_TARGET_MISSED).sum())} missed a target, "
                f"{int(exits.isin(FAILED_EXITS).sum())} failed")
-    click.echo(f"table written to {out / 'sweep.csv'} and {out / 'sweep.parquet'}; plans under {out / 'runs'}")
+    click.echo(f"table written to {out / 'sweep.csv'} and {out / 'sweep.parquet'}; plans under {out / 'runs'}; "
+               f"runs {target.run_id}-p1 … -p{len(table)}")
 
 
 @main.command()
@@ -105,28 +138,40 @@ def sweep(scenario_file: str, grid_texts: tuple[str, ...], data_dir: Path | None
 @click.option("--x-better", type=click.Choice(["low", "high"]), default="low", show_default=True,
               help="which end of x is cheaper, for the dominance test")
 @data_option
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="default: runs/frontier-<scenario name>")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="default: a new runs/frontier-<scenario name>/<frontier id>/ (and latest)")
 @workers_option
+@scheduler_option
 @set_option
+@db_option
 @quiet_option
 def frontier(scenario_file: str, x_key: str, goal: str, points: int, span_text: str | None, x_better: str,
-             data_dir: Path | None, out_dir: Path | None, workers: int, overrides: tuple[str, ...],
-             quiet: bool) -> None:
+             data_dir: Path | None, out_dir: Path | None, workers: int, scheduler: str | None,
+             overrides: tuple[str, ...], db: str | None, quiet: bool) -> None:
     """Trade-off between a scenario key and a goal: the goal optimised at each value of the key, the
-    non-dominated points flagged; OUT/frontier.csv and the chart OUT/frontier.html (self-contained)."""
+    non-dominated points flagged; OUT/frontier.csv and the chart OUT/frontier.html (self-contained); every
+    point is recorded as a run (<frontier id>-p<n>, in x order)."""
+    store = RunStore.open(db)
     scenario = resolve_scenario(scenario_file, overrides)
     try:
         xs = x_values(_current_value(scenario, x_key), points, _span(span_text))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--range") from None
-    out = out_dir or Path("runs") / f"frontier-{scenario.name}"
+    target = study_target(store, "frontier", scenario.name, out_dir)
 
     def progress(done: int, total: int, row: dict[str, Any]) -> None:
         if not quiet:
             click.echo(f"[{done}/{total}] {x_key}={row['x']}: {goal}={row['y']} ({row['status']})", err=True)
 
     x_sense = "min" if x_better == "low" else "max"
-    table = run_frontier(scenario, x_key, goal, xs, _data_of(data_dir, scenario), out, workers, x_sense, progress)
+    where = Where(scheduler, workers)
+    if not quiet:
+        click.echo(f"frontier: {len(xs)} points on {where.describe()}", err=True)
+    data = _data_of(data_dir, scenario)
+    record = frontier_recorder(store, target, typed_command(), scenario, x_key, goal, data)
+    with target.writing() as out:
+        table = run_frontier(scenario, x_key, goal, xs, data, out, where, x_sense, progress,
+                             lambda x, message: _retrying(quiet, f"{x_key}={x}", message), on_written=record)
     click.echo(table.drop(columns=["error"]).to_string(index=False))
     failed = table[table["error"].notna()]
     for x, error in zip(failed[x_key], failed["error"], strict=True):

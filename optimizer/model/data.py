@@ -45,8 +45,8 @@ class ModelKind(Protocol):
     def downgrade_leaving(self, scenario: Scenario) -> float:
         """Share of the downgraded who leave in the year of the downgrade (``service_dependent`` only)."""
 
-    def one_off_cost(self, arc: Arc, data: ModelData) -> float:
-        """One-off cost of one person on ``arc``."""
+    def one_off_cost(self, arc: Arc, data: ModelData, year: int) -> float:
+        """One-off cost of one person on ``arc`` in plan year ``year``."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,11 @@ class ModelData:
     """Σ (salary − pay(σ)) of each cohort's people (:mod:`optimizer.model.payroll`); empty: table pay."""
     unit_cap: dict[str, dict[int, float]] = field(default_factory=dict)
     """Budget cap of each unit with one, by year 1..H (``budget.unit_growth``, the units table's ``budget_cap``)."""
+    mix_margin: dict[tuple[str, int, str], float] = field(default_factory=dict)
+    """Heads by which the plan keeps inside each mix band, by (sequence, year, ``lower`` | ``upper``): a plan
+    to a confidence level (:mod:`optimizer.simulate.confidence`); empty for the expected-value plan."""
+    budget_margin: dict[int, float] = field(default_factory=dict)
+    """CNY by which the plan keeps under each year's group budget cap (a plan to a confidence level)."""
     elastic: bool = False
     """Build the hard families (unit headcount bounds, operations floor, promotion floors) with penalised
     slacks (:func:`optimizer.model.formulation.add_hard_row`): the model is then always feasible, which
@@ -101,11 +106,12 @@ class ModelData:
             return 1.0 - self.kind.first_year_leaving(self.scenario, arc.target)
         return 1.0 - self.attrition(arc.target)
 
-    def one_off_cost(self, arc: Arc) -> float:
-        return self.kind.one_off_cost(arc, self)
+    def one_off_cost(self, arc: Arc, year: int) -> float:
+        return self.kind.one_off_cost(arc, self, year)
 
-    def pay_of(self, c: Cohort) -> float:
-        return self.pay.pay(c.unit, c.sequence, c.tier, c.grade)
+    def pay_of(self, c: Cohort, year: int = 0) -> float:
+        """pay(σ(c), year): the unit's pay coefficient of that year (:meth:`PayStructure.coefficient_at`)."""
+        return self.pay.pay(c.unit, c.sequence, c.tier, c.grade, year)
 
     @property
     def table_payroll(self) -> float:

@@ -193,28 +193,71 @@ def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> N
 
     Σ promotions (grade steps) out of (u,s,k) in year t ≥ floor_rate · E[u,s,k,t];
     in year 1 the right-hand side is rounded down (whole people), so a floor never exceeds what exists.
+
+    Start rules (``LinearModel.start_rules``, the plan that does only what the rules ask): each eligible
+    cohort c gives its share rate·(1−a_σ)·x[c,t−1]; in year 1 whole people, the floor's count split by
+    largest remainder (:func:`whole_shares`) within what each cohort has left after the other floors.
     """
     floors = {TIER_PROMOTION: data.scenario.promotion.tier_rate_floor, GRADE_STEP: data.scenario.promotion.grade_rate_floor}
+    taken: dict[Cohort, int] = defaultdict(int)  # year-1 people a floor's start rule already takes from a cohort
     for kind, rate in floors.items():
         if rate <= 0:
             continue
         for year in range(1, data.horizon + 1):
             flows: dict[tuple[str, str, int], Expr] = defaultdict(dict)
             eligible: dict[tuple[str, str, int], Expr] = defaultdict(dict)
+            sources: dict[tuple[str, str, int], list[tuple[int, Cohort]]] = defaultdict(list)
             for arc, var in index.flows_of(year, kind):
                 key = (arc.source.unit, arc.source.sequence, arc.source.tier)
                 add_to(flows[key], var, 1.0)
                 model.idle.discard(var)  # the floor may ask for it
-                add_to(eligible[key], index.stock[(arc.source, year - 1)], 1.0 - data.attrition(arc.source))
+                stock, survival = index.stock[(arc.source, year - 1)], 1.0 - data.attrition(arc.source)
+                add_to(eligible[key], stock, survival)
+                sources[key].append((var, arc.source))
+                if year > 1:
+                    model.start_rules[var] = (0.0, {stock: rate * survival})
             for key, expr in sorted(flows.items()):
                 name = var_name(f"floor_{kind}", *key, f"y{year}")
                 if year == 1:
                     lower = math.floor(rate * sum(model.lb[v] * w for v, w in eligible[key].items()) + 1e-9)
                     add_hard_row(model, data, index, name, expr, lo=float(lower), stated=rate)
+                    _year1_floor_rules(model, data, index, sources[key], rate, lower, taken)
                 else:
                     for var, coef in eligible[key].items():
                         add_to(expr, var, -rate * coef)
                     add_hard_row(model, data, index, name, expr, lo=0.0, stated=rate)
+
+
+def _year1_floor_rules(model: LinearModel, data: ModelData, index: Index, sources: list[tuple[int, Cohort]],
+                       rate: float, lower: int, taken: dict[Cohort, int]) -> None:
+    """Start rules for one year-1 floor of ``lower`` people over its flows (variable, source cohort): shares
+    rate·(1−a)·x[c,0] made whole by :func:`whole_shares`, each within the people the cohort can give
+    (⌊(1−a)·x[c,0]⌋ less what other floors took). No rules when the floor cannot be split so."""
+    room = [math.floor((1.0 - data.attrition(c)) * model.lb[index.stock[(c, 0)]] + 1e-9) - taken[c] for _, c in sources]
+    shares = [rate * (1.0 - data.attrition(c)) * model.lb[index.stock[(c, 0)]] for _, c in sources]
+    people = whole_shares(lower, shares, room)
+    if people is None:
+        return
+    for (var, cohort), count in zip(sources, people):
+        model.start_rules[var] = (float(count), {})
+        taken[cohort] += count
+
+
+def whole_shares(total: int, shares: list[float], room: list[int]) -> list[int] | None:
+    """``total`` whole units split by largest remainder: each gets ⌊share⌋ (at most its ``room``), the rest go
+    one at a time by largest fractional part (ties by position), never past a room. None when the rooms hold
+    fewer than ``total``."""
+    counts = [max(0, min(math.floor(share + 1e-9), spare)) for share, spare in zip(shares, room)]
+    left = total - sum(counts)
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - math.floor(shares[i] + 1e-9)), i))
+    while left > 0:
+        open_ = [i for i in order if counts[i] < room[i]]
+        if not open_:
+            return None
+        for i in open_[:left]:
+            counts[i] += 1
+        left = total - sum(counts)
+    return counts
 
 
 def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -288,6 +331,11 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
 
     N_{s,t} − (target_s + tol)·N_t ≤ over[s,t],   (target_s − tol)·N_t − N_{s,t} ≤ under[s,t],
     over, under ≥ 0; the ``mix`` objective term is Σ (over + under) in heads (0 ⇔ the band holds).
+
+    A plan to ``mix.confidence`` keeps m⁺[s,t], m⁻[s,t] heads inside the band's sides (docs/confidence.md),
+    softly: N_{s,t} − (target_s + tol)·N_t + m⁺ ≤ over + short⁺, 0 ≤ short⁺ ≤ m⁺ (lower side alike), and the
+    ``mix`` term adds w·Σ short with w = :data:`MARGIN_WEIGHT`: the band itself comes first, then as much of
+    each margin as the plan can keep (a band narrower than its two margins is kept in full, its margins in part).
     """
     mix = data.scenario.mix
     for year in range(mix.deadline, data.horizon + 1):
@@ -301,7 +349,11 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
             for bound, sign, slack in ((target + mix.tolerance, 1.0, over), (target - mix.tolerance, -1.0, under)):
                 expr = stock_expr(index, cohorts, year, lambda c: sign * ((c.sequence == sequence) - bound))
                 add_to(expr, slack, -1.0)
-                model.add_row(var_name("mix_upper" if sign > 0 else "mix_lower", sequence, f"y{year}"), expr, hi=0.0)
+                side = "upper" if sign > 0 else "lower"
+                model.add_row(var_name(f"mix_{side}", sequence, f"y{year}"), expr, hi=0.0)
+                margin = data.mix_margin.get((sequence, year, side), 0.0)
+                if margin > 0:
+                    _add_margin(model, f"mix_{side}", (sequence, f"y{year}"), expr, 0.0, margin, 1.0, "mix")
             model.add_objective("mix", {over: 1.0, under: 1.0})
 
 
@@ -321,14 +373,32 @@ def _premium_flows(data: ModelData, index: Index) -> dict[str, Expr]:
     return terms
 
 
+MARGIN_WEIGHT = 0.01
+"""Weight of a head (of a mean pay, for the budget) of margin not kept, against one outside the band (over the
+cap): small, so that no plan leaves the band or the cap to keep a margin."""
+
+
+def _add_margin(model: LinearModel, row: str, parts: tuple[str, ...], expr: Expr, limit: float, margin: float,
+                unit: float, term: str) -> None:
+    """The row ``expr`` − short ≤ ``limit`` − ``margin``, 0 ≤ short ≤ margin, and MARGIN_WEIGHT·unit·short in
+    ``term``: ``expr`` ≤ ``limit`` is the target's own row (its slack included), ``margin`` in the row's units."""
+    short = model.add_var(var_name(f"{row}_margin_short", *parts), 0.0, margin)
+    kept = {**expr}
+    add_to(kept, short, -1.0)
+    model.add_row(var_name(f"{row}_margin", *parts), kept, hi=limit - margin)
+    model.add_objective(term, {short: MARGIN_WEIGHT * unit})
+
+
 def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
     """The ``cost`` term: Σ_{t=1..H} (payroll(t) + one-off costs(t)), per unit u
 
-    payroll(u,t) = Σ_{c ∈ u} pay(σ(c))·x[c,t] + R(u,t),   one-off costs(u,t) = Σ_a cost_a·f[a,t]
+    payroll(u,t) = Σ_{c ∈ u} pay(σ(c),t)·x[c,t] + R(u,t),   one-off costs(u,t) = Σ_a cost_a(t)·f[a,t]
 
-    (the kind's costs of hiring, retraining or moving, transferring and downgrading, charged to the
-    destination unit, and of redundancy, charged to the unit left). R is the premium mass of the people's
-    actual pay over the pay table (:mod:`optimizer.model.payroll`; 0 without salaries):
+    pay(σ,t) is at the pay coefficient of the unit's grade in year t (a review changes it from its year on; people
+    above a lowered tier cap keep theirs, :meth:`models.pay.PayStructure.coefficient_for`). One-off costs are the
+    kind's costs of hiring, retraining or moving, transferring and downgrading, charged to the destination unit,
+    and of redundancy, charged to the unit left. R is the premium mass of the people's actual pay over the pay
+    table (:mod:`optimizer.model.payroll`; 0 without salaries), in CNY, untouched by reviews:
     R(u,1) = Σ_{c ∈ u} (1 − a_c)·P_c − Σ_{redundancies, transfers out of c ∈ u} r̄_c·f + Σ_{transfers into u}
     r̄_c·f − Σ_{inflows a into u} (1 − π_a)·r̄_σ·f[a,1], with P_c the cohort's premium and r̄_c = P_c / x[c,0];
     R(u,t) = R(u,1)·(1 − ā_u)^(t−1). Its part no decision moves, (1 − ā_u)^(t−1)·Σ_{c ∈ u} (1 − a_c)·P_c, is a
@@ -340,10 +410,11 @@ def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
     for year in range(1, data.horizon + 1):
         payroll: dict[str, Expr] = defaultdict(dict)
         for c in index.network.live[year]:
-            add_to(payroll[c.unit], index.stock[(c, year)], data.pay_of(c))
+            add_to(payroll[c.unit], index.stock[(c, year)], data.pay_of(c, year))
         one_off: dict[str, Expr] = defaultdict(dict)
         for arc, var in index.flows_of(year):
-            add_to(one_off[arc.source.unit if arc.kind == REDUNDANCY else arc.target.unit], var, data.one_off_cost(arc))
+            unit = arc.source.unit if arc.kind == REDUNDANCY else arc.target.unit
+            add_to(one_off[unit], var, data.one_off_cost(arc, year))
         for unit in data.units:
             share = wear_off(data.unit_attrition.get(unit, 0.0), year)
             for var, coef in flows.get(unit, {}).items():
@@ -364,13 +435,17 @@ def _plus(left: Expr, right: Expr) -> Expr:
     return total
 
 
-def _capped_row(model: LinearModel, name: str, spend: Expr, room: float, scale: float) -> int:
+def _capped_row(model: LinearModel, parts: tuple[str, ...], spend: Expr, room: float, scale: float,
+                margin: float = 0.0) -> int:
     """spend/P − overrun ≤ room/P with a new ``overrun`` ≥ 0 (in units of P) that the ``budget_overrun`` term
-    counts as P·overrun CNY; returns the overrun variable."""
-    overrun = model.add_var(var_name("budget_overrun", *name.split("|")))
+    counts as P·overrun CNY, and the margin row of a plan to a confidence level (:func:`_add_margin`) when
+    ``margin`` > 0 (CNY); returns the overrun variable."""
+    overrun = model.add_var(var_name("budget_overrun", *parts))
     scaled = {var: coef / scale for var, coef in spend.items()}
     add_to(scaled, overrun, -1.0)
-    model.add_row(var_name("budget", *name.split("|")), scaled, hi=room / scale)
+    model.add_row(var_name("budget", *parts), scaled, hi=room / scale)
+    if margin > 0:
+        _add_margin(model, "budget", parts, scaled, room / scale, margin / scale, scale, "budget_overrun")
     model.add_objective("budget_overrun", {overrun: scale})
     return overrun
 
@@ -381,6 +456,9 @@ def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
     payroll(0) = Σ salary (or ``budget.caps``). Each unit with a cap (``budget.unit_growth``: payroll(u,0)·(1 +
     unit_growth)^t; the units table's ``budget_cap``, which takes precedence) has its own row
     payroll(u,t) + one-off costs(u,t) − P·overrun[u,t] ≤ cap(u,t).
+    A plan to ``budget.confidence`` keeps m(t) CNY under the group cap (docs/confidence.md), softly as in
+    :func:`add_mix_band`: the same row with + m(t)/P on the left and a shortfall short ≤ m(t)/P on the right, whose
+    P·MARGIN_WEIGHT·short adds to ``budget_overrun``.
 
     The rows are stated divided by P = the roster's mean pay (coefficients ≈ 1 per head, right-hand side ≈
     heads): in CNY they have coefficients up to 1e6 and a right-hand side up to 1e11, which slows the simplex
@@ -390,10 +468,11 @@ def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
     base, scale = data.base_payroll, data.mean_pay
     for year in range(1, data.horizon + 1):
         spend = _plus(index.payroll[year], index.one_off[year])
-        index.overrun[year] = _capped_row(model, f"y{year}", spend, data.scenario.budget_cap(year, base), scale)
+        index.overrun[year] = _capped_row(model, (f"y{year}",), spend, data.scenario.budget_cap(year, base), scale,
+                                          data.budget_margin.get(year, 0.0))
         for unit, caps in sorted(data.unit_cap.items()):
             spend = _plus(index.unit_payroll[(unit, year)], index.unit_one_off[(unit, year)])
-            index.unit_overrun[(unit, year)] = _capped_row(model, f"{unit}|y{year}", spend, caps[year], scale)
+            index.unit_overrun[(unit, year)] = _capped_row(model, (unit, f"y{year}"), spend, caps[year], scale)
 
 
 DISRUPTIVE = (TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, DOWNGRADE, REDUNDANCY)

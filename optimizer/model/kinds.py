@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from models.grading import grade_units
+from models.grading import grade_path
 from models.io import InputTables
 from models.pay import PayStructure
 from models.scenario import Scenario
@@ -82,9 +82,10 @@ class GradedKind:
     def downgrade_leaving(self, scenario: Scenario) -> float:
         return scenario.mobility.downgrade.wastage
 
-    def one_off_cost(self, arc: Arc, data: ModelData) -> float:
+    def one_off_cost(self, arc: Arc, data: ModelData, year: int) -> float:
         """Hiring (``hiring.cost`` of the sequence), retraining or a management ↔ technical move, a transfer, a
-        downgrade, a redundancy (``redundancy.cost_factor`` × pay of the state left); grade steps and tier
+        downgrade, a redundancy (``redundancy.cost_factor`` × pay of the state left, at the unit's coefficient of
+        the year of the redundancy); grade steps and tier
         promotions cost nothing once (their pay rise is in the payroll). Any other kind raises."""
         scenario = data.scenario
         if arc.kind == HIRE:
@@ -97,7 +98,7 @@ class GradedKind:
         if arc.kind == DOWNGRADE:
             return scenario.mobility.downgrade.cost
         if arc.kind == REDUNDANCY:
-            return scenario.redundancy.cost_factor * data.pay_of(arc.source)
+            return scenario.redundancy.cost_factor * data.pay_of(arc.source, year)
         if arc.kind in (GRADE_STEP, TIER_PROMOTION):
             return 0.0
         raise _unknown_flow(arc)
@@ -136,7 +137,7 @@ class LadderKind:
     def downgrade_leaving(self, scenario: Scenario) -> float:
         return scenario.categories.downgrade_wastage
 
-    def one_off_cost(self, arc: Arc, data: ModelData) -> float:
+    def one_off_cost(self, arc: Arc, data: ModelData, year: int) -> float:
         """Recruiting (``recruit_cost`` of the category joined), retraining (``retraining.cost``), downgrading
         (``downgrade_cost``) and redundancy (``redundancy_cost``) of the category left. Any other kind raises."""
         categories = data.scenario.categories
@@ -162,8 +163,9 @@ def kind_of(scenario: Scenario) -> GradedKind | LadderKind:
 
 
 def graded_model_data(tables: InputTables, scenario: Scenario) -> tuple[ModelData, pd.DataFrame, pd.DataFrame]:
-    """(ModelData, graded units, roster with cohort columns) of a graded scenario on validated tables."""
-    graded = grade_units(tables.units, scenario.unit_grading)
+    """(ModelData, each unit's grade path over years 0..H (:func:`models.grading.grade_path`), roster with cohort
+    columns) of a graded scenario on validated tables."""
+    graded = grade_path(tables.units, scenario.unit_grading, scenario.horizon)
     pay = PayStructure.from_tables(tables.pay, graded)
     roster = assign_cohorts(tables.employees, scenario)
     units = tables.units.set_index("unit_id")
@@ -177,7 +179,7 @@ def graded_model_data(tables: InputTables, scenario: Scenario) -> tuple[ModelDat
     data = ModelData(
         scenario=scenario,
         pay=pay,
-        units=sorted(graded["unit_id"].astype(str)),
+        units=sorted(graded["unit_id"].astype(str).unique()),
         initial=initial,
         kind=GRADED,
         min_headcount=_floors(bounds.get("min_headcount", {}), scenario.workload.headcount, initial, None),

@@ -17,8 +17,10 @@ the start (t = 0) or some flow of year t can land in it. Flows (arcs) leave live
   pays less everywhere). An own ladder downgrades (u,s,k,1,0,no) → (u,s,k′,1,0,no) for the categories k′ < k
   in ``downgrade_to`` (:mod:`optimizer.model.ladder`, which also builds its promotions, hires and redundancies)
 
-Tier caps are enforced here: no arc and no hire lands on a technical tier above the unit's ``max_tier``.
-A rate of 0 removes the arcs it governs.
+Tier caps are enforced here: no arc and no hire of year t lands on a technical tier above the unit's
+``max_tier`` of year t (:meth:`PayStructure.max_tier_at`: a review may raise or lower it). People already
+above a lowered cap keep their tier and pay (they stay, step up grades within their tier, leave, or move away
+or down to a tier the cap admits); no one new lands there. A rate of 0 removes the arcs it governs.
 """
 
 from __future__ import annotations
@@ -70,9 +72,10 @@ class Network:
     """arcs[t]: flows of year t (t ≥ 1), leaving live[t−1]; arcs[0] is empty. Hires included."""
 
 
-def tier_cap_allows(pay: PayStructure, unit: str, sequence: str, tier: int) -> bool:
-    """Tier cap rule: a unit may receive people on technical tiers ≤ its grade's ``max_tier`` only."""
-    return sequence != "technical" or tier <= pay.max_tier[unit]
+def tier_cap_allows(pay: PayStructure, unit: str, sequence: str, tier: int, year: int) -> bool:
+    """Tier cap rule: in year ``year`` a unit may receive people on technical tiers ≤ the ``max_tier`` of its
+    grade that year only."""
+    return sequence != "technical" or tier <= pay.max_tier_at(unit, year)
 
 
 def _grade_step(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
@@ -84,18 +87,18 @@ def _grade_step(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
     return [Arc(GRADE_STEP, c, c._replace(grade=c.grade + 1, seniority=0))]
 
 
-def _tier_promotion(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
+def _tier_promotion(c: Cohort, scenario: Scenario, pay: PayStructure, year: int) -> list[Arc]:
     promotion = scenario.promotion
     tier = c.tier + 1
     if promotion.tier_rate <= 0 or c.seniority < promotion.min_years_in_grade:
         return []
-    if tier > pay.ladder(c.sequence) or not tier_cap_allows(pay, c.unit, c.sequence, tier):
+    if tier > pay.ladder(c.sequence) or not tier_cap_allows(pay, c.unit, c.sequence, tier, year):
         return []
     grade = pay.landing_grade(c.sequence, tier, pay.base_salary[(c.sequence, c.tier, c.grade)])
     return [Arc(TIER_PROMOTION, c, c._replace(tier=tier, grade=grade, seniority=0))]
 
 
-def _sequence_moves(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
+def _sequence_moves(c: Cohort, scenario: Scenario, pay: PayStructure, year: int) -> list[Arc]:
     arcs = []
     mobility = scenario.mobility
     for (origin, destination), route in ROUTES.items():
@@ -104,14 +107,14 @@ def _sequence_moves(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Ar
             continue
         if route == "operations_to_technical" and not c.qualified:
             continue
-        if tier > pay.ladder(destination) or not tier_cap_allows(pay, c.unit, destination, tier):
+        if tier > pay.ladder(destination) or not tier_cap_allows(pay, c.unit, destination, tier, year):
             continue
         grade = pay.landing_grade(destination, tier, pay.base_salary[(c.sequence, c.tier, c.grade)])
         arcs.append(Arc(SEQUENCE_MOVE, c, Cohort(c.unit, destination, tier, grade, 0, False)))
     return arcs
 
 
-def _downgrades(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
+def _downgrades(c: Cohort, scenario: Scenario, pay: PayStructure, year: int) -> list[Arc]:
     downgrade = scenario.mobility.downgrade
     if not downgrade.enabled or downgrade.rate <= 0:
         return []
@@ -120,11 +123,11 @@ def _downgrades(c: Cohort, scenario: Scenario, pay: PayStructure) -> list[Arc]:
         Arc(DOWNGRADE, c, c._replace(tier=tier, grade=pay.landing_grade(c.sequence, tier, base), seniority=0))
         for tier in range(max(1, c.tier - downgrade.max_tiers_down), c.tier)
         if any(pay.has_state(c.sequence, tier, grade) for grade in GRADES)
-        and tier_cap_allows(pay, c.unit, c.sequence, tier)
+        and tier_cap_allows(pay, c.unit, c.sequence, tier, year)
     ]
 
 
-def _unit_transfers(c: Cohort, scenario: Scenario, pay: PayStructure, units: list[str]) -> list[Arc]:
+def _unit_transfers(c: Cohort, scenario: Scenario, pay: PayStructure, units: list[str], year: int) -> list[Arc]:
     mobility = scenario.mobility
     if not mobility.unit_transfers or mobility.transfer_rate <= 0:
         return []
@@ -132,7 +135,7 @@ def _unit_transfers(c: Cohort, scenario: Scenario, pay: PayStructure, units: lis
     return [
         Arc(UNIT_TRANSFER, c, landed._replace(unit=unit))
         for unit in units
-        if unit != c.unit and tier_cap_allows(pay, unit, c.sequence, c.tier)
+        if unit != c.unit and tier_cap_allows(pay, unit, c.sequence, c.tier, year)
     ]
 
 
@@ -142,20 +145,20 @@ def _redundancy(c: Cohort, scenario: Scenario) -> list[Arc]:
     return [Arc(REDUNDANCY, c, None)]
 
 
-def arcs_from(c: Cohort, scenario: Scenario, pay: PayStructure, units: list[str]) -> list[Arc]:
-    """Every flow that may leave cohort ``c`` in one year."""
+def arcs_from(c: Cohort, scenario: Scenario, pay: PayStructure, units: list[str], year: int) -> list[Arc]:
+    """Every flow that may leave cohort ``c`` in year ``year``."""
     return [
         *_grade_step(c, scenario, pay),
-        *_tier_promotion(c, scenario, pay),
-        *_sequence_moves(c, scenario, pay),
-        *_downgrades(c, scenario, pay),
-        *_unit_transfers(c, scenario, pay, units),
+        *_tier_promotion(c, scenario, pay, year),
+        *_sequence_moves(c, scenario, pay, year),
+        *_downgrades(c, scenario, pay, year),
+        *_unit_transfers(c, scenario, pay, units, year),
         *_redundancy(c, scenario),
     ]
 
 
-def hire_arcs(scenario: Scenario, pay: PayStructure, units: list[str]) -> list[Arc]:
-    """Hires land on grade 1 of each entry tier, in every unit whose tier cap allows it."""
+def hire_arcs(scenario: Scenario, pay: PayStructure, units: list[str], year: int) -> list[Arc]:
+    """Hires of year ``year`` land on grade 1 of each entry tier, in every unit whose tier cap that year allows it."""
     hiring = scenario.hiring
     if not hiring.enabled:
         return []
@@ -165,7 +168,7 @@ def hire_arcs(scenario: Scenario, pay: PayStructure, units: list[str]) -> list[A
             continue
         for unit in units:
             for tier in tiers:
-                if pay.has_state(sequence, tier, 1) and tier_cap_allows(pay, unit, sequence, tier):
+                if pay.has_state(sequence, tier, 1) and tier_cap_allows(pay, unit, sequence, tier, year):
                     arcs.append(Arc(HIRE, None, Cohort(unit, sequence, tier, 1, 0, False)))
     return arcs
 
@@ -173,15 +176,19 @@ def hire_arcs(scenario: Scenario, pay: PayStructure, units: list[str]) -> list[A
 def build_network(initial: dict[Cohort, int], scenario: Scenario, pay: PayStructure, units: list[str]) -> Network:
     """Live cohorts and arcs for years 0..H, grown forward from the roster's cohorts."""
     cap = seniority_cap(scenario)
-    hires = hire_arcs(scenario, pay, units)
     live: list[list[Cohort]] = [sorted(c for c, n in initial.items() if n > 0)]
     arcs: list[list[Arc]] = [[]]
-    leaving: dict[Cohort, list[Arc]] = {}  # arcs_from depends on the cohort alone: once per cohort, not per year
-    for _year in range(1, scenario.horizon + 1):
+    # arcs_from depends on the cohort and the year's tier caps alone: once per (cohort, caps), not per year
+    leaving: dict[tuple[Cohort, tuple[tuple[str, int], ...]], list[Arc]] = {}
+    hires: dict[tuple[tuple[str, int], ...], list[Arc]] = {}
+    for year in range(1, scenario.horizon + 1):
+        caps = pay.tier_caps(year)
+        if caps not in hires:
+            hires[caps] = hire_arcs(scenario, pay, units, year)
         for c in live[-1]:
-            if c not in leaving:
-                leaving[c] = arcs_from(c, scenario, pay, units)
-        year_arcs = [arc for c in live[-1] for arc in leaving[c]] + hires
+            if (c, caps) not in leaving:
+                leaving[(c, caps)] = arcs_from(c, scenario, pay, units, year)
+        year_arcs = [arc for c in live[-1] for arc in leaving[(c, caps)]] + hires[caps]
         reached = {c.one_year_older(cap) for c in live[-1]}
         reached.update(arc.target for arc in year_arcs if arc.target is not None)
         live.append(sorted(reached))

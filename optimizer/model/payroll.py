@@ -1,19 +1,21 @@
 """Payroll from the people's actual pay: the pay rule and the premium mass the model carries.
 
-Where the roster has ``salary``, a person's *premium* is r_i = salary_i − pay(σ_i) (pay(σ) = base salary ×
-unit pay coefficient of the state they hold; a blank salary counts as pay(σ), r_i = 0). The pay rule,
-one for every action (docs/decisions.md, "Pay after an action"):
+Where the roster has ``salary``, a person's *premium* is r_i = salary_i − pay(σ_i, 0) (pay(σ, t) = base salary ×
+the pay coefficient of the unit's grade in year t; a blank salary counts as pay(σ, 0), r_i = 0). The pay rule is
+:class:`models.pay.PayStructure`'s, one for every action (docs/decisions.md, "Pay after an action"):
 
-    new_salary_i = pay(to-state_i) + r_i        (stay, grade step, tier promotion, sequence move,
+    new_salary_i = pay(to-state_i, 1) + r_i     (stay, grade step, tier promotion, sequence move,
                                                  unit transfer, downgrade)
-    hire: pay(to-state) (r = 0);  redundancy: none (the person leaves).
+    hire: pay(to-state, 1) (r = 0);  redundancy: none (the person leaves).
 
-So a stayer keeps their pay, a grade step adds the table's step, and a promotion or move adds the table
+So a stayer keeps their pay (changed only by the table difference of a year-1 review of their unit's grade),
+a grade step adds the table's step, and a promotion or move adds the table
 difference between the two positions: the personal premium travels with the person. Promotions and moves
 land on the lowest grade that does not cut base pay (:meth:`models.pay.PayStructure.landing_grade`), so within
 a unit they never cut anyone's pay; a transfer to a unit with a lower pay coefficient does.
 
-Payroll of unit u in year t is then Σ_σ∈u pay(σ)·headcount(σ,t) + R(u,t), with the premium mass R:
+Payroll of unit u in year t is then Σ_σ∈u pay(σ,t)·headcount(σ,t) + R(u,t), with the premium mass R (in CNY:
+a review scales the table part only):
 
 - R(u,0) = Σ_{i ∈ u} r_i, so payroll(0) = Σ salary;
 - R(u,1) = Σ over the year-1 actions that land in u of r_i − Σ_{σ ∈ u} attrition(σ,1)·r̄_σ, where r̄_σ =
@@ -38,19 +40,10 @@ from models.pay import PayStructure
 from optimizer.model.cohorts import COHORT_COLUMNS, Cohort
 
 
-def premiums(roster: pd.DataFrame, pay: PayStructure) -> np.ndarray:
-    """r_i = salary_i − pay(σ_i) per roster row (0 where the roster has no salary)."""
-    table = pay.pay_of(roster)
-    if "salary" not in roster.columns:
-        return np.zeros(len(roster))
-    salary = pd.to_numeric(roster["salary"], errors="coerce").to_numpy(dtype=float)
-    return np.where(np.isnan(salary), 0.0, salary - table)
-
-
 def cohort_premiums(roster: pd.DataFrame, pay: PayStructure) -> dict[Cohort, float]:
     """Σ r_i per cohort of a roster with the cohort columns (:func:`optimizer.model.cohorts.assign_cohorts`);
     empty when no one's salary differs from the table."""
-    r = premiums(roster, pay)
+    r = pay.premium_of(roster)
     if not np.any(r):
         return {}
     sums = pd.Series(r, index=roster.index).groupby([roster[c] for c in COHORT_COLUMNS], sort=True).sum()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from optimizer.plan.folders import MARKER
 
-__all__ = ["GRADED", "INT", "LADDER", "NUM", "PLAN_FILES", "SUMMARY_KEYS", "TABLES", "TEXT", "Column", "Key",
+__all__ = ["ALL_TABLES", "GRADED", "INT", "LADDER", "NUM", "PLAN_FILES", "SUMMARY_KEYS", "TABLES", "TEXT", "Column", "Key",
            "PlanFile", "columns", "render_outputs_reference", "schema"]
 
 TEXT, INT, NUM = "text", "int", "num"
@@ -45,6 +45,8 @@ class PlanFile:
     kinds: tuple[str, ...]
     about: str
     columns: tuple[Column, ...] = ()
+    command: str = "solve"
+    """The command that writes the file: ``solve`` (and ``demo``), or ``simulate`` (added later, optional)."""
 
     @property
     def stem(self) -> str:
@@ -87,10 +89,11 @@ def _money(name: str, meaning: str) -> Column:
 ACTIONS = PlanFile("actions.csv", (GRADED,), (
     "Every roster employee exactly once (year 1), plus one row per planned year-1 hire (`employee_id` = "
     "`HIRE-<unit>-<n>`, empty from-state, `old_salary` empty). `redundancy` rows have an empty to-state and "
-    "`new_salary`. `old_salary` is the roster's `salary` (pay(from-state) where the roster has none); "
-    "`new_salary` follows the pay rule: pay(to-state) + (old_salary − pay(from-state)), the person's premium "
-    "over the pay table travels with them (docs/decisions.md, \"Pay after an action\"); a hire gets "
-    "pay(to-state)."), (
+    "`new_salary`. `old_salary` is the roster's `salary` (pay(from-state) in year 0 where the roster has none); "
+    "`new_salary` follows the pay rule: pay(to-state) at the unit's pay coefficient of year 1 + (old_salary − "
+    "pay(from-state) in year 0): the person's premium over the pay table travels with them, a year-1 review "
+    "changes the table part only (docs/decisions.md, \"Pay after an action\"); a hire gets pay(to-state) in "
+    "year 1."), (
     Column("employee_id", TEXT, "—", "roster id, or `HIRE-<unit>-<n>` for a planned hire"),
     Column("name", TEXT, "—", "the employee's name from the roster (empty for hires and where the roster has none)"),
     Column("year", INT, "year", "1: the plan names people in its first year only"),
@@ -98,11 +101,14 @@ ACTIONS = PlanFile("actions.csv", (GRADED,), (
                                 "redundancy | hire"),
     *_state("from_", "hire"),
     *_state("to_", "redundancy"),
-    _money("old_salary", "the roster's salary, else pay(from-state) (hire: empty)"),
-    _money("new_salary", "pay(to-state) + old_salary − pay(from-state); hire: pay(to-state) (redundancy: empty)"),
+    _money("old_salary", "the roster's salary, else pay(from-state) in year 0 (hire: empty)"),
+    _money("new_salary", "pay(to-state) in year 1 + old_salary − pay(from-state) in year 0; hire: pay(to-state) in "
+                         "year 1 (redundancy: empty)"),
     Column("from_unit_name", TEXT, "—", "name of from_unit (units table; hire: empty)"),
     Column("to_unit_name", TEXT, "—", "name of to_unit (units table; redundancy: empty)"),
-    Column("reason", TEXT, "—", "why this action, in words"),
+    Column("reason", TEXT, "—", "why this action, in words: the person's rank among the eligible of their "
+                                "position (unit, sequence, tier, grade) for the action, or the line they stay "
+                                "below, or the stated rule that held them back (`merit.csv`)"),
 ))
 HEADCOUNT = PlanFile("headcount.csv", BOTH, "Years 0..H, the states with a non-zero headcount.", (
     YEAR,
@@ -128,19 +134,22 @@ BUDGET = PlanFile("budget.csv", (GRADED,), (
     "`cap` is filled on `ALL` rows of years ≥ 1 and on the rows of units with a cap of their own "
     "(`budget.unit_growth`, the units table's `budget_cap`); "
     "`overmanning_cost` and `short_time_cost` on `ALL` rows only (0 without requirements).\n"
-    "- table_payroll(t) = Σ_σ pay(σ)·headcount(σ,t); pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient\n"
-    "  of the unit (from `units.csv`): what the plan's people cost on the pay table (year 0: the structural payroll).\n"
-    "- payroll(t) = table_payroll(t) + R(u,t), R the people's pay above the table (0 without `salary`):\n"
-    "  R(u,0) = Σ (salary − pay(σ)) of the roster, so payroll(0) = Σ salary; R(u,1) = Σ (new_salary − pay(to-state))\n"
-    "  of the year-1 `actions.csv` rows landing in u − Σ_{σ ∈ u} year-1 attrition(σ) × r̄_σ (r̄_σ the roster's mean\n"
-    "  salary − pay(σ) in σ, 0 where σ had nobody); R(u,t) = R(u,t−1)·(1 − ā_u) for t ≥ 2, ā_u the roster's mean\n"
-    "  attrition rate in u. So payroll(u,1) = Σ new_salary of the actions landing in u − Σ_{σ ∈ u}\n"
-    "  attrition(σ,1) × (pay(σ) + r̄_σ): year 1 reconciles with the named people.\n"
+    "- table_payroll(t) = Σ_σ pay(σ,t)·headcount(σ,t); pay(σ,t) = base_salary(sequence, tier, grade) ×\n"
+    "  pay_coefficient of the unit in year t (from `units.csv`): what the plan's people cost on the pay table\n"
+    "  (year 0: the structural payroll).\n"
+    "- payroll(t) = table_payroll(t) + R(u,t), R the people's pay above the table in CNY (0 without `salary`;\n"
+    "  a review of a unit's grade changes the table part only): R(u,0) = Σ (salary − pay(σ,0)) of the roster, so\n"
+    "  payroll(0) = Σ salary; R(u,1) = Σ (new_salary − pay(to-state,1)) of the year-1 `actions.csv` rows landing\n"
+    "  in u − Σ_{σ ∈ u} year-1 attrition(σ) × r̄_σ (r̄_σ the roster's mean salary − pay(σ,0) in σ, 0 where σ had\n"
+    "  nobody); R(u,t) = R(u,t−1)·(1 − ā_u) for t ≥ 2, ā_u the roster's mean attrition rate in u. So\n"
+    "  payroll(u,1) = Σ new_salary of the actions landing in u − Σ_{σ ∈ u} attrition(σ,1) × (pay(σ,1) + r̄_σ):\n"
+    "  year 1 reconciles with the named people.\n"
     "- hiring_cost = hires × `hiring.cost.<sequence>` (charged to the hiring unit).\n"
     "- retraining_cost = the one-off cost of moves: operations → technical moves × `mobility.retraining_cost`,\n"
     "  management ↔ technical moves × `mobility.move_cost`, unit transfers × `mobility.transfer_cost`,\n"
     "  downgrades × `mobility.downgrade.cost` (charged to the destination unit).\n"
-    "- redundancy_cost = Σ redundancies × `redundancy.cost_factor` × pay(from state) (charged to the unit left).\n"
+    "- redundancy_cost = Σ redundancies × `redundancy.cost_factor` × pay(from state, t) (charged to the unit\n"
+    "  left).\n"
     "- total = payroll + hiring_cost + retraining_cost + redundancy_cost; budget: total ≤ cap on every row with a\n"
     "  cap; cap(ALL, t) = payroll(ALL, 0)·(1 + `budget.growth`)^t (or `budget.caps`), cap(u, t) = the units table's\n"
     "  `budget_cap`, else payroll(u, 0)·(1 + `budget.unit_growth`)^t.\n"
@@ -173,14 +182,22 @@ MIX = PlanFile("mix.csv", (GRADED,), (
     Column("lower", NUM, "share", "lowest share allowed (empty before the deadline)"),
     Column("upper", NUM, "share", "highest share allowed (empty before the deadline)"),
 ))
-UNITS = PlanFile("units.csv", (GRADED,), "One row per unit of the input `units` table.", (
+UNITS = PlanFile("units.csv", (GRADED,), (
+    "One row per unit of the input `units` table and year 0..H: the unit's grade path. Year 0 is the units "
+    "table's grade (fixed, or computed from the scores); a unit is reviewed every `unit_grading.review_cycle` "
+    "years after its `last_review` (units table, default 0), and at a review inside the horizon its grade comes "
+    "from the review's projected scores or grade (`unit_grading.reviews`), else from its unchanged scores; it "
+    "holds until the next review. People already above a lowered `max_tier` keep their tier and pay; no one "
+    "new lands there."), (
+    YEAR,
     Column("unit_id", TEXT, "—", "unit id"),
     Column("name", TEXT, "—", "the unit's name (units table)"),
-    Column("score", NUM, "points", "the unit's weighted criteria score (may be rounded to 4 decimals)"),
-    Column("grade", TEXT, "—", "the unit's grade (A, B, …)"),
-    Column("pay_coefficient", NUM, "factor", "multiplies base salaries in the unit"),
-    Column("max_tier", INT, "tier", "the highest technical tier the unit may hold: no promotion, move, transfer "
-                                    "or hire may land above it"),
+    Column("score", NUM, "points", "the weighted criteria score of the unit's last review (may be rounded to 4 "
+                                   "decimals)"),
+    Column("grade", TEXT, "—", "the unit's grade that year (A, B, …)"),
+    Column("pay_coefficient", NUM, "factor", "multiplies base salaries in the unit that year"),
+    Column("max_tier", INT, "tier", "the highest technical tier the unit may receive people on that year: no "
+                                    "promotion, move, transfer or hire of that year may land above it"),
 ))
 REQUIREMENTS = PlanFile("requirements.csv", BOTH, (
     "One row per requirement of `requirements.demand` and year it names (only the header when there is none); "
@@ -195,6 +212,31 @@ REQUIREMENTS = PlanFile("requirements.csv", BOTH, (
     Column("short_time", NUM, "heads", "heads working short time"),
     _money("cost", "`overmanning_cost`·overmanning + `short_time_cost`·short_time"),
 ))
+MERIT = PlanFile("merit.csv", (GRADED,), (
+    "One row per position (unit, sequence, tier, grade) and year-1 action taken there (its kind and landing "
+    "state): the merit line a unit head sees. The eligible are the position's people whose seniority and "
+    "qualification allow the action (`promotion.min_years_for_grade_step`, `promotion.min_years_in_grade`, "
+    "`technical_eligible` for operations → technical), ranked by performance (desc), years in grade (desc), "
+    "employee_id (asc). Promotions, grade steps, moves and transfers go to the best eligible, redundancies and "
+    "downgrades to the weakest; an eligible person who stays on the wrong side of the line is an exception, "
+    "allowed only where a stated rule holds them back: at most ⌊(1−a)·n⌋ of a cohort of n people (state, "
+    "seniority bucket, qualification; a its attrition rate) act in year 1, its expected leavers being held "
+    "back (docs/model.md, `add_outflow_availability`)."), (
+    *(Column(c, t, u, m) for c, t, u, m in (
+        ("unit_id", TEXT, "—", "unit id"), ("sequence", TEXT, "—", "management | technical | operations"),
+        ("tier", INT, "tier", "tier"), ("grade", INT, "grade", "grade within the tier"))),
+    Column("action", TEXT, "—", "grade_step | tier_promotion | sequence_move | unit_transfer | downgrade | "
+                                "redundancy"),
+    *_state("to_", "redundancy"),
+    Column("eligible", INT, "heads", "people of the position eligible for the action"),
+    Column("acted", INT, "heads", "people who took it"),
+    Column("acted_performance", NUM, "points", "the line: the lowest performance among those who took it (the "
+                                               "highest for redundancies and downgrades)"),
+    Column("stayer_performance", NUM, "points", "the highest performance among the eligible who stay (the "
+                                                "lowest for redundancies and downgrades); empty when none stays"),
+    Column("exceptions", INT, "heads", "eligible people who stay on the wrong side of the line, each held back "
+                                       "by the cohort limit (their `reason` in actions.csv says so)"),
+))
 MARK = PlanFile(MARKER, BOTH, (
     'Says that wfplan wrote the folder: `{"kind": "plan"}`. wfplan replaces an existing folder only when it '
     "holds this file with the same kind (a plan over a plan); any other folder is refused before solving "
@@ -205,41 +247,75 @@ REFERENCE = PlanFile("reference.npz", (GRADED,), (
     "The solved model reduced to what a later what-if needs to reuse this plan (`wfplan solve --reference "
     "PLAN_DIR`, `optimizer/solvers/reuse.py`): variable bounds and integrality, the rows (ranges and coefficients "
     "as a sparse matrix), a digest of all names and one of the goals, the objective and solver settings, the "
-    "stages, the model's solution vector and the names and values of the year-1 flows (a what-if that is solved "
+    "stages, the model's solution vector, the written plan's when merit solved the later years again "
+    "(`optimizer/plan/merit.py`), and the names and values of the year-1 flows (a what-if that is solved "
     "again keeps them where it can: the `stability` stage). NumPy `.npz`, no pickled objects; about 12 bytes per coefficient, "
     "24 per row and 25 per variable (14 MB for 100,000 employees)."))
 WORKBOOK = PlanFile("report.xlsx", BOTH, (
     "Written from the files above alone. Graded plans: the sheets Summary (with the diagnosis in sentences, one a "
     "row, when there is one), Budget (`budget.csv` with headroom = "
     "cap − total, `overmanning_cost` and `short_time_cost` included), Requirements (`requirements.csv`; only "
-    "when it has rows), Mix, Headcount, Actions, Flows, Units and Scenario (the diagnosis as it is in "
+    "when it has rows), Mix, Headcount, Actions, Merit (`merit.csv`), Flows, Units (`units.csv`), Grades (each "
+    "unit's grade by year, then every grade change with the unit's payroll in the years it holds, with and "
+    "without it: `optimizer/plan/grades.py`) and Scenario (the diagnosis as it is in "
     "`summary.json` too). Own-ladder plans: Summary, "
-    "Requirements, Headcount, Flows, Costs and Scenario."))
+    "Requirements, Headcount, Flows, Costs and Scenario. After `wfplan simulate`, graded plans also have the sheet "
+    "Simulation (`simulation.csv` and its fan charts: the 5 %, median and 95 % lines of each sequence's share with "
+    "its band, and of the total with the cap)."))
 PAGE = PlanFile("report.html", BOTH, (
     "Written from the files above alone, one self-contained page. Graded plans: status and targets, the "
     "diagnosis (its sentences, then every number of it in a collapsed block), the mix path, the budget against "
     "the cap (the slack costs stacked hatched on top, outside the "
     "cap, when any is non-zero), requirements against headcount (a table and a chart; only when "
-    "`requirements.csv` has rows), tier pyramids, the flows and the units. Own-ladder plans: headcount by "
+    "`requirements.csv` has rows), tier pyramids, the merit lines (`merit.csv`, in a collapsed table), the flows "
+    "and the units (each unit's grade path, and the grade changes with their cost, as in the workbook's Grades "
+    "sheet). Own-ladder plans: headcount by "
     "category and year, requirements against headcount with overmanning and short time, the flows and the cost "
     "by year and part (the last row is `objective.cost`); both reports state that there are no per-person "
-    "actions."))
+    "actions.") + " After `wfplan simulate`, both reports also show the simulation: the probability that every "
+    "band and the cap hold, per year, and fan charts (the 5–95 % range and the median of each sequence's share "
+    "against its band, of the total against the cap; docs/simulation.md).")
+SIMULATION_JSON = PlanFile("simulation.json", (GRADED,), (
+    "Only after `wfplan simulate PLAN_DIR` (docs/simulation.md): the plan under binomial attrition, R "
+    "repetitions. Keys: `reps`, `seed`, `chunk_reps` (repetitions per seeded chunk), `seconds`, `p_mix_met` "
+    "(every band held in every year it applies), `p_budget_held` (every year's cap held), `p_all_met` (both), "
+    "`standard_error` (of `p_all_met`, √(p(1−p)/R)), and `years`: per year 1..H `{year, mix_applies, "
+    "p_mix_met` (null before the deadline)`, p_budget_held, sequences: {<sequence>: {p_in_band, lower, upper, "
+    "plan_share, share: {p05, p50, p95}, headcount: {plan, p05, p50, p95}}}, headcount: {plan, p05, p50, p95}, "
+    "payroll: {plan, p05, p50, p95}, total: {plan, cap, p05, p50, p95}}`. Quantiles are of the repetitions' "
+    "values (numpy's linear interpolation); `plan` is the plan's own (expected) value. Same plan, same seed, "
+    "same `reps`: the same numbers, however many processes ran them."), command="simulate")
+SIMULATION_CSV = PlanFile("simulation.csv", (GRADED,), (
+    "Only after `wfplan simulate`: `simulation.json` as a table, one row per year and measure."), (
+    Column("year", INT, "year", "the plan year 1..H"),
+    Column("measure", TEXT, "—", "share | headcount (per sequence, and of the group as `ALL`) | payroll | total "
+                                 "(payroll + one-off costs) | mix (only `probability`: every band held)"),
+    Column("sequence", TEXT, "—", "management | technical | operations | ALL"),
+    Column("plan", NUM, "as measure", "the plan's value (empty for `mix`)"),
+    Column("p05", NUM, "as measure", "5 % quantile over the repetitions"),
+    Column("p50", NUM, "as measure", "median"),
+    Column("p95", NUM, "as measure", "95 % quantile"),
+    Column("probability", NUM, "share", "share rows: the share lies in its band; total: total ≤ cap; mix: every "
+                                        "band holds (empty where nothing applies)"),
+), command="simulate")
 
-PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, SUMMARY, REFERENCE,
-                                    WORKBOOK, PAGE, MARK)
+PLAN_FILES: tuple[PlanFile, ...] = (ACTIONS, HEADCOUNT, FLOWS, BUDGET, MIX, UNITS, REQUIREMENTS, MERIT, SUMMARY,
+                                    REFERENCE, WORKBOOK, PAGE, MARK, SIMULATION_JSON, SIMULATION_CSV)
 """Every file of a plan folder, in the order docs/outputs.md lists them."""
-TABLES: dict[str, PlanFile] = {file.stem: file for file in PLAN_FILES if file.columns}
-"""The CSV files by name without ``.csv``."""
+ALL_TABLES: dict[str, PlanFile] = {file.stem: file for file in PLAN_FILES if file.columns}
+"""Every CSV file by name without ``.csv``, those ``wfplan simulate`` adds included."""
+TABLES: dict[str, PlanFile] = {name: file for name, file in ALL_TABLES.items() if file.command == "solve"}
+"""The CSV files a solve writes, by name without ``.csv``."""
 
 
 def columns(name: str) -> list[str]:
     """The columns of ``name``.csv, in order."""
-    return [column.name for column in TABLES[name].columns]
+    return [column.name for column in ALL_TABLES[name].columns]
 
 
 def schema(name: str) -> dict[str, str]:
     """``column → type`` of ``name``.csv, in column order."""
-    return {column.name: column.kind for column in TABLES[name].columns}
+    return {column.name: column.kind for column in ALL_TABLES[name].columns}
 
 
 def _stage_keys() -> tuple[Key, ...]:
@@ -279,6 +355,19 @@ SUMMARY_KEYS: tuple[Key, ...] = (
         Key("redundancy", "Σ redundancies", (LADDER,)),
     )),
     Key("counts", "year-1 actions by kind (stay, grade_step, …), as counted in actions.csv", (GRADED,)),
+    Key("merit", "merit across each position (`optimizer/plan/merit.py`; docs/decisions.md, \"Merit across a "
+                 "position\"; `merit.csv`)", (GRADED,), (
+        Key("resolved", "true when the merit split of year 1 differed from the model's, the solved later years "
+                        "did not fit it, and they were solved again with year 1 fixed at it"),
+        Key("people_moved", "people the merit split put in another cohort than the model's split"),
+        Key("exceptions", "eligible people who stay on the wrong side of a merit line, each held back by a "
+                          "stated rule (Σ `exceptions` of merit.csv: a person held back from two actions counts "
+                          "twice)"),
+        Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
+        Key("cost_of_merit", "only when the merit split differs from the model's: each goal after minus before "
+                             "merit (≥ 0 up to the solver's tolerance; before merit is the model without it, a "
+                             "relaxation; 0 when the solved later years still fit the merit split and are kept)"),
+    )),
     Key("solver", "what the solver did", None, (
         Key("mode", "`lp` | `milp` (year-1 decisions whole: `solver.integer_year1`)"),
         Key("backend", "the solver backend"),
@@ -313,7 +402,10 @@ SUMMARY_KEYS: tuple[Key, ...] = (
             ("cohorts", "grouping the roster into cohorts", (GRADED,)),
             ("build", "building the model", None),
             ("solve", "solving every stage", None),
+            ("merit", "dealing year 1 by merit over each position", (GRADED,)),
+            ("merit re-solve", "solving again with year 1 fixed at the merit split, when it differs", (GRADED,)),
             ("diagnosis", "the diagnosis, when one is made", (GRADED,)),
+            ("confidence", "the simulations of a plan to a confidence level (calibration and check)", (GRADED,)),
             ("plan", "turning the solution into the plan's tables", None),
             ("write", "writing the tables and summary.json", None),
             ("verify", "the independent verification", None),
@@ -326,8 +418,26 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     )),
     Key("diagnosis", "only when a target is missed (exit 3) or the model is infeasible (exit 4), and the run was "
                      "asked for it (`wfplan solve` does unless `--no-diagnosis`); see below", (GRADED,)),
+    Key("confidence", "only when the scenario sets `mix.confidence` or `budget.confidence` (docs/confidence.md)",
+        (GRADED,), (
+            Key("mix", "{level (null: not asked), achieved (share of the check's simulations in which every band held "
+                       "in every year), standard_error, expected_value_plan (the same for the plan solved without "
+                       "margins, on the same simulations), met (achieved ≥ level)}"),
+            Key("budget", "the same for every year's cap"),
+            Key("check", "{reps, seed}: the fresh simulations of the check (`simulation.check_reps`, "
+                         "`simulation.seed` + 1)"),
+            Key("rounds", "solves with margins made (0: none found a plan and the expected-value plan stands)"),
+            Key("margins", "{z_mix, z_budget, mix: [{sequence, year, side, heads}], budget: [{year, amount}]}: what "
+                           "the plan keeps inside each band side (heads) and under each cap (CNY)"),
+            Key("cost", "{plan, expected_value_plan, difference, percent}: the `cost` goal (CNY over the horizon) of "
+                        "the plan and of the expected-value plan: what the confidence costs"),
+        )),
     Key("lp_file", "only with `--save-lp`: the model file written instead of solving (no plan folder; printed "
                    "by `--json`)"),
+    Key("run", "the run this plan is recorded as in the run store (docs/registry.md); absent in a plan written "
+               "without the store (`api.Plan.write`, sweep points: their run is `<sweep id>-p<point>`)", None, (
+        Key("id", "the run id, `YYYYMMDD-HHMMSS-xxxxxx` (UTC start time and six random hex digits)"),
+    )),
 )
 """Every key ``summary.json`` may hold, in the order docs/outputs.md lists them."""
 
@@ -373,17 +483,24 @@ relaxations     one entry per key searched, those that restore every target firs
                 0.001), rounded so that it still suffices, and shown to suffice by a solve; `set` is the
                 `--set` list that applies it; `insufficient` is the value closest to `to` (or to `limit`) that
                 a solve showed not to restore the targets (`from` when none did); `undecided` lists the values
-                whose probes the time limit stopped before either was shown (taken as "not met").
+                whose probes the time limit stopped before either was shown (taken as "not met"); the whole
+                diagnosis ends within `solver.time_limit` seconds, and the probes past it are undecided.
                 Keys, when they apply and are not at the end of their range: promotion.tier_rate,
                 mobility.operations_to_technical, mobility.management_to_technical,
                 hiring.max_rate.technical|operations (hiring on), budget.growth (no explicit caps),
                 mix.tolerance, mix.operations_floor, promotion.tier_rate_floor, promotion.grade_rate_floor
-                (downward), hiring.enabled, redundancy.enabled, mobility.unit_transfers (switched on), and
-                mix.deadline (exit 3 only; past the horizon `set` also extends `horizon`).
+                (downward), hiring.enabled, redundancy.enabled, mobility.unit_transfers (switched on),
+                mix.deadline (exit 3 only; past the horizon `set` also extends `horizon`), and, when the
+                budget is missed, `unit_grading.reviews[unit=U,year=T].grade` for the 3 units of largest
+                payroll whose first review within the horizon gives a grade above the lowest band (`from`
+                that grade, `limit` the lowest band: one probe).
 earliest_year   the earliest year from which the mix band can hold with every other target met (the `to`
                 of mix.deadline); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
+earliest_year_undecided  true when the time limit stopped the earliest-year search before an answer
+                (`earliest_year` is then null without meaning "never")
 search          {probes, workers, seconds}: the searches run in worker processes when one probe (a model
-                build and the first stage's solve) is expected to take over 2 s
+                build and the first stage's solve) is expected to take over 2 s; `workers` is their number,
+                or the Dask scheduler's address when they ran on a cluster (`wfplan solve --scheduler`)
 ```
 """
 """The ``diagnosis`` key of summary.json."""
@@ -396,6 +513,13 @@ technical moves out ≤ `mobility.operations_to_technical`·n; management → te
 transfers out ≤ `mobility.transfer_rate`·n; downgrades out ≤ `mobility.downgrade.rate`·n; redundancies ≤
 `redundancy.max_rate`·n. Hires into sequence s in year t ≤ `hiring.max_rate.<s>` × headcount(s, t−1) of the
 whole group.
+
+## Unit grades and tier caps (checked by the verifier)
+`units`: `units.csv` lists every input unit for every year 0..H with the grade path recomputed from the units
+table (scores, `grade`, `last_review`) and `unit_grading` (bands, `review_cycle`, `reviews`), and the band's
+pay coefficient and max tier. `tier_caps`: no tier promotion, sequence move, unit transfer or hire of year t lands
+on a technical tier above the destination unit's `max_tier` of year t; people who were there before keep their
+tier. `payroll` prices every year at that year's coefficient.
 
 ## Landing grades (checked by the verifier)
 `flow_rules`: a tier promotion, sequence move or downgrade lands on the lowest grade of its to-tier (`to_sequence`,
@@ -410,7 +534,7 @@ top grade; so a downgrade to a tier whose every grade pays less lands on its top
   and lands on tier k+1; a sequence move lands on the tier of `mobility.mapping`, and operations → technical
   needs `technical_eligible`; promotions, moves and downgrades land on the pay rule's grade (below); a
   downgrade lands 1..`max_tiers_down` tiers lower; a transfer keeps sequence, tier and grade in another unit;
-  no technical landing above the destination unit's `max_tier`; redundancies, transfers and downgrades only when
+  no technical landing above the destination unit's `max_tier` of year 1; redundancies, transfers and downgrades only when
   the scenario enables them.
 - `merit`: the cohort is recomputed from the roster (unit, sequence, tier, grade, seniority = ⌊min(years_in_grade,
   A)⌋ with A = max(`min_years_in_grade`, `min_years_for_grade_step`), qualified = `technical_eligible` and
@@ -421,10 +545,10 @@ top grade; so a downgrade to a tier whose every grade pays less lands on its top
   `eligibility` rule are left to that check.
 
 ## Pay, names and workload (checked by the verifier)
-- `pay`: `old_salary` = the roster's `salary` to the cent (pay(from-state) where blank); `new_salary` = pay(to-state)
-  + old_salary − pay(from-state) (hire: pay(to-state)); payroll(ALL, 0) = Σ roster salary to the cent; for every unit,
-  payroll(u, 1) = Σ `new_salary` of the year-1 actions landing in u − Σ_{σ ∈ u} year-1 attrition(σ) × the roster's
-  mean salary in σ. `payroll` recomputes every `budget.csv` row (`table_payroll` and the premium mass) on its own.
+- `pay`: `old_salary` = the roster's `salary` to the cent (pay(from-state, 0) where blank); `new_salary` =
+  pay(to-state, 1) + old_salary − pay(from-state, 0) (hire: pay(to-state, 1)); payroll(ALL, 0) = Σ roster salary to
+  the cent; for every unit, payroll(u, 1) = Σ `new_salary` of the year-1 actions landing in u − Σ_{σ ∈ u} year-1
+  attrition(σ) × (pay(σ, 1) + the roster's mean premium in σ). `payroll` recomputes every `budget.csv` row (`table_payroll` and the premium mass) on its own.
 - `budget`: the caps of the `ALL` rows and of every unit with one (`budget.unit_growth`, the units table's
   `budget_cap`), and total ≤ cap on each, unless `goal_deviations.budget` lists the row (with its `unit_id`).
 - `names`: `units.csv` `name`, `budget.csv` `unit_name` (`group total` on `ALL` rows), `actions.csv`
@@ -504,7 +628,8 @@ def _key_rows(keys: tuple[Key, ...], prefix: str = "", parent: tuple[str, ...] =
 
 def _file_section(file: PlanFile) -> str:
     """A file's heading, who writes it, its prose and its columns (summary.json: its keys)."""
-    lines = [f"## `{file.name}`", f"Written by: {', '.join(file.kinds)} plans.", "", file.about]
+    by = "" if file.command == "solve" else f", by `wfplan {file.command}`"
+    lines = [f"## `{file.name}`", f"Written by: {', '.join(file.kinds)} plans{by}.", "", file.about]
     if file.columns:
         lines += ["", "| column | type | unit | meaning |", "|---|---|---|---|"]
         lines += [f"| `{c.name}` | {c.kind} | {c.unit} | {_cell(c.meaning)} |" for c in file.columns]

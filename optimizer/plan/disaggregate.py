@@ -1,11 +1,12 @@
 """Year-1 cohort flows → one named action per employee (plus one row per planned hire).
 
-Inside a cohort people are interchangeable for every constraint, so any assignment of the cohort's flow
-counts to its members is optimal for the model; we hand them out by merit. Members are ranked by
-performance (desc), then years in grade (desc), then employee_id (asc) — a stable, reproducible
-tie-break — and flows are given from the top in the order tier promotion, sequence move, grade step,
-unit transfer; redundancies are taken from the bottom of the ranking, then downgrades from just above
-them. Everyone else stays.
+The flows arrive dealt by merit over each position (:func:`optimizer.plan.merit.merit_flows`: per position
+and action, the best eligible people, the weakest for redundancies and downgrades), so inside a cohort the
+acted-on are a top (or bottom) slice of its members. Members are ranked by performance (desc), then years
+in grade (desc), then employee_id (asc) — a stable, reproducible tie-break — and flows are given from the
+top in the order tier promotion, sequence move, grade step, unit transfer; redundancies are taken from the
+bottom of the ranking, then downgrades from just above them. Everyone else stays. The ``reason`` column
+places each person against their position's merit line (:func:`optimizer.plan.merit.assess`).
 Vectorised: the only Python loops run over cohorts and arcs, never over employees.
 """
 
@@ -18,7 +19,6 @@ import pyarrow.compute as pc
 
 from models.pay import PayStructure
 from optimizer.model.cohorts import COHORT_COLUMNS, Cohort
-from optimizer.model.payroll import premiums
 from optimizer.model.network import (
     DOWNGRADE,
     GRADE_STEP,
@@ -29,12 +29,11 @@ from optimizer.model.network import (
     UNIT_TRANSFER,
     Arc,
 )
+from optimizer.plan.merit import FROM_BOTTOM, POSITION, MeritRule, assess, limits, position_order
 from optimizer.plan.output import formatted
 from optimizer.plan.results import FROM_STATE, STATE, TO_STATE
 
 HAND_OUT_ORDER = (TIER_PROMOTION, SEQUENCE_MOVE, GRADE_STEP, UNIT_TRANSFER, REDUNDANCY, DOWNGRADE)
-FROM_BOTTOM = (REDUNDANCY, DOWNGRADE)
-"""Kinds handed out from the bottom of the merit order (in HAND_OUT_ORDER: redundancies lowest)."""
 ACTION_COLUMNS = ["employee_id", "name", "year", "action", *FROM_STATE, *TO_STATE, "old_salary", "new_salary", "reason"]
 STAY = -1
 MERIT = [*((c, "ascending") for c in COHORT_COLUMNS), ("performance", "descending"), ("years_in_grade", "descending"),
@@ -87,13 +86,13 @@ def _assign(ordered: pd.DataFrame, arcs: list[Arc], counts: list[int]) -> np.nda
 
 def _targets(arcs: list[Arc], pay: PayStructure) -> pd.DataFrame:
     """One row per arc (plus a final STAY row): action, to-state (None where the arc has no target) and
-    new_salary = pay(to-state) (NaN where there is none)."""
+    new_salary = pay(to-state) in year 1 (NaN where there is none)."""
     rows = [(a.kind, *(a.target.state if a.target is not None else (None,) * 4)) for a in arcs]
     frame = pd.DataFrame(rows + [("stay", None, None, None, None)], columns=["action", *TO_STATE])
     frame = frame.astype({"to_tier": "Int64", "to_grade": "Int64"})
     present = frame["to_unit"].notna().to_numpy()
     salary = np.full(len(frame), np.nan)
-    salary[present] = pay.pay_of(frame.loc[present, TO_STATE].set_axis(STATE, axis=1))
+    salary[present] = pay.pay_of(frame.loc[present, TO_STATE].set_axis(STATE, axis=1), year=1)
     return frame.assign(new_salary=salary)
 
 
@@ -110,10 +109,14 @@ def _kept(stays: pa.Array, own: pd.Series, per_arc: pd.Series, row: np.ndarray) 
     return pc.if_else(stays, kept, pa.array(per_arc, from_pandas=True).take(row).cast(kept.type))
 
 
-def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
-    """One row per roster employee (year 1) plus one per planned hire, in the ``actions.csv`` layout.
+def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: PayStructure,
+                     rule: MeritRule) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per roster employee (year 1) plus one per planned hire, in the ``actions.csv`` layout, and the
+    merit line of every position and action (``merit.csv``, :func:`optimizer.plan.merit.assess`).
 
-    ``roster`` must carry the cohort columns of :func:`optimizer.model.cohorts.assign_cohorts`. The work per
+    ``roster`` must carry the cohort columns of :func:`optimizer.model.cohorts.assign_cohorts`; the flows are
+    dealt by merit over each position already (:func:`optimizer.plan.merit.merit_flows`), so inside a cohort
+    the acted-on are its best (top-down actions) or weakest (redundancies, downgrades). The work per
     employee is array work only: pay and labels are computed once per cohort or arc, then repeated.
     """
     arcs = sorted(
@@ -127,8 +130,9 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
     row = np.where(stays, len(arcs), assigned)  # the row of _targets
     targets = _targets(arcs, pay)
     cohorts = ordered[ordered["rank"] == 1]
-    cohort_pay = pay.pay_of(cohorts)[ordered["cohort"].to_numpy()]
-    premium = premiums(ordered, pay)  # the pay rule of optimizer.model.payroll: the premium travels
+    cohort_pay = pay.pay_of(cohorts)[ordered["cohort"].to_numpy()]  # year 0: the table pay of their position
+    stay_pay = pay.pay_of(cohorts, year=1)[ordered["cohort"].to_numpy()]  # a year-1 review may change it
+    premium = pay.premium_of(ordered)  # the pay rule of models.pay.PayStructure: the premium travels
     actions = pd.DataFrame(
         {
             "employee_id": ordered["employee_id"],
@@ -140,30 +144,62 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
             **{new: _pandas(_kept(pa.array(stays), ordered[old], targets[new], row))
                for old, new in zip(STATE, TO_STATE)},
             "old_salary": cohort_pay + premium,
-            "new_salary": np.where(stays, cohort_pay, targets["new_salary"].to_numpy()[row]) + premium,
-            "reason": _reasons(ordered, cohorts, ~stays),
+            "new_salary": np.where(stays, stay_pay, targets["new_salary"].to_numpy()[row]) + premium,
         }
     )
+    people = pd.concat([ordered[[*COHORT_COLUMNS, "performance", "years_in_grade"]],
+                        actions[["employee_id", "action", *TO_STATE]]], axis=1)
+    lines, persons = assess(people, rule)
+    actions["reason"] = _reasons(people, persons, rule).to_numpy()
     hires = hire_rows({a: n for a, n in year1_flows.items() if a.kind == HIRE and n > 0}, pay)
     if hires.empty:
-        return actions[ACTION_COLUMNS]
-    return pd.concat([actions, hires], ignore_index=True)[ACTION_COLUMNS]
+        return actions[ACTION_COLUMNS], lines
+    return pd.concat([actions, hires], ignore_index=True)[ACTION_COLUMNS], lines
 
 
-def _reasons(ordered: pd.DataFrame, cohorts: pd.DataFrame, moved: np.ndarray) -> pd.Series:
-    """Why each person got their action: their merit rank inside their cohort."""
-    number = ordered["cohort"].to_numpy()
-    where = pa.array(cohorts["unit_id"] + " " + cohorts["sequence"] + " T" + cohorts["tier"].astype(str) + " G"
-                     + cohorts["grade"].astype(str), type=pa.string(), from_pandas=True).take(number)
-    ranked = pc.binary_join_element_wise("rank ", pa.array(ordered["rank"]).cast(pa.string()), " of ",
-                                         pa.array(ordered["cohort_size"]).cast(pa.string()), "")
-    performance = formatted(ordered["performance"].to_numpy(dtype=float), "%g")
-    selected = pc.binary_join_element_wise(ranked, " eligible in ", where, " (performance ", performance, ")", "")
-    passed = pc.binary_join_element_wise(ranked, " in ", where, ": not selected", "")
-    cohort_moves = (np.bincount(number, weights=moved, minlength=len(cohorts)) > 0)[number]
-    unchanged = pc.binary_join_element_wise("no change planned for ", where, "")
-    chosen = pa.StructArray.from_arrays([pa.array(moved), pa.array(cohort_moves)], names=["moved", "cohort_moves"])
-    return _pandas(pc.case_when(chosen, selected, passed, unchanged))
+def _label(frame: pd.DataFrame) -> pd.Series:
+    """'U01 technical T3 G2' per row (the position)."""
+    return (frame["unit_id"].astype(str) + " " + frame["sequence"].astype(str) + " T" + frame["tier"].astype(str)
+            + " G" + frame["grade"].astype(str))
+
+
+def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule) -> pd.Series:
+    """Why each person (rows of ``people``) got their action, against the merit line of their position
+    (:func:`optimizer.plan.merit.assess`): the acted-on by their rank among the eligible; a person held
+    back by their cohort's limit by that rule; a stayer eligible for an action by the line they are below;
+    anyone else by the position's plan."""
+    order = np.select([persons["took"], persons["held"], persons["passed"]], [0, 1, 2], 3)
+    persons = persons.assign(order=order, n_eligible=persons.groupby("key")["employee_id"].transform("size"))
+    best = persons.sort_values(["employee_id", "order", "position_rank"], kind="stable")
+    best = best.drop_duplicates("employee_id").set_index("employee_id")
+    text = lambda values: pd.Series(np.asarray(values, dtype=object)).fillna("").astype(str)  # noqa: E731
+    mine = best.reindex(people["employee_id"]).reset_index(drop=True)
+    where = text(_label(people))
+    p = text(formatted(people["performance"].to_numpy(dtype=float), "%g"))
+    kind = text(mine["action"])
+    rank, eligible = text(mine["eligible_rank"].astype("Int64")), text(mine["n_eligible"].astype("Int64"))
+    line = text(formatted(mine["line"].fillna(0).to_numpy(dtype=float), "%g"))
+    placed = position_order(people.assign(row=np.arange(len(people))))
+    position_rank = np.empty(len(people), dtype=object)
+    position_size = np.empty(len(people), dtype=object)
+    position_rank[placed["row"].to_numpy()] = placed["position_rank"].astype(str).to_numpy()
+    position_size[placed["row"].to_numpy()] = placed["position_size"].astype(str).to_numpy()
+    ranked = "rank " + text(position_rank) + " of " + text(position_size) + " in " + where + " (performance " + p
+    limit = text(limits(rule, people).astype(int))
+    bottom = kind.isin(list(FROM_BOTTOM))
+    acted_positions = people[~people["action"].eq("stay")][POSITION].drop_duplicates()
+    busy = people[POSITION].merge(acted_positions.assign(busy=True), how="left")["busy"].eq(True).to_numpy()
+    took = (kind + text(np.where(bottom, ", weakest first", " by merit")) + ": rank " + rank + " of " + eligible
+            + " eligible in " + where + " (performance " + p + ")")
+    held = ("held back in " + where + " (performance " + p + ", above the " + kind + " line at " + line
+            + "): at most " + limit + " people of this cohort (state, seniority, qualification) may act in "
+            "year 1, its expected leavers being held back (add_outflow_availability)")
+    passed = "passed over for " + kind + " in " + where + " (performance " + p + ", line " + line + ")"
+    below = ranked + "): below the " + kind + " line at performance " + line
+    other = (ranked + "): not eligible for this year's actions of the position").where(
+        busy, "no change planned for " + where)
+    code = mine["order"].fillna(4).to_numpy()
+    return pd.Series(np.select([code == 0, code == 1, code == 2, code == 3], [took, held, passed, below], other))
 
 
 def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
@@ -171,7 +207,7 @@ def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
     per arc, repeated by its count)."""
     arcs = sorted(hires, key=lambda a: a.target)
     per_arc = pd.DataFrame([a.target.state for a in arcs], columns=TO_STATE)
-    per_arc["new_salary"] = [pay.pay(*a.target.state) for a in arcs]
+    per_arc["new_salary"] = [pay.pay(*a.target.state, year=1) for a in arcs]
     per_arc["reason"] = [f"planned hire into {u} {s} T{k} G{g}" for u, s, k, g in (a.target.state for a in arcs)]
     rows = per_arc.loc[per_arc.index.repeat([int(hires[a]) for a in arcs])].reset_index(drop=True)
     number = rows.groupby("to_unit", sort=False).cumcount() + 1

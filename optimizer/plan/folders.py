@@ -31,13 +31,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-FolderKind = Literal["plan", "sweep", "frontier", "comparison", "data", "demo"]
+FolderKind = Literal["plan", "sweep", "frontier", "comparison", "data", "demo", "runs"]
 MARKER = ".wfplan"
 """Marker file in every folder wfplan writes: JSON ``{"kind": <FolderKind>}``."""
 STAGING_MARKER = ".wfplan-staging"
 """Marker file in a staging folder while it is written: ``<host> <process id>`` of the writer."""
-CONTAINERS = ("demo", "sweep")
-"""Kinds of folder whose content is other outputs; any other kind is replaced whole, so nothing may be
+CONTAINERS = ("demo", "sweep", "runs")
+"""Kinds of folder whose content is other outputs (``runs``: the versioned run folders of one scenario,
+:mod:`optimizer.registry.layout`); any other kind is replaced whole, so nothing may be
 written inside it."""
 MIN_FREE_BYTES = 50 * 2**20
 """Free space a write needs at least, whatever its size (reports, summaries, the solver's scratch)."""

@@ -168,6 +168,21 @@ class PlanFiles:
     def actions(self) -> pd.DataFrame:
         return self.table("actions")
 
+    @cached_property
+    def simulation(self) -> pd.DataFrame | None:
+        """simulation.csv, None before ``wfplan simulate`` wrote it."""
+        return self.table("simulation") if (self.folder / "simulation.csv").is_file() else None
+
+    @cached_property
+    def simulation_summary(self) -> dict[str, Any] | None:
+        """simulation.json, None before ``wfplan simulate`` wrote it."""
+        path = self.folder / "simulation.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    @cached_property
+    def merit(self) -> pd.DataFrame:
+        return self.table("merit")
+
     @property
     def horizon(self) -> int:
         """The last plan year H (the resolved scenario's ``horizon``)."""

@@ -127,7 +127,7 @@ def _landed_premium(plan: CohortPlan, data: ModelData, actions: pd.DataFrame | N
     as the model values it (a redundancy or transfer moves its cohort's mean premium)."""
     if actions is not None:
         landed = actions[actions["to_unit"].notna()]
-        own = landed["new_salary"].to_numpy(dtype=float) - data.pay.pay_of(landed[TO_STATE].set_axis(STATE, axis=1))
+        own = landed["new_salary"].to_numpy(dtype=float) - data.pay.pay_of(landed[TO_STATE].set_axis(STATE, axis=1), year=1)
         return {str(u): float(v) for u, v in pd.Series(own).groupby(landed["to_unit"].to_numpy()).sum().items()}
     held: dict[str, float] = defaultdict(float)
     for c, premium in data.premium.items():
@@ -143,7 +143,7 @@ def _landed_premium(plan: CohortPlan, data: ModelData, actions: pd.DataFrame | N
 def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame | None = None,
                  actions: pd.DataFrame | None = None) -> pd.DataFrame:
     """``year, unit_id, payroll, table_payroll, hiring_cost, retraining_cost, redundancy_cost, total, cap,
-    overmanning_cost, short_time_cost`` with ALL rows. ``table_payroll`` = Σ pay(σ)·headcount; ``payroll`` adds the
+    overmanning_cost, short_time_cost`` with ALL rows. ``table_payroll`` = Σ pay(σ,t)·headcount; ``payroll`` adds the
     premium mass of the people's actual pay (:func:`premium_mass`, from ``actions``; equal without salaries).
     ``total`` is what the budget cap limits: ``cap`` on the ALL rows and on the rows of units with a cap of their
     own. The requirements' slack costs (``overmanning_cost``·overmanning and ``short_time_cost``·short_time of the
@@ -157,12 +157,12 @@ def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame |
             money[(year, unit)]["table_payroll"] += 0.0
             money[(year, unit)]["payroll"] += premiums.get((year, unit), 0.0)
         for c, n in stock.items():
-            money[(year, c.unit)]["table_payroll"] += data.pay_of(c) * n
-            money[(year, c.unit)]["payroll"] += data.pay_of(c) * n
+            money[(year, c.unit)]["table_payroll"] += data.pay_of(c, year) * n
+            money[(year, c.unit)]["payroll"] += data.pay_of(c, year) * n
     for (arc, year), count in plan.flows.items():
         if arc.kind in COST_COLUMN:
             unit = arc.source.unit if arc.kind == REDUNDANCY else arc.target.unit
-            money[(year, unit)][COST_COLUMN[arc.kind]] += data.one_off_cost(arc) * count
+            money[(year, unit)][COST_COLUMN[arc.kind]] += data.one_off_cost(arc, year) * count
     parts = ["payroll", "hiring_cost", "retraining_cost", "redundancy_cost"]
     frame = pd.DataFrame(
         [(year, unit, *(cols.get(p, 0.0) for p in [*parts, "table_payroll"])) for (year, unit), cols in sorted(money.items())],

@@ -74,7 +74,11 @@ class LinearModel:
     objective_terms: dict[str, Expr] = field(default_factory=dict)
     idle: set[int] = field(default_factory=set)
     """Variables a plan that does nothing unasked keeps at 0: the flows (people acting), less those a hard
-    rule may ask for (promotions under a floor). :func:`optimizer.solvers.staged.idle_start` fixes them."""
+    rule may ask for (promotions under a floor). :func:`optimizer.solvers.start.idle_start` fixes them."""
+    start_rules: dict[int, tuple[float, Expr]] = field(default_factory=dict)
+    """For variables that are not idle but a constructive plan can set by rule (the promotions a floor asks
+    for): var = constant + Σ coef·var′ over variables known before it (earlier years). Read by
+    :func:`optimizer.solvers.start.constructive_start`."""
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
@@ -94,7 +98,8 @@ class LinearModel:
     def copy(self) -> LinearModel:
         """A model that starts as this one and may gain variables and rows without changing this one."""
         return LinearModel(self.name, list(self.var_names), list(self.lb), list(self.ub), list(self.integer),
-                           list(self.rows), dict(self.objective_terms), set(self.idle), dict(self._index))
+                           list(self.rows), dict(self.objective_terms), set(self.idle), dict(self.start_rules),
+                           dict(self._index))
 
     def var(self, name: str) -> int:
         return self._index[name]

@@ -75,6 +75,9 @@ class Reference:
     """The names of the year-1 flow variables (None in a file written before they were kept)."""
     flow_values: np.ndarray | None = None
     """Their values in the plan, in the same order."""
+    merit: Solution | None = None
+    """The written plan when merit re-dealt year 1 and the later years were solved again with year 1 fixed
+    (:mod:`optimizer.plan.merit`): its values and stages; None when the plan is ``solution``'s."""
 
 
 def _digest(data: bytes) -> bytes:
@@ -135,9 +138,13 @@ class _Rows:
 def make_reference(
     model: LinearModel, built_rows: int, scenario: Scenario, mean_pay: float, solution: Solution, label: str,
     flows: Sequence[int] = (),
+    plan: np.ndarray | None = None,
+    merit: Solution | None = None,
 ) -> Reference:
     """The reference of a solved ``model`` whose first ``built_rows`` rows came from the formulation (the
-    solve driver appends its fixing rows after them); ``flows`` are its year-1 flow variables."""
+    solve driver appends its fixing rows after them); ``flows`` are its year-1 flow variables, kept at their
+    values in ``plan`` (the plan written, when it is not ``solution``'s: merit re-deals year 1,
+    :mod:`optimizer.plan.merit`); ``merit`` is the solve with year 1 fixed at the merit split, when there was one."""
     if solution.values is None:
         raise ValueError("only a solved model (one with a plan) can be a reference")
     integer, lb, ub = _bounds(model)
@@ -145,7 +152,7 @@ def make_reference(
     return Reference(_names_digest(model, built_rows), integer, lb, ub, rows.lo, rows.hi, rows.starts,
                      rows.columns.astype(np.int32), rows.coefficients, _goals_digest(model, mean_pay),
                      settings_key(scenario), solution, label, [model.var_names[var] for var in flows],
-                     solution.values[list(flows)])
+                     (solution.values if plan is None else plan)[list(flows)], merit)
 
 
 def reference_flows(reference: Reference, model: LinearModel, flows: Sequence[int]) -> Anchor:
@@ -154,7 +161,10 @@ def reference_flows(reference: Reference, model: LinearModel, flows: Sequence[in
     reference's (same digest), else by name. A flow the reference lacks gets 0 (nobody took it there); flows
     only the reference has are skipped. Integer flows are rounded (the solver's values carry noise ~1e-9).
     Raises InputError when the names differ and the reference file predates the names of its flows."""
-    if _names_digest(model, len(model.rows)) == reference.names:
+    same = _names_digest(model, len(model.rows)) == reference.names
+    if same and reference.flow_values is not None and len(reference.flow_values) == len(flows):
+        values = reference.flow_values
+    elif same:
         values = reference.solution.values[list(flows)]
     elif reference.flow_names is None:
         raise _refused(reference.label, "it predates stable re-plans and this what-if has other variables: "
@@ -269,13 +279,16 @@ def save_reference(reference: Reference, path: Path) -> None:
     about = {
         "names": reference.names.hex(), "goals": reference.goals.hex(), "settings": reference.settings,
         "status": solution.status, "message": solution.message, "stages": [asdict(s) for s in solution.stages],
+        "merit_stages": None if reference.merit is None else [asdict(s) for s in reference.merit.stages],
     }
+    merit = {} if reference.merit is None else {"merit_values": reference.merit.values}
     with path.open("wb") as handle:
         np.savez(handle, integer=reference.integer, lb=reference.lb, ub=reference.ub, row_lo=reference.row_lo,
                  row_hi=reference.row_hi, row_starts=reference.row_starts,
                  row_columns=reference.row_columns, row_coefficients=reference.row_coefficients,
                  values=solution.values, about=np.array(json.dumps(about)),
-                 flow_names=np.array("\n".join(reference.flow_names or [])), flow_values=reference.flow_values)
+                 flow_names=np.array("\n".join(reference.flow_names or [])), flow_values=reference.flow_values,
+                 **merit)
 
 
 def load_reference(plan_dir: Path) -> Reference:
@@ -291,10 +304,12 @@ def load_reference(plan_dir: Path) -> Reference:
                                 about["message"])
             names = str(arrays["flow_names"]) if "flow_names" in arrays.files else None
             flows = (None, None) if names is None else (names.split("\n") if names else [], arrays["flow_values"])
+            merit = None if not about.get("merit_stages") else Solution(
+                about["status"], arrays["merit_values"], [StageResult(**s) for s in about["merit_stages"]], {})
             return Reference(bytes.fromhex(about["names"]), arrays["integer"], arrays["lb"], arrays["ub"],
                              arrays["row_lo"], arrays["row_hi"], arrays["row_starts"],
                              arrays["row_columns"], arrays["row_coefficients"], bytes.fromhex(about["goals"]),
-                             about["settings"], solution, str(plan_dir), *flows)
+                             about["settings"], solution, str(plan_dir), *flows, merit)
     except (OSError, ValueError, KeyError, TypeError) as exc:  # zip, JSON and missing-field errors alike
         raise _refused(plan_dir, f"this one cannot be read: {type(exc).__name__}: {exc}") from None
 

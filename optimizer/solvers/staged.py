@@ -17,8 +17,8 @@ cost LP). Goals that count people are solved with the interior-point method for 
 (:func:`counts_people`). ``weighted`` mode minimises Σ weight·term once.
 ``solver.time_limit`` bounds the whole solve (:class:`Clock`): each stage gets an equal share of what is left
 (the shortcut's try two shares, since it solves two stages), so a stage's time that is not used goes to the
-ones after it. A stage with no previous plan starts from :func:`idle_start` (doing nothing but what the
-floors ask for), so a stage stopped by its limit still returns a plan whenever that start exists; each stage
+ones after it. A stage with no previous plan starts from :func:`optimizer.solvers.start.idle_start` (doing
+nothing but what the floors ask for, built by propagation without a solver where it can be), so a stage stopped by its limit still returns a plan whenever that start exists; each stage
 records which limit stopped it (``stopped_by``).
 
 Stable re-plans: given an *anchor* (the year-1 flows of a reference plan, f_ref), a last stage ``stability``
@@ -42,6 +42,7 @@ from models.scenario import Scenario
 from optimizer.solvers.backends import SolveOptions, SolveResult, solve
 from optimizer.solvers.base import StoppedBy
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
+from optimizer.solvers.start import idle_start
 
 SOLVED = ("optimal", "feasible")
 
@@ -141,23 +142,6 @@ class Clock:
     def share(self, stages: int) -> float:
         """Seconds for the next of ``stages`` stages still to solve (at least 10 ms: a solver needs a limit)."""
         return max((self.deadline - time.perf_counter()) / max(stages, 1), 0.01)
-
-
-def idle_start(model: LinearModel, goal: Expr, options: SolveOptions) -> np.ndarray | None:
-    """A constructive start: the best plan, for ``goal``, that does nothing the hard rules do not ask for,
-    solved as the model with its ``idle`` variables (the flows, less promotions under a floor) fixed at 0.
-    Without floors this is doing nothing: every flow 0, stocks by expected attrition, the soft targets' slacks
-    as they fall. The restriction is small after presolve, and its plan holds in the model, so a stage given
-    it as its MIP start ends with a plan whatever its limit. None when the hard rules rule out doing so
-    little (a unit minimum that needs hires, a requirement) or no such plan was found within
-    ``options.time_limit``. HiGHS solves it whatever the stage's backend, with no node limit."""
-    if not model.idle:
-        return None
-    fixed = np.asarray(model.ub, dtype=float)
-    fixed[list(model.idle)] = 0.0
-    result = solve(replace(model, ub=fixed.tolist()), goal, replace(options, backend="highs", node_limit=None,
-                                                                    on_incumbent=None))
-    return result.values
 
 
 def _finish(model: LinearModel, values: np.ndarray | None, stages: list[StageResult], status: str, message: str) -> Solution:

@@ -59,8 +59,8 @@ INPUT_SCHEMAS: dict[str, dict[str, str]] = {
     "pay": {"sequence": TEXT, "tier": INT, "grade": INT, "base_salary": NUM},
 }
 OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {
-    "units": {"name": TEXT, "grade": TEXT, "min_headcount": NUM, "max_headcount": NUM, "min_operations": NUM,
-              "budget_cap": NUM},
+    "units": {"name": TEXT, "grade": TEXT, "last_review": INT, "min_headcount": NUM, "max_headcount": NUM,
+              "min_operations": NUM, "budget_cap": NUM},
     "employees": {"technical_eligible": TEXT, "salary": NUM, "name": TEXT},
 }
 
@@ -209,17 +209,40 @@ class PlanData:
     def years(self) -> pd.Series:
         return pd.Series(range(self.horizon + 1), dtype="Int64", name="year")
 
-    @cached_property
-    def coefficient(self) -> dict[str, float]:
-        return dict(zip(self.units["unit_id"], self.units["pay_coefficient"]))
+    def unit_terms(self, units: pd.Series, years: pd.Series, column: str) -> pd.Series:
+        """units.csv ``column`` (``pay_coefficient``, ``max_tier``) of each (unit, year); missing where units.csv
+        has no such row."""
+        terms = self.units.drop_duplicates(["unit_id", "year"])[["unit_id", "year", column]]
+        keys = pd.DataFrame({"unit_id": units.to_numpy(), "year": pd.array(years, dtype="Int64")})
+        return pd.Series(keys.merge(terms, on=["unit_id", "year"], how="left")[column].to_numpy(), index=units.index)
 
-    def pay_of(self, frame: pd.DataFrame, prefix: str = "") -> pd.Series:
-        """pay(σ) = base_salary(sequence, tier, grade) × pay_coefficient(unit) of the state columns
-        ``<prefix>unit, <prefix>sequence, …``; missing for a blank or unknown state."""
+    def coefficient_of(self, keys: pd.DataFrame) -> pd.Series:
+        """The pay coefficient of each row of ``keys`` (unit, sequence, tier, year): units.csv's pay_coefficient of
+        (unit, year), except above a lowered cap: a technical tier above that year's max_tier is paid at the larger
+        of it and the pay_coefficient of the unit's last year ≤ year whose max_tier admitted the tier (those people
+        keep their pay; docs/outputs.md)."""
+        now = self.unit_terms(keys["unit"], keys["year"], "pay_coefficient").astype(float)
+        cap = pd.to_numeric(self.unit_terms(keys["unit"], keys["year"], "max_tier"), errors="coerce")
+        above = (keys["sequence"].eq("technical") & (keys["tier"] > cap)).fillna(False).astype(bool)
+        if not above.any():
+            return now
+        rows = keys[above].assign(row=keys.index[above], now=now[above])
+        terms = self.units[["unit_id", "year", "pay_coefficient", "max_tier"]].rename(
+            columns={"unit_id": "unit", "year": "admitted"})
+        past = rows.merge(terms, on="unit")
+        past = past[(past["admitted"] <= past["year"]).fillna(False) & (past["max_tier"] >= past["tier"]).fillna(False)]
+        kept = past.sort_values("admitted").groupby("row")["pay_coefficient"].last()
+        return now.where(~above, np.fmax(now, kept.reindex(keys.index).astype(float)))
+
+    def pay_of(self, frame: pd.DataFrame, prefix: str = "", year: int | None = None) -> pd.Series:
+        """pay(σ, t) = base_salary(sequence, tier, grade) × the pay coefficient of (unit, sequence, tier, t)
+        (:meth:`coefficient_of`) of the state columns ``<prefix>unit, <prefix>sequence, …``, with t the frame's
+        ``year`` column, or ``year`` when given; missing for a blank or unknown state."""
         keys = frame[[f"{prefix}{c}" for c in STATE]].set_axis(list(STATE), axis=1)
         base = keys.merge(self.pay, on=["sequence", "tier", "grade"], how="left")["base_salary"].to_numpy(float)
-        coefficient = keys["unit"].map(self.coefficient).to_numpy(float)
-        return pd.Series(base * coefficient, index=frame.index)
+        years = frame["year"] if year is None else pd.Series(year, index=frame.index)
+        coefficient = self.coefficient_of(keys.assign(year=pd.array(years, dtype="Int64")))
+        return pd.Series(base * coefficient.to_numpy(float), index=frame.index)
 
     def landing_grade(self, flows: pd.DataFrame) -> pd.Series:
         """The grade the pay rule lands each flow on in its to-tier (``to_sequence``, ``to_tier``): the lowest grade
@@ -292,7 +315,7 @@ class PlanData:
     @cached_property
     def roster_salary(self) -> pd.Series:
         """Each roster employee's pay: ``salary`` where the roster gives it, else pay(state)."""
-        table = self.pay_of(self.roster)
+        table = self.pay_of(self.roster, year=0)
         if "salary" not in self.roster.columns:
             return table
         return self.roster["salary"].astype(float).fillna(table)
@@ -300,7 +323,7 @@ class PlanData:
     @cached_property
     def state_premium(self) -> pd.DataFrame:
         """unit, sequence, tier, grade, premium: r̄_σ = the roster's mean (salary − pay(σ)) per state."""
-        premium = self.roster[list(STATE)].assign(premium=self.roster_salary - self.pay_of(self.roster))
+        premium = self.roster[list(STATE)].assign(premium=self.roster_salary - self.pay_of(self.roster, year=0))
         return premium.groupby(list(STATE), as_index=False)["premium"].mean()
 
     def _premium_mass(self) -> pd.DataFrame:
@@ -308,7 +331,7 @@ class PlanData:
         year 1 Σ (new_salary − pay(to-state)) of the actions landing in the unit less year-1 attrition × r̄_σ;
         later years × (1 − ā_u) a year, ā_u the roster's mean attrition rate in the unit."""
         roster, attrition = self.roster, self.scenario.attrition
-        start = roster.assign(premium=self.roster_salary - self.pay_of(roster)).groupby("unit")["premium"].sum()
+        start = roster.assign(premium=self.roster_salary - self.pay_of(roster, year=0)).groupby("unit")["premium"].sum()
         landed = self.actions[self.actions["to_unit"].notna()]
         kept = (landed["new_salary"] - self.pay_of(landed, "to_")).groupby(landed["to_unit"]).sum()
         left = self.flows[self.flows["kind"].eq("attrition") & self.flows["year"].eq(1)]
@@ -318,7 +341,7 @@ class PlanData:
         pairs = pairs.assign(rate=[attrition.rate(str(q), int(k)) for q, k in pairs.itertuples(index=False)])
         rate = roster[["sequence", "tier"]].merge(pairs, how="left")["rate"].to_numpy(float)
         mean_rate = pd.Series(rate, index=roster.index).groupby(roster["unit"]).mean()
-        units = self.units["unit_id"]
+        units = self.units["unit_id"].drop_duplicates().reset_index(drop=True)
         year1 = units.map(kept).fillna(0.0) - units.map(lost).fillna(0.0)
         rows = [pd.DataFrame({"year": 0, "unit_id": units, "premium": units.map(start).fillna(0.0)})]
         for year in range(1, self.horizon + 1):
@@ -334,7 +357,7 @@ class PlanData:
         keys = ["year", "unit_id"]
         stock = self.stock.assign(unit_id=self.stock["unit"],
                                   table_payroll=self.pay_of(self.stock) * self.stock["headcount"])
-        frame = self.years.to_frame().merge(self.units[["unit_id"]], how="cross")
+        frame = self.years.to_frame().merge(self.units[["unit_id"]].drop_duplicates(), how="cross")
         frame = frame.merge(stock.groupby(keys, as_index=False)["table_payroll"].sum(), on=keys, how="left")
         frame = frame.merge(self._premium_mass(), on=keys, how="left").fillna({"table_payroll": 0.0, "premium": 0.0})
         frame["payroll"] = frame["table_payroll"] + frame.pop("premium")
@@ -362,7 +385,7 @@ class PlanData:
                                 "cap": [self.scenario.budget_cap(int(t), base) for t in years]})]
         start = costs[costs["year"].eq(0) & costs["unit_id"].ne(ALL)].set_index("unit_id")["payroll"]
         fixed = self.units_in.set_index("unit_id")["budget_cap"] if "budget_cap" in self.units_in else pd.Series(dtype=float)
-        for unit in self.units["unit_id"]:
+        for unit in self.units["unit_id"].drop_duplicates():
             given = fixed.get(unit, np.nan)
             if pd.notna(given):
                 frames.append(pd.DataFrame({"year": years, "unit_id": unit, "cap": float(given)}))

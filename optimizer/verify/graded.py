@@ -149,33 +149,60 @@ def _goal_findings(
 # ------------------------------------------------------------------------------------------------- checks
 
 
+def _expected_path(p: PlanData) -> tuple[pd.DataFrame, list[str]]:
+    """year, unit_id, score, grade for every input unit and year 0..H, restated from the units table and
+    ``unit_grading``: year t ≥ 1 is a review of a unit whose last review was year r ≤ 0 (blank: 0) when
+    (t − r) is a multiple of review_cycle; at a review the scores become those the review projects (criteria it
+    omits, and reviews it does not list, keep the scores held before) and the grade the review's grade or the
+    highest band the score reaches; otherwise the grade of the year before holds; year 0's grade is the units
+    table's fixed grade where given. Also the reviews of the scenario that are not a review of their unit."""
+    grading, inputs = p.scenario.unit_grading, p.units_in
+    bands = [(band.name, band.min_score) for band in grading.grades]  # descending min_score
+
+    def band_of(score: float) -> str:
+        return next((name for name, low in bands if score >= low - 1e-9), bands[-1][0])
+
+    last = inputs["last_review"] if "last_review" in inputs.columns else pd.Series(0, index=inputs.index)
+    fixed = inputs["grade"].str.strip() if "grade" in inputs.columns else pd.Series(pd.NA, index=inputs.index)
+    listed = {(r.unit, r.year): r for r in grading.reviews}
+    rows, used = [], set()
+    for i, unit in enumerate(inputs["unit_id"]):
+        held = {c: float(inputs[c].iloc[i]) for c in CRITERIA}
+        score = sum(held[c] * getattr(grading.weights, c) for c in CRITERIA)
+        given = fixed.iloc[i]
+        grade = str(given) if isinstance(given, str) and given else band_of(score)
+        r = 0 if pd.isna(last.iloc[i]) else int(last.iloc[i])
+        rows.append((0, unit, score, grade))
+        for year in range(1, p.horizon + 1):
+            if (year - r) % grading.review_cycle == 0:
+                review = listed.get((unit, year))
+                used.add((unit, year))
+                if review is not None and review.scores is not None:
+                    held.update({c: v for c, v in review.scores.model_dump().items() if v is not None})
+                score = sum(held[c] * getattr(grading.weights, c) for c in CRITERIA)
+                grade = review.grade if review is not None and review.grade is not None else band_of(score)
+            rows.append((year, unit, score, grade))
+    stray = [f"unit {unit} year {year}" for unit, year in listed if (unit, year) not in used]
+    return pd.DataFrame(rows, columns=["year", "unit_id", "score", "grade"]).astype({"year": "Int64"}), stray
+
+
 def check_units(p: PlanData) -> list[Finding]:
-    """units.csv lists exactly the input units; score = Σ weight·criterion; grade = the units table's fixed
-    grade where given, else the highest band of unit_grading whose min_score the score reaches;
-    pay_coefficient and max_tier are that band's."""
-    grading = p.scenario.unit_grading
-    inputs = p.units_in
-    score = sum(inputs[c] * getattr(grading.weights, c) for c in CRITERIA)
-    computed = np.select(
-        [(score >= band.min_score - 1e-9).to_numpy(bool) for band in grading.grades],
-        [band.name for band in grading.grades],
-        default=grading.grades[-1].name,
-    )
-    given = inputs["grade"].str.strip() if "grade" in inputs.columns else pd.Series(np.nan, index=inputs.index)
-    bands = pd.DataFrame([(b.name, b.pay_coefficient, b.max_tier) for b in grading.grades],
+    """units.csv lists exactly the input units for every year 0..H with the grade path of :func:`_expected_path`
+    (score, grade); pay_coefficient and max_tier are the grade's band's; every review of unit_grading.reviews
+    is a review of its unit within the horizon."""
+    expected, stray = _expected_path(p)
+    bands = pd.DataFrame([(b.name, b.pay_coefficient, b.max_tier) for b in p.scenario.unit_grading.grades],
                          columns=["grade", "pay_coefficient", "max_tier"])
-    expected = pd.DataFrame({
-        "unit_id": inputs["unit_id"],
-        "score": score,
-        "grade": given.where(given.notna() & given.ne(""), computed).astype("str"),
-    }).merge(bands, on="grade", how="left")
-    where = lambda r: str(r["unit_id"])  # noqa: E731
-    matched, findings = _reconcile("units", "units.csv", expected, p.units, ["unit_id"], where)
+    expected = expected.merge(bands, on="grade", how="left")
+    where = lambda r: f"{r['unit_id']} year {fmt(r['year'])}"  # noqa: E731
+    matched, findings = _reconcile("units", "units.csv", expected, p.units, ["year", "unit_id"], where)
     wrong_grade = matched[~same_or_blank(matched["grade"], matched["grade_reported"])]
     findings += finding_for("units", "units.csv grade differs from the unit's grade", wrong_grade,
-                         lambda r: f"{r['unit_id']}: reported {r['grade_reported']}, expected {r['grade']}")
+                         lambda r: f"{where(r)}: reported {r['grade_reported']}, expected {r['grade']}")
     findings += _compare_columns("units", "units.csv", matched, ["score"], where, p.tol, SCORE_DIGITS)
     findings += _compare_columns("units", "units.csv", matched, ["pay_coefficient", "max_tier"], where, p.tol)
+    findings += finding_for("units", "unit_grading.reviews that are not a review of their unit",
+                            pd.DataFrame({"review": stray}), lambda r: r["review"])
     return findings
 
 
@@ -297,12 +324,13 @@ def check_flow_rules(p: PlanData) -> list[Finding]:
 
 
 def check_tier_caps(p: PlanData) -> list[Finding]:
-    """No tier promotion, sequence move, unit transfer or hire lands on a technical tier above the
-    destination unit's max_tier (units.csv)."""
+    """No tier promotion, sequence move, unit transfer or hire of year t lands on a technical tier above the
+    destination unit's max_tier of year t (units.csv); people already above a lowered cap may stay there."""
     landing = p.flows.assign(max_tier=max_tier_at(p, p.flows, p.flows["kind"]))
     return finding_for("tier_caps", "flows land above the destination unit's max_tier",
                     landing[truthy(landing["to_tier"] > landing["max_tier"])],
-                    lambda r: f"{flow_label(r)} (max_tier of {r['to_unit']} is {fmt(r['max_tier'])})")
+                    lambda r: f"{flow_label(r)} (max_tier of {r['to_unit']} in year {fmt(r['year'])} is "
+                              f"{fmt(r['max_tier'])})")
 
 
 def _budget_row(r: dict[str, Any]) -> str:
@@ -350,15 +378,15 @@ def check_budget(p: PlanData) -> list[Finding]:
 
 
 def check_pay(p: PlanData) -> list[Finding]:
-    """Real payroll, reconciled with the people: old_salary = the roster's salary (pay(from-state) where blank), to
-    the cent;
-    new_salary = pay(to-state) + old_salary − pay(from-state) (hire: pay(to-state); redundancy: blank);
-    payroll(ALL, 0) = Σ roster salary, to the cent; payroll(u, 1) = Σ new_salary of the year-1 actions landing in u −
-    Σ_{σ ∈ u} year-1 attrition(σ) × the roster's mean salary in σ (pay(σ) where σ had nobody)."""
+    """Real payroll, reconciled with the people (the pay rule of :class:`models.pay.PayStructure`): old_salary =
+    the roster's salary (pay(from-state, 0) where blank), to the cent; new_salary = pay(to-state, 1) + old_salary −
+    pay(from-state, 0) (hire: pay(to-state, 1); redundancy: blank), the table at each year's unit pay coefficient;
+    payroll(ALL, 0) = Σ roster salary, to the cent; payroll(u, 1) = Σ new_salary of the year-1 actions landing in u
+    − Σ_{σ ∈ u} year-1 attrition(σ) × (pay(σ, 1) + the roster's mean premium in σ, 0 where σ had nobody)."""
     a, tol = p.actions, p.tol
     people = a[~a["action"].eq("hire")]
     salary = people["employee_id"].map(dict(zip(p.roster["employee_id"], p.roster_salary)))
-    from_pay, to_pay = p.pay_of(a, "from_"), p.pay_of(a, "to_")
+    from_pay, to_pay = p.pay_of(a, "from_", 0), p.pay_of(a, "to_", 1)
     rule = np.where(a["action"].eq("hire"), to_pay, to_pay + a["old_salary"] - from_pay)
     wrong_old = people.assign(expected=salary)[differs(people["old_salary"], salary, 0.0, CENT)]
     wrong_new = a.assign(expected=rule)[differs(a["new_salary"], pd.Series(rule, index=a.index), tol, CENT)]
@@ -367,14 +395,14 @@ def check_pay(p: PlanData) -> list[Finding]:
     landed = a[a["to_unit"].notna()].groupby("to_unit")["new_salary"].sum()
     left = p.flows[p.flows["kind"].eq("attrition") & p.flows["year"].eq(1)]
     left = left[[*FROM, "count"]].set_axis([*STATE, "count"], axis=1).merge(p.state_premium, how="left")
-    valued = left["count"] * (p.pay_of(left) + left["premium"].fillna(0.0))
+    valued = left["count"] * (p.pay_of(left, year=1) + left["premium"].fillna(0.0))
     year1 = p.budget[p.budget["year"].eq(1) & p.budget["unit_id"].ne(ALL)][["unit_id", "payroll"]]
     year1 = year1.assign(expected=year1["unit_id"].map(landed).fillna(0.0)
                          - year1["unit_id"].map(valued.groupby(left["unit"]).sum()).fillna(0.0))
     salary_of = lambda column: lambda r: f"{r['employee_id']}: {fmt(r[column])}, the pay rule gives {fmt(r['expected'])}"  # noqa: E731
     return [
         *finding_for("pay", "old_salary differs from the roster's salary", wrong_old, salary_of("old_salary")),
-        *finding_for("pay", "new_salary differs from the pay rule (pay(to) + old_salary − pay(from))", wrong_new,
+        *finding_for("pay", "new_salary differs from the pay rule (pay(to, 1) + old_salary − pay(from, 0))", wrong_new,
                      salary_of("new_salary")),
         *([Finding("pay", f"budget.csv payroll of ALL year 0 is {fmt(reported_start)}, the roster's Σ salary is "
                           f"{fmt(start)}")] if differs(pd.Series([reported_start]), pd.Series([start]), 0.0, CENT).any()

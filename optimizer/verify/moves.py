@@ -74,9 +74,9 @@ def landing_grades(p: PlanData, moves: pd.DataFrame, kind: pd.Series) -> pd.Seri
 
 
 def max_tier_at(p: PlanData, moves: pd.DataFrame, kind: pd.Series) -> pd.Series:
-    """units.csv max_tier of the destination unit for moves of a kind that may land on a higher technical tier
-    (:data:`INFLOWS`) into the technical sequence; missing elsewhere. A move lands above its cap where
-    to_tier > this."""
-    caps = p.units.drop_duplicates("unit_id").set_index("unit_id")["max_tier"]
+    """units.csv max_tier of the destination unit in the move's year (its ``year`` column) for moves of a kind
+    that may land on a higher technical tier (:data:`INFLOWS`) into the technical sequence; missing elsewhere. A
+    move lands above its cap where to_tier > this."""
+    caps = p.unit_terms(moves["to_unit"], moves["year"], "max_tier")
     capped = kind.isin(INFLOWS) & truthy(moves["to_sequence"].eq("technical"))
-    return moves["to_unit"].map(caps).astype("Int64").where(capped)
+    return pd.to_numeric(caps, errors="coerce").astype("Int64").where(capped)

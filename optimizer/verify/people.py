@@ -10,6 +10,7 @@ in actions.csv is the ``roster`` check's finding), years_in_grade and technical_
 
 from __future__ import annotations
 
+import json
 import weakref
 from typing import Any
 
@@ -21,7 +22,7 @@ from optimizer.verify.frames import finding_for, state_label, truthy
 from optimizer.verify.moves import disabled, landing_grades, max_tier_at, misplaced, unpaid
 from optimizer.verify.report import Finding, fmt
 
-__all__ = ["HAND_OUT", "PEOPLE_CHECKS", "check_eligibility", "check_merit"]
+__all__ = ["HAND_OUT", "PEOPLE_CHECKS", "check_eligibility", "check_merit", "check_position_merit", "position_lines"]
 
 HAND_OUT = ("tier_promotion", "sequence_move", "grade_step", "unit_transfer", "stay", "downgrade", "redundancy")
 """The merit order of actions inside a cohort, best merit first: actions are handed out from the top of the
@@ -164,5 +165,85 @@ def check_merit(p: PlanData) -> list[Finding]:
                        pairs, describe)
 
 
-PEOPLE_CHECKS = {"eligibility": check_eligibility, "merit": check_merit}
+TOP_DOWN = ("tier_promotion", "sequence_move", "grade_step", "unit_transfer")
+BOTTOM_UP = ("downgrade", "redundancy")
+POSITION = ["from_unit", "from_sequence", "from_tier", "from_grade"]
+LANDING = ["to_unit", "to_sequence", "to_tier", "to_grade"]
+
+
+def _eligible(p: PlanData, pairs: pd.DataFrame) -> pd.Series:
+    """Whom of ``pairs`` (a person and an action of their position) the scenario allows the action: a grade step
+    needs years_in_grade ≥ promotion.min_years_for_grade_step, a tier promotion ≥ promotion.min_years_in_grade,
+    an operations → technical move technical_eligible; a transfer, downgrade or redundancy anyone. (The landing
+    state and its cap are the same for everyone of a position.)"""
+    years, promotion, action = pairs["years_in_grade"], p.scenario.promotion, pairs["action"]
+    retrain = action.eq("sequence_move") & pairs["from_sequence"].eq("operations") & pairs["line_to_sequence"].eq(
+        "technical")
+    return ~((action.eq("grade_step") & ~truthy(years >= promotion.min_years_for_grade_step))
+             | (action.eq("tier_promotion") & ~truthy(years >= promotion.min_years_in_grade))
+             | (retrain & ~pairs["technical_eligible"].astype(bool)))
+
+
+def position_lines(p: PlanData) -> pd.DataFrame:
+    """One row per (person, year-1 action of their position they are eligible for), restated from the roster,
+    actions.csv and the scenario: the position's people ranked by performance (desc), years_in_grade (desc),
+    employee_id (asc); ``took`` (they took that action), ``passed`` (they stay above the line — the lowest-ranked
+    who took it — of a top-down action, or below the line — the highest-ranked who took it — of a redundancy or
+    downgrade) and ``held`` (passed, and their cohort (state, seniority bucket, qualification; :func:`_cohorts`)
+    acts on ⌊(1−a)·n⌋ of its n people, a the attrition rate of its sequence and tier: the model's limit).
+    Vectorised: people meet their position's actions in one merge."""
+    people, faults = assessed(p)
+    sound = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in faults.values()])
+    people = _cohorts(p, people[people["kind"].isin(HAND_OUT) & sound]).sort_values(
+        [*POSITION, "performance", "years_in_grade", "employee_id"], ascending=[True] * 4 + [False, False, True],
+        kind="stable", na_position="last").reset_index(drop=True)
+    people["rank"] = people.groupby(POSITION, sort=False, dropna=False).cumcount()
+    acted = people[~people["kind"].eq("stay")]
+    size = people.groupby(COHORT, dropna=False)["employee_id"].transform("size")
+    attrition = [p.scenario.attrition.rate(s, int(k)) for s, k in zip(people["sequence"], people["tier"])]
+    limit = np.floor((1.0 - np.asarray(attrition, dtype=float)) * size.to_numpy(float) + 1e-9)
+    busy = people[COHORT].merge(acted.groupby(COHORT, dropna=False).size().rename("busy").reset_index(),
+                                how="left", on=COHORT)["busy"].fillna(0).to_numpy()
+    people["full"] = busy >= limit
+    actions = acted[[*POSITION, "kind", *LANDING]].drop_duplicates().rename(
+        columns={"kind": "action", **{c: f"line_{c}" for c in LANDING}})
+    actions["line"] = np.arange(len(actions))
+    pairs = people.merge(actions, on=POSITION)
+    same = np.logical_and.reduce([
+        (pairs[c].astype("string") == pairs[f"line_{c}"].astype("string")).fillna(False).to_numpy()
+        | (pairs[c].isna() & pairs[f"line_{c}"].isna()).to_numpy() for c in LANDING])
+    took = pairs["kind"].eq(pairs["action"]).to_numpy() & same
+    pairs = pairs[_eligible(p, pairs).to_numpy() | took].assign(took=took[_eligible(p, pairs).to_numpy() | took])
+    bottom = pairs["action"].isin(BOTTOM_UP).to_numpy()
+    ranks = pairs["rank"].where(pairs["took"]).groupby(pairs["line"])
+    line = np.where(bottom, ranks.transform("min"), ranks.transform("max"))
+    stays = pairs["kind"].eq("stay").to_numpy()
+    passed = stays & np.where(bottom, pairs["rank"].to_numpy() > line, pairs["rank"].to_numpy() < line)
+    return pairs.assign(passed=passed, held=passed & pairs["full"].to_numpy()).reset_index(drop=True)
+
+
+def check_position_merit(p: PlanData) -> list[Finding]:
+    """Merit across each position (unit, sequence, tier, grade) and year-1 action (kind and landing state), from
+    :func:`position_lines`: nobody eligible stays above the line of a promotion, grade step, sequence move or
+    transfer, or below the line of a redundancy or downgrade, unless the stated rule holds them back (their
+    cohort acts on its limit of ⌊(1−a)·n⌋ people); ``merit.exceptions`` of summary.json counts those held
+    back (a person and action each)."""
+    lines = position_lines(p)
+    breach = lines[lines["passed"] & ~lines["held"]]
+
+    def describe(r: dict[str, Any]) -> str:
+        return (f"{r['employee_id']} (performance {fmt(r['performance'])}, {fmt(r['years_in_grade'])} years) "
+                f"stays in {state_label(r, 'from_')} on the wrong side of the {r['action']} line")
+
+    findings = finding_for("position_merit", "people passed over in their position for an action given to "
+                                             "someone of lower merit", breach, describe)
+    reported = (p.summary.get("merit") or {}).get("exceptions")
+    held = int(lines["held"].sum())
+    if reported != held:
+        findings.append(Finding("position_merit", f"merit.exceptions in summary.json is {json.dumps(reported)}, "
+                                                  f"recomputed {held}"))
+    return findings
+
+
+PEOPLE_CHECKS = {"eligibility": check_eligibility, "merit": check_merit, "position_merit": check_position_merit}
 """The per-person checks, in the order they run."""

@@ -8,7 +8,8 @@ Tables (each written as ``<name>.csv``):
 - ``actions``: ``action`` → year-1 count (0 where a run has none);
 - ``units``: ``unit_id`` → headcount change from year 0 to the last year every run has;
 - ``people``: roster employees whose year-1 action differs, ``employee_id`` → action in each run (empty
-  where a run's roster lacks the person); planned hires are compared by count in ``actions`` only.
+  where a run's roster lacks the person) and why (``why:<run>``: the year-1 counts of the person's position
+  that changed against the reference); planned hires are compared by count in ``actions`` only.
 """
 
 from __future__ import annotations
@@ -115,12 +116,44 @@ def compare_units(runs: list[Run]) -> pd.DataFrame:
     return side_by_side({r.label: change(r) for r in runs}, ["unit_id"], fill=0.0)
 
 
+POSITION = ["from_unit", "from_sequence", "from_tier", "from_grade"]
+"""A person's position in the roster: the state the year-1 actions are counted from."""
+
+
+def _position_counts(run: Run) -> dict[tuple, int]:
+    """(from_unit, from_sequence, from_tier, from_grade, action) → year-1 people, hires left out."""
+    acted = run.actions[run.actions["action"] != "hire"]
+    return {key: int(n) for key, n in acted.groupby([*POSITION, "action"]).size().items()}
+
+
+def _why(position: tuple, actions: list[str], reference: dict[tuple, int], other: dict[tuple, int]) -> str:
+    """``U1 technical T3G2: stay 10 → 11, grade_step 5 → 4``: the position's counts of the actions the person
+    had in the two runs, reference → other; people are named by merit within a count, so a changed count is
+    what moved them."""
+    unit, sequence, tier, grade = position
+    counts = [f"{action} {reference.get((*position, action), 0)} → {other.get((*position, action), 0)}"
+              for action in dict.fromkeys(a for a in actions if a)]
+    return f"{unit} {sequence} T{int(tier)}G{int(grade)}: " + ", ".join(counts)
+
+
 def differing_people(runs: list[Run]) -> pd.DataFrame:
-    """Roster employees whose year-1 action is not the same in every run."""
+    """Roster employees whose year-1 action is not the same in every run: ``employee_id``, the action in each
+    run, and for every run after the first ``why:<label>``, the year-1 counts of the person's position
+    (:data:`POSITION`) that changed against the first run (:func:`_why`)."""
     actions = {r.label: r.actions.loc[r.actions["action"] != "hire", ["employee_id", "action"]] for r in runs}
     table = _joined(actions, ["employee_id"]).fillna("")
     differs = table[list(actions)].nunique(axis=1) > 1
-    return table[differs].sort_values("employee_id").reset_index(drop=True)
+    table = table[differs].sort_values("employee_id").reset_index(drop=True)
+    roster = pd.concat([r.actions[["employee_id", *POSITION]] for r in runs]).drop_duplicates("employee_id")
+    positions = table[["employee_id"]].merge(roster, on="employee_id", how="left")[POSITION]
+    counts = [_position_counts(run) for run in runs]
+    first = runs[0].label
+    for run, other in zip(runs[1:], counts[1:]):
+        table[f"why:{run.label}"] = [
+            _why(tuple(position), [row[first], row[run.label]], counts[0], other)
+            for position, (_, row) in zip(positions.itertuples(index=False), table.iterrows())
+        ]
+    return table
 
 
 TABLES = {"mix": compare_mix, "budget": compare_budget, "actions": compare_actions, "units": compare_units,

@@ -29,6 +29,12 @@ numbers with 3 significant digits and no digit below RESOLUTION:
 
 A switch that is off (hiring, redundancy, unit transfers) takes one probe at "on".
 
+**Re-grades.** When the budget is missed, a unit that falls a grade at a review inside the horizon pays less
+from then on: for the REGRADE_UNITS units with the largest payroll whose first review within the horizon does
+not already give the lowest band, one probe each with that review's grade set to the lowest band
+(``unit_grading.reviews[unit=U,year=T].grade``). A re-grade is a policy decision, not a rate: it is reported
+like a switch, as the change that would meet every target or would not.
+
 **Earliest year.** d* = min {d > deadline : m = 0 with ``mix.deadline`` = d, ``horizon`` = max(H, d)}, the
 ``mix.deadline`` relaxation. Up to H a later deadline only drops band rows, so m does not increase in d:
 probe H, then bisect. Beyond H each year extends the horizon, which is not monotone (attrition can carry a
@@ -40,8 +46,14 @@ the rows that must give way and by how much, and the goals that closest plan wou
 
 **Cost.** A probe rebuilds the model (1–2 s at 20,000 employees; a probe that meets the targets then takes
 5–15 s, one that fails just short of them often runs to the time limit, proving that is the hard part).
-Each search runs its probes one after another; the searches run in worker processes (one solve each)
-when a probe is expected to take more than PARALLEL_ABOVE seconds.
+Each search runs its probes one after another; the searches run in worker processes (one solve each), or
+on a Dask cluster when one is given (``wfplan solve --scheduler``), when a probe is expected to take more than
+PARALLEL_ABOVE seconds. The longest search is about a third of all the probes' time (13 searches, one
+with ~10 probes), so a cluster of 4+ workers brings the diagnosis down toward that one search. The diagnosis
+has a budget of its own, ``solver.time_limit`` seconds like the solve: every search ends by that deadline, a
+probe gets at most what is left of it, and the probes it leaves out are undecided (``undecided``;
+``earliest_year_undecided`` for the earliest-year search), so a relaxation that is reported has still been
+shown by a solve to be sufficient.
 """
 
 from __future__ import annotations
@@ -49,6 +61,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -59,12 +72,15 @@ import pandas as pd
 
 from models.io import InputTables
 from models.scenario import Scenario, ScenarioError
-from models.scenario_files import build_scenario
+from models.grading import grade_path
+from models.scenario_files import build_scenario, lookup
+from optimizer.distributed.base import ClusterError, Job, Where, default_workers
+from optimizer.distributed.executor import run_points
+from optimizer.distributed.shipping import FolderCopy
 from optimizer.solvers.backends import solve
 from optimizer.model.build import build_model
 from optimizer.model.data import ModelData
 from optimizer.whatif.inputs_cache import cached_inputs
-from optimizer.whatif.parallel import default_workers, run_in_processes
 from optimizer.model.kinds import graded_model_data
 from optimizer.plan.results import budget_table, cohort_plan, goal_deviations, headcount_table, mix_table
 from optimizer.solvers.base import Progress
@@ -111,6 +127,9 @@ CANDIDATES = (
 """Searched in this order; a key already at its limit (or not applying) is left out. ``mix.deadline`` is the
 earliest-year search."""
 
+REGRADE_UNITS = 3
+"""Units whose re-grade (to the lowest band at their first review) a missed budget probes, largest payroll first."""
+
 SLACK_UNITS = {"unit_headcount": "people", "operations_floor": "people", "floor_tier_promotion": "promotions",
                "floor_grade_step": "grade steps"}
 
@@ -129,11 +148,15 @@ class Probe:
     """Met, or shown unmeetable (infeasible, or bound > MET)."""
 
 
-def target_miss(scenario: Scenario, tables: InputTables) -> Probe:
-    """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP."""
+def target_miss(scenario: Scenario, tables: InputTables, seconds: float | None = None) -> Probe:
+    """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP, within
+    ``seconds`` (default: ``solver.time_limit``)."""
     data, _, _ = graded_model_data(tables, scenario)
     model, _ = build_model(data)
-    result = solve(model, stage_terms(model, data.mean_pay)["mix"], replace(solver_options(scenario), gap=PROBE_GAP))
+    options = replace(solver_options(scenario), gap=PROBE_GAP)
+    if seconds is not None:
+        options = replace(options, time_limit=min(options.time_limit, seconds))
+    result = solve(model, stage_terms(model, data.mean_pay)["mix"], options)
     met = result.objective is not None and result.objective <= MET
     refuted = result.status == "infeasible" or (result.bound is not None and result.bound > MET)
     return Probe(met, result.objective, met or refuted)
@@ -149,12 +172,16 @@ class SearchTask:
     start_miss: float | None
     base: dict[str, Any]
     data_dir: Path
+    deadline: float | None = None
+    """Wall-clock time (``time.time()``) by which the search must end: a probe gets at most what is left, and
+    once it is up the remaining probes are undecided without a solve. None: each probe has the scenario's
+    ``solver.time_limit``."""
 
     def overrides(self, value: Any) -> list[str]:
         """The ``--set`` overrides that give ``key`` the value (a deadline past the horizon extends it)."""
         if self.key == "mix.deadline":
             return [f"mix.deadline={value}"] + ([f"horizon={value}"] if value > self.base["horizon"] else [])
-        return [f"{self.key}={json.dumps(value)}"]
+        return [f"{self.key}={json.dumps(value, ensure_ascii=False)}"]
 
 
 class Prober:
@@ -166,8 +193,13 @@ class Prober:
         self.history: list[tuple[Any, Probe]] = []
 
     def __call__(self, value: Any) -> Probe:
+        left = None if self.task.deadline is None else self.task.deadline - time.time()
         try:
-            probe = target_miss(build_scenario(self.task.base, "diagnosis", self.task.overrides(value)), self.tables)
+            if left is not None and left <= 0:
+                probe = Probe(False, None, False)  # undecided: the diagnosis' time is up
+            else:
+                scenario = build_scenario(self.task.base, "diagnosis", self.task.overrides(value))
+                probe = target_miss(scenario, self.tables, left)
         except ScenarioError:  # a value the scenario rejects (e.g. a horizon past its maximum) cannot restore
             probe = Probe(False, None, True)
         self.history.append((value, probe))
@@ -178,7 +210,7 @@ class Prober:
         it, ``insufficient`` = the value closest to it (or to the limit) shown not to restore (the start when no
         probe showed it), and the values whose probes the time limit left ``undecided``."""
         task = self.task
-        toward = -1 if not isinstance(task.start, bool) and task.limit < task.start else 1
+        toward = -1 if isinstance(task.start, int | float) and task.limit < task.start else 1
         refuted = [value for value, probe in self.history if probe.proven and not probe.met]
         return {
             "key": task.key, "from": task.start, "to": to, "limit": task.limit, "restores": to is not None,
@@ -261,11 +293,17 @@ def run_search(task: SearchTask) -> dict[str, Any]:
     probe = Prober(task)
     if task.key == "mix.deadline":
         to = earliest_deadline(probe, task.start, task.base["horizon"])
-    elif isinstance(task.start, bool):
+    elif isinstance(task.start, bool | str):  # a switch or a re-grade: one probe at the other end
         to = task.limit if probe(task.limit).met else None
     else:
         to = smallest_value(probe, task.start, task.start_miss, task.limit)
     return probe.entry(to, time.perf_counter() - began)
+
+
+def search_point(data: FolderCopy, task: SearchTask) -> dict[str, Any]:
+    """:func:`run_search` as a point of a :class:`~optimizer.distributed.base.Job`: the searches share their
+    input tables (``data``, read here from this worker's path to them)."""
+    return run_search(replace(task, data_dir=data.path()))
 
 
 def _crashed(task: SearchTask, message: str) -> dict[str, Any]:
@@ -274,52 +312,86 @@ def _crashed(task: SearchTask, message: str) -> dict[str, Any]:
             "insufficient": task.start, "undecided": [], "probes": 0, "seconds": None, "error": message}
 
 
-def _value(scenario: dict[str, Any], key: str) -> Any:
-    for part in key.split("."):
-        scenario = scenario[part]
-    return scenario
-
-
 def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadline: bool) -> list[SearchTask]:
-    """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move."""
-    base = scenario.to_raw()
+    """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move.
+    All of them end within ``solver.time_limit`` seconds from now (the diagnosis' own budget, beside the solve's)."""
+    base, ends = scenario.to_raw(), time.time() + scenario.solver.time_limit
     tasks = [
-        SearchTask(c.key, _value(base, c.key), c.limit, miss, base, data_dir)
-        for c in CANDIDATES if c.applies(scenario) and _value(base, c.key) != c.limit
+        SearchTask(c.key, lookup(base, c.key), c.limit, miss, base, data_dir, ends)
+        for c in CANDIDATES if c.applies(scenario) and lookup(base, c.key) != c.limit
     ]
     if deadline:
         limit = scenario.horizon + YEARS_BEYOND
-        tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir))
+        tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir, ends))
     return tasks
 
 
+def regrade_key(unit: str, year: int) -> str:
+    """The scenario key of the grade a unit's review gives: ``unit_grading.reviews[unit=U,year=T].grade``."""
+    return f"unit_grading.reviews[unit={unit},year={year}].grade"
+
+
+def regrade_tasks(scenario: Scenario, data_dir: Path, budget: pd.DataFrame, miss: float | None,
+                  ends: float | None) -> list[SearchTask]:
+    """The re-grade searches of a missed budget (module doc): the REGRADE_UNITS units of largest payroll over the
+    horizon (``budget``: the plan's budget table) whose first review within it gives a grade above the lowest
+    band, each to the lowest band; they end by ``ends`` like the other searches (:func:`search_tasks`)."""
+    grading = scenario.unit_grading
+    path = grade_path(cached_inputs(data_dir).units, grading, scenario.horizon)
+    lowest = grading.grades[-1].name
+    first = path[path["review"]].sort_values(["unit_id", "year"]).drop_duplicates("unit_id")
+    first = first[first["grade"] != lowest]
+    units = budget[budget["unit_id"] != "ALL"].groupby("unit_id")["payroll"].sum()
+    first = first.assign(payroll=first["unit_id"].map(units).fillna(0.0))
+    chosen = first.sort_values(["payroll", "unit_id"], ascending=[False, True]).head(REGRADE_UNITS)
+    base = scenario.to_raw()
+    return [SearchTask(regrade_key(r.unit_id, int(r.year)), str(r.grade), lowest, miss, base, data_dir, ends)
+            for r in chosen.itertuples()]
+
+
+def _searched(tasks: list[SearchTask], where: Where,
+              report: Callable[[SearchTask, dict[str, Any]], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The searches where ``where`` says, their shared input tables sent by value to a remote cluster."""
+    data = FolderCopy.of(tasks[0].data_dir, by_value=where.remote)
+    return run_points(Job(search_point, data, tasks, on_failure=_crashed, receive=report), where)
+
+
 def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | None = None,
-                progress: Progress = lambda message: None) -> dict[str, Any]:
-    """Run the searches (in worker processes when a probe is expected to take more than PARALLEL_ABOVE s),
-    telling ``progress`` as each ends; restoring relaxations first, in candidate order."""
+                progress: Progress = lambda message: None, scheduler: str | None = None) -> dict[str, Any]:
+    """Run the searches, telling ``progress`` as each ends; restoring relaxations first, in candidate order.
+
+    When a probe is expected to take more than PARALLEL_ABOVE s, the searches run in parallel: on the Dask
+    ``scheduler`` when one is given (``tcp://HOST:PORT``, or ``local``; :mod:`optimizer.distributed`), else in
+    ``workers`` local processes (default one per CPU); below that, one after another in this process."""
     began, done = time.perf_counter(), 0
 
-    def report(entry: dict[str, Any]) -> None:
+    def report(task: SearchTask, entry: dict[str, Any]) -> dict[str, Any]:
         nonlocal done
         done += 1
         outcome = f"→ {_number(entry['to'])}" if entry["restores"] else "cannot restore the targets"
         probes = entry["probes"]
         progress(f"diagnosis {done}/{len(tasks)}: {entry['key']} {outcome} ({probes} probe{'s' * (probes != 1)})")
+        return entry
 
     if workers is None:
         workers = default_workers() if probe_seconds > PARALLEL_ABOVE else 1
-    if workers > 1 and len(tasks) > 1:
-        found = run_in_processes(run_search, tasks, workers, on_crash=_crashed, on_result=report)
+    parallel = len(tasks) > 1 and (workers > 1 or (scheduler is not None and probe_seconds > PARALLEL_ABOVE))
+    if parallel:
+        try:
+            found = _searched(tasks, Where(scheduler, workers), report)
+        except ClusterError as exc:  # the plan is solved: a cluster out of reach costs speed, not the diagnosis
+            progress(f"diagnosis: {exc}; searching in {workers} local process{'es' * (workers != 1)}")
+            scheduler, found = None, _searched(tasks, Where(None, workers), report)
     else:
-        workers, found = 1, [run_search(task) for task in tasks]
-        for entry in found:
-            report(entry)
+        workers, found = 1, [report(task, run_search(task)) for task in tasks]
     deadline = next((f for f in found if f["key"] == "mix.deadline"), None)
     return {
         "relaxations": sorted(found, key=lambda f: not f["restores"]),
         "earliest_year": deadline["to"] if deadline else None,
         "earliest_year_limit": deadline["limit"] if deadline else None,
-        "search": {"probes": sum(f["probes"] for f in found), "workers": workers,
+        "earliest_year_undecided": bool(deadline and deadline["to"] is None and deadline["undecided"]),
+        "search": {"probes": sum(f["probes"] for f in found),
+                   "workers": scheduler if parallel and scheduler is not None else workers,
                    "seconds": round(time.perf_counter() - began, 3)},
     }
 
@@ -373,28 +445,34 @@ def softened_plan(data: ModelData) -> dict[str, list[dict[str, Any]]] | None:
 
 
 def diagnose_missed(scenario: Scenario, data_dir: Path, mix: pd.DataFrame, budget: pd.DataFrame, miss: float,
-                    probe_seconds: float, progress: Progress = lambda message: None) -> dict[str, Any]:
-    """Diagnosis of a written plan that misses a target by ``miss`` heads (its target miss m)."""
+                    probe_seconds: float, progress: Progress = lambda message: None,
+                    scheduler: str | None = None) -> dict[str, Any]:
+    """Diagnosis of a written plan that misses a target by ``miss`` heads (its target miss m); the searches
+    run as :func:`relaxations` says (``scheduler``: a Dask cluster)."""
     missed = {**missed_goals(mix, budget), "softened": []}
-    tasks = search_tasks(scenario, Path(data_dir).resolve(), miss, deadline=True)
-    return {"feasible": True, "missed": missed, **relaxations(tasks, probe_seconds, progress=progress)}
+    data_dir = Path(data_dir).resolve()
+    tasks = search_tasks(scenario, data_dir, miss, deadline=True)
+    tasks += regrade_tasks(scenario, data_dir, budget, miss, tasks[0].deadline) if missed["budget"] else []
+    return {"feasible": True, "missed": missed,
+            **relaxations(tasks, probe_seconds, progress=progress, scheduler=scheduler)}
 
 
 def diagnose_infeasible(data: ModelData, data_dir: Path, probe_seconds: float,
-                        progress: Progress = lambda message: None) -> dict[str, Any]:
+                        progress: Progress = lambda message: None, scheduler: str | None = None) -> dict[str, Any]:
     """Diagnosis of an infeasible model: the hard rules that must give way (elastic re-solve), and the single
     relaxations that would make it feasible with every target met. No deadline search: a later deadline
     cannot make hard rules compatible."""
     missed = softened_plan(data)
     tasks = search_tasks(data.scenario, Path(data_dir).resolve(), None, deadline=False)
-    return {"feasible": False, "missed": missed, **relaxations(tasks, probe_seconds, progress=progress)}
+    return {"feasible": False, "missed": missed,
+            **relaxations(tasks, probe_seconds, progress=progress, scheduler=scheduler)}
 
 
 # ---------------------------------------------------------------------------------------------- words
 
 
 def _number(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) else f"{value:g}"
+    return json.dumps(value) if isinstance(value, bool | str) else f"{value:g}"
 
 
 GHOST_HEADS = 0.5
@@ -427,6 +505,9 @@ def _setting(key: str, value: Any, toward: Any, start: Any) -> str:
     toward ``toward`` (the end of its range), so a value shown to suffice still does once rounded."""
     if isinstance(value, bool):
         return f"{key} {'on' if value else 'off'}"
+    regrade = re.fullmatch(r"unit_grading\.reviews\[unit=(.+),year=(\d+)\]\.grade", key)
+    if regrade:
+        return f"unit {regrade.group(1)} graded {value} at its year-{regrade.group(2)} review"
     if isinstance(value, int):
         return f"{key} {value}"
     scaled = round(value * 100, 6)
@@ -510,7 +591,9 @@ def diagnosis_sentences(diagnosis: dict[str, Any]) -> list[str]:
         sentences = lead + _missed_sentences(missed)
     sentences += _relaxation_sentences(diagnosis["relaxations"])
     limit, year = diagnosis["earliest_year_limit"], diagnosis["earliest_year"]
-    if limit is not None:
+    if diagnosis.get("earliest_year_undecided"):
+        sentences.append("The earliest year the mix band can be reached was not decided within the time limit.")
+    elif limit is not None:
         sentences.append(f"The earliest year the mix band can be reached, with the budget held, is year {year}."
                          if year is not None else
                          f"The mix band cannot be reached with the budget held by year {limit}.")

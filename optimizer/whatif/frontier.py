@@ -16,7 +16,9 @@ Goals (``--y``), each solved on the cohort model without writing a plan:
 - ``cost`` (minimise): the lowest total cost over the horizon (Σ payroll + one-off costs) of a plan that
   meets every target; no value when the targets cannot all be met.
 
-Points are solved in worker processes (:mod:`optimizer.whatif.parallel`) that keep the validated tables in memory.
+Each point is a pure function of the frontier's :class:`FrontierInputs` and its x (:func:`evaluate_point`),
+solved in local worker processes or on a Dask cluster (:mod:`optimizer.distributed`) whose workers keep the
+validated tables in memory.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from models.io import InputError
 from models.scenario import Scenario, ScenarioError
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
+from optimizer.distributed.base import Job, Where
+from optimizer.distributed.executor import executor
+from optimizer.distributed.shipping import FolderCopy
 from optimizer.solvers.backends import solve
 from optimizer.whatif.diagnosis import MET, YEARS_BEYOND, SearchTask, run_search
 from optimizer.model.build import build_model
@@ -43,7 +48,6 @@ from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.solvers.linear_model import LinearModel, combine
 from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.plan.output import write_csv
-from optimizer.whatif.parallel import run_in_processes
 from optimizer.model.kinds import graded_model_data
 from optimizer.plan.results import cohort_plan, headcount_table, mix_table
 from optimizer.solvers.staged import solve_model, solver_options, stage_terms
@@ -172,22 +176,23 @@ def non_dominated(x: list[float], y: list[float | None], y_sense: Sense, x_sense
 
 
 @dataclass(frozen=True)
-class FrontierTask:
+class FrontierInputs:
+    """What every point shares, sent to each worker once: the key, the goal, the base scenario, the tables."""
+
     key: str
-    x: str
     goal: str
     base: dict[str, Any]
     source: str
-    data_dir: Path
+    data: FolderCopy
 
 
-def evaluate_point(task: FrontierTask) -> dict[str, Any]:
-    """One frontier point as a row ``x, y, status, solves, seconds, error``; never raises."""
+def evaluate_point(inputs: FrontierInputs, x: str) -> dict[str, Any]:
+    """The point at ``x`` as a row ``x, y, status, solves, seconds, error``; never raises."""
     began = time.perf_counter()
-    row: dict[str, Any] = {"x": task.x, "y": None, "status": "error", "solves": 0, "error": None}
+    row: dict[str, Any] = {"x": x, "y": None, "status": "error", "solves": 0, "error": None}
     try:
-        scenario = build_scenario(task.base, task.source, [f"{task.key}={task.x}"])
-        found = SOLVERS[task.goal](scenario, task.data_dir)
+        scenario = build_scenario(inputs.base, inputs.source, [f"{inputs.key}={x}"])
+        found = SOLVERS[inputs.goal](scenario, inputs.data.path())
         row.update(y=found.value, status=found.status, solves=found.solves)
     except (ScenarioError, InputError) as exc:
         row.update(status="bad_input", error=str(exc))
@@ -197,8 +202,8 @@ def evaluate_point(task: FrontierTask) -> dict[str, Any]:
     return row
 
 
-def _crashed(task: FrontierTask, message: str) -> dict[str, Any]:
-    return {"x": task.x, "y": None, "status": "error", "solves": 0, "error": message, "seconds": None}
+def _crashed(x: str, message: str) -> dict[str, Any]:
+    return {"x": x, "y": None, "status": "error", "solves": 0, "error": message, "seconds": None}
 
 
 def frontier_table(rows: list[dict[str, Any]], key: str, goal: str, x_sense: Sense) -> pd.DataFrame:
@@ -240,29 +245,36 @@ def run_frontier(
     xs: list[str],
     data_dir: str | Path,
     out_dir: str | Path,
-    workers: int,
+    where: Where,
     x_sense: Sense = "min",
     progress: FrontierProgress = lambda done, total, row: None,
+    on_retry: Callable[[str, str], None] = lambda x, message: None,
+    on_written: Callable[[Path, pd.DataFrame], None] = lambda folder, table: None,
 ) -> pd.DataFrame:
-    """Optimise ``goal`` at each x of ``key``; write ``out_dir/frontier.csv`` and the self-contained
-    ``out_dir/frontier.html`` chart; return the table. Raises InputError when the tables are invalid."""
+    """Optimise ``goal`` at each x of ``key``, where ``where`` says (local processes or a Dask cluster); write
+    ``out_dir/frontier.csv`` and the self-contained ``out_dir/frontier.html`` chart; return the table.
+    ``on_retry(x, why)``: the point at x failed once and runs again. ``on_written(folder, table)`` runs last in
+    the staged folder, before it replaces ``out_dir``. Raises InputError when the tables are invalid,
+    ClusterError when the scheduler cannot be reached (nothing written)."""
     if goal not in GOALS:
         raise ValueError(f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}")
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
     load_inputs(data_dir)
-    claim_folder(out_dir, "frontier", protect=(data_dir,))
-    base = scenario.to_raw()
-    tasks = [FrontierTask(key, x, goal, base, scenario.name, data_dir) for x in xs]
     done = 0
 
-    def report(row: dict[str, Any]) -> None:
+    def receive(x: str, row: dict[str, Any]) -> dict[str, Any]:
         nonlocal done
         done += 1
-        progress(done, len(tasks), row)
+        progress(done, len(xs), row)
+        return row
 
-    rows = run_in_processes(evaluate_point, tasks, workers, on_crash=_crashed, on_result=report)
+    with executor(where) as pool:
+        claim_folder(out_dir, "frontier", protect=(data_dir,))
+        inputs = FrontierInputs(key, goal, scenario.to_raw(), scenario.name, FolderCopy.of(data_dir, where.remote))
+        rows = pool.run(Job(evaluate_point, inputs, xs, on_failure=_crashed, receive=receive, on_retry=on_retry))
     table = frontier_table(rows, key, goal, x_sense)
     with staged_folder(out_dir, "frontier") as folder:
         write_csv(table, folder / "frontier.csv")
         frontier_figure(table, key, goal).write_html(folder / "frontier.html", include_plotlyjs=True, full_html=True)
+        on_written(folder, table)
     return table

@@ -1,21 +1,26 @@
 """Sweeps: the cross product of parameter grids over one scenario, each point a full plan.
 
-Every point is ``run_plan`` on the scenario with the point's values applied as ``--set`` overrides, in a
-worker process (:mod:`optimizer.whatif.parallel`) that keeps the validated input tables in memory between points
-(:mod:`optimizer.whatif.inputs_cache`). A point that fails (a value the scenario rejects, a solver error, a crash)
-becomes a row with its error; it never stops the sweep. Results: ``OUT/runs/<point>-<slug>/`` (each plan
-folder) and one tidy table ``OUT/sweep.csv`` / ``OUT/sweep.parquet``, one row per point in grid order
-(the last grid varies fastest); its columns are listed in docs/whatif.md. ``OUT/sweep.html`` shows the points as a
-chart (cost, mix miss, budget use and technical share against the first grid) and a table, offline.
+Every point is the plan of the scenario with the point's values applied as ``--set`` overrides
+(:func:`run_point`, a pure function of the sweep's :class:`SweepInputs` and the point), run in local worker
+processes or on a Dask cluster (:mod:`optimizer.distributed`); each worker keeps the validated input tables in
+memory between points (:mod:`optimizer.whatif.inputs_cache`). A point that fails (a value the scenario rejects,
+a solver error, a crash, a lost worker after its one retry) becomes a row with its error; it never stops the
+sweep. Results: ``OUT/runs/<point>-<slug>/`` (each plan folder, written by the worker when it shares the
+client's disk, else sent back and written by the client) and one tidy table ``OUT/sweep.csv`` /
+``OUT/sweep.parquet``, one row per point in grid order (the last grid varies fastest); its columns are listed in
+docs/whatif.md. ``OUT/sweep.html`` shows the points as a chart (cost, mix miss, budget use and technical share
+against the first grid) and a table, offline.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from html import escape
 from pathlib import Path
@@ -28,15 +33,26 @@ from plotly.subplots import make_subplots
 
 from models.io import InputError
 from models.scenario import Scenario, ScenarioError
-from models.scenario_files import build_scenario
+from models.scenario_files import build_scenario, split_assignment
 from models.validation import load_inputs
+from optimizer.distributed.base import Job, Where
+from optimizer.distributed.executor import executor
+from optimizer.distributed.shipping import FolderCopy, pack_folder, scratch_folder, unpack_folder
 from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.plan.output import write_csv
 from optimizer.plan.reader import read_plan_table
-from optimizer.whatif.parallel import run_in_processes
-from optimizer.pipeline import DISRUPTIVE, EXIT_BAD_INPUT, EXIT_NO_PLAN, PLAN_BYTES_PER_INPUT_BYTE, input_bytes, run_plan
+from optimizer.pipeline import (
+    DISRUPTIVE,
+    EXIT_BAD_INPUT,
+    EXIT_NO_PLAN,
+    PLAN_BYTES_PER_INPUT_BYTE,
+    compute_plan,
+    input_bytes,
+    run_plan,
+    write_plan,
+)
 from optimizer.plan.folders import claim_folder, staged_folder
-from optimizer.solvers.reuse import load_reference
+from optimizer.solvers.reuse import Reference, load_reference
 
 ACTIONS = ("stay", "grade_step", *DISRUPTIVE, "hire")
 OBJECTIVE_TERMS = ("mix", "budget_overrun", "cost", "disruption")
@@ -73,9 +89,10 @@ def _range_values(start: str, stop: str, step: str, grid: str) -> tuple[str, ...
 
 
 def parse_grid(text: str) -> Grid:
-    """``key=v1,v2,...`` (values as YAML scalars) or ``key=a:b:step`` (an inclusive numeric range)."""
-    key, sep, body = text.partition("=")
-    if not sep or not key.strip() or not body.strip():
+    """``key=v1,v2,...`` (values as YAML scalars) or ``key=a:b:step`` (an inclusive numeric range); the key may
+    select a record of a list (``unit_grading.reviews[unit=U07,year=3].grade=A,B,C``)."""
+    key, body = split_assignment(text) or ("", "")
+    if not key.strip() or not body.strip():
         raise ValueError(f"--grid {text}: expected key=v1,v2,... or key=a:b:step")
     parts = body.split(":")
     if len(parts) == 3:
@@ -121,18 +138,32 @@ def grid_points(grids: list[Grid]) -> list[Point]:
 
 
 @dataclass(frozen=True)
-class PointTask:
-    """What a worker needs for one point: the resolved base scenario (a plain dict) and where to write."""
+class SweepInputs:
+    """What every point shares, sent to each worker once: the resolved base scenario (a plain dict), the input
+    tables, an earlier plan every point may reuse (:mod:`optimizer.solvers.reuse`), and the sweep's staging
+    folder when the workers share the client's disk (None: each point sends its plan folder back)."""
 
-    point: Point
     base: dict[str, Any]
     source: str
-    data_dir: Path
-    plan_dir: Path
+    data: FolderCopy
+    reference: Reference | None = None
+    folder: Path | None = None
+
+
+@dataclass(frozen=True)
+class PointTask:
+    """One point and its plan folder, relative to the sweep's output folder, as the table shows it."""
+
+    point: Point
     run: str
-    """The plan folder relative to the sweep's output folder, as the table shows it."""
-    reference_dir: Path | None = None
-    """A plan whose solved model every point may reuse (:mod:`optimizer.solvers.reuse`)."""
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """A point's table row, and its plan folder's files when a remote worker wrote it (None otherwise)."""
+
+    row: dict[str, Any]
+    files: dict[str, bytes] | None = None
 
 
 def _setting_value(text: str) -> Any:
@@ -173,29 +204,46 @@ def _failure_columns(status: str, exit_code: int, error: str) -> dict[str, Any]:
     return {"status": status, "exit_code": exit_code, "error": error}
 
 
-def run_point(task: PointTask) -> dict[str, Any]:
-    """Solve one point and return its table row; never raises (a failure is a row with its error)."""
+def _solve_into(inputs: SweepInputs, task: PointTask, plan_dir: Path) -> dict[str, Any]:
+    """Plan the point into ``plan_dir``; its result columns. The summary names the client's input path."""
+    data_dir = inputs.data.path()
+    scenario = build_scenario(inputs.base, inputs.source, task.point.overrides)
+    claim_folder(plan_dir, "plan", PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir), protect=(data_dir,))
+    computed = compute_plan(scenario, data_dir, tables=cached_inputs(data_dir), reference=inputs.reference)
+    if "inputs" in computed.summary:
+        computed = replace(computed, summary={**computed.summary,
+                                              "inputs": {**computed.summary["inputs"], "path": inputs.data.label}})
+    result = write_plan(computed, plan_dir)
+    row = plan_columns(result.summary, plan_dir)
+    if result.exit_code == EXIT_NO_PLAN:
+        row["error"] = result.summary.get("solver", {}).get("message") or result.summary["status"]
+    return row
+
+
+def run_point(inputs: SweepInputs, task: PointTask) -> PointResult:
+    """Solve one point and return its table row (and, from a worker that does not share the client's disk, its
+    plan folder's files); never raises (a failure is a row with its error)."""
     began = time.perf_counter()
-    row = _row_head(task)
+    row, files = _row_head(task), None
+    scratch = None if inputs.folder is not None else Path(tempfile.mkdtemp(prefix="sweep-point-", dir=scratch_folder()))
+    plan_dir = (inputs.folder if scratch is None else scratch) / task.run
     try:
-        scenario = build_scenario(task.base, task.source, task.point.overrides)
-        reference = None if task.reference_dir is None else load_reference(task.reference_dir)
-        result = run_plan(scenario, task.data_dir, task.plan_dir, tables=cached_inputs(task.data_dir),
-                          reference=reference)
-        row.update(plan_columns(result.summary, task.plan_dir))
-        if result.exit_code == EXIT_NO_PLAN:
-            row["error"] = result.summary.get("solver", {}).get("message") or result.summary["status"]
+        row.update(_solve_into(inputs, task, plan_dir))
+        files = None if scratch is None else pack_folder(plan_dir)
     except (ScenarioError, InputError) as exc:
         row.update(_failure_columns("bad_input", EXIT_BAD_INPUT, str(exc)))
     except Exception as exc:  # a crash of one point is recorded, never raised: the sweep goes on
         row.update(_failure_columns("error", EXIT_CRASH, f"{type(exc).__name__}: {exc}"))
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     row["seconds"] = round(time.perf_counter() - began, 3)
-    return row
+    return PointResult(row, files)
 
 
-def crashed_row(task: PointTask, message: str) -> dict[str, Any]:
-    """The row of a point whose worker raised past :func:`run_point` or died."""
-    return {**_row_head(task), **_failure_columns("error", EXIT_CRASH, message)}
+def crashed_row(task: PointTask, message: str) -> PointResult:
+    """The row of a point whose worker raised past :func:`run_point` or died, twice."""
+    return PointResult({**_row_head(task), **_failure_columns("error", EXIT_CRASH, message)})
 
 
 def _typed(column: pd.Series) -> pd.Series:
@@ -288,6 +336,8 @@ def sweep_page(table: pd.DataFrame, grids: list[Grid], scenario: str) -> str:
 
 SweepProgress = Callable[[int, int, int, dict[str, Any]], None]
 """Called with (done, total, failed so far, the finished point's row)."""
+SweepRetry = Callable[[dict[str, Any], str], None]
+"""Called with (the head of a point's row, why its first run failed) when it runs again."""
 
 
 def run_sweep(
@@ -295,44 +345,68 @@ def run_sweep(
     grids: list[Grid],
     data_dir: str | Path,
     out_dir: str | Path,
-    workers: int,
+    where: Where,
     progress: SweepProgress = lambda done, total, failed, row: None,
     reference_dir: str | Path | None = None,
+    on_retry: SweepRetry = lambda row, message: None,
+    base_reference: bool = True,
+    on_written: Callable[[Path, pd.DataFrame], None] = lambda folder, table: None,
 ) -> pd.DataFrame:
-    """Run every grid point of ``scenario`` in ``workers`` processes; write the plan folders under
-    ``out_dir/runs`` and ``out_dir/sweep.csv`` / ``sweep.parquet``; return the table.
+    """Run every grid point of ``scenario`` where ``where`` says (local processes or a Dask cluster); write the
+    plan folders under ``out_dir/runs`` and ``out_dir/sweep.csv`` / ``sweep.parquet``; return the table.
 
-    ``reference_dir``: an earlier plan on the same data; a point whose model only tightens that plan's model,
-    and which that plan still keeps, takes it without solving (column ``reused``).
+    ``reference_dir``: an earlier plan on the same data that every point is planned against: a point whose
+    model only tightens that plan's model, and which that plan still keeps, takes it without solving (column
+    ``reused``); any other keeps the reference's year-1 actions wherever its targets, caps and costs allow
+    (the ``stability`` stage), so points differ by the people the changed setting moves, not by ties.
+    Without one and with ``base_reference``, the scenario itself (no grid value applied) is solved first into
+    ``out_dir/base`` and is that reference; when it ends without a plan, the points are solved without one.
+    ``on_written(folder, table)`` runs last in the staged sweep folder, before it replaces ``out_dir`` (the CLI
+    records the points as runs there: when it raises, nothing is replaced or kept).
     Raises InputError (before anything runs) when the input tables are invalid or ``reference_dir`` holds no
-    solved model.
+    solved model, and :class:`~optimizer.distributed.executor.ClusterError` when the scheduler cannot be reached
+    (before anything is written).
     """
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir)
     load_inputs(data_dir)
     points = grid_points(grids)
-    claim_folder(out_dir, "sweep", len(points) * PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir))
+    reference = None
     if reference_dir is not None:
-        reference_dir = Path(reference_dir).resolve()
-        load_reference(reference_dir)
+        reference = load_reference(Path(reference_dir).resolve())
     width = len(str(len(points)))
-    base = scenario.to_raw()
+    tasks = [PointTask(p, f"runs/{p.folder_name(width)}") for p in points]
     done = failed = 0
 
-    def report(row: dict[str, Any]) -> None:
+    def receive(folder: Path, task: PointTask, result: PointResult) -> dict[str, Any]:
         nonlocal done, failed
+        if result.files is not None:
+            unpack_folder(result.files, folder / task.run)
         done += 1
-        failed += row["exit_code"] in FAILED_EXITS
-        progress(done, len(tasks), failed, row)
+        failed += result.row["exit_code"] in FAILED_EXITS
+        progress(done, len(tasks), failed, result.row)
+        return result.row
 
-    with staged_folder(out_dir, "sweep") as folder:
-        tasks = [
-            PointTask(p, base, scenario.name, data_dir, folder / "runs" / p.folder_name(width),
-                      f"runs/{p.folder_name(width)}", reference_dir)
-            for p in points
-        ]
-        rows = run_in_processes(run_point, tasks, workers, on_crash=crashed_row, on_result=report)
-        table = sweep_table(rows, grids)
-        write_csv(table, folder / "sweep.csv")
-        table.to_parquet(folder / "sweep.parquet", index=False)
-        (folder / "sweep.html").write_text(sweep_page(table, grids, scenario.name), encoding="utf-8")
+    with executor(where) as pool:
+        claim_folder(out_dir, "sweep", len(points) * PLAN_BYTES_PER_INPUT_BYTE * input_bytes(data_dir))
+        with staged_folder(out_dir, "sweep") as folder:
+            if reference is None and base_reference:
+                reference = _base_plan(scenario, data_dir, folder / "base", out_dir / "base")
+            inputs = SweepInputs(scenario.to_raw(), scenario.name, FolderCopy.of(data_dir, where.remote), reference,
+                                 None if where.remote else folder)
+            rows = pool.run(Job(run_point, inputs, tasks, on_failure=crashed_row,
+                                receive=lambda task, result: receive(folder, task, result),
+                                on_retry=lambda task, message: on_retry(_row_head(task), message)))
+            table = sweep_table(rows, grids)
+            write_csv(table, folder / "sweep.csv")
+            table.to_parquet(folder / "sweep.parquet", index=False)
+            (folder / "sweep.html").write_text(sweep_page(table, grids, scenario.name), encoding="utf-8")
+            on_written(folder, table)
     return table
+
+
+def _base_plan(scenario: Scenario, data_dir: Path, plan_dir: Path, final_dir: Path) -> Reference | None:
+    """Solve the sweep's own scenario into ``plan_dir`` (here, in the calling process): the reference of every
+    point, named by ``final_dir`` (where ``plan_dir`` is once the sweep folder is in place, so the points'
+    summaries name a folder that exists), or None when it has no plan."""
+    reference = run_plan(scenario, data_dir, plan_dir, tables=cached_inputs(data_dir)).reference
+    return None if reference is None else replace(reference, label=str(final_dir))

@@ -1,0 +1,125 @@
+"""The what-if loop (issue "a what-if loop planners can sit in"): stable re-plans, what-if seconds, always a plan.
+
+Measures, on generated groups (cached under ``--cache``), in one process per measure:
+
+1. **Stable re-plans** (the 20k demo group: 20 units, the demo's seed): the baseline plan, then
+   - a non-binding what-if (``budget.growth`` 0.05 → 0.07) with the baseline as reference;
+   - a binding one (``promotion.tier_rate`` 0.10 → 0.06) with the reference and without it;
+   and for each the people whose year-1 action differs from the baseline (``wfplan compare``), and the
+   what-if's wall time end to end (tables cached, as in a sweep worker).
+2. **Unreachable target** (45k group, 30 units, seed 1; mix due in year 1 at ±0.1 points with operations →
+   technical moves capped at 1%): ``wfplan solve`` with the diagnosis, ``solver.time_limit`` = ``--time-limit``:
+   exit code, whether a plan was written, the mix stage's status, the solve's and the diagnosis' seconds
+   against the limit.
+
+    /tmp/venv/bin/python benchmarks/whatif_loop.py                # both (~10 min on 2 quiet cores)
+    /tmp/venv/bin/python benchmarks/whatif_loop.py --only stable
+
+Writes ``benchmarks/results/whatif_loop.md``. Nothing here is asserted by the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from models.scenario_files import load_scenario, scenario_path
+from models.synthetic import write_generated
+from optimizer.cli.plan import DEMO_SEED
+from optimizer.pipeline import run_plan
+from optimizer.solvers.reuse import load_reference
+from optimizer.whatif.compare import compare_runs
+from optimizer.whatif.inputs_cache import cached_inputs
+
+RESULTS = Path(__file__).parent / "results"
+UNREACHABLE = ["mix.deadline=1", "mix.tolerance=0.001", "mobility.operations_to_technical=0.01"]
+
+
+def group(cache: Path, employees: int, units: int, seed: int) -> Path:
+    folder = cache / f"g{employees}_u{units}_s{seed}_csv"
+    if not (folder / "employees.csv").exists():
+        write_generated(folder, employees, units, seed)
+    return folder
+
+
+def stable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str, str]]:
+    """Rows (measure, value) of part 1."""
+    limit = f"solver.time_limit={time_limit}"
+    tables = cached_inputs(data)
+
+    def plan(name: str, *overrides: str, reference=None) -> tuple[float, Path, dict]:
+        began = time.perf_counter()
+        result = run_plan(load_scenario(scenario_path("baseline"), [limit, *overrides]), data, scratch / name,
+                          tables=tables, reference=reference)
+        return time.perf_counter() - began, scratch / name, result.summary
+
+    base_seconds, base_dir, base_summary = plan("base")
+    base_reference = load_reference(base_dir)
+    rows = [("baseline plan, s", f"{base_seconds:.1f} ({base_summary['status']})")]
+    for label, overrides, with_reference in (
+        ("non-binding what-if budget.growth=0.07, with the reference", ["budget.growth=0.07"], True),
+        ("binding what-if promotion.tier_rate=0.06, with the reference", ["promotion.tier_rate=0.06"], True),
+        ("binding what-if promotion.tier_rate=0.06, without it", ["promotion.tier_rate=0.06"], False),
+    ):
+        seconds, folder, summary = plan(label.split(",")[0].replace(" ", "_").replace("=", "-") +
+                                        ("_ref" if with_reference else "_free"), *overrides,
+                                        reference=base_reference if with_reference else None)
+        changed = len(compare_runs([base_dir, folder])["people"])
+        rows.append((f"{label}: people whose action differs", str(changed)))
+        rows.append((f"{label}: end to end, s", f"{seconds:.1f} ({summary['status']})"))
+    return rows
+
+
+def unreachable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str, str]]:
+    """Rows (measure, value) of part 2: ``wfplan solve`` in a subprocess, as a user runs it."""
+    out = scratch / "unreachable"
+    command = [sys.executable, "-c", "from optimizer.cli import main; main()", "solve", "baseline", "--data", str(data), "--out", str(out),
+               *(arg for o in [*UNREACHABLE, f"solver.time_limit={time_limit}"] for arg in ("--set", o))]
+    began = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - began
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8")) if (out / "summary.json").exists() else {}
+    stages = {s["term"]: s for s in summary.get("solver", {}).get("stages", [])}
+    timings = summary.get("timings", {})
+    mix = stages.get("mix", {})
+    return [
+        ("exit code", str(done.returncode)),
+        ("plan written", str((out / "actions.csv").exists())),
+        ("mix stage", f"{mix.get('status')} (gap {mix.get('gap')}, stopped by {mix.get('stopped_by')})"),
+        ("solve s / time_limit", f"{timings.get('solve', float('nan')):.1f} / {time_limit:g}"),
+        ("diagnosis s / time_limit", f"{timings.get('diagnosis', float('nan')):.1f} / {time_limit:g}"),
+        ("end to end, s", f"{seconds:.1f}"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "wfplan-bench")
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--only", choices=["stable", "unreachable"])
+    parser.add_argument("--stable-employees", type=int, default=20_000)
+    parser.add_argument("--unreachable-employees", type=int, default=45_000)
+    args = parser.parse_args()
+    sections = []
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.only in (None, "stable"):
+            rows = stable(group(args.cache, args.stable_employees, 20, DEMO_SEED), Path(scratch), args.time_limit)
+            sections.append((f"Stable re-plans, {args.stable_employees:,} employees (20 units)", rows))
+        if args.only in (None, "unreachable"):
+            rows = unreachable(group(args.cache, args.unreachable_employees, 30, 1), Path(scratch), args.time_limit)
+            sections.append((f"Unreachable target, {args.unreachable_employees:,} employees (30 units)", rows))
+    text = "# What-if loop\n\n" + "\n\n".join(
+        f"## {title}\n\n| measure | value |\n|---|---|\n" + "\n".join(f"| {m} | {v} |" for m, v in rows)
+        for title, rows in sections) + "\n"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "whatif_loop.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
