@@ -12,7 +12,8 @@ from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.model.build import build_model
 from optimizer.model.kinds import graded_model_data
-from optimizer.model.network import HIRE
+from optimizer.model.network import GRADE_STEP, HIRE
+from optimizer.plan.merit import fixed_year1
 from optimizer.solvers.staged import stage_terms
 from optimizer.solvers.start import constructive_start
 from tests.builders import QUIET, people, unit, write_group
@@ -66,3 +67,15 @@ def test_the_premium_mass_is_at_the_scale_of_pay_in_the_cost_goal(tmp_path):
     assert [cost[var] * model.lb[var] for var in premium] == pytest.approx([-10_000, -10_000])
     assert min(abs(coef) for coef in cost.values()) >= 1e-3 * data.mean_pay
     assert np.all(np.asarray(model.lb)[premium] == np.asarray(model.ub)[premium])
+
+
+def test_a_fixed_flow_keeps_its_value_over_a_start_rule(tmp_path):
+    # The merit re-solve fixes year 1 at the merit split. 20 technical people, a grade-step floor of 25%: the rule
+    # asks ⌊0.25 × 20⌋ = 5 steps; fixed at 6 (within the 50% cap), the start keeps 6 and holds every row.
+    data, model, index = _built(tmp_path, people("U1", "technical", 20),
+                                ["promotion.grade_rate=0.5", "promotion.grade_rate_floor=0.25"])
+    [(_, step)] = index.flows_of(1, GRADE_STEP)
+    assert constructive_start(model)[step] == 5
+    fixed = fixed_year1(model, len(model.rows), {var: (6.0 if var == step else 0.0) for _, var in index.flows_of(1)})
+    start = constructive_start(fixed)
+    assert start is not None and start[step] == 6

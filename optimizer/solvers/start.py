@@ -43,7 +43,7 @@ def constructive_start(model: LinearModel) -> np.ndarray | None:
     equality = lo == hi
     settled_by_equality = np.zeros(model.n_vars, dtype=bool)
     settled_by_equality[columns[equality[row_of]]] = True
-    pending = dict(model.start_rules)
+    pending = {var: rule for var, rule in model.start_rules.items() if not fixed[var]}  # a fixed value stands
     while True:
         learnt = _apply_rules(values, pending, lb)
         learnt |= _propagate(values, lb, ub, row_of, columns, coefficients, lo, hi, settled_by_equality)
