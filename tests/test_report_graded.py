@@ -27,7 +27,7 @@ from tests.test_verify_graded import EXACT
 
 pytestmark = pytest.mark.slow
 
-SHEETS = ["Summary", "Budget", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Grades", "Scenario"]
+SHEETS = ["Summary", "Finance", "Budget", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Grades", "Scenario"]
 HEADER = ("requirement", "year", "required", "headcount", "overmanning", "short_time", "cost")
 BARS = ["Payroll", "Hiring", "Retraining and moves", "Redundancy"]
 
@@ -65,7 +65,7 @@ def _page(plan: Path) -> Tables:
 
 def test_workbook_has_a_requirements_sheet_after_the_budget(exact: Path) -> None:
     book = openpyxl.load_workbook(exact / "report.xlsx")
-    assert book.sheetnames == [*SHEETS[:2], "Requirements", *SHEETS[2:]]
+    assert book.sheetnames == [*SHEETS[:3], "Requirements", *SHEETS[3:]]
     sheet = book["Requirements"]
     assert _rows(sheet) == [HEADER, ("tech", 1, 90, 100, 4, 12, 32_000)]
     assert [cell.number_format for cell in sheet[2]] == ["General", "0", *["#,##0.0"] * 4, "#,##0"]

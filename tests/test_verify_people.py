@@ -131,7 +131,9 @@ def test_a_promotion_on_the_wrong_grade(plan: Path, solved: Solved) -> None:
 
     edit_csv(plan, "actions", land_on_grade_2)
     found = verify(plan, solved)
-    assert found.keys() == {"eligibility", "actions_vs_flows"}
+    assert found.keys() == {"eligibility", "actions_vs_flows", "pay"}
+    assert found["pay"] == ["year-1 payroll does not reconcile with Σ new_salary of actions.csv less expected "
+                            "attrition (1): U1: budget.csv 1,096,000, from the actions 1,097,000"]
     assert found["eligibility"] == [
         "actions not landing on the grade the pay rule gives (1): U1-T0000 tier_promotion U1/technical/1/2 → "
         "U1/technical/2/2 (performance 99, 5 years in grade) (the pay rule gives grade 1)"

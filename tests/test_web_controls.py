@@ -37,6 +37,7 @@ def test_bounds_come_from_the_schema() -> None:
     assert BY_KEY["mix.deadline"].bounds() == (1, 15)
     assert BY_KEY["promotion.tier_rate"].bounds() == (0, 100)
     assert BY_KEY["promotion.tier_rate"].help == "max tier promotions / stock of (unit, sequence, tier)"
+    assert BY_KEY["workload.headcount"].bounds() == (0, 100) and BY_KEY["budget.unit_growth"].bounds() == (-100, 1000)
 
 
 def test_overrides_name_exactly_the_changed_keys(baseline: Scenario) -> None:

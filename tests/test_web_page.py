@@ -66,6 +66,25 @@ def test_controls_make_the_yaml_and_a_bad_combination_is_explained(tmp_path: Pat
     assert "mix.target: target shares must sum to 1, got 1.0500" in error
 
 
+def test_unit_budgets_and_workload_floors_are_controls(tmp_path: Path, monkeypatch) -> None:
+    at = page(tmp_path, monkeypatch)
+    unit_growth = at.number_input(key="ctl:budget.unit_growth")
+    assert unit_growth.value is None  # baseline: no unit budgets, an empty box
+    assert at.number_input(key="ctl:workload.headcount").value == 92.0
+    assert at.number_input(key="ctl:workload.operations").value == 72.0
+    unit_growth.set_value(2.0).run()
+    at.number_input(key="ctl:workload.headcount").set_value(95.0).run()
+    assert not at.exception and not at.warning
+    assert ("Changes: budget.unit_growth: None → 0.02; workload.headcount: 0.92 → 0.95"
+            in texts(at.caption))
+    [code] = [c for c in at.code if c.language == "yaml"]
+    scenario = yaml.safe_load(code.value)
+    assert (scenario["budget"]["unit_growth"], scenario["workload"]) == (0.02, {"headcount": 0.95, "operations": 0.72})
+    at.number_input(key="ctl:budget.unit_growth").set_value(None).run()
+    assert "Changes: workload.headcount: 0.92 → 0.95" in texts(at.caption)
+    assert at.number_input(key="ctl:workload.operations").max == 100.0  # the schema's bound, in %
+
+
 def test_a_corrupt_upload_is_refused_with_its_reason_and_nothing_is_kept(tmp_path: Path, monkeypatch) -> None:
     at = uploaded(page(tmp_path, monkeypatch), [("tables.xlsx", b"not a workbook at all", "application/octet-stream")])
     [error] = texts(at.error)

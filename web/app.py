@@ -92,7 +92,8 @@ def control_widget(control, raw: dict[str, Any]) -> Any:
                                max_value=None if high is None else int(high), step=1, key=key, help=control.help)
     return st.number_input(control.label, min_value=None if low is None else float(low),
                            max_value=None if high is None else float(high), step=float(control.step), format="%g",
-                           key=key, help=control.help)
+                           key=key, help=control.help, value=None if control.optional else "min",
+                           placeholder="none" if control.optional else None)
 
 
 def scenario_section(rows: list[RunRow]) -> tuple[Scenario | None, RunRequest | None]:

@@ -26,13 +26,16 @@ ControlKind = Literal["percent", "whole", "number", "switch"]
 
 @dataclass(frozen=True)
 class Control:
-    """A scenario key on the page: ``kind`` percent (a share or rate shown ×100), whole, number or switch."""
+    """A scenario key on the page: ``kind`` percent (a share or rate shown ×100), whole, number or switch.
+    ``optional``: the key may be unset (None, an empty box on the page), which means something of its own (no
+    unit budgets for ``budget.unit_growth``)."""
 
     key: str
     label: str
     kind: ControlKind
     group: str
     step: float = 1.0
+    optional: bool = False
 
     @property
     def field(self) -> FieldInfo:
@@ -59,6 +62,8 @@ class Control:
         value = raw
         for part in self.key.split("."):
             value = value[part]
+        if value is None:
+            return None
         if self.kind == "percent":
             return round(float(value) * 100, 6)
         if self.kind == "whole":
@@ -66,7 +71,9 @@ class Control:
         return bool(value) if self.kind == "switch" else float(value)
 
     def scenario_value(self, shown: Any) -> Any:
-        """The scenario's value for what the control shows."""
+        """The scenario's value for what the control shows (None for an empty optional box)."""
+        if shown is None:
+            return None
         if self.kind == "percent":
             return round(float(shown) / 100, 10)
         if self.kind == "whole":
@@ -82,6 +89,11 @@ CONTROLS: tuple[Control, ...] = (
     Control("mix.deadline", "Deadline year", "whole", "Mix"),
     Control("horizon", "Horizon (years)", "whole", "Mix"),
     Control("budget.growth", "Budget growth per year (%)", "percent", "Budget", 0.5),
+    Control("budget.unit_growth", "Each unit's budget growth per year (%; empty: no unit budgets)", "percent",
+            "Budget", 0.5, optional=True),
+    Control("workload.headcount", "Each unit keeps at least (% of its people)", "percent", "Workload", 1.0),
+    Control("workload.operations", "Each unit keeps at least (% of its operations staff)", "percent", "Workload",
+            1.0),
     Control("promotion.grade_rate", "Grade steps per year, at most (% of stock)", "percent", "Promotion", 1.0),
     Control("promotion.tier_rate", "Tier promotions per year, at most (% of stock)", "percent", "Promotion", 1.0),
     Control("promotion.min_years_in_grade", "Years in grade before a tier promotion", "whole", "Promotion"),
@@ -101,6 +113,8 @@ SWEEPABLE = tuple(control for control in CONTROLS if control.kind != "switch")
 
 
 def _differs(control: Control, base: Any, value: Any) -> bool:
+    if base is None or value is None:
+        return base is not value
     if control.kind in ("percent", "number"):
         return not math.isclose(float(base), float(value), rel_tol=0, abs_tol=1e-9)
     return base != value

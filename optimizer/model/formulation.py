@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 
 from models.scenario import SEQUENCES, Scenario
 from optimizer.model.cohorts import Cohort
@@ -276,8 +277,8 @@ def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
 
 def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index) -> None:
     """min_headcount[u] ≤ Σ_{c ∈ u} x[c,t] ≤ max_headcount[u] for t ≥ 1: the units table's bounds; the workload
-    floor ``workload.headcount`` × the unit's year-0 headcount raises min_headcount where higher. Hires into a
-    unit with a floor are not idle: the floor may ask for them."""
+    floor ``workload.headcount`` × the unit's year-0 headcount raises min_headcount where higher. Operations and
+    technical hires fill the floor in the start (:func:`_hire_to_floor`)."""
     for year in range(1, data.horizon + 1):
         for unit in data.units:
             lo = data.min_headcount.get(unit, -INF)
@@ -288,29 +289,74 @@ def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index)
             expr = stock_expr(index, members, year)
             add_hard_row(model, data, index, var_name("unit_headcount", unit, f"y{year}"), expr, lo, hi)
             if lo > 0:
-                _may_hire(model, index, year, lambda c, u=unit: c.unit == u)
+                _hire_to_floor(model, data, index, year, lo, ("operations", "technical"), lambda c, u=unit: c.unit == u)
 
 
-def _may_hire(model: LinearModel, index: Index, year: int, into) -> None:
-    """A floor may ask for hires: the hires of years 2..``year`` (expected values, continuous) landing in a cohort
-    ``into`` accepts are no longer idle, so :func:`optimizer.solvers.staged.idle_start` finds a start that holds
-    the floor in later years; year-1 hires (whole people) stay idle, so the start stays a small problem."""
-    for t in range(2, year + 1):
-        for arc, var in index.flows_of(t, HIRE):
-            if into(arc.target):
-                model.idle.discard(var)
+FLOOR_ROOM = 0.9
+"""Share of the operations hiring cap a headcount floor's start rule counts on: the rest is left to the operations
+floors' own hires (:func:`_hire_to_floor`)."""
+
+
+def _hire_to_floor(model: LinearModel, data: ModelData, index: Index, year: int, floor: float,
+                   sequences: tuple[str, ...], within: Callable[[Cohort], bool]) -> None:
+    """Hires fill a floor in the plan that does only what the rules ask (:mod:`optimizer.solvers.start`): per
+    sequence s of ``sequences``, one hire flow h_s of year t ≥ 2 into the cohorts ``within`` selects (the lowest
+    tier of s) is not idle and gets the start rule
+
+        h_s = w_s·(floor − S)/π_s,   S = Σ_{c within} (1−a_c)·x[c,t−1] − Σ_{a out of them} f[a,t] + Σ_{a ∉ h into them} π_a·f[a,t],
+
+    S the floor row's headcount without the h (the stock balances summed over the cohorts), each h raised to 0
+    where the floor holds without hiring; w_s ∝ s's group hiring cap in year t, as ``hiring.max_rate`` × s's
+    year-0 headcount worn by t−1 years of attrition (for a headcount floor, :data:`FLOOR_ROOM` of the operations
+    cap), so the start shares the hires as the caps allow. The rule only seeds the start: the model may
+    hire anywhere. Year-1 hires (whole people) stay idle (attrition of one year leaves the shipped floors met),
+    and a hire flow with a rule already keeps it. Without a hire flow the floor gets no rule (the start then
+    comes from the restricted solve of :func:`optimizer.solvers.start.idle_start`)."""
+    if year < 2:
+        return
+    chosen: dict[str, tuple[Arc, int]] = {}
+    for arc, var in index.flows_of(year, HIRE):
+        s = arc.target.sequence
+        if s in sequences and within(arc.target) and var not in model.start_rules:
+            if s not in chosen or (arc.target.tier, var) < (chosen[s][0].target.tier, chosen[s][1]):
+                chosen[s] = (arc, var)
+    heads: dict[str, float] = defaultdict(float)
+    for c, n in data.initial.items():
+        heads[c.sequence] += n * (1.0 - data.attrition(c)) ** (year - 1)
+    room = {s: getattr(data.scenario.hiring.max_rate, s) * heads[s] * (FLOOR_ROOM if s == "operations" and
+                                                                     len(sequences) > 1 else 1.0) for s in chosen}
+    total = sum(room.values())
+    if total <= 0:
+        return
+    hired = {var for _, var in chosen.values()}
+    rest: Expr = {}
+    for c in index.network.live[year - 1]:
+        if within(c):
+            add_to(rest, index.stock[(c, year - 1)], 1.0 - data.attrition(c))
+    for other, var in index.flows_of(year):
+        if var in hired:
+            continue
+        if other.source is not None and within(other.source):
+            add_to(rest, var, -1.0)
+        if other.target is not None and within(other.target):
+            add_to(rest, var, data.inflow_survival(other))
+    for s, (arc, hire) in sorted(chosen.items()):
+        share = room[s] / total / data.inflow_survival(arc)
+        model.start_rules[hire] = (share * floor, {var: -share * coef for var, coef in rest.items()})
+        model.idle.discard(hire)
 
 
 def add_operations_workload(model: LinearModel, data: ModelData, index: Index) -> None:
     """Workload floor: Σ_{c ∈ (u, operations)} x[c,t] ≥ min_operations[u] for every unit with one and t ≥ 1 (the
     units table's ``min_operations``, or ``workload.operations`` × the unit's year-0 operations headcount where
-    higher). Operations hires into such a unit are not idle: the floor may ask for them."""
+    higher). Operations hires fill the floor in the start (:func:`_hire_to_floor`)."""
     for year in range(1, data.horizon + 1):
         for unit, floor in sorted(data.min_operations.items()):
             members = [c for c in index.network.live[year] if c.unit == unit and c.sequence == "operations"]
             expr = stock_expr(index, members, year)
             add_hard_row(model, data, index, var_name("unit_operations", unit, f"y{year}"), expr, lo=floor)
-            _may_hire(model, index, year, lambda c, u=unit: c.unit == u and c.sequence == "operations")
+            _hire_to_floor(model, data, index, year, floor, ("operations",),
+                           lambda c, u=unit: c.unit == u and c.sequence == "operations")
 
 
 def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -401,8 +447,12 @@ def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
     table (:mod:`optimizer.model.payroll`; 0 without salaries), in CNY, untouched by reviews:
     R(u,1) = Σ_{c ∈ u} (1 − a_c)·P_c − Σ_{redundancies, transfers out of c ∈ u} r̄_c·f + Σ_{transfers into u}
     r̄_c·f − Σ_{inflows a into u} (1 − π_a)·r̄_σ·f[a,1], with P_c the cohort's premium and r̄_c = P_c / x[c,0];
-    R(u,t) = R(u,1)·(1 − ā_u)^(t−1). Its part no decision moves, (1 − ā_u)^(t−1)·Σ_{c ∈ u} (1 − a_c)·P_c, is a
-    variable ``premium[u,yT]`` fixed at that value. The expressions are kept for :func:`add_budget_cap`."""
+    R(u,t) = R(u,1)·(1 − ā_u)^(t−1). Its part no decision moves, (1 − ā_u)^(t−1)·Σ_{c ∈ u} (1 − a_c)·P_c, is
+    P·``premium[u,yT]``, a variable fixed at that value / P (P the roster's mean pay): in CNY its coefficient would
+    be divided by the cost (≈1e10) in the row that fixes the cost stage (:func:`optimizer.solvers.staged.fixing_row`),
+    and HiGHS drops matrix entries below 1e-9: the row then lost the premiums, the cost stage's plan broke it, and
+    the disruption stage of the 20k demo ended "infeasible" (a negative premium mass). The expressions are kept for
+    :func:`add_budget_cap`."""
     flows = _premium_flows(data, index)
     held: dict[str, float] = defaultdict(float)
     for c, premium in data.premium.items():
@@ -419,9 +469,9 @@ def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
             share = wear_off(data.unit_attrition.get(unit, 0.0), year)
             for var, coef in flows.get(unit, {}).items():
                 add_to(payroll[unit], var, share * coef)
-            if held.get(unit):  # the premiums no decision moves: a variable fixed at their value
-                fixed = share * held[unit]
-                add_to(payroll[unit], model.add_var(var_name("premium", unit, f"y{year}"), fixed, fixed), 1.0)
+            if held.get(unit):  # the premiums no decision moves: a variable fixed at their value, in mean pays
+                fixed = share * held[unit] / data.mean_pay
+                add_to(payroll[unit], model.add_var(var_name("premium", unit, f"y{year}"), fixed, fixed), data.mean_pay)
             index.unit_payroll[(unit, year)], index.unit_one_off[(unit, year)] = payroll[unit], one_off[unit]
         index.payroll[year] = combine(*((1.0, payroll[unit]) for unit in data.units))
         index.one_off[year] = combine(*((1.0, one_off[unit]) for unit in data.units))

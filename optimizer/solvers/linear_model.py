@@ -77,7 +77,8 @@ class LinearModel:
     rule may ask for (promotions under a floor). :func:`optimizer.solvers.start.idle_start` fixes them."""
     start_rules: dict[int, tuple[float, Expr]] = field(default_factory=dict)
     """For variables that are not idle but a constructive plan can set by rule (the promotions a floor asks
-    for): var = constant + Σ coef·var′ over variables known before it (earlier years). Read by
+    for, the hires that fill a workload floor): var = max(lb, constant + Σ coef·var′) over variables known
+    before it (earlier years, or rules of the same year). Read by
     :func:`optimizer.solvers.start.constructive_start`."""
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 

@@ -3,7 +3,8 @@
 Two ways to it, the first tried first:
 
 - :func:`constructive_start` builds it directly, with no solver: the idle variables at 0, the variables with
-  a start rule (the promotions a floor asks for) by their rule, everything else by *propagation*: a row with
+  a start rule (the promotions a floor asks for, the hires that fill a unit's workload floor) by their rule
+  (raised to the variable's lower bound), everything else by *propagation*: a row with
   one unknown variable left fixes it (an equality) or bounds it (an inequality; the value nearest 0 within the
   bounds is taken, so a slack is as small as the row allows). Rows are swept until nothing more is learnt;
   where every row left has two unknowns or more (a softened row's two slacks), the first such row's unknowns
@@ -42,9 +43,9 @@ def constructive_start(model: LinearModel) -> np.ndarray | None:
     equality = lo == hi
     settled_by_equality = np.zeros(model.n_vars, dtype=bool)
     settled_by_equality[columns[equality[row_of]]] = True
-    pending = dict(model.start_rules)
+    pending = {var: rule for var, rule in model.start_rules.items() if not fixed[var]}  # a fixed value stands
     while True:
-        learnt = _apply_rules(values, pending)
+        learnt = _apply_rules(values, pending, lb)
         learnt |= _propagate(values, lb, ub, row_of, columns, coefficients, lo, hi, settled_by_equality)
         if learnt:
             continue
@@ -55,12 +56,13 @@ def constructive_start(model: LinearModel) -> np.ndarray | None:
     return values if _holds(model, values) else None
 
 
-def _apply_rules(values: np.ndarray, pending: dict[int, tuple[float, Expr]]) -> bool:
-    """Set every pending rule whose inputs are known; True when one was set."""
+def _apply_rules(values: np.ndarray, pending: dict[int, tuple[float, Expr]], lb: np.ndarray) -> bool:
+    """Set every pending rule whose inputs are known, raised to the variable's lower bound (a floor's hires,
+    max(0, what the floor lacks)); True when one was set."""
     ready = [var for var, (_, expr) in pending.items() if not any(np.isnan(values[v]) for v in expr)]
     for var in ready:
         constant, expr = pending.pop(var)
-        values[var] = constant + sum(coef * values[v] for v, coef in expr.items())
+        values[var] = max(lb[var], constant + sum(coef * values[v] for v, coef in expr.items()))
     return bool(ready)
 
 
