@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from models.scenario_files import build_scenario
 from optimizer.whatif import diagnosis
 from optimizer.cli import main
+from optimizer.solvers.clock import Clock
 from optimizer.whatif.diagnosis import (
     Probe,
     diagnosis_sentences,
@@ -272,3 +273,16 @@ def test_a_search_past_the_diagnosis_deadline_leaves_its_probes_undecided_withou
     year = diagnosis.run_search(diagnosis.SearchTask("mix.deadline", 1, 6, 3.0, base, data.resolve(),
                                                      deadline=time.time() + left, build_seconds=build_seconds))
     assert year["to"] is None and year["undecided"]
+
+
+def test_a_diagnosis_with_no_time_left_starts_no_worker_and_leaves_every_search_undecided(tmp_path):
+    # A probe expected to take 100 s would send the searches to worker processes; with the run's budget spent
+    # they are all undecided at once, in this process (starting workers that may not probe costs seconds).
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30)
+    tasks = diagnosis.search_tasks(scenario, data.resolve(), 3.0, True, Clock(time.perf_counter() - 1.0))
+    found = diagnosis.relaxations(tasks, probe_seconds=100.0)
+    assert found["search"]["workers"] == 1 and found["earliest_year_undecided"]
+    # each search probed its values without a solve: the end of its range (years 2–6 for mix.deadline)
+    assert all(not entry["restores"] and entry["limit"] in entry["undecided"]
+               and len(entry["undecided"]) == entry["probes"] for entry in found["relaxations"])

@@ -8,7 +8,7 @@ Stage terms, in ``objective.order``:
 - ``redundancy``: redundancies (people), for requirement-driven scenarios ("minimise redundancy").
 Each stage stops at its own gap (``objective.stage_gap``, else ``solver.gap``). After each stage the term is fixed:
 term ≤ value + stage_tolerance·max(1, |value|), and the stage's plan is the next stage's MIP start.
-Shortcut for a goal that can't be negative (the mix miss, redundancies): fix it at 0 and solve the next stage
+Shortcut for a goal that can't be negative and is often 0 (the mix miss, redundancies: :data:`ZERO_FIRST`): fix it at 0 and solve the next stage
 at once. If that finds a plan, 0 is proven optimal for the goal and its own stage is skipped; if not (the
 target can't be met), the row is dropped and the goal's stage runs as usual, its time including the try.
 This skips the mix stage whenever the targets are attainable, the slowest stage on large groups (its LP is
@@ -47,6 +47,10 @@ from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
 from optimizer.solvers.start import idle_start
 
 SOLVED = ("optimal", "feasible")
+ZERO_FIRST = ("mix", "redundancy")
+"""The goals first tried at 0 (the shortcut): 0 whenever every target is met, or nobody need be made redundant.
+The cost is never negative either, but never 0 (a payroll): its try was an infeasible solve every run (4.3 s of
+a 60 s budget at 45k employees)."""
 
 Anchor = dict[int, float]
 """Year-1 flow variable → its value f_ref in a reference plan (:func:`optimizer.solvers.reuse.reference_flows`)."""
@@ -211,7 +215,7 @@ def solve_model(
         following = order[position + 1] if position + 1 < len(order) else None
         left = len(order) - position + later
         result, probe_seconds = None, 0.0
-        if following is not None and _never_negative(model, goals[term]):
+        if following is not None and term in ZERO_FIRST and _never_negative(model, goals[term]):
             result, probe_seconds = _next_stage_at_zero(model, term, goals[term], objective.stage_tolerance,
                                                         lambda: run(following, 2 * clock.share(left), False))
             if result is not None:

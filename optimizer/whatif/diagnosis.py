@@ -201,7 +201,6 @@ class Prober:
 
     def __init__(self, task: SearchTask):
         self.task = task
-        self.tables = cached_inputs(task.data_dir)
         self.history: list[tuple[Any, Probe]] = []
 
     def __call__(self, value: Any) -> Probe:
@@ -211,7 +210,7 @@ class Prober:
                 probe = UNDECIDED  # the diagnosis' time is up, or would be before the model is built
             else:
                 scenario = build_scenario(self.task.base, "diagnosis", self.task.overrides(value))
-                probe = target_miss(scenario, self.tables, self.task.deadline)
+                probe = target_miss(scenario, cached_inputs(self.task.data_dir), self.task.deadline)
         except ScenarioError:  # a value the scenario rejects (e.g. a horizon past its maximum) cannot restore
             probe = Probe(False, None, True)
         self.history.append((value, probe))
@@ -378,7 +377,8 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
 
     When a probe is expected to take more than PARALLEL_ABOVE s, the searches run in parallel: on the Dask
     ``scheduler`` when one is given (``tcp://HOST:PORT``, or ``local``; :mod:`optimizer.distributed`), else in
-    ``workers`` local processes (default one per CPU); below that, one after another in this process."""
+    ``workers`` local processes (default one per CPU); below that, or when the deadline leaves no time for a
+    probe, one after another in this process."""
     began, done = time.perf_counter(), 0
 
     def report(task: SearchTask, entry: dict[str, Any]) -> dict[str, Any]:
@@ -391,6 +391,8 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
 
     if workers is None:
         workers = default_workers() if probe_seconds > PARALLEL_ABOVE else 1
+    if tasks and tasks[0].deadline is not None and tasks[0].deadline - time.time() <= tasks[0].build_seconds:
+        workers, scheduler = 1, None  # no probe can start: every one is undecided at once, with no worker to start
     parallel = len(tasks) > 1 and (workers > 1 or (scheduler is not None and probe_seconds > PARALLEL_ABOVE))
     if parallel:
         try:
