@@ -283,7 +283,7 @@ def _merit(
     Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
     false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years.
     The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`); when it finds no plan in
-    what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_budget``)."""
+    what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_time``)."""
     rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.attrition))
     whole = scenario.solver.integer_year1
     flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
@@ -314,9 +314,9 @@ def _merit(
         with timer.phase("merit re-solve"):
             again = solve_model(fixed, scenario, data.mean_pay,
                                 on_stage=lambda stage: timer.progress(describe_stage(stage)), clock=clock)
-            record["over_budget"] = clock is not None and again.values is None
-            if record["over_budget"]:  # the plan's people need it: past the budget rather than no plan
-                timer.progress("  merit: no plan in the run's time left; solving with solver.time_limit of its own")
+            if again.values is None and clock is not None:  # the later years need a plan all the same
+                timer.progress("  merit: no plan in the time left, solving again within solver.time_limit")
+                record["over_time"] = True
                 again = solve_model(fixed, scenario, data.mean_pay,
                                     on_stage=lambda stage: timer.progress(describe_stage(stage)))
     if again.values is None:
