@@ -443,8 +443,9 @@ class Solver(Strict):
     backend: Literal["highs", "cbc", "scip", "cpsat"] = Field(default="highs", description="MILP solver")
     time_limit: float = Field(
         default=60.0, gt=0, le=MAX_TIME_LIMIT,
-        description="seconds for the whole solve, every stage included (each stage gets an equal share of what "
-                    "is left; a stage that stops at it keeps its best plan, with its gap)",
+        description="seconds for every solve of a run: the stages, merit's re-solve, the stability stage and "
+                    "the diagnosis (each stage gets an equal share of what is left, shares kept for the solves "
+                    "after it; a stage that stops at it keeps its best plan, with its gap)",
     )
     node_limit: int | None = Field(
         default=None, ge=0,

@@ -48,6 +48,7 @@ from optimizer.plan.results import (
     with_names,
 )
 from optimizer.solvers.base import Progress
+from optimizer.solvers.clock import DIAGNOSIS_PARTS, MERIT_PARTS, Clock
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.pulp_model import write_lp
 from optimizer.solvers.reuse import (
@@ -70,14 +71,17 @@ ReportWriter = Callable[[Path], None]
 
 @dataclass
 class Timer:
-    """Seconds per named phase, in the order the phases ran."""
+    """Seconds per named phase, in the order the phases ran; a phase entered again adds to its seconds."""
 
     seconds: dict[str, float] = field(default_factory=dict)
     progress: Progress = lambda message: None
 
     @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        self.progress(name)
+    def phase(self, name: str, announce: bool = True) -> Iterator[None]:
+        """Time the block as ``name``; ``announce``: tell ``progress`` the phase starts (not for a phase's
+        last bit of work after other phases, which would print its name a second time)."""
+        if announce:
+            self.progress(name)
         start = time.perf_counter()
         yield
         self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
@@ -235,13 +239,14 @@ def _model_only(model: LinearModel, save_lp: str | Path, summary: dict[str, Any]
 
 def _solve(
     model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
-    reference: Reference | None = None, year1_flows: list[int] | None = None,
+    reference: Reference | None = None, year1_flows: list[int] | None = None, clock: Clock | None = None,
 ) -> Solution:
     """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
     ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
     is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not. A reference
     that is not reused anchors the solve: its last stage, ``stability``, keeps the ``year1_flows`` as close to
-    the reference's as the goals allow (:func:`optimizer.solvers.reuse.reference_flows`)."""
+    the reference's as the goals allow (:func:`optimizer.solvers.reuse.reference_flows`). ``clock``: the run's
+    budget (:mod:`optimizer.solvers.clock`; default ``solver.time_limit`` for this solve alone)."""
     with timer.phase("solve"):
         solution, why_not = None, ""
         if reference is not None:
@@ -256,6 +261,7 @@ def _solve(
                 on_stage=lambda stage: timer.progress(describe_stage(stage)),
                 on_incumbent=IncumbentReporter(timer.progress),
                 anchor=None if reference is None else reference_flows(reference, model, year1_flows or []),
+                clock=clock,
             )
     summary["solver"] = _solver_summary(scenario, solution)
     if reference is not None:
@@ -266,6 +272,7 @@ def _solve(
 def _merit(
     model: LinearModel, built_rows: int, scenario: Scenario, data: ModelData, index: Index, roster: pd.DataFrame,
     solution: Solution, timer: Timer, summary: dict[str, Any], reused: Reference | None = None,
+    clock: Clock | None = None,
 ) -> tuple[Solution, MeritRule, dict[Arc, int]]:
     """Merit across each position (:mod:`optimizer.plan.merit`): the solved year-1 counts per position and
     action are dealt over the cohorts by merit; where that split differs from the model's, the model is solved
@@ -276,7 +283,9 @@ def _merit(
     1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). The solved model without merit is a relaxation of the model with it, so the goals can only
     get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
     Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
-    false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years."""
+    false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years.
+    The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`); when it finds no plan in
+    what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_time``)."""
     rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.attrition))
     whole = scenario.solver.integer_year1
     flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
@@ -306,7 +315,12 @@ def _merit(
     else:
         with timer.phase("merit re-solve"):
             again = solve_model(fixed, scenario, data.mean_pay,
-                                on_stage=lambda stage: timer.progress(describe_stage(stage)))
+                                on_stage=lambda stage: timer.progress(describe_stage(stage)), clock=clock)
+            if again.values is None and clock is not None:  # the later years need a plan all the same
+                timer.progress("  merit: no plan in the time left, solving again within solver.time_limit")
+                record["over_time"] = True
+                again = solve_model(fixed, scenario, data.mean_pay,
+                                    on_stage=lambda stage: timer.progress(describe_stage(stage)))
     if again.values is None:
         raise RuntimeError(f"the model with year 1 fixed at the merit split has no plan ({again.status}): "
                            "the merit split must keep every hard rule of the model")
@@ -388,6 +402,10 @@ def compute_plan(
     ``reference``: an earlier run's solved model; its plan is taken without a solve when this model only
     tightens that one and the plan holds here (:mod:`optimizer.solvers.reuse`). This plan's own solved model
     is ``ComputedPlan.reference``.
+
+    Every solve of the run (the stages, merit's re-solve, a confidence level's rounds, the diagnosis) draws from
+    one budget of ``solver.time_limit`` seconds started with the first solve (:mod:`optimizer.solvers.clock`):
+    while the plan is solved, shares are kept for merit's re-solve and, with ``diagnose``, for the diagnosis.
     """
     timer = Timer(progress=progress)
     data_dir = Path(data_dir)
@@ -406,12 +424,15 @@ def compute_plan(
         return _model_only(model, save_lp, summary, timer, verify)
     built_rows = len(model.rows)
     year1_flows = [var for _, var in index.flows_of(1)]
-    solution = _solve(model, scenario, data, timer, summary, reference, year1_flows)
+    diagnosis_parts = DIAGNOSIS_PARTS if diagnose else 0
+    clock = Clock.starting(scenario.solver.time_limit, MERIT_PARTS + diagnosis_parts)
+    solution = _solve(model, scenario, data, timer, summary, reference, year1_flows, clock)
+    build_seconds = timer.seconds["cohorts"] + timer.seconds["build"]  # what a diagnosis probe takes before solving
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
             with timer.phase("diagnosis"):
                 summary["diagnosis"] = diagnose_infeasible(data, data_dir, _probe_seconds(timer, solution), progress,
-                                                          scheduler)
+                                                          scheduler, clock.keeping(0), build_seconds)
         return _no_plan(summary, solution, timer, verify)
 
     relaxed = solution
@@ -421,7 +442,7 @@ def compute_plan(
                 reused: Reference | None = None) -> tuple[Solution, dict[str, pd.DataFrame]]:
         """Merit across each position (:func:`_merit`), then the plan files' frames of that solution."""
         merited, rule, named = _merit(model, built_rows, scenario, data, index, roster, solution, timer, summary,
-                                      reused)
+                                      reused, clock.keeping(diagnosis_parts))
         with timer.phase("plan"):
             tables = _graded_tables(model, merited, data, index, roster, graded, named, rule)
         summary["merit"]["exceptions"] = int(tables["merit"]["exceptions"].sum())
@@ -429,11 +450,11 @@ def compute_plan(
 
     solution, tables_out = planned(model, built_rows, solution, data, index, reused)
     if confidence.wanted(scenario):
-        confident = _plan_to_confidence(scenario, data, tables_out, timer, summary, planned)
+        confident = _plan_to_confidence(scenario, data, tables_out, timer, summary, planned, clock)
         if confident is not None:
             model, index, relaxed, tables_out = confident.model, confident.index, confident.solution, confident.tables
             solution, built_rows = confident.merited, confident.built_rows
-    with timer.phase("plan"):
+    with timer.phase("plan", announce=False):
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
         solved = make_reference(model, built_rows, scenario, data.mean_pay, relaxed, label, year1_flows,
                                 solution.values, solution if summary["merit"]["resolved"] else None)
@@ -454,7 +475,7 @@ def compute_plan(
         probe = _probe_seconds(timer, reference.solution if reused else solution)  # a reused plan took 0 s
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
-                                                   probe, progress, scheduler)
+                                                   probe, progress, scheduler, clock.keeping(0), build_seconds)
     return ComputedPlan(exit_code, summary, tables_out, timer.seconds, verify, solved)
 
 
@@ -536,13 +557,14 @@ def _plan_inputs(data: ModelData, tables: dict[str, pd.DataFrame]) -> PlanInputs
 
 def _plan_to_confidence(
     scenario: Scenario, data: ModelData, expected: dict[str, pd.DataFrame], timer: Timer, summary: dict[str, Any],
-    tables_of: TablesOf,
+    tables_of: TablesOf, clock: Clock,
 ) -> ConfidentPlan | None:
     """Solve again with the margins of ``mix.confidence`` / ``budget.confidence`` (:mod:`optimizer.simulate.confidence`:
     margins from the binomial variance along the last plan, widened while a calibration simulation falls short),
     check the last plan and the ``expected``-value plan by simulation on fresh numbers, and put the outcome and the
     cost of the confidence in ``summary["confidence"]``. Returns the last plan, or None when no solve with margins
-    found one (the expected-value plan then stands, and the summary says so)."""
+    found one (the expected-value plan then stands, and the summary says so). Its solves draw from the run's
+    ``clock``."""
     sim = scenario.simulation
     levels = (scenario.mix.confidence, scenario.budget.confidence)
     z_mix, z_budget = (None if level is None else confidence.normal_quantile(level) for level in levels)
@@ -556,7 +578,7 @@ def _plan_to_confidence(
         with timer.phase("build"):
             model, index = build_model(tightened)
         built_rows = len(model.rows)
-        solution = _solve(model, scenario, tightened, timer, summary)
+        solution = _solve(model, scenario, tightened, timer, summary, clock=clock)
         if solution.values is None:
             break
         merited, tables = tables_of(model, built_rows, solution, tightened, index)

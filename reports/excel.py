@@ -44,7 +44,7 @@ from optimizer.plan.grades import CHANGE_COLUMNS, grade_changes, grade_path_wide
 from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
-from optimizer.whatif.diagnosis import diagnosis_sentences
+from optimizer.whatif.diagnosis import diagnosis_sentences, missed_sentences
 from reports import finance
 from reports.excel_stream import LongRows, assemble, xf_index
 
@@ -172,7 +172,7 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str]) -> None:
     """Status, mix targets against achieved shares, budget against cap by year (with a chart), year-1
-    counts, missed targets and the diagnosis as sentences, one a row (:func:`diagnosis_sentences`, the
+    counts, missed targets (rounded, as the terminal words them) and the diagnosis as sentences, one a row (:func:`diagnosis_sentences`, the
     terminal's wording; its raw entry is on the Scenario sheet)."""
     summary = plan.summary
     sheet.set_column(0, 0, 34)
@@ -186,10 +186,9 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
     sheet.write_string(row + 1, 0, "Year-1 actions", book.styles["section"])
     row = write_frame(book, sheet, row + 2, pd.DataFrame(counts, columns=["action", "employees"]),
                       {"action": "text", "employees": "money"})
-    missed = flatten(summary.get("goal_deviations") or {}, "goal_deviations")
-    if any(value is not None for _, value in missed):
-        sheet.write_string(row + 1, 0, "Missed targets", book.styles["section"])
-        row = write_key_values(book, sheet, row + 2, [(key, value, None) for key, value in missed])
+    missed = missed_sentences(plan.mix, plan.budget)
+    if missed:
+        row = _sentences(book, sheet, row, "Missed targets", missed)
     if summary.get("diagnosis"):
         row = _sentences(book, sheet, row, "Diagnosis", diagnosis_sentences(summary["diagnosis"]))
     if summary.get("confidence"):

@@ -30,7 +30,7 @@ from optimizer.plan.grades import grade_changes
 from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
-from optimizer.whatif.diagnosis import diagnosis_sentences
+from optimizer.whatif.diagnosis import diagnosis_sentences, missed_sentences
 from reports import charts, finance
 from reports.action_table import action_table_html
 
@@ -211,11 +211,19 @@ def _status_section(plan: PlanFiles) -> str:
         _facts(plan),
         "<h3>Mix target</h3>", _mix_targets(plan.mix),
         "<h3>Budget against cap</h3>", _budget_targets(plan.budget),
-        f"<h3>Missed targets</h3>{render_value(deviations)}" if missed else "",
+        _missed_section(plan, deviations) if missed else "",
         "<h3>Year-1 actions</h3>", counts,
         f"<details><summary>Scenario: every parameter</summary>{render_value(summary.get('scenario', {}))}</details>",
     ]
     return html_section("status", "Status and targets", "".join(parts))
+
+
+def _missed_section(plan: PlanFiles, deviations: Mapping[str, Any]) -> str:
+    """The missed targets as the terminal words them (:func:`missed_sentences`: rounded, misses below half a
+    person left out), then summary.json's ``goal_deviations`` as they are, collapsed."""
+    raw = (f'<details><summary>Every deviation (summary.json)</summary>'
+           f'<div class="wide">{render_value(deviations)}</div></details>')
+    return f"<h3>Missed targets</h3>{_sentence_list(missed_sentences(plan.mix, plan.budget))}{raw}"
 
 
 def _diagnosis_section(summary: Mapping[str, Any]) -> str:

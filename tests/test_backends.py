@@ -419,3 +419,35 @@ def test_highs_reports_every_better_plan_as_it_searches() -> None:
                    sense="max")
     assert result.objective == pytest.approx(90.0)
     assert found and found[-1][0] == pytest.approx(90.0)  # in the caller's sense (a maximum here)
+
+
+def test_highs_is_not_handed_a_start_that_breaks_a_row_by_more_than_its_absolute_tolerance() -> None:
+    """The optimum of :func:`one_year` (h = 6, p = 5, juniors 96, seniors 24) with seniors 24.00001 breaks the
+    senior balance (24.00001 − 5 = 19.00001 against 19) by 1e-5: within 1e-6 of the row's activity, so it
+    holds for :meth:`LinearModel.row_violations`, but HiGHS (absolute 1e-6) would first repair it by an LP on a
+    clock of its own. It is not passed; the exact optimum is, and both runs find cost 15.22."""
+    model, objective = one_year()
+    exact = np.array([6.0, 5.0, 96.0, 24.0])
+    nudged = exact + np.array([0.0, 0.0, 0.0, 1e-5])
+    assert model.row_violations(nudged) == [] and model.row_violations(nudged, 1e-6, scaled=False) != []
+    refused = solve(model, objective, options("highs"), start=nudged)
+    assert "the start was not passed" in refused.message
+    taken = solve(model, objective, options("highs"), start=exact)
+    assert "the start was not passed" not in taken.message
+    assert refused.objective == pytest.approx(15.22) and taken.objective == pytest.approx(15.22)
+
+
+def test_highs_stops_once_its_bound_answers_the_question_asked() -> None:
+    """A diagnosis probe asks only "can the miss be below the threshold?": once the best bound is above it, the
+    answer is no. Elastic market split (slacks s⁺, s⁻ on each split, plus z ≥ 1): min z + Σ (s⁺ + s⁻) has a
+    bound of at least 1 from the start and is hard to prove, so HiGHS stops at its first MIP callback with
+    ``stopped_by`` ``bound`` and a bound above the threshold 0.5, well before its 10 s."""
+    model, _, _ = market_split(planted=False)
+    miss = {model.add_var("z", 1.0, 10.0): 1.0}
+    for i, row in enumerate(model.rows):
+        up, down = model.add_var(f"over[{i}]", 0, INF), model.add_var(f"under[{i}]", 0, INF)
+        row.expr.update({up: -1.0, down: 1.0})
+        miss.update({up: 1.0, down: 1.0})
+    result = solve(model, miss, replace(options("highs", time_limit=10.0), stop_above=0.5))
+    assert result.stopped_by == "bound", result.message
+    assert result.status in ("feasible", "no_solution") and result.bound > 0.5

@@ -123,6 +123,7 @@ def test_progress_reports_every_solver_stage(tmp_path):
     assert "stage cost: incumbent" in result.stderr  # HiGHS reports its plans while it searches
     assert result.stderr.index("stage cost: incumbent") < result.stderr.index("stage mix: optimal")
     assert "mix path" in result.stdout
+    assert result.stderr.splitlines().count("… plan") == 1  # each phase announced once
 
 
 @pytest.mark.slow

@@ -12,13 +12,22 @@ import time
 from html import escape
 
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from models.scenario_files import build_scenario
 from optimizer.whatif import diagnosis
 from optimizer.cli import main
-from optimizer.whatif.diagnosis import Probe, diagnosis_sentences, earliest_deadline, grid, smallest_value
+from optimizer.solvers.clock import Clock
+from optimizer.whatif.diagnosis import (
+    Probe,
+    diagnosis_sentences,
+    earliest_deadline,
+    grid,
+    missed_sentences,
+    smallest_value,
+)
 from tests.builders import QUIET, people, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 
@@ -114,6 +123,11 @@ def test_both_reports_show_the_sentences_of_the_terminal(reach_30, reach_30_dir)
     assert '<ul class="sentences">' + "".join(f"<li>{escape(s)}</li>" for s in sentences) + "</ul>" in page
     column = [row[0] for row in openpyxl.load_workbook(plan / "report.xlsx")["Summary"].iter_rows(values_only=True)]
     assert column[column.index("Diagnosis") + 1:] == sentences
+    # the missed targets in the same words, from the plan's own tables (the diagnosis begins with them)
+    missed = missed_sentences(pd.read_csv(plan / "mix.csv"), pd.read_csv(plan / "budget.csv"))
+    assert missed == sentences[:1]
+    assert "<h3>Missed targets</h3>" + '<ul class="sentences">' + f"<li>{escape(missed[0])}</li></ul>" in page
+    assert column[column.index("Missed targets") + 1] == missed[0]
 
 
 def test_a_relaxation_that_cannot_help_is_reported_as_such(reach_30):
@@ -243,16 +257,32 @@ def test_earliest_deadline_bisects_inside_the_horizon_and_scans_beyond():
     assert earliest_deadline(probe, 3, 3) is None and calls == [4, 5, 6, 7, 8]
 
 
-def test_a_search_past_the_diagnosis_deadline_leaves_its_probes_undecided_without_solving(tmp_path):
-    # The diagnosis' time is up before the search starts: every probe is undecided (a solve of this tiny model
-    # decides it: a cap of 1.0 restores the band), and nothing is reported as restoring or as refuted.
+@pytest.mark.parametrize("left, build_seconds", [(-1.0, 0.0), (3600.0, 7200.0)], ids=["past", "build_too_long"])
+def test_a_search_past_the_diagnosis_deadline_leaves_its_probes_undecided_without_solving(tmp_path, left,
+                                                                                          build_seconds):
+    # The diagnosis' time is up before the search starts, or less is left than building the model takes (a
+    # build cannot be interrupted): every probe is undecided (a solve of this tiny model decides it: a cap of
+    # 1.0 restores the band), and nothing is reported as restoring or as refuted.
     data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
     base = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30).to_raw()
     task = diagnosis.SearchTask("mobility.operations_to_technical", 0.1, 1.0, 3.0, base, data.resolve(),
-                                deadline=time.time() - 1)
+                                deadline=time.time() + left, build_seconds=build_seconds)
     entry = diagnosis.run_search(task)
     assert (entry["restores"], entry["to"], entry["insufficient"]) == (False, None, 0.1)
     assert entry["undecided"] == [1.0] and entry["probes"] == 1
     year = diagnosis.run_search(diagnosis.SearchTask("mix.deadline", 1, 6, 3.0, base, data.resolve(),
-                                                     deadline=time.time() - 1))
+                                                     deadline=time.time() + left, build_seconds=build_seconds))
     assert year["to"] is None and year["undecided"]
+
+
+def test_a_diagnosis_with_no_time_left_starts_no_worker_and_leaves_every_search_undecided(tmp_path):
+    # A probe expected to take 100 s would send the searches to worker processes; with the run's budget spent
+    # they are all undecided at once, in this process (starting workers that may not probe costs seconds).
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30)
+    tasks = diagnosis.search_tasks(scenario, data.resolve(), 3.0, True, Clock(time.perf_counter() - 1.0))
+    found = diagnosis.relaxations(tasks, probe_seconds=100.0)
+    assert found["search"]["workers"] == 1 and found["earliest_year_undecided"]
+    # each search probed its values without a solve: the end of its range (years 2–6 for mix.deadline)
+    assert all(not entry["restores"] and entry["limit"] in entry["undecided"]
+               and len(entry["undecided"]) == entry["probes"] for entry in found["relaxations"])

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from optimizer.whatif.diagnosis import diagnosis_sentences
+import numpy as np
+import pandas as pd
+
+from optimizer.whatif.diagnosis import diagnosis_sentences, missed_sentences
 
 
 def _mix(year: int, sequence: str, share: float, lower: float, upper: float, heads: float) -> dict[str, Any]:
@@ -108,3 +111,24 @@ def test_an_earliest_year_search_stopped_by_the_time_limit_does_not_say_never():
     diagnosis = {**_diagnosis([], [], [], earliest=None, limit=8), "earliest_year_undecided": True}
     assert diagnosis_sentences(diagnosis) == [
         "The earliest year the mix band can be reached was not decided within the time limit."]
+
+
+def test_a_plans_missed_targets_are_worded_from_its_tables_like_the_diagnosis():
+    # 1,000 people in year 1: technical 287 (28.7%) is 0.8 points = 8 people under 29.5%; management 105.4
+    # (10.54%) is 0.04 points = 0.4 people over 10.5% (a ghost, left out); operations 607.6 (60.76%) is 0.26
+    # points = 2.6 people over 60.5%, said as 3 people. Year 0 has no band. Budget: 10.25 M over a 500 M cap.
+    mix = pd.DataFrame(
+        [(0, "management", 100.0, 0.1, 0.1, np.nan, np.nan), (0, "technical", 300.0, 0.3, 0.3, np.nan, np.nan),
+         (0, "operations", 600.0, 0.6, 0.6, np.nan, np.nan),
+         (1, "management", 105.4, 0.1054, 0.1, 0.095, 0.105), (1, "technical", 287.0, 0.287, 0.3, 0.295, 0.305),
+         (1, "operations", 607.6, 0.6076, 0.6, 0.595, 0.605)],
+        columns=["year", "sequence", "headcount", "share", "target", "lower", "upper"])
+    budget = pd.DataFrame([("ALL", 1, 510.25e6, 500e6), ("U1", 1, 510.25e6, np.nan)],
+                          columns=["unit_id", "year", "total", "cap"])
+    assert missed_sentences(mix, budget) == [
+        "In year 1 the technical share is 28.7%, 0.8 points (8 people) short of the band (29.5–30.5%), and the "
+        "operations share is 60.8%, 0.3 points (3 people) above the band (59.5–60.5%).",
+        "In year 1 the budget is 10.3 M CNY over the cap (2.1% of it).",
+    ]
+    within = mix.assign(share=mix["target"], headcount=mix["target"] * 1000)
+    assert missed_sentences(within, budget.assign(total=400e6)) == []

@@ -77,3 +77,22 @@ def test_the_start_matches_the_restricted_solve_where_both_exist(tmp_path):
     fixed[list(model.idle)] = 0.0
     restricted = solve(replace(model, ub=fixed.tolist()), goal, SolveOptions(backend="highs", time_limit=30, gap=0.0))
     assert model.evaluate(goal, values) == pytest.approx(restricted.objective, abs=1e-6)
+
+
+def test_variables_fixed_by_their_bounds_keep_their_value_idle_or_under_a_floor(tmp_path):
+    # Merit's re-solve fixes year 1 (lb = ub) at the merit split: the start keeps it and rolls the stocks
+    # forward from it, where it used to set the idle flows to 0 against their bounds and find no start.
+    # Year 1 fixed at 6 grade steps (the floor asks 4): 18 − 6 = 12 stay in grade 1, 6 in grade 2; year 2's
+    # floor then asks 0.25·0.9·12 = 2.7 of grade 1.
+    model, index = _model(tmp_path, people("U1", "technical", 20, years=3), [unit("U1")], FLOORED)
+    fixed = model.copy()
+    for arc, var in index.flows_of(1):
+        fixed.lb[var] = fixed.ub[var] = 6.0 if arc.kind == GRADE_STEP else 0.0
+        fixed.integer[var] = False
+    values = constructive_start(fixed)
+    assert values is not None and fixed.row_violations(values) == []
+    assert sum(values[var] for _, var in index.flows_of(1, GRADE_STEP)) == 6
+    stock1 = sorted(values[var] for (c, year), var in index.stock.items() if year == 1 and values[var])
+    assert stock1 == pytest.approx([6.0, 12.0])
+    from_grade1 = [values[var] for arc, var in index.flows_of(2, GRADE_STEP) if arc.source.grade == 1]
+    assert from_grade1 == pytest.approx([2.7])

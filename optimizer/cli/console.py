@@ -12,6 +12,7 @@ from models.io import InputTables
 from models.pay import PayStructure
 from models.scenario import SEQUENCES, Scenario
 from optimizer.plan.grades import grade_path_wide
+from optimizer.whatif.diagnosis import missed_sentences
 
 
 def _money(value: float) -> str:
@@ -42,7 +43,9 @@ def data_overview(tables: InputTables, graded: pd.DataFrame, scenario: Scenario)
 
 
 def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFrame) -> str:
-    """Mix path against the band, budget against the cap, year-1 counts by action."""
+    """Mix path against the band, budget against the cap, year-1 counts by action, and the missed targets in
+    the diagnosis' words (:func:`missed_sentences`: rounded, misses below half a person left out) when the
+    run has no diagnosis (which begins with them)."""
     lines = [f"status: {summary['status']} (exit {summary['exit_code']})", "", "mix path (share; band from the deadline):"]
     pivot = mix.pivot(index="year", columns="sequence", values="share")[list(SEQUENCES)]
     for year, row in pivot.iterrows():
@@ -58,12 +61,8 @@ def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFram
         cap = "" if pd.isna(row["cap"]) else f" / cap {_money(row['cap'])} ({row['total'] / row['cap']:.1%})"
         lines.append(f"  year {row['year']}: {_money(row['total'])}{cap}")
     lines += ["", "year-1 actions: " + ", ".join(f"{k} {v:,}" for k, v in summary.get("counts", {}).items())]
-    for miss in summary.get("goal_deviations", {}).get("mix", []):
-        lines.append(f"  missed: {miss['sequence']} share {miss['share']:.2%} in year {miss['year']} "
-                     f"(band {miss['lower']:.2%}–{miss['upper']:.2%})")
-    for miss in summary.get("goal_deviations", {}).get("budget", []):
-        unit = "" if miss.get("unit_id", "ALL") == "ALL" else f" of unit {miss['unit_id']}"
-        lines.append(f"  missed: budget{unit} year {miss['year']} over the cap by {_money(miss['overrun'])}")
+    if "diagnosis" not in summary:  # the diagnosis says the same first
+        lines += [f"  missed: {sentence}" for sentence in missed_sentences(mix, budget)]
     return "\n".join(lines)
 
 

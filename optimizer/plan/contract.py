@@ -364,6 +364,8 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                           "stated rule (Σ `exceptions` of merit.csv: a person held back from two actions counts "
                           "twice)"),
         Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
+        Key("over_time", "only when true: the solve with year 1 fixed found no plan in what the model's solve "
+                         "left of `solver.time_limit` and was run again within the whole limit"),
         Key("cost_of_merit", "only when the merit split differs from the model's: each goal after minus before "
                              "merit (≥ 0 up to the solver's tolerance; before merit is the model without it, a "
                              "relaxation; 0 when the solved later years still fit the merit split and are kept)"),
@@ -371,7 +373,8 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     Key("solver", "what the solver did", None, (
         Key("mode", "`lp` | `milp` (year-1 decisions whole: `solver.integer_year1`)"),
         Key("backend", "the solver backend"),
-        Key("time_limit", "seconds for the whole solve (`solver.time_limit`), shared by the stages"),
+        Key("time_limit", "seconds for every solve of the run (`solver.time_limit`): the stages, merit's "
+                          "re-solve and the diagnosis share it"),
         Key("gap", "the relative gap accepted"),
         Key("stages", "one entry per objective stage, in order", None, _stage_keys()),
         Key("message", "the solver's message (empty when none)"),
@@ -484,7 +487,8 @@ relaxations     one entry per key searched, those that restore every target firs
                 `--set` list that applies it; `insufficient` is the value closest to `to` (or to `limit`) that
                 a solve showed not to restore the targets (`from` when none did); `undecided` lists the values
                 whose probes the time limit stopped before either was shown (taken as "not met"); the whole
-                diagnosis ends within `solver.time_limit` seconds, and the probes past it are undecided.
+                diagnosis ends by the run's deadline (`solver.time_limit` for every solve of the run), and the
+                probes past it are undecided.
                 Keys, when they apply and are not at the end of their range: promotion.tier_rate,
                 mobility.operations_to_technical, mobility.management_to_technical,
                 hiring.max_rate.technical|operations (hiring on), budget.growth (no explicit caps),

@@ -31,7 +31,8 @@ Per backend (all four take ``start`` as a MIP start; each was checked in the sol
   ``random_seed``, ``threads``, ``mip_rel_gap``, ``time_limit``, and ``mip_lp_solver=ipm`` when
   ``options.lp_method`` asks for the interior-point method; the process-wide HiGHS thread scheduler is
   reset before each solve (HiGHS refuses a run whose ``threads`` differs from the first run's). The
-  start goes to ``Highs.setSolution`` before ``run()``.
+  start goes to ``Highs.setSolution`` before ``run()``, unless it breaks a row by more than HiGHS's absolute
+  tolerance (:data:`HIGHS_FEASIBILITY`: HiGHS would repair it by an LP outside its time limit).
 - ``cbc`` (``pulp.PULP_CBC_CMD`` on PuLP 3.3, ``pulp.COIN_CMD`` with ``pulp[cbc]`` on PuLP 4): status,
   incumbent and lower bound are parsed from CBC's log ("Result - Stopped on time limit",
   "Lower bound:"). Seeds ``randomCbcSeed``/``randomSeed`` (seed 0 keeps CBC's fixed defaults: CBC
@@ -115,6 +116,10 @@ def solve(
     if options.on_incumbent is not None:
         report, factor = options.on_incumbent, sign * scale
         options = replace(options, on_incumbent=lambda objective, gap: report(factor * objective, gap))
+    if options.stop_above is not None:
+        if sense != "min":
+            raise ValueError("stop_above needs a minimisation")
+        options = replace(options, stop_above=options.stop_above / scale)
     outcome = _run_backend(model, minimise, options, clean_start)
     if outcome.status in ("unbounded", "infeasible_or_unbounded"):
         probe_options = replace(options, time_limit=_seconds_left(options, began))
@@ -282,22 +287,44 @@ def _highs_callback(highs: highspy.Highs, report: Callable[[float, float | None]
     highs.cbMipImprovingSolution.subscribe(improved)
 
 
+HIGHS_FEASIBILITY = 1e-6
+"""HiGHS's ``primal_feasibility_tolerance``, absolute: a MIP start that breaks a row by more is not passed to
+HiGHS. HiGHS 1.16 would first "complete" it by an LP over the continuous variables with the integer ones fixed,
+on a clock of its own, then start the MIP with its full ``time_limit``: measured on the 45k-employee group
+(loaded machine), a 10 s limit and a start breaking balance rows took 21.0 s (the LP 9.4 s by dual simplex,
+our interrupt callbacks not called inside it). A plan of an earlier stage can break a row with an activity in
+the millions by more than 1e-6 and still hold within :meth:`LinearModel.row_violations`' relative tolerance:
+:func:`solve` then keeps it as the stage's plan if HiGHS finds none of its own."""
+
 HIGHS_GRACE = 0.02
 """HiGHS is interrupted this share of its time limit after the limit, when it has not stopped on its own."""
 
 
-def _highs_deadline(highs: highspy.Highs, deadline: float) -> None:
+def _highs_deadline(highs: highspy.Highs, deadline: float, stop_above: float | None) -> list[bool]:
     """Interrupt the run at ``deadline`` (``time.perf_counter()`` seconds). HiGHS checks its ``time_limit``
     only between some steps: measured on a 45k-employee mix stage (1.16, ``mip_lp_solver=ipm``), a 20 s limit
     ended after 23.4 s because the root LP by IPM ran on, and a 60 s limit after minutes in the root node.
-    The interrupt callbacks are called inside the simplex and IPM iterations and the MIP search."""
+    The interrupt callbacks are called inside the simplex and IPM iterations and the MIP search. With
+    ``stop_above`` (the minimised objective's scale), the MIP is also interrupted once its dual bound passes
+    it; the returned flag then holds True (the bound, not the time, stopped the run)."""
+    by_bound = [False]
 
     def interrupt(event) -> None:
         if time.perf_counter() >= deadline:
             event.interrupt()
 
-    for callback in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt):
+    def bound_passed(event) -> None:
+        bound = event.data_out.mip_dual_bound
+        if stop_above is not None and math.isfinite(bound) and bound > stop_above:
+            by_bound[0] = True
+            event.interrupt()
+        else:
+            interrupt(event)
+
+    for callback in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt):
         callback.subscribe(interrupt)
+    highs.cbMipInterrupt.subscribe(bound_passed)
+    return by_bound
 
 
 def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> Outcome:
@@ -319,17 +346,20 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
     for key, value in settings.items():
         highs.setOptionValue(key, value)
     highs.passModel(_highs_lp(model, objective))
+    note = ""
+    if start is not None and model.row_violations(start, HIGHS_FEASIBILITY, scaled=False):
+        start, note = None, "; the start was not passed (it breaks a row by more than HiGHS's 1e-6)"
     if start is not None:
         highs.setSolution(model.n_vars, np.arange(model.n_vars, dtype=np.int32), np.asarray(start, dtype=float))
     if options.on_incumbent is not None:
         _highs_callback(highs, options.on_incumbent)
     highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))  # building the model counts
-    _highs_deadline(highs, deadline + HIGHS_GRACE * options.time_limit)
+    by_bound = _highs_deadline(highs, deadline + HIGHS_GRACE * options.time_limit, options.stop_above)
     highs.run()
     info = highs.getInfo()
     model_status = highs.getModelStatus().name
     has_solution = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
-    stopped_by = _HIGHS_LIMITS.get(model_status)
+    stopped_by = "bound" if by_bound[0] and model_status in _HIGHS_LIMITS else _HIGHS_LIMITS.get(model_status)
     if model_status in _HIGHS_LIMITS:
         status: Verdict = "feasible" if has_solution else "no_solution"
     else:
@@ -339,7 +369,7 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
     else:
         bound = info.objective_function_value if status == "optimal" else None
     values = np.array(highs.getSolution().col_value, dtype=float) if status in ("optimal", "feasible") else None
-    return Outcome(status, values, bound, f"HiGHS {model_status}", stopped_by)
+    return Outcome(status, values, bound, f"HiGHS {model_status}{note}", stopped_by)
 
 
 _CBC_VERDICT = re.compile(

@@ -14,11 +14,12 @@ Backend = Literal["highs", "cbc", "scip", "cpsat"]
 Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"]
 Verdict = Status | Literal["infeasible_or_unbounded"]
 """What a backend may report; "infeasible_or_unbounded" is settled by :func:`solve`."""
-StoppedBy = Literal["time_limit", "node_limit", "gap", "other_limit"] | None
+StoppedBy = Literal["time_limit", "node_limit", "gap", "bound", "other_limit"] | None
 """Which limit ended a run before the solver proved its answer: ``time_limit`` (the seconds it was given),
 ``node_limit`` (``SolveOptions.node_limit``: branch-and-bound nodes, deterministic), ``gap`` (the relative
-gap asked for), ``other_limit`` (any other limit a solver reports); None when the solver finished: proven
-optimal, infeasible or unbounded, or failed."""
+gap asked for), ``bound`` (the bound passed ``SolveOptions.stop_above``: the question asked is answered),
+``other_limit`` (any other limit a solver reports); None when the solver finished: proven optimal,
+infeasible or unbounded, or failed."""
 
 OPTIMALITY_TOLERANCE = 1e-6
 """|objective − bound| ≤ this · max(1, |objective|) counts as proven optimal."""
@@ -39,6 +40,10 @@ class SolveOptions:
     """Stop after this many branch-and-bound nodes (HiGHS ``mip_max_nodes``, CBC ``maxNodes``, SCIP
     ``limits/nodes``; CP-SAT has no nodes and ignores it): a limit that stops at the same point whatever the
     machine's load, unlike ``time_limit``. None: no node limit."""
+    stop_above: float | None = None
+    """Stop once the best bound shows the optimum is above this (HiGHS, from its MIP callback; other backends
+    ignore it): a diagnosis probe asks only whether the target miss can be 0, and a bound above 0 says no.
+    The run ends ``feasible`` or ``no_solution`` with ``stopped_by`` ``bound``. None: no such stop."""
     lp_method: Literal["simplex", "ipm"] = "simplex"
     """How HiGHS solves the LPs of its MIP search (other backends ignore it): the interior-point method is
     several times faster on the degenerate LPs of a goal that counts people (see :mod:`optimizer.solvers.staged`)."""

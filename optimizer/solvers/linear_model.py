@@ -123,13 +123,14 @@ class LinearModel:
     def evaluate(self, expr: Expr, values: np.ndarray) -> float:
         return float(sum(coef * values[var] for var, coef in expr.items()))
 
-    def row_violations(self, values: np.ndarray, tol: float = 1e-6) -> list[tuple[str, float]]:
-        """Rows violated by ``values`` by more than ``tol``·max(1, |activity|), with the size of the violation
-        (one sparse product, so a start can be checked on a model of a million employees)."""
+    def row_violations(self, values: np.ndarray, tol: float = 1e-6, scaled: bool = True) -> list[tuple[str, float]]:
+        """Rows violated by ``values`` by more than ``tol``·max(1, |activity|) (``scaled``), else by more than
+        ``tol``, with the size of the violation (one sparse product, so a start can be checked on a model of a
+        million employees)."""
         starts, columns, coefficients = row_arrays([row.expr for row in self.rows])
         activity = row_sums(starts, coefficients * np.asarray(values, dtype=float)[columns])
         lo = np.fromiter((row.lo for row in self.rows), dtype=float, count=len(self.rows))
         hi = np.fromiter((row.hi for row in self.rows), dtype=float, count=len(self.rows))
         excess = np.maximum(np.maximum(lo - activity, activity - hi), 0.0)
-        bad = np.flatnonzero(excess > tol * np.maximum(1.0, np.abs(activity)))
+        bad = np.flatnonzero(excess > (tol * np.maximum(1.0, np.abs(activity)) if scaled else tol))
         return [(self.rows[i].name, float(excess[i])) for i in bad]

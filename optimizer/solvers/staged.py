@@ -8,16 +8,17 @@ Stage terms, in ``objective.order``:
 - ``redundancy``: redundancies (people), for requirement-driven scenarios ("minimise redundancy").
 Each stage stops at its own gap (``objective.stage_gap``, else ``solver.gap``). After each stage the term is fixed:
 term ≤ value + stage_tolerance·max(1, |value|), and the stage's plan is the next stage's MIP start.
-Shortcut for a goal that can't be negative (the mix miss, redundancies): fix it at 0 and solve the next stage
+Shortcut for a goal that can't be negative and is often 0 (the mix miss, redundancies: :data:`ZERO_FIRST`): fix it at 0 and solve the next stage
 at once. If that finds a plan, 0 is proven optimal for the goal and its own stage is skipped; if not (the
 target can't be met), the row is dropped and the goal's stage runs as usual, its time including the try.
 This skips the mix stage whenever the targets are attainable, the slowest stage on large groups (its LP is
 a pure feasibility problem: dual simplex on a zero objective took 57 s at 100k employees against 5 s for the
 cost LP). Goals that count people are solved with the interior-point method for the LPs of the MIP search
 (:func:`counts_people`). ``weighted`` mode minimises Σ weight·term once.
-``solver.time_limit`` bounds the whole solve (:class:`Clock`): each stage gets an equal share of what is left
-(the shortcut's try two shares, since it solves two stages), so a stage's time that is not used goes to the
-ones after it. A stage with no previous plan starts from :func:`optimizer.solvers.start.idle_start` (doing
+``solver.time_limit`` bounds the whole run's solving (:class:`optimizer.solvers.clock.Clock`, handed in by the
+pipeline, which keeps shares of it for merit's re-solve and the diagnosis): each stage gets an equal share of
+what is left (the shortcut's try two shares, since it solves two stages), so a stage's time that is not used
+goes to the ones after it. A stage with no previous plan starts from :func:`optimizer.solvers.start.idle_start` (doing
 nothing but what the floors ask for, built by propagation without a solver where it can be), so a stage stopped by its limit still returns a plan whenever that start exists; each stage
 records which limit stopped it (``stopped_by``).
 
@@ -41,10 +42,15 @@ import numpy as np
 from models.scenario import Scenario
 from optimizer.solvers.backends import SolveOptions, SolveResult, solve
 from optimizer.solvers.base import StoppedBy
+from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
 from optimizer.solvers.start import idle_start
 
 SOLVED = ("optimal", "feasible")
+ZERO_FIRST = ("mix", "redundancy")
+"""The goals first tried at 0 (the shortcut): 0 whenever every target is met, or nobody need be made redundant.
+The cost is never negative either, but never 0 (a payroll): its try was an infeasible solve every run (4.3 s of
+a 60 s budget at 45k employees)."""
 
 Anchor = dict[int, float]
 """Year-1 flow variable → its value f_ref in a reference plan (:func:`optimizer.solvers.reuse.reference_flows`)."""
@@ -128,22 +134,6 @@ def _stage(term: str, result: SolveResult) -> StageResult:
                        stopped_by=result.stopped_by)
 
 
-@dataclass(frozen=True)
-class Clock:
-    """``solver.time_limit`` bounds the whole solve: each stage gets an equal share of what is left, so time a
-    stage does not use goes to the stages after it, and the last stage gets all that is left."""
-
-    deadline: float
-
-    @classmethod
-    def starting(cls, seconds: float) -> Clock:
-        return cls(time.perf_counter() + seconds)
-
-    def share(self, stages: int) -> float:
-        """Seconds for the next of ``stages`` stages still to solve (at least 10 ms: a solver needs a limit)."""
-        return max((self.deadline - time.perf_counter()) / max(stages, 1), 0.01)
-
-
 def _finish(model: LinearModel, values: np.ndarray | None, stages: list[StageResult], status: str, message: str) -> Solution:
     terms = {}
     if values is not None:
@@ -165,13 +155,15 @@ def solve_model(
     on_stage: Callable[[StageResult], None] = lambda stage: None,
     on_incumbent: Callable[[str, float, float | None], None] | None = None,
     anchor: Anchor | None = None,
+    clock: Clock | None = None,
 ) -> Solution:
     """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
     ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
     ``on_incumbent`` about every better plan a stage's solver reports (stage term, objective, gap).
-    ``anchor`` (a reference plan's year-1 flows): the ``stability`` stage follows the goals."""
+    ``anchor`` (a reference plan's year-1 flows): the ``stability`` stage follows the goals. ``clock``: the
+    run's budget to draw from (default: ``solver.time_limit`` from now, all of it for this solve)."""
     options = solver_options(scenario)
-    clock = Clock.starting(options.time_limit)
+    clock = clock or Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
     objective = scenario.objective
     later = 1 if anchor else 0  # the stability stage, after the goals
@@ -223,7 +215,7 @@ def solve_model(
         following = order[position + 1] if position + 1 < len(order) else None
         left = len(order) - position + later
         result, probe_seconds = None, 0.0
-        if following is not None and _never_negative(model, goals[term]):
+        if following is not None and term in ZERO_FIRST and _never_negative(model, goals[term]):
             result, probe_seconds = _next_stage_at_zero(model, term, goals[term], objective.stage_tolerance,
                                                         lambda: run(following, 2 * clock.share(left), False))
             if result is not None:

@@ -2,9 +2,10 @@
 
 Two ways to it, the first tried first:
 
-- :func:`constructive_start` builds it directly, with no solver: the idle variables at 0, the variables with
-  a start rule (the promotions a floor asks for, the hires that fill a unit's workload floor) by their rule
-  (raised to the variable's lower bound), everything else by *propagation*: a row with
+- :func:`constructive_start` builds it directly, with no solver: the variables their bounds fix at their
+  value, the other idle variables at 0, the variables with a start rule (the promotions a floor asks for, the
+  hires that fill a unit's workload floor) by their rule (raised to the variable's lower bound), everything else
+  by *propagation*: a row with
   one unknown variable left fixes it (an equality) or bounds it (an inequality; the value nearest 0 within the
   bounds is taken, so a slack is as small as the row allows). Rows are swept until nothing more is learnt;
   where every row left has two unknowns or more (a softened row's two slacks), the first such row's unknowns
@@ -35,7 +36,7 @@ def constructive_start(model: LinearModel) -> np.ndarray | None:
     values = np.full(model.n_vars, np.nan)
     fixed = lb == ub
     values[fixed] = lb[fixed]
-    values[list(model.idle)] = 0.0
+    values[_free_idle(model)] = 0.0
     starts, columns, coefficients = row_arrays([row.expr for row in model.rows])
     row_of = np.repeat(np.arange(len(model.rows)), np.diff(starts))
     lo = np.fromiter((row.lo for row in model.rows), dtype=float, count=len(model.rows))
@@ -111,6 +112,12 @@ def _guess_one_row(values: np.ndarray, lb: np.ndarray, ub: np.ndarray, row_of: n
     return len(guessed) > 0
 
 
+def _free_idle(model: LinearModel) -> list[int]:
+    """The idle variables their bounds do not fix: a variable with lb = ub (merit's year 1,
+    :func:`optimizer.plan.merit.fixed_year1`) keeps its value, idle or not."""
+    return [var for var in model.idle if model.lb[var] != model.ub[var]]
+
+
 def _holds(model: LinearModel, values: np.ndarray) -> bool:
     """Every variable determined, within its bounds, whole where integer, every row held."""
     if np.isnan(values).any():
@@ -127,7 +134,7 @@ def _holds(model: LinearModel, values: np.ndarray) -> bool:
 def idle_start(model: LinearModel, goal: Expr, options: SolveOptions) -> np.ndarray | None:
     """A constructive start: :func:`constructive_start`, else the best plan, for ``goal``, that does nothing
     the hard rules do not ask for, solved as the model with its ``idle`` variables (the flows, less promotions
-    under a floor) fixed at 0. Its plan holds in the model, so a stage given it as its MIP start ends with a
+    under a floor) fixed at 0, but those its bounds already fix (merit's year 1). Its plan holds in the model, so a stage given it as its MIP start ends with a
     plan whatever its limit. None when the hard rules rule out doing so little (a unit minimum that needs
     hires, a requirement) or no such plan was found within ``options.time_limit``. HiGHS solves the restricted
     model whatever the stage's backend, with no node limit."""
@@ -137,7 +144,7 @@ def idle_start(model: LinearModel, goal: Expr, options: SolveOptions) -> np.ndar
     if built is not None:
         return built
     fixed = np.asarray(model.ub, dtype=float)
-    fixed[list(model.idle)] = 0.0
+    fixed[_free_idle(model)] = 0.0
     result = solve(replace(model, ub=fixed.tolist()), goal, replace(options, backend="highs", node_limit=None,
                                                                     on_incumbent=None))
     return result.values

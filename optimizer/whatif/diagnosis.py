@@ -6,8 +6,8 @@ relaxations that would meet every target, and the earliest year the mix can be r
     m(s) = min Σ_{sequence, t ≥ deadline} (over + under) + Σ_t overrun_t / mean pay      (heads),
 
 so every target is met ⇔ m(s) ≤ MET. A *probe* builds the model of s and solves that stage at a relative gap
-of PROBE_GAP, which settles the only question asked: a plan with m ≤ MET was found (met), or the bound proves
-m > MET (not met). A probe stopped by the time limit between the two is *undecided* and counts as not met, so
+of PROBE_GAP, and stops as soon as its bound passes MET (``SolveOptions.stop_above``, HiGHS), which settles
+the only question asked: a plan with m ≤ MET was found (met), or the bound proves m > MET (not met). A probe stopped by the time limit between the two is *undecided* and counts as not met, so
 a reported relaxation is always one a solve has shown to be sufficient.
 
 **Relaxations.** Each candidate key (CANDIDATES) relaxes a cap, a floor, a target or a switch: moving its
@@ -50,10 +50,12 @@ Each search runs its probes one after another; the searches run in worker proces
 on a Dask cluster when one is given (``wfplan solve --scheduler``), when a probe is expected to take more than
 PARALLEL_ABOVE seconds. The longest search is about a third of all the probes' time (13 searches, one
 with ~10 probes), so a cluster of 4+ workers brings the diagnosis down toward that one search. The diagnosis
-has a budget of its own, ``solver.time_limit`` seconds like the solve: every search ends by that deadline, a
-probe gets at most what is left of it, and the probes it leaves out are undecided (``undecided``;
-``earliest_year_undecided`` for the earliest-year search), so a relaxation that is reported has still been
-shown by a solve to be sufficient.
+draws from the run's budget (:class:`optimizer.solvers.clock.Clock`: ``solver.time_limit`` for every solve of
+the run, the plan's included; on its own, ``solver.time_limit`` from its start): every search ends by the
+clock's deadline. A probe starts only when more is left than the run's model build took (a build cannot be
+interrupted), its solve gets what is left once the model is built, and the probes it leaves out are
+undecided (``undecided``; ``earliest_year_undecided`` for the earliest-year search), so a relaxation that is
+reported has still been shown by a solve to be sufficient.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.model.kinds import graded_model_data
 from optimizer.plan.results import budget_table, cohort_plan, goal_deviations, headcount_table, mix_table
 from optimizer.solvers.base import Progress
+from optimizer.solvers.clock import MIN_SECONDS, Clock
 from optimizer.solvers.staged import fixing_row, solver_options, stage_terms
 
 MET = 1e-6
@@ -148,14 +151,21 @@ class Probe:
     """Met, or shown unmeetable (infeasible, or bound > MET)."""
 
 
-def target_miss(scenario: Scenario, tables: InputTables, seconds: float | None = None) -> Probe:
-    """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP, within
-    ``seconds`` (default: ``solver.time_limit``)."""
+UNDECIDED = Probe(False, None, False)
+"""A probe the diagnosis' time did not allow (not solved, or stopped with neither answer shown)."""
+
+
+def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = None) -> Probe:
+    """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP, by ``ends``
+    (``time.time()`` seconds; None: within ``solver.time_limit``), the time left once the model is built."""
     data, _, _ = graded_model_data(tables, scenario)
     model, _ = build_model(data)
-    options = replace(solver_options(scenario), gap=PROBE_GAP)
-    if seconds is not None:
-        options = replace(options, time_limit=min(options.time_limit, seconds))
+    options = replace(solver_options(scenario), gap=PROBE_GAP, stop_above=MET)
+    if ends is not None:
+        left = ends - time.time()
+        if left < MIN_SECONDS:
+            return UNDECIDED
+        options = replace(options, time_limit=min(options.time_limit, left))
     result = solve(model, stage_terms(model, data.mean_pay)["mix"], options)
     met = result.objective is not None and result.objective <= MET
     refuted = result.status == "infeasible" or (result.bound is not None and result.bound > MET)
@@ -176,6 +186,8 @@ class SearchTask:
     """Wall-clock time (``time.time()``) by which the search must end: a probe gets at most what is left, and
     once it is up the remaining probes are undecided without a solve. None: each probe has the scenario's
     ``solver.time_limit``."""
+    build_seconds: float = 0.0
+    """What building the model took in the run: a probe is not started with no more than that left."""
 
     def overrides(self, value: Any) -> list[str]:
         """The ``--set`` overrides that give ``key`` the value (a deadline past the horizon extends it)."""
@@ -189,17 +201,16 @@ class Prober:
 
     def __init__(self, task: SearchTask):
         self.task = task
-        self.tables = cached_inputs(task.data_dir)
         self.history: list[tuple[Any, Probe]] = []
 
     def __call__(self, value: Any) -> Probe:
         left = None if self.task.deadline is None else self.task.deadline - time.time()
         try:
-            if left is not None and left <= 0:
-                probe = Probe(False, None, False)  # undecided: the diagnosis' time is up
+            if left is not None and left <= self.task.build_seconds:
+                probe = UNDECIDED  # the diagnosis' time is up, or would be before the model is built
             else:
                 scenario = build_scenario(self.task.base, "diagnosis", self.task.overrides(value))
-                probe = target_miss(scenario, self.tables, left)
+                probe = target_miss(scenario, cached_inputs(self.task.data_dir), self.task.deadline)
         except ScenarioError:  # a value the scenario rejects (e.g. a horizon past its maximum) cannot restore
             probe = Probe(False, None, True)
         self.history.append((value, probe))
@@ -312,17 +323,21 @@ def _crashed(task: SearchTask, message: str) -> dict[str, Any]:
             "insufficient": task.start, "undecided": [], "probes": 0, "seconds": None, "error": message}
 
 
-def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadline: bool) -> list[SearchTask]:
+def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadline: bool,
+                 clock: Clock | None = None, build_seconds: float = 0.0) -> list[SearchTask]:
     """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move.
-    All of them end within ``solver.time_limit`` seconds from now (the diagnosis' own budget, beside the solve's)."""
-    base, ends = scenario.to_raw(), time.time() + scenario.solver.time_limit
+    All of them end by the ``clock``'s deadline (the run's budget; None: ``solver.time_limit`` from now), and
+    start no probe with ``build_seconds`` or less left (:attr:`SearchTask.build_seconds`)."""
+    base = scenario.to_raw()
+    ends = time.time() + scenario.solver.time_limit if clock is None else clock.wall_deadline()
     tasks = [
-        SearchTask(c.key, lookup(base, c.key), c.limit, miss, base, data_dir, ends)
+        SearchTask(c.key, lookup(base, c.key), c.limit, miss, base, data_dir, ends, build_seconds)
         for c in CANDIDATES if c.applies(scenario) and lookup(base, c.key) != c.limit
     ]
     if deadline:
         limit = scenario.horizon + YEARS_BEYOND
-        tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir, ends))
+        tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir, ends,
+                                   build_seconds))
     return tasks
 
 
@@ -332,7 +347,7 @@ def regrade_key(unit: str, year: int) -> str:
 
 
 def regrade_tasks(scenario: Scenario, data_dir: Path, budget: pd.DataFrame, miss: float | None,
-                  ends: float | None) -> list[SearchTask]:
+                  ends: float | None, build_seconds: float = 0.0) -> list[SearchTask]:
     """The re-grade searches of a missed budget (module doc): the REGRADE_UNITS units of largest payroll over the
     horizon (``budget``: the plan's budget table) whose first review within it gives a grade above the lowest
     band, each to the lowest band; they end by ``ends`` like the other searches (:func:`search_tasks`)."""
@@ -345,8 +360,8 @@ def regrade_tasks(scenario: Scenario, data_dir: Path, budget: pd.DataFrame, miss
     first = first.assign(payroll=first["unit_id"].map(units).fillna(0.0))
     chosen = first.sort_values(["payroll", "unit_id"], ascending=[False, True]).head(REGRADE_UNITS)
     base = scenario.to_raw()
-    return [SearchTask(regrade_key(r.unit_id, int(r.year)), str(r.grade), lowest, miss, base, data_dir, ends)
-            for r in chosen.itertuples()]
+    return [SearchTask(regrade_key(r.unit_id, int(r.year)), str(r.grade), lowest, miss, base, data_dir, ends,
+                       build_seconds) for r in chosen.itertuples()]
 
 
 def _searched(tasks: list[SearchTask], where: Where,
@@ -362,7 +377,8 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
 
     When a probe is expected to take more than PARALLEL_ABOVE s, the searches run in parallel: on the Dask
     ``scheduler`` when one is given (``tcp://HOST:PORT``, or ``local``; :mod:`optimizer.distributed`), else in
-    ``workers`` local processes (default one per CPU); below that, one after another in this process."""
+    ``workers`` local processes (default one per CPU); below that, or when the deadline leaves no time for a
+    probe, one after another in this process."""
     began, done = time.perf_counter(), 0
 
     def report(task: SearchTask, entry: dict[str, Any]) -> dict[str, Any]:
@@ -375,6 +391,8 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
 
     if workers is None:
         workers = default_workers() if probe_seconds > PARALLEL_ABOVE else 1
+    if tasks and tasks[0].deadline is not None and tasks[0].deadline - time.time() <= tasks[0].build_seconds:
+        workers, scheduler = 1, None  # no probe can start: every one is undecided at once, with no worker to start
     parallel = len(tasks) > 1 and (workers > 1 or (scheduler is not None and probe_seconds > PARALLEL_ABOVE))
     if parallel:
         try:
@@ -415,21 +433,24 @@ def missed_goals(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[dict
     }
 
 
-def softened_plan(data: ModelData) -> dict[str, list[dict[str, Any]]] | None:
+def softened_plan(data: ModelData, clock: Clock | None = None) -> dict[str, list[dict[str, Any]]] | None:
     """The closest plan to an infeasible model: minimise Σ slack of the elastic build, fix it (with the stage
-    tolerance), then minimise the target miss. Returns the rows that give way (``softened``: constraint, side,
-    stated limit, missed_by) and the goals that plan misses; None when no plan was found in the time limit."""
+    tolerance), then minimise the target miss, each solve a share of the ``clock`` (default:
+    ``solver.time_limit`` from now). Returns the rows that give way (``softened``: constraint, side, stated
+    limit, missed_by) and the goals that plan misses; None when no plan was found in the time limit."""
     scenario = data.scenario
     elastic = replace(data, elastic=True)
     model, index = build_model(elastic)
     options = solver_options(scenario)
+    clock = clock or Clock.starting(options.time_limit)
     slack = model.objective_terms.get("softened", {})
-    first = solve(model, slack, options)
+    first = solve(model, slack, replace(options, time_limit=clock.share(2)))
     if first.values is None:
         return None
     achieved = model.evaluate(slack, first.values)
     model.add_row("stage_fix[softened]", *fixing_row(slack, achieved, scenario.objective.stage_tolerance))
-    second = solve(model, stage_terms(model, elastic.mean_pay)["mix"], options, start=first.values)
+    second = solve(model, stage_terms(model, elastic.mean_pay)["mix"], replace(options, time_limit=clock.share(1)),
+                   start=first.values)
     values = second.values if second.values is not None else first.values
     plan = cohort_plan(values, elastic, index)
     softened = [
@@ -446,24 +467,28 @@ def softened_plan(data: ModelData) -> dict[str, list[dict[str, Any]]] | None:
 
 def diagnose_missed(scenario: Scenario, data_dir: Path, mix: pd.DataFrame, budget: pd.DataFrame, miss: float,
                     probe_seconds: float, progress: Progress = lambda message: None,
-                    scheduler: str | None = None) -> dict[str, Any]:
+                    scheduler: str | None = None, clock: Clock | None = None,
+                    build_seconds: float = 0.0) -> dict[str, Any]:
     """Diagnosis of a written plan that misses a target by ``miss`` heads (its target miss m); the searches
-    run as :func:`relaxations` says (``scheduler``: a Dask cluster)."""
+    run as :func:`relaxations` says (``scheduler``: a Dask cluster), by the ``clock``'s deadline, a probe
+    started only with more than ``build_seconds`` left (:func:`search_tasks`)."""
     missed = {**missed_goals(mix, budget), "softened": []}
     data_dir = Path(data_dir).resolve()
-    tasks = search_tasks(scenario, data_dir, miss, deadline=True)
-    tasks += regrade_tasks(scenario, data_dir, budget, miss, tasks[0].deadline) if missed["budget"] else []
+    tasks = search_tasks(scenario, data_dir, miss, True, clock, build_seconds)
+    tasks += regrade_tasks(scenario, data_dir, budget, miss, tasks[0].deadline, build_seconds) if missed["budget"] else []
     return {"feasible": True, "missed": missed,
             **relaxations(tasks, probe_seconds, progress=progress, scheduler=scheduler)}
 
 
 def diagnose_infeasible(data: ModelData, data_dir: Path, probe_seconds: float,
-                        progress: Progress = lambda message: None, scheduler: str | None = None) -> dict[str, Any]:
-    """Diagnosis of an infeasible model: the hard rules that must give way (elastic re-solve), and the single
-    relaxations that would make it feasible with every target met. No deadline search: a later deadline
-    cannot make hard rules compatible."""
-    missed = softened_plan(data)
-    tasks = search_tasks(data.scenario, Path(data_dir).resolve(), None, deadline=False)
+                        progress: Progress = lambda message: None, scheduler: str | None = None,
+                        clock: Clock | None = None, build_seconds: float = 0.0) -> dict[str, Any]:
+    """Diagnosis of an infeasible model: the hard rules that must give way (elastic re-solve, a third of what is
+    left of the ``clock``), and the single relaxations that would make it feasible with every target met
+    (:func:`search_tasks`). No deadline search: a later deadline cannot make hard rules compatible."""
+    clock = clock or Clock.starting(data.scenario.solver.time_limit)
+    missed = softened_plan(data, clock.keeping(1))
+    tasks = search_tasks(data.scenario, Path(data_dir).resolve(), None, False, clock, build_seconds)
     return {"feasible": False, "missed": missed,
             **relaxations(tasks, probe_seconds, progress=progress, scheduler=scheduler)}
 
@@ -558,6 +583,13 @@ def _missed_sentences(missed: dict[str, list[dict[str, Any]]]) -> list[str]:
         for b in missed["budget"]
     ]
     return softened + _mix_sentences(missed["mix"]) + budget
+
+
+def missed_sentences(mix: pd.DataFrame, budget: pd.DataFrame) -> list[str]:
+    """A plan's missed targets in the diagnosis' words, from its mix and budget tables (:func:`missed_goals`): the
+    mix misses by year (misses below GHOST_HEADS people left out), the budget overruns by year; [] when every
+    target is met. The plan summary of the terminal and both reports use it."""
+    return _missed_sentences({**missed_goals(mix, budget), "softened": []})
 
 
 def _relaxation_sentences(relaxations: list[dict[str, Any]]) -> list[str]:

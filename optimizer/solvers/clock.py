@@ -1,0 +1,62 @@
+"""The run's solving budget: ``solver.time_limit`` seconds, drawn from by every solve of one run.
+
+A run solves up to four times: the lexicographic stages (:func:`optimizer.solvers.staged.solve_model`), the
+stability stage after them (with a reference), merit's re-solve with year 1 fixed (:func:`optimizer.pipeline`
+``_merit``) and the diagnosis' probes (:mod:`optimizer.whatif.diagnosis`). One :class:`Clock` is started when the
+first solve starts and handed on, so the whole run's solving ends by ``solver.time_limit`` (loading, building and
+writing are not counted: they do not depend on the limit):
+
+- a stage gets an equal share of what is left among the stages still to run *and* the ``later`` parts kept for
+  the solves after it: ``share(n) = left / (n + later)``. Time a stage does not use goes to the ones after it;
+  the last solve of a run gets all that is left.
+- ``later`` is :data:`MERIT_PARTS` (merit's re-solve, when one is needed) plus, when the run diagnoses a missed
+  target, :data:`DIAGNOSIS_PARTS`; each solve hands the clock on with the parts of the solves still to come
+  (:meth:`Clock.keeping`).
+- the diagnosis ends at :attr:`Clock.deadline`: a probe that cannot build its model and solve before it is
+  left undecided without being started.
+
+A solver is stopped by its own ``time_limit`` and, for HiGHS, interrupted from its callbacks shortly after
+(:data:`optimizer.solvers.backends.HIGHS_GRACE`), so no single call runs past its share by more than that grace.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+MERIT_PARTS = 1
+"""Shares of the budget kept for merit's re-solve while the stages run (given back when none is needed)."""
+DIAGNOSIS_PARTS = 2
+"""Shares kept for the diagnosis of a missed target while the plan is solved (the diagnosis probes ~13 keys)."""
+MIN_SECONDS = 0.01
+"""The least a solver is given: solvers need a positive limit (0 means "none" to SCIP)."""
+
+
+@dataclass(frozen=True)
+class Clock:
+    """``deadline`` (``time.perf_counter()`` seconds) by which every solve of a run ends; ``later`` shares of
+    what is left are kept for the solves after the current one."""
+
+    deadline: float
+    later: int = 0
+
+    @classmethod
+    def starting(cls, seconds: float, later: int = 0) -> Clock:
+        """A clock ending ``seconds`` from now."""
+        return cls(time.perf_counter() + seconds, later)
+
+    def left(self) -> float:
+        """Seconds until the deadline (0 once it has passed)."""
+        return max(self.deadline - time.perf_counter(), 0.0)
+
+    def share(self, stages: int) -> float:
+        """Seconds for the next of ``stages`` stages still to solve: left / (stages + later), at least MIN_SECONDS."""
+        return max(self.left() / (max(stages, 1) + self.later), MIN_SECONDS)
+
+    def keeping(self, later: int) -> Clock:
+        """The same deadline, keeping ``later`` shares for the solves after the next one."""
+        return replace(self, later=later)
+
+    def wall_deadline(self) -> float:
+        """The deadline as ``time.time()`` seconds, for work in other processes (the diagnosis' workers)."""
+        return time.time() + self.left()
