@@ -51,6 +51,7 @@ from optimizer.plan.output import write_csv
 from optimizer.model.kinds import graded_model_data
 from optimizer.plan.results import cohort_plan, headcount_table, mix_table
 from optimizer.solvers.staged import solve_model, solver_options, stage_terms
+from optimizer.solvers.start import constructive_start
 
 Sense = Literal["min", "max"]
 DINKELBACH_TOLERANCE = 1e-9
@@ -103,7 +104,7 @@ def best_technical_share(scenario: Scenario, data_dir: Path) -> GoalValue:
     cohorts = index.network.live[year]
     technical = stock_expr(index, [c for c in cohorts if c.sequence == "technical"], year)
     total = stock_expr(index, cohorts, year)
-    options, share, start = solver_options(scenario), 0.0, None
+    options, share, start = solver_options(scenario), 0.0, constructive_start(model)  # None: it breaks a cap
     for rounds in range(1, DINKELBACH_ROUNDS + 1):
         result = solve(model, combine((1.0, technical), (-share, total)), options, start=start, sense="max")
         if result.values is None:
