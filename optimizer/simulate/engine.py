@@ -29,8 +29,9 @@ With every rate 0 the policy is the plan itself: the simulation then reproduces 
 money to rounding, in every repetition.
 
 **Chunks and seeds**: repetitions run in chunks of :data:`CHUNK_REPS`; chunk k of a run with seed s draws from
-``numpy.random.Generator(PCG64(SeedSequence(s, spawn_key=(k,))))`` and :func:`simulate_chunk` is a pure
-function of (inputs, repetitions, seed, k). :func:`merge` puts chunks back in chunk order, so a run gives the same
+``numpy.random.Generator(PCG64(SeedSequence(s, spawn_key=(k,))))``, block after block of :data:`BLOCK_REPS`
+repetitions (every year of a block, then the next block), and :func:`simulate_chunk` is a pure function of
+(inputs, repetitions, seed, k). :func:`merge` puts chunks back in chunk order, so a run gives the same
 numbers whether its chunks run in one process, in several, or on a Dask cluster.
 """
 
@@ -123,9 +124,9 @@ def _group_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, keys[starts]
 
 
-def _internal_flows(year: int, stay: np.ndarray, flows: YearFlows, inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray]:
-    """(people on each non-hire flow [R, A], the internal flows' mask): the plan's counts (year 1) or its rates
-    applied to the stayers (later years), never more out of a state than stay in it, merit order first."""
+def _internal_flows(year: int, stay: np.ndarray, flows: YearFlows, inputs: PlanInputs) -> np.ndarray:
+    """People on each non-hire flow [R, A]: the plan's counts (year 1) or its rates applied to the stayers
+    (later years), never more out of a state than stay in it, merit order first."""
     internal = ~flows.is_hire
     source = flows.source[internal]
     count = flows.count[internal]
@@ -134,13 +135,13 @@ def _internal_flows(year: int, stay: np.ndarray, flows: YearFlows, inputs: PlanI
         # applied to the actual stayers never ask for more people than stay: no merit-order cut is needed.
         expected = (1.0 - inputs.attrition) * inputs.planned[year - 1]
         scale = np.divide(stay, expected, out=np.zeros_like(stay), where=expected > 1e-12)
-        return count * scale[:, source], internal
+        return count * scale[:, source]
     desired = np.broadcast_to(count, (stay.shape[0], len(count)))
     starts, _ = _group_starts(source)
     running = np.cumsum(desired, axis=1) - desired
     before = running - np.repeat(running[:, starts], np.diff(np.r_[starts, len(source)]), axis=1)
     taken = np.clip(stay[:, source] - before, 0.0, desired)
-    return taken, internal
+    return taken
 
 
 def _hires(year: int, start: np.ndarray, before_hiring: np.ndarray, flows: YearFlows, inputs: PlanInputs) -> np.ndarray:
@@ -215,7 +216,9 @@ class _Year:
     hired_into: _Summing
     """sums the hires into the states they join"""
     internal_cost: np.ndarray
+    """float[A_internal]: one-off cost per person on each internal flow"""
     hire_cost: np.ndarray
+    """float[A_hire]: one-off cost per person hired on each hire flow"""
 
     @classmethod
     def of(cls, flows: YearFlows, width: int) -> _Year:
@@ -233,7 +236,7 @@ def _simulate_block(inputs: PlanInputs, years: list[_Year], membership: np.ndarr
     for year, plan in enumerate(years, start=1):
         flows = plan.flows
         stay = stock - _draw(rng, stock, inputs.attrition)
-        moved, _ = _internal_flows(year, stay, flows, inputs)
+        moved = _internal_flows(year, stay, flows, inputs)
         after = stay - plan.out_of(moved) + plan.into(_land(rng, moved, flows.survival[plan.internal]))
         hired = _hires(year, stock, after, flows, inputs)
         after += plan.hired_into(_land(rng, hired, flows.survival[flows.is_hire]))
