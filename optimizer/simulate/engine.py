@@ -29,7 +29,7 @@ With every rate 0 the policy is the plan itself: the simulation then reproduces 
 money to rounding, in every repetition.
 
 **Chunks and seeds**: repetitions run in chunks of :data:`CHUNK_REPS`; chunk k of a run with seed s draws from
-``numpy.random.Generator(PCG64(SeedSequence(s, spawn_key=(k,))))``, block after block of :data:`BLOCK_REPS`
+``numpy.random.Generator(PCG64(SeedSequence(s, spawn_key=(k,))))``, block after block of :func:`block_reps`
 repetitions (every year of a block, then the next block), and :func:`simulate_chunk` is a pure function of
 (inputs, repetitions, seed, k). :func:`merge` puts chunks back in chunk order, so a run gives the same
 numbers whether its chunks run in one process, in several, or on a Dask cluster.
@@ -48,10 +48,11 @@ from optimizer.simulate.inputs import PlanInputs, YearFlows
 CHUNK_REPS = 1000
 """Repetitions per chunk: part of what a seed means (the same seed with another chunk size draws other
 numbers), so it is fixed."""
-BLOCK_REPS = 32
-"""Repetitions simulated together inside a chunk (every year of one block, then the next block): few enough
-that a block's arrays (repetitions × states) stay in the processor's cache and the memory allocator reuses
-them instead of mapping fresh pages for every temporary. Part of what a seed means, like :data:`CHUNK_REPS`."""
+BLOCK_VALUES = 1 << 17
+"""Values (repetitions × states) simulated together inside a chunk, every year of one block of repetitions
+before the next (:func:`block_reps`): a block's arrays (1 MB of float64 each) stay in the processor's cache and
+the memory allocator reuses them instead of mapping fresh pages for every temporary. Part of what a seed
+means, like :data:`CHUNK_REPS`."""
 TOLERANCE = 1e-7
 """Relative tolerance of the band and cap checks, as :func:`optimizer.plan.results.goal_deviations`."""
 
@@ -98,6 +99,12 @@ class Outcomes:
 def chunk_sizes(reps: int) -> list[tuple[int, int]]:
     """(chunk index, repetitions) of a run of ``reps`` repetitions."""
     return [(k, min(CHUNK_REPS, reps - start)) for k, start in enumerate(range(0, reps, CHUNK_REPS))]
+
+
+def block_reps(states: int) -> int:
+    """Repetitions per block of a plan with ``states`` states: as many as :data:`BLOCK_VALUES` holds, at least 1
+    (33 for the 3,897 states of the benchmark's 100k plan)."""
+    return max(1, BLOCK_VALUES // max(states, 1))
 
 
 def chunk_generator(seed: int, chunk: int) -> np.random.Generator:
@@ -248,7 +255,7 @@ def _simulate_block(inputs: PlanInputs, years: list[_Year], membership: np.ndarr
 
 def simulate_chunk(inputs: PlanInputs, reps: int, seed: int, chunk: int = 0) -> Outcomes:
     """``reps`` repetitions of the policy (module docstring), drawn from chunk ``chunk``'s stream of ``seed``
-    in blocks of :data:`BLOCK_REPS` repetitions. Pure: the same arguments give the same :class:`Outcomes`,
+    in blocks of :func:`block_reps` repetitions. Pure: the same arguments give the same :class:`Outcomes`,
     wherever it runs."""
     rng = chunk_generator(seed, chunk)
     horizon, width = inputs.horizon, len(inputs.states)
@@ -257,8 +264,9 @@ def simulate_chunk(inputs: PlanInputs, reps: int, seed: int, chunk: int = 0) -> 
     years = [_Year.of(flows, width) for flows in inputs.flows]
     result = Outcomes((chunk,), np.zeros((reps, horizon, len(SEQUENCES))), np.zeros((reps, horizon)),
                       np.zeros((reps, horizon)))
-    for first in range(0, reps, BLOCK_REPS):
-        rows = slice(first, min(first + BLOCK_REPS, reps))
+    step = block_reps(width)
+    for first in range(0, reps, step):
+        rows = slice(first, min(first + step, reps))
         block = Outcomes((chunk,), result.heads[rows], result.payroll[rows], result.one_off[rows])
         _simulate_block(inputs, years, membership, rng, block)
     return result
