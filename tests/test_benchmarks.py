@@ -42,10 +42,15 @@ def test_scale_benchmark_times_every_phase_and_the_baseline_agrees(tmp_path: Pat
 def test_simulation_benchmark_runs_and_its_processes_agree(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "simulate.py"), "--employees", "500", "--reps", "1500",
-         "--baseline-reps", "20", "--out", str(tmp_path), "--cache", str(tmp_path / "cache")],
+         "--baseline-reps", "20", "--repeat", "1", "--before", "HEAD", "--out", str(tmp_path),
+         "--cache", str(tmp_path / "cache")],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    row = pd.read_csv(tmp_path / "simulate.csv").iloc[0]
-    assert row["employees"] == 500 and row["reps"] == 1500 and bool(row["identical"])
-    assert row["1 process CPU s"] > 0 and 0.0 <= row["p_all_met"] <= 1.0
+    rows = pd.read_csv(tmp_path / "simulate.csv")
+    assert list(rows["engine"]) == ["before (HEAD)", "now"]
+    for _, row in rows.iterrows():
+        assert row["employees"] == 500 and row["reps"] == 1500 and bool(row["identical"])
+        assert row["1 process CPU s min"] > 0 and 0.0 <= row["p_all_met"] <= 1.0
+        assert bool(row["agrees with now (4 s.e.)"])
+    assert rows.iloc[-1]["1 process s min / now"] == 1.0

@@ -21,6 +21,7 @@ from optimizer.plan.folders import MARKER
 from optimizer.plan.reader import read_plan_table
 from optimizer.distributed.base import Where
 from optimizer.simulate.cluster import cluster_runner
+from optimizer.simulate import engine
 from optimizer.simulate.engine import chunk_sizes, merge, run_local, simulate, simulate_chunk
 from optimizer.simulate.folder import load_plan_inputs
 from optimizer.simulate.results import simulation_summary
@@ -48,8 +49,17 @@ def steady(tmp_path_factory: pytest.TempPathFactory):
     return solve_group(tmp_path_factory.mktemp("steady"), _group(), [unit("U1"), unit("U2")], base=MOVING)
 
 
-def test_with_no_attrition_every_repetition_is_the_plan(steady) -> None:
+def blocks_of(monkeypatch: pytest.MonkeyPatch, reps: int, states: int) -> None:
+    """Chunks run in blocks of ``reps`` repetitions (a small plan's chunk is otherwise one block)."""
+    monkeypatch.setattr(engine, "BLOCK_VALUES", reps * states)
+    assert engine.block_reps(states) == reps
+
+
+@pytest.mark.parametrize("block", [None, 7])
+def test_with_no_attrition_every_repetition_is_the_plan(steady, block, monkeypatch) -> None:
     inputs, summary = load_plan_inputs(steady.folder)
+    if block:
+        blocks_of(monkeypatch, block, len(inputs.states))  # 1,000 = 142 blocks of 7 and one of 6
     outcomes = simulate(inputs, 1500, seed=7)
     headcount = read_plan_table(steady.folder, "headcount")
     mix = read_plan_table(steady.folder, "mix")
@@ -83,9 +93,10 @@ def exact_at_most(n: int, p: float, k: int) -> float:
     return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
 
 
-def test_the_band_probability_matches_the_exact_binomial(tmp_path: Path) -> None:
+def test_the_band_probability_matches_the_exact_binomial(tmp_path: Path, monkeypatch) -> None:
     """10 technical people leave at 20 %, 10 operations people stay; the band asks technical ≥ 40 %:
-    T/(T+10) ≥ 0.4 ⇔ T ≥ 7 ⇔ at most 3 of the 10 leave: P = Σ_{k≤3} C(10,k)·0.2^k·0.8^(10−k) = 0.8791261184."""
+    T/(T+10) ≥ 0.4 ⇔ T ≥ 7 ⇔ at most 3 of the 10 leave: P = Σ_{k≤3} C(10,k)·0.2^k·0.8^(10−k) = 0.8791261184.
+    The same holds when the chunks run in blocks of 7 repetitions (each block draws its own numbers)."""
     base = {**QUIET, "attrition": {"management": 0.0, "technical": 0.2, "operations": 0.0},
             "mix": {"target": {"management": 0.0, "technical": 0.45, "operations": 0.55}, "tolerance": 0.05,
                     "deadline": 1}}
@@ -101,6 +112,11 @@ def test_the_band_probability_matches_the_exact_binomial(tmp_path: Path) -> None
     assert abs(result["p_mix_met"] - exact) < 4 * standard_error
     assert result["years"][0]["sequences"]["technical"]["headcount"]["p50"] == 8.0  # the median of 10 − Bin(10, 0.2)
     assert result["years"][0]["sequences"]["operations"]["headcount"]["p05"] == 10.0  # nobody leaves operations
+    blocks_of(monkeypatch, 7, len(inputs.states))
+    blocked = simulate(inputs, reps, seed=2026)
+    assert abs(simulation_summary(blocked, inputs, 2026, 0.0)["p_mix_met"] - exact) < 4 * standard_error
+    technical = blocked.heads[:994, 0, 1].reshape(142, 7)  # the first chunk's 142 whole blocks, one per row
+    assert len({tuple(row) for row in technical}) > 100  # blocks do not repeat one another's draws
 
 
 @pytest.mark.slow

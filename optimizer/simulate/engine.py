@@ -29,8 +29,9 @@ With every rate 0 the policy is the plan itself: the simulation then reproduces 
 money to rounding, in every repetition.
 
 **Chunks and seeds**: repetitions run in chunks of :data:`CHUNK_REPS`; chunk k of a run with seed s draws from
-``numpy.random.Generator(PCG64(SeedSequence(s, spawn_key=(k,))))`` and :func:`simulate_chunk` is a pure
-function of (inputs, repetitions, seed, k). :func:`merge` puts chunks back in chunk order, so a run gives the same
+``numpy.random.Generator(PCG64(SeedSequence(s, spawn_key=(k,))))``, block after block of :func:`block_reps`
+repetitions (every year of a block, then the next block), and :func:`simulate_chunk` is a pure function of
+(inputs, repetitions, seed, k). :func:`merge` puts chunks back in chunk order, so a run gives the same
 numbers whether its chunks run in one process, in several, or on a Dask cluster.
 """
 
@@ -47,6 +48,11 @@ from optimizer.simulate.inputs import PlanInputs, YearFlows
 CHUNK_REPS = 1000
 """Repetitions per chunk: part of what a seed means (the same seed with another chunk size draws other
 numbers), so it is fixed."""
+BLOCK_VALUES = 1 << 17
+"""Values (repetitions × states) simulated together inside a chunk, every year of one block of repetitions
+before the next (:func:`block_reps`): a block's arrays (1 MB of float64 each) stay in the processor's cache and
+the memory allocator reuses them instead of mapping fresh pages for every temporary. Part of what a seed
+means, like :data:`CHUNK_REPS`."""
 TOLERANCE = 1e-7
 """Relative tolerance of the band and cap checks, as :func:`optimizer.plan.results.goal_deviations`."""
 
@@ -95,16 +101,26 @@ def chunk_sizes(reps: int) -> list[tuple[int, int]]:
     return [(k, min(CHUNK_REPS, reps - start)) for k, start in enumerate(range(0, reps, CHUNK_REPS))]
 
 
+def block_reps(states: int) -> int:
+    """Repetitions per block of a plan with ``states`` states: as many as :data:`BLOCK_VALUES` holds, at least 1
+    (33 for the 3,897 states of the benchmark's 100k plan)."""
+    return max(1, BLOCK_VALUES // max(states, 1))
+
+
 def chunk_generator(seed: int, chunk: int) -> np.random.Generator:
     """The generator of chunk ``chunk`` of a run seeded ``seed`` (independent streams per chunk)."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(chunk,))))
 
 
 def _draw(rng: np.random.Generator, people: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """Binomial(⌊people⌋, rate) plus the fractional remainder at its expected rate."""
+    """Binomial(⌊people⌋, rate) plus the fractional remainder at its expected rate (people [R, C], rate [C]).
+
+    The draws run column by column (all repetitions of a column, then the next): numpy's sampler keeps its
+    per-(n, rate) set-up while they repeat, which they do down a column (one rate, and in year 1 one count)."""
     whole = np.floor(people + 1e-9)
-    fraction = np.clip(people - whole, 0.0, None)
-    return rng.binomial(whole.astype(np.int64), rate) + fraction * rate
+    fraction = np.maximum(people - whole, 0.0)
+    leaving = rng.binomial(whole.T.astype(np.int64), rate[:, None]).T
+    return leaving + fraction * rate
 
 
 def _group_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,9 +131,9 @@ def _group_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, keys[starts]
 
 
-def _internal_flows(year: int, stay: np.ndarray, flows: YearFlows, inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray]:
-    """(people on each non-hire flow [R, A], the internal flows' mask): the plan's counts (year 1) or its rates
-    applied to the stayers (later years), never more out of a state than stay in it, merit order first."""
+def _internal_flows(year: int, stay: np.ndarray, flows: YearFlows, inputs: PlanInputs) -> np.ndarray:
+    """People on each non-hire flow [R, A]: the plan's counts (year 1) or its rates applied to the stayers
+    (later years), never more out of a state than stay in it, merit order first."""
     internal = ~flows.is_hire
     source = flows.source[internal]
     count = flows.count[internal]
@@ -126,13 +142,13 @@ def _internal_flows(year: int, stay: np.ndarray, flows: YearFlows, inputs: PlanI
         # applied to the actual stayers never ask for more people than stay: no merit-order cut is needed.
         expected = (1.0 - inputs.attrition) * inputs.planned[year - 1]
         scale = np.divide(stay, expected, out=np.zeros_like(stay), where=expected > 1e-12)
-        return count * scale[:, source], internal
+        return count * scale[:, source]
     desired = np.broadcast_to(count, (stay.shape[0], len(count)))
     starts, _ = _group_starts(source)
     running = np.cumsum(desired, axis=1) - desired
     before = running - np.repeat(running[:, starts], np.diff(np.r_[starts, len(source)]), axis=1)
     taken = np.clip(stay[:, source] - before, 0.0, desired)
-    return taken, internal
+    return taken
 
 
 def _hires(year: int, start: np.ndarray, before_hiring: np.ndarray, flows: YearFlows, inputs: PlanInputs) -> np.ndarray:
@@ -193,32 +209,67 @@ class _Summing:
         return out
 
 
+@dataclass(frozen=True)
+class _Year:
+    """What every block of a chunk reads of one year's flows, worked out once per chunk."""
+
+    flows: YearFlows
+    internal: np.ndarray
+    """bool[A]: the non-hire flows"""
+    out_of: _Summing
+    """sums the internal flows' people into the states they leave"""
+    into: _Summing
+    """sums the internal flows' people into the states they join"""
+    hired_into: _Summing
+    """sums the hires into the states they join"""
+    internal_cost: np.ndarray
+    """float[A_internal]: one-off cost per person on each internal flow"""
+    hire_cost: np.ndarray
+    """float[A_hire]: one-off cost per person hired on each hire flow"""
+
+    @classmethod
+    def of(cls, flows: YearFlows, width: int) -> _Year:
+        internal, hire = ~flows.is_hire, flows.is_hire
+        return cls(flows, internal, _Summing.by(flows.source[internal], width),
+                   _Summing.by(flows.target[internal], width), _Summing.by(flows.target[hire], width),
+                   flows.unit_cost[internal], flows.unit_cost[hire])
+
+
+def _simulate_block(inputs: PlanInputs, years: list[_Year], membership: np.ndarray, rng: np.random.Generator,
+                    out: Outcomes) -> None:
+    """The policy (module docstring) for the repetitions of ``out`` (a block's rows of the chunk's arrays,
+    written in place), years one after another."""
+    stock = np.broadcast_to(inputs.start, (out.reps, len(inputs.states))).astype(float)
+    for year, plan in enumerate(years, start=1):
+        flows = plan.flows
+        stay = stock - _draw(rng, stock, inputs.attrition)
+        moved = _internal_flows(year, stay, flows, inputs)
+        after = stay - plan.out_of(moved) + plan.into(_land(rng, moved, flows.survival[plan.internal]))
+        hired = _hires(year, stock, after, flows, inputs)
+        after += plan.hired_into(_land(rng, hired, flows.survival[flows.is_hire]))
+        out.heads[:, year - 1] = after @ membership
+        out.payroll[:, year - 1] = after @ inputs.pay[year - 1]
+        out.one_off[:, year - 1] = moved @ plan.internal_cost + hired @ plan.hire_cost
+        stock = after
+
+
 def simulate_chunk(inputs: PlanInputs, reps: int, seed: int, chunk: int = 0) -> Outcomes:
-    """``reps`` repetitions of the policy (module docstring), drawn from chunk ``chunk``'s stream of ``seed``.
-    Pure: the same arguments give the same :class:`Outcomes`, wherever it runs."""
+    """``reps`` repetitions of the policy (module docstring), drawn from chunk ``chunk``'s stream of ``seed``
+    in blocks of :func:`block_reps` repetitions. Pure: the same arguments give the same :class:`Outcomes`,
+    wherever it runs."""
     rng = chunk_generator(seed, chunk)
     horizon, width = inputs.horizon, len(inputs.states)
     membership = np.zeros((width, len(SEQUENCES)))
     membership[np.arange(width), inputs.sequence] = 1.0
-    heads = np.zeros((reps, horizon, len(SEQUENCES)))
-    payroll = np.zeros((reps, horizon))
-    one_off = np.zeros((reps, horizon))
-    stock = np.broadcast_to(inputs.start, (reps, width)).astype(float)
-    for year in range(1, horizon + 1):
-        flows = inputs.flows[year - 1]
-        internal, hire = ~flows.is_hire, flows.is_hire
-        out_of, into = _Summing.by(flows.source[internal], width), _Summing.by(flows.target[internal], width)
-        stay = stock - _draw(rng, stock, inputs.attrition)
-        moved, _ = _internal_flows(year, stay, flows, inputs)
-        landed = _land(rng, moved, flows.survival[internal])
-        after = stay - out_of(moved) + into(landed)
-        hired = _hires(year, stock, after, flows, inputs)
-        after += _Summing.by(flows.target[hire], width)(_land(rng, hired, flows.survival[hire]))
-        heads[:, year - 1] = after @ membership
-        payroll[:, year - 1] = after @ inputs.pay[year - 1]
-        one_off[:, year - 1] = moved @ flows.unit_cost[internal] + hired @ flows.unit_cost[flows.is_hire]
-        stock = after
-    return Outcomes((chunk,), heads, payroll, one_off)
+    years = [_Year.of(flows, width) for flows in inputs.flows]
+    result = Outcomes((chunk,), np.zeros((reps, horizon, len(SEQUENCES))), np.zeros((reps, horizon)),
+                      np.zeros((reps, horizon)))
+    step = block_reps(width)
+    for first in range(0, reps, step):
+        rows = slice(first, min(first + step, reps))
+        block = Outcomes((chunk,), result.heads[rows], result.payroll[rows], result.one_off[rows])
+        _simulate_block(inputs, years, membership, rng, block)
+    return result
 
 
 def merge(parts: Iterable[Outcomes]) -> Outcomes:
