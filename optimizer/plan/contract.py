@@ -344,6 +344,8 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                           "stated rule (Σ `exceptions` of merit.csv: a person held back from two actions counts "
                           "twice)"),
         Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
+        Key("over_time", "only when true: the solve with year 1 fixed found no plan in what the model's solve "
+                         "left of `solver.time_limit` and was run again within the whole limit"),
         Key("cost_of_merit", "only when the merit split differs from the model's: each goal after minus before "
                              "merit (≥ 0 up to the solver's tolerance; before merit is the model without it, a "
                              "relaxation; 0 when the solved later years still fit the merit split and are kept)"),

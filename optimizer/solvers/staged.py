@@ -39,10 +39,10 @@ from functools import partial
 import numpy as np
 
 from models.scenario import Scenario
-from optimizer.solvers.backends import SolveOptions, SolveResult, solve
+from optimizer.solvers.backends import HighsLpSession, SolveOptions, SolveResult, solve
 from optimizer.solvers.base import StoppedBy
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
-from optimizer.solvers.start import idle_start
+from optimizer.solvers.start import constructive_start, idle_start
 
 SOLVED = ("optimal", "feasible")
 
@@ -212,9 +212,18 @@ def solve_model(
     values: np.ndarray | None = None
     status = "optimal"
     order = list(objective.order)
+    session = HighsLpSession(model) if options.backend == "highs" and not any(model.integer) else None
 
     def run(term: str, seconds: float, construct: bool = True) -> SolveResult:
-        """Solve ``term``'s stage from the previous stage's plan, else (``construct``) from :func:`idle_start`."""
+        """Solve ``term``'s stage from the previous stage's plan, else (``construct``) from :func:`idle_start`;
+        a linear program on HiGHS from the previous stage's basis (:class:`HighsLpSession`)."""
+        if session is not None:
+            result = session.solve(goals[term], stage_options(term, goals[term], seconds))
+            start = constructive_start(model) if result.values is None and values is None and construct else None
+            if start is None:
+                return result
+            return replace(result, status="feasible", values=start, objective=model.evaluate(goals[term], start),
+                           gap=None, message=f"{result.message}; the constructive start kept")
         return _solve_stage(model, goals[term], stage_options(term, goals[term], seconds), values, construct)
 
     position = 0
