@@ -347,8 +347,9 @@ class HighsLpSession:
     stage after the first starts from the previous stage's optimal basis instead of from nothing.
 
     Between stages only the objective changes and rows are appended (a stage's fixing row, which the previous
-    optimum satisfies) or removed from the end: the old basis stays primal feasible, and HiGHS goes on by
-    primal simplex. :meth:`solve` first brings the instance's rows in line with ``model.rows`` (the rows
+    optimum satisfies) or removed from the end: after an optimal run with only rows appended since, the old
+    basis stays primal feasible and HiGHS goes on by primal simplex; any other run starts as :func:`solve`
+    would (``options.lp_method``: interior point for goals that count people). :meth:`solve` first brings the instance's rows in line with ``model.rows`` (the rows
     both hold in the same order are kept; the rest are deleted and the model's added), so the caller edits
     ``model`` only. Measured on the merit re-solve of the 20k demo (the model with year 1 fixed, 39,761
     columns, an LP): its disruption stage took 52 s cold by the interior-point method, 1.4 s hot.
@@ -365,6 +366,8 @@ class HighsLpSession:
         self.held: list = []
         """the model's rows the instance holds, in order (rows free on both sides are not passed to HiGHS)"""
         self.deadline = math.inf
+        self.optimal = False
+        """the last run ended optimal: the next starts from its basis by primal simplex"""
 
     def _passed(self, rows: list) -> int:
         return sum(1 for row in rows if row.lo > -INF or row.hi < INF)
@@ -389,6 +392,7 @@ class HighsLpSession:
                 break
             same += 1
         dropped = self._passed(self.held[same:])
+        self.optimal = self.optimal and not dropped  # a basis without one of its rows is not one to go on from
         if dropped:
             total = self.highs.getNumRow()
             self.highs.deleteRows(dropped, np.arange(total - dropped, total, dtype=np.int32))
@@ -411,16 +415,17 @@ class HighsLpSession:
         began = time.perf_counter()
         scale = objective_scale(objective)
         minimise = {var: coef / scale for var, coef in objective.items()}
-        first = self.highs is None
+        hot = self.optimal  # the last run left an optimal basis (rows it holds only appended to since)
         self._sync(minimise)
         highs = self.highs
         highs.setOptionValue("threads", options.threads)
         highs.setOptionValue("random_seed", options.seed)
-        highs.setOptionValue("solver", "ipm" if first and options.lp_method == "ipm" else "simplex")
-        highs.setOptionValue("simplex_strategy", 1 if first else 4)  # 1: HiGHS chooses; 4: primal, from a basis
+        highs.setOptionValue("solver", "ipm" if not hot and options.lp_method == "ipm" else "simplex")
+        highs.setOptionValue("simplex_strategy", 4 if hot else 1)  # 4: primal, from the basis; 1: HiGHS chooses
         self.deadline = began + options.time_limit
         highs.run()
         model_status = highs.getModelStatus().name
+        self.optimal = model_status == "kOptimal"
         if model_status in ("kUnbounded", "kUnboundedOrInfeasible"):
             return solve(self.model, objective, replace(options, time_limit=_seconds_left(options, began)))
         status = _HIGHS_STATUS.get(model_status)
@@ -428,7 +433,7 @@ class HighsLpSession:
         if stopped_by is not None:
             status = "no_solution"  # an LP stopped early has no proven plan
         outcome = Outcome(status or "error", message=f"HiGHS {model_status} (from the previous stage's basis)"
-                          if not first else f"HiGHS {model_status}", stopped_by=stopped_by)
+                          if hot else f"HiGHS {model_status}", stopped_by=stopped_by)
         if status == "optimal":
             outcome.values = np.array(highs.getSolution().col_value, dtype=float)
             outcome.bound = highs.getInfo().objective_function_value
