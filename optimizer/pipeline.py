@@ -233,11 +233,9 @@ def _model_only(model: LinearModel, save_lp: str | Path, summary: dict[str, Any]
 
 def _solve(
     model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
-    reference: Reference | None = None, year1_flows: list[int] | None = None, merit: bool = False,
+    reference: Reference | None = None, year1_flows: list[int] | None = None,
 ) -> Solution:
-    """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. A plan that
-    names people by ``merit`` (graded, ``solver.integer_year1``) leaves :data:`MERIT_SHARE` of
-    ``solver.time_limit`` to the merit re-solve (:func:`_merit`), so the two together keep to the limit. With a
+    """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
     ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
     is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not. A reference
     that is not reused anchors the solve: its last stage, ``stability``, keeps the ``year1_flows`` as close to
@@ -249,10 +247,9 @@ def _solve(
             outcome = "its plan holds, no solve" if solution else f"solving, since {why_not}"
             timer.progress(f"  reference {reference.label}: {outcome}")
         if solution is None:
-            share = MERIT_SHARE if merit and scenario.solver.integer_year1 else 0.0
             solution = solve_model(
                 model,
-                _with_time_limit(scenario, (1.0 - share) * scenario.solver.time_limit),
+                scenario,
                 data.mean_pay,
                 on_stage=lambda stage: timer.progress(describe_stage(stage)),
                 on_incumbent=IncumbentReporter(timer.progress),
@@ -276,7 +273,7 @@ def _merit(
     without a solve, :mod:`optimizer.solvers.reuse`); its own merit plan is taken too when it has the same year
     1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). The
     re-solve is part of the run's solve: it gets what the solve left of ``solver.time_limit`` (at least
-    :data:`MERIT_SHARE` of it), and on HiGHS each of its stages starts from the last one's basis
+    :data:`MERIT_FLOOR` of it), and on HiGHS each of its stages starts from the last one's basis
     (:class:`optimizer.solvers.backends.HighsLpSession`); only when that time runs out before a plan is it
     solved once more within the whole limit (``over_time``). The solved model without merit is a relaxation of the model with it, so the goals can only
     get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
@@ -327,20 +324,17 @@ def _merit(
     return replace(again, status=status), rule, named
 
 
-MERIT_SHARE = 0.2
-"""The share of ``solver.time_limit`` the model's solve leaves to the merit re-solve; the re-solve gets what the
-solve left, and at least this share when the solve overran its own."""
-
-
-def _with_time_limit(scenario: Scenario, seconds: float) -> Scenario:
-    return scenario.model_copy(update={"solver": scenario.solver.model_copy(update={"time_limit": seconds})})
+MERIT_FLOOR = 0.2
+"""The least share of ``solver.time_limit`` the merit re-solve gets when the model's solve used it all."""
 
 
 def _time_left(scenario: Scenario, timer: Timer) -> Scenario:
-    """``scenario`` with ``solver.time_limit`` cut to what the solve left of it (at least :data:`MERIT_SHARE` of
-    it): the merit re-solve is part of the run's solve, not a second one with a limit of its own."""
+    """``scenario`` with ``solver.time_limit`` cut to what the solve left of it (at least :data:`MERIT_FLOOR` of
+    it): the merit re-solve is part of the run's solve, not a second one with a limit of its own. A run whose
+    solve used the whole limit can so overrun it by that floor, where it could take twice the limit before."""
     limit = scenario.solver.time_limit
-    return _with_time_limit(scenario, max(limit - timer.seconds.get("solve", 0.0), MERIT_SHARE * limit))
+    left = max(limit - timer.seconds.get("solve", 0.0), MERIT_FLOOR * limit)
+    return scenario.model_copy(update={"solver": scenario.solver.model_copy(update={"time_limit": left})})
 
 
 def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, verify: Verifier) -> ComputedPlan:
@@ -432,7 +426,7 @@ def compute_plan(
         return _model_only(model, save_lp, summary, timer, verify)
     built_rows = len(model.rows)
     year1_flows = [var for _, var in index.flows_of(1)]
-    solution = _solve(model, scenario, data, timer, summary, reference, year1_flows, merit=True)
+    solution = _solve(model, scenario, data, timer, summary, reference, year1_flows)
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
             with timer.phase("diagnosis"):
@@ -582,7 +576,7 @@ def _plan_to_confidence(
         with timer.phase("build"):
             model, index = build_model(tightened)
         built_rows = len(model.rows)
-        solution = _solve(model, scenario, tightened, timer, summary, merit=True)
+        solution = _solve(model, scenario, tightened, timer, summary)
         if solution.values is None:
             break
         merited, tables = tables_of(model, built_rows, solution, tightened, index)
