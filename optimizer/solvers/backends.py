@@ -349,7 +349,9 @@ class HighsLpSession:
     Between stages only the objective changes and rows are appended (a stage's fixing row, which the previous
     optimum satisfies) or removed from the end: after an optimal run with only rows appended since, the old
     basis stays primal feasible and HiGHS goes on by primal simplex; any other run starts as :func:`solve`
-    would (``options.lp_method``: interior point for goals that count people). :meth:`solve` first brings the instance's rows in line with ``model.rows`` (the rows
+    would on a linear program (HiGHS's choice; ``options.lp_method`` is for MIP searches: an interior-point
+    run ends at another vertex of a degenerate optimum, e.g. Williams' least-redundancy plan at another cost).
+    :meth:`solve` first brings the instance's rows in line with ``model.rows`` (the rows
     both hold in the same order are kept; the rest are deleted and the model's added), so the caller edits
     ``model`` only. Measured on the merit re-solve of the 20k demo (the model with year 1 fixed, 39,761
     columns, an LP): its disruption stage took 52 s cold by the interior-point method, 1.4 s hot.
@@ -420,7 +422,7 @@ class HighsLpSession:
         highs = self.highs
         highs.setOptionValue("threads", options.threads)
         highs.setOptionValue("random_seed", options.seed)
-        highs.setOptionValue("solver", "ipm" if not hot and options.lp_method == "ipm" else "simplex")
+        highs.setOptionValue("solver", "simplex" if hot else "choose")
         highs.setOptionValue("simplex_strategy", 4 if hot else 1)  # 4: primal, from the basis; 1: HiGHS chooses
         self.deadline = began + options.time_limit
         highs.run()

@@ -42,7 +42,7 @@ from models.scenario import Scenario
 from optimizer.solvers.backends import HighsLpSession, SolveOptions, SolveResult, solve
 from optimizer.solvers.base import StoppedBy
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
-from optimizer.solvers.start import constructive_start, idle_start
+from optimizer.solvers.start import idle_start
 
 SOLVED = ("optimal", "feasible")
 
@@ -218,8 +218,10 @@ def solve_model(
         """Solve ``term``'s stage from the previous stage's plan, else (``construct``) from :func:`idle_start`;
         a linear program on HiGHS from the previous stage's basis (:class:`HighsLpSession`)."""
         if session is not None:
-            result = session.solve(goals[term], stage_options(term, goals[term], seconds))
-            start = constructive_start(model) if result.values is None and values is None and construct else None
+            options = stage_options(term, goals[term], seconds)
+            result = session.solve(goals[term], options)
+            start = idle_start(model, goals[term], options) if result.values is None and values is None and construct \
+                else None  # the plan a cold stage would have started from (and kept): only when the LP found none
             if start is None:
                 return result
             return replace(result, status="feasible", values=start, objective=model.evaluate(goals[term], start),
