@@ -1,5 +1,6 @@
 """Pay structure: pay(σ, t) = base_salary(sequence, tier, grade) × pay coefficient of the unit's grade in year t
-(people above a lowered technical tier cap keep theirs: :meth:`PayStructure.coefficient_for`).
+(people above a lowered technical tier cap keep theirs: :meth:`PayStructure.coefficient_for`), and a person's
+salary = pay(σ, t) + their premium over the table, which travels with them (:class:`PayStructure`).
 
 This module is the one place that defines pay; payroll, costs, reports and the plan all call it.
 """
@@ -22,6 +23,17 @@ class PayStructure:
     ``coefficient`` and ``max_tier`` are year 0's; ``changes`` lists, per unit, the years from which a review
     changes them (:func:`models.grading.grade_path`): the terms of year t are those of the last change at or
     before t. :meth:`coefficient_at` and :meth:`max_tier_at` are the one place that reads them by (unit, year).
+
+    The pay rule, one for the table and the people (docs/decisions.md, "Pay after an action"):
+
+        pay(σ, t)       = base_salary(s, k, g) × coefficient_for(u, s, k, t)       (the table, σ = (u, s, k, g))
+        r_i             = salary_i − pay(σ_i, 0)                                   (:meth:`premium_of`; 0 without salary)
+        salary_i(t)     = pay(σ_i(t), t) + r_i
+
+    The premium r_i is in CNY and belongs to the person: it travels with them through every action (grade step,
+    promotion, move, transfer, downgrade) and is untouched by a review of the unit's grade, which changes the
+    table part pay(σ, t) only. A hire has r = 0. So a stayer's pay changes by the table difference of a year-1
+    review only, and anyone else's by the table difference between the two positions.
     """
 
     base_salary: dict[tuple[str, int, int], float]
@@ -117,6 +129,16 @@ class PayStructure:
             index=groups.unique(), dtype=float,
         )
         return salaries * coefficients.reindex(groups).to_numpy(dtype=float)
+
+    def premium_of(self, people: pd.DataFrame) -> np.ndarray:
+        """r_i = salary_i − pay(σ_i, 0) per row of a frame with unit_id, sequence, tier, grade and optionally
+        ``salary``: what each person is paid above (or below) the table in year 0; 0 where ``salary`` is blank
+        or absent (the person is paid the table)."""
+        table = self.pay_of(people)
+        if "salary" not in people.columns:
+            return np.zeros(len(people))
+        salary = pd.to_numeric(people["salary"], errors="coerce").to_numpy(dtype=float)
+        return np.where(np.isnan(salary), 0.0, salary - table)
 
     def landing_grade(self, sequence: str, tier: int, from_pay_base: float) -> int:
         """Lowest grade of (sequence, tier) whose base salary is ≥ ``from_pay_base``; the top grade if none.

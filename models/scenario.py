@@ -24,8 +24,8 @@ SEQUENCES: tuple[str, ...] = ("management", "technical", "operations")
 Sequence = Literal["management", "technical", "operations"]
 ScenarioKind = Literal["graded", "ladder"]
 KIND_SECTIONS: dict[ScenarioKind, tuple[str, ...]] = {
-    "graded": ("data", "mix", "budget", "promotion", "mobility", "attrition", "hiring", "redundancy", "unit_grading",
-               "simulation"),
+    "graded": ("data", "mix", "budget", "workload", "promotion", "mobility", "attrition", "hiring", "redundancy",
+               "unit_grading", "simulation"),
     "ladder": ("categories",),
 }
 """Top-level keys only one kind of scenario reads; both kinds read every other key."""
@@ -165,8 +165,23 @@ class Budget(Strict):
     )
     confidence: float | None = Field(
         default=None, ge=0.5, lt=1,
-        description="plan so that every year's cap holds with at least this probability under binomial "
+        description="plan so that every year's group cap holds with at least this probability under binomial "
                     "attrition (absent: the expected-value plan; docs/confidence.md)",
+    )
+    unit_growth: float | None = Field(
+        default=None, ge=-1, le=10,
+        description="each unit's own cap: its year-0 payroll × (1 + unit_growth)^t (absent: no unit caps but the "
+                    "units table's budget_cap)",
+    )
+
+
+class Workload(Strict):
+    """Workload floors: every unit keeps at least these shares of its year-0 headcount, every year t ≥ 1 (the units
+    table's ``min_headcount`` and ``min_operations``, where higher, stand)."""
+
+    headcount: float = Field(default=0.0, ge=0, le=1, description="least headcount of each unit, as a share of its year-0 headcount")
+    operations: float = Field(
+        default=0.0, ge=0, le=1, description="least operations headcount of each unit, as a share of its year-0 operations headcount"
     )
 
 
@@ -580,6 +595,7 @@ class Scenario(Strict):
     horizon: int = Field(default=3, ge=1, le=MAX_HORIZON, description="plan years H")
     mix: Mix = Mix()
     budget: Budget = Budget()
+    workload: Workload = Workload()
     promotion: Promotion = Promotion()
     mobility: Mobility = Mobility()
     attrition: Attrition = Attrition()

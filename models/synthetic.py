@@ -58,7 +58,9 @@ _UNIT_BUSINESSES = ("钢板", "物流", "矿山", "焦化", "炼铁", "炼钢", 
 
 EMPLOYEE_COLUMNS = ["employee_id", "unit_id", "sequence", "tier", "grade", "performance", "years_in_grade",
                     "salary", "technical_eligible", "name"]
-UNIT_COLUMNS = ["unit_id", "name", *CRITERIA, "min_headcount", "max_headcount"]
+UNIT_COLUMNS = ["unit_id", "name", *CRITERIA, "min_headcount", "max_headcount", "min_operations"]
+_WORKLOAD = {"min_headcount": (0.80, 0.90), "min_operations": (0.60, 0.70)}
+"""Each unit's workload floors, as shares of its roster (operations) headcount drawn uniformly in these ranges."""
 PAY_COLUMNS = ["sequence", "tier", "grade", "base_salary"]
 
 
@@ -93,7 +95,8 @@ def _unit_names(n_units: int, rng: np.random.Generator) -> list[str]:
 
 
 def _unit_table(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Units with ids BG001…, unique Chinese names, criterion scores (0..100, 1 decimal), empty bounds."""
+    """Units with ids BG001…, unique Chinese names, criterion scores (0..100, 1 decimal), no headcount bounds yet
+    (:func:`_workload_floors` fills the floors once the roster is drawn)."""
     bands = sorted(UnitGrading().grades, key=lambda band: band.min_score)  # ascending: D, C, B, A
     ceiling = 100.0 - _CRITERION_SPREAD
     low = np.array([max(band.min_score + 1.0, _SCORE_FLOOR) for band in bands])
@@ -116,6 +119,7 @@ def _unit_table(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
         units[criterion] = criteria[:, j]
     units["min_headcount"] = np.nan
     units["max_headcount"] = np.nan
+    units["min_operations"] = np.nan
     return units[UNIT_COLUMNS]
 
 
@@ -136,7 +140,8 @@ def generate_tables(n_employees: int, n_units: int, seed: int) -> tuple[pd.DataF
     Employees are grouped by unit (every unit has at least one), mixed about 8/12/80 over management/
     technical/operations, pyramid-shaped by tier, and technical tiers stay within the cap of the unit's
     grade under the default :class:`UnitGrading`. ``salary`` = base salary × unit pay coefficient × a
-    personal factor in 0.95..1.05, whole yuan. Requires ``1 ≤ n_units ≤ n_employees``.
+    personal factor in 0.95..1.05, whole yuan. Each unit has workload floors (``min_headcount``, ``min_operations``:
+    80–90% of its headcount, 60–70% of its operations headcount). Requires ``1 ≤ n_units ≤ n_employees``.
     """
     if not 1 <= n_units <= n_employees:
         raise ValueError(f"need 1 ≤ n_units ≤ n_employees, got n_units={n_units}, n_employees={n_employees}")
@@ -184,7 +189,20 @@ def generate_tables(n_employees: int, n_units: int, seed: int) -> tuple[pd.DataF
         "technical_eligible": eligible,
         "name": _person_names(n_employees, rng),
     })
+    _workload_floors(units, employees, rng)
     return employees[EMPLOYEE_COLUMNS], units, pay
+
+
+def _workload_floors(units: pd.DataFrame, employees: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Fill each unit's ``min_headcount`` and ``min_operations`` (whole people, rounded down) with the shares of
+    :data:`_WORKLOAD` of its headcount and operations headcount: real units have work to do. Drawn last, so the
+    roster does not depend on them."""
+    heads = employees.groupby("unit_id").size().reindex(units["unit_id"], fill_value=0).to_numpy()
+    operations = employees[employees["sequence"] == "operations"].groupby("unit_id").size()
+    operations = operations.reindex(units["unit_id"], fill_value=0).to_numpy()
+    for column, start in (("min_headcount", heads), ("min_operations", operations)):
+        low, high = _WORKLOAD[column]
+        units[column] = np.floor(start * rng.uniform(low, high, len(units))).astype(np.int64)
 
 
 def write_generated(out_dir: str | Path, n_employees: int, n_units: int, seed: int,

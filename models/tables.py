@@ -94,7 +94,8 @@ EMPLOYEES = Table(
                unit="points 0–100", minimum=0, maximum=100),
         Column("years_in_grade", "number", "Years spent in the current grade.", unit="years", minimum=0,
                maximum=MAX_YEARS_IN_GRADE),
-        Column("salary", "number", "Actual current pay; reported only, never used for the plan's payroll.",
+        Column("salary", "number", "Actual current pay: year-0 payroll is Σ salary, the budget cap grows from it "
+               "and pay after an action follows the pay rule of docs/decisions.md; blank: the pay table's pay.",
                unit="CNY/year", required=False, minimum=0, maximum=MAX_SALARY),
         Column("technical_eligible", "boolean", "Qualified to move to the technical sequence after retraining.",
                required=False, default=False),
@@ -128,6 +129,11 @@ UNITS = Table(
                unit="people", required=False, minimum=0, maximum=MAX_HEADCOUNT),
         Column("max_headcount", "integer", "Highest headcount the unit may have; blank means no bound.",
                unit="people", required=False, minimum=0, maximum=MAX_HEADCOUNT),
+        Column("min_operations", "integer", "Workload floor: lowest operations headcount the unit may have in any "
+               "plan year; blank means no floor.", unit="people", required=False, minimum=0, maximum=MAX_HEADCOUNT),
+        Column("budget_cap", "number", "Yearly cap on the unit's payroll + one-off costs in every plan year "
+               "(replaces the scenario's budget.unit_growth for this unit); blank means none.", unit="CNY/year",
+               required=False, minimum=0, maximum=MAX_SALARY * MAX_HEADCOUNT),
     ),
     rules=("min_headcount ≤ max_headcount where both are given.",),
 )

@@ -45,6 +45,7 @@ from optimizer.plan.results import (
     goal_deviations,
     headcount_table,
     mix_table,
+    with_names,
 )
 from optimizer.solvers.base import Progress
 from optimizer.solvers.linear_model import LinearModel
@@ -135,7 +136,7 @@ class ComputedPlan:
 
 def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame) -> dict[str, float]:
     """The objective terms recomputed from the written plan (so the summary adds up to its own files):
-    mix = heads outside the band, budget_overrun = CNY over the caps, cost = Σ_{t≥1} (total +
+    mix = heads outside the band, budget_overrun = CNY over the caps (the group's and the units'), cost = Σ_{t≥1} (total +
     overmanning_cost + short_time_cost) of the ALL rows (the requirements' slack costs are outside the cap but
     in the ``cost`` term), disruption = number of people on the flows the model's ``disruption`` term counts
     (:data:`optimizer.model.formulation.DISRUPTIVE`: tier promotions, sequence moves, transfers, downgrades and
@@ -147,9 +148,10 @@ def plan_objective(mix: pd.DataFrame, budget: pd.DataFrame, flows: pd.DataFrame)
         banded["lower"] * total - banded["headcount"]
     ).clip(lower=0)
     totals = budget[(budget["unit_id"] == "ALL") & (budget["year"] >= 1)]
+    capped = budget[budget["cap"].notna()]
     return {
         "mix": round(float(outside.sum()), 5),
-        "budget_overrun": float((totals["total"] - totals["cap"]).clip(lower=0).sum()),
+        "budget_overrun": float((capped["total"] - capped["cap"]).clip(lower=0).sum()),
         "cost": float(totals[["total", "overmanning_cost", "short_time_cost"]].to_numpy().sum()),
         "disruption": float(flows[flows["kind"].isin(DISRUPTIVE)]["count"].sum()),
     }
@@ -516,16 +518,16 @@ def _graded_tables(model: LinearModel, solution: Solution, data: ModelData, inde
     headcount = headcount_table(plan)
     requirements = _requirements_frame(model, solution, data, index)
     actions, lines = employee_actions(roster, named, data.pay, rule)
-    return {
+    return with_names({
         "actions": actions,
         "headcount": headcount,
         "flows": flows_table(plan, data),
-        "budget": budget_table(plan, data, requirements),
+        "budget": budget_table(plan, data, requirements, actions),
         "mix": mix_table(headcount, data),
         "units": graded[PATH_COLUMNS],
         "requirements": requirements,
         "merit": lines,
-    }
+    }, dict(zip(graded["unit_id"].astype(str), graded["name"].astype(str))))
 
 
 TablesOf = Callable[[LinearModel, int, Solution, ModelData, Index], tuple[Solution, dict[str, pd.DataFrame]]]

@@ -82,11 +82,27 @@ def mix_figure(mix: pd.DataFrame) -> go.Figure:
             fig.add_shape(type="rect", x0=band["year"].min() - 0.3, x1=band["year"].max() + 0.3,
                           y0=band["lower"].min() * 100, y1=band["upper"].max() * 100, fillcolor=colour,
                           opacity=0.2, line_width=0, layer="below", row=1, col=col)
+        fig.update_yaxes(range=share_range(rows), row=1, col=col)
     fig.update_xaxes(dtick=1, title_text="year")
     fig.update_yaxes(ticksuffix="%")
     fig.update_layout(template=TEMPLATE, height=380, margin={"t": 40, "b": 40},
                       legend={"orientation": "h", "y": -0.2})
     return fig
+
+
+def share_range(rows: pd.DataFrame) -> list[float]:
+    """The y range (percent) of a mix panel: every share, the target and the whole band, with a margin of a tenth
+    of the span (plotly's autorange ignores shapes, so a band outside the shares would be cut off)."""
+    values = pd.concat([rows[c] for c in ("share", "target", "lower", "upper")]).dropna() * 100
+    low, high = float(values.min()), float(values.max())
+    margin = max((high - low) * 0.1, 0.5)
+    return [max(low - margin, 0.0), min(high + margin, 100.0)]
+
+
+def money_text(value: float, signed: bool = False, digits: int = 2) -> str:
+    """CNY as millions with ``digits`` decimals, never ``-0.00``: a value that rounds to zero shows unsigned."""
+    shown = round(value / MILLION, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{shown:{'+' if signed and shown != 0 else ''},.{digits}f}"
 
 
 def budget_figure(budget: pd.DataFrame) -> go.Figure:
@@ -102,7 +118,7 @@ def budget_figure(budget: pd.DataFrame) -> go.Figure:
         fig.add_bar(x=totals["year"], y=totals[column] / MILLION, name=label, marker=marker,
                     hovertemplate="year %{x}: %{y:,.2f} m<extra>" + label + "</extra>")
     capped = totals.dropna(subset=["cap"])
-    headroom = [f"headroom {value / MILLION:,.2f} m" for value in capped["cap"] - capped["total"]]
+    headroom = [f"headroom {money_text(value)} m" for value in capped["cap"] - capped["total"]]
     fig.add_scatter(x=capped["year"], y=capped["cap"] / MILLION, name="Cap", mode="lines+markers+text",
                     text=headroom, textposition="top center", line={"color": "#111111", "dash": "dash"},
                     hovertemplate="cap year %{x}: %{y:,.2f} m<extra></extra>")
@@ -151,6 +167,24 @@ def flow_links(flows: pd.DataFrame) -> pd.DataFrame:
     return links.groupby(["source", "target", "kind"], as_index=False, sort=True)["count"].sum()
 
 
+SMALL_FLOW = 0.005
+"""A link carrying less than this share of a view's people is grouped with the other small links of its kind."""
+OTHER_NODE = "other states (small flows)"
+
+
+def group_small_flows(links: pd.DataFrame, share: float = SMALL_FLOW) -> pd.DataFrame:
+    """:func:`flow_links` with the links below ``share`` of the total grouped by kind between two
+    :data:`OTHER_NODE` nodes (hires still come from "in", leavers still go to "out"): the Sankey stays legible,
+    and every kind's total is kept."""
+    small = links["count"] < share * links["count"].sum()
+    if small.sum() < 2:
+        return links
+    moved = links[small].assign(source=links["source"].where(links["source"].eq(IN_NODE), OTHER_NODE),
+                                target=links["target"].where(links["target"].eq(OUT_NODE), OTHER_NODE))
+    grouped = pd.concat([links[~small], moved], ignore_index=True)
+    return grouped.groupby(["source", "target", "kind"], as_index=False, sort=True)["count"].sum()
+
+
 def state_order(flows: pd.DataFrame) -> list[str]:
     """Labels of every (sequence, tier) a flow starts or ends in, by sequence (usual order) then tier."""
     pairs = pd.concat([flows[[f"{p}_sequence", f"{p}_tier"]].set_axis(["sequence", "tier"], axis=1)
@@ -172,8 +206,8 @@ def _sankey(links: pd.DataFrame, states: list[str], name: str, visible: bool) ->
     right ("out" last), each column in sequence and tier order."""
     out_of = links.groupby("source")["count"].sum()
     into = links.groupby("target")["count"].sum()
-    left = out_of.reindex([s for s in [*states, IN_NODE] if s in out_of.index])
-    right = into.reindex([s for s in [*states, OUT_NODE] if s in into.index])
+    left = out_of.reindex([s for s in [*states, OTHER_NODE, IN_NODE] if s in out_of.index])
+    right = into.reindex([s for s in [*states, OTHER_NODE, OUT_NODE] if s in into.index])
     nodes = [*left.index, *right.index]
     colours = [KIND_COLOURS.get(kind, OTHER_COLOUR) for kind in links["kind"]]
     return go.Sankey(
@@ -190,13 +224,15 @@ def _sankey(links: pd.DataFrame, states: list[str], name: str, visible: bool) ->
 
 
 def sankey_figure(flows: pd.DataFrame) -> go.Figure:
-    """Flows between (sequence, tier) states: year 1, and all years summed, switched by a menu."""
+    """Flows between (sequence, tier) states: year 1, and all years summed, switched by a menu; small links are
+    grouped (:func:`group_small_flows`)."""
     first, last = int(flows["year"].min()), int(flows["year"].max())
     views = {f"year {first}": flows[flows["year"] == first]}
     if last > first:
         views[f"all years ({first}–{last})"] = flows
     states = state_order(flows)
-    fig = go.Figure([_sankey(flow_links(rows), states, name, i == 0) for i, (name, rows) in enumerate(views.items())])
+    fig = go.Figure([_sankey(group_small_flows(flow_links(rows)), states, name, i == 0)
+                     for i, (name, rows) in enumerate(views.items())])
     buttons = [{"label": name, "method": "update",
                 "args": [{"visible": [j == i for j in range(len(views))]}]} for i, name in enumerate(views)]
     fig.update_layout(template=TEMPLATE, height=640, margin={"t": 50, "l": 10, "r": 10},

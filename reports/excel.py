@@ -2,8 +2,8 @@
 
 ``write_graded_workbook(plan_dir)`` reads ``actions.csv``, ``headcount.csv``, ``flows.csv``, ``budget.csv``,
 ``mix.csv``, ``units.csv``, ``requirements.csv`` and ``summary.json`` and writes ``plan_dir/report.xlsx``
-with the sheets Summary, Budget, Requirements (only when requirements.csv has rows), Mix, Simulation (only once
-``wfplan simulate`` wrote simulation.csv: the fan charts), Headcount, Actions, Merit, Flows, Units, Grades and
+with the sheets Summary, Finance, Budget, Requirements (only when requirements.csv has rows), Mix, Simulation (only
+once ``wfplan simulate`` wrote simulation.csv: the fan charts), Headcount, Actions, Merit, Flows, Units, Grades and
 Scenario, so the workbook shows exactly the numbers of the CSV files. Numbers are
 numeric cells with number formats; the mix path and the budget against its cap are native Excel charts;
 over-cap and out-of-band cells are marked by conditional formatting.
@@ -45,6 +45,7 @@ from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
 from optimizer.whatif.diagnosis import diagnosis_sentences
+from reports import finance
 from reports.excel_stream import LongRows, assemble, xf_index
 
 __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "requirements_sheet", "write_graded_workbook"]
@@ -52,8 +53,8 @@ __all__ = ["MAX_SHEET_ROWS", "REPORT_NAME", "requirements_sheet", "write_graded_
 REPORT_NAME = "report.xlsx"
 MAX_SHEET_ROWS = 1_048_576
 """Rows of one worksheet, header included (Excel's limit)."""
-SHEETS = ("Summary", "Budget", "Requirements", "Mix", "Simulation", "Headcount", "Actions", "Merit", "Flows",
-          "Units", "Grades", "Scenario")
+SHEETS = ("Summary", "Finance", "Budget", "Requirements", "Mix", "Simulation", "Headcount", "Actions", "Merit",
+          "Flows", "Units", "Grades", "Scenario")
 """Every sheet, in order; Requirements only when requirements.csv has rows, Simulation only once ``wfplan
 simulate`` wrote simulation.csv."""
 WORKBOOK_OPTIONS = {
@@ -66,7 +67,7 @@ TOLERANCE = 1e-7
 """A share this close to its band (absolute) or a total this close to its cap (relative) is not marked, as
 the summary's goal deviations do not count it."""
 ALL = "ALL"
-MONEY_COLUMNS = ("payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total", "cap", "overmanning_cost",
+MONEY_COLUMNS = ("payroll", "table_payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total", "cap", "overmanning_cost",
                  "short_time_cost", "headroom")
 
 STYLES: dict[str, dict[str, Any]] = {
@@ -81,6 +82,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "money": {"num_format": "#,##0"},
     "share": {"num_format": "0.0%"},
     "heads": {"num_format": "#,##0.0"},
+    "people": {"num_format": "#,##0"},
 }
 """Cell styles by name; each also has a bold variant ``<name>_bold`` for total rows."""
 MARKED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
@@ -294,34 +296,81 @@ def _mark_over_cap(book: Book, sheet: Worksheet, first: int, last: int, total_co
 
 
 def budget_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
-    """budget.csv by year and unit (the ALL row of each year in bold, last), headroom = cap − total beside the
-    cap, and a final row summing the ALL rows of years 1..H; totals over their cap are marked."""
+    """budget.csv's unit rows by year (with headroom = cap − total beside the cap, where a unit has a cap) under an
+    autofilter, so a column of them sums to the group; below them, apart, the group total (``ALL``) rows and a row
+    summing them over years 1..H. Totals over their cap are marked."""
     budget = plan.budget.copy()
     budget.insert(budget.columns.get_loc("cap") + 1, "headroom", budget["cap"] - budget["total"])
-    budget = budget.assign(_all=budget["unit_id"] == ALL).sort_values(["year", "_all"], kind="stable")
-    later = budget[budget["_all"] & (budget["year"] >= 1)]
-    grand = pd.DataFrame([{"year": None, "unit_id": f"{ALL}, years 1..{plan.horizon}",
-                           **{column: later[column].sum() for column in MONEY_COLUMNS}, "_all": True}])
-    table = pd.concat([budget, grand], ignore_index=True)
+    units = budget[budget["unit_id"] != ALL].sort_values(["year", "unit_id"], kind="stable")
+    group = budget[budget["unit_id"] == ALL].sort_values("year")
+    later = group[group["year"] >= 1]
+    grand = pd.DataFrame([{"year": None, "unit_id": ALL, "unit_name": f"group total, years 1..{plan.horizon}",
+                           **{column: later[column].sum() for column in MONEY_COLUMNS}}])
     sheet.set_column(0, 0, 8)
-    sheet.set_column(1, 1, 18)
-    sheet.set_column(2, len(budget.columns), 16)
-    sheet.freeze_panes(1, 2)
-    styles = {"year": "integer", "unit_id": "text", **dict.fromkeys(MONEY_COLUMNS, "money")}
-    end = write_frame(book, sheet, 0, table.drop(columns="_all"), styles, bold=table["_all"])
-    columns = list(table.columns)
-    sheet.autofilter(0, 0, end - 2, len(columns) - 2)
+    sheet.set_column(1, 2, 20)
+    sheet.set_column(3, len(budget.columns), 16)
+    sheet.freeze_panes(1, 3)
+    styles = {"year": "integer", "unit_id": "text", "unit_name": "text", **dict.fromkeys(MONEY_COLUMNS, "money")}
+    end = write_frame(book, sheet, 0, units, styles)
+    columns = list(budget.columns)
+    sheet.autofilter(0, 0, end - 1, len(columns) - 1)
     _mark_over_cap(book, sheet, 1, end - 1, columns.index("total"), columns.index("cap"),
                    (columns.index("total"), columns.index("headroom")))
+    sheet.write_string(end + 1, 0, "Group total (ALL): kept apart from the unit rows above, which add up to it",
+                       book.styles["section"])
+    table = pd.concat([group, grand], ignore_index=True)
+    last = write_frame(book, sheet, end + 2, table, styles, bold=[True] * len(table))
+    _mark_over_cap(book, sheet, end + 3, last - 1, columns.index("total"), columns.index("cap"),
+                   (columns.index("total"), columns.index("headroom")))
+
+
+def finance_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
+    """Finance's view (:mod:`reports.finance`): year-0 payroll actual and on the pay table; payroll by unit and
+    year with the group total apart below; one-off costs by kind and year; every cap with total, change against
+    year 0 and headroom; headcount change per unit in whole people."""
+    budget, years = plan.budget, sorted(int(y) for y in plan.budget["year"].unique())
+    sheet.set_column(0, 0, 30)
+    sheet.set_column(1, 1, 22)
+    sheet.set_column(2, 12, 16)
+    both = finance.year0_both_ways(budget)
+    sheet.write_string(0, 0, "Finance: payroll, one-off costs, caps (CNY)", book.styles["title"])
+    row = write_key_values(book, sheet, 2, [("Year-0 payroll, actual (Σ salary)", both["actual"], "money"),
+                                            ("Year-0 payroll on the pay table (structural)", both["structural"], "money"),
+                                            ("Structural − actual, a year", both["difference"], "money")])
+    units, group = finance.payroll_by_unit(budget)
+    sheet.write_string(row + 1, 0, "Payroll by unit and year", book.styles["section"])
+    table = units.rename(columns={y: f"year {y}" for y in years})
+    table[f"change {years[0]}→{years[-1]}"] = units[years[-1]] - units[years[0]]
+    money = dict.fromkeys(table.columns[2:], "money")
+    row = write_frame(book, sheet, row + 2, table, {"unit_id": "text", "unit_name": "text", **money})
+    total = ["group total (ALL)", "", *(group[y] for y in years), group[years[-1]] - group[years[0]]]
+    write_row(sheet, row + 1, total, [book.styles["label"], None, *[book.styles["money_bold"]] * (len(years) + 1)])
+    row += 3
+    sheet.write_string(row, 0, "One-off costs by kind (group)", book.styles["section"])
+    kinds = finance.one_off_by_kind(budget).rename(columns={y: f"year {y}" for y in years})
+    row = write_frame(book, sheet, row + 1, kinds, {"kind": "text", **dict.fromkeys(kinds.columns[1:], "money")})
+    sheet.write_string(row + 1, 0, "Caps and headroom (headroom = cap − total; change against year 0)",
+                       book.styles["section"])
+    caps = finance.against_cap(budget)
+    row = write_frame(book, sheet, row + 2, caps, {"unit_id": "text", "unit_name": "text", "year": "integer",
+                                                   **dict.fromkeys(["total", "change", "cap", "headroom"], "money")})
+    change = finance.rounded_change(finance.headcount_change(plan.headcount, plan.flows, plan.units, plan.horizon))
+    sheet.write_string(row + 1, 0, f"Headcount change per unit, years 1..{plan.horizon} (whole people; end = start − "
+                       "attrition + hires − redundancies + transfers in − transfers out)", book.styles["section"])
+    totals = pd.DataFrame([{"unit_id": ALL, "unit_name": "all units", **change[list(finance.CHANGE_PARTS)].sum()}])
+    table = pd.concat([change, totals], ignore_index=True)
+    write_frame(book, sheet, row + 2, table, {"unit_id": "text", "unit_name": "text",
+                                              **dict.fromkeys(finance.CHANGE_PARTS, "people")},
+                bold=[i == len(table) - 1 for i in range(len(table))])
 
 
 def mix_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     """mix.csv with years as rows and, per sequence, headcount, share, target and band; shares outside
     the band are marked; one line chart per sequence of its share against the band."""
     wide = _mix_wide(plan.mix)
-    styles = {"year": "integer", "headcount": "heads"}
+    styles = {"year": "integer", "headcount": "people"}
     for column in wide.columns[2:]:
-        styles[column] = "heads" if column.endswith("headcount") else "share"
+        styles[column] = "people" if column.endswith("headcount") else "share"
     sheet.set_column(0, 0, 8)
     sheet.set_column(1, len(wide.columns), 13)
     sheet.freeze_panes(1, 1)
@@ -333,11 +382,13 @@ def mix_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
 
 
 def _mix_wide(mix: pd.DataFrame) -> pd.DataFrame:
-    """year, total headcount, then per sequence: headcount, share, target, lower, upper."""
+    """year, total headcount, then per sequence: headcount, share, target, lower, upper. Headcounts in whole people
+    (:func:`reports.finance.whole_people` over each year's sequences, so they add up to the total); shares exact."""
     frame = pd.DataFrame({"year": sorted(mix["year"].unique())})
-    frame["headcount"] = frame["year"].map(mix.groupby("year")["headcount"].sum())
+    whole = mix.assign(headcount=mix.groupby("year")["headcount"].transform(finance.whole_people))
+    frame["headcount"] = frame["year"].map(whole.groupby("year")["headcount"].sum())
     for sequence in (s for s in SEQUENCES if s in set(mix["sequence"])):
-        rows = mix[mix["sequence"] == sequence].set_index("year")
+        rows = whole[whole["sequence"] == sequence].set_index("year")
         for field in ("headcount", "share", "target", "lower", "upper"):
             frame[f"{sequence} {field}"] = frame["year"].map(rows[field])
     return frame
@@ -425,12 +476,13 @@ def simulation_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
 
 
 def headcount_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
-    """headcount.csv summed over grades: one row per unit × sequence × tier, one column per year, and a
-    total row."""
+    """headcount.csv summed over grades: one row per unit × sequence × tier, one column per year in whole people
+    (:func:`reports.finance.whole_people`: each year's column adds up to its rounded total), and a total row."""
     frame = plan.headcount.assign(sequence=pd.Categorical(plan.headcount["sequence"], _sequence_order(plan.headcount)))
     pivot = frame.pivot_table(index=["unit_id", "sequence", "tier"], columns="year", values="headcount",
                               aggfunc="sum", fill_value=0.0, observed=True).sort_index()
     pivot.columns = [f"year {int(year)}" for year in pivot.columns]
+    pivot = pivot.apply(finance.whole_people)  # whole people that add up; headcount.csv keeps exact values
     table = pivot.reset_index()
     table["sequence"] = table["sequence"].astype(str)
     total = pd.DataFrame([{"unit_id": ALL, "sequence": None, "tier": None, **pivot.sum().to_dict()}])
@@ -438,7 +490,7 @@ def headcount_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     sheet.set_column(0, 1, 16)
     sheet.set_column(2, len(table.columns), 11)
     sheet.freeze_panes(1, 3)
-    styles = {"unit_id": "text", "sequence": "text", "tier": "integer", **dict.fromkeys(pivot.columns, "heads")}
+    styles = {"unit_id": "text", "sequence": "text", "tier": "integer", **dict.fromkeys(pivot.columns, "people")}
     end = write_frame(book, sheet, 0, table, styles, bold=table.index == len(table) - 1)
     sheet.autofilter(0, 0, end - 2, len(table.columns) - 1)
 
@@ -471,7 +523,7 @@ def grades_sheet(book: Book, sheet: Worksheet, plan: PlanFiles) -> None:
     row = write_frame(book, sheet, 1, wide, dict.fromkeys(wide.columns, "text")) + 1
     changes = grade_changes(plan.units, plan.budget)
     sheet.write(row, 0, "Grade changes: payroll of the unit in the years each holds, with it and re-priced at the "
-                        "coefficient before it (payroll × old / new coefficient; the plan held fixed)",
+                        "coefficient before it (table payroll × old / new coefficient, premiums unchanged; the plan held fixed)",
                 book.style("text", bold=True))
     styles = {"unit_id": "text", "name": "text", "year": "integer", "until": "integer", "from_grade": "text",
               "to_grade": "text", "from_coefficient": "decimal", "to_coefficient": "decimal",
@@ -582,6 +634,7 @@ def write_graded_workbook(plan_dir: Path) -> Path:
         long_rows[name], note = long_sheet(book, sheets[name], plan.arrow(source), source)
         notes += [note] if note else []
     summary_sheet(book, sheets["Summary"], plan, notes)
+    finance_sheet(book, sheets["Finance"], plan)
     budget_sheet(book, sheets["Budget"], plan)
     if "Requirements" in sheets:
         requirements_sheet(book, sheets["Requirements"], plan.requirements)

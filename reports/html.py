@@ -31,7 +31,8 @@ from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
 from optimizer.whatif.diagnosis import diagnosis_sentences
-from reports import charts
+from reports import charts, finance
+from reports.action_table import action_table_html
 
 __all__ = ["frame_html", "merit_section", "requirements_section", "write_graded_report"]
 
@@ -44,7 +45,7 @@ body { font-family: system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif
 h1 { margin-bottom: .2rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; } #action-table th { cursor: pointer; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tfoot td { font-weight: bold; background: #fafafa; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; margin: .3rem 0; }
 dt { font-weight: 600; } dd { margin: 0; }
@@ -79,12 +80,13 @@ def html_text(value: Any) -> str:
 def format_heads(value: float, signed: bool = False) -> str:
     """A headcount: whole numbers without decimals, expected (fractional) values with one."""
     digits = 0 if abs(value - round(value)) < 1e-9 else 1
-    return f"{value:{'+' if signed else ''},.{digits}f}"
+    shown = round(value, digits) + 0.0  # never -0.0
+    return f"{shown:{'+' if signed and shown != 0 else ''},.{digits}f}"
 
 
 def _millions(value: float, signed: bool = False) -> str:
-    """CNY as millions with two decimals."""
-    return f"{value / charts.MILLION:{'+' if signed else ''},.2f}"
+    """CNY as millions with two decimals (never ``-0.00``)."""
+    return charts.money_text(value, signed)
 
 
 def _yes_no(ok: bool) -> str:
@@ -281,6 +283,7 @@ def flows_section(flows: pd.DataFrame) -> str:
         return html_section("flows", "Flows", '<p class="note">The plan has no flows.</p>')
     intro = ('<p class="note">Start-of-year tier (left) to end-of-year tier (right), summed over units and grades; '
              "hires enter from “in”, attrition and redundancies leave to “out”. Expected attrition is fractional. "
+             "Links under 0.5% of the people are grouped by kind between the “other states” nodes. "
              "Choose year 1 or all years with the menu.</p>")
     kinds = [k for k in charts.KIND_COLOURS if k in set(flows["kind"])]
     chart = html_chart(charts.sankey_figure(flows), "chart-flows")
@@ -305,9 +308,10 @@ def _path_text(grades: pd.Series) -> str:
 
 
 def _units_section(plan: PlanFiles) -> str:
-    """One row per unit of units.csv: its grade path, pay coefficient and max tier in year 0 and year H,
-    headcount and total cost in year 0 and year H with their changes; the footer holds the group totals
-    (``ALL`` rows of budget.csv). Then the grade changes and what each costs (:mod:`optimizer.plan.grades`)."""
+    """One row per unit of units.csv: its name, grade path, pay coefficient and max tier in year 0 and year H,
+    headcount (whole people, :func:`reports.finance.whole_people`) and total cost in year 0 and year H with their
+    changes; the footer holds the group totals (``ALL`` rows of budget.csv). Then the grade changes and what each
+    costs (:mod:`optimizer.plan.grades`)."""
     last = plan.horizon
     path = plan.units.sort_values(["unit_id", "year"], kind="stable")
     order = plan.units["unit_id"].drop_duplicates()
@@ -315,6 +319,7 @@ def _units_section(plan: PlanFiles) -> str:
     first, final = (path[path["year"] == year].set_index("unit_id").reindex(order) for year in (0, last))
     heads = plan.headcount.groupby(["unit_id", "year"])["headcount"].sum().unstack()
     heads = heads.reindex(index=order, columns=[0, last]).fillna(0.0)
+    heads = heads.apply(finance.whole_people).astype(float)
     cost = plan.budget.pivot(index="unit_id", columns="year", values="total")
     cost = cost.reindex(index=[*order, "ALL"], columns=[0, last]).fillna(0.0)
 
@@ -322,15 +327,17 @@ def _units_section(plan: PlanFiles) -> str:
         start, end = first.loc[unit_id, column], final.loc[unit_id, column]
         return html_text(start) if start == end else f"{html_text(start)} → {html_text(end)}"
 
-    rows = [[escape(str(unit_id)), _path_text(grades[unit_id]), span("pay_coefficient", unit_id),
-             span("max_tier", unit_id), *_unit_figures(tuple(heads.loc[unit_id]), tuple(cost.loc[unit_id]))]
+    rows = [[escape(str(unit_id)), escape(str(first.loc[unit_id, "name"])), _path_text(grades[unit_id]),
+             span("pay_coefficient", unit_id), span("max_tier", unit_id),
+             *_unit_figures(tuple(heads.loc[unit_id]), tuple(cost.loc[unit_id]))]
             for unit_id in order]
-    footer = ["all units", "", "", "", *_unit_figures(tuple(heads.sum()), tuple(cost.loc["ALL"]))]
-    header = ["unit", "grade path", f"pay coefficient (year 0 → {last})", f"max tier (year 0 → {last})",
+    footer = ["all units", "", "", "", "", *_unit_figures(tuple(heads.sum()), tuple(cost.loc["ALL"]))]
+    header = ["unit", "name", "grade path", f"pay coefficient (year 0 → {last})", f"max tier (year 0 → {last})",
               "headcount year 0", f"headcount year {last}", "change",
               "cost year 0 (CNY m)", f"cost year {last} (CNY m)", "change (CNY m)"]
-    table = html_table(header, rows, numeric=set(range(2, 10)), footer=footer, css_id="unit-table")
-    note = '<p class="note">Cost = payroll + hiring + retraining + redundancy (budget.csv “total”).</p>'
+    table = html_table(header, rows, numeric=set(range(3, 11)), footer=footer, css_id="unit-table")
+    note = ('<p class="note">Cost = payroll + hiring + retraining + redundancy (budget.csv “total”). Headcounts '
+            "in whole people (expected values rounded so that they add up; headcount.csv keeps them exact).</p>")
     return html_section("units", "Units", note + table + _grade_changes_html(plan))
 
 
@@ -346,9 +353,72 @@ def _grade_changes_html(plan: PlanFiles) -> str:
     header = ["unit", "years", "grade", "pay coefficient", "max tier", "payroll with it (CNY m)",
               "payroll without it (CNY m)", "cost of the change (CNY m)"]
     note = ('<p class="note">Each grade change in force over its years: the plan’s payroll of the unit, and the '
-            'same people priced at the coefficient before the change (payroll × old / new coefficient). The plan '
-            'itself is held fixed; re-solving with the review’s grade set is a what-if of its own.</p>')
+            'same people priced at the coefficient before the change (the table part of the payroll × old / new '
+            'coefficient; premiums over the table are unchanged). The plan itself is held fixed; re-solving with '
+            'the review’s grade set is a what-if of its own.</p>')
     return "<h3>Grade changes</h3>" + note + html_table(header, rows, numeric={5, 6, 7}, css_id="grade-changes")
+
+
+def _money_cells(values: list[float], signed: bool = False) -> list[str]:
+    return [_millions(v, signed) for v in values]
+
+
+def _finance_section(plan: PlanFiles) -> str:
+    """For finance: year-0 payroll actual and structural; payroll by unit and year (the group total in the
+    footer, apart from the unit rows); one-off costs by kind and year; every cap with total, change against
+    year 0 and headroom (:mod:`reports.finance`)."""
+    budget = plan.budget
+    years = sorted(int(y) for y in budget["year"].unique())
+    both = finance.year0_both_ways(budget)
+    facts = {"year-0 payroll, actual (Σ salary)": _millions(both["actual"]) + " CNY m",
+             "year-0 payroll on the pay table (structural)": _millions(both["structural"]) + " CNY m",
+             "structural − actual": _millions(both["difference"], True) + " CNY m a year"}
+    intro = "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts.items()) + "</dl>"
+    units, group = finance.payroll_by_unit(budget)
+    rows = [[escape(str(r["unit_id"])), escape(str(r["unit_name"])), *_money_cells([r[y] for y in years]),
+             _millions(r[years[-1]] - r[years[0]], True)] for r in units.to_dict("records")]
+    footer = ["group total", "", *_money_cells([group[y] for y in years]), _millions(group[years[-1]] - group[years[0]], True)]
+    header = ["unit", "name", *(f"payroll year {y} (CNY m)" for y in years), f"change year {years[0]}→{years[-1]}"]
+    payroll = html_table(header, rows, numeric=set(range(2, len(header))), footer=footer, css_id="payroll-table")
+    kinds = finance.one_off_by_kind(budget)
+    one_off = html_table(["one-off cost", *(f"year {y} (CNY m)" for y in years)],
+                         [[escape(r["kind"]), *_money_cells([r[y] for y in years])] for r in kinds.to_dict("records")],
+                         numeric=set(range(1, len(years) + 1)), css_id="one-off-table")
+    caps = finance.against_cap(budget)
+    cap_rows = [[escape("group" if r["unit_id"] == finance.GROUP else str(r["unit_id"])), escape(str(r["unit_name"])),
+                 str(int(r["year"])), *_money_cells([r["total"]]), _millions(r["change"], True), _millions(r["cap"]),
+                 _millions(r["headroom"], True), _yes_no(r["headroom"] >= -1e-7 * r["cap"])] for r in caps.to_dict("records")]
+    cap_table = html_table(["budget", "name", "year", "total (CNY m)", "change vs year 0 (CNY m)", "cap (CNY m)",
+                            "headroom (CNY m)", "within cap"], cap_rows, numeric={2, 3, 4, 5, 6}, css_id="cap-table")
+    note = ('<p class="note">Payroll is the people\'s actual pay (budget.csv “payroll”); the unit rows add up to the '
+            "group total in the footer. Total = payroll + one-off costs.</p>")
+    return html_section("finance", "Finance: payroll, one-off costs and caps", "".join([
+        intro, note, payroll, "<h3>One-off costs by kind (group)</h3>", one_off,
+        "<h3>Caps and headroom</h3>", cap_table]))
+
+
+def _change_section(plan: PlanFiles) -> str:
+    """Headcount change per unit over the horizon, in whole people (:func:`reports.finance.rounded_change`)."""
+    change = finance.rounded_change(finance.headcount_change(plan.headcount, plan.flows, plan.units, plan.horizon))
+    parts = list(finance.CHANGE_PARTS)
+    rows = [[escape(str(r["unit_id"])), escape(str(r["unit_name"])), *(f"{int(r[p]):,}" for p in parts),
+             f"{int(r['end'] - r['start']):+,}"] for r in change.to_dict("records")]
+    totals = change[parts].sum()
+    footer = ["all units", "", *(f"{int(totals[p]):,}" for p in parts), f"{int(totals['end'] - totals['start']):+,}"]
+    header = ["unit", "name", "start (year 0)", "attrition", "hires", "redundancies", "transfers in", "transfers out",
+              f"end (year {plan.horizon})", "change"]
+    note = (f'<p class="note">Years 1–{plan.horizon}: end = start − attrition + hires − redundancies + transfers in − '
+            "transfers out. Attrition is expected (people leave at the scenario's rates); the plan hires where "
+            "workload floors or the mix ask for people. Whole people: the parts are rounded so that rows and columns "
+            "add up (flows.csv keeps exact values).</p>")
+    return html_section("headcount-change", "Headcount change per unit", note + html_table(
+        header, rows, numeric=set(range(2, len(header))), footer=footer, css_id="change-table"))
+
+
+def _actions_section(plan: PlanFiles) -> str:
+    """The searchable, sortable list of every year-1 action (:mod:`reports.action_table`)."""
+    return html_section("actions", "Year-1 actions, person by person",
+                        action_table_html(plan.arrow("actions"), finance.unit_names(plan.units)))
 
 
 def frame_html(table: pd.DataFrame, css_id: str, money: Collection[str] = (), footer: bool = False) -> str:
@@ -422,7 +492,10 @@ def _body(plan: PlanFiles) -> str:
                      + html_chart(charts.pyramid_figure(plan.headcount), "chart-pyramids")),
         merit_section(plan.merit, plan.summary),
         flows_section(plan.flows),
+        _finance_section(plan),
+        _change_section(plan),
         _units_section(plan),
+        _actions_section(plan),
     ])
 
 

@@ -191,6 +191,7 @@ def test_disruption_stage_avoids_moves_that_cost_nothing(tmp_path):
 
 def test_every_constraint_family_of_every_kind_has_a_test():
     """Each family either kind builds has a test of its exact effect (here, or in the requirement tests)."""
+    from tests import test_payroll as payroll_tests
     from tests import test_requirements as ladder_tests
     from tests import test_requirements_graded as graded_requirement_tests
 
@@ -201,10 +202,11 @@ def test_every_constraint_family_of_every_kind_has_a_test():
         "add_promotion_floors": test_grade_rate_floor_forces_steps_that_cost_would_avoid,
         "add_hiring_caps": test_hiring_cap_limits_hires_to_a_share_of_the_sequence,
         "add_unit_headcount_bounds": test_unit_headcount_minimum_forces_hires,
+        "add_operations_workload": payroll_tests.test_operations_workload_floor_forces_operations_hires,
         "add_operations_floor": test_operations_floor_keeps_a_units_operations_share,
         "add_mix_band": test_mix_band_miss_is_measured_in_heads_and_flagged,
         "add_cost": test_cheapest_way_to_reach_30_percent_technical_under_a_10_percent_move_cap,
-        "add_budget_cap": test_budget_overrun_is_exactly_the_cost_floors_force,
+        "add_budget_cap": test_budget_overrun_is_exactly_the_cost_floors_force,  # unit caps: test_payroll
         "add_disruption": test_disruption_stage_avoids_moves_that_cost_nothing,
         "add_requirements": ladder_tests.test_requirement_met_by_recruits_under_first_year_wastage,
         "add_recruitment_caps": ladder_tests.test_recruitment_cap_limits_recruits_per_year,

@@ -32,12 +32,14 @@ from reports import excel
 from reports.plugins import write_workbook
 from tests.builders import QUIET, people, unit, write_group
 
-SHEETS = ["Summary", "Budget", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Grades", "Scenario"]
+SHEETS = ["Summary", "Finance", "Budget", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Grades", "Scenario"]
 UNITS = [unit("+钢联", score=80, name="+包钢钢联股份有限公司"), unit("@稀土", name="=北方稀土", max_headcount=8)]
 TEXT = {
-    "actions": ["employee_id", "action", "from_unit", "from_sequence", "to_unit", "to_sequence", "reason"],
+    "actions": ["employee_id", "name", "action", "from_unit", "from_sequence", "to_unit", "to_sequence",
+                "from_unit_name", "to_unit_name", "reason"],
     "flows": ["kind", "from_unit", "from_sequence", "to_unit", "to_sequence"],
-    "budget": ["unit_id"], "mix": ["sequence"], "headcount": ["unit_id", "sequence"], "units": ["unit_id", "name", "grade"],
+    "budget": ["unit_id", "unit_name"], "mix": ["sequence"], "headcount": ["unit_id", "sequence"],
+    "units": ["unit_id", "name", "grade"],
 }
 OVERRIDES = ["horizon=2", "mix.deadline=1", "mix.target.technical=0.5", "mix.target.operations=0.5",
              "mix.tolerance=0.05", "mobility.operations_to_technical=0.3", "hiring.enabled=true",
@@ -126,37 +128,76 @@ def test_the_run_writes_every_sheet(solved, book):
     assert counts == {"hire": 2, "sequence_move": 3, "stay": 17}
 
 
-def test_budget_sheet_shows_budget_csv_with_headroom_and_totals(plan, book):
-    sheet = _table(book["Budget"])
+def _budget_blocks(sheet: Worksheet) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Budget sheet's unit rows (under the header in row 1) and its group block (under its own header)."""
+    section = _row_of(sheet, "Group total (ALL): kept apart from the unit rows above, which add up to it")
+    return _table(sheet, 1, section - 2), _table(sheet, section + 1)
+
+
+def test_budget_sheet_shows_budget_csv_with_the_group_total_apart(plan, book):
+    units, group = _budget_blocks(book["Budget"])
     csv = _csv(plan, "budget")
-    csv = csv.assign(last=csv["unit_id"] == "ALL").sort_values(["year", "last"], kind="stable").drop(columns="last")
-    shown, grand = sheet.iloc[:-1].reset_index(drop=True), sheet.iloc[-1]
-    assert list(shown["unit_id"]) == list(csv["unit_id"])
-    assert set(csv["unit_id"]) == {"+钢联", "@稀土", "ALL"}
-    for column in ["year", "payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total", "cap"]:
-        assert shown[column].astype(float).tolist() == pytest.approx(csv[column].astype(float).tolist(), rel=1e-15,
-                                                                     nan_ok=True), column
-    capped = csv["cap"].notna().to_numpy()
-    assert shown["headroom"][capped].tolist() == pytest.approx((csv["cap"] - csv["total"])[capped].tolist())
-    assert shown["headroom"][~capped].isna().all()
-    totals = csv[(csv["unit_id"] == "ALL") & (csv["year"] >= 1)]
+    on_units = csv[csv["unit_id"] != "ALL"].sort_values(["year", "unit_id"], kind="stable")
+    assert list(units["unit_id"]) == list(on_units["unit_id"]) and set(units["unit_id"]) == {"+钢联", "@稀土"}
+    assert list(units["unit_name"]) == list(on_units["unit_name"])
+    shown, grand = group.iloc[:-1].reset_index(drop=True), group.iloc[-1]
+    group_csv = csv[csv["unit_id"] == "ALL"].sort_values("year")
+    for column in ["year", "payroll", "table_payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total",
+                   "cap"]:
+        assert units[column].astype(float).tolist() == pytest.approx(on_units[column].astype(float).tolist(),
+                                                                     rel=1e-15, nan_ok=True), column
+        assert shown[column].astype(float).tolist() == pytest.approx(group_csv[column].astype(float).tolist(),
+                                                                     rel=1e-15, nan_ok=True), column
+    # summing the unit rows of a year gives the group row: nothing double-counted
+    by_year = units.astype({"total": float}).groupby("year")["total"].sum()
+    assert by_year.tolist() == pytest.approx(shown["total"].astype(float).tolist())
+    capped = group_csv["cap"].notna().to_numpy()
+    assert shown["headroom"][capped].tolist() == pytest.approx((group_csv["cap"] - group_csv["total"])[capped].tolist())
+    assert shown["headroom"][~capped].isna().all() and units["headroom"].isna().all()
+    totals = group_csv[group_csv["year"] >= 1]
     summary = json.loads((plan / "summary.json").read_text(encoding="utf-8"))
-    assert grand["unit_id"] == "ALL, years 1..2"
+    assert grand["unit_name"] == "group total, years 1..2"
     assert grand["total"] == pytest.approx(totals["total"].sum()) == pytest.approx(summary["objective"]["cost"])
     assert grand["cap"] == pytest.approx(totals["cap"].sum())
     assert grand["hiring_cost"] == pytest.approx(2 * 20_000)  # two technical hires at the default 20,000
 
 
+def test_finance_sheet_shows_payroll_by_unit_caps_and_headcount_change(plan, book):
+    sheet = book["Finance"]
+    csv = _csv(plan, "budget")
+    facts = {row[0]: row[1] for row in sheet.iter_rows(min_row=3, max_row=5, values_only=True)}
+    start = csv[(csv["unit_id"] == "ALL") & (csv["year"] == 0)].iloc[0]
+    assert facts["Year-0 payroll, actual (Σ salary)"] == pytest.approx(start["payroll"])
+    assert facts["Year-0 payroll on the pay table (structural)"] == pytest.approx(start["table_payroll"])
+    first = _row_of(sheet, "Payroll by unit and year") + 1
+    table = _table(sheet, first, first + 2)
+    for record in table.to_dict("records"):
+        row = csv[csv["unit_id"] == record["unit_id"]].set_index("year")["payroll"]
+        assert [record[f"year {y}"] for y in range(3)] == pytest.approx(row.tolist())
+    group = next(row for row in sheet.iter_rows(min_row=first + 3, max_row=first + 5, values_only=True)
+                 if row[0] == "group total (ALL)")
+    assert list(group[2:5]) == pytest.approx(table[["year 0", "year 1", "year 2"]].sum().tolist())
+    change_row = next(cell.row for cell in sheet["A"] if str(cell.value).startswith("Headcount change per unit"))
+    change = _table(sheet, change_row + 1)
+    parts = ["start", "attrition", "hires", "redundancies", "transfers_in", "transfers_out", "end"]
+    units, total = change.iloc[:-1], change.iloc[-1]
+    assert (units["start"] - units["attrition"] + units["hires"] - units["redundancies"] + units["transfers_in"]
+            - units["transfers_out"] == units["end"]).all()
+    assert [total[p] for p in parts] == [units[p].sum() for p in parts]
+    assert total["hires"] == 2 and total["start"] == 22 - 2
+
+
 def test_numbers_are_numeric_cells_with_number_formats(book):
     expected = {
-        ("Budget", "C"): "#,##0", ("Budget", "G"): "#,##0", ("Budget", "I"): "#,##0",
-        ("Mix", "D"): "0.0%", ("Mix", "B"): "#,##0.0",
-        ("Headcount", "D"): "#,##0.0", ("Headcount", "F"): "#,##0.0",
-        ("Actions", "L"): "#,##0", ("Actions", "M"): "#,##0",
-        ("Flows", "K"): "#,##0.0", ("Units", "D"): "0.00",
+        ("Budget", "D"): "#,##0", ("Budget", "E"): "#,##0", ("Budget", "I"): "#,##0",
+        ("Mix", "D"): "0.0%", ("Mix", "B"): "#,##0",
+        ("Headcount", "D"): "#,##0", ("Headcount", "F"): "#,##0",
+        ("Actions", "M"): "#,##0", ("Actions", "N"): "#,##0",
+        ("Flows", "K"): "#,##0.0", ("Units", "F"): "0.00",
     }
     for (name, column), number_format in expected.items():
-        cells = [cell for cell in book[name][column][1:] if cell.value is not None]
+        heading = book[name][f"{column}1"].value  # the Budget sheet repeats its header above the group block
+        cells = [cell for cell in book[name][column][1:] if cell.value is not None and cell.value != heading]
         assert cells, (name, column)
         assert {cell.data_type for cell in cells} == {"n"}, (name, column)
         assert {cell.number_format for cell in cells} == {number_format}, (name, column)
@@ -208,7 +249,7 @@ def test_actions_sheet_equals_actions_csv(plan, book):
     assert _records(sheet) == _records(_csv(plan, "actions"))
     assert "R&D<1>_x0041_" in set(sheet["employee_id"])
     assert book["Actions"].freeze_panes == "A2"
-    assert book["Actions"].auto_filter.ref == "A1:N23"
+    assert book["Actions"].auto_filter.ref == "A1:Q23"
 
 
 def test_flows_mix_headcount_and_units_sheets_equal_their_csv(plan, book):
@@ -216,17 +257,24 @@ def test_flows_mix_headcount_and_units_sheets_equal_their_csv(plan, book):
     mix, wide = _csv(plan, "mix"), _table(book["Mix"])
     for record in mix.to_dict("records"):
         row = wide[wide["year"] == record["year"]].iloc[0]
-        for field in ("headcount", "share", "target", "lower", "upper"):
+        for field in ("share", "target", "lower", "upper"):
             shown, expected = row[f"{record['sequence']} {field}"], record[field]
             assert (shown is None) if pd.isna(expected) else shown == pytest.approx(expected, rel=1e-15)
+        heads = row[f"{record['sequence']} headcount"]  # whole people (largest remainder), within one of exact
+        assert heads == int(heads) and abs(heads - record["headcount"]) < 1
+    for row in wide.to_dict("records"):
+        assert row["headcount"] == sum(row[f"{s} headcount"] for s in ("management", "technical", "operations"))
+        assert row["headcount"] == round(mix.loc[mix["year"] == row["year"], "headcount"].sum())
     headcount, pivot = _csv(plan, "headcount"), _table(book["Headcount"])
     sums = headcount.groupby(["unit_id", "sequence", "tier", "year"])["headcount"].sum()
     for (unit_id, sequence, tier, year), heads in sums.items():
         row = pivot[(pivot["unit_id"] == unit_id) & (pivot["sequence"] == sequence) & (pivot["tier"] == tier)]
-        assert row.iloc[0][f"year {year}"] == pytest.approx(heads)
+        shown = row.iloc[0][f"year {year}"]
+        assert shown == int(shown) and abs(shown - heads) < 1
     total = pivot[pivot["unit_id"] == "ALL"].iloc[0]
     by_year = headcount.groupby("year")["headcount"].sum()
-    assert [total[f"year {year}"] for year in range(3)] == pytest.approx(by_year.tolist())
+    assert [total[f"year {year}"] for year in range(3)] == [round(v) for v in by_year]
+    assert [total[f"year {year}"] for year in range(3)] == pivot.iloc[:-1][[f"year {y}" for y in range(3)]].sum().tolist()
     assert _records(_table(book["Units"])) == _records(_csv(plan, "units"))
 
 
@@ -278,10 +326,12 @@ def test_over_budget_years_are_marked(over_budget):
     assert by_year["within cap"].tolist() == [None, "no", "no"]
     assert (by_year["total"][1:] > by_year["cap"][1:]).all()
     rules = {str(cf.sqref): [rule.formula[0] for rule in cf.rules] for cf in book["Budget"].conditional_formatting}
-    over = "AND(ISNUMBER($H2),$G2>$H2*(1+1e-07))"
-    assert rules == {"G2:G11": [over], "I2:I11": [over]}
-    budget = _table(book["Budget"])
-    all_rows = budget[budget["unit_id"] == "ALL"]
+    units, group = _budget_blocks(book["Budget"])
+    first = len(units) + 5  # the group block's first data row: header, unit rows, a blank row, its title, its header
+    assert rules == {"I2:I7": ["AND(ISNUMBER($J2),$I2>$J2*(1+1e-07))"], "K2:K7": ["AND(ISNUMBER($J2),$I2>$J2*(1+1e-07))"],
+                     f"I{first}:I{first + 3}": [f"AND(ISNUMBER($J{first}),$I{first}>$J{first}*(1+1e-07))"],
+                     f"K{first}:K{first + 3}": [f"AND(ISNUMBER($J{first}),$I{first}>$J{first}*(1+1e-07))"]}
+    all_rows = group.iloc[:-1]
     assert (all_rows["total"][1:] > all_rows["cap"][1:]).all() and (all_rows["headroom"][1:] < 0).all()
 
 
@@ -295,7 +345,7 @@ def test_csv_files_mark_formula_text_and_verify_still_passes(solved):
     first_fields = {line.split(",")[0] for line in lines[1:]}
     assert {"'=E1", "'-E2", "''=E3", "'+钢联-O0000", "'@稀土-O0000", "张三", "HIRE-+钢联-0001"} <= first_fields
     moved = next(line for line in lines if line.startswith("'-E2,"))
-    assert moved.split(",")[3:13] == ["'+钢联", "operations", "1", "1", "'+钢联", "technical", "1", "1", "50000", "60000"]
+    assert moved.split(",")[4:14] == ["'+钢联", "operations", "1", "1", "'+钢联", "technical", "1", "1", "50000", "60000"]
     assert "\n0,'@稀土," in (plan / "budget.csv").read_text(encoding="utf-8")
     assert "\n1,management,0,0,0,-0.05,0.05\n" in (plan / "mix.csv").read_text(encoding="utf-8")  # a negative number
     result = CliRunner().invoke(main, ["verify", str(plan), str(data)])
@@ -337,7 +387,7 @@ def test_a_sheet_holds_what_fits_and_names_the_full_list(plan, tmp_path, monkeyp
     note = actions["A6"].value
     assert note == ("The Actions sheet shows the first 4 of 22 rows (a sheet holds 6); "
                     "the full list is in actions.csv.")
-    assert actions.auto_filter.ref == "A1:N5"
+    assert actions.auto_filter.ref == "A1:Q5"
     flows = book["Flows"]
     assert flows.max_row == 4 and flows.auto_filter.ref == "A1:K4"  # three flows fit
     notes = [row[1] for row in book["Summary"].iter_rows(values_only=True) if row[0] == "Note"]
@@ -351,5 +401,5 @@ def test_long_rows_escape_what_xml_cannot_hold(plan, tmp_path):
     actions.loc[0, "reason"] = awkward
     write_csv(actions, copy / "actions.csv")
     book = openpyxl.load_workbook(write_workbook(copy))
-    assert _excel_text(book["Actions"]["N2"].value) == awkward
+    assert _excel_text(book["Actions"]["Q2"].value) == awkward
     assert book["Actions"]["A2"].value == actions.loc[0, "employee_id"]

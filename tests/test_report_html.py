@@ -139,7 +139,15 @@ def test_report_is_one_offline_utf8_file(plan_dir: Path, page: Page) -> None:
 def test_no_console_errors_and_no_alert(page: Page) -> None:
     assert [entry for entry in page.log if entry["level"] == "SEVERE"] == []
     assert page.js("return window.__alerts") == []
-    assert page.js("return [...document.scripts].filter(s => s.textContent.includes('alert(1)')).length") == 0
+    # the action list's data block (type application/json, never run) holds the unit id as JSON text; no script
+    # that runs does
+    assert page.js("return [...document.scripts].filter(s => s.type !== 'application/json')"
+                   ".filter(s => s.textContent.includes('alert(1)')).length") == 0
+    assert page.js("return document.getElementById('action-data').type") == "application/json"
+    assert "</script>" not in page.js("return document.getElementById('action-data').textContent")
+    _search(page, SCRIPT_UNIT)
+    assert page.js("return window.__alerts") == []
+    assert page.js("return document.querySelectorAll('#action-table tbody script').length") == 0
 
 
 def test_every_chart_is_drawn(page: Page) -> None:
@@ -215,10 +223,14 @@ def test_unit_table_has_one_row_per_unit_with_its_numbers(page: Page, plan_dir: 
     cost = budget.set_index(["unit_id", "year"])["total"]
     for unit in units.itertuples():
         row = rows[unit.unit_id]
-        assert row[1] == unit.grade
-        assert _number(row[4]) == heads[unit.unit_id, 0]
-        assert _number(row[5]) == pytest.approx(heads[unit.unit_id, last], abs=0.05)
-        assert _number(row[9]) == pytest.approx((cost[unit.unit_id, last] - cost[unit.unit_id, 0]) / 1e6, abs=0.005)
+        assert row[1] == unit.name and row[2] == unit.grade
+        assert _number(row[5]) == heads[unit.unit_id, 0]
+        assert _number(row[6]) == pytest.approx(heads[unit.unit_id, last], abs=1.0)  # whole people
+        assert _number(row[10]) == pytest.approx((cost[unit.unit_id, last] - cost[unit.unit_id, 0]) / 1e6, abs=0.005)
+    footer = page.js("return [...document.querySelector('#unit-table tfoot tr').cells].map(td => td.textContent)")
+    shown = [_number(row[6]) for row in rows.values()]
+    assert all(value == int(value) for value in shown)
+    assert sum(shown) == _number(footer[6]) == round(headcount.loc[headcount["year"] == last, "headcount"].sum())
 
 
 def test_names_from_data_show_as_text(page: Page, plan_dir: Path) -> None:
@@ -249,3 +261,70 @@ def test_diagnosis_is_rendered_when_present(browser: webdriver.Chrome, diagnosed
     raw = diagnosed.js("return document.querySelector('#diagnosis details').innerText")
     assert "relaxations" in raw and "insufficient" in raw
     assert diagnosed.js("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def _haystack(actions: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
+    """What the action table's search looks through, per actions.csv row, as the page builds it."""
+    names = dict(zip(units["unit_id"], units["name"]))
+
+    def label(prefix: str) -> tuple[pd.Series, pd.Series]:
+        unit = actions[f"{prefix}unit"]
+        text = (unit + " " + unit.map(names).fillna("")).str.strip().fillna("")
+        state = (actions[f"{prefix}sequence"] + " T" + actions[f"{prefix}tier"].astype("Int64").astype(str) + " G"
+                 + actions[f"{prefix}grade"].astype("Int64").astype(str)).fillna("")
+        return text, state
+
+    parts = [actions["employee_id"], actions["name"].fillna(""), actions["action"], *label("from_"), *label("to_")]
+    return pd.concat(parts, axis=1).apply(lambda row: " " + " ".join(row), axis=1).str.lower()
+
+
+def _search(page: Page, text: str) -> list[list[str]]:
+    """Type ``text`` into the action search and return every matching row, page by page."""
+    box = page.driver.find_element(By.ID, "action-search")
+    box.clear()
+    box.send_keys(text)
+    WebDriverWait(page.driver, 10).until(
+        lambda d: d.execute_script("return document.getElementById('action-table').dataset.query") == text)
+    rows = []
+    while True:
+        rows += page.js("return [...document.querySelectorAll('#action-table tbody tr')]"
+                        ".map(tr => [...tr.cells].map(td => td.textContent))")
+        count = page.driver.find_element(By.ID, "action-count").text
+        shown, total = count.split(" of ")[0].split("–")[1], count.split(" of ")[1].split(" ")[0]
+        if _number(shown) >= _number(total):
+            return rows
+        page.driver.find_element(By.ID, "action-next").click()
+
+
+def test_action_table_finds_a_unit_by_its_name_and_a_person_by_a_chinese_name(page: Page, plan_dir: Path) -> None:
+    """The searchable action table: filtering by a unit's name gives exactly the actions from or to that unit;
+    by a Chinese name exactly that person's row (and anyone else whose row holds the text)."""
+    actions = pd.read_csv(plan_dir / "actions.csv", dtype=str, keep_default_na=False, na_values=[""])
+    units = _by_unit(plan_dir, "units")
+    actions = actions.assign(**{c: restore_text(actions[c]) for c in ("from_unit", "to_unit")})
+    hay = _haystack(actions, units)
+    name = units.loc[units["unit_id"] == CHINESE_UNIT, "name"].iloc[0]
+    rows = _search(page, name)
+    expected = actions[hay.str.contains(name.lower(), regex=False)]
+    assert len(rows) == len(expected) > 0
+    assert sorted(row[0] for row in rows) == sorted(expected["employee_id"])
+    assert all(name in row[3] or name in row[5] for row in rows)
+    person = actions[actions["name"].notna() & actions["name"].str.len().ge(3)].iloc[0]
+    rows = _search(page, person["name"])
+    expected = actions[hay.str.contains(person["name"].lower(), regex=False)]
+    assert person["employee_id"] in [row[0] for row in rows]
+    assert sorted(row[0] for row in rows) == sorted(expected["employee_id"])
+    assert [row[1] for row in rows if row[0] == person["employee_id"]] == [person["name"]]
+
+
+def test_action_table_sorts_by_a_column(page: Page, plan_dir: Path) -> None:
+    actions = pd.read_csv(plan_dir / "actions.csv", dtype={"employee_id": str})
+    heading = page.driver.find_elements(By.CSS_SELECTOR, "#action-table th")[7]
+    assert heading.text == "old salary"
+    heading.click()
+    first = page.js("return document.querySelector('#action-table tbody tr').cells[7].textContent")
+    assert _number(first) == round(actions["old_salary"].min())
+    heading.click()
+    first = page.js("return document.querySelector('#action-table tbody tr').cells[7].textContent")
+    assert _number(first) == round(actions["old_salary"].max())
+    assert page.driver.find_element(By.ID, "action-count").text.startswith(f"rows 1–100 of {len(actions):,}")

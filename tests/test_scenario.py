@@ -66,7 +66,7 @@ def test_baseline_is_the_design_target():
 def test_shipped_what_ifs_change_only_what_they_say():
     baseline = load_scenario(scenario_path("baseline")).model_dump()
     expected = {
-        "tight_budget": {("budget", "growth"): 0.01},
+        "tight_budget": {("budget", "growth"): -0.04},
         "slow_promotion": {("promotion", "tier_rate"): 0.05, ("promotion", "tier_rate_floor"): 0.01,
                            ("mobility", "operations_to_technical"): 0.05},
         "five_year": {("horizon",): 5, ("mix", "deadline"): 5},

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import main
-from optimizer.whatif.sweep import Grid, grid_points, parse_grid, parse_grids
+from optimizer.whatif.sweep import Grid, grid_points, parse_grid, parse_grids, sweep_figure
 from tests.builders import QUIET, unit, write_group
 from tests.test_formulation import MIX_100
 
@@ -74,3 +74,12 @@ def test_sweep_writes_one_row_per_point_in_grid_order_failed_point_included(tmp_
     # Year 1 after 10 moves: 70·50,000 + 30·60,000 + 10·1,000 retraining = 5,310,000 of a 10,400,000 cap.
     assert ok["budget_use.y1"].iloc[0] == pytest.approx(5_310_000 / 10_400_000)
     assert ok["objective.cost"].iloc[0] == pytest.approx(5_310_000)
+    page = (out / "sweep.html").read_text(encoding="utf-8")
+    assert page.count("</tr>") == 1 + 4  # header and one row per point, the failed one included
+    assert 'id="chart-sweep"' in page and "Sweep over horizon, mix.deadline" in page
+    assert "mix.deadline 2 is beyond the horizon 1" in page
+    figure = sweep_figure(table, parse_grids(["horizon=1,2", "mix.deadline=1,2"]))
+    assert [trace.name for trace in figure.data[::4]] == ["mix.deadline=1", "mix.deadline=2"]  # 4 panels a line
+    cost = {trace.name: list(trace.y) for trace in figure.data[::4]}
+    assert cost["mix.deadline=1"] == pytest.approx([5.31, table["objective.cost"][2] / 1e6])
+    assert pd.isna(cost["mix.deadline=2"][0])  # the failed point is a gap

@@ -76,7 +76,12 @@ def test_columns_shapes_and_ids(tables):
     assert employees["employee_id"].str.fullmatch(r"E\d{7}").all()
     assert employees["employee_id"].iloc[0] == "E0000001"
     assert units["unit_id"].tolist() == [f"BG{i:03d}" for i in range(1, N_UNITS + 1)]
-    assert units[["min_headcount", "max_headcount"]].isna().all().all()
+    assert units["max_headcount"].isna().all()
+    heads = employees.groupby("unit_id").size().reindex(units["unit_id"]).to_numpy()
+    operations = employees[employees["sequence"] == "operations"].groupby("unit_id").size()
+    operations = operations.reindex(units["unit_id"], fill_value=0).to_numpy()
+    assert ((units["min_headcount"] >= np.floor(0.80 * heads)) & (units["min_headcount"] <= 0.90 * heads)).all()
+    assert ((units["min_operations"] >= np.floor(0.60 * operations)) & (units["min_operations"] <= 0.70 * operations)).all()
     assert set(employees["sequence"]) == set(SEQUENCES)
     assert employees["grade"].between(1, 5).all()
 

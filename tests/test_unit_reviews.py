@@ -221,6 +221,8 @@ def test_each_grade_change_is_priced_over_the_years_it_holds():
     # U1: C (1.0) → A (1.2) in year 2 → D (0.9) in year 4; U2 never changes. Payroll of U1: 100 a year at the
     # coefficient of the year. The C → A change holds years 2–3: 120 + 120 with it, 100 + 100 without (× 1.0/1.2).
     # The A → D change holds years 4–5: 90 + 90 with it, 120 + 120 without (× 1.2/0.9): it saves 60.
+    # U1's people are paid 30 a year above the table (their premium): it is in the payroll, with the change and
+    # without it alike (a review re-prices the table part only), so the costs stay 40 and −60.
     grades = ["C", "C", "A", "A", "D", "D"]
     coefficient = {"A": 1.2, "C": 1.0, "D": 0.9}
     tiers = {"A": 8, "C": 6, "D": 5}
@@ -228,14 +230,14 @@ def test_each_grade_change_is_priced_over_the_years_it_holds():
         [(t, "U1", "one", 60.0, g, coefficient[g], tiers[g]) for t, g in enumerate(grades)]
         + [(t, "U2", "two", 90.0, "A", 1.2, 8) for t in range(6)],
         columns=["year", "unit_id", "name", "score", "grade", "pay_coefficient", "max_tier"])
-    budget = pd.DataFrame([("U1", t, 100.0 * coefficient[g]) for t, g in enumerate(grades)]
-                          + [("U2", t, 50.0) for t in range(6)] + [("ALL", t, 0.0) for t in range(6)],
-                          columns=["unit_id", "year", "payroll"])
+    budget = pd.DataFrame([("U1", t, 100.0 * coefficient[g] + 30.0, 100.0 * coefficient[g]) for t, g in enumerate(grades)]
+                          + [("U2", t, 50.0, 50.0) for t in range(6)] + [("ALL", t, 0.0, 0.0) for t in range(6)],
+                          columns=["unit_id", "year", "payroll", "table_payroll"])
     changes = grade_changes(units, budget)
     assert changes[["unit_id", "year", "until", "from_grade", "to_grade", "from_max_tier", "to_max_tier"]].values.tolist() == [
         ["U1", 2, 3, "C", "A", 6, 8], ["U1", 4, 5, "A", "D", 8, 5]]
-    assert changes["payroll"].tolist() == pytest.approx([240.0, 180.0])
-    assert changes["payroll_without"].tolist() == pytest.approx([200.0, 240.0])
+    assert changes["payroll"].tolist() == pytest.approx([300.0, 240.0])
+    assert changes["payroll_without"].tolist() == pytest.approx([260.0, 300.0])
     assert changes["cost"].tolist() == pytest.approx([40.0, -60.0])
 
 

@@ -76,20 +76,21 @@ year,unit_id,name,score,grade,pay_coefficient,max_tier
 2,稀土,北方稀土,50,B,1,2
 """
 
-# pay = base × coefficient: 钢联 ×1.2, 稀土 ×1.0
+# pay = base × coefficient: 钢联 ×1.2, 稀土 ×1.0. old_salary is the roster's salary; new_salary = pay(to) + (salary −
+# pay(from)): the premium over the pay table travels (E03: 86,400 + 800; E04: 72,000 + 500; E05: 52,800 + 200).
 ACTIONS = """\
-employee_id,year,action,from_unit,from_sequence,from_tier,from_grade,to_unit,to_sequence,to_tier,to_grade,old_salary,new_salary,reason
-E01,1,stay,钢联,management,1,2,钢联,management,1,2,132000,132000,
-E02,1,stay,钢联,technical,2,2,钢联,technical,2,2,96000,96000,
-E03,1,tier_promotion,钢联,technical,1,2,钢联,technical,2,1,79200,86400,merit rank 1 of 1
-E04,1,sequence_move,钢联,operations,2,2,钢联,technical,1,1,66000,72000,merit rank 1 of 1
-E05,1,grade_step,钢联,operations,1,1,钢联,operations,1,2,48000,52800,merit rank 1 of 2
-E06,1,stay,钢联,operations,1,1,钢联,operations,1,1,48000,48000,
-E07,1,stay,稀土,technical,1,1,稀土,technical,1,1,60000,60000,
-E08,1,stay,稀土,operations,1,2,稀土,operations,1,2,44000,44000,
-E09,1,stay,稀土,operations,1,2,稀土,operations,1,2,44000,44000,
-E10,1,stay,稀土,operations,2,1,稀土,operations,2,1,50000,50000,
-HIRE-稀土-1,1,hire,,,,,稀土,technical,1,1,,60000,external hire
+employee_id,name,year,action,from_unit,from_sequence,from_tier,from_grade,to_unit,to_sequence,to_tier,to_grade,old_salary,new_salary,from_unit_name,to_unit_name,reason
+E01,张伟,1,stay,钢联,management,1,2,钢联,management,1,2,135000,135000,包钢钢联股份有限公司,包钢钢联股份有限公司,
+E02,王芳,1,stay,钢联,technical,2,2,钢联,technical,2,2,97000,97000,包钢钢联股份有限公司,包钢钢联股份有限公司,
+E03,李娜,1,tier_promotion,钢联,technical,1,2,钢联,technical,2,1,80000,87200,包钢钢联股份有限公司,包钢钢联股份有限公司,merit rank 1 of 1
+E04,刘洋,1,sequence_move,钢联,operations,2,2,钢联,technical,1,1,66500,72500,包钢钢联股份有限公司,包钢钢联股份有限公司,merit rank 1 of 1
+E05,陈静,1,grade_step,钢联,operations,1,1,钢联,operations,1,2,48200,53000,包钢钢联股份有限公司,包钢钢联股份有限公司,merit rank 1 of 2
+E06,杨磊,1,stay,钢联,operations,1,1,钢联,operations,1,1,47900,47900,包钢钢联股份有限公司,包钢钢联股份有限公司,
+E07,赵敏,1,stay,稀土,technical,1,1,稀土,technical,1,1,60500,60500,北方稀土,北方稀土,
+E08,黄强,1,stay,稀土,operations,1,2,稀土,operations,1,2,44100,44100,北方稀土,北方稀土,
+E09,周杰,1,stay,稀土,operations,1,2,稀土,operations,1,2,43900,43900,北方稀土,北方稀土,
+E10,吴霞,1,stay,稀土,operations,2,1,稀土,operations,2,1,50200,50200,北方稀土,北方稀土,
+HIRE-稀土-1,,1,hire,,,,,稀土,technical,1,1,,60000,,北方稀土,external hire
 """
 
 HEADCOUNT = """\
@@ -134,22 +135,26 @@ year,kind,from_unit,from_sequence,from_tier,from_grade,to_unit,to_sequence,to_ti
 2,grade_step,稀土,technical,1,1,稀土,technical,1,2,1
 """
 
-# payroll 钢联: y0 132000+2·48000+66000+79200+96000 = 469200; y1 132000+48000+52800+72000+86400+96000 = 487200;
-#               y2 = y1 − 0.5·48000 = 463200.
-# payroll 稀土: y0 2·44000+50000+60000 = 198000; y1 1.5·44000+50000+2·60000 = 236000;
-#               y2 66000+50000+60000+66000 = 242000.
-# caps: 667200·1.2 = 800640, 667200·1.44 = 960768.
+# table payroll 钢联: y0 132000+2·48000+66000+79200+96000 = 469200; y1 132000+48000+52800+72000+86400+96000 = 487200;
+#                     y2 = y1 − 0.5·48000 = 463200.
+# table payroll 稀土: y0 2·44000+50000+60000 = 198000; y1 1.5·44000+50000+2·60000 = 236000;
+#                     y2 66000+50000+60000+66000 = 242000.
+# premiums (salary − pay): 钢联 3000+1000+800+500+200−100 = 5400, 稀土 500+100−100+200 = 700; they stay in their units
+# in year 1 (the attrition from 稀土 operations 1/2 takes that state's mean premium, (100 − 100)/2 = 0); year 2 wears
+# them off by the units' mean default attrition: 钢联 (0.04 + 2·0.05 + 3·0.07)/6, 稀土 (0.05 + 3·0.07)/4 = 0.065:
+# 5400·(1 − 0.35/6) = 5085, 700·0.935 = 654.5.
+# payroll = table payroll + premiums; year 0 = Σ salary 673300. caps: 673300·1.2 = 807960, 673300·1.44 = 969552.
 BUDGET = """\
-year,unit_id,payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap,overmanning_cost,short_time_cost
-0,钢联,469200,0,0,0,469200,,,
-0,稀土,198000,0,0,0,198000,,,
-0,ALL,667200,0,0,0,667200,,0,0
-1,钢联,487200,0,30000,0,517200,,,
-1,稀土,236000,20000,0,0,256000,,,
-1,ALL,723200,20000,30000,0,773200,800640,0,0
-2,钢联,463200,0,0,0,463200,,,
-2,稀土,242000,0,0,0,242000,,,
-2,ALL,705200,0,0,0,705200,960768,0,0
+year,unit_id,unit_name,payroll,table_payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap,overmanning_cost,short_time_cost
+0,钢联,包钢钢联股份有限公司,474600,469200,0,0,0,474600,,,
+0,稀土,北方稀土,198700,198000,0,0,0,198700,,,
+0,ALL,group total,673300,667200,0,0,0,673300,,0,0
+1,钢联,包钢钢联股份有限公司,492600,487200,0,30000,0,522600,,,
+1,稀土,北方稀土,236700,236000,20000,0,0,256700,,,
+1,ALL,group total,729300,723200,20000,30000,0,779300,807960,0,0
+2,钢联,包钢钢联股份有限公司,468285,463200,0,0,0,468285,,,
+2,稀土,北方稀土,242654.5,242000,0,0,0,242654.5,,,
+2,ALL,group total,710939.5,705200,0,0,0,710939.5,969552,0,0
 """
 
 REQUIREMENTS = "requirement,year,required,headcount,overmanning,short_time,cost\n"  # the scenario has none
@@ -196,7 +201,7 @@ SUMMARY: dict[str, Any] = {
     "exit_code": 0,
     "targets_met": True,
     "goal_deviations": {"mix": [], "budget": []},
-    "objective": {"mix": 0.0, "cost": 773200 + 705200, "disruption": 2},
+    "objective": {"mix": 0.0, "cost": 779300 + 710939.5, "disruption": 2},
     "counts": {"grade_step": 1, "hire": 1, "sequence_move": 1, "stay": 7, "tier_promotion": 1},
     "merit": {"resolved": False, "people_moved": 0, "exceptions": 0},
     "scenario": SCENARIO.model_dump(mode="json"),
@@ -248,7 +253,7 @@ def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
     assert report.failures == []
     assert report.ok
     assert report.checks == [
-        "files", "units", "roster", "stock_flow", "flow_rules", "tier_caps", "payroll", "budget", "rate_caps",
+        "files", "units", "roster", "stock_flow", "flow_rules", "tier_caps", "payroll", "budget", "pay", "names", "workload", "rate_caps",
         "flow_caps", "requirements", "overmanning_cap", "short_time_cap", "mix", "actions_vs_flows", "eligibility",
         "merit", "position_merit", "summary",
     ]
@@ -277,11 +282,11 @@ def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, 
 def test_verify_command(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     plan, data = dirs
     assert verify_command(plan, data) == 0
-    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 19 checks (files, units, roster")
+    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 22 checks (files, units, roster")
     edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
     assert verify_command(plan, data) == 1
     out = capsys.readouterr().out
-    assert out.startswith(f"FAILED: {plan}: 2 problem(s)")
+    assert out.startswith(f"FAILED: {plan}: 5 problem(s)")  # roster, summary, and pay and payroll (E10's pay)
     assert "  [roster] roster employees missing from actions.csv (1): E10\n" in out
 
 
@@ -298,10 +303,13 @@ def test_lost_employee(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
     found = failures(verify_plan(plan, data))
-    assert found == {
-        "roster": ["roster employees missing from actions.csv (1): E10"],
-        "summary": ["summary.json figures that do not match the plan files (1): counts.stay: reported 7, recomputed 6"],
-    }
+    assert found["roster"] == ["roster employees missing from actions.csv (1): E10"]
+    assert found["summary"] == [
+        "summary.json figures that do not match the plan files (1): counts.stay: reported 7, recomputed 6"]
+    # E10's 50,200 is missing from the people budget.csv's year 1 stands for: payroll no longer reconciles
+    assert found["pay"] == ["year-1 payroll does not reconcile with Σ new_salary of actions.csv less expected "
+                            "attrition (1): 稀土: budget.csv 236,700, from the actions 186,500"]
+    assert set(found) == {"roster", "summary", "pay", "payroll"}
 
 
 @pytest.mark.slow
@@ -309,7 +317,7 @@ def test_duplicated_employee(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     edit_csv(plan, "actions", lambda a: pd.concat([a, a[a["employee_id"] == "E07"]]))
     found = failures(verify_plan(plan, data))
-    assert set(found) == {"roster", "summary"}
+    assert set(found) == {"roster", "summary", "pay", "payroll"}  # E07's pay counted twice
     assert found["roster"] == ["employees listed more than once in actions.csv (1): E07 ×2"]
 
 
@@ -333,7 +341,7 @@ def test_budget_overrun(dirs: tuple[Path, Path]) -> None:
     _lower_caps(plan)
     assert failures(verify_plan(plan, data)) == {
         "budget": [
-            "total exceeds the budget cap (1): year 1: total 773,200 exceeds cap 760,000 by 13,200 "
+            "total exceeds the budget cap (1): ALL year 1: total 779,300 exceeds cap 760,000 by 19,300 "
             "(summary.json says targets_met: true)"
         ]
     }
@@ -342,7 +350,8 @@ def test_budget_overrun(dirs: tuple[Path, Path]) -> None:
 def _report_overrun(overrun: float) -> Callable[[dict[str, Any]], None]:
     def change(summary: dict[str, Any]) -> None:
         summary.update(status="target_missed", exit_code=3, targets_met=False)
-        summary["goal_deviations"]["budget"] = [{"year": 1, "total": 773200.0, "cap": 760000.0, "overrun": overrun}]
+        summary["goal_deviations"]["budget"] = [{"year": 1, "unit_id": "ALL", "total": 779300.0, "cap": 760000.0,
+                                                 "overrun": overrun}]
 
     return change
 
@@ -351,7 +360,7 @@ def _report_overrun(overrun: float) -> Callable[[dict[str, Any]], None]:
 def test_reported_overrun_is_not_a_failure(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     _lower_caps(plan)
-    edit_summary(plan, _report_overrun(13200.0))
+    edit_summary(plan, _report_overrun(19300.0))
     assert verify_plan(plan, data).failures == []
 
 
@@ -362,10 +371,10 @@ def test_misreported_overrun(dirs: tuple[Path, Path]) -> None:
     edit_summary(plan, _report_overrun(10000.0))
     assert failures(verify_plan(plan, data)) == {
         "budget": [
-            "total exceeds the budget cap (1): year 1: total 773,200 exceeds cap 760,000 by 13,200 "
-            "(goal_deviations.budget reports total 773,200, cap 760,000, overrun 10,000)",
-            "goal_deviations.budget entries that do not match the plan (1): year 1: "
-            "total 773,200 (recomputed 773,200), cap 760,000 (recomputed 760,000), overrun 10,000 (recomputed 13,200)",
+            "total exceeds the budget cap (1): ALL year 1: total 779,300 exceeds cap 760,000 by 19,300 "
+            "(goal_deviations.budget reports total 779,300, cap 760,000, overrun 10,000)",
+            "goal_deviations.budget entries that do not match the plan (1): year 1, unit_id ALL: "
+            "total 779,300 (recomputed 779,300), cap 760,000 (recomputed 760,000), overrun 10,000 (recomputed 19,300)",
         ]
     }
 
@@ -420,10 +429,14 @@ def test_action_flow_mismatch(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
 
     def land_e04_on_grade_2(actions: pd.DataFrame) -> None:
-        actions.loc[actions["employee_id"].eq("E04"), ["to_grade", "new_salary"]] = ["2", "79200"]
+        actions.loc[actions["employee_id"].eq("E04"), ["to_grade", "new_salary"]] = ["2", "79700"]  # 79,200 + 500
 
     edit_csv(plan, "actions", land_e04_on_grade_2)
-    assert failures(verify_plan(plan, data)) == {
+    found = failures(verify_plan(plan, data))
+    # E04's new pay is not what budget.csv's year 1 holds for 钢联 either
+    assert found.pop("pay") == ["year-1 payroll does not reconcile with Σ new_salary of actions.csv less expected "
+                                "attrition (1): 钢联: budget.csv 492,600, from the actions 499,800"]
+    assert found == {
         "actions_vs_flows": [
             "year-1 actions differ from year-1 flows.csv (2): "
             "sequence_move 钢联/operations/2/2 → 钢联/technical/1/1: 0 action(s), 1 in flows.csv; "
@@ -439,12 +452,14 @@ def test_action_flow_mismatch(dirs: tuple[Path, Path]) -> None:
 @pytest.mark.slow
 def test_payroll_misstatement(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
-    edit_csv(plan, "budget", lambda b: b.assign(payroll=b["payroll"].where(b["payroll"] != "236000", "230000")))
+    edit_csv(plan, "budget", lambda b: b.assign(payroll=b["payroll"].where(b["payroll"] != "236700", "230000")))
     assert failures(verify_plan(plan, data)) == {
         "payroll": [
             "budget.csv payroll differs from the recomputed value (1): "
-            "稀土 year 1: reported 230,000, recomputed 236,000"
-        ]
+            "稀土 year 1: reported 230,000, recomputed 236,700"
+        ],
+        "pay": ["year-1 payroll does not reconcile with Σ new_salary of actions.csv less expected attrition (1): "
+                "稀土: budget.csv 230,000, from the actions 236,700"],
     }
 
 

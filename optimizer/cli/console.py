@@ -62,7 +62,8 @@ def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFram
         lines.append(f"  missed: {miss['sequence']} share {miss['share']:.2%} in year {miss['year']} "
                      f"(band {miss['lower']:.2%}–{miss['upper']:.2%})")
     for miss in summary.get("goal_deviations", {}).get("budget", []):
-        lines.append(f"  missed: budget year {miss['year']} over the cap by {_money(miss['overrun'])}")
+        unit = "" if miss.get("unit_id", "ALL") == "ALL" else f" of unit {miss['unit_id']}"
+        lines.append(f"  missed: budget{unit} year {miss['year']} over the cap by {_money(miss['overrun'])}")
     return "\n".join(lines)
 
 

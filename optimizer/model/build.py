@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 
-from optimizer.model import formulation, kinds, ladder, network, requirements
+from optimizer.model import formulation, kinds, ladder, network, payroll, requirements
 from optimizer.model.data import Index, ModelData
 from optimizer.model.formulation import add_flow_variables, add_stock_variables
 from optimizer.solvers import staged
@@ -43,6 +43,10 @@ def render_model_reference() -> str:
         "## Flows, eligibility, landing rules and tier caps",
         "",
         _doc(network),
+        "",
+        "## Payroll: the people's actual pay",
+        "",
+        _doc(payroll),
         "",
         "## Kinds of scenario",
         "",

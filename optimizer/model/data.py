@@ -20,6 +20,7 @@ from models.pay import PayStructure
 from models.scenario import Scenario
 from optimizer.model.cohorts import Cohort
 from optimizer.model.network import DOWNGRADE, HIRE, Arc, Network
+from optimizer.model.payroll import state_means
 from optimizer.solvers.linear_model import Expr, LinearModel, add_to
 
 class ModelKind(Protocol):
@@ -59,11 +60,17 @@ class ModelData:
     kind: ModelKind
     min_headcount: dict[str, float] = field(default_factory=dict)
     max_headcount: dict[str, float] = field(default_factory=dict)
+    min_operations: dict[str, float] = field(default_factory=dict)
+    """Workload floor: the least operations headcount of each unit in every year t ≥ 1."""
+    premium: dict[Cohort, float] = field(default_factory=dict)
+    """Σ (salary − pay(σ)) of each cohort's people (:mod:`optimizer.model.payroll`); empty: table pay."""
+    unit_cap: dict[str, dict[int, float]] = field(default_factory=dict)
+    """Budget cap of each unit with one, by year 1..H (``budget.unit_growth``, the units table's ``budget_cap``)."""
     mix_margin: dict[tuple[str, int, str], float] = field(default_factory=dict)
     """Heads by which the plan keeps inside each mix band, by (sequence, year, ``lower`` | ``upper``): a plan
     to a confidence level (:mod:`optimizer.simulate.confidence`); empty for the expected-value plan."""
     budget_margin: dict[int, float] = field(default_factory=dict)
-    """CNY by which the plan keeps under each year's budget cap (a plan to a confidence level)."""
+    """CNY by which the plan keeps under each year's group budget cap (a plan to a confidence level)."""
     elastic: bool = False
     """Build the hard families (unit headcount bounds, operations floor, promotion floors) with penalised
     slacks (:func:`optimizer.model.formulation.add_hard_row`): the model is then always feasible, which
@@ -107,8 +114,38 @@ class ModelData:
         return self.pay.pay(c.unit, c.sequence, c.tier, c.grade, year)
 
     @property
-    def base_payroll(self) -> float:
+    def table_payroll(self) -> float:
+        """Σ pay(σ)·headcount of the roster: year-0 payroll on the pay table (the structural payroll)."""
         return sum(self.pay_of(c) * n for c, n in self.initial.items())
+
+    @property
+    def base_payroll(self) -> float:
+        """Year-0 payroll: Σ salary where the roster has it (the table payroll plus the premiums)."""
+        return self.table_payroll + sum(self.premium.values())
+
+    def unit_base_payroll(self, unit: str) -> float:
+        """Year-0 payroll of ``unit`` (actual pay)."""
+        return sum(self.pay_of(c) * n + self.premium.get(c, 0.0) for c, n in self.initial.items() if c.unit == unit)
+
+    @cached_property
+    def state_premium(self) -> dict[tuple, float]:
+        """r̄_σ, the roster's mean premium per state (:func:`optimizer.model.payroll.state_means`)."""
+        return state_means(self.initial, self.premium)
+
+    def cohort_premium(self, c: Cohort) -> float:
+        """The mean premium of cohort ``c``'s roster people (0 for a cohort the roster does not hold)."""
+        n = self.initial.get(c, 0)
+        return self.premium.get(c, 0.0) / n if n else 0.0
+
+    @cached_property
+    def unit_attrition(self) -> dict[str, float]:
+        """ā_u, the roster's headcount-weighted mean attrition rate per unit."""
+        leaving: dict[str, float] = defaultdict(float)
+        heads: dict[str, int] = defaultdict(int)
+        for c, n in self.initial.items():
+            leaving[c.unit] += self.attrition(c) * n
+            heads[c.unit] += n
+        return {unit: leaving[unit] / heads[unit] for unit in heads if heads[unit]}
 
     @property
     def mean_pay(self) -> float:
@@ -141,6 +178,9 @@ class Index:
     overrun: dict[int, int] = field(default_factory=dict)
     payroll: dict[int, Expr] = field(default_factory=dict)
     one_off: dict[int, Expr] = field(default_factory=dict)
+    unit_payroll: dict[tuple[str, int], Expr] = field(default_factory=dict)
+    unit_one_off: dict[tuple[str, int], Expr] = field(default_factory=dict)
+    unit_overrun: dict[tuple[str, int], int] = field(default_factory=dict)
     softened: list[Softened] = field(default_factory=list)
 
     def flows_of(self, year: int, kind: str | None = None) -> list[tuple[Arc, int]]:

@@ -31,7 +31,8 @@ from optimizer.model.network import (
     UNIT_TRANSFER,
     Arc,
 )
-from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to
+from optimizer.model.payroll import wear_off
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to, combine
 
 
 def _arc_name(arc: Arc, year: int) -> str:
@@ -274,7 +275,9 @@ def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
 
 
 def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index) -> None:
-    """min_headcount[u] ≤ Σ_{c ∈ u} x[c,t] ≤ max_headcount[u] for t ≥ 1 (bounds from the units table)."""
+    """min_headcount[u] ≤ Σ_{c ∈ u} x[c,t] ≤ max_headcount[u] for t ≥ 1: the units table's bounds; the workload
+    floor ``workload.headcount`` × the unit's year-0 headcount raises min_headcount where higher. Hires into a
+    unit with a floor are not idle: the floor may ask for them."""
     for year in range(1, data.horizon + 1):
         for unit in data.units:
             lo = data.min_headcount.get(unit, -INF)
@@ -284,6 +287,30 @@ def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index)
             members = [c for c in index.network.live[year] if c.unit == unit]
             expr = stock_expr(index, members, year)
             add_hard_row(model, data, index, var_name("unit_headcount", unit, f"y{year}"), expr, lo, hi)
+            if lo > 0:
+                _may_hire(model, index, year, lambda c, u=unit: c.unit == u)
+
+
+def _may_hire(model: LinearModel, index: Index, year: int, into) -> None:
+    """A floor may ask for hires: the hires of years 2..``year`` (expected values, continuous) landing in a cohort
+    ``into`` accepts are no longer idle, so :func:`optimizer.solvers.staged.idle_start` finds a start that holds
+    the floor in later years; year-1 hires (whole people) stay idle, so the start stays a small problem."""
+    for t in range(2, year + 1):
+        for arc, var in index.flows_of(t, HIRE):
+            if into(arc.target):
+                model.idle.discard(var)
+
+
+def add_operations_workload(model: LinearModel, data: ModelData, index: Index) -> None:
+    """Workload floor: Σ_{c ∈ (u, operations)} x[c,t] ≥ min_operations[u] for every unit with one and t ≥ 1 (the
+    units table's ``min_operations``, or ``workload.operations`` × the unit's year-0 operations headcount where
+    higher). Operations hires into such a unit are not idle: the floor may ask for them."""
+    for year in range(1, data.horizon + 1):
+        for unit, floor in sorted(data.min_operations.items()):
+            members = [c for c in index.network.live[year] if c.unit == unit and c.sequence == "operations"]
+            expr = stock_expr(index, members, year)
+            add_hard_row(model, data, index, var_name("unit_operations", unit, f"y{year}"), expr, lo=floor)
+            _may_hire(model, index, year, lambda c, u=unit: c.unit == u and c.sequence == "operations")
 
 
 def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> None:
@@ -330,6 +357,22 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
             model.add_objective("mix", {over: 1.0, under: 1.0})
 
 
+def _premium_flows(data: ModelData, index: Index) -> dict[str, Expr]:
+    """The year-1 flow terms of R(u,1) (:mod:`optimizer.model.payroll`) per unit: a redundancy takes its cohort's
+    mean premium r̄_c out of the unit, a transfer moves it to the destination, and the in-year loss (1 − π_a) of
+    an inflow takes the destination state's roster mean premium r̄_σ."""
+    terms: dict[str, Expr] = defaultdict(dict)
+    for arc, var in index.flows_of(1):
+        if arc.kind in (REDUNDANCY, UNIT_TRANSFER):
+            add_to(terms[arc.source.unit], var, -data.cohort_premium(arc.source))
+        if arc.kind == UNIT_TRANSFER:
+            add_to(terms[arc.target.unit], var, data.cohort_premium(arc.source))
+        lost = 1.0 - data.inflow_survival(arc) if arc.target is not None else 0.0
+        if lost > 0:
+            add_to(terms[arc.target.unit], var, -lost * data.state_premium.get(arc.target.state, 0.0))
+    return terms
+
+
 MARGIN_WEIGHT = 0.01
 """Weight of a head (of a mean pay, for the budget) of margin not kept, against one outside the band (over the
 cap): small, so that no plan leaves the band or the cap to keep a margin."""
@@ -347,18 +390,42 @@ def _add_margin(model: LinearModel, row: str, parts: tuple[str, ...], expr: Expr
 
 
 def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
-    """The ``cost`` term: Σ_{t=1..H} (payroll(t) + one-off costs(t)), with payroll(t) = Σ_c pay(σ(c),t)·x[c,t]
-    (pay(σ,t) at the pay coefficient of the unit's grade in year t: a review changes it from its year on; people
-    above a lowered tier cap keep theirs, :meth:`models.pay.PayStructure.coefficient_for`)
-    and one-off costs(t) = Σ_a cost_a·f[a,t] (the kind's costs of hiring, retraining or moving, transferring,
-    downgrading and redundancy); the expressions are kept for :func:`add_budget_cap`."""
+    """The ``cost`` term: Σ_{t=1..H} (payroll(t) + one-off costs(t)), per unit u
+
+    payroll(u,t) = Σ_{c ∈ u} pay(σ(c),t)·x[c,t] + R(u,t),   one-off costs(u,t) = Σ_a cost_a(t)·f[a,t]
+
+    pay(σ,t) is at the pay coefficient of the unit's grade in year t (a review changes it from its year on; people
+    above a lowered tier cap keep theirs, :meth:`models.pay.PayStructure.coefficient_for`). One-off costs are the
+    kind's costs of hiring, retraining or moving, transferring and downgrading, charged to the destination unit,
+    and of redundancy, charged to the unit left. R is the premium mass of the people's actual pay over the pay
+    table (:mod:`optimizer.model.payroll`; 0 without salaries), in CNY, untouched by reviews:
+    R(u,1) = Σ_{c ∈ u} (1 − a_c)·P_c − Σ_{redundancies, transfers out of c ∈ u} r̄_c·f + Σ_{transfers into u}
+    r̄_c·f − Σ_{inflows a into u} (1 − π_a)·r̄_σ·f[a,1], with P_c the cohort's premium and r̄_c = P_c / x[c,0];
+    R(u,t) = R(u,1)·(1 − ā_u)^(t−1). Its part no decision moves, (1 − ā_u)^(t−1)·Σ_{c ∈ u} (1 − a_c)·P_c, is a
+    variable ``premium[u,yT]`` fixed at that value. The expressions are kept for :func:`add_budget_cap`."""
+    flows = _premium_flows(data, index)
+    held: dict[str, float] = defaultdict(float)
+    for c, premium in data.premium.items():
+        held[c.unit] += (1.0 - data.attrition(c)) * premium
     for year in range(1, data.horizon + 1):
-        payroll = stock_expr(index, index.network.live[year], year, lambda c, t=year: data.pay_of(c, t))
-        one_off: Expr = {}
+        payroll: dict[str, Expr] = defaultdict(dict)
+        for c in index.network.live[year]:
+            add_to(payroll[c.unit], index.stock[(c, year)], data.pay_of(c, year))
+        one_off: dict[str, Expr] = defaultdict(dict)
         for arc, var in index.flows_of(year):
-            add_to(one_off, var, data.one_off_cost(arc, year))
-        index.payroll[year], index.one_off[year] = payroll, one_off
-        model.add_objective("cost", _plus(payroll, one_off))
+            unit = arc.source.unit if arc.kind == REDUNDANCY else arc.target.unit
+            add_to(one_off[unit], var, data.one_off_cost(arc, year))
+        for unit in data.units:
+            share = wear_off(data.unit_attrition.get(unit, 0.0), year)
+            for var, coef in flows.get(unit, {}).items():
+                add_to(payroll[unit], var, share * coef)
+            if held.get(unit):  # the premiums no decision moves: a variable fixed at their value
+                fixed = share * held[unit]
+                add_to(payroll[unit], model.add_var(var_name("premium", unit, f"y{year}"), fixed, fixed), 1.0)
+            index.unit_payroll[(unit, year)], index.unit_one_off[(unit, year)] = payroll[unit], one_off[unit]
+        index.payroll[year] = combine(*((1.0, payroll[unit]) for unit in data.units))
+        index.one_off[year] = combine(*((1.0, one_off[unit]) for unit in data.units))
+        model.add_objective("cost", _plus(index.payroll[year], index.one_off[year]))
 
 
 def _plus(left: Expr, right: Expr) -> Expr:
@@ -368,29 +435,44 @@ def _plus(left: Expr, right: Expr) -> Expr:
     return total
 
 
+def _capped_row(model: LinearModel, parts: tuple[str, ...], spend: Expr, room: float, scale: float,
+                margin: float = 0.0) -> int:
+    """spend/P − overrun ≤ room/P with a new ``overrun`` ≥ 0 (in units of P) that the ``budget_overrun`` term
+    counts as P·overrun CNY, and the margin row of a plan to a confidence level (:func:`_add_margin`) when
+    ``margin`` > 0 (CNY); returns the overrun variable."""
+    overrun = model.add_var(var_name("budget_overrun", *parts))
+    scaled = {var: coef / scale for var, coef in spend.items()}
+    add_to(scaled, overrun, -1.0)
+    model.add_row(var_name("budget", *parts), scaled, hi=room / scale)
+    if margin > 0:
+        _add_margin(model, "budget", parts, scaled, room / scale, margin / scale, scale, "budget_overrun")
+    model.add_objective("budget_overrun", {overrun: scale})
+    return overrun
+
+
 def add_budget_cap(model: LinearModel, data: ModelData, index: Index) -> None:
-    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t) for t = 1..H (the expressions of :func:`add_cost`).
-    A plan to ``budget.confidence`` keeps m(t) CNY under the cap (docs/confidence.md), softly as in
+    """payroll(t) + one-off costs(t) − P·overrun[t] ≤ cap(t) for t = 1..H (the expressions of :func:`add_cost`);
+    cap(t) = payroll(0)·(1 + ``budget.growth``)^t with
+    payroll(0) = Σ salary (or ``budget.caps``). Each unit with a cap (``budget.unit_growth``: payroll(u,0)·(1 +
+    unit_growth)^t; the units table's ``budget_cap``, which takes precedence) has its own row
+    payroll(u,t) + one-off costs(u,t) − P·overrun[u,t] ≤ cap(u,t).
+    A plan to ``budget.confidence`` keeps m(t) CNY under the group cap (docs/confidence.md), softly as in
     :func:`add_mix_band`: the same row with + m(t)/P on the left and a shortfall short ≤ m(t)/P on the right, whose
     P·MARGIN_WEIGHT·short adds to ``budget_overrun``.
 
-    The row is stated divided by P = the roster's mean pay (coefficients ≈ 1 per head, right-hand side ≈
-    heads): in CNY it has coefficients up to 1e6 and a right-hand side up to 1e11, which slows the simplex
+    The rows are stated divided by P = the roster's mean pay (coefficients ≈ 1 per head, right-hand side ≈
+    heads): in CNY they have coefficients up to 1e6 and a right-hand side up to 1e11, which slows the simplex
     method down many times over. ``overrun`` ≥ 0 is in units of P; the ``budget_overrun`` term is P·overrun
-    in CNY (0 ⇔ the cap holds).
+    in CNY (0 ⇔ every cap holds).
     """
-    base, unit = data.base_payroll, data.mean_pay
+    base, scale = data.base_payroll, data.mean_pay
     for year in range(1, data.horizon + 1):
-        overrun = model.add_var(var_name("budget_overrun", f"y{year}"))
-        index.overrun[year] = overrun
-        scaled = {var: coef / unit for var, coef in _plus(index.payroll[year], index.one_off[year]).items()}
-        add_to(scaled, overrun, -1.0)
-        cap = data.scenario.budget_cap(year, base) / unit
-        model.add_row(var_name("budget", f"y{year}"), scaled, hi=cap)
-        margin = data.budget_margin.get(year, 0.0) / unit
-        if margin > 0:
-            _add_margin(model, "budget", (f"y{year}",), scaled, cap, margin, unit, "budget_overrun")
-        model.add_objective("budget_overrun", {overrun: unit})
+        spend = _plus(index.payroll[year], index.one_off[year])
+        index.overrun[year] = _capped_row(model, (f"y{year}",), spend, data.scenario.budget_cap(year, base), scale,
+                                          data.budget_margin.get(year, 0.0))
+        for unit, caps in sorted(data.unit_cap.items()):
+            spend = _plus(index.unit_payroll[(unit, year)], index.unit_one_off[(unit, year)])
+            index.unit_overrun[(unit, year)] = _capped_row(model, (unit, f"y{year}"), spend, caps[year], scale)
 
 
 DISRUPTIVE = (TIER_PROMOTION, SEQUENCE_MOVE, UNIT_TRANSFER, DOWNGRADE, REDUNDANCY)

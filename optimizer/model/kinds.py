@@ -11,7 +11,8 @@ network, rates and one-off costs, and its own list of constraint families.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -36,6 +37,7 @@ from optimizer.model.network import (
     Network,
     build_network,
 )
+from optimizer.model.payroll import cohort_premiums
 
 
 def _unknown_flow(arc: Arc) -> ValueError:
@@ -54,6 +56,7 @@ class GradedKind:
         f.add_promotion_floors,
         f.add_hiring_caps,
         f.add_unit_headcount_bounds,
+        f.add_operations_workload,
         f.add_operations_floor,
         f.add_mix_band,
         f.add_cost,
@@ -168,19 +171,49 @@ def graded_model_data(tables: InputTables, scenario: Scenario) -> tuple[ModelDat
     units = tables.units.set_index("unit_id")
     bounds = {
         column: {str(u): float(v) for u, v in units[column].dropna().items()}
-        for column in ("min_headcount", "max_headcount")
+        for column in ("min_headcount", "max_headcount", "min_operations", "budget_cap")
         if column in units.columns
     }
+    initial = cohort_counts(roster)
+    premium = cohort_premiums(roster, pay)
     data = ModelData(
         scenario=scenario,
         pay=pay,
         units=sorted(graded["unit_id"].astype(str).unique()),
-        initial=cohort_counts(roster),
+        initial=initial,
         kind=GRADED,
-        min_headcount=bounds.get("min_headcount", {}),
+        min_headcount=_floors(bounds.get("min_headcount", {}), scenario.workload.headcount, initial, None),
         max_headcount=bounds.get("max_headcount", {}),
+        min_operations=_floors(bounds.get("min_operations", {}), scenario.workload.operations, initial, "operations"),
+        premium=premium,
     )
-    return data, graded, roster
+    caps = _unit_caps(data, bounds.get("budget_cap", {}))
+    return (replace(data, unit_cap=caps) if caps else data), graded, roster
+
+
+def _floors(table: dict[str, float], share: float, initial: dict[Cohort, int], sequence: str | None) -> dict[str, float]:
+    """Per unit: the larger of the units table's floor and ``share`` × the unit's year-0 headcount (of ``sequence``;
+    None: everyone); units with neither have no floor."""
+    start: dict[str, float] = defaultdict(float)
+    for c, n in initial.items():
+        if sequence is None or c.sequence == sequence:
+            start[c.unit] += n
+    scaled = {unit: share * heads for unit, heads in start.items() if share * heads > 0}
+    return {unit: max(table.get(unit, 0.0), scaled.get(unit, 0.0)) for unit in sorted(set(table) | set(scaled))}
+
+
+def _unit_caps(data: ModelData, fixed: dict[str, float]) -> dict[str, dict[int, float]]:
+    """cap(u,t) for t = 1..H: the units table's ``budget_cap`` where given, else payroll(u,0)·(1 + unit_growth)^t
+    when ``budget.unit_growth`` is set."""
+    growth = data.scenario.budget.unit_growth
+    years = range(1, data.horizon + 1)
+    caps = {unit: {t: cap for t in years} for unit, cap in fixed.items()}
+    if growth is not None:
+        for unit in data.units:
+            if unit not in caps:
+                base = data.unit_base_payroll(unit)
+                caps[unit] = {t: base * (1.0 + growth) ** t for t in years}
+    return caps
 
 
 def ladder_model_data(scenario: Scenario) -> ModelData:

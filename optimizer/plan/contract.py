@@ -89,17 +89,23 @@ def _money(name: str, meaning: str) -> Column:
 ACTIONS = PlanFile("actions.csv", (GRADED,), (
     "Every roster employee exactly once (year 1), plus one row per planned year-1 hire (`employee_id` = "
     "`HIRE-<unit>-<n>`, empty from-state, `old_salary` empty). `redundancy` rows have an empty to-state and "
-    "`new_salary`. Salaries are pay(state) as defined under `budget.csv`, not the roster's optional `salary` "
-    "column: `old_salary` at the unit's pay coefficient of year 0, `new_salary` at that of year 1 (a year-1 "
-    "review changes a stayer's pay too)."), (
+    "`new_salary`. `old_salary` is the roster's `salary` (pay(from-state) in year 0 where the roster has none); "
+    "`new_salary` follows the pay rule: pay(to-state) at the unit's pay coefficient of year 1 + (old_salary − "
+    "pay(from-state) in year 0): the person's premium over the pay table travels with them, a year-1 review "
+    "changes the table part only (docs/decisions.md, \"Pay after an action\"); a hire gets pay(to-state) in "
+    "year 1."), (
     Column("employee_id", TEXT, "—", "roster id, or `HIRE-<unit>-<n>` for a planned hire"),
+    Column("name", TEXT, "—", "the employee's name from the roster (empty for hires and where the roster has none)"),
     Column("year", INT, "year", "1: the plan names people in its first year only"),
     Column("action", TEXT, "—", "stay | grade_step | tier_promotion | sequence_move | unit_transfer | downgrade | "
                                 "redundancy | hire"),
     *_state("from_", "hire"),
     *_state("to_", "redundancy"),
-    _money("old_salary", "pay(from-state) in year 0 (hire: empty)"),
-    _money("new_salary", "pay(to-state) in year 1 (redundancy: empty)"),
+    _money("old_salary", "the roster's salary, else pay(from-state) in year 0 (hire: empty)"),
+    _money("new_salary", "pay(to-state) in year 1 + old_salary − pay(from-state) in year 0; hire: pay(to-state) in "
+                         "year 1 (redundancy: empty)"),
+    Column("from_unit_name", TEXT, "—", "name of from_unit (units table; hire: empty)"),
+    Column("to_unit_name", TEXT, "—", "name of to_unit (units table; redundancy: empty)"),
     Column("reason", TEXT, "—", "why this action, in words: the person's rank among the eligible of their "
                                 "position (unit, sequence, tier, grade) for the action, or the line they stay "
                                 "below, or the stated rule that held them back (`merit.csv`)"),
@@ -124,17 +130,29 @@ FLOWS = PlanFile("flows.csv", BOTH, (
     Column("count", NUM, "heads", "people moved (year-1 decisions whole, attrition expected)"),
 ))
 BUDGET = PlanFile("budget.csv", (GRADED,), (
-    "Years 0..H, one row per unit and one `ALL` row per year; `cap` is filled on `ALL` rows of years ≥ 1 only; "
+    "Years 0..H, one row per unit and one `ALL` row per year (the group total: never add it to the unit rows); "
+    "`cap` is filled on `ALL` rows of years ≥ 1 and on the rows of units with a cap of their own "
+    "(`budget.unit_growth`, the units table's `budget_cap`); "
     "`overmanning_cost` and `short_time_cost` on `ALL` rows only (0 without requirements).\n"
-    "- payroll(t) = Σ_σ pay(σ,t)·headcount(σ,t); pay(σ,t) = base_salary(sequence, tier, grade) ×\n"
-    "  pay_coefficient of the unit in year t (from `units.csv`).\n"
+    "- table_payroll(t) = Σ_σ pay(σ,t)·headcount(σ,t); pay(σ,t) = base_salary(sequence, tier, grade) ×\n"
+    "  pay_coefficient of the unit in year t (from `units.csv`): what the plan's people cost on the pay table\n"
+    "  (year 0: the structural payroll).\n"
+    "- payroll(t) = table_payroll(t) + R(u,t), R the people's pay above the table in CNY (0 without `salary`;\n"
+    "  a review of a unit's grade changes the table part only): R(u,0) = Σ (salary − pay(σ,0)) of the roster, so\n"
+    "  payroll(0) = Σ salary; R(u,1) = Σ (new_salary − pay(to-state,1)) of the year-1 `actions.csv` rows landing\n"
+    "  in u − Σ_{σ ∈ u} year-1 attrition(σ) × r̄_σ (r̄_σ the roster's mean salary − pay(σ,0) in σ, 0 where σ had\n"
+    "  nobody); R(u,t) = R(u,t−1)·(1 − ā_u) for t ≥ 2, ā_u the roster's mean attrition rate in u. So\n"
+    "  payroll(u,1) = Σ new_salary of the actions landing in u − Σ_{σ ∈ u} attrition(σ,1) × (pay(σ,1) + r̄_σ):\n"
+    "  year 1 reconciles with the named people.\n"
     "- hiring_cost = hires × `hiring.cost.<sequence>` (charged to the hiring unit).\n"
     "- retraining_cost = the one-off cost of moves: operations → technical moves × `mobility.retraining_cost`,\n"
     "  management ↔ technical moves × `mobility.move_cost`, unit transfers × `mobility.transfer_cost`,\n"
     "  downgrades × `mobility.downgrade.cost` (charged to the destination unit).\n"
     "- redundancy_cost = Σ redundancies × `redundancy.cost_factor` × pay(from state, t) (charged to the unit\n"
     "  left).\n"
-    "- total = payroll + hiring_cost + retraining_cost + redundancy_cost; budget: total(ALL, t) ≤ cap(t).\n"
+    "- total = payroll + hiring_cost + retraining_cost + redundancy_cost; budget: total ≤ cap on every row with a\n"
+    "  cap; cap(ALL, t) = payroll(ALL, 0)·(1 + `budget.growth`)^t (or `budget.caps`), cap(u, t) = the units table's\n"
+    "  `budget_cap`, else payroll(u, 0)·(1 + `budget.unit_growth`)^t.\n"
     "- overmanning_cost(ALL, t) = Σ over the `requirements.csv` rows of year t of the requirement's\n"
     "  `overmanning_cost` × overmanning; short_time_cost likewise with `short_time_cost` × short_time. These\n"
     "  slack costs of `requirements.mode: exact` are outside `total` and the cap (the model's budget row does not\n"
@@ -142,12 +160,14 @@ BUDGET = PlanFile("budget.csv", (GRADED,), (
     "  short_time_cost) of the `ALL` rows."), (
     YEAR,
     Column("unit_id", TEXT, "—", "unit id, or `ALL` for the group"),
-    _money("payroll", "Σ pay·headcount"),
+    Column("unit_name", TEXT, "—", "the unit's name (units table), or `group total`"),
+    _money("payroll", "table_payroll + the people's pay above the table (year 0: Σ salary)"),
+    _money("table_payroll", "Σ pay(σ)·headcount (year 0: the structural payroll)"),
     _money("hiring_cost", "one-off cost of the year's hires"),
     _money("retraining_cost", "one-off cost of the year's moves, transfers and downgrades"),
     _money("redundancy_cost", "one-off cost of the year's redundancies"),
     _money("total", "payroll + hiring_cost + retraining_cost + redundancy_cost"),
-    _money("cap", "the budget cap (`ALL` rows of years ≥ 1 only)"),
+    _money("cap", "the budget cap (`ALL` rows of years ≥ 1, and units with a cap of their own)"),
     _money("overmanning_cost", "cost of the year's overmanning (`ALL` rows only)"),
     _money("short_time_cost", "cost of the year's short time (`ALL` rows only)"),
 ))
@@ -171,7 +191,7 @@ UNITS = PlanFile("units.csv", (GRADED,), (
     "new lands there."), (
     YEAR,
     Column("unit_id", TEXT, "—", "unit id"),
-    Column("name", TEXT, "—", "the unit's name"),
+    Column("name", TEXT, "—", "the unit's name (units table)"),
     Column("score", NUM, "points", "the weighted criteria score of the unit's last review (may be rounded to 4 "
                                    "decimals)"),
     Column("grade", TEXT, "—", "the unit's grade that year (A, B, …)"),
@@ -322,7 +342,7 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     Key("targets_met", "true when every mix band and budget cap holds (own-ladder plans: always true)"),
     Key("goal_deviations", "the missed targets only; both lists empty when targets_met", (GRADED,), (
         Key("mix", "[{year, sequence, share, lower, upper, shortfall}]"),
-        Key("budget", "[{year, total, cap, overrun}]"),
+        Key("budget", "[{year, unit_id, total, cap, overrun}]: unit_id `ALL` for the group cap, else the unit's own"),
     )),
     Key("objective", "the objective terms of the written plan", None, (
         Key("mix", "heads outside the band summed over sequences and years ≥ deadline", (GRADED,)),
@@ -525,6 +545,19 @@ top grade; so a downgrade to a tier whose every grade pays less lands on its top
   redundancy: nobody gets an action later in that order than someone ranked below them (the verifier lists
   each person passed over). Everyone in a cohort may take the same actions; people whose action breaks an
   `eligibility` rule are left to that check.
+
+## Pay, names and workload (checked by the verifier)
+- `pay`: `old_salary` = the roster's `salary` to the cent (pay(from-state, 0) where blank); `new_salary` =
+  pay(to-state, 1) + old_salary − pay(from-state, 0) (hire: pay(to-state, 1)); payroll(ALL, 0) = Σ roster salary to
+  the cent; for every unit, payroll(u, 1) = Σ `new_salary` of the year-1 actions landing in u − Σ_{σ ∈ u} year-1
+  attrition(σ) × (pay(σ, 1) + the roster's mean premium in σ). `payroll` recomputes every `budget.csv` row (`table_payroll` and the premium mass) on its own.
+- `budget`: the caps of the `ALL` rows and of every unit with one (`budget.unit_growth`, the units table's
+  `budget_cap`), and total ≤ cap on each, unless `goal_deviations.budget` lists the row (with its `unit_id`).
+- `names`: `units.csv` `name`, `budget.csv` `unit_name` (`group total` on `ALL` rows), `actions.csv`
+  `from_unit_name` / `to_unit_name` are the units table's names; `actions.csv` `name` is the roster's.
+- `workload`: every unit, every year ≥ 1: headcount ≥ max(`min_headcount`, `workload.headcount` × its year-0
+  headcount), ≤ `max_headcount`, operations headcount ≥ max(`min_operations`, `workload.operations` × its year-0
+  operations headcount).
 
 ## summary.json against the files (checked by the verifier)
 `summary`: objective.cost and objective.disruption recomputed from `budget.csv` and `flows.csv`; `counts` from

@@ -34,7 +34,7 @@ from optimizer.plan.output import formatted
 from optimizer.plan.results import FROM_STATE, STATE, TO_STATE
 
 HAND_OUT_ORDER = (TIER_PROMOTION, SEQUENCE_MOVE, GRADE_STEP, UNIT_TRANSFER, REDUNDANCY, DOWNGRADE)
-ACTION_COLUMNS = ["employee_id", "year", "action", *FROM_STATE, *TO_STATE, "old_salary", "new_salary", "reason"]
+ACTION_COLUMNS = ["employee_id", "name", "year", "action", *FROM_STATE, *TO_STATE, "old_salary", "new_salary", "reason"]
 STAY = -1
 MERIT = [*((c, "ascending") for c in COHORT_COLUMNS), ("performance", "descending"), ("years_in_grade", "descending"),
          ("employee_id", "ascending")]
@@ -123,25 +123,28 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
         (a for a, n in year1_flows.items() if a.kind != HIRE and n > 0),
         key=lambda a: (a.source, a.kind, a.target or ()),
     )
-    ordered = merit_order(roster[["employee_id", *COHORT_COLUMNS, "performance", "years_in_grade"]])
+    extra = [c for c in ("salary", "name") if c in roster.columns]
+    ordered = merit_order(roster[["employee_id", *COHORT_COLUMNS, "performance", "years_in_grade", *extra]])
     assigned = _assign(ordered, arcs, [int(year1_flows[a]) for a in arcs])
     stays = assigned == STAY
     row = np.where(stays, len(arcs), assigned)  # the row of _targets
     targets = _targets(arcs, pay)
     cohorts = ordered[ordered["rank"] == 1]
-    cohort_pay = pay.pay_of(cohorts)[ordered["cohort"].to_numpy()]  # year 0: the pay people have today
+    cohort_pay = pay.pay_of(cohorts)[ordered["cohort"].to_numpy()]  # year 0: the table pay of their position
     stay_pay = pay.pay_of(cohorts, year=1)[ordered["cohort"].to_numpy()]  # a year-1 review may change it
+    premium = pay.premium_of(ordered)  # the pay rule of models.pay.PayStructure: the premium travels
     actions = pd.DataFrame(
         {
             "employee_id": ordered["employee_id"],
+            "name": ordered["name"].fillna("").astype("str") if "name" in ordered.columns else "",
             "year": 1,
             "action": _pandas(pa.array(targets["action"]).take(row)),
             **{new: ordered[old].astype("Int64" if old in ("tier", "grade") else "str")
                for old, new in zip(STATE, FROM_STATE)},
             **{new: _pandas(_kept(pa.array(stays), ordered[old], targets[new], row))
                for old, new in zip(STATE, TO_STATE)},
-            "old_salary": cohort_pay,
-            "new_salary": np.where(stays, stay_pay, targets["new_salary"].to_numpy()[row]),
+            "old_salary": cohort_pay + premium,
+            "new_salary": np.where(stays, stay_pay, targets["new_salary"].to_numpy()[row]) + premium,
         }
     )
     people = pd.concat([ordered[[*COHORT_COLUMNS, "performance", "years_in_grade"]],
@@ -209,7 +212,7 @@ def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:
     rows = per_arc.loc[per_arc.index.repeat([int(hires[a]) for a in arcs])].reset_index(drop=True)
     number = rows.groupby("to_unit", sort=False).cumcount() + 1
     frame = rows.assign(
-        employee_id="HIRE-" + rows["to_unit"].astype(str) + "-" + number.astype(str).str.zfill(4),
+        employee_id="HIRE-" + rows["to_unit"].astype(str) + "-" + number.astype(str).str.zfill(4), name="",
         year=1, action=HIRE, from_unit=pd.Series(None, index=rows.index, dtype="str"),
         from_sequence=pd.Series(None, index=rows.index, dtype="str"), from_tier=None, from_grade=None,
         old_salary=np.nan,

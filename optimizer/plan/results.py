@@ -19,6 +19,7 @@ import pandas as pd
 from models.scenario import SEQUENCES
 from optimizer.model.cohorts import Cohort
 from optimizer.model.data import Index, ModelData
+from optimizer.model.payroll import wear_off
 from optimizer.model.network import ATTRITION, DOWNGRADE, HIRE, REDUNDANCY, SEQUENCE_MOVE, UNIT_TRANSFER, Arc
 from optimizer.plan.contract import columns
 
@@ -97,17 +98,66 @@ def flows_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
     return frame
 
 
-def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``year, unit_id, payroll, hiring_cost, retraining_cost, redundancy_cost, total, cap, overmanning_cost,
-    short_time_cost`` with ALL rows. ``total`` is what the budget cap limits; the requirements' slack costs
-    (``overmanning_cost``·overmanning and ``short_time_cost``·short_time of the rows of ``requirements``, a
-    :data:`REQUIREMENT_COLUMNS` frame; None: none) are the last two columns, on ALL rows only, so that
-    Σ_{t≥1} (total + overmanning_cost + short_time_cost) of the ALL rows is the ``cost`` objective term."""
+def premium_mass(plan: CohortPlan, data: ModelData, actions: pd.DataFrame | None) -> dict[tuple[int, str], float]:
+    """R(u,t), the payroll above the pay table (:mod:`optimizer.model.payroll`), by (year, unit): year 0 from the
+    roster; year 1 from the people the plan names, Σ (new_salary − pay(to-state)) of the year-1 actions that land
+    in u, less the expected attrition of each state σ ∈ u times its roster mean premium r̄_σ; then worn off by
+    the unit's mean attrition. Empty without salaries."""
+    if not data.premium:
+        return {}
+    mass: dict[tuple[int, str], float] = defaultdict(float)
+    for c, premium in data.premium.items():
+        mass[(0, c.unit)] += premium
+    for unit, value in _landed_premium(plan, data, actions).items():
+        mass[(1, unit)] += value
+    for c, n in plan.stock[0].items():
+        mass[(1, c.unit)] -= data.attrition(c) * n * data.state_premium.get(c.state, 0.0)
+    for (arc, year), count in plan.flows.items():
+        lost = (1.0 - data.inflow_survival(arc)) * count if year == 1 and arc.target is not None else 0.0
+        if lost > 0:
+            mass[(1, arc.target.unit)] -= lost * data.state_premium.get(arc.target.state, 0.0)
+    for year in range(2, data.horizon + 1):
+        for unit in data.units:
+            mass[(year, unit)] = mass[(1, unit)] * wear_off(data.unit_attrition.get(unit, 0.0), year)
+    return dict(mass)
+
+
+def _landed_premium(plan: CohortPlan, data: ModelData, actions: pd.DataFrame | None) -> dict[str, float]:
+    """Σ r_i of the year-1 actions landing in each unit: from ``actions`` (the people named), or, without them,
+    as the model values it (a redundancy or transfer moves its cohort's mean premium)."""
+    if actions is not None:
+        landed = actions[actions["to_unit"].notna()]
+        own = landed["new_salary"].to_numpy(dtype=float) - data.pay.pay_of(landed[TO_STATE].set_axis(STATE, axis=1), year=1)
+        return {str(u): float(v) for u, v in pd.Series(own).groupby(landed["to_unit"].to_numpy()).sum().items()}
+    held: dict[str, float] = defaultdict(float)
+    for c, premium in data.premium.items():
+        held[c.unit] += premium
+    for (arc, year), count in plan.flows.items():
+        if year == 1 and arc.kind in (REDUNDANCY, UNIT_TRANSFER):
+            held[arc.source.unit] -= data.cohort_premium(arc.source) * count
+        if year == 1 and arc.kind == UNIT_TRANSFER:
+            held[arc.target.unit] += data.cohort_premium(arc.source) * count
+    return dict(held)
+
+
+def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame | None = None,
+                 actions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``year, unit_id, payroll, table_payroll, hiring_cost, retraining_cost, redundancy_cost, total, cap,
+    overmanning_cost, short_time_cost`` with ALL rows. ``table_payroll`` = Σ pay(σ,t)·headcount; ``payroll`` adds the
+    premium mass of the people's actual pay (:func:`premium_mass`, from ``actions``; equal without salaries).
+    ``total`` is what the budget cap limits: ``cap`` on the ALL rows and on the rows of units with a cap of their
+    own. The requirements' slack costs (``overmanning_cost``·overmanning and ``short_time_cost``·short_time of the
+    rows of ``requirements``, a :data:`REQUIREMENT_COLUMNS` frame; None: none) are the last two columns, on ALL
+    rows only, so that Σ_{t≥1} (total + overmanning_cost + short_time_cost) of the ALL rows is the ``cost``
+    objective term."""
     money: dict[tuple[int, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    premiums = premium_mass(plan, data, actions)
     for year, stock in enumerate(plan.stock):
         for unit in data.units:
-            money[(year, unit)]["payroll"] += 0.0
+            money[(year, unit)]["table_payroll"] += 0.0
+            money[(year, unit)]["payroll"] += premiums.get((year, unit), 0.0)
         for c, n in stock.items():
+            money[(year, c.unit)]["table_payroll"] += data.pay_of(c, year) * n
             money[(year, c.unit)]["payroll"] += data.pay_of(c, year) * n
     for (arc, year), count in plan.flows.items():
         if arc.kind in COST_COLUMN:
@@ -115,15 +165,16 @@ def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame |
             money[(year, unit)][COST_COLUMN[arc.kind]] += data.one_off_cost(arc, year) * count
     parts = ["payroll", "hiring_cost", "retraining_cost", "redundancy_cost"]
     frame = pd.DataFrame(
-        [(year, unit, *(cols.get(p, 0.0) for p in parts)) for (year, unit), cols in sorted(money.items())],
-        columns=["year", "unit_id", *parts],
+        [(year, unit, *(cols.get(p, 0.0) for p in [*parts, "table_payroll"])) for (year, unit), cols in sorted(money.items())],
+        columns=["year", "unit_id", *parts, "table_payroll"],
     )
-    totals = frame.groupby("year", as_index=False)[parts].sum().assign(unit_id="ALL")
+    totals = frame.groupby("year", as_index=False)[[*parts, "table_payroll"]].sum().assign(unit_id="ALL")
     frame = pd.concat([frame, totals[frame.columns]], ignore_index=True)
     frame["total"] = frame[parts].sum(axis=1)
-    caps = {year: data.scenario.budget_cap(year, data.base_payroll) for year in range(1, data.horizon + 1)}
+    caps = {(year, "ALL"): data.scenario.budget_cap(year, data.base_payroll) for year in range(1, data.horizon + 1)}
+    caps.update({(year, unit): cap for unit, by_year in data.unit_cap.items() for year, cap in by_year.items()})
+    frame["cap"] = [caps.get((year, unit), np.nan) for year, unit in zip(frame["year"], frame["unit_id"])]
     on_all = frame["unit_id"] == "ALL"
-    frame["cap"] = np.where(on_all, frame["year"].map(caps), np.nan)
     slack = _requirement_costs(requirements, data)
     for column in slack.columns:
         frame[column] = np.where(on_all, frame["year"].map(slack[column]).fillna(0.0), np.nan)
@@ -143,6 +194,26 @@ def _requirement_costs(requirements: pd.DataFrame | None, data: ModelData) -> pd
         for column, heads in columns.items()
     })
     return costs.groupby(requirements["year"]).sum()
+
+
+GROUP = "ALL"
+GROUP_NAME = "group total"
+"""The ``unit_name`` of budget.csv's group rows (``unit_id`` = ``ALL``)."""
+UNIT_NAMES = {"actions": {"from_unit": "from_unit_name", "to_unit": "to_unit_name"}, "budget": {"unit_id": "unit_name"}}
+"""Per plan table: unit-id column → the column holding that unit's name (from the units table)."""
+
+
+def with_names(tables: dict[str, pd.DataFrame], names: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """``tables`` with the unit-name columns of :data:`UNIT_NAMES` filled from ``names`` (unit id → name; empty
+    where the id is empty), each table in its contract's column order."""
+    named = dict(tables)
+    lookup = {**names, GROUP: GROUP_NAME}
+    for table, pairs in UNIT_NAMES.items():
+        frame = named[table]
+        for id_column, name_column in pairs.items():
+            frame = frame.assign(**{name_column: frame[id_column].map(lookup).astype("str")})
+        named[table] = frame[columns(table)]
+    return named
 
 
 def mix_table(headcount: pd.DataFrame, data: ModelData) -> pd.DataFrame:
@@ -175,10 +246,10 @@ def goal_deviations(mix: pd.DataFrame, budget: pd.DataFrame) -> dict[str, list[d
     banded = mix.dropna(subset=["lower", "upper"])
     shortfall = (banded["lower"] - banded["share"]).clip(lower=0) + (banded["share"] - banded["upper"]).clip(lower=0)
     missed_mix = banded.assign(shortfall=shortfall)[shortfall > 1e-7]
-    totals = budget[budget["unit_id"] == "ALL"].dropna(subset=["cap"])
+    totals = budget.dropna(subset=["cap"])
     overrun = totals["total"] - totals["cap"]
     missed_budget = totals.assign(overrun=overrun)[overrun > 1e-7 * totals["cap"].abs()]
     return {
         "mix": missed_mix[["year", "sequence", "share", "lower", "upper", "shortfall"]].to_dict("records"),
-        "budget": missed_budget[["year", "total", "cap", "overrun"]].to_dict("records"),
+        "budget": missed_budget[["year", "unit_id", "total", "cap", "overrun"]].to_dict("records"),
     }

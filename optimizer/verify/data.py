@@ -58,8 +58,11 @@ INPUT_SCHEMAS: dict[str, dict[str, str]] = {
     "units": {"unit_id": TEXT, **dict.fromkeys(CRITERIA, NUM)},
     "pay": {"sequence": TEXT, "tier": INT, "grade": INT, "base_salary": NUM},
 }
-OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {"units": {"grade": TEXT, "last_review": INT},
-                                                     "employees": {"technical_eligible": TEXT}}
+OPTIONAL_INPUT_COLUMNS: dict[str, dict[str, str]] = {
+    "units": {"name": TEXT, "grade": TEXT, "last_review": INT, "min_headcount": NUM, "max_headcount": NUM,
+              "min_operations": NUM, "budget_cap": NUM},
+    "employees": {"technical_eligible": TEXT, "salary": NUM, "name": TEXT},
+}
 
 
 # ----------------------------------------------------------------------------------------------- loading
@@ -310,20 +313,61 @@ class PlanData:
         return frame[frame["part"] != ""]
 
     @cached_property
+    def roster_salary(self) -> pd.Series:
+        """Each roster employee's pay: ``salary`` where the roster gives it, else pay(state)."""
+        table = self.pay_of(self.roster, year=0)
+        if "salary" not in self.roster.columns:
+            return table
+        return self.roster["salary"].astype(float).fillna(table)
+
+    @cached_property
+    def state_premium(self) -> pd.DataFrame:
+        """unit, sequence, tier, grade, premium: r̄_σ = the roster's mean (salary − pay(σ)) per state."""
+        premium = self.roster[list(STATE)].assign(premium=self.roster_salary - self.pay_of(self.roster, year=0))
+        return premium.groupby(list(STATE), as_index=False)["premium"].mean()
+
+    def _premium_mass(self) -> pd.DataFrame:
+        """year, unit_id, premium: the pay above the pay table (docs/outputs.md, budget.csv): year 0 from the roster;
+        year 1 Σ (new_salary − pay(to-state)) of the actions landing in the unit less year-1 attrition × r̄_σ;
+        later years × (1 − ā_u) a year, ā_u the roster's mean attrition rate in the unit."""
+        roster, attrition = self.roster, self.scenario.attrition
+        start = roster.assign(premium=self.roster_salary - self.pay_of(roster, year=0)).groupby("unit")["premium"].sum()
+        landed = self.actions[self.actions["to_unit"].notna()]
+        kept = (landed["new_salary"] - self.pay_of(landed, "to_")).groupby(landed["to_unit"]).sum()
+        left = self.flows[self.flows["kind"].eq("attrition") & self.flows["year"].eq(1)]
+        left = left[list(FROM) + ["count"]].set_axis([*STATE, "count"], axis=1).merge(self.state_premium, how="left")
+        lost = (left["count"] * left["premium"].fillna(0.0)).groupby(left["unit"]).sum()
+        pairs = roster[["sequence", "tier"]].drop_duplicates()
+        pairs = pairs.assign(rate=[attrition.rate(str(q), int(k)) for q, k in pairs.itertuples(index=False)])
+        rate = roster[["sequence", "tier"]].merge(pairs, how="left")["rate"].to_numpy(float)
+        mean_rate = pd.Series(rate, index=roster.index).groupby(roster["unit"]).mean()
+        units = self.units["unit_id"].drop_duplicates().reset_index(drop=True)
+        year1 = units.map(kept).fillna(0.0) - units.map(lost).fillna(0.0)
+        rows = [pd.DataFrame({"year": 0, "unit_id": units, "premium": units.map(start).fillna(0.0)})]
+        for year in range(1, self.horizon + 1):
+            share = (1.0 - units.map(mean_rate).fillna(0.0)) ** (year - 1)
+            rows.append(pd.DataFrame({"year": year, "unit_id": units, "premium": year1 * share}))
+        return pd.concat(rows, ignore_index=True).astype({"year": "Int64"})
+
+    @cached_property
     def costs(self) -> pd.DataFrame:
         """Recomputed budget.csv (without cap): one row per unit of units.csv and year 0..H, plus ALL rows; the
-        ALL rows carry the :data:`REQUIREMENT_COSTS` of requirements.csv (blank on unit rows)."""
+        ALL rows carry the :data:`REQUIREMENT_COSTS` of requirements.csv (blank on unit rows). payroll =
+        table_payroll + the premium mass (:meth:`_premium_mass`)."""
         keys = ["year", "unit_id"]
-        stock = self.stock.assign(unit_id=self.stock["unit"], payroll=self.pay_of(self.stock) * self.stock["headcount"])
+        stock = self.stock.assign(unit_id=self.stock["unit"],
+                                  table_payroll=self.pay_of(self.stock) * self.stock["headcount"])
         frame = self.years.to_frame().merge(self.units[["unit_id"]].drop_duplicates(), how="cross")
-        frame = frame.merge(stock.groupby(keys, as_index=False)["payroll"].sum(), on=keys, how="left")
+        frame = frame.merge(stock.groupby(keys, as_index=False)["table_payroll"].sum(), on=keys, how="left")
+        frame = frame.merge(self._premium_mass(), on=keys, how="left").fillna({"table_payroll": 0.0, "premium": 0.0})
+        frame["payroll"] = frame["table_payroll"] + frame.pop("premium")
         one_off = self._one_off()
         for part in COST_PARTS[1:]:
             sums = one_off[one_off["part"] == part].groupby(keys, as_index=False)["amount"].sum()
             frame = frame.merge(sums.rename(columns={"amount": part}), on=keys, how="left")
         frame = frame.fillna({part: 0.0 for part in COST_PARTS})
         frame["total"] = frame[list(COST_PARTS)].sum(axis=1)
-        totals = frame.groupby("year", as_index=False)[[*COST_PARTS, "total"]].sum().assign(unit_id=ALL)
+        totals = frame.groupby("year", as_index=False)[[*COST_PARTS, "table_payroll", "total"]].sum().assign(unit_id=ALL)
         slack = requirement_costs(self)
         for i, part in enumerate(REQUIREMENT_COSTS):
             totals[part] = [slack.get(int(year), (0.0, 0.0))[i] for year in totals["year"]]
@@ -331,10 +375,24 @@ class PlanData:
 
     @cached_property
     def caps(self) -> pd.DataFrame:
-        """year, cap for t = 1..H: budget.caps[t] when given, else payroll(0)·(1 + growth)^t."""
-        base = self.costs.loc[self.costs["unit_id"].eq(ALL) & self.costs["year"].eq(0), "payroll"].sum()
+        """year, unit_id, cap for t = 1..H: the group (ALL) budget.caps[t] when given, else payroll(0)·(1 + growth)^t;
+        each unit with the units table's budget_cap that cap, else with budget.unit_growth payroll(u,0)·(1 +
+        unit_growth)^t."""
+        costs, budget = self.costs, self.scenario.budget
+        base = costs.loc[costs["unit_id"].eq(ALL) & costs["year"].eq(0), "payroll"].sum()
         years = self.years[self.years >= 1]
-        return pd.DataFrame({"year": years, "cap": [self.scenario.budget_cap(int(t), base) for t in years]})
+        frames = [pd.DataFrame({"year": years, "unit_id": ALL,
+                                "cap": [self.scenario.budget_cap(int(t), base) for t in years]})]
+        start = costs[costs["year"].eq(0) & costs["unit_id"].ne(ALL)].set_index("unit_id")["payroll"]
+        fixed = self.units_in.set_index("unit_id")["budget_cap"] if "budget_cap" in self.units_in else pd.Series(dtype=float)
+        for unit in self.units["unit_id"].drop_duplicates():
+            given = fixed.get(unit, np.nan)
+            if pd.notna(given):
+                frames.append(pd.DataFrame({"year": years, "unit_id": unit, "cap": float(given)}))
+            elif budget.unit_growth is not None:
+                caps = [start.get(unit, 0.0) * (1.0 + budget.unit_growth) ** int(t) for t in years]
+                frames.append(pd.DataFrame({"year": years, "unit_id": unit, "cap": caps}))
+        return pd.concat(frames, ignore_index=True)
 
     @cached_property
     def shares(self) -> pd.DataFrame:

@@ -118,6 +118,8 @@ def _goal_findings(
     source = f"goal_deviations.{check}"
     reported = pd.DataFrame(p.summary["goal_deviations"].get(check) or [], columns=[*keys, *values])
     reported = reported.astype({"year": "Int64"})
+    if "unit_id" in keys:  # a deviation without a unit is the group's (plans written before unit caps)
+        reported["unit_id"] = reported["unit_id"].fillna(ALL).astype("str")
     merged = actual.merge(reported, on=keys, how="outer", suffixes=("", "_reported"), indicator=True)
     wrong = pd.Series(False, index=merged.index)
     for value in values:
@@ -346,32 +348,68 @@ def check_payroll(p: PlanData) -> list[Finding]:
     stock = p.stock
     matched, findings = _reconcile("payroll", "budget.csv", p.costs, p.budget.drop(columns="cap"),
                                    ["year", "unit_id"], _budget_row)
-    findings += _compare_columns("payroll", "budget.csv", matched, [*COST_PARTS, "total", *REQUIREMENT_COSTS], _budget_row,
-                                 p.tol, CENT)
+    findings += _compare_columns("payroll", "budget.csv", matched,
+                                 [*COST_PARTS, "table_payroll", "total", *REQUIREMENT_COSTS], _budget_row, p.tol, CENT)
     findings += finding_for("payroll", "headcount.csv states without pay (unknown unit or no base salary)",
                          stock[p.pay_of(stock).isna()], lambda r: f"{state_label(r)} year {r['year']}")
     return findings
 
 
 def check_budget(p: PlanData) -> list[Finding]:
-    """cap on the ALL rows of years t ≥ 1 = budget.caps[t] when given, else payroll(0)·(1 + growth)^t, and
-    blank elsewhere; recomputed total(ALL, t) ≤ cap(t), unless targets_met is false and
-    goal_deviations.budget reports that year's total, cap and overrun = total − cap."""
-    b, tol = p.budget, p.tol
-    on_all = b["unit_id"].eq(ALL) & truthy(b["year"] >= 1)
-    caps = p.caps.merge(b.loc[on_all, ["year", "cap"]].drop_duplicates("year"), on="year", how="left",
-                        suffixes=("", "_reported"))
-    totals = p.costs.loc[p.costs["unit_id"].eq(ALL), ["year", "total"]].merge(p.caps, on="year")
+    """cap on the ALL rows of years t ≥ 1 = budget.caps[t] when given, else payroll(0)·(1 + growth)^t; on a unit's
+    rows of years t ≥ 1 the units table's budget_cap where given, else payroll(u,0)·(1 + budget.unit_growth)^t when
+    unit_growth is set; blank elsewhere. Recomputed total ≤ cap on every capped row, unless targets_met is false
+    and goal_deviations.budget reports that year and unit's total, cap and overrun = total − cap."""
+    b, tol, keys = p.budget, p.tol, ["year", "unit_id"]
+    caps = p.caps.merge(b[[*keys, "cap"]].drop_duplicates(keys), on=keys, how="left", suffixes=("", "_reported"))
+    expected = b[[*keys]].merge(p.caps, on=keys, how="left")["cap"].notna().to_numpy()
+    totals = p.costs[[*keys, "total"]].merge(p.caps, on=keys)
     totals["overrun"] = totals["total"] - totals["cap"]
     totals["missed"] = exceeds(totals["total"], totals["cap"], tol)
     return [
-        *_compare_columns("budget", "budget.csv", caps, ["cap"], lambda r: f"ALL year {fmt(r['year'])}", tol, CENT),
-        *finding_for("budget", "budget.csv cap filled outside the ALL rows of years ≥ 1", b[b["cap"].notna() & ~on_all],
-                  lambda r: f"{_budget_row(r)}: {fmt(r['cap'])}"),
-        *_goal_findings(p, "budget", totals, ["year"], ["total", "cap", "overrun"], CENT,
+        *_compare_columns("budget", "budget.csv", caps, ["cap"], _budget_row, tol, CENT),
+        *finding_for("budget", "budget.csv cap filled on rows without a cap (only ALL and capped units, years ≥ 1)",
+                     b[b["cap"].notna() & ~expected], lambda r: f"{_budget_row(r)}: {fmt(r['cap'])}"),
+        *_goal_findings(p, "budget", totals, keys, ["total", "cap", "overrun"], CENT,
                         "total exceeds the budget cap",
-                        lambda r: f"year {fmt(r['year'])}: total {fmt(r['total'])} exceeds cap {fmt(r['cap'])} "
+                        lambda r: f"{_budget_row(r)}: total {fmt(r['total'])} exceeds cap {fmt(r['cap'])} "
                                   f"by {fmt(r['overrun'])}"),
+    ]
+
+
+def check_pay(p: PlanData) -> list[Finding]:
+    """Real payroll, reconciled with the people (the pay rule of :class:`models.pay.PayStructure`): old_salary =
+    the roster's salary (pay(from-state, 0) where blank), to the cent; new_salary = pay(to-state, 1) + old_salary −
+    pay(from-state, 0) (hire: pay(to-state, 1); redundancy: blank), the table at each year's unit pay coefficient;
+    payroll(ALL, 0) = Σ roster salary, to the cent; payroll(u, 1) = Σ new_salary of the year-1 actions landing in u
+    − Σ_{σ ∈ u} year-1 attrition(σ) × (pay(σ, 1) + the roster's mean premium in σ, 0 where σ had nobody)."""
+    a, tol = p.actions, p.tol
+    people = a[~a["action"].eq("hire")]
+    salary = people["employee_id"].map(dict(zip(p.roster["employee_id"], p.roster_salary)))
+    from_pay, to_pay = p.pay_of(a, "from_", 0), p.pay_of(a, "to_", 1)
+    rule = np.where(a["action"].eq("hire"), to_pay, to_pay + a["old_salary"] - from_pay)
+    wrong_old = people.assign(expected=salary)[differs(people["old_salary"], salary, 0.0, CENT)]
+    wrong_new = a.assign(expected=rule)[differs(a["new_salary"], pd.Series(rule, index=a.index), tol, CENT)]
+    start = float(p.roster_salary.sum())
+    reported_start = p.budget.loc[p.budget["unit_id"].eq(ALL) & p.budget["year"].eq(0), "payroll"].sum()
+    landed = a[a["to_unit"].notna()].groupby("to_unit")["new_salary"].sum()
+    left = p.flows[p.flows["kind"].eq("attrition") & p.flows["year"].eq(1)]
+    left = left[[*FROM, "count"]].set_axis([*STATE, "count"], axis=1).merge(p.state_premium, how="left")
+    valued = left["count"] * (p.pay_of(left, year=1) + left["premium"].fillna(0.0))
+    year1 = p.budget[p.budget["year"].eq(1) & p.budget["unit_id"].ne(ALL)][["unit_id", "payroll"]]
+    year1 = year1.assign(expected=year1["unit_id"].map(landed).fillna(0.0)
+                         - year1["unit_id"].map(valued.groupby(left["unit"]).sum()).fillna(0.0))
+    salary_of = lambda column: lambda r: f"{r['employee_id']}: {fmt(r[column])}, the pay rule gives {fmt(r['expected'])}"  # noqa: E731
+    return [
+        *finding_for("pay", "old_salary differs from the roster's salary", wrong_old, salary_of("old_salary")),
+        *finding_for("pay", "new_salary differs from the pay rule (pay(to, 1) + old_salary − pay(from, 0))", wrong_new,
+                     salary_of("new_salary")),
+        *([Finding("pay", f"budget.csv payroll of ALL year 0 is {fmt(reported_start)}, the roster's Σ salary is "
+                          f"{fmt(start)}")] if differs(pd.Series([reported_start]), pd.Series([start]), 0.0, CENT).any()
+          else []),
+        *finding_for("pay", "year-1 payroll does not reconcile with Σ new_salary of actions.csv less expected attrition",
+                     year1[differs(year1["payroll"], year1["expected"], tol, CENT)],
+                     lambda r: f"{r['unit_id']}: budget.csv {fmt(r['payroll'])}, from the actions {fmt(r['expected'])}"),
     ]
 
 
@@ -440,9 +478,8 @@ def check_mix(p: PlanData) -> list[Finding]:
 
 def check_actions_vs_flows(p: PlanData) -> list[Finding]:
     """Year-1 actions other than stay, counted by (action, from-state, to-state), equal the year-1 flows.csv
-    counts by (kind, from-state, to-state) for every kind but attrition; stay rows keep their state;
-    old_salary = pay(from-state, year 0) and new_salary = pay(to-state, year 1) (blank for hires and
-    redundancies)."""
+    counts by (kind, from-state, to-state) for every kind but attrition; stay rows keep their state (salaries:
+    :func:`check_pay`)."""
     a, tol = p.actions, p.tol
     stay = a["action"].eq("stay")
     keys = ["action", *FROM, *TO]
@@ -460,13 +497,55 @@ def check_actions_vs_flows(p: PlanData) -> list[Finding]:
                   counts[differs(counts["actions"], counts["count"], tol)],
                   lambda r: f"{move(r)}: {fmt(r['actions'])} action(s), {fmt(r['count'])} in flows.csv"),
     ]
-    for column, side, year in (("old_salary", "from", 0), ("new_salary", "to", 1)):
-        pay = p.pay_of(a, f"{side}_", year)
-        wrong = a.assign(pay=pay)[differs(a[column], pay, tol, CENT)]
-        findings += finding_for(
-            "actions_vs_flows", f"{column} differs from pay({side}-state)", wrong,
-            lambda r: f"{r['employee_id']}: {fmt(r[column])}, pay of {state_label(r, side + '_')} is {fmt(r['pay'])}",
-        )
+    return findings
+
+
+GROUP_NAME = "group total"
+"""budget.csv ``unit_name`` of the ALL rows."""
+
+
+def check_names(p: PlanData) -> list[Finding]:
+    """Names shown where people look are the input's: units.csv ``name``, budget.csv ``unit_name`` (ALL: "group
+    total") and actions.csv ``from_unit_name``/``to_unit_name`` are the units table's name of the unit id (blank
+    where the id is blank); actions.csv ``name`` is the roster's name (blank for hires)."""
+    given = p.units_in["name"] if "name" in p.units_in else p.units_in["unit_id"]
+    unit_name = {**dict(zip(p.units_in["unit_id"], given.fillna(""))), ALL: GROUP_NAME}
+    roster_name = dict(zip(p.roster["employee_id"], p.roster["name"].fillna(""))) if "name" in p.roster else {}
+    a = p.actions
+    placed = [("units.csv", p.units, "unit_id", "name", unit_name), ("budget.csv", p.budget, "unit_id", "unit_name", unit_name),
+              ("actions.csv", a, "from_unit", "from_unit_name", unit_name), ("actions.csv", a, "to_unit", "to_unit_name", unit_name),
+              ("actions.csv", a[~a["action"].eq("hire")], "employee_id", "name", roster_name)]
+    findings = []
+    for table, frame, key, column, names in placed:
+        expected = frame[key].map(names).astype("str").fillna("")
+        wrong = frame.assign(expected=expected)[frame[column].fillna("").ne(expected)]
+        findings += finding_for("names", f"{table} {column} differs from the input's name of {key}", wrong,
+                                lambda r: f"{r[key]}: {r[column]!r}, expected {r['expected']!r}")
+    return findings
+
+
+def check_workload(p: PlanData) -> list[Finding]:
+    """Every unit in every year t ≥ 1: headcount ≥ max(min_headcount, workload.headcount × its year-0 headcount),
+    headcount ≤ max_headcount, operations headcount ≥ max(min_operations, workload.operations × its year-0
+    operations headcount) (units table; blank: none), within tol·max(1, floor)."""
+    stock, units, workload = p.stock, p.units_in.set_index("unit_id"), p.scenario.workload
+    heads = stock.groupby(["year", "unit"])["headcount"].sum().unstack("unit", fill_value=0.0)
+    ops = stock[stock["sequence"].eq("operations")].groupby(["year", "unit"])["headcount"].sum()
+    ops = ops.unstack("unit", fill_value=0.0).reindex(index=heads.index, columns=heads.columns, fill_value=0.0)
+    column = lambda name: units[name].astype(float) if name in units else pd.Series(np.nan, index=units.index)  # noqa: E731
+    rules = (("headcount below the unit's floor", heads, np.fmax(column("min_headcount"), workload.headcount * heads.iloc[0]), 1),
+             ("headcount above the unit's max_headcount", heads, column("max_headcount"), -1),
+             ("operations headcount below the unit's workload floor", ops,
+              np.fmax(column("min_operations"), workload.operations * ops.iloc[0]), 1))
+    findings = []
+    for headline, actual, bound, sign in rules:
+        rows = []
+        for unit, limit in bound.dropna().items():
+            for year, value in actual.get(unit, pd.Series(0.0, index=actual.index)).items():
+                if year >= 1 and sign * (limit - value) > p.tol * max(1.0, abs(limit)):
+                    rows.append({"unit": unit, "year": year, "value": value, "limit": limit})
+        findings += finding_for("workload", headline, pd.DataFrame(rows, columns=["unit", "year", "value", "limit"]),
+                                lambda r: f"{r['unit']} year {fmt(r['year'])}: {fmt(r['value'])} against {fmt(r['limit'])}")
     return findings
 
 
@@ -528,6 +607,9 @@ CHECKS: dict[str, Callable[[PlanData], list[Finding]]] = {
     "tier_caps": check_tier_caps,
     "payroll": check_payroll,
     "budget": check_budget,
+    "pay": check_pay,
+    "names": check_names,
+    "workload": check_workload,
     "rate_caps": check_rate_caps,
     **REQUIREMENT_CHECKS,
     "mix": check_mix,

@@ -540,6 +540,12 @@ def _mix_sentences(misses: list[dict[str, Any]]) -> list[str]:
     return sentences
 
 
+def _of_unit(miss: dict[str, Any]) -> str:
+    """`` of unit U`` for a unit's own cap; nothing for the group's (``unit_id`` ALL or absent)."""
+    unit = miss.get("unit_id", "ALL")
+    return "" if unit == "ALL" else f" of unit {unit}"
+
+
 def _missed_sentences(missed: dict[str, list[dict[str, Any]]]) -> list[str]:
     """The hard rules that give way (infeasible model), the mix misses by year, the budget overruns by year."""
     softened = [
@@ -547,7 +553,7 @@ def _missed_sentences(missed: dict[str, list[dict[str, Any]]]) -> list[str]:
         for s in missed["softened"]
     ]
     budget = [
-        f"In year {b['year']} the budget is {_amount(b['overrun'] / 1e6, 1, 'M CNY')} over the cap "
+        f"In year {b['year']} the budget{_of_unit(b)} is {_amount(b['overrun'] / 1e6, 1, 'M CNY')} over the cap "
         f"({_rounded(b['percent_of_cap'], 1):.1f}% of it)."
         for b in missed["budget"]
     ]

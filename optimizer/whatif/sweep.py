@@ -8,7 +8,8 @@ a solver error, a crash, a lost worker after its one retry) becomes a row with i
 sweep. Results: ``OUT/runs/<point>-<slug>/`` (each plan folder, written by the worker when it shares the
 client's disk, else sent back and written by the client) and one tidy table ``OUT/sweep.csv`` /
 ``OUT/sweep.parquet``, one row per point in grid order (the last grid varies fastest); its columns are listed in
-docs/whatif.md.
+docs/whatif.md. ``OUT/sweep.html`` shows the points as a chart (cost, mix miss, budget use and technical share
+against the first grid) and a table, offline.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import yaml
+from plotly.subplots import make_subplots
 
 from models.io import InputError
 from models.scenario import Scenario, ScenarioError
@@ -276,6 +280,60 @@ def sweep_table(rows: list[dict[str, Any]], grids: list[Grid]) -> pd.DataFrame:
     return frame[head + results]
 
 
+PANELS = {"objective.cost": ("cost over the horizon (CNY m)", 1e-6), "objective.mix": ("mix miss (heads)", 1.0),
+          "budget_use": ("highest budget use (% of cap)", 100.0), "technical": ("technical share, last year (%)", 100.0)}
+"""The sweep chart's panels: column (or derived column) → (title, factor)."""
+
+
+def _panel_values(table: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`PANELS` columns of ``table``: budget_use = the highest ``budget_use.y*`` of a point, technical =
+    its ``share.technical.y<last>`` (missing where a point has no plan)."""
+    use = [c for c in table.columns if c.startswith("budget_use.")]
+    technical = sorted((c for c in table.columns if c.startswith("share.technical.")), key=_column_key)
+    return pd.DataFrame({
+        "objective.cost": table.get("objective.cost"), "objective.mix": table.get("objective.mix"),
+        "budget_use": table[use].max(axis=1) if use else None,
+        "technical": table[technical[-1]] if technical else None,
+    }, index=table.index).apply(pd.to_numeric, errors="coerce")
+
+
+def sweep_figure(table: pd.DataFrame, grids: list[Grid]) -> go.Figure:
+    """Four panels (:data:`PANELS`) against the first grid's values, one line per combination of the other grids'
+    values; points without a plan are gaps."""
+    x_key, others = grids[0].key, [grid.key for grid in grids[1:]]
+    values = _panel_values(table)
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[title for title, _ in PANELS.values()],
+                        horizontal_spacing=0.1, vertical_spacing=0.16)
+    groups = table.groupby(others, sort=False, dropna=False) if others else [((), table)]
+    colours = ["#2b83ba", "#d7191c", "#1a9641", "#7b3294", "#fdae61", "#636363"]
+    for number, (labels, rows) in enumerate(groups):
+        labels = labels if isinstance(labels, tuple) else (labels,)
+        name = ", ".join(f"{key}={value}" for key, value in zip(others, labels)) or "points"
+        for panel, (column, (_, factor)) in enumerate(PANELS.items()):
+            fig.add_scatter(x=rows[x_key], y=values.loc[rows.index, column] * factor, mode="lines+markers", name=name,
+                            legendgroup=name, showlegend=panel == 0, line={"color": colours[number % len(colours)]},
+                            row=panel // 2 + 1, col=panel % 2 + 1)
+    fig.update_xaxes(title_text=x_key)
+    fig.update_layout(template="plotly_white", height=640, legend={"orientation": "h", "y": -0.12},
+                      title=f"Sweep over {', '.join(grid.key for grid in grids)}")
+    return fig
+
+
+def sweep_page(table: pd.DataFrame, grids: list[Grid], scenario: str) -> str:
+    """``sweep.html``: the chart (:func:`sweep_figure`, plotly.js inline, opens offline) and the table's main
+    columns, every text escaped."""
+    shown = [c for c in table.columns if not c.startswith(("share.", "stage.", "count."))]
+    chart = sweep_figure(table, grids).to_html(full_html=False, include_plotlyjs=True, div_id="chart-sweep")
+    rows = table[shown].to_html(index=False, escape=True, na_rep="—", float_format=lambda v: f"{v:,.4g}",
+                                table_id="sweep-table")
+    title = escape(f"Sweep of {scenario}: {len(table)} points")
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' + title + "</title><style>"
+            "body{font-family:system-ui,sans-serif;margin:1rem 2rem} table{border-collapse:collapse}"
+            "td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:right}</style></head><body><h1>" + title
+            + "</h1><p>Every point is a plan folder under runs/; sweep.csv holds every column.</p>" + chart + rows
+            + "</body></html>\n")
+
+
 SweepProgress = Callable[[int, int, int, dict[str, Any]], None]
 """Called with (done, total, failed so far, the finished point's row)."""
 SweepRetry = Callable[[dict[str, Any], str], None]
@@ -341,6 +399,7 @@ def run_sweep(
             table = sweep_table(rows, grids)
             write_csv(table, folder / "sweep.csv")
             table.to_parquet(folder / "sweep.parquet", index=False)
+            (folder / "sweep.html").write_text(sweep_page(table, grids, scenario.name), encoding="utf-8")
             on_written(folder, table)
     return table
 
