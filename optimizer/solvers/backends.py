@@ -428,6 +428,10 @@ class HighsLpSession:
         highs.run()
         model_status = highs.getModelStatus().name
         self.optimal = model_status == "kOptimal"
+        if hot and model_status in ("kInfeasible", "kUnbounded", "kUnboundedOrInfeasible", "kSolveError", "kUnknown"):
+            # the last optimum holds every row, so "infeasible" from its basis is numerical trouble (seen once on
+            # the 20k demo's merit LP at load 12): solve cold in the time left, as without a session
+            return solve(self.model, objective, replace(options, time_limit=_seconds_left(options, began)))
         if model_status in ("kUnbounded", "kUnboundedOrInfeasible"):
             return solve(self.model, objective, replace(options, time_limit=_seconds_left(options, began)))
         status = _HIGHS_STATUS.get(model_status)
