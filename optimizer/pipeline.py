@@ -280,7 +280,10 @@ def _merit(
     merit names, unless the solved later years still fit the merit split (:func:`optimizer.plan.merit.with_year1`:
     then they are kept, with every goal as solved). ``reused``: the reference whose solution this is (taken
     without a solve, :mod:`optimizer.solvers.reuse`); its own merit plan is taken too when it has the same year
-    1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). The solved model without merit is a relaxation of the model with it, so the goals can only
+    1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). On
+    HiGHS each stage of the re-solve starts from the last one's basis
+    (:class:`optimizer.solvers.backends.HighsLpSession`). The solved model without merit is a relaxation of the
+    model with it, so the goals can only
     get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
     Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
     false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years.

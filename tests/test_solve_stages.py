@@ -9,7 +9,7 @@ import pytest
 
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
-from optimizer.solvers.backends import SolveOptions, objective_scale, solve
+from optimizer.solvers.backends import HighsLpSession, SolveOptions, objective_scale, solve
 from optimizer.model.build import build_model
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.model.kinds import graded_model_data
@@ -91,3 +91,34 @@ def test_highs_with_interior_point_lps_reaches_the_same_optimum():
     ipm = solve(model, {a: 4.0, b: 7.0}, replace(options, lp_method="ipm"), sense="max")
     # 3a + 5b ≤ 22.5: (5, 1) → 27, (0, 4) → 28, (4, 2) → 30 (22 ≤ 22.5), (2, 3) → 29: the optimum is 30
     assert simplex.objective == ipm.objective == 30.0
+
+
+def test_an_lp_session_solves_each_stage_from_the_last_basis_as_a_cold_solve_would():
+    # min 2x + 2y + 3z s.t. x + y + z ≥ 10: cost 20 on the face x + y = 10, z = 0. With cost ≤ 20 fixed,
+    # min y gives (10, 0, 0); with that row removed and y ≥ 4 added, min y is 4 (at cost 20 or more).
+    model = LinearModel()
+    x, y, z = (model.add_var(name) for name in "xyz")
+    model.add_row("demand", {x: 1.0, y: 1.0, z: 1.0}, lo=10.0)
+    cost, moves = {x: 2.0, y: 2.0, z: 3.0}, {y: 1.0}
+    options = SolveOptions(backend="highs", time_limit=10, gap=0.0)
+    session = HighsLpSession(model)
+
+    def both(goal: dict[int, float]) -> tuple:
+        hot, cold = session.solve(goal, options), solve(model, goal, options)
+        assert hot.status == cold.status == "optimal" and hot.objective == pytest.approx(cold.objective)
+        return hot.objective, tuple(round(v, 9) for v in hot.values)
+
+    assert both(cost)[0] == pytest.approx(20.0)
+    model.add_row("stage_fix[cost]", cost, hi=20.0)
+    assert both(moves) == (0.0, (10.0, 0.0, 0.0))
+    model.rows.pop()
+    model.add_row("floor", {y: 1.0}, lo=4.0)
+    assert both(moves)[0] == pytest.approx(4.0)
+    assert session.highs.getNumRow() == 2  # the fixing row was taken out, the floor put in
+
+
+def test_an_lp_session_holds_no_integer_column():
+    model = LinearModel()
+    model.add_var("a", 0, 1, integer=True)
+    with pytest.raises(ValueError, match="linear programs only"):
+        HighsLpSession(model)

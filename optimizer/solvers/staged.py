@@ -40,7 +40,7 @@ from functools import partial
 import numpy as np
 
 from models.scenario import Scenario
-from optimizer.solvers.backends import SolveOptions, SolveResult, solve
+from optimizer.solvers.backends import HighsLpSession, SolveOptions, SolveResult, solve
 from optimizer.solvers.base import StoppedBy
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
@@ -204,9 +204,20 @@ def solve_model(
     values: np.ndarray | None = None
     status = "optimal"
     order = list(objective.order)
+    session = HighsLpSession(model) if options.backend == "highs" and not any(model.integer) else None
 
     def run(term: str, seconds: float, construct: bool = True) -> SolveResult:
-        """Solve ``term``'s stage from the previous stage's plan, else (``construct``) from :func:`idle_start`."""
+        """Solve ``term``'s stage from the previous stage's plan, else (``construct``) from :func:`idle_start`;
+        a linear program on HiGHS from the previous stage's basis (:class:`HighsLpSession`)."""
+        if session is not None:
+            options = stage_options(term, goals[term], seconds)
+            result = session.solve(goals[term], options)
+            start = idle_start(model, goals[term], options) if result.values is None and values is None and construct \
+                else None  # the plan a cold stage would have started from (and kept): only when the LP found none
+            if start is None:
+                return result
+            return replace(result, status="feasible", values=start, objective=model.evaluate(goals[term], start),
+                           gap=None, message=f"{result.message}; the constructive start kept")
         return _solve_stage(model, goals[term], stage_options(term, goals[term], seconds), values, construct)
 
     position = 0
