@@ -94,6 +94,29 @@ def test_approval_from_the_command_line_and_a_tampered_plan_caught_by_verify(pro
     assert wfplan("runs", "diff", older, newer).exit_code == 2
 
 
+def test_simulating_a_recorded_run_through_latest_takes_the_new_files_into_its_record(project):
+    """``wfplan simulate runs/tiny/latest`` simulates the run the link names; the run store takes the simulation
+    and the rewritten reports into the run's record with an audit row, so the run still verifies and can be
+    submitted; a run whose files changed before is refused and left as it was."""
+    assert solve().exit_code == 0
+    (run_id,) = run_ids(project)
+    simulated = wfplan("simulate", "runs/tiny/latest", "--reps", "50", "--workers", "1", "--quiet")
+    assert simulated.exit_code == 0, simulated.output
+    folder = project / "runs" / "tiny" / run_id
+    assert (folder / "simulation.json").exists() and (project / "runs" / "tiny" / "latest").is_symlink()
+    record = json.loads(wfplan("runs", "show", run_id, "--json").stdout)
+    assert [(a["action"], a["from_status"], a["to_status"], a["comment"]) for a in record["audit"]][1:] == [
+        ("simulate", "draft", "draft", "50 repetitions, seed 0")]
+    assert wfplan("verify", folder, "data").exit_code == 0
+    assert wfplan("runs", "submit", run_id, "--by", "planner").exit_code == 0
+    summary = folder / "summary.json"
+    summary.write_text(summary.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    before = (folder / "simulation.json").read_bytes()
+    refused = wfplan("simulate", folder, "--reps", "60", "--workers", "1", "--quiet")
+    assert refused.exit_code == 2 and "summary.json: changed" in refused.stderr
+    assert (folder / "simulation.json").read_bytes() == before
+
+
 def test_runs_diff_and_export_by_id(project):
     assert solve().exit_code == 0 and solve("--set", "budget.growth=0.5").exit_code == 0
     newer, older = run_ids(project)

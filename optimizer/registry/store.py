@@ -479,6 +479,28 @@ class RunStore:
 
     # --- using a run's folder -----------------------------------------------------------------------------
 
+    def record_added_files(self, run_id: str, paths: tuple[str, ...], actor: str, action: str, note: str) -> RunInfo:
+        """Take the files ``paths`` of the run's folder, which a wfplan command (``action``, e.g. ``simulate``)
+        added or wrote again, into the run's record, with an audit row (the status stays): the record describes
+        the folder again, and the trail says who added what. The plan's own files are not among ``paths``;
+        what else changed since the record still shows as changed (:meth:`checked` refuses the run)."""
+        with self._session() as session:
+            row = self._row(session, run_id)
+            now = file_hashes(Path(row.folder))
+            recorded = {f.path: f for f in row.files}
+            for path in paths:
+                found = now.get(path)
+                if found is None:
+                    continue
+                if path in recorded:
+                    recorded[path].sha256, recorded[path].size = found.sha256, found.size
+                else:
+                    session.add(RunFileRow(run_id=row.id, path=path, sha256=found.sha256, size=found.size))
+            session.add(AuditRow(run_id=row.id, at=datetime.now(UTC), actor=actor.strip(), action=action,
+                                 from_status=row.status, to_status=row.status, comment=note))
+            run_id = row.id
+        return self.run(run_id)
+
     def plan_folder(self, run_id: str) -> Path:
         """The folder of a run with a plan (checked: :meth:`checked`); StoreError when it has none."""
         info = self.checked(run_id)
