@@ -111,7 +111,9 @@ def filter_actions(actions: pd.DataFrame, units: list[str] | None = None, kinds:
 
 def with_names(actions: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
     """The action list with the employees' ``name`` (from the input tables) after ``employee_id``; hires have
-    none."""
+    none. A plan's ``actions.csv`` has the names already (a plan written before it had them gets them here)."""
+    if "name" in actions.columns:
+        return actions
     names = employees.set_index("employee_id")["name"] if "name" in employees.columns else pd.Series(dtype=str)
     frame = actions.copy()
     frame.insert(1, "name", frame["employee_id"].map(names).fillna(""))
