@@ -16,8 +16,10 @@ at the end of year 1; mix slacks, the budget overrun and requirement slacks ≥ 
 cohort model's names (``mix``, ``budget_overrun``, ``cost``, ``disruption``, ``redundancy``), so
 :func:`optimizer.solvers.staged.solve_model` runs the same lexicographic stages. Scenarios the cohort model solves
 without people (an own ladder of ``categories``, the LP of ``solver.integer_year1: false``) are refused, and
-so are downgrades (``mobility.downgrade.enabled``), flow caps (``requirements.caps``) and first-year wastage
-of recruits (``attrition.first_year``): this baseline does not model them (:func:`unsupported_keys`).
+so are downgrades (``mobility.downgrade.enabled``), flow caps (``requirements.caps``), first-year wastage
+of recruits (``attrition.first_year``), workload floors (``workload``), unit budgets (``budget.unit_growth``) and
+salaries off the pay table (a roster ``salary`` whose premium travels with the person): this baseline does not
+model them (:func:`unsupported_keys`); it checks the cohort model's flows, eligibility and merit on the table pay.
 
 Built vectorised: employees meet their cohort's actions in one merge and rows are summed per group; the
 only loops over employees create the y variables and the one-action rows (one ``LinearModel`` call each).
@@ -407,6 +409,9 @@ def unsupported_keys(scenario: Scenario) -> list[str]:
         "mobility.downgrade.enabled": scenario.mobility.downgrade.enabled,
         "requirements.caps": bool(scenario.requirements.caps),
         "attrition.first_year": bool(scenario.attrition.first_year),
+        "workload.headcount": scenario.workload.headcount > 0,
+        "workload.operations": scenario.workload.operations > 0,
+        "budget.unit_growth": scenario.budget.unit_growth is not None,
     }
     return [key for key, on in used.items() if on]
 
@@ -428,6 +433,9 @@ def build_per_employee_model(data: ModelData, roster: pd.DataFrame) -> tuple[Lin
     if unsupported_keys(data.scenario):
         raise ValueError(f"the per-employee model does not model {', '.join(unsupported_keys(data.scenario))}: "
                          "solve with the cohort model")
+    if data.premium:
+        raise ValueError("the roster's salaries differ from the pay table (premiums, models.pay.PayStructure): "
+                         "the per-employee model prices the table only; compare on a roster without salary")
     if cohort_counts(roster) != data.initial:
         raise ValueError("the roster's cohorts do not match data.initial: pass the roster the ModelData came from")
     model = LinearModel(name=f"{data.scenario.name}_per_employee")

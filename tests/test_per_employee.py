@@ -376,3 +376,22 @@ def test_a_roster_that_is_not_the_models_is_refused(tmp_path: Path) -> None:
     data, _, roster = graded_model_data(load_inputs(folder), scenario)
     with pytest.raises(ValueError, match="do not match"):
         build_per_employee_model(data, roster.iloc[1:])
+
+
+def test_salaries_off_the_table_and_workload_floors_are_refused(tmp_path: Path) -> None:
+    """The oracle prices the pay table only and has no workload rows: a premium over the table (one person paid
+    1,000 more) or a workload floor is refused, never silently left out of the comparison."""
+    roster = random_roster(0, 10, ["U1"])
+    roster[0] = {**roster[0], "salary": 1_000.0 + pay_table().set_index(["sequence", "tier", "grade"]).loc[
+        (roster[0]["sequence"], roster[0]["tier"], roster[0]["grade"]), "base_salary"]}
+    folder = write_group(tmp_path, roster, [unit("U1")], pay_table())
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "one_year", [])
+    data, _, employees = graded_model_data(load_inputs(folder), scenario)
+    assert sum(data.premium.values()) == pytest.approx(1_000.0)
+    with pytest.raises(ValueError, match="premiums"):
+        build_per_employee_model(data, employees)
+    floors = build_scenario(json.loads(json.dumps(QUIET)), "floors", ["workload.headcount=0.9"])
+    data, _, employees = graded_model_data(load_inputs(write_group(tmp_path / "plain", random_roster(0, 10, ["U1"]),
+                                                                   [unit("U1")], pay_table())), floors)
+    with pytest.raises(ValueError, match="workload.headcount"):
+        build_per_employee_model(data, employees)
