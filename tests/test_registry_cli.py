@@ -117,6 +117,20 @@ def test_simulating_a_recorded_run_through_latest_takes_the_new_files_into_its_r
     assert (folder / "simulation.json").read_bytes() == before
 
 
+def test_verify_reads_the_input_tables_the_plan_was_solved_from(project):
+    """Without DATA_DIR, ``wfplan verify`` takes the tables the summary names (and says so); a plan whose tables
+    moved away is a usage error (exit 2) that asks for them."""
+    assert solve().exit_code == 0
+    (run_id,) = run_ids(project)
+    checked = wfplan("verify", f"runs/tiny/{run_id}")
+    assert checked.exit_code == 0, checked.output
+    assert f"the input tables runs/tiny/{run_id} was solved from: data" in checked.stderr
+    assert "passes all" in checked.stdout
+    (project / "data").rename(project / "moved")
+    gone = wfplan("verify", f"runs/tiny/{run_id}")
+    assert gone.exit_code == 2 and "was solved from data, which is not there any more" in gone.stderr
+
+
 def test_runs_diff_and_export_by_id(project):
     assert solve().exit_code == 0 and solve("--set", "budget.growth=0.5").exit_code == 0
     newer, older = run_ids(project)

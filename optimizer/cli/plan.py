@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -187,16 +188,30 @@ def generate(employees: int, units: int, seed: int, out_dir: Path, fmt: str) -> 
 @db_option
 def verify(plan_dir: Path, data_dir: Path | None, db: str | None) -> None:
     """Re-check a plan from its output files alone (exit 1 when it fails). A plan solved from input tables
-    also needs them (DATA_DIR); a plan of a scenario with its own ladder needs nothing else. A plan recorded
-    in the run store is also checked file by file against the sha256 it was recorded with."""
+    also needs them (DATA_DIR, default the folder its summary.json names); a plan of a scenario with its own
+    ladder needs nothing else. A plan recorded in the run store is also checked file by file against the
+    sha256 it was recorded with."""
     if is_ladder_plan(plan_dir):
         if data_dir is not None:
             click.echo(f"{plan_dir} is an own-ladder plan: DATA_DIR is not read", err=True)
         checked = verify_ladder_command(plan_dir)
-    elif data_dir is None:
-        raise click.UsageError(f"{plan_dir} is not an own-ladder plan: pass the input tables as DATA_DIR")
     else:
-        checked = verify_command(plan_dir, data_dir)
+        checked = verify_command(plan_dir, data_dir or _solved_from(plan_dir))
     sys.stdout.flush()
     sys.exit(max(checked, record_check(plan_dir, db)))
 
+
+
+def _solved_from(plan_dir: Path) -> Path:
+    """The input tables folder ``plan_dir``'s summary.json records (``inputs.path``), announced on stderr; a
+    UsageError (exit 2) when it records none or the folder is gone. The verifier checks the tables' sha256."""
+    try:
+        recorded = Path(json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))["inputs"]["path"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise click.UsageError(f"{plan_dir} records no input tables in its summary.json: pass the input tables as "
+                               "DATA_DIR") from None
+    if not recorded.is_dir():
+        raise click.UsageError(f"{plan_dir} was solved from {recorded}, which is not there any more: pass the input "
+                               "tables as DATA_DIR")
+    click.echo(f"… the input tables {plan_dir} was solved from: {recorded}", err=True)
+    return recorded
