@@ -4,7 +4,9 @@ Measures, on generated groups (cached under ``--cache``), in one process per mea
 
 1. **Stable re-plans** (the 20k demo group: 20 units, the demo's seed): the baseline plan, then
    - a non-binding what-if (``budget.growth`` 0.05 → 0.07) with the baseline as reference;
-   - a binding one (``promotion.tier_rate`` 0.10 → 0.06) with the reference and without it;
+   - a tightening the plan keeps (``promotion.tier_rate`` 0.10 → 0.06: the plan is reused without a solve);
+   - a binding one (``mobility.operations_to_technical`` 0.10 → 0.08: the plan breaks a year-2 cap) with the
+     reference and without it;
    and for each the people whose year-1 action differs from the baseline (``wfplan compare``), and the
    what-if's wall time end to end (tables cached, as in a sweep worker).
 2. **Unreachable target** (45k group, 30 units, seed 1; mix due in year 1 at ±0.1 points with operations →
@@ -64,9 +66,10 @@ def stable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str, str]
         return time.perf_counter() - began, scratch / name, result.summary
 
     def split(summary: dict) -> str:
-        """The solve's and the merit re-solve's seconds (where the time goes)."""
+        """The solve's and the merit re-solve's seconds (where the time goes), and the stages' seconds."""
         timings = summary["timings"]
-        return f"{timings.get('solve', 0.0):.1f} / {timings.get('merit re-solve', 0.0):.1f}"
+        stages = ", ".join(f"{s['term']} {s['seconds']:.1f}" for s in summary["solver"]["stages"])
+        return f"{timings.get('solve', 0.0):.1f} / {timings.get('merit re-solve', 0.0):.1f} ({stages})"
 
     base_seconds, base_dir, base_summary = plan("base")
     base_reference = load_reference(base_dir)
@@ -74,8 +77,12 @@ def stable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str, str]
             ("baseline plan: solve s / merit re-solve s", split(base_summary))]
     for label, overrides, with_reference in (
         ("non-binding what-if budget.growth=0.07, with the reference", ["budget.growth=0.07"], True),
-        ("binding what-if promotion.tier_rate=0.06, with the reference", ["promotion.tier_rate=0.06"], True),
-        ("binding what-if promotion.tier_rate=0.06, without it", ["promotion.tier_rate=0.06"], False),
+        ("tightening the plan keeps, promotion.tier_rate=0.06, with the reference", ["promotion.tier_rate=0.06"],
+         True),
+        ("binding what-if mobility.operations_to_technical=0.08, with the reference",
+         ["mobility.operations_to_technical=0.08"], True),
+        ("binding what-if mobility.operations_to_technical=0.08, without it",
+         ["mobility.operations_to_technical=0.08"], False),
     ):
         seconds, folder, summary = plan(label.split(",")[0].replace(" ", "_").replace("=", "-") +
                                         ("_ref" if with_reference else "_free"), *overrides,

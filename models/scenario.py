@@ -415,6 +415,12 @@ class Objective(Strict):
         default={"disruption": 0.01},
         description="relative MIP gap per stage (stages not listed use solver.gap): the last tie-break need not be proven",
     )
+    stability_gap: float = Field(
+        default=0.001, ge=0, le=0.1,
+        description="with a reference plan (--reference, sweeps): a goal's stage keeps a start that keeps the "
+                    "reference's year-1 actions when it is within this relative gap of the stage's bound (or the "
+                    "stage's own gap, if larger); 0: only what the stage's gap allows",
+    )
 
     @field_validator("order")
     @classmethod

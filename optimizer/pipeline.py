@@ -62,6 +62,7 @@ from optimizer.solvers.reuse import (
 from optimizer.solvers.staged import Solution, StageResult, solve_model
 from optimizer.verify.graded import VerificationReport, verify_plan
 from optimizer.verify.ladder import verify_ladder_plan
+from optimizer.whatif.anchored import anchored_start
 from optimizer.whatif.diagnosis import diagnose_infeasible, diagnose_missed
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TARGET_MISSED, EXIT_NO_PLAN = 0, 2, 3, 4
@@ -245,14 +246,24 @@ def _solve(
     ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
     is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not. A reference
     that is not reused anchors the solve: its last stage, ``stability``, keeps the ``year1_flows`` as close to
-    the reference's as the goals allow (:func:`optimizer.solvers.reuse.reference_flows`). ``clock``: the run's
+    the reference's as the goals allow (:func:`optimizer.solvers.reuse.reference_flows`), and the goals start
+    from a plan keeping the reference's year 1 where one exists (:mod:`optimizer.whatif.anchored`);
+    ``summary["solver"]["reuse"]["start"]`` says which. ``clock``: the run's
     budget (:mod:`optimizer.solvers.clock`; default ``solver.time_limit`` for this solve alone)."""
+    clock = clock or Clock.starting(scenario.solver.time_limit)
     with timer.phase("solve"):
-        solution, why_not = None, ""
+        solution, why_not, anchor, start, started = None, "", None, None, ""
         if reference is not None:
             solution, why_not = reuse_solution(reference, model, scenario, data.mean_pay)
             outcome = "its plan holds, no solve" if solution else f"solving, since {why_not}"
             timer.progress(f"  reference {reference.label}: {outcome}")
+        if reference is not None and solution is None:
+            anchor = reference_flows(reference, model, year1_flows or [])
+            start, started = anchored_start(reference, model, anchor, scenario, data.mean_pay, clock,
+                                            len(scenario.objective.order) + 1)
+            if started:
+                said = f"the goals start from a plan where {started}" if start is not None else started
+                timer.progress(f"  reference {reference.label}: {said}")
         if solution is None:
             solution = solve_model(
                 model,
@@ -260,12 +271,14 @@ def _solve(
                 data.mean_pay,
                 on_stage=lambda stage: timer.progress(describe_stage(stage)),
                 on_incumbent=IncumbentReporter(timer.progress),
-                anchor=None if reference is None else reference_flows(reference, model, year1_flows or []),
+                anchor=anchor,
                 clock=clock,
+                start=start,
             )
     summary["solver"] = _solver_summary(scenario, solution)
     if reference is not None:
-        summary["solver"]["reuse"] = {"reference": reference.label, "reused": not why_not, "reason": why_not}
+        summary["solver"]["reuse"] = {"reference": reference.label, "reused": not why_not, "reason": why_not,
+                                      "start": started}
     return solution
 
 
@@ -319,7 +332,7 @@ def _merit(
         with timer.phase("merit re-solve"):
             again = solve_model(fixed, scenario, data.mean_pay,
                                 on_stage=lambda stage: timer.progress(describe_stage(stage)), clock=clock)
-            if again.values is None and clock is not None:  # the later years need a plan all the same
+            if clock is not None and resolve_starved(again, solution):  # the later years need a plan all the same
                 timer.progress("  merit: no plan in the time left, solving again within solver.time_limit")
                 record["over_time"] = True
                 again = solve_model(fixed, scenario, data.mean_pay,
@@ -332,6 +345,18 @@ def _merit(
                   cost_of_merit={goal: again.terms[goal] - solution.terms[goal] for goal in goals})
     status = again.status if solution.status == "optimal" else solution.status  # proven only if both stages are
     return replace(again, status=status), rule, named
+
+
+def resolve_starved(again: Solution, solution: Solution) -> bool:
+    """Merit's re-solve (``again``) ended without a plan worth keeping: none at all, or one stopped by its
+    time limit that misses the targets by more than half a person beyond what the model's plan (``solution``)
+    missed. That plan is the re-solve's constructive start, not a solve's answer (20k demo, a what-if whose
+    stability stage overran: the re-solve had under 2 s, and its start missed the mix by 4,241 people where the
+    model met it), so the later years are solved again with a limit of their own."""
+    if again.values is None:
+        return True
+    stopped = any(stage.stopped_by == "time_limit" for stage in again.stages)
+    return stopped and again.terms.get("mix", 0.0) > solution.terms.get("mix", 0.0) + 0.5
 
 
 def _no_plan(summary: dict[str, Any], solution: Solution, timer: Timer, verify: Verifier) -> ComputedPlan:
@@ -460,7 +485,7 @@ def compute_plan(
     with timer.phase("plan", announce=False):
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
         solved = make_reference(model, built_rows, scenario, data.mean_pay, relaxed, label, year1_flows,
-                                solution.values, solution if summary["merit"]["resolved"] else None)
+                                solution if summary["merit"]["resolved"] else None)
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED

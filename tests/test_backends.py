@@ -459,3 +459,39 @@ def test_highs_stops_once_its_bound_answers_the_question_asked() -> None:
     result = solve(model, miss, replace(options("highs", time_limit=10.0), stop_above=0.5))
     assert result.stopped_by == "bound", result.message
     assert result.status in ("feasible", "no_solution") and result.bound > 0.5
+
+
+def _knapsack() -> tuple[LinearModel, dict[int, float]]:
+    """30 integer x_i ∈ [0, 10], Σ (1 + i mod 7)·x_i ≥ 37.5, cost Σ (1 + 0.3·(i mod 5))·x_i. Optimum 6: every unit
+    of x costs at least 1 and weighs at most 7, so 5 units weigh at most 35 < 37.5; 6 of x_20 (weight 7, cost
+    1.0) reach 42 at cost 6."""
+    model = LinearModel()
+    xs = [model.add_var(f"x{i}", 0, 10, integer=True) for i in range(30)]
+    model.add_row("r", {x: 1.0 + (i % 7) for i, x in enumerate(xs)}, lo=37.5)
+    return model, {x: 1.0 + (i % 5) * 0.3 for i, x in enumerate(xs)}
+
+
+def test_a_large_mip_runs_in_a_child_process_with_the_same_answer(monkeypatch):
+    # the child path (optimizer/solvers/highs_run.py) on a model made "large" by lowering the threshold:
+    # the same plan, bound and status as in process, and the incumbents reported on the way
+    from optimizer.solvers import highs_run
+
+    model, goal = _knapsack()
+    heard: list[float] = []
+    options = SolveOptions(backend="highs", time_limit=30, gap=0.0, on_incumbent=lambda o, g: heard.append(o))
+    here = solve(model, goal, options)
+    monkeypatch.setattr(highs_run, "CHILD_MIN_COLUMNS", 0)
+    child = solve(model, goal, options)
+    assert (child.status, child.objective, child.bound) == (here.status, here.objective, here.bound) == \
+        ("optimal", pytest.approx(6.0), pytest.approx(6.0))
+    assert child.values.tolist() == here.values.tolist() and heard[-1] == pytest.approx(6.0)
+
+
+def test_a_child_past_its_deadline_is_killed_and_says_so():
+    # a limit of 0: the deadline has passed before the child can answer, so the parent kills it
+    from optimizer.solvers.highs_run import HighsJob, lp_arrays, run_in_child
+
+    model, goal = _knapsack()
+    outcome = run_in_child(HighsJob(lp_arrays(model, goal), {"output_flag": False}, None, 0.0))
+    assert (outcome.status, outcome.values, outcome.stopped_by) == ("no_solution", None, "time_limit")
+    assert "killed" in outcome.message

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -111,3 +112,18 @@ def test_the_deal_meets_every_count_where_handing_out_action_by_action_would_not
                                    "performance", "years_in_grade"])
     dealt = merit_flows(roster, {step: 1, moves[zero]: 1}, [step, *moves.values()], {one: 1, zero: 1})
     assert dealt == {step: 1, moves[zero]: 1}
+
+
+def test_a_merit_resolve_left_at_its_start_by_the_time_limit_is_solved_again():
+    # the re-solve's plan counts only if it is a solve's answer: a stage stopped by the time limit whose plan
+    # misses the mix by more than half a person beyond the model's plan is its constructive start
+    from optimizer.pipeline import resolve_starved
+    from optimizer.solvers.staged import Solution, StageResult
+
+    model_plan = Solution("feasible", np.zeros(1), [], {"mix": 0.0})
+    stopped = [StageResult("mix", "feasible", 4241.0, None, None, 0.8, stopped_by="time_limit")]
+    proven = [StageResult("mix", "optimal", 0.4, 0.4, 0.0, 0.8)]
+    assert resolve_starved(Solution("feasible", np.zeros(1), stopped, {"mix": 4241.0}), model_plan)
+    assert not resolve_starved(Solution("feasible", np.zeros(1), stopped, {"mix": 0.4}), model_plan)
+    assert not resolve_starved(Solution("optimal", np.zeros(1), proven, {"mix": 3.0}), model_plan)  # merit's proven price
+    assert resolve_starved(Solution("no_solution", None, stopped, {}), model_plan)

@@ -152,3 +152,66 @@ def test_sweep_points_keep_the_base_plans_year1_actions(tmp_path):
         assert len(compare_runs([out / "base", out / run])["people"]) == 0
         summary = json.loads((out / run / "summary.json").read_text(encoding="utf-8"))
         assert summary["solver"]["reuse"]["reference"] == str(out / "base")  # where it is, not where it was staged
+
+
+def _dearer_b() -> LinearModel:
+    """Two integer flows a, b ∈ [0, 10] with a + b = 5, cost a + 1.0005·b: the optimum is a = 5 (cost 5); the
+    reference's a = 0, b = 5 costs 5.0025, 0.05% above it."""
+    model = LinearModel()
+    a, b = model.add_var("flow[a,y1]", 0, 10, integer=True), model.add_var("flow[b,y1]", 0, 10, integer=True)
+    model.add_row("r", {a: 1.0, b: 1.0}, lo=5.0, hi=5.0)
+    model.add_objective("cost", {a: 1.0, b: 1.0005})
+    return model
+
+
+@pytest.mark.parametrize(("stability_gap", "kept"), [(0.001, True), (0.0, False)])
+def test_a_start_keeping_the_reference_is_kept_within_the_stability_gap(stability_gap, kept):
+    # from a start at the anchor (a = 0, b = 5): within 0.1% of the optimum it stays, and nobody changes; with
+    # objective.stability_gap 0 the cost stage moves to a = 5 and 10 flow units change against the anchor
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", [f"objective.stability_gap={stability_gap}"])
+    solution = solve_model(_dearer_b(), scenario, 1.0, anchor={0: 0.0, 1: 5.0}, start=np.array([0.0, 5.0]))
+    stability = solution.stages[-1]
+    assert stability.term == "stability" and stability.status == "optimal"
+    if kept:
+        assert solution.values.round().tolist() == [0.0, 5.0] and solution.terms["cost"] == pytest.approx(5.0025)
+        assert (stability.objective, stability.seconds) == (0.0, 0.0) and "keeps every year-1 flow" in stability.note
+    else:
+        assert solution.values.round().tolist() == [5.0, 0.0] and stability.objective == pytest.approx(10.0)
+
+
+def test_the_reference_start_is_its_plan_where_it_holds_else_its_year1_with_later_years_solved_again():
+    from optimizer.solvers.clock import Clock
+    from optimizer.whatif.anchored import anchored_start
+
+    # year 1: a + b = 5 (integer); year 2: c (continuous) ≥ a, c ≤ cap. The reference: a = 3, b = 2, c = 3.
+    def model_with(cap: float, cost_c: float = 1.0) -> LinearModel:
+        model = LinearModel()
+        a, b = model.add_var("flow[a,y1]", 0, 10, integer=True), model.add_var("flow[b,y1]", 0, 10, integer=True)
+        c = model.add_var("stock[c,y2]", 0, 10)
+        model.add_row("r", {a: 1.0, b: 1.0}, lo=5.0, hi=5.0)
+        model.add_row("follow", {c: 1.0, a: -1.0}, lo=0.0)
+        model.add_row("cap", {c: 1.0}, hi=cap)
+        model.add_objective("cost", {a: 1.0, b: 1.0, c: cost_c})
+        return model
+
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
+    solved = Solution("optimal", np.array([3.0, 2.0, 3.0]), [StageResult("cost", "optimal", 8.0, 8.0, 0.0, 0.1)], {})
+    reference = make_reference(model_with(5.0), 3, scenario, 1.0, solved, "runs/base", [0, 1])
+    anchor = {0: 3.0, 1: 2.0}
+    clock = Clock.starting(10.0)
+    # a looser cap: the reference's plan holds as it is
+    start, how = anchored_start(reference, model_with(9.0), anchor, scenario, 1.0, clock, 2)
+    assert start.tolist() == [3.0, 2.0, 3.0] and how == "the reference's plan holds"
+    # c costs less to hold now (the goals' coefficient changed): still holds
+    start, how = anchored_start(reference, model_with(5.0, 0.5), anchor, scenario, 1.0, clock, 2)
+    assert how == "the reference's plan holds"
+    # a cap of 4 on c breaks nothing; a row whose coefficients differ elsewhere: year 1 kept, c solved again
+    other = model_with(5.0)
+    other.rows[1] = replace(other.rows[1], lo=1.0)  # c ≥ a + 1: the reference's c = 3 breaks it
+    start, how = anchored_start(reference, other, anchor, scenario, 1.0, clock, 2)
+    assert how == "the reference's year 1 kept, the later years solved again"
+    assert start.round(6).tolist() == [3.0, 2.0, 4.0]
+    # the reference's year 1 cannot be kept (c ≥ a + 1 and c ≤ 3): no start
+    other.rows[2] = replace(other.rows[2], hi=3.0)
+    start, how = anchored_start(reference, other, anchor, scenario, 1.0, clock, 2)
+    assert start is None and how.startswith("the reference's year 1 does not hold here")

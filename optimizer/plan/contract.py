@@ -365,7 +365,9 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                           "twice)"),
         Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
         Key("over_time", "only when true: the solve with year 1 fixed found no plan in what the model's solve "
-                         "left of `solver.time_limit` and was run again within the whole limit"),
+                         "left of `solver.time_limit` (or only its start, stopped by the limit and missing the "
+                         "targets by more than half a person beyond the model's plan) and was run again within "
+                         "the whole limit"),
         Key("cost_of_merit", "only when the merit split differs from the model's: each goal after minus before "
                              "merit (≥ 0 up to the solver's tolerance; before merit is the model without it, a "
                              "relaxation; 0 when the solved later years still fit the merit split and are kept)"),
@@ -382,6 +384,10 @@ SUMMARY_KEYS: tuple[Key, ...] = (
             Key("reference", "the reference plan folder"),
             Key("reused", "true when its plan was taken without solving"),
             Key("reason", "why not (empty when reused)"),
+            Key("start", "when solved: the plan the goals started from (\"the reference's plan holds\", \"the "
+                         "reference's year 1 kept, the later years solved again\"), or why the reference's year 1 "
+                         "could not be kept; empty when reused or when the constructive start was used "
+                         "(`optimizer/whatif/anchored.py`)"),
         )),
     )),
     Key("model", "the size of the solved model", None, (

@@ -25,7 +25,7 @@ returned values (integer columns rounded) and the solver's best bound.
 Per backend (all four take ``start`` as a MIP start; each was checked in the solver's log):
 
 - ``highs`` (highspy, in process): the model goes to ``Highs.passModel`` as one row-wise sparse matrix
-  (:func:`_highs_lp`). Going through PuLP instead cost 1.5 s per stage at 1M employees (a Python object
+  (:func:`optimizer.solvers.highs_run.lp_arrays`). Going through PuLP instead cost 1.5 s per stage at 1M employees (a Python object
   per variable and per coefficient, then one ``addCol``/``addRow`` call each) for the same HiGHS run.
   Model status, ``mip_dual_bound`` and the primal solution status come from the Highs object. Options
   ``random_seed``, ``threads``, ``mip_rel_gap``, ``time_limit``, and ``mip_lp_solver=ipm`` when
@@ -78,8 +78,10 @@ import pulp
 from ortools.linear_solver import linear_solver_pb2 as mp
 from ortools.linear_solver import pywraplp
 
+from optimizer.solvers import highs_run
 from optimizer.solvers.cpsat_grid import CPSAT_VAR_SCALING, CpsatGrid
-from optimizer.solvers.linear_model import INF, Expr, LinearModel, row_arrays
+from optimizer.solvers.highs_run import HIGHS_LIMITS, HIGHS_STATUS, HighsJob, highs_lp, lp_arrays
+from optimizer.solvers.linear_model import INF, Expr, LinearModel
 from optimizer.solvers.pulp_model import pulp_problem, pulp_values, set_pulp_start
 from optimizer.solvers.base import (
     OPTIMALITY_TOLERANCE,
@@ -234,59 +236,6 @@ def _result(
     )
 
 
-_HIGHS_STATUS: dict[str, Verdict] = {
-    "kOptimal": "optimal",
-    "kInfeasible": "infeasible",
-    "kUnbounded": "unbounded",
-    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
-}
-_HIGHS_LIMITS: dict[str, StoppedBy] = {
-    "kTimeLimit": "time_limit",
-    "kInterrupt": "time_limit",  # only the deadline of :func:`_highs_deadline` interrupts a run
-    "kHighsInterrupt": "time_limit",
-    "kSolutionLimit": "node_limit",  # mip_max_nodes (also mip_max_leaves, mip_max_improving_sols: not set)
-    "kIterationLimit": "other_limit",
-    "kObjectiveBound": "other_limit",
-    "kObjectiveTarget": "other_limit",
-    "kMemoryLimit": "other_limit",
-}
-
-
-def _highs_lp(model: LinearModel, objective: Expr) -> highspy.HighsLp:
-    """The model as HiGHS's own LP structure: a row-wise sparse matrix built in one pass, ranges kept as
-    ranges, rows free on both sides left out, integrality per column."""
-    inf = highspy.kHighsInf
-    rows = [row for row in model.rows if row.lo > -INF or row.hi < INF]
-    starts, columns, coefficients = row_arrays([row.expr for row in rows])
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = model.n_vars, len(rows)
-    cost = np.zeros(model.n_vars)
-    np.add.at(cost, np.fromiter(objective.keys(), dtype=np.int64), np.fromiter(objective.values(), dtype=float))
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.clip(np.asarray(model.lb, dtype=float), -inf, inf)
-    lp.col_upper_ = np.clip(np.asarray(model.ub, dtype=float), -inf, inf)
-    lp.row_lower_ = np.clip(np.fromiter((row.lo for row in rows), dtype=float, count=len(rows)), -inf, inf)
-    lp.row_upper_ = np.clip(np.fromiter((row.hi for row in rows), dtype=float, count=len(rows)), -inf, inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = starts.astype(np.int32)
-    lp.a_matrix_.index_ = columns.astype(np.int32)
-    lp.a_matrix_.value_ = coefficients
-    if any(model.integer):
-        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kinds[integer] for integer in model.integer]
-    return lp
-
-
-def _highs_callback(highs: highspy.Highs, report: Callable[[float, float | None], None]) -> None:
-    """Report every improving MIP solution (objective, relative gap or None) as HiGHS finds it."""
-
-    def improved(event) -> None:
-        data = event.data_out
-        report(data.objective_function_value, data.mip_gap if math.isfinite(data.mip_gap) else None)
-
-    highs.cbMipImprovingSolution.subscribe(improved)
-
-
 HIGHS_FEASIBILITY = 1e-6
 """HiGHS's ``primal_feasibility_tolerance``, absolute: a MIP start that breaks a row by more is not passed to
 HiGHS. HiGHS 1.16 would first "complete" it by an LP over the continuous variables with the integer ones fixed,
@@ -296,44 +245,10 @@ our interrupt callbacks not called inside it). A plan of an earlier stage can br
 the millions by more than 1e-6 and still hold within :meth:`LinearModel.row_violations`' relative tolerance:
 :func:`solve` then keeps it as the stage's plan if HiGHS finds none of its own."""
 
-HIGHS_GRACE = 0.02
-"""HiGHS is interrupted this share of its time limit after the limit, when it has not stopped on its own."""
-
-
-def _highs_deadline(highs: highspy.Highs, deadline: float, stop_above: float | None) -> list[bool]:
-    """Interrupt the run at ``deadline`` (``time.perf_counter()`` seconds). HiGHS checks its ``time_limit``
-    only between some steps: measured on a 45k-employee mix stage (1.16, ``mip_lp_solver=ipm``), a 20 s limit
-    ended after 23.4 s because the root LP by IPM ran on, and a 60 s limit after minutes in the root node.
-    The interrupt callbacks are called inside the simplex and IPM iterations and the MIP search. With
-    ``stop_above`` (the minimised objective's scale), the MIP is also interrupted once its dual bound passes
-    it; the returned flag then holds True (the bound, not the time, stopped the run)."""
-    by_bound = [False]
-
-    def interrupt(event) -> None:
-        if time.perf_counter() >= deadline:
-            event.interrupt()
-
-    def bound_passed(event) -> None:
-        bound = event.data_out.mip_dual_bound
-        if stop_above is not None and math.isfinite(bound) and bound > stop_above:
-            by_bound[0] = True
-            event.interrupt()
-        else:
-            interrupt(event)
-
-    for callback in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt):
-        callback.subscribe(interrupt)
-    highs.cbMipInterrupt.subscribe(bound_passed)
-    return by_bound
-
-
 def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, start: np.ndarray | None) -> Outcome:
-    deadline = time.perf_counter() + options.time_limit
-    # HiGHS keeps one thread scheduler per process and refuses a later run asking for another
-    # thread count ("scheduler has already been initialized"): start each solve with a fresh one
-    highspy.Highs.resetGlobalScheduler(True)
-    highs = highspy.Highs()
-    settings = {
+    """One HiGHS run (:mod:`optimizer.solvers.highs_run`: in a child process for a large MIP, so that the
+    time limit holds even where HiGHS does not check it)."""
+    settings: dict[str, object] = {
         "output_flag": options.msg,
         "mip_rel_gap": options.gap,
         "threads": options.threads,
@@ -343,33 +258,13 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
         settings["mip_lp_solver"] = "ipm"
     if options.node_limit is not None:
         settings["mip_max_nodes"] = options.node_limit
-    for key, value in settings.items():
-        highs.setOptionValue(key, value)
-    highs.passModel(_highs_lp(model, objective))
     note = ""
     if start is not None and model.row_violations(start, HIGHS_FEASIBILITY, scaled=False):
         start, note = None, "; the start was not passed (it breaks a row by more than HiGHS's 1e-6)"
-    if start is not None:
-        highs.setSolution(model.n_vars, np.arange(model.n_vars, dtype=np.int32), np.asarray(start, dtype=float))
-    if options.on_incumbent is not None:
-        _highs_callback(highs, options.on_incumbent)
-    highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))  # building the model counts
-    by_bound = _highs_deadline(highs, deadline + HIGHS_GRACE * options.time_limit, options.stop_above)
-    highs.run()
-    info = highs.getInfo()
-    model_status = highs.getModelStatus().name
-    has_solution = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
-    stopped_by = "bound" if by_bound[0] and model_status in _HIGHS_LIMITS else _HIGHS_LIMITS.get(model_status)
-    if model_status in _HIGHS_LIMITS:
-        status: Verdict = "feasible" if has_solution else "no_solution"
-    else:
-        status = _HIGHS_STATUS.get(model_status, "error")
-    if any(model.integer):
-        bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
-    else:
-        bound = info.objective_function_value if status == "optimal" else None
-    values = np.array(highs.getSolution().col_value, dtype=float) if status in ("optimal", "feasible") else None
-    return Outcome(status, values, bound, f"HiGHS {model_status}{note}", stopped_by)
+    report = options.on_incumbent
+    job = HighsJob(lp_arrays(model, objective), settings, start, options.time_limit, options.stop_above)
+    outcome = highs_run.run(job, None if report is None else lambda objective, gap, bound, values: report(objective, gap))
+    return replace(outcome, message=f"{outcome.message}{note}")
 
 
 class HighsLpSession:
@@ -413,7 +308,7 @@ class HighsLpSession:
             highspy.Highs.resetGlobalScheduler(True)
             self.highs = highspy.Highs()
             self.highs.setOptionValue("output_flag", False)
-            self.highs.passModel(_highs_lp(self.model, objective))
+            self.highs.passModel(highs_lp(lp_arrays(self.model, objective)))
             self.held = list(self.model.rows)
             for callback in (self.highs.cbSimplexInterrupt, self.highs.cbIpmInterrupt):
                 callback.subscribe(self._interrupt)
@@ -464,8 +359,8 @@ class HighsLpSession:
             return solve(self.model, objective, replace(options, time_limit=_seconds_left(options, began)))
         if model_status in ("kUnbounded", "kUnboundedOrInfeasible"):
             return solve(self.model, objective, replace(options, time_limit=_seconds_left(options, began)))
-        status = _HIGHS_STATUS.get(model_status)
-        stopped_by = _HIGHS_LIMITS.get(model_status)
+        status = HIGHS_STATUS.get(model_status)
+        stopped_by = HIGHS_LIMITS.get(model_status)
         if stopped_by is not None:
             status = "no_solution"  # an LP stopped early has no proven plan
         outcome = Outcome(status or "error", message=f"HiGHS {model_status} (from the previous stage's basis)"

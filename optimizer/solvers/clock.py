@@ -16,7 +16,7 @@ writing are not counted: they do not depend on the limit):
   left undecided without being started.
 
 A solver is stopped by its own ``time_limit`` and, for HiGHS, interrupted from its callbacks shortly after
-(:data:`optimizer.solvers.backends.HIGHS_GRACE`), so no single call runs past its share by more than that grace.
+(:data:`optimizer.solvers.highs_run.HIGHS_GRACE`; a large MIP runs in a child process, killed then), so no single call runs past its share by more than that grace.
 """
 
 from __future__ import annotations

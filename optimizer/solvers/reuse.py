@@ -25,8 +25,14 @@ goals, the settings and the plan. Every graded plan folder holds its own as ``re
 
 A what-if that is solved anyway is anchored to the reference (:func:`reference_flows`): its last stage keeps
 as many year-1 cohort flows as it can at the reference's values (``stability``, :mod:`optimizer.solvers.staged`).
-The reference therefore also holds the names and values of its year-1 flows, for a what-if whose variables
-differ (another horizon, entry tier or mapping).
+The anchor is the reference *model's* year-1 flows, not the written plan's: merit (:mod:`optimizer.plan.merit`)
+deals each position's count per action over the position's cohorts, a function of those totals and the roster
+only, so the model's flows name the reference's people again; the merit split itself is usually dearer than
+the model's optimum (its later years re-solved), so a what-if fixed at its own cost could rarely reach it
+(20k demo, budget growth raised: 970 flows apart, where the model's own flows are 0 apart). The reference
+therefore also holds the names and values of its year-1 flows, for a what-if whose variables differ (another
+horizon, entry tier or mapping); the same values are the what-if's start when they hold there
+(:func:`reference_start`).
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ class Reference:
     flow_names: list[str] | None = None
     """The names of the year-1 flow variables (None in a file written before they were kept)."""
     flow_values: np.ndarray | None = None
-    """Their values in the plan, in the same order."""
+    """Their values in the solved model (before merit re-dealt them), in the same order."""
     merit: Solution | None = None
     """The written plan when merit re-dealt year 1 and the later years were solved again with year 1 fixed
     (:mod:`optimizer.plan.merit`): its values and stages; None when the plan is ``solution``'s."""
@@ -138,13 +144,12 @@ class _Rows:
 def make_reference(
     model: LinearModel, built_rows: int, scenario: Scenario, mean_pay: float, solution: Solution, label: str,
     flows: Sequence[int] = (),
-    plan: np.ndarray | None = None,
     merit: Solution | None = None,
 ) -> Reference:
     """The reference of a solved ``model`` whose first ``built_rows`` rows came from the formulation (the
     solve driver appends its fixing rows after them); ``flows`` are its year-1 flow variables, kept at their
-    values in ``plan`` (the plan written, when it is not ``solution``'s: merit re-deals year 1,
-    :mod:`optimizer.plan.merit`); ``merit`` is the solve with year 1 fixed at the merit split, when there was one."""
+    values in ``solution`` (the model's, which name the plan's people through merit; module docstring);
+    ``merit`` is the solve with year 1 fixed at the merit split, when there was one."""
     if solution.values is None:
         raise ValueError("only a solved model (one with a plan) can be a reference")
     integer, lb, ub = _bounds(model)
@@ -152,7 +157,7 @@ def make_reference(
     return Reference(_names_digest(model, built_rows), integer, lb, ub, rows.lo, rows.hi, rows.starts,
                      rows.columns.astype(np.int32), rows.coefficients, _goals_digest(model, mean_pay),
                      settings_key(scenario), solution, label, [model.var_names[var] for var in flows],
-                     (solution.values if plan is None else plan)[list(flows)], merit)
+                     solution.values[list(flows)], merit)
 
 
 def reference_flows(reference: Reference, model: LinearModel, flows: Sequence[int]) -> Anchor:
@@ -271,6 +276,18 @@ def reuse_solution(
     stages = [replace(stage, seconds=0.0, note=note) for stage in solved.stages]
     terms = {name: model.evaluate(expr, solved.values) for name, expr in model.objective_terms.items()}
     return Solution(solved.status, solved.values, stages, terms, solved.message), ""
+
+
+def reference_start(reference: Reference, model: LinearModel) -> np.ndarray | None:
+    """The reference's plan as the first stage's start of a what-if it does not settle (a looser limit, or a
+    tighter one its plan still keeps but whose rows changed otherwise), when ``model`` has the reference's
+    variables and rows (same names) and the plan keeps every bound, integrality and row of it; else None (a
+    binding what-if: the plan breaks a new limit). Every stage then starts at least as well as the reference
+    did, and a plan the goals leave as it was keeps every year-1 flow, so the stability stage has nothing to do."""
+    values = reference.solution.values
+    if len(values) != model.n_vars or _names_digest(model, len(model.rows)) != reference.names:
+        return None
+    return None if plan_violation(model, _bounds(model), _Rows.of(model.rows), values) else values
 
 
 def save_reference(reference: Reference, path: Path) -> None:

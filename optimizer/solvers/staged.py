@@ -156,23 +156,31 @@ def solve_model(
     on_incumbent: Callable[[str, float, float | None], None] | None = None,
     anchor: Anchor | None = None,
     clock: Clock | None = None,
+    start: np.ndarray | None = None,
 ) -> Solution:
     """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
     ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
     ``on_incumbent`` about every better plan a stage's solver reports (stage term, objective, gap).
     ``anchor`` (a reference plan's year-1 flows): the ``stability`` stage follows the goals. ``clock``: the
-    run's budget to draw from (default: ``solver.time_limit`` from now, all of it for this solve)."""
+    run's budget to draw from (default: ``solver.time_limit`` from now, all of it for this solve). ``start``: a
+    plan of ``model``, the first stage's start instead of the constructive one, and the plan kept if no stage
+    finds one. With an ``anchor`` too, ``start`` keeps the reference's year 1 (:mod:`optimizer.whatif.anchored`),
+    and each goal's stage stops at ``objective.stability_gap`` if that is larger than its own gap: a start
+    within it of the stage's bound is kept, so the stability stage has nothing to change."""
     options = solver_options(scenario)
     clock = clock or Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
     objective = scenario.objective
     later = 1 if anchor else 0  # the stability stage, after the goals
 
+    keeps_anchor = anchor is not None and start is not None  # the stages start from the reference's year 1
+
     def stage_options(term: str, goal: Expr, seconds: float) -> SolveOptions:
+        gap = objective.stage_gap.get(term, options.gap)
         return replace(
             options,
             time_limit=seconds,
-            gap=objective.stage_gap.get(term, options.gap),
+            gap=max(gap, objective.stability_gap) if keeps_anchor and term != "stability" else gap,
             on_incumbent=None if on_incumbent is None else partial(on_incumbent, term),
             lp_method="ipm" if counts_people(goal) else "simplex",
         )
@@ -181,8 +189,13 @@ def solve_model(
         """The goals' plan, then (with an ``anchor``) the stability stage's plan from it."""
         if anchor and values is not None:
             stable, goal = stability_model(model, anchor)
-            result = _solve_stage(stable, goal, stage_options("stability", goal, clock.share(1)),
-                                  stability_start(values, anchor), False)
+            kept = stability_start(values, anchor)
+            if stable.evaluate(goal, kept) <= 1e-6:  # every anchored flow kept: 0 is the optimum, nothing to solve
+                stages = [*stages, StageResult("stability", "optimal", 0.0, 0.0, 0.0, 0.0,
+                                               "the goals' plan keeps every year-1 flow of the reference")]
+                on_stage(stages[-1])
+                return _finish(model, values, stages, status, message)
+            result = _solve_stage(stable, goal, stage_options("stability", goal, clock.share(1)), kept, False)
             stages = [*stages, _stage("stability", result)]
             on_stage(stages[-1])
             if result.values is not None:
@@ -193,7 +206,7 @@ def solve_model(
 
     if objective.mode == "weighted":
         weighted = combine(*((objective.weights.get(term, 0.0), goals[term]) for term in objective.order))
-        result = _solve_stage(model, weighted, replace(options, time_limit=clock.share(1 + later)), None, True)
+        result = _solve_stage(model, weighted, replace(options, time_limit=clock.share(1 + later)), start, True)
         on_stage(_stage("weighted", result))
         if anchor and result.values is not None:
             achieved = model.evaluate(weighted, result.values)
@@ -201,7 +214,7 @@ def solve_model(
         return finish(result.values, [_stage("weighted", result)], result.status, result.message)
 
     stages: list[StageResult] = []
-    values: np.ndarray | None = None
+    values = start
     status = "optimal"
     order = list(objective.order)
     session = HighsLpSession(model) if options.backend == "highs" and not any(model.integer) else None
@@ -218,7 +231,26 @@ def solve_model(
                 return result
             return replace(result, status="feasible", values=start, objective=model.evaluate(goals[term], start),
                            gap=None, message=f"{result.message}; the constructive start kept")
-        return _solve_stage(model, goals[term], stage_options(term, goals[term], seconds), values, construct)
+        return kept_anchored(term, _solve_stage(model, goals[term], stage_options(term, goals[term], seconds),
+                                                values, construct))
+
+    keeping = start if keeps_anchor else None
+    """the start keeping the reference's year 1, while every stage so far has kept it"""
+
+    def kept_anchored(term: str, result: SolveResult) -> SolveResult:
+        """``result``, or the start keeping the reference's year 1 when it is within ``objective.stability_gap``
+        of the stage's bound (decided here, not by where the solver's search went); a stage that moves off it
+        ends the keeping."""
+        nonlocal keeping
+        if keeping is None or result.values is None:
+            return result
+        achieved, bound = model.evaluate(goals[term], keeping), result.bound
+        if result.values is not keeping and (bound is None or achieved > bound + objective.stability_gap *
+                                             max(1.0, abs(achieved))):
+            keeping = None
+            return result
+        gap = None if bound is None else (achieved - bound) / max(1.0, abs(achieved))
+        return replace(result, values=keeping, objective=achieved, gap=gap)
 
     position = 0
     while position < len(order):

@@ -1,0 +1,264 @@
+"""One HiGHS run of a model given as arrays, in this process or in a child process the clock can always stop.
+
+HiGHS stops at its ``time_limit`` and when a callback interrupts it, but it checks both only between some
+steps. Its root cut loop calls neither: py-spy on the 20k demo's stability stage (a 20 s limit, ended after
+54–68 s with no LP iteration after the root LP) showed it in ``HighsPathSeparator::separateLpSolution``,
+which aggregates paths of up to six rows from every tight row, and the fixing rows of earlier stages (the cost
+goal's row holds every pay coefficient of the model) make those aggregations long. No HiGHS option turns that
+separator off. So a mixed-integer run of a model with at least :data:`CHILD_MIN_COLUMNS` columns runs in a
+child process (:func:`run_in_child`): the child sends every improving plan as it finds it, and at the
+deadline (plus :data:`HIGHS_GRACE` of the limit) the parent takes the last one and kills the child. The
+outcome is the same as in process whenever HiGHS stops by itself; when it had to be killed, it is the best
+plan found by then (``stopped_by`` ``time_limit``) with the last bound HiGHS reported. Smaller models and
+linear programs (whose simplex and interior-point iterations call the interrupt) run in process
+(:func:`run_job`): a child costs about half a second to start.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import highspy
+import numpy as np
+
+from optimizer.solvers.base import Outcome, StoppedBy, Verdict
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, row_arrays
+
+HIGHS_GRACE = 0.02
+"""HiGHS is interrupted (in process) or killed (in a child) this share of its time limit after the limit."""
+CHILD_MIN_COLUMNS = 20_000
+"""Mixed-integer models with at least this many columns run in a child process (module docstring); the 20k
+demo's model has 39,821, a test's a few hundred."""
+
+HIGHS_STATUS: dict[str, Verdict] = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+}
+HIGHS_LIMITS: dict[str, StoppedBy] = {
+    "kTimeLimit": "time_limit",
+    "kInterrupt": "time_limit",  # only the deadline of :func:`_interrupt_at` interrupts a run
+    "kHighsInterrupt": "time_limit",
+    "kSolutionLimit": "node_limit",  # mip_max_nodes (also mip_max_leaves, mip_max_improving_sols: not set)
+    "kIterationLimit": "other_limit",
+    "kObjectiveBound": "other_limit",
+    "kObjectiveTarget": "other_limit",
+    "kMemoryLimit": "other_limit",
+}
+
+Improved = Callable[[float, float | None, float | None, np.ndarray], None]
+"""Called with (objective, relative gap or None, dual bound or None, the plan) for every improving plan."""
+
+
+@dataclass(frozen=True)
+class HighsJob:
+    """Everything one run needs, picklable: the model as HiGHS's row-wise arrays (:func:`lp_arrays`), the
+    options to set, a start (or None), the time limit and, with ``stop_above``, the bound at which to stop."""
+
+    arrays: dict[str, np.ndarray]
+    settings: dict[str, object]
+    start: np.ndarray | None
+    time_limit: float
+    stop_above: float | None = None
+
+
+def lp_arrays(model: LinearModel, objective: Expr) -> dict[str, np.ndarray]:
+    """The model as HiGHS's LP arrays: a row-wise sparse matrix built in one pass, ranges kept as ranges, rows
+    free on both sides left out, integrality per column (empty for a linear program)."""
+    inf = highspy.kHighsInf
+    rows = [row for row in model.rows if row.lo > -INF or row.hi < INF]
+    starts, columns, coefficients = row_arrays([row.expr for row in rows])
+    cost = np.zeros(model.n_vars)
+    np.add.at(cost, np.fromiter(objective.keys(), dtype=np.int64), np.fromiter(objective.values(), dtype=float))
+    return {
+        "cost": cost,
+        "lower": np.clip(np.asarray(model.lb, dtype=float), -inf, inf),
+        "upper": np.clip(np.asarray(model.ub, dtype=float), -inf, inf),
+        "row_lower": np.clip(np.fromiter((row.lo for row in rows), dtype=float, count=len(rows)), -inf, inf),
+        "row_upper": np.clip(np.fromiter((row.hi for row in rows), dtype=float, count=len(rows)), -inf, inf),
+        "starts": starts.astype(np.int32),
+        "columns": columns.astype(np.int32),
+        "coefficients": np.asarray(coefficients, dtype=float),
+        "integer": np.asarray(model.integer, dtype=bool) if any(model.integer) else np.zeros(0, dtype=bool),
+    }
+
+
+def highs_lp(arrays: dict[str, np.ndarray]) -> highspy.HighsLp:
+    """HiGHS's own LP structure from :func:`lp_arrays`."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(arrays["cost"]), len(arrays["row_lower"])
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = arrays["cost"], arrays["lower"], arrays["upper"]
+    lp.row_lower_, lp.row_upper_ = arrays["row_lower"], arrays["row_upper"]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = arrays["starts"]
+    lp.a_matrix_.index_ = arrays["columns"]
+    lp.a_matrix_.value_ = arrays["coefficients"]
+    if len(arrays["integer"]):
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[integer] for integer in arrays["integer"].tolist()]
+    return lp
+
+
+def _interrupt_at(highs: highspy.Highs, deadline: float, stop_above: float | None) -> list[bool]:
+    """Interrupt the run at ``deadline`` (``time.perf_counter()`` seconds) from the callbacks HiGHS calls
+    inside simplex and interior-point iterations and the MIP search (its own ``time_limit`` is checked more
+    rarely: a 20 s limit ended after 23.4 s in a root LP by IPM). With ``stop_above`` (in the minimised
+    objective's scale) the MIP is also interrupted once its dual bound passes it; the returned flag then holds
+    True (the bound, not the time, stopped the run)."""
+    by_bound = [False]
+
+    def interrupt(event) -> None:
+        if time.perf_counter() >= deadline:
+            event.interrupt()
+
+    def bound_passed(event) -> None:
+        bound = event.data_out.mip_dual_bound
+        if stop_above is not None and math.isfinite(bound) and bound > stop_above:
+            by_bound[0] = True
+            event.interrupt()
+        else:
+            interrupt(event)
+
+    for callback in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt):
+        callback.subscribe(interrupt)
+    highs.cbMipInterrupt.subscribe(bound_passed)
+    return by_bound
+
+
+def run_job(job: HighsJob, improved: Improved | None = None) -> Outcome:
+    """Run ``job`` in this process; ``improved`` hears about every improving MIP plan."""
+    deadline = time.perf_counter() + job.time_limit
+    # HiGHS keeps one thread scheduler per process and refuses a later run asking for another
+    # thread count ("scheduler has already been initialized"): start each solve with a fresh one
+    highspy.Highs.resetGlobalScheduler(True)
+    highs = highspy.Highs()
+    for key, value in job.settings.items():
+        highs.setOptionValue(key, value)
+    highs.passModel(highs_lp(job.arrays))
+    if job.start is not None:
+        n = len(job.start)
+        highs.setSolution(n, np.arange(n, dtype=np.int32), np.asarray(job.start, dtype=float))
+    if improved is not None:
+        def on_improved(event) -> None:
+            data = event.data_out
+            improved(data.objective_function_value, data.mip_gap if math.isfinite(data.mip_gap) else None,
+                     data.mip_dual_bound if math.isfinite(data.mip_dual_bound) else None,
+                     np.array(data.mip_solution, dtype=float))
+
+        highs.cbMipImprovingSolution.subscribe(on_improved)
+    highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))  # building the model counts
+    by_bound = _interrupt_at(highs, deadline + HIGHS_GRACE * job.time_limit, job.stop_above)
+    highs.run()
+    info = highs.getInfo()
+    model_status = highs.getModelStatus().name
+    has_solution = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+    stopped_by = "bound" if by_bound[0] and model_status in HIGHS_LIMITS else HIGHS_LIMITS.get(model_status)
+    if model_status in HIGHS_LIMITS:
+        status: Verdict = "feasible" if has_solution else "no_solution"
+    else:
+        status = HIGHS_STATUS.get(model_status, "error")
+    if len(job.arrays["integer"]):
+        bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
+    else:
+        bound = info.objective_function_value if status == "optimal" else None
+    values = np.array(highs.getSolution().col_value, dtype=float) if status in ("optimal", "feasible") else None
+    return Outcome(status, values, bound, f"HiGHS {model_status}", stopped_by)
+
+
+def in_child(job: HighsJob) -> bool:
+    """Whether :func:`run` sends ``job`` to a child process: a mixed-integer model of at least
+    :data:`CHILD_MIN_COLUMNS` columns."""
+    return bool(job.arrays["integer"].any()) and len(job.arrays["cost"]) >= CHILD_MIN_COLUMNS
+
+
+def run(job: HighsJob, improved: Improved | None = None) -> Outcome:
+    """Run ``job`` where the clock can stop it (module docstring)."""
+    return run_in_child(job, improved) if in_child(job) else run_job(job, improved)
+
+
+def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
+    """Run ``job`` in a child process (``python -m optimizer.solvers.highs_run``), killed at the deadline
+    plus :data:`HIGHS_GRACE` of the limit if it has not ended; then the outcome is the last improving plan the
+    child sent (``feasible``) or none (``no_solution``), ``stopped_by`` ``time_limit``."""
+    deadline = time.perf_counter() + job.time_limit * (1 + HIGHS_GRACE)
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    child = subprocess.Popen([sys.executable, "-m", "optimizer.solvers.highs_run"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=None if job.settings.get("output_flag") else
+                             subprocess.DEVNULL, env=env)
+    messages: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        try:
+            while True:
+                messages.put(pickle.load(child.stdout))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            messages.put(("gone",))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        pickle.dump(job, child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        child.stdin.close()
+    except OSError:
+        pass  # the child died at once: told below as "gone"
+    best: tuple | None = None
+    try:
+        while True:
+            try:
+                message = messages.get(timeout=max(deadline - time.perf_counter(), 0.0))
+            except queue.Empty:
+                return _killed(best)
+            if message[0] == "improved":
+                best = message
+                if improved is not None:
+                    improved(*message[1:])
+            elif message[0] == "done":
+                return message[1]
+            else:
+                return Outcome("error", message="the HiGHS child process ended without an answer") \
+                    if best is None else _killed(best)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        reader.join(timeout=1.0)
+
+
+def _killed(best: tuple | None) -> Outcome:
+    """The outcome of a child killed at its deadline: its last improving plan, if any."""
+    message = "HiGHS stopped by the clock (a step that does not check the time limit, killed)"
+    if best is None:
+        return Outcome("no_solution", message=message, stopped_by="time_limit")
+    _, _, _, bound, values = best
+    return Outcome("feasible", values, bound, message, "time_limit")
+
+
+def _child() -> None:
+    """The child's side: read a job from stdin, run it, send ("improved", objective, gap, bound, plan) for
+    every improving plan and ("done", outcome) at the end, pickled, on the original stdout. HiGHS writes its
+    banner and log to file descriptor 1, so that goes to stderr instead."""
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    job: HighsJob = pickle.load(sys.stdin.buffer)
+
+    def send(*message) -> None:
+        pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
+        channel.flush()
+
+    send("done", run_job(job, lambda *improvement: send("improved", *improvement)))
+
+
+if __name__ == "__main__":
+    _child()
