@@ -113,12 +113,14 @@ class ModelData:
         """pay(σ(c), year): the unit's pay coefficient of that year (:meth:`PayStructure.coefficient_at`)."""
         return self.pay.pay(c.unit, c.sequence, c.tier, c.grade, year)
 
-    @property
+    @cached_property
     def table_payroll(self) -> float:
-        """Σ pay(σ)·headcount of the roster: year-0 payroll on the pay table (the structural payroll)."""
+        """Σ pay(σ)·headcount of the roster: year-0 payroll on the pay table (the structural payroll). Cached,
+        as the mean pay below: the build reads the mean pay once per unit budget and year (304 times at 100k
+        employees, 5 s of a 10 s build when each read summed the roster again)."""
         return sum(self.pay_of(c) * n for c, n in self.initial.items())
 
-    @property
+    @cached_property
     def base_payroll(self) -> float:
         """Year-0 payroll: Σ salary where the roster has it (the table payroll plus the premiums)."""
         return self.table_payroll + sum(self.premium.values())
@@ -147,9 +149,20 @@ class ModelData:
             heads[c.unit] += n
         return {unit: leaving[unit] / heads[unit] for unit in heads if heads[unit]}
 
-    @property
+    @cached_property
     def mean_pay(self) -> float:
         return self.base_payroll / max(1, sum(self.initial.values()))
+
+    @cached_property
+    def worn_headcount(self) -> dict[tuple[str, int], float]:
+        """(sequence s, years k) → Σ_{c of s} n_c·(1 − a_c)^k: the roster's year-0 headcount of s worn by k years
+        of attrition, for k = 0 … horizon."""
+        worn: dict[tuple[str, int], float] = defaultdict(float)
+        for c, n in self.initial.items():
+            keep = 1.0 - self.attrition(c)
+            for years in range(self.horizon + 1):
+                worn[(c.sequence, years)] += n * keep ** years
+        return dict(worn)
 
 
 @dataclass(frozen=True)
@@ -183,8 +196,23 @@ class Index:
     unit_overrun: dict[tuple[str, int], int] = field(default_factory=dict)
     softened: list[Softened] = field(default_factory=list)
 
+    touching: dict[int, dict[str, list[tuple[Arc, int]]]] = field(default_factory=dict, repr=False)
+    """year → unit → the flows of that year leaving or entering the unit (:meth:`flows_touching`, filled lazily)."""
+
     def flows_of(self, year: int, kind: str | None = None) -> list[tuple[Arc, int]]:
         return self.flows_by_year[year] if kind is None else self.flows_by_kind[(year, kind)]
+
+    def flows_touching(self, year: int, unit: str) -> list[tuple[Arc, int]]:
+        """The flows of ``year`` whose source or target cohort is in ``unit``, in :meth:`flows_of`'s order
+        (grouped once per year: a per-unit row family would otherwise scan every flow once per unit)."""
+        if year not in self.touching:
+            by_unit: dict[str, list[tuple[Arc, int]]] = defaultdict(list)
+            for arc, var in self.flows_of(year):
+                units = {c.unit for c in (arc.source, arc.target) if c is not None}
+                for u in units:
+                    by_unit[u].append((arc, var))
+            self.touching[year] = dict(by_unit)
+        return self.touching[year].get(unit, [])
 
 
 Family = Callable[[LinearModel, ModelData, Index], None]

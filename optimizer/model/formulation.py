@@ -289,7 +289,7 @@ def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index)
             expr = stock_expr(index, members, year)
             add_hard_row(model, data, index, var_name("unit_headcount", unit, f"y{year}"), expr, lo, hi)
             if lo > 0:
-                _hire_to_floor(model, data, index, year, lo, ("operations", "technical"), lambda c, u=unit: c.unit == u)
+                _hire_to_floor(model, data, index, year, lo, ("operations", "technical"), unit, lambda c: True)
 
 
 FLOOR_ROOM = 0.9
@@ -298,10 +298,10 @@ floors' own hires (:func:`_hire_to_floor`)."""
 
 
 def _hire_to_floor(model: LinearModel, data: ModelData, index: Index, year: int, floor: float,
-                   sequences: tuple[str, ...], within: Callable[[Cohort], bool]) -> None:
+                   sequences: tuple[str, ...], unit: str, selects: Callable[[Cohort], bool]) -> None:
     """Hires fill a floor in the plan that does only what the rules ask (:mod:`optimizer.solvers.start`): per
-    sequence s of ``sequences``, one hire flow h_s of year t ≥ 2 into the cohorts ``within`` selects (the lowest
-    tier of s) is not idle and gets the start rule
+    sequence s of ``sequences``, one hire flow h_s of year t ≥ 2 into the cohorts of ``unit`` that ``selects``
+    keeps (the lowest tier of s) is not idle and gets the start rule
 
         h_s = w_s·(floor − S)/π_s,   S = Σ_{c within} (1−a_c)·x[c,t−1] − Σ_{a out of them} f[a,t] + Σ_{a ∉ h into them} π_a·f[a,t],
 
@@ -314,17 +314,20 @@ def _hire_to_floor(model: LinearModel, data: ModelData, index: Index, year: int,
     comes from the restricted solve of :func:`optimizer.solvers.start.idle_start`)."""
     if year < 2:
         return
+    def within(c: Cohort | None) -> bool:
+        return c is not None and c.unit == unit and selects(c)
+
+    touching = index.flows_touching(year, unit)
     chosen: dict[str, tuple[Arc, int]] = {}
-    for arc, var in index.flows_of(year, HIRE):
+    for arc, var in touching:
+        if arc.kind != HIRE:
+            continue
         s = arc.target.sequence
         if s in sequences and within(arc.target) and var not in model.start_rules:
             if s not in chosen or (arc.target.tier, var) < (chosen[s][0].target.tier, chosen[s][1]):
                 chosen[s] = (arc, var)
-    heads: dict[str, float] = defaultdict(float)
-    for c, n in data.initial.items():
-        heads[c.sequence] += n * (1.0 - data.attrition(c)) ** (year - 1)
-    room = {s: getattr(data.scenario.hiring.max_rate, s) * heads[s] * (FLOOR_ROOM if s == "operations" and
-                                                                     len(sequences) > 1 else 1.0) for s in chosen}
+    room = {s: getattr(data.scenario.hiring.max_rate, s) * data.worn_headcount.get((s, year - 1), 0.0) *
+            (FLOOR_ROOM if s == "operations" and len(sequences) > 1 else 1.0) for s in chosen}
     total = sum(room.values())
     if total <= 0:
         return
@@ -333,12 +336,12 @@ def _hire_to_floor(model: LinearModel, data: ModelData, index: Index, year: int,
     for c in index.network.live[year - 1]:
         if within(c):
             add_to(rest, index.stock[(c, year - 1)], 1.0 - data.attrition(c))
-    for other, var in index.flows_of(year):
+    for other, var in touching:
         if var in hired:
             continue
-        if other.source is not None and within(other.source):
+        if within(other.source):
             add_to(rest, var, -1.0)
-        if other.target is not None and within(other.target):
+        if within(other.target):
             add_to(rest, var, data.inflow_survival(other))
     for s, (arc, hire) in sorted(chosen.items()):
         share = room[s] / total / data.inflow_survival(arc)
@@ -355,8 +358,8 @@ def add_operations_workload(model: LinearModel, data: ModelData, index: Index) -
             members = [c for c in index.network.live[year] if c.unit == unit and c.sequence == "operations"]
             expr = stock_expr(index, members, year)
             add_hard_row(model, data, index, var_name("unit_operations", unit, f"y{year}"), expr, lo=floor)
-            _hire_to_floor(model, data, index, year, floor, ("operations",),
-                           lambda c, u=unit: c.unit == u and c.sequence == "operations")
+            _hire_to_floor(model, data, index, year, floor, ("operations",), unit,
+                           lambda c: c.sequence == "operations")
 
 
 def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> None:
