@@ -215,3 +215,17 @@ def test_the_reference_start_is_its_plan_where_it_holds_else_its_year1_with_late
     other.rows[2] = replace(other.rows[2], hi=3.0)
     start, how = anchored_start(reference, other, anchor, scenario, 1.0, clock, 2)
     assert start is None and how.startswith("the reference's year 1 does not hold here")
+
+
+def test_a_start_that_breaks_an_earlier_goal_is_not_kept():
+    # the mix miss m ≥ 1 − a: the anchor a = 0, b = 5 misses the mix by 1. The shortcut fixes the mix at 0 and
+    # solves the cost stage (a = 5 at cost 5); the start is within 0.1% of that cost but breaks the mix row, so
+    # the stage's own plan stands, and the stability stage then counts the 10 flow units that moved
+    model = _dearer_b()
+    m = model.add_var("mix_miss", 0, 10)
+    model.add_row("miss", {m: 1.0, 0: 1.0}, lo=1.0)
+    model.add_objective("mix", {m: 1.0})
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
+    solution = solve_model(model, scenario, 1.0, anchor={0: 0.0, 1: 5.0}, start=np.array([0.0, 5.0, 1.0]))
+    assert solution.terms["mix"] == pytest.approx(0.0) and solution.values[:2].round().tolist() == [5.0, 0.0]
+    assert solution.stages[-1].objective == pytest.approx(10.0)

@@ -236,6 +236,7 @@ def solve_model(
 
     keeping = start if keeps_anchor else None
     """the start keeping the reference's year 1, while every stage so far has kept it"""
+    built = len(model.rows)  # the rows after these are the stages' fixing rows (and the shortcut's try at 0)
 
     def kept_anchored(term: str, result: SolveResult) -> SolveResult:
         """``result``, or the start keeping the reference's year 1 when it is within ``objective.stability_gap``
@@ -245,8 +246,8 @@ def solve_model(
         if keeping is None or result.values is None:
             return result
         achieved, bound = model.evaluate(goals[term], keeping), result.bound
-        if result.values is not keeping and (bound is None or achieved > bound + objective.stability_gap *
-                                             max(1.0, abs(achieved))):
+        outside = bound is None or achieved > bound + objective.stability_gap * max(1.0, abs(achieved))
+        if result.values is not keeping and (outside or _breaks(model.rows[built:], keeping)):
             keeping = None
             return result
         gap = None if bound is None else (achieved - bound) / max(1.0, abs(achieved))
@@ -303,6 +304,17 @@ def _solve_stage(
         result = replace(result, status="feasible", values=start, objective=model.evaluate(goal, start),
                          message=f"the start kept: {result.message}")
     return replace(result, seconds=result.seconds + spent)
+
+
+def _breaks(rows: list, values: np.ndarray, tolerance: float = 1e-6) -> bool:
+    """Whether ``values`` break one of ``rows`` by more than ``tolerance``·max(1, |activity|) (the fixing rows of
+    earlier stages, and a goal's try at 0, which a start kept past its own stage must still hold)."""
+    for row in rows:
+        activity = sum(coef * values[var] for var, coef in row.expr.items())
+        slack = tolerance * max(1.0, abs(activity))
+        if activity < row.lo - slack or activity > row.hi + slack:
+            return True
+    return False
 
 
 def _next_stage_at_zero(
