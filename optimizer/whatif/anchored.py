@@ -29,10 +29,6 @@ from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.reuse import Reference, reference_start
 from optimizer.solvers.staged import Anchor, solve_model
 
-START_PARTS = 1
-"""Shares of the run's budget the re-solve of the later years may take (it is one more solve before the goals')."""
-
-
 def anchored_start(
     reference: Reference, model: LinearModel, anchor: Anchor, scenario: Scenario, mean_pay: float, clock: Clock,
     stages: int,
