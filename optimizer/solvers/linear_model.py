@@ -123,14 +123,16 @@ class LinearModel:
     def evaluate(self, expr: Expr, values: np.ndarray) -> float:
         return float(sum(coef * values[var] for var, coef in expr.items()))
 
-    def row_violations(self, values: np.ndarray, tol: float = 1e-6, scaled: bool = True) -> list[tuple[str, float]]:
+    def row_violations(self, values: np.ndarray, tol: float = 1e-6, scaled: bool = True,
+                       rows: list[Row] | None = None) -> list[tuple[str, float]]:
         """Rows violated by ``values`` by more than ``tol``·max(1, |activity|) (``scaled``), else by more than
         ``tol``, with the size of the violation (one sparse product, so a start can be checked on a model of a
-        million employees)."""
-        starts, columns, coefficients = row_arrays([row.expr for row in self.rows])
+        million employees). ``rows``: only these (default: every row of the model)."""
+        rows = self.rows if rows is None else rows
+        starts, columns, coefficients = row_arrays([row.expr for row in rows])
         activity = row_sums(starts, coefficients * np.asarray(values, dtype=float)[columns])
-        lo = np.fromiter((row.lo for row in self.rows), dtype=float, count=len(self.rows))
-        hi = np.fromiter((row.hi for row in self.rows), dtype=float, count=len(self.rows))
+        lo = np.fromiter((row.lo for row in rows), dtype=float, count=len(rows))
+        hi = np.fromiter((row.hi for row in rows), dtype=float, count=len(rows))
         excess = np.maximum(np.maximum(lo - activity, activity - hi), 0.0)
         bad = np.flatnonzero(excess > (tol * np.maximum(1.0, np.abs(activity)) if scaled else tol))
-        return [(self.rows[i].name, float(excess[i])) for i in bad]
+        return [(rows[i].name, float(excess[i])) for i in bad]

@@ -247,7 +247,7 @@ def solve_model(
             return result
         achieved, bound = model.evaluate(goals[term], keeping), result.bound
         outside = bound is None or achieved > bound + objective.stability_gap * max(1.0, abs(achieved))
-        if result.values is not keeping and (outside or _breaks(model.rows[built:], keeping)):
+        if result.values is not keeping and (outside or model.row_violations(keeping, rows=model.rows[built:])):
             keeping = None
             return result
         gap = None if bound is None else (achieved - bound) / max(1.0, abs(achieved))
@@ -304,17 +304,6 @@ def _solve_stage(
         result = replace(result, status="feasible", values=start, objective=model.evaluate(goal, start),
                          message=f"the start kept: {result.message}")
     return replace(result, seconds=result.seconds + spent)
-
-
-def _breaks(rows: list, values: np.ndarray, tolerance: float = 1e-6) -> bool:
-    """Whether ``values`` break one of ``rows`` by more than ``tolerance``·max(1, |activity|) (the fixing rows of
-    earlier stages, and a goal's try at 0, which a start kept past its own stage must still hold)."""
-    for row in rows:
-        activity = sum(coef * values[var] for var, coef in row.expr.items())
-        slack = tolerance * max(1.0, abs(activity))
-        if activity < row.lo - slack or activity > row.hi + slack:
-            return True
-    return False
 
 
 def _next_stage_at_zero(
