@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -141,12 +142,21 @@ def main() -> None:
         if args.only in (None, "unreachable"):
             rows = unreachable(group(args.cache, args.unreachable_employees, 30, 1), Path(scratch), args.time_limit)
             sections.append((f"Unreachable target, {args.unreachable_employees:,} employees (30 units)", rows))
-    text = "# What-if loop\n\n" + "\n\n".join(
-        f"## {title}\n\n| measure | value |\n|---|---|\n" + "\n".join(f"| {m} | {v} |" for m, v in rows)
-        for title, rows in sections) + "\n"
+    measured = {title: "| measure | value |\n|---|---|\n" + "\n".join(f"| {m} | {v} |" for m, v in rows)
+                for title, rows in sections}
+    path = RESULTS / "whatif_loop.md"
+    text = results_text(path.read_text(encoding="utf-8") if path.exists() else "", measured)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "whatif_loop.md").write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     print(text)
+
+
+def results_text(existing: str, measured: dict[str, str]) -> str:
+    """The results file: each section of ``existing`` (``## title`` and its table) replaced by the measured one
+    of the same title, the others kept (a run with ``--only`` or another size), new titles last."""
+    sections = dict(re.findall(r"^## (.+?)\n\n(.*?)\s*(?=^## |\Z)", existing, flags=re.M | re.S))
+    sections.update(measured)
+    return "# What-if loop\n\n" + "\n\n".join(f"## {title}\n\n{table}" for title, table in sections.items()) + "\n"
 
 
 if __name__ == "__main__":

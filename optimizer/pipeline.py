@@ -245,7 +245,7 @@ def _solve(
     """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
     ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
     is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not. A reference
-    that is not reused anchors the solve: its last stage, ``stability``, keeps the ``year1_flows`` as close to
+    that is not reused anchors the solve: its ``stability`` stage keeps the ``year1_flows`` as close to
     the reference's as the goals allow (:func:`optimizer.solvers.reuse.reference_flows`), and the goals start
     from a plan keeping the reference's year 1 where one exists (:mod:`optimizer.whatif.anchored`);
     ``summary["solver"]["reuse"]["start"]`` says which. ``clock``: the run's

@@ -186,7 +186,7 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
     sheet.write_string(row + 1, 0, "Year-1 actions", book.styles["section"])
     row = write_frame(book, sheet, row + 2, pd.DataFrame(counts, columns=["action", "employees"]),
                       {"action": "text", "employees": "money"})
-    missed = missed_sentences(plan.mix, plan.budget)
+    missed = missed_sentences(plan.mix, plan.budget, (summary.get("solver") or {}).get("stages", []))
     if missed:
         row = _sentences(book, sheet, row, "Missed targets", missed)
     if summary.get("diagnosis"):

@@ -223,7 +223,8 @@ def _missed_section(plan: PlanFiles, deviations: Mapping[str, Any]) -> str:
     person left out), then summary.json's ``goal_deviations`` as they are, collapsed."""
     raw = (f'<details><summary>Every deviation (summary.json)</summary>'
            f'<div class="wide">{render_value(deviations)}</div></details>')
-    return f"<h3>Missed targets</h3>{_sentence_list(missed_sentences(plan.mix, plan.budget))}{raw}"
+    stages = (plan.summary.get("solver") or {}).get("stages", [])
+    return f"<h3>Missed targets</h3>{_sentence_list(missed_sentences(plan.mix, plan.budget, stages))}{raw}"
 
 
 def _diagnosis_section(summary: Mapping[str, Any]) -> str:

@@ -132,3 +132,15 @@ def test_a_plans_missed_targets_are_worded_from_its_tables_like_the_diagnosis():
     ]
     within = mix.assign(share=mix["target"], headcount=mix["target"] * 1000)
     assert missed_sentences(within, budget.assign(total=400e6)) == []
+    # the mix stage stopped at its time limit: with no bound, or one under half a person, nothing shows the
+    # targets out of reach, and the plan says more time may meet them; a bound of 3 people shows it
+    def stage(bound, stopped_by="time_limit"):
+        return {"term": "mix", "status": "feasible", "objective": 11.0, "bound": bound, "gap": None, "seconds": 38.64,
+                "note": "", "stopped_by": stopped_by}
+    more_time = ("The solver stopped at its time limit (38.6 s for the targets) before showing them out of reach: "
+                 "a larger solver.time_limit may meet them.")
+    assert missed_sentences(mix, budget, [stage(None)])[-1] == more_time
+    assert missed_sentences(mix, budget, [stage(0.2)])[-1] == more_time
+    assert more_time not in missed_sentences(mix, budget, [stage(3.0)])
+    assert more_time not in missed_sentences(mix, budget, [stage(None, None)])
+    assert missed_sentences(within, budget.assign(total=400e6), [stage(None)]) == []

@@ -18,6 +18,7 @@ from optimizer.whatif.frontier import (
     evaluate_point,
     frontier_table,
     least_cost,
+    most_resource,
     non_dominated,
     run_frontier,
     x_values,
@@ -96,6 +97,21 @@ def test_least_cost_meets_every_target_at_the_lowest_cost(data):
     assert least_cost(scenario, data).value == pytest.approx(5_310_000)
     tight = build_scenario(json.loads(json.dumps(SHARE)), "test", ["mix.tolerance=0", "budget.growth=0.01"])
     assert least_cost(tight, data).value is None  # 10 moves cost 110,000 > 52,000 of growth
+
+
+def test_a_cost_frontier_solves_the_most_resource_first_and_reuses_its_plan_where_it_holds(data, tmp_path):
+    # 10 moves (cost 5,310,000) need 110,000 of growth on a payroll of 5,200,000: g ≥ 0.0212. g = 0.1 is solved
+    # first; its plan keeps the caps of 0.05 and 0.03 (taken without a solve), not 0.01 (solved: no plan meets
+    # every target there); a smaller g only tightens the budget rows, so the reused points are proven optimal
+    scenario = build_scenario(json.loads(json.dumps(SHARE)), "test", ["mix.tolerance=0"])
+    table = run_frontier(scenario, "budget.growth", "cost", ["0.01", "0.03", "0.05", "0.1"], data, tmp_path / "out",
+                         Where(workers=2))
+    assert table["budget.growth"].tolist() == [0.01, 0.03, 0.05, 0.1]
+    assert table["cost"].tolist()[1:] == pytest.approx([5_310_000] * 3) and pd.isna(table["cost"][0])
+    assert (table["solves"] == 0).tolist() == [False, True, True, False]
+    assert table["status"].tolist() == ["target_missed", "optimal", "optimal", "optimal"]
+    assert "reference" not in pd.read_csv(tmp_path / "out" / "frontier.csv").columns
+    assert most_resource(["0.01", "0.1", "x"], "min") == "0.1" and most_resource(["0.01", "0.1"], "max") == "0.01"
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
-"""Stable re-plans: a what-if solved with a reference plan ends with the ``stability`` stage, which keeps the
-reference's year-1 cohort flows wherever the goals allow (optimizer/solvers/staged.py, reuse.py)."""
+"""Stable re-plans: a what-if solved with a reference plan has the ``stability`` stage, after the goals and before
+the disruption tie-break, which keeps the reference's year-1 cohort flows wherever the targets, caps and costs
+allow (optimizer/solvers/staged.py, reuse.py)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,13 @@ def _changed_people(tmp_path, first: str, second: str) -> int:
 
 def _stability(result: RunResult) -> dict:
     stages = result.summary["solver"]["stages"]
-    assert [stage["term"] for stage in stages][-1] == "stability"
-    return stages[-1]
+    assert [stage["term"] for stage in stages][-2:] == ["stability", "disruption"]
+    return stages[-2]
+
+
+def _stage(solution: Solution, term: str) -> StageResult:
+    (stage,) = [stage for stage in solution.stages if stage.term == term]
+    return stage
 
 
 def test_a_tie_is_broken_the_way_the_reference_broke_it(tmp_path):
@@ -116,18 +122,34 @@ def test_reference_flows_map_by_position_or_by_name_and_survive_the_file(tmp_pat
     assert "reference.npz" in str(refused.value) and "solve the reference again" in str(refused.value)
 
 
-@pytest.mark.parametrize("mode", ["lexicographic", "weighted"])
-def test_the_stability_stage_follows_the_goals_in_either_mode(mode):
+@pytest.mark.parametrize(("mode", "terms"), [("lexicographic", ["mix", "cost", "stability", "disruption"]),
+                                             ("weighted", ["weighted", "stability"])])
+def test_the_stability_stage_follows_the_goals_in_either_mode(mode, terms):
     # a + b = 5 at cost 5 whatever the split: the anchor a = 4, b = 1 is kept, and nothing changes
     model, _ = _tiny()
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", [f"objective.mode={mode}"])
     solution = solve_model(model, scenario, 1.0, anchor={0: 4.0, 1: 1.0})
     assert solution.values.round().tolist() == [4.0, 1.0] and solution.terms == {"cost": pytest.approx(5.0)}
-    last = solution.stages[-1]
-    assert (last.term, last.status, last.objective) == ("stability", "optimal", pytest.approx(0.0))
+    assert [stage.term for stage in solution.stages] == terms
+    stability = _stage(solution, "stability")
+    assert (stability.status, stability.objective) == ("optimal", pytest.approx(0.0))
     assert model.n_vars == 2  # the change variables live on a copy of the model
     plain = solve_model(_tiny()[0], scenario, 1.0)
-    assert [stage.term for stage in plain.stages] == [stage.term for stage in solution.stages[:-1]]
+    assert [stage.term for stage in plain.stages] == [term for term in terms if term != "stability"]
+
+
+def test_the_disruption_tie_break_does_not_move_the_reference_people():
+    # a + b = 5 at cost 5 whatever the split, but only a disrupts: alone, the tie-break takes a = 0, b = 5; with
+    # the reference's a = 4, b = 1 the stability stage comes first and keeps it (4 disruptions, nobody changed)
+    model, _ = _tiny()
+    model.add_objective("disruption", {0: 1.0})
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
+    alone = solve_model(model.copy(), scenario, 1.0)
+    assert alone.values.round().tolist() == [0.0, 5.0] and alone.terms["disruption"] == pytest.approx(0.0)
+    anchored = solve_model(model, scenario, 1.0, anchor={0: 4.0, 1: 1.0})
+    assert anchored.values.round().tolist() == [4.0, 1.0] and anchored.terms["disruption"] == pytest.approx(4.0)
+    assert _stage(anchored, "stability").objective == pytest.approx(0.0)
+    assert _stage(anchored, "disruption").objective == pytest.approx(4.0)
 
 
 def test_sweep_points_keep_the_base_plans_year1_actions(tmp_path):
@@ -170,8 +192,8 @@ def test_a_start_keeping_the_reference_is_kept_within_the_stability_gap(stabilit
     # objective.stability_gap 0 the cost stage moves to a = 5 and 10 flow units change against the anchor
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", [f"objective.stability_gap={stability_gap}"])
     solution = solve_model(_dearer_b(), scenario, 1.0, anchor={0: 0.0, 1: 5.0}, start=np.array([0.0, 5.0]))
-    stability = solution.stages[-1]
-    assert stability.term == "stability" and stability.status == "optimal"
+    stability = _stage(solution, "stability")
+    assert stability.status == "optimal"
     if kept:
         assert solution.values.round().tolist() == [0.0, 5.0] and solution.terms["cost"] == pytest.approx(5.0025)
         assert (stability.objective, stability.seconds) == (0.0, 0.0) and "keeps every year-1 flow" in stability.note
@@ -228,4 +250,4 @@ def test_a_start_that_breaks_an_earlier_goal_is_not_kept():
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
     solution = solve_model(model, scenario, 1.0, anchor={0: 0.0, 1: 5.0}, start=np.array([0.0, 5.0, 1.0]))
     assert solution.terms["mix"] == pytest.approx(0.0) and solution.values[:2].round().tolist() == [5.0, 0.0]
-    assert solution.stages[-1].objective == pytest.approx(10.0)
+    assert _stage(solution, "stability").objective == pytest.approx(10.0)

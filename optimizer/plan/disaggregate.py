@@ -149,8 +149,9 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
     )
     people = pd.concat([ordered[[*COHORT_COLUMNS, "performance", "years_in_grade"]],
                         actions[["employee_id", "action", *TO_STATE]]], axis=1)
-    lines, persons = assess(people, rule)
-    actions["reason"] = _reasons(people, persons, rule).to_numpy()
+    placed = position_order(people.assign(row=np.arange(len(people))))
+    lines, persons = assess(people, rule, placed)
+    actions["reason"] = _reasons(people, persons, rule, placed).to_numpy()
     hires = hire_rows({a: n for a, n in year1_flows.items() if a.kind == HIRE and n > 0}, pay)
     if hires.empty:
         return actions[ACTION_COLUMNS], lines
@@ -163,43 +164,62 @@ def _label(frame: pd.DataFrame) -> pd.Series:
             + " G" + frame["grade"].astype(str))
 
 
-def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule) -> pd.Series:
+def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule, placed: pd.DataFrame) -> pd.Series:
     """Why each person (rows of ``people``) got their action, against the merit line of their position
     (:func:`optimizer.plan.merit.assess`): the acted-on by their rank among the eligible; a person held
     back by their cohort's limit by that rule; a stayer eligible for an action by the line they are below;
-    anyone else by the position's plan."""
+    anyone else by the position's plan. ``placed``: :func:`optimizer.plan.merit.position_order` of ``people``
+    with their row numbers (``row``). Each sentence is joined (Arrow) only for the rows it describes."""
     order = np.select([persons["took"], persons["held"], persons["passed"]], [0, 1, 2], 3)
     persons = persons.assign(order=order, n_eligible=persons.groupby("key")["employee_id"].transform("size"))
     best = persons.sort_values(["employee_id", "order", "position_rank"], kind="stable")
     best = best.drop_duplicates("employee_id").set_index("employee_id")
-    text = lambda values: pd.Series(np.asarray(values, dtype=object)).fillna("").astype(str)  # noqa: E731
     mine = best.reindex(people["employee_id"]).reset_index(drop=True)
-    where = text(_label(people))
-    p = text(formatted(people["performance"].to_numpy(dtype=float), "%g"))
-    kind = text(mine["action"])
-    rank, eligible = text(mine["eligible_rank"].astype("Int64")), text(mine["n_eligible"].astype("Int64"))
-    line = text(formatted(mine["line"].fillna(0).to_numpy(dtype=float), "%g"))
-    placed = position_order(people.assign(row=np.arange(len(people))))
+    code = mine["order"].fillna(4).to_numpy().astype(int)  # 0 took, 1 held, 2 passed, 3 below the line, 4 other
+    acted_positions = people[~people["action"].eq("stay")][POSITION].drop_duplicates()
+    busy = people[POSITION].merge(acted_positions.assign(busy=True), how="left")["busy"].eq(True).to_numpy()
+    code[(code == 4) & busy] = 5  # other, in a position with actions this year
     position_rank = np.empty(len(people), dtype=object)
     position_size = np.empty(len(people), dtype=object)
     position_rank[placed["row"].to_numpy()] = placed["position_rank"].astype(str).to_numpy()
     position_size[placed["row"].to_numpy()] = placed["position_size"].astype(str).to_numpy()
-    ranked = "rank " + text(position_rank) + " of " + text(position_size) + " in " + where + " (performance " + p
-    limit = text(limits(rule, people).astype(int))
-    bottom = kind.isin(list(FROM_BOTTOM))
-    acted_positions = people[~people["action"].eq("stay")][POSITION].drop_duplicates()
-    busy = people[POSITION].merge(acted_positions.assign(busy=True), how="left")["busy"].eq(True).to_numpy()
-    took = (kind + text(np.where(bottom, ", weakest first", " by merit")) + ": rank " + rank + " of " + eligible
-            + " eligible in " + where + " (performance " + p + ")")
-    held = ("held back in " + where + " (performance " + p + ", above the " + kind + " line at " + line
-            + "): at most " + limit + " people of this cohort (state, seniority, qualification) may act in "
-            "year 1, its expected leavers being held back (add_outflow_availability)")
-    passed = "passed over for " + kind + " in " + where + " (performance " + p + ", line " + line + ")"
-    below = ranked + "): below the " + kind + " line at performance " + line
-    other = (ranked + "): not eligible for this year's actions of the position").where(
-        busy, "no change planned for " + where)
-    code = mine["order"].fillna(4).to_numpy()
-    return pd.Series(np.select([code == 0, code == 1, code == 2, code == 3], [took, held, passed, below], other))
+    bottom = mine["action"].isin(list(FROM_BOTTOM)).to_numpy()
+    columns = {
+        "where": _label(people), "p": formatted(people["performance"].to_numpy(dtype=float), "%g"),
+        "kind": mine["action"], "rank": mine["eligible_rank"].astype("Int64"),
+        "eligible": mine["n_eligible"].astype("Int64"),
+        "line": formatted(mine["line"].fillna(0).to_numpy(dtype=float), "%g"),
+        "position_rank": position_rank, "position_size": position_size,
+        "limit": limits(rule, people).astype(int), "how": np.where(bottom, ", weakest first", " by merit"),
+    }
+    columns = {name: np.asarray(values, dtype=object) for name, values in columns.items()}
+    ranked = ("rank ", "position_rank", " of ", "position_size", " in ", "where", " (performance ", "p")
+    sentences = {
+        0: ("kind", "how", ": rank ", "rank", " of ", "eligible", " eligible in ", "where", " (performance ", "p", ")"),
+        1: ("held back in ", "where", " (performance ", "p", ", above the ", "kind", " line at ", "line",
+            "): at most ", "limit", " people of this cohort (state, seniority, qualification) may act in year 1, "
+            "its expected leavers being held back (add_outflow_availability)"),
+        2: ("passed over for ", "kind", " in ", "where", " (performance ", "p", ", line ", "line", ")"),
+        3: (*ranked, "): below the ", "kind", " line at performance ", "line"),
+        4: ("no change planned for ", "where"),
+        5: (*ranked, "): not eligible for this year's actions of the position"),
+    }
+    rows = [np.flatnonzero(code == k) for k in sentences]
+    parts = [_joined(sentence, columns, at) for sentence, at in zip(sentences.values(), rows)]
+    back = np.empty(len(code), dtype=np.int64)
+    back[np.concatenate(rows)] = np.arange(len(code))
+    return _pandas(pa.concat_arrays(parts).take(pa.array(back)))
+
+
+def _joined(sentence: tuple[str, ...], columns: dict[str, np.ndarray], rows: np.ndarray) -> pa.Array:
+    """The text of ``sentence`` at ``rows``: its pieces are literal text, or names of ``columns`` (taken at
+    ``rows``, missing as empty text), joined element by element in Arrow."""
+    pieces = [pa.scalar(piece) if piece not in columns else
+              pa.array(pd.Series(columns[piece][rows]).fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+              for piece in sentence]
+    if len(rows) == 0:
+        return pa.array([], type=pa.string())
+    return pc.binary_join_element_wise(*pieces, pa.scalar(""))
 
 
 def hire_rows(hires: dict[Arc, int], pay: PayStructure) -> pd.DataFrame:

@@ -323,7 +323,8 @@ def _key(frame: pd.DataFrame) -> pd.Series:
     return key
 
 
-def assess(people: pd.DataFrame, rule: MeritRule) -> tuple[pd.DataFrame, pd.DataFrame]:
+def assess(people: pd.DataFrame, rule: MeritRule, ranked: pd.DataFrame | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The merit line of every position and year-1 action, and each person's place against it.
 
     ``people``: one row per roster employee with the cohort columns, ``performance``, ``years_in_grade``,
@@ -337,8 +338,9 @@ def assess(people: pd.DataFrame, rule: MeritRule) -> tuple[pd.DataFrame, pd.Data
     Returns (lines, persons): ``lines`` in the :data:`LINE_COLUMNS` layout; ``persons`` one row per
     (person, action they are eligible for in their position) with ``employee_id``, ``key`` (position and
     action), ``eligible_rank``, ``passed`` (passed over), ``held`` (passed over because the cohort is at
-    its limit), ``line`` (the performance at the line)."""
-    ranked = position_order(people)
+    its limit), ``line`` (the performance at the line). ``ranked``: :func:`position_order` of ``people``, when
+    the caller has it already (a sort of the whole roster)."""
+    ranked = position_order(people) if ranked is None else ranked
     acted = ranked[~ranked["action"].isin(["stay", HIRE])]
     pairs = _pairs(rule, acted)
     persons = ranked.merge(pairs.rename(columns={"action": "eligible_for", **{t: f"e_{t}" for t in TARGET}}),

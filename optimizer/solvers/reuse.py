@@ -23,8 +23,9 @@ A :class:`Reference` keeps only what the proof needs (about 12 bytes per coeffic
 variable): bounds, the rows (ranges and coefficients, compared exactly), a digest of the names and one of the
 goals, the settings and the plan. Every graded plan folder holds its own as ``reference.npz``.
 
-A what-if that is solved anyway is anchored to the reference (:func:`reference_flows`): its last stage keeps
-as many year-1 cohort flows as it can at the reference's values (``stability``, :mod:`optimizer.solvers.staged`).
+A what-if that is solved anyway is anchored to the reference (:func:`reference_flows`): its ``stability`` stage
+(after the mix and cost goals, before the disruption tie-break; :mod:`optimizer.solvers.staged`) keeps as many
+year-1 cohort flows as it can at the reference's values.
 The anchor is the reference *model's* year-1 flows, not the written plan's: merit (:mod:`optimizer.plan.merit`)
 deals each position's count per action over the position's cohorts, a function of those totals and the roster
 only, so the model's flows name the reference's people again; the merit split itself is usually dearer than

@@ -22,12 +22,16 @@ goes to the ones after it. A stage with no previous plan starts from :func:`opti
 nothing but what the floors ask for, built by propagation without a solver where it can be), so a stage stopped by its limit still returns a plan whenever that start exists; each stage
 records which limit stopped it (``stopped_by``).
 
-Stable re-plans: given an *anchor* (the year-1 flows of a reference plan, f_ref), a last stage ``stability``
-follows the goals, every goal fixed as above: min Σ_a |f[a,1] − f_ref[a]| over the anchored year-1 flows,
+Stable re-plans: given an *anchor* (the year-1 flows of a reference plan, f_ref), a stage ``stability``
+follows the goals a what-if may ask for (the mix, the cost, redundancies), each fixed as above, and precedes
+the ``disruption`` tie-break (:func:`stage_order`): min Σ_a |f[a,1] − f_ref[a]| over the anchored year-1 flows,
 linearised per flow by d⁺, d⁻ ≥ 0 and f[a,1] − d⁺ + d⁻ = f_ref[a] (:func:`stability_model`). Year-1 flows
 are whole people and name people by merit inside each cohort, so the optimum is the number of people whose
 year-1 cohort flow changed against the reference; 0 keeps the reference's year-1 actions person for person.
-It counts as one more stage in the shares of ``solver.time_limit``, and starts from the goals' plan.
+It counts as one more stage in the shares of ``solver.time_limit``, starts from the plan of the stages before it,
+and is skipped (optimal at 0) when that plan keeps every anchored flow. It and the stages after it solve a
+copy of the model with the change variables, so the caller's model keeps only its fixing rows. In
+``weighted`` mode it follows the one weighted stage.
 """
 
 from __future__ import annotations
@@ -161,7 +165,7 @@ def solve_model(
     """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
     ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
     ``on_incumbent`` about every better plan a stage's solver reports (stage term, objective, gap).
-    ``anchor`` (a reference plan's year-1 flows): the ``stability`` stage follows the goals. ``clock``: the
+    ``anchor`` (a reference plan's year-1 flows): the ``stability`` stage, placed by :func:`stage_order`. ``clock``: the
     run's budget to draw from (default: ``solver.time_limit`` from now, all of it for this solve). ``start``: a
     plan of ``model``, the first stage's start instead of the constructive one, and the plan kept if no stage
     finds one. With an ``anchor`` too, ``start`` keeps the reference's year 1 (:mod:`optimizer.whatif.anchored`),
@@ -171,7 +175,6 @@ def solve_model(
     clock = clock or Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
     objective = scenario.objective
-    later = 1 if anchor else 0  # the stability stage, after the goals
 
     keeps_anchor = anchor is not None and start is not None  # the stages start from the reference's year 1
 
@@ -185,38 +188,17 @@ def solve_model(
             lp_method="ipm" if counts_people(goal) else "simplex",
         )
 
-    def finish(values: np.ndarray | None, stages: list[StageResult], status: str, message: str) -> Solution:
-        """The goals' plan, then (with an ``anchor``) the stability stage's plan from it."""
-        if anchor and values is not None:
-            stable, goal = stability_model(model, anchor)
-            kept = stability_start(values, anchor)
-            if stable.evaluate(goal, kept) <= 1e-6:  # every anchored flow kept: 0 is the optimum, nothing to solve
-                stages = [*stages, StageResult("stability", "optimal", 0.0, 0.0, 0.0, 0.0,
-                                               "the goals' plan keeps every year-1 flow of the reference")]
-                on_stage(stages[-1])
-                return _finish(model, values, stages, status, message)
-            result = _solve_stage(stable, goal, stage_options("stability", goal, clock.share(1)), kept, False)
-            stages = [*stages, _stage("stability", result)]
-            on_stage(stages[-1])
-            if result.values is not None:
-                values = result.values[: model.n_vars]
-            if result.status != "optimal":
-                status = "feasible"
-        return _finish(model, values, stages, status, message)
-
-    if objective.mode == "weighted":
-        weighted = combine(*((objective.weights.get(term, 0.0), goals[term]) for term in objective.order))
-        result = _solve_stage(model, weighted, replace(options, time_limit=clock.share(1 + later)), start, True)
-        on_stage(_stage("weighted", result))
-        if anchor and result.values is not None:
-            achieved = model.evaluate(weighted, result.values)
-            model.add_row("stage_fix[weighted]", *fixing_row(weighted, achieved, objective.stage_tolerance))
-        return finish(result.values, [_stage("weighted", result)], result.status, result.message)
-
     stages: list[StageResult] = []
+    current = model
+    """the model the stages solve: with an ``anchor``, from the stability stage on, its copy with the change
+    variables (:func:`stability_model`), which the stages after it solve too"""
     values = start
     status = "optimal"
-    order = list(objective.order)
+    if objective.mode == "weighted":
+        goals["weighted"] = combine(*((objective.weights.get(term, 0.0), goals[term]) for term in objective.order))
+        order = ["weighted", "stability"] if anchor else ["weighted"]
+    else:
+        order = stage_order(objective.order, anchor is not None)
     session = HighsLpSession(model) if options.backend == "highs" and not any(model.integer) else None
 
     def run(term: str, seconds: float, construct: bool = True) -> SolveResult:
@@ -225,13 +207,13 @@ def solve_model(
         if session is not None:
             options = stage_options(term, goals[term], seconds)
             result = session.solve(goals[term], options)
-            start = idle_start(model, goals[term], options) if result.values is None and values is None and construct \
-                else None  # the plan a cold stage would have started from (and kept): only when the LP found none
+            start = idle_start(current, goals[term], options) if result.values is None and values is None \
+                and construct else None  # the plan a cold stage would have started from (and kept): only when the LP found none
             if start is None:
                 return result
-            return replace(result, status="feasible", values=start, objective=model.evaluate(goals[term], start),
+            return replace(result, status="feasible", values=start, objective=current.evaluate(goals[term], start),
                            gap=None, message=f"{result.message}; the constructive start kept")
-        return kept_anchored(term, _solve_stage(model, goals[term], stage_options(term, goals[term], seconds),
+        return kept_anchored(term, _solve_stage(current, goals[term], stage_options(term, goals[term], seconds),
                                                 values, construct))
 
     keeping = start if keeps_anchor else None
@@ -245,9 +227,9 @@ def solve_model(
         nonlocal keeping
         if keeping is None or result.values is None:
             return result
-        achieved, bound = model.evaluate(goals[term], keeping), result.bound
+        achieved, bound = current.evaluate(goals[term], keeping), result.bound
         outside = bound is None or achieved > bound + objective.stability_gap * max(1.0, abs(achieved))
-        if result.values is not keeping and (outside or model.row_violations(keeping, rows=model.rows[built:])):
+        if result.values is not keeping and (outside or current.row_violations(keeping, rows=current.rows[built:])):
             keeping = None
             return result
         gap = None if bound is None else (achieved - bound) / max(1.0, abs(achieved))
@@ -257,32 +239,53 @@ def solve_model(
     while position < len(order):
         term = order[position]
         following = order[position + 1] if position + 1 < len(order) else None
-        left = len(order) - position + later
-        result, probe_seconds = None, 0.0
-        if following is not None and term in ZERO_FIRST and _never_negative(model, goals[term]):
-            result, probe_seconds = _next_stage_at_zero(model, term, goals[term], objective.stage_tolerance,
+        left = len(order) - position
+        result, probe_seconds, recorded = None, 0.0, None
+        if term == "stability":
+            current, goals[term] = stability_model(model, anchor)
+            values = stability_start(values, anchor)
+            keeping = None if keeping is None else stability_start(keeping, anchor)
+            session = HighsLpSession(current) if session is not None else None
+            if current.evaluate(goals[term], values) <= 1e-6:  # every anchored flow kept: 0 is the optimum
+                result = SolveResult("optimal", values, 0.0, 0.0, 0.0, 0.0, options.backend, "")
+                recorded = StageResult(term, "optimal", 0.0, 0.0, 0.0, 0.0,
+                                       "the goals' plan keeps every year-1 flow of the reference")
+        elif following not in (None, "stability") and term in ZERO_FIRST and _never_negative(current, goals[term]):
+            result, probe_seconds = _next_stage_at_zero(current, term, goals[term], objective.stage_tolerance,
                                                         lambda: run(following, 2 * clock.share(left), False))
             if result is not None:
-                met = model.evaluate(goals[term], result.values)
+                met = current.evaluate(goals[term], result.values)
                 stages.append(StageResult(term, "optimal", met, 0.0, 0.0, 0.0, f"0 reached by the {following} stage"))
                 on_stage(stages[-1])
                 position, term = position + 1, following
         if result is None:
             result = run(term, clock.share(left))
             result = replace(result, seconds=result.seconds + probe_seconds)
-        stages.append(_stage(term, result))
+        stages.append(recorded or _stage(term, result))
         on_stage(stages[-1])
         if result.values is None:
             if values is None:
                 return _finish(model, None, stages, result.status, result.message)
-            return finish(values, stages, "feasible", f"stage {term}: {result.status}; {result.message}")
+            return _finish(model, values[: model.n_vars], stages, "feasible",
+                           f"stage {term}: {result.status}; {result.message}")
         values = result.values
         if result.status != "optimal":
             status = "feasible"
-        achieved = model.evaluate(goals[term], values)
-        model.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
+        achieved = current.evaluate(goals[term], values)
+        current.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
         position += 1
-    return finish(values, stages, status, "")
+    return _finish(model, values[: model.n_vars], stages, status, "")
+
+
+def stage_order(goals: list[str], anchored: bool) -> list[str]:
+    """The stages in order: the goals of ``objective.order``; with an anchor (a reference plan), ``stability``
+    after the goals a what-if can ask for (the targets, the costs, the redundancies) and before the
+    ``disruption`` tie-break (else last): a what-if keeps the reference's people unless the targets, caps or
+    costs force a change, and moves fewest people within that."""
+    order = list(goals)
+    if anchored:
+        order.insert(order.index("disruption") if "disruption" in order else len(order), "stability")
+    return order
 
 
 def _solve_stage(

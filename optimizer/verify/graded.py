@@ -385,7 +385,7 @@ def check_pay(p: PlanData) -> list[Finding]:
     − Σ_{σ ∈ u} year-1 attrition(σ) × (pay(σ, 1) + the roster's mean premium in σ, 0 where σ had nobody)."""
     a, tol = p.actions, p.tol
     people = a[~a["action"].eq("hire")]
-    salary = people["employee_id"].map(dict(zip(p.roster["employee_id"], p.roster_salary)))
+    salary = people["employee_id"].map(pd.Series(np.asarray(p.roster_salary, dtype=float), index=p.roster["employee_id"]))
     from_pay, to_pay = p.pay_of(a, "from_", 0), p.pay_of(a, "to_", 1)
     rule = np.where(a["action"].eq("hire"), to_pay, to_pay + a["old_salary"] - from_pay)
     wrong_old = people.assign(expected=salary)[differs(people["old_salary"], salary, 0.0, CENT)]
@@ -509,8 +509,9 @@ def check_names(p: PlanData) -> list[Finding]:
     total") and actions.csv ``from_unit_name``/``to_unit_name`` are the units table's name of the unit id (blank
     where the id is blank); actions.csv ``name`` is the roster's name (blank for hires)."""
     given = p.units_in["name"] if "name" in p.units_in else p.units_in["unit_id"]
-    unit_name = {**dict(zip(p.units_in["unit_id"], given.fillna(""))), ALL: GROUP_NAME}
-    roster_name = dict(zip(p.roster["employee_id"], p.roster["name"].fillna(""))) if "name" in p.roster else {}
+    unit_name = pd.Series([*given.fillna(""), GROUP_NAME], index=[*p.units_in["unit_id"], ALL], dtype=object)
+    roster_name = pd.Series(p.roster["name"].fillna("").to_numpy(dtype=object) if "name" in p.roster else [],
+                            index=p.roster["employee_id"] if "name" in p.roster else [], dtype=object)
     a = p.actions
     placed = [("units.csv", p.units, "unit_id", "name", unit_name), ("budget.csv", p.budget, "unit_id", "unit_name", unit_name),
               ("actions.csv", a, "from_unit", "from_unit_name", unit_name), ("actions.csv", a, "to_unit", "to_unit_name", unit_name),

@@ -200,8 +200,11 @@ def position_lines(p: PlanData) -> pd.DataFrame:
     people["rank"] = people.groupby(POSITION, sort=False, dropna=False).cumcount()
     acted = people[~people["kind"].eq("stay")]
     size = people.groupby(COHORT, dropna=False)["employee_id"].transform("size")
-    attrition = [p.scenario.attrition.rate(s, int(k)) for s, k in zip(people["sequence"], people["tier"])]
-    limit = np.floor((1.0 - np.asarray(attrition, dtype=float)) * size.to_numpy(float) + 1e-9)
+    states = people[["sequence", "tier"]].astype({"tier": int})
+    rates = states.drop_duplicates()
+    rates["attrition"] = [p.scenario.attrition.rate(s, k) for s, k in zip(rates["sequence"], rates["tier"])]
+    attrition = states.merge(rates, how="left", on=["sequence", "tier"])["attrition"].to_numpy(float)
+    limit = np.floor((1.0 - attrition) * size.to_numpy(float) + 1e-9)
     busy = people[COHORT].merge(acted.groupby(COHORT, dropna=False).size().rename("busy").reset_index(),
                                 how="left", on=COHORT)["busy"].fillna(0).to_numpy()
     people["full"] = busy >= limit

@@ -65,7 +65,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -585,11 +585,20 @@ def _missed_sentences(missed: dict[str, list[dict[str, Any]]]) -> list[str]:
     return softened + _mix_sentences(missed["mix"]) + budget
 
 
-def missed_sentences(mix: pd.DataFrame, budget: pd.DataFrame) -> list[str]:
+def missed_sentences(mix: pd.DataFrame, budget: pd.DataFrame, stages: Iterable[dict[str, Any]] = ()) -> list[str]:
     """A plan's missed targets in the diagnosis' words, from its mix and budget tables (:func:`missed_goals`): the
     mix misses by year (misses below GHOST_HEADS people left out), the budget overruns by year; [] when every
-    target is met. The plan summary of the terminal and both reports use it."""
-    return _missed_sentences({**missed_goals(mix, budget), "softened": []})
+    target is met. The plan summary of the terminal and both reports use it. ``stages``: summary.json's
+    ``solver.stages``; when the ``mix`` stage stopped at its time limit with no bound of GHOST_HEADS or more
+    (nothing shows the targets out of reach), a last sentence says so: more time may meet them."""
+    sentences = _missed_sentences({**missed_goals(mix, budget), "softened": []})
+    mix_stage = next((stage for stage in stages if stage["term"] == "mix"), None)
+    unproven = mix_stage is not None and mix_stage.get("stopped_by") == "time_limit" and (
+        mix_stage.get("bound") is None or mix_stage["bound"] < GHOST_HEADS)
+    if sentences and unproven:
+        sentences.append(f"The solver stopped at its time limit ({_rounded(mix_stage['seconds'], 1):.1f} s for the "
+                         "targets) before showing them out of reach: a larger solver.time_limit may meet them.")
+    return sentences
 
 
 def _relaxation_sentences(relaxations: list[dict[str, Any]]) -> list[str]:

@@ -14,7 +14,11 @@ Goals (``--y``), each solved on the cohort model without writing a plan:
   (:func:`optimizer.whatif.diagnosis.run_search` on ``mix.deadline`` from 0): bisection up to the horizon, then
   year by year up to ``YEARS_BEYOND`` past it with the horizon extended; no value when none is reached.
 - ``cost`` (minimise): the lowest total cost over the horizon (Σ payroll + one-off costs) of a plan that
-  meets every target; no value when the targets cannot all be met.
+  meets every target; no value when the targets cannot all be met. The point with the most resource (the
+  largest x when low x is cheaper, ``--x-better low``; else the smallest) is solved first, and its solved model
+  serves every other point as a reference (:mod:`optimizer.solvers.reuse`): a point whose model only tightens
+  it, and where its plan holds, takes that plan without a solve, with the same proof (``solves`` 0). A cost
+  frontier over a range where the limit does not bind is then one solve and a model check per point.
 
 Each point is a pure function of the frontier's :class:`FrontierInputs` and its x (:func:`evaluate_point`),
 solved in local worker processes or on a Dask cluster (:mod:`optimizer.distributed`) whose workers keep the
@@ -23,9 +27,10 @@ validated tables in memory.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +55,7 @@ from optimizer.plan.folders import claim_folder, staged_folder
 from optimizer.plan.output import write_csv
 from optimizer.model.kinds import graded_model_data
 from optimizer.plan.results import cohort_plan, headcount_table, mix_table
+from optimizer.solvers.reuse import Reference, make_reference, reuse_solution
 from optimizer.solvers.staged import solve_model, solver_options, stage_terms
 from optimizer.solvers.start import constructive_start
 
@@ -78,11 +84,13 @@ GOALS: dict[str, Goal] = {
 
 @dataclass(frozen=True)
 class GoalValue:
-    """The optimised goal (None when no plan reaches it), the solver status behind it, and solves used."""
+    """The optimised goal (None when no plan reaches it), the solver status behind it, and solves used (0: a
+    reference's plan taken without a solve); ``reference``: the solved model, when it was asked for."""
 
     value: float | None
     status: str
     solves: int
+    reference: Reference | None = None
 
 
 def _model(scenario: Scenario, data_dir: Path) -> tuple[ModelData, LinearModel, Index]:
@@ -130,25 +138,34 @@ def earliest_deadline(scenario: Scenario, data_dir: Path) -> GoalValue:
     return GoalValue(found["to"], status, found["probes"])
 
 
-def least_cost(scenario: Scenario, data_dir: Path) -> GoalValue:
-    """The mix then cost stages of the lexicographic solve (the disruption tie-break is skipped: 100% gap)."""
+def least_cost(scenario: Scenario, data_dir: Path, reference: Reference | None = None,
+               keep_reference: bool = False) -> GoalValue:
+    """The mix then cost stages of the lexicographic solve (the disruption tie-break is skipped: 100% gap);
+    ``reference``'s plan without a solve where it proves optimal here (:func:`optimizer.solvers.reuse.reuse_solution`);
+    ``keep_reference``: the result carries this point's solved model as a reference."""
     scenario = _with(scenario, "objective.mode=lexicographic", "objective.order=[mix, cost, disruption]",
                      "objective.stage_gap.disruption=1")
     data, model, _ = _model(scenario, data_dir)
-    solution = solve_model(model, scenario, data.mean_pay)
+    built_rows = len(model.rows)
+    reused = None if reference is None else reuse_solution(reference, model, scenario, data.mean_pay)[0]
+    solution = reused or solve_model(model, scenario, data.mean_pay)
+    solves = 0 if reused else len(solution.stages)
     if solution.values is None:
-        return GoalValue(None, solution.status, len(solution.stages))
+        return GoalValue(None, solution.status, solves)
+    kept = make_reference(model, built_rows, scenario, data.mean_pay, solution, "frontier") if keep_reference else None
     miss = model.evaluate(stage_terms(model, data.mean_pay)["mix"], solution.values)
     if miss > MET:
-        return GoalValue(None, "target_missed", len(solution.stages))
-    return GoalValue(solution.terms["cost"], solution.status, len(solution.stages))
+        return GoalValue(None, "target_missed", solves, kept)
+    return GoalValue(solution.terms["cost"], solution.status, solves, kept)
 
 
 SOLVERS: dict[str, Callable[[Scenario, Path], GoalValue]] = {
     "technical_share": best_technical_share,
     "deadline": earliest_deadline,
-    "cost": least_cost,
 }
+REUSING: dict[str, Callable[[Scenario, Path, Reference | None, bool], GoalValue]] = {"cost": least_cost}
+"""Goals whose point with the most resource is solved first and serves the others as a reference: (scenario,
+tables, the reference or None, whether to return this point's solved model as one)."""
 
 
 def x_values(current: Any, points: int, span: tuple[float, float] | None) -> list[str]:
@@ -178,22 +195,30 @@ def non_dominated(x: list[float], y: list[float | None], y_sense: Sense, x_sense
 
 @dataclass(frozen=True)
 class FrontierInputs:
-    """What every point shares, sent to each worker once: the key, the goal, the base scenario, the tables."""
+    """What every point shares, sent to each worker once: the key, the goal, the base scenario, the tables, and
+    for a goal of :data:`REUSING`, the reference the first point's solve left (None for that point)."""
 
     key: str
     goal: str
     base: dict[str, Any]
     source: str
     data: FolderCopy
+    reference: Reference | None = None
 
 
 def evaluate_point(inputs: FrontierInputs, x: str) -> dict[str, Any]:
-    """The point at ``x`` as a row ``x, y, status, solves, seconds, error``; never raises."""
+    """The point at ``x`` as a row ``x, y, status, solves, seconds, error``; never raises. For a goal that
+    is :data:`REUSING`, the point solved first (``inputs.reference`` None) adds ``reference``: its solved model."""
     began = time.perf_counter()
     row: dict[str, Any] = {"x": x, "y": None, "status": "error", "solves": 0, "error": None}
     try:
         scenario = build_scenario(inputs.base, inputs.source, [f"{inputs.key}={x}"])
-        found = SOLVERS[inputs.goal](scenario, inputs.data.path())
+        if inputs.goal in REUSING:
+            found = REUSING[inputs.goal](scenario, inputs.data.path(), inputs.reference, inputs.reference is None)
+            if found.reference is not None:
+                row["reference"] = found.reference
+        else:
+            found = SOLVERS[inputs.goal](scenario, inputs.data.path())
         row.update(y=found.value, status=found.status, solves=found.solves)
     except (ScenarioError, InputError) as exc:
         row.update(status="bad_input", error=str(exc))
@@ -205,6 +230,17 @@ def evaluate_point(inputs: FrontierInputs, x: str) -> dict[str, Any]:
 
 def _crashed(x: str, message: str) -> dict[str, Any]:
     return {"x": x, "y": None, "status": "error", "solves": 0, "error": message, "seconds": None}
+
+
+def most_resource(xs: list[str], x_sense: Sense) -> str:
+    """The x with the most of the resource: the largest when low x is cheaper (``x_sense`` min), else the
+    smallest; non-numbers last (they fail as points of their own)."""
+    def key(x: str) -> float:
+        try:
+            return float(x) if x_sense == "min" else -float(x)
+        except ValueError:
+            return -math.inf
+    return max(xs, key=key)
 
 
 def frontier_table(rows: list[dict[str, Any]], key: str, goal: str, x_sense: Sense) -> pd.DataFrame:
@@ -272,7 +308,14 @@ def run_frontier(
     with executor(where) as pool:
         claim_folder(out_dir, "frontier", protect=(data_dir,))
         inputs = FrontierInputs(key, goal, scenario.to_raw(), scenario.name, FolderCopy.of(data_dir, where.remote))
-        rows = pool.run(Job(evaluate_point, inputs, xs, on_failure=_crashed, receive=receive, on_retry=on_retry))
+        first = most_resource(xs, x_sense) if goal in REUSING else None
+        rows = []
+        if first is not None:
+            rows = pool.run(Job(evaluate_point, inputs, [first], on_failure=_crashed, receive=receive,
+                                on_retry=on_retry))
+            inputs = replace(inputs, reference=rows[0].pop("reference", None))
+        rest = [x for x in xs if x != first]
+        rows += pool.run(Job(evaluate_point, inputs, rest, on_failure=_crashed, receive=receive, on_retry=on_retry))
     table = frontier_table(rows, key, goal, x_sense)
     with staged_folder(out_dir, "frontier") as folder:
         write_csv(table, folder / "frontier.csv")
