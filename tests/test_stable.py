@@ -16,7 +16,7 @@ from models.scenario_files import build_scenario
 from optimizer.pipeline import RunResult, run_plan
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.reuse import REFERENCE_FILE, load_reference, make_reference, reference_flows, save_reference
-from optimizer.solvers.staged import Solution, StageResult, solve_model
+from optimizer.solvers.staged import Solution, StageResult, solve_model, stage_order
 from optimizer.whatif.compare import compare_runs
 from tests.builders import QUIET, check_invariants, people, unit, write_group
 from tests.test_formulation import MIX_100
@@ -136,6 +136,14 @@ def test_the_stability_stage_follows_the_goals_in_either_mode(mode, terms):
     assert model.n_vars == 2  # the change variables live on a copy of the model
     plain = solve_model(_tiny()[0], scenario, 1.0)
     assert [stage.term for stage in plain.stages] == [term for term in terms if term != "stability"]
+
+
+def test_the_stability_stage_follows_the_last_goal_a_what_if_can_ask_for():
+    assert stage_order(["mix", "cost", "disruption"], True) == ["mix", "cost", "stability", "disruption"]
+    assert stage_order(["disruption", "mix", "cost"], True) == ["disruption", "mix", "cost", "stability"]
+    assert stage_order(["mix", "disruption", "cost"], True) == ["mix", "disruption", "cost", "stability"]
+    assert stage_order(["redundancy", "cost"], True) == ["redundancy", "cost", "stability"]
+    assert stage_order(["mix", "cost", "disruption"], False) == ["mix", "cost", "disruption"]
 
 
 def test_the_disruption_tie_break_does_not_move_the_reference_people():

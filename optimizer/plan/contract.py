@@ -322,9 +322,9 @@ def _stage_keys() -> tuple[Key, ...]:
     return (
         Key("term", "the objective term this stage minimises: a goal of `objective.order` (`mix`, `cost`, "
                     "`disruption`, `redundancy`) or `weighted`; `stability` when a `--reference` plan was "
-                    "not reused, before `disruption` (last in `weighted` mode): its objective is the number of "
-                    "people whose year-1 cohort flow changed against the reference, Σ_a |f[a,1] − f_ref[a,1]|, "
-                    "with the goals before it fixed (docs/whatif.md)"),
+                    "not reused, after the last goal but `disruption` (last in `weighted` mode): its objective "
+                    "is the number of people whose year-1 cohort flow changed against the reference, "
+                    "Σ_a |f[a,1] − f_ref[a,1]|, with the goals before it fixed (docs/whatif.md)"),
         Key("status", "the stage's solver status"),
         Key("objective", "the term's value"),
         Key("bound", "the solver's bound on it"),

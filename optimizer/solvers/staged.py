@@ -279,12 +279,13 @@ def solve_model(
 
 def stage_order(goals: list[str], anchored: bool) -> list[str]:
     """The stages in order: the goals of ``objective.order``; with an anchor (a reference plan), ``stability``
-    after the goals a what-if can ask for (the targets, the costs, the redundancies) and before the
-    ``disruption`` tie-break (else last): a what-if keeps the reference's people unless the targets, caps or
-    costs force a change, and moves fewest people within that."""
+    right after the last goal a what-if can ask for (the targets, the cost, the redundancies: every goal but
+    the ``disruption`` tie-break), so a what-if keeps the reference's people unless the targets, caps or costs
+    force a change, and a disruption stage after it moves the fewest people within that."""
     order = list(goals)
     if anchored:
-        order.insert(order.index("disruption") if "disruption" in order else len(order), "stability")
+        asked = [position for position, goal in enumerate(order) if goal != "disruption"]
+        order.insert(asked[-1] + 1 if asked else 0, "stability")
     return order
 
 
