@@ -44,7 +44,7 @@ from optimizer.plan.grades import CHANGE_COLUMNS, grade_changes, grade_path_wide
 from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
-from optimizer.whatif.diagnosis import diagnosis_sentences, missed_sentences
+from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
 from reports import finance
 from reports.excel_stream import LongRows, assemble, xf_index
 

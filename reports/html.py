@@ -30,7 +30,7 @@ from optimizer.plan.grades import grade_changes
 from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
-from optimizer.whatif.diagnosis import diagnosis_sentences, missed_sentences
+from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
 from reports import charts, finance
 from reports.action_table import action_table_html
 

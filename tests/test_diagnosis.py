@@ -20,14 +20,8 @@ from models.scenario_files import build_scenario
 from optimizer.whatif import diagnosis
 from optimizer.cli import main
 from optimizer.solvers.clock import Clock
-from optimizer.whatif.diagnosis import (
-    Probe,
-    diagnosis_sentences,
-    earliest_deadline,
-    grid,
-    missed_sentences,
-    smallest_value,
-)
+from optimizer.whatif.diagnosis import Probe, earliest_deadline, grid, smallest_value
+from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
 from tests.builders import QUIET, people, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 

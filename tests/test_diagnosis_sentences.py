@@ -1,4 +1,4 @@
-"""The diagnosis in sentences (:func:`optimizer.whatif.diagnosis.diagnosis_sentences`), on hand-made diagnoses:
+"""The diagnosis in sentences (:func:`optimizer.whatif.sentences.diagnosis_sentences`), on hand-made diagnoses:
 one sentence per year of mix misses, rounding ghosts left out, budget overruns in M CNY, relaxations joined
 with "or" and rounded so that they still suffice, the earliest year, the infeasible case."""
 
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer.whatif.diagnosis import diagnosis_sentences, missed_sentences
+from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
 
 
 def _mix(year: int, sequence: str, share: float, lower: float, upper: float, heads: float) -> dict[str, Any]:

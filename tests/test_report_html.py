@@ -25,7 +25,7 @@ from models.scenario_files import load_scenario, scenario_path
 from models.synthetic import generate_tables
 from optimizer.pipeline import EXIT_OK, run_plan
 from optimizer.plan.safe_text import restore_text
-from optimizer.whatif.diagnosis import diagnosis_sentences
+from optimizer.whatif.sentences import diagnosis_sentences
 from reports.plugins import write_html_report
 from tests.browsers import chromium
 

@@ -24,7 +24,7 @@ from optimizer.pipeline import run_plan
 from optimizer.plan.grades import grade_changes
 from optimizer.simulate.engine import simulate
 from optimizer.simulate.folder import load_plan_inputs
-from optimizer.whatif.diagnosis import diagnosis_sentences
+from optimizer.whatif.sentences import diagnosis_sentences
 from optimizer.whatif.sweep import grid_points, parse_grid
 from reports.excel import write_graded_workbook
 from reports.html import write_graded_report

@@ -10,7 +10,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from optimizer.plan.reader import read_plan
-from optimizer.whatif.diagnosis import diagnosis_sentences
+from optimizer.whatif.sentences import diagnosis_sentences
 from tests.webpage import csv_files, page
 from web.settings import settings_from_env
 from web.state import close_all, services

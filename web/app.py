@@ -27,7 +27,7 @@ from optimizer.plan.reader import read_plan
 from optimizer.registry.database import StoreError
 from optimizer.registry.layout import new_run_id
 from optimizer.registry.lifecycle import TRANSITIONS
-from optimizer.whatif.diagnosis import diagnosis_sentences
+from optimizer.whatif.sentences import diagnosis_sentences
 from optimizer.whatif.sweep import plan_columns
 from reports.charts import budget_figure, mix_figure
 from web import views

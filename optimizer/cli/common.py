@@ -28,7 +28,7 @@ from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.folder import SimulationInputError
 from optimizer.registry.database import ENV_VAR, StoreError
 from optimizer.registry.recording import command_line
-from optimizer.whatif.diagnosis import diagnosis_sentences
+from optimizer.whatif.sentences import diagnosis_sentences
 
 EXIT_BUG = 1
 ARGV_KEY = "wfplan.argv"

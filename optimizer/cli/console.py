@@ -12,7 +12,7 @@ from models.io import InputTables
 from models.pay import PayStructure
 from models.scenario import SEQUENCES, Scenario
 from optimizer.plan.grades import grade_path_wide
-from optimizer.whatif.diagnosis import missed_sentences
+from optimizer.whatif.sentences import missed_sentences
 
 
 def _money(value: float) -> str:

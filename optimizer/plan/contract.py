@@ -470,7 +470,7 @@ year-1 decisions (every flow of year 1 except attrition) are whole numbers becau
 DIAGNOSIS_TEXT = """\
 ### `diagnosis`
 Computed by `optimizer/whatif/diagnosis.py` (its docstring has the method). Every number in it comes from a solve.
-The terminal, `report.html` and `report.xlsx` word it alike (`diagnosis_sentences`): one sentence per year of mix
+The terminal, `report.html` and `report.xlsx` word it alike (`optimizer/whatif/sentences.py`): one sentence per year of mix
 misses, shares and points to 0.1, people whole (a mix miss under half a person is left out of the words, not out
 of this key), money in M CNY to 0.1, relaxed rates to 2 decimals rounded toward `limit` (so they still suffice).
 ```
