@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 import numpy as np
@@ -81,3 +83,21 @@ class Outcome:
     message: str = ""
     stopped_by: StoppedBy = None
     """The limit the solver says stopped it, when it says so (a gap stop is told by :func:`solve`)."""
+
+
+@dataclass
+class Timer:
+    """Seconds per named phase, in the order the phases ran; a phase entered again adds to its seconds."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    progress: Progress = lambda message: None
+
+    @contextmanager
+    def phase(self, name: str, announce: bool = True) -> Iterator[None]:
+        """Time the block as ``name``; ``announce``: tell ``progress`` the phase starts (not for a phase's
+        last bit of work after other phases, which would print its name a second time)."""
+        if announce:
+            self.progress(name)
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)

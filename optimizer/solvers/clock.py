@@ -1,8 +1,8 @@
 """The run's solving budget: ``solver.time_limit`` seconds, drawn from by every solve of one run.
 
 A run solves up to four times: the lexicographic stages (:func:`optimizer.solvers.staged.solve_model`), the
-stability stage after them (with a reference), merit's re-solve with year 1 fixed (:func:`optimizer.pipeline`
-``_merit``) and the diagnosis' probes (:mod:`optimizer.whatif.diagnosis`). One :class:`Clock` is started when the
+stability stage among them (with a reference), merit's re-solve with year 1 fixed
+(:func:`optimizer.solvers.steps.merit_step`) and the diagnosis' probes (:mod:`optimizer.whatif.diagnosis`). One :class:`Clock` is started when the
 first solve starts and handed on, so the whole run's solving ends by ``solver.time_limit`` (loading, building and
 writing are not counted: they do not depend on the limit):
 

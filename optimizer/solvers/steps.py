@@ -1,0 +1,183 @@
+"""The solve and merit steps of a run (:mod:`optimizer.pipeline`'s chain), with their progress lines: a
+reference plan taken without a solve or anchoring the solve (:mod:`optimizer.solvers.reuse`,
+:mod:`optimizer.whatif.anchored`), the staged solve (:mod:`optimizer.solvers.staged`), then merit across each
+position (:mod:`optimizer.plan.merit`) and, where merit's year-1 split differs from the model's, the later years
+solved again with year 1 fixed at it."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from models.scenario import Scenario
+from optimizer.model.data import Index, ModelData
+from optimizer.model.network import HIRE, Arc
+from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1
+from optimizer.solvers.base import Progress, Timer
+from optimizer.solvers.clock import Clock
+from optimizer.solvers.linear_model import LinearModel
+from optimizer.solvers.reuse import Reference, reference_flows, reuse_solution
+from optimizer.solvers.staged import Solution, StageResult, solve_model
+from optimizer.whatif.anchored import anchored_start
+
+
+@dataclass
+class IncumbentReporter:
+    """Progress lines for better plans found inside a stage, at most one a second (the last always shows
+    in the stage's own line when it ends)."""
+
+    progress: Progress
+    every: float = 1.0
+    _last: float = -math.inf
+
+    def __call__(self, term: str, objective: float, gap: float | None) -> None:
+        now = time.perf_counter()
+        if now - self._last < self.every:
+            return
+        self._last = now
+        shown = "" if gap is None else f", gap {gap:.4%}"
+        self.progress(f"  stage {term}: incumbent {objective:,.6g}{shown}")
+
+
+def describe_stage(stage: StageResult) -> str:
+    """One progress line per finished solver stage: status, objective, gap, seconds."""
+    objective = "none" if stage.objective is None else f"{stage.objective:,.6g}"
+    gap = "" if stage.gap is None else f", gap {stage.gap:.4%}"
+    note = f" ({stage.note})" if stage.note else ""
+    return f"  stage {stage.term}: {stage.status}, objective {objective}{gap}, {stage.seconds:.1f} s{note}"
+
+
+def solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
+    return {
+        "mode": "milp" if scenario.solver.integer_year1 else "lp",
+        "backend": scenario.solver.backend,
+        "time_limit": scenario.solver.time_limit,
+        "gap": scenario.solver.gap,
+        "stages": [stage.to_dict() for stage in solution.stages],
+        "message": solution.message,
+    }
+
+
+def solve_step(
+    model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
+    reference: Reference | None = None, year1_flows: list[int] | None = None, clock: Clock | None = None,
+) -> Solution:
+    """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
+    ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
+    is taken without solving; ``summary["solver"]["reuse"]`` says whether it was, and why not. A reference
+    that is not reused anchors the solve: its ``stability`` stage keeps the ``year1_flows`` as close to
+    the reference's as the goals allow (:func:`optimizer.solvers.reuse.reference_flows`), and the goals start
+    from a plan keeping the reference's year 1 where one exists (:mod:`optimizer.whatif.anchored`);
+    ``summary["solver"]["reuse"]["start"]`` says which. ``clock``: the run's
+    budget (:mod:`optimizer.solvers.clock`; default ``solver.time_limit`` for this solve alone)."""
+    clock = clock or Clock.starting(scenario.solver.time_limit)
+    with timer.phase("solve"):
+        solution, why_not, anchor, start, started = None, "", None, None, ""
+        if reference is not None:
+            solution, why_not = reuse_solution(reference, model, scenario, data.mean_pay)
+            outcome = "its plan holds, no solve" if solution else f"solving, since {why_not}"
+            timer.progress(f"  reference {reference.label}: {outcome}")
+        if reference is not None and solution is None:
+            anchor = reference_flows(reference, model, year1_flows or [])
+            start, started = anchored_start(reference, model, anchor, scenario, data.mean_pay, clock,
+                                            len(scenario.objective.order) + 1)
+            if started:
+                said = f"the goals start from a plan where {started}" if start is not None else started
+                timer.progress(f"  reference {reference.label}: {said}")
+        if solution is None:
+            solution = solve_model(
+                model,
+                scenario,
+                data.mean_pay,
+                on_stage=lambda stage: timer.progress(describe_stage(stage)),
+                on_incumbent=IncumbentReporter(timer.progress),
+                anchor=anchor,
+                clock=clock,
+                start=start,
+            )
+    summary["solver"] = solver_summary(scenario, solution)
+    if reference is not None:
+        summary["solver"]["reuse"] = {"reference": reference.label, "reused": not why_not, "reason": why_not,
+                                      "start": started}
+    return solution
+
+
+def merit_step(
+    model: LinearModel, built_rows: int, scenario: Scenario, data: ModelData, index: Index, roster: pd.DataFrame,
+    solution: Solution, timer: Timer, summary: dict[str, Any], reused: Reference | None = None,
+    clock: Clock | None = None,
+) -> tuple[Solution, MeritRule, dict[Arc, int]]:
+    """Merit across each position (:mod:`optimizer.plan.merit`): the solved year-1 counts per position and
+    action are dealt over the cohorts by merit; where that split differs from the model's, the model is solved
+    again with year 1 fixed at it (the merit split and the hires: an LP), so later years follow the people
+    merit names, unless the solved later years still fit the merit split (:func:`optimizer.plan.merit.with_year1`:
+    then they are kept, with every goal as solved). ``reused``: the reference whose solution this is (taken
+    without a solve, :mod:`optimizer.solvers.reuse`); its own merit plan is taken too when it has the same year
+    1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). On
+    HiGHS each stage of the re-solve starts from the last one's basis
+    (:class:`optimizer.solvers.backends.HighsLpSession`). The solved model without merit is a relaxation of the
+    model with it, so the goals can only
+    get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
+    Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
+    false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years.
+    The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`); when it finds no plan in
+    what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_time``)."""
+    rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.attrition))
+    whole = scenario.solver.integer_year1
+    flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
+             for arc, var in index.flows_of(1)}
+    with timer.phase("merit"):
+        year1 = {arc: n for arc, n in flows.items() if arc.kind != HIRE and n > 0}
+        dealt = merit_flows(roster, year1, index.network.arcs[1], rule.limit)
+        named = {**dealt, **{arc: n for arc, n in flows.items() if arc.kind == HIRE and n > 0}}
+        changed = dealt != year1 and whole
+        kept = with_year1(model, built_rows, solution.values, data, index, named) if changed else None
+    moved = sum(max(dealt.get(a, 0) - year1.get(a, 0), 0) for a in dealt)
+    record: dict[str, Any] = {"resolved": False, "people_moved": moved, "exceptions": 0}
+    summary["merit"] = record
+    if not changed:
+        return solution, rule, named
+    if kept is not None:
+        terms = {term: model.evaluate(expr, kept) for term, expr in model.objective_terms.items()}
+        record["cost_of_merit"] = {goal: terms[goal] - solution.terms[goal] for goal in sorted(solution.terms)
+                                   if goal in terms}
+        return replace(solution, values=kept, terms={**solution.terms, **terms}), rule, named
+    fixed = fixed_year1(model, built_rows, {var: named.get(arc, 0) for arc, var in index.flows_of(1)})
+    earlier = None if reused is None else reused.merit
+    if earlier is not None and holds(fixed, built_rows, earlier.values):
+        terms = {term: model.evaluate(expr, earlier.values) for term, expr in model.objective_terms.items()}
+        again = replace(earlier, terms=terms)
+        timer.progress("  merit: the reference's plan holds, no second solve")
+    else:
+        with timer.phase("merit re-solve"):
+            again = solve_model(fixed, scenario, data.mean_pay,
+                                on_stage=lambda stage: timer.progress(describe_stage(stage)), clock=clock)
+            if clock is not None and resolve_starved(again, solution):  # the later years need a plan all the same
+                timer.progress("  merit: no plan in the time left, solving again within solver.time_limit")
+                record["over_time"] = True
+                again = solve_model(fixed, scenario, data.mean_pay,
+                                    on_stage=lambda stage: timer.progress(describe_stage(stage)))
+    if again.values is None:
+        raise RuntimeError(f"the model with year 1 fixed at the merit split has no plan ({again.status}): "
+                           "the merit split must keep every hard rule of the model")
+    goals = sorted(set(solution.terms) & set(again.terms))
+    record.update(resolved=True, stages=[stage.to_dict() for stage in again.stages],
+                  cost_of_merit={goal: again.terms[goal] - solution.terms[goal] for goal in goals})
+    status = again.status if solution.status == "optimal" else solution.status  # proven only if both stages are
+    return replace(again, status=status), rule, named
+
+
+def resolve_starved(again: Solution, solution: Solution) -> bool:
+    """Merit's re-solve (``again``) ended without a plan worth keeping: none at all, or one stopped by its
+    time limit that misses the targets by more than half a person beyond what the model's plan (``solution``)
+    missed. That plan is the re-solve's constructive start, not a solve's answer (20k demo, a what-if whose
+    stability stage overran: the re-solve had under 2 s, and its start missed the mix by 4,241 people where the
+    model met it), so the later years are solved again with a limit of their own."""
+    if again.values is None:
+        return True
+    stopped = any(stage.stopped_by == "time_limit" for stage in again.stages)
+    return stopped and again.terms.get("mix", 0.0) > solution.terms.get("mix", 0.0) + 0.5
