@@ -510,8 +510,8 @@ def check_names(p: PlanData) -> list[Finding]:
     where the id is blank); actions.csv ``name`` is the roster's name (blank for hires)."""
     given = p.units_in["name"] if "name" in p.units_in else p.units_in["unit_id"]
     unit_name = pd.Series([*given.fillna(""), GROUP_NAME], index=[*p.units_in["unit_id"], ALL], dtype=object)
-    roster_name = pd.Series(p.roster["name"].fillna("").to_numpy(dtype=object) if "name" in p.roster else [],
-                            index=p.roster["employee_id"] if "name" in p.roster else [], dtype=object)
+    names = p.roster["name"].fillna("") if "name" in p.roster else pd.Series("", index=p.roster.index)
+    roster_name = pd.Series(names.to_numpy(dtype=object), index=p.roster["employee_id"])
     a = p.actions
     placed = [("units.csv", p.units, "unit_id", "name", unit_name), ("budget.csv", p.budget, "unit_id", "unit_name", unit_name),
               ("actions.csv", a, "from_unit", "from_unit_name", unit_name), ("actions.csv", a, "to_unit", "to_unit_name", unit_name),

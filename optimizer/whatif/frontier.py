@@ -204,17 +204,19 @@ class FrontierInputs:
     source: str
     data: FolderCopy
     reference: Reference | None = None
+    keep_reference: bool = False
+    """the point solved first of a goal of :data:`REUSING`: its row carries its solved model (``reference``)"""
 
 
 def evaluate_point(inputs: FrontierInputs, x: str) -> dict[str, Any]:
     """The point at ``x`` as a row ``x, y, status, solves, seconds, error``; never raises. For a goal that
-    is :data:`REUSING`, the point solved first (``inputs.reference`` None) adds ``reference``: its solved model."""
+    is :data:`REUSING`, the point solved first (``inputs.keep_reference``) adds ``reference``: its solved model."""
     began = time.perf_counter()
     row: dict[str, Any] = {"x": x, "y": None, "status": "error", "solves": 0, "error": None}
     try:
         scenario = build_scenario(inputs.base, inputs.source, [f"{inputs.key}={x}"])
         if inputs.goal in REUSING:
-            found = REUSING[inputs.goal](scenario, inputs.data.path(), inputs.reference, inputs.reference is None)
+            found = REUSING[inputs.goal](scenario, inputs.data.path(), inputs.reference, inputs.keep_reference)
             if found.reference is not None:
                 row["reference"] = found.reference
         else:
@@ -311,8 +313,8 @@ def run_frontier(
         first = most_resource(xs, x_sense) if goal in REUSING else None
         rows = []
         if first is not None:
-            rows = pool.run(Job(evaluate_point, inputs, [first], on_failure=_crashed, receive=receive,
-                                on_retry=on_retry))
+            rows = pool.run(Job(evaluate_point, replace(inputs, keep_reference=True), [first], on_failure=_crashed,
+                                receive=receive, on_retry=on_retry))
             inputs = replace(inputs, reference=rows[0].pop("reference", None))
         rest = [x for x in xs if x != first]
         rows += pool.run(Job(evaluate_point, inputs, rest, on_failure=_crashed, receive=receive, on_retry=on_retry))
