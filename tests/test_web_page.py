@@ -133,9 +133,10 @@ def test_upload_move_a_control_run_and_read_the_results(tmp_path: Path, monkeypa
     assert units["change"].sum() == pytest.approx(units.iloc[:, 3].sum() - units["year 0"].sum())
     assert units["year 0"].sum() == 120
     assert "Status in the run store: **draft**" in texts(at.markdown)
-    at.text_input(key="approval_note").set_value("growth 4% plan").run()
+    at.text_input(key="approval_note.0").set_value("growth 4% plan").run()
     at.button(key="approval:submit").click().run()
     assert "Status in the run store: **submitted**" in texts(at.markdown)
+    assert [(field.key, field.value) for field in at.text_input if field.label == "Note"] == [("approval_note.1", "")]
     at.button(key="approval:approve").click().run()  # the submitter may not approve
     assert texts(at.error) == [f"run {run_id} was submitted by li.wei: someone else must approve it"]
     at.text_input(key="user").set_value("hr.director").run()

@@ -310,13 +310,22 @@ def actions_view(row: RunRow, actions: pd.DataFrame) -> None:
                        key="download_actions")
 
 
+def approval_note_key() -> str:
+    """The note field's key: a new one after each transition, so the browser shows a fresh, empty field.
+
+    Writing "" into the old key from the callback leaves the browser's copy of the field stale when a rerun
+    overlaps (its next message sends the old note back), which once filed the submitter's note with the
+    approval too."""
+    return f"approval_note.{state().get('approval_round', 0)}"
+
+
 def transition(svc: Services, run_id: str, action: str) -> None:
     """Submit, approve or reject the run in the store, by the name in the sidebar, with the note typed."""
-    note = state().get("approval_note", "").strip() or None
+    note = state().get(approval_note_key(), "").strip() or None
     try:
         svc.queue.store.transition(run_id, action, by=state().get("user", ""), note=note)
         state()["approval_problem"] = None
-        state()["approval_note"] = ""
+        state()["approval_round"] = state().get("approval_round", 0) + 1  # a new, empty note field
     except StoreError as exc:
         state()["approval_problem"] = str(exc)
 
@@ -333,7 +342,7 @@ def approval_section(svc: Services, row: RunRow) -> None:
     actions = [action for action, step in TRANSITIONS.items() if step.source == info.status]
     if actions:
         user = state().get("user", "").strip()
-        st.text_input("Note", key="approval_note", placeholder="why (kept in the audit trail)")
+        st.text_input("Note", key=approval_note_key(), placeholder="why (kept in the audit trail)")
         for column, action in zip(st.columns(len(actions)), actions, strict=True):
             column.button(action.capitalize(), key=f"approval:{action}", disabled=not user, on_click=transition,
                           args=(svc, info.id, action))
