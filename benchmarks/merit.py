@@ -55,7 +55,7 @@ def main() -> None:
         tables = load_inputs(data)
         model_data, _, roster = graded_model_data(tables, scenario)
         _, index = build_model(model_data)
-        rule = MeritRule.of(index.network.arcs[1], availability(model_data.initial, model_data.attrition))
+        rule = MeritRule.of(index.network.arcs[1], availability(model_data.initial, model_data.acting_share))
         before_values = computed.reference.solution.values  # the model's own plan (the reference keeps it)
         year1 = {arc: int(round(before_values[var])) for arc, var in index.flows_of(1)}
         before_actions, _ = employee_actions(roster, year1, model_data.pay, rule)

@@ -115,8 +115,20 @@ def _retention(data: ModelData, sequence: str, tier: int) -> float:
 
 def _arrival_survival(data: ModelData, sequence: str, tier: int) -> float:
     """π: share of the people arriving in (sequence, tier) during the year still there at its end; 1 under
-    ``flow_convention: start_of_year``, the destination's 1 − a_{s,k} under ``service_dependent``."""
+    ``flow_convention: start_of_year``, the destination's 1 − a_{s,k} under ``service_dependent`` and
+    ``decide_then_attrition``."""
     return 1.0 if data.scenario.flow_convention == "start_of_year" else _retention(data, sequence, tier)
+
+
+def _decide_first(data: ModelData) -> bool:
+    """``flow_convention: decide_then_attrition``: everyone may be acted on; attrition follows the decisions."""
+    return data.scenario.flow_convention == "decide_then_attrition"
+
+
+def _acting_share(data: ModelData, sequence: str, tier: int) -> float:
+    """s: the share of a cohort of (sequence, tier) the year's actions may take: its expected stayers 1 − a_{s,k},
+    or everyone when decisions come first."""
+    return 1.0 if _decide_first(data) else _retention(data, sequence, tier)
 
 
 def _grouped(frame: pd.DataFrame, keys: list[str], coef: str | None = None) -> dict[tuple, Expr]:
@@ -210,7 +222,8 @@ def add_balance(model: LinearModel, data: ModelData, roster: pd.DataFrame, candi
                 hire: dict[State, int], stock: dict[State, int]) -> dict[State, int]:
     """Expected stock at the end of year 1, for every state σ, with π_σ from :func:`_arrival_survival`:
 
-    x[σ] = (1−a_σ)·n_σ − Σ_{e∈σ} Σ_a y[e,a] + π_σ·(Σ_{e,a: τ(a)=σ} y[e,a] + h[σ]). Returns σ → row position.
+    x[σ] = (1−a_σ)·n_σ − ρ_σ·Σ_{e∈σ} Σ_a y[e,a] + π_σ·(Σ_{e,a: τ(a)=σ} y[e,a] + h[σ]), ρ_σ = 1 − a_σ when
+    decisions come first (the people acted on would otherwise have left at a_σ), else 1. Returns σ → row position.
     """
     leaving = candidates[[*STATE, "var"]].assign(coef=1.0)
     arriving = candidates.loc[candidates["kind"] != REDUNDANCY, [*TO_STATE, "var"]].set_axis([*STATE, "var"], axis=1)
@@ -219,7 +232,8 @@ def add_balance(model: LinearModel, data: ModelData, roster: pd.DataFrame, candi
     rows: dict[State, int] = {}
     for σ, var in stock.items():
         survival = _arrival_survival(data, σ[1], σ[2])
-        expr = {var: 1.0, **{y: coef if coef > 0 else coef * survival for y, coef in moves.get(σ, {}).items()}}
+        spared = _retention(data, σ[1], σ[2]) if _decide_first(data) else 1.0
+        expr = {var: 1.0, **{y: coef * spared if coef > 0 else coef * survival for y, coef in moves.get(σ, {}).items()}}
         if σ in hire:
             expr[hire[σ]] = -survival
         retained = float(headcount.get(σ, 0)) * _retention(data, σ[1], σ[2])
@@ -229,18 +243,18 @@ def add_balance(model: LinearModel, data: ModelData, roster: pd.DataFrame, candi
 
 
 def add_availability(model: LinearModel, data: ModelData, candidates: pd.DataFrame) -> None:
-    """Only stayers move: Σ_{e∈c} Σ_a y[e,a] ≤ (1−a_σ)·n_c for every cohort c. Who leaves is known in
-    expectation only, so this stays a cohort-level row in a per-employee model too."""
+    """Only stayers move: Σ_{e∈c} Σ_a y[e,a] ≤ s_σ·n_c for every cohort c (s from :func:`_acting_share`). Who
+    leaves is known in expectation only, so this stays a cohort-level row in a per-employee model too."""
     for key, expr in _grouped(candidates, COHORT_COLUMNS).items():
         c = Cohort(*key)
-        model.add_row(f"available[{c.label()},y1]", expr, hi=data.initial[c] * _retention(data, c.sequence, c.tier))
+        model.add_row(f"available[{c.label()},y1]", expr, hi=data.initial[c] * _acting_share(data, c.sequence, c.tier))
 
 
 def add_merit(model: LinearModel, data: ModelData, roster: pd.DataFrame,
               candidates: pd.DataFrame) -> tuple[list[tuple[int, int, int | None]], list[tuple[int, Expr, float]]]:
     """Merit across each position σ and action κ (kind, landing state), the cohort model's rule
     (:mod:`optimizer.plan.merit`): with e_1, e_2, … the people of σ eligible for κ in merit order (the
-    weakest first for redundancies), acted(e) = Σ_a y[e,a] and L_c = ⌊(1−a_σ)·n_c⌋ the cohort limit,
+    weakest first for redundancies), acted(e) = Σ_a y[e,a] and L_c = ⌊s_σ·n_c⌋ the cohort limit,
 
     z[e_i,κ] ≥ y[e_i,κ], z[e_i,κ] ≥ z[e_{i+1},κ] (z: someone at or after e_i takes κ), z ∈ [0,1];
     z[e_{i+1},κ] ≤ acted(e_i) + full[c(e_i)] (nobody eligible stays ahead of a taker unless held back);
@@ -256,7 +270,7 @@ def add_merit(model: LinearModel, data: ModelData, roster: pd.DataFrame,
     links: list[tuple[int, int, int | None]] = []
     for key, expr in members.items():
         c = Cohort(*key)
-        limit = float(math.floor(data.initial[c] * _retention(data, c.sequence, c.tier) + 1e-9))
+        limit = float(math.floor(data.initial[c] * _acting_share(data, c.sequence, c.tier) + 1e-9))
         full[key] = model.add_var(f"merit_full[{c.label()}]", 0.0, 1.0, integer=True)
         model.add_row(f"merit_limit[{c.label()}]", {**expr, full[key]: -limit}, lo=0.0)
         limits.append((full[key], expr, limit))
@@ -296,14 +310,14 @@ def add_rate_caps(model: LinearModel, data: ModelData, roster: pd.DataFrame, can
 
 
 def add_floors(model: LinearModel, data: ModelData, candidates: pd.DataFrame) -> None:
-    """Σ_{e∈(u,s,k)} y[e, tier promotion] ≥ ⌊tier_rate_floor·(1−a_{s,k})·#{e∈(u,s,k) eligible}⌋, and
-    likewise for grade steps: whole people, out of the expected eligible stayers."""
+    """Σ_{e∈(u,s,k)} y[e, tier promotion] ≥ ⌊tier_rate_floor·s_{s,k}·#{e∈(u,s,k) eligible}⌋, and likewise for
+    grade steps: whole people, out of the eligible people the actions may take (:func:`_acting_share`)."""
     promotion = data.scenario.promotion
     for kind, rate in ((TIER_PROMOTION, promotion.tier_rate_floor), (GRADE_STEP, promotion.grade_rate_floor)):
         if rate <= 0:
             continue
         for (unit, sequence, tier), expr in _grouped(candidates[candidates["kind"] == kind], GROUP).items():
-            eligible = len(expr) * _retention(data, sequence, tier)  # one y of this kind per eligible employee
+            eligible = len(expr) * _acting_share(data, sequence, tier)  # one y of this kind per eligible employee
             lower = float(math.floor(rate * eligible + 1e-9))
             model.add_row(f"floor_{kind}[{_label(unit, sequence, tier)},y1]", expr, lo=lower)
 

@@ -1,8 +1,10 @@
 """Simulation speed: ``wfplan simulate``'s engine on the plan of a generated group, against the engine of an
 earlier revision and an unvectorised loop, all in the same run.
 
-1. The plan: the shipped ``baseline`` scenario solved on a generated group (``--employees``, 50 units, seed 1;
-   the group and its plan are cached under ``--cache`` and reused while they exist).
+1. The plan: the shipped ``baseline`` scenario, with ``flow_convention: start_of_year`` (the convention every
+   engine revision simulates; the baseline's ``decide_then_attrition`` came later), solved on a generated group
+   (``--employees``, 50 units, seed 1; the group and its plan are cached under ``--cache`` and reused while they
+   exist).
 2. Loading: :func:`optimizer.simulate.folder.load_plan_inputs` (the plan's files and input tables → arrays).
 3. Now: :func:`optimizer.simulate.engine.simulate` with ``--reps`` repetitions (chunks of 1,000) in 1 process
    and in ``--workers`` processes; the numbers must be identical (checked).
@@ -66,7 +68,8 @@ def cached_plan(cache: Path, employees: int, time_limit: float) -> Path:
         write_generated(data, employees, UNITS, SEED, fmt="parquet")
     plan = cache / f"plan{employees}_u{UNITS}_s{SEED}"
     if folder_kind(plan) != "plan" or not (plan / "headcount.csv").exists():
-        scenario = load_scenario(scenario_path("baseline"), [f"solver.time_limit={time_limit}"])
+        scenario = load_scenario(scenario_path("baseline"),
+                                 [f"solver.time_limit={time_limit}", "flow_convention=start_of_year"])
         run_plan(scenario, data, plan)
     return plan
 

@@ -612,9 +612,11 @@ class Scenario(Strict):
     objective: Objective = Objective()
     solver: Solver = Solver()
     simulation: Simulation = Simulation()
-    flow_convention: Literal["start_of_year", "service_dependent"] = Field(
+    flow_convention: Literal["start_of_year", "service_dependent", "decide_then_attrition"] = Field(
         default="start_of_year",
-        description="start_of_year: attrition on the start-of-year stock only; service_dependent: inflows waste too (docs/model.md)",
+        description="start_of_year: attrition on the start-of-year stock only, flows act on its stayers; "
+                    "service_dependent: inflows waste too; decide_then_attrition: flows act on the whole "
+                    "start-of-year stock, then everyone leaves at the rate of the state they hold (docs/model.md)",
     )
     categories: Categories = Categories()
     requirements: Requirements = Requirements()
@@ -659,7 +661,7 @@ class Scenario(Strict):
             outside = sorted(t for t in years if not 1 <= t <= self.horizon)
             if outside:
                 problems.append(f"requirements: '{selection.name}' has years {outside} outside 1..{self.horizon}")
-        if self.flow_convention == "start_of_year":
+        if self.flow_convention != "service_dependent":
             if self.attrition.first_year:
                 problems.append("attrition.first_year needs flow_convention: service_dependent")
             if self.mobility.downgrade.wastage > 0:

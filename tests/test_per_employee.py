@@ -1,6 +1,6 @@
 """The cohort model against the per-employee MILP a user would otherwise write (one binary per person and
 allowed action, :mod:`benchmarks.per_employee`), on small rosters with mixed sequences, seniorities,
-qualified flags and merit ties (10–200 people, 1–3 units), over seven one-year scenarios.
+qualified flags and merit ties (10–200 people, 1–3 units), over eight one-year scenarios.
 
 Checked per scenario, on HiGHS with every stage proven optimal (``solver.gap=0`` and no per-stage gap, so
 each stage value is unique):
@@ -115,6 +115,8 @@ REACH_MIX = [
     "hiring.max_rate.technical=0.3", "hiring.entry_tiers={technical: [1, 2], operations: [1]}",
     "hiring.cost.technical=20000", "promotion.grade_rate=0.3", "promotion.tier_rate=0.1",
 ]
+FLOORS = ["promotion.grade_rate=0.5", "promotion.grade_rate_floor=0.3", "promotion.tier_rate=0.3",
+          "promotion.tier_rate_floor=0.2", "promotion.min_years_in_grade=3", "promotion.min_years_for_grade_step=1"]
 CASES = {
     "ten_people_hired_up_to_a_minimum": Case(
         10, [unit("U1", 70, min_headcount=12)],
@@ -127,13 +129,17 @@ CASES = {
         120, UNITS[:2], [*REACH_MIX, "mix.operations_floor=0.56"],
         lambda terms, flows: terms["mix"] == 0 and flows["sequence_move"] > 0 and flows[HIRE] > 0,
     ),
-    # No attrition here: with it, both models find this case infeasible. The cohort-level "only stayers move"
-    # row lets at most ⌊(1−a)·n_c⌋ of a cohort move (none of a one-person cohort), while the floor asks for
-    # ⌊rate·(1−a)·Σ n_c⌋ out of all the cohorts of (unit, sequence, tier).
+    # No attrition here: with it, both models find this case infeasible under start_of_year. The cohort-level
+    # "only stayers move" row lets at most ⌊(1−a)·n_c⌋ of a cohort move (none of a one-person cohort), while the
+    # floor asks for ⌊rate·(1−a)·Σ n_c⌋ out of all the cohorts of (unit, sequence, tier).
     "floors_force_grade_steps_and_promotions": Case(
-        200, UNITS[:1],
-        ["promotion.grade_rate=0.5", "promotion.grade_rate_floor=0.3", "promotion.tier_rate=0.3",
-         "promotion.tier_rate_floor=0.2", "promotion.min_years_in_grade=3", "promotion.min_years_for_grade_step=1"],
+        200, UNITS[:1], FLOORS,
+        lambda terms, flows: flows["grade_step"] > 0 and flows["tier_promotion"] > 0,
+        seed=2,
+    ),
+    # The same floors with attrition, deciding first: every person of a cohort may act, so both models solve it.
+    "floors_with_attrition_when_decisions_come_first": Case(
+        200, UNITS[:1], [*FLOORS, *ATTRITION, "flow_convention=decide_then_attrition"],
         lambda terms, flows: flows["grade_step"] > 0 and flows["tier_promotion"] > 0,
         seed=2,
     ),
@@ -301,7 +307,7 @@ def test_merit_handout_of_the_cohort_plan_is_optimal_for_the_per_employee_model(
     employee_model, employee_index, _ = solved.employee
     flows = cohort_plan(cohort.values, solved.data, index).flows
     year1 = {arc: int(n) for (arc, year), n in flows.items() if year == 1}
-    rule = MeritRule.of(index.network.arcs[1], availability(solved.data.initial, solved.data.attrition))
+    rule = MeritRule.of(index.network.arcs[1], availability(solved.data.initial, solved.data.acting_share))
     people = {arc: n for arc, n in year1.items() if arc.kind != HIRE}
     dealt = merit_flows(solved.roster, people, index.network.arcs[1], rule.limit)
     actions, _ = employee_actions(solved.roster, {**year1, **dealt, **{a: 0 for a in people if a not in dealt}},

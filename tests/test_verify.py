@@ -3,8 +3,8 @@
 The plan: two units, 钢联 (score 80 → grade A: pay coefficient 1.2, max technical tier 3) and 稀土 (score
 50 → grade B: 1.0, tier 2); ten employees; horizon 2. Year 1: E03 is promoted technical 1/2 → 2/1, E04
 moves operations 2/2 → technical 1/1 (retraining 30,000), E05 steps operations 1/1 → 1/2, one technical
-hire into 稀土 (20,000), expected attrition 0.5 from 稀土/operations/1/2. Year 2: a grade step in 稀土
-technical 1/1 → 1/2 and attrition 0.5 from 钢联/operations/1/1. Every number below is worked out by hand.
+hire into 稀土 (20,000). Year 2: a grade step in 稀土 technical 1/1 → 1/2. Nobody leaves: every attrition rate is
+0 (the verifier restates flows.csv attrition from the rates). Every number below is worked out by hand.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from models.scenario import (
+    Attrition,
     Budget,
     GradeBand,
     Hiring,
@@ -109,16 +110,16 @@ year,unit_id,sequence,tier,grade,headcount
 1,钢联,technical,1,1,1
 1,钢联,technical,2,1,1
 1,钢联,technical,2,2,1
-1,稀土,operations,1,2,1.5
+1,稀土,operations,1,2,2
 1,稀土,operations,2,1,1
 1,稀土,technical,1,1,2
 2,钢联,management,1,2,1
-2,钢联,operations,1,1,0.5
+2,钢联,operations,1,1,1
 2,钢联,operations,1,2,1
 2,钢联,technical,1,1,1
 2,钢联,technical,2,1,1
 2,钢联,technical,2,2,1
-2,稀土,operations,1,2,1.5
+2,稀土,operations,1,2,2
 2,稀土,operations,2,1,1
 2,稀土,technical,1,1,1
 2,稀土,technical,1,2,1
@@ -126,23 +127,19 @@ year,unit_id,sequence,tier,grade,headcount
 
 FLOWS = """\
 year,kind,from_unit,from_sequence,from_tier,from_grade,to_unit,to_sequence,to_tier,to_grade,count
-1,attrition,稀土,operations,1,2,,,,,0.5
 1,grade_step,钢联,operations,1,1,钢联,operations,1,2,1
 1,hire,,,,,稀土,technical,1,1,1
 1,sequence_move,钢联,operations,2,2,钢联,technical,1,1,1
 1,tier_promotion,钢联,technical,1,2,钢联,technical,2,1,1
-2,attrition,钢联,operations,1,1,,,,,0.5
 2,grade_step,稀土,technical,1,1,稀土,technical,1,2,1
 """
 
 # table payroll 钢联: y0 132000+2·48000+66000+79200+96000 = 469200; y1 132000+48000+52800+72000+86400+96000 = 487200;
-#                     y2 = y1 − 0.5·48000 = 463200.
-# table payroll 稀土: y0 2·44000+50000+60000 = 198000; y1 1.5·44000+50000+2·60000 = 236000;
-#                     y2 66000+50000+60000+66000 = 242000.
+#                     y2 = y1.
+# table payroll 稀土: y0 2·44000+50000+60000 = 198000; y1 2·44000+50000+2·60000 = 258000;
+#                     y2 88000+50000+60000+66000 = 264000.
 # premiums (salary − pay): 钢联 3000+1000+800+500+200−100 = 5400, 稀土 500+100−100+200 = 700; they stay in their units
-# in year 1 (the attrition from 稀土 operations 1/2 takes that state's mean premium, (100 − 100)/2 = 0); year 2 wears
-# them off by the units' mean default attrition: 钢联 (0.04 + 2·0.05 + 3·0.07)/6, 稀土 (0.05 + 3·0.07)/4 = 0.065:
-# 5400·(1 − 0.35/6) = 5085, 700·0.935 = 654.5.
+# (nobody leaves, so nothing wears them off).
 # payroll = table payroll + premiums; year 0 = Σ salary 673300. caps: 673300·1.2 = 807960, 673300·1.44 = 969552.
 BUDGET = """\
 year,unit_id,unit_name,payroll,table_payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap,overmanning_cost,short_time_cost
@@ -150,11 +147,11 @@ year,unit_id,unit_name,payroll,table_payroll,hiring_cost,retraining_cost,redunda
 0,稀土,北方稀土,198700,198000,0,0,0,198700,,,
 0,ALL,group total,673300,667200,0,0,0,673300,,0,0
 1,钢联,包钢钢联股份有限公司,492600,487200,0,30000,0,522600,,,
-1,稀土,北方稀土,236700,236000,20000,0,0,256700,,,
-1,ALL,group total,729300,723200,20000,30000,0,779300,807960,0,0
-2,钢联,包钢钢联股份有限公司,468285,463200,0,0,0,468285,,,
-2,稀土,北方稀土,242654.5,242000,0,0,0,242654.5,,,
-2,ALL,group total,710939.5,705200,0,0,0,710939.5,969552,0,0
+1,稀土,北方稀土,258700,258000,20000,0,0,278700,,,
+1,ALL,group total,751300,745200,20000,30000,0,801300,807960,0,0
+2,钢联,包钢钢联股份有限公司,492600,487200,0,0,0,492600,,,
+2,稀土,北方稀土,264700,264000,0,0,0,264700,,,
+2,ALL,group total,757300,751200,0,0,0,757300,969552,0,0
 """
 
 REQUIREMENTS = "requirement,year,required,headcount,overmanning,short_time,cost\n"  # the scenario has none
@@ -166,18 +163,18 @@ unit_id,sequence,tier,grade,action,to_unit,to_sequence,to_tier,to_grade,eligible
 钢联,technical,1,2,tier_promotion,钢联,technical,2,1,1,1,90,,0
 """
 
-# heads (management, technical, operations): y0 1, 3, 6 of 10; y1 1, 5, 4.5 of 10.5; y2 1, 5, 4 of 10.
+# heads (management, technical, operations): y0 1, 3, 6 of 10; y1 1, 5, 5 of 11; y2 1, 5, 5 of 11.
 MIX = f"""\
 year,sequence,headcount,share,target,lower,upper
 0,management,1,0.1,0.1,,
 0,technical,3,0.3,0.45,,
 0,operations,6,0.6,0.45,,
-1,management,1,{1 / 10.5:.12g},0.1,,
-1,technical,5,{5 / 10.5:.12g},0.45,,
-1,operations,4.5,{4.5 / 10.5:.12g},0.45,,
-2,management,1,0.1,0.1,0.04,0.16
-2,technical,5,0.5,0.45,0.39,0.51
-2,operations,4,0.4,0.45,0.39,0.51
+1,management,1,{1 / 11:.12g},0.1,,
+1,technical,5,{5 / 11:.12g},0.45,,
+1,operations,5,{5 / 11:.12g},0.45,,
+2,management,1,{1 / 11:.12g},0.1,0.04,0.16
+2,technical,5,{5 / 11:.12g},0.45,0.39,0.51
+2,operations,5,{5 / 11:.12g},0.45,0.39,0.51
 """
 
 SCENARIO = Scenario(
@@ -187,6 +184,7 @@ SCENARIO = Scenario(
     budget=Budget(growth=0.2),
     promotion=Promotion(grade_rate=0.5, tier_rate=1.0),
     mobility=Mobility(operations_to_technical=1.0),
+    attrition=Attrition(management=0.0, technical=0.0, operations=0.0),
     hiring=Hiring(max_rate=SequenceRates(technical=0.5, operations=0.1)),
     unit_grading=UnitGrading(
         grades=[
@@ -201,7 +199,7 @@ SUMMARY: dict[str, Any] = {
     "exit_code": 0,
     "targets_met": True,
     "goal_deviations": {"mix": [], "budget": []},
-    "objective": {"mix": 0.0, "cost": 779300 + 710939.5, "disruption": 2},
+    "objective": {"mix": 0.0, "cost": 801300 + 757300, "disruption": 2},
     "counts": {"grade_step": 1, "hire": 1, "sequence_move": 1, "stay": 7, "tier_promotion": 1},
     "merit": {"resolved": False, "people_moved": 0, "exceptions": 0},
     "scenario": SCENARIO.model_dump(mode="json"),
@@ -253,7 +251,7 @@ def test_consistent_plan_passes(dirs: tuple[Path, Path]) -> None:
     assert report.failures == []
     assert report.ok
     assert report.checks == [
-        "files", "units", "roster", "stock_flow", "flow_rules", "tier_caps", "payroll", "budget", "pay", "names", "workload", "rate_caps",
+        "files", "units", "roster", "stock_flow", "attrition", "flow_rules", "tier_caps", "payroll", "budget", "pay", "names", "workload", "rate_caps",
         "flow_caps", "requirements", "overmanning_cap", "short_time_cap", "mix", "actions_vs_flows", "eligibility",
         "merit", "position_merit", "summary",
     ]
@@ -282,7 +280,7 @@ def test_inputs_as_workbook_or_parquet(dirs: tuple[Path, Path], tmp_path: Path, 
 def test_verify_command(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     plan, data = dirs
     assert verify_command(plan, data) == 0
-    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 22 checks (files, units, roster")
+    assert capsys.readouterr().out.startswith(f"OK: {plan} passes all 23 checks (files, units, roster")
     edit_csv(plan, "actions", lambda a: a[a["employee_id"] != "E10"])
     assert verify_command(plan, data) == 1
     out = capsys.readouterr().out
@@ -308,7 +306,7 @@ def test_lost_employee(dirs: tuple[Path, Path]) -> None:
         "summary.json figures that do not match the plan files (1): counts.stay: reported 7, recomputed 6"]
     # E10's 50,200 is missing from the people budget.csv's year 1 stands for: payroll no longer reconciles
     assert found["pay"] == ["year-1 payroll does not reconcile with Σ new_salary of actions.csv less expected "
-                            "attrition (1): 稀土: budget.csv 236,700, from the actions 186,500"]
+                            "attrition (1): 稀土: budget.csv 258,700, from the actions 208,500"]
     assert set(found) == {"roster", "summary", "pay", "payroll"}
 
 
@@ -341,7 +339,7 @@ def test_budget_overrun(dirs: tuple[Path, Path]) -> None:
     _lower_caps(plan)
     assert failures(verify_plan(plan, data)) == {
         "budget": [
-            "total exceeds the budget cap (1): ALL year 1: total 779,300 exceeds cap 760,000 by 19,300 "
+            "total exceeds the budget cap (1): ALL year 1: total 801,300 exceeds cap 760,000 by 41,300 "
             "(summary.json says targets_met: true)"
         ]
     }
@@ -350,7 +348,7 @@ def test_budget_overrun(dirs: tuple[Path, Path]) -> None:
 def _report_overrun(overrun: float) -> Callable[[dict[str, Any]], None]:
     def change(summary: dict[str, Any]) -> None:
         summary.update(status="target_missed", exit_code=3, targets_met=False)
-        summary["goal_deviations"]["budget"] = [{"year": 1, "unit_id": "ALL", "total": 779300.0, "cap": 760000.0,
+        summary["goal_deviations"]["budget"] = [{"year": 1, "unit_id": "ALL", "total": 801300.0, "cap": 760000.0,
                                                  "overrun": overrun}]
 
     return change
@@ -360,7 +358,7 @@ def _report_overrun(overrun: float) -> Callable[[dict[str, Any]], None]:
 def test_reported_overrun_is_not_a_failure(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
     _lower_caps(plan)
-    edit_summary(plan, _report_overrun(19300.0))
+    edit_summary(plan, _report_overrun(41300.0))
     assert verify_plan(plan, data).failures == []
 
 
@@ -371,10 +369,10 @@ def test_misreported_overrun(dirs: tuple[Path, Path]) -> None:
     edit_summary(plan, _report_overrun(10000.0))
     assert failures(verify_plan(plan, data)) == {
         "budget": [
-            "total exceeds the budget cap (1): ALL year 1: total 779,300 exceeds cap 760,000 by 19,300 "
-            "(goal_deviations.budget reports total 779,300, cap 760,000, overrun 10,000)",
+            "total exceeds the budget cap (1): ALL year 1: total 801,300 exceeds cap 760,000 by 41,300 "
+            "(goal_deviations.budget reports total 801,300, cap 760,000, overrun 10,000)",
             "goal_deviations.budget entries that do not match the plan (1): year 1, unit_id ALL: "
-            "total 779,300 (recomputed 779,300), cap 760,000 (recomputed 760,000), overrun 10,000 (recomputed 19,300)",
+            "total 801,300 (recomputed 801,300), cap 760,000 (recomputed 760,000), overrun 10,000 (recomputed 41,300)",
         ]
     }
 
@@ -456,33 +454,36 @@ def test_action_flow_mismatch(dirs: tuple[Path, Path]) -> None:
 @pytest.mark.slow
 def test_payroll_misstatement(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
-    edit_csv(plan, "budget", lambda b: b.assign(payroll=b["payroll"].where(b["payroll"] != "236700", "230000")))
+    edit_csv(plan, "budget", lambda b: b.assign(payroll=b["payroll"].where(b["payroll"] != "258700", "230000")))
     assert failures(verify_plan(plan, data)) == {
         "payroll": [
             "budget.csv payroll differs from the recomputed value (1): "
-            "稀土 year 1: reported 230,000, recomputed 236,700"
+            "稀土 year 1: reported 230,000, recomputed 258,700"
         ],
         "pay": ["year-1 payroll does not reconcile with Σ new_salary of actions.csv less expected attrition (1): "
-                "稀土: budget.csv 230,000, from the actions 236,700"],
+                "稀土: budget.csv 230,000, from the actions 258,700"],
     }
 
 
 @pytest.mark.slow
 def test_mix_outside_band(dirs: tuple[Path, Path]) -> None:
     plan, data = dirs
-    edit_summary(plan, lambda s: s["scenario"]["mix"].update(tolerance=0.02))
+    # Targets 10/40/50 % ± 2: year 2's 5 technical and 5 operations of 11 (45.45 % each) fall outside both bands.
+    edit_summary(plan, lambda s: s["scenario"]["mix"].update(
+        tolerance=0.02, target={"management": 0.1, "technical": 0.4, "operations": 0.5}))
 
     def narrow(mix: pd.DataFrame) -> None:
+        mix["target"] = mix["sequence"].map({"management": "0.1", "technical": "0.4", "operations": "0.5"})
         year2 = mix["year"].eq("2")
-        mix.loc[year2, "lower"] = ["0.08", "0.43", "0.43"]
-        mix.loc[year2, "upper"] = ["0.12", "0.47", "0.47"]
+        mix.loc[year2, "lower"] = ["0.08", "0.38", "0.48"]
+        mix.loc[year2, "upper"] = ["0.12", "0.42", "0.52"]
 
     edit_csv(plan, "mix", narrow)
     assert failures(verify_plan(plan, data)) == {
         "mix": [
             "shares outside the mix band (2): "
-            "year 2 operations: share 0.4 below the band [0.43, 0.47] by 0.03 (summary.json says targets_met: true); "
-            "year 2 technical: share 0.5 above the band [0.43, 0.47] by 0.03 (summary.json says targets_met: true)"
+            "year 2 operations: share 0.454545 below the band [0.48, 0.52] by 0.025455 (summary.json says targets_met: true); "
+            "year 2 technical: share 0.454545 above the band [0.38, 0.42] by 0.034545 (summary.json says targets_met: true)"
         ]
     }
 

@@ -166,7 +166,7 @@ def run_and_wait(page: Page) -> None:
     """Run the what-if and wait until the page says its plan is written."""
     page.tab("Run")
     page.click("Run this what-if")
-    page.wait_text("Every target met: the plan is written and verified.", SOLVE_SECONDS)
+    page.wait_text("the plan is written and verified.", SOLVE_SECONDS)  # proven or within its gap
 
 
 def runs_of(server: Server, user: str) -> list:
@@ -231,7 +231,7 @@ def test_two_planners_solve_at_the_same_time(server: Server, roster: list[Path])
         for page in pages:
             page.click("Run this what-if")
         for page in pages:
-            page.wait_text("Every target met: the plan is written and verified.", SOLVE_SECONDS)
+            page.wait_text("the plan is written and verified.", SOLVE_SECONDS)  # proven or within its gap
         for name in ("planner.a", "planner.b"):
             [info] = runs_of(server, name)
             assert info.exit_code == 0 and info.has_plan and info.folder.is_dir()

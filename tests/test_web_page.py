@@ -118,7 +118,9 @@ def test_upload_move_a_control_run_and_read_the_results(tmp_path: Path, monkeypa
     assert (job.state, job.exit_code) == ("finished", 0)
     at.run()
     assert not at.exception
-    assert "Every target met: the plan is written and verified." in texts(at.success)
+    # the baseline's stages stop within solver.gap on this group (proven or not, every target is met)
+    assert any(text.startswith("Every target met") and text.endswith("the plan is written and verified.")
+               for text in texts(at.success))
     assert len(at.get("plotly_chart")) == 3  # mix, budget, units
     labels = [button.label for button in at.get("download_button")]
     assert labels[1:] == ["Workbook (report.xlsx)", "Report (report.html)", "The plan (zip)",

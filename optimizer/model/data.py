@@ -95,11 +95,29 @@ class ModelData:
             rate = self._attrition_rates[(c.sequence, c.tier)] = self.kind.attrition(self.scenario, c)
         return rate
 
+    @property
+    def decide_first(self) -> bool:
+        """``flow_convention: decide_then_attrition``: year t's flows act on the whole start-of-year stock and
+        attrition follows, at the rate of the state each person holds after the decision."""
+        return self.scenario.flow_convention == "decide_then_attrition"
+
+    def acting_share(self, c: Cohort) -> float:
+        """The share of x[c,t−1] that year t's flows may act on: 1 when decisions come first, else 1 − a_c (the
+        expected stayers: the cohort's leavers are held back)."""
+        return 1.0 if self.decide_first else 1.0 - self.attrition(c)
+
+    def outflow_survival(self, c: Cohort) -> float:
+        """The weight of an outflow in its source's balance: 1 − a_c when decisions come first (the people acted
+        on are no longer among the source's stayers, who leave at a_c), else 1 (they were taken from the stayers)."""
+        return 1.0 - self.attrition(c) if self.decide_first else 1.0
+
     def inflow_survival(self, arc: Arc) -> float:
         """π_a, the share of the people on ``arc`` still there at the end of the year (see
         :func:`optimizer.model.formulation.add_stock_balance`)."""
         if self.scenario.flow_convention == "start_of_year":
             return 1.0
+        if self.decide_first:
+            return 1.0 - self.attrition(arc.target)
         if arc.kind == DOWNGRADE:
             return 1.0 - self.kind.downgrade_leaving(self.scenario)
         if arc.kind == HIRE:

@@ -97,15 +97,20 @@ def add_hard_row(model: LinearModel, data: ModelData, index: Index, name: str, e
 def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None:
     """Stock balance with expected attrition, for every live cohort c′ and year t ≥ 1:
 
-    x[c′,t] = Σ_{c: σ(c)=σ(c′), q(c)=q(c′), aged(b(c))=b(c′)} ((1−a_σ)·x[c,t−1] − Σ_{a out of c} f[a,t])
+    x[c′,t] = Σ_{c: σ(c)=σ(c′), q(c)=q(c′), aged(b(c))=b(c′)} ((1−a_σ)·x[c,t−1] − ρ_c·Σ_{a out of c} f[a,t])
               + Σ_{a into c′} π_a·f[a,t]
 
     Stayers age one seniority bucket; flows land on bucket 0 (transfers keep their aged bucket).
     π_a is the share of an inflow still there at the end of the year, set by ``flow_convention``:
-    ``start_of_year`` (default): π_a = 1, attrition is charged on the start-of-year stock only;
+    ``start_of_year`` (default): π_a = 1, ρ_c = 1, attrition is charged on the start-of-year stock only and the
+    flows take people from its stayers (:func:`add_outflow_availability`);
+    ``decide_then_attrition`` ("decide, then attrition"): the flows act on the whole start-of-year stock, then
+    everyone leaves at the rate of the state they hold: ρ_c = 1−a_σ (the people acted on left c before its
+    stayers wasted), π_a = 1−a of the destination for every inflow, recruits included. A one-person cohort
+    can then be acted on in year 1 (under ``start_of_year`` its limit ⌊(1−a)·1⌋ is 0);
     ``service_dependent`` (wastage by length of service): recruits leave at the first-year rate w_first,
     people retrained, promoted, moved or transferred in at the destination's ordinary rate, downgraded people
-    at d. For a category s this is the classic balance
+    at d, ρ_c = 1. For a category s this is the classic balance
 
     x[s,t] = (1−w_s)·x[s,t−1] + (1−w_first_s)·recruits + (1−w_s)·retrained_in + (1−d)·downgraded_in
              − retrained_out − downgraded_out − redundant.
@@ -123,7 +128,7 @@ def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None
             add_to(target, index.stock[(c, year - 1)], 1.0 - data.attrition(c))
         for (arc, var) in index.flows_of(year):
             if arc.source is not None:
-                add_to(rows[arc.source.one_year_older(cap)], var, -1.0)
+                add_to(rows[arc.source.one_year_older(cap)], var, -data.outflow_survival(arc.source))
             if arc.target is not None:
                 add_to(rows[arc.target], var, data.inflow_survival(arc))
         for c, expr in rows.items():
@@ -132,14 +137,16 @@ def add_stock_balance(model: LinearModel, data: ModelData, index: Index) -> None
 
 
 def add_outflow_availability(model: LinearModel, data: ModelData, index: Index) -> None:
-    """Only people who stay can be moved: Σ_{a out of c} f[a,t] ≤ (1−a_σ)·x[c,t−1]."""
+    """Only the people the flows may act on can be moved: Σ_{a out of c} f[a,t] ≤ s_c·x[c,t−1], s_c = 1−a_σ (the
+    stayers) under ``start_of_year`` and ``service_dependent``, 1 under ``decide_then_attrition``
+    (:meth:`~optimizer.model.data.ModelData.acting_share`)."""
     for year in range(1, data.horizon + 1):
         outflows: dict[Cohort, Expr] = defaultdict(dict)
         for arc, var in index.flows_of(year):
             if arc.source is not None:
                 add_to(outflows[arc.source], var, 1.0)
         for c, expr in outflows.items():
-            add_to(expr, index.stock[(c, year - 1)], -(1.0 - data.attrition(c)))
+            add_to(expr, index.stock[(c, year - 1)], -data.acting_share(c))
             model.add_row(var_name("available", c.label(), f"y{year}"), expr, hi=0.0)
 
 
@@ -190,13 +197,14 @@ def add_rate_caps(model: LinearModel, data: ModelData, index: Index) -> None:
 
 
 def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> None:
-    """Optional floors on the eligible stock E[u,s,k,t] = Σ_{c eligible} (1−a_σ)·x[c,t−1]:
+    """Optional floors on the eligible stock E[u,s,k,t] = Σ_{c eligible} s_c·x[c,t−1] (s_c the share the flows may
+    act on, :func:`add_outflow_availability`):
 
     Σ promotions (grade steps) out of (u,s,k) in year t ≥ floor_rate · E[u,s,k,t];
     in year 1 the right-hand side is rounded down (whole people), so a floor never exceeds what exists.
 
     Start rules (``LinearModel.start_rules``, the plan that does only what the rules ask): each eligible
-    cohort c gives its share rate·(1−a_σ)·x[c,t−1]; in year 1 whole people, the floor's count split by
+    cohort c gives its share rate·s_c·x[c,t−1]; in year 1 whole people, the floor's count split by
     largest remainder (:func:`whole_shares`) within what each cohort has left after the other floors.
     """
     floors = {TIER_PROMOTION: data.scenario.promotion.tier_rate_floor, GRADE_STEP: data.scenario.promotion.grade_rate_floor}
@@ -212,7 +220,7 @@ def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> N
                 key = (arc.source.unit, arc.source.sequence, arc.source.tier)
                 add_to(flows[key], var, 1.0)
                 model.idle.discard(var)  # the floor may ask for it
-                stock, survival = index.stock[(arc.source, year - 1)], 1.0 - data.attrition(arc.source)
+                stock, survival = index.stock[(arc.source, year - 1)], data.acting_share(arc.source)
                 add_to(eligible[key], stock, survival)
                 sources[key].append((var, arc.source))
                 if year > 1:
@@ -232,10 +240,10 @@ def add_promotion_floors(model: LinearModel, data: ModelData, index: Index) -> N
 def _year1_floor_rules(model: LinearModel, data: ModelData, index: Index, sources: list[tuple[int, Cohort]],
                        rate: float, lower: int, taken: dict[Cohort, int]) -> None:
     """Start rules for one year-1 floor of ``lower`` people over its flows (variable, source cohort): shares
-    rate·(1−a)·x[c,0] made whole by :func:`whole_shares`, each within the people the cohort can give
-    (⌊(1−a)·x[c,0]⌋ less what other floors took). No rules when the floor cannot be split so."""
-    room = [math.floor((1.0 - data.attrition(c)) * model.lb[index.stock[(c, 0)]] + 1e-9) - taken[c] for _, c in sources]
-    shares = [rate * (1.0 - data.attrition(c)) * model.lb[index.stock[(c, 0)]] for _, c in sources]
+    rate·s_c·x[c,0] made whole by :func:`whole_shares`, each within the people the cohort can give
+    (⌊s_c·x[c,0]⌋ less what other floors took). No rules when the floor cannot be split so."""
+    room = [math.floor(data.acting_share(c) * model.lb[index.stock[(c, 0)]] + 1e-9) - taken[c] for _, c in sources]
+    shares = [rate * data.acting_share(c) * model.lb[index.stock[(c, 0)]] for _, c in sources]
     people = whole_shares(lower, shares, room)
     if people is None:
         return
@@ -303,7 +311,7 @@ def _hire_to_floor(model: LinearModel, data: ModelData, index: Index, year: int,
     sequence s of ``sequences``, one hire flow h_s of year t ≥ 2 into the cohorts of ``unit`` that ``selects``
     keeps (the lowest tier of s) is not idle and gets the start rule
 
-        h_s = w_s·(floor − S)/π_s,   S = Σ_{c within} (1−a_c)·x[c,t−1] − Σ_{a out of them} f[a,t] + Σ_{a ∉ h into them} π_a·f[a,t],
+        h_s = w_s·(floor − S)/π_s,   S = Σ_{c within} (1−a_c)·x[c,t−1] − Σ_{a out of them} ρ_c·f[a,t] + Σ_{a ∉ h into them} π_a·f[a,t],
 
     S the floor row's headcount without the h (the stock balances summed over the cohorts), each h raised to 0
     where the floor holds without hiring; w_s ∝ s's group hiring cap in year t, as ``hiring.max_rate`` × s's
@@ -340,7 +348,7 @@ def _hire_to_floor(model: LinearModel, data: ModelData, index: Index, year: int,
         if var in hired:
             continue
         if within(other.source):
-            add_to(rest, var, -1.0)
+            add_to(rest, var, -data.outflow_survival(other.source))
         if within(other.target):
             add_to(rest, var, data.inflow_survival(other))
     for s, (arc, hire) in sorted(chosen.items()):
@@ -409,7 +417,9 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
 def _premium_flows(data: ModelData, index: Index) -> dict[str, Expr]:
     """The year-1 flow terms of R(u,1) (:mod:`optimizer.model.payroll`) per unit: a redundancy takes its cohort's
     mean premium r̄_c out of the unit, a transfer moves it to the destination, and the in-year loss (1 − π_a) of
-    an inflow takes the destination state's roster mean premium r̄_σ."""
+    an inflow takes the destination state's roster mean premium r̄_σ. When decisions come first, the people acted
+    on escape their source's attrition: each outflow gives back (1 − ρ_c)·r̄_σ(c) (ρ_c of
+    :func:`add_stock_balance`), as the flows table no longer counts them among the source's leavers."""
     terms: dict[str, Expr] = defaultdict(dict)
     for arc, var in index.flows_of(1):
         if arc.kind in (REDUNDANCY, UNIT_TRANSFER):
@@ -419,6 +429,9 @@ def _premium_flows(data: ModelData, index: Index) -> dict[str, Expr]:
         lost = 1.0 - data.inflow_survival(arc) if arc.target is not None else 0.0
         if lost > 0:
             add_to(terms[arc.target.unit], var, -lost * data.state_premium.get(arc.target.state, 0.0))
+        spared = 1.0 - data.outflow_survival(arc.source) if arc.source is not None else 0.0
+        if spared > 0:
+            add_to(terms[arc.source.unit], var, spared * data.state_premium.get(arc.source.state, 0.0))
     return terms
 
 
@@ -449,7 +462,9 @@ def add_cost(model: LinearModel, data: ModelData, index: Index) -> None:
     and of redundancy, charged to the unit left. R is the premium mass of the people's actual pay over the pay
     table (:mod:`optimizer.model.payroll`; 0 without salaries), in CNY, untouched by reviews:
     R(u,1) = Σ_{c ∈ u} (1 − a_c)·P_c − Σ_{redundancies, transfers out of c ∈ u} r̄_c·f + Σ_{transfers into u}
-    r̄_c·f − Σ_{inflows a into u} (1 − π_a)·r̄_σ·f[a,1], with P_c the cohort's premium and r̄_c = P_c / x[c,0];
+    r̄_c·f − Σ_{inflows a into u} (1 − π_a)·r̄_σ·f[a,1] + Σ_{outflows a of c ∈ u} (1 − ρ_c)·r̄_σ(c)·f[a,1], with P_c
+    the cohort's premium, r̄_c = P_c / x[c,0] and ρ_c of :func:`add_stock_balance` (the last sum is 0 unless
+    decisions come first);
     R(u,t) = R(u,1)·(1 − ā_u)^(t−1). Its part no decision moves, (1 − ā_u)^(t−1)·Σ_{c ∈ u} (1 − a_c)·P_c, is
     P·``premium[u,yT]``, a variable fixed at that value / P (P the roster's mean pay): in CNY its coefficient would
     be divided by the cost (≈1e10) in the row that fixes the cost stage (:func:`optimizer.solvers.staged.fixing_row`),

@@ -221,7 +221,8 @@ MERIT = PlanFile("merit.csv", (GRADED,), (
     "downgrades to the weakest; an eligible person who stays on the wrong side of the line is an exception, "
     "allowed only where a stated rule holds them back: at most ⌊(1−a)·n⌋ of a cohort of n people (state, "
     "seniority bucket, qualification; a its attrition rate) act in year 1, its expected leavers being held "
-    "back (docs/model.md, `add_outflow_availability`)."), (
+    "back (docs/model.md, `add_outflow_availability`; under `flow_convention: decide_then_attrition` all n may "
+    "act)."), (
     *(Column(c, t, u, m) for c, t, u, m in (
         ("unit_id", TEXT, "—", "unit id"), ("sequence", TEXT, "—", "management | technical | operations"),
         ("tier", INT, "tier", "tier"), ("grade", INT, "grade", "grade within the tier"))),
@@ -516,6 +517,14 @@ search          {probes, workers, seconds}: the searches run in worker processes
 """
 """The ``diagnosis`` key of summary.json."""
 CHECKS_TEXT = """\
+## Attrition (checked by the verifier)
+`attrition`: flows.csv attrition of each state σ in year t = a_σ·(headcount(σ,t−1) − δ·Σ decided outflows(σ,t))
++ Σ over the decided inflows into σ of (1 − π)·count, a_σ = `attrition.rate` of σ's sequence and tier, by
+`flow_convention`: `start_of_year` δ = 0, π = 1; `service_dependent` δ = 0, π = 1 − `attrition.first_year`
+for recruits, 1 − `mobility.downgrade.wastage` for downgrades, 1 − a of the destination otherwise;
+`decide_then_attrition` δ = 1 and π = 1 − a of the destination for every inflow (decisions act on the whole
+start-of-year stock, then everyone leaves at the rate of the state they hold).
+
 ## Rate caps (checked by the verifier)
 For every (unit, sequence, tier) and year t, with n = headcount(unit, sequence, tier, t−1):
 tier promotions out ≤ `promotion.tier_rate`·n; grade steps out ≤ `promotion.grade_rate`·n; operations →
@@ -608,8 +617,10 @@ recomputes from these files alone, without the model code:
 - `stock_flow`: headcount(i,t) = (1−w_i)·headcount(i,t−1) + Σ_in π·count − Σ_out count, with π = 1 under
   `start_of_year` and the in-year survival of `service_dependent` (1 − `first_year_wastage` for recruits,
   1 − w of the destination for retrainees, 1 − `categories.downgrade_wastage` for downgrades); Σ_out ≤
-  (1−w_i)·headcount(i,t−1). `attrition`: flows.csv attrition of i in year t = w_i·headcount(i,t−1) + the
-  in-year losses of its inflows, so flows.csv balances as above.
+  (1−w_i)·headcount(i,t−1). Under `decide_then_attrition`: headcount(i,t) = (1−w_i)·(headcount(i,t−1) −
+  Σ_out count) + Σ_in (1 − w of the destination)·count, Σ_out ≤ headcount(i,t−1). `attrition`: flows.csv
+  attrition of i in year t = w_i·headcount(i,t−1) (w_i·(headcount(i,t−1) − Σ_out count) under
+  `decide_then_attrition`) + the in-year losses of its inflows, so flows.csv balances as above.
 - `recruitment_caps` (hires ≤ `recruit_max`), `retraining_caps` (≤ `max_per_year`, ≤
   `max_share_of_destination` × headcount of the destination after that year's flows).
 - `flow_caps`, `requirements`, `overmanning_cap`, `short_time_cap`: as in "Requirements and flow caps" above.

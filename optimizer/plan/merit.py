@@ -7,7 +7,8 @@ transfer), and redundancies and downgrades take the weakest (bottom-up). A perso
 their cohort has an arc of κ's kind to κ's landing state (:func:`optimizer.model.network.arcs_from`: years in
 grade, ``technical_eligible`` for operations → technical). The only other limit is the model's own: at most
 L_c = ⌊(1−a_c)·n_c⌋ people of a cohort c act in year 1 (``add_outflow_availability``: the expected leavers
-of the cohort are held back); a person it holds back is a *stated-rule exception*, counted and explained.
+of the cohort are held back; L_c = n_c under ``flow_convention: decide_then_attrition``, which holds nobody
+back); a person it holds back is a *stated-rule exception*, counted and explained.
 
 :func:`merit_flows` keeps each position's count per action (n_κ = Σ_c f[c→κ]) and re-deals it over the
 cohorts by the position's merit order (performance desc, years in grade desc, employee_id asc). Per
@@ -67,10 +68,11 @@ def position_order(roster: pd.DataFrame) -> pd.DataFrame:
     return ordered.assign(position_rank=group.cumcount() + 1, position_size=group["employee_id"].transform("size"))
 
 
-def availability(initial: dict[Cohort, int], attrition: Callable[[Cohort], float]) -> dict[Cohort, int]:
-    """L_c = ⌊(1−a_c)·n_c⌋: the most people of cohort c a year-1 plan may act on (whole people under
-    ``add_outflow_availability``)."""
-    return {c: int(math.floor((1.0 - attrition(c)) * n + 1e-9)) for c, n in initial.items()}
+def availability(initial: dict[Cohort, int], acting_share: Callable[[Cohort], float]) -> dict[Cohort, int]:
+    """L_c = ⌊s_c·n_c⌋: the most people of cohort c a year-1 plan may act on (whole people under
+    ``add_outflow_availability``; s_c = 1 − a_c, or 1 when decisions come first:
+    :meth:`~optimizer.model.data.ModelData.acting_share`)."""
+    return {c: int(math.floor(acting_share(c) * n + 1e-9)) for c, n in initial.items()}
 
 
 class _Matching:

@@ -3,8 +3,8 @@
 Year-1 flows are rounded to whole people (not in LP mode); later flows below 1e-9 are dropped. Headcounts are then
 *recomputed* from the roster and these flows with the model's balance equation, so the written tables
 satisfy ``headcount(t) = headcount(t−1) − out + in`` exactly, whatever the solver's tolerances. Under the
-``service_dependent`` flow convention the in-year losses of inflows are reported as attrition of the
-destination state.
+``service_dependent`` and ``decide_then_attrition`` flow conventions the in-year losses of inflows are reported
+as attrition of the destination state (:func:`leavers`).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def cohort_plan(values: np.ndarray, data: ModelData, index: Index) -> CohortPlan
             if t != year:
                 continue
             if arc.source is not None:
-                nxt[arc.source.one_year_older(cap)] -= count
+                nxt[arc.source.one_year_older(cap)] -= data.outflow_survival(arc.source) * count
             if arc.target is not None:
                 nxt[arc.target] += data.inflow_survival(arc) * count
         stock.append({c: max(n, 0.0) for c, n in nxt.items() if abs(n) > 1e-12})
@@ -83,13 +83,7 @@ def flows_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
         target = arc.target.state if arc.target is not None else empty
         rows.append((year, arc.kind, *origin, *target, count))
     for year in range(1, data.horizon + 1):
-        for c, n in plan.stock[year - 1].items():
-            if data.attrition(c) > 0 and n > 0:
-                rows.append((year, ATTRITION, *c.state, *empty, data.attrition(c) * n))
-        for (arc, t), count in plan.flows.items():
-            lost = (1.0 - data.inflow_survival(arc)) * count if t == year and arc.target is not None else 0.0
-            if lost > 0:
-                rows.append((year, ATTRITION, *arc.target.state, *empty, lost))
+        rows += [(year, ATTRITION, *state, *empty, count) for state, count in leavers(plan, data, year).items()]
     frame = pd.DataFrame(rows, columns=["year", "kind", *FROM_STATE, *TO_STATE, "count"])
     keys = ["year", "kind", *FROM_STATE, *TO_STATE]
     frame = frame.groupby(keys, as_index=False, sort=True, dropna=False)["count"].sum()
@@ -98,10 +92,29 @@ def flows_table(plan: CohortPlan, data: ModelData) -> pd.DataFrame:
     return frame
 
 
+def leavers(plan: CohortPlan, data: ModelData, year: int) -> dict[tuple, float]:
+    """Expected attrition of each state σ = (unit, sequence, tier, grade) in ``year``, as the balance of
+    :func:`cohort_plan` charges it: Σ_{c ∈ σ} (a_c·x[c,t−1] − (1−ρ_c)·Σ_{a out of c} f[a,t]) + Σ_{a into σ}
+    (1−π_a)·f[a,t], with ρ_c and π_a of :func:`optimizer.model.formulation.add_stock_balance` (the second term
+    only when decisions come first, the last only when inflows waste). States with none are left out."""
+    lost: dict[tuple, float] = defaultdict(float)
+    for c, n in plan.stock[year - 1].items():
+        lost[c.state] += data.attrition(c) * n
+    for (arc, t), count in plan.flows.items():
+        if t != year:
+            continue
+        if arc.source is not None:
+            lost[arc.source.state] -= (1.0 - data.outflow_survival(arc.source)) * count
+        if arc.target is not None:
+            lost[arc.target.state] += (1.0 - data.inflow_survival(arc)) * count
+    return {state: count for state, count in lost.items() if count > 1e-12}
+
+
 def premium_mass(plan: CohortPlan, data: ModelData, actions: pd.DataFrame | None) -> dict[tuple[int, str], float]:
     """R(u,t), the payroll above the pay table (:mod:`optimizer.model.payroll`), by (year, unit): year 0 from the
     roster; year 1 from the people the plan names, Σ (new_salary − pay(to-state)) of the year-1 actions that land
-    in u, less the expected attrition of each state σ ∈ u times its roster mean premium r̄_σ; then worn off by
+    in u, less the expected attrition of each state σ ∈ u (:func:`leavers`) times its roster mean premium r̄_σ;
+    then worn off by
     the unit's mean attrition. Empty without salaries."""
     if not data.premium:
         return {}
@@ -110,12 +123,8 @@ def premium_mass(plan: CohortPlan, data: ModelData, actions: pd.DataFrame | None
         mass[(0, c.unit)] += premium
     for unit, value in _landed_premium(plan, data, actions).items():
         mass[(1, unit)] += value
-    for c, n in plan.stock[0].items():
-        mass[(1, c.unit)] -= data.attrition(c) * n * data.state_premium.get(c.state, 0.0)
-    for (arc, year), count in plan.flows.items():
-        lost = (1.0 - data.inflow_survival(arc)) * count if year == 1 and arc.target is not None else 0.0
-        if lost > 0:
-            mass[(1, arc.target.unit)] -= lost * data.state_premium.get(arc.target.state, 0.0)
+    for state, count in leavers(plan, data, 1).items():
+        mass[(1, state[0])] -= count * data.state_premium.get(state, 0.0)
     for year in range(2, data.horizon + 1):
         for unit in data.units:
             mass[(year, unit)] = mass[(1, unit)] * wear_off(data.unit_attrition.get(unit, 0.0), year)

@@ -6,7 +6,9 @@ L ~ Binomial(x_σ, a_σ), with variance a_σ(1 − a_σ)·x_σ (x_σ the plan's 
 inflows that leave within the year (``service_dependent``) add π(1 − π)·f for a flow of f people kept with
 probability π. A loss stays lost (no later flow is sure to make it up), so the variance of a sequence's
 end-of-year stock N_q(t) is taken as the sum of these over the states of q and the years τ ≤ t:
-V_q(t) = Σ_{τ≤t} (Σ_{σ∈q} a_σ(1−a_σ)·x_σ(τ−1) + Σ_{inflows into q} π(1−π)·f). Sequences leave independently,
+V_q(t) = Σ_{τ≤t} (Σ_{σ∈q} a_σ(1−a_σ)·x_σ(τ−1) + Σ_{inflows into q} π(1−π)·f). Under ``decide_then_attrition``
+x_σ(τ−1) is the stock the flows leave, x_σ(τ−1) − Σ_{a out of σ} f_a (the people acted on leave as an inflow
+of their destination, π = 1 − a there). Sequences leave independently,
 so the band's lower side for s, D = N_s − L_s·N = (1−L_s)·N_s − L_s·Σ_{q≠s} N_q, has variance
 (1−L_s)²·V_s + L_s²·Σ_{q≠s} V_q (upper side alike with U_s), and the plan keeps
 
@@ -56,7 +58,12 @@ def stock_variance(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray]:
     """(V[H, 3], B[H]): the accumulated binomial variance of each sequence's end-of-year headcount, and of the
     payroll (CNY²), along the plan (module docstring)."""
     horizon = inputs.horizon
-    losses = inputs.attrition * (1.0 - inputs.attrition) * inputs.planned[:horizon]  # [H, S], start of each year
+    exposed = inputs.planned[:horizon].copy()  # [H, S]: who attrition acts on, start of each year
+    if inputs.decide_first:
+        for t, flows in enumerate(inputs.flows):
+            internal = ~flows.is_hire
+            np.add.at(exposed[t], flows.source[internal], -flows.count[internal])
+    losses = inputs.attrition * (1.0 - inputs.attrition) * np.maximum(exposed, 0.0)
     yearly = np.zeros((horizon, len(SEQUENCES)))
     for q in range(len(SEQUENCES)):
         yearly[:, q] = losses[:, inputs.sequence == q].sum(axis=1)

@@ -21,6 +21,11 @@
    plan does not hire into that year gets no hires.
 4. *In-year losses of inflows* (``flow_convention: service_dependent``): of the people on flow a, Binomial(⌊n⌋,
    1 − π_a) leave before the year ends (recruits at the first-year rate); under ``start_of_year`` π_a = 1.
+
+Under ``flow_convention: decide_then_attrition`` steps 1 and 2 swap: the moves act on the start-of-year stock X
+(year 1 as counted, in merit order, never more than X_σ; later years at the plan's rate f_a · X_σ / x_plan(σ,
+t−1)), then the people left in σ leave as Binomial(⌊X_σ − out_σ⌋, a_σ) and the people on flow a as
+Binomial(⌊n⌋, a of the destination) (π_a = 1 − a of the destination).
 5. *Money*: payroll = Σ_σ pay(σ)·X_σ at the end of the year; one-off costs = Σ_a cost_a · (people on a), as
    ``budget.csv`` charges them. The budget holds when payroll + one-off ≤ cap (relative tolerance 1e-7, as
    ``summary.json``); a mix band holds when lower − 1e-7 ≤ share ≤ upper + 1e-7.
@@ -132,15 +137,15 @@ def _group_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _internal_flows(year: int, stay: np.ndarray, flows: YearFlows, inputs: PlanInputs) -> np.ndarray:
-    """People on each non-hire flow [R, A]: the plan's counts (year 1) or its rates applied to the stayers
-    (later years), never more out of a state than stay in it, merit order first."""
+    """People on each non-hire flow [R, A]: the plan's counts (year 1) or its rates applied to ``stay``, the
+    people the flows may act on (later years), never more out of a state than ``stay`` holds, merit order first."""
     internal = ~flows.is_hire
     source = flows.source[internal]
     count = flows.count[internal]
     if year > 1:
         # The plan moves at most its expected stayers out of a state (``add_outflow_availability``), so its rates
         # applied to the actual stayers never ask for more people than stay: no merit-order cut is needed.
-        expected = (1.0 - inputs.attrition) * inputs.planned[year - 1]
+        expected = (1.0 if inputs.decide_first else 1.0 - inputs.attrition) * inputs.planned[year - 1]
         scale = np.divide(stay, expected, out=np.zeros_like(stay), where=expected > 1e-12)
         return count * scale[:, source]
     desired = np.broadcast_to(count, (stay.shape[0], len(count)))
@@ -242,9 +247,15 @@ def _simulate_block(inputs: PlanInputs, years: list[_Year], membership: np.ndarr
     stock = np.broadcast_to(inputs.start, (out.reps, len(inputs.states))).astype(float)
     for year, plan in enumerate(years, start=1):
         flows = plan.flows
-        stay = stock - _draw(rng, stock, inputs.attrition)
-        moved = _internal_flows(year, stay, flows, inputs)
-        after = stay - plan.out_of(moved) + plan.into(_land(rng, moved, flows.survival[plan.internal]))
+        if inputs.decide_first:
+            moved = _internal_flows(year, stock, flows, inputs)
+            kept = stock - plan.out_of(moved)
+            after = kept - _draw(rng, kept, inputs.attrition)
+        else:
+            stay = stock - _draw(rng, stock, inputs.attrition)
+            moved = _internal_flows(year, stay, flows, inputs)
+            after = stay - plan.out_of(moved)
+        after = after + plan.into(_land(rng, moved, flows.survival[plan.internal]))
         hired = _hires(year, stock, after, flows, inputs)
         after += plan.hired_into(_land(rng, hired, flows.survival[flows.is_hire]))
         out.heads[:, year - 1] = after @ membership

@@ -44,7 +44,7 @@ class YearFlows:
     survival: np.ndarray
     """float[A]: π_a, the share of the flow's people still there at the end of the year (1 under the
     ``start_of_year`` convention; recruits' first-year rate, the destination's rate, or the downgrade wastage
-    under ``service_dependent``)"""
+    under ``service_dependent``; the destination's rate under ``decide_then_attrition``)"""
     unit_cost: np.ndarray
     """float[A]: one-off cost per person on the flow (CNY), as the plan's ``budget.csv`` charges it"""
     hire_sequence: np.ndarray
@@ -83,6 +83,9 @@ class PlanInputs:
     """float[H]: the budget cap of years 1..H (CNY)"""
     planned_total: np.ndarray
     """float[H]: the plan's payroll + one-off costs of years 1..H (``budget.csv``, ``total`` of the ALL rows)"""
+    decide_first: bool = False
+    """``flow_convention: decide_then_attrition``: a year's flows act on the start-of-year stock before its
+    attrition (else on the people who stay through the year)"""
 
     @property
     def horizon(self) -> int:
@@ -176,4 +179,5 @@ def plan_inputs(data: ModelData, headcount: pd.DataFrame, flows: pd.DataFrame, m
         upper=upper,
         cap=np.array([float(totals.loc[year, "cap"]) for year in range(1, horizon + 1)]),
         planned_total=np.array([float(totals.loc[year, "total"]) for year in range(1, horizon + 1)]),
+        decide_first=data.decide_first,
     )

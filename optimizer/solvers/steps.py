@@ -126,7 +126,7 @@ def merit_step(
     false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years.
     The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`); when it finds no plan in
     what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_time``)."""
-    rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.attrition))
+    rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.acting_share))
     whole = scenario.solver.integer_year1
     flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
              for arc, var in index.flows_of(1)}

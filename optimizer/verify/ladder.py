@@ -105,10 +105,18 @@ class LadderPlan:
         """Moves other than attrition, of a known kind and with the states their kind needs."""
         return [m for m in self.moves if m.kind != ATTRITION and _shape_problem(m) is None]
 
+    @property
+    def decide_first(self) -> bool:
+        """``flow_convention: decide_then_attrition``: the moves act on the whole start-of-year headcount, then
+        everyone wastes at the rate of the category they hold."""
+        return self.scenario.flow_convention == "decide_then_attrition"
+
     def survival(self, m: Move) -> float:
         """π: share of an inflow still there at the end of the year under the plan's ``flow_convention``."""
         if self.scenario.flow_convention == "start_of_year":
             return 1.0
+        if self.decide_first:
+            return 1.0 - self.level(m.target).wastage
         if m.kind == DOWNGRADE:
             return 1.0 - self.scenario.categories.downgrade_wastage
         target = self.level(m.target)
@@ -325,28 +333,37 @@ def check_stock_flow(p: LadderPlan) -> list[Finding]:
     ``flow_convention`` (start_of_year: π = 1; service_dependent: 1 − first_year_wastage for recruits, 1 − w
     of the destination for retrainees, 1 − downgrade_wastage for downgrades):
     headcount(i,t) = (1−w_i)·headcount(i,t−1) + Σ_in π·count − Σ_out count, and only people who stay can
-    leave by a decided flow: Σ_out ≤ (1−w_i)·headcount(i,t−1)."""
+    leave by a decided flow: Σ_out ≤ (1−w_i)·headcount(i,t−1). Under ``decide_then_attrition`` (π = 1 − w of
+    the destination): headcount(i,t) = (1−w_i)·(headcount(i,t−1) − Σ_out count) + Σ_in π·count, and
+    Σ_out ≤ headcount(i,t−1)."""
     inflow = _totals(p, lambda m: p.survival(m) * m.count, "target")
     outflow = _totals(p, lambda m: m.count, "source")
     findings = []
     for year in range(1, p.horizon + 1):
         for t in p.tiers:
-            stay = (1.0 - p.level(t).wastage) * p.heads(t, year - 1)
+            keep = 1.0 - p.level(t).wastage
+            stay = keep * p.heads(t, year - 1)
             out, into = outflow.get((t, year), 0.0), inflow.get((t, year), 0.0)
-            expected = stay + into - out
+            taken = keep * out if p.decide_first else out
+            expected = stay + into - taken
             if not p.close(p.heads(t, year), expected):
                 findings.append(Finding("stock_flow", f"{p.name(t)} year {year}: headcount {fmt(p.heads(t, year))}, "
-                                        f"expected {fmt(expected)} (= {fmt(stay)} + {fmt(into)} − {fmt(out)})"))
-            if p.exceeds(out, stay):
+                                        f"expected {fmt(expected)} (= {fmt(stay)} + {fmt(into)} − {fmt(taken)})"))
+            movable = p.heads(t, year - 1) if p.decide_first else stay
+            if p.exceeds(out, movable):
                 findings.append(Finding("stock_flow", f"{p.name(t)} year {year}: {fmt(out)} flow out, but only "
-                                        f"{fmt(stay)} stay through the year"))
+                                        f"{fmt(movable)} " + ("there at the start of the year" if p.decide_first
+                                                              else "stay through the year")))
     return findings
 
 
 def check_attrition(p: LadderPlan) -> list[Finding]:
     """flows.csv attrition of category i in year t = w_i·headcount(i,t−1) + Σ_in (1−π)·count (the in-year
-    losses of inflows), so flows.csv balances: headcount(t) = headcount(t−1) − out + in."""
+    losses of inflows), so flows.csv balances: headcount(t) = headcount(t−1) − out + in. Under
+    ``decide_then_attrition`` the people moved out leave at their new category's rate: w_i·(headcount(i,t−1) −
+    Σ_out count) + Σ_in (1−π)·count."""
     lost = _totals(p, lambda m: (1.0 - p.survival(m)) * m.count, "target")
+    moved = _totals(p, lambda m: m.count if p.decide_first else 0.0, "source")
     reported: dict[tuple[int, int], float] = defaultdict(float)
     for m in p.moves:
         if m.kind == ATTRITION and m.source is not None:
@@ -354,7 +371,7 @@ def check_attrition(p: LadderPlan) -> list[Finding]:
     findings = []
     for year in range(1, p.horizon + 1):
         for t in p.tiers:
-            expected = p.level(t).wastage * p.heads(t, year - 1) + lost.get((t, year), 0.0)
+            expected = p.level(t).wastage * (p.heads(t, year - 1) - moved.get((t, year), 0.0)) + lost.get((t, year), 0.0)
             if not p.close(reported.get((t, year), 0.0), expected):
                 findings.append(Finding("attrition", f"{p.name(t)} year {year}: flows.csv attrition "
                                         f"{fmt(reported.get((t, year), 0.0))}, expected {fmt(expected)}"))

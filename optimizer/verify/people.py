@@ -190,7 +190,8 @@ def position_lines(p: PlanData) -> pd.DataFrame:
     employee_id (asc); ``took`` (they took that action), ``passed`` (they stay above the line — the lowest-ranked
     who took it — of a top-down action, or below the line — the highest-ranked who took it — of a redundancy or
     downgrade) and ``held`` (passed, and their cohort (state, seniority bucket, qualification; :func:`_cohorts`)
-    acts on ⌊(1−a)·n⌋ of its n people, a the attrition rate of its sequence and tier: the model's limit).
+    acts on ⌊(1−a)·n⌋ of its n people, a the attrition rate of its sequence and tier: the model's limit; all n
+    under ``flow_convention: decide_then_attrition``).
     Vectorised: people meet their position's actions in one merge."""
     people, faults = assessed(p)
     sound = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in faults.values()])
@@ -204,6 +205,8 @@ def position_lines(p: PlanData) -> pd.DataFrame:
     rates = states.drop_duplicates()
     rates["attrition"] = [p.scenario.attrition.rate(s, k) for s, k in zip(rates["sequence"], rates["tier"])]
     attrition = states.merge(rates, how="left", on=["sequence", "tier"])["attrition"].to_numpy(float)
+    if p.scenario.flow_convention == "decide_then_attrition":
+        attrition = np.zeros_like(attrition)  # decisions come first: the whole cohort may act
     limit = np.floor((1.0 - attrition) * size.to_numpy(float) + 1e-9)
     busy = people[COHORT].merge(acted.groupby(COHORT, dropna=False).size().rename("busy").reset_index(),
                                 how="left", on=COHORT)["busy"].fillna(0).to_numpy()
