@@ -247,6 +247,37 @@ def test_the_reference_start_is_its_plan_where_it_holds_else_its_year1_with_late
     assert start is None and how.startswith("the reference's year 1 does not hold here")
 
 
+def test_a_reference_whose_year1_breaks_a_new_cap_is_trimmed_to_it_and_the_later_years_solved_again():
+    from optimizer.solvers.clock import Clock
+    from optimizer.whatif.anchored import anchored_start, trimmed_year1
+
+    # year 1: a + b ≤ 5 (integer), a ≤ 0.25·s with s = 10 people fixed (lb = ub); year 2: c ≥ a, c + d ≥ 3.
+    # The reference: a = 3, b = 2 (before the cap on a). The cap allows 2.5: one person off a (the largest flow
+    # of the row), b kept; then c ≥ 2 and c + d ≥ 3 at least cost: c = 3, d = 0 (d costs 2, c 1).
+    model = LinearModel()
+    a, b = model.add_var("flow[a,y1]", 0, 10, integer=True), model.add_var("flow[b,y1]", 0, 10, integer=True)
+    s, c, d = model.add_var("stock[s,y0]", 10, 10), model.add_var("stock[c,y2]", 0, 10), model.add_var("hire[d,y2]", 0, 10)
+    model.add_row("r", {a: 1.0, b: 1.0}, hi=5.0)
+    model.add_row("cap_a", {a: 1.0, s: -0.25}, hi=0.0)
+    model.add_row("follow", {c: 1.0, a: -1.0}, lo=0.0)
+    model.add_row("enough", {c: 1.0, d: 1.0}, lo=3.0)
+    model.add_objective("cost", {a: 1.0, b: 1.0, c: 1.0, d: 2.0})
+    anchor = {a: 3.0, b: 2.0}
+    assert trimmed_year1(model, anchor) == {a: 2.0, b: 2.0}
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
+    reference_model = model.copy()
+    reference_model.rows = [row for row in reference_model.rows if row.name != "cap_a"]
+    solved = Solution("optimal", np.array([3.0, 2.0, 10.0, 3.0, 0.0]), [StageResult("cost", "optimal", 8.0, 8.0, 0.0, 0.1)], {})
+    reference = make_reference(reference_model, 4, scenario, 1.0, solved, "runs/base", [a, b])
+    start, how = anchored_start(reference, model, anchor, scenario, 1.0, Clock.starting(10.0), 2)
+    assert how == ("the reference's year 1 trimmed to the what-if's year-1 rows (1 fewer on its flows), "
+                   "the later years solved again")
+    assert start.round(6).tolist() == [2.0, 2.0, 10.0, 3.0, 0.0]
+    # a year-1 floor the reference breaks from below is not mended: no trimmed start
+    model.add_row("floor_b", {b: 1.0}, lo=3.0)
+    assert trimmed_year1(model, anchor) is None
+
+
 def test_a_start_that_breaks_an_earlier_goal_is_not_kept():
     # the mix miss m ≥ 1 − a: the anchor a = 0, b = 5 misses the mix by 1. The shortcut fixes the mix at 0 and
     # solves the cost stage (a = 5 at cost 5); the start is within 0.1% of that cost but breaks the mix row, so

@@ -12,13 +12,18 @@ plan already keeps the reference's year 1. So the goals are solved from a start 
 2. else the reference's year-1 flows fixed and the later years solved again (a linear program: year 1 holds
    the model's only integer variables, so it is as cheap as merit's re-solve), when that is feasible — a what-if
    whose new limit binds from year 2 on (a rate cap the later years can keep, a budget that binds later);
-3. else none (the what-if binds in year 1 itself: the reference's year 1 breaks it) — the constructive start.
+3. else, where the what-if binds in year 1 itself (the reference's year 1 breaks a new cap), the reference's
+   year 1 trimmed to it (:func:`trimmed_year1`: whole people taken off the flows of each broken year-1 row) and
+   the later years solved again, when that is feasible;
+4. else none — the constructive start.
 
 Each stage then starts from a plan that keeps every year-1 flow; where that plan is within the stage's gap of
 its bound, the stage keeps it, and the stability stage finds nothing to change (0, no solve). Where the goals
 need another year 1, the stages move off it as far as they must."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -42,11 +47,49 @@ def anchored_start(
         return held, "the reference's plan holds"
     if not anchor or any(model.integer[var] and value != round(value) for var, value in anchor.items()):
         return None, ""
-    fixed = fixed_year1(model, len(model.rows), anchor)
     if any(model.integer[var] for var in range(model.n_vars) if var not in anchor):
         return None, ""  # year 1 fixed leaves a MIP: as dear as the goals themselves
-    repaired = solve_model(fixed, scenario, mean_pay, clock=clock.keeping(clock.later + stages))
+    trimmed = trimmed_year1(model, anchor)
+    kept = trimmed == anchor
+    if trimmed is None:
+        return None, "the reference's year 1 does not hold here (a year-1 row it breaks from below)"
+    repaired = solve_model(fixed_year1(model, len(model.rows), trimmed), scenario, mean_pay,
+                           clock=clock.keeping(clock.later + stages))
     if repaired.values is None:
         return None, f"the reference's year 1 does not hold here ({repaired.status})"
-    return repaired.values, "the reference's year 1 kept, the later years solved again"
+    if kept:
+        return repaired.values, "the reference's year 1 kept, the later years solved again"
+    cut = sum(anchor[var] - trimmed[var] for var in anchor)
+    return repaired.values, (f"the reference's year 1 trimmed to the what-if's year-1 rows ({cut:g} fewer on its "
+                             "flows), the later years solved again")
+
+
+def trimmed_year1(model: LinearModel, anchor: Anchor) -> Anchor | None:
+    """The reference's year-1 flows ``anchor`` cut back to the rows year 1 alone decides: each row whose variables
+    are all flows of ``anchor`` or fixed (lb = ub) and that the flows break from above is brought within its upper
+    bound by taking whole people off its flows with a positive coefficient, the largest flow first (ties by
+    variable index); rows are visited in the model's order. ``anchor`` itself when no such row is broken; None
+    when one is broken from below or cannot be mended so (the later years' rows are the re-solve's to judge)."""
+    values = dict(anchor)
+    for row in model.rows:
+        if not all(var in values or model.lb[var] == model.ub[var] for var in row.expr):
+            continue
+        total = sum(coef * values.get(var, model.lb[var]) for var, coef in row.expr.items())
+        scale = 1e-6 * max(1.0, abs(row.hi) if math.isfinite(row.hi) else 1.0)
+        if total < row.lo - 1e-6 * max(1.0, abs(row.lo)):
+            return None
+        excess = total - row.hi
+        if excess <= scale:
+            continue
+        givers = sorted((var for var, coef in row.expr.items() if var in values and coef > 0 and values[var] > 0),
+                        key=lambda var: (-values[var], var))
+        for var in givers:
+            cut = min(values[var], float(math.ceil(excess / row.expr[var] - 1e-9)))
+            values[var] -= cut
+            excess -= cut * row.expr[var]
+            if excess <= scale:
+                break
+        if excess > scale:
+            return None
+    return values
 
