@@ -1,6 +1,6 @@
 """Vectorised helpers of the graded verifier's checks (:mod:`optimizer.verify.graded`,
-:mod:`optimizer.verify.people`): nullable comparisons as plain booleans, state labels, and one finding listing
-the first offending rows. Part of the independent verifier: nothing here is shared with the model or the plan
+:mod:`optimizer.verify.people`, :mod:`optimizer.verify.attrition`): nullable comparisons as plain booleans, state
+labels, flow counts summed by state, and one finding listing the first offending rows. Part of the independent verifier: nothing here is shared with the model or the plan
 writer."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from optimizer.verify.data import LIMIT, STATE
 from optimizer.verify.report import Finding, fmt
 
-__all__ = ["differs", "exceeds", "finding_for", "flow_label", "isin", "same_or_blank", "same_state", "state_label",
+__all__ = ["differs", "exceeds", "finding_for", "flow_label", "flow_totals", "isin", "same_or_blank", "same_state", "state_label",
            "truthy"]
 
 
@@ -77,3 +77,10 @@ def finding_for(check: str, headline: str, rows: pd.DataFrame, describe: Callabl
     items = [describe(row) for row in rows.head(LIMIT).to_dict("records")]
     more = f"; … and {len(rows) - LIMIT} more" if len(rows) > LIMIT else ""
     return [Finding(check, f"{headline} ({len(rows)}): {'; '.join(items)}{more}")]
+
+
+def flow_totals(flows: pd.DataFrame, side: tuple[str, ...], name: str) -> pd.DataFrame:
+    """year, unit, sequence, tier, grade, <name>: flow counts summed by their from- or to-state."""
+    complete = flows[flows[list(side)].notna().all(axis=1)]
+    totals = complete.groupby(["year", *side], as_index=False)["count"].sum()
+    return totals.rename(columns={"count": name, **dict(zip(side, STATE))})

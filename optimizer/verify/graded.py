@@ -8,7 +8,8 @@ the state/unit/year and the employee ids (at most ``LIMIT`` items per finding). 
 and flow caps (``requirements.csv``, ``requirements.caps``) are :mod:`optimizer.verify.requirements`,
 shared with the verifier of own-ladder plans; the per-person checks (each action's eligibility, the merit order
 inside each cohort) are :mod:`optimizer.verify.people`; where each kind of move may land is
-:mod:`optimizer.verify.moves`, for flows and people alike.
+:mod:`optimizer.verify.moves`, for flows and people alike; each state's attrition, restated from the rates and
+the flow convention, is :mod:`optimizer.verify.attrition`.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ from optimizer.verify.data import (
     PlanData,
     load_plan,
 )
+from optimizer.verify.attrition import ATTRITION_CHECKS
 from optimizer.verify.frames import (
     differs,
     exceeds,
     finding_for,
     flow_label,
+    flow_totals,
     isin,
     same_or_blank,
     same_state,
@@ -234,13 +237,6 @@ def check_roster(p: PlanData) -> list[Finding]:
     ]
 
 
-def _flow_totals(flows: pd.DataFrame, side: tuple[str, ...], name: str) -> pd.DataFrame:
-    """year, unit, sequence, tier, grade, <name>: flow counts summed by their from- or to-state."""
-    complete = flows[flows[list(side)].notna().all(axis=1)]
-    totals = complete.groupby(["year", *side], as_index=False)["count"].sum()
-    return totals.rename(columns={"count": name, **dict(zip(side, STATE))})
-
-
 def check_stock_flow(p: PlanData) -> list[Finding]:
     """headcount(σ,0) = number of roster employees in σ; for t = 1..H,
     headcount(σ,t) = headcount(σ,t−1) − Σ outflows(σ,t) + Σ inflows(σ,t) within tol·max(1, headcount);
@@ -251,7 +247,7 @@ def check_stock_flow(p: PlanData) -> list[Finding]:
     start = roster.merge(p.stock[p.stock["year"].eq(0)].drop(columns="year"), on=list(STATE), how="outer")
     start = start.fillna({"expected": 0.0, "headcount": 0.0})
     previous = p.stock.assign(year=p.stock["year"] + 1).rename(columns={"headcount": "previous"})
-    outflow, inflow = _flow_totals(p.flows, FROM, "outflow"), _flow_totals(p.flows, TO, "inflow")
+    outflow, inflow = flow_totals(p.flows, FROM, "outflow"), flow_totals(p.flows, TO, "inflow")
     balance = p.stock[p.stock["year"] >= 1]
     for part in (previous, outflow, inflow):
         balance = balance.merge(part, on=keys, how="outer")
@@ -263,7 +259,7 @@ def check_stock_flow(p: PlanData) -> list[Finding]:
     arrived = inflow[["year", *STATE]].set_axis(["year", *FROM], axis=1).assign(arrived=True)
     lost = p.flows[["year", *FROM]].merge(arrived, how="left")["arrived"].eq(True).to_numpy()
     lost = lost & p.flows["kind"].eq("attrition").to_numpy()
-    orphans = _flow_totals(p.flows[~lost], FROM, "outflow").merge(previous, on=keys, how="left")
+    orphans = flow_totals(p.flows[~lost], FROM, "outflow").merge(previous, on=keys, how="left")
     orphans = orphans[~truthy(orphans["previous"] > tol)]
     unbalanced = balance[differs(balance["headcount"], balance["expected"], tol)]
     return [
@@ -283,60 +279,6 @@ def check_stock_flow(p: PlanData) -> list[Finding]:
         *finding_for("stock_flow", f"headcount.csv years outside 0..{p.horizon}",
                   h[~truthy(h["year"].between(0, p.horizon))], lambda r: f"{state_label(r)} year {fmt(r['year'])}"),
     ]
-
-
-def _leaving_rates(p: PlanData, sequence: pd.Series, tier: pd.Series) -> np.ndarray:
-    """a_{s,k} = ``attrition.rate`` of each (sequence, tier) pair; NaN where the pair is not a known state."""
-    pairs = pd.DataFrame({"sequence": sequence.to_numpy(), "tier": pd.to_numeric(tier, errors="coerce").to_numpy()})
-    known = pairs.dropna().drop_duplicates()
-    known = known[known["sequence"].isin(["management", "technical", "operations"])]
-    known = known.assign(rate=[p.scenario.attrition.rate(str(s), int(k)) for s, k in known.itertuples(index=False)])
-    return pairs.merge(known, how="left", on=["sequence", "tier"])["rate"].to_numpy(float)
-
-
-def check_attrition(p: PlanData) -> list[Finding]:
-    """flows.csv attrition of each state σ in year t, restated from the rates and the plan's ``flow_convention``:
-
-    a_σ·(headcount(σ,t−1) − δ·Σ decided outflows(σ,t)) + Σ_{decided inflows a into σ} (1 − π_a)·count_a,
-
-    a_σ the ``attrition.rate`` of σ's sequence and tier. ``start_of_year``: δ = 0, π = 1 (flows take stayers, nobody
-    acted on leaves within the year); ``service_dependent``: δ = 0, recruits leave at ``attrition.first_year``
-    (absent: the ordinary rate), the downgraded at ``mobility.downgrade.wastage``, others at the destination's
-    rate; ``decide_then_attrition``: δ = 1 (the people acted on leave at their new state's rate instead),
-    every inflow at the destination's rate."""
-    s, f = p.scenario, p.flows
-    convention = s.flow_convention
-    decided = f[~f["kind"].eq("attrition")]
-    leaving = f[f["kind"].eq("attrition")].groupby(["year", *FROM], as_index=False)["count"].sum()
-    reported = leaving.set_axis(["year", *STATE, "reported"], axis=1)
-    previous = p.stock.assign(year=p.stock["year"] + 1).rename(columns={"headcount": "previous"})
-    rows = previous.merge(reported, on=["year", *STATE], how="outer")
-    outflow = _flow_totals(decided, FROM, "outflow")
-    rows = rows.merge(outflow, on=["year", *STATE], how="left")
-    landing = decided[decided[list(TO)].notna().all(axis=1)]
-    rate = _leaving_rates(p, landing["to_sequence"], landing["to_tier"])
-    if convention == "service_dependent":
-        first = np.array([s.attrition.first_year_rate(str(q), int(k)) if pd.notna(k) else np.nan
-                          for q, k in zip(landing["to_sequence"], pd.to_numeric(landing["to_tier"], errors="coerce"))])
-        rate = np.select([landing["kind"].eq("hire").to_numpy(), landing["kind"].eq("downgrade").to_numpy()],
-                         [first, np.full(len(landing), s.mobility.downgrade.wastage)], rate)
-    elif convention == "start_of_year":
-        rate = np.zeros(len(landing))
-    lost = _flow_totals(landing.assign(count=landing["count"].to_numpy(float) * rate), TO, "lost")
-    rows = rows.merge(lost, on=["year", *STATE], how="left")
-    rows = rows[rows["year"].between(1, p.horizon)].fillna(
-        {"previous": 0.0, "reported": 0.0, "outflow": 0.0, "lost": 0.0})
-    rows["rate"] = _leaving_rates(p, rows["sequence"], rows["tier"])
-    acted = rows["outflow"] if convention == "decide_then_attrition" else 0.0
-    rows["expected"] = rows["rate"] * (rows["previous"] - acted) + rows["lost"]
-    wrong = rows[rows["rate"].notna() & differs(rows["reported"], rows["expected"], p.tol)]
-    return finding_for(
-        "attrition", f"flows.csv attrition differs from the rates ({convention})", wrong,
-        lambda r: f"{state_label(r)} year {fmt(r['year'])}: {fmt(r['reported'])}, expected {fmt(r['expected'])} "
-                  f"(= {fmt(r['rate'])} × "
-                  + (f"({fmt(r['previous'])} − {fmt(r['outflow'])})" if convention == "decide_then_attrition"
-                     else fmt(r['previous']))
-                  + f" + {fmt(r['lost'])} lost of inflows)")
 
 
 def check_flow_rules(p: PlanData) -> list[Finding]:
@@ -658,7 +600,7 @@ CHECKS: dict[str, Callable[[PlanData], list[Finding]]] = {
     "units": check_units,
     "roster": check_roster,
     "stock_flow": check_stock_flow,
-    "attrition": check_attrition,
+    **ATTRITION_CHECKS,
     "flow_rules": check_flow_rules,
     "tier_caps": check_tier_caps,
     "payroll": check_payroll,
