@@ -26,6 +26,7 @@ from optimizer.plan.folders import (
     STAGING_MARKER,
     OutputFolderError,
     claim_folder,
+    owned_folder,
     remove_stale_staging,
     staged_folder,
 )
@@ -148,6 +149,36 @@ def test_an_output_folder_is_as_readable_as_the_umask_allows(tmp_path, group, sc
     finally:
         os.umask(old)
     assert (tmp_path / "plan").stat().st_mode & 0o777 == 0o755
+
+
+def _claim_containers(root: str, barrier) -> list[str]:
+    """Once all claimants are ready, claim ``root/c0`` … ``root/c49`` as ``runs`` containers, each several
+    times (creating it, then finding it made by this process or another); the refusals met."""
+    barrier.wait()
+    refusals = []
+    for k in range(50):
+        for _ in range(6):
+            try:
+                owned_folder(Path(root) / f"c{k}", "runs")
+            except OutputFolderError as exc:
+                refusals.append(str(exc))
+    return refusals
+
+
+def test_concurrent_runs_claiming_one_container_never_refuse_each_other(tmp_path):
+    """Four processes claim the same new containers at once: each sees the others' folder as empty or marked,
+    never half-made (the marker is written atomically, the marker being written does not count as content).
+    Before, a marker being rewritten by one run read as empty to another, which refused the folder (one
+    of four concurrent solves failed so on CI)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(4) as pool:
+        barrier = manager.Barrier(4)
+        refusals = pool.starmap(_claim_containers, [(str(tmp_path), barrier)] * 4)
+    assert refusals == [[], [], [], []]
+    assert {json.loads((tmp_path / f"c{k}" / MARKER).read_text())["kind"] for k in range(50)} == {"runs"}
+    assert sorted(p.name for p in (tmp_path / "c7").iterdir()) == [MARKER]
 
 
 def test_an_earlier_plan_retired_by_a_killed_run_is_put_back(tmp_path):

@@ -191,7 +191,8 @@ def _concurrent_solves(project: Path, db: str) -> list[str]:
     solves = [subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True) for _ in range(4)]
     outcomes = [process.communicate(timeout=600) for process in solves]
-    assert [process.returncode for process in solves] == [0, 0, 0, 0], outcomes
+    failed = [(process.returncode, err or out) for process, (out, err) in zip(solves, outcomes) if process.returncode]
+    assert not failed, failed
     with RunStore.open(db) as store:
         found = store.runs(scenario="tiny")
     assert len(found) == 4 and all(run.changes is None and run.folder.is_dir() for run in found)

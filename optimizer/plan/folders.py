@@ -40,6 +40,9 @@ CONTAINERS = ("demo", "sweep", "runs")
 """Kinds of folder whose content is other outputs (``runs``: the versioned run folders of one scenario,
 :mod:`optimizer.registry.layout`); any other kind is replaced whole, so nothing may be
 written inside it."""
+TRANSIENT_PREFIX = f"{MARKER}-"
+"""Names wfplan gives its short-lived files in a folder (a marker being written, a write probe, a lock): a
+folder holding only such files counts as empty."""
 MIN_FREE_BYTES = 50 * 2**20
 """Free space a write needs at least, whatever its size (reports, summaries, the solver's scratch)."""
 USER_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
@@ -62,7 +65,7 @@ def folder_kind(folder: Path) -> str | None:
 def _probe_writable(folder: Path, target: Path) -> None:
     """Create and remove a hidden folder in ``folder``: the only sure test (permissions, read-only mounts)."""
     try:
-        probe = tempfile.mkdtemp(prefix=".wfplan-probe-", dir=folder)
+        probe = tempfile.mkdtemp(prefix=f"{TRANSIENT_PREFIX}probe-", dir=folder)
     except OSError as exc:
         raise OutputFolderError(f"{target}: cannot write in {folder}: {exc.strerror}") from None
     os.rmdir(probe)
@@ -93,7 +96,7 @@ def _refusal(target: Path, kind: FolderKind, protect: Iterable[str | Path]) -> s
         return None
     found = folder_kind(target)
     try:
-        content = sorted(p.name for p in target.iterdir())
+        content = sorted(p.name for p in target.iterdir() if not p.name.startswith(TRANSIENT_PREFIX))
     except OSError as exc:
         return f"cannot read the folder: {exc.strerror}"
     if content and found is None:
@@ -176,14 +179,26 @@ def remove_stale_staging(target: Path) -> list[Path]:
 def _fresh_folder(target: Path, role: str) -> Path:
     """A new empty hidden folder beside ``target``, readable as the user's umask allows (not only 0700)."""
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.{role}-", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
+    folder.chmod(0o777 & ~_umask())
     return folder
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def _mark(folder: Path, kind: FolderKind) -> None:
-    (folder / MARKER).write_text(json.dumps({"kind": kind}) + "\n", encoding="utf-8")
+    """Give ``folder`` the marker of ``kind``, atomically (written beside it, then renamed onto it), so a
+    concurrent run never reads a half-written marker and takes the folder for one wfplan did not write."""
+    if folder_kind(folder) == kind:
+        return
+    fd, temporary = tempfile.mkstemp(prefix=f"{MARKER}-", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"kind": kind}) + "\n")
+    os.chmod(temporary, 0o666 & ~_umask())
+    os.replace(temporary, folder / MARKER)
 
 
 @contextmanager
