@@ -40,9 +40,11 @@ def _changed_people(tmp_path, first: str, second: str) -> int:
 
 
 def _stability(result: RunResult) -> dict:
+    """The stability stage, last of the solve: the disruption tie-break follows in the solve with year 1 fixed."""
     stages = result.summary["solver"]["stages"]
-    assert [stage["term"] for stage in stages][-2:] == ["stability", "disruption"]
-    return stages[-2]
+    assert stages[-1]["term"] == "stability" and result.summary["merit"]["resolved"]
+    assert result.summary["merit"]["stages"][-1]["term"] == "disruption"
+    return stages[-1]
 
 
 def _stage(solution: Solution, term: str) -> StageResult:
@@ -290,3 +292,70 @@ def test_a_start_that_breaks_an_earlier_goal_is_not_kept():
     solution = solve_model(model, scenario, 1.0, anchor={0: 0.0, 1: 5.0}, start=np.array([0.0, 5.0, 1.0]))
     assert solution.terms["mix"] == pytest.approx(0.0) and solution.values[:2].round().tolist() == [5.0, 0.0]
     assert _stage(solution, "stability").objective == pytest.approx(10.0)
+
+
+def test_the_fewest_changes_bound_counts_the_broken_year1_rows_that_share_no_flow():
+    from optimizer.solvers.stability import fewest_changes
+
+    # The reference: a = 3, b = 2, c = 4, d = 1 (whole), e = 1 (continuous), s = 4 people (fixed), g free.
+    model = LinearModel()
+    a, b, c, d = (model.add_var(f"flow[{n},y1]", 0, 10, integer=True) for n in "abcd")
+    e, s, g = model.add_var("flow[e,y1]", 0, 10), model.add_var("stock[s,y0]", 4, 4), model.add_var("later[g]", 0, 9)
+    model.add_row("r1", {a: 1.0, b: 1.0}, hi=4.96)       # broken by 0.04: one person
+    model.add_row("r2", {c: 1.0, s: -0.5}, hi=0.0)       # c ≤ 2, broken by 2: two people
+    model.add_row("r3", {a: 1.0, d: 1.0}, hi=3.0)        # broken by 1, but shares a with r1
+    model.add_row("r4", {e: 1.0}, hi=0.0)                # a continuous flow: any share of a person
+    model.add_row("r5", {a: 1.0, g: 1.0}, hi=0.0)        # a later-year variable: not year 1's alone
+    anchor = {a: 3.0, b: 2.0, c: 4.0, d: 1.0, e: 1.0}
+    assert fewest_changes(model, anchor) == 3            # r2 (2) + r1 (1); r3 overlaps r1, r4 and r5 skipped
+    # the bound is the optimum here: a 3 → 2 mends r1 and r3 at once, c 4 → 2 mends r2
+    model.rows.pop()                                     # without r5 (it asks a ≤ 0: more changes)
+    model.add_objective("cost", {g: 1.0})
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
+    alone = solve_model(model.copy(), scenario, 1.0, anchor={var: v for var, v in anchor.items() if var != e})
+    assert _stage(alone, "stability").objective == pytest.approx(3.0)
+
+
+def test_a_start_changing_no_more_than_the_bound_is_proven_without_a_solve(tmp_path):
+    # MIX_100: the cap row of year 1 takes 2 moves back from the reference's 10; the trimmed start changes 2
+    write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    base = _solve(tmp_path, "base")
+    capped = _solve(tmp_path, "capped", ["mobility.operations_to_technical=0.1"], base)
+    stage = _stability(capped)
+    assert (stage["status"], stage["objective"], stage["seconds"]) == ("optimal", pytest.approx(2), 0.0)
+    assert stage["note"].startswith("no plan changes fewer")
+
+
+def _cheaper_a(cap_a: float) -> LinearModel:
+    """a + b = 5 (whole), a ≤ cap_a, cost a + 1.002·b: the optimum takes as much a as the cap allows."""
+    model = LinearModel()
+    a, b = model.add_var("flow[a,y1]", 0, 10, integer=True), model.add_var("flow[b,y1]", 0, 10, integer=True)
+    model.add_row("r", {a: 1.0, b: 1.0}, lo=5.0, hi=5.0)
+    model.add_row("cap", {a: 1.0}, hi=cap_a)
+    model.add_objective("cost", {a: 1.0, b: 1.002})
+    return model
+
+
+def test_a_tightening_what_if_carries_the_references_bounds_over():
+    from optimizer.solvers.reuse import inherited_bounds
+
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
+    solved = solve_model(_cheaper_a(10.0), scenario, 1.0)  # a = 5, cost 5, proven
+    assert solved.values.round().tolist() == [5.0, 0.0]
+    reference = make_reference(_cheaper_a(10.0), 2, scenario, 1.0, solved, "runs/base", [0, 1])
+    proven = inherited_bounds(reference, _cheaper_a(4.5), scenario, 1.0)
+    assert [(term, round(value, 9), round(bound, 9)) for term, value, bound in proven][:2] == [
+        ("mix", 0.0, 0.0), ("cost", 5.0, 5.0)]
+    assert inherited_bounds(reference, _cheaper_a(11.0), scenario, 1.0) == []  # looser: S' ⊄ S
+    # a ≤ 4.5: the optimum a = 4, b = 1 costs 5.002, 0.04% above the reference's bound 5, within the 0.1%
+    # stability gap: the start is the cost stage's plan with no solve ("feasible": beyond solver.gap 0.01%)
+    anchor = {0: 5.0, 1: 0.0}
+    kept = solve_model(_cheaper_a(4.5), scenario, 1.0, anchor=anchor, start=np.array([4.0, 1.0]), proven=proven)
+    cost = _stage(kept, "cost")
+    assert (cost.status, cost.stopped_by, cost.seconds, cost.bound) == ("feasible", "gap", 0.0, 5.0)
+    assert cost.objective == pytest.approx(5.002) and "reference's bound" in cost.note
+    assert kept.values.round().tolist() == [4.0, 1.0] and _stage(kept, "stability").objective == pytest.approx(2)
+    # a start 0.2% above the bound (a = 0, b = 5) is beyond it: the cost stage is solved and finds a = 4
+    solved_again = solve_model(_cheaper_a(4.5), scenario, 1.0, anchor=anchor, start=np.array([0.0, 5.0]),
+                               proven=proven)
+    assert _stage(solved_again, "cost").note == "" and solved_again.values.round().tolist() == [4.0, 1.0]

@@ -325,13 +325,15 @@ def _stage_keys() -> tuple[Key, ...]:
                     "`disruption`, `redundancy`) or `weighted`; `stability` when a `--reference` plan was "
                     "not reused, after the last goal but `disruption` (last in `weighted` mode): its objective "
                     "is the number of people whose year-1 cohort flow changed against the reference, "
-                    "Σ_a |f[a,1] − f_ref[a,1]|, with the goals before it fixed (docs/whatif.md)"),
+                    "Σ_a |f[a,1] − f_ref[a,1]|, with the goals before it fixed (docs/whatif.md); a graded "
+                    "plan's `disruption` tie-break then comes in `merit.stages`, with year 1 fixed"),
         Key("status", "the stage's solver status"),
         Key("objective", "the term's value"),
         Key("bound", "the solver's bound on it"),
         Key("gap", "relative gap between the two"),
         Key("seconds", "the stage's solve time"),
-        Key("note", "how the stage was solved, when unusual (e.g. reused)"),
+        Key("note", "how the stage was solved, when unusual (reused; proven by the reference's bound; 0 reached "
+                    "by the next stage)"),
         Key("stopped_by", '"time_limit" | "node_limit" | "gap" | "other_limit": the limit that stopped the stage '
                           'short of proven; null when the solver finished'),
     )
@@ -359,8 +361,9 @@ SUMMARY_KEYS: tuple[Key, ...] = (
     Key("counts", "year-1 actions by kind (stay, grade_step, …), as counted in actions.csv", (GRADED,)),
     Key("merit", "merit across each position (`optimizer/plan/merit.py`; docs/decisions.md, \"Merit across a "
                  "position\"; `merit.csv`)", (GRADED,), (
-        Key("resolved", "true when the merit split of year 1 differed from the model's, the solved later years "
-                        "did not fit it, and they were solved again with year 1 fixed at it"),
+        Key("resolved", "true when the later years were solved again with year 1 fixed: the merit split of "
+                        "year 1 differed from the model's and the solved later years did not fit it, or the "
+                        "solve left its disruption tie-break to this one (a what-if with a reference)"),
         Key("people_moved", "people the merit split put in another cohort than the model's split"),
         Key("exceptions", "eligible people who stay on the wrong side of a merit line, each held back by a "
                           "stated rule (Σ `exceptions` of merit.csv: a person held back from two actions counts "
@@ -414,7 +417,7 @@ SUMMARY_KEYS: tuple[Key, ...] = (
             ("build", "building the model", None),
             ("solve", "solving every stage", None),
             ("merit", "dealing year 1 by merit over each position", (GRADED,)),
-            ("merit re-solve", "solving again with year 1 fixed at the merit split, when it differs", (GRADED,)),
+            ("merit re-solve", "solving the later years again with year 1 fixed (`merit.resolved`)", (GRADED,)),
             ("diagnosis", "the diagnosis, when one is made", (GRADED,)),
             ("confidence", "the simulations of a plan to a confidence level (calibration and check)", (GRADED,)),
             ("plan", "turning the solution into the plan's tables", None),

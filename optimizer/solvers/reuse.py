@@ -50,7 +50,8 @@ import numpy as np
 from models.io import InputError, Problem
 from models.scenario import Scenario
 from optimizer.solvers.linear_model import Expr, LinearModel, Row, row_arrays, row_sums
-from optimizer.solvers.staged import Anchor, Solution, StageResult, stage_terms
+from optimizer.solvers.stability import Anchor
+from optimizer.solvers.staged import ZERO_FIRST, Solution, StageResult, stage_terms
 
 FEASIBILITY_TOLERANCE = 1e-6
 """A row holds when it is violated by at most this · max(1, |activity|) (as :meth:`LinearModel.row_violations`)."""
@@ -277,6 +278,26 @@ def reuse_solution(
     stages = [replace(stage, seconds=0.0, note=note) for stage in solved.stages]
     terms = {name: model.evaluate(expr, solved.values) for name, expr in model.objective_terms.items()}
     return Solution(solved.status, solved.values, stages, terms, solved.message), ""
+
+
+def inherited_bounds(
+    reference: Reference, model: LinearModel, scenario: Scenario, mean_pay: float
+) -> list[tuple[str, float, float]]:
+    """(goal, value the reference fixed it at, the reference's bound) of the reference's stages up to its first
+    without a bound (or its stability stage), when ``model`` only tightens the reference's (the module
+    docstring's S' ⊆ S); else []. With the goals before a stage fixed at the reference's values, the stage's
+    optimum over S' is at least its optimum over S, so the reference's bound holds for it
+    (:func:`optimizer.solvers.staged.solve_model` proves a stage by it when its plan is close enough). A goal
+    the reference reached at 0 by the shortcut was fixed at 0."""
+    if tightening_failure(reference, model, _bounds(model), _Rows.of(model.rows), scenario, mean_pay):
+        return []
+    proven = []
+    for stage in reference.solution.stages:
+        if stage.term == "stability" or stage.objective is None or stage.bound is None:
+            break
+        shortcut = stage.term in ZERO_FIRST and stage.bound == 0.0 and stage.objective <= FEASIBILITY_TOLERANCE
+        proven.append((stage.term, 0.0 if shortcut else stage.objective, stage.bound))
+    return proven
 
 
 def reference_start(reference: Reference, model: LinearModel) -> np.ndarray | None:

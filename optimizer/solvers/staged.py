@@ -48,6 +48,7 @@ from optimizer.solvers.backends import HighsLpSession, SolveOptions, SolveResult
 from optimizer.solvers.base import StoppedBy
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
+from optimizer.solvers.stability import Anchor, fewest_changes, stability_model, stability_start
 from optimizer.solvers.start import idle_start
 
 SOLVED = ("optimal", "feasible")
@@ -55,10 +56,6 @@ ZERO_FIRST = ("mix", "redundancy")
 """The goals first tried at 0 (the shortcut): 0 whenever every target is met, or nobody need be made redundant.
 The cost is never negative either, but never 0 (a payroll): its try was an infeasible solve every run (4.3 s of
 a 60 s budget at 45k employees)."""
-
-Anchor = dict[int, float]
-"""Year-1 flow variable → its value f_ref in a reference plan (:func:`optimizer.solvers.reuse.reference_flows`)."""
-
 
 @dataclass(frozen=True)
 class StageResult:
@@ -89,6 +86,8 @@ class Solution:
     terms: dict[str, float]
     """Value of every objective term (mix, budget_overrun, cost, disruption) at the final plan."""
     message: str = ""
+    deferred: tuple[str, ...] = ()
+    """Goals left to the caller's solve with year 1 fixed (``defer_tie_break``): their terms are not optimised."""
 
 
 def stage_terms(model: LinearModel, mean_pay: float) -> dict[str, Expr]:
@@ -107,30 +106,6 @@ def solver_options(scenario: Scenario) -> SolveOptions:
     s = scenario.solver
     return SolveOptions(backend=s.backend, time_limit=s.time_limit, gap=s.gap, threads=s.threads, seed=s.seed,
                         node_limit=s.node_limit)
-
-
-def stability_model(model: LinearModel, anchor: Anchor) -> tuple[LinearModel, Expr]:
-    """A copy of ``model`` (rows, fixing rows included) with, for every anchored flow f of reference value
-    f_ref, the variables d⁺ = ``change_up[<f>]``, d⁻ = ``change_down[<f>]`` ≥ 0 and the row ``change[<f>]``:
-    f − d⁺ + d⁻ = f_ref; and the goal Σ (d⁺ + d⁻), which equals Σ |f − f_ref| at its minimum. d⁺, d⁻ are
-    integer where f is (year-1 flows in MILP mode), so the solver knows the goal is whole and stops at a
-    plan within 1 of its bound (20k demo: 43 s at a gap of 39% for continuous d, one person changed)."""
-    stable, goal = model.copy(), {}
-    for var, value in anchor.items():
-        name = model.var_names[var]
-        whole = model.integer[var]
-        up = stable.add_var(f"change_up[{name}]", integer=whole)
-        down = stable.add_var(f"change_down[{name}]", integer=whole)
-        stable.add_row(f"change[{name}]", {var: 1.0, up: -1.0, down: 1.0}, value, value)
-        goal[up] = goal[down] = 1.0
-    return stable, goal
-
-
-def stability_start(values: np.ndarray, anchor: Anchor) -> np.ndarray:
-    """``values`` extended by d⁺ = max(f − f_ref, 0), d⁻ = max(f_ref − f, 0) per anchored flow, in the order
-    :func:`stability_model` adds them: a plan of the stability model with the same flows."""
-    change = values[list(anchor)] - np.fromiter(anchor.values(), dtype=float, count=len(anchor))
-    return np.concatenate((values, np.column_stack((np.maximum(change, 0.0), np.maximum(-change, 0.0))).ravel()))
 
 
 def _stage(term: str, result: SolveResult) -> StageResult:
@@ -161,6 +136,8 @@ def solve_model(
     anchor: Anchor | None = None,
     clock: Clock | None = None,
     start: np.ndarray | None = None,
+    proven: list[tuple[str, float, float]] | None = None,
+    defer_tie_break: bool = False,
 ) -> Solution:
     """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
     ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
@@ -170,7 +147,15 @@ def solve_model(
     plan of ``model``, the first stage's start instead of the constructive one, and the plan kept if no stage
     finds one. With an ``anchor`` too, ``start`` keeps the reference's year 1 (:mod:`optimizer.whatif.anchored`),
     and each goal's stage stops at ``objective.stability_gap`` if that is larger than its own gap: a start
-    within it of the stage's bound is kept, so the stability stage has nothing to change."""
+    within it of the stage's bound is kept, so the stability stage has nothing to change. ``proven``: (goal,
+    achieved value, bound) of the first stages of a reference whose model this one only tightens
+    (:func:`optimizer.solvers.reuse.inherited_bounds`); a stage whose plan so far is within its gap of such
+    a bound is proven without a solve, its goal fixed at the reference's value when the plan attains it.
+    ``defer_tie_break`` (with an ``anchor``, a mixed-integer model and ``disruption`` last): the tie-break is
+    left out and named in ``Solution.deferred``, for the caller's solve with year 1 fixed (merit's re-solve,
+    a linear program): after the stability stage year 1 is the reference's but for the changes the goals
+    force, so the tie-break could only move the later years, which that solve plans again anyway (20k demo,
+    a binding what-if: 14 s of a mixed-integer search that its time share stopped before its root bound)."""
     options = solver_options(scenario)
     clock = clock or Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
@@ -189,6 +174,7 @@ def solve_model(
         )
 
     stages: list[StageResult] = []
+    deferred: tuple[str, ...] = ()
     current = model
     """the model the stages solve: with an ``anchor``, from the stability stage on, its copy with the change
     variables (:func:`stability_model`), which the stages after it solve too"""
@@ -199,6 +185,9 @@ def solve_model(
         order = ["weighted", "stability"] if anchor else ["weighted"]
     else:
         order = stage_order(objective.order, anchor is not None)
+        if defer_tie_break and anchor is not None and order[-1] == "disruption" and any(model.integer):
+            order.pop()
+            deferred = ("disruption",)
     session = HighsLpSession(model) if options.backend == "highs" and not any(model.integer) else None
 
     def run(term: str, seconds: float, construct: bool = True) -> SolveResult:
@@ -235,21 +224,59 @@ def solve_model(
         gap = None if bound is None else (achieved - bound) / max(1.0, abs(achieved))
         return replace(result, values=keeping, objective=achieved, gap=gap)
 
+    inherited = [] if proven is None else list(proven)
+    """the reference's stages still to carry over, in order (cleared once a stage is solved instead)"""
+
+    def inherited_stage(term: str, achieved: float, bound: float) -> tuple[StageResult, float] | None:
+        """The stage ``term`` proven by the reference's bound, when the current plan is within the stage's gap
+        of it, with the value to fix the goal at: the reference's ``achieved`` value when the plan is as good
+        (so the next stage's bound carries over too), else the plan's own (and nothing more carries over)."""
+        mine = current.evaluate(goals[term], values)
+        gap = max(mine - bound, 0.0) / max(1.0, abs(mine))
+        if gap > stage_options(term, goals[term], 1.0).gap:
+            return None
+        proven_gap = gap <= objective.stage_gap.get(term, options.gap)
+        stage = StageResult(term, "optimal" if proven_gap else "feasible", mine, bound, gap, 0.0,
+                            "within its gap of the reference's bound: this what-if only tightens that model",
+                            stopped_by=None if proven_gap else "gap")
+        if mine <= achieved + objective.stage_tolerance * max(1.0, abs(achieved)):
+            return stage, achieved
+        inherited.clear()
+        return stage, mine
+
     position = 0
     while position < len(order):
         term = order[position]
         following = order[position + 1] if position + 1 < len(order) else None
         left = len(order) - position
         result, probe_seconds, recorded = None, 0.0, None
+        if inherited and inherited[0][0] != term:
+            inherited.clear()  # the reference's stages are carried over as a prefix of this order only
         if term == "stability":
             current, goals[term] = stability_model(model, anchor)
             values = stability_start(values, anchor)
             keeping = None if keeping is None else stability_start(keeping, anchor)
             session = HighsLpSession(current) if session is not None else None
-            if current.evaluate(goals[term], values) <= 1e-6:  # every anchored flow kept: 0 is the optimum
+            changed = current.evaluate(goals[term], values)
+            if changed <= 1e-6:  # every anchored flow kept: 0 is the optimum
                 result = SolveResult("optimal", values, 0.0, 0.0, 0.0, 0.0, options.backend, "")
                 recorded = StageResult(term, "optimal", 0.0, 0.0, 0.0, 0.0,
                                        "the goals' plan keeps every year-1 flow of the reference")
+            elif changed <= fewest_changes(model, anchor) + 1e-6:
+                result = SolveResult("optimal", values, changed, changed, 0.0, 0.0, options.backend, "")
+                recorded = StageResult(term, "optimal", changed, changed, 0.0, 0.0,
+                                       "no plan changes fewer: the year-1 rows the reference breaks need as many")
+        elif inherited and values is not None:
+            proof = inherited_stage(*inherited.pop(0))
+            if proof is not None:
+                stage, fixed_at = proof
+                stages.append(stage)
+                on_stage(stage)
+                status = status if stage.status == "optimal" else "feasible"
+                current.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], fixed_at, objective.stage_tolerance))
+                position += 1
+                continue
+            inherited.clear()
         elif following not in (None, "stability") and term in ZERO_FIRST and _never_negative(current, goals[term]):
             result, probe_seconds = _next_stage_at_zero(current, term, goals[term], objective.stage_tolerance,
                                                         lambda: run(following, 2 * clock.share(left), False))
@@ -274,7 +301,7 @@ def solve_model(
         achieved = current.evaluate(goals[term], values)
         current.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
         position += 1
-    return _finish(model, values[: model.n_vars], stages, status, "")
+    return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred)
 
 
 def stage_order(goals: list[str], anchored: bool) -> list[str]:

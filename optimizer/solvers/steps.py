@@ -20,7 +20,7 @@ from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, me
 from optimizer.solvers.base import Progress, Timer
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import LinearModel
-from optimizer.solvers.reuse import Reference, reference_flows, reuse_solution
+from optimizer.solvers.reuse import Reference, inherited_bounds, reference_flows, reuse_solution
 from optimizer.solvers.staged import Solution, StageResult, solve_model
 from optimizer.whatif.anchored import anchored_start
 
@@ -65,6 +65,7 @@ def solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
 def solve_step(
     model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
     reference: Reference | None = None, year1_flows: list[int] | None = None, clock: Clock | None = None,
+    defer_tie_break: bool = False,
 ) -> Solution:
     """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
     ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
@@ -73,10 +74,12 @@ def solve_step(
     the reference's as the goals allow (:func:`optimizer.solvers.reuse.reference_flows`), and the goals start
     from a plan keeping the reference's year 1 where one exists (:mod:`optimizer.whatif.anchored`);
     ``summary["solver"]["reuse"]["start"]`` says which. ``clock``: the run's
-    budget (:mod:`optimizer.solvers.clock`; default ``solver.time_limit`` for this solve alone)."""
+    budget (:mod:`optimizer.solvers.clock`; default ``solver.time_limit`` for this solve alone).
+    ``defer_tie_break``: an anchored solve leaves the disruption tie-break to :func:`merit_step`
+    (:func:`optimizer.solvers.staged.solve_model`)."""
     clock = clock or Clock.starting(scenario.solver.time_limit)
     with timer.phase("solve"):
-        solution, why_not, anchor, start, started = None, "", None, None, ""
+        solution, why_not, anchor, start, started, proven = None, "", None, None, "", None
         if reference is not None:
             solution, why_not = reuse_solution(reference, model, scenario, data.mean_pay)
             outcome = "its plan holds, no solve" if solution else f"solving, since {why_not}"
@@ -88,6 +91,8 @@ def solve_step(
             if started:
                 said = f"the goals start from a plan where {started}" if start is not None else started
                 timer.progress(f"  reference {reference.label}: {said}")
+            if start is not None:
+                proven = inherited_bounds(reference, model, scenario, data.mean_pay)
         if solution is None:
             solution = solve_model(
                 model,
@@ -98,6 +103,8 @@ def solve_step(
                 anchor=anchor,
                 clock=clock,
                 start=start,
+                proven=proven,
+                defer_tie_break=defer_tie_break,
             )
     summary["solver"] = solver_summary(scenario, solution)
     if reference is not None:
@@ -125,7 +132,9 @@ def merit_step(
     Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
     false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years.
     The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`); when it finds no plan in
-    what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_time``)."""
+    what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_time``). A solution
+    whose tie-break was deferred (``Solution.deferred``) is always solved again with year 1 fixed, merit's
+    split or its own, so the later years get the tie-break; ``cost_of_merit`` leaves the deferred goals out."""
     rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.acting_share))
     whole = scenario.solver.integer_year1
     flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
@@ -135,11 +144,12 @@ def merit_step(
         dealt = merit_flows(roster, year1, index.network.arcs[1], rule.limit)
         named = {**dealt, **{arc: n for arc, n in flows.items() if arc.kind == HIRE and n > 0}}
         changed = dealt != year1 and whole
-        kept = with_year1(model, built_rows, solution.values, data, index, named) if changed else None
+        kept = with_year1(model, built_rows, solution.values, data, index, named) if changed and not \
+            solution.deferred else None
     moved = sum(max(dealt.get(a, 0) - year1.get(a, 0), 0) for a in dealt)
     record: dict[str, Any] = {"resolved": False, "people_moved": moved, "exceptions": 0}
     summary["merit"] = record
-    if not changed:
+    if not changed and not solution.deferred:
         return solution, rule, named
     if kept is not None:
         terms = {term: model.evaluate(expr, kept) for term, expr in model.objective_terms.items()}
@@ -164,7 +174,7 @@ def merit_step(
     if again.values is None:
         raise RuntimeError(f"the model with year 1 fixed at the merit split has no plan ({again.status}): "
                            "the merit split must keep every hard rule of the model")
-    goals = sorted(set(solution.terms) & set(again.terms))
+    goals = sorted((set(solution.terms) & set(again.terms)) - set(solution.deferred))
     record.update(resolved=True, stages=[stage.to_dict() for stage in again.stages],
                   cost_of_merit={goal: again.terms[goal] - solution.terms[goal] for goal in goals})
     status = again.status if solution.status == "optimal" else solution.status  # proven only if both stages are

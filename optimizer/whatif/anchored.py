@@ -32,7 +32,8 @@ from optimizer.plan.merit import fixed_year1
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.reuse import Reference, reference_start
-from optimizer.solvers.staged import Anchor, solve_model
+from optimizer.solvers.stability import Anchor
+from optimizer.solvers.staged import solve_model
 
 def anchored_start(
     reference: Reference, model: LinearModel, anchor: Anchor, scenario: Scenario, mean_pay: float, clock: Clock,

@@ -179,12 +179,14 @@ def _row_head(task: PointTask) -> dict[str, Any]:
 
 
 def plan_columns(summary: dict[str, Any], plan_dir: Path) -> dict[str, Any]:
-    """Status, each solver stage's status, whether the plan was reused from a reference (with one), objective
+    """Status, each solver stage's status (a goal only merit's re-solve had: its status there), whether the plan was reused from a reference (with one), objective
     terms, mix shares by sequence and year, budget use (total / cap) by year and year-1 counts by action, from
     a plan folder and its summary."""
     row: dict[str, Any] = {"status": summary["status"], "exit_code": summary["exit_code"],
                            "targets_met": summary.get("targets_met")}
     row.update({f"stage.{stage['term']}": stage["status"] for stage in summary.get("solver", {}).get("stages", [])})
+    for stage in summary.get("merit", {}).get("stages", []):  # a tie-break left to the solve with year 1 fixed
+        row.setdefault(f"stage.{stage['term']}", stage["status"])
     if "reuse" in summary.get("solver", {}):
         row["reused"] = summary["solver"]["reuse"]["reused"]
     objective = summary.get("objective", {})
