@@ -126,7 +126,8 @@ def _rows(table: pd.DataFrame) -> list[dict]:
 def _without_seconds(about: dict) -> dict:
     """summary.json (or reference.npz's ``about``) without wall times and without the path of the sweep's base
     plan (the reference every point is planned against: it lies in each sweep's own folder)."""
-    for stage in about.get("solver", about).get("stages", []):
+    merit = about.get("merit", {}).get("stages") or about.get("merit_stages") or []
+    for stage in [*about.get("solver", about).get("stages", []), *merit]:
         stage.pop("seconds")
         stage["note"] = re.sub(r"^reused from \S+: ", "reused from the base plan: ", stage.get("note") or "")
     about.pop("timings", None)
