@@ -16,8 +16,9 @@ from optimizer.model.formulation import whole_shares
 from optimizer.model.kinds import graded_model_data
 from optimizer.model.network import GRADE_STEP
 from optimizer.solvers.backends import SolveOptions, solve
+from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.staged import stage_terms
-from optimizer.solvers.start import constructive_start
+from optimizer.solvers.start import constructive_start, idle_start
 from tests.builders import QUIET, people, unit, write_group
 
 # 20 technical people in tier 1 grade 1, 10% attrition, a grade-step floor of 25% (cap 50%), two years.
@@ -96,3 +97,19 @@ def test_variables_fixed_by_their_bounds_keep_their_value_idle_or_under_a_floor(
     assert stock1 == pytest.approx([6.0, 12.0])
     from_grade1 = [values[var] for arc, var in index.flows_of(2, GRADE_STEP) if arc.source.grade == 1]
     assert from_grade1 == pytest.approx([2.7])
+
+
+def test_when_the_rules_cannot_build_a_start_the_restricted_model_is_solved_for_any_plan():
+    # Hires h1 ≤ 8, h2 ≤ 4 (a year-2 hiring cap) must make h1 + h2 ≥ 10 (a floor): propagation sets h2 at 0
+    # from its cap, then h1 would need 10 > 8, so no plan is built by rule; a move m (idle) stays at 0.
+    # The restricted model (m fixed at 0) has plans, h1 ∈ [6, 8]: one of them is the start.
+    model = LinearModel()
+    h1, h2 = model.add_var("hire[y1]", 0, 8, integer=True), model.add_var("hire[y2]", 0, 100)
+    m = model.add_var("move[y1]", 0, 5, integer=True)
+    model.idle.add(m)
+    model.add_row("floor", {h1: 1.0, h2: 1.0, m: 1.0}, lo=10.0)
+    model.add_row("cap_hires[y2]", {h2: 1.0}, hi=4.0)
+    assert constructive_start(model) is None
+    start = idle_start(model, SolveOptions(backend="highs", time_limit=10, gap=0.0))
+    assert start is not None and not model.row_violations(start)
+    assert start[m] == 0 and 6 <= start[h1] <= 8 and start[h1] == round(start[h1])

@@ -196,7 +196,7 @@ def solve_model(
         if session is not None:
             options = stage_options(term, goals[term], seconds)
             result = session.solve(goals[term], options)
-            start = idle_start(current, goals[term], options) if result.values is None and values is None \
+            start = idle_start(current, options) if result.values is None and values is None \
                 and construct else None  # the plan a cold stage would have started from (and kept): only when the LP found none
             if start is None:
                 return result
@@ -327,7 +327,7 @@ def _solve_stage(
     program, such as the merit re-solve, has none before it is optimal) keeps its start, which holds."""
     began = time.perf_counter()
     if start is None and construct and options.backend != "cpsat":
-        start = idle_start(model, goal, options)
+        start = idle_start(model, options)
     spent = time.perf_counter() - began
     result = solve(model, goal, replace(options, time_limit=max(options.time_limit - spent, 0.01)), start=start)
     if result.values is None and start is not None and result.stopped_by is not None:
