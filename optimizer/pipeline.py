@@ -273,7 +273,7 @@ def compute_plan(
     year1_flows = [var for _, var in index.flows_of(1)]
     diagnosis_parts = DIAGNOSIS_PARTS if diagnose else 0
     clock = Clock.starting(scenario.solver.time_limit, MERIT_PARTS + diagnosis_parts)
-    solution = solve_step(model, scenario, data, timer, summary, reference, year1_flows, clock, defer_tie_break=True)
+    solution = solve_step(model, scenario, data, timer, summary, reference, year1_flows, clock, defer_to_fixed_year1=True)
     build_seconds = timer.seconds["cohorts"] + timer.seconds["build"]  # what a diagnosis probe takes before solving
     if solution.values is None:
         if diagnose and solution.status == "infeasible":

@@ -87,7 +87,8 @@ class Solution:
     """Value of every objective term (mix, budget_overrun, cost, disruption) at the final plan."""
     message: str = ""
     deferred: tuple[str, ...] = ()
-    """Goals left to the caller's solve with year 1 fixed (``defer_tie_break``): their terms are not optimised."""
+    """Goals left to the caller's solve with year 1 fixed (``defer_to_fixed_year1``): their terms are not
+    optimised here."""
 
 
 def stage_terms(model: LinearModel, mean_pay: float) -> dict[str, Expr]:
@@ -137,7 +138,7 @@ def solve_model(
     clock: Clock | None = None,
     start: np.ndarray | None = None,
     proven: list[tuple[str, float, float]] | None = None,
-    defer_tie_break: bool = False,
+    defer_to_fixed_year1: bool = False,
 ) -> Solution:
     """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
     ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
@@ -151,11 +152,15 @@ def solve_model(
     achieved value, bound) of the first stages of a reference whose model this one only tightens
     (:func:`optimizer.solvers.reuse.inherited_bounds`); a stage whose plan so far is within its gap of such
     a bound is proven without a solve, its goal fixed at the reference's value when the plan attains it.
-    ``defer_tie_break`` (with an ``anchor``, a mixed-integer model and ``disruption`` last): the tie-break is
-    left out and named in ``Solution.deferred``, for the caller's solve with year 1 fixed (merit's re-solve,
-    a linear program): after the stability stage year 1 is the reference's but for the changes the goals
-    force, so the tie-break could only move the later years, which that solve plans again anyway (20k demo,
-    a binding what-if: 14 s of a mixed-integer search that its time share stopped before its root bound)."""
+    ``defer_to_fixed_year1``: the caller solves the later years again with year 1 fixed (merit's re-solve, a
+    linear program), so a mixed-integer model leaves to it, named in ``Solution.deferred``, the stages that
+    could only plan the later years here: (1) with an ``anchor``, the ``disruption`` tie-break when last:
+    after the stability stage year 1 is the reference's but for the changes the goals force (20k demo, a
+    binding what-if: 14 s of a search that its time share stopped before its root bound); (2) every goal
+    after a stage its time share stopped before the solver had a bound (its root LP unfinished): the stages
+    after it get shares no larger, so they could only return their start, while the linear program with year 1
+    fixed plans the later years in seconds (45k group with an unreachable mix: the cost and disruption
+    stages spent 16 s so, merit's re-solve then had 4.8 s for a 15.6 s LP and ran over the limit)."""
     options = solver_options(scenario)
     clock = clock or Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
@@ -185,7 +190,7 @@ def solve_model(
         order = ["weighted", "stability"] if anchor else ["weighted"]
     else:
         order = stage_order(objective.order, anchor is not None)
-        if defer_tie_break and anchor is not None and order[-1] == "disruption" and any(model.integer):
+        if defer_to_fixed_year1 and anchor is not None and order[-1] == "disruption" and any(model.integer):
             order.pop()
             deferred = ("disruption",)
     session = HighsLpSession(model) if options.backend == "highs" and not any(model.integer) else None
@@ -301,6 +306,10 @@ def solve_model(
         achieved = current.evaluate(goals[term], values)
         current.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
         position += 1
+        if defer_to_fixed_year1 and result.stopped_by == "time_limit" and result.bound is None and any(model.integer):
+            later = [goal for goal in order[position:] if goal != "stability"]
+            deferred += tuple(goal for goal in later if goal not in deferred)
+            order = order[:position] + [goal for goal in order[position:] if goal == "stability"]
     return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred)
 
 

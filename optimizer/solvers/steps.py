@@ -65,7 +65,7 @@ def solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
 def solve_step(
     model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
     reference: Reference | None = None, year1_flows: list[int] | None = None, clock: Clock | None = None,
-    defer_tie_break: bool = False,
+    defer_to_fixed_year1: bool = False,
 ) -> Solution:
     """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
     ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
@@ -75,7 +75,7 @@ def solve_step(
     from a plan keeping the reference's year 1 where one exists (:mod:`optimizer.whatif.anchored`);
     ``summary["solver"]["reuse"]["start"]`` says which. ``clock``: the run's
     budget (:mod:`optimizer.solvers.clock`; default ``solver.time_limit`` for this solve alone).
-    ``defer_tie_break``: an anchored solve leaves the disruption tie-break to :func:`merit_step`
+    ``defer_to_fixed_year1``: stages that could only plan the later years are left to :func:`merit_step`
     (:func:`optimizer.solvers.staged.solve_model`)."""
     clock = clock or Clock.starting(scenario.solver.time_limit)
     with timer.phase("solve"):
@@ -104,7 +104,7 @@ def solve_step(
                 clock=clock,
                 start=start,
                 proven=proven,
-                defer_tie_break=defer_tie_break,
+                defer_to_fixed_year1=defer_to_fixed_year1,
             )
     summary["solver"] = solver_summary(scenario, solution)
     if reference is not None:
@@ -133,8 +133,8 @@ def merit_step(
     false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years.
     The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`); when it finds no plan in
     what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_time``). A solution
-    whose tie-break was deferred (``Solution.deferred``) is always solved again with year 1 fixed, merit's
-    split or its own, so the later years get the tie-break; ``cost_of_merit`` leaves the deferred goals out."""
+    with deferred goals (``Solution.deferred``) is always solved again with year 1 fixed, merit's split or its
+    own, so the later years get them; ``cost_of_merit`` leaves the deferred goals out."""
     rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.acting_share))
     whole = scenario.solver.integer_year1
     flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
