@@ -99,17 +99,37 @@ def test_variables_fixed_by_their_bounds_keep_their_value_idle_or_under_a_floor(
     assert from_grade1 == pytest.approx([2.7])
 
 
-def test_when_the_rules_cannot_build_a_start_the_restricted_model_is_solved_for_any_plan():
-    # Hires h1 ≤ 8, h2 ≤ 4 (a year-2 hiring cap) must make h1 + h2 ≥ 10 (a floor): propagation sets h2 at 0
-    # from its cap, then h1 would need 10 > 8, so no plan is built by rule; a move m (idle) stays at 0.
-    # The restricted model (m fixed at 0) has plans, h1 ∈ [6, 8]: one of them is the start.
+def _hires(cap_h2: float, link_h3: bool) -> tuple[LinearModel, int, int, int]:
+    """Hires h1 ∈ [0, 8] (whole, year 1), h2 ∈ [0, cap_h2] (a later year's hiring cap as a row) must make
+    h1 + h2 + m ≥ 10 (a floor); the move m is idle. With ``link_h3``, a later stock h3 = h1 lies within [0, 5]."""
     model = LinearModel()
     h1, h2 = model.add_var("hire[y1]", 0, 8, integer=True), model.add_var("hire[y2]", 0, 100)
     m = model.add_var("move[y1]", 0, 5, integer=True)
     model.idle.add(m)
     model.add_row("floor", {h1: 1.0, h2: 1.0, m: 1.0}, lo=10.0)
-    model.add_row("cap_hires[y2]", {h2: 1.0}, hi=4.0)
+    model.add_row("cap_hires[y2]", {h2: 1.0}, hi=cap_h2)
+    if link_h3:
+        h3 = model.add_var("stock[y2]", 0, 5)
+        model.add_row("link", {h3: 1.0, h1: -1.0}, lo=0.0, hi=0.0)
+    return model, h1, h2, m
+
+
+def test_when_the_rules_cannot_build_a_start_the_later_years_are_mended_by_a_linear_program():
+    # Propagation sets h2 at 0 from its cap, then h1 would need 10 > 8: the built point (h1 = 8, h2 = 0) breaks
+    # the floor. With the whole variables at their built values (h1 = 8, m = 0) the rest is a linear program
+    # whose plans have h2 ∈ [2, 4]: the start keeps year 1 as built.
+    model, h1, h2, m = _hires(4.0, link_h3=False)
     assert constructive_start(model) is None
     start = idle_start(model, SolveOptions(backend="highs", time_limit=10, gap=0.0))
     assert start is not None and not model.row_violations(start)
-    assert start[m] == 0 and 6 <= start[h1] <= 8 and start[h1] == round(start[h1])
+    assert (start[h1], start[m]) == (8.0, 0.0) and 2.0 - 1e-9 <= start[h2] <= 4.0 + 1e-9
+
+
+def test_when_year1_as_built_has_no_plan_the_restricted_mip_finds_one():
+    # h3 = h1 ≤ 5 rules out the built h1 = 8: the linear program has no plan, the MIP (m fixed at 0) takes
+    # h1 ∈ [4, 5] and h2 = 10 − h1 ∈ [5, 6] within the cap of 6.
+    model, h1, h2, m = _hires(6.0, link_h3=True)
+    assert constructive_start(model) is None
+    start = idle_start(model, SolveOptions(backend="highs", time_limit=10, gap=0.0))
+    assert start is not None and not model.row_violations(start)
+    assert start[m] == 0 and start[h1] in (4.0, 5.0) and start[h1] + start[h2] >= 10 - 1e-9

@@ -3,6 +3,7 @@ that loads back to the same scenario) and the words and tables it shows (web.vie
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -71,6 +72,18 @@ def test_status_in_words() -> None:
     assert views.status_words("failed", 2, "bad_input", "1 problem in x").text == (
         "Bad input, nothing was solved: 1 problem in x")
     assert views.status_words("cancelled", None, None, "cancelled while it ran").text == "Cancelled: cancelled while it ran."
+
+
+@pytest.mark.parametrize(("stopped_by", "words"), [
+    (["gap", None], "Every target met (proven within the solver's requested gap of the best plan): the plan"),
+    (["gap", "time_limit"], "Every target met (the solver stopped at a limit: the best plan found, not proven"),
+    ([], "Every target met (the solver stopped at a limit"),  # feasible, nothing recorded: the cautious words
+])
+def test_a_plan_stopped_at_its_gap_is_not_called_unproven(tmp_path, stopped_by, words):
+    stages = [{"term": term, "stopped_by": limit} for term, limit in zip(("cost", "disruption"), stopped_by)]
+    summary = {"solver": {"stages": stages[:1]}, "merit": {"stages": stages[1:]}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    assert views.status_words("finished", 0, "feasible", folder=tmp_path).text.startswith(words)
 
 
 def test_glance(baseline: Scenario) -> None:

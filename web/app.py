@@ -208,7 +208,8 @@ def queue_panel(svc: Services) -> None:
     st.caption(f"Solver queue: {running} running, {waiting} waiting (at most {svc.queue.workers} at once).")
     mine = [jobs[run_id] for run_id in reversed(state().get("my_runs", [])) if run_id in jobs]
     for job in mine:
-        words = views.status_words(job.state, job.exit_code, job.status, job.message, svc.queue.position(job.run_id))
+        words = views.status_words(job.state, job.exit_code, job.status, job.message, svc.queue.position(job.run_id),
+                                   job.plan_dir)
         with st.container(border=True):
             st.markdown(f"**{job.scenario}** · run `{job.run_id}` · {job.seconds():.0f} s")
             getattr(st, words.tone)(words.text)
@@ -249,7 +250,8 @@ def results_section(svc: Services, rows: list[RunRow]) -> None:
     if row is None:
         st.info("No runs yet: start one under Run.")
         return
-    words = views.status_words(row.state, row.exit_code, row.status, row.message, svc.queue.position(row.run_id))
+    words = views.status_words(row.state, row.exit_code, row.status, row.message, svc.queue.position(row.run_id),
+                               row.folder)
     getattr(st, words.tone)(words.text)
     if row.folder is None:
         return
@@ -465,7 +467,8 @@ def sweep_panel(svc: Services) -> None:
         if job.exit_code in (0, 3) and (job.plan_dir / "summary.json").is_file():
             summary = read_plan(job.plan_dir).summary
             y = METRICS[metric](plan_columns(summary, job.plan_dir), int(summary["scenario"]["horizon"]))
-        points.append({"value": value, "y": y, "status": views.status_words(job.state, job.exit_code, job.status).text})
+        points.append({"value": value, "y": y, "status": views.status_words(job.state, job.exit_code, job.status,
+                                                                                folder=job.plan_dir).text})
     done = len(points)
     st.caption(f"{done} of {len(study['points'])} points solved.")
     frame = pd.DataFrame(points, columns=["value", "y", "status"]).sort_values("value")
@@ -494,7 +497,7 @@ def overview_section(svc: Services, scenario: Scenario | None, rows: list[RunRow
         return
     latest = rows[0]
     words = views.status_words(latest.state, latest.exit_code, latest.status, latest.message,
-                               svc.queue.position(latest.run_id))
+                               svc.queue.position(latest.run_id), latest.folder)
     st.markdown(f"`{latest.run_id}` · {latest.scenario}" + (f" · by {latest.user}" if latest.user else "")
                 + f" · {time.strftime('%Y-%m-%d %H:%M', time.localtime(latest.when))}")
     getattr(st, words.tone)(words.text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,29 @@ class Words:
     text: str
 
 
+LIMIT_WORDS = {"gap": " (proven within the solver's requested gap of the best plan)"}
+"""What a plan whose summary status is ``feasible`` was stopped by, in words (any other limit, or none known:
+:data:`STOPPED_WORDS`)."""
+STOPPED_WORDS = " (the solver stopped at a limit: the best plan found, not proven the best)"
+
+
+def stopping_limit(folder: Path | None) -> str | None:
+    """The limit that kept a plan's solve short of proven, from its summary.json (the solve's stages and merit
+    re-solve's): ``time_limit``, ``node_limit`` or ``other_limit`` when any stage was so stopped, else
+    ``gap`` when a stage stopped at its requested gap, else None (also without a readable summary)."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8")) if folder else {}
+    except (OSError, ValueError):
+        return None
+    stages = [*summary.get("solver", {}).get("stages", []), *(summary.get("merit", {}).get("stages") or [])]
+    limits = {stage.get("stopped_by") for stage in stages} - {None}
+    return next((limit for limit in sorted(limits) if limit != "gap"), "gap" if "gap" in limits else None)
+
+
 def status_words(state: str, exit_code: int | None, status: str | None, message: str = "",
-                 position: int | None = None) -> Words:
+                 position: int | None = None, folder: Path | None = None) -> Words:
     """The outcome of a run as a planner reads it, from its queue state, exit code (as ``wfplan solve``
-    exits) and summary status."""
+    exits), summary status and, for a plan not proven optimal, what stopped its solve (its plan ``folder``)."""
     if state == "queued":
         ahead = "" if position is None else f" (number {position} in the queue)"
         return Words("info", f"Waiting for a free solver{ahead}.")
@@ -39,7 +59,7 @@ def status_words(state: str, exit_code: int | None, status: str | None, message:
     if state == "cancelled":
         return Words("warning", f"Cancelled: {message or 'no plan was written'}.")
     if exit_code == 0:
-        limit = " (the solver stopped at a limit: the best plan found, not proven the best)" if status == "feasible" else ""
+        limit = LIMIT_WORDS.get(stopping_limit(folder), STOPPED_WORDS) if status == "feasible" else ""
         return Words("success", f"Every target met{limit}: the plan is written and verified.")
     if exit_code == 3:
         return Words("warning", "A target cannot be met: the closest plan is written, with the diagnosis below.")
