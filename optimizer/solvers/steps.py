@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 from models.scenario import Scenario
+from optimizer.model.cohorts import Cohort
 from optimizer.model.data import Index, ModelData
 from optimizer.model.network import HIRE, Arc
 from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1
@@ -144,18 +146,20 @@ def merit_step(
         dealt = merit_flows(roster, year1, index.network.arcs[1], rule.limit)
         named = {**dealt, **{arc: n for arc, n in flows.items() if arc.kind == HIRE and n > 0}}
         changed = dealt != year1 and whole
-        kept = with_year1(model, built_rows, solution.values, data, index, named) if changed and not \
-            solution.deferred else None
+        kept = with_year1(model, built_rows, solution.values, data, index, named) if changed else solution.values
     moved = sum(max(dealt.get(a, 0) - year1.get(a, 0), 0) for a in dealt)
     record: dict[str, Any] = {"resolved": False, "people_moved": moved, "exceptions": 0}
     summary["merit"] = record
     if not changed and not solution.deferred:
         return solution, rule, named
-    if kept is not None:
+    def keeping_later_years() -> tuple[Solution, MeritRule, dict[Arc, int]]:
         terms = {term: model.evaluate(expr, kept) for term, expr in model.objective_terms.items()}
         record["cost_of_merit"] = {goal: terms[goal] - solution.terms[goal] for goal in sorted(solution.terms)
-                                   if goal in terms}
+                                   if goal in terms and goal not in solution.deferred}
         return replace(solution, values=kept, terms={**solution.terms, **terms}), rule, named
+
+    if kept is not None and not solution.deferred:
+        return keeping_later_years()
     fixed = fixed_year1(model, built_rows, {var: named.get(arc, 0) for arc, var in index.flows_of(1)})
     earlier = None if reused is None else reused.merit
     if earlier is not None and holds(fixed, built_rows, earlier.values):
@@ -171,9 +175,20 @@ def merit_step(
                 record["over_time"] = True
                 again = solve_model(fixed, scenario, data.mean_pay,
                                     on_stage=lambda stage: timer.progress(describe_stage(stage)))
-    if again.values is None:
-        raise RuntimeError(f"the model with year 1 fixed at the merit split has no plan ({again.status}): "
-                           "the merit split must keep every hard rule of the model")
+    if again.values is None:  # a plan all the same: the model's own, which keeps every rule
+        record["unsolved"] = True
+        if kept is not None:
+            timer.progress("  merit: no plan with year 1 fixed within solver.time_limit; the solved later years kept")
+            return keeping_later_years()
+        timer.progress("  merit: no plan with year 1 fixed within solver.time_limit; the model's own year-1 split "
+                       "kept, not dealt by merit across its cohorts")
+        own = {arc: n for arc, n in flows.items() if n > 0}
+        acted: dict[Cohort, int] = defaultdict(int)
+        for arc, n in own.items():
+            if arc.kind != HIRE:
+                acted[arc.source] += n
+        # each cohort is held to what the model's split gives it: who that passes over counts as an exception
+        return solution, MeritRule(rule.eligible, {c: acted.get(c, 0) for c in rule.limit}), own
     goals = sorted((set(solution.terms) & set(again.terms)) - set(solution.deferred))
     record.update(resolved=True, stages=[stage.to_dict() for stage in again.stages],
                   cost_of_merit={goal: again.terms[goal] - solution.terms[goal] for goal in goals})

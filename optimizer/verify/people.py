@@ -191,7 +191,8 @@ def position_lines(p: PlanData) -> pd.DataFrame:
     who took it — of a top-down action, or below the line — the highest-ranked who took it — of a redundancy or
     downgrade) and ``held`` (passed, and their cohort (state, seniority bucket, qualification; :func:`_cohorts`)
     acts on ⌊(1−a)·n⌋ of its n people, a the attrition rate of its sequence and tier: the model's limit; all n
-    under ``flow_convention: decide_then_attrition``).
+    under ``flow_convention: decide_then_attrition``; when summary.json says ``merit.unsolved``, the plan is the
+    model's own split and every cohort is held to it).
     Vectorised: people meet their position's actions in one merge."""
     people, faults = assessed(p)
     sound = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in faults.values()])
@@ -208,6 +209,8 @@ def position_lines(p: PlanData) -> pd.DataFrame:
     if p.scenario.flow_convention == "decide_then_attrition":
         attrition = np.zeros_like(attrition)  # decisions come first: the whole cohort may act
     limit = np.floor((1.0 - attrition) * size.to_numpy(float) + 1e-9)
+    if (p.summary.get("merit") or {}).get("unsolved"):
+        limit = np.zeros_like(limit)  # the model's own split, not dealt by merit: every cohort held to it
     busy = people[COHORT].merge(acted.groupby(COHORT, dropna=False).size().rename("busy").reset_index(),
                                 how="left", on=COHORT)["busy"].fillna(0).to_numpy()
     people["full"] = busy >= limit
