@@ -374,9 +374,9 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                          "targets by more than half a person beyond the model's plan) and was run again within "
                          "the whole limit"),
         Key("unsolved", "only when true: the solve with year 1 fixed found no plan even within the whole limit "
-                        "(a group too large for it): the model's own later years are kept where they fit the "
-                        "merit split, else the model's own year-1 split itself, not dealt by merit across its "
-                        "cohorts (`exceptions` counts who that passes over); `resolved` stays false"),
+                        "(a group too large for it) and the model's later years do not fit the merit split, so "
+                        "the plan is the model's own year-1 split, not dealt by merit across its cohorts "
+                        "(`exceptions` counts who that passes over); `resolved` stays false"),
         Key("cost_of_merit", "only when the merit split differs from the model's: each goal after minus before "
                              "merit (≥ 0 up to the solver's tolerance; before merit is the model without it, a "
                              "relaxation; 0 when the solved later years still fit the merit split and are kept)"),

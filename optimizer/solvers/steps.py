@@ -152,6 +152,7 @@ def merit_step(
     summary["merit"] = record
     if not changed and not solution.deferred:
         return solution, rule, named
+
     def keeping_later_years() -> tuple[Solution, MeritRule, dict[Arc, int]]:
         terms = {term: model.evaluate(expr, kept) for term, expr in model.objective_terms.items()}
         record["cost_of_merit"] = {goal: terms[goal] - solution.terms[goal] for goal in sorted(solution.terms)
@@ -176,10 +177,10 @@ def merit_step(
                 again = solve_model(fixed, scenario, data.mean_pay,
                                     on_stage=lambda stage: timer.progress(describe_stage(stage)))
     if again.values is None:  # a plan all the same: the model's own, which keeps every rule
-        record["unsolved"] = True
         if kept is not None:
             timer.progress("  merit: no plan with year 1 fixed within solver.time_limit; the solved later years kept")
             return keeping_later_years()
+        record["unsolved"] = True
         timer.progress("  merit: no plan with year 1 fixed within solver.time_limit; the model's own year-1 split "
                        "kept, not dealt by merit across its cohorts")
         own = {arc: n for arc, n in flows.items() if n > 0}
