@@ -152,12 +152,12 @@ def test_an_output_folder_is_as_readable_as_the_umask_allows(tmp_path, group, sc
 
 
 def _claim_containers(root: str, barrier) -> list[str]:
-    """Once all claimants are ready, claim ``root/c0`` … ``root/c49`` as ``runs`` containers, each several
-    times (creating it, then finding it made by this process or another); the refusals met."""
+    """Once all claimants are ready, claim ``root/c0`` … ``root/c399`` as ``runs`` containers, each twice
+    (creating it, then finding it made by this process or another); the refusals met."""
     barrier.wait()
     refusals = []
-    for k in range(50):
-        for _ in range(6):
+    for k in range(400):
+        for _ in range(2):
             try:
                 owned_folder(Path(root) / f"c{k}", "runs")
             except OutputFolderError as exc:

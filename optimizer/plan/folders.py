@@ -94,11 +94,13 @@ def _refusal(target: Path, kind: FolderKind, protect: Iterable[str | Path]) -> s
             return f"it lies inside {ancestor}, a {found} wfplan replaces whole"
     if not target.is_dir():
         return None
-    found = folder_kind(target)
     try:
         content = sorted(p.name for p in target.iterdir() if not p.name.startswith(TRANSIENT_PREFIX))
     except OSError as exc:
         return f"cannot read the folder: {exc.strerror}"
+    found = folder_kind(target)  # read after the listing: a marker another run renames in between is seen
+    if found is None and not target.is_dir():
+        return None  # another run replaced the folder between the two reads: it is (again) wfplan's
     if content and found is None:
         shown = ", ".join(content[:3]) + (", …" if len(content) > 3 else "")
         older = " (an output of an older wfplan, without the marker this version writes? remove it if so)" if (
