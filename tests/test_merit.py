@@ -114,7 +114,7 @@ def test_the_deal_meets_every_count_where_handing_out_action_by_action_would_not
     assert dealt == {step: 1, moves[zero]: 1}
 
 
-def test_a_merit_resolve_left_at_its_start_by_the_time_limit_is_solved_again():
+def test_a_merit_resolve_left_at_its_start_by_the_time_limit_is_not_kept():
     # the re-solve's plan counts only if it is a solve's answer: a stage stopped by the time limit whose plan
     # misses the mix by more than half a person beyond the model's plan is its constructive start
     from optimizer.solvers.steps import resolve_starved

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import math
 
 import numpy as np
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from models.io import InputError
 from models.scenario_files import build_scenario
 from optimizer.cli import main
+from optimizer.solvers.base import Basis
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.pipeline import run_plan
 from optimizer.solvers.reuse import (
@@ -94,9 +96,15 @@ def test_a_one_sided_row_may_change_coefficients_towards_harder_to_keep():
 
 
 def test_a_saved_reference_loads_back_whole(tmp_path):
-    reference = tiny_reference()
+    bases = {"cost": Basis(np.array([1, 0], dtype=np.int8), np.array([2], dtype=np.int8)),
+             "disruption": Basis(np.array([0, 1], dtype=np.int8), np.array([0, 1], dtype=np.int8))}
+    reference = replace(tiny_reference(), merit=replace(solved_tiny(), bases=bases))
     save_reference(reference, tmp_path / REFERENCE_FILE)
     loaded = load_reference(tmp_path)
+    assert loaded.merit.values.tolist() == [3.0, 0.0] and sorted(loaded.merit.bases) == ["cost", "disruption"]
+    for term, basis in bases.items():  # merit's bases: the warm start of a what-if's later years
+        assert loaded.merit.bases[term].columns.tolist() == basis.columns.tolist()
+        assert loaded.merit.bases[term].rows.tolist() == basis.rows.tolist()
     for name in ("integer", "lb", "ub", "row_lo", "row_hi", "row_starts", "row_columns", "row_coefficients"):
         assert np.array_equal(getattr(loaded, name), getattr(reference, name)), name
     assert (loaded.names, loaded.goals, loaded.settings) == (reference.names, reference.goals, reference.settings)

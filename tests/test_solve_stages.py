@@ -13,7 +13,7 @@ from optimizer.solvers.backends import HighsLpSession, SolveOptions, objective_s
 from optimizer.model.build import build_model
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.model.kinds import graded_model_data
-from optimizer.solvers.staged import counts_people, stage_terms
+from optimizer.solvers.staged import counts_people, solve_model, stage_terms
 from tests.builders import QUIET, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
 
@@ -115,6 +115,44 @@ def test_an_lp_session_solves_each_stage_from_the_last_basis_as_a_cold_solve_wou
     model.add_row("floor", {y: 1.0}, lo=4.0)
     assert both(moves)[0] == pytest.approx(4.0)
     assert session.highs.getNumRow() == 2  # the fixing row was taken out, the floor put in
+
+
+def _follows(a: float, extra_row: bool = False) -> LinearModel:
+    """min x + 2y s.t. x + y ≥ a (a fixed: lb = ub, as merit fixes year 1), x ≤ 3: x = min(a, 3), y = a − x."""
+    model = LinearModel()
+    fixed, x, y = model.add_var("a", a, a), model.add_var("x", 0, 3), model.add_var("y")
+    model.add_row("follow", {x: 1.0, y: 1.0, fixed: -1.0}, lo=0.0)
+    if extra_row:
+        model.add_row("cap", {y: 1.0}, hi=10.0)
+    model.add_objective("cost", {x: 1.0, y: 2.0})
+    return model
+
+
+def test_a_basis_of_the_same_shape_starts_another_lp_where_a_fixed_value_moved():
+    # a = 2: x = 2, cost 2, and its basis. a = 5 from that basis (dual simplex): x = 3, y = 2, cost 7, as cold
+    options = SolveOptions(backend="highs", time_limit=10, gap=0.0)
+    first = HighsLpSession(_follows(2.0)).solve({1: 1.0, 2: 2.0}, options)
+    assert first.objective == pytest.approx(2.0) and first.basis is not None
+    assert (len(first.basis.columns), len(first.basis.rows)) == (3, 1)
+    warm = HighsLpSession(_follows(5.0)).solve({1: 1.0, 2: 2.0}, options, first.basis)
+    cold = solve(_follows(5.0), {1: 1.0, 2: 2.0}, options)
+    assert warm.objective == cold.objective == pytest.approx(7.0) and warm.values.round(9).tolist() == [5.0, 3.0, 2.0]
+    assert warm.message == "HiGHS kOptimal (from a basis of the same shape)"
+    # a basis of another shape (one row more) is not taken: the run starts cold
+    other = HighsLpSession(_follows(5.0, extra_row=True)).solve({1: 1.0, 2: 2.0}, options, first.basis)
+    assert other.objective == pytest.approx(7.0) and other.message == "HiGHS kOptimal"
+
+
+def test_the_staged_solve_of_a_linear_program_keeps_each_stages_basis_and_starts_from_the_bases_given():
+    scenario = build_scenario(QUIET, "test")
+    first = solve_model(_follows(2.0), scenario, 1.0)
+    assert "cost" in first.bases and first.terms["cost"] == pytest.approx(2.0)
+    again = solve_model(_follows(5.0), scenario, 1.0, warm=first.bases)
+    assert again.terms["cost"] == pytest.approx(7.0) == solve_model(_follows(5.0), scenario, 1.0).terms["cost"]
+    # a mixed-integer solve keeps none of its own
+    whole = _follows(2.0)
+    whole.integer[1] = True
+    assert solve_model(whole, scenario, 1.0).bases == {}
 
 
 def test_an_lp_session_holds_no_integer_column():

@@ -232,20 +232,20 @@ def test_the_reference_start_is_its_plan_where_it_holds_else_its_year1_with_late
     anchor = {0: 3.0, 1: 2.0}
     clock = Clock.starting(10.0)
     # a looser cap: the reference's plan holds as it is
-    start, how = anchored_start(reference, model_with(9.0), anchor, scenario, 1.0, clock, 2)
+    start, how, _ = anchored_start(reference, model_with(9.0), anchor, scenario, 1.0, clock, 2)
     assert start.tolist() == [3.0, 2.0, 3.0] and how == "the reference's plan holds"
     # c costs less to hold now (the goals' coefficient changed): still holds
-    start, how = anchored_start(reference, model_with(5.0, 0.5), anchor, scenario, 1.0, clock, 2)
+    start, how, _ = anchored_start(reference, model_with(5.0, 0.5), anchor, scenario, 1.0, clock, 2)
     assert how == "the reference's plan holds"
     # a cap of 4 on c breaks nothing; a row whose coefficients differ elsewhere: year 1 kept, c solved again
     other = model_with(5.0)
     other.rows[1] = replace(other.rows[1], lo=1.0)  # c ≥ a + 1: the reference's c = 3 breaks it
-    start, how = anchored_start(reference, other, anchor, scenario, 1.0, clock, 2)
+    start, how, _ = anchored_start(reference, other, anchor, scenario, 1.0, clock, 2)
     assert how == "the reference's year 1 kept, the later years solved again"
     assert start.round(6).tolist() == [3.0, 2.0, 4.0]
     # the reference's year 1 cannot be kept (c ≥ a + 1 and c ≤ 3): no start
     other.rows[2] = replace(other.rows[2], hi=3.0)
-    start, how = anchored_start(reference, other, anchor, scenario, 1.0, clock, 2)
+    start, how, _ = anchored_start(reference, other, anchor, scenario, 1.0, clock, 2)
     assert start is None and how.startswith("the reference's year 1 does not hold here")
 
 
@@ -271,7 +271,7 @@ def test_a_reference_whose_year1_breaks_a_new_cap_is_trimmed_to_it_and_the_later
     reference_model.rows = [row for row in reference_model.rows if row.name != "cap_a"]
     solved = Solution("optimal", np.array([3.0, 2.0, 10.0, 3.0, 0.0]), [StageResult("cost", "optimal", 8.0, 8.0, 0.0, 0.1)], {})
     reference = make_reference(reference_model, 4, scenario, 1.0, solved, "runs/base", [a, b])
-    start, how = anchored_start(reference, model, anchor, scenario, 1.0, Clock.starting(10.0), 2)
+    start, how, _ = anchored_start(reference, model, anchor, scenario, 1.0, Clock.starting(10.0), 2)
     assert how == ("the reference's year 1 trimmed to the what-if's year-1 rows (1 fewer on its flows), "
                    "the later years solved again")
     assert start.round(6).tolist() == [2.0, 2.0, 10.0, 3.0, 0.0]

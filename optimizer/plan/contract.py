@@ -369,14 +369,14 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                           "stated rule (Σ `exceptions` of merit.csv: a person held back from two actions counts "
                           "twice)"),
         Key("stages", "only when resolved: the stages of the solve with year 1 fixed", None, _stage_keys()),
-        Key("over_time", "only when true: the solve with year 1 fixed found no plan in what the model's solve "
-                         "left of `solver.time_limit` (or only its start, stopped by the limit and missing the "
-                         "targets by more than half a person beyond the model's plan) and was run again within "
-                         "the whole limit"),
-        Key("unsolved", "only when true: the solve with year 1 fixed found no plan even within the whole limit "
-                        "(a group too large for it) and the model's later years do not fit the merit split, so "
+        Key("starved", "only when true: the solve with year 1 fixed found no plan in what the model's solve left "
+                       "of `solver.time_limit` (or only its start, stopped by the limit and missing the targets by "
+                       "more than half a person beyond the model's plan); the plan is the model's own: its later "
+                       "years where they fit the merit split, else its year-1 split too (`unsolved`); `resolved` "
+                       "stays false"),
+        Key("unsolved", "only when true: `starved`, and the model's later years do not fit the merit split, so "
                         "the plan is the model's own year-1 split, not dealt by merit across its cohorts "
-                        "(`exceptions` counts who that passes over); `resolved` stays false"),
+                        "(`exceptions` counts who that passes over)"),
         Key("cost_of_merit", "only when the merit split differs from the model's: each goal after minus before "
                              "merit (≥ 0 up to the solver's tolerance; before merit is the model without it, a "
                              "relaxation; 0 when the solved later years still fit the merit split and are kept)"),

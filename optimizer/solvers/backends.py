@@ -86,6 +86,7 @@ from optimizer.solvers.pulp_model import pulp_problem, pulp_values, set_pulp_sta
 from optimizer.solvers.base import (
     OPTIMALITY_TOLERANCE,
     Backend,
+    Basis,
     StoppedBy,
     SolveOptions,
     SolveResult,
@@ -336,24 +337,27 @@ class HighsLpSession:
         if time.perf_counter() >= self.deadline:
             event.interrupt()
 
-    def solve(self, objective: Expr, options: SolveOptions) -> SolveResult:
-        """Minimise ``objective`` over the model's rows as they are now, from the last run's basis; the
-        result is :func:`solve`'s (same scaling, status, gap and bookkeeping)."""
+    def solve(self, objective: Expr, options: SolveOptions, warm: Basis | None = None) -> SolveResult:
+        """Minimise ``objective`` over the model's rows as they are now, from the last run's basis, else from
+        ``warm`` (the basis of another LP of this shape: dual simplex; ignored when the shape differs); the
+        result is :func:`solve`'s (same scaling, status, gap and bookkeeping) with the optimal basis."""
         began = time.perf_counter()
         scale = objective_scale(objective)
         minimise = {var: coef / scale for var, coef in objective.items()}
         hot = self.optimal  # the last run left an optimal basis (rows it holds only appended to since)
         self._sync(minimise)
         highs = self.highs
+        warmed = not hot and warm is not None and self._set_basis(warm)
         highs.setOptionValue("threads", options.threads)
         highs.setOptionValue("random_seed", options.seed)
-        highs.setOptionValue("solver", "simplex" if hot else "choose")
-        highs.setOptionValue("simplex_strategy", 4 if hot else 1)  # 4: primal, from the basis; 1: HiGHS chooses
+        highs.setOptionValue("solver", "simplex" if hot or warmed else "choose")
+        highs.setOptionValue("simplex_strategy", 4 if hot else 1)  # 4: primal from the basis; 1: dual
         self.deadline = began + options.time_limit
         highs.run()
         model_status = highs.getModelStatus().name
         self.optimal = model_status == "kOptimal"
-        if hot and model_status in ("kInfeasible", "kUnbounded", "kUnboundedOrInfeasible", "kSolveError", "kUnknown"):
+        if (hot or warmed) and model_status in ("kInfeasible", "kUnbounded", "kUnboundedOrInfeasible", "kSolveError",
+                                                "kUnknown"):
             # the last optimum holds every row, so "infeasible" from its basis is numerical trouble (seen once on
             # the 20k demo's merit LP at load 12): solve cold in the time left, as without a session
             return solve(self.model, objective, replace(options, time_limit=_seconds_left(options, began)))
@@ -363,12 +367,29 @@ class HighsLpSession:
         stopped_by = HIGHS_LIMITS.get(model_status)
         if stopped_by is not None:
             status = "no_solution"  # an LP stopped early has no proven plan
-        outcome = Outcome(status or "error", message=f"HiGHS {model_status} (from the previous stage's basis)"
-                          if hot else f"HiGHS {model_status}", stopped_by=stopped_by)
+        started = " (from the previous stage's basis)" if hot else " (from a basis of the same shape)" if warmed else ""
+        outcome = Outcome(status or "error", message=f"HiGHS {model_status}{started}", stopped_by=stopped_by)
         if status == "optimal":
             outcome.values = np.array(highs.getSolution().col_value, dtype=float)
             outcome.bound = highs.getInfo().objective_function_value
-        return _result(self.model, minimise, outcome, scale, options, time.perf_counter() - began)
+        result = _result(self.model, minimise, outcome, scale, options, time.perf_counter() - began)
+        return replace(result, basis=self._basis()) if status == "optimal" else result
+
+    def _basis(self) -> Basis:
+        held = self.highs.getBasis()
+        return Basis(np.fromiter(map(int, held.col_status), dtype=np.int8, count=len(held.col_status)),
+                     np.fromiter(map(int, held.row_status), dtype=np.int8, count=len(held.row_status)))
+
+    def _set_basis(self, basis: Basis) -> bool:
+        """Start the next run from ``basis`` when it has the instance's shape and HiGHS takes it."""
+        if len(basis.columns) != self.highs.getNumCol() or len(basis.rows) != self.highs.getNumRow():
+            return False
+        statuses = [highspy.HighsBasisStatus(k) for k in range(5)]
+        given = highspy.HighsBasis()
+        given.col_status = [statuses[k] for k in basis.columns.tolist()]
+        given.row_status = [statuses[k] for k in basis.rows.tolist()]
+        given.valid = True
+        return self.highs.setBasis(given) == highspy.HighsStatus.kOk
 
 
 _CBC_VERDICT = re.compile(

@@ -60,6 +60,18 @@ class SolveOptions:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """A simplex basis of a linear program: HiGHS's basis status (``HighsBasisStatus``: 0 at its lower bound,
+    1 basic, 2 at its upper bound, 3 zero, 4 nonbasic) of every column and every row, in order. Another LP of
+    the same shape (columns, rows) starts from it by dual simplex: after a change of bounds the basis stays
+    dual feasible, and a few hundred pivots replace thousands (20k demo, the later years with year 1 fixed
+    at another split: 0.16 s from the basis against 4.2 s cold)."""
+
+    columns: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
 class SolveResult:
     status: Status
     values: np.ndarray | None
@@ -71,6 +83,9 @@ class SolveResult:
     message: str
     stopped_by: StoppedBy = None
     """Which limit stopped the run (:data:`StoppedBy`)."""
+    basis: Basis | None = None
+    """The optimal basis, where the run was a linear program on HiGHS kept for later runs
+    (:class:`optimizer.solvers.backends.HighsLpSession`); None otherwise."""
 
 
 @dataclass

@@ -49,6 +49,7 @@ import numpy as np
 
 from models.io import InputError, Problem
 from models.scenario import Scenario
+from optimizer.solvers.base import Basis
 from optimizer.solvers.linear_model import Expr, LinearModel, Row, row_arrays, row_sums
 from optimizer.solvers.stability import Anchor
 from optimizer.solvers.staged import ZERO_FIRST, Solution, StageResult, stage_terms
@@ -57,6 +58,9 @@ FEASIBILITY_TOLERANCE = 1e-6
 """A row holds when it is violated by at most this · max(1, |activity|) (as :meth:`LinearModel.row_violations`)."""
 
 REFERENCE_FILE = "reference.npz"
+BASIS_PREFIX = "merit_basis_"
+"""Arrays ``merit_basis_columns_<goal>``, ``merit_basis_rows_<goal>`` of ``reference.npz``: the bases of merit's
+re-solve (``Solution.bases``), the warm start of a what-if's later years (:mod:`optimizer.whatif.anchored`)."""
 
 
 @dataclass(frozen=True)
@@ -320,7 +324,9 @@ def save_reference(reference: Reference, path: Path) -> None:
         "status": solution.status, "message": solution.message, "stages": [asdict(s) for s in solution.stages],
         "merit_stages": None if reference.merit is None else [asdict(s) for s in reference.merit.stages],
     }
-    merit = {} if reference.merit is None else {"merit_values": reference.merit.values}
+    merit = {} if reference.merit is None else {"merit_values": reference.merit.values, **{
+        f"{BASIS_PREFIX}{part}_{term}": getattr(basis, part)
+        for term, basis in reference.merit.bases.items() for part in ("columns", "rows")}}
     with path.open("wb") as handle:
         np.savez(handle, integer=reference.integer, lb=reference.lb, ub=reference.ub, row_lo=reference.row_lo,
                  row_hi=reference.row_hi, row_starts=reference.row_starts,
@@ -343,8 +349,12 @@ def load_reference(plan_dir: Path) -> Reference:
                                 about["message"])
             names = str(arrays["flow_names"]) if "flow_names" in arrays.files else None
             flows = (None, None) if names is None else (names.split("\n") if names else [], arrays["flow_values"])
+            bases = {name.removeprefix(f"{BASIS_PREFIX}columns_"): Basis(
+                arrays[name], arrays[name.replace(f"{BASIS_PREFIX}columns_", f"{BASIS_PREFIX}rows_", 1)])
+                for name in arrays.files if name.startswith(f"{BASIS_PREFIX}columns_")}
             merit = None if not about.get("merit_stages") else Solution(
-                about["status"], arrays["merit_values"], [StageResult(**s) for s in about["merit_stages"]], {})
+                about["status"], arrays["merit_values"], [StageResult(**s) for s in about["merit_stages"]], {},
+                bases=bases)
             return Reference(bytes.fromhex(about["names"]), arrays["integer"], arrays["lb"], arrays["ub"],
                              arrays["row_lo"], arrays["row_hi"], arrays["row_starts"],
                              arrays["row_columns"], arrays["row_coefficients"], bytes.fromhex(about["goals"]),

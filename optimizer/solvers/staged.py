@@ -38,14 +38,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 
 import numpy as np
 
 from models.scenario import Scenario
 from optimizer.solvers.backends import HighsLpSession, SolveOptions, SolveResult, solve
-from optimizer.solvers.base import StoppedBy
+from optimizer.solvers.base import Basis, StoppedBy
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
 from optimizer.solvers.stability import Anchor, fewest_changes, stability_model, stability_start
@@ -89,6 +89,12 @@ class Solution:
     deferred: tuple[str, ...] = ()
     """Goals left to the caller's solve with year 1 fixed (``defer_to_fixed_year1``): their terms are not
     optimised here."""
+    bases: dict[str, Basis] = field(default_factory=dict)
+    """Optimal bases by goal, the warm start of the same stage in the next solve of a linear program of the
+    same shape (``solve_model(warm=…)``): this solve's own stages when it was a linear program on HiGHS
+    (:class:`HighsLpSession`), e.g. the later years with year 1 fixed; for a mixed-integer solve, those of
+    the later years' linear program it started from (a what-if's anchored start), which merit's re-solve
+    of the later years starts from (:mod:`optimizer.solvers.steps`)."""
 
 
 def stage_terms(model: LinearModel, mean_pay: float) -> dict[str, Expr]:
@@ -139,6 +145,7 @@ def solve_model(
     start: np.ndarray | None = None,
     proven: list[tuple[str, float, float]] | None = None,
     defer_to_fixed_year1: bool = False,
+    warm: dict[str, Basis] | None = None,
 ) -> Solution:
     """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
     ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
@@ -160,7 +167,9 @@ def solve_model(
     after a stage its time share stopped before the solver had a bound (its root LP unfinished): the stages
     after it get shares no larger, so they could only return their start, while the linear program with year 1
     fixed plans the later years in seconds (45k group with an unreachable mix: the cost and disruption
-    stages spent 16 s so, merit's re-solve then had 4.8 s for a 15.6 s LP and ran over the limit)."""
+    stages spent 16 s so, merit's re-solve then had 4.8 s for a 15.6 s LP and ran over the limit).
+    ``warm``: ``Solution.bases`` of an earlier solve of a linear program of this shape; a stage with nothing
+    hotter to start from (the first LP the session runs) starts from its goal's basis there."""
     options = solver_options(scenario)
     clock = clock or Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
@@ -197,10 +206,15 @@ def solve_model(
 
     def run(term: str, seconds: float, construct: bool = True) -> SolveResult:
         """Solve ``term``'s stage from the previous stage's plan, else (``construct``) from :func:`idle_start`;
-        a linear program on HiGHS from the previous stage's basis (:class:`HighsLpSession`)."""
+        a linear program on HiGHS from the previous stage's basis (:class:`HighsLpSession`), within all the
+        clock keeps for this solve rather than ``seconds``: an LP stopped early has no plan at all for the
+        stages after it, and the time it does not use flows on to them (100k group: merit's re-solve stopped
+        its first LP at its share of the time left and had no plan)."""
         if session is not None:
-            options = stage_options(term, goals[term], seconds)
-            result = session.solve(goals[term], options)
+            options = stage_options(term, goals[term], max(seconds, clock.share(1)))
+            result = session.solve(goals[term], options, (warm or {}).get(term))
+            if result.basis is not None:
+                bases[term] = result.basis
             start = idle_start(current, options) if result.values is None and values is None \
                 and construct else None  # the plan a cold stage would have started from (and kept): only when the LP found none
             if start is None:
@@ -210,6 +224,7 @@ def solve_model(
         return kept_anchored(term, _solve_stage(current, goals[term], stage_options(term, goals[term], seconds),
                                                 values, construct, clock.left()))
 
+    bases: dict[str, Basis] = {}
     keeping = start if keeps_anchor else None
     """the start keeping the reference's year 1, while every stage so far has kept it"""
     built = len(model.rows)  # the rows after these are the stages' fixing rows (and the shortcut's try at 0)
@@ -310,7 +325,7 @@ def solve_model(
             later = [goal for goal in order[position:] if goal != "stability"]
             deferred += tuple(goal for goal in later if goal not in deferred)
             order = order[:position] + [goal for goal in order[position:] if goal == "stability"]
-    return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred)
+    return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred, bases=bases)
 
 
 def stage_order(goals: list[str], anchored: bool) -> list[str]:

@@ -81,15 +81,15 @@ def solve_step(
     (:func:`optimizer.solvers.staged.solve_model`)."""
     clock = clock or Clock.starting(scenario.solver.time_limit)
     with timer.phase("solve"):
-        solution, why_not, anchor, start, started, proven = None, "", None, None, "", None
+        solution, why_not, anchor, start, started, proven, bases = None, "", None, None, "", None, {}
         if reference is not None:
             solution, why_not = reuse_solution(reference, model, scenario, data.mean_pay)
             outcome = "its plan holds, no solve" if solution else f"solving, since {why_not}"
             timer.progress(f"  reference {reference.label}: {outcome}")
         if reference is not None and solution is None:
             anchor = reference_flows(reference, model, year1_flows or [])
-            start, started = anchored_start(reference, model, anchor, scenario, data.mean_pay, clock,
-                                            len(scenario.objective.order) + 1)
+            start, started, bases = anchored_start(reference, model, anchor, scenario, data.mean_pay, clock,
+                                                   len(scenario.objective.order) + 1)
             if started:
                 said = f"the goals start from a plan where {started}" if start is not None else started
                 timer.progress(f"  reference {reference.label}: {said}")
@@ -108,6 +108,8 @@ def solve_step(
                 proven=proven,
                 defer_to_fixed_year1=defer_to_fixed_year1,
             )
+            if reference is not None and not solution.bases:  # merit's re-solve starts from the later years' bases
+                solution = replace(solution, bases=bases or ({} if reference.merit is None else reference.merit.bases))
     summary["solver"] = solver_summary(scenario, solution)
     if reference is not None:
         summary["solver"]["reuse"] = {"reference": reference.label, "reused": not why_not, "reason": why_not,
@@ -128,13 +130,15 @@ def merit_step(
     without a solve, :mod:`optimizer.solvers.reuse`); its own merit plan is taken too when it has the same year
     1 and holds here (the what-if only tightens the model with year 1 fixed, so that plan stays optimal). On
     HiGHS each stage of the re-solve starts from the last one's basis
-    (:class:`optimizer.solvers.backends.HighsLpSession`). The solved model without merit is a relaxation of the
-    model with it, so the goals can only
-    get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
+    (:class:`optimizer.solvers.backends.HighsLpSession`), and the first from ``solution.bases`` (a what-if's
+    anchored start: the same linear program with year 1 at the reference's values; 20k demo 5.0 → 0.2 s). The
+    solved model without merit is a relaxation of the model with it, so the goals can only get worse; ``summary["merit"]`` records by how much (``cost_of_merit``, the goals after minus before).
     Returns the solution, the rule and the year-1 flows that name people. LP mode (``solver.integer_year1:
     false``) names the whole part of each expected flow, dealt by merit, and keeps its expected later years.
-    The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`); when it finds no plan in
-    what is left, it is run once more with ``solver.time_limit`` of its own (``merit.over_time``). A solution
+    The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`): ``solver.time_limit`` bounds
+    the wait. When it finds no plan in what is left, or only its start missing the targets
+    (:func:`resolve_starved`; ``merit.starved``), the plan keeps the model's later years where they fit the
+    merit split, else the model's own year-1 split, every cohort held to it (``merit.unsolved``). A solution
     with deferred goals (``Solution.deferred``) is always solved again with year 1 fixed, merit's split or its
     own, so the later years get them; ``cost_of_merit`` leaves the deferred goals out."""
     rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.acting_share))
@@ -170,13 +174,11 @@ def merit_step(
     else:
         with timer.phase("merit re-solve"):
             again = solve_model(fixed, scenario, data.mean_pay,
-                                on_stage=lambda stage: timer.progress(describe_stage(stage)), clock=clock)
-            if clock is not None and resolve_starved(again, solution):  # the later years need a plan all the same
-                timer.progress("  merit: no plan in the time left, solving again within solver.time_limit")
-                record["over_time"] = True
-                again = solve_model(fixed, scenario, data.mean_pay,
-                                    on_stage=lambda stage: timer.progress(describe_stage(stage)))
-    if again.values is None:  # a plan all the same: the model's own, which keeps every rule
+                                on_stage=lambda stage: timer.progress(describe_stage(stage)), clock=clock,
+                                warm=solution.bases)
+        if resolve_starved(again, solution):
+            record["starved"] = True
+    if record.get("starved"):  # a plan all the same: the model's own, which keeps every rule
         if kept is not None:
             timer.progress("  merit: no plan with year 1 fixed within solver.time_limit; the solved later years kept")
             return keeping_later_years()
@@ -202,7 +204,7 @@ def resolve_starved(again: Solution, solution: Solution) -> bool:
     time limit that misses the targets by more than half a person beyond what the model's plan (``solution``)
     missed. That plan is the re-solve's constructive start, not a solve's answer (20k demo, a what-if whose
     stability stage overran: the re-solve had under 2 s, and its start missed the mix by 4,241 people where the
-    model met it), so the later years are solved again with a limit of their own."""
+    model met it), so the model's own plan is kept instead."""
     if again.values is None:
         return True
     stopped = any(stage.stopped_by == "time_limit" for stage in again.stages)
