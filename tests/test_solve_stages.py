@@ -131,22 +131,26 @@ def _follows(a: float, extra_row: bool = False) -> LinearModel:
 def test_a_basis_of_the_same_shape_starts_another_lp_where_a_fixed_value_moved():
     # a = 2: x = 2, cost 2, and its basis. a = 5 from that basis (dual simplex): x = 3, y = 2, cost 7, as cold
     options = SolveOptions(backend="highs", time_limit=10, gap=0.0)
-    first = HighsLpSession(_follows(2.0)).solve({1: 1.0, 2: 2.0}, options)
-    assert first.objective == pytest.approx(2.0) and first.basis is not None
-    assert (len(first.basis.columns), len(first.basis.rows)) == (3, 1)
-    warm = HighsLpSession(_follows(5.0)).solve({1: 1.0, 2: 2.0}, options, first.basis)
+    session = HighsLpSession(_follows(2.0))
+    assert session.basis() is None  # nothing solved yet
+    assert session.solve({1: 1.0, 2: 2.0}, options).objective == pytest.approx(2.0)
+    basis = session.basis()
+    # a at its (fixed) bound, x basic, y at 0; the row at its lower side (x + y = a)
+    assert (basis.columns.tolist(), basis.rows.tolist()) == ([0, 1, 0], [0])
+    warm = HighsLpSession(_follows(5.0)).solve({1: 1.0, 2: 2.0}, options, basis)
     cold = solve(_follows(5.0), {1: 1.0, 2: 2.0}, options)
     assert warm.objective == cold.objective == pytest.approx(7.0) and warm.values.round(9).tolist() == [5.0, 3.0, 2.0]
     assert warm.message == "HiGHS kOptimal (from a basis of the same shape)"
     # a basis of another shape (one row more) is not taken: the run starts cold
-    other = HighsLpSession(_follows(5.0, extra_row=True)).solve({1: 1.0, 2: 2.0}, options, first.basis)
+    other = HighsLpSession(_follows(5.0, extra_row=True)).solve({1: 1.0, 2: 2.0}, options, basis)
     assert other.objective == pytest.approx(7.0) and other.message == "HiGHS kOptimal"
 
 
 def test_the_staged_solve_of_a_linear_program_keeps_each_stages_basis_and_starts_from_the_bases_given():
     scenario = build_scenario(QUIET, "test")
     first = solve_model(_follows(2.0), scenario, 1.0)
-    assert "cost" in first.bases and first.terms["cost"] == pytest.approx(2.0)
+    # the basis of the first stage (the mix, empty here), which the stages after it started hot from
+    assert list(first.bases) == ["mix"] and first.terms["cost"] == pytest.approx(2.0)
     again = solve_model(_follows(5.0), scenario, 1.0, warm=first.bases)
     assert again.terms["cost"] == pytest.approx(7.0) == solve_model(_follows(5.0), scenario, 1.0).terms["cost"]
     # a mixed-integer solve keeps none of its own

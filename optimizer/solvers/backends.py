@@ -340,7 +340,8 @@ class HighsLpSession:
     def solve(self, objective: Expr, options: SolveOptions, warm: Basis | None = None) -> SolveResult:
         """Minimise ``objective`` over the model's rows as they are now, from the last run's basis, else from
         ``warm`` (the basis of another LP of this shape: dual simplex; ignored when the shape differs); the
-        result is :func:`solve`'s (same scaling, status, gap and bookkeeping) with the optimal basis."""
+        result is :func:`solve`'s (same scaling, status, gap and bookkeeping); :meth:`basis` gives the basis
+        it ended at."""
         began = time.perf_counter()
         scale = objective_scale(objective)
         minimise = {var: coef / scale for var, coef in objective.items()}
@@ -372,13 +373,17 @@ class HighsLpSession:
         if status == "optimal":
             outcome.values = np.array(highs.getSolution().col_value, dtype=float)
             outcome.bound = highs.getInfo().objective_function_value
-        result = _result(self.model, minimise, outcome, scale, options, time.perf_counter() - began)
-        return replace(result, basis=self._basis()) if status == "optimal" else result
+        return _result(self.model, minimise, outcome, scale, options, time.perf_counter() - began)
 
-    def _basis(self) -> Basis:
+    def basis(self) -> Basis | None:
+        """The basis the last run ended optimal at (None when it did not): a warm start for :meth:`solve` of
+        another LP of this shape."""
+        if not self.optimal:
+            return None
         held = self.highs.getBasis()
-        return Basis(np.fromiter(map(int, held.col_status), dtype=np.int8, count=len(held.col_status)),
-                     np.fromiter(map(int, held.row_status), dtype=np.int8, count=len(held.row_status)))
+        columns, rows = held.col_status, held.row_status  # each read converts HiGHS's whole vector
+        return Basis(np.array([status.value for status in columns], dtype=np.int8),
+                     np.array([status.value for status in rows], dtype=np.int8))
 
     def _set_basis(self, basis: Basis) -> bool:
         """Start the next run from ``basis`` when it has the instance's shape and HiGHS takes it."""

@@ -83,9 +83,6 @@ class SolveResult:
     message: str
     stopped_by: StoppedBy = None
     """Which limit stopped the run (:data:`StoppedBy`)."""
-    basis: Basis | None = None
-    """The optimal basis, where the run was a linear program on HiGHS kept for later runs
-    (:class:`optimizer.solvers.backends.HighsLpSession`); None otherwise."""
 
 
 @dataclass

@@ -90,11 +90,12 @@ class Solution:
     """Goals left to the caller's solve with year 1 fixed (``defer_to_fixed_year1``): their terms are not
     optimised here."""
     bases: dict[str, Basis] = field(default_factory=dict)
-    """Optimal bases by goal, the warm start of the same stage in the next solve of a linear program of the
-    same shape (``solve_model(warm=…)``): this solve's own stages when it was a linear program on HiGHS
-    (:class:`HighsLpSession`), e.g. the later years with year 1 fixed; for a mixed-integer solve, those of
-    the later years' linear program it started from (a what-if's anchored start), which merit's re-solve
-    of the later years starts from (:mod:`optimizer.solvers.steps`)."""
+    """The optimal basis of the first stage solved as a linear program on HiGHS (:class:`HighsLpSession`;
+    the stages after it start hot in the session), by goal: the warm start of that stage in the next solve of
+    a linear program of the same shape (``solve_model(warm=…)``), e.g. the later years with year 1 fixed at
+    another split. For a mixed-integer solve: that of the later years' linear program it started from (a
+    what-if's anchored start), which merit's re-solve of the later years starts from
+    (:mod:`optimizer.solvers.steps`)."""
 
 
 def stage_terms(model: LinearModel, mean_pay: float) -> dict[str, Expr]:
@@ -213,8 +214,8 @@ def solve_model(
         if session is not None:
             options = stage_options(term, goals[term], max(seconds, clock.share(1)))
             result = session.solve(goals[term], options, (warm or {}).get(term))
-            if result.basis is not None:
-                bases[term] = result.basis
+            if not bases and result.status == "optimal":  # the stages after the first start hot in the session
+                bases[term] = session.basis()
             start = idle_start(current, options) if result.values is None and values is None \
                 and construct else None  # the plan a cold stage would have started from (and kept): only when the LP found none
             if start is None:
