@@ -106,7 +106,7 @@ def unreachable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str,
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8")) if (out / "summary.json").exists() else {}
     stages = {s["term"]: s for s in summary.get("solver", {}).get("stages", [])}
     timings = summary.get("timings", {})
-    mix = stages.get("mix", {})
+    mix, merit = stages.get("mix", {}), summary.get("merit", {})
     solving = sum(timings.get(phase, 0.0) for phase in SOLVING)
     floor = sum(timings.get(phase, 0.0) for phase in IO_FLOOR)
     return [
@@ -118,6 +118,9 @@ def unreachable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str,
                                                     for s in stages.values())),
         ("solve s / diagnosis s", f"{timings.get('solve', float('nan')):.1f} / "
                                   f"{timings.get('diagnosis', float('nan')):.1f}"),
+        ("merit: re-solve s; resolved / starved / unsolved; exceptions",
+         f"{timings.get('merit re-solve', 0.0):.1f}; {merit.get('resolved')} / {bool(merit.get('starved'))} / "
+         f"{bool(merit.get('unsolved'))}; {merit.get('exceptions')}"),
         ("every solve of the run (solve, merit re-solve, diagnosis) s / time_limit",
          f"{solving:.1f} / {time_limit:g} ({solving / time_limit:.2f}×)"),
         ("end to end, s", f"{seconds:.1f}"),
