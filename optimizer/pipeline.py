@@ -304,7 +304,8 @@ def compute_plan(
     with timer.phase("plan", announce=False):
         label = f"the unwritten plan of {scenario.name}"  # write_plan names it after its folder
         solved = make_reference(model, built_rows, scenario, data.mean_pay, relaxed, label, year1_flows,
-                                solution if summary["merit"]["resolved"] else None)
+                                solution if summary["merit"]["resolved"] else None,
+                                bool(summary["merit"].get("starved")))
     deviations = goal_deviations(tables_out["mix"], tables_out["budget"])
     targets_met = not deviations["mix"] and not deviations["budget"]
     exit_code = EXIT_OK if targets_met else EXIT_TARGET_MISSED

@@ -127,3 +127,36 @@ def test_a_merit_resolve_left_at_its_start_by_the_time_limit_is_not_kept():
     assert not resolve_starved(Solution("feasible", np.zeros(1), stopped, {"mix": 0.4}), model_plan)
     assert not resolve_starved(Solution("optimal", np.zeros(1), proven, {"mix": 3.0}), model_plan)  # merit's proven price
     assert resolve_starved(Solution("no_solution", None, stopped, {}), model_plan)
+
+
+def test_a_reused_plan_whose_reference_found_no_merit_plan_in_time_is_kept_without_that_solve(tmp_path):
+    # two years, A (90, qualified) and B (60): merit gives A the one grade step where the model gave it to B's
+    # cohort, and the later years are solved again (merit.resolved). Had that solve found nothing in the
+    # reference's limit (merit.starved; forced here), a what-if taking the reference's plan keeps the model's
+    # own plan as the reference did rather than trying the same solve again
+    from dataclasses import replace
+
+    from models.scenario_files import build_scenario
+    from optimizer.pipeline import run_plan
+    from optimizer.solvers.reuse import REFERENCE_FILE, load_reference, save_reference
+    from tests.builders import QUIET, check_invariants, write_group
+
+    data = write_group(tmp_path / "data", [_person("A", 90, 3, True), _person("B", 60, 3)], [unit("U1")])
+
+    def plan(name: str, overrides: list[str], reference=None):
+        scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", [*GRADE_STEP_ONE, "horizon=2", *overrides])
+        result = run_plan(scenario, data, tmp_path / name, reference=reference)
+        check_invariants(result.summary)
+        return result
+
+    base = plan("base", [])
+    assert base.summary["merit"]["resolved"] and not base.reference.merit_starved
+    starved = replace(base.reference, merit=None, merit_starved=True)  # as a starved run saves it
+    kept = plan("kept", ["budget.growth=0.04"], starved)  # a lower budget the plan keeps: reused
+    assert kept.summary["solver"]["reuse"]["reused"] is True
+    merit = kept.summary["merit"]
+    assert merit["starved"] and merit["unsolved"] and not merit["resolved"]
+    assert "merit re-solve" not in kept.summary["timings"]
+    assert kept.reference.merit_starved  # and so on for what-ifs of this one
+    save_reference(starved, tmp_path / REFERENCE_FILE)
+    assert load_reference(tmp_path).merit_starved is True

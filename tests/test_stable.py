@@ -359,3 +359,4 @@ def test_a_tightening_what_if_carries_the_references_bounds_over():
     solved_again = solve_model(_cheaper_a(4.5), scenario, 1.0, anchor=anchor, start=np.array([0.0, 5.0]),
                                proven=proven)
     assert _stage(solved_again, "cost").note == "" and solved_again.values.round().tolist() == [4.0, 1.0]
+

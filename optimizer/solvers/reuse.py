@@ -90,6 +90,9 @@ class Reference:
     merit: Solution | None = None
     """The written plan when merit re-dealt year 1 and the later years were solved again with year 1 fixed
     (:mod:`optimizer.plan.merit`): its values and stages; None when the plan is ``solution``'s."""
+    merit_starved: bool = False
+    """Merit's re-solve found no plan within the run's limit (``merit.starved``): the plan is the model's own,
+    and a what-if that reuses ``solution`` keeps it too rather than trying that solve again."""
 
 
 def _digest(data: bytes) -> bytes:
@@ -151,11 +154,13 @@ def make_reference(
     model: LinearModel, built_rows: int, scenario: Scenario, mean_pay: float, solution: Solution, label: str,
     flows: Sequence[int] = (),
     merit: Solution | None = None,
+    merit_starved: bool = False,
 ) -> Reference:
     """The reference of a solved ``model`` whose first ``built_rows`` rows came from the formulation (the
     solve driver appends its fixing rows after them); ``flows`` are its year-1 flow variables, kept at their
     values in ``solution`` (the model's, which name the plan's people through merit; module docstring);
-    ``merit`` is the solve with year 1 fixed at the merit split, when there was one."""
+    ``merit`` is the solve with year 1 fixed at the merit split, when there was one; ``merit_starved``: that
+    solve found no plan in the run's limit (``merit.starved``)."""
     if solution.values is None:
         raise ValueError("only a solved model (one with a plan) can be a reference")
     integer, lb, ub = _bounds(model)
@@ -163,7 +168,7 @@ def make_reference(
     return Reference(_names_digest(model, built_rows), integer, lb, ub, rows.lo, rows.hi, rows.starts,
                      rows.columns.astype(np.int32), rows.coefficients, _goals_digest(model, mean_pay),
                      settings_key(scenario), solution, label, [model.var_names[var] for var in flows],
-                     solution.values[list(flows)], merit)
+                     solution.values[list(flows)], merit, merit_starved)
 
 
 def reference_flows(reference: Reference, model: LinearModel, flows: Sequence[int]) -> Anchor:
@@ -323,6 +328,7 @@ def save_reference(reference: Reference, path: Path) -> None:
         "names": reference.names.hex(), "goals": reference.goals.hex(), "settings": reference.settings,
         "status": solution.status, "message": solution.message, "stages": [asdict(s) for s in solution.stages],
         "merit_stages": None if reference.merit is None else [asdict(s) for s in reference.merit.stages],
+        "merit_starved": reference.merit_starved,
     }
     merit = {} if reference.merit is None else {"merit_values": reference.merit.values, **{
         f"{BASIS_PREFIX}{part}_{term}": getattr(basis, part)
@@ -358,7 +364,8 @@ def load_reference(plan_dir: Path) -> Reference:
             return Reference(bytes.fromhex(about["names"]), arrays["integer"], arrays["lb"], arrays["ub"],
                              arrays["row_lo"], arrays["row_hi"], arrays["row_starts"],
                              arrays["row_columns"], arrays["row_coefficients"], bytes.fromhex(about["goals"]),
-                             about["settings"], solution, str(plan_dir), *flows, merit)
+                             about["settings"], solution, str(plan_dir), *flows, merit,
+                             bool(about.get("merit_starved", False)))
     except (OSError, ValueError, KeyError, TypeError) as exc:  # zip, JSON and missing-field errors alike
         raise _refused(plan_dir, f"this one cannot be read: {type(exc).__name__}: {exc}") from None
 
