@@ -11,7 +11,8 @@ writing are not counted: they do not depend on the limit):
   the last solve of a run gets all that is left.
 - ``later`` is :data:`MERIT_PARTS` (merit's re-solve, when one is needed) plus, when the run diagnoses a missed
   target, :data:`DIAGNOSIS_PARTS`; each solve hands the clock on with the parts of the solves still to come
-  (:meth:`Clock.keeping`).
+  (:meth:`Clock.keeping`). Merit's re-solve keeps the diagnosis' parts only when the solved model misses a
+  target: else no diagnosis follows, and the re-solve may use all that is left.
 - the diagnosis ends at :attr:`Clock.deadline`: a probe that cannot build its model and solve before it is
   left undecided without being started.
 
