@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
+from optimizer.solvers.base import Basis
 from optimizer.solvers.backends import HighsLpSession, SolveOptions, objective_scale, solve
 from optimizer.model.build import build_model
 from optimizer.solvers.linear_model import LinearModel
@@ -144,6 +146,9 @@ def test_a_basis_of_the_same_shape_starts_another_lp_where_a_fixed_value_moved()
     # a basis of another shape (one row more) is not taken: the run starts cold
     other = HighsLpSession(_follows(5.0, extra_row=True)).solve({1: 1.0, 2: 2.0}, options, basis)
     assert other.objective == pytest.approx(7.0) and other.message == "HiGHS kOptimal"
+    # nor one holding statuses HiGHS does not have (a damaged reference.npz)
+    damaged = Basis(np.array([0, 9, 0], dtype=np.int8), basis.rows)
+    assert HighsLpSession(_follows(5.0)).solve({1: 1.0, 2: 2.0}, options, damaged).message == "HiGHS kOptimal"
 
 
 def test_the_staged_solve_of_a_linear_program_keeps_each_stages_basis_and_starts_from_the_bases_given():

@@ -386,10 +386,12 @@ class HighsLpSession:
                      np.array([status.value for status in rows], dtype=np.int8))
 
     def _set_basis(self, basis: Basis) -> bool:
-        """Start the next run from ``basis`` when it has the instance's shape and HiGHS takes it."""
-        if len(basis.columns) != self.highs.getNumCol() or len(basis.rows) != self.highs.getNumRow():
-            return False
+        """Start the next run from ``basis`` when it has the instance's shape, only HiGHS's statuses (a basis
+        read from a file may hold anything) and HiGHS takes it."""
         statuses = [highspy.HighsBasisStatus(k) for k in range(5)]
+        if len(basis.columns) != self.highs.getNumCol() or len(basis.rows) != self.highs.getNumRow() or any(
+                part.size and (part.min() < 0 or part.max() >= len(statuses)) for part in (basis.columns, basis.rows)):
+            return False
         given = highspy.HighsBasis()
         given.col_status = [statuses[k] for k in basis.columns.tolist()]
         given.row_status = [statuses[k] for k in basis.rows.tolist()]
