@@ -12,7 +12,6 @@ promotes T0000..01 to technical 2/1 and steps T0002 to grade 3 (performance fall
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
