@@ -280,6 +280,41 @@ def test_a_reference_whose_year1_breaks_a_new_cap_is_trimmed_to_it_and_the_later
     assert trimmed_year1(model, anchor) is None
 
 
+def test_the_anchored_start_leaves_the_goals_merit_solves_again_to_merit():
+    from optimizer.solvers.clock import Clock
+    from optimizer.solvers.staged import left_to_fixed_year1
+    from optimizer.whatif.anchored import anchored_start
+
+    # year 1: a + b = 5 (integer), the reference a = 3, b = 2; year 2: c + d ≥ 3, c a hair cheaper (cost 1 against
+    # 1 + 1e-7, within the cost stage's tolerance), d moves nobody (disruption counts c). The reference's c ≥ 4
+    # breaks a new row c + d ≤ 3, so the later years are solved again: with the disruption stage c = 0, d = 3;
+    # left to merit's re-solve (deferred), the cost stage's c = 3, d = 0 stands
+    def model_with(cap: float) -> LinearModel:
+        model = LinearModel()
+        a, b = model.add_var("flow[a,y1]", 0, 10, integer=True), model.add_var("flow[b,y1]", 0, 10, integer=True)
+        c, d = model.add_var("flow[c,y2]", 0, 10), model.add_var("flow[d,y2]", 0, 10)
+        model.add_row("r", {a: 1.0, b: 1.0}, lo=5.0, hi=5.0)
+        model.add_row("enough", {c: 1.0, d: 1.0}, lo=3.0, hi=cap)
+        model.add_objective("cost", {a: 1.0, b: 1.0, c: 1.0, d: 1.0 + 1e-7})
+        model.add_objective("disruption", {c: 1.0})
+        return model
+
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test")
+    assert scenario.objective.order[-1] == "disruption"
+    reference = make_reference(model_with(9.0), 2, scenario, 1.0, Solution(
+        "optimal", np.array([3.0, 2.0, 4.0, 0.0]), [StageResult("cost", "optimal", 9.0, 9.0, 0.0, 0.1)], {}),
+        "runs/base", [0, 1])
+    anchor, model = {0: 3.0, 1: 2.0}, model_with(3.0)
+    assert left_to_fixed_year1(stage_order(scenario.objective.order, True), model, True) == ("disruption",)
+    start, how, _ = anchored_start(reference, model, anchor, scenario, 1.0, Clock.starting(10.0), 2)
+    assert how == "the reference's year 1 kept, the later years solved again"
+    assert start.round(6).tolist() == [3.0, 2.0, 0.0, 3.0]
+    start, _, _ = anchored_start(reference, model, anchor, scenario, 1.0, Clock.starting(10.0), 2, ("disruption",))
+    assert start.round(6).tolist() == [3.0, 2.0, 3.0, 0.0]
+    # an LP model (solver.integer_year1 false) plans its later years in the goals' solve: nothing is left
+    assert left_to_fixed_year1(["mix", "cost", "stability", "disruption"], LinearModel(), True) == ()
+
+
 def test_a_start_that_breaks_an_earlier_goal_is_not_kept():
     # the mix miss m ≥ 1 − a: the anchor a = 0, b = 5 misses the mix by 1. The shortcut fixes the mix at 0 and
     # solves the cost stage (a = 5 at cost 5); the start is within 0.1% of that cost but breaks the mix row, so

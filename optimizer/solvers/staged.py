@@ -200,9 +200,9 @@ def solve_model(
         order = ["weighted", "stability"] if anchor else ["weighted"]
     else:
         order = stage_order(objective.order, anchor is not None)
-        if defer_to_fixed_year1 and anchor is not None and order[-1] == "disruption" and any(model.integer):
-            order.pop()
-            deferred = ("disruption",)
+        if defer_to_fixed_year1:
+            deferred = left_to_fixed_year1(order, model, anchor is not None)
+            order = order[: len(order) - len(deferred)]
     session = HighsLpSession(model) if options.backend == "highs" and not any(model.integer) else None
 
     def run(term: str, seconds: float, construct: bool = True) -> SolveResult:
@@ -327,6 +327,13 @@ def solve_model(
             deferred += tuple(goal for goal in later if goal not in deferred)
             order = order[:position] + [goal for goal in order[position:] if goal == "stability"]
     return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred, bases=bases)
+
+
+def left_to_fixed_year1(order: list[str], model: LinearModel, anchored: bool) -> tuple[str, ...]:
+    """The trailing stages of ``order`` that a solve of ``model`` with ``defer_to_fixed_year1`` leaves to the
+    caller's solve with year 1 fixed before it starts (rule (1) of :func:`solve_model`): the ``disruption``
+    tie-break when last, the model a MIP and ``anchored`` (a reference plan's year 1 to keep)."""
+    return ("disruption",) if anchored and order and order[-1] == "disruption" and any(model.integer) else ()
 
 
 def stage_order(goals: list[str], anchored: bool) -> list[str]:

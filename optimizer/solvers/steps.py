@@ -23,7 +23,7 @@ from optimizer.solvers.base import Progress, Timer
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.reuse import Reference, inherited_bounds, reference_flows, reuse_solution
-from optimizer.solvers.staged import Solution, StageResult, solve_model
+from optimizer.solvers.staged import Solution, StageResult, left_to_fixed_year1, solve_model, stage_order
 from optimizer.whatif.anchored import anchored_start
 
 
@@ -88,8 +88,10 @@ def solve_step(
             timer.progress(f"  reference {reference.label}: {outcome}")
         if reference is not None and solution is None:
             anchor = reference_flows(reference, model, year1_flows or [])
+            deferred = left_to_fixed_year1(stage_order(scenario.objective.order, True), model, True) \
+                if defer_to_fixed_year1 and scenario.objective.mode == "lexicographic" else ()
             start, started, bases = anchored_start(reference, model, anchor, scenario, data.mean_pay, clock,
-                                                   len(scenario.objective.order) + 1)
+                                                   len(scenario.objective.order) + 1, deferred)
             if started:
                 said = f"the goals start from a plan where {started}" if start is not None else started
                 timer.progress(f"  reference {reference.label}: {said}")

@@ -212,17 +212,22 @@ class PlanData:
     def unit_terms(self, units: pd.Series, years: pd.Series, column: str) -> pd.Series:
         """units.csv ``column`` (``pay_coefficient``, ``max_tier``) of each (unit, year); missing where units.csv
         has no such row."""
-        terms = self.units.drop_duplicates(["unit_id", "year"])[["unit_id", "year", column]]
+        return self._unit_rows(units, years, [column])[column]
+
+    def _unit_rows(self, units: pd.Series, years: pd.Series, columns: list[str]) -> pd.DataFrame:
+        """units.csv ``columns`` of each (unit, year) (the file's first row of it), indexed like ``units``."""
+        terms = self.units.drop_duplicates(["unit_id", "year"])[["unit_id", "year", *columns]]
         keys = pd.DataFrame({"unit_id": units.to_numpy(), "year": pd.array(years, dtype="Int64")})
-        return pd.Series(keys.merge(terms, on=["unit_id", "year"], how="left")[column].to_numpy(), index=units.index)
+        return keys.merge(terms, on=["unit_id", "year"], how="left")[columns].set_axis(units.index)
 
     def coefficient_of(self, keys: pd.DataFrame) -> pd.Series:
         """The pay coefficient of each row of ``keys`` (unit, sequence, tier, year): units.csv's pay_coefficient of
         (unit, year), except above a lowered cap: a technical tier above that year's max_tier is paid at the larger
         of it and the pay_coefficient of the unit's last year ≤ year whose max_tier admitted the tier (those people
         keep their pay; docs/outputs.md)."""
-        now = self.unit_terms(keys["unit"], keys["year"], "pay_coefficient").astype(float)
-        cap = pd.to_numeric(self.unit_terms(keys["unit"], keys["year"], "max_tier"), errors="coerce")
+        terms = self._unit_rows(keys["unit"], keys["year"], ["pay_coefficient", "max_tier"])
+        now = terms["pay_coefficient"].astype(float)
+        cap = pd.to_numeric(terms["max_tier"], errors="coerce")
         above = (keys["sequence"].eq("technical") & (keys["tier"] > cap)).fillna(False).astype(bool)
         if not above.any():
             return now
@@ -315,15 +320,25 @@ class PlanData:
     @cached_property
     def roster_salary(self) -> pd.Series:
         """Each roster employee's pay: ``salary`` where the roster gives it, else pay(state)."""
-        table = self.pay_of(self.roster, year=0)
+        table = self.roster_table_pay
         if "salary" not in self.roster.columns:
             return table
         return self.roster["salary"].astype(float).fillna(table)
 
     @cached_property
+    def roster_table_pay(self) -> pd.Series:
+        """pay(σ, 0) of each roster employee's state σ (:meth:`pay_of`)."""
+        return self.pay_of(self.roster, year=0)
+
+    @cached_property
+    def stock_pay(self) -> pd.Series:
+        """pay(σ, t) of each row of :attr:`stock`; missing for an unknown unit or a state without base salary."""
+        return self.pay_of(self.stock)
+
+    @cached_property
     def state_premium(self) -> pd.DataFrame:
         """unit, sequence, tier, grade, premium: r̄_σ = the roster's mean (salary − pay(σ)) per state."""
-        premium = self.roster[list(STATE)].assign(premium=self.roster_salary - self.pay_of(self.roster, year=0))
+        premium = self.roster[list(STATE)].assign(premium=self.roster_salary - self.roster_table_pay)
         return premium.groupby(list(STATE), as_index=False)["premium"].mean()
 
     def _premium_mass(self) -> pd.DataFrame:
@@ -331,7 +346,7 @@ class PlanData:
         year 1 Σ (new_salary − pay(to-state)) of the actions landing in the unit less year-1 attrition × r̄_σ;
         later years × (1 − ā_u) a year, ā_u the roster's mean attrition rate in the unit."""
         roster, attrition = self.roster, self.scenario.attrition
-        start = roster.assign(premium=self.roster_salary - self.pay_of(roster, year=0)).groupby("unit")["premium"].sum()
+        start = roster.assign(premium=self.roster_salary - self.roster_table_pay).groupby("unit")["premium"].sum()
         landed = self.actions[self.actions["to_unit"].notna()]
         kept = (landed["new_salary"] - self.pay_of(landed, "to_")).groupby(landed["to_unit"]).sum()
         left = self.flows[self.flows["kind"].eq("attrition") & self.flows["year"].eq(1)]
@@ -356,7 +371,7 @@ class PlanData:
         table_payroll + the premium mass (:meth:`_premium_mass`)."""
         keys = ["year", "unit_id"]
         stock = self.stock.assign(unit_id=self.stock["unit"],
-                                  table_payroll=self.pay_of(self.stock) * self.stock["headcount"])
+                                  table_payroll=self.stock_pay * self.stock["headcount"])
         frame = self.years.to_frame().merge(self.units[["unit_id"]].drop_duplicates(), how="cross")
         frame = frame.merge(stock.groupby(keys, as_index=False)["table_payroll"].sum(), on=keys, how="left")
         frame = frame.merge(self._premium_mass(), on=keys, how="left").fillna({"table_payroll": 0.0, "premium": 0.0})

@@ -347,7 +347,7 @@ def check_payroll(p: PlanData) -> list[Finding]:
     findings += _compare_columns("payroll", "budget.csv", matched,
                                  [*COST_PARTS, "table_payroll", "total", *REQUIREMENT_COSTS], _budget_row, p.tol, CENT)
     findings += finding_for("payroll", "headcount.csv states without pay (unknown unit or no base salary)",
-                         stock[p.pay_of(stock).isna()], lambda r: f"{state_label(r)} year {r['year']}")
+                         stock[p.stock_pay.isna()], lambda r: f"{state_label(r)} year {r['year']}")
     return findings
 
 

@@ -24,6 +24,7 @@ need another year 1, the stages move off it as far as they must."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -38,14 +39,17 @@ from optimizer.solvers.staged import solve_model
 
 def anchored_start(
     reference: Reference, model: LinearModel, anchor: Anchor, scenario: Scenario, mean_pay: float, clock: Clock,
-    stages: int,
+    stages: int, deferred: Sequence[str] = (),
 ) -> tuple[np.ndarray | None, str, dict[str, Basis]]:
     """(the start, how it was made, the bases of its linear program) for ``model``'s goals, as the module
     docstring lists; ``anchor`` holds f_ref for every year-1 flow of ``model``, whose rows are all the
     formulation's (no fixing row yet). ``stages``: the solves still to come after this one in ``clock``'s
     budget (the goals' stages, the stability stage), so the re-solve takes one share of what is left among
     them. The later years' linear program starts from the bases of the reference's own (merit's re-solve,
-    ``Reference.merit``): the same shape, year 1 at other values (20k demo, a binding what-if: 4.2 → 0.3 s)."""
+    ``Reference.merit``): the same shape, year 1 at other values (20k demo, a binding what-if: 4.2 → 0.3 s).
+    ``deferred``: the goals the goals' solve leaves to merit's re-solve
+    (:func:`optimizer.solvers.staged.left_to_fixed_year1`), which plans the later years for them again: the
+    re-solve here leaves them out (20k demo, a binding what-if: the disruption LP, 0.15 s)."""
     held = reference_start(reference, model)
     if held is not None:
         return held, "the reference's plan holds", {}
@@ -57,6 +61,9 @@ def anchored_start(
     kept = trimmed == anchor
     if trimmed is None:
         return None, "the reference's year 1 does not hold here (a year-1 row it breaks from below)", {}
+    if deferred:
+        goals = [goal for goal in scenario.objective.order if goal not in deferred]
+        scenario = scenario.model_copy(update={"objective": scenario.objective.model_copy(update={"order": goals})})
     repaired = solve_model(fixed_year1(model, len(model.rows), trimmed), scenario, mean_pay,
                            clock=clock.keeping(clock.later + stages),
                            warm=None if reference.merit is None else reference.merit.bases)
