@@ -12,22 +12,22 @@ import pytest
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.model.build import build_model
-from optimizer.model.formulation import whole_shares
+from optimizer.solvers.start import whole_shares
 from optimizer.model.kinds import graded_model_data
 from optimizer.model.network import GRADE_STEP
 from optimizer.solvers.backends import SolveOptions, solve
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.staged import stage_terms
 from optimizer.solvers.start import constructive_start, idle_start
-from tests.builders import QUIET, people, unit, write_group
+from tests.builders import QUIET, pay_table, people, unit, write_group
 
 # 20 technical people in tier 1 grade 1, 10% attrition, a grade-step floor of 25% (cap 50%), two years.
 FLOORED = ["horizon=2", "mix.deadline=2", "attrition.technical=0.1", "promotion.grade_rate=0.5",
            "promotion.grade_rate_floor=0.25"]
 
 
-def _model(tmp_path, employees, units, overrides):
-    folder = write_group(tmp_path / "data", employees, units)
+def _model(tmp_path, employees, units, overrides, pay=None):
+    folder = write_group(tmp_path / "data", employees, units, pay)
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", overrides)
     data, _, _ = graded_model_data(load_inputs(folder), scenario)
     return build_model(data)
@@ -133,3 +133,97 @@ def test_when_year1_as_built_has_no_plan_the_restricted_mip_finds_one():
     start = idle_start(model, SolveOptions(backend="highs", time_limit=10, gap=0.0))
     assert start is not None and not model.row_violations(start)
     assert start[m] == 0 and start[h1] in (4.0, 5.0) and start[h1] + start[h2] >= 10 - 1e-9
+
+
+def _pushed_model(cap: float = 0.5) -> tuple[LinearModel, dict[str, int]]:
+    """s0 = 10 people (fixed); a move f (idle, pushed at λ·s0) takes x1 = s0 − f to t1 = f, f ≤ cap·s0; the goal
+    |t1 − 3| = over + under."""
+    model = LinearModel()
+    v = {name: model.add_var(name, *bounds) for name, bounds in
+         (("s0", (10.0, 10.0)), ("f", (0.0, np.inf)), ("x1", (0.0, np.inf)), ("t1", (0.0, np.inf)),
+          ("over", (0.0, np.inf)), ("under", (0.0, np.inf)))}
+    model.idle.add(v["f"])
+    model.pushes[v["f"]] = ("group", {v["s0"]: 1.0})
+    model.add_row("stay", {v["x1"]: 1.0, v["f"]: 1.0, v["s0"]: -1.0}, 0.0, 0.0)
+    model.add_row("land", {v["t1"]: 1.0, v["f"]: -1.0}, 0.0, 0.0)
+    model.add_row("cap", {v["f"]: 1.0, v["s0"]: -cap}, hi=0.0)
+    model.add_row("above", {v["t1"]: 1.0, v["over"]: -1.0}, hi=3.0)
+    model.add_row("below", {v["t1"]: -1.0, v["under"]: -1.0}, hi=-3.0)
+    model.add_objective("mix", {v["over"]: 1.0, v["under"]: 1.0})
+    return model, v
+
+
+def test_a_pushed_start_moves_people_toward_the_goal_by_the_best_fraction_it_finds():
+    from optimizer.solvers.start import pushed_start
+
+    model, v = _pushed_model()
+    goal = model.objective_terms["mix"]
+    built = constructive_start(model)
+    assert built[v["f"]] == 0.0 and model.evaluate(goal, built) == 3.0  # doing nothing: t1 = 0, 3 short
+    # λ = 1 breaks the cap (f = 10 > 5); ½: f = 5, goal 2; ¼: 2.5, 0.5; ⅛: 1.25, 1.75 (worse: the descent stops).
+    # Bisecting toward ¼'s neighbours: 3/16 → 1.125, 3/8 → 0.75; then 7/32 → 0.8125, 5/16 → f = 3.125, 0.125
+    pushed = pushed_start(model, goal, built)
+    assert pushed[v["f"]] == pytest.approx(3.125) and model.evaluate(goal, pushed) == pytest.approx(0.125)
+    assert model.row_violations(pushed) == []
+    # no push without a goal, nor when every fraction breaks a row (a cap of 0)
+    assert pushed_start(model, {}, built) is built
+    model, v = _pushed_model(cap=0.0)
+    assert pushed_start(model, model.objective_terms["mix"], constructive_start(model))[v["f"]] == 0.0
+
+
+def test_a_pushed_start_may_break_only_the_rows_doing_nothing_breaks():
+    from optimizer.solvers.start import pushed_start
+
+    # a row of fixed variables only (s0 ≤ 9) that every plan breaks: the mending linear program's to judge
+    model, v = _pushed_model()
+    model.add_row("broken", {v["s0"]: 1.0}, hi=9.0)
+    goal = model.objective_terms["mix"]
+    built = np.array([10.0, 0.0, 10.0, 0.0, 0.0, 3.0])
+    assert pushed_start(model, goal, built)[v["f"]] == 0.0  # every try breaks "broken"
+    assert pushed_start(model, goal, built, frozenset({"broken"}))[v["f"]] == pytest.approx(3.125)
+
+
+def test_whole_pushes_move_each_groups_share_in_whole_people():
+    from optimizer.solvers.start import whole_pushes
+
+    model = LinearModel()
+    stocks = [model.add_var(f"s{i}", 4.0, 4.0) for i in range(3)] + [model.add_var("s3", 25.0, 25.0)]
+    moves = [model.add_var(f"f{i}", 0.0, np.inf, integer=True) for i in range(4)]
+    later = model.add_var("x1", 0.0, np.inf)
+    late_move = model.add_var("f_late", 0.0, np.inf, integer=True)
+    for stock, move in zip(stocks, moves):
+        model.pushes[move] = ("small" if stock != stocks[3] else "large", {stock: 0.1})
+    model.pushes[late_move] = ("late", {later: 0.1})
+    values = np.full(model.n_vars, np.nan)
+    values[stocks] = [4.0, 4.0, 4.0, 25.0]
+    # the small cohorts each push 0.4 of a person: together ⌊1.2⌋ = 1, to the first (a tie); 2.5 → 2; an
+    # unknown stock (a later year) moves nobody
+    assert whole_pushes(model, values, [*moves, late_move], 1.0) == {moves[0]: 1.0, moves[1]: 0.0, moves[2]: 0.0,
+                                                                     moves[3]: 2.0, late_move: 0.0}
+    assert whole_pushes(model, values, moves, 0.5)[moves[0]] == 0.0  # ⌊0.6⌋ = 0
+
+
+def test_the_model_pushes_moves_from_sequences_above_their_band_into_those_below(tmp_path):
+    # U1: 90 eligible operations people (attrition 10%), 10 in management; technical empty. Band ±1 point around
+    # 0 / 30 / 70: operations (90%) and management (10%) above, technical below
+    employees = people("U1", "operations", 90, eligible=True) + people("U1", "management", 10)
+    overrides = ["horizon=2", "mix.tolerance=0.01", "attrition.operations=0.1", "mobility.operations_to_technical=0.05",
+                 "mobility.management_to_technical=0.2", "mobility.technical_to_management=0.3"]
+    model, index = _model(tmp_path, employees, [unit("U1")], overrides, pay_table(tiers=4))  # management 1 → technical 4
+    pushes = {(arc.source.sequence, arc.target.sequence, year): model.pushes[var]
+              for (arc, year), var in index.flow.items() if var in model.pushes}
+    assert {key[:2] for key in pushes} == {("operations", "technical"), ("management", "technical")}
+    assert {key[2] for key in pushes} == {1, 2}
+    group, expr = pushes[("operations", "technical", 1)]
+    assert group == "cap_operations_to_technical[U1,operations,1,y1]" and list(expr.values()) == [pytest.approx(0.05)]
+    assert list(pushes[("management", "technical", 1)][1].values()) == [pytest.approx(0.2)]
+    # the start pushes every route to its cap: year 1 ⌊0.05·90⌋ = 4 and ⌊0.2·10⌋ = 2 people, year 2 the same
+    # rates of 0.9·90 − 4 = 77 and 8 (3.85 and 1.6). Mix miss, years 1 and 2: 39.87 + 24.581 = 64.451 heads,
+    # against 51.87 + 47.253 = 99.123 doing nothing
+    goal = stage_terms(model, 1.0)["mix"]
+    options = SolveOptions(backend="highs", time_limit=10.0, gap=1e-4)
+    idle, pushed = idle_start(model, options), idle_start(model, options, goal)
+    assert model.evaluate(goal, idle) == pytest.approx(99.123) and model.evaluate(goal, pushed) == pytest.approx(64.451)
+    moved = {arc.source.sequence: pushed[var] for arc, var in index.flows_of(1) if var in model.pushes}
+    assert moved == {"operations": 4.0, "management": 2.0}
+    assert model.row_violations(pushed) == []

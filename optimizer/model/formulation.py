@@ -34,6 +34,7 @@ from optimizer.model.network import (
 )
 from optimizer.model.payroll import wear_off
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to, combine
+from optimizer.solvers.start import whole_shares
 
 
 def _arc_name(arc: Arc, year: int) -> str:
@@ -252,23 +253,6 @@ def _year1_floor_rules(model: LinearModel, data: ModelData, index: Index, source
         taken[cohort] += count
 
 
-def whole_shares(total: int, shares: list[float], room: list[int]) -> list[int] | None:
-    """``total`` whole units split by largest remainder: each gets ⌊share⌋ (at most its ``room``), the rest go
-    one at a time by largest fractional part (ties by position), never past a room. None when the rooms hold
-    fewer than ``total``."""
-    counts = [max(0, min(math.floor(share + 1e-9), spare)) for share, spare in zip(shares, room)]
-    left = total - sum(counts)
-    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - math.floor(shares[i] + 1e-9)), i))
-    while left > 0:
-        open_ = [i for i in order if counts[i] < room[i]]
-        if not open_:
-            return None
-        for i in open_[:left]:
-            counts[i] += 1
-        left = total - sum(counts)
-    return counts
-
-
 def add_hiring_caps(model: LinearModel, data: ModelData, index: Index) -> None:
     """Σ hires into sequence s in year t ≤ hiring.max_rate[s] · Σ_{c ∈ s} x[c,t−1] (the whole group)."""
     for year in range(1, data.horizon + 1):
@@ -393,6 +377,11 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
     softly: N_{s,t} − (target_s + tol)·N_t + m⁺ ≤ over + short⁺, 0 ≤ short⁺ ≤ m⁺ (lower side alike), and the
     ``mix`` term adds w·Σ short with w = :data:`MARGIN_WEIGHT`: the band itself comes first, then as much of
     each margin as the plan can keep (a band narrower than its two margins is kept in full, its margins in part).
+
+    For the constructive start (:mod:`optimizer.solvers.start`), every sequence move from a sequence above its
+    band at the start into one below it is a *push* (``LinearModel.pushes``): up to min(r_a, s_c)·x[c,t−1]/m_c,
+    r_a its route's rate cap, s_c the share of cohort c the flows may act on, m_c the number of such moves out
+    of c, grouped by rate-cap row; the start sets them all at the fraction of that which misses the band least.
     """
     mix = data.scenario.mix
     for year in range(mix.deadline, data.horizon + 1):
@@ -412,6 +401,29 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
                 if margin > 0:
                     _add_margin(model, f"mix_{side}", (sequence, f"y{year}"), expr, 0.0, margin, 1.0, "mix")
             model.add_objective("mix", {over: 1.0, under: 1.0})
+    _push_toward_the_band(model, data, index)
+
+
+def _push_toward_the_band(model: LinearModel, data: ModelData, index: Index) -> None:
+    """The pushes of :func:`add_mix_band`'s docstring, r_a by :func:`rate_cap_of`: λ = 1 moves every cohort as
+    far as its route's cap allows."""
+    mix, total = data.scenario.mix, sum(data.initial.values())
+    if not total:
+        return
+    share = {s: sum(n for c, n in data.initial.items() if c.sequence == s) / total for s in SEQUENCES}
+    above = {s for s in SEQUENCES if share[s] > mix.target.get(s) + mix.tolerance}
+    below = {s for s in SEQUENCES if share[s] < mix.target.get(s) - mix.tolerance}
+    for year in range(1, data.horizon + 1):
+        moves = [(arc, var) for arc, var in index.flows_of(year, SEQUENCE_MOVE)
+                 if arc.source.sequence in above and arc.target.sequence in below]
+        out_of: dict[Cohort, int] = defaultdict(int)
+        for arc, _ in moves:
+            out_of[arc.source] += 1
+        for arc, var in moves:
+            route, rate = rate_cap_of(arc, data.scenario)
+            share = min(rate, data.acting_share(arc.source)) / out_of[arc.source]
+            group = var_name(f"cap_{route}", arc.source.unit, arc.source.sequence, arc.source.tier, f"y{year}")
+            model.pushes[var] = (group, {index.stock[(arc.source, year - 1)]: share})
 
 
 def _premium_flows(data: ModelData, index: Index) -> dict[str, Expr]:

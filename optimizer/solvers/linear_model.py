@@ -80,6 +80,11 @@ class LinearModel:
     for, the hires that fill a workload floor): var = max(lb, constant + Σ coef·var′) over variables known
     before it (earlier years, or rules of the same year). Read by
     :func:`optimizer.solvers.start.constructive_start`."""
+    pushes: dict[int, tuple[str, Expr]] = field(default_factory=dict)
+    """Idle flows a constructive start may raise toward the first goal (the mix): var → (group, expr) with
+    var ≤ Σ coef·var′ (its part of what its group may move) over variables of earlier years.
+    :func:`optimizer.solvers.start.pushed_start` sets each at the same fraction λ of its expression; whole
+    variables are rounded within their group (:func:`optimizer.solvers.start.whole_pushes`)."""
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
@@ -100,7 +105,7 @@ class LinearModel:
         """A model that starts as this one and may gain variables and rows without changing this one."""
         return LinearModel(self.name, list(self.var_names), list(self.lb), list(self.ub), list(self.integer),
                            list(self.rows), dict(self.objective_terms), set(self.idle), dict(self.start_rules),
-                           dict(self._index))
+                           dict(self.pushes), dict(self._index))
 
     def var(self, name: str) -> int:
         return self._index[name]

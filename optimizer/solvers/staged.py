@@ -216,7 +216,7 @@ def solve_model(
             result = session.solve(goals[term], options, (warm or {}).get(term))
             if not bases and result.status == "optimal":  # the stages after the first start hot in the session
                 bases[term] = session.basis()
-            start = idle_start(current, options) if result.values is None and values is None \
+            start = idle_start(current, options, goals[term]) if result.values is None and values is None \
                 and construct else None  # the plan a cold stage would have started from (and kept): only when the LP found none
             if start is None:
                 return result
@@ -362,7 +362,7 @@ def _solve_stage(
     program, such as the merit re-solve, has none before it is optimal) keeps its start, which holds."""
     began = time.perf_counter()
     if start is None and construct and options.backend != "cpsat":
-        start = idle_start(model, replace(options, time_limit=max(start_seconds, options.time_limit)))
+        start = idle_start(model, replace(options, time_limit=max(start_seconds, options.time_limit)), goal)
     spent = time.perf_counter() - began
     result = solve(model, goal, replace(options, time_limit=max(options.time_limit - spent, 0.01)), start=start)
     if result.values is None and start is not None and result.stopped_by is not None:
