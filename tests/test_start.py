@@ -169,6 +169,10 @@ def test_a_pushed_start_moves_people_toward_the_goal_by_the_best_fraction_it_fin
     assert pushed_start(model, {}, built) is built
     model, v = _pushed_model(cap=0.0)
     assert pushed_start(model, model.objective_terms["mix"], constructive_start(model))[v["f"]] == 0.0
+    # a flow a rule sets (a floor's promotions, a workload floor's hires) keeps its rule: f = 1, never pushed
+    model, v = _pushed_model()
+    model.start_rules[v["f"]] = (1.0, {})
+    assert pushed_start(model, model.objective_terms["mix"], constructive_start(model))[v["f"]] == 1.0
 
 
 def test_a_pushed_start_may_break_only_the_rows_doing_nothing_breaks():

@@ -82,7 +82,8 @@ class LinearModel:
     :func:`optimizer.solvers.start.constructive_start`."""
     pushes: dict[int, tuple[str, Expr]] = field(default_factory=dict)
     """Idle flows a constructive start may raise toward the first goal (the mix): var → (group, expr) with
-    var ≤ Σ coef·var′ (its part of what its group may move) over variables of earlier years.
+    var ≤ Σ coef·var′ (its part of what its group may move) over variables of earlier years (a variable with a
+    start rule keeps its rule).
     :func:`optimizer.solvers.start.pushed_start` sets each at the same fraction λ of its expression; whole
     variables are rounded within their group (:func:`optimizer.solvers.start.whole_pushes`)."""
     _index: dict[str, int] = field(default_factory=dict, repr=False)

@@ -58,7 +58,7 @@ def _constructed(model: LinearModel, push: float = 0.0) -> np.ndarray | None:
     values[_free_idle(model)] = 0.0
     rules = dict(model.start_rules)
     if push > 0:
-        pushed = [var for var in model.pushes if not fixed[var]]
+        pushed = [var for var in model.pushes if not fixed[var] and var not in model.start_rules]
         whole = whole_pushes(model, values, pushed, push)
         values[list(whole)] = list(whole.values())
         continuous = [var for var in pushed if not model.integer[var]]
