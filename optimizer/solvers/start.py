@@ -50,7 +50,8 @@ def constructive_start(model: LinearModel) -> np.ndarray | None:
 
 def _constructed(model: LinearModel, push: float = 0.0) -> np.ndarray | None:
     """The point the rules and propagation build (unchecked), or None when a variable stays undetermined; with
-    ``push`` = λ > 0, each of the model's pushes set by the rule var = λ·expr (rounded down when whole)."""
+    ``push`` = λ > 0, each of the model's pushes set by the rule var = λ·expr, whole ones in whole people by
+    group (:func:`whole_pushes`)."""
     lb, ub = np.asarray(model.lb, dtype=float), np.asarray(model.ub, dtype=float)
     values = np.full(model.n_vars, np.nan)
     fixed = lb == ub
