@@ -165,6 +165,10 @@ def test_a_pushed_start_moves_people_toward_the_goal_by_the_best_fraction_it_fin
     pushed = pushed_start(model, goal, built)
     assert pushed[v["f"]] == pytest.approx(3.125) and model.evaluate(goal, pushed) == pytest.approx(0.125)
     assert model.row_violations(pushed) == []
+    # a work limit, not the clock, bounds the search: one try (λ = 1, breaking the cap) leaves doing nothing,
+    # two find ½
+    assert pushed_start(model, goal, built, tries=1)[v["f"]] == 0.0
+    assert pushed_start(model, goal, built, tries=2)[v["f"]] == 5.0
     # no push without a goal, nor when every fraction breaks a row (a cap of 0)
     assert pushed_start(model, {}, built) is built
     model, v = _pushed_model(cap=0.0)

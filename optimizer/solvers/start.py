@@ -29,7 +29,6 @@ do-nothing start, 24,320 people off the mix in year 3); pushed, 9,902.
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from dataclasses import replace
 
@@ -206,28 +205,35 @@ PUSHES = (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125)
 """The fractions λ a pushed start tries (:func:`pushed_start`), largest first."""
 REFINE_STEPS = 2
 """Bisections between the best λ found and its neighbours."""
-PUSH_SHARE = 0.25
-"""The part of a start's time limit its pushes may take (one construction: 0.6 s at 100k employees)."""
+PUSH_WORK = 50_000_000
+"""The most model non-zeros the tries of :func:`pushed_start` may sweep together (at least :data:`MIN_TRIES`
+tries): a work limit, not a time limit, so the start never depends on how busy the machine is. One try
+(a construction) sweeps the model a few times, 0.6 s at 100k employees (1.5M non-zeros: every try fits); at
+1M employees three tries fit."""
+MIN_TRIES = 3
 
 
 def pushed_start(model: LinearModel, goal: Expr, built: np.ndarray, mendable: frozenset[str] = frozenset(),
-                 seconds: float = math.inf) -> np.ndarray:
+                 tries: int | None = None) -> np.ndarray:
     """``built`` (the constructive start) or, where it does better by ``goal``, the constructive start with every
     push of the model (``LinearModel.pushes``: moves toward the mix) at the same fraction λ of its expression,
     for λ whose plan breaks no row but the ``mendable`` ones (those ``built`` breaks too, which :func:`idle_start`
     mends by a linear program). λ = 1, ½, ¼, … (:data:`PUSHES`) is tried until a plan that holds does worse than
     the one before it (the goal falls with λ until the moves overshoot the band, then rises), then the best λ
     is refined by :data:`REFINE_STEPS` bisections toward its neighbours. Each try is one construction, linear in
-    the model's non-zeros; no try starts after ``seconds``."""
+    the model's non-zeros; at most ``tries`` of them (default: as many as :data:`PUSH_WORK` allows)."""
     if not model.pushes or not goal:
         return built
-    deadline = time.perf_counter() + seconds
+    if tries is None:
+        tries = max(MIN_TRIES, PUSH_WORK // max(1, sum(len(row.expr) for row in model.rows)))
     tried: dict[float, float] = {0.0: model.evaluate(goal, built)}
     plans: dict[float, np.ndarray] = {0.0: built}
 
     def attempt(push: float) -> float | None:
-        if time.perf_counter() >= deadline:
+        nonlocal tries
+        if tries <= 0:
             return None
+        tries -= 1
         values = _constructed(model, push)
         broken = _broken(model, values)
         if broken is None or not broken <= mendable:
@@ -277,13 +283,12 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
     built = _constructed(model)
     broken = _broken(model, built)
     if broken == frozenset():
-        return built if goal is None else pushed_start(model, goal, built, seconds=PUSH_SHARE * options.time_limit)
+        return built if goal is None else pushed_start(model, goal, built)
     highs = replace(options, backend="highs", node_limit=None, on_incumbent=None)
     fixed = np.asarray(model.ub, dtype=float)
     fixed[_free_idle(model)] = 0.0
     restricted = replace(model, ub=fixed.tolist())
-    pushed = None if goal is None or broken is None else \
-        pushed_start(model, goal, built, broken, PUSH_SHARE * options.time_limit)
+    pushed = None if goal is None or broken is None else pushed_start(model, goal, built, broken)
     for point in ([pushed] if pushed is not None and pushed is not built else []) + [built]:
         whole = _whole_part(restricted, point, point is pushed)
         if whole is not None:
