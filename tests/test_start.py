@@ -16,7 +16,7 @@ from optimizer.solvers.start import whole_shares
 from optimizer.model.kinds import graded_model_data
 from optimizer.model.network import GRADE_STEP
 from optimizer.solvers.backends import SolveOptions, solve
-from optimizer.solvers.linear_model import LinearModel
+from optimizer.solvers.linear_model import LinearModel, Push
 from optimizer.solvers.staged import stage_terms
 from optimizer.solvers.start import constructive_start, idle_start
 from tests.builders import QUIET, pay_table, people, unit, write_group
@@ -143,7 +143,7 @@ def _pushed_model(cap: float = 0.5) -> tuple[LinearModel, dict[str, int]]:
          (("s0", (10.0, 10.0)), ("f", (0.0, np.inf)), ("x1", (0.0, np.inf)), ("t1", (0.0, np.inf)),
           ("over", (0.0, np.inf)), ("under", (0.0, np.inf)))}
     model.idle.add(v["f"])
-    model.pushes[v["f"]] = ("group", {v["s0"]: 1.0})
+    model.pushes[v["f"]] = Push("group", {v["s0"]: 1.0}, {v["s0"]: 1.0})
     model.add_row("stay", {v["x1"]: 1.0, v["f"]: 1.0, v["s0"]: -1.0}, 0.0, 0.0)
     model.add_row("land", {v["t1"]: 1.0, v["f"]: -1.0}, 0.0, 0.0)
     model.add_row("cap", {v["f"]: 1.0, v["s0"]: -cap}, hi=0.0)
@@ -169,6 +169,8 @@ def test_a_pushed_start_moves_people_toward_the_goal_by_the_best_fraction_it_fin
     # two find ½
     assert pushed_start(model, goal, built, tries=1)[v["f"]] == 0.0
     assert pushed_start(model, goal, built, tries=2)[v["f"]] == 5.0
+    # a goal the moves do not change (the fixed s0): doing nothing, not the largest fraction that holds
+    assert pushed_start(model, {v["s0"]: 1.0}, built)[v["f"]] == 0.0
     # no push without a goal, nor when every fraction breaks a row (a cap of 0)
     assert pushed_start(model, {}, built) is built
     model, v = _pushed_model(cap=0.0)
@@ -195,19 +197,22 @@ def test_whole_pushes_move_each_groups_share_in_whole_people():
     from optimizer.solvers.start import whole_pushes
 
     model = LinearModel()
-    stocks = [model.add_var(f"s{i}", 4.0, 4.0) for i in range(3)] + [model.add_var("s3", 25.0, 25.0)]
-    moves = [model.add_var(f"f{i}", 0.0, np.inf, integer=True) for i in range(4)]
+    sizes = [4.0, 4.0, 4.0, 25.0, 1.0, 1.0]
+    stocks = [model.add_var(f"s{i}", size, size) for i, size in enumerate(sizes)]
+    moves = [model.add_var(f"f{i}", 0.0, np.inf, integer=True) for i in range(len(sizes))]
     later = model.add_var("x1", 0.0, np.inf)
     late_move = model.add_var("f_late", 0.0, np.inf, integer=True)
-    for stock, move in zip(stocks, moves):
-        model.pushes[move] = ("small" if stock != stocks[3] else "large", {stock: 0.1})
-    model.pushes[late_move] = ("late", {later: 0.1})
+    for i, (stock, move) in enumerate(zip(stocks, moves)):
+        group, rate = ("small", 0.1) if i < 3 else ("large", 0.1) if i == 3 else ("tiny", 0.6)
+        model.pushes[move] = Push(group, {stock: rate}, {stock: 0.9})  # 90% of a cohort can act
+    model.pushes[late_move] = Push("late", {later: 0.1}, {later: 0.9})
     values = np.full(model.n_vars, np.nan)
-    values[stocks] = [4.0, 4.0, 4.0, 25.0]
-    # the small cohorts each push 0.4 of a person: together ⌊1.2⌋ = 1, to the first (a tie); 2.5 → 2; an
-    # unknown stock (a later year) moves nobody
-    assert whole_pushes(model, values, [*moves, late_move], 1.0) == {moves[0]: 1.0, moves[1]: 0.0, moves[2]: 0.0,
-                                                                     moves[3]: 2.0, late_move: 0.0}
+    values[stocks] = sizes
+    # the small cohorts each push 0.4 of a person: together ⌊1.2⌋ = 1, to the first (a tie); 2.5 → 2; the two
+    # one-person cohorts push 0.6 each, but ⌊0.9·1⌋ = 0 of either can act: nobody; an unknown stock (a later
+    # year) moves nobody
+    assert whole_pushes(model, values, [*moves, late_move], 1.0) == {
+        moves[0]: 1.0, moves[1]: 0.0, moves[2]: 0.0, moves[3]: 2.0, moves[4]: 0.0, moves[5]: 0.0, late_move: 0.0}
     assert whole_pushes(model, values, moves, 0.5)[moves[0]] == 0.0  # ⌊0.6⌋ = 0
 
 
@@ -222,9 +227,10 @@ def test_the_model_pushes_moves_from_sequences_above_their_band_into_those_below
               for (arc, year), var in index.flow.items() if var in model.pushes}
     assert {key[:2] for key in pushes} == {("operations", "technical"), ("management", "technical")}
     assert {key[2] for key in pushes} == {1, 2}
-    group, expr = pushes[("operations", "technical", 1)]
+    group, expr, room = pushes[("operations", "technical", 1)]
     assert group == "cap_operations_to_technical[U1,operations,1,y1]" and list(expr.values()) == [pytest.approx(0.05)]
-    assert list(pushes[("management", "technical", 1)][1].values()) == [pytest.approx(0.2)]
+    assert list(room.values()) == [pytest.approx(0.9)]  # the stayers of a 10% attrition may act
+    assert list(pushes[("management", "technical", 1)].expr.values()) == [pytest.approx(0.2)]
     # the start pushes every route to its cap: year 1 ⌊0.05·90⌋ = 4 and ⌊0.2·10⌋ = 2 people, year 2 the same
     # rates of 0.9·90 − 4 = 77 and 8 (3.85 and 1.6). Mix miss, years 1 and 2: 39.87 + 24.581 = 64.451 heads,
     # against 51.87 + 47.253 = 99.123 doing nothing

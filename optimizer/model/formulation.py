@@ -33,7 +33,7 @@ from optimizer.model.network import (
     Arc,
 )
 from optimizer.model.payroll import wear_off
-from optimizer.solvers.linear_model import INF, Expr, LinearModel, add_to, combine
+from optimizer.solvers.linear_model import INF, Expr, LinearModel, Push, add_to, combine
 from optimizer.solvers.start import whole_shares
 
 
@@ -381,7 +381,8 @@ def add_mix_band(model: LinearModel, data: ModelData, index: Index) -> None:
     For the constructive start (:mod:`optimizer.solvers.start`), every sequence move from a sequence above its
     band at the start into one below it is a *push* (``LinearModel.pushes``): up to min(r_a, s_c)·x[c,t−1]/m_c,
     r_a its route's rate cap, s_c the share of cohort c the flows may act on, m_c the number of such moves out
-    of c, grouped by rate-cap row; the start sets them all at the fraction of that which misses the band least.
+    of c, grouped by rate-cap row, never past s_c·x[c,t−1]/m_c in whole people; the start sets them all at one
+    fraction of that, the best its search finds by the stage's goal.
     """
     mix = data.scenario.mix
     for year in range(mix.deadline, data.horizon + 1):
@@ -421,9 +422,9 @@ def _push_toward_the_band(model: LinearModel, data: ModelData, index: Index) -> 
             out_of[arc.source] += 1
         for arc, var in moves:
             route, rate = rate_cap_of(arc, data.scenario)
-            share = min(rate, data.acting_share(arc.source)) / out_of[arc.source]
+            acting, stock = data.acting_share(arc.source) / out_of[arc.source], index.stock[(arc.source, year - 1)]
             group = var_name(f"cap_{route}", arc.source.unit, arc.source.sequence, arc.source.tier, f"y{year}")
-            model.pushes[var] = (group, {index.stock[(arc.source, year - 1)]: share})
+            model.pushes[var] = Push(group, {stock: min(rate / out_of[arc.source], acting)}, {stock: acting})
 
 
 def _premium_flows(data: ModelData, index: Index) -> dict[str, Expr]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,6 +34,15 @@ def combine(*terms: tuple[float, Expr]) -> Expr:
         for var, coef in expr.items():
             add_to(out, var, factor * coef)
     return out
+
+
+class Push(NamedTuple):
+    """A flow a constructive start may raise (``LinearModel.pushes``): to λ·``expr`` (its part of what its
+    ``group``, e.g. a rate-cap row, may move), whole people never past ``room`` (the people its cohort can give)."""
+
+    group: str
+    expr: Expr
+    room: Expr
 
 
 @dataclass
@@ -80,12 +90,11 @@ class LinearModel:
     for, the hires that fill a workload floor): var = max(lb, constant + Σ coef·var′) over variables known
     before it (earlier years, or rules of the same year). Read by
     :func:`optimizer.solvers.start.constructive_start`."""
-    pushes: dict[int, tuple[str, Expr]] = field(default_factory=dict)
-    """Idle flows a constructive start may raise toward the first goal (the mix): var → (group, expr) with
-    var ≤ Σ coef·var′ (its part of what its group may move) over variables of earlier years (a variable with a
-    start rule keeps its rule).
-    :func:`optimizer.solvers.start.pushed_start` sets each at the same fraction λ of its expression; whole
-    variables are rounded within their group (:func:`optimizer.solvers.start.whole_pushes`)."""
+    pushes: dict[int, Push] = field(default_factory=dict)
+    """Idle flows a constructive start may raise toward a stage's goal (they move people toward the mix): each
+    at λ·its ``expr`` over variables of earlier years, whole ones rounded within their ``group`` and never past
+    their ``room`` (a variable with a start rule keeps its rule). Read by
+    :func:`optimizer.solvers.start.pushed_start`."""
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property

@@ -21,7 +21,7 @@ Two ways to it, the first tried first:
 Given the stage's goal, the constructed plan is then *pushed* toward it (:func:`pushed_start`): the formulation
 names the flows that move people toward the mix (``LinearModel.pushes``: sequence moves out of a sequence above
 its band into one below it, each up to its share of its route's rate cap), and the start sets them all at one
-fraction λ of that share, the λ whose plan holds and misses the goal least. Doing nothing is where a large
+fraction λ of that share, the best λ its search finds by the goal. Doing nothing is where a large
 model's stage ends when its time runs out before its root relaxation (100k employees, 60 s: the plan was the
 do-nothing start, 24,320 people off the mix in year 3); pushed, 9,902.
 """
@@ -63,7 +63,7 @@ def _constructed(model: LinearModel, push: float = 0.0) -> np.ndarray | None:
         values[list(whole)] = list(whole.values())
         continuous = [var for var in pushed if not model.integer[var]]
         values[continuous] = np.nan  # set by their rule once the stocks they act on are known
-        rules.update({var: (0.0, {v: push * coef for v, coef in model.pushes[var][1].items()}) for var in continuous})
+        rules.update({var: (0.0, {v: push * coef for v, coef in model.pushes[var].expr.items()}) for var in continuous})
     starts, columns, coefficients = row_arrays([row.expr for row in model.rows])
     row_of = np.repeat(np.arange(len(model.rows)), np.diff(starts))
     lo = np.fromiter((row.lo for row in model.rows), dtype=float, count=len(model.rows))
@@ -114,20 +114,27 @@ def whole_shares(total: int, shares: list[float], room: list[int]) -> list[int] 
 def whole_pushes(model: LinearModel, values: np.ndarray, pushed: list[int], push: float) -> dict[int, float]:
     """The whole (integer) variables among ``pushed`` at fraction ``push`` = λ, in whole people: each push group
     moves ⌊λ·Σ expr⌋ people (never more than its cap), split over its members by largest remainder
-    (:func:`whole_shares`), none more than one above its own λ·expr, so a group of cohorts each too small to move
-    one person alone still moves its share. The members of a group whose expressions are not yet known (whole
-    variables of a later year) stay at 0."""
-    groups: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    (:func:`whole_shares`), none more than one above its own λ·expr nor past ⌊room⌋, so a group of cohorts each
+    too small to move one person alone still moves its share (fewer when the rooms hold fewer). The members of
+    a group whose expressions are not yet known (whole variables of a later year) stay at 0."""
+    groups: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+
+    def value(expr: Expr) -> float:
+        return sum(coef * values[v] for v, coef in expr.items())
+
     for var in pushed:
         if model.integer[var]:
-            group, expr = model.pushes[var]
-            groups[group].append((var, push * sum(coef * values[v] for v, coef in expr.items())))
+            group, expr, room = model.pushes[var]
+            groups[group].append((var, push * value(expr), value(room)))
     whole: dict[int, float] = {}
     for members in groups.values():
-        raw = [share for _, share in members]
-        counts = None if any(math.isnan(share) for share in raw) else whole_shares(
-            math.floor(sum(raw) + 1e-9), raw, [math.ceil(share - 1e-9) for share in raw])
-        whole.update((var, float(count)) for (var, _), count in zip(members, counts or [0] * len(members)))
+        raw = [share for _, share, _ in members]
+        if any(math.isnan(number) for _, share, room in members for number in (share, room)):
+            whole.update((var, 0.0) for var, _, _ in members)
+            continue
+        rooms = [max(0, min(math.ceil(share - 1e-9), math.floor(room + 1e-9))) for _, share, room in members]
+        counts = whole_shares(min(math.floor(sum(raw) + 1e-9), sum(rooms)), raw, rooms)
+        whole.update((var, float(count)) for (var, _, _), count in zip(members, counts))
     return whole
 
 
@@ -242,7 +249,7 @@ def pushed_start(model: LinearModel, goal: Expr, built: np.ndarray, mendable: fr
         return tried[push]
 
     def best() -> float:
-        return min(tried, key=lambda push: (tried[push], -push))
+        return min(tried, key=lambda push: (tried[push], push))  # a tie keeps the fewer moves
 
     grid, last = [0.0], None
     for push in PUSHES:
@@ -272,9 +279,9 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
     (45k group whose floors' hires break a hiring cap under "decide, then attrition": 7 s for a plan against
     31 s for the best one by the mix goal, which the stage's share did not leave; the run ended with no plan).
     With the stage's ``goal``, the constructed plan is first pushed toward it (:func:`pushed_start`; its
-    whole variables, the year-1 moves, then stay as pushed in that restricted solve, tried first): a time
-    limit that stops the stage before its root relaxation (100k employees) then leaves a plan that moves
-    people toward the mix rather than none.
+    whole variables and its pushes then stay as pushed in that restricted solve, tried first, within a quarter
+    of ``options.time_limit``): a time limit that stops the stage before its root relaxation (100k employees)
+    then leaves a plan that moves people toward the mix rather than none.
     None when the hard rules rule out doing so little (a unit minimum that needs hires, a requirement) or no
     such plan was found within ``options.time_limit``. HiGHS solves the restricted model whatever the stage's
     backend, with no node limit."""
@@ -292,7 +299,7 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
     for point in ([pushed] if pushed is not None and pushed is not built else []) + [built]:
         whole = _whole_part(restricted, point, point is pushed)
         if whole is not None:
-            result = solve(whole, {}, highs)
+            result = solve(whole, {}, highs if point is built else replace(highs, time_limit=highs.time_limit / 4))
             if result.values is not None and _holds(model, result.values):
                 return result.values
     return solve(restricted, {}, highs).values
@@ -313,6 +320,6 @@ def _whole_part(model: LinearModel, built: np.ndarray | None, pushed: bool = Fal
     for var in whole:
         lb[var] = ub[var] = float(round(built[var]))
     for var in model.pushes if pushed else ():
-        if not model.integer[var]:
+        if not model.integer[var] and var not in model.start_rules:
             lb[var] = ub[var] = float(built[var])
     return replace(model, lb=lb, ub=ub, integer=[False] * model.n_vars)
