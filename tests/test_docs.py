@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.model.build import render_model_reference
+from optimizer.model.reference import render_model_reference
 from optimizer.plan.contract import render_outputs_reference
 
 ROOT = Path(__file__).resolve().parents[1]

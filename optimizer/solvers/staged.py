@@ -147,6 +147,7 @@ def solve_model(
     proven: list[tuple[str, float, float]] | None = None,
     defer_to_fixed_year1: bool = False,
     warm: dict[str, Basis] | None = None,
+    bounds: dict[str, Callable[[], tuple[float, str] | None]] | None = None,
 ) -> Solution:
     """Solve ``model`` as the scenario's objective says; the model gains one fixing row per finished stage.
     ``on_stage`` hears about every finished stage (status, objective, bound, gap, seconds) as it ends;
@@ -170,7 +171,11 @@ def solve_model(
     fixed plans the later years in seconds (45k group with an unreachable mix: the cost and disruption
     stages spent 16 s so, merit's re-solve then had 4.8 s for a 15.6 s LP and ran over the limit).
     ``warm``: ``Solution.bases`` of an earlier solve of a linear program of this shape; a stage with nothing
-    hotter to start from (the first LP the session runs) starts from its goal's basis there."""
+    hotter to start from (the first LP the session runs) starts from its goal's basis there.
+    ``bounds``: by goal, a lower bound known apart from the solver and where it comes from (the mix:
+    :func:`optimizer.model.pooled.mix_bound`), asked for when the goal's stage ends unproven; where it beats the solver's bound, the stage reports its gap
+    against it, and is proven when that gap is within the stage's (:func:`with_known_bound`). The rules above
+    that ask whether the solver had a bound still read the solver's own."""
     options = solver_options(scenario)
     clock = clock or Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
@@ -309,15 +314,18 @@ def solve_model(
         if result is None:
             result = run(term, clock.share(left))
             result = replace(result, seconds=result.seconds + probe_seconds)
-        stages.append(recorded or _stage(term, result))
-        on_stage(stages[-1])
+        stage = recorded or _stage(term, result)
+        if bounds and term in bounds and stage.status == "feasible":
+            stage = with_known_bound(stage, bounds[term](), stage_options(term, goals[term], 1.0).gap)
+        stages.append(stage)
+        on_stage(stage)
         if result.values is None:
             if values is None:
                 return _finish(model, None, stages, result.status, result.message)
             return _finish(model, values[: model.n_vars], stages, "feasible",
                            f"stage {term}: {result.status}; {result.message}")
         values = result.values
-        if result.status != "optimal":
+        if stage.status != "optimal":
             status = "feasible"
         achieved = current.evaluate(goals[term], values)
         current.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
@@ -327,6 +335,20 @@ def solve_model(
             deferred += tuple(goal for goal in later if goal not in deferred)
             order = order[:position] + [goal for goal in order[position:] if goal == "stability"]
     return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred, bases=bases)
+
+
+def with_known_bound(stage: StageResult, known: tuple[float, str] | None, gap: float) -> StageResult:
+    """``stage`` measured against ``known`` = (a valid lower bound on its goal found apart from its solver, where
+    it comes from) when that bound beats the solver's own: gap = (objective − bound) / max(1, |objective|), the
+    source added to the stage's note, and the stage proven (``optimal``) when the gap is within ``gap``."""
+    if known is None or stage.objective is None or (stage.bound is not None and stage.bound >= known[0]):
+        return stage
+    bound, source = known
+    achieved = max(stage.objective - bound, 0.0) / max(1.0, abs(stage.objective))
+    note = "; ".join(part for part in (stage.note, f"bound: {source}") if part)
+    if achieved <= gap:
+        return replace(stage, status="optimal", bound=bound, gap=achieved, note=note, stopped_by=None)
+    return replace(stage, bound=bound, gap=achieved, note=note)
 
 
 def left_to_fixed_year1(order: list[str], model: LinearModel, anchored: bool) -> tuple[str, ...]:

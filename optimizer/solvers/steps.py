@@ -18,12 +18,20 @@ from models.scenario import Scenario
 from optimizer.model.cohorts import Cohort
 from optimizer.model.data import Index, ModelData
 from optimizer.model.network import HIRE, Arc
+from optimizer.model.pooled import mix_bound
 from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1
 from optimizer.solvers.base import Progress, Timer
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.reuse import Reference, inherited_bounds, reference_flows, reuse_solution
-from optimizer.solvers.staged import Solution, StageResult, left_to_fixed_year1, solve_model, stage_order
+from optimizer.solvers.staged import (
+    Solution,
+    StageResult,
+    left_to_fixed_year1,
+    solve_model,
+    solver_options,
+    stage_order,
+)
 from optimizer.whatif.anchored import anchored_start
 
 
@@ -64,6 +72,11 @@ def solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
     }
 
 
+POOLED_SECONDS = 10.0
+"""The most the pooled relaxation's linear program may take (:func:`optimizer.model.pooled.mix_bound`; 0.1 s at 45k
+employees, its size set by the states, not the units or the headcount)."""
+
+
 def solve_step(
     model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
     reference: Reference | None = None, year1_flows: list[int] | None = None, clock: Clock | None = None,
@@ -78,7 +91,9 @@ def solve_step(
     ``summary["solver"]["reuse"]["start"]`` says which. ``clock``: the run's
     budget (:mod:`optimizer.solvers.clock`; default ``solver.time_limit`` for this solve alone).
     ``defer_to_fixed_year1``: stages that could only plan the later years are left to :func:`merit_step`
-    (:func:`optimizer.solvers.staged.solve_model`)."""
+    (:func:`optimizer.solvers.staged.solve_model`). A mix stage that ends unproven (stopped before its root
+    relaxation on a large group) reports its gap against the pooled relaxation's bound
+    (:func:`optimizer.model.pooled.mix_bound`) where that is the better one."""
     clock = clock or Clock.starting(scenario.solver.time_limit)
     with timer.phase("solve"):
         solution, why_not, anchor, start, started, proven, bases = None, "", None, None, "", None, {}
@@ -109,6 +124,7 @@ def solve_step(
                 start=start,
                 proven=proven,
                 defer_to_fixed_year1=defer_to_fixed_year1,
+                bounds={"mix": lambda: mix_bound(data, replace(solver_options(scenario), time_limit=POOLED_SECONDS))},
             )
             if reference is not None and not solution.bases:  # merit's re-solve starts from the later years' bases
                 solution = replace(solution, bases=bases or ({} if reference.merit is None else reference.merit.bases))

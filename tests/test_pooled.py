@@ -1,0 +1,103 @@
+"""The pooled relaxation (:mod:`optimizer.model.pooled`): every unit in one, a lower bound on the mix goal, checked
+against hand numbers and against the full model's proven optimum; and a stage measured against such a bound
+(:func:`optimizer.solvers.staged.with_known_bound`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from models.scenario_files import build_scenario, load_scenario, scenario_path
+from models.synthetic import write_generated
+from models.validation import load_inputs
+from optimizer.model.build import build_model
+from optimizer.model.kinds import graded_model_data
+from optimizer.model.pooled import POOLED_UNIT, SOURCE, mix_bound, pooled_data
+from optimizer.solvers.backends import SolveOptions
+from optimizer.solvers.staged import StageResult, solve_model, stage_terms, with_known_bound
+from tests.builders import QUIET, people, unit, write_group
+
+OPTIONS = SolveOptions(backend="highs", time_limit=30.0, gap=1e-6)
+# 100 eligible operations people in each of two units, no attrition, one year; 5% of a unit's operations may
+# retrain into technical; band ±1 point around 0 / 30 / 70
+MOVES = ["mix.tolerance=0.01", "mobility.operations_to_technical=0.05"]
+
+
+def _data(tmp_path, floor_u1: float | None, overrides=MOVES):
+    extra = {} if floor_u1 is None else {"min_operations": floor_u1}
+    employees = people("U1", "operations", 100, eligible=True) + people("U2", "operations", 100, eligible=True)
+    folder = write_group(tmp_path / "data", employees, [unit("U1", **extra), unit("U2")])
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", list(overrides))
+    return graded_model_data(load_inputs(folder), scenario)[0]
+
+
+def _solved_mix(data) -> float:
+    model, _ = build_model(data)
+    solution = solve_model(model, data.scenario, data.mean_pay)
+    assert solution.stages[0].status == "optimal"
+    return model.evaluate(stage_terms(model, data.mean_pay)["mix"], solution.values)
+
+
+def test_the_pooled_model_holds_every_units_people_in_one_unit(tmp_path):
+    pooled = pooled_data(_data(tmp_path, None))
+    assert pooled.units == [POOLED_UNIT]
+    assert sum(pooled.initial.values()) == 200 and {c.unit for c in pooled.initial} == {POOLED_UNIT}
+    assert pooled.min_operations == {} and pooled.unit_cap == {}
+
+
+def test_the_bound_is_the_full_optimum_when_no_unit_row_binds(tmp_path):
+    # each unit retrains ⌊0.05·100⌋ = 5: technical 10 of 200, 0.29·200 − 10 = 48 under; operations 190, 190 − 142 =
+    # 48 over: 96 heads, pooled or not
+    data = _data(tmp_path, None)
+    bound, source = mix_bound(data, OPTIONS)
+    assert source == SOURCE and bound == pytest.approx(96.0, abs=1e-3) and bound <= 96.0
+    assert _solved_mix(data) == pytest.approx(96.0)
+
+
+def test_the_bound_drops_the_unit_rows_and_stays_below_the_optimum(tmp_path):
+    # U1's workload floor keeps its 100 operations people: only U2 retrains 5, technical 5 (53 under), operations
+    # 195 (53 over): 106 heads. Pooled, the floor is gone (it binds per unit): 96, a bound 10 heads below
+    data = _data(tmp_path, 100.0)
+    assert _solved_mix(data) == pytest.approx(106.0)
+    assert mix_bound(data, OPTIONS)[0] == pytest.approx(96.0, abs=1e-3)
+
+
+def test_no_bound_where_a_transfer_is_not_a_stay(tmp_path):
+    # under service_dependent wastage a transferred person leaves at the destination's rate on top of the source's:
+    # pooling the transfer into a stay would not be a relaxation
+    assert mix_bound(_data(tmp_path, None, [*MOVES, "flow_convention=service_dependent"]), OPTIONS) is None
+
+
+@pytest.mark.parametrize("convention", ["decide_then_attrition", "start_of_year"])
+def test_the_pooled_bound_never_exceeds_the_proven_mix_optimum_of_a_generated_group(tmp_path, convention):
+    # a cross-check between two independent computations: 400 people in 4 units whose mix cannot be reached in
+    # one year (its miss solved to optimality: 216.9 heads under decide-then-attrition) against the pooled LP's
+    # bound (184.8 there)
+    write_generated(tmp_path / "data", 400, 4, 7)
+    scenario = load_scenario(scenario_path("baseline"), ["mix.deadline=1", "mix.tolerance=0.001",
+                                                         "mobility.operations_to_technical=0.01",
+                                                         f"flow_convention={convention}"])
+    data = graded_model_data(load_inputs(tmp_path / "data"), scenario)[0]
+    bound, _ = mix_bound(data, OPTIONS)
+    optimum = _solved_mix(data)
+    assert 0.0 < bound <= optimum + 1e-6
+
+
+def _stage(objective: float | None, bound: float | None) -> StageResult:
+    return StageResult("mix", "feasible", objective, bound, None, 12.0, stopped_by="time_limit")
+
+
+def test_a_known_bound_gives_an_unproven_stage_its_gap_and_proves_it_within_the_stages_gap():
+    measured = with_known_bound(_stage(100.0, None), (71.0, "the pooled relaxation"), 0.01)
+    assert (measured.status, measured.bound, measured.gap, measured.stopped_by) == ("feasible", 71.0, 0.29, "time_limit")
+    assert measured.note == "bound: the pooled relaxation"
+    proven = with_known_bound(_stage(100.0, 90.0), (99.5, "the pooled relaxation"), 0.01)
+    assert (proven.status, proven.gap, proven.stopped_by) == ("optimal", pytest.approx(0.005), None)
+
+
+def test_a_known_bound_no_better_than_the_solvers_changes_nothing():
+    stage = _stage(100.0, 80.0)
+    assert with_known_bound(stage, (71.0, "x"), 0.01) is stage
+    assert with_known_bound(stage, None, 0.01) is stage
+    assert with_known_bound(_stage(None, None), (71.0, "x"), 0.01).bound is None
