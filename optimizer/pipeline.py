@@ -273,7 +273,8 @@ def compute_plan(
     year1_flows = [var for _, var in index.flows_of(1)]
     diagnosis_parts = DIAGNOSIS_PARTS if diagnose else 0
     clock = Clock.starting(scenario.solver.time_limit, MERIT_PARTS + diagnosis_parts)
-    solution = solve_step(model, scenario, data, timer, summary, reference, year1_flows, clock, defer_to_fixed_year1=True)
+    solution = solve_step(model, scenario, data, timer, summary, reference, year1_flows, clock, defer_to_fixed_year1=True,
+                          index=index)
     build_seconds = timer.seconds["cohorts"] + timer.seconds["build"]  # what a diagnosis probe takes before solving
     if solution.values is None:
         if diagnose and solution.status == "infeasible":
@@ -430,7 +431,7 @@ def _plan_to_confidence(
         with timer.phase("build"):
             model, index = build_model(tightened)
         built_rows = len(model.rows)
-        solution = solve_step(model, scenario, tightened, timer, summary, clock=clock)
+        solution = solve_step(model, scenario, tightened, timer, summary, clock=clock, index=index)
         if solution.values is None:
             break
         merited, tables = tables_of(model, built_rows, solution, tightened, index)

@@ -13,7 +13,7 @@ from models.synthetic import write_generated
 from models.validation import load_inputs
 from optimizer.model.build import build_model
 from optimizer.model.kinds import graded_model_data
-from optimizer.model.pooled import POOLED_UNIT, SOURCE, mix_bound, pooled_data
+from optimizer.model.pooled import POOLED_UNIT, pooled_data, pooled_plan
 from optimizer.solvers.backends import SolveOptions
 from optimizer.solvers.staged import StageResult, solve_model, stage_terms, with_known_bound
 from tests.builders import QUIET, people, unit, write_group
@@ -50,8 +50,8 @@ def test_the_bound_is_the_full_optimum_when_no_unit_row_binds(tmp_path):
     # each unit retrains ⌊0.05·100⌋ = 5: technical 10 of 200, 0.29·200 − 10 = 48 under; operations 190, 190 − 142 =
     # 48 over: 96 heads, pooled or not
     data = _data(tmp_path, None)
-    bound, source = mix_bound(data, OPTIONS)
-    assert source == SOURCE and bound == pytest.approx(96.0, abs=1e-3) and bound <= 96.0
+    bound = pooled_plan(data, OPTIONS).bound
+    assert bound == pytest.approx(96.0, abs=1e-3) and bound <= 96.0
     assert _solved_mix(data) == pytest.approx(96.0)
 
 
@@ -60,13 +60,13 @@ def test_the_bound_drops_the_unit_rows_and_stays_below_the_optimum(tmp_path):
     # 195 (53 over): 106 heads. Pooled, the floor is gone (it binds per unit): 96, a bound 10 heads below
     data = _data(tmp_path, 100.0)
     assert _solved_mix(data) == pytest.approx(106.0)
-    assert mix_bound(data, OPTIONS)[0] == pytest.approx(96.0, abs=1e-3)
+    assert pooled_plan(data, OPTIONS).bound == pytest.approx(96.0, abs=1e-3)
 
 
 def test_no_bound_where_a_transfer_is_not_a_stay(tmp_path):
     # under service_dependent wastage a transferred person leaves at the destination's rate on top of the source's:
     # pooling the transfer into a stay would not be a relaxation
-    assert mix_bound(_data(tmp_path, None, [*MOVES, "flow_convention=service_dependent"]), OPTIONS) is None
+    assert pooled_plan(_data(tmp_path, None, [*MOVES, "flow_convention=service_dependent"]), OPTIONS) is None
 
 
 @pytest.mark.parametrize("convention", ["decide_then_attrition", "start_of_year"])
@@ -79,7 +79,7 @@ def test_the_pooled_bound_never_exceeds_the_proven_mix_optimum_of_a_generated_gr
                                                          "mobility.operations_to_technical=0.01",
                                                          f"flow_convention={convention}"])
     data = graded_model_data(load_inputs(tmp_path / "data"), scenario)[0]
-    bound, _ = mix_bound(data, OPTIONS)
+    bound = pooled_plan(data, OPTIONS).bound
     optimum = _solved_mix(data)
     assert 0.0 < bound <= optimum + 1e-6
 

@@ -165,10 +165,13 @@ def test_a_pushed_start_moves_people_toward_the_goal_by_the_best_fraction_it_fin
     pushed = pushed_start(model, goal, built)
     assert pushed[v["f"]] == pytest.approx(3.125) and model.evaluate(goal, pushed) == pytest.approx(0.125)
     assert model.row_violations(pushed) == []
-    # a work limit, not the clock, bounds the search: one try (λ = 1, breaking the cap) leaves doing nothing,
-    # two find ½
+    # a work limit, not the clock, bounds the search, the fitted plan first: one construction (f = 10, breaking
+    # the cap; scored as built, goal 7) leaves doing nothing; two fit it: the cap's excess 5 cut by 5% more,
+    # f = 10 − 5.25 = 4.75, goal 1.75; λ = 1 and ½ (f = 5, goal 2) do no better; ¼ (goal 0.5) does
     assert pushed_start(model, goal, built, tries=1)[v["f"]] == 0.0
-    assert pushed_start(model, goal, built, tries=2)[v["f"]] == 5.0
+    assert pushed_start(model, goal, built, tries=2)[v["f"]] == pytest.approx(4.75)
+    assert pushed_start(model, goal, built, tries=4)[v["f"]] == pytest.approx(4.75)
+    assert pushed_start(model, goal, built, tries=5)[v["f"]] == pytest.approx(2.5)
     # a goal the moves do not change (the fixed s0): doing nothing, not the largest fraction that holds
     assert pushed_start(model, {v["s0"]: 1.0}, built)[v["f"]] == 0.0
     # no push without a goal, nor when every fraction breaks a row (a cap of 0)
@@ -179,6 +182,29 @@ def test_a_pushed_start_moves_people_toward_the_goal_by_the_best_fraction_it_fin
     model, v = _pushed_model()
     model.start_rules[v["f"]] = (1.0, {})
     assert pushed_start(model, model.objective_terms["mix"], constructive_start(model))[v["f"]] == 1.0
+
+
+def test_the_fitted_push_cuts_only_the_pushes_a_row_holds_back():
+    from optimizer.solvers.start import pushed_start
+
+    # two moves out of s0 = 10 people each, f1 ≤ 2 and f2 ≤ 10, into one sequence t = f1 + f2 wanted at 12.
+    # One fraction λ for both stops at λ = 0.2 (f1's cap): t = 4, goal 8. Fitted: f1 = 10 breaks its cap by 8,
+    # cut by 8·1.05 = 8.4 to 1.6, f2 stays 10: t = 11.6, goal 0.4
+    model = LinearModel()
+    v = {name: model.add_var(name, *bounds) for name, bounds in
+         (("s0", (10.0, 10.0)), ("f1", (0.0, np.inf)), ("f2", (0.0, np.inf)), ("t", (0.0, np.inf)),
+          ("under", (0.0, np.inf)))}
+    for flow, cap in (("f1", 2.0), ("f2", 10.0)):
+        model.idle.add(v[flow])
+        model.pushes[v[flow]] = Push(flow, {v["s0"]: 1.0}, {v["s0"]: 1.0})
+        model.add_row(f"cap_{flow}", {v[flow]: 1.0}, hi=cap)
+    model.add_row("land", {v["t"]: 1.0, v["f1"]: -1.0, v["f2"]: -1.0}, 0.0, 0.0)
+    model.add_row("below", {v["t"]: -1.0, v["under"]: -1.0}, hi=-12.0)
+    model.add_objective("mix", {v["under"]: 1.0})
+    goal = model.objective_terms["mix"]
+    pushed = pushed_start(model, goal, constructive_start(model))
+    assert (pushed[v["f1"]], pushed[v["f2"]]) == (pytest.approx(1.6), pytest.approx(10.0))
+    assert model.evaluate(goal, pushed) == pytest.approx(0.4) and model.row_violations(pushed) == []
 
 
 def test_a_pushed_start_may_break_only_the_rows_doing_nothing_breaks():

@@ -10,7 +10,8 @@ Each stage stops at its own gap (``objective.stage_gap``, else ``solver.gap``). 
 term ≤ value + stage_tolerance·max(1, |value|), and the stage's plan is the next stage's MIP start.
 Shortcut for a goal that can't be negative and is often 0 (the mix miss, redundancies: :data:`ZERO_FIRST`): fix it at 0 and solve the next stage
 at once. If that finds a plan, 0 is proven optimal for the goal and its own stage is skipped; if not (the
-target can't be met), the row is dropped and the goal's stage runs as usual, its time including the try.
+target can't be met), the row is dropped and the goal's stage runs as usual, its time including the try. A
+goal with a known bound above 0 (the pooled relaxation's, for the mix) is not tried at 0.
 This skips the mix stage whenever the targets are attainable, the slowest stage on large groups (its LP is
 a pure feasibility problem: dual simplex on a zero objective took 57 s at 100k employees against 5 s for the
 cost LP). Goals that count people are solved with the interior-point method for the LPs of the MIP search
@@ -173,7 +174,8 @@ def solve_model(
     ``warm``: ``Solution.bases`` of an earlier solve of a linear program of this shape; a stage with nothing
     hotter to start from (the first LP the session runs) starts from its goal's basis there.
     ``bounds``: by goal, a lower bound known apart from the solver and where it comes from (the mix:
-    :func:`optimizer.model.pooled.mix_bound`), asked for when the goal's stage ends unproven; where it beats the solver's bound, the stage reports its gap
+    :func:`optimizer.model.pooled.pooled_plan`), asked for when the goal's stage ends unproven; where it beats the
+    solver's bound, the stage reports its gap
     against it, and is proven when that gap is within the stage's (:func:`with_known_bound`). The rules above
     that ask whether the solver had a bound still read the solver's own."""
     options = solver_options(scenario)
@@ -303,7 +305,8 @@ def solve_model(
                 position += 1
                 continue
             inherited.clear()
-        elif following not in (None, "stability") and term in ZERO_FIRST and _never_negative(current, goals[term]):
+        elif following not in (None, "stability") and term in ZERO_FIRST and _never_negative(current, goals[term]) \
+                and not _known_above_zero(bounds, term):
             result, probe_seconds = _next_stage_at_zero(current, term, goals[term], objective.stage_tolerance,
                                                         lambda: run(following, 2 * clock.share(left), False))
             if result is not None:
@@ -406,6 +409,13 @@ def _next_stage_at_zero(
         return result, 0.0
     model.rows.pop()
     return None, result.seconds
+
+
+def _known_above_zero(bounds: dict[str, Callable[[], tuple[float, str] | None]] | None, term: str) -> bool:
+    """A bound known apart from the solver (``solve_model(bounds=…)``) proves ``term`` cannot be 0: the shortcut's
+    try at 0 would be an infeasible solve (45k group with an unreachable mix: 7 s of its share)."""
+    known = bounds[term]() if bounds and term in bounds else None
+    return known is not None and known[0] > 0
 
 
 def counts_people(goal: Expr) -> bool:

@@ -47,10 +47,11 @@ def constructive_start(model: LinearModel) -> np.ndarray | None:
     return values if values is not None and _holds(model, values) else None
 
 
-def _constructed(model: LinearModel, push: float = 0.0) -> np.ndarray | None:
+def _constructed(model: LinearModel, push: float = 0.0, scale: dict[int, float] | None = None) -> np.ndarray | None:
     """The point the rules and propagation build (unchecked), or None when a variable stays undetermined; with
-    ``push`` = λ > 0, each of the model's pushes set by the rule var = λ·expr, whole ones in whole people by
-    group (:func:`whole_pushes`)."""
+    ``push`` = λ > 0, each of the model's pushes set by the rule var = λ·σ_var·expr (σ = ``scale``, default 1:
+    :func:`_fitted_scale`), whole ones in whole people by group (:func:`whole_pushes`)."""
+    scale = scale or {}
     lb, ub = np.asarray(model.lb, dtype=float), np.asarray(model.ub, dtype=float)
     values = np.full(model.n_vars, np.nan)
     fixed = lb == ub
@@ -59,11 +60,12 @@ def _constructed(model: LinearModel, push: float = 0.0) -> np.ndarray | None:
     rules = dict(model.start_rules)
     if push > 0:
         pushed = [var for var in model.pushes if not fixed[var] and var not in model.start_rules]
-        whole = whole_pushes(model, values, pushed, push)
+        whole = whole_pushes(model, values, pushed, push, scale)
         values[list(whole)] = list(whole.values())
         continuous = [var for var in pushed if not model.integer[var]]
         values[continuous] = np.nan  # set by their rule once the stocks they act on are known
-        rules.update({var: (0.0, {v: push * coef for v, coef in model.pushes[var].expr.items()}) for var in continuous})
+        rules.update({var: (0.0, {v: push * scale.get(var, 1.0) * coef for v, coef in model.pushes[var].expr.items()})
+                      for var in continuous})
     starts, columns, coefficients = row_arrays([row.expr for row in model.rows])
     row_of = np.repeat(np.arange(len(model.rows)), np.diff(starts))
     lo = np.fromiter((row.lo for row in model.rows), dtype=float, count=len(model.rows))
@@ -111,9 +113,10 @@ def whole_shares(total: int, shares: list[float], room: list[int]) -> list[int] 
     return counts
 
 
-def whole_pushes(model: LinearModel, values: np.ndarray, pushed: list[int], push: float) -> dict[int, float]:
-    """The whole (integer) variables among ``pushed`` at fraction ``push`` = λ, in whole people: each push group
-    moves ⌊λ·Σ expr⌋ people (never more than its cap), split over its members by largest remainder
+def whole_pushes(model: LinearModel, values: np.ndarray, pushed: list[int], push: float,
+                 scale: dict[int, float] | None = None) -> dict[int, float]:
+    """The whole (integer) variables among ``pushed`` at fraction ``push`` = λ (each also at its ``scale``, default
+    1), in whole people: each push group moves ⌊λ·Σ expr⌋ people (never more than its cap), split over its members by largest remainder
     (:func:`whole_shares`), none more than one above its own λ·expr nor past ⌊room⌋, so a group of cohorts each
     too small to move one person alone still moves its share (fewer when the rooms hold fewer). The members of
     a group whose expressions are not yet known (whole variables of a later year) stay at 0."""
@@ -125,7 +128,7 @@ def whole_pushes(model: LinearModel, values: np.ndarray, pushed: list[int], push
     for var in pushed:
         if model.integer[var]:
             group, expr, room = model.pushes[var]
-            groups[group].append((var, push * value(expr), value(room)))
+            groups[group].append((var, push * (scale or {}).get(var, 1.0) * value(expr), value(room)))
     whole: dict[int, float] = {}
     for members in groups.values():
         raw = [share for _, share, _ in members]
@@ -208,6 +211,36 @@ def _holds(model: LinearModel, values: np.ndarray) -> bool:
     return _broken(model, values) == frozenset()
 
 
+def _fitted_scale(model: LinearModel, values: np.ndarray, broken: frozenset[str], scale: dict[int, float],
+                  pushed: set[int]) -> dict[int, float] | None:
+    """The pushes' scales σ after one fitting round: in every row of ``broken`` (rows ``values`` breaks), the pushed
+    variables that push it past its bound are cut by the same factor 1 − excess / their part of the activity
+    (a variable in several such rows by the smallest factor), so the pushes fit the caps, floors and
+    availabilities the pushes alone did not see (a unit's rate cap where the pushes follow another split, a
+    cohort whose floor's promotions take its people). The cut is :data:`FIT_MARGIN` more than the excess, and one
+    person more where whole people are pushed (rounded down from λ·σ·expr, a cut below one person may change
+    nothing), so a row the next construction moves a little (its stocks follow the earlier years' cuts) is not
+    broken again. None when no broken row has a pushed variable to cut."""
+    fitted = dict(scale)
+    for row in (row for row in model.rows if row.name in broken):
+        activity = sum(coef * values[var] for var, coef in row.expr.items())
+        side = 1.0 if activity > row.hi else -1.0
+        excess = activity - row.hi if side > 0 else row.lo - activity
+        part = {var: side * coef * values[var] for var, coef in row.expr.items() if var in pushed}
+        share = sum(amount for amount in part.values() if amount > 0)
+        if excess <= 0 or share <= _TOLERANCE:
+            continue
+        whole = any(model.integer[var] for var, amount in part.items() if amount > 0)
+        factor = max(0.0, 1.0 - (excess * (1.0 + FIT_MARGIN) + whole) / share)
+        for var, amount in part.items():
+            if amount > 0:
+                fitted[var] = min(fitted.get(var, 1.0), scale.get(var, 1.0) * factor)
+    return None if fitted == scale else fitted
+
+
+FIT_MARGIN = 0.05
+FIT_ROUNDS = 4
+"""The most fitting rounds (:func:`_fitted_scale`) a pushed start's try makes at one λ (each a construction)."""
 PUSHES = (1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125)
 """The fractions λ a pushed start tries (:func:`pushed_start`), largest first."""
 REFINE_STEPS = 2
@@ -222,27 +255,52 @@ MIN_TRIES = 3
 
 def pushed_start(model: LinearModel, goal: Expr, built: np.ndarray, mendable: frozenset[str] = frozenset(),
                  tries: int | None = None) -> np.ndarray:
-    """``built`` (the constructive start) or, where it does better by ``goal``, the constructive start with every
-    push of the model (``LinearModel.pushes``: moves toward the mix) at the same fraction λ of its expression,
-    for λ whose plan breaks no row but the ``mendable`` ones (those ``built`` breaks too, which :func:`idle_start`
-    mends by a linear program). λ = 1, ½, ¼, … (:data:`PUSHES`) is tried until a plan that holds does worse than
-    the one before it (the goal falls with λ until the moves overshoot the band, then rises), then the best λ
-    is refined by :data:`REFINE_STEPS` bisections toward its neighbours. Each try is one construction, linear in
-    the model's non-zeros; at most ``tries`` of them (default: as many as :data:`PUSH_WORK` allows)."""
+    """The best of ``built`` (the constructive start) and two pushed plans by ``goal``, each the constructive start
+    with the model's pushes (``LinearModel.pushes``: moves toward the mix) set to a share of their expressions:
+
+    - *fitted*: every push at its full expression, each then cut by the rows the plan breaks
+      (:func:`_fitted_scale`, up to :data:`FIT_ROUNDS` constructions); it may still break the ``mendable``
+      rows and rows holding a later year's push (:func:`_later_pushes`), which :func:`idle_start`'s linear
+      program mends by cutting those pushes further, and it scores by the goal as built, before that mending;
+    - *one fraction λ* for every push, for λ whose plan breaks no row but the ``mendable`` ones (those ``built``
+      breaks too, which that linear program mends): λ = 1, ½, ¼, … (:data:`PUSHES`) until a plan that holds does
+      worse than the one before it (the goal falls with λ until the moves overshoot the band, then rises), then
+      the best λ refined by :data:`REFINE_STEPS` bisections toward its neighbours.
+
+    The fitted plan follows pushes that do not share one rate (the pooled plan dealt over the units,
+    :func:`optimizer.model.pooled.guided_pushes`), where one λ is held back by the unit whose cap binds first.
+    Each construction is linear in the model's non-zeros; at most ``tries`` of them, the fitted plan's first
+    (default: as many as :data:`PUSH_WORK` allows)."""
     if not model.pushes or not goal:
         return built
     if tries is None:
         tries = max(MIN_TRIES, PUSH_WORK // max(1, sum(len(row.expr) for row in model.rows)))
     tried: dict[float, float] = {0.0: model.evaluate(goal, built)}
     plans: dict[float, np.ndarray] = {0.0: built}
+    pushed = set(model.pushes)
+    later = set(_later_pushes(model))
+    cuttable = mendable | frozenset(row.name for row in model.rows if any(var in later for var in row.expr))
+
+    def construct(push: float, rounds: int) -> tuple[np.ndarray | None, frozenset[str] | None]:
+        """The plan at λ = ``push``, fitted over up to ``rounds`` constructions, and the rows it breaks."""
+        nonlocal tries
+        scale: dict[int, float] = {}
+        values, broken = None, None
+        for _ in range(rounds):
+            if tries <= 0:
+                break
+            tries -= 1
+            values = _constructed(model, push, scale)
+            broken = _broken(model, values)
+            if broken is None or broken <= mendable:
+                break
+            scale = _fitted_scale(model, values, broken - mendable, scale, pushed)
+            if scale is None:
+                break
+        return values, broken
 
     def attempt(push: float) -> float | None:
-        nonlocal tries
-        if tries <= 0:
-            return None
-        tries -= 1
-        values = _constructed(model, push)
-        broken = _broken(model, values)
+        values, broken = construct(push, 1)
         if broken is None or not broken <= mendable:
             return None
         tried[push], plans[push] = model.evaluate(goal, values), values
@@ -251,6 +309,7 @@ def pushed_start(model: LinearModel, goal: Expr, built: np.ndarray, mendable: fr
     def best() -> float:
         return min(tried, key=lambda push: (tried[push], push))  # a tie keeps the fewer moves
 
+    fitted, fitted_broken = construct(1.0, FIT_ROUNDS)
     grid, last = [0.0], None
     for push in PUSHES:
         grid.append(push)
@@ -267,6 +326,8 @@ def pushed_start(model: LinearModel, goal: Expr, built: np.ndarray, mendable: fr
                 grid.append((centre + neighbour) / 2)
                 attempt(grid[-1])
         grid.sort()
+    if fitted_broken is not None and fitted_broken <= cuttable and model.evaluate(goal, fitted) < tried[best()]:
+        return fitted
     return plans[best()]
 
 
@@ -278,10 +339,11 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
     (no objective), not for the stage's goal: the stage improves the start anyway, and the start must come first
     (45k group whose floors' hires break a hiring cap under "decide, then attrition": 7 s for a plan against
     31 s for the best one by the mix goal, which the stage's share did not leave; the run ended with no plan).
-    With the stage's ``goal``, the constructed plan is first pushed toward it (:func:`pushed_start`; its
-    whole variables and its pushes then stay as pushed in that restricted solve, tried first, within a quarter
-    of ``options.time_limit``): a time limit that stops the stage before its root relaxation (100k employees)
-    then leaves a plan that moves people toward the mix rather than none.
+    With the stage's ``goal``, the constructed plan is first pushed toward it (:func:`pushed_start`); a pushed
+    plan that breaks rows is mended first, within half of ``options.time_limit``, by that restricted linear
+    program with its whole variables as pushed and its later years' pushes at most as pushed, as many of them
+    kept as the rows allow (Σ pushes maximised): a time limit that stops the stage before its root relaxation
+    (100k employees) then leaves a plan that moves people toward the mix rather than none.
     None when the hard rules rule out doing so little (a unit minimum that needs hires, a requirement) or no
     such plan was found within ``options.time_limit``. HiGHS solves the restricted model whatever the stage's
     backend, with no node limit."""
@@ -289,28 +351,39 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
         return None
     built = _constructed(model)
     broken = _broken(model, built)
-    if broken == frozenset():
-        return built if goal is None else pushed_start(model, goal, built)
+    pushed = None if goal is None or broken is None else pushed_start(model, goal, built, broken)
+    if pushed is None or pushed is built:
+        pushed = None
+    elif _holds(model, pushed):
+        return pushed
+    if broken == frozenset() and pushed is None:
+        return built
     highs = replace(options, backend="highs", node_limit=None, on_incumbent=None)
     fixed = np.asarray(model.ub, dtype=float)
     fixed[_free_idle(model)] = 0.0
     restricted = replace(model, ub=fixed.tolist())
-    pushed = None if goal is None or broken is None else pushed_start(model, goal, built, broken)
-    for point in ([pushed] if pushed is not None and pushed is not built else []) + [built]:
+    for point in ([pushed] if pushed is not None else []) + ([built] if broken else []):
         whole = _whole_part(restricted, point, point is pushed)
         if whole is not None:
-            result = solve(whole, {}, highs if point is built else replace(highs, time_limit=highs.time_limit / 4))
+            kept = {var: -1.0 for var in _later_pushes(model)} if point is pushed else {}
+            result = solve(whole, kept, highs if point is built else replace(highs, time_limit=highs.time_limit / 2))
             if result.values is not None and _holds(model, result.values):
                 return result.values
-    return solve(restricted, {}, highs).values
+    return built if broken == frozenset() else solve(restricted, {}, highs).values
+
+
+def _later_pushes(model: LinearModel) -> list[int]:
+    """The pushes a linear program may cut (:func:`_whole_part`): continuous (the later years'), with no start rule."""
+    return [var for var in model.pushes if not model.integer[var] and var not in model.start_rules]
 
 
 def _whole_part(model: LinearModel, built: np.ndarray | None, pushed: bool = False) -> LinearModel | None:
     """``model`` with every integer variable fixed (lb = ub, continuous) at its whole value in the point the
-    rules built, and with ``pushed`` the model's pushes too (the later years' moves toward the mix): a linear
-    program for the rest (the later years' hires and stocks), which a point breaking only a later row (a hiring
-    cap the floors' hires break) can mend in seconds where the MIP takes minutes. None without such a point,
-    or when an integer variable's built value is not whole."""
+    rules built, and with ``pushed`` the later years' pushes (:func:`_later_pushes`) between 0 and their built
+    value (:func:`idle_start` keeps as much of them as the rows allow): a linear program for the rest (the later
+    years' hires and stocks), which a point breaking only a later row (a hiring cap the floors' hires break) can
+    mend in seconds where the MIP takes minutes. None without such a point, or when an integer variable's built
+    value is not whole."""
     if built is None or np.isnan(built).any():
         return None
     whole = [var for var in range(model.n_vars) if model.integer[var]]
@@ -319,7 +392,6 @@ def _whole_part(model: LinearModel, built: np.ndarray | None, pushed: bool = Fal
     lb, ub = list(model.lb), list(model.ub)
     for var in whole:
         lb[var] = ub[var] = float(round(built[var]))
-    for var in model.pushes if pushed else ():
-        if not model.integer[var] and var not in model.start_rules:
-            lb[var] = ub[var] = float(built[var])
+    for var in _later_pushes(model) if pushed else ():
+        lb[var], ub[var] = 0.0, float(built[var])
     return replace(model, lb=lb, ub=ub, integer=[False] * model.n_vars)

@@ -18,7 +18,7 @@ from models.scenario import Scenario
 from optimizer.model.cohorts import Cohort
 from optimizer.model.data import Index, ModelData
 from optimizer.model.network import HIRE, Arc
-from optimizer.model.pooled import mix_bound
+from optimizer.model.pooled import SOURCE, guided_pushes, pooled_plan
 from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1
 from optimizer.solvers.base import Progress, Timer
 from optimizer.solvers.clock import Clock
@@ -72,15 +72,10 @@ def solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
     }
 
 
-POOLED_SECONDS = 10.0
-"""The most the pooled relaxation's linear program may take (:func:`optimizer.model.pooled.mix_bound`; 0.1 s at 45k
-employees, its size set by the states, not the units or the headcount)."""
-
-
 def solve_step(
     model: LinearModel, scenario: Scenario, data: ModelData, timer: Timer, summary: dict[str, Any],
     reference: Reference | None = None, year1_flows: list[int] | None = None, clock: Clock | None = None,
-    defer_to_fixed_year1: bool = False,
+    defer_to_fixed_year1: bool = False, index: Index | None = None,
 ) -> Solution:
     """Solve with a progress line per stage; the solver's account goes into ``summary["solver"]``. With a
     ``reference`` whose plan is proven for this model too (:func:`optimizer.solvers.reuse.reuse_solution`), that plan
@@ -91,9 +86,12 @@ def solve_step(
     ``summary["solver"]["reuse"]["start"]`` says which. ``clock``: the run's
     budget (:mod:`optimizer.solvers.clock`; default ``solver.time_limit`` for this solve alone).
     ``defer_to_fixed_year1``: stages that could only plan the later years are left to :func:`merit_step`
-    (:func:`optimizer.solvers.staged.solve_model`). A mix stage that ends unproven (stopped before its root
-    relaxation on a large group) reports its gap against the pooled relaxation's bound
-    (:func:`optimizer.model.pooled.mix_bound`) where that is the better one."""
+    (:func:`optimizer.solvers.staged.solve_model`). The pooled relaxation (:mod:`optimizer.model.pooled`, every
+    unit in one: a linear program of the states alone) is solved first when there is no reference: a mix stage
+    that ends unproven (stopped before its root relaxation on a large group) reports its gap against its bound
+    where that is the better one, and, given the model's ``index``, its plan dealt over the units is what the
+    constructive start pushes toward (:func:`optimizer.model.pooled.guided_pushes`, in place of the moves
+    toward the band)."""
     clock = clock or Clock.starting(scenario.solver.time_limit)
     with timer.phase("solve"):
         solution, why_not, anchor, start, started, proven, bases = None, "", None, None, "", None, {}
@@ -113,6 +111,11 @@ def solve_step(
             if start is not None:
                 proven = inherited_bounds(reference, model, scenario, data.mean_pay)
         if solution is None:
+            pooled = None if reference is not None else \
+                pooled_plan(data, solver_options(scenario))
+            guided = {} if pooled is None or index is None else guided_pushes(data, index, pooled)
+            if guided:
+                model.pushes = guided
             solution = solve_model(
                 model,
                 scenario,
@@ -124,7 +127,7 @@ def solve_step(
                 start=start,
                 proven=proven,
                 defer_to_fixed_year1=defer_to_fixed_year1,
-                bounds={"mix": lambda: mix_bound(data, replace(solver_options(scenario), time_limit=POOLED_SECONDS))},
+                bounds={} if pooled is None else {"mix": lambda: (pooled.bound, SOURCE)},
             )
             if reference is not None and not solution.bases:  # merit's re-solve starts from the later years' bases
                 solution = replace(solution, bases=bases or ({} if reference.merit is None else reference.merit.bases))

@@ -10,6 +10,10 @@ of PROBE_GAP, and stops as soon as its bound passes MET (``SolveOptions.stop_abo
 the only question asked: a plan with m ≤ MET was found (met), or the bound proves m > MET (not met). A probe stopped by the time limit between the two is *undecided* and counts as not met, so
 a reported relaxation is always one a solve has shown to be sufficient.
 
+A probe first solves the pooled relaxation (every unit in one, :mod:`optimizer.model.pooled`): its optimum is a
+lower bound on m, so a bound above MET settles "not met" in a fraction of a second, where the probe's MIP on a
+large group runs out of time before its root (45k employees, unreachable mix: every search was undecided).
+
 **Relaxations.** Each candidate key (CANDIDATES) relaxes a cap, a floor, a target or a switch: moving its
 value v from v₀ toward the end L of its valid range only enlarges the feasible set, so m(v) does not increase
 and v* = min {v : m(v) = 0} is found by bracketing. With u = ±v (u increases toward L) on the grid G of
@@ -83,6 +87,7 @@ from optimizer.model.build import build_model
 from optimizer.model.data import ModelData
 from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.model.kinds import graded_model_data
+from optimizer.model.pooled import pooled_plan
 from optimizer.plan.results import budget_table, cohort_plan, goal_deviations, headcount_table, mix_table
 from optimizer.solvers.base import Progress
 from optimizer.solvers.clock import MIN_SECONDS, Clock
@@ -152,12 +157,25 @@ class Probe:
 
 UNDECIDED = Probe(False, None, False)
 """A probe the diagnosis' time did not allow (not solved, or stopped with neither answer shown)."""
+REFUTED = Probe(False, None, True)
+"""A probe the pooled relaxation settles: m > MET, with no plan of the full model."""
+
+
+def pooled_refutes(data: ModelData) -> bool:
+    """The pooled relaxation's bound on m (:func:`optimizer.model.pooled.pooled_plan`) is above MET: no plan of
+    ``data``'s model meets every target."""
+    pooled = pooled_plan(data, solver_options(data.scenario))
+    return pooled is not None and pooled.bound > MET
 
 
 def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = None) -> Probe:
     """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP, by ``ends``
-    (``time.time()`` seconds; None: within ``solver.time_limit``), the time left once the model is built."""
+    (``time.time()`` seconds; None: within ``solver.time_limit``), the time left once the model is built. First,
+    the pooled relaxation's bound (:func:`optimizer.model.pooled.pooled_plan`, every unit in one: a linear
+    program of the states alone): above MET, it proves m > MET without the build or the solve."""
     data, _, _ = graded_model_data(tables, scenario)
+    if pooled_refutes(data):
+        return REFUTED
     model, _ = build_model(data)
     options = replace(solver_options(scenario), gap=PROBE_GAP, stop_above=MET)
     if ends is not None:
@@ -205,11 +223,13 @@ class Prober:
     def __call__(self, value: Any) -> Probe:
         left = None if self.task.deadline is None else self.task.deadline - time.time()
         try:
+            scenario = build_scenario(self.task.base, "diagnosis", self.task.overrides(value))
+            tables = cached_inputs(self.task.data_dir)
             if left is not None and left <= self.task.build_seconds:
-                probe = UNDECIDED  # the diagnosis' time is up, or would be before the model is built
+                # the diagnosis' time is up, or would be before the model is built: the pooled bound alone
+                probe = REFUTED if pooled_refutes(graded_model_data(tables, scenario)[0]) else UNDECIDED
             else:
-                scenario = build_scenario(self.task.base, "diagnosis", self.task.overrides(value))
-                probe = target_miss(scenario, cached_inputs(self.task.data_dir), self.task.deadline)
+                probe = target_miss(scenario, tables, self.task.deadline)
         except ScenarioError:  # a value the scenario rejects (e.g. a horizon past its maximum) cannot restore
             probe = Probe(False, None, True)
         self.history.append((value, probe))
