@@ -113,7 +113,11 @@ def unreachable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str,
         ("exit code", str(done.returncode) + ("" if done.returncode in (0, 3) else
                                                f" ({done.stderr.strip().splitlines()[-1:]})")),
         ("plan written", str((out / "actions.csv").exists())),
-        ("mix stage", f"{mix.get('status')} (gap {mix.get('gap')}, stopped by {mix.get('stopped_by')})"),
+        ("mix stage: status, heads off the band / bound (gap), stopped by",
+         f"{mix.get('status')}, {_heads(mix.get('objective'))} / {_heads(mix.get('bound'))} "
+         f"({'none' if mix.get('gap') is None else format(mix['gap'], '.1%')}), {mix.get('stopped_by')}"
+         + (f"; {mix['note']}" if mix.get("note") else "")),
+        ("the plan: heads off the band (Σ years from the deadline)", _heads(summary.get("objective", {}).get("mix"))),
         ("stages (seconds, stopped by)", ", ".join(f"{s['term']} {s['seconds']:.1f} {s.get('stopped_by')}"
                                                     for s in stages.values())),
         ("solve s / diagnosis s", f"{timings.get('solve', float('nan')):.1f} / "
@@ -127,6 +131,10 @@ def unreachable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str,
         ("I/O floor (load+validate, write, verify), s; end to end / floor",
          f"{floor:.1f}; {seconds / floor:.1f}×" if floor else "n/a"),
     ]
+
+
+def _heads(value: float | None) -> str:
+    return "none" if value is None else f"{value:,.0f}"
 
 
 def main() -> None:

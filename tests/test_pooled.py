@@ -13,9 +13,10 @@ from models.synthetic import write_generated
 from models.validation import load_inputs
 from optimizer.model.build import build_model
 from optimizer.model.kinds import graded_model_data
-from optimizer.model.pooled import POOLED_UNIT, pooled_data, pooled_plan
+from optimizer.model.pooled import POOLED_UNIT, guided_pushes, pooled_data, pooled_plan
 from optimizer.solvers.backends import SolveOptions
 from optimizer.solvers.staged import StageResult, solve_model, stage_terms, with_known_bound
+from optimizer.solvers.start import idle_start
 from tests.builders import QUIET, people, unit, write_group
 
 OPTIONS = SolveOptions(backend="highs", time_limit=30.0, gap=1e-6)
@@ -47,8 +48,8 @@ def test_the_pooled_model_holds_every_units_people_in_one_unit(tmp_path):
 
 
 def test_the_bound_is_the_full_optimum_when_no_unit_row_binds(tmp_path):
-    # each unit retrains ⌊0.05·100⌋ = 5: technical 10 of 200, 0.29·200 − 10 = 48 under; operations 190, 190 − 142 =
-    # 48 over: 96 heads, pooled or not
+    # each unit retrains ⌊0.05·100⌋ = 5: technical 10 of 200, 0.29·200 − 10 = 48 under; operations 190,
+    # 190 − 142 = 48 over: 96 heads, pooled or not
     data = _data(tmp_path, None)
     bound = pooled_plan(data, OPTIONS).bound
     assert bound == pytest.approx(96.0, abs=1e-3) and bound <= 96.0
@@ -61,6 +62,26 @@ def test_the_bound_drops_the_unit_rows_and_stays_below_the_optimum(tmp_path):
     data = _data(tmp_path, 100.0)
     assert _solved_mix(data) == pytest.approx(106.0)
     assert pooled_plan(data, OPTIONS).bound == pytest.approx(96.0, abs=1e-3)
+
+
+def test_the_start_follows_the_pooled_plan_dealt_over_the_units(tmp_path):
+    # the pooled plan retrains 10 of the 200 (5%), and nothing else (the fewest flows with that miss): each
+    # unit's move is pushed at 5% of its cohort, in whole people 5 + 5, the pooled optimum of 96 heads
+    data = _data(tmp_path, None)
+    plan = pooled_plan(data, OPTIONS)
+    assert sum(plan.values[var] for var in plan.index.flow.values()) == pytest.approx(10.0, abs=1e-4)
+    model, index = build_model(data)
+    model.pushes = guided_pushes(data, index, plan)
+    moves = {arc.source.unit: var for arc, var in index.flows_of(1)}
+    assert set(model.pushes) == set(moves.values())
+    for unit, var in moves.items():
+        group, expr, _ = model.pushes[var]
+        assert group == f"cap_operations_to_technical[{unit},operations,1,y1]"
+        assert list(expr.values()) == [pytest.approx(0.05, abs=1e-6)]
+    goal = stage_terms(model, data.mean_pay)["mix"]
+    start = idle_start(model, OPTIONS, goal)
+    assert [start[moves[unit]] for unit in ("U1", "U2")] == [5.0, 5.0]
+    assert model.evaluate(goal, start) == pytest.approx(96.0) and model.row_violations(start) == []
 
 
 def test_no_bound_where_a_transfer_is_not_a_stay(tmp_path):
@@ -90,7 +111,8 @@ def _stage(objective: float | None, bound: float | None) -> StageResult:
 
 def test_a_known_bound_gives_an_unproven_stage_its_gap_and_proves_it_within_the_stages_gap():
     measured = with_known_bound(_stage(100.0, None), (71.0, "the pooled relaxation"), 0.01)
-    assert (measured.status, measured.bound, measured.gap, measured.stopped_by) == ("feasible", 71.0, 0.29, "time_limit")
+    assert (measured.status, measured.bound, measured.gap, measured.stopped_by) == \
+        ("feasible", 71.0, 0.29, "time_limit")
     assert measured.note == "bound: the pooled relaxation"
     proven = with_known_bound(_stage(100.0, 90.0), (99.5, "the pooled relaxation"), 0.01)
     assert (proven.status, proven.gap, proven.stopped_by) == ("optimal", pytest.approx(0.005), None)

@@ -129,7 +129,7 @@ def _pooled(c: Cohort | None) -> Cohort | None:
 
 def guided_pushes(data: ModelData, index: Index, plan: PooledPlan) -> dict[int, Push]:
     """The pooled plan dealt back over the units, as pushes for the constructive start
-    (:func:`optimizer.solvers.start.pushed_start`, which sets them all at one fraction λ): a flow out of cohort c
+    (:func:`optimizer.solvers.start.pushed_start`): a flow out of cohort c
     in year t at the pooled plan's rate ȳ_a / Ȳ_c of its pooled cohort, λ·ȳ_a/Ȳ_c·x[c,t−1], grouped by its
     rate-cap row; a hire into unit u at the unit's part of the pooled hires, λ·ȳ_a·x[u,s,t−1]/Ȳ_s (s the hire's
     sequence), grouped by the hiring cap. Unit transfers have no pooled flow and are not pushed. Empty when

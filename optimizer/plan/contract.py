@@ -329,11 +329,12 @@ def _stage_keys() -> tuple[Key, ...]:
                     "plan's `disruption` tie-break then comes in `merit.stages`, with year 1 fixed"),
         Key("status", "the stage's solver status"),
         Key("objective", "the term's value"),
-        Key("bound", "the solver's bound on it"),
+        Key("bound", "the solver's bound on it, or the pooled relaxation's where that is higher (a mix stage stopped "
+                     "before its root relaxation; `note` then says so)"),
         Key("gap", "relative gap between the two"),
         Key("seconds", "the stage's solve time"),
         Key("note", "how the stage was solved, when unusual (reused; proven by the reference's bound; 0 reached "
-                    "by the next stage)"),
+                    "by the next stage; bound: the pooled relaxation)"),
         Key("stopped_by", '"time_limit" | "node_limit" | "gap" | "other_limit": the limit that stopped the stage '
                           'short of proven; null when the solver finished'),
     )

@@ -113,6 +113,11 @@ def whole_shares(total: int, shares: list[float], room: list[int]) -> list[int] 
     return counts
 
 
+WHOLE_SLACK = 1e-4
+"""A share of people within this of a whole number is that number (:func:`whole_pushes`): a pushed share read
+from a linear program's plan (:func:`optimizer.model.pooled.guided_pushes`) may fall short of 5 people by 1e-5."""
+
+
 def whole_pushes(model: LinearModel, values: np.ndarray, pushed: list[int], push: float,
                  scale: dict[int, float] | None = None) -> dict[int, float]:
     """The whole (integer) variables among ``pushed`` at fraction ``push`` = λ (each also at its ``scale``, default
@@ -135,8 +140,9 @@ def whole_pushes(model: LinearModel, values: np.ndarray, pushed: list[int], push
         if any(math.isnan(number) for _, share, room in members for number in (share, room)):
             whole.update((var, 0.0) for var, _, _ in members)
             continue
-        rooms = [max(0, min(math.ceil(share - 1e-9), math.floor(room + 1e-9))) for _, share, room in members]
-        counts = whole_shares(min(math.floor(sum(raw) + 1e-9), sum(rooms)), raw, rooms)
+        rooms = [max(0, min(math.ceil(share - WHOLE_SLACK), math.floor(room + WHOLE_SLACK)))
+                 for _, share, room in members]
+        counts = whole_shares(min(math.floor(sum(raw) + WHOLE_SLACK), sum(rooms)), raw, rooms)
         whole.update((var, float(count)) for (var, _, _), count in zip(members, counts))
     return whole
 
