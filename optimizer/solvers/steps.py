@@ -161,7 +161,8 @@ def merit_step(
     The re-solve draws from the run's ``clock`` (:mod:`optimizer.solvers.clock`): ``solver.time_limit`` bounds
     the wait. When it finds no plan in what is left, or only its start missing the targets
     (:func:`resolve_starved`; ``merit.starved``), the plan keeps the model's later years where they fit the
-    merit split, else the model's own year-1 split, every cohort held to it (``merit.unsolved``). A solution
+    merit split, else the model's own year-1 split, every cohort held to it (``merit.unsolved``); goals left
+    to the re-solve (below) are then unplanned, and the solution ``feasible``, not ``optimal``. A solution
     with deferred goals (``Solution.deferred``) is always solved again with year 1 fixed, merit's split or its
     own, so the later years get them; ``cost_of_merit`` leaves the deferred goals out."""
     rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.acting_share))
@@ -205,6 +206,8 @@ def merit_step(
         if resolve_starved(again, solution):
             record["starved"] = True
     if record.get("starved"):  # a plan all the same: the model's own, which keeps every rule
+        if solution.deferred:  # the goals left to the re-solve were not planned: no longer proven optimal
+            solution = replace(solution, status="feasible")
         if kept is not None:
             timer.progress("  merit: no plan with year 1 fixed within solver.time_limit; the solved later years kept")
             return keeping_later_years()
