@@ -62,6 +62,8 @@ def test_the_bound_drops_the_unit_rows_and_stays_below_the_optimum(tmp_path):
     data = _data(tmp_path, 100.0)
     assert _solved_mix(data) == pytest.approx(106.0)
     assert pooled_plan(data, OPTIONS).bound == pytest.approx(96.0, abs=1e-3)
+    alone = pooled_plan(data, OPTIONS, guide=False)  # a diagnosis probe's: the bound without the plan
+    assert alone.bound == pytest.approx(96.0, abs=1e-3) and alone.values is None
 
 
 def test_the_start_follows_the_pooled_plan_dealt_over_the_units(tmp_path):

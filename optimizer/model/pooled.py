@@ -99,9 +99,10 @@ class PooledPlan:
     index: Index
 
 
-def pooled_plan(data: ModelData, options: SolveOptions) -> PooledPlan | None:
-    """The pooled linear program of ``data`` solved for the least mix miss, then for the fewest flows with the mix
-    miss fixed (:class:`PooledPlan`); None when it is not a relaxation (an own ladder, one unit already,
+def pooled_plan(data: ModelData, options: SolveOptions, guide: bool = True) -> PooledPlan | None:
+    """The pooled linear program of ``data`` solved for the least mix miss, then (``guide``) for the fewest flows
+    with the mix miss fixed (:class:`PooledPlan`; without ``guide`` its ``values`` are None: the bound alone, as
+    a diagnosis probe asks); None when it is not a relaxation (an own ladder, one unit already,
     ``service_dependent`` wastage) or HiGHS does not prove the first optimum within ``options.time_limit`` (at most
     :data:`POOLED_SECONDS`)."""
     if data.kind.name != "graded" or len(data.units) < 2 or data.scenario.flow_convention == "service_dependent":
@@ -118,6 +119,8 @@ def pooled_plan(data: ModelData, options: SolveOptions) -> PooledPlan | None:
         return None
     relative, absolute = BOUND_SLACK
     bound = max(0.0, least.objective - relative * abs(least.objective) - absolute)
+    if not guide:
+        return PooledPlan(bound, None, index)
     model.add_row("pooled_mix_fixed", *fixing_row(goal, least.objective, data.scenario.objective.stage_tolerance))
     fewest = solve(model, {var: 1.0 for var in index.flow.values()}, lp)
     return PooledPlan(bound, fewest.values if fewest.status == "optimal" else least.values, index)

@@ -164,7 +164,7 @@ REFUTED = Probe(False, None, True)
 def pooled_refutes(data: ModelData) -> bool:
     """The pooled relaxation's bound on m (:func:`optimizer.model.pooled.pooled_plan`) is above MET: no plan of
     ``data``'s model meets every target."""
-    pooled = pooled_plan(data, solver_options(data.scenario))
+    pooled = pooled_plan(data, solver_options(data.scenario), guide=False)
     return pooled is not None and pooled.bound > MET
 
 
