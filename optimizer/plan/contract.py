@@ -375,6 +375,10 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                        "more than half a person beyond the model's plan); the plan is the model's own: its later "
                        "years where they fit the merit split, else its year-1 split too (`unsolved`); `resolved` "
                        "stays false"),
+        Key("within_positions", "only when true: the model's solve stopped a stage before its root relaxation (a "
+                                "large group), so the later years were solved again within its plan's flows per "
+                                "position (year, kind, from and to state; `optimizer/plan/merit.py` "
+                                "`within_positions`), not over every flow"),
         Key("unsolved", "only when true: `starved`, and the model's later years do not fit the merit split, so "
                         "the plan is the model's own year-1 split, not dealt by merit across its cohorts "
                         "(`exceptions` counts who that passes over)"),

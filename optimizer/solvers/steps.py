@@ -19,7 +19,7 @@ from optimizer.model.cohorts import Cohort
 from optimizer.model.data import Index, ModelData
 from optimizer.model.network import HIRE, Arc
 from optimizer.model.pooled import SOURCE, guided_pushes, pooled_plan
-from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1
+from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1, within_positions
 from optimizer.solvers.base import Progress, Timer
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.linear_model import LinearModel
@@ -164,7 +164,10 @@ def merit_step(
     merit split, else the model's own year-1 split, every cohort held to it (``merit.unsolved``); goals left
     to the re-solve (below) are then unplanned, and the solution ``feasible``, not ``optimal``. A solution
     with deferred goals (``Solution.deferred``) is always solved again with year 1 fixed, merit's split or its
-    own, so the later years get them; ``cost_of_merit`` leaves the deferred goals out."""
+    own, so the later years get them; ``cost_of_merit`` leaves the deferred goals out. When a stage was stopped
+    before its root relaxation (goals deferred beyond the disruption tie-break: a large group), the later years
+    are solved within the solved plan's flows per position (:func:`optimizer.plan.merit.within_positions`,
+    ``merit.within_positions``): the whole linear program found no plan in its time at 300k employees."""
     rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.acting_share))
     whole = scenario.solver.integer_year1
     flows = {arc: int(round(solution.values[var])) if whole else int(solution.values[var] + 1e-9)
@@ -199,6 +202,11 @@ def merit_step(
         record["starved"] = True
         timer.progress("  merit: the reference's solve with year 1 fixed found no plan in its limit; its plan kept")
     else:
+        cut_short = any(goal != "disruption" for goal in solution.deferred)  # a stage stopped before its root
+        if cut_short:
+            fixed = within_positions(fixed, solution.values, index, data.horizon)
+            record["within_positions"] = True
+            timer.progress("  merit: the later years re-solved within the solved plan's flows per position")
         with timer.phase("merit re-solve"):
             again = solve_model(fixed, scenario, data.mean_pay,
                                 on_stage=lambda stage: timer.progress(describe_stage(stage)), clock=clock,
