@@ -90,6 +90,9 @@ class Solution:
     deferred: tuple[str, ...] = ()
     """Goals left to the caller's solve with year 1 fixed (``defer_to_fixed_year1``): their terms are not
     optimised here."""
+    cut_short: bool = False
+    """A stage was stopped by its time share before the solver had a bound (its root relaxation unfinished), so
+    the goals after it are among ``deferred`` (rule (2) of :func:`solve_model`): a large group."""
     bases: dict[str, Basis] = field(default_factory=dict)
     """The optimal basis of the first stage solved as a linear program on HiGHS (:class:`HighsLpSession`;
     the stages after it start hot in the session), by goal: the warm start of that stage in the next solve of
@@ -197,6 +200,7 @@ def solve_model(
 
     stages: list[StageResult] = []
     deferred: tuple[str, ...] = ()
+    cut_short = False
     current = model
     """the model the stages solve: with an ``anchor``, from the stability stage on, its copy with the change
     variables (:func:`stability_model`), which the stages after it solve too"""
@@ -337,7 +341,9 @@ def solve_model(
             later = [goal for goal in order[position:] if goal != "stability"]
             deferred += tuple(goal for goal in later if goal not in deferred)
             order = order[:position] + [goal for goal in order[position:] if goal == "stability"]
-    return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred, bases=bases)
+            cut_short = True
+    return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred, bases=bases,
+                   cut_short=cut_short)
 
 
 def with_known_bound(stage: StageResult, known: tuple[float, str] | None, gap: float) -> StageResult:

@@ -111,8 +111,7 @@ def solve_step(
             if start is not None:
                 proven = inherited_bounds(reference, model, scenario, data.mean_pay)
         if solution is None:
-            pooled = None if reference is not None else \
-                pooled_plan(data, solver_options(scenario))
+            pooled = pooled_plan(data, solver_options(scenario)) if reference is None else None
             guided = {} if pooled is None or index is None else guided_pushes(data, index, pooled)
             if guided:
                 model.pushes = guided
@@ -165,7 +164,7 @@ def merit_step(
     to the re-solve (below) are then unplanned, and the solution ``feasible``, not ``optimal``. A solution
     with deferred goals (``Solution.deferred``) is always solved again with year 1 fixed, merit's split or its
     own, so the later years get them; ``cost_of_merit`` leaves the deferred goals out. When a stage was stopped
-    before its root relaxation (goals deferred beyond the disruption tie-break: a large group), the later years
+    before its root relaxation (``Solution.cut_short``: a large group), the later years
     are solved within the solved plan's flows per position (:func:`optimizer.plan.merit.within_positions`,
     ``merit.within_positions``): the whole linear program found no plan in its time at 300k employees."""
     rule = MeritRule.of(index.network.arcs[1], availability(data.initial, data.acting_share))
@@ -202,8 +201,7 @@ def merit_step(
         record["starved"] = True
         timer.progress("  merit: the reference's solve with year 1 fixed found no plan in its limit; its plan kept")
     else:
-        cut_short = any(goal != "disruption" for goal in solution.deferred)  # a stage stopped before its root
-        if cut_short:
+        if solution.cut_short:
             fixed = within_positions(fixed, solution.values, index, data.horizon)
             record["within_positions"] = True
             timer.progress("  merit: the later years re-solved within the solved plan's flows per position")
