@@ -151,3 +151,23 @@ def test_merits_re_solve_of_a_stopped_plan_keeps_within_its_flows_per_position(t
     goal = stage_terms(model, data.mean_pay)["mix"]
     again = solve_model(bounded, data.scenario, data.mean_pay)
     assert model.evaluate(goal, again.values) == pytest.approx(model.evaluate(goal, solved.values), abs=1e-6)
+
+
+def test_a_start_that_meets_the_mix_proves_its_stage_and_the_cost_stage_agrees_with_the_shortcut(tmp_path):
+    # 30% of each unit's operations may retrain: the pooled plan meets the band (technical ≥ 29%) with the
+    # fewest moves, 58 of 200, dealt 29 + 29 over the units, which meets it too: the mix stage is proven at 0
+    # by its start, with no solve. The cost stage then starts from it and reaches the optimum the shortcut's
+    # try at 0 (the cost stage with the mix fixed at 0, no start) reaches
+    data = _data(tmp_path, None, ["mix.tolerance=0.01", "mobility.operations_to_technical=0.3"])
+    plan = pooled_plan(data, OPTIONS)
+    assert plan.bound == pytest.approx(0.0, abs=1e-6)
+    model, index = build_model(data)
+    model.pushes = guided_pushes(data, index, plan)
+    started = solve_model(model, data.scenario, data.mean_pay, bounds={"mix": lambda: (plan.bound, "pooled")})
+    assert started.stages[0].note == "0 reached by the constructive start" and started.stages[0].status == "optimal"
+    shortcut_model, _ = build_model(data)
+    shortcut = solve_model(shortcut_model, data.scenario, data.mean_pay)
+    assert shortcut.stages[0].note == "0 reached by the cost stage"
+    assert [stage.term for stage in started.stages] == [stage.term for stage in shortcut.stages]
+    assert started.terms["cost"] == pytest.approx(shortcut.terms["cost"], rel=1e-9)
+    assert started.status == shortcut.status == "optimal"

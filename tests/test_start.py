@@ -267,3 +267,31 @@ def test_the_model_pushes_moves_from_sequences_above_their_band_into_those_below
     moved = {arc.source.sequence: pushed[var] for arc, var in index.flows_of(1) if var in model.pushes}
     assert moved == {"operations": 4.0, "management": 2.0}
     assert model.row_violations(pushed) == []
+
+
+def test_a_mended_start_keeps_year1_and_plans_the_later_years_for_the_goal():
+    from optimizer.solvers.start import mended_start
+
+    # s0 = 10 (fixed); year 1 moves f1 (whole, ≤ 3) into t, year 2 moves f2 ≤ ½·x1 of the x1 = 10 − f1 left;
+    # the goal wants t2 = f1 + f2 ≥ 7. The point pushed f1 = 2 and f2 = 0.1·x1 = 0.8: goal 7 − 2.8 = 4.2.
+    # Mended, year 1 stays (f1 = 2, x1 = 8) and f2 goes up to its cap, 4: goal 1 (the old mending kept
+    # f2 ≤ 0.8: 4.2; with f1 free too, 3 + 3.5 would give 0.5)
+    model = LinearModel()
+    v = {name: model.add_var(name, *bounds, integer=name == "f1") for name, bounds in
+         (("s0", (10.0, 10.0)), ("f1", (0.0, np.inf)), ("x1", (0.0, np.inf)), ("f2", (0.0, np.inf)),
+          ("x2", (0.0, np.inf)), ("under", (0.0, np.inf)))}
+    for flow, expr in (("f1", {v["s0"]: 1.0}), ("f2", {v["x1"]: 0.1})):
+        model.idle.add(v[flow])
+        model.pushes[v[flow]] = Push(flow, expr, expr)
+    model.add_row("cap1", {v["f1"]: 1.0}, hi=3.0)
+    model.add_row("stay1", {v["x1"]: 1.0, v["f1"]: 1.0, v["s0"]: -1.0}, 0.0, 0.0)
+    model.add_row("cap2", {v["f2"]: 1.0, v["x1"]: -0.5}, hi=0.0)
+    model.add_row("stay2", {v["x2"]: 1.0, v["f2"]: 1.0, v["x1"]: -1.0}, 0.0, 0.0)
+    model.add_row("below", {v["f1"]: -1.0, v["f2"]: -1.0, v["under"]: -1.0}, hi=-7.0)
+    model.add_objective("mix", {v["under"]: 1.0})
+    goal = model.objective_terms["mix"]
+    point = np.array([10.0, 2.0, 8.0, 0.8, 7.2, 4.2])
+    assert model.row_violations(point) == [] and model.evaluate(goal, point) == pytest.approx(4.2)
+    mended = mended_start(model, point, goal, SolveOptions(backend="highs", time_limit=10, gap=0.0))
+    assert mended[v["f1"]] == 2.0 and mended[v["f2"]] == pytest.approx(4.0)
+    assert model.evaluate(goal, mended) == pytest.approx(1.0) and model.row_violations(mended) == []

@@ -28,8 +28,8 @@ Per backend (all four take ``start`` as a MIP start; each was checked in the sol
   (:func:`optimizer.solvers.highs_run.lp_arrays`). Going through PuLP instead cost 1.5 s per stage at 1M employees (a Python object
   per variable and per coefficient, then one ``addCol``/``addRow`` call each) for the same HiGHS run.
   Model status, ``mip_dual_bound`` and the primal solution status come from the Highs object. Options
-  ``random_seed``, ``threads``, ``mip_rel_gap``, ``time_limit``, and ``mip_lp_solver=ipm`` when
-  ``options.lp_method`` asks for the interior-point method; the process-wide HiGHS thread scheduler is
+  ``random_seed``, ``threads``, ``mip_rel_gap``, ``time_limit``, and ``mip_lp_solver=ipm`` (a MIP) or
+  ``solver=ipm`` (a linear program) when ``options.lp_method`` asks for the interior-point method; the process-wide HiGHS thread scheduler is
   reset before each solve (HiGHS refuses a run whose ``threads`` differs from the first run's). The
   start goes to ``Highs.setSolution`` before ``run()``, unless it breaks a row by more than HiGHS's absolute
   tolerance (:data:`HIGHS_FEASIBILITY`: HiGHS would repair it by an LP outside its time limit).
@@ -256,7 +256,7 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
         "random_seed": options.seed,
     }
     if options.lp_method == "ipm":
-        settings["mip_lp_solver"] = "ipm"
+        settings["mip_lp_solver" if any(model.integer) else "solver"] = "ipm"
     if options.node_limit is not None:
         settings["mip_max_nodes"] = options.node_limit
     note = ""
@@ -275,7 +275,7 @@ class HighsLpSession:
     Between stages only the objective changes and rows are appended (a stage's fixing row, which the previous
     optimum satisfies) or removed from the end: after an optimal run with only rows appended since, the old
     basis stays primal feasible and HiGHS goes on by primal simplex; any other run starts as :func:`solve`
-    would on a linear program (HiGHS's choice; ``options.lp_method`` is for MIP searches: an interior-point
+    would on a linear program (HiGHS's choice; ``options.lp_method`` is not read here: an interior-point
     run ends at another vertex of a degenerate optimum, e.g. Williams' least-redundancy plan at another cost).
     :meth:`solve` first brings the instance's rows in line with ``model.rows`` (the rows
     both hold in the same order are kept; the rest are deleted and the model's added), so the caller edits

@@ -47,8 +47,10 @@ class SolveOptions:
     ignore it): a diagnosis probe asks only whether the target miss can be 0, and a bound above 0 says no.
     The run ends ``feasible`` or ``no_solution`` with ``stopped_by`` ``bound``. None: no such stop."""
     lp_method: Literal["simplex", "ipm"] = "simplex"
-    """How HiGHS solves the LPs of its MIP search (other backends ignore it): the interior-point method is
-    several times faster on the degenerate LPs of a goal that counts people (see :mod:`optimizer.solvers.staged`)."""
+    """How HiGHS solves the LPs of its MIP search, or a linear program given to :func:`~optimizer.solvers.backends.solve`
+    (other backends ignore it): the interior-point method is several times faster on the degenerate LPs of a
+    goal that counts people (see :mod:`optimizer.solvers.staged`). A :class:`~optimizer.solvers.backends.HighsLpSession`
+    leaves the choice to HiGHS."""
 
     def __post_init__(self) -> None:
         if self.backend not in get_args(Backend):

@@ -346,10 +346,10 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
     (45k group whose floors' hires break a hiring cap under "decide, then attrition": 7 s for a plan against
     31 s for the best one by the mix goal, which the stage's share did not leave; the run ended with no plan).
     With the stage's ``goal``, the constructed plan is first pushed toward it (:func:`pushed_start`); a pushed
-    plan that breaks rows is mended first, within half of ``options.time_limit``, by that restricted linear
-    program with its whole variables as pushed and its later years' pushes at most as pushed, as many of them
-    kept as the rows allow (Σ pushes maximised): a time limit that stops the stage before its root relaxation
-    (100k employees) then leaves a plan that moves people toward the mix rather than none.
+    plan that breaks rows is mended first, within half of ``options.time_limit``, by :func:`mended_start` (that
+    restricted linear program with year 1 as pushed and the later years' pushes free, solved for the goal). 100k group: the mix miss of the mended start 258.9 heads (the pushes kept at
+    most as pushed, Σ pushes maximised, dual simplex 9.5–10.2 s, and no plan at all when that ran past its
+    limit) → 0 (5.5 s), so the mix stage is proven by its start (:func:`optimizer.solvers.staged.solve_model`).
     None when the hard rules rule out doing so little (a unit minimum that needs hires, a requirement) or no
     such plan was found within ``options.time_limit``. HiGHS solves the restricted model whatever the stage's
     backend, with no node limit."""
@@ -365,31 +365,53 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
     if broken == frozenset() and pushed is None:
         return built
     highs = replace(options, backend="highs", node_limit=None, on_incumbent=None)
-    fixed = np.asarray(model.ub, dtype=float)
-    fixed[_free_idle(model)] = 0.0
-    restricted = replace(model, ub=fixed.tolist())
-    for point in ([pushed] if pushed is not None else []) + ([built] if broken else []):
-        whole = _whole_part(restricted, point, point is pushed)
-        if whole is not None:
-            kept = {var: -1.0 for var in _later_pushes(model)} if point is pushed else {}
-            result = solve(whole, kept, highs if point is built else replace(highs, time_limit=highs.time_limit / 2))
-            if result.values is not None and _holds(model, result.values):
-                return result.values
+    if pushed is not None:
+        mended = mended_start(model, pushed, goal or {}, replace(highs, time_limit=highs.time_limit / 2))
+        if mended is not None:
+            return mended
+    restricted = _restricted(model)
+    whole = _whole_part(restricted, built) if broken else None
+    if whole is not None:
+        result = solve(whole, {}, highs)
+        if result.values is not None and _holds(model, result.values):
+            return result.values
     return built if broken == frozenset() else solve(restricted, {}, highs).values
 
 
+def mended_start(model: LinearModel, point: np.ndarray, goal: Expr, options: SolveOptions) -> np.ndarray | None:
+    """``point`` (a pushed plan) with its whole variables (year 1) kept and the rest the restricted model of
+    :func:`idle_start` leaves free (the later years' hires, stocks and pushes; every other idle flow at 0)
+    solved again for ``goal``: one linear program (HiGHS, interior-point method, within ``options.time_limit``)
+    in which the later years make up for what the rows cut from year 1's pushes. None when it finds no plan
+    that holds in ``model``."""
+    whole = _whole_part(_restricted(model), point, model.ub)
+    if whole is None:
+        return None
+    highs = replace(options, backend="highs", node_limit=None, on_incumbent=None, lp_method="ipm")
+    result = solve(whole, goal, highs)
+    return result.values if result.values is not None and _holds(model, result.values) else None
+
+
+def _restricted(model: LinearModel) -> LinearModel:
+    """``model`` with its free idle variables (:func:`_free_idle`) fixed at 0: the plans that do only what the
+    rules ask."""
+    fixed = np.asarray(model.ub, dtype=float)
+    fixed[_free_idle(model)] = 0.0
+    return replace(model, ub=fixed.tolist())
+
+
 def _later_pushes(model: LinearModel) -> list[int]:
-    """The pushes a linear program may cut (:func:`_whole_part`): continuous (the later years'), with no start rule."""
+    """The pushes a linear program may set (:func:`_whole_part`): continuous (the later years'), with no start rule."""
     return [var for var in model.pushes if not model.integer[var] and var not in model.start_rules]
 
 
-def _whole_part(model: LinearModel, built: np.ndarray | None, pushed: bool = False) -> LinearModel | None:
+def _whole_part(model: LinearModel, built: np.ndarray | None, push_bounds: list[float] | None = None) -> LinearModel | None:
     """``model`` with every integer variable fixed (lb = ub, continuous) at its whole value in the point the
-    rules built, and with ``pushed`` the later years' pushes (:func:`_later_pushes`) between 0 and their built
-    value (:func:`idle_start` keeps as much of them as the rows allow): a linear program for the rest (the later
-    years' hires and stocks), which a point breaking only a later row (a hiring cap the floors' hires break) can
-    mend in seconds where the MIP takes minutes. None without such a point, or when an integer variable's built
-    value is not whole."""
+    rules built, and with ``push_bounds`` (upper bounds by variable, the unrestricted model's) the later years'
+    pushes (:func:`_later_pushes`) free up to them: a linear program for the rest (the later years' hires and
+    stocks, and their pushes), which a point breaking only a later row (a hiring cap the floors' hires break)
+    can mend in seconds where the MIP takes minutes. None without such a point, or when an integer variable's
+    built value is not whole."""
     if built is None or np.isnan(built).any():
         return None
     whole = [var for var in range(model.n_vars) if model.integer[var]]
@@ -398,6 +420,6 @@ def _whole_part(model: LinearModel, built: np.ndarray | None, pushed: bool = Fal
     lb, ub = list(model.lb), list(model.ub)
     for var in whole:
         lb[var] = ub[var] = float(round(built[var]))
-    for var in _later_pushes(model) if pushed else ():
-        lb[var], ub[var] = 0.0, float(built[var])
+    for var in _later_pushes(model) if push_bounds is not None else ():
+        ub[var] = push_bounds[var]
     return replace(model, lb=lb, ub=ub, integer=[False] * model.n_vars)
