@@ -73,6 +73,32 @@ def row_sums(starts: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(starts[1:] > starts[:-1], sums, 0)
 
 
+@dataclass(frozen=True)
+class RowMatrix:
+    """Rows ``lo ≤ Σ coef·var ≤ hi`` as arrays: the CSR matrix of :func:`row_arrays` and the two sides. Built once
+    where many points are checked against the same rows (a constructive start's tries)."""
+
+    starts: np.ndarray
+    columns: np.ndarray
+    coefficients: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def of(cls, rows: list[Row]) -> RowMatrix:
+        starts, columns, coefficients = row_arrays([row.expr for row in rows])
+        return cls(starts, columns, coefficients, np.fromiter((row.lo for row in rows), dtype=float, count=len(rows)),
+                   np.fromiter((row.hi for row in rows), dtype=float, count=len(rows)))
+
+    def violations(self, values: np.ndarray, tol: float = 1e-6, scaled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, excesses) of the rows ``values`` breaks by more than ``tol``·max(1, |activity|)
+        (``scaled``), else by more than ``tol``: one sparse product."""
+        activity = row_sums(self.starts, self.coefficients * np.asarray(values, dtype=float)[self.columns])
+        excess = np.maximum(np.maximum(self.lo - activity, activity - self.hi), 0.0)
+        bad = np.flatnonzero(excess > (tol * np.maximum(1.0, np.abs(activity)) if scaled else tol))
+        return bad, excess[bad]
+
+
 @dataclass
 class LinearModel:
     name: str = "wfplan"
@@ -144,10 +170,5 @@ class LinearModel:
         ``tol``, with the size of the violation (one sparse product, so a start can be checked on a model of a
         million employees). ``rows``: only these (default: every row of the model)."""
         rows = self.rows if rows is None else rows
-        starts, columns, coefficients = row_arrays([row.expr for row in rows])
-        activity = row_sums(starts, coefficients * np.asarray(values, dtype=float)[columns])
-        lo = np.fromiter((row.lo for row in rows), dtype=float, count=len(rows))
-        hi = np.fromiter((row.hi for row in rows), dtype=float, count=len(rows))
-        excess = np.maximum(np.maximum(lo - activity, activity - hi), 0.0)
-        bad = np.flatnonzero(excess > (tol * np.maximum(1.0, np.abs(activity)) if scaled else tol))
-        return [(rows[i].name, float(excess[i])) for i in bad]
+        bad, excess = RowMatrix.of(rows).violations(values, tol, scaled)
+        return [(rows[i].name, float(amount)) for i, amount in zip(bad, excess)]
