@@ -181,12 +181,11 @@ def solve_model(
     solver's bound, the stage reports its gap
     against it, and is proven when that gap is within the stage's (:func:`with_known_bound`). The rules above
     that ask whether the solver had a bound still read the solver's own. A goal with such a bound that may be 0
-    (:data:`ZERO_FIRST`, its bound 0) builds its stage's constructive start first, as :func:`_solve_stage` would
-    (not for CP-SAT; :func:`idle_start`, which
-    follows the pooled plan): a start at 0 proves the stage without a solve and starts the next stage; else the
-    shortcut's try at 0 runs and the stage starts from it (100k group: the try at 0, a MIP with no start,
-    failed in 24 s, then the mix stage ended on a start 258.9 heads off the band; now the start reaches 0 in
-    15 s and the cost stage starts from it)."""
+    (:data:`ZERO_FIRST`, its bound 0) builds its stage's constructive start first (:func:`idle_start`, which
+    follows the pooled plan; not for CP-SAT, which stops at a hint): a start at 0 proves the stage without a
+    solve and starts the next stage; else the shortcut's try at 0 runs and the stage starts from it (100k group:
+    the try at 0, a MIP with no start, failed in 24 s, then the mix stage ended on a start 258.9 heads off the
+    band; now the start reaches 0 in 15 s and the cost stage starts from it)."""
     options = solver_options(scenario)
     clock = clock or Clock.starting(options.time_limit)
     goals = stage_terms(model, mean_pay)
@@ -331,11 +330,12 @@ def solve_model(
             if result is None:
                 result, seconds = _next_stage_at_zero(current, term, goals[term], objective.stage_tolerance,
                                                       lambda: run(following, 2 * clock.share(left), False))
-                probe_seconds += seconds
+                started, probe_seconds = probe_seconds, probe_seconds + seconds
                 values = values if constructed is None else constructed  # the goal's own stage starts from it
-                if result is not None:
+                if result is not None:  # the stage's seconds: its start's (the try's count as the next stage's)
                     met = current.evaluate(goals[term], result.values)
-                    stages.append(StageResult(term, "optimal", met, 0.0, 0.0, 0.0, f"0 reached by the {following} stage"))
+                    stages.append(StageResult(term, "optimal", met, 0.0, 0.0, round(started, 3),
+                                              f"0 reached by the {following} stage"))
                     on_stage(stages[-1])
                     position, term = position + 1, following
         if result is None:

@@ -23,7 +23,9 @@ names the flows that move people toward the mix (``LinearModel.pushes``: sequenc
 its band into one below it, each up to its share of its route's rate cap), and the start sets them all at one
 fraction λ of that share, the best λ its search finds by the goal. Doing nothing is where a large
 model's stage ends when its time runs out before its root relaxation (100k employees, 60 s: the plan was the
-do-nothing start, 24,320 people off the mix in year 3); pushed, 9,902.
+do-nothing start, 24,320 people off the mix in year 3); pushed, 9,902. With the pooled plan to follow
+(:func:`optimizer.model.pooled.guided_pushes`) the pushes are fitted to the rows they break, and
+:func:`mended_start` plans the later years of the pushed plan again for the goal: 0 at 100k.
 """
 
 from __future__ import annotations
@@ -285,8 +287,8 @@ def pushed_start(model: LinearModel, goal: Expr, built: np.ndarray, mendable: fr
 
     - *fitted*: every push at its full expression, each then cut by the rows the plan breaks
       (:func:`_fitted_scale`, up to :data:`FIT_ROUNDS` constructions); it may still break the ``mendable``
-      rows and rows holding a later year's push (:func:`_later_pushes`), which :func:`idle_start`'s linear
-      program mends by cutting those pushes further, and it scores by the goal as built, before that mending;
+      rows and rows holding a later year's push (:func:`_later_pushes`), which :func:`mended_start` mends by
+      setting the later years again, and it scores by the goal as built, before that mending;
     - *one fraction λ* for every push, for λ whose plan breaks no row but the ``mendable`` ones (those ``built``
       breaks too, which that linear program mends): λ = 1, ½, ¼, … (:data:`PUSHES`) until a plan that holds does
       worse than the one before it (the goal falls with λ until the moves overshoot the band, then rises), then
