@@ -497,3 +497,24 @@ def test_a_child_past_its_deadline_is_killed_and_says_so():
     outcome = run_in_child(HighsJob(lp_arrays(model, goal), {"output_flag": False}, None, 0.0))
     assert (outcome.status, outcome.values, outcome.stopped_by) == ("no_solution", None, "time_limit")
     assert "killed" in outcome.message
+
+
+def test_the_interior_point_method_reaches_a_linear_program_and_a_mips_lps(monkeypatch):
+    # lp_method="ipm": HiGHS's `solver` for a linear program, `mip_lp_solver` for a MIP; "simplex" sets neither
+    from optimizer.solvers import highs_run
+
+    seen: list[dict] = []
+    real = highs_run.run
+    monkeypatch.setattr(highs_run, "run", lambda job, improved=None: seen.append(job.settings) or real(job, improved))
+    model = LinearModel("lp")
+    x, y = model.add_var("x", 0, 4), model.add_var("y", 0, 4)
+    model.add_row("sum", {x: 1.0, y: 1.0}, lo=3.0)
+    for integer in (False, True):
+        model.integer = [integer, integer]
+        for method in ("ipm", "simplex"):
+            result = solve(model, {x: 1.0, y: 2.0}, replace(options("highs"), lp_method=method))
+            assert result.objective == pytest.approx(3.0)  # x = 3, y = 0
+    ipm_lp, simplex_lp, ipm_mip, simplex_mip = seen
+    assert ipm_lp.get("solver") == "ipm" and "mip_lp_solver" not in ipm_lp
+    assert ipm_mip.get("mip_lp_solver") == "ipm" and "solver" not in ipm_mip
+    assert "solver" not in simplex_lp and "mip_lp_solver" not in simplex_lp and "solver" not in simplex_mip

@@ -171,3 +171,23 @@ def test_a_start_that_meets_the_mix_proves_its_stage_and_the_cost_stage_agrees_w
     assert [stage.term for stage in started.stages] == [stage.term for stage in shortcut.stages]
     assert started.terms["cost"] == pytest.approx(shortcut.terms["cost"], rel=1e-9)
     assert started.status == shortcut.status == "optimal"
+
+
+def test_a_start_short_of_the_mix_is_the_stage_start_after_the_shortcuts_try(tmp_path):
+    # U1's workload floor keeps its 100 operations people, which the pooled model does not see (its bound is 0):
+    # only U2 retrains, at most 30, technical 30 of 200: 0.29·200 − 30 = 28 under, operations 170 − 142 = 28
+    # over, 56 heads. The start built first misses 0, the try at 0 finds no plan, the mix stage starts from
+    # that start and proves 56, as the run without the bound does
+    data = _data(tmp_path, 100.0, ["mix.tolerance=0.01", "mobility.operations_to_technical=0.3"])
+    plan = pooled_plan(data, OPTIONS)
+    assert plan.bound == pytest.approx(0.0, abs=1e-6)
+    model, index = build_model(data)
+    model.pushes = guided_pushes(data, index, plan)
+    started = solve_model(model, data.scenario, data.mean_pay, bounds={"mix": lambda: (plan.bound, "pooled")})
+    plain_model, _ = build_model(data)
+    plain = solve_model(plain_model, data.scenario, data.mean_pay)
+    for solution in (started, plain):
+        mix = solution.stages[0]
+        assert (mix.term, mix.status, mix.note) == ("mix", "optimal", "")
+        assert mix.objective == pytest.approx(56.0)
+    assert started.terms["cost"] == pytest.approx(plain.terms["cost"], rel=1e-9)

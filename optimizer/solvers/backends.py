@@ -337,6 +337,12 @@ class HighsLpSession:
         if time.perf_counter() >= self.deadline:
             event.interrupt()
 
+    @staticmethod
+    def _cold(options: SolveOptions, began: float) -> SolveOptions:
+        """``options`` for :func:`solve` on the session's linear program in the time left, HiGHS choosing the
+        method as the session does (``lp_method`` would ask a linear program for the interior-point method)."""
+        return replace(options, time_limit=_seconds_left(options, began), lp_method="simplex")
+
     def solve(self, objective: Expr, options: SolveOptions, warm: Basis | None = None) -> SolveResult:
         """Minimise ``objective`` over the model's rows as they are now, from the last run's basis, else from
         ``warm`` (the basis of another LP of this shape: dual simplex; ignored when the shape differs); the
@@ -361,9 +367,9 @@ class HighsLpSession:
                                                 "kUnknown"):
             # the last optimum holds every row, so "infeasible" from its basis is numerical trouble (seen once on
             # the 20k demo's merit LP at load 12): solve cold in the time left, as without a session
-            return solve(self.model, objective, replace(options, time_limit=_seconds_left(options, began)))
+            return solve(self.model, objective, self._cold(options, began))
         if model_status in ("kUnbounded", "kUnboundedOrInfeasible"):
-            return solve(self.model, objective, replace(options, time_limit=_seconds_left(options, began)))
+            return solve(self.model, objective, self._cold(options, began))
         status = HIGHS_STATUS.get(model_status)
         stopped_by = HIGHS_LIMITS.get(model_status)
         if stopped_by is not None:

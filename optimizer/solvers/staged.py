@@ -67,8 +67,10 @@ class StageResult:
     gap: float | None
     seconds: float
     note: str = ""
-    """Why a stage took no time: a goal that is never negative (the mix miss) is first tried at 0 by solving
-    the next stage with it fixed there; when that stage finds a plan, 0 is this stage's proven optimum."""
+    """How a stage ended without a search of its own, or where its bound comes from: a goal that is never
+    negative (the mix miss) may be proven at 0 by its constructive start, or by solving the next stage with it
+    fixed at 0 (its seconds are then its start's, if built, and the try's count as the next stage's); a bound
+    known apart from the solver (the pooled relaxation); a reference's bound carried over."""
     stopped_by: StoppedBy = None
     """Which limit stopped the stage short of proven: ``time_limit``, ``node_limit``, ``gap`` (the stage's
     gap), ``other_limit``; None when the solver finished (optimal, infeasible, ...)."""
@@ -181,8 +183,9 @@ def solve_model(
     solver's bound, the stage reports its gap
     against it, and is proven when that gap is within the stage's (:func:`with_known_bound`). The rules above
     that ask whether the solver had a bound still read the solver's own. A goal with such a bound that may be 0
-    (:data:`ZERO_FIRST`, its bound 0) builds its stage's constructive start first (:func:`idle_start`, which
-    follows the pooled plan; not for CP-SAT, which stops at a hint): a start at 0 proves the stage without a
+    (:data:`ZERO_FIRST`, that bound not above 0) builds its stage's constructive start first, and only once
+    (:func:`idle_start`, which follows the pooled plan; not for CP-SAT, which stops at a hint, nor for a linear
+    program, which keeps the start only where its solve finds no plan): a start at 0 proves the stage without a
     solve and starts the next stage; else the shortcut's try at 0 runs and the stage starts from it (100k group:
     the try at 0, a MIP with no start, failed in 24 s, then the mix stage ended on a start 258.9 heads off the
     band; now the start reaches 0 in 15 s and the cost stage starts from it)."""
@@ -286,7 +289,7 @@ def solve_model(
         term = order[position]
         following = order[position + 1] if position + 1 < len(order) else None
         left = len(order) - position
-        result, probe_seconds, recorded = None, 0.0, None
+        result, probe_seconds, recorded, start_built = None, 0.0, None, False
         if inherited and inherited[0][0] != term:
             inherited.clear()  # the reference's stages are carried over as a prefix of this order only
         if term == "stability":
@@ -316,22 +319,22 @@ def solve_model(
             inherited.clear()
         elif following not in (None, "stability") and term in ZERO_FIRST and _never_negative(current, goals[term]) \
                 and not _known_above_zero(bounds, term):
-            constructed = None
-            if values is None and bounds and term in bounds and options.backend != "cpsat":  # it may reach 0
+            start_built = values is None and bounds is not None and term in bounds and options.backend != "cpsat" \
+                and session is None  # the start first: it may reach 0 (built once, kept by the stage if not)
+            if start_built:
                 began = time.perf_counter()
-                constructed = idle_start(current, stage_options(term, goals[term], max(clock.left(), 0.01)),
-                                         goals[term])
+                values = idle_start(current, stage_options(term, goals[term], max(clock.left(), 0.01)), goals[term])
                 probe_seconds = time.perf_counter() - began
-                met = None if constructed is None else current.evaluate(goals[term], constructed)
+                met = None if values is None else current.evaluate(goals[term], values)
                 if met is not None and met <= objective.stage_tolerance:
-                    result = SolveResult("optimal", constructed, met, 0.0, 0.0, probe_seconds, options.backend, "")
+                    result = SolveResult("optimal", values, met, 0.0, 0.0, probe_seconds, options.backend, "")
                     recorded = StageResult(term, "optimal", met, 0.0, 0.0, round(probe_seconds, 3),
                                            "0 reached by the constructive start")
             if result is None:
+                constructed, values = values, None if start_built else values  # the try at 0 has no start
                 result, seconds = _next_stage_at_zero(current, term, goals[term], objective.stage_tolerance,
                                                       lambda: run(following, 2 * clock.share(left), False))
-                started, probe_seconds = probe_seconds, probe_seconds + seconds
-                values = values if constructed is None else constructed  # the goal's own stage starts from it
+                started, probe_seconds, values = probe_seconds, probe_seconds + seconds, constructed
                 if result is not None:  # the stage's seconds: its start's (the try's count as the next stage's)
                     met = current.evaluate(goals[term], result.values)
                     stages.append(StageResult(term, "optimal", met, 0.0, 0.0, round(started, 3),
@@ -339,7 +342,7 @@ def solve_model(
                     on_stage(stages[-1])
                     position, term = position + 1, following
         if result is None:
-            result = run(term, clock.share(left))
+            result = run(term, clock.share(left), not start_built)
             result = replace(result, seconds=result.seconds + probe_seconds)
         stage = recorded or _stage(term, result)
         if bounds and term in bounds and stage.status == "feasible":

@@ -392,13 +392,14 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
         mended = mended_start(model, pushed, goal or {}, replace(highs, time_limit=highs.time_limit / 2))
         if mended is not None:
             return mended
+    lp = replace(highs, lp_method="simplex")  # a linear program: HiGHS chooses the method
     restricted = _restricted(model)
     whole = _whole_part(restricted, built) if broken else None
     if whole is not None:
-        result = solve(whole, {}, highs)
+        result = solve(whole, {}, lp)
         if result.values is not None and _holds(model, result.values):
             return result.values
-    return built if broken == frozenset() else solve(restricted, {}, highs).values
+    return built if broken == frozenset() else solve(restricted, {}, highs if any(model.integer) else lp).values
 
 
 def mended_start(model: LinearModel, point: np.ndarray, goal: Expr, options: SolveOptions) -> np.ndarray | None:
