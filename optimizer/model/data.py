@@ -216,6 +216,8 @@ class Index:
 
     touching: dict[int, dict[str, list[tuple[Arc, int]]]] = field(default_factory=dict, repr=False)
     """year → unit → the flows of that year leaving or entering the unit (:meth:`flows_touching`, filled lazily)."""
+    live_by_unit: dict[int, dict[str, list[Cohort]]] = field(default_factory=dict, repr=False)
+    """year → unit → the unit's live cohorts that year (:meth:`live_in`, filled lazily)."""
 
     def flows_of(self, year: int, kind: str | None = None) -> list[tuple[Arc, int]]:
         return self.flows_by_year[year] if kind is None else self.flows_by_kind[(year, kind)]
@@ -231,6 +233,17 @@ class Index:
                     by_unit[u].append((arc, var))
             self.touching[year] = dict(by_unit)
         return self.touching[year].get(unit, [])
+
+
+    def live_in(self, year: int, unit: str) -> list[Cohort]:
+        """The live cohorts of ``year`` in ``unit``, in ``network.live[year]``'s order (grouped once per year: a
+        per-unit row family would otherwise scan every cohort once per unit)."""
+        if year not in self.live_by_unit:
+            by_unit: dict[str, list[Cohort]] = defaultdict(list)
+            for c in self.network.live[year]:
+                by_unit[c.unit].append(c)
+            self.live_by_unit[year] = dict(by_unit)
+        return self.live_by_unit[year].get(unit, [])
 
 
 Family = Callable[[LinearModel, ModelData, Index], None]

@@ -277,8 +277,7 @@ def add_unit_headcount_bounds(model: LinearModel, data: ModelData, index: Index)
             hi = data.max_headcount.get(unit, INF)
             if lo == -INF and hi == INF:
                 continue
-            members = [c for c in index.network.live[year] if c.unit == unit]
-            expr = stock_expr(index, members, year)
+            expr = stock_expr(index, index.live_in(year, unit), year)
             add_hard_row(model, data, index, var_name("unit_headcount", unit, f"y{year}"), expr, lo, hi)
             if lo > 0:
                 _hire_to_floor(model, data, index, year, lo, ("operations", "technical"), unit, lambda c: True)
@@ -325,8 +324,8 @@ def _hire_to_floor(model: LinearModel, data: ModelData, index: Index, year: int,
         return
     hired = {var for _, var in chosen.values()}
     rest: Expr = {}
-    for c in index.network.live[year - 1]:
-        if within(c):
+    for c in index.live_in(year - 1, unit):
+        if selects(c):
             add_to(rest, index.stock[(c, year - 1)], 1.0 - data.attrition(c))
     for other, var in touching:
         if var in hired:
@@ -347,7 +346,7 @@ def add_operations_workload(model: LinearModel, data: ModelData, index: Index) -
     higher). Operations hires fill the floor in the start (:func:`_hire_to_floor`)."""
     for year in range(1, data.horizon + 1):
         for unit, floor in sorted(data.min_operations.items()):
-            members = [c for c in index.network.live[year] if c.unit == unit and c.sequence == "operations"]
+            members = [c for c in index.live_in(year, unit) if c.sequence == "operations"]
             expr = stock_expr(index, members, year)
             add_hard_row(model, data, index, var_name("unit_operations", unit, f"y{year}"), expr, lo=floor)
             _hire_to_floor(model, data, index, year, floor, ("operations",), unit,
@@ -361,7 +360,7 @@ def add_operations_floor(model: LinearModel, data: ModelData, index: Index) -> N
         return
     for year in range(1, data.horizon + 1):
         for unit in data.units:
-            members = [c for c in index.network.live[year] if c.unit == unit]
+            members = index.live_in(year, unit)
             weight = lambda c: (1.0 if c.sequence == "operations" else 0.0) - floor  # noqa: E731
             expr = stock_expr(index, members, year, weight)
             add_hard_row(model, data, index, var_name("operations_floor", unit, f"y{year}"), expr, lo=0.0, stated=floor)
