@@ -321,20 +321,22 @@ def solve_model(
                 and not _known_above_zero(bounds, term):
             start_built = values is None and bounds is not None and term in bounds and options.backend != "cpsat" \
                 and session is None  # the start first: it may reach 0 (built once, kept by the stage if not)
+            constructed = values
             if start_built:
                 began = time.perf_counter()
-                values = idle_start(current, stage_options(term, goals[term], max(clock.left(), 0.01)), goals[term])
+                constructed = idle_start(current, stage_options(term, goals[term], max(clock.left(), 0.01)),
+                                         goals[term])
                 probe_seconds = time.perf_counter() - began
-                met = None if values is None else current.evaluate(goals[term], values)
+                met = None if constructed is None else current.evaluate(goals[term], constructed)
                 if met is not None and met <= objective.stage_tolerance:
-                    result = SolveResult("optimal", values, met, 0.0, 0.0, probe_seconds, options.backend, "")
+                    result = SolveResult("optimal", constructed, met, 0.0, 0.0, probe_seconds, options.backend, "")
                     recorded = StageResult(term, "optimal", met, 0.0, 0.0, round(probe_seconds, 3),
                                            "0 reached by the constructive start")
             if result is None:
-                constructed, values = values, None if start_built else values  # the try at 0 has no start
                 result, seconds = _next_stage_at_zero(current, term, goals[term], objective.stage_tolerance,
                                                       lambda: run(following, 2 * clock.share(left), False))
-                started, probe_seconds, values = probe_seconds, probe_seconds + seconds, constructed
+                started, probe_seconds = probe_seconds, probe_seconds + seconds
+                values = constructed  # the try at 0 had no start; the goal's own stage starts from it
                 if result is not None:  # the stage's seconds: its start's (the try's count as the next stage's)
                     met = current.evaluate(goals[term], result.values)
                     stages.append(StageResult(term, "optimal", met, 0.0, 0.0, round(started, 3),

@@ -389,7 +389,7 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
         return built
     highs = replace(options, backend="highs", node_limit=None, on_incumbent=None)
     if pushed is not None:
-        mended = mended_start(model, pushed, goal or {}, replace(highs, time_limit=highs.time_limit / 2))
+        mended = mended_start(model, pushed, goal or {}, replace(highs, time_limit=highs.time_limit / 2), matrix)
         if mended is not None:
             return mended
     lp = replace(highs, lp_method="simplex")  # a linear program: HiGHS chooses the method
@@ -397,23 +397,24 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
     whole = _whole_part(restricted, built) if broken else None
     if whole is not None:
         result = solve(whole, {}, lp)
-        if result.values is not None and _holds(model, result.values):
+        if result.values is not None and _holds(model, result.values, matrix):
             return result.values
     return built if broken == frozenset() else solve(restricted, {}, highs if any(model.integer) else lp).values
 
 
-def mended_start(model: LinearModel, point: np.ndarray, goal: Expr, options: SolveOptions) -> np.ndarray | None:
+def mended_start(model: LinearModel, point: np.ndarray, goal: Expr, options: SolveOptions,
+                 matrix: RowMatrix | None = None) -> np.ndarray | None:
     """``point`` (a pushed plan) with its whole variables (year 1) kept and the rest the restricted model of
     :func:`idle_start` leaves free (the later years' hires, stocks and pushes; every other idle flow at 0)
     solved again for ``goal``: one linear program (HiGHS, interior-point method, within ``options.time_limit``)
     in which the later years make up for what the rows cut from year 1's pushes. None when it finds no plan
-    that holds in ``model``."""
+    that holds in ``model`` (``matrix``: its rows as arrays, if held)."""
     whole = _whole_part(_restricted(model), point, model.ub)
     if whole is None:
         return None
     highs = replace(options, backend="highs", node_limit=None, on_incumbent=None, lp_method="ipm")
     result = solve(whole, goal, highs)
-    return result.values if result.values is not None and _holds(model, result.values) else None
+    return result.values if result.values is not None and _holds(model, result.values, matrix) else None
 
 
 def _restricted(model: LinearModel) -> LinearModel:
