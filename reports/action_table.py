@@ -13,6 +13,8 @@ page only as JSON text and ``textContent``, never as HTML, and the JSON block ca
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -92,44 +94,67 @@ SCRIPT = r"""
 """
 
 
-def _labels(table: pa.Table, prefix: str, names: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """(``<unit id> <name>``, ``<sequence> T<tier> G<grade>``) of the ``prefix`` state (None where it is empty)."""
-    unit = table[f"{prefix}unit"].to_pandas()
-    name = unit.map(names).fillna("")
-    label = (unit + " " + name).str.strip().where(unit.notna(), None)
-    tier = table[f"{prefix}tier"].to_pandas()
-    grade = table[f"{prefix}grade"].to_pandas()
-    sequence = table[f"{prefix}sequence"].to_pandas()
-    state = (sequence + " T" + tier.map("{:.0f}".format, na_action="ignore") + " G"
-             + grade.map("{:.0f}".format, na_action="ignore")).where(sequence.notna(), None)
-    return label, state
+def _coded(keys: pd.DataFrame, label: Callable[[pd.DataFrame], pd.Series]) -> dict:
+    """A ``code`` column of the JSON block from the key columns it labels: each row's number into the list of
+    distinct labels (first-seen order, then None for rows with no label), every distinct key labelled once by
+    ``label`` (a frame of distinct keys → their labels, missing where there is none): a million actions have a
+    few hundred distinct states, so the texts are built a few hundred times, not a million."""
+    group = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    distinct = keys.iloc[np.unique(group, return_index=True)[1]]
+    texts = label(distinct)
+    present = texts.notna().to_numpy()
+    number = np.full(len(distinct), present.sum(), dtype=np.int64)
+    number[present] = np.arange(present.sum())
+    return {"kind": "code", "values": number[group].tolist(), "labels": [*texts[present].tolist(), None]}
 
 
-def _column(values: pd.Series, kind: str) -> dict:
-    """One column of the JSON block: texts, numbers (None where missing) or codes into ``labels``."""
-    if kind == "code":
-        codes, labels = pd.factorize(values, use_na_sentinel=True)
-        labels = [*labels.tolist(), None]
-        return {"kind": kind, "values": np.where(codes < 0, len(labels) - 1, codes).tolist(), "labels": labels}
-    if kind == "money":
-        number = values.astype(float)
-        return {"kind": kind, "values": [None if np.isnan(v) else round(v, 2) for v in number.tolist()]}
-    return {"kind": kind, "values": values.where(values.notna(), None).tolist()}
+def _unit_labels(units: pd.DataFrame, names: dict[str, str]) -> pd.Series:
+    """``<unit id> <name>`` of each row of ``units`` (one column of unit ids; missing where the id is)."""
+    unit = units.iloc[:, 0]
+    return pd.Series([f"{u} {names.get(u, '')}".strip() if isinstance(u, str) else None for u in unit],
+                     index=units.index, dtype=object)
+
+
+def _state_labels(states: pd.DataFrame) -> pd.Series:
+    """``<sequence> T<tier> G<grade>`` of each row of ``states`` (sequence, tier, grade; missing where any is)."""
+    return pd.Series([f"{s} T{k:.0f} G{g:.0f}" if isinstance(s, str) and k == k and g == g else None
+                      for s, k, g in states.itertuples(index=False)], index=states.index, dtype=object)
+
+
+def _money(values: pd.Series) -> dict:
+    """A ``money`` column of the JSON block: amounts to the cent, None where missing."""
+    number = np.round(values.to_numpy(dtype=float, na_value=np.nan), 2)
+    listed = number.astype(object)
+    listed[np.isnan(number)] = None
+    return {"kind": "money", "values": listed.tolist()}
 
 
 def action_data(actions: pa.Table, names: dict[str, str]) -> str:
     """The JSON block of every action (``actions.csv`` read as Arrow), safe inside a ``<script>`` element."""
-    from_label, from_state = _labels(actions, "from_", names)
-    to_label, to_state = _labels(actions, "to_", names)
-    fields = {
-        "employee_id": actions["employee_id"].to_pandas(), "name": actions["name"].to_pandas().fillna(""),
-        "action": actions["action"].to_pandas(), "from_unit_label": from_label, "from_state": from_state,
-        "to_unit_label": to_label, "to_state": to_state, "old_salary": actions["old_salary"].to_pandas(),
-        "new_salary": actions["new_salary"].to_pandas(),
+    frame = actions.select([c for c in actions.column_names if c != "reason"]).to_pandas()
+
+    def state(prefix: str) -> pd.DataFrame:
+        return frame[[f"{prefix}sequence", f"{prefix}tier", f"{prefix}grade"]]
+
+    columns = {
+        "employee_id": {"kind": "text", "values": _texts(frame["employee_id"])},
+        "name": {"kind": "text", "values": frame["name"].fillna("").tolist()},
+        "action": _coded(frame[["action"]], lambda rows: rows["action"]),
+        "from_unit_label": _coded(frame[["from_unit"]], partial(_unit_labels, names=names)),
+        "from_state": _coded(state("from_"), _state_labels),
+        "to_unit_label": _coded(frame[["to_unit"]], partial(_unit_labels, names=names)),
+        "to_state": _coded(state("to_"), _state_labels),
+        "old_salary": _money(frame["old_salary"]),
+        "new_salary": _money(frame["new_salary"]),
     }
     block = {"rows": actions.num_rows,
-             "columns": [{"name": heading, **_column(fields[field], kind)} for field, heading, kind in COLUMNS]}
+             "columns": [{"name": heading, **columns[field]} for field, heading, _ in COLUMNS]}
     return json.dumps(block, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def _texts(values: pd.Series) -> list[str | None]:
+    """A ``text`` column's values, None where missing."""
+    return values.astype(object).where(values.notna(), None).tolist()
 
 
 def action_table_html(actions: pa.Table, names: dict[str, str]) -> str:

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from optimizer.model.cohorts import COHORT_COLUMNS, Cohort
 from optimizer.model.data import Index, ModelData
@@ -61,9 +63,10 @@ def position_order(roster: pd.DataFrame) -> pd.DataFrame:
     """``roster`` (with the cohort columns) sorted by position, then merit: performance (desc), years in grade
     (desc), employee_id (asc) — a total, reproducible order; adds ``position_rank`` (1-based in the position)
     and ``position_size``."""
-    ordered = roster.sort_values([*POSITION, "performance", "years_in_grade", "employee_id"],
-                                 ascending=[True] * len(POSITION) + [False, False, True], kind="stable")
-    ordered = ordered.reset_index(drop=True)
+    keys = [*((c, "ascending") for c in POSITION), ("performance", "descending"),
+            ("years_in_grade", "descending"), ("employee_id", "ascending")]
+    table = pa.Table.from_pandas(roster[[c for c, _ in keys]], preserve_index=False)
+    ordered = roster.take(pc.sort_indices(table, sort_keys=keys).to_numpy()).reset_index(drop=True)  # stable
     group = ordered.groupby(POSITION, sort=False, observed=True)
     return ordered.assign(position_rank=group.cumcount() + 1, position_size=group["employee_id"].transform("size"))
 
@@ -339,13 +342,19 @@ def _pairs(rule: MeritRule, acted: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({"tier": "int64", "grade": "int64", "seniority": "int64", "qualified": bool})
 
 
-def _key(frame: pd.DataFrame) -> pd.Series:
-    """One text key per position and action (landing state included)."""
-    parts = [frame[c].astype("string").fillna("") for c in [*POSITION, "action", *TARGET]]
-    key = parts[0]
+def _key(frame: pd.DataFrame) -> np.ndarray:
+    """One number per position and action (landing state included), in the order of their text keys
+    ``unit|sequence|tier|grade|action|landing`` (the tie-break :func:`assess`'s callers inherit); the texts are
+    built once per distinct key (a million people: a few thousand keys)."""
+    columns = [*POSITION, "action", *TARGET]
+    group = frame.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
+    distinct = frame.iloc[np.unique(group, return_index=True)[1]]
+    parts = [distinct[c].astype("string").fillna("") for c in columns]
+    text = parts[0]
     for part in parts[1:]:
-        key = key + "|" + part
-    return key
+        text = text + "|" + part
+    number, _ = pd.factorize(text, sort=True)
+    return number[group]
 
 
 def assess(people: pd.DataFrame, rule: MeritRule, ranked: pd.DataFrame | None = None
@@ -375,7 +384,8 @@ def assess(people: pd.DataFrame, rule: MeritRule, ranked: pd.DataFrame | None = 
         persons["action"].eq(persons["eligible_for"])
         & _same_target(persons), stays=persons["action"].eq("stay"))
     persons["key"] = _key(persons)
-    persons = persons.sort_values(["key", "position_rank"], kind="stable").reset_index(drop=True)
+    persons = persons.iloc[np.lexsort((persons["position_rank"].to_numpy(), persons["key"].to_numpy()))
+                           ].reset_index(drop=True)  # by key, then rank (a stable sort)
     persons["eligible_rank"] = persons.groupby("key", sort=False).cumcount() + 1
     bottom = persons["action"].isin(FROM_BOTTOM)
     rank = persons["position_rank"].where(persons["took"])

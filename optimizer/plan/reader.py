@@ -113,7 +113,7 @@ def read_plan_arrow(plan_dir: Path, name: str) -> pa.Table:
     )
     table = pcsv.read_csv(Path(plan_dir) / f"{name}.csv", convert_options=options)
     for column, kind in columns.items():
-        if kind == TEXT:
+        if kind == TEXT and pc.any(pc.starts_with(table[column], "'")).as_py():  # a marked value starts so
             restored = pc.replace_substring_regex(table[column], RESTORE_PATTERN, RESTORE_REPLACEMENT)
             table = table.set_column(table.schema.get_field_index(column), column, restored)
     return table

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from optimizer.verify.data import LIMIT, STATE
 from optimizer.verify.report import Finding, fmt
 
-__all__ = ["differs", "exceeds", "finding_for", "flow_label", "flow_totals", "isin", "same_or_blank", "same_state", "state_label",
+__all__ = ["differs", "exceeds", "finding_for", "flow_label", "flow_totals", "isin", "merit_sorted", "same_or_blank", "same_state", "state_label",
            "truthy"]
 
 
@@ -30,6 +30,16 @@ def isin(values: pd.Series, pool: pd.Series) -> pd.Series:
     column = pa.array(values, from_pandas=True)
     found = pc.is_in(column, value_set=pa.array(pool, from_pandas=True).cast(column.type), skip_nulls=False)
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
+
+
+def merit_sorted(frame: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+    """``frame`` sorted by ``groups`` (ascending), then merit: performance and years_in_grade (descending),
+    employee_id (ascending); missing values last, ties in their order (a stable sort, in Arrow: a million rows
+    in a fraction of pandas' time), with a fresh index."""
+    keys = [*((c, "ascending") for c in groups), ("performance", "descending"), ("years_in_grade", "descending"),
+            ("employee_id", "ascending")]
+    table = pa.Table.from_pandas(frame[[c for c, _ in keys]], preserve_index=False)
+    return frame.take(pc.sort_indices(table, sort_keys=keys).to_numpy()).reset_index(drop=True)
 
 
 def same_or_blank(a: pd.Series, b: pd.Series) -> pd.Series:

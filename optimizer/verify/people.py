@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.verify.data import FROM, STATE, PlanData
-from optimizer.verify.frames import finding_for, state_label, truthy
+from optimizer.verify.frames import finding_for, merit_sorted, state_label, truthy
 from optimizer.verify.moves import disabled, landing_grades, max_tier_at, misplaced, unpaid
 from optimizer.verify.report import Finding, fmt
 
@@ -139,10 +139,8 @@ def check_merit(p: PlanData) -> list[Finding]:
     among moves of one kind (a transfer's unit, a downgrade's tier) is not a matter of merit and not checked."""
     people, faults = assessed(p)
     eligible = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in faults.values()])
-    people = _cohorts(p, people[people["kind"].isin(HAND_OUT) & eligible])
-    ranked = people.sort_values([*COHORT, "performance", "years_in_grade", "employee_id"],
-                                ascending=[True] * len(COHORT) + [False, False, True], kind="stable",
-                                na_position="last").reset_index(drop=True)
+    read = ["employee_id", "kind", "performance", "years_in_grade", "technical_eligible", *FROM]
+    ranked = merit_sorted(_cohorts(p, people.loc[people["kind"].isin(HAND_OUT) & eligible, read]), COHORT)
     cohort = ranked.groupby(COHORT, sort=False, dropna=False).ngroup()
     order = ranked["kind"].map({kind: i for i, kind in enumerate(HAND_OUT)}).to_numpy(np.int64)
     position = np.arange(len(ranked), dtype=np.int64)
@@ -171,17 +169,25 @@ POSITION = ["from_unit", "from_sequence", "from_tier", "from_grade"]
 LANDING = ["to_unit", "to_sequence", "to_tier", "to_grade"]
 
 
-def _eligible(p: PlanData, pairs: pd.DataFrame) -> pd.Series:
-    """Whom of ``pairs`` (a person and an action of their position) the scenario allows the action: a grade step
-    needs years_in_grade ≥ promotion.min_years_for_grade_step, a tier promotion ≥ promotion.min_years_in_grade,
-    an operations → technical move technical_eligible; a transfer, downgrade or redundancy anyone. (The landing
-    state and its cap are the same for everyone of a position.)"""
-    years, promotion, action = pairs["years_in_grade"], p.scenario.promotion, pairs["action"]
-    retrain = action.eq("sequence_move") & pairs["from_sequence"].eq("operations") & pairs["line_to_sequence"].eq(
-        "technical")
-    return ~((action.eq("grade_step") & ~truthy(years >= promotion.min_years_for_grade_step))
-             | (action.eq("tier_promotion") & ~truthy(years >= promotion.min_years_in_grade))
-             | (retrain & ~pairs["technical_eligible"].astype(bool)))
+def _eligible(p: PlanData, people: pd.DataFrame, actions: pd.DataFrame, person: np.ndarray,
+              action: np.ndarray) -> np.ndarray:
+    """Whether the scenario allows each pair (``people`` row ``person``, ``actions`` row ``action`` of their
+    position) the action: a grade step needs years_in_grade ≥ promotion.min_years_for_grade_step, a tier
+    promotion ≥ promotion.min_years_in_grade, an operations → technical move technical_eligible; a transfer,
+    downgrade or redundancy anyone. (The landing state and its cap are the same for everyone of a position.)
+    Each rule is read once per person and once per action, then paired."""
+    promotion, kind = p.scenario.promotion, actions["action"]
+    years = people["years_in_grade"].to_numpy(dtype=float, na_value=np.nan)
+    step_short = ~(years >= promotion.min_years_for_grade_step)  # a missing years_in_grade is short
+    tier_short = ~(years >= promotion.min_years_in_grade)
+    unqualified = people["from_sequence"].eq("operations").to_numpy(dtype=bool, na_value=False) & ~people[
+        "technical_eligible"].to_numpy(dtype=bool, na_value=False)
+    retrain = (kind.eq("sequence_move") & actions["line_to_sequence"].eq("technical")).to_numpy(dtype=bool,
+                                                                                                  na_value=False)
+    grade_step = kind.eq("grade_step").to_numpy(dtype=bool, na_value=False)
+    tier_promotion = kind.eq("tier_promotion").to_numpy(dtype=bool, na_value=False)
+    return ~((grade_step[action] & step_short[person]) | (tier_promotion[action] & tier_short[person])
+             | (retrain[action] & unqualified[person]))
 
 
 def position_lines(p: PlanData) -> pd.DataFrame:
@@ -193,13 +199,15 @@ def position_lines(p: PlanData) -> pd.DataFrame:
     acts on ⌊(1−a)·n⌋ of its n people, a the attrition rate of its sequence and tier: the model's limit; all n
     under ``flow_convention: decide_then_attrition``; when summary.json says ``merit.unsolved``, the plan is the
     model's own split and every cohort is held to it).
-    Vectorised: people meet their position's actions in one merge."""
+    Columns: the person's ``employee_id``, ``performance``, ``years_in_grade`` and position (``from_*``), the
+    ``action`` (its kind), ``took``, ``passed``, ``held``. Vectorised: each person meets their position's actions
+    as a pair of row numbers (person, action), every rule read once per person or per action; only the pairs
+    kept become a frame (1M people: 1.3M pairs)."""
     people, faults = assessed(p)
     sound = ~np.logical_or.reduce([bad.to_numpy(bool) for bad in faults.values()])
-    people = _cohorts(p, people[people["kind"].isin(HAND_OUT) & sound]).sort_values(
-        [*POSITION, "performance", "years_in_grade", "employee_id"], ascending=[True] * 4 + [False, False, True],
-        kind="stable", na_position="last").reset_index(drop=True)
-    people["position"] = people.groupby(POSITION, sort=False, dropna=False).ngroup()  # one integer key to merge on
+    shown = ["employee_id", "performance", "years_in_grade", "technical_eligible", "kind", *POSITION, *LANDING]
+    people = merit_sorted(_cohorts(p, people.loc[people["kind"].isin(HAND_OUT) & sound, shown]), POSITION)
+    people["position"] = people.groupby(POSITION, sort=False, dropna=False).ngroup()  # one integer key
     people["rank"] = people.groupby("position", sort=False).cumcount()
     acted = people[~people["kind"].eq("stay")]
     size = people.groupby(COHORT, dropna=False)["employee_id"].transform("size")
@@ -216,23 +224,40 @@ def position_lines(p: PlanData) -> pd.DataFrame:
                                 how="left", on=COHORT)["busy"].fillna(0).to_numpy()
     people["full"] = busy >= limit
     actions = acted[["position", "kind", *LANDING]].drop_duplicates().rename(
-        columns={"kind": "action", **{c: f"line_{c}" for c in LANDING}})
+        columns={"kind": "action", **{c: f"line_{c}" for c in LANDING}}).reset_index(drop=True)
     actions["line"] = np.arange(len(actions))
-    shown = ["employee_id", "performance", "years_in_grade", "technical_eligible", "kind", *POSITION, *LANDING]
-    pairs = people[[*shown, "position", "rank", "full"]].merge(actions, on="position")  # 1M: 1.3M pairs, the
-    # columns the checks read only (the whole roster row made the merge and the filter below take 5 s)
-    same = np.logical_and.reduce([
-        (pairs[c].astype("string") == pairs[f"line_{c}"].astype("string")).fillna(False).to_numpy()
-        | (pairs[c].isna() & pairs[f"line_{c}"].isna()).to_numpy() for c in LANDING])
-    took = pairs["kind"].eq(pairs["action"]).to_numpy() & same
-    kept = _eligible(p, pairs).to_numpy() | took
-    pairs = pairs[kept].assign(took=took[kept])
-    bottom = pairs["action"].isin(BOTTOM_UP).to_numpy()
-    ranks = pairs["rank"].where(pairs["took"]).groupby(pairs["line"])
+    person, action = _pairs_by_position(people["position"].to_numpy(), actions["position"].to_numpy())
+    same = np.logical_and.reduce([_codes_equal(people[c], actions[f"line_{c}"], person, action) for c in LANDING])
+    took = _codes_equal(people["kind"], actions["action"], person, action) & same
+    kept = _eligible(p, people, actions, person, action) | took
+    person, action, took = person[kept], action[kept], took[kept]
+    bottom = actions["action"].isin(BOTTOM_UP).to_numpy()[action]
+    rank = people["rank"].to_numpy()[person]
+    ranks = pd.Series(np.where(took, rank, np.nan)).groupby(action)
     line = np.where(bottom, ranks.transform("min"), ranks.transform("max"))
-    stays = pairs["kind"].eq("stay").to_numpy()
-    passed = stays & np.where(bottom, pairs["rank"].to_numpy() > line, pairs["rank"].to_numpy() < line)
-    return pairs.assign(passed=passed, held=passed & pairs["full"].to_numpy()).reset_index(drop=True)
+    stays = people["kind"].eq("stay").to_numpy(dtype=bool, na_value=False)[person]
+    passed = stays & np.where(bottom, rank > line, rank < line)
+    pairs = people[["employee_id", "performance", "years_in_grade", *POSITION]].take(person).reset_index(drop=True)
+    return pairs.assign(action=actions["action"].to_numpy()[action], took=took, passed=passed,
+                        held=passed & people["full"].to_numpy()[person])
+
+
+def _pairs_by_position(people: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (person, action) row-number pair of the same position, given each person's and each action's
+    position number: people in their order, each with their position's actions in theirs (an inner join)."""
+    order = np.argsort(actions, kind="stable")
+    count = np.bincount(actions, minlength=int(people.max(initial=-1)) + 1)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    per_person = count[people]
+    person = np.repeat(np.arange(len(people)), per_person)
+    within = np.arange(len(person)) - np.repeat(np.cumsum(per_person) - per_person, per_person)
+    return person, order[first[people[person]] + within]
+
+
+def _codes_equal(mine: pd.Series, theirs: pd.Series, rows: np.ndarray, other_rows: np.ndarray) -> np.ndarray:
+    """``mine`` at ``rows`` equals ``theirs`` at ``other_rows`` (both missing counts as equal), compared as text."""
+    codes, _ = pd.factorize(pd.concat([mine.astype("string"), theirs.astype("string")], ignore_index=True))
+    return codes[: len(mine)][rows] == codes[len(mine):][other_rows]
 
 
 def check_position_merit(p: PlanData) -> list[Finding]:
