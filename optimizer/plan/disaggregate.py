@@ -158,10 +158,18 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
     return pd.concat([actions, hires], ignore_index=True)[ACTION_COLUMNS], lines
 
 
-def _label(frame: pd.DataFrame) -> pd.Series:
-    """'U01 technical T3 G2' per row (the position)."""
-    return (frame["unit_id"].astype(str) + " " + frame["sequence"].astype(str) + " T" + frame["tier"].astype(str)
-            + " G" + frame["grade"].astype(str))
+def _label(frame: pd.DataFrame) -> pa.Array:
+    """'U01 technical T3 G2' per row (the position), built once per distinct position."""
+    position = frame.groupby(POSITION, sort=False).ngroup().to_numpy()
+    first = frame.iloc[np.unique(position, return_index=True)[1]]
+    text = (first["unit_id"].astype(str) + " " + first["sequence"].astype(str) + " T" + first["tier"].astype(str)
+            + " G" + first["grade"].astype(str))
+    return pa.array(text.to_numpy(dtype=object), type=pa.string()).take(pa.array(position))
+
+
+def _text(values: np.ndarray | pd.Series) -> pa.Array:
+    """Whole numbers (missing where NaN or NA) as Arrow text."""
+    return pa.array(pd.array(values, dtype="Int64"), type=pa.int64()).cast(pa.string())
 
 
 def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule, placed: pd.DataFrame) -> pd.Series:
@@ -169,40 +177,54 @@ def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule, place
     (:func:`optimizer.plan.merit.assess`): the acted-on by their rank among the eligible; a person held
     back by their cohort's limit by that rule; a stayer eligible for an action by the line they are below;
     anyone else by the position's plan. ``placed``: :func:`optimizer.plan.merit.position_order` of ``people``
-    with their row numbers (``row``). Each sentence is joined (Arrow) only for the rows it describes."""
+    with their row numbers (``row``). A person eligible for several actions is told about one: the first they
+    took, else were held back from, else were passed over for, else are below the line of, the nearest to the
+    top of the position first. Each sentence is joined (Arrow) only for the rows it describes."""
     order = np.select([persons["took"], persons["held"], persons["passed"]], [0, 1, 2], 3)
-    persons = persons.assign(order=order, n_eligible=persons.groupby("key")["employee_id"].transform("size"))
-    best = persons.sort_values(["employee_id", "order", "position_rank"], kind="stable")
-    best = best.drop_duplicates("employee_id").set_index("employee_id")
-    mine = best.reindex(people["employee_id"]).reset_index(drop=True)
-    code = mine["order"].fillna(4).to_numpy().astype(int)  # 0 took, 1 held, 2 passed, 3 below the line, 4 other
-    acted_positions = people[~people["action"].eq("stay")][POSITION].drop_duplicates()
-    busy = people[POSITION].merge(acted_positions.assign(busy=True), how="left")["busy"].eq(True).to_numpy()
+    key = persons["key"].to_numpy()
+    n_eligible = np.bincount(key)[key]
+    row = pd.Index(people["employee_id"]).get_indexer(persons["employee_id"])
+    ranked = np.lexsort((persons["position_rank"].to_numpy(), order, row))  # stable: ties keep their order
+    chosen = ranked[np.unique(row[ranked], return_index=True)[1]]  # each person's first pair in that order
+    mine = np.full(len(people), -1)
+    mine[row[chosen]] = chosen  # their pair, -1 for people with none
+
+    def at_mine(values: np.ndarray, missing: object) -> np.ndarray:
+        """``values`` (one per pair) at each person's pair, ``missing`` for people with none (index -1: the
+        value appended last)."""
+        return np.append(values, np.array([missing], dtype=values.dtype))[mine]
+
+    code = at_mine(order, 4)  # 0 took, 1 held, 2 passed, 3 below the line, 4 other
+    acted = people["action"].ne("stay").to_numpy()
+    position = people.groupby(POSITION, sort=False).ngroup().to_numpy()
+    busy = np.isin(position, position[acted])
     code[(code == 4) & busy] = 5  # other, in a position with actions this year
-    position_rank = np.empty(len(people), dtype=object)
-    position_size = np.empty(len(people), dtype=object)
-    position_rank[placed["row"].to_numpy()] = placed["position_rank"].astype(str).to_numpy()
-    position_size[placed["row"].to_numpy()] = placed["position_size"].astype(str).to_numpy()
-    bottom = mine["action"].isin(list(FROM_BOTTOM)).to_numpy()
+    position_rank = np.zeros(len(people), dtype=np.int64)
+    position_size = np.zeros(len(people), dtype=np.int64)
+    position_rank[placed["row"].to_numpy()] = placed["position_rank"].to_numpy()
+    position_size[placed["row"].to_numpy()] = placed["position_size"].to_numpy()
+    kind = at_mine(persons["action"].to_numpy(dtype=object), None)
+    bottom = np.isin(kind, list(FROM_BOTTOM))
     columns = {
         "where": _label(people), "p": formatted(people["performance"].to_numpy(dtype=float), "%g"),
-        "kind": mine["action"], "rank": mine["eligible_rank"].astype("Int64"),
-        "eligible": mine["n_eligible"].astype("Int64"),
-        "line": formatted(mine["line"].fillna(0).to_numpy(dtype=float), "%g"),
-        "position_rank": position_rank, "position_size": position_size,
-        "limit": limits(rule, people).astype(int), "how": np.where(bottom, ", weakest first", " by merit"),
+        "kind": pa.array(kind, type=pa.string()),
+        "rank": _text(at_mine(persons["eligible_rank"].to_numpy(dtype=float), np.nan)),
+        "eligible": _text(at_mine(n_eligible.astype(float), np.nan)),
+        "line": formatted(np.nan_to_num(at_mine(persons["line"].to_numpy(dtype=float), np.nan), nan=0.0), "%g"),
+        "position_rank": _text(position_rank), "position_size": _text(position_size),
+        "limit": _text(limits(rule, people).astype(int)),
+        "how": pa.array(np.where(bottom, ", weakest first", " by merit"), type=pa.string()),
     }
-    columns = {name: np.asarray(values, dtype=object) for name, values in columns.items()}
-    ranked = ("rank ", "position_rank", " of ", "position_size", " in ", "where", " (performance ", "p")
+    ranked_text = ("rank ", "position_rank", " of ", "position_size", " in ", "where", " (performance ", "p")
     sentences = {
         0: ("kind", "how", ": rank ", "rank", " of ", "eligible", " eligible in ", "where", " (performance ", "p", ")"),
         1: ("held back in ", "where", " (performance ", "p", ", above the ", "kind", " line at ", "line",
             "): at most ", "limit", " people of this cohort (state, seniority, qualification) may act in year 1, "
             "its expected leavers being held back (add_outflow_availability)"),
         2: ("passed over for ", "kind", " in ", "where", " (performance ", "p", ", line ", "line", ")"),
-        3: (*ranked, "): below the ", "kind", " line at performance ", "line"),
+        3: (*ranked_text, "): below the ", "kind", " line at performance ", "line"),
         4: ("no change planned for ", "where"),
-        5: (*ranked, "): not eligible for this year's actions of the position"),
+        5: (*ranked_text, "): not eligible for this year's actions of the position"),
     }
     rows = [np.flatnonzero(code == k) for k in sentences]
     parts = [_joined(sentence, columns, at) for sentence, at in zip(sentences.values(), rows)]
@@ -211,14 +233,14 @@ def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule, place
     return _pandas(pa.concat_arrays(parts).take(pa.array(back)))
 
 
-def _joined(sentence: tuple[str, ...], columns: dict[str, np.ndarray], rows: np.ndarray) -> pa.Array:
+def _joined(sentence: tuple[str, ...], columns: dict[str, pa.Array], rows: np.ndarray) -> pa.Array:
     """The text of ``sentence`` at ``rows``: its pieces are literal text, or names of ``columns`` (taken at
     ``rows``, missing as empty text), joined element by element in Arrow."""
-    pieces = [pa.scalar(piece) if piece not in columns else
-              pa.array(pd.Series(columns[piece][rows]).fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
-              for piece in sentence]
     if len(rows) == 0:
         return pa.array([], type=pa.string())
+    at = pa.array(rows)
+    pieces = [pc.fill_null(columns[piece].take(at), "") if piece in columns else pa.scalar(piece)
+              for piece in sentence]
     return pc.binary_join_element_wise(*pieces, pa.scalar(""))
 
 
