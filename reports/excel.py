@@ -44,7 +44,7 @@ from optimizer.plan.grades import CHANGE_COLUMNS, grade_changes, grade_path_wide
 from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
-from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
+from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences, unproven_sentences
 from reports import finance
 from reports.excel_stream import LongRows, assemble, xf_index
 
@@ -189,6 +189,9 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
     missed = missed_sentences(plan.mix, plan.budget, (summary.get("solver") or {}).get("stages", []))
     if missed:
         row = _sentences(book, sheet, row, "Missed targets", missed)
+    unproven = unproven_sentences((summary.get("solver") or {}).get("stages", []))
+    if unproven:
+        row = _sentences(book, sheet, row, "Not proven", unproven)
     if summary.get("diagnosis"):
         row = _sentences(book, sheet, row, "Diagnosis", diagnosis_sentences(summary["diagnosis"]))
     if summary.get("confidence"):

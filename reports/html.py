@@ -30,7 +30,7 @@ from optimizer.plan.grades import grade_changes
 from optimizer.plan.reader import PlanFiles, read_plan
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.results import simulation_sentences
-from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
+from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences, unproven_sentences
 from reports import charts, finance
 from reports.action_table import action_table_html
 
@@ -212,6 +212,7 @@ def _status_section(plan: PlanFiles) -> str:
         "<h3>Mix target</h3>", _mix_targets(plan.mix),
         "<h3>Budget against cap</h3>", _budget_targets(plan.budget),
         _missed_section(plan, deviations) if missed else "",
+        _unproven_section(summary),
         "<h3>Year-1 actions</h3>", counts,
         f"<details><summary>Scenario: every parameter</summary>{render_value(summary.get('scenario', {}))}</details>",
     ]
@@ -225,6 +226,12 @@ def _missed_section(plan: PlanFiles, deviations: Mapping[str, Any]) -> str:
            f'<div class="wide">{render_value(deviations)}</div></details>')
     stages = (plan.summary.get("solver") or {}).get("stages", [])
     return f"<h3>Missed targets</h3>{_sentence_list(missed_sentences(plan.mix, plan.budget, stages))}{raw}"
+
+
+def _unproven_section(summary: Mapping[str, Any]) -> str:
+    """What the plan does not show about its payroll (:func:`unproven_sentences`); empty when the cost is proven."""
+    sentences = unproven_sentences((summary.get("solver") or {}).get("stages", []))
+    return f'<h3 id="unproven">Not proven</h3>{_sentence_list(sentences)}' if sentences else ""
 
 
 def _diagnosis_section(summary: Mapping[str, Any]) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
+from optimizer.cli.console import plan_summary
+from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences, unproven_sentences
 
 
 def _mix(year: int, sequence: str, share: float, lower: float, upper: float, heads: float) -> dict[str, Any]:
@@ -144,3 +145,44 @@ def test_a_plans_missed_targets_are_worded_from_its_tables_like_the_diagnosis():
     assert more_time not in missed_sentences(mix, budget, [stage(3.0)])
     assert more_time not in missed_sentences(mix, budget, [stage(None, None)])
     assert missed_sentences(within, budget.assign(total=400e6), [stage(None)]) == []
+
+
+def _stage(term: str, status: str, gap: float | None, stopped_by: str | None, seconds: float = 13.47) -> dict[str, Any]:
+    """A stage as summary.json's ``solver.stages`` lists it (:meth:`optimizer.solvers.staged.StageResult.to_dict`)."""
+    bound = None if gap is None else 1e9 * (1 - gap)
+    return {"term": term, "status": status, "objective": 1e9, "bound": bound, "gap": gap, "seconds": seconds,
+            "note": "", "stopped_by": stopped_by}
+
+
+def test_a_payroll_the_time_limit_left_unproven_is_said_with_its_gap_or_without_one():
+    mix = _stage("mix", "optimal", 0.0, None)
+    # a large group: the cost stage stopped before its root relaxation, no bound at all
+    assert unproven_sentences([mix, _stage("cost", "feasible", None, "time_limit")]) == [
+        "The payroll is not shown to be the least possible: the solver's time limit stopped the cost stage after "
+        "13.5 s, before it had a bound on the payroll; a larger solver.time_limit may lower it."]
+    # 10k group: 0.0122% from its bound at the limit, rounded to 0.01%
+    assert unproven_sentences([mix, _stage("cost", "feasible", 0.000122, "time_limit", 22.4)]) == [
+        "The payroll is within 0.01% of the least possible: the solver's time limit stopped the cost stage after "
+        "22.4 s; a larger solver.time_limit may lower it."]
+    assert "within 1.26%" in unproven_sentences([_stage("cost", "feasible", 0.012551, "time_limit")])[0]
+    # proven within its gap, stopped by the gap or a node limit (not the clock), or no cost stage: nothing to say
+    assert unproven_sentences([mix, _stage("cost", "optimal", 0.00009, None)]) == []
+    assert unproven_sentences([_stage("cost", "feasible", 0.002, "node_limit")]) == []
+    assert unproven_sentences([mix, _stage("disruption", "feasible", None, "time_limit")]) == []
+    assert unproven_sentences([]) == []
+
+
+def test_the_terminal_summary_ends_with_what_the_plan_does_not_show_about_its_payroll():
+    mix = pd.DataFrame([(year, sequence, 100 * share, share, lower, upper)
+                        for year in (0, 1) for sequence, share, lower, upper in
+                        (("management", 0.05, 0.045, 0.055), ("technical", 0.30, 0.295, 0.305),
+                         ("operations", 0.65, 0.645, 0.655))],
+                       columns=["year", "sequence", "headcount", "share", "lower", "upper"])
+    budget = pd.DataFrame({"unit_id": ["ALL", "ALL"], "year": [0, 1], "total": [1e8, 1e8], "cap": [np.nan, 1.1e8]})
+    stages = [_stage("mix", "optimal", 0.0, None), _stage("cost", "feasible", None, "time_limit")]
+    summary = {"status": "feasible", "exit_code": 0, "counts": {"stay": 10}, "solver": {"stages": stages}}
+    lines = plan_summary(summary, mix, budget).splitlines()
+    assert lines[-1] == f"  note: {unproven_sentences(stages)[0]}"
+    assert not any(line.startswith("  missed:") for line in lines)  # every target met
+    proven = {**summary, "solver": {"stages": [stages[0], _stage("cost", "optimal", 0.00005, None)]}}
+    assert not any("note:" in line for line in plan_summary(proven, mix, budget).splitlines())

@@ -28,9 +28,10 @@ from optimizer.cli import main
 from optimizer.plan.output import write_csv
 from optimizer.pipeline import EXIT_OK, EXIT_TARGET_MISSED, run_plan
 from optimizer.plan.safe_text import restore, restore_text
+from optimizer.whatif.sentences import unproven_sentences
 from reports import excel
 from reports.plugins import write_workbook
-from tests.builders import QUIET, people, unit, write_group
+from tests.builders import QUIET, people, unit, with_unproven_cost, write_group
 
 SHEETS = ["Summary", "Finance", "Budget", "Mix", "Headcount", "Actions", "Merit", "Flows", "Units", "Grades", "Scenario"]
 UNITS = [unit("+钢联", score=80, name="+包钢钢联股份有限公司"), unit("@稀土", name="=北方稀土", max_headcount=8)]
@@ -403,3 +404,15 @@ def test_long_rows_escape_what_xml_cannot_hold(plan, tmp_path):
     book = openpyxl.load_workbook(write_workbook(copy))
     assert _excel_text(book["Actions"]["Q2"].value) == awkward
     assert book["Actions"]["A2"].value == actions.loc[0, "employee_id"]
+
+
+def test_a_payroll_the_time_limit_left_unproven_is_said_on_the_summary_sheet(plan, tmp_path):
+    """A cost stage stopped by the time limit before it had a bound (as on a large group) gets the sentence of
+    :func:`unproven_sentences` under "Not proven"; the solved plan (its cost proven) has no such section."""
+    assert "Not proven" not in [cell.value for cell in openpyxl.load_workbook(plan / "report.xlsx")["Summary"]["A"]]
+    folder = tmp_path / "plan"
+    stages = with_unproven_cost(plan, folder)
+    sheet = openpyxl.load_workbook(write_workbook(folder))["Summary"]
+    row = _row_of(sheet, "Not proven")
+    assert [sheet.cell(row + 1, 1).value] == unproven_sentences(stages)
+    assert sheet.cell(row + 1, 1).value.startswith("The payroll is not shown to be the least possible")

@@ -9,6 +9,7 @@ when no Chromium is found.
 from __future__ import annotations
 
 import json
+from html import escape
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +26,10 @@ from models.scenario_files import load_scenario, scenario_path
 from models.synthetic import generate_tables
 from optimizer.pipeline import EXIT_OK, run_plan
 from optimizer.plan.safe_text import restore_text
-from optimizer.whatif.sentences import diagnosis_sentences
+from optimizer.whatif.sentences import diagnosis_sentences, unproven_sentences
 from reports.plugins import write_html_report
 from tests.browsers import chromium
+from tests.builders import with_unproven_cost
 
 pytestmark = pytest.mark.slow
 
@@ -328,3 +330,14 @@ def test_action_table_sorts_by_a_column(page: Page, plan_dir: Path) -> None:
     first = page.js("return document.querySelector('#action-table tbody tr').cells[7].textContent")
     assert _number(first) == round(actions["old_salary"].max())
     assert page.driver.find_element(By.ID, "action-count").text.startswith(f"rows 1–100 of {len(actions):,}")
+
+
+def test_a_payroll_the_time_limit_left_unproven_is_said_under_the_status(plan_dir: Path, tmp_path: Path) -> None:
+    """A cost stage stopped by the time limit before it had a bound (as on a large group) gets the sentence of
+    :func:`unproven_sentences` under "Not proven"; the solved plan (its cost proven) has no such section."""
+    assert 'id="unproven"' not in (plan_dir / "report.html").read_text(encoding="utf-8")
+    folder = tmp_path / "plan"
+    stages = with_unproven_cost(plan_dir, folder)
+    page = write_html_report(folder).read_text(encoding="utf-8")
+    (sentence,) = unproven_sentences(stages)
+    assert f'<h3 id="unproven">Not proven</h3><ul class="sentences"><li>{escape(sentence)}</li></ul>' in page

@@ -12,7 +12,7 @@ from models.io import InputTables
 from models.pay import PayStructure
 from models.scenario import SEQUENCES, Scenario
 from optimizer.plan.grades import grade_path_wide
-from optimizer.whatif.sentences import missed_sentences
+from optimizer.whatif.sentences import missed_sentences, unproven_sentences
 
 
 def _money(value: float) -> str:
@@ -45,7 +45,8 @@ def data_overview(tables: InputTables, graded: pd.DataFrame, scenario: Scenario)
 def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFrame) -> str:
     """Mix path against the band, budget against the cap, year-1 counts by action, and the missed targets in
     the diagnosis' words (:func:`missed_sentences`: rounded, misses below half a person left out) when the
-    run has no diagnosis (which begins with them)."""
+    run has no diagnosis (which begins with them), then what the plan does not show about its payroll
+    (:func:`unproven_sentences`)."""
     lines = [f"status: {summary['status']} (exit {summary['exit_code']})", "", "mix path (share; band from the deadline):"]
     pivot = mix.pivot(index="year", columns="sequence", values="share")[list(SEQUENCES)]
     for year, row in pivot.iterrows():
@@ -63,6 +64,7 @@ def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFram
     lines += ["", "year-1 actions: " + ", ".join(f"{k} {v:,}" for k, v in summary.get("counts", {}).items())]
     if "diagnosis" not in summary:  # the diagnosis says the same first
         lines += [f"  missed: {sentence}" for sentence in missed_sentences(mix, budget, summary["solver"]["stages"])]
+    lines += [f"  note: {sentence}" for sentence in unproven_sentences(summary["solver"]["stages"])]
     return "\n".join(lines)
 
 

@@ -115,6 +115,24 @@ def missed_sentences(mix: pd.DataFrame, budget: pd.DataFrame, stages: Iterable[d
     return sentences
 
 
+def unproven_sentences(stages: Iterable[dict[str, Any]]) -> list[str]:
+    """What the plan does not show about its payroll, from summary.json's ``solver.stages``: when the ``cost``
+    stage stopped at its time limit, either how far from the least payroll it may be (its gap, to 0.01%) or,
+    with no bound at all (a large group: stopped before its root relaxation), that nothing shows how far;
+    either way, that a larger solver.time_limit may lower it. [] when the cost stage finished (proven within
+    its gap) or the run had none."""
+    cost = next((stage for stage in stages if stage.get("term") == "cost"), None)
+    if cost is None or cost.get("stopped_by") != "time_limit":
+        return []
+    seconds = f"{_rounded(cost.get('seconds') or 0.0, 1):.1f}"
+    if cost.get("bound") is None or cost.get("gap") is None:
+        return [f"The payroll is not shown to be the least possible: the solver's time limit stopped the cost stage "
+                f"after {seconds} s, before it had a bound on the payroll; a larger solver.time_limit may lower it."]
+    gap = max(_rounded(100 * cost["gap"], 2), 0.01)
+    return [f"The payroll is within {gap:.2f}% of the least possible: the solver's time limit stopped the cost "
+            f"stage after {seconds} s; a larger solver.time_limit may lower it."]
+
+
 def _relaxation_sentences(relaxations: list[dict[str, Any]]) -> list[str]:
     """The changes that each meet every target, joined with "or"; the keys that alone do not (mix.deadline
     is left to the earliest-year sentence)."""
