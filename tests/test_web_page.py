@@ -10,7 +10,8 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from optimizer.plan.reader import read_plan
-from optimizer.whatif.sentences import diagnosis_sentences
+from optimizer.whatif.sentences import diagnosis_sentences, unproven_sentences
+from tests.builders import with_unproven_cost
 from tests.webpage import csv_files, page
 from web.settings import settings_from_env
 from web.state import close_all, services
@@ -149,6 +150,11 @@ def test_upload_move_a_control_run_and_read_the_results(tmp_path: Path, monkeypa
         ["li.wei", "submit", "submitted", "growth 4% plan"], ["hr.director", "approve", "approved", ""]]
     store = services(settings_from_env()).queue.store
     assert store.run(run_id).status == "approved" and store.run(run_id).user == "li.wei"
+    assert not [text for text in texts(at.warning) if text.startswith("The payroll")]  # its cost is proven
+    stages = with_unproven_cost(job.plan_dir, tmp_path / "unproven")  # as a large group's run would say
+    (job.plan_dir / "summary.json").write_bytes((tmp_path / "unproven" / "summary.json").read_bytes())
+    at.run()
+    assert [text for text in texts(at.warning) if text.startswith("The payroll")] == unproven_sentences(stages)
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ from optimizer.plan.reader import read_plan
 from optimizer.registry.database import StoreError
 from optimizer.registry.layout import new_run_id
 from optimizer.registry.lifecycle import TRANSITIONS
-from optimizer.whatif.sentences import diagnosis_sentences
+from optimizer.whatif.sentences import diagnosis_sentences, unproven_sentences
 from optimizer.whatif.sweep import plan_columns
 from reports.charts import budget_figure, mix_figure
 from web import views
@@ -262,6 +262,8 @@ def results_section(svc: Services, rows: list[RunRow]) -> None:
         st.markdown("\n".join(f"- {line}" for line in diagnosis_sentences(summary["diagnosis"])))
     if not row.has_plan:
         return
+    for sentence in unproven_sentences((summary.get("solver") or {}).get("stages", [])):
+        st.warning(sentence)
     downloads(row.folder)
     approval_section(svc, row)
     st.subheader("Mix against the band")
