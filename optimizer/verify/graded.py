@@ -515,7 +515,8 @@ def check_names(p: PlanData) -> list[Finding]:
     findings = []
     for table, frame, key, column, names in placed:
         expected = frame[key].map(names).astype("str").fillna("")
-        wrong = frame.assign(expected=expected)[frame[column].fillna("").ne(expected)]
+        differ = frame[column].fillna("").ne(expected)
+        wrong = frame[differ].assign(expected=expected[differ])  # the few rows, not a copy of the whole table
         findings += finding_for("names", f"{table} {column} differs from the input's name of {key}", wrong,
                                 lambda r: f"{r[key]}: {r[column]!r}, expected {r['expected']!r}")
     return findings
