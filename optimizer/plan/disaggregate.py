@@ -160,7 +160,7 @@ def employee_actions(roster: pd.DataFrame, year1_flows: dict[Arc, int], pay: Pay
 
 def _label(frame: pd.DataFrame) -> pa.Array:
     """'U01 technical T3 G2' per row (the position), built once per distinct position."""
-    position = frame.groupby(POSITION, sort=False).ngroup().to_numpy()
+    position = frame.groupby(POSITION, sort=False, dropna=False).ngroup().to_numpy()
     first = frame.iloc[np.unique(position, return_index=True)[1]]
     text = (first["unit_id"].astype(str) + " " + first["sequence"].astype(str) + " T" + first["tier"].astype(str)
             + " G" + first["grade"].astype(str))
@@ -178,8 +178,8 @@ def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule, place
     back by their cohort's limit by that rule; a stayer eligible for an action by the line they are below;
     anyone else by the position's plan. ``placed``: :func:`optimizer.plan.merit.position_order` of ``people``
     with their row numbers (``row``). A person eligible for several actions is told about one: the first they
-    took, else were held back from, else were passed over for, else are below the line of, the nearest to the
-    top of the position first. Each sentence is joined (Arrow) only for the rows it describes."""
+    took, else were held back from, else were passed over for, else are below the line of (among equals, the
+    first action of their position in :func:`optimizer.plan.merit.assess`'s key order). Each sentence is joined (Arrow) only for the rows it describes."""
     order = np.select([persons["took"], persons["held"], persons["passed"]], [0, 1, 2], 3)
     key = persons["key"].to_numpy()
     n_eligible = np.bincount(key)[key]
