@@ -122,9 +122,15 @@ def _state_labels(states: pd.DataFrame) -> pd.Series:
 
 
 def _money(values: pd.Series) -> dict:
-    """A ``money`` column of the JSON block: amounts to the cent, None where missing."""
-    number = np.round(values.to_numpy(dtype=float, na_value=np.nan), 2)
-    listed = number.astype(object)
+    """A ``money`` column of the JSON block: amounts rounded to the cent as Python's ``round(v, 2)`` rounds them
+    (correctly rounded), None where missing. Rounded as arrays, but for the amounts within a hair of a half cent,
+    where ``x·100`` may land on the other side of the half: those few by ``round`` itself."""
+    number = values.to_numpy(dtype=float, na_value=np.nan)
+    rounded = np.round(number, 2)
+    cents = np.abs(number * 100.0)
+    near_half = np.flatnonzero(np.abs(cents - np.floor(cents) - 0.5) < 1e-6)
+    rounded[near_half] = [round(float(v), 2) for v in number[near_half]]
+    listed = rounded.astype(object)
     listed[np.isnan(number)] = None
     return {"kind": "money", "values": listed.tolist()}
 

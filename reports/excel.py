@@ -189,7 +189,7 @@ def summary_sheet(book: Book, sheet: Worksheet, plan: PlanFiles, notes: list[str
     missed = missed_sentences(plan.mix, plan.budget, (summary.get("solver") or {}).get("stages", []))
     if missed:
         row = _sentences(book, sheet, row, "Missed targets", missed)
-    unproven = unproven_sentences((summary.get("solver") or {}).get("stages", []))
+    unproven = unproven_sentences(summary)
     if unproven:
         row = _sentences(book, sheet, row, "Not proven", unproven)
     if summary.get("diagnosis"):

@@ -120,8 +120,7 @@ def _raw_bytes(values: pa.Array) -> np.ndarray:
     """The UTF-8 bytes of the strings of ``values`` (a string array, perhaps a slice of a longer one's buffers)."""
     if len(values) == 0 or values.buffers()[2] is None:
         return np.empty(0, np.uint8)
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    offsets = np.frombuffer(values.buffers()[1], dtype=width)[values.offset: values.offset + len(values) + 1]
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset: values.offset + len(values) + 1]
     return np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
 
 

@@ -228,9 +228,9 @@ def _missed_section(plan: PlanFiles, deviations: Mapping[str, Any]) -> str:
     return f"<h3>Missed targets</h3>{_sentence_list(missed_sentences(plan.mix, plan.budget, stages))}{raw}"
 
 
-def _unproven_section(summary: Mapping[str, Any]) -> str:
+def _unproven_section(summary: dict[str, Any]) -> str:
     """What the plan does not show about its payroll (:func:`unproven_sentences`); empty when the cost is proven."""
-    sentences = unproven_sentences((summary.get("solver") or {}).get("stages", []))
+    sentences = unproven_sentences(summary)
     return f'<h3 id="unproven">Not proven</h3>{_sentence_list(sentences)}' if sentences else ""
 
 

@@ -121,13 +121,13 @@ def check_invariants(summary: dict) -> None:
         assert abs(summary["objective"]["cost"] - solver_cost) <= 1e-6 * max(1.0, abs(solver_cost)) + 1e-3
 
 
-def with_unproven_cost(plan: Path, folder: Path) -> list[dict]:
+def with_unproven_cost(plan: Path, folder: Path) -> dict:
     """A copy of ``plan`` at ``folder`` whose summary.json says the cost stage stopped at its time limit before
-    it had a bound (as on a large group); returns its ``solver.stages``."""
+    it had a bound (as on a large group); returns that summary."""
     shutil.copytree(plan, folder)
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    stages = [{**stage, "status": "feasible", "bound": None, "gap": None, "stopped_by": "time_limit"}
-              if stage["term"] == "cost" else stage for stage in summary["solver"]["stages"]]
-    summary["solver"]["stages"] = stages
+    summary["solver"]["stages"] = [
+        {**stage, "status": "feasible", "bound": None, "gap": None, "stopped_by": "time_limit"}
+        if stage["term"] == "cost" else stage for stage in summary["solver"]["stages"]]
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
-    return stages
+    return summary

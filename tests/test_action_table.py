@@ -26,8 +26,8 @@ def _actions() -> pa.Table:
         "to_sequence": ([None, None, None], TEXT),
         "to_tier": ([None, None, None], NUMBER),
         "to_grade": ([None, None, None], NUMBER),
-        "old_salary": ([100000.0, None, 80000.004], NUMBER),
-        "new_salary": ([104999.996, 60000.0, None], NUMBER),
+        "old_salary": ([47619.575, None, 80000.004], NUMBER),
+        "new_salary": ([18518.505, 60000.0, None], NUMBER),
         "reason": (["by merit", "hire", "bottom"], TEXT),
     }
     return pa.table({name: pa.array(values, type=kind) for name, (values, kind) in rows.items()})
@@ -49,5 +49,6 @@ def test_the_action_block_codes_repeated_texts_and_leaves_missing_values_empty()
     assert columns["from"]["values"] == [0, 2, 1]
     assert columns["to unit"] == {"name": "to unit", "kind": "code", "values": [0, 0, 0], "labels": [None]}
     assert columns["to"] == {"name": "to", "kind": "code", "values": [0, 0, 0], "labels": [None]}
-    assert columns["old salary"]["values"] == [100000.0, None, 80000.0]
-    assert columns["new salary"]["values"] == [105000.0, 60000.0, None]
+    # to the cent as Python's round(v, 2) has it: a half cent stored a hair below or above goes that way
+    assert columns["old salary"]["values"] == [47619.57, None, 80000.0]
+    assert columns["new salary"]["values"] == [18518.51, 60000.0, None]

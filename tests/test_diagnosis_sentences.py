@@ -147,29 +147,45 @@ def test_a_plans_missed_targets_are_worded_from_its_tables_like_the_diagnosis():
     assert missed_sentences(within, budget.assign(total=400e6), [stage(None)]) == []
 
 
-def _stage(term: str, status: str, gap: float | None, stopped_by: str | None, seconds: float = 13.47) -> dict[str, Any]:
+def _stage(term: str, status: str, bound: float | None, stopped_by: str | None, seconds: float = 13.47,
+           objective: float = 3.34345e9) -> dict[str, Any]:
     """A stage as summary.json's ``solver.stages`` lists it (:meth:`optimizer.solvers.staged.StageResult.to_dict`)."""
-    bound = None if gap is None else 1e9 * (1 - gap)
-    return {"term": term, "status": status, "objective": 1e9, "bound": bound, "gap": gap, "seconds": seconds,
+    gap = None if bound is None else (objective - bound) / max(1.0, abs(objective))
+    return {"term": term, "status": status, "objective": objective, "bound": bound, "gap": gap, "seconds": seconds,
             "note": "", "stopped_by": stopped_by}
 
 
+def _summary(*stages: dict[str, Any], payroll: float = 3.34411e9, merit: tuple = ()) -> dict[str, Any]:
+    """summary.json's parts :func:`unproven_sentences` reads: the stages, merit's re-solve, the plan's payroll."""
+    return {"solver": {"stages": list(stages)}, "merit": {"stages": list(merit)}, "objective": {"cost": payroll}}
+
+
+MIX = _stage("mix", "optimal", 0.0, None, 2.0, 0.0)
+
+
 def test_a_payroll_the_time_limit_left_unproven_is_said_with_its_gap_or_without_one():
-    mix = _stage("mix", "optimal", 0.0, None)
     # a large group: the cost stage stopped before its root relaxation, no bound at all
-    assert unproven_sentences([mix, _stage("cost", "feasible", None, "time_limit")]) == [
+    assert unproven_sentences(_summary(MIX, _stage("cost", "feasible", None, "time_limit"))) == [
         "The payroll is not shown to be the least possible: the solver's time limit stopped the cost stage after "
-        "13.5 s, before it had a bound on the payroll; a larger solver.time_limit may lower it."]
-    # 10k group: 0.0122% from its bound at the limit, rounded to 0.01%
-    assert unproven_sentences([mix, _stage("cost", "feasible", 0.000122, "time_limit", 22.4)]) == [
-        "The payroll is within 0.01% of the least possible: the solver's time limit stopped the cost stage after "
+        "13.5 s, with no bound on the payroll; a larger solver.time_limit may lower it."]
+    # 10k group: the cost stage 0.0122% from its bound at the limit; the plan's payroll (merit dealt, later years
+    # solved again) is (3,344,110,000 − 3,343,041,947) / 3,344,110,000 = 0.0319% above that bound
+    stopped = _stage("cost", "feasible", 3_343_041_947.0, "time_limit", 22.4)
+    assert unproven_sentences(_summary(MIX, stopped, payroll=3_344_110_000.0)) == [
+        "The payroll is within 0.03% of the least possible: the solver's time limit stopped the cost stage after "
         "22.4 s; a larger solver.time_limit may lower it."]
-    assert "within 1.26%" in unproven_sentences([_stage("cost", "feasible", 0.012551, "time_limit")])[0]
-    # proven within its gap, stopped by the gap or a node limit (not the clock), or no cost stage: nothing to say
-    assert unproven_sentences([mix, _stage("cost", "optimal", 0.00009, None)]) == []
-    assert unproven_sentences([_stage("cost", "feasible", 0.002, "node_limit")]) == []
-    assert unproven_sentences([mix, _stage("disruption", "feasible", None, "time_limit")]) == []
-    assert unproven_sentences([]) == []
+    assert "within 0.01%" in unproven_sentences(_summary(stopped, payroll=3_343_050_000.0))[0]  # at least 0.01%
+    # the model's cost proven, merit's re-solve of the later years stopped by the clock: the gap to the model's bound
+    proven = _stage("cost", "optimal", 3_343_000_000.0, None)
+    resolve = _stage("cost", "feasible", None, "time_limit", 4.04)
+    assert unproven_sentences(_summary(MIX, proven, payroll=3_376_430_000.0, merit=(resolve,))) == [
+        "The payroll is within 0.99% of the least possible: the solver's time limit stopped merit's re-solve of the "
+        "later years after 4.0 s; a larger solver.time_limit may lower it."]
+    # proven within its gap, stopped by a node limit (not the clock), or no cost stage: nothing to say
+    assert unproven_sentences(_summary(MIX, proven)) == []
+    assert unproven_sentences(_summary(_stage("cost", "feasible", 3.3e9, "node_limit"))) == []
+    assert unproven_sentences(_summary(MIX, _stage("disruption", "feasible", None, "time_limit"))) == []
+    assert unproven_sentences({}) == []
 
 
 def test_the_terminal_summary_ends_with_what_the_plan_does_not_show_about_its_payroll():
@@ -179,10 +195,10 @@ def test_the_terminal_summary_ends_with_what_the_plan_does_not_show_about_its_pa
                          ("operations", 0.65, 0.645, 0.655))],
                        columns=["year", "sequence", "headcount", "share", "lower", "upper"])
     budget = pd.DataFrame({"unit_id": ["ALL", "ALL"], "year": [0, 1], "total": [1e8, 1e8], "cap": [np.nan, 1.1e8]})
-    stages = [_stage("mix", "optimal", 0.0, None), _stage("cost", "feasible", None, "time_limit")]
-    summary = {"status": "feasible", "exit_code": 0, "counts": {"stay": 10}, "solver": {"stages": stages}}
-    lines = plan_summary(summary, mix, budget).splitlines()
-    assert lines[-1] == f"  note: {unproven_sentences(stages)[0]}"
+    unproven = {**_summary(MIX, _stage("cost", "feasible", None, "time_limit")), "status": "feasible", "exit_code": 0,
+                "counts": {"stay": 10}}
+    lines = plan_summary(unproven, mix, budget).splitlines()
+    assert lines[-1] == f"  note: {unproven_sentences(unproven)[0]}"
     assert not any(line.startswith("  missed:") for line in lines)  # every target met
-    proven = {**summary, "solver": {"stages": [stages[0], _stage("cost", "optimal", 0.00005, None)]}}
+    proven = {**unproven, **_summary(MIX, _stage("cost", "optimal", 3.3434e9, None))}
     assert not any("note:" in line for line in plan_summary(proven, mix, budget).splitlines())

@@ -411,8 +411,8 @@ def test_a_payroll_the_time_limit_left_unproven_is_said_on_the_summary_sheet(pla
     :func:`unproven_sentences` under "Not proven"; the solved plan (its cost proven) has no such section."""
     assert "Not proven" not in [cell.value for cell in openpyxl.load_workbook(plan / "report.xlsx")["Summary"]["A"]]
     folder = tmp_path / "plan"
-    stages = with_unproven_cost(plan, folder)
+    summary = with_unproven_cost(plan, folder)
     sheet = openpyxl.load_workbook(write_workbook(folder))["Summary"]
     row = _row_of(sheet, "Not proven")
-    assert [sheet.cell(row + 1, 1).value] == unproven_sentences(stages)
+    assert [sheet.cell(row + 1, 1).value] == unproven_sentences(summary)
     assert sheet.cell(row + 1, 1).value.startswith("The payroll is not shown to be the least possible")

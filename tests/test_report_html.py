@@ -9,9 +9,9 @@ when no Chromium is found.
 from __future__ import annotations
 
 import json
-from html import escape
 import shutil
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -337,7 +337,7 @@ def test_a_payroll_the_time_limit_left_unproven_is_said_under_the_status(plan_di
     :func:`unproven_sentences` under "Not proven"; the solved plan (its cost proven) has no such section."""
     assert 'id="unproven"' not in (plan_dir / "report.html").read_text(encoding="utf-8")
     folder = tmp_path / "plan"
-    stages = with_unproven_cost(plan_dir, folder)
+    summary = with_unproven_cost(plan_dir, folder)
     page = write_html_report(folder).read_text(encoding="utf-8")
-    (sentence,) = unproven_sentences(stages)
+    (sentence,) = unproven_sentences(summary)
     assert f'<h3 id="unproven">Not proven</h3><ul class="sentences"><li>{escape(sentence)}</li></ul>' in page

@@ -151,10 +151,10 @@ def test_upload_move_a_control_run_and_read_the_results(tmp_path: Path, monkeypa
     store = services(settings_from_env()).queue.store
     assert store.run(run_id).status == "approved" and store.run(run_id).user == "li.wei"
     assert not [text for text in texts(at.warning) if text.startswith("The payroll")]  # its cost is proven
-    stages = with_unproven_cost(job.plan_dir, tmp_path / "unproven")  # as a large group's run would say
+    summary = with_unproven_cost(job.plan_dir, tmp_path / "unproven")  # as a large group's run would say
     (job.plan_dir / "summary.json").write_bytes((tmp_path / "unproven" / "summary.json").read_bytes())
     at.run()
-    assert [text for text in texts(at.warning) if text.startswith("The payroll")] == unproven_sentences(stages)
+    assert [text for text in texts(at.warning) if text.startswith("The payroll")] == unproven_sentences(summary)
 
 
 @pytest.mark.slow

@@ -262,7 +262,7 @@ def results_section(svc: Services, rows: list[RunRow]) -> None:
         st.markdown("\n".join(f"- {line}" for line in diagnosis_sentences(summary["diagnosis"])))
     if not row.has_plan:
         return
-    for sentence in unproven_sentences((summary.get("solver") or {}).get("stages", [])):
+    for sentence in unproven_sentences(summary):
         st.warning(sentence)
     downloads(row.folder)
     approval_section(svc, row)

@@ -64,7 +64,7 @@ def plan_summary(summary: dict[str, Any], mix: pd.DataFrame, budget: pd.DataFram
     lines += ["", "year-1 actions: " + ", ".join(f"{k} {v:,}" for k, v in summary.get("counts", {}).items())]
     if "diagnosis" not in summary:  # the diagnosis says the same first
         lines += [f"  missed: {sentence}" for sentence in missed_sentences(mix, budget, summary["solver"]["stages"])]
-    lines += [f"  note: {sentence}" for sentence in unproven_sentences(summary["solver"]["stages"])]
+    lines += [f"  note: {sentence}" for sentence in unproven_sentences(summary)]
     return "\n".join(lines)
 
 

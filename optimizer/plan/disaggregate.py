@@ -177,9 +177,10 @@ def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule, place
     (:func:`optimizer.plan.merit.assess`): the acted-on by their rank among the eligible; a person held
     back by their cohort's limit by that rule; a stayer eligible for an action by the line they are below;
     anyone else by the position's plan. ``placed``: :func:`optimizer.plan.merit.position_order` of ``people``
-    with their row numbers (``row``). A person eligible for several actions is told about one: the first they
-    took, else were held back from, else were passed over for, else are below the line of (among equals, the
-    first action of their position in :func:`optimizer.plan.merit.assess`'s key order). Each sentence is joined (Arrow) only for the rows it describes."""
+    with their row numbers (``row``). A person eligible for several actions is told about one: the first
+    they took, else were held back from, else were passed over for, else are below the line of (among equals,
+    the first in :func:`optimizer.plan.merit.assess`'s key order). Each sentence is joined (Arrow) only for
+    the rows it describes."""
     order = np.select([persons["took"], persons["held"], persons["passed"]], [0, 1, 2], 3)
     key = persons["key"].to_numpy()
     n_eligible = np.bincount(key)[key]
@@ -196,7 +197,7 @@ def _reasons(people: pd.DataFrame, persons: pd.DataFrame, rule: MeritRule, place
 
     code = at_mine(order, 4)  # 0 took, 1 held, 2 passed, 3 below the line, 4 other
     acted = people["action"].ne("stay").to_numpy()
-    position = people.groupby(POSITION, sort=False).ngroup().to_numpy()
+    position = people.groupby(POSITION, sort=False, dropna=False).ngroup().to_numpy()
     busy = np.isin(position, position[acted])
     code[(code == 4) & busy] = 5  # other, in a position with actions this year
     position_rank = np.zeros(len(people), dtype=np.int64)

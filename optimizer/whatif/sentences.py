@@ -115,22 +115,28 @@ def missed_sentences(mix: pd.DataFrame, budget: pd.DataFrame, stages: Iterable[d
     return sentences
 
 
-def unproven_sentences(stages: Iterable[dict[str, Any]]) -> list[str]:
-    """What the plan does not show about its payroll, from summary.json's ``solver.stages``: when the ``cost``
-    stage stopped at its time limit, either how far from the least payroll it may be (its gap, to 0.01%) or,
-    with no bound at all (a large group: stopped before its root relaxation), that nothing shows how far;
-    either way, that a larger solver.time_limit may lower it. [] when the cost stage finished (proven within
-    its gap) or the run had none."""
-    cost = next((stage for stage in stages if stage.get("term") == "cost"), None)
-    if cost is None or cost.get("stopped_by") != "time_limit":
+def unproven_sentences(summary: dict[str, Any]) -> list[str]:
+    """What a plan does not show about its payroll, from summary.json: when a time limit stopped a ``cost``
+    stage (the model's, ``solver.stages``, or merit's re-solve of the later years, ``merit.stages``), how far
+    the plan's payroll (``objective.cost``, merit included) may be from the least possible: its gap to the
+    model's cost bound (a bound for the plan too: merit only adds rules), to 0.01%; with no bound (a large
+    group: the model's cost stage stopped before its root relaxation), that nothing shows how far. Either way,
+    that a larger solver.time_limit may lower it. [] when no cost stage was stopped by the clock."""
+    model = [stage for stage in (summary.get("solver") or {}).get("stages", []) if stage.get("term") == "cost"]
+    merit = [stage for stage in (summary.get("merit") or {}).get("stages") or [] if stage.get("term") == "cost"]
+    stopped = [stage for stage in model + merit if stage.get("stopped_by") == "time_limit"]
+    if not stopped:
         return []
-    seconds = f"{_rounded(cost.get('seconds') or 0.0, 1):.1f}"
-    if cost.get("bound") is None or cost.get("gap") is None:
-        return [f"The payroll is not shown to be the least possible: the solver's time limit stopped the cost stage "
-                f"after {seconds} s, before it had a bound on the payroll; a larger solver.time_limit may lower it."]
-    gap = max(_rounded(100 * cost["gap"], 2), 0.01)
-    return [f"The payroll is within {gap:.2f}% of the least possible: the solver's time limit stopped the cost "
-            f"stage after {seconds} s; a larger solver.time_limit may lower it."]
+    which = "the cost stage" if stopped[0] in model else "merit's re-solve of the later years"
+    seconds = f"{_rounded(stopped[0].get('seconds') or 0.0, 1):.1f}"
+    bound = model[0].get("bound") if model else None
+    payroll = (summary.get("objective") or {}).get("cost")
+    if bound is None or payroll is None:
+        return [f"The payroll is not shown to be the least possible: the solver's time limit stopped {which} "
+                f"after {seconds} s, with no bound on the payroll; a larger solver.time_limit may lower it."]
+    gap = max(_rounded(100 * max(payroll - bound, 0.0) / max(1.0, abs(payroll)), 2), 0.01)
+    return [f"The payroll is within {gap:.2f}% of the least possible: the solver's time limit stopped {which} "
+            f"after {seconds} s; a larger solver.time_limit may lower it."]
 
 
 def _relaxation_sentences(relaxations: list[dict[str, Any]]) -> list[str]:
