@@ -45,7 +45,7 @@ from optimizer.plan.results import (
     with_names,
 )
 from optimizer.solvers.base import Progress, Timer
-from optimizer.solvers.clock import DIAGNOSIS_PARTS, MERIT_PARTS, Clock
+from optimizer.solvers.clock import DIAGNOSIS_PARTS, MERIT_PARTS, MET, Clock
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.pulp_model import write_lp
 from optimizer.solvers.reuse import (
@@ -272,7 +272,7 @@ def compute_plan(
     built_rows = len(model.rows)
     year1_flows = [var for _, var in index.flows_of(1)]
     diagnosis_parts = DIAGNOSIS_PARTS if diagnose else 0
-    clock = Clock.starting(scenario.solver.time_limit, MERIT_PARTS + diagnosis_parts)
+    clock = Clock.starting(scenario.solver.time_limit, MERIT_PARTS, diagnosis_parts)
     solution = solve_step(model, scenario, data, timer, summary, reference, year1_flows, clock, defer_to_fixed_year1=True,
                           index=index)
     build_seconds = timer.seconds["cohorts"] + timer.seconds["build"]  # what a diagnosis probe takes before solving
@@ -292,7 +292,7 @@ def compute_plan(
         # the diagnosis' shares stay kept only when the solved model misses a target: else no diagnosis follows
         # (merit's split misses one only when its re-solve cannot keep the model's goals), and its re-solve gets
         # all that is left (10k group: 9.7 s of 29 kept back from a 14 s LP, which then found no plan)
-        missed = solution.terms.get("mix", 0.0) + solution.terms.get("budget_overrun", 0.0) / data.mean_pay > 1e-3
+        missed = solution.terms.get("mix", 0.0) + solution.terms.get("budget_overrun", 0.0) / data.mean_pay > MET
         merited, rule, named = merit_step(model, built_rows, scenario, data, index, roster, solution, timer, summary,
                                           reused, clock.keeping(diagnosis_parts if missed else 0))
         with timer.phase("plan"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -497,6 +498,68 @@ def test_a_child_past_its_deadline_is_killed_and_says_so():
     outcome = run_in_child(HighsJob(lp_arrays(model, goal), {"output_flag": False}, None, 0.0))
     assert (outcome.status, outcome.values, outcome.stopped_by) == ("no_solution", None, "time_limit")
     assert "killed" in outcome.message
+
+
+def _transport(n: int = 150) -> tuple[LinearModel, dict[int, float], np.ndarray]:
+    """Ship from n sources to n sinks (seeded supplies 10–49, the demands a permutation of them, costs 1–99), whole
+    units, at least cost, and the north-west corner plan as a start. Its LP has whole vertices, so HiGHS proves
+    the optimum, 8,625 at n = 150, at its root relaxation: about 0.3–0.5 s after presolve, well past 10 ms."""
+    rng = np.random.default_rng(7)
+    supply = rng.integers(10, 50, size=n)
+    demand = supply[rng.permutation(n)]
+    cost = rng.integers(1, 100, size=(n, n))
+    model = LinearModel("transport")
+    ship = np.array([[model.add_var(f"ship[{i},{j}]", 0, 1e9, integer=True) for j in range(n)] for i in range(n)])
+    for i in range(n):
+        model.add_row(f"supply[{i}]", {int(v): 1.0 for v in ship[i]}, lo=float(supply[i]), hi=float(supply[i]))
+        model.add_row(f"demand[{i}]", {int(v): 1.0 for v in ship[:, i]}, lo=float(demand[i]), hi=float(demand[i]))
+    start, left, wanted, i, j = np.zeros(model.n_vars), supply.astype(float), demand.astype(float), 0, 0
+    while i < n and j < n:  # the north-west corner rule
+        amount = min(left[i], wanted[j])
+        start[ship[i, j]], left[i], wanted[j] = amount, left[i] - amount, wanted[j] - amount
+        i, j = (i + 1, j) if left[i] == 0 else (i, j + 1)
+    return model, {int(ship[i, j]): float(cost[i, j]) for i in range(n) for j in range(n)}, start
+
+
+@pytest.mark.parametrize("in_child", [True, False])
+def test_a_mip_without_a_bound_goes_on_to_its_first_bound_limit_and_no_further(monkeypatch, in_child):
+    # 22,500 columns run in a child process; the threshold raised, in this one. A 10 ms limit stops HiGHS
+    # before its root relaxation: the start, no bound. With a first_bound_limit of 60 s it goes on to its root,
+    # which proves the optimum here (a stage whose later goals would otherwise be left to a linear program)
+    from optimizer.solvers import highs_run
+
+    if not in_child:
+        monkeypatch.setattr(highs_run, "CHILD_MIN_COLUMNS", 10**9)
+    model, goal, start = _transport()
+    short = SolveOptions("highs", 0.01, 0.0)
+    stopped = solve(model, goal, short, start=start)
+    assert (stopped.status, stopped.bound, stopped.stopped_by) == ("feasible", None, "time_limit")
+    assert stopped.objective == pytest.approx(model.evaluate(goal, start))
+    rooted = solve(model, goal, replace(short, first_bound_limit=60.0), start=start)
+    assert (rooted.status, rooted.objective, rooted.bound) == ("optimal", pytest.approx(8625.0), pytest.approx(8625.0))
+
+
+def test_the_deadline_moves_to_the_time_limit_once_highs_has_a_bound():
+    from optimizer.solvers.highs_run import HIGHS_GRACE, HighsJob, Deadlines, lp_arrays
+
+    model, goal = _knapsack()
+    job = HighsJob(lp_arrays(model, goal), {}, None, 10.0, first_bound_limit=100.0)
+    grace = HIGHS_GRACE * 100.0  # of the longer limit
+    began = time.perf_counter() - 1000.0  # begun long ago: both deadlines have passed
+    deadlines = Deadlines.of(job, began)
+    assert deadlines.now() == pytest.approx(began + 100.0 + grace)  # no bound yet: the longer limit
+    assert deadlines.bound_seen() and not deadlines.bound_seen()  # True the first time only
+    assert deadlines.now() == pytest.approx(began + 100.0 + grace)  # a bound seen past both: the longer holds
+    midway = Deadlines.of(job, time.perf_counter() - 50.0)  # past the time limit, short of the longer one
+    seen = time.perf_counter()
+    midway.bound_seen()  # the run ends a grace after the bound
+    assert seen + grace <= midway.now() <= time.perf_counter() + grace
+    early = Deadlines.of(job, 1e12)  # begun in the future: the time limit has not passed
+    early.bound_seen()
+    assert early.now() == pytest.approx(1e12 + 10.0 + grace)
+    # a linear program, or no first_bound_limit: the time limit only
+    assert replace(job, first_bound_limit=None).longest() == 10.0
+    assert replace(job, arrays={**job.arrays, "integer": np.zeros(0, dtype=bool)}).longest() == 10.0
 
 
 def test_the_interior_point_method_reaches_a_linear_program_and_a_mips_lps(monkeypatch):

@@ -7,6 +7,8 @@ import time
 import pytest
 
 from optimizer.solvers.clock import MIN_SECONDS, Clock
+from optimizer.solvers.linear_model import LinearModel
+from optimizer.solvers.staged import first_bound_limit
 
 
 def test_a_stage_gets_an_equal_share_of_what_is_left_among_the_stages_and_the_parts_kept_for_later():
@@ -19,8 +21,35 @@ def test_a_stage_gets_an_equal_share_of_what_is_left_among_the_stages_and_the_pa
     assert clock.wall_deadline() == pytest.approx(time.time() + 600.0, abs=1.0)
 
 
+def test_the_diagnosis_parts_are_kept_until_the_targets_are_met_and_keeping_sets_every_part():
+    clock = Clock(time.perf_counter() + 600.0, later=2, if_missed=2)
+    assert clock.share(2) == pytest.approx(100.0, abs=1.0)  # 600 / (2 stages + 2 merit + 2 diagnosis)
+    assert clock.met().share(2) == pytest.approx(150.0, abs=1.0)  # no diagnosis follows: 600 / 4
+    assert clock.keeping(1).share(1) == pytest.approx(300.0, abs=1.0)  # keeping(1): one part in all
+
+
 def test_a_spent_clock_gives_the_least_a_solver_takes_and_nothing_is_left():
     spent = Clock(time.perf_counter() - 5.0, later=2)
     assert spent.left() == 0.0
     assert spent.share(3) == MIN_SECONDS
     assert spent.wall_deadline() <= time.time()
+
+
+def test_a_stage_whose_goals_after_it_would_be_deferred_may_take_their_shares_until_it_has_a_bound():
+    mip, lp = LinearModel("mip"), LinearModel("lp")
+    mip.add_var("x", 0, 1, integer=True)
+    lp.add_var("x", 0, 1)
+    clock = Clock(time.perf_counter() + 600.0, later=2)  # merit's two parts kept
+    # the cost stage before the disruption tie-break: its share 600 / (2 + 2) and the tie-break's, 300 s
+    assert first_bound_limit(["cost", "disruption"], clock, mip, True) == pytest.approx(300.0, abs=1.0)
+    # the mix stage before both: three shares of five, 360 s; the stability stage is not lent
+    assert first_bound_limit(["mix", "cost", "disruption"], clock, mip, True) == pytest.approx(360.0, abs=1.0)
+    assert first_bound_limit(["mix", "stability"], clock, mip, True) is None
+    # nothing after it, nothing deferred (no re-solve with year 1 fixed, or an anchor), or a linear program
+    assert first_bound_limit(["disruption"], clock, mip, True) is None
+    assert first_bound_limit(["cost", "disruption"], clock, mip, False) is None
+    assert first_bound_limit(["cost", "disruption"], clock, lp, True) is None
+    # a diagnosis follows if a target is missed: its parts are not lent (the mix stage), until the targets are met
+    diagnosing = Clock(time.perf_counter() + 600.0, later=2, if_missed=2)
+    assert first_bound_limit(["mix", "cost", "disruption"], diagnosing, mip, True) is None
+    assert first_bound_limit(["cost", "disruption"], diagnosing.met(), mip, True) == pytest.approx(300.0, abs=1.0)

@@ -29,7 +29,8 @@ Per backend (all four take ``start`` as a MIP start; each was checked in the sol
   per variable and per coefficient, then one ``addCol``/``addRow`` call each) for the same HiGHS run.
   Model status, ``mip_dual_bound`` and the primal solution status come from the Highs object. Options
   ``random_seed``, ``threads``, ``mip_rel_gap``, ``time_limit``, and ``mip_lp_solver=ipm`` (a MIP) or
-  ``solver=ipm`` (a linear program) when ``options.lp_method`` asks for the interior-point method; the process-wide HiGHS thread scheduler is
+  ``solver=ipm`` (a linear program) when ``options.lp_method`` asks for the interior-point method; a MIP's
+  ``options.first_bound_limit`` is kept by :mod:`optimizer.solvers.highs_run`; the process-wide HiGHS thread scheduler is
   reset before each solve (HiGHS refuses a run whose ``threads`` differs from the first run's). The
   start goes to ``Highs.setSolution`` before ``run()``, unless it breaks a row by more than HiGHS's absolute
   tolerance (:data:`HIGHS_FEASIBILITY`: HiGHS would repair it by an LP outside its time limit).
@@ -125,14 +126,14 @@ def solve(
         options = replace(options, stop_above=options.stop_above / scale)
     outcome = _run_backend(model, minimise, options, clean_start)
     if outcome.status in ("unbounded", "infeasible_or_unbounded"):
-        probe_options = replace(options, time_limit=_seconds_left(options, began))
+        probe_options = options.spent(time.perf_counter() - began)
         outcome = _settle_unbounded(model, probe_options, outcome)
     if outcome.status == "no_solution" and clean_start is not None and not model.row_violations(clean_start):
         outcome = replace(outcome, status="feasible", values=clean_start,
                           message=f"{outcome.message}; the start kept, the solver found no plan of its own")
     result = _result(model, minimise, outcome, sign * scale, options, time.perf_counter() - began)
     if clean_start is not None and _start_not_improved(result, options):
-        retry = solve(model, objective, replace(options, time_limit=_seconds_left(options, began)), None, sense)
+        retry = solve(model, objective, options.spent(time.perf_counter() - began), None, sense)
         if retry.values is not None and sign * retry.objective < sign * result.objective:
             return replace(retry, seconds=time.perf_counter() - began, message=f"re-solved without the start; {retry.message}")
     return result
@@ -263,7 +264,8 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
     if start is not None and model.row_violations(start, HIGHS_FEASIBILITY, scaled=False):
         start, note = None, "; the start was not passed (it breaks a row by more than HiGHS's 1e-6)"
     report = options.on_incumbent
-    job = HighsJob(lp_arrays(model, objective), settings, start, options.time_limit, options.stop_above)
+    job = HighsJob(lp_arrays(model, objective), settings, start, options.time_limit, options.stop_above,
+                   options.first_bound_limit)
     outcome = highs_run.run(job, None if report is None else lambda objective, gap, bound, values: report(objective, gap))
     return replace(outcome, message=f"{outcome.message}{note}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 import numpy as np
@@ -51,6 +51,12 @@ class SolveOptions:
     (other backends ignore it): the interior-point method is several times faster on the degenerate LPs of a
     goal that counts people (see :mod:`optimizer.solvers.staged`). A :class:`~optimizer.solvers.backends.HighsLpSession`
     leaves the choice to HiGHS."""
+    first_bound_limit: float | None = None
+    """HiGHS on a mixed-integer model (other backends and linear programs ignore it): while the run has no dual
+    bound yet (its root relaxation unsolved) it may go on up to this many seconds instead of ``time_limit``;
+    once it has one it ends at ``time_limit``, or at once when that has passed. For a lexicographic stage whose
+    later goals would be left to a linear program if it stopped without a bound
+    (:func:`optimizer.solvers.staged.first_bound_limit`). None: ``time_limit`` only."""
 
     def __post_init__(self) -> None:
         if self.backend not in get_args(Backend):
@@ -59,6 +65,16 @@ class SolveOptions:
             raise ValueError(f"need time_limit > 0, gap ≥ 0, threads ≥ 1, seed ≥ 0: {self}")
         if self.node_limit is not None and self.node_limit < 0:
             raise ValueError(f"need node_limit ≥ 0 or None: {self}")
+
+    def longest(self) -> float:
+        """The most seconds a run may take: ``time_limit``, or ``first_bound_limit`` if that is longer."""
+        return max(self.time_limit, self.first_bound_limit or 0.0)
+
+    def spent(self, seconds: float) -> SolveOptions:
+        """These options with ``seconds`` already used: both limits that much shorter (at least 10 ms each)."""
+        return replace(self, time_limit=max(self.time_limit - seconds, 0.01),
+                       first_bound_limit=None if self.first_bound_limit is None
+                       else max(self.first_bound_limit - seconds, 0.01))
 
 
 @dataclass(frozen=True)

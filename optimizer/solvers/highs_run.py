@@ -9,7 +9,9 @@ separator off. So a mixed-integer run of a model with at least :data:`CHILD_MIN_
 child process (:func:`run_in_child`): the child sends every improving plan as it finds it, and at the
 deadline (plus :data:`HIGHS_GRACE` of the limit) the parent takes the last one and kills the child. The
 outcome is the same as in process whenever HiGHS stops by itself; when it had to be killed, it is the best
-plan found by then (``stopped_by`` ``time_limit``) with the last bound HiGHS reported. Smaller models and
+plan found by then (``stopped_by`` ``time_limit``) with the last bound HiGHS reported. A run with a
+``first_bound_limit`` has two deadlines (:class:`Deadlines`): the longer one until HiGHS has a dual bound, its
+time limit from then on; the child tells the parent when it first sees one. Smaller models and
 linear programs (whose simplex and interior-point iterations call the interrupt) run in process
 (:func:`run_job`): a child costs about half a second to start.
 """
@@ -64,13 +66,22 @@ Improved = Callable[[float, float | None, float | None, np.ndarray], None]
 @dataclass(frozen=True)
 class HighsJob:
     """Everything one run needs, picklable: the model as HiGHS's row-wise arrays (:func:`lp_arrays`), the
-    options to set, a start (or None), the time limit and, with ``stop_above``, the bound at which to stop."""
+    options to set, a start (or None), the time limit, with ``stop_above`` the bound at which to stop, and with
+    ``first_bound_limit`` how long a mixed-integer run may go on while it has no dual bound
+    (``SolveOptions.first_bound_limit``)."""
 
     arrays: dict[str, np.ndarray]
     settings: dict[str, object]
     start: np.ndarray | None
     time_limit: float
     stop_above: float | None = None
+    first_bound_limit: float | None = None
+
+    def longest(self) -> float:
+        """The most seconds the run may take: ``time_limit``, or longer while a MIP has no bound."""
+        if not len(self.arrays["integer"]):
+            return self.time_limit
+        return max(self.time_limit, self.first_bound_limit or 0.0)
 
 
 def lp_arrays(model: LinearModel, objective: Expr) -> dict[str, np.ndarray]:
@@ -110,20 +121,55 @@ def highs_lp(arrays: dict[str, np.ndarray]) -> highspy.HighsLp:
     return lp
 
 
-def _interrupt_at(highs: highspy.Highs, deadline: float, stop_above: float | None) -> list[bool]:
-    """Interrupt the run at ``deadline`` (``time.perf_counter()`` seconds) from the callbacks HiGHS calls
-    inside simplex and interior-point iterations and the MIP search (its own ``time_limit`` is checked more
-    rarely: a 20 s limit ended after 23.4 s in a root LP by IPM). With ``stop_above`` (in the minimised
-    objective's scale) the MIP is also interrupted once its dual bound passes it; the returned flag then holds
-    True (the bound, not the time, stopped the run)."""
+@dataclass
+class Deadlines:
+    """When a run ends (``time.perf_counter()`` seconds): ``grace`` after ``longest`` until HiGHS has a dual bound
+    (the same as ``deadline`` without ``HighsJob.first_bound_limit``), ``grace`` after ``deadline`` from then on.
+    A bound first seen past ``deadline`` moves it to that moment: the run ends a grace later, unless it ends by
+    itself first (100k group: the cost stage's root relaxation solved at 24–35 s, its rounding within the gap
+    asked for, HiGHS done 0.1 s later)."""
+
+    deadline: float
+    longest: float
+    grace: float
+    bounded: bool = False
+
+    @classmethod
+    def of(cls, job: HighsJob, began: float) -> Deadlines:
+        """The deadlines of ``job`` begun at ``began``, with :data:`HIGHS_GRACE` of the longer limit (time for a
+        run whose bound comes past its time limit to end by itself)."""
+        return cls(began + job.time_limit, began + job.longest(), HIGHS_GRACE * job.longest())
+
+    def now(self) -> float:
+        """The moment the run is stopped, as things stand."""
+        return (self.deadline if self.bounded else self.longest) + self.grace
+
+    def bound_seen(self) -> bool:
+        """HiGHS reported a finite dual bound; True the first time."""
+        if self.bounded:
+            return False
+        self.bounded = True
+        self.deadline = min(max(self.deadline, time.perf_counter()), self.longest)
+        return True
+
+
+def _interrupt_at(highs: highspy.Highs, deadlines: Deadlines, stop_above: float | None,
+                  bounded: Callable[[], None]) -> list[bool]:
+    """Interrupt the run at ``deadlines.now()`` from the callbacks HiGHS calls inside simplex and
+    interior-point iterations and the MIP search (its own ``time_limit`` is checked more rarely: a 20 s limit
+    ended after 23.4 s in a root LP by IPM); ``bounded`` hears when the MIP search first reports a dual bound.
+    With ``stop_above`` (in the minimised objective's scale) the MIP is also interrupted once its dual bound
+    passes it; the returned flag then holds True (the bound, not the time, stopped the run)."""
     by_bound = [False]
 
     def interrupt(event) -> None:
-        if time.perf_counter() >= deadline:
+        if time.perf_counter() >= deadlines.now():
             event.interrupt()
 
     def bound_passed(event) -> None:
         bound = event.data_out.mip_dual_bound
+        if math.isfinite(bound) and deadlines.bound_seen():
+            bounded()
         if stop_above is not None and math.isfinite(bound) and bound > stop_above:
             by_bound[0] = True
             event.interrupt()
@@ -136,9 +182,10 @@ def _interrupt_at(highs: highspy.Highs, deadline: float, stop_above: float | Non
     return by_bound
 
 
-def run_job(job: HighsJob, improved: Improved | None = None) -> Outcome:
-    """Run ``job`` in this process; ``improved`` hears about every improving MIP plan."""
-    deadline = time.perf_counter() + job.time_limit
+def run_job(job: HighsJob, improved: Improved | None = None, bounded: Callable[[], None] = lambda: None) -> Outcome:
+    """Run ``job`` in this process; ``improved`` hears about every improving MIP plan, ``bounded`` when HiGHS
+    first reports a dual bound."""
+    began = time.perf_counter()
     # HiGHS keeps one thread scheduler per process and refuses a later run asking for another
     # thread count ("scheduler has already been initialized"): start each solve with a fresh one
     highspy.Highs.resetGlobalScheduler(True)
@@ -149,16 +196,20 @@ def run_job(job: HighsJob, improved: Improved | None = None) -> Outcome:
     if job.start is not None:
         n = len(job.start)
         highs.setSolution(n, np.arange(n, dtype=np.int32), np.asarray(job.start, dtype=float))
-    if improved is not None:
+    deadlines = Deadlines.of(job, began)
+    if improved is not None or job.longest() > job.time_limit:
         def on_improved(event) -> None:
             data = event.data_out
-            improved(data.objective_function_value, data.mip_gap if math.isfinite(data.mip_gap) else None,
-                     data.mip_dual_bound if math.isfinite(data.mip_dual_bound) else None,
-                     np.array(data.mip_solution, dtype=float))
+            if math.isfinite(data.mip_dual_bound) and deadlines.bound_seen():
+                bounded()
+            if improved is not None:
+                improved(data.objective_function_value, data.mip_gap if math.isfinite(data.mip_gap) else None,
+                         data.mip_dual_bound if math.isfinite(data.mip_dual_bound) else None,
+                         np.array(data.mip_solution, dtype=float))
 
         highs.cbMipImprovingSolution.subscribe(on_improved)
-    highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))  # building the model counts
-    by_bound = _interrupt_at(highs, deadline + HIGHS_GRACE * job.time_limit, job.stop_above)
+    highs.setOptionValue("time_limit", max(deadlines.longest - time.perf_counter(), 0.01))  # building counts
+    by_bound = _interrupt_at(highs, deadlines, job.stop_above, bounded)
     highs.run()
     info = highs.getInfo()
     model_status = highs.getModelStatus().name
@@ -189,9 +240,10 @@ def run(job: HighsJob, improved: Improved | None = None) -> Outcome:
 
 def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
     """Run ``job`` in a child process (``python -m optimizer.solvers.highs_run``), killed at the deadline
-    plus :data:`HIGHS_GRACE` of the limit if it has not ended; then the outcome is the last improving plan the
-    child sent (``feasible``) or none (``no_solution``), ``stopped_by`` ``time_limit``."""
-    deadline = time.perf_counter() + job.time_limit * (1 + HIGHS_GRACE)
+    plus :data:`HIGHS_GRACE` of the limit if it has not ended (:class:`Deadlines`: the child's own, kept from
+    the improving plans it sends); then the outcome is the last improving plan the child sent (``feasible``) or
+    none (``no_solution``), ``stopped_by`` ``time_limit``."""
+    deadlines = Deadlines.of(job, time.perf_counter())
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     child = subprocess.Popen([sys.executable, "-m", "optimizer.solvers.highs_run"], stdin=subprocess.PIPE,
@@ -217,13 +269,17 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
     try:
         while True:
             try:
-                message = messages.get(timeout=max(deadline - time.perf_counter(), 0.0))
+                message = messages.get(timeout=max(deadlines.now() - time.perf_counter(), 0.0))
             except queue.Empty:
                 return _killed(best)
             if message[0] == "improved":
                 best = message
+                if message[3] is not None:
+                    deadlines.bound_seen()
                 if improved is not None:
                     improved(*message[1:])
+            elif message[0] == "bounded":
+                deadlines.bound_seen()
             elif message[0] == "done":
                 return message[1]
             else:
@@ -247,7 +303,8 @@ def _killed(best: tuple | None) -> Outcome:
 
 def _child() -> None:
     """The child's side: read a job from stdin, run it, send ("improved", objective, gap, bound, plan) for
-    every improving plan and ("done", outcome) at the end, pickled, on the original stdout. HiGHS writes its
+    every improving plan, ("bounded",) when HiGHS first reports a dual bound and ("done", outcome) at the end,
+    pickled, on the original stdout. HiGHS writes its
     banner and log to file descriptor 1, so that goes to stderr instead."""
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -257,7 +314,7 @@ def _child() -> None:
         pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
         channel.flush()
 
-    send("done", run_job(job, lambda *improvement: send("improved", *improvement)))
+    send("done", run_job(job, lambda *improvement: send("improved", *improvement), lambda: send("bounded")))
 
 
 if __name__ == "__main__":

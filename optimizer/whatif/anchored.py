@@ -65,7 +65,7 @@ def anchored_start(
         goals = [goal for goal in scenario.objective.order if goal not in deferred]
         scenario = scenario.model_copy(update={"objective": scenario.objective.model_copy(update={"order": goals})})
     repaired = solve_model(fixed_year1(model, len(model.rows), trimmed), scenario, mean_pay,
-                           clock=clock.keeping(clock.later + stages),
+                           clock=clock.keeping(clock.later + clock.if_missed + stages),
                            warm=None if reference.merit is None else reference.merit.bases)
     if repaired.values is None:
         return None, f"the reference's year 1 does not hold here ({repaired.status})", {}
