@@ -3,6 +3,7 @@ from the next stage's plan, and the objective scaling of :func:`optimizer.solver
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from models.scenario_files import build_scenario
 from models.validation import load_inputs
 from optimizer.solvers.base import Basis
+from optimizer.pipeline import run_plan
 from optimizer.solvers.backends import HighsLpSession, SolveOptions, objective_scale, solve
 from optimizer.model.build import build_model
 from optimizer.solvers.linear_model import LinearModel
@@ -53,6 +55,34 @@ def test_a_missed_mix_target_gets_its_own_stage_and_the_try_is_undone(tmp_path):
     assert stages["mix"]["status"] == "optimal"
     assert solved.summary["objective"]["mix"] == pytest.approx(3.0)
     assert solved.flow("sequence_move") == 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overrides, asked", [
+    # the band reached: the cost stage proves the mix at 0, so no diagnosis can follow and the disruption
+    # stage is sized without the diagnosis' shares (it is last: nothing to lend it)
+    ([*REACH_30, *HIRES], [("disruption", 0, False)]),
+    # the band missed by 3: the diagnosis' shares stay kept (the run diagnoses a missed target), and no stage
+    # may take its later goals' shares
+    (REACH_30, [("mix", 2, False), ("cost", 2, False), ("disruption", 2, False)]),
+])
+def test_the_diagnosis_shares_go_to_the_stages_once_the_targets_are_met_and_are_never_lent(
+        tmp_path, monkeypatch, overrides, asked):
+    from optimizer.solvers import staged
+
+    seen: list[tuple[str, int, bool]] = []
+    real = staged.first_bound_limit
+
+    def spy(order, clock, model, deferring):
+        limit = real(order, clock, model, deferring)
+        seen.append((order[0], clock.if_missed, limit is not None))
+        return limit
+
+    monkeypatch.setattr(staged, "first_bound_limit", spy)
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", overrides)
+    run_plan(scenario, data, tmp_path / "plan", diagnose=True)
+    assert seen == asked
 
 
 def test_objective_scale_is_the_power_of_two_nearest_the_median_coefficient():
