@@ -58,16 +58,18 @@ def test_a_missed_mix_target_gets_its_own_stage_and_the_try_is_undone(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("overrides, asked", [
+@pytest.mark.parametrize("overrides, diagnose, asked", [
     # the band reached: the cost stage proves the mix at 0, so no diagnosis can follow and the disruption
     # stage is sized without the diagnosis' shares (it is last: nothing to lend it)
-    ([*REACH_30, *HIRES], [("disruption", 0, False)]),
+    ([*REACH_30, *HIRES], True, [("disruption", 0, False)]),
     # the band missed by 3: the diagnosis' shares stay kept (the run diagnoses a missed target), and no stage
     # may take its later goals' shares
-    (REACH_30, [("mix", 2, False), ("cost", 2, False), ("disruption", 2, False)]),
+    (REACH_30, True, [("mix", 2, False), ("cost", 2, False), ("disruption", 2, False)]),
+    # the same without a diagnosis: the mix and cost stages may take their later goals' shares until a bound
+    (REACH_30, False, [("mix", 0, True), ("cost", 0, True), ("disruption", 0, False)]),
 ])
 def test_the_diagnosis_shares_go_to_the_stages_once_the_targets_are_met_and_are_never_lent(
-        tmp_path, monkeypatch, overrides, asked):
+        tmp_path, monkeypatch, overrides, diagnose, asked):
     from optimizer.solvers import staged
 
     seen: list[tuple[str, int, bool]] = []
@@ -81,7 +83,7 @@ def test_the_diagnosis_shares_go_to_the_stages_once_the_targets_are_met_and_are_
     monkeypatch.setattr(staged, "first_bound_limit", spy)
     data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", overrides)
-    run_plan(scenario, data, tmp_path / "plan", diagnose=True)
+    run_plan(scenario, data, tmp_path / "plan", diagnose=diagnose)
     assert seen == asked
 
 

@@ -133,7 +133,9 @@ def solve(
                           message=f"{outcome.message}; the start kept, the solver found no plan of its own")
     result = _result(model, minimise, outcome, sign * scale, options, time.perf_counter() - began)
     if clean_start is not None and _start_not_improved(result, options):
-        retry = solve(model, objective, options.spent(time.perf_counter() - began), None, sense)
+        # the re-run gets its own time limit only: the shares lent until a bound were for the first run
+        retry = solve(model, objective, replace(options.spent(time.perf_counter() - began), first_bound_limit=None),
+                      None, sense)
         if retry.values is not None and sign * retry.objective < sign * result.objective:
             return replace(retry, seconds=time.perf_counter() - began, message=f"re-solved without the start; {retry.message}")
     return result

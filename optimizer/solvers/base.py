@@ -54,7 +54,8 @@ class SolveOptions:
     first_bound_limit: float | None = None
     """HiGHS on a mixed-integer model (other backends and linear programs ignore it): while the run has no dual
     bound yet (its root relaxation unsolved) it may go on up to this many seconds instead of ``time_limit``;
-    once it has one it ends at ``time_limit``, or at once when that has passed. For a lexicographic stage whose
+    once it has one it ends at ``time_limit``, or, when that has passed, a grace after the bound (2% of this
+    limit: :class:`optimizer.solvers.highs_run.Deadlines`). For a lexicographic stage whose
     later goals would be left to a linear program if it stopped without a bound
     (:func:`optimizer.solvers.staged.first_bound_limit`). None: ``time_limit`` only."""
 
@@ -65,10 +66,6 @@ class SolveOptions:
             raise ValueError(f"need time_limit > 0, gap ≥ 0, threads ≥ 1, seed ≥ 0: {self}")
         if self.node_limit is not None and self.node_limit < 0:
             raise ValueError(f"need node_limit ≥ 0 or None: {self}")
-
-    def longest(self) -> float:
-        """The most seconds a run may take: ``time_limit``, or ``first_bound_limit`` if that is longer."""
-        return max(self.time_limit, self.first_bound_limit or 0.0)
 
     def spent(self, seconds: float) -> SolveOptions:
         """These options with ``seconds`` already used: both limits that much shorter (at least 10 ms each)."""

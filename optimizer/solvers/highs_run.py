@@ -11,7 +11,9 @@ deadline (plus :data:`HIGHS_GRACE` of the limit) the parent takes the last one a
 outcome is the same as in process whenever HiGHS stops by itself; when it had to be killed, it is the best
 plan found by then (``stopped_by`` ``time_limit``) with the last bound HiGHS reported. A run with a
 ``first_bound_limit`` has two deadlines (:class:`Deadlines`): the longer one until HiGHS has a dual bound, its
-time limit from then on; the child tells the parent when it first sees one. Smaller models and
+time limit from then on; the child tells the parent when it first sees one, and both count from the moment the
+parent started the run (``HighsJob.began``), so the child stops itself at the deadline and the parent's kill, a
+grace later, is the backstop. Smaller models and
 linear programs (whose simplex and interior-point iterations call the interrupt) run in process
 (:func:`run_job`): a child costs about half a second to start.
 """
@@ -27,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import highspy
@@ -68,7 +70,8 @@ class HighsJob:
     """Everything one run needs, picklable: the model as HiGHS's row-wise arrays (:func:`lp_arrays`), the
     options to set, a start (or None), the time limit, with ``stop_above`` the bound at which to stop, and with
     ``first_bound_limit`` how long a mixed-integer run may go on while it has no dual bound
-    (``SolveOptions.first_bound_limit``)."""
+    (``SolveOptions.first_bound_limit``). ``began``: when the run started on the wall clock (``time.time()``),
+    set by :func:`run_in_child` so that the child's deadlines are the parent's; None: when it starts here."""
 
     arrays: dict[str, np.ndarray]
     settings: dict[str, object]
@@ -76,6 +79,7 @@ class HighsJob:
     time_limit: float
     stop_above: float | None = None
     first_bound_limit: float | None = None
+    began: float | None = None
 
     def longest(self) -> float:
         """The most seconds the run may take: ``time_limit``, or longer while a MIP has no bound."""
@@ -123,11 +127,13 @@ def highs_lp(arrays: dict[str, np.ndarray]) -> highspy.HighsLp:
 
 @dataclass
 class Deadlines:
-    """When a run ends (``time.perf_counter()`` seconds): ``grace`` after ``longest`` until HiGHS has a dual bound
-    (the same as ``deadline`` without ``HighsJob.first_bound_limit``), ``grace`` after ``deadline`` from then on.
-    A bound first seen past ``deadline`` moves it to that moment: the run ends a grace later, unless it ends by
-    itself first (100k group: the cost stage's root relaxation solved at 24–35 s, its rounding within the gap
-    asked for, HiGHS done 0.1 s later)."""
+    """When a run is stopped (``time.perf_counter()`` seconds): at ``longest`` until HiGHS has a dual bound
+    (:func:`tells`; the
+    same as ``deadline`` without ``HighsJob.first_bound_limit``), at ``deadline`` from then on (:meth:`stop`);
+    the parent of a child process kills it a ``grace`` later (:meth:`kill`). A bound first seen past ``deadline``
+    moves it to a grace after that moment, so a run the bound's first plan proves ends by itself (100k group: the
+    cost stage's root relaxation solved at 28–34 s, its rounding within the gap asked for, HiGHS done 0.1 s
+    later)."""
 
     deadline: float
     longest: float
@@ -136,40 +142,54 @@ class Deadlines:
 
     @classmethod
     def of(cls, job: HighsJob, began: float) -> Deadlines:
-        """The deadlines of ``job`` begun at ``began``, with :data:`HIGHS_GRACE` of the longer limit (time for a
-        run whose bound comes past its time limit to end by itself)."""
+        """The deadlines of ``job`` begun at ``began`` (``time.perf_counter()``), with :data:`HIGHS_GRACE` of the
+        longer limit."""
         return cls(began + job.time_limit, began + job.longest(), HIGHS_GRACE * job.longest())
 
-    def now(self) -> float:
-        """The moment the run is stopped, as things stand."""
-        return (self.deadline if self.bounded else self.longest) + self.grace
+    def stop(self) -> float:
+        """The moment the run stops itself, as things stand."""
+        return self.deadline if self.bounded else self.longest
+
+    def kill(self) -> float:
+        """The moment the parent kills a child that has not answered, as things stand."""
+        return self.stop() + self.grace
 
     def bound_seen(self) -> bool:
         """HiGHS reported a finite dual bound; True the first time."""
         if self.bounded:
             return False
         self.bounded = True
-        self.deadline = min(max(self.deadline, time.perf_counter()), self.longest)
+        now = time.perf_counter()
+        if now > self.deadline:
+            self.deadline = min(now + self.grace, self.longest)
         return True
 
 
+def tells(bound: float | None) -> bool:
+    """A dual bound that says something about a goal that is never negative (every lexicographic goal):
+    finite and not below 0. HiGHS can report a negative one before its root relaxation (the 100k group's
+    disruption stage: −2.9 for a count of people, after a 90 s run's cost stage)."""
+    return bound is not None and math.isfinite(bound) and bound >= 0
+
+
 def _interrupt_at(highs: highspy.Highs, deadlines: Deadlines, stop_above: float | None,
-                  bounded: Callable[[], None]) -> list[bool]:
-    """Interrupt the run at ``deadlines.now()`` from the callbacks HiGHS calls inside simplex and
-    interior-point iterations and the MIP search (its own ``time_limit`` is checked more rarely: a 20 s limit
-    ended after 23.4 s in a root LP by IPM); ``bounded`` hears when the MIP search first reports a dual bound.
+                  bounded: Callable[[float], None]) -> list[bool]:
+    """Interrupt the run at ``deadlines.stop()`` from the callbacks HiGHS calls inside simplex and
+    interior-point iterations and the MIP search (its own ``time_limit``, set to the longer limit, is checked
+    more rarely: a 20 s limit ended after 23.4 s in a root LP by IPM); ``bounded`` hears the first dual bound the
+    MIP search reports.
     With ``stop_above`` (in the minimised objective's scale) the MIP is also interrupted once its dual bound
     passes it; the returned flag then holds True (the bound, not the time, stopped the run)."""
     by_bound = [False]
 
     def interrupt(event) -> None:
-        if time.perf_counter() >= deadlines.now():
+        if time.perf_counter() >= deadlines.stop():
             event.interrupt()
 
     def bound_passed(event) -> None:
         bound = event.data_out.mip_dual_bound
-        if math.isfinite(bound) and deadlines.bound_seen():
-            bounded()
+        if tells(bound) and deadlines.bound_seen():
+            bounded(bound)
         if stop_above is not None and math.isfinite(bound) and bound > stop_above:
             by_bound[0] = True
             event.interrupt()
@@ -182,10 +202,11 @@ def _interrupt_at(highs: highspy.Highs, deadlines: Deadlines, stop_above: float 
     return by_bound
 
 
-def run_job(job: HighsJob, improved: Improved | None = None, bounded: Callable[[], None] = lambda: None) -> Outcome:
-    """Run ``job`` in this process; ``improved`` hears about every improving MIP plan, ``bounded`` when HiGHS
-    first reports a dual bound."""
-    began = time.perf_counter()
+def run_job(job: HighsJob, improved: Improved | None = None,
+            bounded: Callable[[float], None] = lambda bound: None) -> Outcome:
+    """Run ``job`` in this process; ``improved`` hears about every improving MIP plan, ``bounded`` the first
+    dual bound HiGHS reports."""
+    began = time.perf_counter() if job.began is None else time.perf_counter() - (time.time() - job.began)
     # HiGHS keeps one thread scheduler per process and refuses a later run asking for another
     # thread count ("scheduler has already been initialized"): start each solve with a fresh one
     highspy.Highs.resetGlobalScheduler(True)
@@ -200,8 +221,8 @@ def run_job(job: HighsJob, improved: Improved | None = None, bounded: Callable[[
     if improved is not None or job.longest() > job.time_limit:
         def on_improved(event) -> None:
             data = event.data_out
-            if math.isfinite(data.mip_dual_bound) and deadlines.bound_seen():
-                bounded()
+            if tells(data.mip_dual_bound) and deadlines.bound_seen():
+                bounded(data.mip_dual_bound)
             if improved is not None:
                 improved(data.objective_function_value, data.mip_gap if math.isfinite(data.mip_gap) else None,
                          data.mip_dual_bound if math.isfinite(data.mip_dual_bound) else None,
@@ -209,6 +230,7 @@ def run_job(job: HighsJob, improved: Improved | None = None, bounded: Callable[[
 
         highs.cbMipImprovingSolution.subscribe(on_improved)
     highs.setOptionValue("time_limit", max(deadlines.longest - time.perf_counter(), 0.01))  # building counts
+    # (HiGHS's own limit is the longer one: from a bound on, the interrupt below keeps the deadline)
     by_bound = _interrupt_at(highs, deadlines, job.stop_above, bounded)
     highs.run()
     info = highs.getInfo()
@@ -239,11 +261,15 @@ def run(job: HighsJob, improved: Improved | None = None) -> Outcome:
 
 
 def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
-    """Run ``job`` in a child process (``python -m optimizer.solvers.highs_run``), killed at the deadline
-    plus :data:`HIGHS_GRACE` of the limit if it has not ended (:class:`Deadlines`: the child's own, kept from
-    the improving plans it sends); then the outcome is the last improving plan the child sent (``feasible``) or
-    none (``no_solution``), ``stopped_by`` ``time_limit``."""
+    """Run ``job`` in a child process (``python -m optimizer.solvers.highs_run``), killed a grace after its
+    deadline if it has not ended (:class:`Deadlines`, the child's own: it tells when HiGHS has a bound); then
+    the outcome is the last improving plan the child sent (``feasible``) with that plan's bound, or none
+    (``no_solution``), ``stopped_by`` ``time_limit``. A bound told without a plan moves the deadline only: it
+    may be HiGHS's estimate before its root relaxation (the 100k group's disruption stage told −2.9 for a
+    count of people), which as the stage's bound would say the root was solved (:func:`optimizer.solvers.staged.solve_model`,
+    rule (2))."""
     deadlines = Deadlines.of(job, time.perf_counter())
+    job = replace(job, began=time.time())
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     child = subprocess.Popen([sys.executable, "-m", "optimizer.solvers.highs_run"], stdin=subprocess.PIPE,
@@ -269,20 +295,18 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
     try:
         while True:
             try:
-                message = messages.get(timeout=max(deadlines.now() - time.perf_counter(), 0.0))
+                message = messages.get(timeout=max(deadlines.kill() - time.perf_counter(), 0.0))
             except queue.Empty:
                 return _killed(best)
+            if message[0] == "bounded" or (message[0] == "improved" and tells(message[3])):
+                deadlines.bound_seen()
             if message[0] == "improved":
                 best = message
-                if message[3] is not None:
-                    deadlines.bound_seen()
                 if improved is not None:
                     improved(*message[1:])
-            elif message[0] == "bounded":
-                deadlines.bound_seen()
             elif message[0] == "done":
                 return message[1]
-            else:
+            elif message[0] != "bounded":
                 return Outcome("error", message="the HiGHS child process ended without an answer") \
                     if best is None else _killed(best)
     finally:
@@ -293,7 +317,7 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
 
 
 def _killed(best: tuple | None) -> Outcome:
-    """The outcome of a child killed at its deadline: its last improving plan, if any."""
+    """The outcome of a child killed at its deadline: its last improving plan, if any, with its bound."""
     message = "HiGHS stopped by the clock (a step that does not check the time limit, killed)"
     if best is None:
         return Outcome("no_solution", message=message, stopped_by="time_limit")
@@ -303,7 +327,7 @@ def _killed(best: tuple | None) -> Outcome:
 
 def _child() -> None:
     """The child's side: read a job from stdin, run it, send ("improved", objective, gap, bound, plan) for
-    every improving plan, ("bounded",) when HiGHS first reports a dual bound and ("done", outcome) at the end,
+    every improving plan, ("bounded", bound) when HiGHS first reports a dual bound and ("done", outcome) at the end,
     pickled, on the original stdout. HiGHS writes its
     banner and log to file descriptor 1, so that goes to stderr instead."""
     channel = os.fdopen(os.dup(1), "wb")
@@ -314,7 +338,7 @@ def _child() -> None:
         pickle.dump(message, channel, protocol=pickle.HIGHEST_PROTOCOL)
         channel.flush()
 
-    send("done", run_job(job, lambda *improvement: send("improved", *improvement), lambda: send("bounded")))
+    send("done", run_job(job, lambda *improvement: send("improved", *improvement), lambda bound: send("bounded", bound)))
 
 
 if __name__ == "__main__":

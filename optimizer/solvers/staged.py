@@ -50,6 +50,7 @@ from models.scenario import Scenario
 from optimizer.solvers.backends import HighsLpSession, SolveOptions, SolveResult, solve
 from optimizer.solvers.base import Basis, StoppedBy
 from optimizer.solvers.clock import MET, Clock
+from optimizer.solvers.highs_run import tells
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, combine
 from optimizer.solvers.stability import Anchor, fewest_changes, stability_model, stability_start
 from optimizer.solvers.start import idle_start
@@ -174,7 +175,8 @@ def solve_model(
     could only plan the later years here: (1) with an ``anchor``, the ``disruption`` tie-break when last:
     after the stability stage year 1 is the reference's but for the changes the goals force (20k demo, a
     binding what-if: 14 s of a search that its time share stopped before its root bound); (2) every goal
-    after a stage its time share stopped before the solver had a bound (its root LP unfinished): the stages
+    after a stage its time share stopped before the solver had a bound (its root LP unfinished; a bound below 0,
+    which HiGHS can report before its root, counts as none: :func:`optimizer.solvers.highs_run.tells`): the stages
     after it get shares no larger, so they could only return their start, while the linear program with year 1
     fixed plans the later years in seconds (45k group with an unreachable mix: the cost and disruption
     stages spent 16 s so, merit's re-solve then had 4.8 s for a 15.6 s LP and ran over the limit). Without an
@@ -229,9 +231,9 @@ def solve_model(
             order = order[: len(order) - len(deferred)]
     session = HighsLpSession(model) if options.backend == "highs" and not any(model.integer) else None
 
-    def run(term: str, seconds: float, construct: bool = True, boundless: float | None = None) -> SolveResult:
+    def run(term: str, seconds: float, construct: bool = True, until_bound: float | None = None) -> SolveResult:
         """Solve ``term``'s stage from the previous stage's plan, else (``construct``) from :func:`idle_start`,
-        in ``seconds``, or up to ``boundless`` while its solver has no bound;
+        in ``seconds``, or up to ``until_bound`` seconds while its solver has no bound;
         a linear program on HiGHS from the previous stage's basis (:class:`HighsLpSession`), within all the
         clock keeps for this solve rather than ``seconds``: an LP stopped early has no plan at all for the
         stages after it, and the time it does not use flows on to them (100k group: merit's re-solve stopped
@@ -247,7 +249,7 @@ def solve_model(
                 return result
             return replace(result, status="feasible", values=start, objective=current.evaluate(goals[term], start),
                            gap=None, message=f"{result.message}; the constructive start kept")
-        options = replace(stage_options(term, goals[term], seconds), first_bound_limit=boundless)
+        options = replace(stage_options(term, goals[term], seconds), first_bound_limit=until_bound)
         return kept_anchored(term, _solve_stage(current, goals[term], options, values, construct, clock.left()))
 
     bases: dict[str, Basis] = {}
@@ -372,7 +374,8 @@ def solve_model(
         achieved = current.evaluate(goals[term], values)
         current.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
         position += 1
-        if defer_to_fixed_year1 and result.stopped_by == "time_limit" and result.bound is None and any(model.integer):
+        if defer_to_fixed_year1 and result.stopped_by == "time_limit" and not tells(result.bound) \
+                and any(model.integer):
             later = [goal for goal in order[position:] if goal != "stability"]
             deferred += tuple(goal for goal in later if goal not in deferred)
             order = order[:position] + [goal for goal in order[position:] if goal == "stability"]
