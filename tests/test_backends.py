@@ -539,6 +539,8 @@ def test_a_mip_without_a_bound_goes_on_to_its_first_bound_limit(monkeypatch, in_
     assert stopped.objective == pytest.approx(model.evaluate(goal, start))
     rooted = solve(model, goal, replace(short, first_bound_limit=10.0), start=start)
     assert (rooted.status, rooted.objective, rooted.bound) == ("optimal", pytest.approx(8625.0), pytest.approx(8625.0))
+    # when the bound came is told: after the 10 ms limit (the stage then leaves its later goals to the caller)
+    assert stopped.first_bound is None and 0.01 < rooted.first_bound < 10.0
 
 
 def test_the_deadline_moves_to_the_time_limit_once_highs_has_a_bound():

@@ -8,7 +8,8 @@ import pytest
 
 from optimizer.solvers.clock import MIN_SECONDS, Clock
 from optimizer.solvers.linear_model import LinearModel
-from optimizer.solvers.staged import first_bound_limit
+from optimizer.solvers.base import SolveResult
+from optimizer.solvers.staged import bound_after_share, first_bound_limit
 
 
 def test_a_stage_gets_an_equal_share_of_what_is_left_among_the_stages_and_the_parts_kept_for_later():
@@ -53,3 +54,13 @@ def test_a_stage_whose_goals_after_it_would_be_deferred_may_take_their_shares_un
     diagnosing = Clock(time.perf_counter() + 600.0, later=2, if_missed=2)
     assert first_bound_limit(["mix", "cost", "disruption"], diagnosing, mip, True) is None
     assert first_bound_limit(["cost", "disruption"], diagnosing.met(), mip, True) == pytest.approx(300.0, abs=1.0)
+
+
+def test_a_stage_whose_first_bound_came_after_its_share_leaves_its_later_goals_to_the_caller():
+    def stage(first_bound):
+        return SolveResult("feasible", None, 1.0, 0.9, 0.1, 27.0, "highs", "", "gap", first_bound)
+
+    assert bound_after_share(stage(27.0), 20.5)  # the 100k cost stage at 90 s: its root in the lent shares
+    assert not bound_after_share(stage(3.0), 20.5)  # a bound within its share: the goals after it are solved
+    assert not bound_after_share(stage(None), 20.5)  # no bound: rule (2)'s other case, stopped before its root
+    assert not bound_after_share(stage(27.0), None)  # a stage that was not run (proven by its start)

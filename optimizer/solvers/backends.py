@@ -237,6 +237,7 @@ def _result(
         backend=options.backend,
         message=outcome.message,
         stopped_by=stopped_by if status in ("feasible", "no_solution") else None,
+        first_bound=outcome.first_bound,
     )
 
 

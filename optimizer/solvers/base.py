@@ -98,6 +98,9 @@ class SolveResult:
     message: str
     stopped_by: StoppedBy = None
     """Which limit stopped the run (:data:`StoppedBy`)."""
+    first_bound: float | None = None
+    """Seconds from the run's start to the first dual bound its solver told (HiGHS on a MIP with a
+    ``first_bound_limit``: :class:`optimizer.solvers.highs_run.Deadlines`); None: none, or not tracked."""
 
 
 @dataclass
@@ -110,6 +113,8 @@ class Outcome:
     message: str = ""
     stopped_by: StoppedBy = None
     """The limit the solver says stopped it, when it says so (a gap stop is told by :func:`solve`)."""
+    first_bound: float | None = None
+    """As ``SolveResult.first_bound``."""
 
 
 @dataclass

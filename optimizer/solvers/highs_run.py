@@ -138,13 +138,16 @@ class Deadlines:
     deadline: float
     longest: float
     grace: float
+    began: float
     bounded: bool = False
+    first_bound: float | None = None
+    """Seconds from ``began`` to the first bound seen."""
 
     @classmethod
     def of(cls, job: HighsJob, began: float) -> Deadlines:
         """The deadlines of ``job`` begun at ``began`` (``time.perf_counter()``), with :data:`HIGHS_GRACE` of the
         longer limit."""
-        return cls(began + job.time_limit, began + job.longest(), HIGHS_GRACE * job.longest())
+        return cls(began + job.time_limit, began + job.longest(), HIGHS_GRACE * job.longest(), began)
 
     def stop(self) -> float:
         """The moment the run stops itself, as things stand."""
@@ -160,6 +163,7 @@ class Deadlines:
             return False
         self.bounded = True
         now = time.perf_counter()
+        self.first_bound = now - self.began
         if now > self.deadline:
             self.deadline = min(now + self.grace, self.longest)
         return True
@@ -246,7 +250,7 @@ def run_job(job: HighsJob, improved: Improved | None = None,
     else:
         bound = info.objective_function_value if status == "optimal" else None
     values = np.array(highs.getSolution().col_value, dtype=float) if status in ("optimal", "feasible") else None
-    return Outcome(status, values, bound, f"HiGHS {model_status}", stopped_by)
+    return Outcome(status, values, bound, f"HiGHS {model_status}", stopped_by, deadlines.first_bound)
 
 
 def in_child(job: HighsJob) -> bool:
@@ -297,7 +301,7 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
             try:
                 message = messages.get(timeout=max(deadlines.kill() - time.perf_counter(), 0.0))
             except queue.Empty:
-                return _killed(best)
+                return _killed(best, deadlines)
             if message[0] == "bounded" or (message[0] == "improved" and tells(message[3])):
                 deadlines.bound_seen()
             if message[0] == "improved":
@@ -308,7 +312,7 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
                 return message[1]
             elif message[0] != "bounded":
                 return Outcome("error", message="the HiGHS child process ended without an answer") \
-                    if best is None else _killed(best)
+                    if best is None else _killed(best, deadlines)
     finally:
         if child.poll() is None:
             child.kill()
@@ -316,13 +320,13 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
         reader.join(timeout=1.0)
 
 
-def _killed(best: tuple | None) -> Outcome:
+def _killed(best: tuple | None, deadlines: Deadlines) -> Outcome:
     """The outcome of a child killed at its deadline: its last improving plan, if any, with its bound."""
     message = "HiGHS stopped by the clock (a step that does not check the time limit, killed)"
     if best is None:
-        return Outcome("no_solution", message=message, stopped_by="time_limit")
+        return Outcome("no_solution", message=message, stopped_by="time_limit", first_bound=deadlines.first_bound)
     _, _, _, bound, values = best
-    return Outcome("feasible", values, bound, message, "time_limit")
+    return Outcome("feasible", values, bound, message, "time_limit", deadlines.first_bound)
 
 
 def _child() -> None:

@@ -96,8 +96,9 @@ class Solution:
     """Goals left to the caller's solve with year 1 fixed (``defer_to_fixed_year1``): their terms are not
     optimised here."""
     cut_short: bool = False
-    """A stage was stopped by its time share before the solver had a bound (its root relaxation unfinished), so
-    the goals after it are among ``deferred`` (rule (2) of :func:`solve_model`): a large group."""
+    """A stage was stopped by its time share before the solver had a bound (its root relaxation unfinished), or
+    had it only in the shares lent to it, so the goals after it are among ``deferred`` (rule (2) of
+    :func:`solve_model`): a large group."""
     bases: dict[str, Basis] = field(default_factory=dict)
     """The optimal basis of the first stage solved as a linear program on HiGHS (:class:`HighsLpSession`;
     the stages after it start hot in the session), by goal: the warm start of that stage in the next solve of
@@ -179,7 +180,8 @@ def solve_model(
     which HiGHS can report before its root, counts as none: :func:`optimizer.solvers.highs_run.tells`): the stages
     after it get shares no larger, so they could only return their start, while the linear program with year 1
     fixed plans the later years in seconds (45k group with an unreachable mix: the cost and disruption
-    stages spent 16 s so, merit's re-solve then had 4.8 s for a 15.6 s LP and ran over the limit). Without an
+    stages spent 16 s so, merit's re-solve then had 4.8 s for a 15.6 s LP and ran over the limit); so too after a
+    stage whose first bound came only in the shares lent to it (:func:`bound_after_share`). Without an
     ``anchor``, a stage that rule (2) could cut so may go on into its later goals' shares until its solver has a
     bound, and ends then if past its own share (:func:`first_bound_limit`): stopped before, it would leave those
     goals to the caller anyway.
@@ -354,8 +356,10 @@ def solve_model(
                                               f"0 reached by the {following} stage"))
                     on_stage(stages[-1])
                     position, term = position + 1, following
+        share = None
         if result is None:
-            result = run(term, clock.share(left), not start_built,
+            share = clock.share(left)
+            result = run(term, share, not start_built,
                          first_bound_limit(order[position:], clock, model, defer_to_fixed_year1 and anchor is None))
             result = replace(result, seconds=result.seconds + probe_seconds)
         stage = recorded or _stage(term, result)
@@ -374,14 +378,23 @@ def solve_model(
         achieved = current.evaluate(goals[term], values)
         current.add_row(f"stage_fix[{term}]", *fixing_row(goals[term], achieved, objective.stage_tolerance))
         position += 1
-        if defer_to_fixed_year1 and result.stopped_by == "time_limit" and not tells(result.bound) \
-                and any(model.integer):
+        if defer_to_fixed_year1 and any(model.integer) and (
+                (result.stopped_by == "time_limit" and not tells(result.bound)) or bound_after_share(result, share)):
             later = [goal for goal in order[position:] if goal != "stability"]
             deferred += tuple(goal for goal in later if goal not in deferred)
             order = order[:position] + [goal for goal in order[position:] if goal == "stability"]
             cut_short = True
     return replace(_finish(model, values[: model.n_vars], stages, status, ""), deferred=deferred, bases=bases,
                    cut_short=cut_short)
+
+
+def bound_after_share(result: SolveResult, share: float | None) -> bool:
+    """The stage's solver had its first bound only after the stage's own ``share`` of the clock, in the shares
+    lent to it (:func:`first_bound_limit`): the goals after it get shares no larger, on the same rows and its
+    fixing row, so rule (2) of :func:`solve_model` leaves them to the caller too (100k group, 90 s: the cost
+    stage's root at 27 s of a 20.5 s share; the disruption stage then ran its 18.7 s share without reaching its
+    root, and its plan was the cost stage's)."""
+    return share is not None and result.first_bound is not None and result.first_bound > share
 
 
 def first_bound_limit(order: list[str], clock: Clock, model: LinearModel, deferring: bool) -> float | None:
@@ -455,7 +468,8 @@ def _solve_stage(
         # A linear program (the merit re-solve) stopped by its limit has no incumbent, the start stands.
         result = replace(result, status="feasible", values=start, objective=model.evaluate(goal, start),
                          message=f"the start kept: {result.message}")
-    return replace(result, seconds=result.seconds + spent)
+    return replace(result, seconds=result.seconds + spent,
+                   first_bound=None if result.first_bound is None else result.first_bound + spent)
 
 
 def _next_stage_at_zero(
