@@ -127,10 +127,9 @@ def highs_lp(arrays: dict[str, np.ndarray]) -> highspy.HighsLp:
 
 @dataclass
 class Deadlines:
-    """When a run is stopped (``time.perf_counter()`` seconds): at ``longest`` until HiGHS has a dual bound
-    (:func:`tells`; the
-    same as ``deadline`` without ``HighsJob.first_bound_limit``), at ``deadline`` from then on (:meth:`stop`);
-    the parent of a child process kills it a ``grace`` later (:meth:`kill`). A bound first seen past ``deadline``
+    """When a run is stopped (``time.perf_counter()`` seconds): at ``longest`` until HiGHS has a dual bound that
+    :func:`tells` (the same as ``deadline`` without ``HighsJob.first_bound_limit``), at ``deadline`` from then on
+    (:meth:`stop`); the parent of a child process kills it a ``grace`` later (:meth:`kill`). A bound first seen past ``deadline``
     moves it to a grace after that moment, so a run the bound's first plan proves ends by itself (100k group: the
     cost stage's root relaxation solved at 28–34 s, its rounding within the gap asked for, HiGHS done 0.1 s
     later)."""
