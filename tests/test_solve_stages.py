@@ -83,8 +83,9 @@ def test_the_diagnosis_shares_go_to_the_stages_once_the_targets_are_met_and_are_
     monkeypatch.setattr(staged, "first_bound_limit", spy)
     data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
     scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", overrides)
-    run_plan(scenario, data, tmp_path / "plan", diagnose=diagnose)
+    summary = run_plan(scenario, data, tmp_path / "plan", diagnose=diagnose).summary
     assert seen == asked
+    assert summary["solver"]["deferred"] == []  # each stage had its bound within its own share
 
 
 def test_objective_scale_is_the_power_of_two_nearest_the_median_coefficient():

@@ -44,6 +44,7 @@ def _stability(result: RunResult) -> dict:
     stages = result.summary["solver"]["stages"]
     assert stages[-1]["term"] == "stability" and result.summary["merit"]["resolved"]
     assert result.summary["merit"]["stages"][-1]["term"] == "disruption"
+    assert result.summary["solver"]["deferred"] == ["disruption"]  # said in the summary
     return stages[-1]
 
 

@@ -393,6 +393,10 @@ SUMMARY_KEYS: tuple[Key, ...] = (
                           "re-solve and the diagnosis share it"),
         Key("gap", "the relative gap accepted"),
         Key("stages", "one entry per objective stage, in order", None, _stage_keys()),
+        Key("deferred", "the goals left to merit's re-solve with year 1 fixed (their stages in `merit.stages`): "
+                        "the `disruption` tie-break after a `--reference`'s `stability` stage, and every goal "
+                        "after a stage stopped before its solver had a bound or that had it only in the time "
+                        "of the goals after it (a large group, docs/decisions.md); empty when none"),
         Key("message", "the solver's message (empty when none)"),
         Key("reuse", "only with `--reference` (docs/whatif.md)", (GRADED,), (
             Key("reference", "the reference plan folder"),

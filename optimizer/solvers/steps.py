@@ -68,6 +68,7 @@ def solver_summary(scenario: Scenario, solution: Solution) -> dict[str, Any]:
         "time_limit": scenario.solver.time_limit,
         "gap": scenario.solver.gap,
         "stages": [stage.to_dict() for stage in solution.stages],
+        "deferred": list(solution.deferred),
         "message": solution.message,
     }
 
