@@ -138,9 +138,8 @@ class Deadlines:
     longest: float
     grace: float
     began: float
-    bounded: bool = False
     first_bound: float | None = None
-    """Seconds from ``began`` to the first bound seen."""
+    """Seconds from ``began`` to the first bound seen (None: none yet)."""
 
     @classmethod
     def of(cls, job: HighsJob, began: float) -> Deadlines:
@@ -150,7 +149,7 @@ class Deadlines:
 
     def stop(self) -> float:
         """The moment the run stops itself, as things stand."""
-        return self.deadline if self.bounded else self.longest
+        return self.longest if self.first_bound is None else self.deadline
 
     def kill(self) -> float:
         """The moment the parent kills a child that has not answered, as things stand."""
@@ -158,9 +157,8 @@ class Deadlines:
 
     def bound_seen(self) -> bool:
         """HiGHS reported a finite dual bound; True the first time."""
-        if self.bounded:
+        if self.first_bound is not None:
             return False
-        self.bounded = True
         now = time.perf_counter()
         self.first_bound = now - self.began
         if now > self.deadline:
