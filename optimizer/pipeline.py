@@ -325,10 +325,12 @@ def compute_plan(
     if diagnose and not targets_met:
         miss = summary["objective"]["mix"] + summary["objective"]["budget_overrun"] / data.mean_pay
         reused = reference is not None and summary["solver"]["reuse"]["reused"]
-        probe = _probe_seconds(timer, reference.solution if reused else solution)  # a reused plan took 0 s
+        solved_by = reference.solution if reused else relaxed  # the model's own stages (a reused plan took 0 s)
+        probe = _probe_seconds(timer, solved_by)
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
-                                                   probe, progress, scheduler, clock.keeping(0), build_seconds)
+                                                   probe, progress, scheduler, clock.keeping(0), build_seconds,
+                                                   solved_by.stages[0] if solved_by.stages else None)
     return ComputedPlan(exit_code, summary, tables_out, timer.seconds, verify, solved)
 
 

@@ -590,3 +590,20 @@ def test_the_interior_point_method_reaches_a_linear_program_and_a_mips_lps(monke
     assert ipm_lp.get("solver") == "ipm" and "mip_lp_solver" not in ipm_lp
     assert ipm_mip.get("mip_lp_solver") == "ipm" and "solver" not in ipm_mip
     assert "solver" not in simplex_lp and "mip_lp_solver" not in simplex_lp and "solver" not in simplex_mip
+
+
+def test_an_interior_point_run_without_crossover_ends_inside_the_optimal_face():
+    # min Σ x over the cycle x_i + x_(i+1) ≥ 2 (i mod 4) on [0, 2]^4: Σ x ≥ 4 (add the rows), and every point of
+    # the segment from (2, 0, 2, 0) to (0, 2, 0, 2) is optimal. Crossover ends at a vertex, one of the two ends;
+    # without it the interior-point method stops near the segment's centre, (1, 1, 1, 1): the option reaches
+    # HiGHS, and the objective is the same.
+    model = LinearModel("cycle")
+    xs = [model.add_var(f"x{i}", 0, 2) for i in range(4)]
+    for i in range(4):
+        model.add_row(f"pair{i}", {xs[i]: 1.0, xs[(i + 1) % 4]: 1.0}, lo=2.0)
+    ipm = replace(options("highs"), lp_method="ipm")
+    vertex = solve(model, dict.fromkeys(xs, 1.0), ipm)
+    inside = solve(model, dict.fromkeys(xs, 1.0), replace(ipm, crossover=False))
+    assert vertex.objective == pytest.approx(4.0) and inside.objective == pytest.approx(4.0)
+    assert sorted(vertex.values) == pytest.approx([0.0, 0.0, 2.0, 2.0], abs=1e-9)
+    assert inside.values == pytest.approx([1.0] * 4, abs=1e-3)

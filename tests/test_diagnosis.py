@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from html import escape
 
 import openpyxl
@@ -20,6 +21,7 @@ from models.scenario_files import build_scenario
 from optimizer.whatif import diagnosis
 from optimizer.cli import main
 from optimizer.solvers.clock import Clock
+from optimizer.solvers.staged import StageResult
 from optimizer.whatif.diagnosis import Probe, earliest_deadline, grid, smallest_value
 from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
 from tests.builders import QUIET, people, solve_group, unit, write_group
@@ -280,3 +282,30 @@ def test_a_diagnosis_with_no_time_left_starts_no_worker_and_leaves_every_search_
     # each search probed its values without a solve: the end of its range (years 2–6 for mix.deadline)
     assert all(not entry["restores"] and entry["limit"] in entry["undecided"]
                and len(entry["undecided"]) == entry["probes"] for entry in found["relaxations"])
+
+
+def test_a_probe_its_start_meets_needs_no_solve_and_one_it_misses_is_left_undecided(tmp_path, monkeypatch):
+    # REACH_30 (8 moves of 80 leave technical at 28%) searched for mix.tolerance as after a run whose own mix
+    # stage stopped before its root relaxation: probes are settled by their start alone (one unit: no pooled
+    # bound). The start makes the 8 moves, so a band of ±2 points (28% inside 28–32%) is met without a solve;
+    # below 0.02 the start misses, and with no solve nothing is shown insufficient (0.0199 stays undecided,
+    # where the solving search proves it).
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    base = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30).to_raw()
+    task = diagnosis.SearchTask("mix.tolerance", 0.005, 1.0, 3.0, base, data.resolve(), deadline=time.time() + 600)
+    solving = diagnosis.run_search(task)
+    assert (solving["to"], solving["insufficient"], solving["undecided"]) == (0.02, 0.0199, [])
+    monkeypatch.setattr(diagnosis, "solve", lambda *args, **kwargs: pytest.fail("a probe solved"))
+    started = diagnosis.run_search(replace(task, solves=False))
+    assert (started["to"], started["insufficient"]) == (0.02, 0.005)
+    assert 0.0199 in started["undecided"] and all(value < 0.02 for value in started["undecided"])
+
+
+def test_probes_solve_unless_the_runs_first_stage_stopped_before_its_solver_had_a_bound_of_its_own():
+    def stage(stopped_by, bound_source):
+        return StageResult("mix", "feasible", 120.0, 100.0, 0.17, 9.0, stopped_by=stopped_by, bound_source=bound_source)
+
+    assert not diagnosis.probes_solve(stage("time_limit", "the pooled relaxation"))
+    assert diagnosis.probes_solve(stage("time_limit", None))  # the solver's own bound: its root was reached
+    assert diagnosis.probes_solve(stage(None, "the pooled relaxation"))  # proven by the pooled bound
+    assert diagnosis.probes_solve(StageResult("mix", "optimal", 3.0, 3.0, 0.0, 1.0))

@@ -115,9 +115,10 @@ def test_a_known_bound_gives_an_unproven_stage_its_gap_and_proves_it_within_the_
     measured = with_known_bound(_stage(100.0, None), (71.0, "the pooled relaxation"), 0.01)
     assert (measured.status, measured.bound, measured.gap, measured.stopped_by) == \
         ("feasible", 71.0, 0.29, "time_limit")
-    assert measured.note == "bound: the pooled relaxation"
+    assert measured.note == "bound: the pooled relaxation" and measured.bound_source == "the pooled relaxation"
     proven = with_known_bound(_stage(100.0, 90.0), (99.5, "the pooled relaxation"), 0.01)
     assert (proven.status, proven.gap, proven.stopped_by) == ("optimal", pytest.approx(0.005), None)
+    assert proven.bound_source == "the pooled relaxation" and _stage(100.0, 90.0).bound_source is None
 
 
 def test_a_known_bound_no_better_than_the_solvers_changes_nothing():

@@ -261,6 +261,8 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
     }
     if options.lp_method == "ipm":
         settings["mip_lp_solver" if any(model.integer) else "solver"] = "ipm"
+    if not options.crossover:
+        settings["run_crossover"] = "off"
     if options.node_limit is not None:
         settings["mip_max_nodes"] = options.node_limit
     note = ""

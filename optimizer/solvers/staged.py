@@ -77,6 +77,9 @@ class StageResult:
     stopped_by: StoppedBy = None
     """Which limit stopped the stage short of proven: ``time_limit``, ``node_limit``, ``gap`` (the stage's
     gap), ``other_limit``; None when the solver finished (optimal, infeasible, ...)."""
+    bound_source: str | None = None
+    """Where ``bound`` comes from when not from the stage's solver: a bound known apart from it that beats the
+    solver's own (:func:`with_known_bound`, the pooled relaxation); None: the solver's."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -424,8 +427,9 @@ def with_known_bound(stage: StageResult, known: tuple[float, str] | None, gap: f
     achieved = max(stage.objective - bound, 0.0) / max(1.0, abs(stage.objective))
     note = "; ".join(part for part in (stage.note, f"bound: {source}") if part)
     if achieved <= gap:
-        return replace(stage, status="optimal", bound=bound, gap=achieved, note=note, stopped_by=None)
-    return replace(stage, bound=bound, gap=achieved, note=note)
+        return replace(stage, status="optimal", bound=bound, gap=achieved, note=note, stopped_by=None,
+                       bound_source=source)
+    return replace(stage, bound=bound, gap=achieved, note=note, bound_source=source)
 
 
 def left_to_fixed_year1(order: list[str], model: LinearModel, anchored: bool) -> tuple[str, ...]:

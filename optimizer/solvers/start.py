@@ -31,6 +31,7 @@ do-nothing start, 24,320 people off the mix in year 3); pushed, 9,902. With the 
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import replace
 
@@ -373,10 +374,12 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
     most as pushed, Σ pushes maximised, dual simplex 9.5–10.2 s, and no plan at all when that ran past its
     limit) → 0 (5.5 s), so the mix stage is proven by its start (:func:`optimizer.solvers.staged.solve_model`).
     None when the hard rules rule out doing so little (a unit minimum that needs hires, a requirement) or no
-    such plan was found within ``options.time_limit``. HiGHS solves the restricted model whatever the stage's
+    such plan was found within ``options.time_limit``, which its solves share (each fallback gets what the
+    ones before it left). HiGHS solves the restricted model whatever the stage's
     backend, with no node limit."""
     if not model.idle:
         return None
+    began = time.perf_counter()
     matrix = RowMatrix.of(model.rows)
     built = _constructed(model, matrix=matrix)
     broken = _broken(model, built, matrix)
@@ -392,14 +395,18 @@ def idle_start(model: LinearModel, options: SolveOptions, goal: Expr | None = No
         mended = mended_start(model, pushed, goal or {}, replace(highs, time_limit=highs.time_limit / 2), matrix)
         if mended is not None:
             return mended
+
+    def left(chosen: SolveOptions) -> SolveOptions:  # the fallbacks share what is left of ``options.time_limit``
+        return chosen.spent(time.perf_counter() - began)
+
     lp = replace(highs, lp_method="simplex")  # a linear program: HiGHS chooses the method
     restricted = _restricted(model)
     whole = _whole_part(restricted, built) if broken else None
     if whole is not None:
-        result = solve(whole, {}, lp)
+        result = solve(whole, {}, left(lp))
         if result.values is not None and _holds(model, result.values, matrix):
             return result.values
-    return built if broken == frozenset() else solve(restricted, {}, highs if any(model.integer) else lp).values
+    return built if broken == frozenset() else solve(restricted, {}, left(highs if any(model.integer) else lp)).values
 
 
 def mended_start(model: LinearModel, point: np.ndarray, goal: Expr, options: SolveOptions,

@@ -82,16 +82,17 @@ from models.scenario_files import build_scenario, lookup
 from optimizer.distributed.base import ClusterError, Job, Where, default_workers
 from optimizer.distributed.executor import run_points
 from optimizer.distributed.shipping import FolderCopy
-from optimizer.solvers.backends import solve
+from optimizer.solvers.backends import SolveOptions, solve
 from optimizer.model.build import build_model
 from optimizer.model.data import ModelData
 from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.model.kinds import graded_model_data
-from optimizer.model.pooled import pooled_plan
+from optimizer.model.pooled import guided_pushes, pooled_plan
 from optimizer.plan.results import budget_table, cohort_plan, goal_deviations, headcount_table, mix_table
 from optimizer.solvers.base import Progress
 from optimizer.solvers.clock import MIN_SECONDS, Clock
-from optimizer.solvers.staged import fixing_row, solver_options, stage_terms
+from optimizer.solvers.staged import StageResult, fixing_row, solver_options, stage_terms
+from optimizer.solvers.start import idle_start
 
 MET = 1e-6
 """Target miss (heads) up to which every target counts as met."""
@@ -168,25 +169,53 @@ def pooled_refutes(data: ModelData) -> bool:
     return pooled is not None and pooled.bound > MET
 
 
-def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = None) -> Probe:
+def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = None, solves: bool = True) -> Probe:
     """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP, by ``ends``
-    (``time.time()`` seconds; None: within ``solver.time_limit``), the time left once the model is built. First,
-    the pooled relaxation's bound (:func:`optimizer.model.pooled.pooled_plan`, every unit in one: a linear
-    program of the states alone): above MET, it proves m > MET without the build or the solve."""
+    (``time.time()`` seconds; None: within ``solver.time_limit``), the time left once the model is built; without
+    ``solves``, settle it by the pooled bound and the start alone (:func:`probes_solve`).
+
+    First the pooled relaxation (:func:`optimizer.model.pooled.pooled_plan`, every unit in one: a linear program
+    of the states alone): a bound above MET proves m > MET without the build or the solve. Otherwise the stage's
+    constructive start, pushed toward the pooled plan dealt over the units (:func:`optimizer.solvers.start.idle_start`,
+    as the run's mix stage starts): a start with m ≤ MET shows the targets met without the solve (45k group: a
+    wider band or a later deadline is met by doing little, where the MIP found no plan before its root and the
+    probe was undecided); else it is the solve's first incumbent (without ``solves``, the probe is undecided,
+    its miss the start's)."""
     data, _, _ = graded_model_data(tables, scenario)
-    if pooled_refutes(data):
-        return REFUTED
-    model, _ = build_model(data)
     options = replace(solver_options(scenario), gap=PROBE_GAP, stop_above=MET)
-    if ends is not None:
-        left = ends - time.time()
-        if left < MIN_SECONDS:
-            return UNDECIDED
-        options = replace(options, time_limit=min(options.time_limit, left))
-    result = solve(model, stage_terms(model, data.mean_pay)["mix"], options)
+    pooled = pooled_plan(data, options)
+    if pooled is not None and pooled.bound > MET:
+        return REFUTED
+    model, index = build_model(data)
+    if pooled is not None:
+        model.pushes = guided_pushes(data, index, pooled) or model.pushes
+    goal = stage_terms(model, data.mean_pay)["mix"]
+    start = idle_start(model, replace(options, time_limit=max(_seconds_left(options, ends), MIN_SECONDS),
+                                      crossover=False), goal)
+    if start is not None and model.evaluate(goal, start) <= MET:
+        return Probe(True, model.evaluate(goal, start), True)
+    left = _seconds_left(options, ends)
+    if left < MIN_SECONDS or not solves:
+        return UNDECIDED if start is None else Probe(False, model.evaluate(goal, start), False)
+    result = solve(model, goal, replace(options, time_limit=left), start=start)
     met = result.objective is not None and result.objective <= MET
     refuted = result.status == "infeasible" or (result.bound is not None and result.bound > MET)
     return Probe(met, result.objective, met or refuted)
+
+
+def probes_solve(first: StageResult) -> bool:
+    """Whether a probe solves the model when the pooled bound and its start leave it open: not when the run's
+    own first stage (the same goal on a model of the same size) ended by its time limit with no bound of its
+    solver's above the pooled relaxation's, i.e. before its root relaxation. A probe's solve then settles
+    nothing before its own root, and takes the search's time with it (45k group, unreachable mix: the root
+    relaxation takes 37 s; the first such probe ran the 40 s left undecided, and the nine after it had no time
+    for their start)."""
+    return not (first.stopped_by == "time_limit" and first.bound_source is not None)
+
+
+def _seconds_left(options: SolveOptions, ends: float | None) -> float:
+    """The probe's ``solver.time_limit``, or less when the diagnosis ``ends`` (``time.time()``) sooner."""
+    return options.time_limit if ends is None else min(options.time_limit, ends - time.time())
 
 
 @dataclass(frozen=True)
@@ -205,6 +234,8 @@ class SearchTask:
     ``solver.time_limit``."""
     build_seconds: float = 0.0
     """What building the model took in the run: a probe is not started with no more than that left."""
+    solves: bool = True
+    """A probe the pooled bound and its start leave open is solved (:func:`probes_solve`); else undecided."""
 
     def overrides(self, value: Any) -> list[str]:
         """The ``--set`` overrides that give ``key`` the value (a deadline past the horizon extends it)."""
@@ -229,7 +260,7 @@ class Prober:
                 # the diagnosis' time is up, or would be before the model is built: the pooled bound alone
                 probe = REFUTED if pooled_refutes(graded_model_data(tables, scenario)[0]) else UNDECIDED
             else:
-                probe = target_miss(scenario, tables, self.task.deadline)
+                probe = target_miss(scenario, tables, self.task.deadline, self.task.solves)
         except ScenarioError:  # a value the scenario rejects (e.g. a horizon past its maximum) cannot restore
             probe = Probe(False, None, True)
         self.history.append((value, probe))
@@ -343,20 +374,21 @@ def _crashed(task: SearchTask, message: str) -> dict[str, Any]:
 
 
 def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadline: bool,
-                 clock: Clock | None = None, build_seconds: float = 0.0) -> list[SearchTask]:
+                 clock: Clock | None = None, build_seconds: float = 0.0, solves: bool = True) -> list[SearchTask]:
     """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move.
     All of them end by the ``clock``'s deadline (the run's budget; None: ``solver.time_limit`` from now), and
-    start no probe with ``build_seconds`` or less left (:attr:`SearchTask.build_seconds`)."""
+    start no probe with ``build_seconds`` or less left (:attr:`SearchTask.build_seconds`); their probes solve
+    what their start leaves open when ``solves`` (:func:`probes_solve`)."""
     base = scenario.to_raw()
     ends = time.time() + scenario.solver.time_limit if clock is None else clock.wall_deadline()
     tasks = [
-        SearchTask(c.key, lookup(base, c.key), c.limit, miss, base, data_dir, ends, build_seconds)
+        SearchTask(c.key, lookup(base, c.key), c.limit, miss, base, data_dir, ends, build_seconds, solves)
         for c in CANDIDATES if c.applies(scenario) and lookup(base, c.key) != c.limit
     ]
     if deadline:
         limit = scenario.horizon + YEARS_BEYOND
         tasks.insert(0, SearchTask("mix.deadline", scenario.mix.deadline, limit, miss, base, data_dir, ends,
-                                   build_seconds))
+                                   build_seconds, solves))
     return tasks
 
 
@@ -366,7 +398,7 @@ def regrade_key(unit: str, year: int) -> str:
 
 
 def regrade_tasks(scenario: Scenario, data_dir: Path, budget: pd.DataFrame, miss: float | None,
-                  ends: float | None, build_seconds: float = 0.0) -> list[SearchTask]:
+                  ends: float | None, build_seconds: float = 0.0, solves: bool = True) -> list[SearchTask]:
     """The re-grade searches of a missed budget (module doc): the REGRADE_UNITS units of largest payroll over the
     horizon (``budget``: the plan's budget table) whose first review within it gives a grade above the lowest
     band, each to the lowest band; they end by ``ends`` like the other searches (:func:`search_tasks`)."""
@@ -380,7 +412,7 @@ def regrade_tasks(scenario: Scenario, data_dir: Path, budget: pd.DataFrame, miss
     chosen = first.sort_values(["payroll", "unit_id"], ascending=[False, True]).head(REGRADE_UNITS)
     base = scenario.to_raw()
     return [SearchTask(regrade_key(r.unit_id, int(r.year)), str(r.grade), lowest, miss, base, data_dir, ends,
-                       build_seconds) for r in chosen.itertuples()]
+                       build_seconds, solves) for r in chosen.itertuples()]
 
 
 def _searched(tasks: list[SearchTask], where: Where,
@@ -487,14 +519,17 @@ def softened_plan(data: ModelData, clock: Clock | None = None) -> dict[str, list
 def diagnose_missed(scenario: Scenario, data_dir: Path, mix: pd.DataFrame, budget: pd.DataFrame, miss: float,
                     probe_seconds: float, progress: Progress = lambda message: None,
                     scheduler: str | None = None, clock: Clock | None = None,
-                    build_seconds: float = 0.0) -> dict[str, Any]:
+                    build_seconds: float = 0.0, first_stage: StageResult | None = None) -> dict[str, Any]:
     """Diagnosis of a written plan that misses a target by ``miss`` heads (its target miss m); the searches
     run as :func:`relaxations` says (``scheduler``: a Dask cluster), by the ``clock``'s deadline, a probe
-    started only with more than ``build_seconds`` left (:func:`search_tasks`)."""
+    started only with more than ``build_seconds`` left (:func:`search_tasks`), and solved only as the plan's
+    ``first_stage`` allows (:func:`probes_solve`)."""
     missed = {**missed_goals(mix, budget), "softened": []}
     data_dir = Path(data_dir).resolve()
-    tasks = search_tasks(scenario, data_dir, miss, True, clock, build_seconds)
-    tasks += regrade_tasks(scenario, data_dir, budget, miss, tasks[0].deadline, build_seconds) if missed["budget"] else []
+    solves = first_stage is None or probes_solve(first_stage)
+    tasks = search_tasks(scenario, data_dir, miss, True, clock, build_seconds, solves)
+    tasks += regrade_tasks(scenario, data_dir, budget, miss, tasks[0].deadline, build_seconds, solves) \
+        if missed["budget"] else []
     return {"feasible": True, "missed": missed,
             **relaxations(tasks, probe_seconds, progress=progress, scheduler=scheduler)}
 
