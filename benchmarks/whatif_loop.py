@@ -127,10 +127,25 @@ def unreachable(data: Path, scratch: Path, time_limit: float) -> list[tuple[str,
          f"{bool(merit.get('unsolved'))}; {merit.get('exceptions')}"),
         ("every solve of the run (solve, merit re-solve, diagnosis) s / time_limit",
          f"{solving:.1f} / {time_limit:g} ({solving / time_limit:.2f}×)"),
+        ("diagnosis: relaxations that restore (shown insufficient); searches left with undecided probes; "
+         "earliest year", _diagnosed(summary.get("diagnosis", {}))),
         ("end to end, s", f"{seconds:.1f}"),
         ("I/O floor (load+validate, write, verify), s; end to end / floor",
          f"{floor:.1f}; {seconds / floor:.1f}×" if floor else "n/a"),
     ]
+
+
+def _diagnosed(diagnosis: dict) -> str:
+    """What the diagnosis found: each restoring key with its value (and the closest value shown not to), the
+    keys whose search left probes undecided, and the earliest year (or why not)."""
+    if not diagnosis:
+        return "none"
+    found = diagnosis.get("relaxations", [])
+    restoring = ", ".join(f"{r['key']} {r['to']:g} ({r['insufficient']:g})" for r in found
+                          if r["restores"] and not isinstance(r["to"], bool | str)) or "none"
+    undecided = ", ".join(f"{r['key']} ({len(r['undecided'])})" for r in found if r["undecided"]) or "none"
+    year = diagnosis.get("earliest_year") or ("undecided" if diagnosis.get("earliest_year_undecided") else "none")
+    return f"{restoring}; {undecided}; {year}"
 
 
 def _heads(value: float | None) -> str:
