@@ -23,6 +23,7 @@ from optimizer.cli import main
 from optimizer.solvers.clock import Clock
 from optimizer.solvers.staged import StageResult
 from optimizer.whatif.diagnosis import Probe, earliest_deadline, grid, smallest_value
+from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.whatif.sentences import diagnosis_sentences, missed_sentences
 from tests.builders import QUIET, people, solve_group, unit, write_group
 from tests.test_formulation import MIX_100, REACH_30
@@ -285,20 +286,35 @@ def test_a_diagnosis_with_no_time_left_starts_no_worker_and_leaves_every_search_
 
 
 def test_a_probe_its_start_meets_needs_no_solve_and_one_it_misses_is_left_undecided(tmp_path, monkeypatch):
-    # REACH_30 (8 moves of 80 leave technical at 28%) searched for mix.tolerance as after a run whose own mix
-    # stage stopped before its root relaxation: probes are settled by their start alone (one unit: no pooled
-    # bound). The start makes the 8 moves, so a band of ±2 points (28% inside 28–32%) is met without a solve;
-    # below 0.02 the start misses, and with no solve nothing is shown insufficient (0.0199 stays undecided,
-    # where the solving search proves it).
+    # REACH_30 (8 moves of 80 leave technical at 28%) probed for mix.tolerance with no solve allowed (share 0:
+    # a search whose gamble was lost, :class:`diagnosis.Prober`); one unit, so no pooled bound. The start makes
+    # the 8 moves: a band of ±2 points (28% inside 28–32%) is met by it; at ±1.99 points technical is 0.01
+    # points = 0.01 people short and operations as far over, so the start misses by 0.02 and the probe stays
+    # undecided, where a solve proves it (test below).
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    tables = cached_inputs(data.resolve())
+
+    def probe(tolerance: float) -> diagnosis.Probe:
+        scenario = build_scenario(json.loads(json.dumps(QUIET)), "test", _applied(REACH_30, {"set": [f"mix.tolerance={tolerance}"]}))
+        return diagnosis.target_miss(scenario, tables, time.time() + 600, share=0.0)
+
+    monkeypatch.setattr(diagnosis, "solve", lambda *args, **kwargs: pytest.fail("a probe solved"))
+    met = probe(0.02)
+    assert (met.met, met.proven) == (True, True) and met.miss == pytest.approx(0.0, abs=1e-9)
+    missed = probe(0.0199)
+    assert (missed.met, missed.proven) == (False, False) and missed.miss == pytest.approx(0.02, abs=1e-6)
+
+
+def test_a_search_after_a_stage_cut_short_still_solves_while_its_solves_decide(tmp_path):
+    # The same search as after a run whose mix stage never reached its root (solves=False): its first probe
+    # the start leaves open gets half the time left, and on this tiny model the solve decides, so the search
+    # goes on solving and finds what the unrestricted search finds: 0.02, with 0.0199 proven insufficient.
     data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
     base = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30).to_raw()
     task = diagnosis.SearchTask("mix.tolerance", 0.005, 1.0, 3.0, base, data.resolve(), deadline=time.time() + 600)
-    solving = diagnosis.run_search(task)
-    assert (solving["to"], solving["insufficient"], solving["undecided"]) == (0.02, 0.0199, [])
-    monkeypatch.setattr(diagnosis, "solve", lambda *args, **kwargs: pytest.fail("a probe solved"))
-    started = diagnosis.run_search(replace(task, solves=False))
-    assert (started["to"], started["insufficient"]) == (0.02, 0.005)
-    assert 0.0199 in started["undecided"] and all(value < 0.02 for value in started["undecided"])
+    for solves in (True, False):
+        entry = diagnosis.run_search(replace(task, solves=solves))
+        assert (entry["to"], entry["insufficient"], entry["undecided"]) == (0.02, 0.0199, [])
 
 
 def test_probes_solve_unless_the_runs_first_stage_stopped_before_its_solver_had_a_bound_of_its_own():

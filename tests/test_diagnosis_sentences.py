@@ -114,6 +114,15 @@ def test_an_earliest_year_search_stopped_by_the_time_limit_does_not_say_never():
         "The earliest year the mix band can be reached was not decided within the time limit."]
 
 
+def test_an_earliest_year_with_earlier_years_undecided_is_a_year_it_is_reached_by():
+    # The search shows year 5 reaches the band; years 2 and 4 were left undecided (time limit, or a start that
+    # missed where no solve could follow), year 3 shown not to: 5 is not claimed to be the earliest.
+    relaxations = [_relaxation("mix.deadline", 1, 5, 8, "horizon=5", undecided=(2, 4, 7))]
+    assert diagnosis_sentences(_diagnosis([], [], relaxations, earliest=5))[-1] == (
+        "The mix band can be reached, with the budget held, by year 5; whether it can by year 2 or 4 was not "
+        "decided within the time limit.")
+
+
 def test_a_plans_missed_targets_are_worded_from_its_tables_like_the_diagnosis():
     # 1,000 people in year 1: technical 287 (28.7%) is 0.8 points = 8 people under 29.5%; management 105.4
     # (10.54%) is 0.04 points = 0.4 people over 10.5% (a ghost, left out); operations 607.6 (60.76%) is 0.26

@@ -509,10 +509,13 @@ relaxations     one entry per key searched, those that restore every target firs
                 {key, from, to, limit, restores, set, insufficient, undecided, probes, seconds}
                 `to` is the smallest single change of `key` found that meets every target (null: none up to
                 `limit`, the end of the key's valid range), to 3 significant digits (steps of 1e-5 below
-                0.001), rounded so that it still suffices, and shown to suffice by a solve; `set` is the
-                `--set` list that applies it; `insufficient` is the value closest to `to` (or to `limit`) that
-                a solve showed not to restore the targets (`from` when none did); `undecided` lists the values
-                whose probes the time limit stopped before either was shown (taken as "not met"); the whole
+                0.001), rounded so that it still suffices, and shown to suffice by a plan of the model (a
+                solve's, or the probe's constructive start); `set` is the `--set` list that applies it;
+                `insufficient` is the value closest to `to` (or to `limit`) shown not to restore the targets,
+                by a solve or the pooled relaxation's bound (`from` when none was); `undecided` lists the values
+                whose probes showed neither (taken as "not met"): stopped by the time limit, or, when the run's
+                own mix stage stopped before its root relaxation (a search then solves in half the time left
+                until one solve ends undecided), left to their start alone; the whole
                 diagnosis ends by the run's deadline (`solver.time_limit` for every solve of the run), and the
                 probes past it are undecided.
                 Keys, when they apply and are not at the end of their range: promotion.tier_rate,
@@ -525,7 +528,8 @@ relaxations     one entry per key searched, those that restore every target firs
                 payroll whose first review within the horizon gives a grade above the lowest band (`from`
                 that grade, `limit` the lowest band: one probe).
 earliest_year   the earliest year from which the mix band can hold with every other target met (the `to`
-                of mix.deadline); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
+                of mix.deadline; earlier years among its `undecided` were not decided, and the sentences say
+                "by year"); null when not by year `earliest_year_limit` = horizon + 5 (both null on exit 4)
 earliest_year_undecided  true when the time limit stopped the earliest-year search before an answer
                 (`earliest_year` is then null without meaning "never")
 search          {probes, workers, seconds}: the searches run in worker processes when one probe (a model

@@ -106,6 +106,9 @@ YEARS_BEYOND = 5
 """How far past the horizon the earliest year is looked for."""
 PARALLEL_ABOVE = 2.0
 """Seconds a probe must be expected to take before the searches go to worker processes."""
+GAMBLE_SHARE = 0.5
+"""The part of a search's time left that a probe's solve may take when the run's mix stage never reached its root
+relaxation (:func:`probes_solve`): a solve that ends undecided leaves the rest to the probes' starts."""
 
 
 @dataclass(frozen=True)
@@ -169,18 +172,18 @@ def pooled_refutes(data: ModelData) -> bool:
     return pooled is not None and pooled.bound > MET
 
 
-def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = None, solves: bool = True) -> Probe:
+def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = None, share: float = 1.0) -> Probe:
     """Build the model of ``scenario`` and solve its first stage, the target miss m, at PROBE_GAP, by ``ends``
-    (``time.time()`` seconds; None: within ``solver.time_limit``), the time left once the model is built; without
-    ``solves``, settle it by the pooled bound and the start alone (:func:`probes_solve`).
+    (``time.time()`` seconds; None: within ``solver.time_limit``), in ``share`` of the time left once the model
+    and its start are built (0: no solve, the start alone settles it or leaves it undecided).
 
     First the pooled relaxation (:func:`optimizer.model.pooled.pooled_plan`, every unit in one: a linear program
     of the states alone): a bound above MET proves m > MET without the build or the solve. Otherwise the stage's
     constructive start, pushed toward the pooled plan dealt over the units (:func:`optimizer.solvers.start.idle_start`,
     as the run's mix stage starts): a start with m ≤ MET shows the targets met without the solve (45k group: a
     wider band or a later deadline is met by doing little, where the MIP found no plan before its root and the
-    probe was undecided); else it is the solve's first incumbent (without ``solves``, the probe is undecided,
-    its miss the start's)."""
+    probe was undecided); else it is the solve's first incumbent (with no solve, the probe is undecided, its miss
+    the start's)."""
     data, _, _ = graded_model_data(tables, scenario)
     options = replace(solver_options(scenario), gap=PROBE_GAP, stop_above=MET)
     pooled = pooled_plan(data, options)
@@ -195,21 +198,22 @@ def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = No
     if start is not None and model.evaluate(goal, start) <= MET:
         return Probe(True, model.evaluate(goal, start), True)
     left = _seconds_left(options, ends)
-    if left < MIN_SECONDS or not solves:
+    if left * share < MIN_SECONDS:
         return UNDECIDED if start is None else Probe(False, model.evaluate(goal, start), False)
-    result = solve(model, goal, replace(options, time_limit=left), start=start)
+    result = solve(model, goal, replace(options, time_limit=left * share), start=start)
     met = result.objective is not None and result.objective <= MET
     refuted = result.status == "infeasible" or (result.bound is not None and result.bound > MET)
     return Probe(met, result.objective, met or refuted)
 
 
 def probes_solve(first: StageResult) -> bool:
-    """Whether a probe solves the model when the pooled bound and its start leave it open: not when the run's
-    own first stage (the same goal on a model of the same size) ended by its time limit with no bound of its
-    solver's above the pooled relaxation's, i.e. before its root relaxation. A probe's solve then settles
-    nothing before its own root, and takes the search's time with it (45k group, unreachable mix: the root
-    relaxation takes 37 s; the first such probe ran the 40 s left undecided, and the nine after it had no time
-    for their start)."""
+    """Whether a probe may give its solve all the time left when the pooled bound and its start leave it open:
+    not when the run's own first stage (the same goal on a model of the same size) ended by its time limit with
+    no bound of its solver's above the pooled relaxation's, i.e. before its root relaxation. A probe's solve
+    then settles nothing before its own root, and would take the search's time with it (45k group, unreachable
+    mix: the root relaxation takes 37 s; the first such probe ran the 40 s left undecided, and the nine after
+    it had no time for their start). Such a search solves with GAMBLE_SHARE of the time left, until one solve
+    ends undecided (:class:`Prober`)."""
     return not (first.stopped_by == "time_limit" and first.bound_source is not None)
 
 
@@ -235,7 +239,8 @@ class SearchTask:
     build_seconds: float = 0.0
     """What building the model took in the run: a probe is not started with no more than that left."""
     solves: bool = True
-    """A probe the pooled bound and its start leave open is solved (:func:`probes_solve`); else undecided."""
+    """A probe the pooled bound and its start leave open is solved in all the time left; else as
+    :func:`probes_solve` says."""
 
     def overrides(self, value: Any) -> list[str]:
         """The ``--set`` overrides that give ``key`` the value (a deadline past the horizon extends it)."""
@@ -250,6 +255,15 @@ class Prober:
     def __init__(self, task: SearchTask):
         self.task = task
         self.history: list[tuple[Any, Probe]] = []
+        self.lost = False
+        """A solve with GAMBLE_SHARE of the time ended undecided: the search's later probes rest on their start."""
+
+    def share(self) -> float:
+        """The part of the time left a probe's solve may take: all of it (``task.solves``), else GAMBLE_SHARE
+        until such a solve has ended undecided, then none (:func:`probes_solve`; 20k demo with the mix due in
+        year 1: year 2 is shown by a solve in 22 s, where the start misses; at 45k the first solve ends
+        undecided and the probes after it are settled by their start)."""
+        return 1.0 if self.task.solves else 0.0 if self.lost else GAMBLE_SHARE
 
     def __call__(self, value: Any) -> Probe:
         left = None if self.task.deadline is None else self.task.deadline - time.time()
@@ -260,7 +274,9 @@ class Prober:
                 # the diagnosis' time is up, or would be before the model is built: the pooled bound alone
                 probe = REFUTED if pooled_refutes(graded_model_data(tables, scenario)[0]) else UNDECIDED
             else:
-                probe = target_miss(scenario, tables, self.task.deadline, self.task.solves)
+                share = self.share()
+                probe = target_miss(scenario, tables, self.task.deadline, share)
+                self.lost = self.lost or (share < 1.0 and not probe.proven)
         except ScenarioError:  # a value the scenario rejects (e.g. a horizon past its maximum) cannot restore
             probe = Probe(False, None, True)
         self.history.append((value, probe))

@@ -159,7 +159,8 @@ def diagnosis_sentences(diagnosis: dict[str, Any]) -> list[str]:
     the hard rules that give way (infeasible model); the mix misses, one sentence per year, misses below
     GHOST_HEADS people left out; the budget overruns by year in M CNY and percent of the cap; the single changes
     that would each meet every target, joined with "or"; those that alone would not; the earliest year the mix
-    band can be reached. Shares and points to 0.1, people whole, money to 0.1 M CNY, rates to 2 decimals
+    band can be reached (or the year it is shown to be reached by, with the earlier years the time limit left
+    undecided). Shares and points to 0.1, people whole, money to 0.1 M CNY, rates to 2 decimals
     (rounded toward the end of their range). Presentation only: the diagnosis itself is not changed."""
     missed = diagnosis["missed"]
     if missed is None:
@@ -172,8 +173,13 @@ def diagnosis_sentences(diagnosis: dict[str, Any]) -> list[str]:
     limit, year = diagnosis["earliest_year_limit"], diagnosis["earliest_year"]
     if diagnosis.get("earliest_year_undecided"):
         sentences.append("The earliest year the mix band can be reached was not decided within the time limit.")
+    elif limit is not None and year is None:
+        sentences.append(f"The mix band cannot be reached with the budget held by year {limit}.")
     elif limit is not None:
-        sentences.append(f"The earliest year the mix band can be reached, with the budget held, is year {year}."
-                         if year is not None else
-                         f"The mix band cannot be reached with the budget held by year {limit}.")
+        search = next((r for r in diagnosis["relaxations"] if r["key"] == "mix.deadline"), {})
+        open_years = sorted(y for y in search.get("undecided", []) if y < year)
+        sentences.append(
+            f"The earliest year the mix band can be reached, with the budget held, is year {year}." if not open_years
+            else f"The mix band can be reached, with the budget held, by year {year}; whether it can by year "
+                 f"{' or '.join(map(str, open_years))} was not decided within the time limit.")
     return sentences
