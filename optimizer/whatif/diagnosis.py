@@ -106,6 +106,10 @@ YEARS_BEYOND = 5
 """How far past the horizon the earliest year is looked for."""
 PARALLEL_ABOVE = 2.0
 """Seconds a probe must be expected to take before the searches go to worker processes."""
+UNINTERRUPTED_BUILDS = 2.0
+"""A probe starts only with more time left than this many of the run's model builds (``build_seconds``): its
+build and its start's constructions, neither of which a deadline interrupts, each take about one (100k group:
+2.3 and 2.7 s; with one build's margin, its probes ran 6 s past the diagnosis' deadline)."""
 GAMBLE_SHARE = 0.5
 """The part of a search's time left that a probe's solve may take when the run's mix stage never reached its root
 relaxation (:func:`probes_solve`): a solve that ends undecided leaves the rest to the probes' starts."""
@@ -237,7 +241,8 @@ class SearchTask:
     once it is up the remaining probes are undecided without a solve. None: each probe has the scenario's
     ``solver.time_limit``."""
     build_seconds: float = 0.0
-    """What building the model took in the run: a probe is not started with no more than that left."""
+    """What building the model took in the run: a probe is not started with no more than
+    UNINTERRUPTED_BUILDS times that left."""
     solves: bool = True
     """A probe the pooled bound and its start leave open is solved in all the time left; else as
     :func:`probes_solve` says."""
@@ -270,8 +275,9 @@ class Prober:
         try:
             scenario = build_scenario(self.task.base, "diagnosis", self.task.overrides(value))
             tables = cached_inputs(self.task.data_dir)
-            if left is not None and left <= self.task.build_seconds:
-                # the diagnosis' time is up, or would be before the model is built: the pooled bound alone
+            if left is not None and left <= UNINTERRUPTED_BUILDS * self.task.build_seconds:
+                # the diagnosis' time is up, or would be before the model and its start are built: the pooled
+                # bound alone
                 probe = REFUTED if pooled_refutes(graded_model_data(tables, scenario)[0]) else UNDECIDED
             else:
                 share = self.share()
