@@ -330,7 +330,7 @@ def compute_plan(
         with timer.phase("diagnosis"):
             summary["diagnosis"] = diagnose_missed(scenario, data_dir, tables_out["mix"], tables_out["budget"], miss,
                                                    probe, progress, scheduler, clock.keeping(0), build_seconds,
-                                                   solved_by.stages[0] if solved_by.stages else None)
+                                                   solved_by.stages)
     return ComputedPlan(exit_code, summary, tables_out, timer.seconds, verify, solved)
 
 

@@ -321,7 +321,31 @@ def test_probes_solve_unless_the_runs_first_stage_stopped_before_its_solver_had_
     def stage(stopped_by, bound_source):
         return StageResult("mix", "feasible", 120.0, 100.0, 0.17, 9.0, stopped_by=stopped_by, bound_source=bound_source)
 
-    assert not diagnosis.probes_solve(stage("time_limit", "the pooled relaxation"))
-    assert diagnosis.probes_solve(stage("time_limit", None))  # the solver's own bound: its root was reached
-    assert diagnosis.probes_solve(stage(None, "the pooled relaxation"))  # proven by the pooled bound
-    assert diagnosis.probes_solve(StageResult("mix", "optimal", 3.0, 3.0, 0.0, 1.0))
+    cost = StageResult("cost", "feasible", 1e9, None, None, 9.0, stopped_by="time_limit")
+    assert not diagnosis.probes_solve([stage("time_limit", "the pooled relaxation"), cost])
+    assert diagnosis.probes_solve([stage("time_limit", None), cost])  # the solver's own bound: its root was reached
+    assert diagnosis.probes_solve([stage(None, "the pooled relaxation")])  # proven by the pooled bound
+    assert diagnosis.probes_solve([StageResult("mix", "optimal", 3.0, 3.0, 0.0, 1.0)])
+    # the mix stage is read wherever the order puts it (cost first), and a run with none solves as before
+    assert not diagnosis.probes_solve([cost, stage("time_limit", "the pooled relaxation")])
+    assert diagnosis.probes_solve([cost]) and diagnosis.probes_solve([])
+
+
+def test_a_search_after_a_stage_cut_short_rests_on_its_starts_once_a_gambled_solve_ends_undecided(tmp_path,
+                                                                                                   monkeypatch):
+    # target_miss recorded (the searching, not the probing, is under test): the end of the range is met, the
+    # next probe's solve (half the time) ends undecided, so every probe after it is given no solve; a search
+    # whose solves may take all the time (solves=True) keeps giving 1.0.
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    base = build_scenario(json.loads(json.dumps(QUIET)), "test", REACH_30).to_raw()
+    task = diagnosis.SearchTask("mix.tolerance", 0.005, 1.0, 3.0, base, data.resolve(), deadline=time.time() + 600)
+    for solves, expected in ((False, [0.5, 0.5, 0.0, 0.0]), (True, [1.0] * 4)):
+        shares: list[float] = []
+
+        def probe(scenario, tables, ends, share, shares=shares):
+            shares.append(share)
+            return diagnosis.Probe(True, 0.0, True) if len(shares) == 1 else diagnosis.Probe(False, 1.0, False)
+
+        monkeypatch.setattr(diagnosis, "target_miss", probe)
+        entry = diagnosis.run_search(replace(task, solves=solves))
+        assert shares[:4] == expected and entry["to"] == 1.0 and len(entry["undecided"]) == len(shares) - 1

@@ -115,12 +115,21 @@ def test_an_earliest_year_search_stopped_by_the_time_limit_does_not_say_never():
 
 
 def test_an_earliest_year_with_earlier_years_undecided_is_a_year_it_is_reached_by():
-    # The search shows year 5 reaches the band; years 2 and 4 were left undecided (time limit, or a start that
-    # missed where no solve could follow), year 3 shown not to: 5 is not claimed to be the earliest.
-    relaxations = [_relaxation("mix.deadline", 1, 5, 8, "horizon=5", undecided=(2, 4, 7))]
-    assert diagnosis_sentences(_diagnosis([], [], relaxations, earliest=5))[-1] == (
-        "The mix band can be reached, with the budget held, by year 5; whether it can by year 2 or 4 was not "
-        "decided within the time limit.")
+    # Horizon 3 (limit 8 = 3 + 5); year 5 reaches the band. Within the horizon a band reached by a deadline is
+    # reached by every later one, so a refuted year up to 3 settles the undecided years below it (2 settles 1;
+    # 3 settles 1 and 2); past the horizon nothing is monotone: a refuted year 4 leaves an undecided 3 open, and
+    # an undecided year after 5 says nothing about 5.
+    def said(undecided, insufficient):
+        search = {**_relaxation("mix.deadline", 1, 5, 8, "horizon=5", undecided=undecided),
+                  "insufficient": insufficient}
+        return diagnosis_sentences(_diagnosis([], [], [search], earliest=5))[-1]
+
+    assert said((1, 4), 2) == ("The mix band can be reached, with the budget held, by year 5; whether it can by "
+                               "year 4 was not decided in the diagnosis' time.")
+    assert said((1, 2), 3) == "The earliest year the mix band can be reached, with the budget held, is year 5."
+    assert said((3,), 4) == ("The mix band can be reached, with the budget held, by year 5; whether it can by "
+                             "year 3 was not decided in the diagnosis' time.")
+    assert said((7,), 4) == "The earliest year the mix band can be reached, with the budget held, is year 5."
 
 
 def test_a_plans_missed_targets_are_worded_from_its_tables_like_the_diagnosis():

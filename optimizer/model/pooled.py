@@ -44,7 +44,7 @@ from optimizer.model.formulation import rate_cap_of
 from optimizer.model.kinds import GradedKind
 from optimizer.model.network import Arc
 from optimizer.solvers.backends import SolveOptions, solve
-from optimizer.solvers.linear_model import Push
+from optimizer.solvers.linear_model import LinearModel, Push
 from optimizer.solvers.staged import fixing_row
 
 POOLED_UNIT = "*"
@@ -128,6 +128,14 @@ def pooled_plan(data: ModelData, options: SolveOptions, guide: bool = True) -> P
 
 def _pooled(c: Cohort | None) -> Cohort | None:
     return None if c is None else c._replace(unit=POOLED_UNIT)
+
+
+def follow_pooled(model: LinearModel, data: ModelData, index: Index, plan: PooledPlan | None) -> None:
+    """Set ``model``'s pushes (the moves its constructive start makes toward the stage's goal) to ``plan`` dealt
+    over the units (:func:`guided_pushes`), where it has any; else leave them as the formulation built them."""
+    guided = {} if plan is None else guided_pushes(data, index, plan)
+    if guided:
+        model.pushes = guided
 
 
 def guided_pushes(data: ModelData, index: Index, plan: PooledPlan) -> dict[int, Push]:

@@ -338,7 +338,8 @@ def _stage_keys() -> tuple[Key, ...]:
         Key("stopped_by", '"time_limit" | "node_limit" | "gap" | "other_limit": the limit that stopped the stage '
                           'short of proven; null when the solver finished'),
         Key("bound_source", "where `bound` comes from when it beats the stage's solver's own (the pooled "
-                            "relaxation, every unit in one); null: the solver's"),
+                            "relaxation, every unit in one: a graded group's mix stage); null: the solver's "
+                            "(always in `merit.stages`)"),
     )
 
 

@@ -18,7 +18,7 @@ from models.scenario import Scenario
 from optimizer.model.cohorts import Cohort
 from optimizer.model.data import Index, ModelData
 from optimizer.model.network import HIRE, Arc
-from optimizer.model.pooled import SOURCE, guided_pushes, pooled_plan
+from optimizer.model.pooled import SOURCE, follow_pooled, pooled_plan
 from optimizer.plan.merit import MeritRule, availability, fixed_year1, holds, merit_flows, with_year1, within_positions
 from optimizer.solvers.base import Progress, Timer
 from optimizer.solvers.clock import Clock
@@ -113,9 +113,8 @@ def solve_step(
                 proven = inherited_bounds(reference, model, scenario, data.mean_pay)
         if solution is None:
             pooled = pooled_plan(data, solver_options(scenario)) if reference is None else None
-            guided = {} if pooled is None or index is None else guided_pushes(data, index, pooled)
-            if guided:
-                model.pushes = guided
+            if index is not None:
+                follow_pooled(model, data, index, pooled)
             solution = solve_model(
                 model,
                 scenario,

@@ -82,12 +82,12 @@ from models.scenario_files import build_scenario, lookup
 from optimizer.distributed.base import ClusterError, Job, Where, default_workers
 from optimizer.distributed.executor import run_points
 from optimizer.distributed.shipping import FolderCopy
-from optimizer.solvers.backends import SolveOptions, solve
+from optimizer.solvers.backends import solve
 from optimizer.model.build import build_model
 from optimizer.model.data import ModelData
 from optimizer.whatif.inputs_cache import cached_inputs
 from optimizer.model.kinds import graded_model_data
-from optimizer.model.pooled import guided_pushes, pooled_plan
+from optimizer.model.pooled import follow_pooled, pooled_plan
 from optimizer.plan.results import budget_table, cohort_plan, goal_deviations, headcount_table, mix_table
 from optimizer.solvers.base import Progress
 from optimizer.solvers.clock import MIN_SECONDS, Clock
@@ -190,18 +190,18 @@ def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = No
     the start's)."""
     data, _, _ = graded_model_data(tables, scenario)
     options = replace(solver_options(scenario), gap=PROBE_GAP, stop_above=MET)
-    pooled = pooled_plan(data, options)
+    ends = time.time() + options.time_limit if ends is None else ends  # the start and the solve share it
+    pooled = pooled_plan(data, replace(options, time_limit=max(ends - time.time(), MIN_SECONDS)))
     if pooled is not None and pooled.bound > MET:
         return REFUTED
     model, index = build_model(data)
-    if pooled is not None:
-        model.pushes = guided_pushes(data, index, pooled) or model.pushes
+    follow_pooled(model, data, index, pooled)
     goal = stage_terms(model, data.mean_pay)["mix"]
-    start = idle_start(model, replace(options, time_limit=max(_seconds_left(options, ends), MIN_SECONDS),
-                                      crossover=False), goal)
+    start = idle_start(model, replace(options, time_limit=max(ends - time.time(), MIN_SECONDS), crossover=False),
+                       goal)
     if start is not None and model.evaluate(goal, start) <= MET:
         return Probe(True, model.evaluate(goal, start), True)
-    left = _seconds_left(options, ends)
+    left = ends - time.time()
     if left * share < MIN_SECONDS:
         return UNDECIDED if start is None else Probe(False, model.evaluate(goal, start), False)
     result = solve(model, goal, replace(options, time_limit=left * share), start=start)
@@ -210,20 +210,18 @@ def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = No
     return Probe(met, result.objective, met or refuted)
 
 
-def probes_solve(first: StageResult) -> bool:
+def probes_solve(stages: list[StageResult]) -> bool:
     """Whether a probe may give its solve all the time left when the pooled bound and its start leave it open:
-    not when the run's own first stage (the same goal on a model of the same size) ended by its time limit with
+    not when the run's own mix stage (the probes' goal on a model of the same size) ended by its time limit with
     no bound of its solver's above the pooled relaxation's, i.e. before its root relaxation. A probe's solve
     then settles nothing before its own root, and would take the search's time with it (45k group, unreachable
     mix: the root relaxation takes 37 s; the first such probe ran the 40 s left undecided, and the nine after
-    it had no time for their start). Such a search solves with GAMBLE_SHARE of the time left, until one solve
-    ends undecided (:class:`Prober`)."""
-    return not (first.stopped_by == "time_limit" and first.bound_source is not None)
-
-
-def _seconds_left(options: SolveOptions, ends: float | None) -> float:
-    """The probe's ``solver.time_limit``, or less when the diagnosis ``ends`` (``time.time()``) sooner."""
-    return options.time_limit if ends is None else min(options.time_limit, ends - time.time())
+    it had no time for their start). Such a search solves with GAMBLE_SHARE of the time left, until one probe
+    ends undecided (:class:`Prober`). Where no pooled bound is known (one unit, ``service_dependent`` wastage, a
+    what-if solved against its reference) the stage's bound says nothing of its root, and probes solve in all
+    the time left, as they did before there was a start."""
+    mix = next((stage for stage in stages if stage.term == "mix"), None)
+    return mix is None or not (mix.stopped_by == "time_limit" and mix.bound_source is not None)
 
 
 @dataclass(frozen=True)
@@ -261,11 +259,12 @@ class Prober:
         self.task = task
         self.history: list[tuple[Any, Probe]] = []
         self.lost = False
-        """A solve with GAMBLE_SHARE of the time ended undecided: the search's later probes rest on their start."""
+        """A probe given GAMBLE_SHARE of the time for its solve ended undecided (its solve stopped, or no time
+        was left for one): the search's later probes rest on their start."""
 
     def share(self) -> float:
         """The part of the time left a probe's solve may take: all of it (``task.solves``), else GAMBLE_SHARE
-        until such a solve has ended undecided, then none (:func:`probes_solve`; 20k demo with the mix due in
+        until such a probe has ended undecided, then none (:func:`probes_solve`; 20k demo with the mix due in
         year 1: year 2 is shown by a solve in 22 s, where the start misses; at 45k the first solve ends
         undecided and the probes after it are settled by their start)."""
         return 1.0 if self.task.solves else 0.0 if self.lost else GAMBLE_SHARE
@@ -399,8 +398,8 @@ def search_tasks(scenario: Scenario, data_dir: Path, miss: float | None, deadlin
                  clock: Clock | None = None, build_seconds: float = 0.0, solves: bool = True) -> list[SearchTask]:
     """The searches: the earliest year (when ``deadline``), then every candidate that applies and can move.
     All of them end by the ``clock``'s deadline (the run's budget; None: ``solver.time_limit`` from now), and
-    start no probe with ``build_seconds`` or less left (:attr:`SearchTask.build_seconds`); their probes solve
-    what their start leaves open when ``solves`` (:func:`probes_solve`)."""
+    start no probe with UNINTERRUPTED_BUILDS × ``build_seconds`` or less left (:attr:`SearchTask.build_seconds`);
+    their probes solve what their start leaves open in all the time left when ``solves`` (:func:`probes_solve`)."""
     base = scenario.to_raw()
     ends = time.time() + scenario.solver.time_limit if clock is None else clock.wall_deadline()
     tasks = [
@@ -464,7 +463,8 @@ def relaxations(tasks: list[SearchTask], probe_seconds: float, workers: int | No
 
     if workers is None:
         workers = default_workers() if probe_seconds > PARALLEL_ABOVE else 1
-    if tasks and tasks[0].deadline is not None and tasks[0].deadline - time.time() <= tasks[0].build_seconds:
+    if tasks and tasks[0].deadline is not None and \
+            tasks[0].deadline - time.time() <= UNINTERRUPTED_BUILDS * tasks[0].build_seconds:
         workers, scheduler = 1, None  # no probe can start: every one is undecided at once, with no worker to start
     parallel = len(tasks) > 1 and (workers > 1 or (scheduler is not None and probe_seconds > PARALLEL_ABOVE))
     if parallel:
@@ -541,14 +541,14 @@ def softened_plan(data: ModelData, clock: Clock | None = None) -> dict[str, list
 def diagnose_missed(scenario: Scenario, data_dir: Path, mix: pd.DataFrame, budget: pd.DataFrame, miss: float,
                     probe_seconds: float, progress: Progress = lambda message: None,
                     scheduler: str | None = None, clock: Clock | None = None,
-                    build_seconds: float = 0.0, first_stage: StageResult | None = None) -> dict[str, Any]:
+                    build_seconds: float = 0.0, stages: list[StageResult] | None = None) -> dict[str, Any]:
     """Diagnosis of a written plan that misses a target by ``miss`` heads (its target miss m); the searches
     run as :func:`relaxations` says (``scheduler``: a Dask cluster), by the ``clock``'s deadline, a probe
-    started only with more than ``build_seconds`` left (:func:`search_tasks`), and solved only as the plan's
-    ``first_stage`` allows (:func:`probes_solve`)."""
+    started only with time for UNINTERRUPTED_BUILDS × ``build_seconds`` (:func:`search_tasks`), and solved as
+    the ``stages`` of the plan's model allow (:func:`probes_solve`)."""
     missed = {**missed_goals(mix, budget), "softened": []}
     data_dir = Path(data_dir).resolve()
-    solves = first_stage is None or probes_solve(first_stage)
+    solves = probes_solve(stages or [])
     tasks = search_tasks(scenario, data_dir, miss, True, clock, build_seconds, solves)
     tasks += regrade_tasks(scenario, data_dir, budget, miss, tasks[0].deadline, build_seconds, solves) \
         if missed["budget"] else []

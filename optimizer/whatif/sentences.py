@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.whatif.diagnosis import missed_goals
+from optimizer.whatif.diagnosis import YEARS_BEYOND, missed_goals
 
 GHOST_HEADS = 0.5
 """A mix miss below this many people is a rounding ghost: the sentences leave it out (summary.json keeps it)."""
@@ -154,6 +154,15 @@ def _relaxation_sentences(relaxations: list[dict[str, Any]]) -> list[str]:
     return sentences
 
 
+def _open_years(search: dict[str, Any], year: int, horizon: int) -> list[int]:
+    """The years before ``year`` that the earliest-year ``search`` left undecided and nothing settles: up to the
+    ``horizon`` the band reached by a deadline is reached by every later one, so a year below one shown not to
+    reach it (``insufficient``, at most the horizon) is settled too; past the horizon nothing is monotone."""
+    refuted = search.get("insufficient")
+    settled = refuted if isinstance(refuted, int) and refuted <= horizon else None
+    return sorted(y for y in search.get("undecided", []) if y < year and not (settled is not None and y < settled))
+
+
 def diagnosis_sentences(diagnosis: dict[str, Any]) -> list[str]:
     """The diagnosis of summary.json as sentences for people, the one wording of the terminal and both reports:
     the hard rules that give way (infeasible model); the mix misses, one sentence per year, misses below
@@ -177,9 +186,9 @@ def diagnosis_sentences(diagnosis: dict[str, Any]) -> list[str]:
         sentences.append(f"The mix band cannot be reached with the budget held by year {limit}.")
     elif limit is not None:
         search = next((r for r in diagnosis["relaxations"] if r["key"] == "mix.deadline"), {})
-        open_years = sorted(y for y in search.get("undecided", []) if y < year)
+        open_years = _open_years(search, year, limit - YEARS_BEYOND)
         sentences.append(
             f"The earliest year the mix band can be reached, with the budget held, is year {year}." if not open_years
             else f"The mix band can be reached, with the budget held, by year {year}; whether it can by year "
-                 f"{' or '.join(map(str, open_years))} was not decided within the time limit.")
+                 f"{' or '.join(map(str, open_years))} was not decided in the diagnosis' time.")
     return sentences
