@@ -607,3 +607,24 @@ def test_an_interior_point_run_without_crossover_ends_inside_the_optimal_face():
     assert vertex.objective == pytest.approx(4.0) and inside.objective == pytest.approx(4.0)
     assert sorted(vertex.values) == pytest.approx([0.0, 0.0, 2.0, 2.0], abs=1e-9)
     assert inside.values == pytest.approx([1.0] * 4, abs=1e-3)
+
+
+def test_an_lp_session_runs_its_cold_stage_by_the_interior_point_method_when_asked():
+    # The 4-cycle LP above: a session asked for lp_method="ipm" solves its first (cold) run by the interior-point
+    # method (with crossover: a basis for the stages after it), otherwise by HiGHS's choice, simplex here; the
+    # next run, from that basis, goes on by simplex either way.
+    from optimizer.solvers.backends import HighsLpSession
+
+    for method, ipm_first in (("ipm", True), ("simplex", False)):
+        model = LinearModel("cycle")
+        xs = [model.add_var(f"x{i}", 0, 2) for i in range(4)]
+        for i in range(4):
+            model.add_row(f"pair{i}", {xs[i]: 1.0, xs[(i + 1) % 4]: 1.0}, lo=2.0)
+        session = HighsLpSession(model)
+        first = session.solve(dict.fromkeys(xs, 1.0), replace(options("highs"), lp_method=method))
+        assert first.objective == pytest.approx(4.0) and session.basis() is not None
+        assert (session.highs.getInfo().ipm_iteration_count > 0) == ipm_first
+        model.add_row("fix", dict.fromkeys(xs, 1.0), hi=4.0)
+        second = session.solve({xs[0]: 1.0}, replace(options("highs"), lp_method=method))
+        assert second.objective == pytest.approx(0.0, abs=1e-9)  # (0, 2, 0, 2)
+        assert session.highs.getInfo().ipm_iteration_count == 0

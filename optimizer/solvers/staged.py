@@ -245,6 +245,8 @@ def solve_model(
         its first LP at its share of the time left and had no plan)."""
         if session is not None:
             options = stage_options(term, goals[term], max(seconds, clock.share(1)))
+            if term == order[-1]:  # no stage after it chooses among its optimal vertices: HiGHS's usual one
+                options = replace(options, lp_method="simplex")
             result = session.solve(goals[term], options, (warm or {}).get(term))
             if not bases and result.status == "optimal":  # the stages after the first start hot in the session
                 bases[term] = session.basis()

@@ -106,10 +106,12 @@ YEARS_BEYOND = 5
 """How far past the horizon the earliest year is looked for."""
 PARALLEL_ABOVE = 2.0
 """Seconds a probe must be expected to take before the searches go to worker processes."""
-UNINTERRUPTED_BUILDS = 2.0
-"""A probe starts only with more time left than this many of the run's model builds (``build_seconds``): its
-build and its start's constructions, neither of which a deadline interrupts, each take about one (100k group:
-2.3 and 2.7 s; with one build's margin, its probes ran 6 s past the diagnosis' deadline)."""
+UNINTERRUPTED_BUILDS = 3.0
+"""A probe starts only with more time left than this many of the run's model builds (``build_seconds``), and
+goes on to its start only with more than that less one of its own build: the build and its start's
+constructions (the pushed start's search, about fifteen constructions) take about one and one and a half
+builds, and no deadline interrupts them (100k group, horizon 4: build 3.0 s, search 4.5 s; with one build's
+margin the diagnosis ran 6 s past the run's deadline)."""
 GAMBLE_SHARE = 0.5
 """The part of a search's time left that a probe's solve may take when the run's mix stage never reached its root
 relaxation (:func:`probes_solve`): a solve that ends undecided leaves the rest to the probes' starts."""
@@ -194,7 +196,11 @@ def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = No
     pooled = pooled_plan(data, replace(options, time_limit=max(ends - time.time(), MIN_SECONDS)))
     if pooled is not None and pooled.bound > MET:
         return REFUTED
+    began = time.time()
     model, index = build_model(data)
+    built_in = time.time() - began
+    if ends - time.time() <= (UNINTERRUPTED_BUILDS - 1) * built_in:  # no time for the start's constructions
+        return UNDECIDED
     follow_pooled(model, data, index, pooled)
     goal = stage_terms(model, data.mean_pay)["mix"]
     start = idle_start(model, replace(options, time_limit=max(ends - time.time(), MIN_SECONDS), crossover=False),
@@ -202,7 +208,7 @@ def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = No
     if start is not None and model.evaluate(goal, start) <= MET:
         return Probe(True, model.evaluate(goal, start), True)
     left = ends - time.time()
-    if left * share < MIN_SECONDS:
+    if left * share < max(built_in, MIN_SECONDS):  # a solve given less than its build cannot get past presolve
         return UNDECIDED if start is None else Probe(False, model.evaluate(goal, start), False)
     result = solve(model, goal, replace(options, time_limit=left * share), start=start)
     met = result.objective is not None and result.objective <= MET
