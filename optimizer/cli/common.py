@@ -1,12 +1,15 @@
 """What every ``wfplan`` command shares: the command group, bad input → exit 2, scenario resolution, progress
-and the report of a run. Exit codes: 0 ok, 1 internal error, 2 bad input, 3 target missed, 4 no plan."""
+and the report of a run. Exit codes: 0 ok, 1 internal error, 2 bad input, 3 target missed, 4 no plan, 130 / 143
+stopped by Ctrl-C / SIGTERM."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -31,13 +34,45 @@ from optimizer.registry.recording import command_line
 from optimizer.whatif.sentences import diagnosis_sentences
 
 EXIT_BUG = 1
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+"""Stopped by Ctrl-C (the shell's convention, 128 + the signal)."""
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""Stopped by SIGTERM (a job scheduler's or a supervisor's stop, ``kill``)."""
 ARGV_KEY = "wfplan.argv"
 """``click.Context.meta`` key of the arguments the command was given (for the run's record)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread (:func:`stop_on_sigterm`) so that the command unwinds as on Ctrl-C."""
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread instead of ending the process on
+    the spot: every ``with`` then unwinds — a staged plan folder is removed and the earlier output left as it
+    was, worker processes and HiGHS children are stopped (:mod:`optimizer.distributed.pool`), a run store's
+    transaction rolled back — where before a stopped ``wfplan frontier`` left its workers running. Outside the
+    main thread (a test runner's thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: Any) -> NoReturn:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
 
 class WfplanGroup(click.Group):
     """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
     tool may not write, a full disk, no permission, a Dask scheduler that cannot be reached) prints its message on stderr and exits 2, never a traceback;
-    any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1."""
+    any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1. A command
+    stopped by Ctrl-C or SIGTERM says so and exits 130 or 143 (a plan folder it was writing is not put in place:
+    :func:`optimizer.plan.folders.staged_folder`)."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
@@ -48,7 +83,13 @@ class WfplanGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with stop_on_sigterm():
+                return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            stopped_by = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+            click.echo(f"stopped by {stopped_by} before the command finished; a plan folder it was writing is not "
+                       "put in place", err=True)
+            ctx.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except (InputError, ScenarioError, OutputFolderError, SimulationInputError, ClusterError, StoreError) as exc:

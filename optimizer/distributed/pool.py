@@ -6,12 +6,19 @@ objects do not pickle: workers build their own models).
 A worker process that dies breaks the whole pool; the points that had not finished are then run again, each
 in a fresh single-worker pool (``workers`` of them at a time), so the crash is pinned on the point that causes
 it and every other point still gets its result. A point whose function raised is run again the same way.
+
+An exception that ends the run early — Ctrl-C, or SIGTERM turned into one by the command line — stops every
+worker process it started before the pool closes (:func:`_stopped_on_error`): closing waits for the points
+that are running, which would go on for a whole solve each and, with the parent gone, leave their processes
+waiting for work forever (`wfplan frontier` stopped by SIGTERM: a worker and the fork server still alive
+minutes later). A HiGHS child of a stopped worker dies with it (:mod:`optimizer.solvers.highs_run`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -36,6 +43,20 @@ def _pool(workers: int, inputs: Inputs) -> ProcessPoolExecutor:
                                initializer=_install, initargs=(inputs,))
 
 
+@contextmanager
+def _stopped_on_error() -> Iterator[None]:
+    """Terminate (SIGTERM) every child process started in the block when an exception leaves it, before the
+    blocks around it close: enter it inside the pool's ``with`` (a pool starts its processes at the first
+    submit), so the pool's exit finds them gone instead of waiting for their points."""
+    before = set(multiprocessing.active_children())
+    try:
+        yield
+    except BaseException:
+        for process in set(multiprocessing.active_children()) - before:
+            process.terminate()
+        raise
+
+
 def _error(future: Future) -> str | None:
     """Why the point failed (None: it has a result); BrokenProcessPool when its process died."""
     error = future.exception()
@@ -57,7 +78,7 @@ class ProcessPool:
         func, inputs, tasks = job.func, job.inputs, job.tasks
         kept: list[Any] = [None] * len(tasks)
         retry: list[int] = []
-        with _pool(max(1, min(self.workers, len(tasks))), inputs) as pool:
+        with _pool(max(1, min(self.workers, len(tasks))), inputs) as pool, _stopped_on_error():
             futures = {pool.submit(_call, func, task): i for i, task in enumerate(tasks)}
             for future in as_completed(futures):
                 i = futures[future]
@@ -67,7 +88,7 @@ class ProcessPool:
                 else:
                     retry.append(i)
                     job.on_retry(tasks[i], error)
-        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as threads:
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as threads, _stopped_on_error():
             again = threads.map(lambda i: self._isolated(func, inputs, tasks[i], job.on_failure), sorted(retry))
             for i, result in zip(sorted(retry), again, strict=True):
                 kept[i] = job.receive(tasks[i], result)

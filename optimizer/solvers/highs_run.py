@@ -13,17 +13,20 @@ plan found by then (``stopped_by`` ``time_limit``) with the last bound HiGHS rep
 ``first_bound_limit`` has two deadlines (:class:`Deadlines`): the longer one until HiGHS has a dual bound, its
 time limit from then on; the child tells the parent when it first sees one, and both count from the moment the
 parent started the run (``HighsJob.began``), so the child stops itself at the deadline and the parent's kill, a
-grace later, is the backstop. Smaller models and
+grace later, is the backstop; a child whose parent dies (a worker process stopped mid-run) is killed by the
+kernel (:func:`_die_with`). Smaller models and
 linear programs (whose simplex and interior-point iterations call the interrupt) run in process
 (:func:`run_job`): a child costs about half a second to start.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -60,6 +63,9 @@ HIGHS_LIMITS: dict[str, StoppedBy] = {
     "kObjectiveTarget": "other_limit",
     "kMemoryLimit": "other_limit",
 }
+
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal the kernel sends a process when the thread that started it ends."""
 
 Improved = Callable[[float, float | None, float | None, np.ndarray], None]
 """Called with (objective, relative gap or None, dual bound or None, the plan) for every improving plan."""
@@ -273,9 +279,9 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
     job = replace(job, began=time.time())
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    child = subprocess.Popen([sys.executable, "-m", "optimizer.solvers.highs_run"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=None if job.settings.get("output_flag") else
-                             subprocess.DEVNULL, env=env)
+    child = subprocess.Popen([sys.executable, "-m", "optimizer.solvers.highs_run", str(os.getpid())],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=None if job.settings.get("output_flag") else subprocess.DEVNULL, env=env)
     messages: queue.Queue = queue.Queue()
 
     def read() -> None:
@@ -326,11 +332,25 @@ def _killed(best: tuple | None, deadlines: Deadlines) -> Outcome:
     return Outcome("feasible", values, bound, message, "time_limit", deadlines.first_bound)
 
 
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process (SIGKILL) when the thread that started it ends (Linux
+    ``PR_SET_PDEATHSIG``; elsewhere nothing is asked), and end now if ``parent`` (the pid that started it) is
+    already gone. A worker process stopped while it waits for this run (``wfplan frontier`` stopped by SIGTERM)
+    then leaves no HiGHS run behind; without it the child went on until HiGHS next checked its deadline, which its
+    root cut loop does not. :func:`run_in_child` ends its child before it returns, so the thread that started it
+    outlives it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _child() -> None:
-    """The child's side: read a job from stdin, run it, send ("improved", objective, gap, bound, plan) for
-    every improving plan, ("bounded", bound) when HiGHS first reports a dual bound and ("done", outcome) at the end,
-    pickled, on the original stdout. HiGHS writes its
-    banner and log to file descriptor 1, so that goes to stderr instead."""
+    """The child's side (``python -m optimizer.solvers.highs_run PARENT_PID``): read a job from stdin, run it,
+    send ("improved", objective, gap, bound, plan) for every improving plan, ("bounded", bound) when HiGHS first
+    reports a dual bound and ("done", outcome) at the end, pickled, on the original stdout. HiGHS writes its
+    banner and log to file descriptor 1, so that goes to stderr instead. It dies with its parent (:func:`_die_with`)."""
+    _die_with(int(sys.argv[1]))
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     job: HighsJob = pickle.load(sys.stdin.buffer)

@@ -1,0 +1,160 @@
+"""A command stopped by Ctrl-C or SIGTERM ends at once and leaves nothing behind: no worker process, no HiGHS
+child, no plan folder; a HiGHS child dies with the process that started it. Real processes, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.builders import unit, write_group
+from tests.test_formulation import MIX_100
+from tests.test_sweep import REACH_30_EXACTLY
+
+ROOT = Path(__file__).resolve().parents[1]
+ENDS_WITHIN = 30.0
+"""Seconds a stopped command may take to end (its points take about a second each)."""
+
+
+def _session(leader: int) -> list[int]:
+    """The processes of the session ``leader`` started (every process a command starts stays in it)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == leader and int(entry.name) != leader:
+                    members.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                pass
+    return members
+
+
+def _gone(pids: list[int], within: float) -> list[int]:
+    """The processes of ``pids`` still alive (zombies count as gone) after waiting up to ``within`` seconds."""
+    ends = time.monotonic() + within
+    while True:
+        alive = [pid for pid in pids if _alive(pid)]
+        if not alive or time.monotonic() > ends:
+            return alive
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _wait_for(condition, within: float, what: str) -> None:
+    ends = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < ends, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT as a terminal's foreground job has it (a test runner may ignore it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sent", "to_group", "code", "words"), [
+    (signal.SIGTERM, False, 143, "stopped by SIGTERM"),  # a job scheduler's stop, `kill PID`: the main process only
+    (signal.SIGINT, True, 130, "stopped by Ctrl-C"),  # Ctrl-C: the terminal signals the whole foreground group
+])
+def test_a_stopped_sweep_ends_at_once_and_leaves_no_process_and_no_folder(tmp_path, sent, to_group, code, words):
+    data = write_group(tmp_path / "data", MIX_100, [unit("U1")])
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(json.dumps(REACH_30_EXACTLY), encoding="utf-8")
+    out, log = tmp_path / "sweep", tmp_path / "stderr.txt"
+    rates = ",".join(f"{0.1 + i / 1000:g}" for i in range(40))  # 40 points of about a second each on 2 workers
+    with log.open("w", encoding="utf-8") as stderr:
+        command = subprocess.Popen(
+            [sys.executable, "-c", "from optimizer.cli import main; main()", "sweep", str(scenario),
+             "--grid", f"mobility.operations_to_technical={rates}", "--data", str(data), "--out", str(out),
+             "--workers", "2"],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True, preexec_fn=_default_sigint)
+    try:
+        _wait_for(lambda: "[1/40" in log.read_text(encoding="utf-8"), 120, "the sweep's first point")
+        started = _session(command.pid)
+        assert len(started) >= 3  # the fork server and the two workers at least
+        began = time.monotonic()
+        if to_group:
+            os.killpg(command.pid, sent)
+        else:
+            command.send_signal(sent)
+        assert command.wait(timeout=ENDS_WITHIN) == code
+        assert time.monotonic() - began < ENDS_WITHIN
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+    said = log.read_text(encoding="utf-8")
+    assert words in said and "Traceback" not in said and "[40/40" not in said
+    assert _gone(started + _session(command.pid), within=10.0) == []
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "scenario.yaml", "stderr.txt"]  # no staging left
+
+
+def _market_split(rows: int = 4, columns: int = 40, seed: int = 1) -> dict[str, np.ndarray]:
+    """A market split instance (Cornuéjols and Dawande) as :func:`optimizer.solvers.highs_run.lp_arrays` gives a
+    model: Σ_j a_ij x_j = ⌊Σ_j a_ij / 2⌋ for each row i, x binary, no objective. Branch and bound finds no plan
+    for a long while (HiGHS runs past 20 s on 4 × 40), so its child sends nothing once it has its bound."""
+    a = np.random.default_rng(seed).integers(0, 100, size=(rows, columns)).astype(float)
+    rhs = np.floor(a.sum(axis=1) / 2)
+    return {
+        "cost": np.zeros(columns), "lower": np.zeros(columns), "upper": np.ones(columns),
+        "row_lower": rhs, "row_upper": rhs, "starts": np.arange(rows + 1, dtype=np.int32) * columns,
+        "columns": np.tile(np.arange(columns, dtype=np.int32), rows), "coefficients": a.ravel(),
+        "integer": np.ones(columns, dtype=bool),
+    }
+
+
+RUNS_A_HARD_MIP_IN_A_CHILD = """
+import pickle, sys
+from optimizer.solvers.highs_run import HighsJob, run_in_child
+run_in_child(HighsJob(pickle.loads(bytes.fromhex(sys.argv[1])), {"output_flag": False}, None, 120.0))
+"""
+
+
+@pytest.mark.slow
+def test_a_highs_child_dies_with_the_process_that_started_it(tmp_path):
+    # A worker process killed while its HiGHS child solves (SIGKILL: nothing of the worker runs any more): the
+    # child must not go on for its 120 s. Busy in branch and bound, it reads and writes nothing that would fail.
+    arrays = pickle.dumps(_market_split()).hex()
+    parent = subprocess.Popen([sys.executable, "-c", RUNS_A_HARD_MIP_IN_A_CHILD, arrays], cwd=ROOT,
+                              start_new_session=True, stderr=subprocess.DEVNULL)
+    try:
+        children: list[int] = []
+
+        def started() -> bool:
+            children[:] = [pid for pid in _session(parent.pid) if _solving(pid)]
+            return bool(children)
+
+        _wait_for(started, 60, "the HiGHS child")
+        time.sleep(2.0)  # its imports done, the job read: HiGHS is searching
+        assert _alive(children[0])
+        parent.kill()
+        parent.wait(timeout=10)
+        assert _gone(children, within=5.0) == []
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for pid in _session(parent.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _solving(pid: int) -> bool:
+    try:
+        return b"optimizer.solvers.highs_run" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+
