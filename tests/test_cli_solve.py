@@ -87,7 +87,7 @@ def test_verify_rejects_a_plan_that_lost_an_employee(tmp_path):
     actions = pd.read_csv(out / "actions.csv")
     actions.iloc[1:].to_csv(out / "actions.csv", index=False)
     verdict = CliRunner().invoke(main, ["verify", str(out), str(data)])
-    assert verdict.exit_code == 1
+    assert verdict.exit_code == 5
     assert actions.iloc[0]["employee_id"] in verdict.output
 
 
@@ -99,7 +99,7 @@ def test_verify_rejects_a_budget_overrun(tmp_path):
     budget.loc[(budget["unit_id"] == "ALL") & (budget["year"] == 1), "cap"] = 1.0
     budget.to_csv(out / "budget.csv", index=False)
     verdict = CliRunner().invoke(main, ["verify", str(out), str(data)])
-    assert verdict.exit_code == 1
+    assert verdict.exit_code == 5
     assert "budget" in verdict.output
 
 

@@ -85,7 +85,7 @@ def test_approval_from_the_command_line_and_a_tampered_plan_caught_by_verify(pro
     report = folder / "actions.csv"
     report.write_text(report.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # a plan-neutral edit
     tampered = wfplan("verify", folder, "data")
-    assert tampered.exit_code == 1
+    assert tampered.exit_code == 5
     assert f"1 file(s) changed since run {newer} was recorded (approved)" in tampered.stdout
     assert "[files] actions.csv: changed" in tampered.stdout
     assert "CHANGED since the run was recorded" in wfplan("runs", "show", newer).stdout

@@ -256,7 +256,7 @@ def test_wfplan_verify_needs_no_data_dir_for_a_ladder_plan(williams: Path, tmp_p
     plan = _corrupt(williams, tmp_path, "requirements.csv",
                     lambda f: _set(f, "short_time", 60.0, requirement="skilled", year=1))
     failed = runner.invoke(main, ["verify", str(plan), str(tmp_path)])
-    assert failed.exit_code == 1 and "[short_time_cap] skilled year 1" in failed.output
+    assert failed.exit_code == 5 and "[short_time_cap] skilled year 1" in failed.output
     assert "DATA_DIR is not read" in failed.stderr
 
 

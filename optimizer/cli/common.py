@@ -1,6 +1,6 @@
 """What every ``wfplan`` command shares: the command group, bad input → exit 2, scenario resolution, progress
-and the report of a run. Exit codes: 0 ok, 1 internal error, 2 bad input, 3 target missed, 4 no plan, 130 / 143
-stopped by Ctrl-C / SIGTERM."""
+and the report of a run. Exit codes: 0 ok, 1 internal error, 2 bad input, 3 target missed, 4 no plan, 5 a plan
+fails a check of ``wfplan verify``, 130 / 143 stopped by Ctrl-C / SIGTERM."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ from optimizer.registry.recording import command_line
 from optimizer.whatif.sentences import diagnosis_sentences
 
 EXIT_BUG = 1
+EXIT_CHECK_FAILED = 5
+"""``wfplan verify``: the plan fails a check (or a recorded file changed), told apart from a bug in verify (1)."""
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 """Stopped by Ctrl-C (the shell's convention, 128 + the signal)."""
 EXIT_TERMINATED = 128 + signal.SIGTERM

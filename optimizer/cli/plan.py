@@ -14,6 +14,7 @@ from models.synthetic import write_generated
 from models.scenario import ScenarioError
 from models.validation import load_inputs, scenario_problems
 from optimizer.cli.common import (
+    EXIT_CHECK_FAILED,
     db_option,
     main,
     progress_printer,
@@ -187,7 +188,7 @@ def generate(employees: int, units: int, seed: int, out_dir: Path, fmt: str) -> 
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path, exists=True))
 @db_option
 def verify(plan_dir: Path, data_dir: Path | None, db: str | None) -> None:
-    """Re-check a plan from its output files alone (exit 1 when it fails). A plan solved from input tables
+    """Re-check a plan from its output files alone (exit 5 when it fails a check). A plan solved from input tables
     also needs them (DATA_DIR, default the folder its summary.json names); a plan of a scenario with its own
     ladder needs nothing else. A plan recorded in the run store is also checked file by file against the
     sha256 it was recorded with."""
@@ -198,7 +199,7 @@ def verify(plan_dir: Path, data_dir: Path | None, db: str | None) -> None:
     else:
         checked = verify_command(plan_dir, data_dir or _solved_from(plan_dir))
     sys.stdout.flush()
-    sys.exit(max(checked, record_check(plan_dir, db)))
+    sys.exit(EXIT_CHECK_FAILED if max(checked, record_check(plan_dir, db)) else 0)
 
 
 
