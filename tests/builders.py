@@ -1,4 +1,5 @@
-"""Tiny hand-made groups for tests: write input tables, solve through the real pipeline, read the plan."""
+"""Tiny hand-made groups for tests: write input tables, solve through the real pipeline, read the plan; and a
+small mixed-integer model that keeps HiGHS busy."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from models.scenario_files import build_scenario
 from optimizer.pipeline import run_plan
+from optimizer.solvers.linear_model import LinearModel
 
 # A flat pay table: base = 50,000 + 10,000·(tier−1) + 1,000·(grade−1) for operations; technical +10,000;
 # management +30,000. Two tiers per sequence keep hand calculations short.
@@ -131,3 +134,16 @@ def with_unproven_cost(plan: Path, folder: Path) -> dict:
         if stage["term"] == "cost" else stage for stage in summary["solver"]["stages"]]
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     return summary
+
+
+def market_split(model: LinearModel, rows: int = 4, columns: int = 40, seed: int = 1) -> list[int]:
+    """Add a market split instance (Cornuéjols and Dawande) to ``model``: Σ_j a_ij x_j = ⌊Σ_j a_ij / 2⌋ for each
+    row i, x binary, a_ij seeded in 0..99; returns the x. Its linear relaxation is feasible (x near ½) and branch
+    and bound finds no whole x for a long while: HiGHS runs past 20 s on 4 × 40, sending nothing once it has
+    its root bound."""
+    a = np.random.default_rng(seed).integers(0, 100, size=(rows, columns)).astype(float)
+    xs = [model.add_var(f"split_x{j}", 0, 1, integer=True) for j in range(columns)]
+    for i in range(rows):
+        half = float(np.floor(a[i].sum() / 2))
+        model.add_row(f"split_{i}", {x: a[i, j] for j, x in enumerate(xs)}, lo=half, hi=half)
+    return xs

@@ -12,10 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.builders import unit, write_group
+from optimizer.solvers.highs_run import lp_arrays
+from optimizer.solvers.linear_model import LinearModel
+from tests.builders import market_split, unit, write_group
 from tests.test_formulation import MIX_100
 from tests.test_sweep import REACH_30_EXACTLY
 
@@ -104,20 +105,6 @@ def test_a_stopped_sweep_ends_at_once_and_leaves_no_process_and_no_folder(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "scenario.yaml", "stderr.txt"]  # no staging left
 
 
-def _market_split(rows: int = 4, columns: int = 40, seed: int = 1) -> dict[str, np.ndarray]:
-    """A market split instance (Cornuéjols and Dawande) as :func:`optimizer.solvers.highs_run.lp_arrays` gives a
-    model: Σ_j a_ij x_j = ⌊Σ_j a_ij / 2⌋ for each row i, x binary, no objective. Branch and bound finds no plan
-    for a long while (HiGHS runs past 20 s on 4 × 40), so its child sends nothing once it has its bound."""
-    a = np.random.default_rng(seed).integers(0, 100, size=(rows, columns)).astype(float)
-    rhs = np.floor(a.sum(axis=1) / 2)
-    return {
-        "cost": np.zeros(columns), "lower": np.zeros(columns), "upper": np.ones(columns),
-        "row_lower": rhs, "row_upper": rhs, "starts": np.arange(rows + 1, dtype=np.int32) * columns,
-        "columns": np.tile(np.arange(columns, dtype=np.int32), rows), "coefficients": a.ravel(),
-        "integer": np.ones(columns, dtype=bool),
-    }
-
-
 RUNS_A_HARD_MIP_IN_A_CHILD = """
 import pickle, sys
 from optimizer.solvers.highs_run import HighsJob, run_in_child
@@ -129,7 +116,9 @@ run_in_child(HighsJob(pickle.loads(bytes.fromhex(sys.argv[1])), {"output_flag": 
 def test_a_highs_child_dies_with_the_process_that_started_it(tmp_path):
     # A worker process killed while its HiGHS child solves (SIGKILL: nothing of the worker runs any more): the
     # child must not go on for its 120 s. Busy in branch and bound, it reads and writes nothing that would fail.
-    arrays = pickle.dumps(_market_split()).hex()
+    model = LinearModel()
+    market_split(model)
+    arrays = pickle.dumps(lp_arrays(model, {})).hex()
     parent = subprocess.Popen([sys.executable, "-c", RUNS_A_HARD_MIP_IN_A_CHILD, arrays], cwd=ROOT,
                               start_new_session=True, stderr=subprocess.DEVNULL)
     try:

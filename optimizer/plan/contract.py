@@ -334,12 +334,13 @@ def _stage_keys() -> tuple[Key, ...]:
         Key("gap", "relative gap between the two"),
         Key("seconds", "the stage's solve time"),
         Key("note", "how the stage was solved, when unusual (reused; proven by the reference's bound; 0 reached "
-                    "by the next stage; bound: the pooled relaxation)"),
+                    "by the next stage; bound: the pooled or the linear relaxation)"),
         Key("stopped_by", '"time_limit" | "node_limit" | "gap" | "other_limit": the limit that stopped the stage '
                           'short of proven; null when the solver finished'),
-        Key("bound_source", "where `bound` comes from when it beats the stage's solver's own (the pooled "
-                            "relaxation, every unit in one: a graded group's mix stage); null: the solver's "
-                            "(always in `merit.stages`)"),
+        Key("bound_source", "where `bound` comes from when it beats the stage's solver's own: \"the pooled "
+                            "relaxation (every unit in one)\" (a graded group's mix stage), \"the linear relaxation, "
+                            "solved beside the search\" (a large model's stage stopped before its root); null: the "
+                            "solver's (always in `merit.stages`)"),
     )
 
 

@@ -238,6 +238,7 @@ def _result(
         message=outcome.message,
         stopped_by=stopped_by if status in ("feasible", "no_solution") else None,
         first_bound=outcome.first_bound,
+        relaxation=None if outcome.relaxation is None else factor * outcome.relaxation,
     )
 
 
@@ -270,7 +271,7 @@ def _solve_highs(model: LinearModel, objective: Expr, options: SolveOptions, sta
         start, note = None, "; the start was not passed (it breaks a row by more than HiGHS's 1e-6)"
     report = options.on_incumbent
     job = HighsJob(lp_arrays(model, objective), settings, start, options.time_limit, options.stop_above,
-                   options.first_bound_limit)
+                   options.first_bound_limit, relax=options.relaxation)
     outcome = highs_run.run(job, None if report is None else lambda objective, gap, bound, values: report(objective, gap))
     return replace(outcome, message=f"{outcome.message}{note}")
 

@@ -55,6 +55,12 @@ class SolveOptions:
     """HiGHS on a linear program by the interior-point method: end at a vertex (``run_crossover``). Off: the
     interior solution, where only its objective and its feasibility matter (a diagnosis probe's start: the 45k
     group's mending linear program over six years 20.6 → 11.3 s, 6 s of crossover saved, the same 0)."""
+    relaxation: bool = False
+    """HiGHS on a mixed-integer model run in a child process (other backends and smaller models ignore it): solve
+    its linear relaxation beside it on a spare core once it has gone a few seconds without a dual bound
+    (:func:`optimizer.solvers.highs_run.run_in_child`), for ``SolveResult.relaxation``. The run itself is not
+    changed. For the plan's lexicographic stages, whose bound tells how far a plan stopped by the clock may be
+    from the best."""
     first_bound_limit: float | None = None
     """HiGHS on a mixed-integer model (other backends and linear programs ignore it): while the run has no dual
     bound yet (its root relaxation unsolved) it may go on up to this many seconds instead of ``time_limit``;
@@ -105,6 +111,9 @@ class SolveResult:
     first_bound: float | None = None
     """Seconds from the run's start to the first dual bound its solver told (HiGHS on a MIP with a
     ``first_bound_limit``: :class:`optimizer.solvers.highs_run.Deadlines`); None: none, or not tracked."""
+    relaxation: float | None = None
+    """The optimum of the model's linear relaxation, solved beside the run (``SolveOptions.relaxation``): a bound
+    on the objective as ``bound`` is, known apart from the solver's search; None: not solved, or not in time."""
 
 
 @dataclass
@@ -119,6 +128,8 @@ class Outcome:
     """The limit the solver says stopped it, when it says so (a gap stop is told by :func:`solve`)."""
     first_bound: float | None = None
     """As ``SolveResult.first_bound``."""
+    relaxation: float | None = None
+    """As ``SolveResult.relaxation``, in the minimised frame."""
 
 
 @dataclass

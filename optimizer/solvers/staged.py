@@ -23,7 +23,10 @@ goes to the ones after it; the shares kept for a diagnosis (``clock.if_missed``)
 stage proves every target met, and a mixed-integer stage whose later goals the caller would re-plan with year 1
 fixed may go on into their shares until its solver has a bound (:func:`first_bound_limit`). A stage with no previous plan starts from :func:`optimizer.solvers.start.idle_start` (doing
 nothing but what the floors ask for, built by propagation without a solver where it can be), so a stage stopped by its limit still returns a plan whenever that start exists; each stage
-records which limit stopped it (``stopped_by``).
+records which limit stopped it (``stopped_by``). A mixed-integer stage on a large model whose search goes a
+few seconds without a bound has its linear relaxation solved beside it on a spare core
+(``SolveOptions.relaxation``): a stage stopped by the clock before its root then reports its gap to that
+relaxation's optimum (``bound_source`` :data:`RELAXATION`) rather than to the weak bound HiGHS tells before its root.
 
 Stable re-plans: given an *anchor* (the year-1 flows of a reference plan, f_ref), a stage ``stability``
 follows the goals a what-if may ask for (the mix, the cost, redundancies), each fixed as above, and precedes
@@ -60,6 +63,10 @@ ZERO_FIRST = ("mix", "redundancy")
 """The goals first tried at 0 (the shortcut): 0 whenever every target is met, or nobody need be made redundant.
 The cost is never negative either, but never 0 (a payroll): its try was an infeasible solve every run (4.3 s of
 a 60 s budget at 45k employees)."""
+RELAXATION = "the linear relaxation, solved beside the search"
+"""The ``bound_source`` of a stage measured against its model's linear relaxation (:func:`with_known_bound`):
+100k group, the cost stage stopped by the clock before its root told a bound 90% below its plan; its linear
+relaxation, 3.31298e10 in 15.5 s on the second core, puts the plan within 2.7% of the least payroll."""
 
 @dataclass(frozen=True)
 class StageResult:
@@ -79,7 +86,7 @@ class StageResult:
     gap), ``other_limit``; None when the solver finished (optimal, infeasible, ...)."""
     bound_source: str | None = None
     """Where ``bound`` comes from when not from the stage's solver: a bound known apart from it that beats the
-    solver's own (:func:`with_known_bound`, the pooled relaxation); None: the solver's."""
+    solver's own (:func:`with_known_bound`: the pooled relaxation, or :data:`RELAXATION`); None: the solver's."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -216,6 +223,7 @@ def solve_model(
             gap=max(gap, objective.stability_gap) if keeps_anchor and term != "stability" else gap,
             on_incumbent=None if on_incumbent is None else partial(on_incumbent, term),
             lp_method="ipm" if counts_people(goal) else "simplex",
+            relaxation=True,
         )
 
     stages: list[StageResult] = []
@@ -368,6 +376,9 @@ def solve_model(
                          first_bound_limit(order[position:], clock, model, defer_to_fixed_year1 and anchor is None))
             result = replace(result, seconds=result.seconds + probe_seconds)
         stage = recorded or _stage(term, result)
+        if recorded is None and result.relaxation is not None and stage.status == "feasible":
+            stage = with_known_bound(stage, (result.relaxation, RELAXATION),
+                                     stage_options(term, goals[term], 1.0).gap)
         if bounds and term in bounds and stage.status == "feasible":
             stage = with_known_bound(stage, bounds[term](), stage_options(term, goals[term], 1.0).gap)
         stages.append(stage)
