@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from importlib import metadata
@@ -48,6 +49,7 @@ from optimizer.solvers.base import Progress, Timer
 from optimizer.solvers.clock import DIAGNOSIS_PARTS, MERIT_PARTS, MET, Clock
 from optimizer.solvers.linear_model import LinearModel
 from optimizer.solvers.pulp_model import write_lp
+from optimizer.solvers.stops import deferred_stop
 from optimizer.solvers.reuse import (
     REFERENCE_FILE,
     Reference,
@@ -475,8 +477,9 @@ def _write_verified(
     result goes into ``summary["verification"]``), run the report writers, then ``finish`` (recording the run),
     then let the folder replace ``out_dir``; returns the verification report. A plan that fails verification raises
     :class:`VerificationFailed` (a bug: exit 1) and replaces nothing: the staged folder is removed and an
-    earlier plan at ``out_dir`` stays as it was."""
-    with staged_folder(out_dir, "plan") as folder:
+    earlier plan at ``out_dir`` stays as it was. A stop (Ctrl-C, SIGTERM) from the record on waits until the folder
+    is in place, so a recorded run always has its folder."""
+    with ExitStack() as recording, staged_folder(out_dir, "plan") as folder:
         with timer.phase("write"):
             write_tables(folder, tables)
             write_more(folder)
@@ -493,6 +496,7 @@ def _write_verified(
                     writer(folder)
             summary["timings"] = timer.seconds
             write_json(summary, folder / "summary.json")  # final timings, reports included
+        recording.enter_context(deferred_stop())  # open until the staged folder is in place
         finish(folder, summary)
     return report
 

@@ -1,5 +1,6 @@
 """A command stopped by Ctrl-C or SIGTERM ends at once and leaves nothing behind: no worker process, no HiGHS
-child, no plan folder; a HiGHS child dies with the process that started it. Real processes, real signals."""
+child, no half-written folder; a HiGHS child dies with the process that started it; a HiGHS run in the process
+stops it too; a folder being put in place is put in place first. Real processes, real signals."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from optimizer.solvers.highs_run import lp_arrays
 from optimizer.solvers.linear_model import LinearModel
+from optimizer.solvers.stops import Terminated, deferred_stop, stopping_on_signals
 from tests.builders import market_split, unit, write_group
 from tests.test_formulation import MIX_100
 from tests.test_sweep import REACH_30_EXACTLY
@@ -147,3 +149,79 @@ def _solving(pid: int) -> bool:
     except FileNotFoundError:
         return False
 
+
+
+SOLVES_IN_PROCESS_UNDER_STOPS = """
+import pickle, sys
+from optimizer.solvers.highs_run import HighsJob, run_job
+from optimizer.solvers.stops import Terminated, stopping_on_signals
+with stopping_on_signals():
+    try:
+        outcome = run_job(HighsJob(pickle.loads(bytes.fromhex(sys.argv[1])), {"output_flag": False}, None, 60.0))
+    except Terminated:
+        sys.exit(143)
+print(outcome.status)
+"""
+
+
+@pytest.mark.slow
+def test_a_stop_during_a_highs_run_in_this_process_stops_the_command(tmp_path):
+    # The signal lands inside one of HiGHS's callbacks, which HiGHS turns into an error status: the run must
+    # raise the stop once it returns, not pass for a failed stage (the command went on and exited 0).
+    model = LinearModel()
+    market_split(model)
+    process = subprocess.Popen([sys.executable, "-c", SOLVES_IN_PROCESS_UNDER_STOPS,
+                                pickle.dumps(lp_arrays(model, {})).hex()], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        time.sleep(3.0)  # imported, and searching: the market split keeps HiGHS busy for its 60 s
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=ENDS_WITHIN) == 143, process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_a_stop_in_a_deferred_section_comes_at_its_end_and_a_second_one_is_ignored():
+    steps = []
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated):
+        with stopping_on_signals():
+            try:
+                with deferred_stop():
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    for _ in range(1000):  # the handler runs between bytecodes: it has run by now
+                        pass
+                    steps.append("the section went on")
+                steps.append("after the section")
+            finally:
+                os.kill(os.getpid(), signal.SIGTERM)  # while the first stop unwinds
+                for _ in range(1000):
+                    pass
+                steps.append("the unwinding went on")
+    assert steps == ["the section went on", "the unwinding went on"]
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_stop_while_a_staged_folder_is_put_in_place_comes_once_it_is_there(tmp_path, monkeypatch):
+    from optimizer.plan import folders
+
+    claim = folders.claim_folder
+    calls = []
+
+    def claim_and_stop(*args, **kwargs):
+        claim(*args, **kwargs)
+        calls.append(args)
+        if len(calls) == 2:  # the check again before the renames: the commit has begun
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(folders, "claim_folder", claim_and_stop)
+    target = tmp_path / "plan"
+    with pytest.raises(Terminated):
+        with stopping_on_signals():
+            with folders.staged_folder(target, "plan") as staging:
+                (staging / "a.csv").write_text("x\n", encoding="utf-8")
+    assert (target / "a.csv").read_text(encoding="utf-8") == "x\n"  # in place, complete
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]  # no staging or retired folder left
+    assert len(calls) == 2

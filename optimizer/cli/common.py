@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
 from optimizer.simulate.confidence import confidence_sentences
 from optimizer.simulate.folder import SimulationInputError
+from optimizer.solvers.stops import Terminated, stopping_on_signals
 from optimizer.registry.database import ENV_VAR, StoreError
 from optimizer.registry.recording import command_line
 from optimizer.whatif.sentences import diagnosis_sentences
@@ -44,37 +44,13 @@ ARGV_KEY = "wfplan.argv"
 """``click.Context.meta`` key of the arguments the command was given (for the run's record)."""
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread (:func:`stop_on_sigterm`) so that the command unwinds as on Ctrl-C."""
-
-
-@contextmanager
-def stop_on_sigterm() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` in the main thread instead of ending the process on
-    the spot: every ``with`` then unwinds — a staged plan folder is removed and the earlier output left as it
-    was, worker processes and HiGHS children are stopped (:mod:`optimizer.distributed.pool`), a run store's
-    transaction rolled back — where before a stopped ``wfplan frontier`` left its workers running. Outside the
-    main thread (a test runner's thread) nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminated(signum: int, frame: Any) -> NoReturn:
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 class WfplanGroup(click.Group):
     """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
     tool may not write, a full disk, no permission, a Dask scheduler that cannot be reached) prints its message on stderr and exits 2, never a traceback;
     any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1. A command
-    stopped by Ctrl-C or SIGTERM says so and exits 130 or 143 (a plan folder it was writing is not put in place:
-    :func:`optimizer.plan.folders.staged_folder`)."""
+    stopped by Ctrl-C or SIGTERM (:mod:`optimizer.solvers.stops`) says so and exits 130 or 143: the folder it was writing
+    is put in place complete or not at all (:func:`optimizer.plan.folders.staged_folder`), its worker processes
+    and HiGHS children stopped."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
@@ -85,12 +61,12 @@ class WfplanGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with stop_on_sigterm():
+            with stopping_on_signals():
                 return super().invoke(ctx)
         except KeyboardInterrupt as exc:
             stopped_by = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
-            click.echo(f"stopped by {stopped_by} before the command finished; a plan folder it was writing is not "
-                       "put in place", err=True)
+            click.echo(f"stopped by {stopped_by} before the command finished; an output folder it was writing was "
+                       "either put in place complete or not at all", err=True)
             ctx.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise

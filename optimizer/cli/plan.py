@@ -33,6 +33,7 @@ from optimizer.plan.output import report_writers, write_csv
 from optimizer.plan.reader import read_plan_table
 from optimizer.registry.recording import PlanRecorder, run_target
 from optimizer.registry.store import RunStore
+from optimizer.solvers.highs_run import relax_beside
 from optimizer.solvers.reuse import load_reference
 from optimizer.verify.graded import verify_command
 from optimizer.verify.ladder import is_ladder_plan, verify_ladder_command
@@ -65,6 +66,7 @@ def demo(employees: int, units: int, out_dir: Path, backend: str | None, db: str
          as_json: bool) -> None:
     """Generate the built-in demo group, solve the baseline scenario, write and verify the plan
     (OUT/data, and the plan as a run: OUT/plan/<run id>/, OUT/plan/latest)."""
+    relax_beside()  # one plan on the machine: a large stage's relaxation may take the spare core
     store = RunStore.open(db)
     overrides = (f"solver.backend={backend}",) if backend else ()
     scenario = resolve_scenario("baseline", overrides)
@@ -102,6 +104,7 @@ def solve(scenario_file: str, data_dir: Path | None, out_dir: Path | None, overr
 
     With --reference PLAN_DIR (an earlier plan on the same data), a what-if that only tightens that plan's
     model, and that the plan still keeps, takes that plan without solving: same proof, same gaps."""
+    relax_beside()  # one plan on the machine: a large stage's relaxation may take the spare core
     store = None if save_lp is not None else RunStore.open(db)
     scenario = resolve_scenario(scenario_file, overrides)
     data = data_dir or (Path(scenario.data) if scenario.data else None)

@@ -3,7 +3,7 @@
 Every command takes ``--db URL`` (default ``$WFPLAN_DB``, else ``wfplan.db`` in the working folder). A run is
 named by its id or any unique beginning of it. Exit codes: 0 done, 2 an unknown run, an action its state does
 not allow, a run whose files changed since it was recorded (diff, export, approve), a store that cannot
-be reached.
+be reached; 130 / 143 stopped by Ctrl-C / SIGTERM.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``wfplan simulate PLAN_DIR``: Monte Carlo of a written plan under binomial attrition (docs/simulation.md).
 
 Registers itself on :data:`optimizer.cli.common.main`. Exit codes: 0 simulated and written, 2 not a plan
-folder, input tables that are not the plan's, a recorded run whose files changed since, or bad options.
+folder, input tables that are not the plan's, a recorded run whose files changed since, or bad options;
+130 / 143 stopped by Ctrl-C / SIGTERM.
 
 A recorded run's folder (``runs/<scenario>/<run id>``, or its ``latest`` link) gains the simulation in the run's
 record too: the run store takes the new and rewritten files (simulation, reports) with an audit row, so the run

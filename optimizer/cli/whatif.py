@@ -1,7 +1,8 @@
 """The what-if commands of ``wfplan``: ``sweep``, ``frontier`` and ``compare`` (docs/whatif.md).
 
 They register themselves on :data:`optimizer.cli.common.main`.
-Exit codes: 0 done (each point's own exit code is in the table), 2 bad input or arguments.
+Exit codes: 0 done (each point's own exit code is in the table), 2 bad input or arguments, 130 / 143 stopped
+by Ctrl-C / SIGTERM (workers stopped, no folder written).
 """
 
 from __future__ import annotations

@@ -329,8 +329,9 @@ def _stage_keys() -> tuple[Key, ...]:
                     "plan's `disruption` tie-break then comes in `merit.stages`, with year 1 fixed"),
         Key("status", "the stage's solver status"),
         Key("objective", "the term's value"),
-        Key("bound", "the solver's bound on it, or the pooled relaxation's where that is higher (a mix stage stopped "
-                     "before its root relaxation; `note` then says so)"),
+        Key("bound", "the solver's bound on it, or a bound known apart from the solver where that is higher (a stage "
+                     "stopped before its root relaxation: the pooled relaxation's, or the linear relaxation's solved "
+                     "beside it; `note` and `bound_source` then say so)"),
         Key("gap", "relative gap between the two"),
         Key("seconds", "the stage's solve time"),
         Key("note", "how the stage was solved, when unusual (reused; proven by the reference's bound; 0 reached "

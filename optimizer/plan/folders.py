@@ -31,6 +31,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+from optimizer.solvers.stops import deferred_stop
+
 FolderKind = Literal["plan", "sweep", "frontier", "comparison", "data", "demo", "runs"]
 MARKER = ".wfplan"
 """Marker file in every folder wfplan writes: JSON ``{"kind": <FolderKind>}``."""
@@ -210,7 +212,8 @@ def staged_folder(target: str | Path, kind: FolderKind, protect: Iterable[str | 
     output is first renamed aside (``.<name>.retired-*``), the new one renamed into place, then the earlier one
     removed; if the second rename fails the earlier output is put back, and if the process is killed between
     the two, the next run puts it back. On an error in the block the staging folder is removed and ``target``
-    stays as it was."""
+    stays as it was. A stop (Ctrl-C, SIGTERM: :mod:`optimizer.solvers.stops`) once the block has ended waits until the
+    folder is in place."""
     shown, target = target, absolute(target)
     claim_folder(shown, kind, protect=protect)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -219,24 +222,29 @@ def staged_folder(target: str | Path, kind: FolderKind, protect: Iterable[str | 
     try:
         (staging / STAGING_MARKER).write_text(_writer(), encoding="utf-8")
         yield staging
-        _mark(staging, kind)
-        claim_folder(shown, kind, protect=protect)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    retired = None
-    if target.exists():
-        retired = _fresh_folder(target, "retired")
-        target.rename(retired)  # onto an empty folder: an atomic replace
-    try:
-        staging.rename(target)
-    except BaseException:
+    with deferred_stop():  # Ctrl-C or SIGTERM from here on stops the command once the folder is in place
+        try:
+            _mark(staging, kind)
+            claim_folder(shown, kind, protect=protect)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        retired = None
+        if target.exists():
+            retired = _fresh_folder(target, "retired")
+            target.rename(retired)  # onto an empty folder: an atomic replace
+        try:
+            staging.rename(target)
+        except BaseException:
+            if retired is not None:
+                retired.rename(target)
+            raise
+        (target / STAGING_MARKER).unlink()
         if retired is not None:
-            retired.rename(target)
-        raise
-    (target / STAGING_MARKER).unlink()
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
+            shutil.rmtree(retired, ignore_errors=True)
 
 
 def owned_folder(target: str | Path, kind: FolderKind) -> Path:

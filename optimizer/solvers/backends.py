@@ -84,6 +84,7 @@ from optimizer.solvers.cpsat_grid import CPSAT_VAR_SCALING, CpsatGrid
 from optimizer.solvers.highs_run import HIGHS_LIMITS, HIGHS_STATUS, HighsJob, highs_lp, lp_arrays
 from optimizer.solvers.linear_model import INF, Expr, LinearModel
 from optimizer.solvers.pulp_model import pulp_problem, pulp_values, set_pulp_start
+from optimizer.solvers.stops import raise_if_stopped
 from optimizer.solvers.base import (
     OPTIMALITY_TOLERANCE,
     Backend,
@@ -372,6 +373,7 @@ class HighsLpSession:
         highs.setOptionValue("simplex_strategy", 4 if hot else 1)  # 4: primal from the basis; 1: dual
         self.deadline = began + options.time_limit
         highs.run()
+        raise_if_stopped()  # a stop raised inside a callback comes back as an error status
         model_status = highs.getModelStatus().name
         self.optimal = model_status == "kOptimal"
         if (hot or warmed) and model_status in ("kInfeasible", "kUnbounded", "kUnboundedOrInfeasible", "kSolveError",

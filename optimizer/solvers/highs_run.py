@@ -42,6 +42,7 @@ import numpy as np
 
 from optimizer.solvers.base import Outcome, StoppedBy, Verdict
 from optimizer.solvers.linear_model import INF, Expr, LinearModel, row_arrays
+from optimizer.solvers.stops import raise_if_stopped
 
 HIGHS_GRACE = 0.02
 """HiGHS is interrupted (in process) or killed (in a child) this share of its time limit after the limit."""
@@ -65,6 +66,10 @@ HIGHS_LIMITS: dict[str, StoppedBy] = {
     "kObjectiveTarget": "other_limit",
     "kMemoryLimit": "other_limit",
 }
+
+RELAXATION_TOLERANCE = 1e-6
+"""Relative margin taken off the relaxation's optimum before it is told as a bound: the interior-point method
+without crossover ends within its tolerances (1e-8) of the optimum, not on it."""
 
 RELAX_AFTER = 3.0
 """Seconds a mixed-integer run in a child may go without a dual bound before its linear relaxation is solved
@@ -249,6 +254,7 @@ def run_job(job: HighsJob, improved: Improved | None = None,
     # (HiGHS's own limit is the longer one: from a bound on, the interrupt below keeps the deadline)
     by_bound = _interrupt_at(highs, deadlines, job.stop_above, bounded)
     highs.run()
+    raise_if_stopped()  # a stop raised inside a callback comes back as an error status
     info = highs.getInfo()
     model_status = highs.getModelStatus().name
     has_solution = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
@@ -293,11 +299,12 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
     deadlines = Deadlines.of(job, time.perf_counter())
     job = replace(job, began=time.time())
     messages: queue.Queue = queue.Queue()
-    children = [_Child.start(job, "run", messages)]
+    children: list[_Child] = []
     relax_at = deadlines.began + RELAX_AFTER if job.relax and _core_to_spare(job) else math.inf
     relaxation: float | None = None
     best: tuple | None = None
     try:
+        children.append(_Child.start(job, "run", messages))
         while True:
             wake = min(deadlines.kill(), relax_at)
             try:
@@ -306,12 +313,16 @@ def run_in_child(job: HighsJob, improved: Improved | None = None) -> Outcome:
                 if time.perf_counter() >= deadlines.kill():
                     return _killed(best, deadlines, relaxation)
                 if deadlines.first_bound is None:
-                    children.append(_Child.start(relaxation_of(job), "relaxation", messages))
+                    try:
+                        children.append(_Child.start(relaxation_of(job), "relaxation", messages))
+                    except OSError:
+                        pass  # no process to spare: the run goes on without its relaxation
                 relax_at = math.inf
                 continue
             if source == "relaxation":
-                if message[0] == "done" and message[1].status == "optimal":
-                    relaxation = message[1].bound
+                if message[0] == "done" and message[1].status == "optimal" and message[1].bound is not None:
+                    found = message[1].bound  # the interior point's objective: within its tolerance of the optimum
+                    relaxation = found - RELAXATION_TOLERANCE * max(1.0, abs(found))
                 continue
             if message[0] == "bounded" or (message[0] == "improved" and tells(message[3])):
                 deadlines.bound_seen()
@@ -339,9 +350,23 @@ def relaxation_of(job: HighsJob) -> HighsJob:
                     began=job.began)
 
 
+_RELAX_BESIDE = [False]
+
+
+def relax_beside(on: bool = True) -> None:
+    """Let this process's runs that ask for it (``HighsJob.relax``) solve their linear relaxation on a spare core
+    (:func:`run_in_child`). Off unless asked: the command line turns it on for ``wfplan solve`` and ``wfplan demo``,
+    which solve one plan at a time; the worker processes of a sweep, a frontier, a diagnosis or the web page (as
+    many as the cores, or the page's queue) leave it off, where a second child per run would crowd the cores and
+    slow the runs a clock stops."""
+    _RELAX_BESIDE[0] = on
+
+
 def _core_to_spare(job: HighsJob) -> bool:
-    """This machine has a core beyond the threads ``job`` asks HiGHS for."""
-    return (os.cpu_count() or 1) > int(job.settings.get("threads", 1))
+    """:func:`relax_beside` is on and this process may use a core beyond the threads ``job`` asks HiGHS for (its
+    CPU affinity, where the system tells it)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return _RELAX_BESIDE[0] and cores > int(job.settings.get("threads", 1))
 
 
 @dataclass
@@ -367,21 +392,29 @@ class _Child:
             except (EOFError, OSError, pickle.UnpicklingError):
                 messages.put((source, ("gone",)))
 
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
+        def send() -> None:  # in a thread: the child reads its job only once its imports are done
+            try:
+                pickle.dump(job, process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                process.stdin.close()
+            except OSError:
+                pass  # the child died: told as "gone"
+
+        child = cls(process, threading.Thread(target=read, daemon=True))
         try:
-            pickle.dump(job, process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            process.stdin.close()
-        except OSError:
-            pass  # the child died at once: told as "gone"
-        return cls(process, reader)
+            child.reader.start()
+            threading.Thread(target=send, daemon=True).start()
+        except BaseException:
+            child.end()
+            raise
+        return child
 
     def end(self) -> None:
         """Kill the process if it still runs, and reap it."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        self.reader.join(timeout=1.0)
+        if self.reader.ident is not None:
+            self.reader.join(timeout=1.0)
 
 
 def _killed(best: tuple | None, deadlines: Deadlines, relaxation: float | None = None) -> Outcome:

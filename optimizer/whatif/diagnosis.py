@@ -219,13 +219,14 @@ def target_miss(scenario: Scenario, tables: InputTables, ends: float | None = No
 def probes_solve(stages: list[StageResult]) -> bool:
     """Whether a probe may give its solve all the time left when the pooled bound and its start leave it open:
     not when the run's own mix stage (the probes' goal on a model of the same size) ended by its time limit with
-    no bound of its solver's above the pooled relaxation's, i.e. before its root relaxation. A probe's solve
+    no bound of its solver's above one known apart from it (``bound_source``: the pooled relaxation's, or the
+    linear relaxation's solved beside the stage), i.e. before its root relaxation. A probe's solve
     then settles nothing before its own root, and would take the search's time with it (45k group, unreachable
     mix: the root relaxation takes 37 s; the first such probe ran the 40 s left undecided, and the nine after
     it had no time for their start). Such a search solves with GAMBLE_SHARE of the time left, until one probe
-    ends undecided (:class:`Prober`). Where no pooled bound is known (one unit, ``service_dependent`` wastage, a
-    what-if solved against its reference) the stage's bound says nothing of its root, and probes solve in all
-    the time left, as they did before there was a start."""
+    ends undecided (:class:`Prober`). Where no such bound is known (one unit, ``service_dependent`` wastage, a
+    what-if solved against its reference, when no relaxation was solved beside the stage) the stage's bound says
+    nothing of its root, and probes solve in all the time left, as they did before there was a start."""
     mix = next((stage for stage in stages if stage.term == "mix"), None)
     return mix is None or not (mix.stopped_by == "time_limit" and mix.bound_source is not None)
 
