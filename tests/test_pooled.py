@@ -5,6 +5,7 @@ against hand numbers and against the full model's proven optimum; and a stage me
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -15,7 +16,7 @@ from optimizer.model.build import build_model
 from optimizer.model.kinds import graded_model_data
 from optimizer.model.pooled import POOLED_UNIT, guided_pushes, pooled_data, pooled_plan
 from optimizer.solvers.backends import SolveOptions
-from optimizer.solvers.staged import StageResult, solve_model, stage_terms, with_known_bound
+from optimizer.solvers.staged import RELAXATION, StageResult, solve_model, stage_terms, with_known_bound
 from optimizer.solvers.start import idle_start
 from tests.builders import QUIET, people, unit, write_group
 
@@ -119,6 +120,19 @@ def test_a_known_bound_gives_an_unproven_stage_its_gap_and_proves_it_within_the_
     proven = with_known_bound(_stage(100.0, 90.0), (99.5, "the pooled relaxation"), 0.01)
     assert (proven.status, proven.gap, proven.stopped_by) == ("optimal", pytest.approx(0.005), None)
     assert proven.bound_source == "the pooled relaxation" and _stage(100.0, 90.0).bound_source is None
+
+
+
+def test_a_bound_known_apart_may_only_inform_and_a_better_one_replaces_it_in_the_note():
+    # The linear relaxation solved beside a stage (staged.RELAXATION) tells a gap and proves nothing: the stage
+    # keeps its status and what stopped it even within its gap; a later, higher bound names only its own source.
+    told = with_known_bound(_stage(100.0, None), (99.5, RELAXATION), 0.01, proves=False)
+    assert (told.status, told.bound, told.gap, told.stopped_by) == ("feasible", 99.5, pytest.approx(0.005),
+                                                                     "time_limit")
+    assert told.note == f"bound: {RELAXATION}" and told.bound_source == RELAXATION
+    better = with_known_bound(replace(told, note=f"reused; bound: {RELAXATION}"), (99.8, "the pooled relaxation"),
+                              0.01)
+    assert better.note == "reused; bound: the pooled relaxation" and better.status == "optimal"
 
 
 def test_a_known_bound_no_better_than_the_solvers_changes_nothing():

@@ -436,14 +436,15 @@ def with_known_bound(stage: StageResult, known: tuple[float, str] | None, gap: f
                      proves: bool = True) -> StageResult:
     """``stage`` measured against ``known`` = (a valid lower bound on its goal found apart from its solver, where
     it comes from) when that bound beats the solver's own: gap = (objective − bound) / max(1, |objective|), the
-    source added to the stage's note, and, with ``proves``, the stage proven (``optimal``, no ``stopped_by``) when
+    source named in the stage's note (in place of an earlier bound's), and, with ``proves``, the stage proven (``optimal``, no ``stopped_by``) when
     the gap is within ``gap``. Without it the stage keeps its status and what stopped it: a bound whose arrival
     depends on the machine's load (:data:`RELAXATION`) tells, and decides nothing."""
     if known is None or stage.objective is None or (stage.bound is not None and stage.bound >= known[0]):
         return stage
     bound, source = known
     achieved = max(stage.objective - bound, 0.0) / max(1.0, abs(stage.objective))
-    note = "; ".join(part for part in (stage.note, f"bound: {source}") if part)
+    kept = [part for part in stage.note.split("; ") if part and not part.startswith("bound: ")]  # one source
+    note = "; ".join([*kept, f"bound: {source}"])
     if proves and achieved <= gap:
         return replace(stage, status="optimal", bound=bound, gap=achieved, note=note, stopped_by=None,
                        bound_source=source)
