@@ -34,7 +34,7 @@ def test_a_run_without_a_bound_is_told_its_linear_relaxation(monkeypatch):
     monkeypatch.setattr(highs_run, "RELAX_AFTER", 0.0)  # and its relaxation starts at once
     monkeypatch.setattr(highs_run, "_RELAX_BESIDE", [True])  # as `wfplan solve` lets it (relax_beside)
     model, goal = _busy_with_a_known_relaxation()
-    options = SolveOptions(backend="highs", time_limit=4.0, gap=0.0, relaxation=True)
+    options = SolveOptions(backend="highs", time_limit=8.0, gap=0.0, relaxation=True)  # two children to start
     told = solve(model, goal, options)
     # in the goal's own units whatever the scaling, less the interior point's margin (RELAXATION_TOLERANCE)
     assert told.relaxation == pytest.approx(4.5, abs=1e-5) and told.relaxation < 4.5
