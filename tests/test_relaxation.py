@@ -33,7 +33,7 @@ def _busy_with_a_known_relaxation() -> tuple[LinearModel, dict[int, float]]:
 def test_a_run_without_a_bound_is_told_its_linear_relaxation(monkeypatch):
     monkeypatch.setattr(highs_run, "CHILD_MIN_COLUMNS", 0)  # this small model runs in a child as a large one
     monkeypatch.setattr(highs_run, "RELAX_AFTER", 0.0)  # and its relaxation starts at once
-    monkeypatch.setattr(highs_run, "_RELAX_BESIDE", [True])  # as `wfplan solve` lets it (relax_beside)
+    monkeypatch.setattr(highs_run, "_relax_beside", True)  # as `wfplan solve` lets it (relax_beside)
     model, goal = _busy_with_a_known_relaxation()
     options = SolveOptions(backend="highs", time_limit=8.0, gap=0.0, relaxation=True)  # two children to start
     told = solve(model, goal, options)
@@ -43,7 +43,7 @@ def test_a_run_without_a_bound_is_told_its_linear_relaxation(monkeypatch):
     assert told.objective is None or told.objective >= 6.0 - 1e-6  # a whole plan, if any, is the run's own
     alone = solve(model, goal, SolveOptions(backend="highs", time_limit=1.0, gap=0.0))
     assert alone.relaxation is None  # not asked for
-    monkeypatch.setattr(highs_run, "_RELAX_BESIDE", [False])  # a worker process of a sweep, a frontier, the page
+    monkeypatch.setattr(highs_run, "_relax_beside", False)  # a worker process of a sweep, a frontier, the page
     assert solve(model, goal, replace(options, time_limit=1.0)).relaxation is None
 
 

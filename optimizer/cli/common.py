@@ -47,10 +47,10 @@ ARGV_KEY = "wfplan.argv"
 class WfplanGroup(click.Group):
     """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
     tool may not write, a full disk, no permission, a Dask scheduler that cannot be reached) prints its message on stderr and exits 2, never a traceback;
-    any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1. A command
-    stopped by Ctrl-C or SIGTERM (:mod:`optimizer.solvers.stops`) says so and exits 130 or 143: the folder it was writing
-    is put in place complete or not at all (:func:`optimizer.plan.folders.staged_folder`), its worker processes
-    and HiGHS children stopped."""
+    any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1. A
+    command stopped by Ctrl-C or SIGTERM (:mod:`optimizer.solvers.stops`) says so and exits 130 or 143: the
+    folder it was writing is put in place complete or not at all (:func:`optimizer.plan.folders.staged_folder`),
+    its worker processes and HiGHS children stopped."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:

@@ -350,7 +350,8 @@ def relaxation_of(job: HighsJob) -> HighsJob:
                     began=job.began)
 
 
-_RELAX_BESIDE = [False]
+_relax_beside = False
+"""Whether :func:`relax_beside` turned the relaxation on in this process."""
 
 
 def relax_beside(on: bool = True) -> None:
@@ -359,14 +360,15 @@ def relax_beside(on: bool = True) -> None:
     which solve one plan at a time; the worker processes of a sweep, a frontier, a diagnosis or the web page (as
     many as the cores, or the page's queue) leave it off, where a second child per run would crowd the cores and
     slow the runs a clock stops."""
-    _RELAX_BESIDE[0] = on
+    global _relax_beside
+    _relax_beside = on
 
 
 def _core_to_spare(job: HighsJob) -> bool:
     """:func:`relax_beside` is on and this process may use a core beyond the threads ``job`` asks HiGHS for (its
     CPU affinity, where the system tells it)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return _RELAX_BESIDE[0] and cores > int(job.settings.get("threads", 1))
+    return _relax_beside and cores > int(job.settings.get("threads", 1))
 
 
 @dataclass
