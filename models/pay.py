@@ -80,16 +80,23 @@ class PayStructure:
         """Highest technical tier people may land on in ``unit`` in plan year ``year``."""
         return self._terms(unit, year)[1]
 
+    def kept_coefficient(self, unit: str, sequence: str, tier: int, year: int = 0) -> float | None:
+        """The coefficient a red-circled person keeps: for a technical tier above the unit's cap of ``year``, the
+        unit's coefficient in the last year before it whose cap admitted the tier; None within the cap, and above
+        a cap that never admitted the tier (nothing to keep: such people are paid the unit's coefficient)."""
+        if sequence != "technical" or tier <= self.max_tier_at(unit, year):
+            return None
+        return next((self.coefficient_at(unit, y) for y in range(year - 1, -1, -1) if self.max_tier_at(unit, y) >= tier),
+                    None)
+
     def coefficient_for(self, unit: str, sequence: str, tier: int, year: int = 0) -> float:
         """The pay coefficient of people in (unit, sequence, tier) in plan year ``year``: the unit's coefficient
         that year, except for people above a lowered technical tier cap, who keep their pay: there the larger of
-        that coefficient and the unit's coefficient in the last year ≤ ``year`` whose cap admitted their tier
-        (none: that year's). No one new lands above the cap, so everyone there was there before it fell."""
+        that coefficient and the one they keep (:meth:`kept_coefficient`). No one new lands above the cap, so
+        everyone there was there before it fell."""
         now = self.coefficient_at(unit, year)
-        if sequence != "technical" or tier <= self.max_tier_at(unit, year):
-            return now
-        admitted = (self.coefficient_at(unit, y) for y in range(year, -1, -1) if self.max_tier_at(unit, y) >= tier)
-        return max(now, next(admitted, now))
+        kept = self.kept_coefficient(unit, sequence, tier, year)
+        return now if kept is None else max(now, kept)
 
     def tier_caps(self, year: int) -> tuple[tuple[str, int], ...]:
         """(unit, max tier) of every unit in ``year``: equal tuples mean the same caps."""

@@ -67,8 +67,8 @@ TOLERANCE = 1e-7
 """A share this close to its band (absolute) or a total this close to its cap (relative) is not marked, as
 the summary's goal deviations do not count it."""
 ALL = "ALL"
-MONEY_COLUMNS = ("payroll", "table_payroll", "hiring_cost", "retraining_cost", "redundancy_cost", "total", "cap", "overmanning_cost",
-                 "short_time_cost", "headroom")
+MONEY_COLUMNS = ("payroll", "table_payroll", "red_circled_payroll", "hiring_cost", "retraining_cost", "redundancy_cost",
+                 "total", "cap", "overmanning_cost", "short_time_cost", "headroom")
 
 STYLES: dict[str, dict[str, Any]] = {
     "title": {"bold": True, "font_size": 14},

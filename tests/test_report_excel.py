@@ -329,9 +329,10 @@ def test_over_budget_years_are_marked(over_budget):
     rules = {str(cf.sqref): [rule.formula[0] for rule in cf.rules] for cf in book["Budget"].conditional_formatting}
     units, group = _budget_blocks(book["Budget"])
     first = len(units) + 5  # the group block's first data row: header, unit rows, a blank row, its title, its header
-    assert rules == {"I2:I7": ["AND(ISNUMBER($J2),$I2>$J2*(1+1e-07))"], "K2:K7": ["AND(ISNUMBER($J2),$I2>$J2*(1+1e-07))"],
-                     f"I{first}:I{first + 3}": [f"AND(ISNUMBER($J{first}),$I{first}>$J{first}*(1+1e-07))"],
-                     f"K{first}:K{first + 3}": [f"AND(ISNUMBER($J{first}),$I{first}>$J{first}*(1+1e-07))"]}
+    # total (J) over cap (K) marks total and headroom (L)
+    assert rules == {"J2:J7": ["AND(ISNUMBER($K2),$J2>$K2*(1+1e-07))"], "L2:L7": ["AND(ISNUMBER($K2),$J2>$K2*(1+1e-07))"],
+                     f"J{first}:J{first + 3}": [f"AND(ISNUMBER($K{first}),$J{first}>$K{first}*(1+1e-07))"],
+                     f"L{first}:L{first + 3}": [f"AND(ISNUMBER($K{first}),$J{first}>$K{first}*(1+1e-07))"]}
     all_rows = group.iloc[:-1]
     assert (all_rows["total"][1:] > all_rows["cap"][1:]).all() and (all_rows["headroom"][1:] < 0).all()
 

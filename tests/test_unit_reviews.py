@@ -185,6 +185,12 @@ def test_a_unit_lowered_to_d_keeps_its_tier_6_people_and_lands_no_one_new_above_
     budget = _table(solved, "budget").set_index(["unit_id", "year"])
     assert budget.loc[("U1", 0), "payroll"] == pytest.approx(1_440_000)
     assert budget.loc[("U1", 1), "payroll"] == pytest.approx(1_340_000)
+    assert budget.loc[("U1", 0), "red_circled_payroll"] == 0  # year 0's cap admits tier 6
+    assert budget.loc[("U1", 1), "red_circled_payroll"] == pytest.approx(440_000)  # the four, at 1.0
+    # the change costs −100,000: without it the ten on tier 5 are paid 100,000 each, the four 110,000 either way
+    changes = grade_changes(_table(solved, "units"), _table(solved, "budget"))
+    assert changes.loc[0, ["payroll", "payroll_without", "cost"]].tolist() == pytest.approx(
+        [1_340_000, 1_440_000, -100_000])
     actions = _table(solved, "actions").set_index("employee_id")
     assert actions.loc["U1-T0000", "new_salary"] == pytest.approx(110_000)  # above the cap: pay kept
     assert actions.loc["U1-T0004", "new_salary"] == pytest.approx(90_000)  # within it: the D coefficient
@@ -222,7 +228,9 @@ def test_each_grade_change_is_priced_over_the_years_it_holds():
     # coefficient of the year. The C → A change holds years 2–3: 120 + 120 with it, 100 + 100 without (× 1.0/1.2).
     # The A → D change holds years 4–5: 90 + 90 with it, 120 + 120 without (× 1.2/0.9): it saves 60.
     # U1's people are paid 30 a year above the table (their premium): it is in the payroll, with the change and
-    # without it alike (a review re-prices the table part only), so the costs stay 40 and −60.
+    # without it alike (a review re-prices the table part only), so the costs stay 40 and −60. From year 4 U1 also
+    # has people above D's cap paid 24 a year at the A coefficient they keep (red-circled): the same with the
+    # change and without it, not re-priced (re-priced, the change would seem to save 76).
     grades = ["C", "C", "A", "A", "D", "D"]
     coefficient = {"A": 1.2, "C": 1.0, "D": 0.9}
     tiers = {"A": 8, "C": 6, "D": 5}
@@ -230,14 +238,16 @@ def test_each_grade_change_is_priced_over_the_years_it_holds():
         [(t, "U1", "one", 60.0, g, coefficient[g], tiers[g]) for t, g in enumerate(grades)]
         + [(t, "U2", "two", 90.0, "A", 1.2, 8) for t in range(6)],
         columns=["year", "unit_id", "name", "score", "grade", "pay_coefficient", "max_tier"])
-    budget = pd.DataFrame([("U1", t, 100.0 * coefficient[g] + 30.0, 100.0 * coefficient[g]) for t, g in enumerate(grades)]
-                          + [("U2", t, 50.0, 50.0) for t in range(6)] + [("ALL", t, 0.0, 0.0) for t in range(6)],
-                          columns=["unit_id", "year", "payroll", "table_payroll"])
+    kept = [0.0, 0.0, 0.0, 0.0, 24.0, 24.0]
+    budget = pd.DataFrame([("U1", t, 100.0 * coefficient[g] + 30.0 + kept[t], 100.0 * coefficient[g] + kept[t], kept[t])
+                           for t, g in enumerate(grades)]
+                          + [("U2", t, 50.0, 50.0, 0.0) for t in range(6)] + [("ALL", t, 0.0, 0.0, 0.0) for t in range(6)],
+                          columns=["unit_id", "year", "payroll", "table_payroll", "red_circled_payroll"])
     changes = grade_changes(units, budget)
     assert changes[["unit_id", "year", "until", "from_grade", "to_grade", "from_max_tier", "to_max_tier"]].values.tolist() == [
         ["U1", 2, 3, "C", "A", 6, 8], ["U1", 4, 5, "A", "D", 8, 5]]
-    assert changes["payroll"].tolist() == pytest.approx([300.0, 240.0])
-    assert changes["payroll_without"].tolist() == pytest.approx([260.0, 300.0])
+    assert changes["payroll"].tolist() == pytest.approx([300.0, 288.0])
+    assert changes["payroll_without"].tolist() == pytest.approx([260.0, 348.0])
     assert changes["cost"].tolist() == pytest.approx([40.0, -60.0])
 
 

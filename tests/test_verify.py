@@ -142,16 +142,16 @@ year,kind,from_unit,from_sequence,from_tier,from_grade,to_unit,to_sequence,to_ti
 # (nobody leaves, so nothing wears them off).
 # payroll = table payroll + premiums; year 0 = Σ salary 673300. caps: 673300·1.2 = 807960, 673300·1.44 = 969552.
 BUDGET = """\
-year,unit_id,unit_name,payroll,table_payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap,overmanning_cost,short_time_cost
-0,钢联,包钢钢联股份有限公司,474600,469200,0,0,0,474600,,,
-0,稀土,北方稀土,198700,198000,0,0,0,198700,,,
-0,ALL,group total,673300,667200,0,0,0,673300,,0,0
-1,钢联,包钢钢联股份有限公司,492600,487200,0,30000,0,522600,,,
-1,稀土,北方稀土,258700,258000,20000,0,0,278700,,,
-1,ALL,group total,751300,745200,20000,30000,0,801300,807960,0,0
-2,钢联,包钢钢联股份有限公司,492600,487200,0,0,0,492600,,,
-2,稀土,北方稀土,264700,264000,0,0,0,264700,,,
-2,ALL,group total,757300,751200,0,0,0,757300,969552,0,0
+year,unit_id,unit_name,payroll,table_payroll,red_circled_payroll,hiring_cost,retraining_cost,redundancy_cost,total,cap,overmanning_cost,short_time_cost
+0,钢联,包钢钢联股份有限公司,474600,469200,0,0,0,0,474600,,,
+0,稀土,北方稀土,198700,198000,0,0,0,0,198700,,,
+0,ALL,group total,673300,667200,0,0,0,0,673300,,0,0
+1,钢联,包钢钢联股份有限公司,492600,487200,0,0,30000,0,522600,,,
+1,稀土,北方稀土,258700,258000,0,20000,0,0,278700,,,
+1,ALL,group total,751300,745200,0,20000,30000,0,801300,807960,0,0
+2,钢联,包钢钢联股份有限公司,492600,487200,0,0,0,0,492600,,,
+2,稀土,北方稀土,264700,264000,0,0,0,0,264700,,,
+2,ALL,group total,757300,751200,0,0,0,0,757300,969552,0,0
 """
 
 REQUIREMENTS = "requirement,year,required,headcount,overmanning,short_time,cost\n"  # the scenario has none
@@ -492,7 +492,8 @@ def test_mix_outside_band(dirs: tuple[Path, Path]) -> None:
 def test_landing_above_the_cap_a_review_lowered_that_year(dirs: tuple[Path, Path]) -> None:
     """钢联 is reviewed in year 1 (last review year −2, cycle 3) and given grade X: coefficient 1.2 as before,
     max_tier 1 from year 1. E02 stays on technical tier 2 (kept: no finding); E03's year-1 promotion to tier 2
-    lands above the cap of year 1, though year 0's cap (3) allowed it."""
+    lands above the cap of year 1, though year 0's cap (3) allowed it. Both are on tier 2 in years 1 and 2, paid
+    the 1.2 they keep from year 0: red_circled_payroll 86,400 (T2G1) + 96,000 (T2G2) = 182,400."""
     plan, data = dirs
     (data / "units.csv").write_text(UNITS_IN.replace("innovation\n", "innovation,last_review\n")
                                     .replace(",80\n", ",80,-2\n").replace(",50\n", ",50,0\n"), encoding="utf-8")
@@ -506,4 +507,6 @@ def test_landing_above_the_cap_a_review_lowered_that_year(dirs: tuple[Path, Path
     edit_csv(plan, "units", lambda u: u.assign(
         grade=u["grade"].where((u["unit_id"] != "钢联") | (u["year"] == "0"), "X"),
         max_tier=u["max_tier"].where((u["unit_id"] != "钢联") | (u["year"] == "0"), "1")))
+    edit_csv(plan, "budget", lambda b: b.assign(red_circled_payroll=b["red_circled_payroll"].where(
+        ~b["unit_id"].isin(["钢联", "ALL"]) | (b["year"] == "0"), "182400")))
     assert failures(verify_plan(plan, data)) == LANDING_ABOVE_CAP

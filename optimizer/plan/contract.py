@@ -163,6 +163,8 @@ BUDGET = PlanFile("budget.csv", (GRADED,), (
     Column("unit_name", TEXT, "—", "the unit's name (units table), or `group total`"),
     _money("payroll", "table_payroll + the people's pay above the table (year 0: Σ salary)"),
     _money("table_payroll", "Σ pay(σ)·headcount (year 0: the structural payroll)"),
+    _money("red_circled_payroll", "the part of table_payroll paid to people above their unit's lowered tier cap at "
+           "the coefficient they keep (a grade change does not move it)"),
     _money("hiring_cost", "one-off cost of the year's hires"),
     _money("retraining_cost", "one-off cost of the year's moves, transfers and downgrades"),
     _money("redundancy_cost", "one-off cost of the year's redundancies"),

@@ -4,13 +4,15 @@ A grade change is a year t ≥ 1 in which a unit's grade differs from its grade 
 the grade is no change). It is in force from t until the unit's next change, or to the horizon H. Its cost is
 the payroll of the unit in those years with the change against the same plan re-priced without it:
 
-    payroll_without(u, y) = payroll(u, y) − table_payroll(u, y) · (1 − c_before / c_after),
+    payroll_without(u, y) = payroll(u, y) − (table_payroll(u, y) − red_circled_payroll(u, y)) · (1 − c_before / c_after),
     cost = Σ_y (payroll(u, y) − payroll_without(u, y))
 
 with c_before, c_after the pay coefficients before and after the change: the table part of every salary of the
 unit scales with its coefficient, while the people's premiums over the table do not (the pay rule of
 :class:`models.pay.PayStructure`), so the people the plan has in the unit are priced as they would be paid under
-the old grade.
+the old grade. People above a lowered tier cap (red-circled) are paid at the coefficient they keep from the last
+year their tier was admitted, which the change does not move (grades whose coefficients and caps rise together:
+that year's coefficient is at least c_before), so their part of the table payroll is not re-priced.
 The plan itself is held fixed (the same people, promotions and hires): what the plan would do differently
 without the change (a higher tier closed or opened) is a what-if of its own, a re-solve with the review's grade
 set (``--set unit_grading.reviews[unit=U,year=T].grade=G``; docs/decisions.md).
@@ -44,7 +46,7 @@ def grade_changes(units: pd.DataFrame, budget: pd.DataFrame) -> pd.DataFrame:
     before = path.groupby("unit_id")[["grade", "pay_coefficient", "max_tier"]].shift(1)
     changed = path[before["grade"].notna() & path["grade"].ne(before["grade"])].index
     indexed = budget.set_index(["unit_id", "year"])
-    payroll, table = indexed["payroll"], indexed["table_payroll"]
+    payroll, repriced = indexed["payroll"], indexed["table_payroll"] - indexed["red_circled_payroll"]
     horizon = int(path["year"].max()) if len(path) else 0
     rows = []
     for position, i in enumerate(changed):
@@ -53,8 +55,8 @@ def grade_changes(units: pd.DataFrame, budget: pd.DataFrame) -> pd.DataFrame:
         until = int(path.loc[following[0], "year"]) - 1 if following else horizon
         years = range(int(row["year"]), until + 1)
         paid = sum(float(payroll.get((row["unit_id"], y), 0.0)) for y in years)
-        on_table = sum(float(table.get((row["unit_id"], y), 0.0)) for y in years)
-        without = paid - on_table * (1.0 - float(before.loc[i, "pay_coefficient"]) / float(row["pay_coefficient"]))
+        moved = sum(float(repriced.get((row["unit_id"], y), 0.0)) for y in years)
+        without = paid - moved * (1.0 - float(before.loc[i, "pay_coefficient"]) / float(row["pay_coefficient"]))
         rows.append((row["unit_id"], row["name"], int(row["year"]), until, before.loc[i, "grade"], row["grade"],
                      float(before.loc[i, "pay_coefficient"]), float(row["pay_coefficient"]),
                      int(before.loc[i, "max_tier"]), int(row["max_tier"]), paid, without, paid - without))

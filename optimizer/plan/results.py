@@ -151,8 +151,10 @@ def _landed_premium(plan: CohortPlan, data: ModelData, actions: pd.DataFrame | N
 
 def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame | None = None,
                  actions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``year, unit_id, payroll, table_payroll, hiring_cost, retraining_cost, redundancy_cost, total, cap,
-    overmanning_cost, short_time_cost`` with ALL rows. ``table_payroll`` = Σ pay(σ,t)·headcount; ``payroll`` adds the
+    """``year, unit_id, payroll, table_payroll, red_circled_payroll, hiring_cost, retraining_cost, redundancy_cost,
+    total, cap, overmanning_cost, short_time_cost`` with ALL rows. ``table_payroll`` = Σ pay(σ,t)·headcount, of which
+    ``red_circled_payroll`` is the part of the people above a lowered tier cap who keep their pay
+    (:meth:`models.pay.PayStructure.kept_coefficient`); ``payroll`` adds the
     premium mass of the people's actual pay (:func:`premium_mass`, from ``actions``; equal without salaries).
     ``total`` is what the budget cap limits: ``cap`` on the ALL rows and on the rows of units with a cap of their
     own. The requirements' slack costs (``overmanning_cost``·overmanning and ``short_time_cost``·short_time of the
@@ -164,20 +166,25 @@ def budget_table(plan: CohortPlan, data: ModelData, requirements: pd.DataFrame |
     for year, stock in enumerate(plan.stock):
         for unit in data.units:
             money[(year, unit)]["table_payroll"] += 0.0
+            money[(year, unit)]["red_circled_payroll"] += 0.0
             money[(year, unit)]["payroll"] += premiums.get((year, unit), 0.0)
         for c, n in stock.items():
-            money[(year, c.unit)]["table_payroll"] += data.pay_of(c, year) * n
-            money[(year, c.unit)]["payroll"] += data.pay_of(c, year) * n
+            pay = data.pay_of(c, year) * n
+            money[(year, c.unit)]["table_payroll"] += pay
+            money[(year, c.unit)]["payroll"] += pay
+            if data.pay.kept_coefficient(c.unit, c.sequence, c.tier, year) is not None:
+                money[(year, c.unit)]["red_circled_payroll"] += pay
     for (arc, year), count in plan.flows.items():
         if arc.kind in COST_COLUMN:
             unit = arc.source.unit if arc.kind == REDUNDANCY else arc.target.unit
             money[(year, unit)][COST_COLUMN[arc.kind]] += data.one_off_cost(arc, year) * count
     parts = ["payroll", "hiring_cost", "retraining_cost", "redundancy_cost"]
+    tables = ["table_payroll", "red_circled_payroll"]
     frame = pd.DataFrame(
-        [(year, unit, *(cols.get(p, 0.0) for p in [*parts, "table_payroll"])) for (year, unit), cols in sorted(money.items())],
-        columns=["year", "unit_id", *parts, "table_payroll"],
+        [(year, unit, *(cols.get(p, 0.0) for p in [*parts, *tables])) for (year, unit), cols in sorted(money.items())],
+        columns=["year", "unit_id", *parts, *tables],
     )
-    totals = frame.groupby("year", as_index=False)[[*parts, "table_payroll"]].sum().assign(unit_id="ALL")
+    totals = frame.groupby("year", as_index=False)[[*parts, *tables]].sum().assign(unit_id="ALL")
     frame = pd.concat([frame, totals[frame.columns]], ignore_index=True)
     frame["total"] = frame[parts].sum(axis=1)
     caps = {(year, "ALL"): data.scenario.budget_cap(year, data.base_payroll) for year in range(1, data.horizon + 1)}

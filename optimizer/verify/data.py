@@ -220,24 +220,33 @@ class PlanData:
         keys = pd.DataFrame({"unit_id": units.to_numpy(), "year": pd.array(years, dtype="Int64")})
         return keys.merge(terms, on=["unit_id", "year"], how="left")[columns].set_axis(units.index)
 
-    def coefficient_of(self, keys: pd.DataFrame) -> pd.Series:
-        """The pay coefficient of each row of ``keys`` (unit, sequence, tier, year): units.csv's pay_coefficient of
-        (unit, year), except above a lowered cap: a technical tier above that year's max_tier is paid at the larger
-        of it and the pay_coefficient of the unit's last year ≤ year whose max_tier admitted the tier (those people
-        keep their pay; docs/outputs.md)."""
-        terms = self._unit_rows(keys["unit"], keys["year"], ["pay_coefficient", "max_tier"])
-        now = terms["pay_coefficient"].astype(float)
-        cap = pd.to_numeric(terms["max_tier"], errors="coerce")
+    def kept_coefficient(self, keys: pd.DataFrame, cap: pd.Series | None = None) -> pd.Series:
+        """For each row of ``keys`` (unit, sequence, tier, year) whose technical tier is above that year's max_tier
+        (units.csv): the pay_coefficient of the unit's last earlier year whose max_tier admitted the tier, the
+        coefficient its red-circled people keep; missing elsewhere (within the cap, or above a cap that never
+        admitted the tier). ``cap``: each row's max_tier, when the caller has it."""
+        if cap is None:
+            cap = self._unit_rows(keys["unit"], keys["year"], ["max_tier"])["max_tier"]
+        cap = pd.to_numeric(cap, errors="coerce")
         above = (keys["sequence"].eq("technical") & (keys["tier"] > cap)).fillna(False).astype(bool)
+        kept = pd.Series(np.nan, index=keys.index)
         if not above.any():
-            return now
-        rows = keys[above].assign(row=keys.index[above], now=now[above])
+            return kept
+        rows = keys[above].assign(row=keys.index[above])
         terms = self.units[["unit_id", "year", "pay_coefficient", "max_tier"]].rename(
             columns={"unit_id": "unit", "year": "admitted"})
         past = rows.merge(terms, on="unit")
-        past = past[(past["admitted"] <= past["year"]).fillna(False) & (past["max_tier"] >= past["tier"]).fillna(False)]
-        kept = past.sort_values("admitted").groupby("row")["pay_coefficient"].last()
-        return now.where(~above, np.fmax(now, kept.reindex(keys.index).astype(float)))
+        past = past[(past["admitted"] < past["year"]).fillna(False) & (past["max_tier"] >= past["tier"]).fillna(False)]
+        return kept.fillna(past.sort_values("admitted").groupby("row")["pay_coefficient"].last().astype(float))
+
+    def coefficient_of(self, keys: pd.DataFrame) -> pd.Series:
+        """The pay coefficient of each row of ``keys`` (unit, sequence, tier, year): units.csv's pay_coefficient of
+        (unit, year), except above a lowered cap, paid at the larger of it and the coefficient people there keep
+        (:meth:`kept_coefficient`; docs/outputs.md)."""
+        terms = self._unit_rows(keys["unit"], keys["year"], ["pay_coefficient", "max_tier"])
+        now = terms["pay_coefficient"].astype(float)
+        kept = self.kept_coefficient(keys, terms["max_tier"])
+        return now.where(kept.isna(), np.fmax(now, kept))
 
     def pay_of(self, frame: pd.DataFrame, prefix: str = "", year: int | None = None) -> pd.Series:
         """pay(σ, t) = base_salary(sequence, tier, grade) × the pay coefficient of (unit, sequence, tier, t)
@@ -370,11 +379,15 @@ class PlanData:
         ALL rows carry the :data:`REQUIREMENT_COSTS` of requirements.csv (blank on unit rows). payroll =
         table_payroll + the premium mass (:meth:`_premium_mass`)."""
         keys = ["year", "unit_id"]
-        stock = self.stock.assign(unit_id=self.stock["unit"],
-                                  table_payroll=self.stock_pay * self.stock["headcount"])
+        tables = ["table_payroll", "red_circled_payroll"]
+        table_payroll = self.stock_pay * self.stock["headcount"]
+        red_circled = self.kept_coefficient(self.stock[["unit", "sequence", "tier", "year"]]).notna()
+        stock = self.stock.assign(unit_id=self.stock["unit"], table_payroll=table_payroll,
+                                  red_circled_payroll=table_payroll.where(red_circled, 0.0))
         frame = self.years.to_frame().merge(self.units[["unit_id"]].drop_duplicates(), how="cross")
-        frame = frame.merge(stock.groupby(keys, as_index=False)["table_payroll"].sum(), on=keys, how="left")
-        frame = frame.merge(self._premium_mass(), on=keys, how="left").fillna({"table_payroll": 0.0, "premium": 0.0})
+        frame = frame.merge(stock.groupby(keys, as_index=False)[tables].sum(), on=keys, how="left")
+        frame = frame.merge(self._premium_mass(), on=keys, how="left").fillna(
+            {"table_payroll": 0.0, "red_circled_payroll": 0.0, "premium": 0.0})
         frame["payroll"] = frame["table_payroll"] + frame.pop("premium")
         one_off = self._one_off()
         for part in COST_PARTS[1:]:
@@ -382,7 +395,7 @@ class PlanData:
             frame = frame.merge(sums.rename(columns={"amount": part}), on=keys, how="left")
         frame = frame.fillna({part: 0.0 for part in COST_PARTS})
         frame["total"] = frame[list(COST_PARTS)].sum(axis=1)
-        totals = frame.groupby("year", as_index=False)[[*COST_PARTS, "table_payroll", "total"]].sum().assign(unit_id=ALL)
+        totals = frame.groupby("year", as_index=False)[[*COST_PARTS, *tables, "total"]].sum().assign(unit_id=ALL)
         slack = requirement_costs(self)
         for i, part in enumerate(REQUIREMENT_COSTS):
             totals[part] = [slack.get(int(year), (0.0, 0.0))[i] for year in totals["year"]]

@@ -335,7 +335,8 @@ def _budget_row(r: dict[str, Any]) -> str:
 
 def check_payroll(p: PlanData) -> list[Finding]:
     """budget.csv equals the recomputation per unit and year and on the ALL rows (Σ of the units):
-    payroll = Σ_σ pay(σ)·headcount(σ,t), pay = base_salary × pay_coefficient; hiring_cost = Σ hires ×
+    payroll = Σ_σ pay(σ)·headcount(σ,t), pay = base_salary × pay_coefficient; red_circled_payroll the part of it
+    of the states above a lowered cap paid at a kept coefficient; hiring_cost = Σ hires ×
     hiring.cost.<sequence> (hiring unit); retraining_cost = Σ operations→technical moves × retraining_cost +
     management↔technical moves × move_cost + transfers × transfer_cost + downgrades × downgrade.cost
     (destination unit); redundancy_cost = Σ redundancies × cost_factor × pay(from) (unit left); total = the
@@ -345,7 +346,7 @@ def check_payroll(p: PlanData) -> list[Finding]:
     matched, findings = _reconcile("payroll", "budget.csv", p.costs, p.budget.drop(columns="cap"),
                                    ["year", "unit_id"], _budget_row)
     findings += _compare_columns("payroll", "budget.csv", matched,
-                                 [*COST_PARTS, "table_payroll", "total", *REQUIREMENT_COSTS], _budget_row, p.tol, CENT)
+                                 [*COST_PARTS, "table_payroll", "red_circled_payroll", "total", *REQUIREMENT_COSTS], _budget_row, p.tol, CENT)
     findings += finding_for("payroll", "headcount.csv states without pay (unknown unit or no base salary)",
                          stock[p.stock_pay.isna()], lambda r: f"{state_label(r)} year {r['year']}")
     return findings
