@@ -107,6 +107,35 @@ def test_a_stopped_sweep_ends_at_once_and_leaves_no_process_and_no_folder(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "scenario.yaml", "stderr.txt"]  # no staging left
 
 
+RETRIES_THREE_POINTS = """
+import sys
+from optimizer.distributed.base import Job
+from optimizer.distributed.pool import ProcessPool
+from tests.workers import fails_then_waits
+ProcessPool(workers=1).run(Job(fails_then_waits, sys.argv[1], [1, 2, 3], on_failure=lambda task, message: None))
+"""
+
+
+@pytest.mark.slow
+def test_a_stop_while_points_are_retried_starts_no_more_of_them(tmp_path):
+    # Three points fail their first run, so each is run again alone, one at a time (one worker). Ctrl-C while
+    # the first retry runs: that worker is stopped, and the two queued retries must not start (they would run two
+    # minutes each in new processes if the retry phase's threads were let finish their queue).
+    command = subprocess.Popen([sys.executable, "-c", RETRIES_THREE_POINTS, str(tmp_path)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               preexec_fn=_default_sigint)
+    try:
+        _wait_for(lambda: (tmp_path / "1.pid").exists(), 60, "the first retry")
+        first = int((tmp_path / "1.pid").read_text(encoding="utf-8"))
+        command.send_signal(signal.SIGINT)
+        assert command.wait(timeout=ENDS_WITHIN) != 0
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.failed", "1.pid", "2.failed", "3.failed"]
+    assert _gone([first, *_session(command.pid)], within=10.0) == []
+
+
 RUNS_A_HARD_MIP_IN_A_CHILD = """
 import pickle, sys
 from optimizer.solvers.highs_run import HighsJob, run_in_child

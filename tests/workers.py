@@ -34,3 +34,15 @@ def record_runs(db: str, worker: int, count: int) -> None:
     with RunStore.open(db) as store:
         for i in range(count):
             store.record(record_of_summary(f"{new_run_id()}-w{worker}-{i}", summary, None, {}, "test"))
+
+
+def fails_then_waits(folder: str, task: int) -> int:
+    """The first run of a task writes ``<task>.failed`` in ``folder`` and raises (so the point is retried alone); a
+    second run writes its process id to ``<task>.pid`` and waits two minutes (a long solve)."""
+    failed = Path(folder) / f"{task}.failed"
+    if not failed.exists():
+        failed.write_text("", encoding="utf-8")
+        raise RuntimeError(f"task {task} fails its first run")
+    (Path(folder) / f"{task}.pid").write_text(str(os.getpid()), encoding="utf-8")
+    time.sleep(120)
+    return task
