@@ -16,6 +16,12 @@ relaxation's when the units' problems are solved as MIPs. The script prints the 
 bounds, and how far the units' priced plans, put together, break the coupling rows (a Lagrangian plan is not
 feasible in general: the bound is what it gives).
 
+With ``--start-seconds S`` it also takes the plan a run's stages reach in S seconds (``solver.time_limit`` S:
+on a large group, about the constructive start the cost stage begins from) and improves it unit by unit,
+each unit held to its own share of every coupling row in that plan (C_u x_u ≤ C_u x̄_u): every unit's plan
+is feasible for its problem (x̄_u is one), so the units' plans put together are feasible for the whole model
+and cost no more than x̄.
+
     python benchmarks/unit_blocks.py /tmp/wfplan-bench/g100000_u50_s1_parquet
 """
 
@@ -35,8 +41,10 @@ from models.scenario_files import load_scenario  # noqa: E402
 from models.validation import load_inputs  # noqa: E402
 from optimizer.model.build import build_model  # noqa: E402
 from optimizer.model.kinds import graded_model_data  # noqa: E402
+from optimizer.solvers.base import Timer  # noqa: E402
 from optimizer.solvers.highs_run import highs_lp, lp_arrays  # noqa: E402
 from optimizer.solvers.staged import stage_terms  # noqa: E402
+from optimizer.solvers.steps import solve_step  # noqa: E402
 
 NO_UNIT = -1
 
@@ -57,15 +65,72 @@ def highs(lp: highspy.HighsLp, **options: object) -> highspy.Highs:
     return solver
 
 
+class UnitBlocks:
+    """The model's rows split by unit: each unit's own rows and columns, solved one unit at a time."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], unit: np.ndarray, coupling: np.ndarray, units: int):
+        self.arrays, self.unit, self.coupling, self.units = arrays, unit, coupling, units
+        starts = arrays["starts"]
+        self.row = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+
+    def solve(self, cost: np.ndarray, shares_of: np.ndarray | None = None) -> tuple[np.ndarray, list[float], float]:
+        """Every unit's MIP with ``cost`` on its own rows (and, given a plan ``shares_of``, each coupling row held
+        to that plan's share of it): the units' plans as one, their seconds, the sum of their objectives."""
+        a, row, columns, values = self.arrays, self.row, self.arrays["columns"], self.arrays["coefficients"]
+        n = len(cost)
+        plan, seconds, total = np.zeros(n), [], 0.0
+        for u in range(self.units):
+            mine = np.flatnonzero(self.unit == u)
+            column_at = np.full(n, -1)
+            column_at[mine] = np.arange(len(mine))
+            touches = np.bincount(row[column_at[columns] >= 0], minlength=len(self.coupling)) > 0
+            own = ~self.coupling & touches
+            shared = self.coupling & touches if shares_of is not None else np.zeros_like(touches)
+            rows = np.flatnonzero(own | shared)
+            row_at = np.full(len(self.coupling), -1)
+            row_at[rows] = np.arange(len(rows))
+            keep = (row_at[row] >= 0) & (column_at[columns] >= 0)
+            order = np.lexsort((column_at[columns[keep]], row_at[row[keep]]))
+            lower, upper = a["row_lower"][rows].copy(), a["row_upper"][rows].copy()
+            if shares_of is not None:
+                share = np.bincount(row[keep], weights=values[keep] * shares_of[columns[keep]],
+                                    minlength=len(self.coupling))[rows]
+                held = shared[rows]
+                upper[held] = np.where(np.isfinite(upper[held]), share[held] + 1e-7, upper[held])
+                lower[held] = np.where(np.isfinite(lower[held]), share[held] - 1e-7, lower[held])
+            block = highs_lp({
+                "cost": cost[mine], "lower": a["lower"][mine], "upper": a["upper"][mine],
+                "row_lower": lower, "row_upper": upper,
+                "starts": np.concatenate(([0], np.cumsum(np.bincount(row_at[row[keep]], minlength=len(rows))))).astype(np.int32),
+                "columns": column_at[columns[keep]][order].astype(np.int32),
+                "coefficients": values[keep][order], "integer": a["integer"][mine]})
+            solver = highs(block, mip_rel_gap=1e-6)
+            began = time.perf_counter()
+            solver.run()
+            seconds.append(time.perf_counter() - began)
+            total += solver.getInfo().objective_function_value
+            plan[mine] = np.asarray(solver.getSolution().col_value)
+        return plan, seconds, total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path)
     parser.add_argument("--scenario", default=str(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"))
+    parser.add_argument("--start-seconds", type=float, default=0.0,
+                        help="improve the plan the stages reach in this many seconds unit by unit (0: do not)")
     args = parser.parse_args()
 
     scenario = load_scenario(args.scenario)
     data, _, _ = graded_model_data(load_inputs(args.data), scenario)
-    model, _ = build_model(data)
+    model, index = build_model(data)
+    start = None
+    if args.start_seconds:
+        began = time.perf_counter()
+        limited = load_scenario(args.scenario, [f"solver.time_limit={args.start_seconds:g}"])
+        start = solve_step(model.copy(), limited, data, Timer(), {}, index=index).values
+        print(f"the stages' plan in {args.start_seconds:g} s: {time.perf_counter() - began:.1f} s"
+              + ("" if start is not None else ", none found: nothing to improve"))
     goals = stage_terms(model, data.mean_pay)
     for var in goals["mix"]:  # every target met: the mix goal's slacks at 0
         model.ub[var] = 0.0
@@ -90,37 +155,26 @@ def main() -> None:
     side = np.where(dual < 0, arrays["row_upper"], arrays["row_lower"])
     priced = arrays["cost"] - np.bincount(columns, weights=dual[row] * values, minlength=model.n_vars)
 
-    local_row = ~coupling[row]
-    plan = np.zeros(model.n_vars)
-    seconds, total = [], float(np.dot(dual[coupling], side[coupling]))
-    for u in range(len(data.units)):
-        mine = np.flatnonzero(unit == u)
-        column_at = np.full(model.n_vars, -1)
-        column_at[mine] = np.arange(len(mine))
-        rows = np.flatnonzero(~coupling & (lowest == u))
-        row_at = np.full(len(coupling), -1)
-        row_at[rows] = np.arange(len(rows))
-        keep = local_row & (row_at[row] >= 0)
-        order = np.lexsort((column_at[columns[keep]], row_at[row[keep]]))
-        counts = np.bincount(row_at[row[keep]], minlength=len(rows))
-        block = highs_lp({
-            "cost": priced[mine], "lower": arrays["lower"][mine], "upper": arrays["upper"][mine],
-            "row_lower": arrays["row_lower"][rows], "row_upper": arrays["row_upper"][rows],
-            "starts": np.concatenate(([0], np.cumsum(counts))).astype(np.int32),
-            "columns": column_at[columns[keep]][order].astype(np.int32),
-            "coefficients": values[keep][order], "integer": integer[mine]})
-        solver = highs(block, mip_rel_gap=1e-6)
-        began = time.perf_counter()
-        solver.run()
-        seconds.append(time.perf_counter() - began)
-        total += solver.getInfo().objective_function_value
-        plan[mine] = np.asarray(solver.getSolution().col_value)
+    blocks = UnitBlocks(arrays, unit, coupling, len(data.units))
+    plan, seconds, total = blocks.solve(priced)
+    total += float(np.dot(dual[coupling], side[coupling]))
     print(f"the units' MIPs at those prices: {sum(seconds):.1f} s in all, {min(seconds):.2f}–{max(seconds):.2f} s each; "
           f"Lagrangian bound {total:.6g} ({(total - lp_bound) / abs(lp_bound):+.4%} on the relaxation's)")
     activity = np.bincount(row, weights=values * plan[columns], minlength=len(coupling))
     broken = np.maximum(activity - arrays["row_upper"], arrays["row_lower"] - activity)
     print(f"the priced plans put together: cost {np.dot(arrays['cost'], plan):.6g}; "
           f"{int((broken[coupling] > 1e-6).sum())} coupling rows broken, by up to {broken[coupling].max():.1f}")
+    if start is not None:
+        was = float(np.dot(arrays["cost"], start))
+        start_activity = np.bincount(row, weights=values * start[columns], minlength=len(coupling))
+        better, seconds, cost = blocks.solve(arrays["cost"], shares_of=start)
+        activity = np.bincount(row, weights=values * better[columns], minlength=len(coupling))
+        broken = np.maximum(activity - arrays["row_upper"], arrays["row_lower"] - activity)
+        print(f"the stages' plan: cost {was:.6g} ({(was - total) / abs(total):.3%} above the Lagrangian bound); improved "
+              f"unit by unit within its shares: {cost:.6g} ({(cost - total) / abs(total):.3%} above), "
+              f"{sum(seconds):.1f} s in all, {max(seconds):.2f} s at most; coupling rows broken: "
+              f"{int((broken[coupling] > 1e-6).sum())}, by up to {broken[coupling].max():.2g} (the stages' plan: "
+              f"{float(np.max(np.maximum(start_activity - arrays['row_upper'], arrays['row_lower'] - start_activity)[coupling])):.2g})")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from models.synthetic import write_generated
 from optimizer.cli import main
 from tests.builders import QUIET, people, unit, write_group
 from tests.test_formulation import MIX_100
@@ -149,3 +150,23 @@ def test_a_key_of_the_other_kind_exits_2_naming_key_and_kind(tmp_path, override)
     key = override.split("=")[0]
     assert f"'{key}' has no meaning for an own-ladder scenario (categories.levels)" in result.output
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_limit_too_short_for_any_plan_still_gives_one_built_past_it(tmp_path):
+    # A 500-employee generated group at solver.time_limit 0.01: the mix stage's constructive start needs a linear
+    # program to mend the plan its rules build, which 0.01 s cannot solve, and the MIP has no incumbent either.
+    # That once ended "no feasible plan" (exit 4: the hard rules conflict), though doing what the rules ask is a
+    # plan; the start is now built past the limit, the stage says so, and the plan verifies.
+    data = tmp_path / "data"
+    write_generated(data, 500, 5, 3)
+    out = tmp_path / "plan"
+    result = CliRunner().invoke(main, ["solve", "baseline", "--data", str(data), "--out", str(out), "--quiet",
+                                       "--no-diagnosis", "--set", "solver.time_limit=0.01"])
+    assert result.exit_code == 3, result.output  # a plan, its targets missed: no time to move toward them
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    first = summary["solver"]["stages"][0]
+    assert first["term"] == "mix" and first["status"] == "feasible" and first["stopped_by"] == "time_limit"
+    assert first["note"].startswith("no plan within the time limit; the constructive start, built ")
+    assert summary["verification"]["ok"]
+    assert len(pd.read_csv(out / "actions.csv")) >= 500  # every employee named

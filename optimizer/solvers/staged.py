@@ -377,7 +377,14 @@ def solve_model(
             result = run(term, share, not start_built,
                          first_bound_limit(order[position:], clock, model, defer_to_fixed_year1 and anchor is None))
             result = replace(result, seconds=result.seconds + probe_seconds)
+        past_the_limit = result.values is None and values is None and result.status == "no_solution" \
+            and any(current.integer) and options.backend != "cpsat"  # a linear program's stages have their fallback
+        if past_the_limit:
+            result = _started_past_the_limit(current, goals[term], stage_options(term, goals[term], RESCUE_SECONDS),
+                                             result)
         stage = recorded or _stage(term, result)
+        if past_the_limit and result.values is not None:
+            stage = replace(stage, note=result.message)
         if recorded is None and result.relaxation is not None and stage.status == "feasible":
             stage = with_known_bound(stage, (result.relaxation, RELAXATION),
                                      stage_options(term, goals[term], 1.0).gap, proves=False)
@@ -493,6 +500,29 @@ def _solve_stage(
                          message=f"the start kept: {result.message}")
     return replace(result, seconds=result.seconds + spent,
                    first_bound=None if result.first_bound is None else result.first_bound + spent)
+
+
+RESCUE_SECONDS = 60.0
+"""What a run whose limit left it no plan at all gives its constructive start after the limit (below)."""
+
+
+def _started_past_the_limit(model: LinearModel, goal: Expr, options: SolveOptions, result: SolveResult) -> SolveResult:
+    """``result`` (a stage that found no plan before the run's limit, and none before it) with the constructive
+    start (:func:`idle_start`, doing what the rules ask, within ``options.time_limit``) as its plan, built after
+    the limit: no plan is a claim that the hard rules conflict (exit 4), which a clock does not show, and that
+    plan exists whenever they do not (a 500-employee group at ``solver.time_limit`` 0.01, a 100k group at 12:
+    "no feasible plan" before). The limit is exceeded only so (the stages after it get no time), and the
+    stage's note says by how much. ``result`` as it was when there is no such plan either. Only for a MIP's
+    stages: a linear program's (merit's re-solve with year 1 fixed) keep their start in :func:`solve_model`'s
+    ``run``, and merit falls back on the solved plan's own split."""
+    began = time.perf_counter()
+    start = idle_start(model, options, goal)
+    spent = time.perf_counter() - began
+    if start is None:
+        return replace(result, seconds=result.seconds + spent)
+    return replace(result, status="feasible", values=start, objective=model.evaluate(goal, start), gap=None,
+                   seconds=result.seconds + spent,
+                   message=f"no plan within the time limit; the constructive start, built {spent:.1f} s past it")
 
 
 def _next_stage_at_zero(
