@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import highspy
@@ -113,24 +114,23 @@ class UnitBlocks:
         return plan, seconds, total
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", type=Path)
-    parser.add_argument("--scenario", default=str(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"))
-    parser.add_argument("--start-seconds", type=float, default=0.0,
-                        help="improve the plan the stages reach in this many seconds unit by unit (0: do not)")
-    args = parser.parse_args()
-
-    scenario = load_scenario(args.scenario)
-    data, _, _ = graded_model_data(load_inputs(args.data), scenario)
+def measure(data_dir: Path, scenario_file: str, start_seconds: float = 0.0,
+            say: Callable[[str], None] = print) -> dict[str, float]:
+    """The numbers the module docstring describes, said line by line as they come and returned by name:
+    ``lp_bound``, ``lagrangian_bound``, ``priced_broken`` (how far the priced plans put together break the
+    coupling rows), ``coupling_rows`` and, with ``start_seconds``, ``start_cost``, ``improved_cost`` and
+    ``improved_broken``; ``*_seconds`` the solves' times."""
+    scenario = load_scenario(scenario_file)
+    data, _, _ = graded_model_data(load_inputs(data_dir), scenario)
     model, index = build_model(data)
+    found: dict[str, float] = {}
     start = None
-    if args.start_seconds:
+    if start_seconds:
         began = time.perf_counter()
-        limited = load_scenario(args.scenario, [f"solver.time_limit={args.start_seconds:g}"])
+        limited = load_scenario(scenario_file, [f"solver.time_limit={start_seconds:g}"])
         start = solve_step(model.copy(), limited, data, Timer(), {}, index=index).values
-        print(f"the stages' plan in {args.start_seconds:g} s: {time.perf_counter() - began:.1f} s"
-              + ("" if start is not None else ", none found: nothing to improve"))
+        say(f"the stages' plan in {start_seconds:g} s: {time.perf_counter() - began:.1f} s"
+            + ("" if start is not None else ", none found: nothing to improve"))
     goals = stage_terms(model, data.mean_pay)
     for var in goals["mix"]:  # every target met: the mix goal's slacks at 0
         model.ub[var] = 0.0
@@ -143,38 +143,54 @@ def main() -> None:
     lowest = np.minimum.reduceat(unit[columns], starts[:-1]) if len(columns) else np.zeros(0)
     highest = np.maximum.reduceat(unit[columns], starts[:-1]) if len(columns) else np.zeros(0)
     coupling = (lowest != highest) | (lowest == NO_UNIT)
-    print(f"{model.n_vars:,} columns ({int(integer.sum()):,} integer), {len(coupling):,} rows, "
-          f"{len(data.units)} units, {int(coupling.sum())} coupling rows")
+    found["coupling_rows"] = int(coupling.sum())
+    say(f"{model.n_vars:,} columns ({int(integer.sum()):,} integer), {len(coupling):,} rows, "
+        f"{len(data.units)} units, {int(coupling.sum())} coupling rows")
 
     began = time.perf_counter()
     full = highs(relaxed, solver="ipm", run_crossover="off")
     full.run()
-    lp_seconds, lp_bound = time.perf_counter() - began, full.getInfo().objective_function_value
-    print(f"full linear relaxation (interior point, no crossover): {lp_seconds:.1f} s, bound {lp_bound:.6g}")
+    found["lp_seconds"], found["lp_bound"] = time.perf_counter() - began, full.getInfo().objective_function_value
+    say(f"full linear relaxation (interior point, no crossover): {found['lp_seconds']:.1f} s, "
+        f"bound {found['lp_bound']:.6g}")
     dual = np.where(coupling, np.asarray(full.getSolution().row_dual), 0.0)
     side = np.where(dual < 0, arrays["row_upper"], arrays["row_lower"])
     priced = arrays["cost"] - np.bincount(columns, weights=dual[row] * values, minlength=model.n_vars)
 
+    def broken(plan: np.ndarray) -> float:
+        """How far ``plan`` breaks the coupling rows at most (≤ 0: it holds them)."""
+        activity = np.bincount(row, weights=values * plan[columns], minlength=len(coupling))
+        return float(np.maximum(activity - arrays["row_upper"], arrays["row_lower"] - activity)[coupling].max())
+
     blocks = UnitBlocks(arrays, unit, coupling, len(data.units))
     plan, seconds, total = blocks.solve(priced)
-    total += float(np.dot(dual[coupling], side[coupling]))
-    print(f"the units' MIPs at those prices: {sum(seconds):.1f} s in all, {min(seconds):.2f}–{max(seconds):.2f} s each; "
-          f"Lagrangian bound {total:.6g} ({(total - lp_bound) / abs(lp_bound):+.4%} on the relaxation's)")
-    activity = np.bincount(row, weights=values * plan[columns], minlength=len(coupling))
-    broken = np.maximum(activity - arrays["row_upper"], arrays["row_lower"] - activity)
-    print(f"the priced plans put together: cost {np.dot(arrays['cost'], plan):.6g}; "
-          f"{int((broken[coupling] > 1e-6).sum())} coupling rows broken, by up to {broken[coupling].max():.1f}")
+    found["lagrangian_bound"] = total + float(np.dot(dual[coupling], side[coupling]))
+    found["lagrangian_seconds"], found["priced_broken"] = sum(seconds), broken(plan)
+    bound = found["lagrangian_bound"]
+    say(f"the units' MIPs at those prices: {sum(seconds):.1f} s in all, {min(seconds):.2f}–{max(seconds):.2f} s each; "
+        f"Lagrangian bound {bound:.6g} ({(bound - found['lp_bound']) / abs(found['lp_bound']):+.4%} on the "
+        f"relaxation's); their plans put together: cost {np.dot(arrays['cost'], plan):.6g}, the coupling rows broken "
+        f"by up to {found['priced_broken']:.1f}")
     if start is not None:
-        was = float(np.dot(arrays["cost"], start))
-        start_activity = np.bincount(row, weights=values * start[columns], minlength=len(coupling))
-        better, seconds, cost = blocks.solve(arrays["cost"], shares_of=start)
-        activity = np.bincount(row, weights=values * better[columns], minlength=len(coupling))
-        broken = np.maximum(activity - arrays["row_upper"], arrays["row_lower"] - activity)
-        print(f"the stages' plan: cost {was:.6g} ({(was - total) / abs(total):.3%} above the Lagrangian bound); improved "
-              f"unit by unit within its shares: {cost:.6g} ({(cost - total) / abs(total):.3%} above), "
-              f"{sum(seconds):.1f} s in all, {max(seconds):.2f} s at most; coupling rows broken: "
-              f"{int((broken[coupling] > 1e-6).sum())}, by up to {broken[coupling].max():.2g} (the stages' plan: "
-              f"{float(np.max(np.maximum(start_activity - arrays['row_upper'], arrays['row_lower'] - start_activity)[coupling])):.2g})")
+        found["start_cost"] = float(np.dot(arrays["cost"], start))
+        better, seconds, found["improved_cost"] = blocks.solve(arrays["cost"], shares_of=start)
+        found["improved_seconds"], found["improved_broken"] = sum(seconds), broken(better)
+        was, now = found["start_cost"], found["improved_cost"]
+        say(f"the stages' plan: cost {was:.6g} ({(was - bound) / abs(bound):.3%} above the Lagrangian bound); improved "
+            f"unit by unit within its shares: {now:.6g} ({(now - bound) / abs(bound):.3%} above), "
+            f"{sum(seconds):.1f} s in all, {max(seconds):.2f} s at most; the coupling rows broken by up to "
+            f"{found['improved_broken']:.2g} (the stages' plan: {broken(start):.2g})")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--scenario", default=str(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"))
+    parser.add_argument("--start-seconds", type=float, default=0.0,
+                        help="improve the plan the stages reach in this many seconds unit by unit (0: do not)")
+    args = parser.parse_args()
+    measure(args.data, args.scenario, args.start_seconds)
 
 
 if __name__ == "__main__":
