@@ -176,6 +176,22 @@ def test_wfplan_simulate_refuses_tables_that_are_not_the_plans(steady, tmp_path:
     assert sorted(p.name for p in steady.folder.iterdir()) == before
 
 
+def test_wfplan_simulate_refuses_a_plan_folder_of_another_version_with_exit_2(steady, tmp_path: Path) -> None:
+    # A folder written before budget.csv gained red_circled_payroll: the reports it would write again need the
+    # column. Refused as the user's (exit 2, the folder and the column named), not as a bug (it was exit 1).
+    old = tmp_path / "old"
+    shutil.copytree(steady.folder, old)
+    budget = (old / "budget.csv").read_text(encoding="utf-8").splitlines()
+    column = budget[0].split(",").index("red_circled_payroll")
+    (old / "budget.csv").write_text("\n".join(",".join(f for i, f in enumerate(line.split(",")) if i != column)
+                                              for line in budget) + "\n", encoding="utf-8")
+    before = sorted(p.name for p in old.iterdir())
+    result = CliRunner().invoke(main, ["simulate", str(old), "--reps", "10", "--workers", "1"])
+    assert result.exit_code == 2, result.output
+    assert f"plan folder {old}: budget.csv: missing column(s) red_circled_payroll" in result.output
+    assert sorted(p.name for p in old.iterdir()) == before
+
+
 def test_wfplan_simulate_refuses_an_own_ladder_plan(tmp_path: Path) -> None:
     assert run_ladder_plan(load_scenario(scenario_path("manpower_williams")), tmp_path / "plan").exit_code == 0
     result = CliRunner().invoke(main, ["simulate", str(tmp_path / "plan")])

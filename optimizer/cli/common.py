@@ -23,7 +23,7 @@ from models.scenario_files import load_scenario, scenario_source
 from models.validation import InputError
 from optimizer.cli.console import plan_summary
 from optimizer.distributed.base import SCHEDULER_ENV, ClusterError, scheduler_problem
-from optimizer.plan.reader import read_plan_table
+from optimizer.plan.reader import PlanFileError, read_plan_table
 from optimizer.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, RunResult
 from optimizer.plan.folders import USER_ERRNOS, OutputFolderError
 from optimizer.simulate.confidence import confidence_sentences
@@ -46,7 +46,8 @@ ARGV_KEY = "wfplan.argv"
 
 class WfplanGroup(click.Group):
     """The ``wfplan`` command group. A failure that is the user's (bad tables or scenario, an output folder the
-    tool may not write, a full disk, no permission, a Dask scheduler that cannot be reached) prints its message on stderr and exits 2, never a traceback;
+    tool may not write, a plan folder it cannot read, a full disk, no permission, a Dask scheduler that cannot be
+    reached) prints its message on stderr and exits 2, never a traceback;
     any other exception is a bug: one line on stderr naming a log file that holds the traceback, exit 1. A
     command stopped by Ctrl-C or SIGTERM (:mod:`optimizer.solvers.stops`) says so and exits 130 or 143: the
     folder it was writing is put in place complete or not at all (:func:`optimizer.plan.folders.staged_folder`),
@@ -70,7 +71,8 @@ class WfplanGroup(click.Group):
             ctx.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (InputError, ScenarioError, OutputFolderError, SimulationInputError, ClusterError, StoreError) as exc:
+        except (InputError, ScenarioError, OutputFolderError, SimulationInputError, ClusterError, StoreError,
+                PlanFileError) as exc:
             click.echo(str(exc), err=True)
         except OSError as exc:
             if exc.errno not in USER_ERRNOS:

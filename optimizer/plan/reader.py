@@ -29,10 +29,15 @@ SUMMARY_FILE = "summary.json"
 
 
 class PlanFileError(ValueError):
-    """A plan file that does not hold its declared columns and types; ``problems`` lists every reason."""
+    """A plan file that does not hold its declared columns and types; ``problems`` lists every reason. Said with
+    its ``folder``, when known: a plan folder written by an earlier version of wfplan (a column the contract
+    gained since) or edited by hand, which the command that reads it refuses (exit 2)."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[str], folder: Path | None = None):
+        said = "; ".join(problems)
+        super().__init__(said if folder is None else
+                         f"plan folder {folder}: {said} (written by another version of wfplan, or edited: solve "
+                         "again to get a folder this version reads)")
         self.problems = problems
 
 
@@ -96,7 +101,7 @@ def read_plan_table(plan_dir: Path, name: str, problems: list[str] | None = None
     text = read_text_csv(Path(plan_dir) / f"{name}.csv")
     frame = typed_frame(_restored(text, columns), columns, f"{name}.csv", found)
     if problems is None and found:
-        raise PlanFileError(found)
+        raise PlanFileError(found, Path(plan_dir))
     return frame
 
 
