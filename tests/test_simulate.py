@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from builders import QUIET, people, solve_group, unit
+from builders import QUIET, as_an_earlier_version_wrote, people, solve_group, unit
 from models.scenario_files import load_scenario, scenario_path
 from optimizer.cli import main
 from optimizer.pipeline import run_ladder_plan
@@ -181,10 +181,7 @@ def test_wfplan_simulate_refuses_a_plan_folder_of_another_version_with_exit_2(st
     # column. Refused as the user's (exit 2, the folder and the column named), not as a bug (it was exit 1).
     old = tmp_path / "old"
     shutil.copytree(steady.folder, old)
-    budget = (old / "budget.csv").read_text(encoding="utf-8").splitlines()
-    column = budget[0].split(",").index("red_circled_payroll")
-    (old / "budget.csv").write_text("\n".join(",".join(f for i, f in enumerate(line.split(",")) if i != column)
-                                              for line in budget) + "\n", encoding="utf-8")
+    as_an_earlier_version_wrote(old)
     before = sorted(p.name for p in old.iterdir())
     result = CliRunner().invoke(main, ["simulate", str(old), "--reps", "10", "--workers", "1"])
     assert result.exit_code == 2, result.output

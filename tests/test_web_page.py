@@ -3,6 +3,7 @@ their YAML, runs through the real queue and solver, results, comparison and a sw
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from optimizer.plan.reader import read_plan
 from optimizer.whatif.sentences import diagnosis_sentences, unproven_sentences
-from tests.builders import with_unproven_cost
+from tests.builders import as_an_earlier_version_wrote, with_unproven_cost
 from tests.webpage import csv_files, page
 from web.settings import settings_from_env
 from web.state import close_all, services
@@ -155,6 +156,23 @@ def test_upload_move_a_control_run_and_read_the_results(tmp_path: Path, monkeypa
     (job.plan_dir / "summary.json").write_bytes((tmp_path / "unproven" / "summary.json").read_bytes())
     at.run()
     assert [text for text in texts(at.warning) if text.startswith("The payroll")] == unproven_sentences(summary)
+
+
+def test_a_run_whose_folder_another_version_wrote_is_said_not_crashed_on(tmp_path: Path, monkeypatch) -> None:
+    # A run in the store whose budget.csv predates red_circled_payroll: the results say why they cannot be shown.
+    at = uploaded(page(tmp_path, monkeypatch), csv_files())
+    at.button(key="run").click().run()
+    [run_id] = at.session_state["my_runs"]
+    job = services(settings_from_env()).queue.wait(run_id, 300)
+    assert job.state == "finished"
+    as_an_earlier_version_wrote(job.plan_dir)
+    summary = job.plan_dir / "summary.json"
+    os.utime(summary, (summary.stat().st_atime, summary.stat().st_mtime + 1))  # the page's cache key
+    at.run()
+    assert not at.exception
+    assert texts(at.error) == [f"plan folder {job.plan_dir}: budget.csv: missing column(s) red_circled_payroll "
+                               "(written by another version of wfplan, or edited: solve again to get a folder this "
+                               "version reads)"]
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ from models.io import InputError
 from models.scenario import Scenario, ScenarioError
 from optimizer import api
 from optimizer.plan.folders import OutputFolderError
-from optimizer.plan.reader import read_plan
+from optimizer.plan.reader import PlanFileError, read_plan
 from optimizer.registry.database import StoreError
 from optimizer.registry.layout import new_run_id
 from optimizer.registry.lifecycle import TRANSITIONS
@@ -255,7 +255,11 @@ def results_section(svc: Services, rows: list[RunRow]) -> None:
     getattr(st, words.tone)(words.text)
     if row.folder is None:
         return
-    tables = plan_tables(str(row.folder), (row.folder / "summary.json").stat().st_mtime)
+    try:
+        tables = plan_tables(str(row.folder), (row.folder / "summary.json").stat().st_mtime)
+    except PlanFileError as exc:  # a run another version of wfplan wrote
+        st.error(str(exc))
+        return
     summary = tables["summary"]
     if "diagnosis" in summary:
         st.subheader("Diagnosis")
@@ -380,7 +384,7 @@ def compare_section(svc: Services, rows: list[RunRow]) -> None:
         return
     try:
         tables = svc.queue.store.diff(first.run_id, second.run_id)
-    except StoreError as exc:
+    except (StoreError, PlanFileError) as exc:
         st.error(str(exc))
         return
     people = tables["people"]
